@@ -1,0 +1,23 @@
+// Quiver's WebAssembly kernels: flat functions over byte pointers into linear memory.
+//
+// One source, two builds (asconfig.json): "release" with SIMD → build/quiver.simd.wasm and
+// "scalar" → build/quiver.scalar.wasm. Every routine picks its body at compile time with
+// ASC_FEATURE_SIMD, so each SIMD loop has a scalar twin that the parity tests compare.
+//
+// Conventions: distances are "smaller is closer" (l2 = squared Euclidean, dot = 1 − q·x,
+// cosine = 1 − cos, hamming = differing bits); kernels never allocate and never check their
+// arguments — src/kernels validates everything before calling in.
+
+export { alloc, free } from "./memory";
+export {
+  l2_f32, dot_f32, cosine_f32, cosine_f32_normed, norms_f32,
+  l2_f32_gather, dot_f32_gather, cosine_f32_gather, cosine_f32_normed_gather,
+} from "./f32";
+export {
+  l2_i8, dot_i8, cosine_i8, cosine_i8_normed, norms_i8,
+  l2_i8_gather, dot_i8_gather, cosine_i8_gather, cosine_i8_normed_gather,
+} from "./i8";
+export { hamming_u8, hamming_u8_gather } from "./hamming";
+export { f16_to_f32 } from "./f16";
+export { topk } from "./topk";
+export { l2_f32_multi, dot_f32_multi, cosine_f32_normed_multi } from "./multi";

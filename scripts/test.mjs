@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm test`: builds the WASM kernels if they are stale, runs the Node suites (vitest: unit, Deno,
+// workerd) and the Chromium suite (Playwright), then prints one closing line with the totals.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const results = join(root, "test-results");
+mkdirSync(results, { recursive: true });
+
+function newest(dir) {
+  return readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
+    const p = join(dir, e.name);
+    return Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }, 0);
+}
+
+const wasm = ["quiver.simd.wasm", "quiver.scalar.wasm"].map((f) => join(root, "build", f));
+const stale = wasm.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest(join(root, "assembly")));
+if (stale) {
+  const r = spawnSync("npm", ["run", "asbuild"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+const vitestJson = join(results, "vitest.json");
+const playwrightJson = join(results, "playwright.json");
+const only = process.argv[2];
+for (const f of [vitestJson, playwrightJson]) rmSync(f, { force: true });
+const codes = [];
+if (!only || only === "node") {
+  codes.push(run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`]));
+}
+if (!only || only === "browser") {
+  codes.push(run("npx", ["playwright", "test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson }));
+}
+
+let passed = 0, failed = 0, skipped = 0;
+if (existsSync(vitestJson) && (!only || only === "node")) {
+  const v = JSON.parse(readFileSync(vitestJson, "utf8"));
+  passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests ?? 0);
+}
+if (existsSync(playwrightJson) && (!only || only === "browser")) {
+  const s = JSON.parse(readFileSync(playwrightJson, "utf8")).stats;
+  passed += s.expected + s.flaky; failed += s.unexpected; skipped += s.skipped;
+}
+const code = codes.find((c) => c !== 0) ?? 0;
+if (code !== 0 && failed === 0) failed = 1; // a suite that crashed before reporting still fails the run
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);

@@ -1,0 +1,18 @@
+/**
+ * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
+ */
+export { connect, Connection } from "./connection.js";
+export type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "./connection.js";
+export { Table } from "./table.js";
+export type { AddOptions, AddResult, DeleteResult, UpdateOptions, UpdateResult } from "./table.js";
+export type { WriteProgress } from "./table/writes.js";
+export { Query, VectorQuery } from "./query/builder.js";
+export type { DistanceType, QueryPlan, QueryVector, VectorPlan } from "./query/plan.js";
+export { QuiverError, ERROR_CODES, isQuiverError } from "./errors.js";
+export type { ErrorCode, QuiverErrorDetails } from "./errors.js";
+export { DataTypes, field, schema, typeToString } from "./data/schema.js";
+export type { DataType, Field, Schema, VectorElement } from "./data/schema.js";
+export { inferSchema } from "./data/rows.js";
+export type { Row } from "./data/rows.js";
+export { loadKernels, registerWasmModule } from "./kernels/index.js";
+export type { Kernels, KernelFlavor } from "./kernels/index.js";

@@ -1,0 +1,13 @@
+export { loadKernels, registerWasmModule, supportsSimd, type LoadKernelsOptions } from "./loader.js";
+export { Kernels } from "./kernels.js";
+export type {
+  BlockData,
+  DistanceRange,
+  ElementType,
+  KernelFlavor,
+  Metric,
+  QueryVector,
+  SearchResult,
+  SearchTarget,
+  VectorBlock,
+} from "./types.js";

@@ -1,0 +1,318 @@
+/**
+ * Typed, validated access to the WebAssembly kernels. Get an instance from `loadKernels()`.
+ *
+ * Memory layout during `search` (all inside WebAssembly memory, scratch reused across calls):
+ *
+ *   block      rows × dim elements, row-major          one per upload, owned by the VectorBlock
+ *   norms      rows f32                                per block, cosine only, made on first use
+ *   query      dim elements                            scratch
+ *   ids        max(ids.length) i32                     scratch, one target's ids at a time
+ *   dist       total f32, targets back to back         scratch; target t owns [start_t, start_t + n_t)
+ *   top        k i32 indices into dist + k f32         scratch, filled by `topk`
+ *
+ * One JS→WASM call per target block, then one `topk` over `dist`.
+ */
+import { createError } from "../errors.js";
+import type { KernelExports } from "./abi.js";
+import { Block } from "./block.js";
+import { Scratch, WasmHeap } from "./memory.js";
+import type { BlockData, DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget, VectorBlock } from "./types.js";
+import { checkDim, checkIds, checkK, checkMetric, checkRange, toElementArray } from "./validate.js";
+
+/** Queries per pass of the multi-query scan: 8 × dim 1024 f32 = 32 KiB, about one L1 cache. */
+const MULTI_QUERIES = 8;
+
+/** One entry per target, in target order. */
+interface Scan {
+  block: Block;
+  ids: Int32Array | undefined;
+  /** Offset of this target's distances in `dist`, in f32 elements. */
+  start: number;
+  count: number;
+}
+
+export class Kernels {
+  readonly flavor: KernelFlavor;
+  /** Allocation and typed views over WebAssembly memory (see memory.ts). */
+  readonly heap: WasmHeap;
+  readonly #wasm: KernelExports;
+  readonly #query: Scratch;
+  readonly #ids: Scratch;
+  readonly #dist: Scratch;
+  readonly #topIdx: Scratch;
+  readonly #topDist: Scratch;
+  readonly #aux: Scratch;
+
+  /** Use `loadKernels()`; this constructor takes an already-instantiated module. */
+  constructor(flavor: KernelFlavor, exports: KernelExports) {
+    this.flavor = flavor;
+    this.#wasm = exports;
+    this.heap = new WasmHeap(exports);
+    this.#query = new Scratch(this.heap);
+    this.#ids = new Scratch(this.heap);
+    this.#dist = new Scratch(this.heap);
+    this.#topIdx = new Scratch(this.heap);
+    this.#topDist = new Scratch(this.heap);
+    this.#aux = new Scratch(this.heap);
+  }
+
+  /** The raw exports, for kernels without a wrapper yet. Unchecked: see abi.ts. */
+  get exports(): KernelExports {
+    return this.#wasm;
+  }
+
+  /** Bytes of WebAssembly memory reserved so far. */
+  get memoryBytes(): number {
+    return this.heap.size;
+  }
+
+  /**
+   * Copies `rows × dim` vectors (row-major) into WebAssembly memory once. A Uint16Array holds
+   * float16 bits and becomes an f32 block; Uint8Array is packed bits (dim = bytes per row).
+   * Throws OUT_OF_MEMORY when memory cannot grow (one block is limited to 1 GiB).
+   */
+  upload(data: BlockData, dim: number): VectorBlock {
+    checkDim(dim);
+    const element = elementOf(data);
+    if (data.length % dim !== 0) {
+      throw createError("DIMENSION_MISMATCH", `A block of ${data.length} values is not a whole number of rows of dimension ${dim}.`, { dim, length: data.length });
+    }
+    const rows = data.length / dim;
+    const byteLength = data.length * (element === "f32" ? 4 : 1);
+    const ptr = this.heap.alloc(byteLength);
+    if (data instanceof Uint16Array) {
+      let src = 0;
+      try {
+        src = this.heap.alloc(data.byteLength);
+      } catch (error) {
+        this.heap.free(ptr);
+        throw error;
+      }
+      this.heap.write(src, data);
+      this.#wasm.f16_to_f32(src, data.length, ptr);
+      this.heap.free(src);
+    } else {
+      this.heap.write(ptr, data);
+    }
+    return new Block(this.heap, ptr, rows, dim, element, byteLength);
+  }
+
+  /** Distance from `query` to every row of `block` (or to rows `ids`, in that order). */
+  distances(metric: Metric, query: QueryVector, block: VectorBlock, dim: number, ids?: Int32Array): Float32Array {
+    const scans = this.#plan(metric, [{ block, ids }], dim);
+    const total = scans[0]!.count;
+    const distPtr = this.#dist.reserve(total * 4);
+    this.#scanAll(metric, this.#writeQuery(query, scans[0]!.block.element, dim), scans, dim, distPtr);
+    return this.heap.f32(distPtr, total).slice();
+  }
+
+  /**
+   * The k nearest rows to `query` over all targets, with lo ≤ distance < hi. Every target must
+   * hold vectors of the same element type and dimension `dim`.
+   */
+  search(metric: Metric, query: QueryVector, targets: readonly SearchTarget[], dim: number, k: number, range?: DistanceRange): SearchResult {
+    checkK(k);
+    const { lo, hi } = checkRange(range);
+    const scans = this.#plan(metric, targets, dim);
+    const qPtr = this.#writeQuery(query, scans[0]?.block.element ?? "f32", dim);
+    const total = totalOf(scans);
+    const distPtr = this.#dist.reserve(total * 4);
+    this.#scanAll(metric, qPtr, scans, dim, distPtr);
+    return this.#select(scans, distPtr, total, k, lo, hi);
+  }
+
+  /**
+   * `search` for several queries: `queries` is nq × dim row-major (or one vector per query).
+   * f32 l2/dot/cosine over whole blocks use the multi-query kernels, which read each block from
+   * memory once per 8 queries instead of once per query.
+   */
+  searchBatch(metric: Metric, queries: QueryVector | readonly QueryVector[], targets: readonly SearchTarget[], dim: number, k: number, range?: DistanceRange): SearchResult[] {
+    checkK(k);
+    checkDim(dim);
+    const { lo, hi } = checkRange(range);
+    const list = splitQueries(queries, dim);
+    const scans = this.#plan(metric, targets, dim);
+    const element = scans[0]?.block.element ?? "f32";
+    const multi = element === "f32" && metric !== "hamming" && list.length > 1 && scans.every((s) => s.ids === undefined);
+    if (!multi) return list.map((q) => this.search(metric, q, targets, dim, k, range));
+
+    const total = totalOf(scans);
+    const results: SearchResult[] = [];
+    for (let first = 0; first < list.length; first += MULTI_QUERIES) {
+      const group = list.slice(first, first + MULTI_QUERIES);
+      const nq = group.length;
+      const qsPtr = this.#query.reserve(nq * dim * 4);
+      const qNormsPtr = this.#aux.reserve(nq * 4);
+      const distPtr = this.#dist.reserve(nq * total * 4);
+      group.forEach((q, i) => this.heap.write(qsPtr + i * dim * 4, toElementArray(q, "f32", dim, `query ${first + i}`)));
+      if (metric === "cosine") this.#wasm.norms_f32(qsPtr, nq, dim, qNormsPtr);
+      for (const s of scans) {
+        const out = distPtr + s.start * 4;
+        if (metric === "l2") this.#wasm.l2_f32_multi(qsPtr, nq, s.block.ptr, s.count, dim, out, total);
+        else if (metric === "dot") this.#wasm.dot_f32_multi(qsPtr, nq, s.block.ptr, s.count, dim, out, total);
+        else this.#wasm.cosine_f32_normed_multi(qsPtr, qNormsPtr, nq, s.block.ptr, this.#norms(s.block), s.count, dim, out, total);
+      }
+      for (let i = 0; i < nq; i++) results.push(this.#select(scans, distPtr + i * total * 4, total, k, lo, hi));
+    }
+    return results;
+  }
+
+  /** Top-k of a host array with the WebAssembly selection (lo ≤ d < hi, hi = ∞ unbounded). */
+  topk(dist: Float32Array, k: number, range?: DistanceRange): { index: Int32Array; distance: Float32Array } {
+    checkK(k);
+    const { lo, hi } = checkRange(range);
+    const kk = Math.min(k, dist.length);
+    const distPtr = this.#dist.reserve(dist.byteLength);
+    const idxPtr = this.#topIdx.reserve(kk * 4);
+    const outPtr = this.#topDist.reserve(kk * 4);
+    this.heap.write(distPtr, dist);
+    const count = this.#wasm.topk(distPtr, dist.length, kk, lo, hi, idxPtr, outPtr);
+    return { index: this.heap.i32(idxPtr, count).slice(), distance: this.heap.f32(outPtr, count).slice() };
+  }
+
+  /** Half-precision bit patterns → f32 through the WebAssembly converter. */
+  f16ToF32(bits: Uint16Array): Float32Array {
+    const src = this.#aux.reserve(bits.byteLength);
+    const dst = this.#dist.reserve(bits.length * 4);
+    this.heap.write(src, bits);
+    this.#wasm.f16_to_f32(src, bits.length, dst);
+    return this.heap.f32(dst, bits.length).slice();
+  }
+
+  /** ‖x_r‖ for each row of an f32 or i8 block (the cache used by cosine). */
+  norms(block: VectorBlock): Float32Array {
+    const b = this.#own(block, 0);
+    if (b.element === "u8") throw createError("INVALID_ARGUMENT", "Norms are defined for f32 and i8 blocks, not packed bits.");
+    return this.heap.f32(this.#norms(b), b.rows).slice();
+  }
+
+  /** Frees the scratch buffers (blocks are freed by their owners). */
+  releaseScratch(): void {
+    for (const s of [this.#query, this.#ids, this.#dist, this.#topIdx, this.#topDist, this.#aux]) s.release();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────
+
+  /** Validates targets and lays their distances out back to back in `dist`. */
+  #plan(metric: Metric, targets: readonly SearchTarget[], dim: number): Scan[] {
+    checkDim(dim);
+    if (!Array.isArray(targets)) throw createError("INVALID_ARGUMENT", "targets must be an array of { block, ids? }.");
+    const scans: Scan[] = [];
+    let start = 0;
+    targets.forEach((t, i) => {
+      const block = this.#own(t?.block, i);
+      if (block.dim !== dim) {
+        throw createError("DIMENSION_MISMATCH", `Target ${i} holds vectors of dimension ${block.dim}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
+      }
+      if (block.element !== scans[0]?.block.element && scans.length > 0) {
+        throw createError("INVALID_ARGUMENT", `Target ${i} holds ${block.element} vectors but target 0 holds ${scans[0]!.block.element}; one search scans one element type.`, { target: i });
+      }
+      checkMetric(metric, block.element);
+      if (t.ids !== undefined) checkIds(t.ids, block.rows, i);
+      const count = t.ids ? t.ids.length : block.rows;
+      scans.push({ block, ids: t.ids, start, count });
+      start += count;
+    });
+    if (start > 2 ** 28) throw createError("INVALID_ARGUMENT", `One search can scan at most 2^28 rows; got ${start}. Search in parts.`, { rows: start });
+    return scans;
+  }
+
+  #own(block: VectorBlock | undefined, target: number): Block {
+    if (!(block instanceof Block) || block.heap !== this.heap) {
+      throw createError("INVALID_ARGUMENT", `Target ${target} is not a block uploaded to this Kernels instance.`, { target });
+    }
+    if (block.freed) throw createError("INVALID_ARGUMENT", `Target ${target} was freed; upload it again.`, { target });
+    return block;
+  }
+
+  #writeQuery(query: QueryVector, element: ElementType, dim: number): number {
+    const values = toElementArray(query, element, dim);
+    const ptr = this.#query.reserve(values.byteLength);
+    this.heap.write(ptr, values);
+    return ptr;
+  }
+
+  #norms(block: Block): number {
+    if (block.normsPtr === 0) {
+      const ptr = this.heap.alloc(block.rows * 4);
+      if (block.element === "f32") this.#wasm.norms_f32(block.ptr, block.rows, block.dim, ptr);
+      else this.#wasm.norms_i8(block.ptr, block.rows, block.dim, ptr);
+      block.normsPtr = ptr;
+    }
+    return block.normsPtr;
+  }
+
+  #scanAll(metric: Metric, qPtr: number, scans: Scan[], dim: number, distPtr: number): void {
+    const w = this.#wasm;
+    const maxIds = Math.max(0, ...scans.map((s) => s.ids?.length ?? 0));
+    const idsPtr = maxIds > 0 ? this.#ids.reserve(maxIds * 4) : 0;
+    for (const s of scans) {
+      if (s.count === 0) continue;
+      const x = s.block.ptr;
+      const out = distPtr + s.start * 4;
+      const f32 = s.block.element === "f32";
+      const norms = metric === "cosine" ? this.#norms(s.block) : 0;
+      if (s.ids === undefined) {
+        if (metric === "l2") (f32 ? w.l2_f32 : w.l2_i8)(qPtr, x, s.count, dim, out);
+        else if (metric === "dot") (f32 ? w.dot_f32 : w.dot_i8)(qPtr, x, s.count, dim, out);
+        else if (metric === "cosine") (f32 ? w.cosine_f32_normed : w.cosine_i8_normed)(qPtr, x, norms, s.count, dim, out);
+        else w.hamming_u8(qPtr, x, s.count, dim, out);
+      } else {
+        this.heap.write(idsPtr, s.ids);
+        if (metric === "l2") (f32 ? w.l2_f32_gather : w.l2_i8_gather)(qPtr, x, idsPtr, s.count, dim, out);
+        else if (metric === "dot") (f32 ? w.dot_f32_gather : w.dot_i8_gather)(qPtr, x, idsPtr, s.count, dim, out);
+        else if (metric === "cosine") (f32 ? w.cosine_f32_normed_gather : w.cosine_i8_normed_gather)(qPtr, x, norms, idsPtr, s.count, dim, out);
+        else w.hamming_u8_gather(qPtr, x, idsPtr, s.count, dim, out);
+      }
+    }
+  }
+
+  #select(scans: Scan[], distPtr: number, total: number, k: number, lo: number, hi: number): SearchResult {
+    const kk = Math.min(k, total);
+    const idxPtr = this.#topIdx.reserve(kk * 4);
+    const outPtr = this.#topDist.reserve(kk * 4);
+    const count = this.#wasm.topk(distPtr, total, kk, lo, hi, idxPtr, outPtr);
+    const index = this.heap.i32(idxPtr, count);
+    const result: SearchResult = { target: new Int32Array(count), row: new Int32Array(count), distance: this.heap.f32(outPtr, count).slice() };
+    for (let j = 0; j < count; j++) {
+      const i = index[j]!;
+      // Binary search for the target whose range [start, start + count) holds i.
+      let a = 0;
+      let b = scans.length - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >> 1;
+        if (scans[mid]!.start <= i) a = mid;
+        else b = mid - 1;
+      }
+      // The last scan starting at or before i owns it (empty scans before it share its start).
+      const s = scans[a]!;
+      result.target[j] = a;
+      result.row[j] = s.ids ? s.ids[i - s.start]! : i - s.start;
+    }
+    return result;
+  }
+}
+
+function totalOf(scans: Scan[]): number {
+  return scans.reduce((n, s) => n + s.count, 0);
+}
+
+function elementOf(data: BlockData): ElementType {
+  if (data instanceof Float32Array || data instanceof Uint16Array) return "f32";
+  if (data instanceof Int8Array) return "i8";
+  if (data instanceof Uint8Array) return "u8";
+  throw createError("INVALID_ARGUMENT", "upload expects a Float32Array, Int8Array, Uint8Array (packed bits) or Uint16Array (float16 bits).");
+}
+
+function splitQueries(queries: QueryVector | readonly QueryVector[], dim: number): QueryVector[] {
+  if (Array.isArray(queries) && queries.length > 0 && typeof queries[0] !== "number") return queries as QueryVector[];
+  const flat = queries as QueryVector;
+  if (flat.length % dim !== 0) {
+    throw createError("DIMENSION_MISMATCH", `${flat.length} query values are not a whole number of queries of dimension ${dim}.`, { expected: dim, actual: flat.length });
+  }
+  const out: QueryVector[] = [];
+  for (let i = 0; i < flat.length; i += dim) {
+    out.push(ArrayBuffer.isView(flat) ? (flat as Float32Array).subarray(i, i + dim) : Array.prototype.slice.call(flat, i, i + dim));
+  }
+  return out;
+}

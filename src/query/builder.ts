@@ -1,0 +1,198 @@
+/**
+ * Fluent, lazy query builders with the names of LanceDB's TypeScript SDK. Each method checks its
+ * own argument and records it in a plain `QueryPlan`; `toArray()` hands the plan to the executor.
+ */
+import { createError } from "../errors.js";
+import type { Row } from "../data/rows.js";
+import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
+
+export type QueryExecutor = (plan: QueryPlan) => Promise<Row[]>;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function checkCount(what: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw createError("INVALID_ARGUMENT", `${what} must be an integer >= ${min}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+export function isQueryVector(value: unknown): value is QueryVector {
+  if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int8Array || value instanceof Uint8Array) return true;
+  return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "number");
+}
+
+/** Normalizes `v` or `[v1, v2, …]` to a list of query vectors. */
+export function toQueryVectors(value: unknown): QueryVector[] {
+  if (isQueryVector(value)) return [value];
+  if (Array.isArray(value) && value.length > 0 && value.every(isQueryVector)) return value as QueryVector[];
+  throw createError(
+    "INVALID_ARGUMENT",
+    "A query vector must be a non-empty array of numbers or a typed array (Float32Array, Int8Array, Uint8Array), or an array of them for a batch.",
+  );
+}
+
+abstract class QueryBase<Self> implements AsyncIterable<Row> {
+  protected plan: Mutable<QueryPlan> = { offset: 0, withRowId: false };
+
+  constructor(protected readonly executor: QueryExecutor) {}
+
+  protected abstract self(): Self;
+
+  /** A SQL filter (see docs/FILTERS.md), e.g. `"category = 'tech' AND year >= 2020"`. */
+  where(predicate: string): Self {
+    if (typeof predicate !== "string") throw createError("INVALID_FILTER", `where() takes a SQL string, got ${typeof predicate}.`);
+    this.plan.filter = predicate;
+    return this.self();
+  }
+
+  /** Alias of `where`, as in LanceDB. */
+  filter(predicate: string): Self {
+    return this.where(predicate);
+  }
+
+  /** Columns to return, or a map of output name → SQL expression. `_distance` is always returned for vector queries. */
+  select(columns: readonly string[] | Readonly<Record<string, string>> | string): Self {
+    if (typeof columns === "string") columns = [columns];
+    if (Array.isArray(columns)) {
+      if (!columns.every((c) => typeof c === "string")) throw createError("INVALID_ARGUMENT", "select() takes column names as strings.");
+      this.plan.select = [...(columns as readonly string[])];
+    } else if (columns !== null && typeof columns === "object") {
+      const entries = Object.entries(columns);
+      if (!entries.every(([, v]) => typeof v === "string")) throw createError("INVALID_ARGUMENT", "select({...}) maps output names to SQL strings.");
+      this.plan.select = Object.fromEntries(entries) as Record<string, string>;
+    } else {
+      throw createError("INVALID_ARGUMENT", "select() takes an array of column names or an object of name → SQL expression.");
+    }
+    return this.self();
+  }
+
+  limit(n: number): Self {
+    this.plan.limit = checkCount("limit", n, 1);
+    return this.self();
+  }
+
+  offset(n: number): Self {
+    this.plan.offset = checkCount("offset", n, 0);
+    return this.self();
+  }
+
+  /** Adds `_rowid` (fragment id × 2^32 + row offset) to every result. */
+  withRowId(): Self {
+    this.plan.withRowId = true;
+    return this.self();
+  }
+
+  /** The query as plain data, e.g. to post to a worker. */
+  toPlan(): QueryPlan {
+    return structuredClone(this.plan);
+  }
+
+  async toArray(): Promise<Row[]> {
+    return this.executor(this.toPlan());
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Row> {
+    for (const row of await this.toArray()) yield row;
+  }
+}
+
+/** A scan of the table's rows, optionally filtered. */
+export class Query extends QueryBase<Query> {
+  protected self(): Query {
+    return this;
+  }
+
+  /** Turns this query into a nearest-neighbour search for `vector` (or a batch of vectors). */
+  nearestTo(vector: QueryVector | readonly QueryVector[]): VectorQuery {
+    const q = new VectorQuery(this.executor, toQueryVectors(vector));
+    Object.assign(q["plan"], { ...this.plan, vector: q["plan"].vector });
+    return q;
+  }
+}
+
+export class VectorQuery extends QueryBase<VectorQuery> {
+  constructor(executor: QueryExecutor, queries: readonly QueryVector[]) {
+    super(executor);
+    const vector: VectorPlan = { queries: [...queries], postfilter: false, bypassVectorIndex: false, fastSearch: false };
+    this.plan.vector = vector;
+  }
+
+  protected self(): VectorQuery {
+    return this;
+  }
+
+  private get vec(): Mutable<VectorPlan> {
+    return this.plan.vector as Mutable<VectorPlan>;
+  }
+
+  /** The vector column to search. Needed only when the table has several of matching dimension. */
+  column(name: string): VectorQuery {
+    if (typeof name !== "string" || name === "") throw createError("INVALID_ARGUMENT", "column() takes a column name.");
+    this.vec.column = name;
+    return this;
+  }
+
+  distanceType(type: DistanceType): VectorQuery {
+    if (!DISTANCE_TYPES.includes(type)) {
+      throw createError("INVALID_ARGUMENT", `Unknown distance type ${JSON.stringify(type)}; use one of ${DISTANCE_TYPES.join(", ")}.`);
+    }
+    this.vec.distanceType = type;
+    return this;
+  }
+
+  /** Alias of `distanceType`, as in LanceDB. */
+  metricType(type: DistanceType): VectorQuery {
+    return this.distanceType(type);
+  }
+
+  /** Keeps results with lower <= _distance < upper; either bound may be undefined. */
+  distanceRange(lower?: number, upper?: number): VectorQuery {
+    for (const [what, v] of [["lower", lower], ["upper", upper]] as const) {
+      if (v !== undefined && (typeof v !== "number" || Number.isNaN(v))) {
+        throw createError("INVALID_ARGUMENT", `distanceRange ${what} bound must be a number or undefined, got ${String(v)}.`);
+      }
+    }
+    this.vec.distanceRange = [lower, upper];
+    return this;
+  }
+
+  /** Filter after the search rather than before: faster with an index, but may return fewer than `limit` rows. */
+  postfilter(): VectorQuery {
+    this.vec.postfilter = true;
+    return this;
+  }
+
+  /** Adds another query vector; results then carry `_query_index`. */
+  addQueryVector(vector: QueryVector): VectorQuery {
+    this.vec.queries = [...this.vec.queries, ...toQueryVectors(vector).slice(0, 1)];
+    return this;
+  }
+
+  nprobes(n: number): VectorQuery {
+    this.vec.nprobes = checkCount("nprobes", n, 1);
+    return this;
+  }
+
+  refineFactor(n: number): VectorQuery {
+    this.vec.refineFactor = checkCount("refineFactor", n, 1);
+    return this;
+  }
+
+  ef(n: number): VectorQuery {
+    this.vec.ef = checkCount("ef", n, 1);
+    return this;
+  }
+
+  /** Search every vector exactly even when an index exists. */
+  bypassVectorIndex(): VectorQuery {
+    this.vec.bypassVectorIndex = true;
+    return this;
+  }
+
+  /** Search only indexed rows, skipping the flat scan of rows added since the index was built. */
+  fastSearch(): VectorQuery {
+    this.vec.fastSearch = true;
+    return this;
+  }
+}
