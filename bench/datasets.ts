@@ -91,3 +91,115 @@ export function recallAtK(found: readonly (readonly number[])[], truth: VecFile<
   });
   return hit / (found.length * k);
 }
+
+/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). Same seed, same sequence, on every engine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws from a uniform source (Box–Muller, both outputs used). */
+export function gaussian(uniform: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = 1 - uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+export interface SyntheticOptions {
+  n: number;
+  dim: number;
+  queries: number;
+  /** Gaussian cluster centres (default 100). */
+  clusters?: number;
+  /** Per-dimension noise around a centre, relative to the centres' unit spread (default 0.5). */
+  spread?: number;
+  seed?: number;
+}
+
+/**
+ * Synthetic embedding-like data, in addition to (never instead of) the real sets: `clusters`
+ * Gaussian centres, each point a centre plus Gaussian noise, every vector L2-normalized, as
+ * sentence-embedding models emit them. Queries are fresh draws from the same mixture (not base
+ * rows). There is no published ground truth: compute it exactly (`exactCosineTopK`).
+ */
+export function syntheticClusters(options: SyntheticOptions): { base: VecFile<Float32Array>; queries: VecFile<Float32Array> } {
+  const { n, dim, queries: nq, clusters = 100, spread = 0.5, seed = 42 } = options;
+  const uniform = seededRandom(seed);
+  const normal = gaussian(uniform);
+  const centres = new Float32Array(clusters * dim);
+  for (let i = 0; i < centres.length; i++) centres[i] = normal();
+  const draw = (count: number): Float32Array => {
+    const out = new Float32Array(count * dim);
+    for (let r = 0; r < count; r++) {
+      const c = Math.floor(uniform() * clusters) * dim;
+      let ss = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = centres[c + j]! + spread * normal();
+        out[r * dim + j] = v;
+        ss += v * v;
+      }
+      const inv = 1 / Math.sqrt(ss);
+      for (let j = 0; j < dim; j++) out[r * dim + j]! *= inv;
+    }
+    return out;
+  };
+  return { base: { n, dim, data: draw(n) }, queries: { n: nq, dim, data: draw(nq) } };
+}
+
+/**
+ * Exact cosine top-k (1 − cos, ascending, ties by lower id) in float64 over float32 data: the
+ * ground truth for sets without a published one. Returns nq × k ids, like a .ivecs file.
+ */
+export function exactCosineTopK(base: VecFile<Float32Array>, queries: VecFile<Float32Array>, k: number): VecFile<Int32Array> {
+  const { n, dim, data: x } = base;
+  const norms = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += x[r * dim + j]! * x[r * dim + j]!;
+    norms[r] = Math.sqrt(s);
+  }
+  const out = new Int32Array(queries.n * k);
+  const bestD = new Float64Array(k);
+  const bestI = new Int32Array(k);
+  for (let q = 0; q < queries.n; q++) {
+    const qo = q * dim;
+    let qq = 0;
+    for (let j = 0; j < dim; j++) qq += queries.data[qo + j]! * queries.data[qo + j]!;
+    const qn = Math.sqrt(qq);
+    let count = 0;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      const ro = r * dim;
+      for (let j = 0; j < dim; j++) s += queries.data[qo + j]! * x[ro + j]!;
+      const denom = qn * norms[r]!;
+      const d = denom === 0 ? 1 : 1 - s / denom;
+      if (count === k && !(d < bestD[k - 1]!)) continue;
+      let at = count < k ? count++ : k - 1;
+      while (at > 0 && bestD[at - 1]! > d) {
+        bestD[at] = bestD[at - 1]!;
+        bestI[at] = bestI[at - 1]!;
+        at--;
+      }
+      bestD[at] = d;
+      bestI[at] = r;
+    }
+    out.set(bestI.subarray(0, count), q * k);
+  }
+  return { n: queries.n, dim: k, data: out };
+}

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const results = join(root, "test-results");
+// Not test-results/: Playwright empties that folder when it starts.
+const results = join(root, ".test-reports");
 mkdirSync(results, { recursive: true });
 
 function newest(dir) {

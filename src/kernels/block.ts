@@ -25,19 +25,39 @@ function release(a: Allocation): void {
 const finalizer = typeof FinalizationRegistry === "function" ? new FinalizationRegistry<Allocation>(release) : undefined;
 
 export class Block implements VectorBlock {
-  readonly rows: number;
-  readonly dim: number;
+  readonly length: number;
   readonly element: ElementType;
   readonly byteLength: number;
+  #dim: number | undefined;
   readonly #allocation: Allocation;
 
-  constructor(heap: WasmHeap, ptr: number, rows: number, dim: number, element: ElementType, byteLength: number) {
-    this.rows = rows;
-    this.dim = dim;
+  constructor(heap: WasmHeap, ptr: number, length: number, dim: number | undefined, element: ElementType, byteLength: number) {
+    this.length = length;
+    this.#dim = dim;
     this.element = element;
     this.byteLength = byteLength;
     this.#allocation = { heap, ptr, normsPtr: 0 };
     finalizer?.register(this, this.#allocation, this);
+  }
+
+  get dim(): number | undefined {
+    return this.#dim;
+  }
+
+  get rows(): number | undefined {
+    return this.#dim === undefined ? undefined : this.length / this.#dim;
+  }
+
+  /**
+   * Rows for a scan with dimension `dim`, fixing the block's dimension on first use.
+   * Returns undefined when `dim` does not fit the block.
+   */
+  bindDim(dim: number): number | undefined {
+    if (this.#dim === undefined) {
+      if (this.length % dim !== 0) return undefined;
+      this.#dim = dim;
+    }
+    return this.#dim === dim ? this.length / dim : undefined;
   }
 
   get heap(): WasmHeap {

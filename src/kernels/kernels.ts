@@ -69,15 +69,17 @@ export class Kernels {
   /**
    * Copies `rows × dim` vectors (row-major) into WebAssembly memory once. A Uint16Array holds
    * float16 bits and becomes an f32 block; Uint8Array is packed bits (dim = bytes per row).
+   * `dim` may be left out and is then fixed by the block's first search.
    * Throws OUT_OF_MEMORY when memory cannot grow (one block is limited to 1 GiB).
    */
-  upload(data: BlockData, dim: number): VectorBlock {
-    checkDim(dim);
+  upload(data: BlockData, dim?: number): VectorBlock {
     const element = elementOf(data);
-    if (data.length % dim !== 0) {
-      throw createError("DIMENSION_MISMATCH", `A block of ${data.length} values is not a whole number of rows of dimension ${dim}.`, { dim, length: data.length });
+    if (dim !== undefined) {
+      checkDim(dim);
+      if (data.length % dim !== 0) {
+        throw createError("DIMENSION_MISMATCH", `A block of ${data.length} values is not a whole number of rows of dimension ${dim}.`, { dim, length: data.length });
+      }
     }
-    const rows = data.length / dim;
     const byteLength = data.length * (element === "f32" ? 4 : 1);
     const ptr = this.heap.alloc(byteLength);
     if (data instanceof Uint16Array) {
@@ -94,7 +96,7 @@ export class Kernels {
     } else {
       this.heap.write(ptr, data);
     }
-    return new Block(this.heap, ptr, rows, dim, element, byteLength);
+    return new Block(this.heap, ptr, data.length, dim, element, byteLength);
   }
 
   /** Distance from `query` to every row of `block` (or to rows `ids`, in that order). */
@@ -180,10 +182,9 @@ export class Kernels {
   }
 
   /** ‖x_r‖ for each row of an f32 or i8 block (the cache used by cosine). */
-  norms(block: VectorBlock): Float32Array {
-    const b = this.#own(block, 0);
-    if (b.element === "u8") throw createError("INVALID_ARGUMENT", "Norms are defined for f32 and i8 blocks, not packed bits.");
-    return this.heap.f32(this.#norms(b), b.rows).slice();
+  norms(block: VectorBlock, dim: number): Float32Array {
+    const b = this.#plan("l2", [{ block }], dim)[0]!.block;
+    return this.heap.f32(this.#norms(b), b.rows!).slice();
   }
 
   /** Frees the scratch buffers (blocks are freed by their owners). */
@@ -201,15 +202,17 @@ export class Kernels {
     let start = 0;
     targets.forEach((t, i) => {
       const block = this.#own(t?.block, i);
-      if (block.dim !== dim) {
-        throw createError("DIMENSION_MISMATCH", `Target ${i} holds vectors of dimension ${block.dim}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
+      const rows = block.bindDim(dim);
+      if (rows === undefined) {
+        const actual = block.dim === undefined ? `${block.length} values, not a multiple of ${dim}` : `vectors of dimension ${block.dim}`;
+        throw createError("DIMENSION_MISMATCH", `Target ${i} holds ${actual}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
       }
       if (block.element !== scans[0]?.block.element && scans.length > 0) {
         throw createError("INVALID_ARGUMENT", `Target ${i} holds ${block.element} vectors but target 0 holds ${scans[0]!.block.element}; one search scans one element type.`, { target: i });
       }
       checkMetric(metric, block.element);
-      if (t.ids !== undefined) checkIds(t.ids, block.rows, i);
-      const count = t.ids ? t.ids.length : block.rows;
+      if (t.ids !== undefined) checkIds(t.ids, rows, i);
+      const count = t.ids ? t.ids.length : rows;
       scans.push({ block, ids: t.ids, start, count });
       start += count;
     });
@@ -232,11 +235,13 @@ export class Kernels {
     return ptr;
   }
 
+  /** Cached ‖x_r‖ of a block whose dimension is known. */
   #norms(block: Block): number {
     if (block.normsPtr === 0) {
-      const ptr = this.heap.alloc(block.rows * 4);
-      if (block.element === "f32") this.#wasm.norms_f32(block.ptr, block.rows, block.dim, ptr);
-      else this.#wasm.norms_i8(block.ptr, block.rows, block.dim, ptr);
+      const rows = block.rows!;
+      const ptr = this.heap.alloc(rows * 4);
+      if (block.element === "f32") this.#wasm.norms_f32(block.ptr, rows, block.dim!, ptr);
+      else this.#wasm.norms_i8(block.ptr, rows, block.dim!, ptr);
       block.normsPtr = ptr;
     }
     return block.normsPtr;

@@ -150,7 +150,7 @@ async function instantiate(source: WebAssembly.Module | BufferSource | URL | str
   const url = typeof source === "string" ? new URL(source, baseUrl()) : source;
   if (url.protocol === "file:") {
     const bytes = await readLocalFile(url, tried);
-    return (await WebAssembly.instantiate(bytes, imports)).instance;
+    return (await WebAssembly.instantiate(bytes as BufferSource, imports)).instance;
   }
   tried.push(`fetch ${url.href}`);
   const response = await fetch(url);

@@ -20,13 +20,18 @@ export type QueryVector = Float32Array | Float64Array | Int8Array | Uint8Array |
 
 /**
  * A dense block of vectors copied once into WebAssembly memory: `rows × dim` elements, row-major.
+ * The dimension is given to `upload` or, when left out there, fixed by the first search of the
+ * block (later searches with another dimension throw DIMENSION_MISMATCH).
  * Blocks stay valid until `free()` (or until garbage collected, as a safety net); searching a
  * freed block throws INVALID_ARGUMENT.
  */
 export interface VectorBlock {
-  readonly rows: number;
-  /** Elements per row (bytes per row for `u8` bit vectors). */
-  readonly dim: number;
+  /** Number of elements (rows × dim). */
+  readonly length: number;
+  /** Elements per row (bytes per row for `u8` bit vectors); undefined until known. */
+  readonly dim: number | undefined;
+  /** Number of vectors; undefined until the dimension is known. */
+  readonly rows: number | undefined;
   readonly element: ElementType;
   /** Bytes the vectors occupy in WebAssembly memory (norms for cosine are extra, rows × 4). */
   readonly byteLength: number;

@@ -6,7 +6,7 @@
 import { createError } from "../errors.js";
 import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
-import { findField, type DataType, type Field, type Schema } from "../data/schema.js";
+import { findField, type Field, type Schema } from "../data/schema.js";
 import { compileExpression, compileFilter } from "../query/filter/index.js";
 import { unknownColumn } from "../query/execute.js";
 import type { StateChange, TableState } from "./dataset.js";
@@ -74,21 +74,6 @@ export function deleteRows(head: TableState, predicate: string): { change: State
   return { change: { schema: head.schema, fragments: deleteMatched(head, matched), nextFragmentId: head.nextFragmentId }, deleted };
 }
 
-/** SQL-style cast of computed values into the target column's type (float → int truncates). */
-function castValues(values: unknown[], target: DataType): unknown[] {
-  return values.map((v) => {
-    if (v === null || v === undefined) return null;
-    if (target.kind === "int") {
-      const n = typeof v === "bigint" ? v : typeof v === "number" ? Math.trunc(v) : v;
-      if (target.bits === 64 && typeof n === "number" && Number.isFinite(n)) return BigInt(n);
-      return typeof n === "bigint" && target.bits !== 64 ? Number(n) : n;
-    }
-    if (target.kind === "float" && typeof v === "bigint") return Number(v);
-    if (target.kind === "utf8" && typeof v !== "string") return typeof v === "object" ? v : String(v);
-    return v;
-  });
-}
-
 export type UpdateSpec =
   | { readonly where?: string; readonly values: Readonly<Record<string, unknown>> }
   | { readonly where?: string; readonly valuesSql: Readonly<Record<string, string>> };
@@ -100,7 +85,7 @@ export function updateRows(head: TableState, spec: UpdateSpec): { change: StateC
   const targets = Object.keys(literal ?? sql ?? {});
   if (targets.length === 0) throw createError("INVALID_ARGUMENT", "update() needs at least one column in values or valuesSql.");
   const fields = targets.map((name) => findField(schema, name) ?? unknownColumn(schema, name, "update()"));
-  const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema)) : undefined;
+  const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type })) : undefined;
 
   const matched = spec.where === undefined
     ? new Map(head.fragments.map((f) => [f, selectRows(f)] as const).filter(([, r]) => r.length > 0))
@@ -113,7 +98,7 @@ export function updateRows(head: TableState, spec: UpdateSpec): { change: StateC
     for (const f of schema.fields) cols.set(f.name, takeColumn(frag.columns.get(f.name)!, rows));
     fields.forEach((f: Field, i) => {
       const values = exprs
-        ? castValues(readAll(exprs[i]!.evaluate(fragmentSource(frag), rows)), f.type)
+        ? readAll(exprs[i]!.evaluate(fragmentSource(frag), rows))
         : new Array<unknown>(rows.length).fill(literal![f.name]);
       cols.set(f.name, buildColumn(f.type, values, f.nullable, { column: f.name, rowOffset: 0 }));
     });

@@ -39,10 +39,11 @@ export type Bound = Common & (
   | { readonly op: "compare"; readonly cmp: CompareOp; readonly mode: CompareMode; readonly left: Bound; readonly right: Bound }
   | { readonly op: "arith"; readonly arith: ArithOp; readonly mode: ArithMode; readonly left: Bound; readonly right: Bound }
   | { readonly op: "is"; readonly test: "null" | "true" | "false"; readonly negated: boolean; readonly arg: Bound }
-  /** `keys` is set when every list value is a constant: then membership is one Set lookup per row. */
-  | { readonly op: "in"; readonly negated: boolean; readonly arg: Bound; readonly list: readonly Bound[]; readonly mode: CompareMode; readonly keys: ReadonlySet<unknown> | null; readonly listHasNull: boolean }
-  | { readonly op: "between"; readonly negated: boolean; readonly mode: CompareMode; readonly arg: Bound; readonly low: Bound; readonly high: Bound }
+  /** IN over constants: one Set lookup per row. (IN with non-constant values binds as OR of `=`.) */
+  | { readonly op: "in"; readonly negated: boolean; readonly arg: Bound; readonly keys: ReadonlySet<unknown>; readonly listHasNull: boolean }
+  | { readonly op: "between"; readonly negated: boolean; readonly lowMode: CompareMode; readonly highMode: CompareMode; readonly arg: Bound; readonly low: Bound; readonly high: Bound }
   | { readonly op: "like"; readonly negated: boolean; readonly caseInsensitive: boolean; readonly arg: Bound; readonly pattern: Bound; readonly escape: string; readonly matcher: LikeMatcher | null }
   | { readonly op: "call"; readonly name: string; readonly fn: FunctionImpl; readonly args: readonly Bound[] }
-  | { readonly op: "cast"; readonly target: DataType; readonly arg: Bound }
+  /** `toDate` truncates to midnight UTC (CAST AS DATE). */
+  | { readonly op: "cast"; readonly target: DataType; readonly toDate: boolean; readonly arg: Bound }
 );

@@ -65,6 +65,19 @@ export function compare(op: CompareOp, mode: CompareMode, a: Vec, b: Vec, n: num
     // The hot path: typed arrays on both sides; one tight loop per operator.
     const x = a.data as NumData;
     const y = b.data as NumData;
+    if (!a.scalar && b.scalar) {
+      // column <op> constant, by far the most common shape: no index arithmetic on the constant side.
+      const c = y[0]!;
+      switch (op) {
+        case "=": for (let i = 0; i < len; i++) out[i] = x[i]! === c ? 1 : 0; break;
+        case "!=": for (let i = 0; i < len; i++) out[i] = x[i]! !== c ? 1 : 0; break;
+        case "<": for (let i = 0; i < len; i++) out[i] = x[i]! < c ? 1 : 0; break;
+        case "<=": for (let i = 0; i < len; i++) out[i] = x[i]! <= c ? 1 : 0; break;
+        case ">": for (let i = 0; i < len; i++) out[i] = x[i]! > c ? 1 : 0; break;
+        case ">=": for (let i = 0; i < len; i++) out[i] = x[i]! >= c ? 1 : 0; break;
+      }
+      return { kind: "bool", scalar: false, data: out, valid: bothValid(a, b, len) };
+    }
     switch (op) {
       case "=": for (let i = 0; i < len; i++) out[i] = x[i * sa]! === y[i * sb]! ? 1 : 0; break;
       case "!=": for (let i = 0; i < len; i++) out[i] = x[i * sa]! !== y[i * sb]! ? 1 : 0; break;

@@ -261,7 +261,7 @@ class Parser {
           this.next();
           return this.node({ kind: "literal", type: "bool", value: tok.text === "TRUE", pos: tok.pos, end: tok.end }, []);
         }
-        throw this.unexpected(tok);
+        throw filterError(this.sql, tok.pos, `Expected a value but found keyword ${tok.text}`, {}, `If ${tok.text.toLowerCase()} is a column name, quote it as \`${tok.text.toLowerCase()}\``);
       case "quoted":
         this.next();
         return this.node({ kind: "column", name: tok.text, pos: tok.pos, end: tok.end }, []);

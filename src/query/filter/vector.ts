@@ -163,7 +163,12 @@ export function vecToColumn(v: Vec, type: DataType, n: number): Column {
     }
     case "list": {
       const data = new Array<unknown[] | null>(n);
-      for (let i = 0; i < n; i++) data[i] = present(i) ? [...(src[i * s] as unknown[])] : null;
+      // Items were normalised by itemKey; give back the layout readValue uses (Date, bigint).
+      const item = type.item;
+      const back = item.kind === "timestamp" ? (x: unknown) => (x === null ? null : new Date(x as number))
+        : item.kind === "int" && item.bits === 64 ? (x: unknown) => (x === null ? null : BigInt(x as number))
+        : (x: unknown) => x;
+      for (let i = 0; i < n; i++) data[i] = present(i) ? (src[i * s] as unknown[]).map(back) : null;
       return { type, length: n, validity, data };
     }
     case "int":

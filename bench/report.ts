@@ -1,0 +1,260 @@
+/**
+ * Shared pieces of every benchmark: machine facts (including a measured memory bandwidth),
+ * latency statistics, and the two outputs BENCH.md asks for — `bench/results/<name>.json` for tools
+ * and `bench/results/<name>.md` for people.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+export const resultsDir = resolve(benchDir, "results");
+
+// ── machine ─────────────────────────────────────────────────────────────────────────────────
+
+export interface MachineInfo {
+  cpus: number;
+  cpu_model: string;
+  node: string;
+  total_memory_gb: number;
+  /** Single-thread read bandwidth of a large block (see `measureMemoryBandwidth`). */
+  memory_bandwidth_gb_s?: number;
+  /** How the bandwidth was measured, and the other figures taken alongside it. */
+  memory_bandwidth?: MemoryBandwidth;
+  /** Peak resident set size of the benchmark process, read when the results are written. */
+  peak_rss_mb?: number;
+  note: string;
+}
+
+export function machineInfo(note = ""): MachineInfo {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpu_model: list[0]?.model.trim() ?? "unknown",
+    node: process.version,
+    total_memory_gb: round(totalmem() / 2 ** 30, 1),
+    note,
+  };
+}
+
+/** Peak RSS of this process in MB (Node reports maxRSS in KiB). */
+export function peakRssMb(): number {
+  return round(process.resourceUsage().maxRSS / 1024, 0);
+}
+
+// ── memory bandwidth ────────────────────────────────────────────────────────────────────────
+
+export interface MemoryBandwidth {
+  /** WebAssembly SIMD sum over `bytes` (one thread, v128 loads, 4 accumulators): best pass. */
+  wasm_simd_read_gb_s: number;
+  /** `Float32Array.prototype.set` of bytes/2 → bytes/2, counting read + write bytes: best pass. */
+  js_copy_gb_s: number;
+  /** A plain JS loop summing a Float32Array of bytes/2: best pass (what a JS scan can reach). */
+  js_read_gb_s: number;
+  bytes: number;
+  passes: number;
+}
+
+/**
+ * A read-only streaming kernel, compiled at run time with the repo's AssemblyScript compiler so the
+ * measurement does not depend on the Quiver kernels it is compared with. Each step reads one 64-byte
+ * cache line into four independent accumulators, so the loop is limited by memory, not add latency.
+ */
+const READ_KERNEL = `
+export function read_f32(ptr: usize, bytes: usize): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let end = ptr + bytes;
+  for (let p = ptr; p < end; p += 64) {
+    a0 = f32x4.add(a0, v128.load(p));
+    a1 = f32x4.add(a1, v128.load(p, 16));
+    a2 = f32x4.add(a2, v128.load(p, 32));
+    a3 = f32x4.add(a3, v128.load(p, 48));
+  }
+  let s = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+}
+export function grow(pages: i32): i32 { return memory.grow(pages); }
+`;
+
+interface ReadKernel {
+  memory: WebAssembly.Memory;
+  read_f32(ptr: number, bytes: number): number;
+  grow(pages: number): number;
+}
+
+/**
+ * Measures single-thread memory bandwidth three ways over `bytes` (default 1 GiB, far beyond any
+ * cache). The WebAssembly SIMD read is the headline: it is the ceiling for a one-thread scan.
+ */
+export async function measureMemoryBandwidth(bytes = 2 ** 30, passes = 5): Promise<MemoryBandwidth> {
+  const { default: asc } = await import("assemblyscript/asc");
+  const compiled = await asc.compileString(READ_KERNEL, { optimizeLevel: 3, enable: ["simd"], runtime: "stub", noAssert: true });
+  if (compiled.binary === null) throw new Error(`memory bandwidth kernel did not compile: ${compiled.stderr.toString()}`);
+  const { instance } = await WebAssembly.instantiate(compiled.binary as Uint8Array<ArrayBuffer>, { env: { abort() {} } });
+  const k = instance.exports as unknown as ReadKernel;
+  const base = k.memory.buffer.byteLength;
+  if (k.grow(Math.ceil(bytes / 65536)) < 0) throw new Error(`cannot grow WebAssembly memory by ${bytes} bytes`);
+  new Float32Array(k.memory.buffer, base, bytes / 4).fill(1); // touch every page before timing
+  let wasmBest = 0;
+  let sink = 0;
+  for (let p = 0; p < passes; p++) {
+    const t = performance.now();
+    sink += k.read_f32(base, bytes);
+    wasmBest = Math.max(wasmBest, bytes / ((performance.now() - t) * 1e6));
+  }
+
+  const half = bytes / 2;
+  const a = new Float32Array(half / 4).fill(1);
+  const b = new Float32Array(half / 4);
+  let copyBest = 0;
+  let readBest = 0;
+  for (let p = 0; p < passes; p++) {
+    let t = performance.now();
+    b.set(a);
+    copyBest = Math.max(copyBest, (2 * half) / ((performance.now() - t) * 1e6));
+    t = performance.now();
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i]!;
+    sink += s;
+    readBest = Math.max(readBest, half / ((performance.now() - t) * 1e6));
+  }
+  if (sink === -1) console.log(sink); // keeps the sums observable
+  return { wasm_simd_read_gb_s: round(wasmBest, 2), js_copy_gb_s: round(copyBest, 2), js_read_gb_s: round(readBest, 2), bytes, passes };
+}
+
+// ── statistics ──────────────────────────────────────────────────────────────────────────────
+
+/** The q-quantile (0..1) of `values` by the nearest-rank method. */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export const median = (values: ArrayLike<number>): number => quantile(values, 0.5);
+export const p99 = (values: ArrayLike<number>): number => quantile(values, 0.99);
+
+export function round(x: number, digits = 3): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Rounds to `sig` significant digits, for figures spanning orders of magnitude (qps, ms). */
+export function sig(x: number, digits = 3): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  return Number(x.toPrecision(digits));
+}
+
+// ── results ─────────────────────────────────────────────────────────────────────────────────
+
+/** One measured configuration; the named fields follow BENCH.md, others may be added. */
+export interface ResultRow {
+  system: string;
+  variant?: string;
+  dataset: string;
+  metric?: string;
+  params?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface Results {
+  benchmark: string;
+  date: string;
+  machine: MachineInfo;
+  rows: ResultRow[];
+  [field: string]: unknown;
+}
+
+/** A column of the markdown table: a heading and how to print a row's value. */
+export interface Column {
+  heading: string;
+  value: (row: ResultRow) => unknown;
+}
+
+export interface MarkdownOptions {
+  title: string;
+  /** Paragraphs printed under the title (what is measured, what the goals are). */
+  intro?: string[];
+  columns: Column[];
+  /** Rows are grouped into one table per distinct value of this field (default: dataset). */
+  groupBy?: string;
+  /** Per-group text printed above the group's table (dataset description). */
+  groupIntro?: (group: string, rows: ResultRow[]) => string | undefined;
+  /** Paragraphs printed after the tables (findings, caveats). */
+  notes?: string[];
+  /** The command that reproduces the run. */
+  reproduce: string;
+}
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null || (typeof v === "number" && Number.isNaN(v))) return "–";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "object") {
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`)
+      .join(", ");
+  }
+  return String(v).replace(/\|/g, "\\|");
+}
+
+export function markdownTable(rows: ResultRow[], columns: Column[]): string {
+  const head = `| ${columns.map((c) => c.heading).join(" | ")} |`;
+  const rule = `|${columns.map(() => "---").join("|")}|`;
+  const body = rows.map((r) => `| ${columns.map((c) => cell(c.value(r))).join(" | ")} |`);
+  return [head, rule, ...body].join("\n");
+}
+
+function machineLine(m: MachineInfo): string {
+  const bw = m.memory_bandwidth;
+  const parts = [
+    `${m.cpus} × ${m.cpu_model}`,
+    `${m.total_memory_gb} GB RAM`,
+    `Node ${m.node}`,
+    bw
+      ? `memory bandwidth (1 thread, ${Math.round(bw.bytes / 2 ** 20)} MiB, best of ${bw.passes}): ` +
+        `**${bw.wasm_simd_read_gb_s} GB/s** WASM SIMD read, ${bw.js_read_gb_s} GB/s JS read loop, ${bw.js_copy_gb_s} GB/s TypedArray copy (read + write)`
+      : undefined,
+    m.peak_rss_mb !== undefined ? `peak RSS ${m.peak_rss_mb} MB` : undefined,
+  ];
+  return parts.filter((p) => p !== undefined).join("; ") + (m.note ? `. ${m.note}` : "");
+}
+
+export function renderMarkdown(results: Results, options: MarkdownOptions): string {
+  const out: string[] = [`# ${options.title}`, ""];
+  for (const p of options.intro ?? []) out.push(p, "");
+  out.push(`Run ${results.date} on ${machineLine(results.machine)}`, "");
+  const key = options.groupBy ?? "dataset";
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of results.rows) {
+    const g = String(r[key]);
+    groups.set(g, [...(groups.get(g) ?? []), r]);
+  }
+  for (const [g, rows] of groups) {
+    out.push(`## ${g}`, "");
+    const intro = options.groupIntro?.(g, rows);
+    if (intro) out.push(intro, "");
+    out.push(markdownTable(rows, options.columns), "");
+  }
+  for (const p of options.notes ?? []) out.push(p, "");
+  out.push(`Reproduce: \`${options.reproduce}\` (writes bench/results/${results.benchmark}.json and .md).`, "");
+  return out.join("\n");
+}
+
+/** Writes bench/results/<name>.json and bench/results/<name>.md; returns their paths. */
+export function writeResults(results: Results, markdown: MarkdownOptions): { json: string; md: string } {
+  mkdirSync(resultsDir, { recursive: true });
+  results.machine.peak_rss_mb ??= peakRssMb();
+  const json = join(resultsDir, `${results.benchmark}.json`);
+  const md = join(resultsDir, `${results.benchmark}.md`);
+  writeFileSync(json, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(md, renderMarkdown(results, markdown));
+  return { json, md };
+}
+
+/** One progress line on stderr, so stdout stays clean for tools. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}

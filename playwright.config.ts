@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "@playwright/test";
+
+const PORT = 5174;
+// Debian's chromium by default; Playwright's own browser when that file does not exist.
+const chromium = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "test/browser",
+  testMatch: "**/*.spec.ts",
+  globalSetup: "./test/setup/build-wasm.ts",
+  timeout: 30_000,
+  fullyParallel: true,
+  reporter: process.env.CI ? "line" : "list",
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    browserName: "chromium",
+    headless: true,
+    launchOptions: {
+      executablePath: existsSync(chromium) ? chromium : undefined,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: `npx vite --config test/browser/vite.config.ts --port ${PORT} --strictPort`,
+    url: `http://localhost:${PORT}/test/browser/fixture/index.html`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 30_000,
+  },
+});

@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/unit/**/*.test.ts", "test/runtimes/**/*.test.ts"],
+    globalSetup: ["test/setup/build-wasm.ts"],
+    testTimeout: 60_000,
+  },
+});
