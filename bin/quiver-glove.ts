@@ -38,12 +38,19 @@ await table.add(rows.slice(1), {
 const t2 = performance.now();
 console.log(`table "words": ${await table.countRows()} rows, ingested in ${(t2 - t1).toFixed(0)} ms`);
 
-const index = new Map(vocab.map((w, i) => [w, i] as const));
+// A word is looked up among the table's words, then among the 1,000 held-out query words.
+const inBase = new Map(vocab.map((w, i) => [w, i] as const));
+const inQueries = new Map(glove.queryWords!.map((w, i) => [w, i] as const));
 for (const word of words) {
-  const id = index.get(word.toLowerCase());
-  if (id === undefined) { console.log(`\n"${word}" is not among the 100K most frequent words`); continue; }
+  const w = word.toLowerCase();
+  const id = inBase.get(w);
+  const qid = inQueries.get(w);
+  if (id === undefined && qid === undefined) { console.log(`\n"${word}" is not among the 101K most frequent words`); continue; }
+  const vector = id !== undefined ? base.data.subarray(id * base.dim, (id + 1) * base.dim) : queries.data.subarray(qid! * queries.dim, (qid! + 1) * queries.dim);
   const s = performance.now();
-  const hits = await table.search(base.data.subarray(id * base.dim, (id + 1) * base.dim)).distanceType("cosine").where(`id != ${id}`).select(["word"]).limit(k).toArray();
+  let search = table.search(vector).distanceType("cosine").select(["word"]).limit(k);
+  if (id !== undefined) search = search.where(`id != ${id}`);
+  const hits = await search.toArray();
   const ms = performance.now() - s;
   console.log(`\n${word} (${ms.toFixed(1)} ms): ${hits.map((h) => `${h.word as string} ${(1 - (h._distance as number)).toFixed(3)}`).join(", ")}`);
 }

@@ -22,10 +22,18 @@ export function isQueryVector(value: unknown): value is QueryVector {
   return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "number");
 }
 
+/**
+ * The query's own copy of a vector: later changes by the caller do not leak into a lazy query, and a
+ * view into a large buffer does not drag that whole buffer along when the plan is cloned or posted.
+ */
+function ownCopy(v: QueryVector): QueryVector {
+  return ArrayBuffer.isView(v) ? v.slice() : [...v];
+}
+
 /** Normalizes `v` or `[v1, v2, …]` to a list of query vectors. */
 export function toQueryVectors(value: unknown): QueryVector[] {
-  if (isQueryVector(value)) return [value];
-  if (Array.isArray(value) && value.length > 0 && value.every(isQueryVector)) return value as QueryVector[];
+  if (isQueryVector(value)) return [ownCopy(value)];
+  if (Array.isArray(value) && value.length > 0 && value.every(isQueryVector)) return (value as QueryVector[]).map(ownCopy);
   throw createError(
     "INVALID_ARGUMENT",
     "A query vector must be a non-empty array of numbers or a typed array (Float32Array, Int8Array, Uint8Array), or an array of them for a batch.",
