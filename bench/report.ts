@@ -50,10 +50,28 @@ export interface MemoryBandwidth {
   wasm_simd_read_gb_s: number;
   /** `Float32Array.prototype.set` of bytes/2 → bytes/2, counting read + write bytes: best pass. */
   js_copy_gb_s: number;
-  /** A plain JS loop summing a Float32Array of bytes/2: best pass (what a JS scan can reach). */
+  /** A plain JS for-loop summing a Float32Array of bytes/2 (one accumulator, so add-latency bound): best pass. */
   js_read_gb_s: number;
   bytes: number;
   passes: number;
+  /** When measured more than once in a run (e.g. at its start and end): each measurement. */
+  runs?: Omit<MemoryBandwidth, "runs">[];
+}
+
+/**
+ * The best of several measurements, each kept in `runs`. A shared machine's bandwidth dips while a
+ * neighbour works; the best figure is the ceiling a scan should be compared with.
+ */
+export function bestBandwidth(runs: MemoryBandwidth[]): MemoryBandwidth {
+  const best = (f: (m: MemoryBandwidth) => number) => Math.max(...runs.map(f));
+  return {
+    wasm_simd_read_gb_s: best((m) => m.wasm_simd_read_gb_s),
+    js_copy_gb_s: best((m) => m.js_copy_gb_s),
+    js_read_gb_s: best((m) => m.js_read_gb_s),
+    bytes: runs[0]!.bytes,
+    passes: runs.reduce((n, m) => n + m.passes, 0),
+    runs: runs.map(({ runs: _, ...m }) => m),
+  };
 }
 
 /**
@@ -214,8 +232,9 @@ function machineLine(m: MachineInfo): string {
     `${m.total_memory_gb} GB RAM`,
     `Node ${m.node}`,
     bw
-      ? `memory bandwidth (1 thread, ${Math.round(bw.bytes / 2 ** 20)} MiB, best of ${bw.passes}): ` +
-        `**${bw.wasm_simd_read_gb_s} GB/s** WASM SIMD read, ${bw.js_read_gb_s} GB/s JS read loop, ${bw.js_copy_gb_s} GB/s TypedArray copy (read + write)`
+      ? `memory bandwidth (1 thread, ${Math.round(bw.bytes / 2 ** 20)} MiB block, best of ${bw.passes} passes` +
+        `${bw.runs && bw.runs.length > 1 ? ` over ${bw.runs.length} measurements: ${bw.runs.map((r) => r.wasm_simd_read_gb_s).join(" / ")}` : ""}): ` +
+        `**${bw.wasm_simd_read_gb_s} GB/s** WASM SIMD read, ${bw.js_read_gb_s} GB/s JS for-loop sum, ${bw.js_copy_gb_s} GB/s TypedArray copy (read + write bytes)`
       : undefined,
     m.peak_rss_mb !== undefined ? `peak RSS ${m.peak_rss_mb} MB` : undefined,
   ];

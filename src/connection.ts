@@ -1,15 +1,19 @@
 /**
  * `connect(uri)` and `Connection`, named as in LanceDB's TypeScript SDK.
  *
- * URIs: `memory://` (a fresh, private database) and `memory://name` (shared by every connection to
- * the same name in this JavaScript realm, until the process ends). Durable backends (idb://, opfs://,
- * file paths, https://) arrive with the storage layer.
+ * URIs choose where tables live: `memory://` (private to the connection) or `memory://name` (shared
+ * in this JavaScript realm), `idb://name` (IndexedDB), `opfs://name` (Origin Private File System),
+ * a path or `file://` URL (Node and Deno), `https://…` (read-only, HTTP range requests).
+ * Each table is a folder `<name>.lance/` of immutable files with one manifest per version.
  */
 import { createError } from "./errors.js";
 import { inferSchema, type Row } from "./data/rows.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
 import { loadKernels, type Kernels, type KernelFlavor } from "./kernels/index.js";
-import { MemoryDataset, type Dataset } from "./table/dataset.js";
+import type { BlobStore } from "./storage/blob-store.js";
+import { openStore } from "./storage/open-store.js";
+import { Dataset } from "./table/dataset.js";
+import { appendTransaction } from "./table/writes.js";
 import { Table, type TableContext } from "./table.js";
 
 export interface ConnectionOptions {
@@ -18,10 +22,16 @@ export interface ConnectionOptions {
    * supports it; `scalar` forces the portable build (slower, for comparison or old engines).
    */
   kernels?: "auto" | KernelFlavor;
+  /**
+   * Seconds a table may serve reads before checking storage for versions other writers committed.
+   * Default: never (call `checkoutLatest()`); 0: check before every read. A table always sees its
+   * own writes.
+   */
+  readConsistencyInterval?: number;
 }
 
 export interface CreateTableOptions {
-  /** `create` (default) fails if the table exists; `overwrite` replaces it. */
+  /** `create` (default) fails if the table exists; `overwrite` replaces its contents in a new version. */
   mode?: "create" | "overwrite";
   /** With mode `create`, open the existing table instead of failing. */
   existOk?: boolean;
@@ -35,17 +45,15 @@ export interface TableNamesOptions {
   limit?: number;
 }
 
-type Databases = Map<string, Dataset>;
-const namedMemoryDatabases = new Map<string, Databases>();
-
 function isSchema(value: unknown): value is Schema {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Array.isArray((value as Schema).fields);
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const TABLE_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\.lance\/_versions\//;
 
 function checkName(name: unknown): string {
-  if (typeof name !== "string" || !TABLE_NAME.test(name)) {
+  if (typeof name !== "string" || !TABLE_NAME.test(name) || name.endsWith(".lance")) {
     throw createError(
       "INVALID_ARGUMENT",
       `Table name ${JSON.stringify(name)} is invalid: use 1–128 letters, digits, "_", "-" or ".", not starting with "-" or ".".`,
@@ -58,26 +66,25 @@ export class Connection {
   #open = true;
   #kernels: Promise<Kernels> | undefined;
   #loaded: Kernels | undefined;
-  readonly #tables: Databases;
-  readonly #open_tables = new Set<Table>();
+  readonly #tables = new Set<Table>();
 
   constructor(
     readonly uri: string,
-    tables: Databases,
+    private readonly store: BlobStore,
     private readonly options: ConnectionOptions,
-  ) {
-    this.#tables = tables;
-  }
+  ) {}
 
   isOpen(): boolean {
     return this.#open;
   }
 
-  /** Closes every table opened through this connection and frees their WASM memory. */
-  close(): void {
-    for (const t of this.#open_tables) t.close();
-    this.#open_tables.clear();
+  /** Closes every table opened through this connection, frees their WASM memory and the store's handles. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    for (const t of this.#tables) t.close();
+    this.#tables.clear();
     this.#open = false;
+    await this.store.close();
   }
 
   display(): string {
@@ -95,28 +102,32 @@ export class Connection {
         return this.#kernels;
       },
       loadedKernels: () => this.#loaded,
+      readConsistencyInterval: this.options.readConsistencyInterval,
     };
   }
 
   private handle(name: string, dataset: Dataset): Table {
     const table = new Table(name, dataset, this.context());
-    this.#open_tables.add(table);
+    this.#tables.add(table);
     return table;
   }
 
   async tableNames(options: TableNamesOptions = {}): Promise<string[]> {
     this.checkOpen();
-    let names = [...this.#tables.keys()].sort();
-    if (options.startAfter !== undefined) names = names.filter((n) => n > options.startAfter!);
-    if (options.limit !== undefined) names = names.slice(0, options.limit);
-    return names;
+    const names = new Set<string>();
+    for (const info of await this.store.list("")) {
+      const m = TABLE_KEY.exec(info.key);
+      if (m) names.add(m[1]!);
+    }
+    let out = [...names].sort();
+    if (options.startAfter !== undefined) out = out.filter((n) => n > options.startAfter!);
+    if (options.limit !== undefined) out = out.slice(0, options.limit);
+    return out;
   }
 
   async openTable(name: string): Promise<Table> {
     this.checkOpen();
-    const dataset = this.#tables.get(checkName(name));
-    if (dataset === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    return this.handle(name, dataset);
+    return this.handle(name, await Dataset.open(this.store, checkName(name)));
   }
 
   /**
@@ -138,10 +149,7 @@ export class Connection {
     if (mode !== "create" && mode !== "overwrite") {
       throw createError("INVALID_ARGUMENT", `createTable mode must be "create" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
-    if (mode === "create" && this.#tables.has(name)) {
-      if (options.existOk) return this.openTable(name);
-      throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
-    }
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
     let rows: readonly Row[] = [];
     let tableSchema: Schema;
     if (isSchema(data)) {
@@ -152,12 +160,23 @@ export class Connection {
     } else {
       throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects) or a schema.");
     }
-    const dataset = new MemoryDataset(tableSchema);
-    const table = new Table(name, dataset, this.context());
-    // Rows are checked and written before the table becomes visible, so a bad row leaves nothing behind.
+
+    const exists = (await Dataset.latestVersion(this.store, name)) !== undefined;
+    if (exists && mode === "create") {
+      if (options.existOk) return this.openTable(name);
+      throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
+    }
+    // Rows are checked before anything is written, so a bad row leaves no table behind.
+    if (exists) {
+      const dataset = await Dataset.open(this.store, name);
+      const head = dataset.head();
+      const tx = await appendTransaction(dataset, { ...head, schema: tableSchema }, rows, "overwrite");
+      await dataset.commit({ ...tx, schema: tableSchema, indices: [] });
+      return this.handle(name, dataset);
+    }
+    const dataset = await Dataset.create(this.store, name, tableSchema);
+    const table = this.handle(name, dataset);
     if (rows.length > 0) await table.add(rows);
-    this.#tables.set(name, dataset);
-    this.#open_tables.add(table);
     return table;
   }
 
@@ -166,10 +185,17 @@ export class Connection {
     return this.createTable(name, tableSchema, options);
   }
 
+  /** Deletes a table and all its versions and files. */
   async dropTable(name: string): Promise<void> {
     this.checkOpen();
-    if (!this.#tables.delete(checkName(name))) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    for (const t of this.#open_tables) if (t.name === name) { t.close(); this.#open_tables.delete(t); }
+    checkName(name);
+    if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
+    for (const t of this.#tables) if (t.name === name) { t.close(); this.#tables.delete(t); }
+    // Manifests go first, so a half-finished drop leaves no readable table behind.
+    const files = await this.store.list(`${name}.lance/`);
+    const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
+    files.sort((a, b) => order(a.key) - order(b.key));
+    for (const f of files) await this.store.delete(f.key);
   }
 
   async dropAllTables(): Promise<void> {
@@ -183,16 +209,9 @@ export async function connect(uri: string, options: ConnectionOptions = {}): Pro
   if (!["auto", "simd", "scalar"].includes(flavor)) {
     throw createError("INVALID_ARGUMENT", `kernels must be "auto", "simd" or "scalar", got ${JSON.stringify(flavor)}.`);
   }
-  const m = /^memory:\/\/(.*)$/.exec(uri);
-  if (m) {
-    const name = m[1]!;
-    if (name === "") return new Connection(uri, new Map(), options);
-    let tables = namedMemoryDatabases.get(name);
-    if (tables === undefined) namedMemoryDatabases.set(name, (tables = new Map()));
-    return new Connection(uri, tables, options);
+  const interval = options.readConsistencyInterval;
+  if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
+    throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  throw createError(
-    "UNSUPPORTED",
-    `connect(${JSON.stringify(uri)}): this build stores tables in memory only; use "memory://" or "memory://name".`,
-  );
+  return new Connection(uri, await openStore(uri), options);
 }

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   WASM_LOAD_FAILED: "The WebAssembly kernels could not be loaded in this runtime.",
   OUT_OF_MEMORY: "WebAssembly memory could not grow to hold the data.",
   CLOSED: "The connection or table has been closed.",
+  READ_ONLY: "The table cannot be written: it is checked out at an older version or its store is read-only.",
   COMMIT_CONFLICT: "Another writer committed a conflicting change first.",
   CORRUPT_FILE: "A stored file is damaged or truncated.",
   QUOTA_EXCEEDED: "The storage backend is full.",

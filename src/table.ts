@@ -1,6 +1,6 @@
 /**
- * `Table`: the LanceDB-like facade over a versioned dataset. Reads run against the head version
- * at the time the query executes; writes go through `Dataset.commit`, one new version each.
+ * `Table`: the LanceDB-like facade over a versioned dataset. Reads run against the version the
+ * table is on (the latest it knows of, or one checked out); each write commits one new version.
  */
 import { createError } from "./errors.js";
 import type { Row } from "./data/rows.js";
@@ -8,11 +8,12 @@ import { describeSchema } from "./data/rows.js";
 import type { Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, toQueryVectors } from "./query/builder.js";
-import { countRows, executeQuery } from "./query/execute.js";
+import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { releaseVectorBlocks } from "./query/vector-blocks.js";
-import type { Dataset } from "./table/dataset.js";
-import { appendRows, buildFragment, deleteRows, updateRows, type UpdateSpec, type WriteProgress } from "./table/writes.js";
+import type { Dataset, TableState, Transaction, VersionInfo } from "./table/dataset.js";
+import { Tags } from "./table/tags.js";
+import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
@@ -35,10 +36,18 @@ export interface TableContext {
   readonly kernels: () => Promise<Kernels>;
   /** Kernels already loaded, if any (used to free WASM memory on close). */
   readonly loadedKernels: () => Kernels | undefined;
+  /**
+   * How stale reads may be, in seconds, with respect to other writers: 0 checks for a newer
+   * version before every read; undefined never does (this handle's own writes are always seen).
+   */
+  readonly readConsistencyInterval?: number;
 }
 
 export class Table {
   #open = true;
+  /** Set while a version is checked out: reads use it and writes are refused. */
+  #pinned: TableState | undefined;
+  #lastRefresh = Date.now();
 
   constructor(
     readonly name: string,
@@ -56,15 +65,42 @@ export class Table {
     this.#open = false;
     const kernels = this.ctx.loadedKernels();
     if (kernels === undefined) return;
-    for (const state of this.dataset.versions()) {
-      for (const frag of state.fragments) for (const col of frag.columns.values()) {
-        if (col.type.kind === "vector") releaseVectorBlocks(kernels, col);
-      }
+    for (const frag of (this.#pinned ?? this.dataset.head()).fragments) {
+      for (const col of frag.columns.values()) if (col.type.kind === "vector") releaseVectorBlocks(kernels, col);
     }
   }
 
   private checkOpen(): void {
     if (!this.#open) throw createError("CLOSED", `Table "${this.name}" is closed.`);
+  }
+
+  /** The state reads run against, refreshed from storage as `readConsistencyInterval` asks. */
+  private async state(): Promise<TableState> {
+    this.checkOpen();
+    if (this.#pinned) return this.#pinned;
+    const interval = this.ctx.readConsistencyInterval;
+    if (interval !== undefined && Date.now() - this.#lastRefresh >= interval * 1000) {
+      this.#lastRefresh = Date.now();
+      return this.dataset.refresh();
+    }
+    return this.dataset.head();
+  }
+
+  private context(state: TableState): ExecutionContext {
+    return { state, kernels: this.ctx.kernels, ensureColumns: (names) => this.dataset.ensureColumns(state, names) };
+  }
+
+  private async writable(): Promise<TableState> {
+    this.checkOpen();
+    if (this.#pinned) {
+      throw createError("READ_ONLY", `Table "${this.name}" is checked out at version ${this.#pinned.version}; call checkoutLatest() to write, or restore() to make this version the latest.`);
+    }
+    if (this.dataset.store.readOnly) throw createError("READ_ONLY", `Table "${this.name}" lives in a read-only store (${this.dataset.store.uri}).`);
+    return this.dataset.head();
+  }
+
+  private async commit(tx: Transaction | null, head: TableState): Promise<number> {
+    return tx === null ? head.version : (await this.dataset.commit(tx)).version;
   }
 
   display(): string {
@@ -76,51 +112,75 @@ export class Table {
   }
 
   async schema(): Promise<Schema> {
-    this.checkOpen();
-    return this.dataset.head().schema;
+    return (await this.state()).schema;
   }
 
+  /** The version reads currently see. */
   async version(): Promise<number> {
+    return (await this.state()).version;
+  }
+
+  async listVersions(): Promise<VersionInfo[]> {
     this.checkOpen();
-    return this.dataset.head().version;
+    return this.dataset.versions();
+  }
+
+  /** Tags (names for versions): `create(tag, version)`, `list()`, `getVersion(tag)`, `update`, `delete`. */
+  async tags(): Promise<Tags> {
+    this.checkOpen();
+    return new Tags(this.dataset);
+  }
+
+  /** Time travel: reads see `version` (a number or a tag) until `checkoutLatest()`; writes are refused. */
+  async checkout(version: number | string): Promise<void> {
+    this.checkOpen();
+    const v = typeof version === "string" ? await new Tags(this.dataset).getVersion(version) : version;
+    if (!Number.isInteger(v) || v < 1) throw createError("INVALID_ARGUMENT", `checkout() takes a version number >= 1 or a tag, got ${String(version)}.`);
+    this.#pinned = v === this.dataset.head().version ? this.dataset.head() : await this.dataset.readState(v);
+  }
+
+  /** Back to the newest version, including commits made by other writers. */
+  async checkoutLatest(): Promise<void> {
+    this.checkOpen();
+    this.#pinned = undefined;
+    await this.dataset.refresh();
+  }
+
+  /** Makes the checked-out version (or `version`) the newest one, by committing a copy of it. */
+  async restore(version?: number): Promise<void> {
+    this.checkOpen();
+    if (version !== undefined) await this.checkout(version);
+    const target = this.#pinned;
+    if (target === undefined) return;
+    const head = await this.dataset.refresh();
+    await this.dataset.commit({
+      type: "restore", readVersion: head.version, fragments: target.fragments, schema: target.schema,
+      indices: target.indices, config: target.config,
+    });
+    this.#pinned = undefined;
   }
 
   async countRows(filter?: string): Promise<number> {
-    this.checkOpen();
-    return countRows(this.dataset.head(), filter);
+    return countRows(this.context(await this.state()), filter);
   }
 
   async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
-    this.checkOpen();
+    const head = await this.writable();
     const mode = options.mode ?? "append";
     if (mode !== "append" && mode !== "overwrite") {
       throw createError("INVALID_ARGUMENT", `add() mode must be "append" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
-    if (Array.isArray(rows) && rows.length === 0 && mode === "append") return { version: this.dataset.head().version };
-    // Rows are converted before the commit so a slow ingest never holds the commit step.
-    const head = this.dataset.head();
-    const frag = buildFragment(head.nextFragmentId, head.schema, rows, options.progress);
-    const state = await this.dataset.commit((h) => {
-      if (h.schema !== head.schema) {
-        throw createError("COMMIT_CONFLICT", `Table "${this.name}" changed its schema while rows were being added; add them again.`);
-      }
-      return appendRows(h, frag, mode);
-    });
-    return { version: state.version };
+    if (Array.isArray(rows) && rows.length === 0 && mode === "append") return { version: head.version };
+    return { version: await this.commit(await appendTransaction(this.dataset, head, rows, mode, options.progress), head) };
   }
 
   async delete(predicate: string): Promise<DeleteResult> {
-    this.checkOpen();
+    const head = await this.writable();
     if (typeof predicate !== "string" || predicate.trim() === "") {
       throw createError("INVALID_FILTER", "delete() needs a SQL predicate; to remove every row use delete(\"true\").");
     }
-    let rowsDeleted = 0;
-    const state = await this.dataset.commit((head) => {
-      const { change, deleted } = deleteRows(head, predicate);
-      rowsDeleted = deleted;
-      return change;
-    });
-    return { version: state.version, rowsDeleted };
+    const { tx, deleted } = await deleteTransaction(this.dataset, head, predicate);
+    return { version: await this.commit(tx, head), rowsDeleted: deleted };
   }
 
   /**
@@ -128,7 +188,7 @@ export class Table {
    * expressions of the row (`{ price: "price * 1.1" }`). Also `update(values, { where })`.
    */
   async update(spec: UpdateOptions | Readonly<Record<string, unknown>>, options: { where?: string } = {}): Promise<UpdateResult> {
-    this.checkOpen();
+    const head = await this.writable();
     const s = spec as UpdateOptions;
     let update: UpdateSpec;
     if (s.values !== undefined || s.valuesSql !== undefined) {
@@ -140,13 +200,8 @@ export class Table {
       update = { where: options.where, values: spec as Record<string, unknown> };
     }
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
-    let rowsUpdated = 0;
-    const state = await this.dataset.commit((head) => {
-      const { change, updated } = updateRows(head, update);
-      rowsUpdated = updated;
-      return change;
-    });
-    return { version: state.version, rowsUpdated };
+    const { tx, updated } = await updateTransaction(this.dataset, head, update);
+    return { version: await this.commit(tx, head), rowsUpdated: updated };
   }
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
@@ -169,8 +224,7 @@ export class Table {
 
   /** Runs a plan built elsewhere (for example by a worker client). */
   async execute(plan: QueryPlan): Promise<Row[]> {
-    this.checkOpen();
-    return executeQuery({ state: this.dataset.head(), kernels: this.ctx.kernels }, plan);
+    return executeQuery(this.context(await this.state()), plan);
   }
 
   async listIndices(): Promise<never[]> {

@@ -50,25 +50,31 @@ export function nullCount(col: Column): number {
   return n;
 }
 
-function allocNumeric(type: DataType, n: number): NumericArray | BigInt64Array {
+type NumericConstructor =
+  | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor | Uint16ArrayConstructor
+  | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor;
+
+/** The typed array that holds values of `type` (see the layout table above). */
+export function numericConstructor(type: DataType): NumericConstructor {
   switch (type.kind) {
-    case "bool": return new Uint8Array(n);
-    case "timestamp": return new Float64Array(n);
-    case "float": return type.bits === 64 ? new Float64Array(n) : new Float32Array(n);
+    case "bool": return Uint8Array;
+    case "timestamp": return Float64Array;
+    case "float": return type.bits === 64 ? Float64Array : Float32Array;
     case "int":
-      if (type.bits === 64) return new BigInt64Array(n);
-      if (type.signed) return type.bits === 8 ? new Int8Array(n) : type.bits === 16 ? new Int16Array(n) : new Int32Array(n);
-      return type.bits === 8 ? new Uint8Array(n) : type.bits === 16 ? new Uint16Array(n) : new Uint32Array(n);
-    case "vector": {
-      const per = type.element === "bit" ? type.dim / 8 : type.dim;
-      const len = n * per;
-      if (type.element === "float32") return new Float32Array(len);
-      if (type.element === "float16") return new Uint16Array(len);
-      if (type.element === "int8") return new Int8Array(len);
-      return new Uint8Array(len);
-    }
+      if (type.bits === 64) return BigInt64Array;
+      if (type.signed) return type.bits === 8 ? Int8Array : type.bits === 16 ? Int16Array : Int32Array;
+      return type.bits === 8 ? Uint8Array : type.bits === 16 ? Uint16Array : Uint32Array;
+    case "vector":
+      if (type.element === "float32") return Float32Array;
+      if (type.element === "float16") return Uint16Array;
+      if (type.element === "int8") return Int8Array;
+      return Uint8Array;
     default: throw new Error(`no numeric buffer for ${type.kind}`);
   }
+}
+
+function allocNumeric(type: DataType, n: number): NumericArray | BigInt64Array {
+  return new (numericConstructor(type))(type.kind === "vector" ? n * vectorStride(type) : n);
 }
 
 /** Elements one row takes in a vector column's flat buffer. */

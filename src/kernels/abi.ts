@@ -7,6 +7,11 @@
  *   gather:  (q, x, ids, m, dim, out)       ids = m i32 row numbers, out = m f32
  *   normed:  norms = n f32 (‖x_r‖) inserted after x
  *   multi:   (qs, nq, x, n, dim, out, outStride)  qs = nq × dim, out[qi·outStride + r]
+ *
+ * Index kernels (shapes in assembly/kmeans.ts, pq.ts, sq.ts):
+ *   k-means: x = n rows of dim f32 at row stride `stride` floats; c = k × dim; metric 0 = l2, 1 = dot
+ *   PQ:      codebook = M × 256 × dsub f32; codes = n × M u8; lut = M × 256 f32
+ *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32
  */
 type Ptr = number;
 type Dense = (q: Ptr, x: Ptr, n: number, dim: number, out: Ptr) => void;
@@ -37,6 +42,34 @@ export interface KernelExports {
   l2_f32_multi: Multi;
   dot_f32_multi: Multi;
   cosine_f32_normed_multi(qs: Ptr, qNorms: Ptr, nq: number, x: Ptr, norms: Ptr, n: number, dim: number, out: Ptr, outStride: number): void;
+
+  /** assign = n i32 nearest centroid, dist = n f32 its distance; cnorm = k f32 scratch. */
+  kmeans_assign(x: Ptr, n: number, dim: number, stride: number, c: Ptr, k: number, metric: number, cnorm: Ptr, assign: Ptr, dist: Ptr): void;
+  /** sums (k × dim f32) += rows by assignment, counts (k i32) += 1. */
+  kmeans_update(x: Ptr, n: number, dim: number, stride: number, assign: Ptr, sums: Ptr, counts: Ptr): void;
+  /** mind[r] = min(mind[r], d(x_r, c)); returns Σ mind. */
+  kmeanspp_update(x: Ptr, n: number, dim: number, stride: number, c: Ptr, metric: number, mind: Ptr): number;
+  /** First r whose prefix sum of mind exceeds target. */
+  kmeanspp_pick(mind: Ptr, n: number, target: number): number;
+
+  /** codes = n × M u8; cnorm = M × 256 f32 scratch. */
+  pq_encode(x: Ptr, n: number, dim: number, M: number, codebook: Ptr, cnorm: Ptr, codes: Ptr): void;
+  pq_decode(codes: Ptr, n: number, M: number, dsub: number, codebook: Ptr, out: Ptr): void;
+  pq_lut_l2(q: Ptr, M: number, dsub: number, codebook: Ptr, lut: Ptr): void;
+  pq_lut_dot(q: Ptr, M: number, dsub: number, codebook: Ptr, w: number, lut: Ptr): void;
+  /** out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]] (norms = 0: no norms term). */
+  pq_adc(lut: Ptr, codes: Ptr, n: number, M: number, bias: number, norms: Ptr, out: Ptr): void;
+  pq_adc_gather(lut: Ptr, codes: Ptr, ids: Ptr, m: number, M: number, bias: number, norms: Ptr, out: Ptr): void;
+
+  sq_bounds(x: Ptr, n: number, dim: number, lo: Ptr, hi: Ptr): void;
+  sq_encode(x: Ptr, n: number, dim: number, offset: Ptr, invScale: Ptr, codes: Ptr): void;
+  sq_decode(codes: Ptr, n: number, dim: number, offset: Ptr, scale: Ptr, out: Ptr): void;
+  /** qp = q − offset: out[r] = Σ (qp_i − scale_i·c_ri)². */
+  sq_l2(qp: Ptr, scale: Ptr, codes: Ptr, n: number, dim: number, out: Ptr): void;
+  sq_l2_gather(qp: Ptr, scale: Ptr, codes: Ptr, ids: Ptr, m: number, dim: number, out: Ptr): void;
+  /** qs = q ∘ scale, bias = q·offset: out[r] = 1 − bias − Σ qs_i·c_ri. */
+  sq_dot(qs: Ptr, bias: number, codes: Ptr, n: number, dim: number, out: Ptr): void;
+  sq_dot_gather(qs: Ptr, bias: number, codes: Ptr, ids: Ptr, m: number, dim: number, out: Ptr): void;
 }
 
 /** Names every build must export; the loader checks them so a stale .wasm fails loudly. */
@@ -48,4 +81,7 @@ export const REQUIRED_EXPORTS = [
   "l2_i8_gather", "dot_i8_gather", "cosine_i8_gather", "cosine_i8_normed_gather",
   "hamming_u8", "hamming_u8_gather", "f16_to_f32", "topk",
   "l2_f32_multi", "dot_f32_multi", "cosine_f32_normed_multi",
+  "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
+  "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
+  "sq_bounds", "sq_encode", "sq_decode", "sq_l2", "sq_l2_gather", "sq_dot", "sq_dot_gather",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -22,6 +22,8 @@ import { vectorBlock } from "./vector-blocks.js";
 export interface ExecutionContext {
   readonly state: TableState;
   readonly kernels: () => Promise<Kernels>;
+  /** Loads the named columns of every fragment of `state` (they are read from storage on demand). */
+  readonly ensureColumns: (names: Iterable<string>) => Promise<void>;
 }
 
 interface Hit {
@@ -206,9 +208,10 @@ function resolveMetric(f: VectorField, requested: DistanceType | undefined): Dis
   return metric;
 }
 
-async function runVectorSearch(ctx: ExecutionContext, plan: QueryPlan, vec: VectorPlan, filter: CompiledFilter | undefined): Promise<Hit[]> {
+async function runVectorSearch(
+  ctx: ExecutionContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
+): Promise<Hit[]> {
   const { state } = ctx;
-  const field = resolveVectorField(state.schema, vec);
   const metric = resolveMetric(field, vec.distanceType);
   const queries = vec.queries.map((q, i) => toKernelQuery(field, q, i));
   const limit = plan.limit ?? DEFAULT_VECTOR_LIMIT;
@@ -258,13 +261,17 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan): Prom
   const schema = ctx.state.schema;
   const output = resolveOutput(schema, plan.select);
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, schema);
-  const hits = plan.vector === undefined ? runScan(ctx.state, plan, filter) : await runVectorSearch(ctx, plan, plan.vector, filter);
+  const field = plan.vector === undefined ? undefined : resolveVectorField(schema, plan.vector);
+  await ctx.ensureColumns([...output.needed, ...(filter?.columns ?? []), ...(field ? [field.name] : [])]);
+  const hits = field === undefined ? runScan(ctx.state, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
   return materialize(hits, output, plan);
 }
 
-export async function countRows(state: TableState, filter?: string): Promise<number> {
+export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?: string): Promise<number> {
+  const state = ctx.state;
   if (filter === undefined) return state.fragments.reduce((s, f) => s + f.liveRows, 0);
   const compiled = compileFilter(filter, state.schema);
+  await ctx.ensureColumns(compiled.columns);
   let n = 0;
   for (const frag of state.fragments) n += selectRows(frag, compiled.evaluate(fragmentSource(frag))).length;
   return n;

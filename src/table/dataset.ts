@@ -1,10 +1,25 @@
 /**
- * The versioned state of one table. Every write produces a new `TableState` (a new version); older
- * states stay valid because fragments are immutable. This in-memory dataset is the reference the
- * durable, store-backed one follows: same states, same commit step, with a manifest written last.
+ * One table's versions in a BlobStore: reading manifests into states, writing data and deletion
+ * files, and the commit protocol.
+ *
+ * Commit: every file a version names is written first (under a random name, so writers never
+ * collide); then the manifest of version head+1 is written with putIfAbsent. If another writer took
+ * that version, the transaction is checked against what the other commits did (their operation
+ * records) and, if compatible, re-applied on top of the new head and retried; otherwise the write
+ * fails with COMMIT_CONFLICT. Files of a failed commit stay unreferenced until cleanup.
  */
-import type { Schema } from "../data/schema.js";
-import type { Fragment } from "./fragment.js";
+import { createError } from "../errors.js";
+import type { Column } from "../data/column.js";
+import { findField, type Schema } from "../data/schema.js";
+import type { BlobStore } from "../storage/blob-store.js";
+import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
+import { randomId } from "../storage/envelope.js";
+import { encodeFragment, FragmentFile } from "../storage/fragment-file.js";
+import {
+  decodeManifest, encodeManifest, manifestKey, versionFromKey, versionsPrefix,
+  type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType,
+} from "../storage/manifest.js";
+import { mergeDeletions, type Fragment } from "./fragment.js";
 
 export interface TableState {
   readonly version: number;
@@ -13,43 +28,269 @@ export interface TableState {
   readonly schema: Schema;
   readonly fragments: readonly Fragment[];
   readonly nextFragmentId: number;
+  readonly indices: readonly IndexEntry[];
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly operation: OperationRecord;
 }
 
-export type StateChange = Pick<TableState, "schema" | "fragments" | "nextFragmentId">;
-
-export interface Dataset {
-  head(): TableState;
-  /** Applies `change` to the head; `null` from `change` means nothing to commit and returns the head. */
-  commit(change: (head: TableState) => StateChange | null): Promise<TableState>;
-  versions(): readonly TableState[];
+/** A change to commit, computed against `readVersion`. Files it names are already written. */
+export interface Transaction {
+  readonly type: OperationType;
+  readonly readVersion: number;
+  /** New fragments; their ids are assigned at commit. */
+  readonly added?: readonly Fragment[];
+  /** Ids of fragments to drop. */
+  readonly removed?: readonly number[];
+  /** Fragments whose deletions (or columns) changed, by id. */
+  readonly replaced?: readonly Fragment[];
+  /** Replaces the whole fragment list (overwrite, restore). */
+  readonly fragments?: readonly Fragment[];
+  readonly schema?: Schema;
+  readonly indices?: readonly IndexEntry[];
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
-export class MemoryDataset implements Dataset {
-  readonly #versions: TableState[];
+export interface VersionInfo {
+  readonly version: number;
+  readonly timestamp: Date;
+  readonly metadata: { readonly operation: OperationType };
+}
 
-  constructor(schema: Schema) {
-    this.#versions = [{ version: 1, timestamp: Date.now(), schema, fragments: [], nextFragmentId: 0 }];
+const MAX_COMMIT_ATTEMPTS = 32;
+/** Operations that replace what the table is; nothing may commit in between. */
+const EXCLUSIVE: ReadonlySet<OperationType> = new Set(["overwrite", "restore", "add_columns", "alter_columns", "drop_columns", "create"]);
+
+function touchedIds(tx: Transaction): number[] {
+  return [...(tx.removed ?? []), ...(tx.replaced ?? []).map((f) => f.id)];
+}
+
+/** Whether `tx` may be re-applied on top of a commit that did `theirs`. */
+function compatible(tx: Transaction, theirs: OperationRecord): boolean {
+  if (EXCLUSIVE.has(tx.type) || EXCLUSIVE.has(theirs.type)) return false;
+  if (tx.type === "append") return true;
+  if ((tx.type === "create_index" || tx.type === "drop_index") && (theirs.type === "create_index" || theirs.type === "drop_index")) return false;
+  const mine = new Set(touchedIds(tx));
+  return !theirs.touched.some((id) => mine.has(id));
+}
+
+export class Dataset {
+  #head: TableState;
+  /** Data files opened for reading, keyed by the fragment's shared column map. */
+  readonly #readers = new WeakMap<Map<string, Column>, Promise<FragmentFile>>();
+
+  private constructor(
+    readonly store: BlobStore,
+    readonly table: string,
+    head: TableState,
+  ) {
+    this.#head = head;
+  }
+
+  private get dir(): string {
+    return `${this.table}.lance/`;
+  }
+
+  /** Latest version on the store, or undefined when the table does not exist. */
+  static async latestVersion(store: BlobStore, table: string): Promise<number | undefined> {
+    const keys = await store.list(versionsPrefix(table));
+    let latest: number | undefined;
+    for (const k of keys) {
+      const v = versionFromKey(k.key);
+      if (v !== undefined && (latest === undefined || v > latest)) latest = v;
+    }
+    return latest;
+  }
+
+  static async open(store: BlobStore, table: string, version?: number): Promise<Dataset> {
+    const v = version ?? (await Dataset.latestVersion(store, table));
+    if (v === undefined) throw createError("TABLE_NOT_FOUND", `No table "${table}" in ${store.uri}.`);
+    const ds = new Dataset(store, table, undefined as unknown as TableState);
+    ds.#head = await ds.readState(v);
+    return ds;
+  }
+
+  /** Commits version 1 of a new table; TABLE_EXISTS if any version exists. */
+  static async create(store: BlobStore, table: string, schema: Schema, config: Readonly<Record<string, unknown>> = {}): Promise<Dataset> {
+    const manifest: Manifest = {
+      version: 1, timestamp: Date.now(), schema, fragments: [], nextFragmentId: 0, indices: [], config,
+      operation: { type: "create", readVersion: 0, touched: [] },
+    };
+    if ((await Dataset.latestVersion(store, table)) !== undefined || !(await store.putIfAbsent(manifestKey(table, 1), encodeManifest(manifest)))) {
+      throw createError("TABLE_EXISTS", `Table "${table}" already exists in ${store.uri}.`);
+    }
+    const ds = new Dataset(store, table, undefined as unknown as TableState);
+    ds.#head = ds.stateFrom(manifest, new Map());
+    return ds;
   }
 
   head(): TableState {
-    return this.#versions[this.#versions.length - 1]!;
+    return this.#head;
   }
 
-  async commit(change: (head: TableState) => StateChange | null): Promise<TableState> {
-    const head = this.head();
-    // `change` runs synchronously against the head and throws before anything is recorded.
-    const changed = change(head);
-    if (changed === null) return head;
-    const next: TableState = { ...changed, version: head.version + 1, timestamp: Date.now() };
-    this.#versions.push(next);
-    return next;
+  /** Moves the head to the newest committed version. */
+  async refresh(): Promise<TableState> {
+    let v = this.#head.version;
+    while ((await this.store.head(manifestKey(this.table, v + 1))) !== undefined) v++;
+    if (v !== this.#head.version) this.#head = await this.readState(v);
+    return this.#head;
   }
 
-  versions(): readonly TableState[] {
-    return this.#versions;
+  async manifest(version: number): Promise<Manifest> {
+    const key = manifestKey(this.table, version);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.store.get(key);
+    } catch (e) {
+      if ((e as { code?: string }).code === "NOT_FOUND") throw createError("NOT_FOUND", `Version ${version} of table "${this.table}" does not exist (or was cleaned up).`, { version });
+      throw e;
+    }
+    return decodeManifest(bytes, key);
+  }
+
+  /** The state of any version; fragments still current keep their loaded columns. */
+  async readState(version: number): Promise<TableState> {
+    const m = await this.manifest(version);
+    const known = new Map<string, Fragment>();
+    for (const f of this.#head?.fragments ?? []) known.set(f.file, f);
+    return this.stateFrom(m, known, await this.loadDeletions(m));
+  }
+
+  private async loadDeletions(m: Manifest): Promise<Map<number, Uint8Array>> {
+    const out = new Map<number, Uint8Array>();
+    await Promise.all(m.fragments.filter((f) => f.deletionFile !== null).map(async (f) => {
+      const key = this.dir + f.deletionFile!;
+      const known = this.#head?.fragments.find((x) => x.deletionFile === key);
+      out.set(f.id, known?.deletions ?? decodeDeletions(await this.store.get(key), f.numRows, key));
+    }));
+    return out;
+  }
+
+  private stateFrom(m: Manifest, known: Map<string, Fragment>, deletions = new Map<number, Uint8Array>()): TableState {
+    const fragments = m.fragments.map((e: FragmentEntry): Fragment => {
+      const file = this.dir + e.file;
+      const del = deletions.get(e.id) ?? null;
+      return {
+        id: e.id, numRows: e.numRows, file, fileSize: e.fileSize,
+        columns: known.get(file)?.columns ?? new Map(),
+        deletions: del, deletionFile: e.deletionFile === null ? null : this.dir + e.deletionFile,
+        liveRows: e.numRows - e.deletedRows,
+      };
+    });
+    return {
+      version: m.version, timestamp: m.timestamp, schema: m.schema, fragments, nextFragmentId: m.nextFragmentId,
+      indices: m.indices, config: m.config, operation: m.operation,
+    };
+  }
+
+  async versions(): Promise<VersionInfo[]> {
+    const keys = await this.store.list(versionsPrefix(this.table));
+    const versions = keys.map((k) => versionFromKey(k.key)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const manifests = await Promise.all(versions.map((v) => this.manifest(v)));
+    return manifests.map((m) => ({ version: m.version, timestamp: new Date(m.timestamp), metadata: { operation: m.operation.type } }));
+  }
+
+  /** Writes a data file for `columns`; the fragment gets its id when committed. */
+  async writeFragment(schema: Schema, columns: Map<string, Column>, numRows: number): Promise<Fragment> {
+    const bytes = encodeFragment(schema.fields, columns, numRows);
+    const file = `${this.dir}data/${randomId()}.qvf`;
+    await this.store.put(file, bytes);
+    return { id: -1, numRows, file, fileSize: bytes.length, columns, deletions: null, deletionFile: null, liveRows: numRows };
+  }
+
+  /** The fragment with rows flagged in `remove` deleted too (deletion file written); `null` if no row is left. */
+  async writeDeletions(frag: Fragment, remove: Uint8Array): Promise<Fragment | null> {
+    const merged = mergeDeletions(frag, remove);
+    if (merged === null) return null;
+    const deletionFile = `${this.dir}_deletions/${frag.id}-${randomId()}.qvd`;
+    await this.store.put(deletionFile, encodeDeletions(merged.deletions));
+    return { ...frag, deletions: merged.deletions, deletionFile, liveRows: merged.live };
+  }
+
+  /** Reads the named columns of every fragment of `state` that does not hold them yet. */
+  async ensureColumns(state: TableState, names: Iterable<string>): Promise<void> {
+    const fields = [...new Set(names)].map((n) => findField(state.schema, n)).filter((f) => f !== undefined);
+    await Promise.all(state.fragments.map(async (frag) => {
+      const missing = fields.filter((f) => !frag.columns.has(f.name));
+      if (missing.length === 0) return;
+      let reader = this.#readers.get(frag.columns);
+      if (reader === undefined) {
+        reader = FragmentFile.open(this.store, frag.file, frag.fileSize);
+        this.#readers.set(frag.columns, reader);
+        reader.catch(() => this.#readers.delete(frag.columns));
+      }
+      const file = await reader;
+      const cols = await Promise.all(missing.map((f) => file.readColumn(f.name, f.type)));
+      missing.forEach((f, i) => frag.columns.set(f.name, cols[i]!));
+    }));
+  }
+
+  private apply(head: TableState, tx: Transaction): TableState {
+    let next = head.nextFragmentId;
+    const added = (tx.added ?? []).map((f) => ({ ...f, id: next++ }));
+    let fragments: Fragment[];
+    if (tx.fragments !== undefined) {
+      fragments = [...tx.fragments, ...added];
+      next = Math.max(next, ...fragments.map((f) => f.id + 1));
+    } else {
+      const removed = new Set(tx.removed ?? []);
+      const replaced = new Map((tx.replaced ?? []).map((f) => [f.id, f] as const));
+      fragments = [...head.fragments.filter((f) => !removed.has(f.id)).map((f) => replaced.get(f.id) ?? f), ...added];
+    }
+    return {
+      version: head.version + 1, timestamp: Date.now(), schema: tx.schema ?? head.schema, fragments, nextFragmentId: next,
+      indices: tx.indices ?? head.indices, config: tx.config ?? head.config,
+      operation: { type: tx.type, readVersion: tx.readVersion, touched: touchedIds(tx) },
+    };
+  }
+
+  private toManifest(s: TableState): Manifest {
+    const rel = (key: string): string => key.slice(this.dir.length);
+    return {
+      version: s.version, timestamp: s.timestamp, schema: s.schema, nextFragmentId: s.nextFragmentId, indices: s.indices, config: s.config,
+      operation: s.operation,
+      fragments: s.fragments.map((f) => ({
+        id: f.id, file: rel(f.file), fileSize: f.fileSize, numRows: f.numRows,
+        deletionFile: f.deletionFile === null ? null : rel(f.deletionFile), deletedRows: f.numRows - f.liveRows,
+      })),
+    };
+  }
+
+  /** Commits `tx`, rebasing it over compatible concurrent commits. */
+  async commit(tx: Transaction): Promise<TableState> {
+    return withCommitLock(`${this.store.uri}/${this.table}`, async () => {
+      let head = this.#head.version >= tx.readVersion ? this.#head : await this.readState(tx.readVersion);
+      for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
+        for (let v = tx.readVersion + 1; v <= head.version; v++) {
+          const theirs = v === head.version ? head.operation : (await this.manifest(v)).operation;
+          if (!compatible(tx, theirs)) {
+            throw createError(
+              "COMMIT_CONFLICT",
+              `Another writer committed version ${v} of "${this.table}" (${theirs.type}) after this ${tx.type} read version ${tx.readVersion}; the two cannot be combined. Reload the table and try again.`,
+              { version: v, operation: theirs.type },
+            );
+          }
+        }
+        const state = this.apply(head, tx);
+        if (await this.store.putIfAbsent(manifestKey(this.table, state.version), encodeManifest(this.toManifest(state)))) {
+          this.#head = state;
+          return state;
+        }
+        head = await this.refresh();
+      }
+      throw createError("COMMIT_CONFLICT", `Gave up committing to "${this.table}" after ${MAX_COMMIT_ATTEMPTS} attempts: too many concurrent writers.`);
+    });
   }
 }
 
-export function countLiveRows(state: TableState): number {
-  return state.fragments.reduce((s, f) => s + f.liveRows, 0);
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * In browsers, Web Locks serialize committers across tabs and workers of one origin, so they queue
+ * instead of racing; putIfAbsent stays the guarantee everywhere else.
+ */
+function withCommitLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  return locks ? locks.request(`quiverdb-commit:${name}`, fn) : fn();
 }

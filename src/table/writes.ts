@@ -1,6 +1,7 @@
 /**
- * Row changes as pure functions from a table state to the next one. Each function checks and builds
- * everything first and only then returns the change, so a failed write records nothing.
+ * Row changes as transactions. Each function checks and converts everything first, then writes the
+ * new data and deletion files, and returns a `Transaction` for `Dataset.commit` — so a bad row or a
+ * bad filter writes nothing, and a crash before the commit leaves only unreferenced files.
  * Updates are delete + append: changed rows move into a new fragment, as in Lance.
  */
 import { createError } from "../errors.js";
@@ -9,8 +10,8 @@ import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, type Field, type Schema } from "../data/schema.js";
 import { compileExpression, compileFilter } from "../query/filter/index.js";
 import { unknownColumn } from "../query/execute.js";
-import type { StateChange, TableState } from "./dataset.js";
-import { fragmentFromBatch, fragmentSource, selectRows, withDeletions, type Fragment } from "./fragment.js";
+import type { Dataset, TableState, Transaction } from "./dataset.js";
+import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
 
 export interface WriteProgress {
   readonly rowsDone: number;
@@ -20,65 +21,69 @@ export interface WriteProgress {
 /** Rows are checked and converted in chunks of this many, with a progress report after each. */
 const CHUNK_ROWS = 16384;
 
-/** Checks and converts `rows` into one fragment's columns, reporting progress chunk by chunk. */
-export function buildFragment(id: number, schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Fragment {
+/** Checks and converts `rows` into columns, reporting progress chunk by chunk. */
+export function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Map<string, Column> {
   if (!Array.isArray(rows)) rowsToBatch(rows, schema); // throws the typed error for non-arrays
   const batches: RecordBatch[] = [];
-  for (let at = 0; at < rows.length || at === 0; at += CHUNK_ROWS) {
+  for (let at = 0; at === 0 || at < rows.length; at += CHUNK_ROWS) {
     batches.push(rowsToBatch(rows.slice(at, at + CHUNK_ROWS), schema, at));
     progress?.({ rowsDone: Math.min(rows.length, at + CHUNK_ROWS), rowsTotal: rows.length });
-    if (rows.length === 0) break;
   }
-  if (batches.length === 1) return fragmentFromBatch(id, batches[0]!);
+  if (batches.length === 1) return new Map(batches[0]!.columns);
   const columns = new Map<string, Column>();
   for (const f of schema.fields) columns.set(f.name, concatColumns(f.type, batches.map((b) => b.columns.get(f.name)!)));
-  return fragmentFromBatch(id, { schema, numRows: rows.length, columns });
+  return columns;
 }
 
-/** Appends `frag` under the head's next fragment id (another writer may have taken the id it was built with). */
-export function appendRows(head: TableState, frag: Fragment, mode: "append" | "overwrite"): StateChange {
-  const kept = mode === "overwrite" ? [] : head.fragments;
-  const added = frag.id === head.nextFragmentId ? frag : { ...frag, id: head.nextFragmentId };
-  return { schema: head.schema, fragments: frag.numRows > 0 ? [...kept, added] : kept, nextFragmentId: head.nextFragmentId + 1 };
+export async function appendTransaction(
+  ds: Dataset, head: TableState, rows: readonly Row[], mode: "append" | "overwrite", progress?: (p: WriteProgress) => void,
+): Promise<Transaction> {
+  const columns = rowsToColumns(head.schema, rows, progress);
+  const added = rows.length > 0 ? [await ds.writeFragment(head.schema, columns, rows.length)] : [];
+  return mode === "overwrite"
+    ? { type: "overwrite", readVersion: head.version, fragments: [], added }
+    : { type: "append", readVersion: head.version, added };
 }
 
 /** Rows of each fragment that match `predicate` and are not deleted yet. */
-function matchingRows(head: TableState, predicate: string): Map<Fragment, Int32Array> {
-  const filter = compileFilter(predicate, head.schema);
+async function matchingRows(ds: Dataset, head: TableState, predicate: string | undefined): Promise<Map<Fragment, Int32Array>> {
+  const filter = predicate === undefined ? undefined : compileFilter(predicate, head.schema);
+  if (filter) await ds.ensureColumns(head, filter.columns);
   const out = new Map<Fragment, Int32Array>();
   for (const frag of head.fragments) {
-    const rows = selectRows(frag, filter.evaluate(fragmentSource(frag)));
+    const rows = selectRows(frag, filter?.evaluate(fragmentSource(frag)));
     if (rows.length > 0) out.set(frag, rows);
   }
   return out;
 }
 
-function deleteMatched(head: TableState, matched: Map<Fragment, Int32Array>): Fragment[] {
-  const fragments: Fragment[] = [];
-  for (const frag of head.fragments) {
-    const rows = matched.get(frag);
-    if (rows === undefined) { fragments.push(frag); continue; }
+/** Deletion files for the matched rows: fragments left with rows are replaced, empty ones removed. */
+async function deletionParts(ds: Dataset, matched: Map<Fragment, Int32Array>): Promise<{ replaced: Fragment[]; removed: number[] }> {
+  const replaced: Fragment[] = [];
+  const removed: number[] = [];
+  for (const [frag, rows] of matched) {
     const remove = new Uint8Array(frag.numRows);
     for (const r of rows) remove[r] = 1;
-    const next = withDeletions(frag, remove);
-    if (next !== null) fragments.push(next);
+    const next = await ds.writeDeletions(frag, remove);
+    if (next === null) removed.push(frag.id);
+    else replaced.push(next);
   }
-  return fragments;
+  return { replaced, removed };
 }
 
-export function deleteRows(head: TableState, predicate: string): { change: StateChange | null; deleted: number } {
-  const matched = matchingRows(head, predicate);
+export async function deleteTransaction(ds: Dataset, head: TableState, predicate: string): Promise<{ tx: Transaction | null; deleted: number }> {
+  const matched = await matchingRows(ds, head, predicate);
   let deleted = 0;
   for (const rows of matched.values()) deleted += rows.length;
-  if (deleted === 0) return { change: null, deleted };
-  return { change: { schema: head.schema, fragments: deleteMatched(head, matched), nextFragmentId: head.nextFragmentId }, deleted };
+  if (deleted === 0) return { tx: null, deleted };
+  return { tx: { type: "delete", readVersion: head.version, ...(await deletionParts(ds, matched)) }, deleted };
 }
 
 export type UpdateSpec =
   | { readonly where?: string; readonly values: Readonly<Record<string, unknown>> }
   | { readonly where?: string; readonly valuesSql: Readonly<Record<string, string>> };
 
-export function updateRows(head: TableState, spec: UpdateSpec): { change: StateChange | null; updated: number } {
+export async function updateTransaction(ds: Dataset, head: TableState, spec: UpdateSpec): Promise<{ tx: Transaction | null; updated: number }> {
   const schema = head.schema;
   const literal = "values" in spec ? spec.values : undefined;
   const sql = "valuesSql" in spec ? spec.valuesSql : undefined;
@@ -87,9 +92,8 @@ export function updateRows(head: TableState, spec: UpdateSpec): { change: StateC
   const fields = targets.map((name) => findField(schema, name) ?? unknownColumn(schema, name, "update()"));
   const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type })) : undefined;
 
-  const matched = spec.where === undefined
-    ? new Map(head.fragments.map((f) => [f, selectRows(f)] as const).filter(([, r]) => r.length > 0))
-    : matchingRows(head, spec.where);
+  const matched = await matchingRows(ds, head, spec.where);
+  await ds.ensureColumns(head, schema.fields.map((f) => f.name));
   let updated = 0;
   const parts: Map<string, Column>[] = [];
   for (const [frag, rows] of matched) {
@@ -104,9 +108,11 @@ export function updateRows(head: TableState, spec: UpdateSpec): { change: StateC
     });
     parts.push(cols);
   }
-  if (updated === 0) return { change: null, updated };
+  if (updated === 0) return { tx: null, updated };
 
-  let nextId = head.nextFragmentId;
-  const added = parts.map((columns) => fragmentFromBatch(nextId++, { schema, numRows: columns.values().next().value!.length, columns }));
-  return { change: { schema, fragments: [...deleteMatched(head, matched), ...added], nextFragmentId: nextId }, updated };
+  // New rows are built (and checked) above; only now is anything written.
+  const { replaced, removed } = await deletionParts(ds, matched);
+  const all = parts.length === 1 ? parts[0]! : new Map(schema.fields.map((f) => [f.name, concatColumns(f.type, parts.map((p) => p.get(f.name)!))] as const));
+  const added = [await ds.writeFragment(schema, all, updated)];
+  return { tx: { type: "update", readVersion: head.version, replaced, removed, added }, updated };
 }

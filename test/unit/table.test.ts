@@ -93,7 +93,7 @@ describe("connection", () => {
     const db = await connect("memory://");
     await expectCode(db.createTable("../x", [{ x: 1 }]), "INVALID_ARGUMENT");
     await expectCode(db.createTable("", [{ x: 1 }]), "INVALID_ARGUMENT");
-    await expectCode(connect("s3://bucket/x"), "UNSUPPORTED");
+    await expectCode(connect("s3://bucket/x"), "INVALID_ARGUMENT");
     await expectCode(db.createTable("t", "nope" as never), "INVALID_ARGUMENT");
     db.close();
     await expectCode(db.tableNames(), "CLOSED");

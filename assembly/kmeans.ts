@@ -1,0 +1,179 @@
+// k-means building blocks: nearest-centroid assignment and the sums of the update step. The host
+// drives the iterations (src/ann/kmeans.ts); each call here covers one block of rows.
+//
+// Shapes:
+//   x       n rows of `dim` f32; row r starts at x + r·stride·4. stride ≥ dim: with stride > dim
+//           the rows are one sub-space of wider vectors (product quantization trains sub-space
+//           m by pointing x at column m·dsub with stride = the full dimension)
+//   c       k × dim f32, row-major, dense (stride = dim)
+//   cnorm   k f32 scratch; assign writes ‖c_j‖² there (l2) before scanning
+//   assign  n i32   index of the nearest centroid (ties: the lowest index)
+//   dist    n f32   its distance: ‖x − c‖² (metric 0, l2) or 1 − x·c (metric 1, dot)
+//   sums    k × dim f32, counts k i32   accumulated by kmeans_update (the host zeroes them)
+//   mind    n f32   running minimum distance to the chosen centres (k-means++ seeding)
+//
+// l2 ranks centroids by ‖c‖² − 2·x·c (‖x‖² is the same for every centroid), so each pair costs one
+// dot product. Four centroids share every load of x (`dot4`).
+
+import { dotF32, l2F32 } from "./f32";
+
+export const METRIC_L2: i32 = 0;
+export const METRIC_DOT: i32 = 1;
+
+/** Score of the last `nearest` call (‖c‖² − 2x·c for l2, −x·c for dot). */
+let nearestScore: f32 = 0;
+
+/**
+ * x·c_j for the four centroids starting at c (row stride cstride bytes), as one vector.
+ *
+ *   acc_j lanes: [Σ x_i·c_ji for i ≡ 0, 1, 2, 3 (mod 4)]
+ *   transpose-add → [Σ acc_0, Σ acc_1, Σ acc_2, Σ acc_3]
+ */
+// @ts-ignore: decorator
+@inline function dot4(x: usize, c: usize, cstride: usize, dim: i32): v128 {
+  let c1 = c + cstride, c2 = c1 + cstride, c3 = c2 + cstride;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    let o = <usize>i << 2;
+    let xv = v128.load(x + o);
+    a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(c + o)));
+    a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(c1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(c2 + o)));
+    a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(c3 + o)));
+  }
+  // [a0_0+a0_2, a1_0+a1_2, a0_1+a0_3, a1_1+a1_3] and likewise for a2, a3
+  let s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  let s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  let s = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+  if (i < dim) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; i < dim; i++) {
+      let o = <usize>i << 2;
+      let xi = load<f32>(x + o);
+      t0 += xi * load<f32>(c + o);
+      t1 += xi * load<f32>(c1 + o);
+      t2 += xi * load<f32>(c2 + o);
+      t3 += xi * load<f32>(c3 + o);
+    }
+    let t = f32x4.replace_lane(f32x4.splat(t0), 1, t1);
+    t = f32x4.replace_lane(f32x4.replace_lane(t, 2, t2), 3, t3);
+    s = f32x4.add(s, t);
+  }
+  return s;
+}
+
+/** Fills cnorm[j] = ‖c_j‖² for l2, 0 for dot. */
+export function centroidNorms(c: usize, k: i32, dim: i32, metric: i32, cnorm: usize): void {
+  let stride = <usize>dim << 2;
+  for (let j = 0; j < k; j++, c += stride) {
+    store<f32>(cnorm + (<usize>j << 2), metric == METRIC_L2 ? dotF32(c, c, dim) : 0);
+  }
+}
+
+/**
+ * Index of the centroid with the smallest score ‖c_j‖² − 2x·c_j (cnorm = ‖c‖²) or −x·c_j
+ * (cnorm = 0): both are cnorm_j − w·x·c_j with w = 2 or 1. Leaves the score in nearestScore.
+ */
+export function nearest(x: usize, dim: i32, c: usize, k: i32, cnorm: usize, w: f32): i32 {
+  let stride = <usize>dim << 2;
+  let best: f32 = Infinity;
+  let bestJ = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    // Each lane keeps the best of the centroids j ≡ lane (mod 4); strict < keeps the first.
+    let bestV = f32x4.splat(Infinity);
+    let bestI = i32x4.splat(0);
+    let idx = i32x4(0, 1, 2, 3);
+    let wv = f32x4.splat(w);
+    for (; j + 4 <= k; j += 4) {
+      let d = dot4(x, c + <usize>j * stride, stride, dim);
+      let score = f32x4.sub(v128.load(cnorm + (<usize>j << 2)), f32x4.mul(wv, d));
+      let lt = f32x4.lt(score, bestV);
+      bestV = v128.bitselect(score, bestV, lt);
+      bestI = v128.bitselect(idx, bestI, lt);
+      idx = i32x4.add(idx, i32x4.splat(4));
+    }
+    if (j > 0) {
+      // Fold the four lanes: smallest score, then lowest index among equal scores.
+      best = f32x4.extract_lane(bestV, 0);
+      bestJ = i32x4.extract_lane(bestI, 0);
+      let v1 = f32x4.extract_lane(bestV, 1), i1 = i32x4.extract_lane(bestI, 1);
+      let v2 = f32x4.extract_lane(bestV, 2), i2 = i32x4.extract_lane(bestI, 2);
+      let v3 = f32x4.extract_lane(bestV, 3), i3 = i32x4.extract_lane(bestI, 3);
+      if (v1 < best || (v1 == best && i1 < bestJ)) { best = v1; bestJ = i1; }
+      if (v2 < best || (v2 == best && i2 < bestJ)) { best = v2; bestJ = i2; }
+      if (v3 < best || (v3 == best && i3 < bestJ)) { best = v3; bestJ = i3; }
+    }
+  }
+  for (; j < k; j++) {
+    let score = load<f32>(cnorm + (<usize>j << 2)) - w * dotF32(x, c + <usize>j * stride, dim);
+    if (score < best) { best = score; bestJ = j; }
+  }
+  nearestScore = best;
+  return bestJ;
+}
+
+/** Nearest centroid and its distance for each of n rows. */
+export function kmeans_assign(x: usize, n: i32, dim: i32, stride: i32, c: usize, k: i32, metric: i32, cnorm: usize, assign: usize, dist: usize): void {
+  centroidNorms(c, k, dim, metric, cnorm);
+  let rowStep = <usize>stride << 2;
+  let w: f32 = metric == METRIC_L2 ? 2 : 1;
+  for (let r = 0; r < n; r++, x += rowStep) {
+    let o = <usize>r << 2;
+    store<i32>(assign + o, nearest(x, dim, c, k, cnorm, w));
+    // l2: ‖x‖² + (‖c‖² − 2x·c), clamped at 0 against cancellation; dot: 1 + (−x·c).
+    let d: f32 = metric == METRIC_L2 ? max<f32>(0, dotF32(x, x, dim) + nearestScore) : 1 + nearestScore;
+    store<f32>(dist + o, d);
+  }
+}
+
+/** sums[assign_r] += x_r and counts[assign_r] += 1 for each row. */
+export function kmeans_update(x: usize, n: i32, dim: i32, stride: i32, assign: usize, sums: usize, counts: usize): void {
+  let rowStep = <usize>stride << 2;
+  let sumStep = <usize>dim << 2;
+  for (let r = 0; r < n; r++, x += rowStep) {
+    let a = <usize>load<i32>(assign + (<usize>r << 2));
+    let s = sums + a * sumStep;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; i + 4 <= dim; i += 4) {
+        let o = <usize>i << 2;
+        v128.store(s + o, f32x4.add(v128.load(s + o), v128.load(x + o)));
+      }
+    }
+    for (; i < dim; i++) {
+      let o = <usize>i << 2;
+      store<f32>(s + o, load<f32>(s + o) + load<f32>(x + o));
+    }
+    let co = counts + (a << 2);
+    store<i32>(co, load<i32>(co) + 1);
+  }
+}
+
+/**
+ * k-means++ seeding step: mind[r] = min(mind[r], d(x_r, c)) for one new centre c (dim f32), and
+ * returns Σ mind as f64, the total weight the host samples the next centre from.
+ */
+export function kmeanspp_update(x: usize, n: i32, dim: i32, stride: i32, c: usize, metric: i32, mind: usize): f64 {
+  let rowStep = <usize>stride << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < n; r++, x += rowStep) {
+    let o = mind + (<usize>r << 2);
+    let d: f32 = metric == METRIC_L2 ? l2F32(x, c, dim) : 1 - dotF32(x, c, dim);
+    let m = min<f32>(load<f32>(o), d);
+    store<f32>(o, m);
+    total += <f64>m;
+  }
+  return total;
+}
+
+/** The first r with Σ_{i≤r} mind_i > target (n − 1 if rounding leaves none): weighted sampling. */
+export function kmeanspp_pick(mind: usize, n: i32, target: f64): i32 {
+  let acc: f64 = 0;
+  for (let r = 0; r < n; r++) {
+    acc += <f64>load<f32>(mind + (<usize>r << 2));
+    if (acc > target) return r;
+  }
+  return n - 1;
+}

@@ -1,0 +1,115 @@
+// Product quantization with 8-bit codes: each vector is cut into M sub-vectors of dsub = dim / M
+// floats, and each sub-vector is replaced by the index of its nearest of 256 sub-space centroids.
+//
+// Shapes:
+//   codebook  M × 256 × dsub f32   centroid j of sub-space m at codebook + ((m·256 + j)·dsub)·4
+//   codes     n × M u8             row r's code for sub-space m at codes + r·M + m
+//   lut       M × 256 f32          lut[m·256 + j] = a distance term between q's m-th sub-vector
+//                                  and centroid (m, j); one table per query, 1 KiB per sub-space
+//   cnorm     M × 256 f32          scratch for pq_encode (‖c_mj‖²)
+//   norms     n f32, or 0          a per-row term the scan adds (IVF-PQ l2 stores ‖x̂_r‖² there)
+//   ids       m i32                row numbers into codes (gather variant)
+//   out       n (or m) f32
+//
+// Asymmetric distance (ADC): d(q, x̂_r) = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]].
+// There is no SIMD gather in WebAssembly, so the scan is scalar lookups in both builds; four
+// independent accumulators keep the adds from waiting on each other, and each accumulator's
+// table sits at a constant offset (0, 1, 2, 3 KiB) from a pointer that advances 4 KiB per step.
+
+import { centroidNorms, nearest, METRIC_L2 } from "./kmeans";
+import { dotF32, l2F32 } from "./f32";
+
+const KSUB: i32 = 256;
+const TABLE: usize = 1024; // bytes of one sub-space's 256 f32 entries
+
+/** codes[r·M + m] = nearest centroid of sub-space m to x_r's m-th sub-vector (x: n × dim f32). */
+export function pq_encode(x: usize, n: i32, dim: i32, M: i32, codebook: usize, cnorm: usize, codes: usize): void {
+  let dsub = dim / M;
+  let bookStep = <usize>(KSUB * dsub) << 2;
+  for (let m = 0; m < M; m++) {
+    centroidNorms(codebook + <usize>m * bookStep, KSUB, dsub, METRIC_L2, cnorm + <usize>m * TABLE);
+  }
+  let rowStep = <usize>dim << 2;
+  let subStep = <usize>dsub << 2;
+  for (let r = 0; r < n; r++, x += rowStep) {
+    let out = codes + <usize>r * <usize>M;
+    for (let m = 0; m < M; m++) {
+      let j = nearest(x + <usize>m * subStep, dsub, codebook + <usize>m * bookStep, KSUB, cnorm + <usize>m * TABLE, 2);
+      store<u8>(out + <usize>m, <u8>j);
+    }
+  }
+}
+
+/** out (n × dim f32) = the centroids the codes name, sub-space by sub-space. */
+export function pq_decode(codes: usize, n: i32, M: i32, dsub: i32, codebook: usize, out: usize): void {
+  let subBytes = <usize>dsub << 2;
+  let bookStep = subBytes << 8;
+  for (let r = 0; r < n; r++) {
+    let row = codes + <usize>r * <usize>M;
+    for (let m = 0; m < M; m++) {
+      let src = codebook + <usize>m * bookStep + (<usize>load<u8>(row + <usize>m)) * subBytes;
+      memory.copy(out, src, subBytes);
+      out += subBytes;
+    }
+  }
+}
+
+/** lut[m·256 + j] = ‖q_m − c_mj‖²: summed over m it is ‖q − x̂‖² (PQ over raw vectors). */
+export function pq_lut_l2(q: usize, M: i32, dsub: i32, codebook: usize, lut: usize): void {
+  let subBytes = <usize>dsub << 2;
+  for (let m = 0; m < M; m++, q += subBytes) {
+    for (let j = 0; j < KSUB; j++, codebook += subBytes, lut += 4) store<f32>(lut, l2F32(q, codebook, dsub));
+  }
+}
+
+/**
+ * lut[m·256 + j] = w · q_m·c_mj. With w = −1 the sum is −q·r̂ (dot, cosine); with w = −2 it is the
+ * cross term of ‖q − c − r̂‖² = ‖q‖² − 2q·c − 2q·r̂ + ‖c + r̂‖² (l2 over residuals).
+ */
+export function pq_lut_dot(q: usize, M: i32, dsub: i32, codebook: usize, w: f32, lut: usize): void {
+  let subBytes = <usize>dsub << 2;
+  for (let m = 0; m < M; m++, q += subBytes) {
+    for (let j = 0; j < KSUB; j++, codebook += subBytes, lut += 4) store<f32>(lut, w * dotF32(q, codebook, dsub));
+  }
+}
+
+/** Σ_m lut[m·256 + row[m]] for one row of M codes. */
+// @ts-ignore: decorator
+@inline function adcRow(lut: usize, row: usize, M: i32): f32 {
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let t = lut;
+  let m = 0;
+  for (; m + 4 <= M; m += 4, t += 4 * TABLE) {
+    let p = row + <usize>m;
+    s0 += load<f32>(t + (<usize>load<u8>(p) << 2));
+    s1 += load<f32>(t + (<usize>load<u8>(p, 1) << 2), 1024);
+    s2 += load<f32>(t + (<usize>load<u8>(p, 2) << 2), 2048);
+    s3 += load<f32>(t + (<usize>load<u8>(p, 3) << 2), 3072);
+  }
+  for (; m < M; m++, t += TABLE) s0 += load<f32>(t + (<usize>load<u8>(row + <usize>m) << 2));
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]]; norms = 0 leaves that term out. */
+export function pq_adc(lut: usize, codes: usize, n: i32, M: i32, bias: f32, norms: usize, out: usize): void {
+  let row = codes;
+  if (norms == 0) {
+    for (let r = 0; r < n; r++, row += <usize>M) store<f32>(out + (<usize>r << 2), bias + adcRow(lut, row, M));
+  } else {
+    for (let r = 0; r < n; r++, row += <usize>M) {
+      let o = <usize>r << 2;
+      store<f32>(out + o, bias + load<f32>(norms + o) + adcRow(lut, row, M));
+    }
+  }
+}
+
+/** pq_adc for rows ids[0..m). */
+export function pq_adc_gather(lut: usize, codes: usize, ids: usize, m: i32, M: i32, bias: f32, norms: usize, out: usize): void {
+  for (let j = 0; j < m; j++) {
+    let o = <usize>j << 2;
+    let id = <usize>load<i32>(ids + o);
+    let s = bias + adcRow(lut, codes + id * <usize>M, M);
+    if (norms != 0) s += load<f32>(norms + (id << 2));
+    store<f32>(out + o, s);
+  }
+}

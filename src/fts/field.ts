@@ -1,0 +1,136 @@
+/**
+ * The inverted index of one text column: term dictionary, document frequencies, document lengths
+ * (the BM25 statistics) and postings in up to two frozen segments plus a pending stream.
+ */
+import { freeze, mergeSegments, PendingPostings, U32List, type Segment } from "./postings.js";
+import type { Tokenizer } from "./tokenizer.js";
+
+/** A posting range of one term inside one segment. */
+export interface PostingRange {
+  readonly seg: Segment;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+export class FieldIndex {
+  readonly terms = new Map<string, number>();
+  readonly termText: string[] = [];
+  /** Documents containing each term, over all segments and the pending stream. */
+  readonly df = new U32List();
+  /** Indexed tokens per document (0 for a null value). */
+  readonly docLen = new U32List();
+  /** Documents whose value was not null: BM25's N for this column. */
+  docCount = 0;
+  /** Σ docLen: avgdl = totalLen / docCount. */
+  totalLen = 0;
+  main: Segment | undefined;
+  tail: Segment | undefined;
+  readonly pending: PendingPostings;
+
+  // Per-document scratch, reused across documents.
+  private tokTerm = new U32List(256);
+  private tokPos = new U32List(256);
+
+  constructor(
+    readonly name: string,
+    readonly withPositions: boolean,
+  ) {
+    this.pending = new PendingPostings(withPositions);
+  }
+
+  get numDocs(): number {
+    return this.docLen.length;
+  }
+
+  /** Appends document number `this.numDocs`. */
+  addDoc(text: string | null | undefined, tokenizer: Tokenizer): void {
+    const doc = this.docLen.length;
+    if (text === null || text === undefined) {
+      this.docLen.push(0);
+      return;
+    }
+    const ids = this.tokTerm;
+    const pos = this.tokPos;
+    ids.clear();
+    pos.clear();
+    tokenizer.forEachTerm(text, (term, position) => {
+      let id = this.terms.get(term);
+      if (id === undefined) {
+        id = this.termText.length;
+        this.terms.set(term, id);
+        this.termText.push(term);
+        this.df.push(0);
+      }
+      ids.push(id);
+      pos.push(position);
+    });
+    const n = ids.length;
+    this.docLen.push(n);
+    this.docCount++;
+    this.totalLen += n;
+    if (n === 0) return;
+    // Group the document's tokens by term, positions ascending: sort keys term · span + position.
+    const span = pos.data[n - 1]! + 1;
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = ids.data[i]! * span + pos.data[i]!;
+    keys.sort();
+    const p = this.pending;
+    let i = 0;
+    while (i < n) {
+      const term = Math.floor(keys[i]! / span);
+      let j = i;
+      while (j < n && Math.floor(keys[j]! / span) === term) {
+        p.positions?.push(keys[j]! - term * span);
+        j++;
+      }
+      p.term.push(term);
+      p.doc.push(doc);
+      p.tf.push(j - i);
+      this.df.data[term]!++;
+      i = j;
+    }
+  }
+
+  /** Moves pending postings into the segments (a no-op when nothing is pending). */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const numTerms = this.termText.length;
+    const fresh = freeze(this.pending, numTerms);
+    this.pending.clear();
+    if (!this.main) {
+      this.main = fresh;
+      return;
+    }
+    this.tail = this.tail ? mergeSegments(this.tail, fresh, numTerms) : fresh;
+    if (this.tail.docs.length * 8 >= this.main.docs.length) {
+      this.main = mergeSegments(this.main, this.tail, numTerms);
+      this.tail = undefined;
+    }
+  }
+
+  /** Everything in one segment (before serializing). */
+  compact(): Segment | undefined {
+    this.flush();
+    if (this.tail && this.main) {
+      this.main = mergeSegments(this.main, this.tail, this.termText.length);
+      this.tail = undefined;
+    }
+    return this.main;
+  }
+
+  /** The posting ranges of term `t`, in document order. Call `flush` first. */
+  ranges(t: number): PostingRange[] {
+    const out: PostingRange[] = [];
+    for (const seg of [this.main, this.tail]) {
+      if (!seg || t >= seg.numTerms) continue;
+      const lo = seg.termStart[t]!;
+      const hi = seg.termStart[t + 1]!;
+      if (hi > lo) out.push({ seg, lo, hi });
+    }
+    return out;
+  }
+
+  numPostings(): number {
+    return (this.main?.docs.length ?? 0) + (this.tail?.docs.length ?? 0) + this.pending.size;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The one interface every storage backend implements. A table is a set of immutable objects in a
+ * BlobStore (fragments, deletion files, index files) plus one manifest per version; writing the
+ * manifest with `putIfAbsent` is the commit point (see docs/FORMAT.md).
+ *
+ * Keys are relative, "/"-separated paths such as `docs.lance/_versions/3.manifest`: no leading
+ * "/", no "." or ".." segments, no empty segments. Backends map them onto their own namespace.
+ */
+
+export interface BlobInfo {
+  readonly key: string;
+  /** Bytes. */
+  readonly size: number;
+  /** Last modification, ms since the epoch, where the backend knows it. */
+  readonly modified?: number;
+}
+
+export interface BlobStore {
+  /** Where this store lives, e.g. `memory://x`, `idb://notes`, `opfs://notes`, `/data/db`, `https://cdn/x`. */
+  readonly uri: string;
+  /** True for stores that cannot be written (HTTP). Writes on them throw UNSUPPORTED. */
+  readonly readOnly: boolean;
+
+  /** The whole object. Throws NOT_FOUND when absent. */
+  get(key: string): Promise<Uint8Array>;
+  /**
+   * `length` bytes from `offset`. Throws NOT_FOUND when the object is absent and CORRUPT_FILE when
+   * the range runs past its end (a truncated file), so callers never see short reads.
+   */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Size and modification time, or `undefined` when absent. */
+  head(key: string): Promise<BlobInfo | undefined>;
+
+  /** Writes (or replaces) an object. Durable when the promise resolves. QUOTA_EXCEEDED when full. */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Writes an object only if no object has that key, atomically with respect to every other writer
+   * of the same store (other tabs, workers, processes). Resolves `false` — writing nothing — when
+   * the key exists. Readers never observe a partially written object.
+   */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  /** Objects whose key starts with `prefix`, sorted by key. */
+  list(prefix: string): Promise<BlobInfo[]>;
+  /** Removes an object; no error when it is already absent. */
+  delete(key: string): Promise<void>;
+  /** Releases handles (database connections, file handles). The store is unusable afterwards. */
+  close(): Promise<void>;
+}

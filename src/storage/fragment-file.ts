@@ -1,0 +1,277 @@
+/**
+ * Fragment files (`data/<id>.qvf`): one immutable file per fragment, columnar, documented in
+ * docs/FORMAT.md. Every buffer starts on a 64-byte boundary so a vector block read from storage can
+ * be viewed as a Float32Array (and copied into WebAssembly memory) without reshuffling.
+ *
+ *   0      4        8            64
+ *   | QVFR | format | zero pad …  | buffer | pad | buffer | pad | … | footer JSON | len | crc | QVFR |
+ *                                                                                 u32   u32
+ *
+ * The footer lists, per column, its type and buffers as [offset, length, crc32]; a reader fetches
+ * the tail, then only the byte ranges of the columns it needs.
+ *
+ * Buffers per type (all little-endian):
+ *   validity  n bytes (1 = present), only when the column has nulls
+ *   values    the column's typed array as stored in memory (see src/data/column.ts)
+ *   utf8      offsets (n + 1) × u32 into values = UTF-8 bytes
+ *   list<T>   offsets (n + 1) × u32 into a child column of all items (encoded the same way)
+ */
+import { createError } from "../errors.js";
+import { buildColumn, numericConstructor, readValue, vectorStride, type Column, type NumericArray } from "../data/column.js";
+import { typesEqual, typeToString, type DataType, type Field } from "../data/schema.js";
+import type { BlobStore } from "./blob-store.js";
+import { crc32 } from "./crc32.js";
+import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
+
+export const FRAGMENT_FORMAT_VERSION = 1;
+const MAGIC = "QVFR";
+const TAIL = 12;
+/** Bytes read from the end of a file in the first request; most footers fit. */
+const TAIL_GUESS = 16 * 1024;
+
+/** [offset, length, crc32] of one buffer in the file. */
+type BufferRef = readonly [number, number, number];
+
+interface ColumnLayout {
+  readonly validity?: BufferRef;
+  readonly values?: BufferRef;
+  readonly offsets?: BufferRef;
+  /** Items of a list column. */
+  readonly child?: ColumnLayout;
+  /** Rows of this (possibly child) column. */
+  readonly length: number;
+}
+
+interface FragmentFooter {
+  readonly numRows: number;
+  readonly columns: readonly (ColumnLayout & { readonly name: string; readonly type: DataType })[];
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+class FileBuilder {
+  readonly parts: Uint8Array[] = [];
+  size = 0;
+
+  constructor() {
+    const head = new Uint8Array(ALIGNMENT);
+    head.set(magicBytes(MAGIC), 0);
+    new DataView(head.buffer).setUint32(4, FRAGMENT_FORMAT_VERSION, true);
+    this.push(head);
+  }
+
+  push(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+  }
+
+  buffer(bytes: Uint8Array): BufferRef {
+    const offset = this.size;
+    this.push(bytes);
+    const pad = alignUp(this.size) - this.size;
+    if (pad > 0) this.push(new Uint8Array(pad));
+    return [offset, bytes.length, crc32(bytes)];
+  }
+
+  finish(footer: FragmentFooter): Uint8Array {
+    const json = encodeJson(footer);
+    this.push(json);
+    const tail = new Uint8Array(TAIL);
+    const dv = new DataView(tail.buffer);
+    dv.setUint32(0, json.length, true);
+    dv.setUint32(4, crc32(json), true);
+    tail.set(magicBytes(MAGIC), 8);
+    this.push(tail);
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const p of this.parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+}
+
+function encodeUtf8(strings: readonly string[], f: FileBuilder): { offsets: BufferRef; values: BufferRef } {
+  const enc = new TextEncoder();
+  const offsets = new Uint32Array(strings.length + 1);
+  let cap = 0;
+  for (const s of strings) cap += s.length * 3;
+  const out = new Uint8Array(cap);
+  let at = 0;
+  for (let i = 0; i < strings.length; i++) {
+    at += enc.encodeInto(strings[i]!, out.subarray(at)).written;
+    offsets[i + 1] = at;
+  }
+  return { offsets: f.buffer(bytesOf(offsets)), values: f.buffer(out.subarray(0, at)) };
+}
+
+function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
+  const validity = col.validity !== null && col.validity.includes(0) ? f.buffer(col.validity) : undefined;
+  const t = col.type;
+  if (t.kind === "utf8") return { length: col.length, validity, ...encodeUtf8(col.data as string[], f) };
+  if (t.kind === "list") {
+    const lists = col.data as (unknown[] | null)[];
+    const offsets = new Uint32Array(col.length + 1);
+    const items: unknown[] = [];
+    lists.forEach((l, i) => {
+      if (l) for (const x of l) items.push(x);
+      offsets[i + 1] = items.length;
+    });
+    const child = buildColumn(t.item, items, true, { column: "list item", rowOffset: 0 });
+    return { length: col.length, validity, offsets: f.buffer(bytesOf(offsets)), child: encodeColumn(child, f) };
+  }
+  return { length: col.length, validity, values: f.buffer(bytesOf(col.data as NumericArray)) };
+}
+
+/** Encodes a fragment's columns, in schema order, into one file. */
+export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<string, Column>, numRows: number): Uint8Array {
+  const f = new FileBuilder();
+  const layouts = fields.map((field) => {
+    const col = columns.get(field.name);
+    if (col === undefined || col.length !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
+    return { name: field.name, type: field.type, ...encodeColumn(col, f) };
+  });
+  return f.finish({ numRows, columns: layouts });
+}
+
+/** A fragment file opened for reading: footer parsed, columns fetched on demand. */
+export class FragmentFile {
+  private constructor(
+    private readonly store: BlobStore,
+    readonly key: string,
+    private readonly footer: FragmentFooter,
+  ) {}
+
+  get numRows(): number {
+    return this.footer.numRows;
+  }
+
+  columnNames(): string[] {
+    return this.footer.columns.map((c) => c.name);
+  }
+
+  /** Reads the tail and footer; `size` (from the manifest) saves a HEAD request. */
+  static async open(store: BlobStore, key: string, size?: number): Promise<FragmentFile> {
+    const total = size ?? (await store.head(key))?.size;
+    if (total === undefined) throw createError("NOT_FOUND", `Fragment file ${key} is missing from ${store.uri}.`, { file: key });
+    if (total < ALIGNMENT + TAIL) corrupt(key, `only ${total} bytes`);
+    const guess = Math.min(total, TAIL_GUESS);
+    let tail = await store.getRange(key, total - guess, guess);
+    const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    const m = magicBytes(MAGIC);
+    for (let i = 0; i < 4; i++) if (tail[guess - 4 + i] !== m[i]) corrupt(key, "the file does not end with its magic bytes (truncated?)");
+    const footerLen = dv.getUint32(guess - TAIL, true);
+    const footerCrc = dv.getUint32(guess - TAIL + 4, true);
+    if (footerLen + TAIL + ALIGNMENT > total) corrupt(key, `footer length ${footerLen} exceeds the file`);
+    if (footerLen + TAIL > guess) tail = await store.getRange(key, total - TAIL - footerLen, footerLen + TAIL);
+    const json = tail.subarray(tail.length - TAIL - footerLen, tail.length - TAIL);
+    if (crc32(json) !== footerCrc) corrupt(key, "footer checksum mismatch");
+    const footer = decodeJson<FragmentFooter>(json, key);
+    checkFooter(footer, key, total - TAIL - footerLen);
+    return new FragmentFile(store, key, footer);
+  }
+
+  /** One column, checked against the type the manifest's schema gives it. */
+  async readColumn(name: string, expected: DataType): Promise<Column> {
+    const layout = this.footer.columns.find((c) => c.name === name);
+    if (layout === undefined) throw createError("CORRUPT_FILE", `Fragment file ${this.key} has no column "${name}".`, { file: this.key, column: name });
+    if (!typesEqual(layout.type, expected)) corrupt(this.key, `column "${name}" is stored as ${JSON.stringify(layout.type)}, the schema says ${typeToString(expected)}`);
+    return this.decode(expected, layout);
+  }
+
+  private async read(ref: BufferRef): Promise<Uint8Array> {
+    const [offset, length, crc] = ref;
+    const bytes = await this.store.getRange(this.key, offset, length);
+    if (bytes.length !== length || crc32(bytes) !== crc) corrupt(this.key, `checksum mismatch in the buffer at byte ${offset}`);
+    // Typed-array views need their element alignment; stores normally return fresh buffers.
+    return bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  }
+
+  private async decode(type: DataType, layout: ColumnLayout): Promise<Column> {
+    const n = layout.length;
+    const validity = layout.validity ? await this.read(layout.validity) : null;
+    if (validity !== null && validity.length !== n) corrupt(this.key, "validity length mismatch");
+    if (type.kind === "utf8") {
+      const offsets = await this.u32(layout.offsets, n + 1);
+      const values = await this.read(need(layout.values, this.key));
+      return { type, length: n, validity, data: decodeStrings(offsets, values, this.key) };
+    }
+    if (type.kind === "list") {
+      const offsets = await this.u32(layout.offsets, n + 1);
+      const child = await this.decode(type.item, need(layout.child, this.key));
+      checkOffsets(offsets, child.length, this.key);
+      const data: (unknown[] | null)[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        if (validity !== null && validity[i] === 0) { data[i] = null; continue; }
+        const items: unknown[] = [];
+        for (let j = offsets[i]!; j < offsets[i + 1]!; j++) items.push(readValue(child, j));
+        data[i] = items;
+      }
+      return { type, length: n, validity, data };
+    }
+    const bytes = await this.read(need(layout.values, this.key));
+    const Ctor = numericConstructor(type);
+    const per = type.kind === "vector" ? vectorStride(type) : 1;
+    if (bytes.length !== n * per * Ctor.BYTES_PER_ELEMENT) corrupt(this.key, `column buffer has ${bytes.length} bytes, expected ${n * per * Ctor.BYTES_PER_ELEMENT}`);
+    const data = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, n * per) as NumericArray | BigInt64Array;
+    return { type, length: n, validity, data };
+  }
+
+  private async u32(ref: BufferRef | undefined, count: number): Promise<Uint32Array> {
+    const bytes = await this.read(need(ref, this.key));
+    if (bytes.length !== count * 4) corrupt(this.key, "offsets buffer has the wrong length");
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+  }
+}
+
+function need<T>(value: T | undefined, key: string): T {
+  if (value === undefined) corrupt(key, "a column lacks a buffer its type needs");
+  return value;
+}
+
+function checkOffsets(offsets: Uint32Array, end: number, key: string): void {
+  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== end) corrupt(key, "offsets do not span their values");
+  for (let i = 1; i < offsets.length; i++) if (offsets[i]! < offsets[i - 1]!) corrupt(key, "offsets go backwards");
+}
+
+function decodeStrings(offsets: Uint32Array, values: Uint8Array, key: string): string[] {
+  checkOffsets(offsets, values.length, key);
+  const n = offsets.length - 1;
+  const out = new Array<string>(n);
+  let ascii = true;
+  for (let i = 0; i < values.length; i++) if (values[i]! >= 0x80) { ascii = false; break; }
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  try {
+    if (ascii) {
+      // One decode for the whole buffer; byte offsets equal character offsets in ASCII.
+      const all = dec.decode(values);
+      for (let i = 0; i < n; i++) out[i] = all.slice(offsets[i], offsets[i + 1]);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = dec.decode(values.subarray(offsets[i], offsets[i + 1]));
+    }
+  } catch {
+    corrupt(key, "a string is not valid UTF-8");
+  }
+  return out;
+}
+
+function checkFooter(footer: FragmentFooter, key: string, footerStart: number): void {
+  if (typeof footer !== "object" || footer === null || !Number.isInteger(footer.numRows) || footer.numRows < 0 || !Array.isArray(footer.columns)) {
+    corrupt(key, "footer has the wrong shape");
+  }
+  const checkRef = (ref: unknown): void => {
+    if (ref === undefined) return;
+    if (!Array.isArray(ref) || ref.length !== 3 || !ref.every((x) => Number.isInteger(x) && x >= 0)) corrupt(key, "a buffer reference is malformed");
+    if (ref[0] < ALIGNMENT || ref[0] + ref[1] > footerStart) corrupt(key, "a buffer lies outside the file's data area");
+  };
+  const checkLayout = (l: ColumnLayout, depth: number): void => {
+    if (depth > 32 || typeof l !== "object" || l === null || !Number.isInteger(l.length) || l.length < 0) corrupt(key, "a column layout is malformed");
+    checkRef(l.validity); checkRef(l.values); checkRef(l.offsets);
+    if (l.child !== undefined) checkLayout(l.child, depth + 1);
+  };
+  for (const c of footer.columns) {
+    if (typeof c?.name !== "string" || typeof c.type !== "object" || c.type === null) corrupt(key, "a column entry is malformed");
+    if (c.length !== footer.numRows) corrupt(key, `column "${c.name}" has ${c.length} rows, the fragment ${footer.numRows}`);
+    checkLayout(c, 0);
+  }
+}

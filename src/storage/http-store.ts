@@ -1,0 +1,268 @@
+/**
+ * `https://…` (and `http://…`): a read-only store over files published to a web server, object
+ * store or CDN, read with HTTP Range requests so that a reader fetches only the bytes it needs.
+ *
+ * Key `a/b.lance` is fetched from `<base>/a/b.lance` (each segment URL-encoded). What the server
+ * must do:
+ * - answer `Range: bytes=a-b` with 206 and `Content-Range` (a 200 with the whole body also works,
+ *   but costs the whole file; the read stops as soon as it has the requested bytes);
+ * - answer HEAD with `Content-Length`;
+ * - serve files without `Content-Encoding` (ranges of a compressed body are not ranges of the file);
+ * - for `list`, serve a listing written by the publisher at `<base>/_listing.json`: a JSON array of
+ *   `{ "key": string, "size": number, "modified"?: number }`, one entry per object
+ *   (`writeHttpListing` writes it). Without it `list` is UNSUPPORTED.
+ *
+ * Status 404 and 410 mean NOT_FOUND; other failures (network errors, 5xx, 403) surface as an
+ * `Error` naming the URL and status.
+ */
+import { createError } from "../errors.js";
+import type { BlobInfo, BlobStore } from "./blob-store.js";
+import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
+
+export const LISTING_KEY = "_listing.json";
+
+export interface HttpStoreOptions {
+  /** The fetch to use. Default: the global `fetch`. For tests, proxies and runtimes with their own. */
+  fetch?: typeof fetch;
+  /** Headers sent with every request, e.g. `Authorization`. */
+  headers?: Record<string, string>;
+}
+
+interface ListingEntry {
+  key: string;
+  size: number;
+  modified?: number;
+}
+
+export class HttpStore implements BlobStore {
+  readonly readOnly = true;
+  readonly uri: string;
+  readonly #base: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
+  #closed = false;
+  #requests = 0;
+  #bytesFetched = 0;
+
+  /** `base` is the URL of the store's root directory, e.g. `https://cdn.example.com/db`. */
+  constructor(base: string, options: HttpStoreOptions = {}) {
+    let url: URL;
+    try {
+      url = new URL(base);
+    } catch (error) {
+      throw createError("INVALID_ARGUMENT", `${JSON.stringify(base)} is not a URL.`, { uri: base }, error);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw createError("INVALID_ARGUMENT", `${base}: HttpStore reads http:// and https:// URLs only.`, { uri: base });
+    }
+    if (url.search || url.hash) {
+      throw createError("INVALID_ARGUMENT", `${base}: the store URL may not have a query or fragment.`, { uri: base });
+    }
+    this.uri = url.href.replace(/\/+$/, "");
+    this.#base = `${this.uri}/`;
+    const globalFetch = globalThis.fetch as typeof fetch | undefined;
+    const chosen = options.fetch ?? globalFetch;
+    if (!chosen) throw createError("UNSUPPORTED", `${base}: this runtime has no fetch; pass one in the options.`);
+    // The global fetch throws "Illegal invocation" when called as a method of another object.
+    this.#fetch = options.fetch ?? globalFetch!.bind(globalThis);
+    this.#headers = { ...options.headers };
+  }
+
+  /** HTTP requests sent so far. */
+  get requests(): number {
+    return this.#requests;
+  }
+
+  /** Response body bytes received so far (what the network carried, less headers). */
+  get bytesFetched(): number {
+    return this.#bytesFetched;
+  }
+
+  /** The URL of `key`. */
+  url(key: string): string {
+    return this.#base + keySegments(key).map(encodeURIComponent).join("/");
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkKey(key);
+    const response = await this.#request("GET", key);
+    if (!response.ok) throw this.#statusError(response, "GET", key);
+    return this.#body(response, Infinity);
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRange(checkKey(key), offset, length);
+    if (length === 0) {
+      // "bytes=a-b" cannot say "nothing"; check the object exists and is long enough.
+      const info = await this.head(key);
+      if (!info) throw notFoundError(this.uri, key);
+      if (offset > info.size) throw shortReadError(this.uri, key, offset, length, info.size);
+      return new Uint8Array(0);
+    }
+    const last = offset + length - 1;
+    const response = await this.#request("GET", key, { Range: `bytes=${offset}-${last}` });
+    if (response.status === 416) {
+      await response.body?.cancel();
+      const size = Number(/\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN);
+      throw shortReadError(this.uri, key, offset, length, Number.isNaN(size) ? 0 : size);
+    }
+    if (response.status === 206) {
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("Content-Range") ?? "");
+      if (range && Number(range[1]) !== offset) {
+        await response.body?.cancel();
+        throw new Error(`GET ${this.url(key)}: asked for bytes from ${offset}, the server sent ${range[0]}.`);
+      }
+      const bytes = await this.#body(response, length);
+      if (bytes.length < length) {
+        const size = range && range[3] !== "*" ? Number(range[3]) : offset + bytes.length;
+        throw shortReadError(this.uri, key, offset, length, size);
+      }
+      return bytes.length === length ? bytes : bytes.slice(0, length);
+    }
+    if (!response.ok) throw this.#statusError(response, "GET", key);
+    // 200: the server ignored the Range header and sends the whole file; stop once we have the range.
+    const bytes = await this.#body(response, offset + length);
+    if (bytes.length < offset + length) throw shortReadError(this.uri, key, offset, length, bytes.length);
+    return bytes.slice(offset, offset + length);
+  }
+
+  async head(key: string): Promise<BlobInfo | undefined> {
+    this.#checkOpen();
+    checkKey(key);
+    const response = await this.#request("HEAD", key);
+    if (response.status === 404 || response.status === 410) return undefined;
+    if (!response.ok) throw this.#statusError(response, "HEAD", key);
+    const modified = Date.parse(response.headers.get("Last-Modified") ?? "");
+    let size = Number(response.headers.get("Content-Length") ?? Number.NaN);
+    if (!Number.isSafeInteger(size)) {
+      // No length on HEAD (some servers and compressing proxies): ask for one byte and read the
+      // total from Content-Range.
+      const probe = await this.#request("GET", key, { Range: "bytes=0-0" });
+      const total = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
+      await probe.body?.cancel();
+      if (total === undefined) throw new Error(`HEAD ${this.url(key)}: the server reports no size for the object.`);
+      size = Number(total);
+    }
+    return Number.isNaN(modified) ? { key, size } : { key, size, modified };
+  }
+
+  /** Reads the publisher's listing (`_listing.json`); UNSUPPORTED when there is none. */
+  async list(prefix: string): Promise<BlobInfo[]> {
+    this.#checkOpen();
+    checkPrefix(prefix);
+    const response = await this.#request("GET", LISTING_KEY);
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel();
+      throw createError(
+        "UNSUPPORTED",
+        `${this.uri} cannot be listed: publish a ${LISTING_KEY} next to the files (see writeHttpListing), or open tables by name.`,
+        { store: this.uri },
+      );
+    }
+    if (!response.ok) throw this.#statusError(response, "GET", LISTING_KEY);
+    const text = new TextDecoder().decode(await this.#body(response, Infinity));
+    let entries: unknown;
+    try {
+      entries = JSON.parse(text);
+    } catch (error) {
+      throw createError("CORRUPT_FILE", `${this.url(LISTING_KEY)} is not valid JSON.`, { key: LISTING_KEY, store: this.uri }, error);
+    }
+    if (!Array.isArray(entries) || !entries.every(isListingEntry)) {
+      throw createError(
+        "CORRUPT_FILE",
+        `${this.url(LISTING_KEY)} must be an array of { key, size, modified? } objects.`,
+        { key: LISTING_KEY, store: this.uri },
+      );
+    }
+    return entries
+      .filter((e) => e.key.startsWith(prefix))
+      .map((e) => (e.modified === undefined ? { key: e.key, size: e.size } : { key: e.key, size: e.size, modified: e.modified }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async put(): Promise<void> {
+    this.#checkOpen();
+    throw readOnlyError(this.uri, "put");
+  }
+
+  async putIfAbsent(): Promise<boolean> {
+    this.#checkOpen();
+    throw readOnlyError(this.uri, "putIfAbsent");
+  }
+
+  async delete(): Promise<void> {
+    this.#checkOpen();
+    throw readOnlyError(this.uri, "delete");
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError(this.uri);
+  }
+
+  async #request(method: "GET" | "HEAD", key: string, headers: Record<string, string> = {}): Promise<Response> {
+    this.#requests++;
+    const response = await this.#fetch(this.url(key), { method, headers: { ...this.#headers, ...headers } });
+    if (method === "GET" && (response.status === 404 || response.status === 410)) {
+      await response.body?.cancel();
+      if (key !== LISTING_KEY) throw notFoundError(this.uri, key);
+    }
+    return response;
+  }
+
+  /** Reads the body until it ends or `limit` bytes have arrived, then stops the download. */
+  async #body(response: Response, limit: number): Promise<Uint8Array> {
+    if (!response.body) return new Uint8Array(0);
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+      this.#bytesFetched += value.length;
+    }
+    if (total >= limit) await reader.cancel();
+    if (chunks.length === 1) return chunks[0]!;
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  }
+
+  #statusError(response: Response, method: string, key: string): Error {
+    void response.body?.cancel();
+    return new Error(`${method} ${this.url(key)}: HTTP ${response.status} ${response.statusText}`.trim());
+  }
+}
+
+function isListingEntry(value: unknown): value is ListingEntry {
+  const e = value as ListingEntry;
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof e.key === "string" &&
+    Number.isSafeInteger(e.size) &&
+    e.size >= 0 &&
+    (e.modified === undefined || typeof e.modified === "number")
+  );
+}
+
+/**
+ * Writes `_listing.json` into `store` (a directory about to be published) listing every object
+ * in it, so that an HttpStore over the published copy can `list`. Run it after the last write.
+ */
+export async function writeHttpListing(store: BlobStore): Promise<void> {
+  const entries = (await store.list("")).filter((info) => info.key !== LISTING_KEY);
+  const listing = entries.map(({ key, size, modified }) => (modified === undefined ? { key, size } : { key, size, modified }));
+  await store.put(LISTING_KEY, new TextEncoder().encode(JSON.stringify(listing)));
+}

@@ -1,0 +1,92 @@
+/**
+ * Manifests (`<table>.lance/_versions/<version>.qvm`): one per version, naming everything that
+ * version consists of. Writing the manifest with putIfAbsent is the commit point; every file it
+ * names is written before it. Layout: a checked envelope (src/storage/envelope.ts) around JSON.
+ */
+import type { Schema } from "../data/schema.js";
+import { corrupt, decodeJson, encodeJson, openEnvelope, sealEnvelope } from "./envelope.js";
+
+export const MANIFEST_FORMAT_VERSION = 1;
+const MAGIC = "QVMF";
+
+export type OperationType =
+  | "create" | "append" | "delete" | "update" | "merge" | "overwrite" | "restore"
+  | "add_columns" | "alter_columns" | "drop_columns" | "create_index" | "drop_index" | "optimize";
+
+/** What the commit that produced a version did; later writers read it to decide about conflicts. */
+export interface OperationRecord {
+  readonly type: OperationType;
+  /** The version the writer read before writing. */
+  readonly readVersion: number;
+  /** Ids of fragments the operation removed or rewrote (their deletions or columns). */
+  readonly touched: readonly number[];
+}
+
+export interface FragmentEntry {
+  readonly id: number;
+  /** Key of the data file, relative to the table's folder. */
+  readonly file: string;
+  readonly fileSize: number;
+  readonly numRows: number;
+  readonly deletionFile: string | null;
+  readonly deletedRows: number;
+}
+
+/** An index file named by a version; the ANN and FTS layers define `params`. */
+export interface IndexEntry {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly kind: string;
+  readonly file: string;
+  readonly fileSize: number;
+  /** Fragment ids the index covers; rows of other fragments are searched flat. */
+  readonly fragments: readonly number[];
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface Manifest {
+  readonly version: number;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly schema: Schema;
+  readonly fragments: readonly FragmentEntry[];
+  readonly nextFragmentId: number;
+  readonly indices: readonly IndexEntry[];
+  /** Table-level settings that travel with the data (e.g. embedding function configs). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly operation: OperationRecord;
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  return sealEnvelope(MAGIC, MANIFEST_FORMAT_VERSION, encodeJson(m));
+}
+
+export function decodeManifest(bytes: Uint8Array, what: string): Manifest {
+  const { payload } = openEnvelope(MAGIC, MANIFEST_FORMAT_VERSION, bytes, what);
+  const m = decodeJson<Manifest>(payload, what);
+  const okInt = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
+  if (typeof m !== "object" || m === null || !okInt(m.version) || !okInt(m.nextFragmentId) || typeof m.timestamp !== "number") corrupt(what, "its header fields are malformed");
+  if (typeof m.schema !== "object" || m.schema === null || !Array.isArray(m.schema.fields)) corrupt(what, "it has no schema");
+  if (!Array.isArray(m.fragments) || !Array.isArray(m.indices)) corrupt(what, "its fragment or index list is malformed");
+  for (const f of m.fragments) {
+    if (!okInt(f?.id) || typeof f.file !== "string" || !okInt(f.fileSize) || !okInt(f.numRows) || !okInt(f.deletedRows) || (f.deletionFile !== null && typeof f.deletionFile !== "string")) {
+      corrupt(what, "a fragment entry is malformed");
+    }
+  }
+  if (typeof m.operation !== "object" || m.operation === null || !Array.isArray(m.operation.touched)) corrupt(what, "its operation record is malformed");
+  return m;
+}
+
+/** Zero-padded so that keys sort in version order. */
+export function manifestKey(table: string, version: number): string {
+  return `${table}.lance/_versions/${String(version).padStart(20, "0")}.qvm`;
+}
+
+export function versionsPrefix(table: string): string {
+  return `${table}.lance/_versions/`;
+}
+
+export function versionFromKey(key: string): number | undefined {
+  const m = /\/(\d{20})\.qvm$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}

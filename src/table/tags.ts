@@ -1,0 +1,68 @@
+/**
+ * Tags: names for versions (`<table>.lance/_refs/tags/<name>.json`), as in LanceDB. A tagged
+ * version is kept by cleanup. Creating a tag uses putIfAbsent, so two writers cannot both create it.
+ */
+import { createError } from "../errors.js";
+import { decodeJson, encodeJson } from "../storage/envelope.js";
+import type { Dataset } from "./dataset.js";
+
+const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export interface TagInfo {
+  readonly version: number;
+}
+
+export class Tags {
+  constructor(private readonly ds: Dataset) {}
+
+  private key(tag: string): string {
+    if (typeof tag !== "string" || !TAG_NAME.test(tag)) {
+      throw createError("INVALID_ARGUMENT", `Tag ${JSON.stringify(tag)} is invalid: use 1–128 letters, digits, "_", "-" or ".".`);
+    }
+    return `${this.ds.table}.lance/_refs/tags/${tag}.json`;
+  }
+
+  private async checkVersion(version: number): Promise<void> {
+    if (!Number.isInteger(version) || version < 1) throw createError("INVALID_ARGUMENT", `A tag needs a version number >= 1, got ${String(version)}.`);
+    await this.ds.manifest(version); // NOT_FOUND when the version does not exist
+  }
+
+  async list(): Promise<Record<string, TagInfo>> {
+    const prefix = `${this.ds.table}.lance/_refs/tags/`;
+    const out: Record<string, TagInfo> = {};
+    for (const info of await this.ds.store.list(prefix)) {
+      const name = info.key.slice(prefix.length).replace(/\.json$/, "");
+      out[name] = decodeJson<TagInfo>(await this.ds.store.get(info.key), info.key);
+    }
+    return out;
+  }
+
+  async getVersion(tag: string): Promise<number> {
+    const key = this.key(tag);
+    if ((await this.ds.store.head(key)) === undefined) throw createError("NOT_FOUND", `No tag "${tag}" on table "${this.ds.table}".`);
+    const info = decodeJson<TagInfo>(await this.ds.store.get(key), key);
+    if (!Number.isInteger(info?.version)) throw createError("CORRUPT_FILE", `Tag file ${key} is damaged.`, { file: key });
+    return info.version;
+  }
+
+  async create(tag: string, version: number): Promise<void> {
+    const key = this.key(tag);
+    await this.checkVersion(version);
+    if (!(await this.ds.store.putIfAbsent(key, encodeJson({ version })))) {
+      throw createError("INVALID_ARGUMENT", `Tag "${tag}" already exists; use update() to move it.`);
+    }
+  }
+
+  async update(tag: string, version: number): Promise<void> {
+    const key = this.key(tag);
+    await this.getVersion(tag);
+    await this.checkVersion(version);
+    await this.ds.store.put(key, encodeJson({ version }));
+  }
+
+  async delete(tag: string): Promise<void> {
+    const key = this.key(tag);
+    await this.getVersion(tag);
+    await this.ds.store.delete(key);
+  }
+}
