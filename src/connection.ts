@@ -13,7 +13,7 @@ import { loadKernels, type Kernels, type KernelFlavor } from "./kernels/index.js
 import type { BlobStore } from "./storage/blob-store.js";
 import { openStore } from "./storage/open-store.js";
 import { Dataset } from "./table/dataset.js";
-import { appendTransaction } from "./table/writes.js";
+import { appendTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type TableContext } from "./table.js";
 
 export interface ConnectionOptions {
@@ -174,10 +174,8 @@ export class Connection {
       await dataset.commit({ ...tx, schema: tableSchema, indices: [] });
       return this.handle(name, dataset);
     }
-    const dataset = await Dataset.create(this.store, name, tableSchema);
-    const table = this.handle(name, dataset);
-    if (rows.length > 0) await table.add(rows);
-    return table;
+    const columns = rowsToColumns(tableSchema, rows);
+    return this.handle(name, await Dataset.create(this.store, name, tableSchema, { columns, numRows: rows.length }));
   }
 
   async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<Table> {
@@ -203,8 +201,13 @@ export class Connection {
   }
 }
 
-export async function connect(uri: string, options: ConnectionOptions = {}): Promise<Connection> {
-  if (typeof uri !== "string") throw createError("INVALID_ARGUMENT", `connect() takes a URI string, got ${typeof uri}.`);
+function isBlobStore(value: unknown): value is BlobStore {
+  return typeof value === "object" && value !== null && ["get", "getRange", "head", "put", "putIfAbsent", "list", "delete"].every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+}
+
+/** Opens a database at `uri` (see the list at the top of this file), or on a BlobStore of your own. */
+export async function connect(uri: string | BlobStore, options: ConnectionOptions = {}): Promise<Connection> {
+  if (typeof uri !== "string" && !isBlobStore(uri)) throw createError("INVALID_ARGUMENT", `connect() takes a URI string or a BlobStore, got ${typeof uri}.`);
   const flavor = options.kernels ?? "auto";
   if (!["auto", "simd", "scalar"].includes(flavor)) {
     throw createError("INVALID_ARGUMENT", `kernels must be "auto", "simd" or "scalar", got ${JSON.stringify(flavor)}.`);
@@ -213,5 +216,6 @@ export async function connect(uri: string, options: ConnectionOptions = {}): Pro
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  return new Connection(uri, await openStore(uri), options);
+  const store = typeof uri === "string" ? await openStore(uri) : uri;
+  return new Connection(store.uri, store, options);
 }

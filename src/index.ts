@@ -15,4 +15,8 @@ export type { DataType, Field, Schema, VectorElement } from "./data/schema.js";
 export { inferSchema } from "./data/rows.js";
 export type { Row } from "./data/rows.js";
 export { loadKernels, registerWasmModule } from "./kernels/index.js";
+export { openStore, MemoryStore, FsStore, IdbStore, OpfsStore, HttpStore } from "./storage/index.js";
+export type { BlobStore, BlobInfo } from "./storage/blob-store.js";
+export type { VersionInfo } from "./table/dataset.js";
+export type { Tags, TagInfo } from "./table/tags.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

@@ -170,3 +170,148 @@ export function search(
     distance: top.distance,
   };
 }
+
+// ── index kernels: k-means, product quantization, scalar quantization ─────────────────────────
+// Shapes as in assembly/kmeans.ts, pq.ts and sq.ts. `metric` is "l2" (squared distance) or "dot"
+// (1 − x·c).
+
+/** Nearest centroid (lowest index on ties) and its distance for each row of x (n × dim). */
+export function kmeansAssign(x: Vec, dim: number, c: Vec, k: number, metric: "l2" | "dot"): { assign: Int32Array; dist: Float32Array } {
+  const n = Math.floor(x.length / dim);
+  const assign = new Int32Array(n);
+  const dist = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    let best = Infinity;
+    let bestJ = 0;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let i = 0; i < dim; i++) {
+        const a = x[r * dim + i]!;
+        const b = c[j * dim + i]!;
+        s += metric === "l2" ? (a - b) * (a - b) : a * b;
+      }
+      const d = metric === "l2" ? s : 1 - s;
+      if (d < best) {
+        best = d;
+        bestJ = j;
+      }
+    }
+    assign[r] = bestJ;
+    dist[r] = best;
+  }
+  return { assign, dist };
+}
+
+/** Per-centroid sums (k × dim) and counts of the rows assigned to it. */
+export function kmeansUpdate(x: Vec, dim: number, assign: ArrayLike<number>, k: number): { sums: Float32Array; counts: Int32Array } {
+  const sums = new Float32Array(k * dim);
+  const counts = new Int32Array(k);
+  for (let r = 0; r < assign.length; r++) {
+    const a = assign[r]!;
+    counts[a]!++;
+    for (let i = 0; i < dim; i++) sums[a * dim + i]! += x[r * dim + i]!;
+  }
+  return { sums, counts };
+}
+
+/** PQ codes (n × M) with 256 centroids per sub-space: codebook is M × 256 × dsub. */
+export function pqEncode(x: Vec, dim: number, M: number, codebook: Vec): Uint8Array {
+  const n = Math.floor(x.length / dim);
+  const dsub = dim / M;
+  const codes = new Uint8Array(n * M);
+  const sub = new Float64Array(dsub);
+  for (let r = 0; r < n; r++) {
+    for (let m = 0; m < M; m++) {
+      for (let i = 0; i < dsub; i++) sub[i] = x[r * dim + m * dsub + i]!;
+      const book = Array.prototype.slice.call(codebook, m * 256 * dsub, (m + 1) * 256 * dsub) as number[];
+      codes[r * M + m] = kmeansAssign(sub, dsub, book, 256, "l2").assign[0]!;
+    }
+  }
+  return codes;
+}
+
+export function pqDecode(codes: ArrayLike<number>, M: number, dsub: number, codebook: Vec): Float32Array {
+  const n = Math.floor(codes.length / M);
+  const out = new Float32Array(n * M * dsub);
+  for (let r = 0; r < n; r++) {
+    for (let m = 0; m < M; m++) {
+      const j = codes[r * M + m]!;
+      for (let i = 0; i < dsub; i++) out[(r * M + m) * dsub + i] = codebook[(m * 256 + j) * dsub + i]!;
+    }
+  }
+  return out;
+}
+
+/** M × 256 table: ‖q_m − c_mj‖² ("l2") or w·q_m·c_mj ("dot"). */
+export function pqLut(metric: "l2" | "dot", q: Vec, M: number, dsub: number, codebook: Vec, w = 1): Float32Array {
+  const lut = new Float32Array(M * 256);
+  for (let m = 0; m < M; m++) {
+    for (let j = 0; j < 256; j++) {
+      let s = 0;
+      for (let i = 0; i < dsub; i++) {
+        const a = q[m * dsub + i]!;
+        const b = codebook[(m * 256 + j) * dsub + i]!;
+        s += metric === "l2" ? (a - b) * (a - b) : a * b;
+      }
+      lut[m * 256 + j] = metric === "l2" ? s : w * s;
+    }
+  }
+  return lut;
+}
+
+/** bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]] for each row (or rows `ids`). */
+export function pqAdc(lut: Vec, codes: ArrayLike<number>, M: number, bias: number, norms?: Vec, ids?: ArrayLike<number>): Float32Array {
+  const rows = ids ?? Array.from({ length: Math.floor(codes.length / M) }, (_, r) => r);
+  const out = new Float32Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]!;
+    let s = bias + (norms ? norms[r]! : 0);
+    for (let m = 0; m < M; m++) s += lut[m * 256 + codes[r * M + m]!]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+/** Per-dimension minimum and maximum over the rows of x. */
+export function sqBounds(x: Vec, dim: number): { lo: Float32Array; hi: Float32Array } {
+  const lo = new Float32Array(dim).fill(Infinity);
+  const hi = new Float32Array(dim).fill(-Infinity);
+  for (let r = 0; r < x.length / dim; r++) {
+    for (let i = 0; i < dim; i++) {
+      lo[i] = Math.min(lo[i]!, x[r * dim + i]!);
+      hi[i] = Math.max(hi[i]!, x[r * dim + i]!);
+    }
+  }
+  return { lo, hi };
+}
+
+/** clamp(round half to even((x − offset)·invScale), −128, 127), computed in f32 like the kernel. */
+export function sqEncode(x: Vec, dim: number, offset: Vec, invScale: Vec): Int8Array {
+  const out = new Int8Array(x.length);
+  for (let j = 0; j < x.length; j++) {
+    const i = j % dim;
+    const v = Math.fround(Math.fround(x[j]! - offset[i]!) * invScale[i]!);
+    out[j] = roundHalfEven(Math.min(127, Math.max(-128, v)));
+  }
+  return out;
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const diff = v - f;
+  if (diff > 0.5) return f + 1;
+  if (diff < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export function sqDecode(codes: ArrayLike<number>, dim: number, offset: Vec, scale: Vec): Float32Array {
+  const out = new Float32Array(codes.length);
+  for (let j = 0; j < codes.length; j++) out[j] = offset[j % dim]! + scale[j % dim]! * codes[j]!;
+  return out;
+}
+
+/** Exact distances from q to the decoded rows: l2 = ‖q − x̂‖², dot = 1 − q·x̂. */
+export function sqDistances(metric: "l2" | "dot", q: Vec, codes: ArrayLike<number>, dim: number, offset: Vec, scale: Vec, ids?: ArrayLike<number>): Float32Array {
+  const decoded = sqDecode(codes, dim, offset, scale);
+  return metric === "l2" ? l2(q, decoded, dim, ids) : dot(q, decoded, dim, ids);
+}

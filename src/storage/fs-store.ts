@@ -143,7 +143,7 @@ export class FsStore implements BlobStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     const [dir, path] = this.#placement(key);
-    const temp = await this.#writeTemporary(dir, key, data);
+    const temp = await this.#writeTemporary(dir, key, data.slice());
     try {
       await this.#fs.rename(temp, path);
     } catch (error) {
@@ -157,7 +157,7 @@ export class FsStore implements BlobStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     const [dir, path] = this.#placement(key);
-    const temp = await this.#writeTemporary(dir, key, data);
+    const temp = await this.#writeTemporary(dir, key, data.slice());
     try {
       await this.#fs.link(temp, path);
     } catch (error) {
@@ -267,7 +267,10 @@ export class FsStore implements BlobStore {
     return [dir, this.#path(key)];
   }
 
-  /** Writes `data` to a new temporary file in `dir` and fsyncs it; returns its path. */
+  /**
+   * Writes `data` to a new temporary file in `dir` and fsyncs it; returns its path. Callers pass a
+   * copy: the caller of put may change its array while the write is under way.
+   */
   async #writeTemporary(dir: string, key: string, data: Uint8Array): Promise<string> {
     const temp = `${dir}/${temporaryName()}`;
     try {

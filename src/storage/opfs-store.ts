@@ -164,13 +164,14 @@ export class OpfsStore implements BlobStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     this.#checkOpen();
     checkData(checkKey(key), data);
-    await this.#withKeyLock(key, false, () => this.#write(key, data));
+    const copy = data.slice(); // the caller may change `data` while the write is under way
+    await this.#withKeyLock(key, false, () => this.#write(key, copy));
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     checkData(checkKey(key), data);
-    const copy = data.slice(); // the caller may change `data` while we wait for the lock
+    const copy = data.slice(); // the caller may change `data` while the write is under way
     return this.#withKeyLock(key, true, async () => {
       if (await this.#exists(key)) return false;
       await this.#write(key, copy);

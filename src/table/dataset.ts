@@ -109,17 +109,24 @@ export class Dataset {
     return ds;
   }
 
-  /** Commits version 1 of a new table; TABLE_EXISTS if any version exists. */
-  static async create(store: BlobStore, table: string, schema: Schema, config: Readonly<Record<string, unknown>> = {}): Promise<Dataset> {
-    const manifest: Manifest = {
-      version: 1, timestamp: Date.now(), schema, fragments: [], nextFragmentId: 0, indices: [], config,
+  /**
+   * Commits version 1 of a new table, holding `initial` rows (already converted) if given, so a new
+   * table appears whole or not at all. TABLE_EXISTS if any version exists.
+   */
+  static async create(
+    store: BlobStore, table: string, schema: Schema,
+    initial?: { columns: Map<string, Column>; numRows: number }, config: Readonly<Record<string, unknown>> = {},
+  ): Promise<Dataset> {
+    const exists = (): never => { throw createError("TABLE_EXISTS", `Table "${table}" already exists in ${store.uri}.`); };
+    if ((await Dataset.latestVersion(store, table)) !== undefined) exists();
+    const ds = new Dataset(store, table, undefined as unknown as TableState);
+    const frag = initial && initial.numRows > 0 ? { ...(await ds.writeFragment(schema, initial.columns, initial.numRows)), id: 0 } : undefined;
+    const state: TableState = {
+      version: 1, timestamp: Date.now(), schema, fragments: frag ? [frag] : [], nextFragmentId: frag ? 1 : 0, indices: [], config,
       operation: { type: "create", readVersion: 0, touched: [] },
     };
-    if ((await Dataset.latestVersion(store, table)) !== undefined || !(await store.putIfAbsent(manifestKey(table, 1), encodeManifest(manifest)))) {
-      throw createError("TABLE_EXISTS", `Table "${table}" already exists in ${store.uri}.`);
-    }
-    const ds = new Dataset(store, table, undefined as unknown as TableState);
-    ds.#head = ds.stateFrom(manifest, new Map());
+    if (!(await store.putIfAbsent(manifestKey(table, 1), encodeManifest(ds.toManifest(state))))) exists();
+    ds.#head = state;
     return ds;
   }
 

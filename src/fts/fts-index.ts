@@ -1,0 +1,282 @@
+/**
+ * A BM25 full-text index over one or more text columns of the same rows. Rows are the caller's
+ * numbers (the table passes fragmentId · 2^32 + offset); inside, documents are numbered in the order
+ * they were added and every column's postings share that numbering.
+ *
+ *   const idx = await FtsIndex.build(docs, { columns: ["title", "text"] });
+ *   idx.add(moreDocs);
+ *   const { rows, scores } = idx.search('"heart attack" risk', { k: 10, allowed: liveRows });
+ *   const bytes = idx.serialize();  const again = await FtsIndex.deserialize(bytes);
+ *
+ * Scores of several columns are added up (`combine: "sum"`, the default, which is what LanceDB does
+ * for a multi-column match: one BM25 query per column's index, OR-ed) or the best column wins
+ * (`combine: "max"`). Each column keeps its own statistics (N, df, avgdl), as separate LanceDB
+ * indexes would.
+ */
+import { createError } from "../errors.js";
+import { scoreColumn, Scratch, type Bm25Params, type Operator } from "./bm25.js";
+import { corrupt } from "./bytes.js";
+import { FieldIndex } from "./field.js";
+import { decodeIndex, encodeIndex } from "./format.js";
+import { loadLanguage } from "./languages.js";
+import { resolveFtsOptions, type FtsOptions } from "./options.js";
+import { parseQuery } from "./query.js";
+import { Tokenizer } from "./tokenizer.js";
+import { rowPredicate, selectTopK, type FtsResults, type RowFilter } from "./topk.js";
+
+/** One row to index: its text for a single-column index, or a value per column. */
+export type FtsDocument =
+  | { readonly row: number; readonly text: string | null | undefined }
+  | { readonly row: number; readonly fields: Readonly<Record<string, string | null | undefined>> };
+
+export interface FtsIndexOptions extends Partial<FtsOptions> {
+  /** The indexed columns. Default `["text"]`. A `{ row, text }` document fills the first one. */
+  columns?: readonly string[];
+}
+
+/** Called every 1,024 documents and at the end; `total` is undefined for a non-array iterable. */
+export type FtsProgress = (done: number, total: number | undefined) => void;
+
+export interface FtsSearchOptions {
+  /** How many rows to return. Default 10; `Infinity` returns every match. */
+  k?: number;
+  /** `"OR"` (default): any term matches. `"AND"`: every term (and phrase) must match in one column. */
+  operator?: Operator;
+  /**
+   * `undefined` (default): `"quoted words"` in the query are phrases. `true`: the whole query is one
+   * phrase. `false`: quotes are ignored. Phrases need an index built with `withPosition: true`.
+   */
+  phrase?: boolean;
+  /** Columns to search (default: all of the index's). */
+  columns?: readonly string[];
+  /** How the scores of several columns combine: `"sum"` (default) or `"max"`. */
+  combine?: "sum" | "max";
+  /**
+   * Only rows this accepts are returned (a `where` prefilter or the live rows after deletes). Applied
+   * before the top-k cut, so k rows come back whenever k allowed rows match.
+   */
+  allowed?: RowFilter;
+  /** BM25 term-frequency saturation. Default 1.2; larger lets repeated terms count for more. */
+  k1?: number;
+  /** BM25 length normalization, 0..1. Default 0.75; 0 ignores document length. */
+  b?: number;
+}
+
+export const DEFAULT_K1 = 1.2;
+export const DEFAULT_B = 0.75;
+const PROGRESS_EVERY = 1024;
+const MAX_CLAUSES = 65_535;
+
+function invalid(message: string, details?: Record<string, unknown>): never {
+  throw createError("INVALID_ARGUMENT", message, details);
+}
+
+export class FtsIndex {
+  readonly tokenizer: Tokenizer;
+  private readonly fields: FieldIndex[];
+  private rows: Float64Array;
+  private count: number;
+  private readonly scratch = new Scratch();
+  private global = new Float64Array(0);
+  private mark = new Uint8Array(0);
+
+  private constructor(tokenizer: Tokenizer, fields: FieldIndex[], rows: Float64Array, count: number) {
+    this.tokenizer = tokenizer;
+    this.fields = fields;
+    this.rows = rows;
+    this.count = count;
+  }
+
+  /** An empty index; `add` fills it. */
+  static async create(options: FtsIndexOptions = {}): Promise<FtsIndex> {
+    const { columns = ["text"], ...rest } = options ?? {};
+    if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === "string" && c.length > 0)) {
+      invalid("FTS columns must be a non-empty array of column names.");
+    }
+    if (new Set(columns).size !== columns.length) invalid("FTS columns must not repeat.");
+    const tokenizer = await Tokenizer.create(rest);
+    const fields = columns.map((c) => new FieldIndex(c, tokenizer.options.withPosition));
+    return new FtsIndex(tokenizer, fields, new Float64Array(1024), 0);
+  }
+
+  /** Builds an index over `docs`. */
+  static async build(docs: Iterable<FtsDocument>, options: FtsIndexOptions = {}, progress?: FtsProgress): Promise<FtsIndex> {
+    const idx = await FtsIndex.create(options);
+    idx.add(docs, progress);
+    return idx;
+  }
+
+  /** The resolved tokenizer options (stored with the index). */
+  get options(): Readonly<FtsOptions> {
+    return this.tokenizer.options;
+  }
+
+  get columns(): string[] {
+    return this.fields.map((f) => f.name);
+  }
+
+  /** Documents indexed (including rows deleted since: those are hidden with `allowed`). */
+  get numDocs(): number {
+    return this.count;
+  }
+
+  /** Sizes, for reports and tests. */
+  stats(): { numDocs: number; columns: { name: string; docsWithText: number; terms: number; postings: number; avgLength: number }[] } {
+    return {
+      numDocs: this.count,
+      columns: this.fields.map((f) => ({
+        name: f.name,
+        docsWithText: f.docCount,
+        terms: f.termText.length,
+        postings: f.numPostings(),
+        avgLength: f.docCount ? f.totalLen / f.docCount : 0,
+      })),
+    };
+  }
+
+  /** Indexes more rows; they are searchable as soon as this returns, and change N, df and avgdl. */
+  add(docs: Iterable<FtsDocument>, progress?: FtsProgress): void {
+    if (docs === null || typeof docs !== "object" || !(Symbol.iterator in docs)) invalid("FTS documents must be an array (or iterable) of { row, text } or { row, fields }.");
+    const total = Array.isArray(docs) ? docs.length : undefined;
+    const first = this.fields[0]!.name;
+    let done = 0;
+    for (const doc of docs) {
+      const row = (doc as { row?: unknown })?.row;
+      if (typeof row !== "number" || !Number.isSafeInteger(row) || row < 0) {
+        invalid(`FTS document ${done}: row must be a non-negative safe integer, got ${String(row)}.`, { row: done });
+      }
+      const values = "fields" in doc ? doc.fields : { [first]: (doc as { text?: unknown }).text };
+      if (values === null || typeof values !== "object") invalid(`FTS document ${done}: fields must be an object.`, { row: done });
+      // Check every value before touching any column, so a bad document leaves the index unchanged.
+      for (const f of this.fields) {
+        const v = (values as Record<string, unknown>)[f.name];
+        if (v !== null && v !== undefined && typeof v !== "string") {
+          invalid(`FTS document ${done}: column "${f.name}" must be a string or null, got ${typeof v}.`, { row: done, column: f.name });
+        }
+      }
+      for (const f of this.fields) f.addDoc((values as Record<string, string | null | undefined>)[f.name], this.tokenizer);
+      if (this.count === this.rows.length) {
+        const next = new Float64Array(this.rows.length * 2);
+        next.set(this.rows);
+        this.rows = next;
+      }
+      this.rows[this.count++] = row;
+      done++;
+      if (progress && done % PROGRESS_EVERY === 0) progress(done, total);
+    }
+    progress?.(done, total);
+  }
+
+  /** The best `k` rows for `query` by BM25, best first. */
+  search(query: string, options: FtsSearchOptions = {}): FtsResults {
+    const k = options.k ?? 10;
+    if (typeof k !== "number" || !(k >= 0) || (k !== Infinity && !Number.isInteger(k))) invalid(`FTS k must be a non-negative integer or Infinity, got ${String(k)}.`);
+    const op = options.operator ?? "OR";
+    if (op !== "OR" && op !== "AND") invalid(`FTS operator must be "OR" or "AND", got ${String(op)}.`);
+    const combine = options.combine ?? "sum";
+    if (combine !== "sum" && combine !== "max") invalid(`FTS combine must be "sum" or "max", got ${String(combine)}.`);
+    const params: Bm25Params = { k1: options.k1 ?? DEFAULT_K1, b: options.b ?? DEFAULT_B };
+    if (!(params.k1 >= 0) || !Number.isFinite(params.k1)) invalid(`BM25 k1 must be a finite number >= 0, got ${String(params.k1)}.`);
+    if (!(params.b >= 0 && params.b <= 1)) invalid(`BM25 b must be in 0..1, got ${String(params.b)}.`);
+    const fields = this.pickColumns(options.columns);
+    const keep = rowPredicate(options.allowed);
+    const clauses = parseQuery(query, this.tokenizer, options.phrase);
+    if (clauses.length > MAX_CLAUSES) invalid(`FTS query has ${clauses.length} distinct terms; the limit is ${MAX_CLAUSES}.`);
+    if (k === 0 || clauses.length === 0 || this.count === 0) return { rows: new Float64Array(0), scores: new Float32Array(0) };
+
+    const n = this.count;
+    if (this.global.length < n) {
+      this.global = new Float64Array(Math.max(n, this.global.length * 2));
+      this.mark = new Uint8Array(this.global.length);
+    }
+    const g = this.global;
+    const mark = this.mark;
+    const matched: number[] = [];
+    const s = this.scratch;
+    for (const f of fields) {
+      const need = scoreColumn(f, clauses, op, params, s);
+      const t = s.touched.data;
+      for (let i = 0; i < s.touched.length; i++) {
+        const d = t[i]!;
+        const score = s.acc[d]!;
+        const ok = s.hits[d]! >= need && need > 0;
+        s.acc[d] = 0;
+        s.hits[d] = 0;
+        if (!ok) continue;
+        if (mark[d] === 0) {
+          mark[d] = 1;
+          matched.push(d);
+          g[d] = score;
+        } else g[d] = combine === "sum" ? g[d]! + score : Math.max(g[d]!, score);
+      }
+    }
+    const out = selectTopK(matched, g, this.rows, k, keep);
+    for (const d of matched) {
+      mark[d] = 0;
+      g[d] = 0;
+    }
+    return out;
+  }
+
+  private pickColumns(columns: readonly string[] | undefined): FieldIndex[] {
+    if (columns === undefined) return this.fields;
+    if (!Array.isArray(columns)) invalid("FTS search columns must be an array of column names.");
+    return columns.map((c) => {
+      const f = this.fields.find((x) => x.name === c);
+      if (!f) throw createError("UNKNOWN_COLUMN", `Column "${c}" has no full-text index here. Indexed: ${this.columns.join(", ")}.`, { column: c });
+      return f;
+    });
+  }
+
+  /** The whole index as bytes (format in docs/FTS.md). */
+  serialize(): Uint8Array {
+    return encodeIndex({ options: this.tokenizer.options, rows: this.rows.subarray(0, this.count), fields: this.fields });
+  }
+
+  /** Reads `serialize()`'s bytes back; damaged input throws CORRUPT_FILE. */
+  static async deserialize(bytes: Uint8Array): Promise<FtsIndex> {
+    let resolved: FtsOptions | undefined;
+    const decoded = decodeIndex(bytes, (raw) => {
+      try {
+        if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new TypeError("not an object");
+        resolved = resolveFtsOptions(raw as Partial<FtsOptions>);
+      } catch (e) {
+        corrupt(`stored options are invalid (${e instanceof Error ? e.message : String(e)})`);
+      }
+      return resolved.withPosition;
+    });
+    const o = resolved!;
+    let tokenizer: Tokenizer;
+    try {
+      const needsLanguage = o.stem || (o.removeStopWords && o.customStopWords === undefined);
+      tokenizer = new Tokenizer(o, needsLanguage && (o.baseTokenizer === "simple" || o.baseTokenizer === "whitespace") ? await loadLanguage(o.language) : undefined);
+    } catch (e) {
+      return corrupt(`stored options name an unknown language (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (decoded.fields.length === 0) corrupt("no columns");
+    return new FtsIndex(tokenizer, decoded.fields, decoded.rows, decoded.rows.length);
+  }
+}
+
+/**
+ * Searches several separately built indexes (one per column, as LanceDB keeps them) as one query:
+ * each index scores all its matches, scores of the same row are added (or the maximum taken), and the
+ * best `k` come back. Exact, at the cost of scoring every match of every index.
+ */
+export function searchIndexes(indexes: readonly FtsIndex[], query: string, options: FtsSearchOptions = {}): FtsResults {
+  if (indexes.length === 1) return indexes[0]!.search(query, options);
+  const combine = options.combine ?? "sum";
+  const acc = new Map<number, number>();
+  for (const idx of indexes) {
+    const { rows, scores } = idx.search(query, { ...options, k: Infinity });
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const prev = acc.get(r);
+      acc.set(r, prev === undefined ? scores[i]! : combine === "sum" ? prev + scores[i]! : Math.max(prev, scores[i]!));
+    }
+  }
+  const rows = Float64Array.from(acc.keys());
+  const score = Float64Array.from(acc.values());
+  const cands = Uint32Array.from(rows.keys());
+  return selectTopK(cands, score, rows, options.k ?? 10, undefined);
+}

@@ -1,0 +1,154 @@
+/**
+ * One query's scan over many resident blocks (the partitions an IVF search probes), with every
+ * distance collected in one buffer and a single top-k at the end.
+ *
+ * WebAssembly memory a session owns (reused from query to query):
+ *
+ *   query   dim f32          the query as the scan kernels want it (f32, or SQ-prepared qp / qs)
+ *   lut     M × 256 f32      PQ lookup table, one per query
+ *   dist    capacity f32     distances of every scanned row, blocks back to back; grows, keeping
+ *                            what is already there, when a filtered search probes further
+ *   top     k i32 + k f32    result of `top`
+ *
+ * A session holds per-query state, so one search uses one session from start to end; an index
+ * keeps a small pool so concurrent searches (interleaved at their awaits) never share one.
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "./kernels.js";
+import { Scratch } from "./memory.js";
+import { metricCode, ownBlock, type IndexMetric } from "./quantize.js";
+import type { VectorBlock } from "./types.js";
+
+export class ScanSession {
+  readonly #kernels: Kernels;
+  readonly #query: Scratch;
+  readonly #lut: Scratch;
+  readonly #topIdx: Scratch;
+  readonly #topDist: Scratch;
+  #dist = 0;
+  #capacity = 0;
+  #used = 0;
+
+  constructor(kernels: Kernels) {
+    this.#kernels = kernels;
+    this.#query = new Scratch(kernels.heap);
+    this.#lut = new Scratch(kernels.heap);
+    this.#topIdx = new Scratch(kernels.heap);
+    this.#topDist = new Scratch(kernels.heap);
+  }
+
+  /** Rows scanned since `reset`. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** The vector the f32 and SQ scans compare against. */
+  setQuery(values: Float32Array): void {
+    const ptr = this.#query.reserve(values.byteLength);
+    this.#kernels.heap.write(ptr, values);
+  }
+
+  /**
+   * Builds the PQ lookup table for q against a resident codebook (M × 256 × dsub f32):
+   * "l2" → ‖q_m − c_mj‖², "dot" → w · q_m·c_mj.
+   */
+  setLut(mode: "l2" | "dot", q: Float32Array, codebook: VectorBlock, M: number, w = -1): void {
+    const book = ownBlock(this.#kernels, codebook);
+    if (book.byteLength !== q.length * 256 * 4 || q.length % M !== 0) {
+      throw createError("DIMENSION_MISMATCH", `A codebook of ${book.byteLength / 4} floats does not fit a query of dimension ${q.length} with ${M} sub-vectors.`);
+    }
+    const qPtr = this.#query.reserve(q.byteLength);
+    const lut = this.#lut.reserve(M * 256 * 4);
+    this.#kernels.heap.write(qPtr, q);
+    const dsub = q.length / M;
+    if (mode === "l2") this.#kernels.exports.pq_lut_l2(qPtr, M, dsub, book.ptr, lut);
+    else this.#kernels.exports.pq_lut_dot(qPtr, M, dsub, book.ptr, w, lut);
+  }
+
+  /** Empties the distance buffer, making room for `rows` distances up front. */
+  reset(rows: number): void {
+    this.#used = 0;
+    this.#ensure(rows);
+  }
+
+  /** d(query, x_r) for the first `rows` rows of an f32 block (dim = rows' width); returns their start. */
+  scanF32(metric: IndexMetric, block: VectorBlock, rows: number, dim: number): number {
+    const b = ownBlock(this.#kernels, block);
+    const out = this.#append(rows);
+    const w = this.#kernels.exports;
+    const q = this.#query.reserve(dim * 4);
+    if (metricCode(metric) === 0) w.l2_f32(q, b.ptr, rows, dim, this.#dist + out * 4);
+    else w.dot_f32(q, b.ptr, rows, dim, this.#dist + out * 4);
+    return out;
+  }
+
+  /** ADC distances bias + norms[r] + Σ lut for the first `rows` rows of an n × M code block. */
+  scanPq(codes: VectorBlock, rows: number, M: number, bias: number, norms?: VectorBlock): number {
+    const c = ownBlock(this.#kernels, codes);
+    const nPtr = norms ? ownBlock(this.#kernels, norms).ptr : 0;
+    const out = this.#append(rows);
+    this.#kernels.exports.pq_adc(this.#lut.reserve(0), c.ptr, rows, M, bias, nPtr, this.#dist + out * 4);
+    return out;
+  }
+
+  /**
+   * SQ distances with the query prepared by the caller (see assembly/sq.ts): l2 with qp = q − offset,
+   * dot with qs = q ∘ scale and bias = q·offset.
+   */
+  scanSq(metric: IndexMetric, codes: VectorBlock, rows: number, dim: number, scale: VectorBlock, bias: number): number {
+    const c = ownBlock(this.#kernels, codes);
+    const out = this.#append(rows);
+    const q = this.#query.reserve(dim * 4);
+    const dst = this.#dist + out * 4;
+    if (metricCode(metric) === 0) this.#kernels.exports.sq_l2(q, ownBlock(this.#kernels, scale).ptr, c.ptr, rows, dim, dst);
+    else this.#kernels.exports.sq_dot(q, bias, c.ptr, rows, dim, dst);
+    return out;
+  }
+
+  /** Marks rows [start, start + count) for which keep(i) is false as never-selected; returns how many stay. */
+  mask(start: number, count: number, keep: (i: number) => boolean): number {
+    const d = this.#kernels.heap.f32(this.#dist + start * 4, count);
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      if (keep(i)) kept++;
+      else d[i] = NaN; // topk never selects NaN
+    }
+    return kept;
+  }
+
+  /** The k smallest distances scanned so far: positions in the buffer (scan order) and values. */
+  top(k: number): { index: Int32Array; distance: Float32Array } {
+    const kk = Math.min(k, this.#used);
+    if (kk <= 0) return { index: new Int32Array(0), distance: new Float32Array(0) };
+    const idx = this.#topIdx.reserve(kk * 4);
+    const dist = this.#topDist.reserve(kk * 4);
+    const count = this.#kernels.exports.topk(this.#dist, this.#used, kk, -Infinity, Infinity, idx, dist);
+    return { index: this.#kernels.heap.i32(idx, count).slice(), distance: this.#kernels.heap.f32(dist, count).slice() };
+  }
+
+  release(): void {
+    for (const s of [this.#query, this.#lut, this.#topIdx, this.#topDist]) s.release();
+    this.#kernels.heap.free(this.#dist);
+    this.#dist = 0;
+    this.#capacity = 0;
+    this.#used = 0;
+  }
+
+  #append(rows: number): number {
+    this.#ensure(this.#used + rows);
+    const start = this.#used;
+    this.#used += rows;
+    return start;
+  }
+
+  #ensure(rows: number): void {
+    if (rows <= this.#capacity) return;
+    const heap = this.#kernels.heap;
+    const capacity = Math.max(rows, Math.ceil(this.#capacity * 1.5), 1024);
+    const next = heap.alloc(capacity * 4);
+    if (this.#used > 0) heap.bytes().copyWithin(next, this.#dist, this.#dist + this.#used * 4);
+    heap.free(this.#dist);
+    this.#dist = next;
+    this.#capacity = capacity;
+  }
+}

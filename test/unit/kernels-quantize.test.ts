@@ -1,0 +1,196 @@
+/**
+ * Parity of the index kernels (k-means, PQ, SQ) in the SIMD and scalar builds with the plain-TS
+ * reference, at the awkward dims of the other kernel tests. Argmin results (assignments, PQ codes)
+ * may differ from the reference only where two centroids are equally near up to rounding, so they
+ * are checked by distance: the chosen centroid must be as near as the reference's.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadKernels, type Kernels } from "../../src/kernels/index.js";
+import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode } from "../../src/kernels/quantize.js";
+import { VectorStore } from "../../src/kernels/store.js";
+import * as ref from "../../src/kernels/reference.js";
+import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds } from "./kernels-helpers.js";
+
+const N = 37;
+const M_IDS = 23;
+
+/** Sub-vector counts that divide each test dim (dsub 1, 4 and something odd where possible). */
+function subVectorCounts(dim: number): number[] {
+  return [...new Set([1, dim, dim / 4, dim / 3, dim / 5].filter((m) => Number.isInteger(m) && m >= 1))];
+}
+
+/** The reference distance from each row to the centroid the kernel picked ≈ the reference minimum. */
+function expectNearestByDistance(x: Float32Array, dim: number, c: Float32Array, k: number, metric: "l2" | "dot", assign: Int32Array, dist: Float32Array, what: string): void {
+  const best = ref.kmeansAssign(x, dim, c, k, metric);
+  const chosen = Float32Array.from(assign, (a, r) => {
+    const row = x.subarray(r * dim, (r + 1) * dim);
+    return (metric === "l2" ? ref.l2(row, c, dim, [a]) : ref.dot(row, c, dim, [a]))[0]!;
+  });
+  expectClose(chosen, best.dist, `${what}: distance to the chosen centroid`);
+  const scale = metric === "l2" ? Math.max(...best.dist) : 1;
+  for (let r = 0; r < dist.length; r++) {
+    if (!(Math.abs(dist[r]! - best.dist[r]!) <= 1e-4 * Math.max(1, scale))) expect.fail(`${what}: row ${r} reports ${dist[r]}, expected ${best.dist[r]}`);
+  }
+}
+
+describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await loadKernels({ flavor });
+  });
+
+  describe.each(F32_DIMS)("dim %i", (dim) => {
+    const x = randomF32(N * dim, 11 * dim);
+    const q = randomF32(dim, 13 * dim);
+
+    it.each([1, 3, 4, 5, 17])("k-means assign (l2, dot) and update, k = %i", (kc) => {
+      const c = randomF32(kc * dim, 17 * dim + kc);
+      c.set(x.subarray(0, dim), 0); // row 0 sits exactly on centroid 0
+      for (const metric of ["l2", "dot"] as const) {
+        const { assign, dist } = assignNearest(k, x, dim, c, metric);
+        expectNearestByDistance(x, dim, c, kc, metric, assign, dist, `${metric} k=${kc}`);
+        if (metric === "l2") expect(dist[0]).toBe(0);
+      }
+      const block = k.upload(x, dim);
+      const session = new KMeansSession(k, block, dim);
+      try {
+        const { assign } = session.assign(c, kc, "l2");
+        const got = session.update(kc);
+        const want = ref.kmeansUpdate(x, dim, assign, kc);
+        expectExact(got.counts, want.counts, "counts");
+        expectClose(got.sums, want.sums, "sums");
+      } finally {
+        session.free();
+        block.free();
+      }
+    });
+
+    it("k-means on a column range (a PQ sub-space) and k-means++ seeding", () => {
+      const offset = Math.floor(dim / 3);
+      const width = Math.max(1, dim - offset - 1);
+      const cols = new Float32Array(N * width);
+      for (let r = 0; r < N; r++) cols.set(x.subarray(r * dim + offset, r * dim + offset + width), r * width);
+      const c = randomF32(5 * width, 19 * dim);
+      const block = k.upload(x, dim);
+      const session = new KMeansSession(k, block, dim, { offset, width });
+      try {
+        const { assign, dist } = session.assign(c, 5, "l2");
+        expectNearestByDistance(cols, width, c, 5, "l2", assign, dist, "sub-space");
+        expectClose(session.row(4), cols.subarray(4 * width, 5 * width), "row");
+        session.seedReset();
+        const centre = cols.subarray(2 * width, 3 * width);
+        const total = session.seedAdd(centre, "l2");
+        const d = ref.l2(centre, cols, width);
+        expectClose([total], [d.reduce((a, b) => a + b, 0)], "seed total");
+        const prefix = d[0]! + d[1]! + d[2]! + d[3]!;
+        expect(session.seedPick(prefix - 1e-3 * Math.max(1, d[3]!))).toBe(3);
+      } finally {
+        session.free();
+        block.free();
+      }
+    });
+
+    describe.each(subVectorCounts(dim))("PQ with M = %i", (M) => {
+      const dsub = dim / M;
+      const codebook = randomF32(M * 256 * dsub, 23 * dim + M);
+
+      it("encode picks the nearest centroid per sub-space; decode inverts the lookup", () => {
+        const codes = pqEncode(k, x, dim, M, codebook);
+        const want = ref.pqEncode(x, dim, M, codebook);
+        for (let r = 0; r < N; r++) {
+          for (let m = 0; m < M; m++) {
+            const sub = x.subarray(r * dim + m * dsub, r * dim + (m + 1) * dsub);
+            const book = codebook.subarray(m * 256 * dsub, (m + 1) * 256 * dsub);
+            const [got, exp] = ref.l2(sub, book, dsub, [codes[r * M + m]!, want[r * M + m]!]);
+            if (!(Math.abs(got! - exp!) <= 1e-4 * Math.max(1, exp!))) expect.fail(`row ${r} sub-space ${m}: code ${codes[r * M + m]} at ${got}, reference ${want[r * M + m]} at ${exp}`);
+          }
+        }
+        expectExact(pqDecode(k, codes, dim, M, codebook), ref.pqDecode(codes, M, dsub, codebook), "decode");
+      });
+
+      it("lookup tables (l2, dot) and ADC scans, dense and gather, with and without norms", () => {
+        const codes = pqEncode(k, x, dim, M, codebook);
+        const lutL2 = callRaw(k, "pq_lut_l2", [q, M, dsub, codebook, "out"], M * 256);
+        expectClose(lutL2, ref.pqLut("l2", q, M, dsub, codebook), "lut l2");
+        const lutDot = callRaw(k, "pq_lut_dot", [q, M, dsub, codebook, -2, "out"], M * 256);
+        expectClose(lutDot, ref.pqLut("dot", q, M, dsub, codebook, -2), "lut dot");
+        const norms = randomF32(N, 29 * dim);
+        const ids = randomIds(M_IDS, N, 31 * dim);
+        expectClose(callRaw(k, "pq_adc", [lutL2, codes, N, M, 0.5, 0, "out"], N), ref.pqAdc(lutL2, codes, M, 0.5), "adc");
+        expectClose(callRaw(k, "pq_adc", [lutDot, codes, N, M, 1, norms, "out"], N), ref.pqAdc(lutDot, codes, M, 1, norms), "adc + norms");
+        expectClose(callRaw(k, "pq_adc_gather", [lutL2, codes, ids, M_IDS, M, 0.25, norms, "out"], M_IDS), ref.pqAdc(lutL2, codes, M, 0.25, norms, ids), "adc gather");
+        // ADC with the l2 table is exactly ‖q − decode(code)‖² up to rounding.
+        expectClose(ref.pqAdc(lutL2, codes, M, 0), ref.l2(q, pqDecode(k, codes, dim, M, codebook), dim), "adc = l2 to the reconstruction");
+      });
+    });
+
+    it("SQ bounds, encode (exact), decode and asymmetric l2/dot scans", () => {
+      const { lo, hi } = sqBounds(k, x, dim);
+      const want = ref.sqBounds(x, dim);
+      expectExact(lo, want.lo, "lo");
+      expectExact(hi, want.hi, "hi");
+      const scale = Float32Array.from(lo, (l, i) => (hi[i]! - l) / 255);
+      scale[0] = 0; // a constant dimension: every code decodes to its offset
+      const offset = Float32Array.from(lo, (l, i) => l + 128 * scale[i]!);
+      const inv = Float32Array.from(scale, (s) => (s > 0 ? 1 / s : 0));
+      const codes = sqEncode(k, x, dim, offset, inv);
+      expectExact(codes, ref.sqEncode(x, dim, offset, inv), "encode");
+      // Out-of-range inputs saturate at −128 and 127.
+      const wide = Float32Array.from({ length: dim }, (_, i) => (i % 2 ? 1e6 : -1e6));
+      const sat = sqEncode(k, wide, dim, offset, inv);
+      for (let i = 1; i < dim; i++) expect(sat[i]).toBe(i % 2 ? 127 : -128);
+      const decoded = sqDecode(k, codes, dim, offset, scale);
+      expectClose(decoded, ref.sqDecode(codes, dim, offset, scale), "decode");
+      for (let j = 0; j < x.length; j++) {
+        if (!(Math.abs(decoded[j]! - x[j]!) <= scale[j % dim]! / 2 + 1e-6 || j % dim === 0)) expect.fail(`element ${j}: decoded ${decoded[j]} is more than half a step from ${x[j]}`);
+      }
+      const ids = randomIds(M_IDS, N, 37 * dim);
+      const qp = Float32Array.from(q, (v, i) => v - offset[i]!);
+      const qs = Float32Array.from(q, (v, i) => v * scale[i]!);
+      const bias = q.reduce((s, v, i) => s + v * offset[i]!, 0);
+      expectClose(callRaw(k, "sq_l2", [qp, scale, codes, N, dim, "out"], N), ref.sqDistances("l2", q, codes, dim, offset, scale), "sq l2");
+      expectClose(callRaw(k, "sq_l2_gather", [qp, scale, codes, ids, M_IDS, dim, "out"], M_IDS), ref.sqDistances("l2", q, codes, dim, offset, scale, ids), "sq l2 gather");
+      expectClose(callRaw(k, "sq_dot", [qs, bias, codes, N, dim, "out"], N), ref.sqDistances("dot", q, codes, dim, offset, scale), "sq dot");
+      expectClose(callRaw(k, "sq_dot_gather", [qs, bias, codes, ids, M_IDS, dim, "out"], M_IDS), ref.sqDistances("dot", q, codes, dim, offset, scale, ids), "sq dot gather");
+    });
+
+    it.each(["f32", "sq", "pq"] as const)("VectorStore %s: gather distances match the reference on its decoded rows", (kind) => {
+      const { lo, hi } = ref.sqBounds(x, dim);
+      const scale = Float32Array.from(lo, (l, i) => (hi[i]! - l) / 255);
+      const offset = Float32Array.from(lo, (l, i) => l + 128 * scale[i]!);
+      const M = subVectorCounts(dim).at(-1)!;
+      const codebook = randomF32(256 * dim, 41 * dim);
+      for (const metric of ["l2", "dot"] as const) {
+        const spec = kind === "f32" ? { kind, dim, metric } : kind === "sq" ? { kind, dim, metric, offset, scale } : { kind, dim, metric, M, codebook };
+        const store = new VectorStore(k, spec, 4); // starts small: appends must grow it
+        try {
+          store.append(x.subarray(0, 10 * dim));
+          store.append(x.subarray(10 * dim));
+          expect(store.size).toBe(N);
+          const decoded = new Float32Array(N * dim);
+          for (let r = 0; r < N; r++) decoded.set(store.vector(r), r * dim);
+          if (kind === "f32") expectExact(decoded, x, "f32 rows");
+          const ids = randomIds(M_IDS, N, 43 * dim);
+          const out = new Float32Array(M_IDS);
+          store.setQuery(q);
+          store.distances(ids, M_IDS, out);
+          expectClose(out, ref.distances(metric, q, decoded, dim, ids), `${metric} query`);
+          store.setQueryRow(3);
+          store.distances(ids, M_IDS, out);
+          expectClose(out, ref.distances(metric, decoded.subarray(3 * dim, 4 * dim), decoded, dim, ids), `${metric} row query`);
+          const copy = new VectorStore(k, spec, 1);
+          copy.appendEncoded(store.encoded());
+          copy.setQuery(q);
+          const again = new Float32Array(M_IDS);
+          copy.distances(ids, M_IDS, again);
+          store.setQuery(q);
+          store.distances(ids, M_IDS, out);
+          expectExact(again, out, "round trip through encoded()");
+          copy.free();
+        } finally {
+          store.free();
+        }
+      }
+    });
+  });
+});
