@@ -121,9 +121,11 @@ export function kmeans_assign(x: usize, n: i32, dim: i32, stride: i32, c: usize,
   let w: f32 = metric == METRIC_L2 ? 2 : 1;
   for (let r = 0; r < n; r++, x += rowStep) {
     let o = <usize>r << 2;
-    store<i32>(assign + o, nearest(x, dim, c, k, cnorm, w));
-    // l2: ‖x‖² + (‖c‖² − 2x·c), clamped at 0 against cancellation; dot: 1 + (−x·c).
-    let d: f32 = metric == METRIC_L2 ? max<f32>(0, dotF32(x, x, dim) + nearestScore) : 1 + nearestScore;
+    let j = nearest(x, dim, c, k, cnorm, w);
+    store<i32>(assign + o, j);
+    // The ranking score ‖c‖² − 2x·c loses precision to cancellation, so the reported l2 distance
+    // is recomputed directly (one more pass over dim, against k passes for the search).
+    let d: f32 = metric == METRIC_L2 ? l2F32(x, c + <usize>j * (<usize>dim << 2), dim) : 1 + nearestScore;
     store<f32>(dist + o, d);
   }
 }

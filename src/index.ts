@@ -19,4 +19,7 @@ export { openStore, MemoryStore, FsStore, IdbStore, OpfsStore, HttpStore } from 
 export type { BlobStore, BlobInfo } from "./storage/blob-store.js";
 export type { VersionInfo } from "./table/dataset.js";
 export type { Tags, TagInfo } from "./table/tags.js";
+export type { MergeInsertBuilder, MergeResult } from "./table/merge-insert.js";
+export type { OptimizeOptions, OptimizeStats } from "./table/optimize.js";
+export type { AddColumnsSql, ColumnAlteration } from "./table/schema-ops.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

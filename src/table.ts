@@ -5,13 +5,16 @@
 import { createError } from "./errors.js";
 import type { Row } from "./data/rows.js";
 import { describeSchema } from "./data/rows.js";
-import type { Schema } from "./data/schema.js";
+import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, toQueryVectors } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { releaseVectorBlocks } from "./query/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./table/dataset.js";
+import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
+import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
+import { addColumnsTransaction, alterColumnsTransaction, dropColumnsTransaction, type AddColumnsSql, type ColumnAlteration } from "./table/schema-ops.js";
 import { Tags } from "./table/tags.js";
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
@@ -202,6 +205,59 @@ export class Table {
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     const { tx, updated } = await updateTransaction(this.dataset, head, update);
     return { version: await this.commit(tx, head), rowsUpdated: updated };
+  }
+
+  /**
+   * Upserts keyed by `on`: `mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)`.
+   * See src/table/merge-insert.ts for the clauses.
+   */
+  mergeInsert(on: string | readonly string[]): MergeInsertBuilder {
+    const keys = typeof on === "string" ? [on] : [...on];
+    return new MergeInsertBuilder(keys, async (plan, rows) => {
+      const head = await this.writable();
+      const { tx, inserted, updated, deleted } = await mergeTransaction(this.dataset, head, plan, rows);
+      return { version: await this.commit(tx, head), numInsertedRows: inserted, numUpdatedRows: updated, numDeletedRows: deleted };
+    });
+  }
+
+  /** Adds columns computed by SQL (`{ name, valueSql }`) or all-null columns (`field(name, type)`). */
+  async addColumns(columns: readonly (AddColumnsSql | Field)[]): Promise<{ version: number }> {
+    const head = await this.writable();
+    return { version: await this.commit(await addColumnsTransaction(this.dataset, head, columns), head) };
+  }
+
+  /** Renames columns, changes their nullability or converts their type. */
+  async alterColumns(alterations: readonly ColumnAlteration[]): Promise<{ version: number }> {
+    const head = await this.writable();
+    return { version: await this.commit(await alterColumnsTransaction(this.dataset, head, alterations), head) };
+  }
+
+  /** Removes columns from the schema; their data is reclaimed when fragments are compacted. */
+  async dropColumns(names: readonly string[]): Promise<{ version: number }> {
+    const head = await this.writable();
+    return { version: await this.commit(dropColumnsTransaction(head, names), head) };
+  }
+
+  /** Compacts fragments and prunes old versions and unreferenced files; reports what it did. */
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeStats> {
+    let head = await this.writable();
+    const target = options.targetRowsPerFragment ?? 1_048_576;
+    if (!Number.isInteger(target) || target < 1) throw createError("INVALID_ARGUMENT", `targetRowsPerFragment must be a positive integer, got ${String(target)}.`);
+    const before = head.fragments;
+    const tx = await compactionTransaction(this.dataset, head, target);
+    if (tx !== null) head = await this.dataset.commit(tx);
+    const removed = before.filter((f) => !head.fragments.includes(f));
+    const added = head.fragments.filter((f) => !before.includes(f));
+    const cutoff = options.cleanupOlderThan ?? defaultCleanupCutoff();
+    if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) throw createError("INVALID_ARGUMENT", "cleanupOlderThan must be a valid Date.");
+    return {
+      compaction: {
+        fragmentsRemoved: removed.length, fragmentsAdded: added.length,
+        filesRemoved: removed.reduce((s, f) => s + f.files.length + (f.deletionFile ? 1 : 0), 0),
+        filesAdded: added.reduce((s, f) => s + f.files.length, 0),
+      },
+      prune: await prune(this.dataset, new Tags(this.dataset), cutoff, options.deleteUnverified ?? false),
+    };
   }
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */

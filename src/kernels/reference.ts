@@ -220,11 +220,11 @@ export function pqEncode(x: Vec, dim: number, M: number, codebook: Vec): Uint8Ar
   const dsub = dim / M;
   const codes = new Uint8Array(n * M);
   const sub = new Float64Array(dsub);
+  const books = Array.from({ length: M }, (_, m) => Float64Array.from({ length: 256 * dsub }, (_, i) => codebook[m * 256 * dsub + i]!));
   for (let r = 0; r < n; r++) {
     for (let m = 0; m < M; m++) {
       for (let i = 0; i < dsub; i++) sub[i] = x[r * dim + m * dsub + i]!;
-      const book = Array.prototype.slice.call(codebook, m * 256 * dsub, (m + 1) * 256 * dsub) as number[];
-      codes[r * M + m] = kmeansAssign(sub, dsub, book, 256, "l2").assign[0]!;
+      codes[r * M + m] = kmeansAssign(sub, dsub, books[m]!, 256, "l2").assign[0]!;
     }
   }
   return codes;

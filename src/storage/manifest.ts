@@ -22,11 +22,17 @@ export interface OperationRecord {
   readonly touched: readonly number[];
 }
 
-export interface FragmentEntry {
-  readonly id: number;
+export interface DataFileEntry {
   /** Key of the data file, relative to the table's folder. */
   readonly file: string;
-  readonly fileSize: number;
+  readonly size: number;
+  /** Table column name → column name inside the file. */
+  readonly columns: Readonly<Record<string, string>>;
+}
+
+export interface FragmentEntry {
+  readonly id: number;
+  readonly files: readonly DataFileEntry[];
   readonly numRows: number;
   readonly deletionFile: string | null;
   readonly deletedRows: number;
@@ -69,8 +75,11 @@ export function decodeManifest(bytes: Uint8Array, what: string): Manifest {
   if (typeof m.schema !== "object" || m.schema === null || !Array.isArray(m.schema.fields)) corrupt(what, "it has no schema");
   if (!Array.isArray(m.fragments) || !Array.isArray(m.indices)) corrupt(what, "its fragment or index list is malformed");
   for (const f of m.fragments) {
-    if (!okInt(f?.id) || typeof f.file !== "string" || !okInt(f.fileSize) || !okInt(f.numRows) || !okInt(f.deletedRows) || (f.deletionFile !== null && typeof f.deletionFile !== "string")) {
+    if (!okInt(f?.id) || !Array.isArray(f.files) || !okInt(f.numRows) || !okInt(f.deletedRows) || (f.deletionFile !== null && typeof f.deletionFile !== "string")) {
       corrupt(what, "a fragment entry is malformed");
+    }
+    for (const d of f.files) {
+      if (typeof d?.file !== "string" || !okInt(d.size) || typeof d.columns !== "object" || d.columns === null) corrupt(what, "a data file entry is malformed");
     }
   }
   if (typeof m.operation !== "object" || m.operation === null || !Array.isArray(m.operation.touched)) corrupt(what, "its operation record is malformed");

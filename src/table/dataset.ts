@@ -10,7 +10,7 @@
  */
 import { createError } from "../errors.js";
 import type { Column } from "../data/column.js";
-import { findField, type Schema } from "../data/schema.js";
+import { findField, type Field, type Schema } from "../data/schema.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
 import { randomId } from "../storage/envelope.js";
@@ -19,7 +19,12 @@ import {
   decodeManifest, encodeManifest, manifestKey, versionFromKey, versionsPrefix,
   type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType,
 } from "../storage/manifest.js";
-import { mergeDeletions, type Fragment } from "./fragment.js";
+import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
+
+/** Identifies a fragment's data (its files and their column maps), which versions share. */
+function fragmentKey(f: Pick<Fragment, "id" | "files">): string {
+  return `${f.id}:${f.files.map((d) => `${d.key}=${JSON.stringify(d.columns)}`).join(",")}`;
+}
 
 export interface TableState {
   readonly version: number;
@@ -75,8 +80,8 @@ function compatible(tx: Transaction, theirs: OperationRecord): boolean {
 
 export class Dataset {
   #head: TableState;
-  /** Data files opened for reading, keyed by the fragment's shared column map. */
-  readonly #readers = new WeakMap<Map<string, Column>, Promise<FragmentFile>>();
+  /** Data files opened for reading (footers parsed), by store key. */
+  readonly #readers = new Map<string, Promise<FragmentFile>>();
 
   private constructor(
     readonly store: BlobStore,
@@ -158,7 +163,7 @@ export class Dataset {
   async readState(version: number): Promise<TableState> {
     const m = await this.manifest(version);
     const known = new Map<string, Fragment>();
-    for (const f of this.#head?.fragments ?? []) known.set(f.file, f);
+    for (const f of this.#head?.fragments ?? []) known.set(fragmentKey(f), f);
     return this.stateFrom(m, known, await this.loadDeletions(m));
   }
 
@@ -174,11 +179,12 @@ export class Dataset {
 
   private stateFrom(m: Manifest, known: Map<string, Fragment>, deletions = new Map<number, Uint8Array>()): TableState {
     const fragments = m.fragments.map((e: FragmentEntry): Fragment => {
-      const file = this.dir + e.file;
+      const files = e.files.map((d) => ({ key: this.dir + d.file, size: d.size, columns: d.columns }));
       const del = deletions.get(e.id) ?? null;
+      const frag = { id: e.id, numRows: e.numRows, files };
       return {
-        id: e.id, numRows: e.numRows, file, fileSize: e.fileSize,
-        columns: known.get(file)?.columns ?? new Map(),
+        ...frag,
+        columns: known.get(fragmentKey(frag))?.columns ?? new Map(),
         deletions: del, deletionFile: e.deletionFile === null ? null : this.dir + e.deletionFile,
         liveRows: e.numRows - e.deletedRows,
       };
@@ -196,12 +202,18 @@ export class Dataset {
     return manifests.map((m) => ({ version: m.version, timestamp: new Date(m.timestamp), metadata: { operation: m.operation.type } }));
   }
 
+  /** Writes one data file holding `fields` of `columns`. */
+  async writeDataFile(fields: readonly Field[], columns: ReadonlyMap<string, Column>, numRows: number): Promise<DataFile> {
+    const bytes = encodeFragment(fields, columns, numRows);
+    const key = `${this.dir}data/${randomId()}.qvf`;
+    await this.store.put(key, bytes);
+    return { key, size: bytes.length, columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
+  }
+
   /** Writes a data file for `columns`; the fragment gets its id when committed. */
   async writeFragment(schema: Schema, columns: Map<string, Column>, numRows: number): Promise<Fragment> {
-    const bytes = encodeFragment(schema.fields, columns, numRows);
-    const file = `${this.dir}data/${randomId()}.qvf`;
-    await this.store.put(file, bytes);
-    return { id: -1, numRows, file, fileSize: bytes.length, columns, deletions: null, deletionFile: null, liveRows: numRows };
+    const file = await this.writeDataFile(schema.fields, columns, numRows);
+    return { id: -1, numRows, files: [file], columns, deletions: null, deletionFile: null, liveRows: numRows };
   }
 
   /** The fragment with rows flagged in `remove` deleted too (deletion file written); `null` if no row is left. */
@@ -216,19 +228,21 @@ export class Dataset {
   /** Reads the named columns of every fragment of `state` that does not hold them yet. */
   async ensureColumns(state: TableState, names: Iterable<string>): Promise<void> {
     const fields = [...new Set(names)].map((n) => findField(state.schema, n)).filter((f) => f !== undefined);
-    await Promise.all(state.fragments.map(async (frag) => {
-      const missing = fields.filter((f) => !frag.columns.has(f.name));
-      if (missing.length === 0) return;
-      let reader = this.#readers.get(frag.columns);
-      if (reader === undefined) {
-        reader = FragmentFile.open(this.store, frag.file, frag.fileSize);
-        this.#readers.set(frag.columns, reader);
-        reader.catch(() => this.#readers.delete(frag.columns));
-      }
-      const file = await reader;
-      const cols = await Promise.all(missing.map((f) => file.readColumn(f.name, f.type)));
-      missing.forEach((f, i) => frag.columns.set(f.name, cols[i]!));
-    }));
+    await Promise.all(state.fragments.map((frag) => Promise.all(fields.filter((f) => !frag.columns.has(f.name)).map(async (f) => {
+      const file = frag.files.find((d) => d.columns[f.name] !== undefined);
+      if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${f.name}".`, { column: f.name });
+      frag.columns.set(f.name, await (await this.reader(file)).readColumn(file.columns[f.name]!, f.type));
+    }))));
+  }
+
+  private reader(file: DataFile): Promise<FragmentFile> {
+    let reader = this.#readers.get(file.key);
+    if (reader === undefined) {
+      reader = FragmentFile.open(this.store, file.key, file.size);
+      this.#readers.set(file.key, reader);
+      reader.catch(() => this.#readers.delete(file.key));
+    }
+    return reader;
   }
 
   private apply(head: TableState, tx: Transaction): TableState {
@@ -256,7 +270,7 @@ export class Dataset {
       version: s.version, timestamp: s.timestamp, schema: s.schema, nextFragmentId: s.nextFragmentId, indices: s.indices, config: s.config,
       operation: s.operation,
       fragments: s.fragments.map((f) => ({
-        id: f.id, file: rel(f.file), fileSize: f.fileSize, numRows: f.numRows,
+        id: f.id, files: f.files.map((d) => ({ file: rel(d.key), size: d.size, columns: d.columns })), numRows: f.numRows,
         deletionFile: f.deletionFile === null ? null : rel(f.deletionFile), deletedRows: f.numRows - f.liveRows,
       })),
     };

@@ -8,13 +8,24 @@
 import { createError } from "../errors.js";
 import type { Column, ColumnSource } from "../data/column.js";
 
+/** One data file of a fragment and which table columns it holds. */
+export interface DataFile {
+  /** Store key. */
+  readonly key: string;
+  readonly size: number;
+  /** Table column name → the column's name inside the file (they differ after a rename). */
+  readonly columns: Readonly<Record<string, string>>;
+}
+
 export interface Fragment {
   readonly id: number;
   /** Physical rows, deleted ones included. */
   readonly numRows: number;
-  /** Store key of the data file. */
-  readonly file: string;
-  readonly fileSize: number;
+  /**
+   * The fragment's data files: one when written, one more per `addColumns` or column rewrite.
+   * Every file holds all `numRows` rows of its columns.
+   */
+  readonly files: readonly DataFile[];
   /** Columns loaded so far (see `Dataset.ensureColumns`), shared between versions. */
   readonly columns: Map<string, Column>;
   /** One byte per physical row, 1 = deleted; `null` when nothing is deleted. */

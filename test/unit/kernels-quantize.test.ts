@@ -14,9 +14,10 @@ import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds } fro
 const N = 37;
 const M_IDS = 23;
 
-/** Sub-vector counts that divide each test dim (dsub 1, 4 and something odd where possible). */
+/** Sub-vector counts that divide each test dim: dsub 1, 4, 3 or 5, and dsub = dim for small dims. */
 function subVectorCounts(dim: number): number[] {
-  return [...new Set([1, dim, dim / 4, dim / 3, dim / 5].filter((m) => Number.isInteger(m) && m >= 1))];
+  const counts = [dim, dim / 4, dim / 3, dim / 5, dim <= 17 ? 1 : 0.5];
+  return [...new Set(counts.filter((m) => Number.isInteger(m) && m >= 1))];
 }
 
 /** The reference distance from each row to the centroid the kernel picked ≈ the reference minimum. */

@@ -22,7 +22,7 @@ export interface ContractCase {
   run(): Promise<void>;
 }
 
-export function bytes(length: number, seed: number): Uint8Array {
+export function bytes(length: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {

@@ -143,7 +143,7 @@ describe("manifests and deletion files", () => {
   const manifest: Manifest = {
     version: 3, timestamp: 1_700_000_000_000, schema: s, nextFragmentId: 2, indices: [], config: { a: 1n },
     operation: { type: "append", readVersion: 2, touched: [] },
-    fragments: [{ id: 0, file: "data/a.qvf", fileSize: 100, numRows: 10, deletionFile: null, deletedRows: 0 }],
+    fragments: [{ id: 0, files: [{ file: "data/a.qvf", size: 100, columns: { id: "id" } }], numRows: 10, deletionFile: null, deletedRows: 0 }],
   };
 
   it("round-trip", () => {

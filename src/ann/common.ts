@@ -1,0 +1,184 @@
+/**
+ * Small pieces every index uses: argument checks, cosine normalization, seeded sampling, the
+ * allowed-rows test and the growable row-id table.
+ */
+import { createError } from "../errors.js";
+import type { IndexMetric } from "../kernels/quantize.js";
+import type { AllowedRows, DistanceType } from "./types.js";
+
+const DISTANCE_TYPES: readonly DistanceType[] = ["l2", "cosine", "dot"];
+
+export function checkDistanceType(d: DistanceType | undefined): DistanceType {
+  const metric = d ?? "l2";
+  if (!DISTANCE_TYPES.includes(metric)) {
+    throw createError("INVALID_ARGUMENT", `Unknown distanceType "${String(metric)}"; use one of ${DISTANCE_TYPES.join(", ")}.`, { distanceType: metric });
+  }
+  return metric;
+}
+
+/** The metric the kernels compute: cosine is dot product over normalized vectors. */
+export function spaceOf(metric: DistanceType): IndexMetric {
+  return metric === "l2" ? "l2" : "dot";
+}
+
+export function checkPositiveInt(value: number | undefined, name: string, fallback: number, max = 2 ** 31 - 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw createError("INVALID_ARGUMENT", `${name} must be an integer from 1 to ${max}, got ${value}.`, { [name]: value });
+  }
+  return value;
+}
+
+/** Checks n × dim vectors (finite) and their row ids; returns n. */
+export function checkVectors(vectors: Float32Array, dim: number, rowIds: Float64Array | undefined): number {
+  if (!(vectors instanceof Float32Array)) throw createError("INVALID_ARGUMENT", "Vectors must be a Float32Array of n × dim values, row-major.");
+  if (vectors.length % dim !== 0) {
+    throw createError("DIMENSION_MISMATCH", `${vectors.length} values are not whole vectors of dimension ${dim}.`, { dim, length: vectors.length });
+  }
+  const n = vectors.length / dim;
+  if (rowIds !== undefined && (!(rowIds instanceof Float64Array) || rowIds.length !== n)) {
+    throw createError("INVALID_ARGUMENT", `Expected ${n} row ids in a Float64Array, got ${rowIds?.length}.`, { expected: n });
+  }
+  for (let i = 0; i < vectors.length; i++) {
+    if (!Number.isFinite(vectors[i])) {
+      throw createError("INVALID_VECTOR", `Vector ${Math.floor(i / dim)} holds ${vectors[i]} at position ${i % dim}; vectors must be finite.`, { row: Math.floor(i / dim) });
+    }
+  }
+  return n;
+}
+
+/** The query as f32 of length dim, normalized for cosine (a copy; the caller's array is untouched). */
+export function prepareQuery(query: Float32Array | ArrayLike<number>, dim: number, metric: DistanceType): Float32Array {
+  if (query == null || query.length !== dim) {
+    throw createError("DIMENSION_MISMATCH", `The query has ${query?.length} elements but the index has dimension ${dim}.`, { expected: dim, actual: query?.length });
+  }
+  const q = Float32Array.from(query as ArrayLike<number>);
+  for (let i = 0; i < dim; i++) {
+    if (!Number.isFinite(q[i])) throw createError("INVALID_VECTOR", `The query holds ${query[i]} at position ${i}; vectors must be finite.`, { position: i });
+  }
+  if (metric === "cosine") normalizeRows(q, dim);
+  return q;
+}
+
+export function checkK(k: number): void {
+  if (!Number.isSafeInteger(k) || k < 0) throw createError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}.`, { k });
+}
+
+/** Scales every row to unit length in place; zero rows stay zero. */
+export function normalizeRows(x: Float32Array, dim: number): Float32Array {
+  for (let o = 0; o < x.length; o += dim) {
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += x[o + i]! * x[o + i]!;
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let i = 0; i < dim; i++) x[o + i]! *= inv;
+    }
+  }
+  return x;
+}
+
+/** For cosine, a normalized copy; otherwise the input itself. */
+export function forSpace(vectors: Float32Array, dim: number, metric: DistanceType): Float32Array {
+  return metric === "cosine" ? normalizeRows(vectors.slice(), dim) : vectors;
+}
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1); the same sequence on every engine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` distinct row numbers from [0, n), ascending (all of them when count ≥ n). */
+export function sampleRows(n: number, count: number, random: () => number): Int32Array {
+  if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  // Partial Fisher–Yates: the first `count` slots end up a uniform sample without replacement.
+  const pool = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = pool[i]!;
+    pool[i] = pool[j]!;
+    pool[j] = t;
+  }
+  return pool.subarray(0, count).sort();
+}
+
+/** The rows `rows` of x (n × dim), packed. */
+export function gatherRows(x: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  return out;
+}
+
+/** A test on positions, or undefined when every row is allowed. */
+export function allowedTest(allowed: AllowedRows | undefined, rowIds: RowIds): ((position: number) => boolean) | undefined {
+  if (allowed === undefined) return undefined;
+  if (allowed instanceof Uint8Array) return (p) => ((allowed[p >> 3]! >> (p & 7)) & 1) === 1;
+  if (typeof allowed === "function") return (p) => allowed(rowIds.get(p), p) === true;
+  throw createError("INVALID_ARGUMENT", "allowed must be a function (rowId, position) => boolean or a Uint8Array bitmap over positions.");
+}
+
+/** Row ids by position, growing as vectors are added. */
+export class RowIds {
+  #ids: Float64Array;
+  #size = 0;
+
+  constructor(capacity = 1024) {
+    this.#ids = new Float64Array(Math.max(1, capacity));
+  }
+
+  static from(ids: Float64Array): RowIds {
+    const r = new RowIds(ids.length);
+    r.append(ids);
+    return r;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(position: number): number {
+    return this.#ids[position]!;
+  }
+
+  /** Appends ids; returns the position of the first. */
+  append(ids: Float64Array): number {
+    const first = this.#size;
+    if (first + ids.length > this.#ids.length) {
+      const next = new Float64Array(Math.max(first + ids.length, Math.ceil(this.#ids.length * 1.5)));
+      next.set(this.#ids.subarray(0, first));
+      this.#ids = next;
+    }
+    this.#ids.set(ids, first);
+    this.#size += ids.length;
+    return first;
+  }
+
+  /** Consecutive ids first, first + 1, … for callers that give none. */
+  static sequence(first: number, n: number): Float64Array {
+    return Float64Array.from({ length: n }, (_, i) => first + i);
+  }
+
+  toArray(): Float64Array {
+    return this.#ids.slice(0, this.#size);
+  }
+
+  lookup(positions: Int32Array): Float64Array {
+    return Float64Array.from(positions, (p) => this.#ids[p]!);
+  }
+}
+
+/** The nearest divisor of dim to dim / 4 (so sub-vectors are about 4 floats wide). */
+export function defaultSubVectors(dim: number): number {
+  const target = Math.max(1, Math.round(dim / 4));
+  let best = 1;
+  for (let m = 1; m <= dim; m++) {
+    if (dim % m === 0 && Math.abs(m - target) < Math.abs(best - target)) best = m;
+  }
+  return best;
+}

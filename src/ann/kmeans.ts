@@ -1,0 +1,130 @@
+/**
+ * k-means (Lloyd's algorithm) driven from the host, with the heavy steps in WebAssembly: one
+ * kernel call assigns every training row to its nearest centroid, one more sums the rows per
+ * centroid. Seeding is k-means++ (each next centre drawn with probability ∝ its distance to the
+ * chosen ones), with a seeded PRNG so the same input and seed give the same centroids.
+ *
+ * Shapes: the training rows are a resident block of n × dim f32; a run may cover only the columns
+ * [offset, offset + width) of each row (one PQ sub-space). centroids = k × width f32, row-major.
+ */
+import type { Kernels } from "../kernels/kernels.js";
+import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
+import type { VectorBlock } from "../kernels/types.js";
+import { normalizeRows, seededRandom } from "./common.js";
+
+export interface KMeansOptions {
+  k: number;
+  /** "l2": minimize squared distance. "dot": maximize x·c (spherical k-means with `spherical`). */
+  metric: IndexMetric;
+  /** Re-normalize centroids after each update (cosine data). Default false. */
+  spherical?: boolean;
+  /** Default 50. */
+  maxIterations?: number;
+  /** Stop when the objective improves by less than this fraction. Default 1e-4. */
+  tolerance?: number;
+  seed?: number;
+  columns?: { offset: number; width: number };
+  /** Called after seeding (done 0) and after each iteration. */
+  progress?: (done: number, total: number) => void;
+}
+
+export interface KMeansResult {
+  /** k × width f32 */
+  centroids: Float32Array;
+  /** Nearest centroid of each training row, by the final centroids. */
+  assign: Int32Array;
+  iterations: number;
+  /** Σ of the training rows' distances to their centroids. */
+  objective: number;
+}
+
+export function kmeans(kernels: Kernels, block: VectorBlock, dim: number, options: KMeansOptions): KMeansResult {
+  const session = new KMeansSession(kernels, block, dim, options.columns);
+  try {
+    return run(session, options);
+  } finally {
+    session.free();
+  }
+}
+
+function run(session: KMeansSession, options: KMeansOptions): KMeansResult {
+  const { metric } = options;
+  const n = session.n;
+  const width = session.width;
+  const k = Math.min(options.k, n);
+  const maxIterations = options.maxIterations ?? 50;
+  const tolerance = options.tolerance ?? 1e-4;
+  const random = seededRandom(options.seed ?? 42);
+
+  const centroids = new Float32Array(options.k * width);
+  seed(session, centroids, k, metric, random);
+  // Fewer rows than centroids: the surplus centroids repeat row 0 and are never nearer than it.
+  for (let j = k; j < options.k; j++) centroids.copyWithin(j * width, 0, width);
+  if (options.spherical) normalizeRows(centroids, width);
+  options.progress?.(0, maxIterations);
+
+  let previous = Infinity;
+  let iterations = 0;
+  let result = session.assign(centroids, options.k, metric);
+  for (let it = 0; it < maxIterations; it++) {
+    const { sums, counts } = session.update(options.k);
+    recentre(centroids, sums, counts, k, width, random);
+    if (options.spherical) normalizeRows(centroids, width);
+    result = session.assign(centroids, options.k, metric);
+    iterations = it + 1;
+    options.progress?.(iterations, maxIterations);
+    const objective = objectiveOf(result.dist);
+    if (previous - objective <= tolerance * Math.abs(objective)) break;
+    previous = objective;
+  }
+  return { centroids, assign: result.assign, iterations, objective: objectiveOf(result.dist) };
+}
+
+/** k-means++: the first centre uniformly, each next one with probability ∝ distance to the nearest chosen. */
+function seed(session: KMeansSession, centroids: Float32Array, k: number, metric: IndexMetric, random: () => number): void {
+  const width = session.width;
+  let row = Math.floor(random() * session.n);
+  centroids.set(session.row(row), 0);
+  session.seedReset();
+  for (let j = 1; j < k; j++) {
+    const total = session.seedAdd(centroids.subarray((j - 1) * width, j * width), metric);
+    // Every row coincides with a chosen centre (duplicates): any row will do.
+    row = total > 0 ? session.seedPick(random() * total) : Math.floor(random() * session.n);
+    centroids.set(session.row(row), j * width);
+  }
+}
+
+/**
+ * centroid_j = sums_j / counts_j. An empty centroid takes over half of a large cluster (picked with
+ * probability ∝ its size, as faiss does): both get the large one's centre, nudged apart by ±1/1024
+ * of each coordinate so the next assignment splits its rows between them.
+ */
+function recentre(centroids: Float32Array, sums: Float32Array, counts: Int32Array, k: number, width: number, random: () => number): void {
+  for (let j = 0; j < k; j++) {
+    const c = counts[j]!;
+    if (c > 0) for (let i = 0; i < width; i++) centroids[j * width + i] = sums[j * width + i]! / c;
+  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < k; j++) {
+    if (counts[j]! > 0) continue;
+    let target = random() * total;
+    let big = 0;
+    while (big < k - 1 && (target -= counts[big]!) >= 0) big++;
+    if (counts[big]! < 2) for (let i = 0; i < k; i++) if (counts[i]! > counts[big]!) big = i;
+    for (let i = 0; i < width; i++) {
+      const v = centroids[big * width + i]!;
+      const nudge = v === 0 ? 1 / 1024 : v / 1024;
+      centroids[j * width + i] = v + nudge;
+      centroids[big * width + i] = v - nudge;
+    }
+    counts[j] = counts[big]! >> 1;
+    counts[big] = counts[big]! - counts[j]!;
+  }
+}
+
+/** Σ distances (l2: squared distances; dot: 1 − x·c); smaller is better either way. */
+function objectiveOf(dist: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < dist.length; i++) s += dist[i]!;
+  return s;
+}

@@ -1,0 +1,87 @@
+/**
+ * Product quantizer with 8-bit codes (faiss's contract: train / encode / decode).
+ *
+ *   dim = M · dsub          each vector is cut into M sub-vectors of dsub floats
+ *   codebook  M × 256 × dsub f32    sub-space m's centroid j at ((m·256 + j)·dsub)
+ *   codes     n × M u8              one byte per sub-vector: the index of its nearest centroid
+ *
+ * Training runs k-means (k = 256) in each sub-space on the same sample, reading the sub-space's
+ * columns straight out of one resident block (no per-sub-space copies).
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { pqDecode, pqEncode } from "../kernels/quantize.js";
+import { kmeans } from "./kmeans.js";
+
+export interface PqTrainOptions {
+  numSubVectors: number;
+  /** k-means iterations per sub-space. Default 25. */
+  maxIterations?: number;
+  seed?: number;
+  progress?: (done: number, total: number) => void;
+}
+
+export class ProductQuantizer {
+  readonly dim: number;
+  /** numSubVectors */
+  readonly M: number;
+  readonly dsub: number;
+  readonly nbits = 8;
+  readonly ksub = 256;
+  /** M × 256 × dsub f32 */
+  readonly codebook: Float32Array;
+
+  constructor(dim: number, M: number, codebook: Float32Array) {
+    if (!Number.isInteger(M) || M < 1 || dim % M !== 0) {
+      throw createError("INVALID_ARGUMENT", `numSubVectors must divide the dimension: ${dim} is not a multiple of ${M}.`, { dim, numSubVectors: M });
+    }
+    if (codebook.length !== 256 * dim) throw createError("CORRUPT_FILE", `A PQ codebook for dimension ${dim} holds ${256 * dim} floats, got ${codebook.length}.`);
+    this.dim = dim;
+    this.M = M;
+    this.dsub = dim / M;
+    this.codebook = codebook;
+  }
+
+  /** Bytes per encoded vector. */
+  get codeSize(): number {
+    return this.M;
+  }
+
+  static train(kernels: Kernels, sample: Float32Array, dim: number, options: PqTrainOptions): ProductQuantizer {
+    const M = options.numSubVectors;
+    if (!Number.isInteger(M) || M < 1 || dim % M !== 0) {
+      throw createError("INVALID_ARGUMENT", `numSubVectors must divide the dimension: ${dim} is not a multiple of ${M}.`, { dim, numSubVectors: M });
+    }
+    const n = sample.length / dim;
+    if (n < 1) throw createError("INVALID_ARGUMENT", "Training a product quantizer needs at least one vector.");
+    const dsub = dim / M;
+    const codebook = new Float32Array(256 * dim);
+    const block = kernels.upload(sample, dim);
+    try {
+      for (let m = 0; m < M; m++) {
+        const { centroids } = kmeans(kernels, block, dim, {
+          k: 256,
+          metric: "l2",
+          maxIterations: options.maxIterations ?? 25,
+          seed: (options.seed ?? 42) + m,
+          columns: { offset: m * dsub, width: dsub },
+        });
+        codebook.set(centroids, m * 256 * dsub);
+        options.progress?.(m + 1, M);
+      }
+    } finally {
+      block.free();
+    }
+    return new ProductQuantizer(dim, M, codebook);
+  }
+
+  /** n × dim → n × M codes. */
+  encode(kernels: Kernels, x: Float32Array): Uint8Array {
+    return pqEncode(kernels, x, this.dim, this.M, this.codebook);
+  }
+
+  /** n × M codes → n × dim reconstructions. */
+  decode(kernels: Kernels, codes: Uint8Array): Float32Array {
+    return pqDecode(kernels, codes, this.dim, this.M, this.codebook);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Scalar quantizer to int8 with a range per dimension (faiss's contract: train / encode / decode).
+ *
+ *   lo, hi    dim f32     the trained range of each dimension
+ *   scale     dim f32     (hi − lo) / 255, the step between neighbouring codes
+ *   offset    dim f32     lo + 128·scale, what code 0 stands for
+ *   codes     n × dim i8  x_i ≈ offset_i + scale_i·code_i; values outside [lo, hi] saturate
+ *
+ * Distances are asymmetric (an f32 query against int8 codes, assembly/sq.ts), so only the stored
+ * side carries quantization error: about scale/2 per dimension.
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { sqBounds, sqDecode, sqEncode } from "../kernels/quantize.js";
+
+export class ScalarQuantizer {
+  readonly dim: number;
+  readonly lo: Float32Array;
+  readonly hi: Float32Array;
+  readonly scale: Float32Array;
+  readonly offset: Float32Array;
+  readonly invScale: Float32Array;
+
+  constructor(lo: Float32Array, hi: Float32Array) {
+    if (lo.length !== hi.length || lo.length < 1) throw createError("CORRUPT_FILE", "SQ bounds must be two arrays of one value per dimension.");
+    this.dim = lo.length;
+    this.lo = lo;
+    this.hi = hi;
+    this.scale = Float32Array.from(lo, (l, i) => Math.max(0, hi[i]! - l) / 255);
+    this.offset = Float32Array.from(lo, (l, i) => l + 128 * this.scale[i]!);
+    this.invScale = Float32Array.from(this.scale, (s) => (s > 0 ? 1 / s : 0));
+  }
+
+  /** Bytes per encoded vector. */
+  get codeSize(): number {
+    return this.dim;
+  }
+
+  /** Per-dimension min/max of the sample (pass all the vectors when they are at hand: it is one pass). */
+  static train(kernels: Kernels, sample: Float32Array, dim: number): ScalarQuantizer {
+    if (sample.length < dim) throw createError("INVALID_ARGUMENT", "Training a scalar quantizer needs at least one vector.");
+    const { lo, hi } = sqBounds(kernels, sample, dim);
+    return new ScalarQuantizer(lo, hi);
+  }
+
+  encode(kernels: Kernels, x: Float32Array): Int8Array {
+    return sqEncode(kernels, x, this.dim, this.offset, this.invScale);
+  }
+
+  decode(kernels: Kernels, codes: Int8Array): Float32Array {
+    return sqDecode(kernels, codes, this.dim, this.offset, this.scale);
+  }
+
+  /** l2: qp = q − offset; dot: qs = q ∘ scale and bias = q·offset (see assembly/sq.ts). */
+  prepare(q: Float32Array, metric: "l2" | "dot"): { query: Float32Array; bias: number } {
+    const out = new Float32Array(this.dim);
+    let bias = 0;
+    if (metric === "l2") for (let i = 0; i < this.dim; i++) out[i] = q[i]! - this.offset[i]!;
+    else {
+      for (let i = 0; i < this.dim; i++) {
+        out[i] = q[i]! * this.scale[i]!;
+        bias += q[i]! * this.offset[i]!;
+      }
+    }
+    return { query: out, bias };
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `mergeInsert(on)`: upserts keyed by one or more columns, with LanceDB's builder:
+ *
+ *   table.mergeInsert("id")
+ *     .whenMatchedUpdateAll({ where: "target.updated < source.updated" })
+ *     .whenNotMatchedInsertAll()
+ *     .whenNotMatchedBySourceDelete({ where: "archived = true" })
+ *     .execute(rows)
+ *
+ * Matched target rows that are updated are deleted and their source rows appended (delete +
+ * append, as every update). In the `whenMatchedUpdateAll` condition, `target.col` and
+ * `source.col` name the two sides; the `whenNotMatchedBySourceDelete` condition sees target columns.
+ */
+import { createError } from "../errors.js";
+import { readValue, takeColumn, type Column, type ColumnSource } from "../data/column.js";
+import type { Row } from "../data/rows.js";
+import { field as makeField, findField, schema as makeSchema, type Schema } from "../data/schema.js";
+import { compileFilter } from "../query/filter/index.js";
+import { unknownColumn } from "../query/execute.js";
+import type { Dataset, TableState, Transaction } from "./dataset.js";
+import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
+import { rowsToColumns } from "./writes.js";
+
+export interface MergeResult {
+  version: number;
+  numInsertedRows: number;
+  numUpdatedRows: number;
+  numDeletedRows: number;
+}
+
+export interface MergePlan {
+  readonly on: readonly string[];
+  readonly updateMatched?: { readonly where?: string };
+  readonly insertNotMatched: boolean;
+  readonly deleteNotMatchedBySource?: { readonly where?: string };
+}
+
+/** Builder returned by `Table.mergeInsert(on)`; nothing runs until `execute(rows)`. */
+export class MergeInsertBuilder {
+  #plan: MergePlan;
+
+  constructor(on: readonly string[], private readonly run: (plan: MergePlan, rows: readonly Row[]) => Promise<MergeResult>) {
+    this.#plan = { on, insertNotMatched: false };
+  }
+
+  /** Rows whose key exists in both: replace the target row with the source row (optionally only where the condition holds). */
+  whenMatchedUpdateAll(options: { where?: string } = {}): this {
+    this.#plan = { ...this.#plan, updateMatched: { where: options.where } };
+    return this;
+  }
+
+  /** Source rows whose key is not in the table: insert them. */
+  whenNotMatchedInsertAll(): this {
+    this.#plan = { ...this.#plan, insertNotMatched: true };
+    return this;
+  }
+
+  /** Table rows whose key is not among the source rows: delete them (optionally only where the condition holds). */
+  whenNotMatchedBySourceDelete(options: { where?: string } = {}): this {
+    this.#plan = { ...this.#plan, deleteNotMatchedBySource: { where: options.where } };
+    return this;
+  }
+
+  async execute(rows: readonly Row[]): Promise<MergeResult> {
+    return this.run(this.#plan, rows);
+  }
+}
+
+/** `target.x` / `source.x` outside quotes become quoted identifiers the filter language reads as one name. */
+function qualifyNames(sql: string): string {
+  let out = "";
+  for (let i = 0; i < sql.length;) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"' || c === "`") {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const m = /^(target|source)\.([A-Za-z_][A-Za-z0-9_]*)/i.exec(sql.slice(i));
+    if (m && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]!))) {
+      out += `\`${m[1]!.toLowerCase()}.${m[2]}\``;
+      i += m[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+function keyOf(cols: readonly Column[], row: number): string | null {
+  const parts: unknown[] = [];
+  for (const c of cols) {
+    const v = readValue(c, row);
+    if (v === null) return null; // NULL keys never match, as in SQL
+    parts.push(v instanceof Date ? v.getTime() : typeof v === "bigint" ? `${v}n` : v);
+  }
+  return JSON.stringify(parts);
+}
+
+export async function mergeTransaction(
+  ds: Dataset, head: TableState, plan: MergePlan, rows: readonly Row[],
+): Promise<{ tx: Transaction | null; inserted: number; updated: number; deleted: number }> {
+  const schema = head.schema;
+  if (plan.on.length === 0) throw createError("INVALID_ARGUMENT", "mergeInsert() needs at least one key column.");
+  for (const k of plan.on) if (!findField(schema, k)) unknownColumn(schema, k, "mergeInsert()");
+  if (!plan.updateMatched && !plan.insertNotMatched && !plan.deleteNotMatchedBySource) {
+    throw createError("INVALID_ARGUMENT", "mergeInsert() does nothing: add whenMatchedUpdateAll(), whenNotMatchedInsertAll() or whenNotMatchedBySourceDelete().");
+  }
+  const source = rowsToColumns(schema, rows);
+  const sourceKeys = plan.on.map((k) => source.get(k)!);
+  const bySourceKey = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const key = keyOf(sourceKeys, i);
+    if (key === null) continue;
+    if (bySourceKey.has(key)) throw createError("INVALID_ARGUMENT", `mergeInsert(): source rows ${bySourceKey.get(key)} and ${i} have the same key ${key}; keys must be unique.`, { row: i });
+    bySourceKey.set(key, i);
+  }
+
+  const matchWhere = plan.updateMatched?.where;
+  const sideSchema: Schema | undefined = matchWhere === undefined ? undefined : makeSchema(
+    ["target", "source"].flatMap((side) => schema.fields.map((f) => makeField(`${side}.${f.name}`, f.type, true))),
+  );
+  const matchFilter = matchWhere === undefined ? undefined : compileFilter(qualifyNames(matchWhere), sideSchema!);
+  const deleteFilter = plan.deleteNotMatchedBySource?.where === undefined ? undefined : compileFilter(plan.deleteNotMatchedBySource.where, schema);
+  await ds.ensureColumns(head, [
+    ...plan.on, ...(deleteFilter?.columns ?? []),
+    ...(matchFilter?.columns ?? []).filter((c) => c.startsWith("target.")).map((c) => c.slice(7)),
+  ]);
+
+  const matchedSource = new Uint8Array(rows.length);
+  const updatedSource: number[] = [];
+  const removals = new Map<Fragment, number[]>();
+  let deleted = 0;
+  for (const frag of head.fragments) {
+    const keyCols = plan.on.map((k) => frag.columns.get(k)!);
+    const live = selectRows(frag);
+    const delMask = deleteFilter?.evaluate(fragmentSource(frag));
+    const pairs: [number, number][] = [];
+    const remove: number[] = [];
+    for (const r of live) {
+      const key = keyOf(keyCols, r);
+      const s = key === null ? undefined : bySourceKey.get(key);
+      if (s !== undefined) {
+        matchedSource[s] = 1;
+        if (plan.updateMatched) pairs.push([r, s]);
+      } else if (plan.deleteNotMatchedBySource && (delMask === undefined || delMask[r] === 1)) {
+        remove.push(r);
+        deleted++;
+      }
+    }
+    let accepted = pairs;
+    if (matchFilter && pairs.length > 0) {
+      const t = pairs.map(([r]) => r);
+      const s = pairs.map(([, x]) => x);
+      const cache = new Map<string, Column>();
+      const side: ColumnSource = {
+        numRows: pairs.length,
+        column(name: string): Column {
+          let c = cache.get(name);
+          if (c === undefined) {
+            const [which, col] = [name.slice(0, 6), name.slice(7)];
+            c = which === "target" ? takeColumn(frag.columns.get(col)!, t) : takeColumn(source.get(col)!, s);
+            cache.set(name, c);
+          }
+          return c;
+        },
+      };
+      const mask = matchFilter.evaluate(side);
+      accepted = pairs.filter((_, i) => mask[i] === 1);
+    }
+    for (const [r, s] of accepted) { remove.push(r); updatedSource.push(s); }
+    if (remove.length > 0) removals.set(frag, remove);
+  }
+
+  const inserted: number[] = [];
+  if (plan.insertNotMatched) for (let i = 0; i < rows.length; i++) if (matchedSource[i] === 0) inserted.push(i);
+  const appended = [...updatedSource, ...inserted];
+  if (appended.length === 0 && removals.size === 0) return { tx: null, inserted: 0, updated: 0, deleted: 0 };
+
+  const replaced: Fragment[] = [];
+  const removed: number[] = [];
+  for (const [frag, rowsToRemove] of removals) {
+    const mask = new Uint8Array(frag.numRows);
+    for (const r of rowsToRemove) mask[r] = 1;
+    const next = await ds.writeDeletions(frag, mask);
+    if (next === null) removed.push(frag.id);
+    else replaced.push(next);
+  }
+  const added: Fragment[] = [];
+  if (appended.length > 0) {
+    const cols = new Map(schema.fields.map((f) => [f.name, takeColumn(source.get(f.name)!, appended)] as const));
+    added.push(await ds.writeFragment(schema, cols, appended.length));
+  }
+  return {
+    tx: { type: "merge", readVersion: head.version, replaced, removed, added },
+    inserted: inserted.length, updated: updatedSource.length, deleted,
+  };
+}
+
