@@ -182,3 +182,11 @@ export function defaultSubVectors(dim: number): number {
   }
   return best;
 }
+
+/** Every position in [0, n) that passes `test`, ascending. */
+export function allowedPositions(test: (position: number) => boolean, n: number): Int32Array {
+  const out = new Int32Array(n);
+  let count = 0;
+  for (let p = 0; p < n; p++) if (test(p)) out[count++] = p;
+  return out.slice(0, count);
+}

@@ -202,6 +202,44 @@ export class VectorStore {
     for (let j = 0; j < count; j++) out[j] = outView[j]!;
   }
 
+  /**
+   * The k nearest rows to the query among all rows, or among rows `ids`: one scan and one top-k,
+   * both in WebAssembly. Returns row numbers and distances, nearest first (ties: lower index).
+   */
+  nearest(k: number, ids?: Int32Array): { index: Int32Array; distance: Float32Array } {
+    const n = ids ? ids.length : this.#size;
+    const kk = Math.min(k, n);
+    if (kk <= 0) return { index: new Int32Array(0), distance: new Float32Array(0) };
+    const heap = this.#kernels.heap;
+    const w = this.#kernels.exports;
+    const dist = heap.alloc(n * 4 + kk * 8 + (ids ? n * 4 : 0));
+    try {
+      const topIdx = dist + n * 4;
+      const topDist = topIdx + kk * 4;
+      const out = dist;
+      const spec = this.spec;
+      if (ids) {
+        const idsPtr = topDist + kk * 4;
+        heap.write(idsPtr, ids);
+        if (spec.kind === "f32") (this.#l2 ? w.l2_f32_gather : w.dot_f32_gather)(this.#query, this.#rows, idsPtr, n, this.dim, out);
+        else if (spec.kind === "sq") {
+          if (this.#l2) w.sq_l2_gather(this.#query, this.#params + this.dim * 4, this.#rows, idsPtr, n, this.dim, out);
+          else w.sq_dot_gather(this.#query, this.#bias, this.#rows, idsPtr, n, this.dim, out);
+        } else w.pq_adc_gather(this.#lut, this.#rows, idsPtr, n, spec.M, this.#bias, 0, out);
+      } else if (spec.kind === "f32") (this.#l2 ? w.l2_f32 : w.dot_f32)(this.#query, this.#rows, n, this.dim, out);
+      else if (spec.kind === "sq") {
+        if (this.#l2) w.sq_l2(this.#query, this.#params + this.dim * 4, this.#rows, n, this.dim, out);
+        else w.sq_dot(this.#query, this.#bias, this.#rows, n, this.dim, out);
+      } else w.pq_adc(this.#lut, this.#rows, n, spec.M, this.#bias, 0, out);
+      const count = w.topk(dist, n, kk, -Infinity, Infinity, topIdx, topDist);
+      const index = heap.i32(topIdx, count).slice();
+      if (ids) for (let j = 0; j < count; j++) index[j] = ids[index[j]!]!;
+      return { index, distance: heap.f32(topDist, count).slice() };
+    } finally {
+      heap.free(dist);
+    }
+  }
+
   free(): void {
     const heap = this.#kernels.heap;
     for (const p of [this.#rows, this.#query, this.#lut, this.#params, this.#ids, this.#out]) heap.free(p);

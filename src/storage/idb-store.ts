@@ -10,7 +10,7 @@
  * stores one at a time across every tab and worker of the origin, which is what makes
  * `putIfAbsent` (check, then add, inside one transaction) atomic.
  */
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
+import type { DBSchema, IDBPDatabase, IDBPTransaction } from "idb";
 import { createError } from "../errors.js";
 import type { BlobInfo, BlobStore } from "./blob-store.js";
 import {
@@ -65,6 +65,8 @@ export class IdbStore implements BlobStore {
     if (typeof indexedDB === "undefined") {
       throw createError("UNSUPPORTED", `${uri}: IndexedDB is not available in this runtime; use a file path (Node, Deno) or memory://.`);
     }
+    // Loaded here, not at the top: runtimes without IndexedDB (Node, Deno, workerd) never need it.
+    const { openDB } = await import("idb");
     let store: IdbStore | undefined;
     const db = await openDB<QuiverBlobs>(DATABASE_PREFIX + name, 1, {
       upgrade(database) {
