@@ -41,8 +41,8 @@ export class VectorStore {
   #idsCapacity = 0;
   #bias = 0;
   #buffer: ArrayBuffer | null = null;
-  #idsView = new Int32Array(0);
-  #outView = new Float32Array(0);
+  #idsView: Int32Array = new Int32Array(0);
+  #outView: Float32Array = new Float32Array(0);
 
   constructor(kernels: Kernels, spec: StoreSpec, capacity = 1024) {
     const { dim } = spec;

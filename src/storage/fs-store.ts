@@ -205,7 +205,7 @@ export class FsStore implements BlobStore {
           if (entry.isDirectory()) {
             if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(key);
           } else if (entry.isFile() && key.startsWith(prefix)) {
-            const info = await this.head(key).catch(() => undefined);
+            const info = await this.head(key); // undefined when deleted meanwhile
             if (info) found.push(info);
           }
         }),

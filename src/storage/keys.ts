@@ -117,14 +117,6 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** `data` as a Uint8Array that owns its whole buffer: copies views into larger buffers. */
-export function ownedBytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) {
-    return data as Uint8Array<ArrayBuffer>;
-  }
-  return data.slice();
-}
-
 export function notFoundError(uri: string, key: string, cause?: unknown): QuiverError {
   return createError("NOT_FOUND", `No object "${key}" in ${uri}.`, { key, store: uri }, cause);
 }

@@ -1,0 +1,238 @@
+/**
+ * What an IVF index keeps inside its partitions, and how one query scans it. IVF holds one codec:
+ *
+ *   flat  f32 vectors                 dim·4 bytes per row, exact distances
+ *   sq    int8 SQ codes (ScalarQuantizer over the raw vectors)    dim bytes per row
+ *   pq    8-bit PQ codes (ProductQuantizer over residuals x − c_p) M bytes per row, plus for l2
+ *         one f32 per row: ‖x̂‖², x̂ = c_p + decode(code)
+ *
+ * PQ over residuals, with one lookup table per query for every partition (not one per partition):
+ *   dot:  1 − q·x̂ = (1 − q·c_p) + Σ_m (−q_m·r̂_m)                bias_p = d(q, c_p)
+ *   l2:   ‖q − x̂‖² = ‖q‖² − 2q·c_p − 2q·r̂ + ‖x̂‖²
+ *                  = (d(q, c_p) − ‖c_p‖²) + Σ_m (−2 q_m·r̂_m) + ‖x̂‖²    bias_p = d(q, c_p) − ‖c_p‖²
+ * where d(q, c_p) is the distance already computed to rank the partitions. Residuals measured
+ * better than raw vectors at the same code size (docs/INDEXES.md), so raw PQ is kept only as an
+ * option for comparison.
+ */
+import type { Kernels } from "../kernels/kernels.js";
+import type { IndexMetric } from "../kernels/quantize.js";
+import type { ScanSession } from "../kernels/scan.js";
+import type { VectorBlock } from "../kernels/types.js";
+import type { IndexHead, IndexWriter } from "./format.js";
+import { ProductQuantizer } from "./pq.js";
+import { ScalarQuantizer } from "./sq.js";
+
+/** One partition's resident data: rows × codeSize bytes of codes, and norms (pq l2) rows f32. */
+export interface ResidentCodes {
+  rows: number;
+  codes: VectorBlock | null;
+  norms: VectorBlock | null;
+}
+
+export interface IvfCodec {
+  readonly name: "flat" | "sq" | "pq";
+  /** Bytes of codes per row. */
+  readonly codeSize: number;
+  /** Whether each row also carries an f32 norm term. */
+  readonly hasNorms: boolean;
+  /** Codes (n × codeSize bytes) and norm terms for vectors x (n × dim, in index space) in partitions `assign`. */
+  encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array };
+  /** Copies a partition's codes into WebAssembly memory. */
+  upload(kernels: Kernels, codes: Uint8Array): VectorBlock;
+  /**
+   * Per-query preparation (query vector or lookup table) in the session; returns a constant the
+   * scans need (the SQ dot bias), kept by the caller so concurrent searches never share it.
+   */
+  begin(session: ScanSession, q: Float32Array): number;
+  /** Scans partition p's rows; `centroidDistance` = d(q, c_p). Returns the rows' start in the session. */
+  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, queryConstant: number): number;
+  params(): Record<string, number | string | boolean>;
+  write(w: IndexWriter): void;
+  free(): void;
+}
+
+export class FlatCodec implements IvfCodec {
+  readonly name = "flat" as const;
+  readonly codeSize: number;
+  readonly hasNorms = false;
+  readonly #dim: number;
+  readonly #space: IndexMetric;
+
+  constructor(dim: number, space: IndexMetric) {
+    this.#dim = dim;
+    this.#space = space;
+    this.codeSize = dim * 4;
+  }
+
+  encode(_kernels: Kernels, x: Float32Array): { codes: Uint8Array } {
+    return { codes: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) };
+  }
+
+  upload(kernels: Kernels, codes: Uint8Array): VectorBlock {
+    const aligned = codes.byteOffset % 4 === 0 ? codes : codes.slice();
+    return kernels.upload(new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4), this.#dim);
+  }
+
+  begin(session: ScanSession, q: Float32Array): number {
+    session.setQuery(q);
+    return 0;
+  }
+
+  scan(session: ScanSession, part: ResidentCodes): number {
+    return session.scanF32(this.#space, part.codes!, part.rows, this.#dim);
+  }
+
+  params(): Record<string, number | string | boolean> {
+    return {};
+  }
+
+  write(): void {}
+
+  free(): void {}
+}
+
+export class SqCodec implements IvfCodec {
+  readonly name = "sq" as const;
+  readonly codeSize: number;
+  readonly hasNorms = false;
+  readonly sq: ScalarQuantizer;
+  readonly #space: IndexMetric;
+  readonly #scale: VectorBlock;
+
+  constructor(kernels: Kernels, sq: ScalarQuantizer, space: IndexMetric) {
+    this.sq = sq;
+    this.#space = space;
+    this.codeSize = sq.dim;
+    this.#scale = kernels.upload(sq.scale, sq.dim);
+  }
+
+  static read(kernels: Kernels, head: IndexHead, space: IndexMetric): SqCodec {
+    return new SqCodec(kernels, new ScalarQuantizer(head.f32("sqLo"), head.f32("sqHi")), space);
+  }
+
+  encode(kernels: Kernels, x: Float32Array): { codes: Uint8Array } {
+    const codes = this.sq.encode(kernels, x);
+    return { codes: new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength) };
+  }
+
+  upload(kernels: Kernels, codes: Uint8Array): VectorBlock {
+    return kernels.upload(new Int8Array(codes.buffer, codes.byteOffset, codes.byteLength), this.sq.dim);
+  }
+
+  begin(session: ScanSession, q: Float32Array): number {
+    const { query, bias } = this.sq.prepare(q, this.#space);
+    session.setQuery(query);
+    return bias;
+  }
+
+  scan(session: ScanSession, part: ResidentCodes, _p: number, _centroidDistance: number, bias: number): number {
+    return session.scanSq(this.#space, part.codes!, part.rows, this.sq.dim, this.#scale, bias);
+  }
+
+  params(): Record<string, number | string | boolean> {
+    return { numBits: 8 };
+  }
+
+  write(w: IndexWriter): void {
+    w.section("sqLo", this.sq.lo);
+    w.section("sqHi", this.sq.hi);
+  }
+
+  free(): void {
+    this.#scale.free();
+  }
+}
+
+export class PqCodec implements IvfCodec {
+  readonly name = "pq" as const;
+  readonly codeSize: number;
+  readonly hasNorms: boolean;
+  readonly pq: ProductQuantizer;
+  readonly residual: boolean;
+  readonly #space: IndexMetric;
+  readonly #codebook: VectorBlock;
+  /** ‖c_p‖² per partition (l2 over residuals). */
+  readonly #centroidNorms: Float32Array;
+
+  constructor(kernels: Kernels, pq: ProductQuantizer, space: IndexMetric, residual: boolean, centroids: Float32Array) {
+    this.pq = pq;
+    this.#space = space;
+    this.residual = residual;
+    this.codeSize = pq.M;
+    this.hasNorms = residual && space === "l2";
+    this.#codebook = kernels.upload(pq.codebook, pq.dsub);
+    const dim = pq.dim;
+    this.#centroidNorms = new Float32Array(centroids.length / dim);
+    for (let p = 0; p < this.#centroidNorms.length; p++) {
+      let s = 0;
+      for (let i = 0; i < dim; i++) s += centroids[p * dim + i]! ** 2;
+      this.#centroidNorms[p] = s;
+    }
+  }
+
+  static read(kernels: Kernels, head: IndexHead, space: IndexMetric, centroids: Float32Array): PqCodec {
+    const { dim, params } = head.meta;
+    const pq = new ProductQuantizer(dim, Number(params.numSubVectors), head.f32("pqCodebook"));
+    return new PqCodec(kernels, pq, space, params.residual !== false, centroids);
+  }
+
+  encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
+    const dim = this.pq.dim;
+    const input = this.residual ? residuals(x, dim, assign, centroids) : x;
+    const codes = this.pq.encode(kernels, input);
+    if (!this.hasNorms) return { codes };
+    // ‖x̂‖² with x̂ = c_p + decode(code): the per-row term of the l2 ADC.
+    const decoded = this.pq.decode(kernels, codes);
+    const norms = new Float32Array(assign.length);
+    for (let r = 0; r < assign.length; r++) {
+      const c = assign[r]! * dim;
+      let s = 0;
+      for (let i = 0; i < dim; i++) {
+        const v = decoded[r * dim + i]! + centroids[c + i]!;
+        s += v * v;
+      }
+      norms[r] = s;
+    }
+    return { codes, norms };
+  }
+
+  upload(kernels: Kernels, codes: Uint8Array): VectorBlock {
+    return kernels.upload(codes, this.pq.M);
+  }
+
+  begin(session: ScanSession, q: Float32Array): number {
+    if (!this.residual && this.#space === "l2") session.setLut("l2", q, this.#codebook, this.pq.M);
+    else session.setLut("dot", q, this.#codebook, this.pq.M, this.#space === "l2" ? -2 : -1);
+    return 0;
+  }
+
+  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number): number {
+    let bias: number;
+    if (!this.residual) bias = this.#space === "l2" ? 0 : 1;
+    else bias = this.#space === "l2" ? centroidDistance - this.#centroidNorms[p]! : centroidDistance;
+    return session.scanPq(part.codes!, part.rows, this.pq.M, bias, part.norms ?? undefined);
+  }
+
+  params(): Record<string, number | string | boolean> {
+    return { numSubVectors: this.pq.M, numBits: 8, residual: this.residual };
+  }
+
+  write(w: IndexWriter): void {
+    w.section("pqCodebook", this.pq.codebook);
+  }
+
+  free(): void {
+    this.#codebook.free();
+  }
+}
+
+/** x_r − c_{assign_r} for every row. */
+export function residuals(x: Float32Array, dim: number, assign: Int32Array, centroids: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < assign.length; r++) {
+    const c = assign[r]! * dim;
+    const o = r * dim;
+    for (let i = 0; i < dim; i++) out[o + i] = x[o + i]! - centroids[c + i]!;
+  }
+  return out;
+}

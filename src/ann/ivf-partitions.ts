@@ -1,0 +1,219 @@
+/**
+ * The partitions of an IVF index: which are resident in WebAssembly memory, loading the others on
+ * demand from their byte ranges, and evicting least-recently-used ones past a byte budget.
+ *
+ * Body of partition p in the file (n_p rows), one contiguous range:
+ *
+ *   positions  n_p i32               position (build/add order) of each row
+ *   codes      n_p × codeSize bytes  f32 vectors, SQ codes or PQ codes (see ivf-codecs.ts)
+ *   (pad to a multiple of 4)
+ *   norms      n_p f32               only for PQ over residuals with l2: ‖x̂‖²
+ *
+ * Resident form: positions as an Int32Array in JS; codes and norms as WebAssembly blocks.
+ * A partition is pinned while a search scans it (so a concurrent search cannot evict it between
+ * an await and the scan) and dirty once `add` changed it (it then no longer matches the file and
+ * stays resident).
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { readBlock } from "../kernels/quantize.js";
+import type { IvfCodec, ResidentCodes } from "./ivf-codecs.js";
+
+/** Reads `length` bytes at absolute `offset` of the index file: partition p's body. */
+export type LoadPartition = (p: number, range: { offset: number; length: number }) => Promise<Uint8Array>;
+
+interface Partition extends ResidentCodes {
+  positions: Int32Array | null;
+  /** Absolute offset of the body in the file (-1: only in memory). */
+  offset: number;
+  pins: number;
+  dirty: boolean;
+  lastUsed: number;
+  loading: Promise<void> | null;
+}
+
+export function bodyLength(rows: number, codeSize: number, hasNorms: boolean): number {
+  const codesEnd = rows * 4 + rows * codeSize;
+  return hasNorms ? Math.ceil(codesEnd / 4) * 4 + rows * 4 : codesEnd;
+}
+
+export class Partitions {
+  readonly #kernels: Kernels;
+  readonly #codec: IvfCodec;
+  readonly #parts: Partition[];
+  readonly #load: LoadPartition | undefined;
+  readonly #cacheBytes: number;
+  #residentBytes = 0;
+  #clock = 0;
+
+  /** `rows[p]` rows per partition; `offsets[p]` absolute body offsets when bodies live in a file. */
+  constructor(kernels: Kernels, codec: IvfCodec, rows: Int32Array, options: { offsets?: Float64Array; load?: LoadPartition; cacheBytes?: number } = {}) {
+    this.#kernels = kernels;
+    this.#codec = codec;
+    this.#load = options.load;
+    this.#cacheBytes = options.cacheBytes ?? Infinity;
+    this.#parts = Array.from(rows, (n, p) => ({
+      rows: n,
+      codes: null,
+      norms: null,
+      positions: n === 0 ? new Int32Array(0) : null,
+      offset: options.offsets ? options.offsets[p]! : -1,
+      pins: 0,
+      dirty: false,
+      lastUsed: 0,
+      loading: null,
+    }));
+  }
+
+  get count(): number {
+    return this.#parts.length;
+  }
+
+  /** Bytes of resident codes, norms and positions. */
+  get residentBytes(): number {
+    return this.#residentBytes;
+  }
+
+  rows(p: number): number {
+    return this.#parts[p]!.rows;
+  }
+
+  /** Partition p's resident data; only valid while pinned (or between `add`'s pin and unpin). */
+  get(p: number): ResidentCodes & { positions: Int32Array } {
+    const part = this.#parts[p]!;
+    if (part.positions === null) throw createError("INVALID_ARGUMENT", `Partition ${p} is not resident.`);
+    part.lastUsed = ++this.#clock;
+    return part as ResidentCodes & { positions: Int32Array };
+  }
+
+  /** Makes partitions resident and pins them. Undefined when nothing had to be loaded. */
+  pin(ps: ArrayLike<number>): Promise<void> | undefined {
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < ps.length; i++) {
+      const part = this.#parts[ps[i]!]!;
+      part.pins++;
+      if (part.positions === null) pending.push(this.#loadPart(ps[i]!));
+    }
+    return pending.length === 0 ? undefined : Promise.all(pending).then(() => this.#evict());
+  }
+
+  unpin(ps: ArrayLike<number>): void {
+    for (let i = 0; i < ps.length; i++) this.#parts[ps[i]!]!.pins--;
+  }
+
+  /** Loads with bytes the caller already has (a fully read file): no loader needed. */
+  adopt(p: number, body: Uint8Array): void {
+    this.#install(this.#parts[p]!, body);
+  }
+
+  /** Appends rows to a pinned, resident partition; it becomes dirty. */
+  append(p: number, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
+    const part = this.#parts[p]!;
+    if (part.positions === null) throw createError("INVALID_ARGUMENT", `Partition ${p} must be resident to grow.`);
+    const old = { positions: part.positions, codes: part.codes ? readBlock(this.#kernels, part.codes) : new Uint8Array(0), norms: part.norms ? readBlock(this.#kernels, part.norms) : new Uint8Array(0) };
+    this.#drop(part);
+    const merged = {
+      positions: concat(new Uint8Array(old.positions.buffer, old.positions.byteOffset, old.positions.byteLength), new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)),
+      codes: concat(old.codes, codes),
+      norms: norms ? concat(old.norms, new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength)) : undefined,
+    };
+    part.rows += positions.length;
+    part.dirty = true;
+    this.#residentFrom(part, new Int32Array(merged.positions.buffer), merged.codes, merged.norms ? new Float32Array(merged.norms.buffer) : undefined);
+  }
+
+  /** Partition p's body bytes (from memory, or read through the loader without caching). */
+  async body(p: number): Promise<Uint8Array> {
+    const part = this.#parts[p]!;
+    if (part.positions !== null) return this.#encode(part);
+    return this.#fetch(p, part);
+  }
+
+  free(): void {
+    for (const part of this.#parts) this.#drop(part);
+  }
+
+  #encode(part: Partition): Uint8Array {
+    const { codeSize, hasNorms } = this.#codec;
+    const out = new Uint8Array(bodyLength(part.rows, codeSize, hasNorms));
+    out.set(new Uint8Array(part.positions!.buffer, part.positions!.byteOffset, part.rows * 4), 0);
+    if (part.codes) out.set(readBlock(this.#kernels, part.codes), part.rows * 4);
+    if (hasNorms && part.norms) out.set(readBlock(this.#kernels, part.norms), out.byteLength - part.rows * 4);
+    return out;
+  }
+
+  async #fetch(p: number, part: Partition): Promise<Uint8Array> {
+    if (!this.#load || part.offset < 0) {
+      throw createError("INVALID_ARGUMENT", `Partition ${p} is not in memory and the index was opened without loadPartition.`, { partition: p });
+    }
+    const length = bodyLength(part.rows, this.#codec.codeSize, this.#codec.hasNorms);
+    const bytes = await this.#load(p, { offset: part.offset, length });
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength < length) {
+      throw createError("CORRUPT_FILE", `loadPartition(${p}) returned ${bytes?.byteLength} bytes; the partition needs ${length}.`, { partition: p });
+    }
+    return bytes;
+  }
+
+  #loadPart(p: number): Promise<void> {
+    const part = this.#parts[p]!;
+    part.loading ??= this.#fetch(p, part)
+      .then((bytes) => {
+        if (part.positions === null) this.#install(part, bytes);
+      })
+      .finally(() => {
+        part.loading = null;
+      });
+    return part.loading;
+  }
+
+  #install(part: Partition, body: Uint8Array): void {
+    const { codeSize, hasNorms } = this.#codec;
+    const rows = part.rows;
+    const length = bodyLength(rows, codeSize, hasNorms);
+    if (body.byteLength < length) throw createError("CORRUPT_FILE", `A partition of ${rows} rows needs ${length} bytes, got ${body.byteLength}.`);
+    const positions = new Int32Array(body.slice(0, rows * 4).buffer);
+    const codes = body.subarray(rows * 4, rows * 4 + rows * codeSize);
+    const norms = hasNorms ? new Float32Array(body.slice(length - rows * 4, length).buffer) : undefined;
+    this.#residentFrom(part, positions, codes, norms);
+  }
+
+  #residentFrom(part: Partition, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
+    part.positions = positions;
+    part.codes = part.rows > 0 ? this.#codec.upload(this.#kernels, codes) : null;
+    part.norms = norms && part.rows > 0 ? this.#kernels.upload(norms, 1) : null;
+    part.lastUsed = ++this.#clock;
+    this.#residentBytes += this.#sizeOf(part);
+  }
+
+  #sizeOf(part: Partition): number {
+    return part.rows * (4 + this.#codec.codeSize + (this.#codec.hasNorms ? 4 : 0));
+  }
+
+  #drop(part: Partition): void {
+    if (part.positions === null) return;
+    part.codes?.free();
+    part.norms?.free();
+    this.#residentBytes -= this.#sizeOf(part);
+    part.codes = null;
+    part.norms = null;
+    part.positions = part.rows === 0 ? new Int32Array(0) : null;
+  }
+
+  /** Evicts least-recently-used partitions that can be read again until under the budget. */
+  #evict(): void {
+    if (this.#residentBytes <= this.#cacheBytes) return;
+    const candidates = this.#parts.filter((q) => q.positions !== null && q.rows > 0 && q.pins === 0 && !q.dirty && q.offset >= 0);
+    candidates.sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const part of candidates) {
+      if (this.#residentBytes <= this.#cacheBytes) break;
+      this.#drop(part);
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}

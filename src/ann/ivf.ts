@@ -1,0 +1,357 @@
+/**
+ * IVF: k-means splits the vectors into numPartitions partitions around centroids; a query ranks
+ * the centroids and scans the rows of the `nprobes` nearest partitions only. The partitions hold
+ * f32 vectors (IVF_FLAT), int8 SQ codes (IVF_SQ) or PQ codes of residuals (IVF_PQ): IVF holds a
+ * codec (ivf-codecs.ts), it does not copy one.
+ *
+ * Memory (resident):
+ *   centroids   numPartitions × dim f32 (also a WebAssembly block, for the centroid scan)
+ *   rowIds      n f64, by position
+ *   partitions  positions n_p i32 + codes (+ norms) per resident partition (ivf-partitions.ts)
+ *
+ * File sections: "centroids" numPartitions × dim f32, "rowIds" n f64, "partitionRows"
+ * numPartitions i32, "partitionOffsets" numPartitions f64 (from the data start), and the codec's
+ * ("pqCodebook" M × 256 × dsub f32 | "sqLo", "sqHi" dim f32). Partition bodies follow the head,
+ * so `openIvf` with `loadPartition` keeps only centroids, codebooks and row ids in memory and
+ * reads each partition's byte range the first time a query probes it.
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { assignNearest } from "../kernels/quantize.js";
+import { ScanSession } from "../kernels/scan.js";
+import type { VectorBlock } from "../kernels/types.js";
+import {
+  allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
+} from "./common.js";
+import { IndexWriter, type IndexHead } from "./format.js";
+import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
+import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
+import { kmeans } from "./kmeans.js";
+import { ProductQuantizer } from "./pq.js";
+import { candidateCount, emptyHits, refine } from "./refine.js";
+import { ScalarQuantizer } from "./sq.js";
+import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+
+export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ";
+
+export const DEFAULT_NPROBES = 20;
+const DEFAULT_SAMPLE_RATE = 256;
+const DEFAULT_MAX_ITERATIONS = 50;
+/** Rows per `add` step while building: bounds the temporary memory of one step. */
+const BUILD_CHUNK = 65_536;
+
+export interface IvfOpenOptions {
+  /** Reads partition bodies on demand; without it the bytes given to open must hold the whole file. */
+  loadPartition?: LoadPartition;
+  /** Resident bytes of partitions loaded on demand before the least recently used are dropped. Default unlimited. */
+  cacheBytes?: number;
+}
+
+/** Extra knobs for experiments; not part of the LanceDB-shaped options. */
+export interface IvfInternalOptions {
+  /** IVF_PQ: encode residuals x − c_p (default) or the raw vectors. */
+  residual?: boolean;
+  /** PQ k-means iterations per sub-space. Default 25. */
+  pqIterations?: number;
+}
+
+export class IvfIndex implements VectorIndex {
+  readonly kind: IvfKind;
+  readonly metric: DistanceType;
+  readonly dim: number;
+  readonly #kernels: Kernels;
+  readonly #centroids: Float32Array;
+  readonly #centroidBlock: VectorBlock;
+  readonly #codec: IvfCodec;
+  readonly #parts: Partitions;
+  readonly #rowIds: RowIds;
+  readonly #params: Record<string, number | string | boolean>;
+  readonly #sessions: ScanSession[] = [];
+
+  private constructor(kernels: Kernels, kind: IvfKind, metric: DistanceType, dim: number, centroids: Float32Array, codec: IvfCodec, parts: Partitions, rowIds: RowIds, params: Record<string, number | string | boolean>) {
+    this.#kernels = kernels;
+    this.kind = kind;
+    this.metric = metric;
+    this.dim = dim;
+    this.#centroids = centroids;
+    this.#centroidBlock = kernels.upload(centroids, dim);
+    this.#codec = codec;
+    this.#parts = parts;
+    this.#rowIds = rowIds;
+    this.#params = params;
+  }
+
+  /**
+   * Trains centroids (and the PQ/SQ codec) on `vectors` and indexes them all. For data that does
+   * not fit in memory at once, `train` on a sample and `add` the rest in batches instead.
+   */
+  static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
+    const n = checkVectors(vectors, dim, rowIds);
+    const index = IvfIndex.train(kernels, kind, vectors, dim, options);
+    const ids = rowIds ?? RowIds.sequence(0, n);
+    for (let first = 0; first < n; first += BUILD_CHUNK) {
+      const end = Math.min(n, first + BUILD_CHUNK);
+      await index.add(vectors.subarray(first * dim, end * dim), ids.subarray(first, end));
+      options.progress?.({ phase: "encode", done: end, total: n });
+    }
+    return index;
+  }
+
+  /**
+   * An empty index whose centroids and codec are trained on `sample` (n × dim): k-means sees
+   * numPartitions × sampleRate of its rows, PQ 256 × sampleRate residuals, SQ all of them.
+   */
+  static train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): IvfIndex {
+    if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
+    const metric = checkDistanceType(options.distanceType);
+    const space = spaceOf(metric);
+    const n = checkVectors(sample, dim, undefined);
+    if (n === 0) throw createError("INVALID_ARGUMENT", "An IVF index needs at least one training vector.");
+    const numPartitions = Math.min(n, checkPositiveInt(options.numPartitions, "numPartitions", Math.max(1, Math.round(Math.sqrt(n))), 65_536));
+    const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", DEFAULT_SAMPLE_RATE);
+    const maxIterations = checkPositiveInt(options.maxIterations, "maxIterations", DEFAULT_MAX_ITERATIONS, 10_000);
+    if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
+    const seed = options.seed ?? 42;
+    const random = seededRandom(seed);
+    const progress = options.progress;
+    const x = forSpace(sample, dim, metric);
+
+    // Coarse quantizer: k-means on numPartitions × sampleRate rows.
+    progress?.({ phase: "sample", done: 0, total: 1 });
+    const kmRows = sampleRows(n, numPartitions * sampleRate, random);
+    const kmSample = kmRows.length === n ? x : gatherRows(x, dim, kmRows);
+    const block = kernels.upload(kmSample, dim);
+    let centroids: Float32Array;
+    try {
+      centroids = kmeans(kernels, block, dim, {
+        k: numPartitions,
+        metric: metric === "cosine" ? "dot" : "l2",
+        spherical: metric === "cosine",
+        maxIterations,
+        seed,
+        progress: (done, total) => progress?.({ phase: "kmeans", done, total }),
+      }).centroids;
+    } finally {
+      block.free();
+    }
+
+    const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
+    let codec: IvfCodec;
+    if (kind === "IVF_FLAT") codec = new FlatCodec(dim, space);
+    else if (kind === "IVF_SQ") {
+      progress?.({ phase: "train-sq", done: 0, total: 1 });
+      codec = new SqCodec(kernels, ScalarQuantizer.train(kernels, x, dim), space);
+      progress?.({ phase: "train-sq", done: 1, total: 1 });
+    } else {
+      const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
+      const residual = options.residual ?? true;
+      const pqRows = sampleRows(n, 256 * sampleRate, random);
+      let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
+      if (residual) pqSample = residuals(pqSample, dim, assignNearest(kernels, pqSample, dim, centroids, assignMetric(metric)).assign, centroids);
+      const pq = ProductQuantizer.train(kernels, pqSample, dim, {
+        numSubVectors,
+        maxIterations: options.pqIterations ?? 25,
+        seed,
+        progress: (done, total) => progress?.({ phase: "train-pq", done, total }),
+      });
+      codec = new PqCodec(kernels, pq, space, residual, centroids);
+    }
+    Object.assign(params, codec.params());
+    const parts = new Partitions(kernels, codec, new Int32Array(numPartitions));
+    return new IvfIndex(kernels, kind, metric, dim, centroids, codec, parts, new RowIds(), params);
+  }
+
+  /** Reads an index written by `serialize`: the whole file, or its head plus `loadPartition`. */
+  static open(kernels: Kernels, head: IndexHead, options: IvfOpenOptions = {}): IvfIndex {
+    const meta = head.meta;
+    const kind = meta.kind as IvfKind;
+    const metric = checkDistanceType(meta.metric as DistanceType);
+    const space = spaceOf(metric);
+    const centroids = head.f32("centroids");
+    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(kernels, head, space) : PqCodec.read(kernels, head, space, centroids);
+    const rows = head.i32("partitionRows");
+    const offsets = head.f64("partitionOffsets");
+    const absolute = Float64Array.from(offsets, (o) => head.dataStart + o);
+    const parts = new Partitions(kernels, codec, rows, { offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes });
+    // Bodies that came with the bytes are taken now; the rest wait for loadPartition.
+    let missing = 0;
+    for (let p = 0; p < rows.length; p++) {
+      if (rows[p] === 0) continue;
+      const body = head.slice(offsets[p]!, bodyLength(rows[p]!, codec.codeSize, codec.hasNorms));
+      if (body && !options.loadPartition) parts.adopt(p, body);
+      else missing++;
+    }
+    if (missing > 0 && !options.loadPartition) {
+      throw createError("INVALID_ARGUMENT", `${missing} partitions are not in the given bytes; pass the whole file or a loadPartition callback.`, { missing });
+    }
+    return new IvfIndex(kernels, kind, metric, meta.dim, centroids, codec, parts, RowIds.from(head.f64("rowIds")), meta.params);
+  }
+
+  get size(): number {
+    return this.#rowIds.size;
+  }
+
+  get numPartitions(): number {
+    return this.#parts.count;
+  }
+
+  bytes(): number {
+    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.name === "pq" ? 256 * this.dim * 4 : 0);
+  }
+
+  stats(): IndexStats {
+    return { kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, memoryBytes: this.bytes(), params: { ...this.#params } };
+  }
+
+  rowId(position: number): number {
+    return this.#rowIds.get(position);
+  }
+
+  /** Rows in partition p. */
+  partitionRows(p: number): number {
+    return this.#parts.rows(p);
+  }
+
+  async search(query: Float32Array | ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<SearchHits> {
+    checkK(k);
+    const q = prepareQuery(query, this.dim, this.metric);
+    const need = candidateCount(k, options);
+    if (k === 0 || this.size === 0) return emptyHits();
+    const nlist = this.#parts.count;
+    const nprobes = Math.min(nlist, checkPositiveInt(options.nprobes, "nprobes", DEFAULT_NPROBES));
+    const test = allowedTest(options.allowed, this.#rowIds);
+    const centroidDist = this.#kernels.distances(spaceOf(this.metric), q, this.#centroidBlock, this.dim);
+    let order = this.#kernels.topk(centroidDist, nprobes).index;
+
+    const session = this.#sessions.pop() ?? new ScanSession(this.#kernels);
+    const probed: number[] = []; // partition, start, partition, start, …
+    // Probed partitions stay pinned until their rows are mapped to positions in #collect.
+    const pinned: Int32Array[] = [];
+    let hits: SearchHits;
+    try {
+      const queryConstant = this.#codec.begin(session, q);
+      let rows = 0;
+      for (let i = 0; i < nprobes; i++) rows += this.#parts.rows(order[i]!);
+      session.reset(rows);
+      let allowed = 0;
+      let next = 0;
+      // Probe the nprobes nearest partitions, then (when a filter leaves fewer than k rows) more.
+      while (next < nlist) {
+        if (next >= order.length) order = this.#kernels.topk(centroidDist, nlist).index;
+        const batch = order.subarray(next, Math.min(nlist, next + nprobes));
+        const loading = this.#parts.pin(batch);
+        pinned.push(batch);
+        if (loading) await loading;
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          const part = this.#parts.get(p);
+          if (part.rows === 0) continue;
+          const start = this.#codec.scan(session, part, p, centroidDist[p]!, queryConstant);
+          probed.push(p, start);
+          if (!test) allowed += part.rows;
+          else {
+            const positions = part.positions;
+            allowed += session.mask(start, part.rows, (j) => test(positions[j]!));
+          }
+        }
+        next += batch.length;
+        if (allowed >= k) break;
+      }
+      hits = this.#collect(session, probed, need);
+    } finally {
+      for (const batch of pinned) this.#parts.unpin(batch);
+      this.#sessions.push(session);
+    }
+    if (need > k) return refine(this.#kernels, this.metric, this.dim, Float32Array.from(query as ArrayLike<number>), hits, k, options);
+    return hits;
+  }
+
+  /** The `need` best scanned rows, mapped from buffer positions to partition rows and row ids. */
+  #collect(session: ScanSession, probed: number[], need: number): SearchHits {
+    const top = session.top(need);
+    const positions = new Int32Array(top.index.length);
+    for (let j = 0; j < top.index.length; j++) {
+      const i = top.index[j]!;
+      // Binary search for the last probed partition whose start ≤ i (starts ascend).
+      let a = 0;
+      let b = probed.length / 2 - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >> 1;
+        if (probed[2 * mid + 1]! <= i) a = mid;
+        else b = mid - 1;
+      }
+      positions[j] = this.#parts.get(probed[2 * a]!).positions[i - probed[2 * a + 1]!]!;
+    }
+    return { rows: this.#rowIds.lookup(positions), positions, distances: top.distance };
+  }
+
+  /** Assigns each vector to its nearest centroid and appends its code to that partition. */
+  async add(vectors: Float32Array, rowIds: Float64Array): Promise<void> {
+    const n = checkVectors(vectors, this.dim, rowIds);
+    if (n === 0) return;
+    const x = forSpace(vectors, this.dim, this.metric);
+    const { assign } = assignNearest(this.#kernels, x, this.dim, this.#centroids, assignMetric(this.metric));
+    const { codes, norms } = this.#codec.encode(this.#kernels, x, assign, this.#centroids);
+    const first = this.#rowIds.size;
+
+    // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
+    const nlist = this.#parts.count;
+    const starts = new Int32Array(nlist + 1);
+    for (let r = 0; r < n; r++) starts[assign[r]! + 1]!++;
+    for (let p = 0; p < nlist; p++) starts[p + 1]! += starts[p]!;
+    const order = new Int32Array(n);
+    const fill = starts.slice(0, nlist);
+    for (let r = 0; r < n; r++) order[fill[assign[r]!]!++] = r;
+
+    const touched = Int32Array.from({ length: nlist }, (_, p) => p).filter((p) => starts[p + 1]! > starts[p]!);
+    const loading = this.#parts.pin(touched);
+    try {
+      if (loading) await loading;
+      const size = this.#codec.codeSize;
+      for (const p of touched) {
+        const rows = order.subarray(starts[p]!, starts[p + 1]!);
+        const partCodes = new Uint8Array(rows.length * size);
+        const partNorms = norms ? new Float32Array(rows.length) : undefined;
+        for (let j = 0; j < rows.length; j++) {
+          const r = rows[j]!;
+          partCodes.set(codes.subarray(r * size, (r + 1) * size), j * size);
+          if (partNorms) partNorms[j] = norms![r]!;
+        }
+        this.#parts.append(p, Int32Array.from(rows, (r) => first + r), partCodes, partNorms);
+      }
+    } finally {
+      this.#parts.unpin(touched);
+    }
+    this.#rowIds.append(rowIds);
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    const nlist = this.#parts.count;
+    const w = new IndexWriter();
+    w.section("centroids", this.#centroids);
+    w.section("rowIds", this.#rowIds.toArray());
+    w.section("partitionRows", Int32Array.from({ length: nlist }, (_, p) => this.#parts.rows(p)));
+    this.#codec.write(w);
+    const offsets = new Float64Array(nlist);
+    // The offsets table is a head section too, so the bodies start after it.
+    const bodies: Uint8Array[] = [];
+    for (let p = 0; p < nlist; p++) bodies.push(await this.#parts.body(p));
+    w.section("partitionOffsets", offsets);
+    const start = w.bodiesStart;
+    for (let p = 0; p < nlist; p++) offsets[p] = start + w.body(bodies[p]!);
+    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params });
+  }
+
+  free(): void {
+    this.#parts.free();
+    this.#codec.free();
+    this.#centroidBlock.free();
+    for (const s of this.#sessions) s.release();
+    this.#sessions.length = 0;
+  }
+}
+
+/** Partition membership: nearest centroid by l2 (cosine: by dot, the same order on unit vectors). */
+function assignMetric(metric: DistanceType): "l2" | "dot" {
+  return metric === "cosine" ? "dot" : "l2";
+}
