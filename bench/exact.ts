@@ -25,7 +25,7 @@ import { dirname, join } from "node:path";
 import type { Connection, KernelFlavor, Kernels, Table } from "../src/index.js";
 import type { VectorBlock } from "../src/kernels/index.js";
 import { exactCosineTopK, loadGlove, recallAtK, syntheticClusters, type VecFile } from "./datasets.js";
-import { bestBandwidth, machineInfo, measureMemoryBandwidth, median, p99, progress, round, sig, writeResults, type MemoryBandwidth, type ResultRow } from "./report.js";
+import { bestBandwidth, cpuWindow, machineInfo, measureMemoryBandwidth, median, p99, progress, round, sig, writeResults, type CpuWindow, type MemoryBandwidth, type ResultRow } from "./report.js";
 
 const K = 10;
 const BATCH = 32;
@@ -288,6 +288,35 @@ interface Measured {
   ids: number[][];
 }
 
+/** Timed runs disturbed by other processes using more than this many cores are repeated. */
+const CONTENDED = 0.25;
+const MAX_ATTEMPTS = 3;
+
+interface TimedLoop {
+  latencies: Float64Array;
+  ids: number[][];
+  cpu: CpuWindow;
+}
+
+async function timedLoop(runner: Runner, groups: Float32Array[][], label: string, total: number): Promise<TimedLoop> {
+  const latencies = new Float64Array(groups.length);
+  const ids: number[][] = [];
+  const close = cpuWindow();
+  let lastReport = performance.now();
+  for (let g = 0; g < groups.length; g++) {
+    const t0 = performance.now();
+    const found = await runner.search(groups[g]!);
+    const t1 = performance.now();
+    latencies[g] = t1 - t0;
+    ids.push(...found);
+    if (t1 - lastReport > 5000) {
+      progress(`${label}: ${ids.length}/${total} queries`);
+      lastReport = t1;
+    }
+  }
+  return { latencies, ids, cpu: close() };
+}
+
 async function measure(runner: Runner, ds: BenchDataset): Promise<Measured> {
   const label = `${ds.name} · ${runner.system} ${runner.variant}`;
   progress(`${label}: build`);
@@ -305,24 +334,19 @@ async function measure(runner: Runner, ds: BenchDataset): Promise<Measured> {
   const warm = Math.min(groups.length, runner.batch > 1 ? 3 : 10);
   for (let i = 0; i < warm; i++) await runner.search(groups[i]!);
 
-  const latencies = new Float64Array(groups.length);
-  const ids: number[][] = [];
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  let lastReport = start;
-  for (let g = 0; g < groups.length; g++) {
-    const t0 = performance.now();
-    const found = await runner.search(groups[g]!);
-    const t1 = performance.now();
-    latencies[g] = t1 - t0;
-    ids.push(...found);
-    if (t1 - lastReport > 5000) {
-      progress(`${label}: ${ids.length}/${ds.queries.length} queries`);
-      lastReport = t1;
-    }
+  // Re-measure (up to MAX_ATTEMPTS) while other processes keep more than CONTENDED cores busy;
+  // keep the least disturbed attempt. The row records how disturbed it was.
+  let kept: TimedLoop | undefined;
+  let attempts = 0;
+  while (attempts < MAX_ATTEMPTS) {
+    attempts++;
+    const loop = await timedLoop(runner, groups, `${label}${attempts > 1 ? ` (attempt ${attempts})` : ""}`, ds.queries.length);
+    if (kept === undefined || !(loop.cpu.othersCores >= kept.cpu.othersCores)) kept = loop;
+    if (!(loop.cpu.othersCores > CONTENDED)) break;
+    progress(`${label}: other processes kept ${round(loop.cpu.othersCores, 2)} cores busy; measuring again`);
   }
-  const wallMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpu0);
+  const { latencies, ids, cpu } = kept!;
+  const wallMs = cpu.wallMs;
   await runner.close();
 
   const qps = ds.queries.length / (wallMs / 1000);
@@ -339,10 +363,12 @@ async function measure(runner: Runner, ds: BenchDataset): Promise<Measured> {
     p99_ms: sig(p99(latencies)),
     latency_per: runner.batch > 1 ? `call of ${runner.batch} queries` : "query",
     gb_per_s: round((ds.n * ds.dim * 4 * qps) / 1e9, 2),
-    cpu_util: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+    cpu_util: round(cpu.ownCpu, 2),
+    others_cores: round(cpu.othersCores, 2),
+    attempts,
     ...extra,
   };
-  progress(`${label}: ${row.qps} qps, p50 ${row.p50_ms} ms, ${row.gb_per_s} GB/s, cpu ${row.cpu_util}`);
+  progress(`${label}: ${row.qps} qps, p50 ${row.p50_ms} ms, ${row.gb_per_s} GB/s, cpu ${row.cpu_util}, others ${row.others_cores} cores`);
   return { row, ids };
 }
 
@@ -522,6 +548,7 @@ async function main(): Promise<void> {
     { heading: "% of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s as number)) / bw.wasm_simd_read_gb_s)}%` },
     { heading: "speedup vs js-loop", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
     { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
+    { heading: "other procs (cores)", value: (r: ResultRow) => (r.attempts as number) > 1 ? `${r.others_cores} (attempt ${r.attempts})` : r.others_cores },
     { heading: "build s", value: (r: ResultRow) => r.build_s },
     { heading: "first query ms", value: (r: ResultRow) => r.first_query_ms },
     { heading: "data MB", value: (r: ResultRow) => round((r.index_bytes as number) / 1e6, 1) },
@@ -532,6 +559,8 @@ async function main(): Promise<void> {
       "Every system scans all rows for every query (no index), k = 10, cosine distance (1 − cos), selecting `id`. " +
         "Queries run one at a time after warm-up unless the variant says batch. qps = queries / wall time of the timed loop; " +
         "GB/s scanned = n × dim × 4 bytes × qps; CPU util = process CPU time / wall time (≈ threads busy); " +
+        "other procs = cores other processes kept busy during the timed loop (this machine is shared; a loop disturbed by more than " +
+        `${CONTENDED} cores is measured again, up to ${MAX_ATTEMPTS} times, and the least disturbed attempt kept); ` +
         "speedup is qps over js-loop on the same data in the same run; build s = table creation / upload / ingest " +
         "(quiver's table uploads to WASM lazily, so its first query carries the upload).",
     ],

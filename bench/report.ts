@@ -3,7 +3,7 @@
  * latency statistics, and the two outputs BENCH.md asks for — `bench/results/<name>.json` for tools
  * and `bench/results/<name>.md` for people.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,6 +139,46 @@ export async function measureMemoryBandwidth(bytes = 2 ** 30, passes = 5): Promi
   }
   if (sink === -1) console.log(sink); // keeps the sums observable
   return { wasm_simd_read_gb_s: round(wasmBest, 2), js_copy_gb_s: round(copyBest, 2), js_read_gb_s: round(readBest, 2), bytes, passes };
+}
+
+// ── contention ──────────────────────────────────────────────────────────────────────────────
+
+/** Busy CPU time of the whole machine since boot in ms (user, nice, system, irq, softirq, steal), from /proc/stat. */
+function machineBusyMs(): number | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuWindow {
+  wallMs: number;
+  /** This process's CPU time / wall time (≈ its threads busy). */
+  ownCpu: number;
+  /** CPU cores other processes (and the hypervisor, as steal) kept busy meanwhile; NaN off Linux. */
+  othersCores: number;
+}
+
+/**
+ * Starts a measurement window; call the result to close it. On a shared machine a figure taken
+ * while other processes used the cores is not comparable, so benchmarks re-measure when
+ * `othersCores` is high.
+ */
+export function cpuWindow(): () => CpuWindow {
+  const busy0 = machineBusyMs();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const ownMs = (cpu.user + cpu.system) / 1000;
+    const busy1 = machineBusyMs();
+    const others = busy0 === undefined || busy1 === undefined ? NaN : Math.max(0, busy1 - busy0 - ownMs) / wallMs;
+    return { wallMs, ownCpu: ownMs / wallMs, othersCores: others };
+  };
 }
 
 // ── statistics ──────────────────────────────────────────────────────────────────────────────

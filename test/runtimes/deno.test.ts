@@ -3,7 +3,9 @@
  * sources and checks a search result printed by test/runtimes/deno/search.ts.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -26,5 +28,21 @@ describe("Deno", () => {
     const expected = { rows: [1, 0, 4], distances: [0.02, 0.82, 1.82] };
     expect(out.results.auto).toEqual({ flavor: "simd", ...expected });
     expect(out.results.scalar).toEqual({ flavor: "scalar", ...expected });
+  });
+
+  it("writes a file-system table, reopens it and searches it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-deno-"));
+    try {
+      const run = spawnSync(
+        deno,
+        ["run", "--no-config", "--no-lock", "--sloppy-imports", `--allow-read=${root},${dir}`, `--allow-write=${dir}`, "test/runtimes/deno/table.ts", dir],
+        { cwd: root, encoding: "utf8", timeout: 45_000, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+      expect(out).toEqual({ version: 3, count: 490, nearest: [42, 41, 43], filtered: [41, 43] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -124,6 +124,32 @@ describe("FTS corrupt input", () => {
     await expectCorrupt("not bytes" as never);
   });
 
+  it("rejects structurally invalid files that carry a valid checksum", async () => {
+    // Tamper with a built index's internals; the encoder writes what it is given, checksum included.
+    type Internals = { fields: { termText: string[]; docCount: number; main: { docs: Uint32Array } }[] };
+    const textDocs = docs.map((d) => ({ row: d.row, text: "fields" in d ? d.fields.text : null }));
+    const tampered = async (edit: (f: Internals["fields"][number]) => void, input = textDocs): Promise<Uint8Array> => {
+      const idx = await FtsIndex.build(input, { stem: false });
+      idx.search("x"); // flush pending postings into the main segment
+      edit((idx as unknown as Internals).fields[0]!);
+      return idx.serialize();
+    };
+    const message = async (bytes: Uint8Array): Promise<string> => {
+      const e = await FtsIndex.deserialize(bytes).then(() => undefined, (x: unknown) => x);
+      expect(isQuiverError(e, "CORRUPT_FILE"), `got ${String(e)}`).toBe(true);
+      return (e as Error).message;
+    };
+    expect(await message(await tampered((f) => (f.main.docs[f.main.docs.length - 1] = 99)))).toContain("out of range");
+    expect(await message(await tampered((f) => (f.termText[1] = f.termText[0]!)))).toContain("out of order");
+    const distinct = ["apple", "pear", "plum"].map((text, row) => ({ row, text }));
+    expect(await message(await tampered((f) => (f.docCount = 1), distinct))).toContain("claims");
+    // A count far larger than the file must not be believed (no huge allocation).
+    const good = (await build()).serialize();
+    // Header, options "{}" (2 bytes), then a document count of 2^42.
+    const huge = Uint8Array.from([...good.subarray(0, 12), 0x02, 0x7b, 0x7d, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0, 0]);
+    expect(await message(reseal(huge))).toMatch(/document count|outside/);
+  });
+
   /** Re-seals a mutated body: right length field and checksum, so the structural checks are what stop it. */
   function reseal(body: Uint8Array): Uint8Array {
     const out = body.slice();
@@ -191,7 +217,6 @@ describe("FTS corrupt input", () => {
       const again = idx.serialize();
       expect((await FtsIndex.deserialize(again)).serialize()).toEqual(again);
     }
-    console.log("fuzz", { corrupt, loaded });
     expect(corrupt + loaded).toBe(10_000);
     expect(corrupt).toBeGreaterThan(9_000);
   });

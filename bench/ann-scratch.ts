@@ -1,0 +1,63 @@
+/**
+ * Quick ANN measurements while developing src/ann (the full peer benchmark is bench/ann.ts):
+ * build time, recall@10 against the published ground truth, and single-threaded queries/s.
+ *
+ *   npx tsx bench/ann-scratch.ts <glove|sift> <KIND> [key=value …]
+ *   e.g. npx tsx bench/ann-scratch.ts glove IVF_PQ numPartitions=316 nprobes=10,20,40 refine=1,4
+ *        npx tsx bench/ann-scratch.ts glove HNSW_SQ m=16 efConstruction=150 ef=32,64,128 refine=1,2
+ */
+import { loadKernels } from "../src/kernels/index.js";
+import { buildIndex } from "../src/ann/index.js";
+import type { IndexKind, SearchOptions } from "../src/ann/types.js";
+import { loadGlove, loadSiftSmall, recallAtK } from "./datasets.js";
+
+const [dataset = "sift", kind = "IVF_PQ", ...rest] = process.argv.slice(2);
+const args = Object.fromEntries(rest.map((a) => a.split("=") as [string, string]));
+const list = (name: string, fallback: string): number[] => (args[name] ?? fallback).split(",").map(Number);
+const num = (name: string): number | undefined => (args[name] === undefined ? undefined : Number(args[name]));
+
+const data = dataset === "glove" ? loadGlove((args.metric as "cosine" | "l2") ?? "cosine") : loadSiftSmall();
+const nq = Math.min(num("queries") ?? data.queries.n, data.queries.n);
+const dim = data.base.dim;
+const kernels = await loadKernels();
+const K = 10;
+
+const t0 = performance.now();
+const index = await buildIndex(kernels, kind as IndexKind, data.base.data, dim, undefined, {
+  distanceType: data.metric,
+  numPartitions: num("numPartitions"),
+  numSubVectors: num("numSubVectors"),
+  sampleRate: num("sampleRate"),
+  maxIterations: num("maxIterations"),
+  m: num("m"),
+  efConstruction: num("efConstruction"),
+  residual: args.residual === undefined ? undefined : args.residual !== "false",
+  pqIterations: num("pqIterations"),
+});
+const buildMs = performance.now() - t0;
+console.log(`${data.name} ${kind} n=${index.size} dim=${dim} build ${(buildMs / 1000).toFixed(2)} s, memory ${(index.bytes() / 2 ** 20).toFixed(1)} MiB`, JSON.stringify(index.stats().params));
+
+const base = data.base.data;
+const fetchVectors = async (rows: Float64Array): Promise<Float32Array> => {
+  const out = new Float32Array(rows.length * dim);
+  for (let i = 0; i < rows.length; i++) out.set(base.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  return out;
+};
+
+const knob = kind.startsWith("IVF") ? "nprobes" : "ef";
+const knobs = list(knob, kind.startsWith("IVF") ? "5,10,20,40" : "16,32,64,128");
+console.log(["knob", "refine", "recall@10", "QPS", "ms/q"].join("\t"));
+for (const refineFactor of list("refine", "1")) {
+  for (const value of knobs) {
+    const options: SearchOptions = { [knob]: value, refineFactor, fetchVectors };
+    const found: number[][] = [];
+    for (let q = 0; q < Math.min(nq, 50); q++) await index.search(data.queries.data.subarray(q * dim, (q + 1) * dim), K, options); // warm-up
+    const start = performance.now();
+    for (let q = 0; q < nq; q++) {
+      const hits = await index.search(data.queries.data.subarray(q * dim, (q + 1) * dim), K, options);
+      found.push(Array.from(hits.rows));
+    }
+    const ms = (performance.now() - start) / nq;
+    console.log([`${knob}=${value}`, refineFactor, recallAtK(found, data.groundTruth, K).toFixed(4), Math.round(1000 / ms), ms.toFixed(3)].join("\t"));
+  }
+}
