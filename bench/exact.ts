@@ -5,7 +5,8 @@
  *   quiver *-kernel                  the kernels directly (upload once, search per query): API overhead
  *   quiver *-batch                   32 queries per call (multi-query kernel reads the block once per 8)
  *   js-loop                          the plain Float32Array loop a user would write (norms precomputed)
- *   @lancedb/lancedb                 native flat scan of a local table, default threads and 1 thread
+ *   quiver wasm-simd-view-query      queries as subarray views of one shared buffer
+ *   @lancedb/lancedb                 native flat scan of a local table: default, 1 and 2 threads
  *
  * on glove-100d-100k (real, published angular ground truth) and a synthetic 100K × 384 set (seeded
  * Gaussian clusters, normalized; ground truth computed exactly). Also measures memory bandwidth,
@@ -14,8 +15,9 @@
  *   npm run bench -- exact            full run, writes bench/results/exact.{json,md}
  *   npm run bench -- exact --quick    100 / 50 queries, prints only
  *
- * LanceDB's single-thread figures come from a child process (its thread pools are sized once per
- * process from LANCE_CPU_THREADS, LANCE_IO_THREADS and TOKIO_WORKER_THREADS).
+ * LanceDB's fixed-thread figures come from child processes (its thread pools are sized once per
+ * process from LANCE_CPU_THREADS, LANCE_IO_THREADS and TOKIO_WORKER_THREADS). The machine is shared:
+ * a timed loop during which other processes kept cores busy is measured again (see `measure`).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
