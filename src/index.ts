@@ -22,4 +22,7 @@ export type { Tags, TagInfo } from "./table/tags.js";
 export type { MergeInsertBuilder, MergeResult } from "./table/merge-insert.js";
 export type { OptimizeOptions, OptimizeStats } from "./table/optimize.js";
 export type { AddColumnsSql, ColumnAlteration } from "./table/schema-ops.js";
+export { Index } from "./indexes/config.js";
+export type { IndexConfig, VectorIndexConfig, IvfOptions, IvfPqOptions, HnswOptions, HnswPqOptions } from "./indexes/config.js";
+export type { CreateIndexOptions, IndexInfo, IndexStatistics } from "./table/vector-index.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

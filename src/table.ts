@@ -16,6 +16,13 @@ import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
 import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
 import { addColumnsTransaction, alterColumnsTransaction, dropColumnsTransaction, type AddColumnsSql, type ColumnAlteration } from "./table/schema-ops.js";
 import { Tags } from "./table/tags.js";
+import {
+  createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex,
+  type CreateIndexOptions, type IndexInfo, type IndexStatistics,
+} from "./table/vector-index.js";
+import { Index } from "./indexes/config.js";
+
+const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ"]);
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {
@@ -90,7 +97,15 @@ export class Table {
   }
 
   private context(state: TableState): ExecutionContext {
-    return { state, kernels: this.ctx.kernels, ensureColumns: (names) => this.dataset.ensureColumns(state, names) };
+    return {
+      state,
+      kernels: this.ctx.kernels,
+      ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),
+      vectorIndex: async (column, metric) => {
+        const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (i.params.distanceType ?? "l2") === metric);
+        return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry) };
+      },
+    };
   }
 
   private async writable(): Promise<TableState> {
@@ -248,6 +263,20 @@ export class Table {
     if (tx !== null) head = await this.dataset.commit(tx);
     const removed = before.filter((f) => !head.fragments.includes(f));
     const added = head.fragments.filter((f) => !before.includes(f));
+    if (head.indices.length > 0) {
+      // Fold rows added since each index was built into it; rebuild indexes whose rows compaction moved.
+      const kernels = await this.ctx.kernels();
+      const live = new Set(head.fragments.map((f) => f.id));
+      const indices = [];
+      for (const entry of head.indices) {
+        if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
+        const moved = entry.fragments.some((id) => !live.has(id));
+        indices.push(moved ? await rebuildIndex(this.dataset, head, kernels, entry) : await extendIndex(this.dataset, head, kernels, entry));
+      }
+      if (indices.some((e, i) => e !== head.indices[i])) {
+        head = await this.dataset.commit({ type: "create_index", readVersion: head.version, indices });
+      }
+    }
     const cutoff = options.cleanupOlderThan ?? defaultCleanupCutoff();
     if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) throw createError("INVALID_ARGUMENT", "cleanupOlderThan must be a valid Date.");
     return {
@@ -283,8 +312,31 @@ export class Table {
     return executeQuery(this.context(await this.state()), plan);
   }
 
-  async listIndices(): Promise<never[]> {
-    this.checkOpen();
-    return [];
+  /**
+   * Builds an index on `column` (a vector index: `{ config: Index.ivfPq() }`, `Index.hnswSq()`, …) and
+   * commits it. Rows added later are searched exactly until `optimize()` folds them in.
+   */
+  async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
+    const head = await this.writable();
+    const config = options.config ?? Index.ivfPq();
+    const tx = await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
+    return { version: await this.commit(tx, head) };
+  }
+
+  async listIndices(): Promise<IndexInfo[]> {
+    return (await this.state()).indices.map((i) => ({ name: i.name, indexType: i.kind, columns: [...i.columns] }));
+  }
+
+  /** Statistics of an index, or undefined when there is none of that name. */
+  async indexStats(name: string): Promise<IndexStatistics | undefined> {
+    const state = await this.state();
+    const entry = state.indices.find((i) => i.name === name);
+    return entry && indexStatistics(state, entry);
+  }
+
+  async dropIndex(name: string): Promise<{ version: number }> {
+    const head = await this.writable();
+    if (!head.indices.some((i) => i.name === name)) throw createError("NOT_FOUND", `Table "${this.name}" has no index "${name}".`);
+    return { version: await this.commit({ type: "drop_index", readVersion: head.version, indices: head.indices.filter((i) => i.name !== name) }, head) };
   }
 }

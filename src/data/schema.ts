@@ -141,3 +141,11 @@ export function findField(s: Schema, name: string): Field | undefined {
 export function vectorFields(s: Schema): Field[] {
   return s.fields.filter((f) => f.type.kind === "vector");
 }
+
+/** Throws UNKNOWN_COLUMN for `name`, suggesting close names. */
+export function unknownColumn(schema: Schema, name: string, where: string): never {
+  const names = schema.fields.map((f) => f.name);
+  const near = names.filter((n) => n.toLowerCase() === name.toLowerCase() || n.toLowerCase().includes(name.toLowerCase()));
+  const hint = near.length > 0 ? ` Did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : ` Columns: ${names.join(", ")}.`;
+  throw createError("UNKNOWN_COLUMN", `${where}: no column "${name}".${hint}`, { column: name });
+}

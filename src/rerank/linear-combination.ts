@@ -47,7 +47,7 @@ export class LinearCombinationReranker implements Reranker {
 
   /** Row id → similarity in 0..1 (NaN when the row's value was missing). */
   private static similarities(rows: readonly RerankInputRow[], column: "_distance" | "_score"): Map<RowId, number> {
-    const norm = minMaxNormalize(rows.map((r) => scoreOf(r, column)));
+    const norm = minMaxNormalize(rows.map((r) => scoreOf(r, column)), column === "_distance" ? 0 : 1);
     const out = new Map<RowId, number>();
     rows.forEach((r, i) => {
       const id = r._rowid!;

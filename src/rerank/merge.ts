@@ -57,10 +57,11 @@ export function mergeResults(vectorResults: readonly RerankInputRow[], ftsResult
 
 /**
  * Min-max normalization to 0..1 (min → 0, max → 1). Non-finite entries stay NaN and do not count.
- * When every finite value is the same (within 1e-9 relative), all become 1: each row is the best of
- * its list. LanceDB divides by max instead and gets 0, which ranks a lone FTS hit as "no match".
+ * When every finite value is the same (within 1e-9 relative) they all become `flat`: rerankers pass
+ * the value that means "best of its list" (1 for scores, 0 for distances). LanceDB divides by max
+ * instead and gets 0 either way, which ranks a lone FTS hit as "no match".
  */
-export function minMaxNormalize(values: ArrayLike<number>): Float64Array {
+export function minMaxNormalize(values: ArrayLike<number>, flat = 1): Float64Array {
   const out = new Float64Array(values.length);
   let lo = Infinity;
   let hi = -Infinity;
@@ -71,10 +72,10 @@ export function minMaxNormalize(values: ArrayLike<number>): Float64Array {
     if (v > hi) hi = v;
   }
   const range = hi - lo;
-  const flat = !(range > 1e-9 * Math.max(1, Math.abs(hi), Math.abs(lo)));
+  const isFlat = !(range > 1e-9 * Math.max(1, Math.abs(hi), Math.abs(lo)));
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    out[i] = !Number.isFinite(v) ? NaN : flat ? 1 : (v - lo) / range;
+    out[i] = !Number.isFinite(v) ? NaN : isFlat ? flat : (v - lo) / range;
   }
   return out;
 }

@@ -6,9 +6,8 @@
  */
 import { createError } from "../errors.js";
 import { buildColumn, readAll, type Column } from "../data/column.js";
-import { field as makeField, findField, schema as makeSchema, type DataType, type Field } from "../data/schema.js";
+import { field as makeField, findField, schema as makeSchema, unknownColumn, type DataType, type Field } from "../data/schema.js";
 import { compileExpression } from "../query/filter/index.js";
-import { unknownColumn } from "../query/execute.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, type DataFile, type Fragment } from "./fragment.js";
 

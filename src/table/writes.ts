@@ -7,9 +7,8 @@
 import { createError } from "../errors.js";
 import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
-import { findField, type Field, type Schema } from "../data/schema.js";
+import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
 import { compileExpression, compileFilter } from "../query/filter/index.js";
-import { unknownColumn } from "../query/execute.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
 

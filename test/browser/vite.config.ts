@@ -9,7 +9,9 @@ export default defineConfig({
   root,
   logLevel: "warn",
   clearScreen: false,
-  server: { fs: { allow: [root] } },
+  // No HMR socket: the repository is edited while the suites run, and a pushed full reload would
+  // navigate a page in the middle of a test (the watcher still keeps served modules fresh).
+  server: { fs: { allow: [root] }, ws: false },
   // The fixture imports no npm packages; skip scanning the whole repository for them.
   optimizeDeps: { noDiscovery: true, include: [] },
 });

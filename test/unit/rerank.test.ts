@@ -116,7 +116,10 @@ describe("LinearCombinationReranker", () => {
 
   it("weight 1 ranks by vector only, weight 0 by full text only", async () => {
     expect(ids(await new LinearCombinationReranker(1).rerankHybrid("q", vec, fts)).slice(0, 2)).toEqual([1, 4]);
-    expect(ids(await new LinearCombinationReranker(0).rerankHybrid("q", vec, fts)).slice(0, 3)).toEqual([4, 5, 3]);
+    const ftsOnly = await new LinearCombinationReranker(0).rerankHybrid("q", vec, fts);
+    expect(ids(ftsOnly).slice(0, 2)).toEqual([4, 5]);
+    // Everything else scores 0 (dog is the worst FTS hit, the rest missed): merged order breaks the tie.
+    expect(ids(ftsOnly).slice(2)).toEqual([1, 2, 3]);
   });
 
   it("a list whose values are all equal counts every row as the best of that list", async () => {
@@ -153,6 +156,7 @@ describe("shared pieces", () => {
     expect(Array.from(minMaxNormalize([-4, 2, 0, 3, 6]))).toEqual([0, 0.6, 0.4, 0.7, 1]);
     expect(Array.from(minMaxNormalize([2, Number.NaN, 4]))).toEqual([0, Number.NaN, 1]);
     expect(Array.from(minMaxNormalize([2.1, 2.1]))).toEqual([1, 1]);
+    expect(Array.from(minMaxNormalize([2.1, 2.1], 0))).toEqual([0, 0]);
     expect(Array.from(minMaxNormalize([]))).toEqual([]);
   });
 });

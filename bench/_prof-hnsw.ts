@@ -1,0 +1,10 @@
+import { loadKernels } from "../src/kernels/index.js";
+import { buildIndex } from "../src/ann/index.js";
+import { loadSiftSmall } from "./datasets.js";
+const d = loadSiftSmall();
+const k = await loadKernels();
+const kind = (process.argv[2] ?? "HNSW") as any;
+const t = process.cpuUsage();
+const idx = await buildIndex(k, kind, d.base.data, 128, undefined, {});
+const u = process.cpuUsage(t);
+console.log(kind, "build cpu s", (u.user + u.system) / 1e6);

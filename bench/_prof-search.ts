@@ -1,0 +1,14 @@
+import { loadKernels } from "../src/kernels/index.js";
+import { buildIndex } from "../src/ann/index.js";
+import { loadGlove, loadSiftSmall } from "./datasets.js";
+const kind = (process.argv[2] ?? "IVF_PQ") as any;
+const d = process.argv[3] === "sift" ? loadSiftSmall() : loadGlove("cosine");
+const k = await loadKernels();
+const dim = d.base.dim;
+const idx = await buildIndex(k, kind, d.base.data, dim, undefined, { distanceType: d.metric, maxIterations: 10, pqIterations: 8 } as any);
+const opts = JSON.parse(process.argv[4] ?? "{}");
+const t = process.cpuUsage();
+const reps = Number(process.argv[5] ?? 3);
+for (let r = 0; r < reps; r++) for (let q = 0; q < d.queries.n; q++) await idx.search(d.queries.data.subarray(q * dim, (q + 1) * dim), 10, opts);
+const u = process.cpuUsage(t);
+console.log(kind, "ms/q cpu", (u.user + u.system) / 1e3 / (reps * d.queries.n));

@@ -1,0 +1,518 @@
+/**
+ * HNSW — hierarchical navigable small-world graph (Malkov & Yashunin, 2016), after hnswlib.
+ *
+ * Every vector is a node on layer 0; a node reaches layer l with probability m^−l. A search enters
+ * at the top layer's entry point, descends greedily to layer 1, then runs a best-first search with
+ * a candidate list of size ef on layer 0. Inserting runs the same search (ef = efConstruction) at
+ * each of the new node's layers and links it to m neighbours chosen by the diversity heuristic.
+ *
+ * Memory layout (flat typed arrays, node id = position):
+ *
+ *   levels   capacity u8                    top layer of each node
+ *   links0   capacity × (1 + 2m) i32         layer 0 of node v at v·(1 + 2m): [count, n_0 … n_{2m−1}]
+ *   upper    per node with level L ≥ 1:      Int32Array(L × (1 + m)); layer l at (l − 1)·(1 + m):
+ *                                             [count, n_0 … n_{m−1}]
+ *   store    VectorStore (WebAssembly)       node v's vector as f32 (HNSW), int8 SQ codes (HNSW_SQ)
+ *                                             or 8-bit PQ codes (HNSW_PQ); one kernel call computes
+ *                                             the distances to all unvisited neighbours of a node
+ *   rowIds   n f64                            by node id
+ *
+ * The graph is built on exact f32 distances even for HNSW_SQ / HNSW_PQ (a temporary f32 store,
+ * while it fits in BUILD_F32_BYTES), so quantization affects only the search-time distances; those
+ * are re-ranked exactly with refineFactor.
+ *
+ * File sections: "rowIds" n f64, "levels" n u8, "links0" n × (1 + 2m) i32, "upper" the upper-layer
+ * arrays of the nodes with level ≥ 1 back to back in node order, "rows" the store's rows
+ * (n × dim f32 | n × dim i8 | n × M u8), plus "sqLo"/"sqHi" or "pqCodebook".
+ */
+import { createError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { VectorStore, type StoreSpec } from "../kernels/store.js";
+import {
+  allowedPositions, allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
+} from "./common.js";
+import { IndexWriter, type IndexHead } from "./format.js";
+import { FarthestFirst, NearestFirst } from "./heap.js";
+import { ProductQuantizer } from "./pq.js";
+import { candidateCount, emptyHits, refine } from "./refine.js";
+import { ScalarQuantizer } from "./sq.js";
+import type { DistanceType, HnswBuildOptions, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+
+export type HnswKind = "HNSW" | "HNSW_SQ" | "HNSW_PQ";
+
+export const DEFAULT_M = 16;
+export const DEFAULT_EF_CONSTRUCTION = 150;
+export const DEFAULT_EF = 64;
+/** Largest f32 copy made to build a quantized index's graph on exact distances. */
+const BUILD_F32_BYTES = 512 * 2 ** 20;
+
+type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
+
+interface GraphParams {
+  m: number;
+  efConstruction: number;
+  seed: number;
+}
+
+export class HnswIndex implements VectorIndex {
+  readonly kind: HnswKind;
+  readonly metric: DistanceType;
+  readonly dim: number;
+  readonly #kernels: Kernels;
+  readonly #params: Record<string, number | string | boolean>;
+  readonly #m: number;
+  readonly #m0: number;
+  readonly #efConstruction: number;
+  /** 1 / ln(m): level = ⌊−ln(U) · mL⌋ */
+  readonly #mL: number;
+  readonly #random: () => number;
+  readonly #rowIds: RowIds;
+  /** How the store encodes rows: none (f32), SQ or PQ. */
+  readonly #quantizer: Quantizer;
+  /** Search-time storage. */
+  readonly #store: VectorStore;
+  /** Storage the graph is built on: an f32 copy while building a quantized index, else #store. */
+  #graph: VectorStore;
+
+  #size = 0;
+  #entry = -1;
+  #maxLevel = -1;
+  #levels = new Uint8Array(0);
+  #links0 = new Int32Array(0);
+  #upper: (Int32Array | undefined)[] = [];
+
+  // Search scratch, reused by every search and insert (both are synchronous once started).
+  #visited = new Uint16Array(0);
+  #epoch = 0;
+  readonly #candidates = new NearestFirst();
+  readonly #results = new FarthestFirst();
+  readonly #batch: Int32Array;
+  readonly #batchDist: Float32Array;
+  #sortedIds = new Int32Array(64);
+  #sortedDist = new Float32Array(64);
+
+  private constructor(kernels: Kernels, kind: HnswKind, metric: DistanceType, dim: number, quantizer: Quantizer, graph: GraphParams, rowIds: RowIds, params: Record<string, number | string | boolean>) {
+    this.#kernels = kernels;
+    this.#quantizer = quantizer;
+    const space = spaceOf(metric);
+    const spec: StoreSpec = quantizer instanceof ScalarQuantizer
+      ? { kind: "sq", dim, metric: space, offset: quantizer.offset, scale: quantizer.scale }
+      : quantizer
+        ? { kind: "pq", dim, metric: space, M: quantizer.M, codebook: quantizer.codebook }
+        : { kind: "f32", dim, metric: space };
+    this.kind = kind;
+    this.metric = metric;
+    this.dim = dim;
+    this.#m = graph.m;
+    this.#m0 = 2 * graph.m;
+    this.#efConstruction = graph.efConstruction;
+    this.#mL = 1 / Math.log(Math.max(2, graph.m));
+    this.#random = seededRandom(graph.seed);
+    this.#rowIds = rowIds;
+    this.#params = { m: graph.m, efConstruction: graph.efConstruction, ...params };
+    this.#store = new VectorStore(kernels, spec, Math.max(1, rowIds.size));
+    this.#graph = this.#store;
+    this.#batch = new Int32Array(this.#m0 + 1);
+    this.#batchDist = new Float32Array(this.#m0 + 1);
+  }
+
+  static async build(kernels: Kernels, kind: HnswKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: HnswBuildOptions = {}): Promise<HnswIndex> {
+    if (kind !== "HNSW" && kind !== "HNSW_SQ" && kind !== "HNSW_PQ") throw createError("INVALID_ARGUMENT", `Unknown HNSW kind "${String(kind)}".`);
+    const metric = checkDistanceType(options.distanceType);
+    const n = checkVectors(vectors, dim, rowIds);
+    const m = checkPositiveInt(options.m, "m", DEFAULT_M, 255);
+    const efConstruction = checkPositiveInt(options.efConstruction, "efConstruction", DEFAULT_EF_CONSTRUCTION, 100_000);
+    const seed = options.seed ?? 42;
+    const x = forSpace(vectors, dim, metric);
+    const space = spaceOf(metric);
+    const params: Record<string, number | string | boolean> = {};
+    let quantizer: Quantizer;
+    if (kind === "HNSW") quantizer = undefined;
+    else if (kind === "HNSW_SQ") {
+      options.progress?.({ phase: "train-sq", done: 0, total: 1 });
+      quantizer = ScalarQuantizer.train(kernels, x, dim);
+    } else {
+      if (n === 0) throw createError("INVALID_ARGUMENT", "HNSW_PQ needs vectors to train its codebooks.");
+      const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
+      const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", 256);
+      const rows = sampleRows(n, 256 * sampleRate, seededRandom(seed));
+      const pq = ProductQuantizer.train(kernels, rows.length === n ? x : gatherRows(x, dim, rows), dim, {
+        numSubVectors,
+        maxIterations: options.maxIterations ?? 25,
+        seed,
+        progress: (done, total) => options.progress?.({ phase: "train-pq", done, total }),
+      });
+      quantizer = pq;
+      params.numSubVectors = numSubVectors;
+    }
+    const index = new HnswIndex(kernels, kind, metric, dim, quantizer, { m, efConstruction, seed }, new RowIds(n), params);
+    const exactGraph = kind !== "HNSW" && n * dim * 4 <= BUILD_F32_BYTES;
+    if (exactGraph) index.#graph = new VectorStore(kernels, { kind: "f32", dim, metric: space }, n);
+    try {
+      await index.#addSpace(x, rowIds ?? RowIds.sequence(0, n), options.progress);
+    } finally {
+      if (index.#graph !== index.#store) index.#graph.free();
+      index.#graph = index.#store;
+    }
+    return index;
+  }
+
+  static open(kernels: Kernels, head: IndexHead): HnswIndex {
+    const { kind, metric, dim, params } = head.meta;
+    let quantizer: Quantizer;
+    if (kind === "HNSW") quantizer = undefined;
+    else if (kind === "HNSW_SQ") quantizer = new ScalarQuantizer(head.f32("sqLo"), head.f32("sqHi"));
+    else quantizer = new ProductQuantizer(dim, Number(params.numSubVectors), head.f32("pqCodebook"));
+    const rowIds = RowIds.from(head.f64("rowIds"));
+    const graph = { m: Number(params.m), efConstruction: Number(params.efConstruction), seed: Number(params.seed ?? 42) };
+    const index = new HnswIndex(kernels, kind as HnswKind, metric as DistanceType, dim, quantizer, graph, rowIds, { ...params });
+    const n = rowIds.size;
+    index.#store.appendEncoded(head.bytes("rows"));
+    index.#reserve(n);
+    index.#levels.set(head.bytes("levels"));
+    index.#links0.set(head.i32("links0"));
+    const upper = head.i32("upper");
+    let at = 0;
+    for (let v = 0; v < n; v++) {
+      const level = index.#levels[v]!;
+      if (level === 0) continue;
+      const len = level * (1 + index.#m);
+      index.#upper[v] = upper.slice(at, at + len);
+      at += len;
+    }
+    index.#size = n;
+    index.#entry = Number(params.entry);
+    index.#maxLevel = Number(params.maxLevel);
+    return index;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  bytes(): number {
+    let upper = 0;
+    for (const u of this.#upper) upper += u ? u.byteLength : 0;
+    return this.#store.bytes + this.#size * (8 + 1 + 4 * (1 + this.#m0)) + upper;
+  }
+
+  stats(): IndexStats {
+    return { kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, memoryBytes: this.bytes(), params: { ...this.#params, maxLevel: this.#maxLevel } };
+  }
+
+  rowId(position: number): number {
+    return this.#rowIds.get(position);
+  }
+
+  async search(query: Float32Array | ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<SearchHits> {
+    checkK(k);
+    const q = prepareQuery(query, this.dim, this.metric);
+    const need = candidateCount(k, options);
+    if (k === 0 || this.#size === 0) return emptyHits();
+    const ef = Math.max(need, checkPositiveInt(options.ef, "ef", DEFAULT_EF));
+    const test = allowedTest(options.allowed, this.#rowIds);
+    const store = this.#store;
+    store.setQuery(q);
+
+    let positions: Int32Array;
+    let distances: Float32Array;
+    const allowed = test ? allowedPositions(test, this.#size) : undefined;
+    // A selective filter leaves the graph search little to walk through: scan the allowed rows.
+    // Exact scan cost ≈ allowed rows; filtered graph search ≈ ef·2m / selectivity distances.
+    const scanAllowed = allowed !== undefined && allowed.length * allowed.length <= ef * this.#m0 * this.#size;
+    if (!scanAllowed) {
+      this.#descend(store, 0);
+      const count = this.#searchLayer(store, this.#ep, this.#epDist, ef, 0, test);
+      const got = Math.min(need, count);
+      positions = this.#sortedIds.slice(0, got);
+      distances = this.#sortedDist.slice(0, got);
+    }
+    if (allowed !== undefined && (scanAllowed || positions!.length < Math.min(need, allowed.length))) {
+      const top = store.nearest(need, allowed);
+      positions = top.index;
+      distances = top.distance;
+    }
+    const hits = { rows: this.#rowIds.lookup(positions!), positions: positions!, distances: distances! };
+    if (need > k) return refine(this.#kernels, this.metric, this.dim, Float32Array.from(query as ArrayLike<number>), hits, k, options);
+    return hits;
+  }
+
+  async add(vectors: Float32Array, rowIds: Float64Array): Promise<void> {
+    checkVectors(vectors, this.dim, rowIds);
+    await this.#addSpace(forSpace(vectors, this.dim, this.metric), rowIds);
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    const n = this.#size;
+    const w = new IndexWriter();
+    w.section("rowIds", this.#rowIds.toArray());
+    w.section("levels", this.#levels.subarray(0, n));
+    w.section("links0", this.#links0.subarray(0, n * (1 + this.#m0)));
+    let upperLength = 0;
+    for (let v = 0; v < n; v++) upperLength += this.#upper[v]?.length ?? 0;
+    const upper = new Int32Array(upperLength);
+    let at = 0;
+    for (let v = 0; v < n; v++) {
+      const u = this.#upper[v];
+      if (u) {
+        upper.set(u, at);
+        at += u.length;
+      }
+    }
+    w.section("upper", upper);
+    w.section("rows", this.#store.encoded());
+    const quantizer = this.#quantizer;
+    if (quantizer instanceof ScalarQuantizer) {
+      w.section("sqLo", quantizer.lo);
+      w.section("sqHi", quantizer.hi);
+    } else if (quantizer) w.section("pqCodebook", quantizer.codebook);
+    const params = { ...this.#params, entry: this.#entry, maxLevel: this.#maxLevel };
+    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: n, params });
+  }
+
+  free(): void {
+    this.#store.free();
+  }
+
+  // ── insertion ─────────────────────────────────────────────────────────────────────────────
+
+  /** Appends vectors already in index space (normalized for cosine) and links each into the graph. */
+  async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"]): Promise<void> {
+    const n = x.length / this.dim;
+    if (n === 0) return;
+    const first = this.#size;
+    this.#reserve(first + n);
+    this.#store.append(x);
+    if (this.#graph !== this.#store) this.#graph.append(x);
+    this.#rowIds.append(rowIds);
+    for (let i = 0; i < n; i++) {
+      this.#insert(first + i, x.subarray(i * this.dim, (i + 1) * this.dim));
+      this.#size = first + i + 1;
+      if (progress && ((i + 1) % 1024 === 0 || i + 1 === n)) progress({ phase: "insert", done: i + 1, total: n });
+    }
+  }
+
+  #insert(node: number, vector: Float32Array): void {
+    const level = Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
+    this.#levels[node] = level;
+    this.#links0[node * (1 + this.#m0)] = 0;
+    if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));
+    if (this.#entry < 0) {
+      this.#entry = node;
+      this.#maxLevel = level;
+      return;
+    }
+    const store = this.#graph;
+    store.setQuery(vector);
+    this.#descend(store, level);
+    for (let layer = Math.min(level, this.#maxLevel); layer >= 0; layer--) {
+      store.setQuery(vector); // linking below compared stored rows with each other
+      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer, undefined);
+      this.#ep = this.#sortedIds[0]!;
+      this.#epDist = this.#sortedDist[0]!;
+      // Neighbours of the new node: the heuristic's pick of m among the efConstruction found.
+      const ids = this.#sortedIds.slice(0, count);
+      const dists = this.#sortedDist.slice(0, count);
+      const chosen = new Int32Array(this.#m);
+      const picked = this.#selectNeighbours(store, ids, dists, count, this.#m, chosen);
+      const [links, base] = this.#linksOf(node, layer);
+      links[base] = picked;
+      links.set(chosen.subarray(0, picked), base + 1);
+      for (let j = 0; j < picked; j++) this.#linkBack(store, chosen[j]!, node, layer);
+    }
+    if (level > this.#maxLevel) {
+      this.#entry = node;
+      this.#maxLevel = level;
+    }
+  }
+
+  /**
+   * hnswlib's heuristic: walk the candidates nearest first and keep one only if it is nearer to
+   * the base than to every neighbour kept so far — so the links point in diverse directions.
+   * `ids`/`dists` are ascending by distance to the base. Writes up to `max` ids to `out`.
+   */
+  #selectNeighbours(store: VectorStore, ids: Int32Array, dists: Float32Array, count: number, max: number, out: Int32Array): number {
+    if (count <= max) {
+      out.set(ids.subarray(0, count));
+      return count;
+    }
+    const between = this.#batchDist;
+    let kept = 0;
+    for (let i = 0; i < count && kept < max; i++) {
+      const e = ids[i]!;
+      let good = true;
+      if (kept > 0) {
+        store.setQueryRow(e);
+        store.distances(out, kept, between);
+        for (let j = 0; j < kept; j++) {
+          if (between[j]! < dists[i]!) {
+            good = false;
+            break;
+          }
+        }
+      }
+      if (good) out[kept++] = e;
+    }
+    return kept;
+  }
+
+  /** Adds `node` to the links of `v` on `layer`; a full list is re-chosen by the heuristic. */
+  #linkBack(store: VectorStore, v: number, node: number, layer: number): void {
+    const [links, base] = this.#linksOf(v, layer);
+    const max = layer === 0 ? this.#m0 : this.#m;
+    const count = links[base]!;
+    if (count < max) {
+      links[base + 1 + count] = node;
+      links[base] = count + 1;
+      return;
+    }
+    const ids = new Int32Array(count + 1);
+    ids.set(links.subarray(base + 1, base + 1 + count));
+    ids[count] = node;
+    const dists = new Float32Array(count + 1);
+    store.setQueryRow(v);
+    store.distances(ids, count + 1, dists);
+    sortByDistance(ids, dists);
+    const chosen = new Int32Array(max);
+    const picked = this.#selectNeighbours(store, ids, dists, count + 1, max, chosen);
+    links[base] = picked;
+    links.set(chosen.subarray(0, picked), base + 1);
+  }
+
+  #linksOf(v: number, layer: number): [Int32Array, number] {
+    return layer === 0 ? [this.#links0, v * (1 + this.#m0)] : [this.#upper[v]!, (layer - 1) * (1 + this.#m)];
+  }
+
+  // ── search ────────────────────────────────────────────────────────────────────────────────
+
+  #ep = 0;
+  #epDist = 0;
+
+  /** Greedy descent from the entry point to layer `to` + 1 … : leaves the nearest node in #ep. */
+  #descend(store: VectorStore, to: number): void {
+    const batch = this.#batch;
+    const dist = this.#batchDist;
+    batch[0] = this.#entry;
+    store.distances(batch, 1, dist);
+    let ep = this.#entry;
+    let epDist = dist[0]!;
+    for (let layer = this.#maxLevel; layer > to; layer--) {
+      const stride = 1 + this.#m;
+      for (let changed = true; changed; ) {
+        changed = false;
+        const links = this.#upper[ep]!;
+        const base = (layer - 1) * stride;
+        const count = links[base]!;
+        for (let j = 0; j < count; j++) batch[j] = links[base + 1 + j]!;
+        store.distances(batch, count, dist);
+        for (let j = 0; j < count; j++) {
+          if (dist[j]! < epDist) {
+            epDist = dist[j]!;
+            ep = batch[j]!;
+            changed = true;
+          }
+        }
+      }
+    }
+    this.#ep = ep;
+    this.#epDist = epDist;
+  }
+
+  /**
+   * Best-first search of one layer from (ep, epDist) with a result list of size ef. Only nodes that
+   * pass `allowed` enter the results, but every node is walked through. Leaves the results in
+   * #sortedIds / #sortedDist, nearest first, and returns their count.
+   */
+  #searchLayer(store: VectorStore, ep: number, epDist: number, ef: number, layer: number, allowed: ((p: number) => boolean) | undefined): number {
+    const visited = this.#nextEpoch();
+    const epoch = this.#epoch;
+    const candidates = this.#candidates;
+    const results = this.#results;
+    const batch = this.#batch;
+    const dist = this.#batchDist;
+    const links = layer === 0 ? this.#links0 : undefined;
+    const stride = layer === 0 ? 1 + this.#m0 : 1 + this.#m;
+    candidates.clear();
+    results.clear();
+    visited[ep] = epoch;
+    candidates.push(epDist, ep);
+    if (!allowed || allowed(ep)) results.push(epDist, ep);
+    let bound = results.size > 0 ? results.topKey() : Infinity;
+
+    while (candidates.size > 0) {
+      const d = candidates.topKey();
+      if (d > bound && results.size >= ef) break;
+      const c = candidates.topId();
+      candidates.pop();
+      const list = links ?? this.#upper[c]!;
+      const base = links ? c * stride : (layer - 1) * stride;
+      const count = list[base]!;
+      let fresh = 0;
+      for (let j = 1; j <= count; j++) {
+        const nb = list[base + j]!;
+        if (visited[nb] !== epoch) {
+          visited[nb] = epoch;
+          batch[fresh++] = nb;
+        }
+      }
+      if (fresh === 0) continue;
+      store.distances(batch, fresh, dist);
+      for (let j = 0; j < fresh; j++) {
+        const dn = dist[j]!;
+        if (results.size < ef || dn < bound) {
+          const nb = batch[j]!;
+          candidates.push(dn, nb);
+          if (!allowed || allowed(nb)) {
+            results.push(dn, nb);
+            if (results.size > ef) results.pop();
+            bound = results.topKey();
+          }
+        }
+      }
+    }
+    if (this.#sortedIds.length < results.size) {
+      this.#sortedIds = new Int32Array(results.size * 2);
+      this.#sortedDist = new Float32Array(results.size * 2);
+    }
+    return results.drainAscending(this.#sortedIds, this.#sortedDist);
+  }
+
+  /** The visited marks for a new search: marks equal to #epoch mean "seen in this search". */
+  #nextEpoch(): Uint16Array {
+    if (++this.#epoch === 65_536) {
+      this.#visited.fill(0);
+      this.#epoch = 1;
+    }
+    return this.#visited;
+  }
+
+  #reserve(n: number): void {
+    if (n <= this.#levels.length) return;
+    const capacity = Math.max(n, Math.ceil(this.#levels.length * 1.5), 16);
+    const levels = new Uint8Array(capacity);
+    levels.set(this.#levels);
+    this.#levels = levels;
+    const links0 = new Int32Array(capacity * (1 + this.#m0));
+    links0.set(this.#links0);
+    this.#links0 = links0;
+    const visited = new Uint16Array(capacity);
+    visited.set(this.#visited);
+    this.#visited = visited;
+  }
+}
+
+/** Sorts ids by dists ascending, in place (insertion sort: lists are at most 2m + 1 long). */
+function sortByDistance(ids: Int32Array, dists: Float32Array): void {
+  for (let i = 1; i < ids.length; i++) {
+    const d = dists[i]!;
+    const id = ids[i]!;
+    let j = i - 1;
+    while (j >= 0 && dists[j]! > d) {
+      dists[j + 1] = dists[j]!;
+      ids[j + 1] = ids[j]!;
+      j--;
+    }
+    dists[j + 1] = d;
+    ids[j + 1] = id;
+  }
+}

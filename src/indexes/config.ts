@@ -1,0 +1,91 @@
+/**
+ * `Index.*`: index configurations for `table.createIndex(column, { config })`, named as in LanceDB.
+ * A configuration is plain data, stored in the manifest with the index it built.
+ */
+import { createError } from "../errors.js";
+
+export type VectorIndexType = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
+
+export interface IvfOptions {
+  /** k-means partitions. Default ≈ √rows. More: smaller partitions, faster scans, more probes needed for recall. */
+  numPartitions?: number;
+  /** "l2" (default), "cosine" or "dot". Queries with another distance type search exactly instead. */
+  distanceType?: "l2" | "cosine" | "dot";
+  /** k-means iterations at most. Default 50. */
+  maxIterations?: number;
+  /** Training rows per centroid. Default 256. */
+  sampleRate?: number;
+}
+
+export interface IvfPqOptions extends IvfOptions {
+  /** Sub-vectors per vector; must divide the dimension. Default dim / 4 (or the nearest divisor). More: better recall, bigger codes. */
+  numSubVectors?: number;
+  /** Bits per code: 8 (256 centroids per sub-space). */
+  numBits?: number;
+}
+
+export interface HnswOptions {
+  distanceType?: "l2" | "cosine" | "dot";
+  /** Links per node (2m on the bottom layer). Default 16. More: better recall, more memory, slower build. */
+  m?: number;
+  /** Candidate list while building. Default 150. More: better graph, slower build. */
+  efConstruction?: number;
+}
+
+export interface HnswPqOptions extends HnswOptions {
+  numSubVectors?: number;
+  sampleRate?: number;
+  maxIterations?: number;
+}
+
+export interface VectorIndexConfig {
+  readonly kind: "vector";
+  readonly type: VectorIndexType;
+  readonly params: Readonly<Record<string, number | string>>;
+}
+
+export type IndexConfig = VectorIndexConfig;
+
+function positiveInt(name: string, v: unknown, max = 1 << 24): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw createError("INVALID_ARGUMENT", `${name} must be an integer in 1..${max}, got ${String(v)}.`);
+  }
+  return v;
+}
+
+function vectorConfig(type: VectorIndexType, options: Record<string, unknown>, allowed: readonly string[]): VectorIndexConfig {
+  const params: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(options ?? {})) {
+    if (v === undefined) continue;
+    if (!allowed.includes(k)) throw createError("INVALID_ARGUMENT", `${type} does not take option "${k}" (options: ${allowed.join(", ")}).`);
+    if (k === "distanceType") {
+      if (v !== "l2" && v !== "cosine" && v !== "dot") throw createError("INVALID_ARGUMENT", `distanceType must be "l2", "cosine" or "dot", got ${JSON.stringify(v)}.`);
+      params[k] = v;
+    } else if (k === "numBits") {
+      if (v !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8, got ${String(v)}.`);
+      params[k] = v;
+    } else {
+      params[k] = positiveInt(k, v)!;
+    }
+  }
+  return { kind: "vector", type, params };
+}
+
+const IVF = ["numPartitions", "distanceType", "maxIterations", "sampleRate"];
+const HNSW = ["distanceType", "m", "efConstruction"];
+
+export const Index = {
+  /** Partitions of full vectors: exact distances within the probed partitions. */
+  ivfFlat: (options: IvfOptions = {}): IndexConfig => vectorConfig("IVF_FLAT", { ...options }, IVF),
+  /** Partitions of product-quantized codes: the smallest index; use refineFactor for exact re-ranking. */
+  ivfPq: (options: IvfPqOptions = {}): IndexConfig => vectorConfig("IVF_PQ", { ...options }, [...IVF, "numSubVectors", "numBits"]),
+  /** Partitions of int8 scalar-quantized codes: a quarter of the vectors' size, high recall. */
+  ivfSq: (options: IvfOptions = {}): IndexConfig => vectorConfig("IVF_SQ", { ...options }, IVF),
+  /** A navigable small-world graph over full vectors. */
+  hnsw: (options: HnswOptions = {}): IndexConfig => vectorConfig("HNSW", { ...options }, HNSW),
+  /** HNSW over int8 scalar-quantized vectors. */
+  hnswSq: (options: HnswOptions = {}): IndexConfig => vectorConfig("HNSW_SQ", { ...options }, HNSW),
+  /** HNSW over product-quantized vectors. */
+  hnswPq: (options: HnswPqOptions = {}): IndexConfig => vectorConfig("HNSW_PQ", { ...options }, [...HNSW, "numSubVectors", "sampleRate", "maxIterations"]),
+} as const;

@@ -1,0 +1,209 @@
+/**
+ * Vector search over one table version: through a vector index for the fragments it covers, and
+ * by exact scan (one kernel call per fragment block) for the rest; the two are merged by distance.
+ *
+ *   fragments the index covers ─► index.search (allowed = live ∧ filter) ─┐
+ *                                                                          ├─► merge top-k ─► postfilter ─► offset
+ *   other fragments ─► filter mask ─► row ids ─► kernels.searchBatch ──────┘
+ */
+import { createError } from "../errors.js";
+import { findField, unknownColumn, vectorFields, type DataType, type Field, type Schema } from "../data/schema.js";
+import type { VectorIndex } from "../ann/index.js";
+import type { Kernels, SearchTarget } from "../kernels/index.js";
+import type { IndexEntry } from "../storage/manifest.js";
+import type { TableState } from "../table/dataset.js";
+import { selectRows, type Fragment } from "../table/fragment.js";
+import { copyVectorF32, ROW_ID_FRAGMENT } from "../table/vector-index.js";
+import type { CompiledFilter } from "./filter/index.js";
+import { filterMask, hitSource, type Hit } from "./hits.js";
+import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
+import { vectorBlock } from "./vector-blocks.js";
+
+export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
+
+/** Finds a usable index on `column` for `metric`, opened; undefined when there is none. */
+export type VectorIndexLookup = (column: string, metric: DistanceType) => Promise<{ index: VectorIndex; entry: IndexEntry } | undefined>;
+
+export interface VectorSearchContext {
+  readonly state: TableState;
+  readonly kernels: () => Promise<Kernels>;
+  readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
+  readonly vectorIndex?: VectorIndexLookup;
+}
+
+export function resolveVectorField(schema: Schema, vec: VectorPlan): VectorField {
+  if (vec.column !== undefined) {
+    const f = findField(schema, vec.column);
+    if (f === undefined) unknownColumn(schema, vec.column, "column()");
+    if (f.type.kind !== "vector") {
+      throw createError("INVALID_ARGUMENT", `Column "${f.name}" is not a vector column, so it cannot be searched by vector.`, { column: f.name });
+    }
+    return f as VectorField;
+  }
+  const candidates = vectorFields(schema) as VectorField[];
+  if (candidates.length === 0) throw createError("INVALID_ARGUMENT", "The table has no vector column to search.");
+  if (candidates.length === 1) return candidates[0]!;
+  const len = vec.queries[0]!.length;
+  const matching = candidates.filter((f) => expectedLength(f) === len);
+  if (matching.length === 1) return matching[0]!;
+  const named = matching.find((f) => f.name === "vector");
+  if (named) return named;
+  if (matching.length === 0) {
+    throw createError("DIMENSION_MISMATCH", `No vector column takes a query of length ${len} (${candidates.map((f) => `${f.name}: ${expectedLength(f)}`).join(", ")}).`);
+  }
+  throw createError("INVALID_ARGUMENT", `Several vector columns take a query of length ${len} (${matching.map((f) => f.name).join(", ")}); choose one with .column(name).`);
+}
+
+/** Numbers a query for this column holds: dimensions, or bytes for bit vectors. */
+function expectedLength(f: VectorField): number {
+  return f.type.element === "bit" ? f.type.dim / 8 : f.type.dim;
+}
+
+function toKernelQuery(f: VectorField, q: QueryVector, index: number): Float32Array | Int8Array | Uint8Array {
+  const n = expectedLength(f);
+  if (q.length !== n) {
+    const unit = f.type.element === "bit" ? "bytes" : "dimensions";
+    throw createError(
+      "DIMENSION_MISMATCH",
+      `Query vector ${index} has ${q.length} ${unit}; column "${f.name}" holds ${n}.`,
+      { column: f.name, expected: n, actual: q.length },
+    );
+  }
+  const element = f.type.element;
+  const [lo, hi, integer] = element === "int8" ? [-128, 127, true] : element === "bit" ? [0, 255, true] : [-Infinity, Infinity, false];
+  for (let j = 0; j < n; j++) {
+    const v = q[j]!;
+    if (!Number.isFinite(v) || (integer && (!Number.isInteger(v) || v < lo || v > hi))) {
+      const need = integer ? `integers in ${lo}..${hi}` : "finite numbers";
+      throw createError("INVALID_VECTOR", `Query vector ${index}, element ${j} is ${v}; column "${f.name}" (${element}) needs ${need}.`, { column: f.name, index: j });
+    }
+  }
+  if (element === "int8") return q instanceof Int8Array ? q : Int8Array.from(q as ArrayLike<number>);
+  if (element === "bit") return q instanceof Uint8Array ? q : Uint8Array.from(q as ArrayLike<number>);
+  return q instanceof Float32Array ? q : Float32Array.from(q as ArrayLike<number>);
+}
+
+function resolveMetric(f: VectorField, requested: DistanceType | undefined): DistanceType {
+  const metric = requested ?? (f.type.element === "bit" ? "hamming" : "l2");
+  if ((metric === "hamming") !== (f.type.element === "bit")) {
+    throw createError(
+      "INVALID_ARGUMENT",
+      metric === "hamming"
+        ? `Hamming distance needs a bit-packed vector column; "${f.name}" holds ${f.type.element}.`
+        : `Column "${f.name}" holds bit vectors; only the hamming distance applies to it, not ${metric}.`,
+      { column: f.name },
+    );
+  }
+  return metric;
+}
+
+
+/** Exact top-k of every query over `frags`, as hits per query. */
+async function flatSearch(
+  kernels: Kernels, field: VectorField, metric: DistanceType, queries: readonly (Float32Array | Int8Array | Uint8Array)[],
+  frags: readonly Fragment[], mask: (frag: Fragment) => Uint8Array | undefined, k: number, range: { lo: number; hi: number },
+): Promise<Hit[][]> {
+  const used: Fragment[] = [];
+  const targets: SearchTarget[] = [];
+  for (const frag of frags) {
+    const col = frag.columns.get(field.name)!;
+    let m = mask(frag);
+    if (col.validity !== null) {
+      // Rows whose vector is null are never candidates.
+      m = m === undefined ? col.validity : m.map((x, i) => x & col.validity![i]!);
+    }
+    const ids = m === undefined && frag.deletions === null ? undefined : selectRows(frag, m);
+    if (ids !== undefined && ids.length === 0) continue;
+    used.push(frag);
+    targets.push({ block: vectorBlock(kernels, col), ids });
+  }
+  if (targets.length === 0) return queries.map(() => []);
+  return kernels.searchBatch(metric, queries, targets, expectedLength(field), k, range).map((res) => {
+    const hits: Hit[] = [];
+    for (let i = 0; i < res.distance.length; i++) hits.push({ frag: used[res.target[i]!]!, row: res.row[i]!, distance: res.distance[i]! });
+    return hits;
+  });
+}
+
+/** Which rows of indexed fragments may be returned, or undefined when every indexed row may. */
+function allowedRows(
+  state: TableState, entry: IndexEntry, mask: (frag: Fragment) => Uint8Array | undefined,
+): ((rowId: number) => boolean) | undefined {
+  const covered = new Set(entry.fragments);
+  const masks = new Map<number, Uint8Array | null>();
+  let everyRow = true;
+  for (const frag of state.fragments) {
+    if (!covered.has(frag.id)) continue;
+    const m = mask(frag);
+    let allowed: Uint8Array | null = null;
+    if (m !== undefined || frag.deletions !== null) {
+      allowed = new Uint8Array(frag.numRows);
+      for (let i = 0; i < frag.numRows; i++) allowed[i] = (m === undefined || m[i] === 1) && (frag.deletions === null || frag.deletions[i] === 0) ? 1 : 0;
+      everyRow = false;
+    }
+    masks.set(frag.id, allowed);
+  }
+  // Fragments the index covers may have been dropped since (all their rows deleted).
+  if (masks.size !== covered.size) everyRow = false;
+  if (everyRow) return undefined;
+  return (rowId) => {
+    const m = masks.get(Math.floor(rowId / ROW_ID_FRAGMENT));
+    return m !== undefined && (m === null || m[rowId % ROW_ID_FRAGMENT] === 1);
+  };
+}
+
+export async function runVectorSearch(
+  ctx: VectorSearchContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
+): Promise<Hit[]> {
+  const { state } = ctx;
+  const metric = resolveMetric(field, vec.distanceType);
+  const queries = vec.queries.map((q, i) => toKernelQuery(field, q, i));
+  const limit = plan.limit ?? DEFAULT_VECTOR_LIMIT;
+  const k = plan.offset + limit;
+  const [lo, hi] = vec.distanceRange ?? [undefined, undefined];
+  const range = { lo: lo ?? -Infinity, hi: hi ?? Infinity };
+  const mask = (frag: Fragment): Uint8Array | undefined => (vec.postfilter ? undefined : filterMask(filter, frag));
+  const kernels = await ctx.kernels();
+
+  const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
+  const covered = new Set(indexed?.entry.fragments ?? []);
+  const flatFrags = indexed && vec.fastSearch ? [] : state.fragments.filter((f) => !covered.has(f.id));
+  await ctx.ensureColumns([field.name], flatFrags);
+  const perQuery = await flatSearch(kernels, field, metric, queries, flatFrags, mask, k, range);
+
+  if (indexed) {
+    const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
+    const allowed = allowedRows(state, indexed.entry, mask);
+    const fetchVectors = async (rowIds: Float64Array): Promise<Float32Array> => {
+      const frags = [...new Set(Array.from(rowIds, (id) => byId.get(Math.floor(id / ROW_ID_FRAGMENT))!))];
+      await ctx.ensureColumns([field.name], frags);
+      const out = new Float32Array(rowIds.length * field.type.dim);
+      rowIds.forEach((id, i) => {
+        const frag = byId.get(Math.floor(id / ROW_ID_FRAGMENT))!;
+        copyVectorF32(frag.columns.get(field.name)!, field.type, id % ROW_ID_FRAGMENT, out, i * field.type.dim);
+      });
+      return out;
+    };
+    for (let qi = 0; qi < queries.length; qi++) {
+      const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
+      for (let i = 0; i < res.rows.length; i++) {
+        const d = res.distances[i]!;
+        if (d < range.lo || d >= range.hi) continue;
+        const id = res.rows[i]!;
+        perQuery[qi]!.push({ frag: byId.get(Math.floor(id / ROW_ID_FRAGMENT))!, row: id % ROW_ID_FRAGMENT, distance: d });
+      }
+      perQuery[qi]!.sort((a, b) => a.distance! - b.distance!);
+    }
+  }
+
+  const hits: Hit[] = [];
+  perQuery.forEach((list, qi) => {
+    let found = list.slice(0, k).map((h) => (queries.length > 1 ? { ...h, queryIndex: qi } : h));
+    if (vec.postfilter && filter !== undefined && found.length > 0) {
+      const m = filter.evaluate(hitSource(found, filter.columns));
+      found = found.filter((_, i) => m[i] === 1);
+    }
+    hits.push(...found.slice(plan.offset, plan.offset + limit));
+  });
+  return hits;
+}

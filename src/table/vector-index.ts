@@ -1,0 +1,178 @@
+/**
+ * Vector indexes as part of a table: building one over the live rows of a version, storing it as a
+ * file named by the manifest, opening it again (cached per file), and folding rows added later
+ * into it. Row ids given to the index are `fragmentId · 2^32 + row`, the same as `_rowid`.
+ */
+import { createError } from "../errors.js";
+import type { Column, NumericArray } from "../data/column.js";
+import { f16BitsToF32 } from "../data/float16.js";
+import { findField, type DataType } from "../data/schema.js";
+import { buildIndex, openIndex, type BuildProgress, type VectorIndex } from "../ann/index.js";
+import type { VectorIndexConfig } from "../indexes/config.js";
+import type { Kernels } from "../kernels/index.js";
+import { randomId } from "../storage/envelope.js";
+import type { IndexEntry } from "../storage/manifest.js";
+import type { Dataset, TableState, Transaction } from "./dataset.js";
+import { selectRows, type Fragment } from "./fragment.js";
+
+export const ROW_ID_FRAGMENT = 2 ** 32;
+
+export interface IndexInfo {
+  name: string;
+  indexType: string;
+  columns: string[];
+}
+
+export interface IndexStatistics {
+  indexType: string;
+  distanceType: string;
+  numIndexedRows: number;
+  numUnindexedRows: number;
+  /** Bytes of the index file. */
+  sizeBytes: number;
+  params: Readonly<Record<string, unknown>>;
+}
+
+export interface CreateIndexOptions {
+  config?: VectorIndexConfig;
+  /** Replace an index of the same name (default true, as in LanceDB). */
+  replace?: boolean;
+  /** Default `<column>_idx`. */
+  name?: string;
+  /** Reports build phases (sampling, k-means, encoding, …). */
+  progress?: (p: BuildProgress) => void;
+}
+
+type VectorType = Extract<DataType, { kind: "vector" }>;
+
+/** Row `row` of a vector column as float32 (float16 and int8 are widened), written into `out` at `at`. */
+export function copyVectorF32(col: Column, type: VectorType, row: number, out: Float32Array, at: number): void {
+  const d = type.dim;
+  const src = col.data as NumericArray;
+  if (type.element === "float16") {
+    for (let j = 0; j < d; j++) out[at + j] = f16BitsToF32(src[row * d + j]!);
+  } else {
+    out.set(src.subarray(row * d, row * d + d) as ArrayLike<number>, at);
+  }
+}
+
+/** Live rows with a vector, of the given fragments, as one n × dim float32 block and their row ids. */
+export function gatherVectors(fragments: readonly Fragment[], column: string, type: VectorType): { vectors: Float32Array; rowIds: Float64Array } {
+  const picks = fragments.map((f) => {
+    const col = f.columns.get(column)!;
+    return [f, col, selectRows(f, col.validity ?? undefined)] as const;
+  });
+  const n = picks.reduce((s, [, , rows]) => s + rows.length, 0);
+  const vectors = new Float32Array(n * type.dim);
+  const rowIds = new Float64Array(n);
+  let at = 0;
+  for (const [frag, col, rows] of picks) {
+    for (const r of rows) {
+      copyVectorF32(col, type, r, vectors, at * type.dim);
+      rowIds[at++] = frag.id * ROW_ID_FRAGMENT + r;
+    }
+  }
+  return { vectors, rowIds };
+}
+
+function vectorField(state: TableState, column: string): VectorType {
+  const f = findField(state.schema, column);
+  if (f === undefined) throw createError("UNKNOWN_COLUMN", `createIndex(): no column "${column}".`, { column });
+  if (f.type.kind !== "vector") {
+    throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" is ${f.type.kind}, not a vector column; vector indexes need vectors.`, { column });
+  }
+  if (f.type.element === "bit") throw createError("UNSUPPORTED", `createIndex(): bit-vector column "${column}" is searched exactly (hamming); ANN indexes take float or int8 vectors.`, { column });
+  return f.type;
+}
+
+const cache = new WeakMap<Kernels, Map<string, Promise<VectorIndex>>>();
+
+/** The index stored at `key`, opened once per kernels instance. */
+export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry): Promise<VectorIndex> {
+  const key = `${ds.table}.lance/${entry.file}`;
+  let byKey = cache.get(kernels);
+  if (byKey === undefined) cache.set(kernels, (byKey = new Map()));
+  let p = byKey.get(key);
+  if (p === undefined) {
+    p = ds.store.get(key).then((bytes) => openIndex(kernels, bytes));
+    byKey.set(key, p);
+    p.catch(() => byKey!.delete(key));
+  }
+  return p;
+}
+
+async function storeIndex(ds: Dataset, kernels: Kernels, index: VectorIndex): Promise<{ file: string; fileSize: number }> {
+  const bytes = await index.serialize();
+  const file = `_indices/${randomId()}.qvi`;
+  await ds.store.put(`${ds.table}.lance/${file}`, bytes);
+  let byKey = cache.get(kernels);
+  if (byKey === undefined) cache.set(kernels, (byKey = new Map()));
+  byKey.set(`${ds.table}.lance/${file}`, Promise.resolve(index));
+  return { file, fileSize: bytes.length };
+}
+
+export async function createIndexTransaction(
+  ds: Dataset, head: TableState, kernels: Kernels, column: string, options: CreateIndexOptions,
+): Promise<Transaction> {
+  const type = vectorField(head, column);
+  const config = options.config;
+  if (config === undefined || config.kind !== "vector") throw createError("INVALID_ARGUMENT", "createIndex(): pass a vector index config, e.g. { config: Index.ivfPq() }.");
+  const name = options.name ?? `${column}_idx`;
+  if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
+    throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
+  }
+  await ds.ensureColumns(head, [column]);
+  const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
+  if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
+  const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
+  const index = await buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
+  const stored = await storeIndex(ds, kernels, index);
+  const entry: IndexEntry = {
+    name, columns: [column], kind: config.type, ...stored,
+    fragments: head.fragments.map((f) => f.id), params,
+  };
+  return { type: "create_index", readVersion: head.version, indices: [...head.indices.filter((i) => i.name !== name), entry] };
+}
+
+/**
+ * Folds rows of fragments the index does not cover into it (a new index file), as `optimize()` does.
+ * Returns the new entry, or the old one when there is nothing to add.
+ */
+export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernels, entry: IndexEntry): Promise<IndexEntry> {
+  const column = entry.columns[0]!;
+  const type = vectorField(head, column);
+  const covered = new Set(entry.fragments);
+  const fresh = head.fragments.filter((f) => !covered.has(f.id));
+  if (fresh.length === 0) return entry;
+  await ds.ensureColumns({ ...head, fragments: fresh }, [column]);
+  const { vectors, rowIds } = gatherVectors(fresh, column, type);
+  // A copy: the cached index object may still serve readers of the previous version.
+  const index = openIndex(kernels, await (await loadVectorIndex(ds, kernels, entry)).serialize());
+  if (rowIds.length > 0) await index.add(vectors, rowIds);
+  const stored = await storeIndex(ds, kernels, index);
+  return { ...entry, ...stored, fragments: [...entry.fragments, ...fresh.map((f) => f.id)] };
+}
+
+/** Rebuilds an index over the current fragments (after compaction rewrote rows it covered). */
+export async function rebuildIndex(ds: Dataset, head: TableState, kernels: Kernels, entry: IndexEntry): Promise<IndexEntry> {
+  const tx = await createIndexTransaction(ds, head, kernels, entry.columns[0]!, {
+    name: entry.name, replace: true,
+    config: { kind: "vector", type: entry.kind as VectorIndexConfig["type"], params: entry.params as VectorIndexConfig["params"] },
+  });
+  return tx.indices!.find((i) => i.name === entry.name)!;
+}
+
+export function indexStatistics(head: TableState, entry: IndexEntry): IndexStatistics {
+  const covered = new Set(entry.fragments);
+  let indexed = 0;
+  let unindexed = 0;
+  for (const f of head.fragments) {
+    if (covered.has(f.id)) indexed += f.liveRows;
+    else unindexed += f.liveRows;
+  }
+  return {
+    indexType: entry.kind, distanceType: String(entry.params.distanceType ?? "l2"),
+    numIndexedRows: indexed, numUnindexedRows: unindexed, sizeBytes: entry.fileSize, params: entry.params,
+  };
+}
+

@@ -1,0 +1,315 @@
+/**
+ * The client side of the worker: `RemoteConnection` and `RemoteTable` have the API of
+ * `Connection` and `Table`, and forward every call over the protocol in protocol.ts. Query builders
+ * are the in-thread `Query` / `VectorQuery`; only their plan crosses, with its vectors transferred.
+ */
+import { proxy, wrap } from "comlink";
+import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import { createError, type QuiverError } from "../errors.js";
+import type { Row } from "../data/rows.js";
+import type { Schema } from "../data/schema.js";
+import { Query, VectorQuery, toQueryVectors } from "../query/builder.js";
+import type { QueryPlan, QueryVector } from "../query/plan.js";
+import type { AddOptions, AddResult } from "../table.js";
+import { MergeInsertBuilder } from "../table/merge-insert.js";
+import type { Tags } from "../table/tags.js";
+import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
+import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WorkerApi } from "./protocol.js";
+import { registerErrorTransfer, transferPlan } from "./transfer.js";
+
+export interface WorkerConnectionOptions extends ConnectionOptions {
+  /**
+   * The worker the database lives in. Default: a new dedicated worker for this connection, ended by
+   * `close()` (a module Web Worker in browsers and Deno, a `worker_threads` Worker in Node). Pass
+   * your own — a Worker, a MessagePort, a Node Worker — to share one worker between connections;
+   * `close()` then leaves it running. It must run Quiver's worker script (`quiverdb/worker/script`
+   * in browsers, see the package's `dist/worker/worker.js`; `dist/worker/node-worker.js` in Node).
+   */
+  worker?: WorkerLike;
+}
+
+/**
+ * One worker as the client sees it: the comlink proxy, plus the calls in flight, which fail when
+ * the worker dies instead of waiting for an answer that will never come.
+ */
+class Link {
+  readonly api: WorkerApi;
+  readonly #pending = new Set<(error: unknown) => void>();
+  #failure: QuiverError | undefined;
+  #answered = false;
+
+  constructor(readonly target: WorkerLike) {
+    registerErrorTransfer();
+    this.api = wrap<WorkerApi>(toEndpoint(target)) as unknown as WorkerApi;
+    const t = target as { on?: (type: string, f: (x: unknown) => void) => void; addEventListener?: (type: string, f: (e: Event) => void) => void };
+    if (typeof t.on === "function") {
+      // Node: a worker that throws or exits is gone for good.
+      t.on("error", (e) => this.fail(`it threw ${String((e as Error)?.stack ?? e)}`));
+      t.on("exit", (code) => this.fail(`it exited with code ${String(code)}`));
+    } else if (typeof t.addEventListener === "function") {
+      // Browsers: an "error" before the first answer means the script did not load or start.
+      t.addEventListener("error", (e) => {
+        if (!this.#answered) this.fail(`it failed to start: ${(e as ErrorEvent).message ?? "no message (is the worker script served?)"}`);
+      });
+    }
+  }
+
+  call<T>(work: (api: WorkerApi) => Promise<T>): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      work(this.api).then(
+        (value) => { this.#answered = true; resolve(value); },
+        (error: unknown) => { this.#answered = true; reject(error); },
+      ).finally(() => this.#pending.delete(reject));
+    });
+  }
+
+  fail(why: string): void {
+    if (this.#failure) return;
+    this.#failure = createError("CLOSED", `The Quiver worker stopped: ${why}.`);
+    for (const reject of this.#pending) reject(this.#failure);
+    this.#pending.clear();
+  }
+}
+
+/** One Link per worker, so connections sharing a worker share its message listener. */
+const links = new WeakMap<object, Link>();
+
+function linkFor(target: WorkerLike): Link {
+  let link = links.get(target);
+  if (link === undefined) links.set(target, (link = new Link(target)));
+  return link;
+}
+
+/**
+ * Opens `uri` inside `options.worker`, or inside a worker made by `start` (which the connection then
+ * owns). The entries (index.ts, index.node.ts) supply `start` for their runtime.
+ */
+export async function connectThrough(uri: string, options: WorkerConnectionOptions, start: () => WorkerLike): Promise<RemoteConnection> {
+  if (typeof uri !== "string") {
+    throw createError("INVALID_ARGUMENT", `connectWorker() takes a URI string, got ${typeof uri}: a BlobStore object cannot move into a worker.`);
+  }
+  const { worker, ...connectionOptions } = options;
+  const owned = worker === undefined ? start() : undefined;
+  const link = linkFor(worker ?? owned!);
+  try {
+    const handle = await link.call((api) => api.connect(uri, connectionOptions));
+    return new RemoteConnection(handle.uri, link, handle.id, owned);
+  } catch (error) {
+    if (owned !== undefined) await terminate(owned);
+    throw error;
+  }
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Array.isArray((value as Schema).fields);
+}
+
+/** `Connection`, with the database in a worker. */
+export class RemoteConnection {
+  #open = true;
+  readonly #tables = new Map<TableId, RemoteTable>();
+
+  constructor(
+    readonly uri: string,
+    private readonly link: Link,
+    private readonly id: ConnectionId,
+    private readonly owned: WorkerLike | undefined,
+  ) {}
+
+  isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Closes every table opened through this connection, then the worker if the connection started it. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const t of this.#tables.values()) t.markClosed();
+    this.#tables.clear();
+    try {
+      await this.link.call((api) => api.closeConnection(this.id));
+    } finally {
+      if (this.owned !== undefined) {
+        this.link.fail("its connection was closed");
+        await terminate(this.owned);
+      }
+    }
+  }
+
+  display(): string {
+    return `Connection(${this.uri})`;
+  }
+
+  private async call<T>(work: (api: WorkerApi) => Promise<T>): Promise<T> {
+    if (!this.#open) throw createError("CLOSED", `Connection to ${this.uri} is closed.`);
+    return this.link.call(work);
+  }
+
+  private handle(h: TableHandle): RemoteTable {
+    const table = new RemoteTable(h.name, this.link, h.id, h.display);
+    this.#tables.set(h.id, table);
+    return table;
+  }
+
+  async tableNames(options?: TableNamesOptions): Promise<string[]> {
+    return this.call((api) => api.tableNames(this.id, options));
+  }
+
+  async openTable(name: string): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.openTable(this.id, name)));
+  }
+
+  /** As `Connection.createTable`: rows or a schema, or LanceDB's object form. Rows are copied to the worker. */
+  async createTable(
+    nameOrOptions: string | ({ name: string; data: readonly Row[] | Schema } & CreateTableOptions),
+    data?: readonly Row[] | Schema,
+    options: CreateTableOptions = {},
+  ): Promise<RemoteTable> {
+    if (typeof nameOrOptions === "object" && nameOrOptions !== null) {
+      const { name, data: d, ...rest } = nameOrOptions;
+      return this.createTable(name, d, rest);
+    }
+    if (!isSchema(data) && !Array.isArray(data)) throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects) or a schema.");
+    return this.handle(await this.call((api) => api.createTable(this.id, nameOrOptions, data, options)));
+  }
+
+  async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, tableSchema, options)));
+  }
+
+  async dropTable(name: string): Promise<void> {
+    for (const id of await this.call((api) => api.dropTable(this.id, name))) {
+      this.#tables.get(id)?.markClosed();
+      this.#tables.delete(id);
+    }
+  }
+
+  async dropAllTables(): Promise<void> {
+    for (const name of await this.tableNames()) await this.dropTable(name);
+  }
+}
+
+/** `Table.tags()` across the worker. */
+export type TagsApi = Pick<Tags, TagMethod>;
+
+/** `Table`, with the data in a worker. */
+export class RemoteTable {
+  #open = true;
+  #display: string;
+
+  constructor(
+    readonly name: string,
+    private readonly link: Link,
+    private readonly id: TableId,
+    display: string,
+  ) {
+    this.#display = display;
+  }
+
+  isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Releases the table in the worker. The table cannot be used afterwards. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.link.call((api) => api.closeTable(this.id)).catch(() => undefined);
+  }
+
+  /** @internal The worker closed this table (its connection closed or dropped it). */
+  markClosed(): void {
+    this.#open = false;
+  }
+
+  display(): string {
+    return this.#display;
+  }
+
+  toString(): string {
+    return this.display();
+  }
+
+  private async send<T>(work: (api: WorkerApi) => Promise<T>): Promise<T> {
+    if (!this.#open) throw createError("CLOSED", `Table "${this.name}" is closed.`);
+    return this.link.call(work);
+  }
+
+  private async forward<M extends ForwardedTableMethod>(method: M, args: TableArgs<M>): Promise<TableResult<M>> {
+    const reply = await this.send((api) => api.callTable(this.id, method, args));
+    this.#display = reply.display;
+    return reply.value;
+  }
+
+  async schema(): Promise<Schema> { return this.forward("schema", []); }
+  async version(): Promise<number> { return this.forward("version", []); }
+  async listVersions(...args: TableArgs<"listVersions">): Promise<TableResult<"listVersions">> { return this.forward("listVersions", args); }
+  async checkout(...args: TableArgs<"checkout">): Promise<void> { return this.forward("checkout", args); }
+  async checkoutLatest(): Promise<void> { return this.forward("checkoutLatest", []); }
+  async restore(...args: TableArgs<"restore">): Promise<void> { return this.forward("restore", args); }
+  async countRows(...args: TableArgs<"countRows">): Promise<number> { return this.forward("countRows", args); }
+  async delete(...args: TableArgs<"delete">): Promise<TableResult<"delete">> { return this.forward("delete", args); }
+  async update(...args: TableArgs<"update">): Promise<TableResult<"update">> { return this.forward("update", args); }
+  async addColumns(...args: TableArgs<"addColumns">): Promise<TableResult<"addColumns">> { return this.forward("addColumns", args); }
+  async alterColumns(...args: TableArgs<"alterColumns">): Promise<TableResult<"alterColumns">> { return this.forward("alterColumns", args); }
+  async dropColumns(...args: TableArgs<"dropColumns">): Promise<TableResult<"dropColumns">> { return this.forward("dropColumns", args); }
+  async optimize(...args: TableArgs<"optimize">): Promise<TableResult<"optimize">> { return this.forward("optimize", args); }
+  async listIndices(): Promise<TableResult<"listIndices">> { return this.forward("listIndices", []); }
+
+  /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
+  async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
+    const { progress, ...rest } = options;
+    if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "add() progress must be a function.");
+    const reply = await this.send((api) => api.add(this.id, rows, rest, progress === undefined ? undefined : proxy(progress)));
+    this.#display = reply.display;
+    return reply.value;
+  }
+
+  mergeInsert(on: string | readonly string[]): MergeInsertBuilder {
+    const keys = typeof on === "string" ? [on] : [...on];
+    return new MergeInsertBuilder(keys, async (plan, rows) => {
+      const reply = await this.send((api) => api.mergeInsert(this.id, plan, rows));
+      this.#display = reply.display;
+      return reply.value;
+    });
+  }
+
+  async tags(): Promise<TagsApi> {
+    if (!this.#open) throw createError("CLOSED", `Table "${this.name}" is closed.`);
+    const call = <M extends TagMethod>(method: M, args: Parameters<Tags[M]>) => this.send((api) => api.tags(this.id, method, args));
+    return {
+      list: () => call("list", []),
+      getVersion: (tag) => call("getVersion", [tag]),
+      create: (tag, version) => call("create", [tag, version]),
+      update: (tag, version) => call("update", [tag, version]),
+      delete: (tag) => call("delete", [tag]),
+    };
+  }
+
+  /** Plans built here own their query vectors, so those move to the worker instead of being copied. */
+  #execute = (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(plan)));
+
+  /** A plain scan; add `.nearestTo(v)` for vector search. */
+  query(): Query {
+    return new Query(this.#execute);
+  }
+
+  /** Nearest-neighbour search for one query vector, or a batch of them. */
+  search(query: QueryVector | readonly QueryVector[]): VectorQuery {
+    if (typeof query === "string") {
+      throw createError("UNSUPPORTED", "Text search needs a full-text index or an embedding function on the table; pass a vector instead.");
+    }
+    return new VectorQuery(this.#execute, toQueryVectors(query));
+  }
+
+  vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {
+    return this.search(vector);
+  }
+
+  /** Runs a plan built elsewhere. The plan is copied: its vectors stay usable by the caller. */
+  async execute(plan: QueryPlan): Promise<Row[]> {
+    return this.send((api) => api.execute(this.id, plan));
+  }
+}

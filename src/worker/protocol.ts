@@ -1,0 +1,85 @@
+/**
+ * The worker protocol, as types. A dedicated worker holds real `Connection`s and `Table`s and
+ * exposes one `WorkerApi` object through comlink; the client (client.ts) holds ids and rebuilds the
+ * in-thread API on top of it:
+ *
+ *   page / main thread                        dedicated worker
+ *   ──────────────────                        ────────────────
+ *   RemoteConnection ── connect(uri) ───────► Connection      (ids → objects)
+ *   RemoteTable ─────── callTable(id, m, a) ─► Table[m](...a)
+ *   Query / VectorQuery (same builders)
+ *     .toArray() ────── execute(id, plan) ───► Table.execute(plan)
+ *                        ↑ query vectors transferred    ↓ result vectors transferred
+ *   QuiverError ◄────── thrown, rebuilt by the "throw" transfer handler (code, message, details)
+ *
+ * Everything that crosses is structured-cloneable plain data (rows, schemas, plans, results); the
+ * only function that crosses is `add()`'s progress callback, as a comlink proxy.
+ */
+import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { Row } from "../data/rows.js";
+import type { Schema } from "../data/schema.js";
+import type { QueryPlan } from "../query/plan.js";
+import type { AddOptions, AddResult, Table } from "../table.js";
+import type { MergePlan, MergeResult } from "../table/merge-insert.js";
+import type { Tags } from "../table/tags.js";
+import type { WriteProgress } from "../table/writes.js";
+
+/** A connection the worker holds for a client. */
+export type ConnectionId = number;
+/** A table the worker holds for a client. */
+export type TableId = number;
+
+export interface ConnectionHandle {
+  readonly id: ConnectionId;
+  readonly uri: string;
+}
+
+export interface TableHandle {
+  readonly id: TableId;
+  readonly name: string;
+  /** `Table.display()` at the time of the reply, so the client's `display()` stays synchronous. */
+  readonly display: string;
+}
+
+/**
+ * Table methods whose arguments and results are plain data, forwarded by name. A new Table method
+ * of that kind needs only its name here and a one-line method on RemoteTable.
+ */
+export const FORWARDED_TABLE_METHODS = [
+  "countRows", "delete", "update", "schema", "version", "listVersions", "checkout", "checkoutLatest",
+  "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices",
+] as const satisfies readonly (keyof Table)[];
+
+export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
+export type TableArgs<M extends ForwardedTableMethod> = Parameters<Table[M]>;
+export type TableResult<M extends ForwardedTableMethod> = Awaited<ReturnType<Table[M]>>;
+
+export const TAG_METHODS = ["list", "getVersion", "create", "update", "delete"] as const satisfies readonly (keyof Tags)[];
+export type TagMethod = (typeof TAG_METHODS)[number];
+
+/** A table call's result and the table's description after it. */
+export interface TableReply<T> {
+  readonly value: T;
+  readonly display: string;
+}
+
+/** What the worker exposes. Every method may reject with a QuiverError, rebuilt on the client. */
+export interface WorkerApi {
+  connect(uri: string, options: ConnectionOptions): Promise<ConnectionHandle>;
+  tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]>;
+  openTable(conn: ConnectionId, name: string): Promise<TableHandle>;
+  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema, options: CreateTableOptions): Promise<TableHandle>;
+  createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
+  /** Drops the table; returns the ids of the open handles on it, which are now closed. */
+  dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
+  /** Closes the connection and every table opened through it. */
+  closeConnection(conn: ConnectionId): Promise<void>;
+
+  callTable<M extends ForwardedTableMethod>(table: TableId, method: M, args: TableArgs<M>): Promise<TableReply<TableResult<M>>>;
+  add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
+  mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>>;
+  tags<M extends TagMethod>(table: TableId, method: M, args: Parameters<Tags[M]>): Promise<Awaited<ReturnType<Tags[M]>>>;
+  /** Runs a query plan; vector values in the result rows arrive transferred. */
+  execute(table: TableId, plan: QueryPlan): Promise<Row[]>;
+  closeTable(table: TableId): Promise<void>;
+}

@@ -1,0 +1,144 @@
+/**
+ * The worker side: real Connections and Tables behind the `WorkerApi` protocol, keyed by the ids
+ * the client holds. `serve(endpoint)` exposes it on any comlink Endpoint (the worker's global
+ * scope, a Node parentPort, a MessagePort).
+ */
+import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
+import { connect, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
+import { createError } from "../errors.js";
+import type { Row } from "../data/rows.js";
+import type { Schema } from "../data/schema.js";
+import type { QueryPlan } from "../query/plan.js";
+import type { AddOptions, AddResult, Table } from "../table.js";
+import type { MergePlan, MergeResult } from "../table/merge-insert.js";
+import type { Tags } from "../table/tags.js";
+import type { WriteProgress } from "../table/writes.js";
+import {
+  FORWARDED_TABLE_METHODS, TAG_METHODS,
+  type ConnectionHandle, type ConnectionId, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
+  type TableReply, type TableResult, type TagMethod, type WorkerApi,
+} from "./protocol.js";
+import { registerErrorTransfer, transferRows } from "./transfer.js";
+
+interface HeldTable {
+  readonly table: Table;
+  readonly conn: ConnectionId;
+}
+
+export class QuiverService implements WorkerApi {
+  #nextId = 1;
+  readonly #connections = new Map<ConnectionId, Connection>();
+  readonly #tables = new Map<TableId, HeldTable>();
+
+  async connect(uri: string, options: ConnectionOptions): Promise<ConnectionHandle> {
+    const connection = await connect(uri, options);
+    const id = this.#nextId++;
+    this.#connections.set(id, connection);
+    return { id, uri: connection.uri };
+  }
+
+  async tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]> {
+    return this.#connection(conn).tableNames(options);
+  }
+
+  async openTable(conn: ConnectionId, name: string): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).openTable(name));
+  }
+
+  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema, options: CreateTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createTable(name, data, options));
+  }
+
+  async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createEmptyTable(name, schema, options));
+  }
+
+  async dropTable(conn: ConnectionId, name: string): Promise<TableId[]> {
+    await this.#connection(conn).dropTable(name);
+    // The connection closed its handles on the table; forget them too.
+    const closed = [...this.#tables].filter(([, held]) => held.conn === conn && !held.table.isOpen()).map(([id]) => id);
+    for (const id of closed) this.#tables.delete(id);
+    return closed;
+  }
+
+  async closeConnection(conn: ConnectionId): Promise<void> {
+    const connection = this.#connections.get(conn);
+    if (connection === undefined) return;
+    this.#connections.delete(conn);
+    for (const [id, held] of this.#tables) if (held.conn === conn) this.#tables.delete(id);
+    await connection.close();
+  }
+
+  async callTable<M extends ForwardedTableMethod>(table: TableId, method: M, args: TableArgs<M>): Promise<TableReply<TableResult<M>>> {
+    if (!(FORWARDED_TABLE_METHODS as readonly string[]).includes(method)) {
+      throw createError("INVALID_ARGUMENT", `The worker does not forward Table.${String(method)}().`);
+    }
+    const t = this.#table(table);
+    const value = await (t[method] as (...a: TableArgs<M>) => Promise<TableResult<M>>)(...args);
+    return { value, display: t.display() };
+  }
+
+  async add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
+    const t = this.#table(table);
+    // Progress reports travel on the callback's own port; wait for them so none arrives after the result.
+    const reports: Promise<unknown>[] = [];
+    try {
+      const value = await t.add(rows, progress === undefined ? options : { ...options, progress: (p) => void reports.push(progress(p)) });
+      await Promise.allSettled(reports);
+      return { value, display: t.display() };
+    } finally {
+      progress?.[releaseProxy]();
+    }
+  }
+
+  async mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>> {
+    const t = this.#table(table);
+    let builder = t.mergeInsert(plan.on);
+    if (plan.updateMatched) builder = builder.whenMatchedUpdateAll(plan.updateMatched);
+    if (plan.insertNotMatched) builder = builder.whenNotMatchedInsertAll();
+    if (plan.deleteNotMatchedBySource) builder = builder.whenNotMatchedBySourceDelete(plan.deleteNotMatchedBySource);
+    const value = await builder.execute(rows);
+    return { value, display: t.display() };
+  }
+
+  async tags<M extends TagMethod>(table: TableId, method: M, args: Parameters<Tags[M]>): Promise<Awaited<ReturnType<Tags[M]>>> {
+    if (!(TAG_METHODS as readonly string[]).includes(method)) throw createError("INVALID_ARGUMENT", `Tags has no method ${String(method)}().`);
+    const tags = await this.#table(table).tags();
+    return (tags[method] as (...a: Parameters<Tags[M]>) => Promise<Awaited<ReturnType<Tags[M]>>>).apply(tags, args);
+  }
+
+  async execute(table: TableId, plan: QueryPlan): Promise<Row[]> {
+    return transferRows(await this.#table(table).execute(plan));
+  }
+
+  async closeTable(table: TableId): Promise<void> {
+    this.#tables.get(table)?.table.close();
+    this.#tables.delete(table);
+  }
+
+  #connection(id: ConnectionId): Connection {
+    const connection = this.#connections.get(id);
+    if (connection === undefined) throw createError("CLOSED", "This connection is closed.");
+    return connection;
+  }
+
+  #table(id: TableId): Table {
+    const held = this.#tables.get(id);
+    if (held === undefined) throw createError("CLOSED", "This table handle is closed (or its connection is).");
+    return held.table;
+  }
+
+  #hold(conn: ConnectionId, table: Table): TableHandle {
+    const id = this.#nextId++;
+    this.#tables.set(id, { table, conn });
+    return { id, name: table.name, display: table.display() };
+  }
+}
+
+/** Exposes a new QuiverService on `endpoint` (default: this worker's global scope). */
+export function serve(endpoint?: Endpoint): QuiverService {
+  registerErrorTransfer();
+  const service = new QuiverService();
+  expose(service, endpoint);
+  return service;
+}

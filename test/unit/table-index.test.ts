@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasData, loadSiftSmall, recallAtK, type VectorDataset } from "../../bench/datasets.js";
+import { connect, Index, isQuiverError, type Table } from "../../src/index.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+let sift: VectorDataset;
+beforeAll(() => {
+  if (!hasData("siftsmall", "siftsmall_base.fvecs")) throw new Error("siftsmall not found in ../shared/data");
+  sift = loadSiftSmall();
+});
+
+function vec(data: Float32Array, i: number, dim: number): Float32Array {
+  return data.subarray(i * dim, (i + 1) * dim);
+}
+
+async function siftTable(uri: string): Promise<Table> {
+  const { base } = sift;
+  const db = await connect(uri);
+  const rows = Array.from({ length: base.n }, (_, i) => ({ id: i, even: i % 2 === 0, vector: vec(base.data, i, base.dim) }));
+  const t = await db.createTable("sift", rows.slice(0, 6000));
+  await t.add(rows.slice(6000));
+  return t;
+}
+
+async function recall(t: Table, configure: (q: ReturnType<Table["search"]>) => ReturnType<Table["search"]>): Promise<number> {
+  const { queries, groundTruth } = sift;
+  const found: number[][] = [];
+  for (let q = 0; q < queries.n; q++) {
+    const hits = await configure(t.search(vec(queries.data, q, queries.dim)).select(["id"]).limit(10)).toArray();
+    found.push(hits.map((h) => h.id as number));
+  }
+  return recallAtK(found, groundTruth, 10);
+}
+
+describe("vector indexes in tables (siftsmall, real data)", () => {
+  it("IVF_PQ: recall@10 against the published ground truth, persisted and reopened", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-index-"));
+    dirs.push(dir);
+    const t = await siftTable(dir);
+    const phases = new Set<string>();
+    await t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 32 }), progress: (p) => phases.add(p.phase) });
+    expect(phases.size).toBeGreaterThan(1);
+    expect(await t.listIndices()).toEqual([{ name: "vector_idx", indexType: "IVF_PQ", columns: ["vector"] }]);
+    const stats = await t.indexStats("vector_idx");
+    expect(stats).toMatchObject({ indexType: "IVF_PQ", distanceType: "l2", numIndexedRows: 10_000, numUnindexedRows: 0 });
+    expect(stats!.sizeBytes).toBeGreaterThan(0);
+
+    const refined = await recall(t, (q) => q.nprobes(16).refineFactor(4));
+    expect(refined).toBeGreaterThanOrEqual(0.95);
+    const exact = await recall(t, (q) => q.bypassVectorIndex());
+    expect(exact).toBe(1);
+
+    const again = await (await connect(dir)).openTable("sift");
+    expect(await recall(again, (q) => q.nprobes(16).refineFactor(4))).toBe(refined);
+  });
+
+  it("HNSW_SQ: high recall; filters, deletes and rows added later are honoured; optimize folds rows in", async () => {
+    const t = await siftTable("memory://");
+    await t.createIndex("vector", { config: Index.hnswSq({ m: 16, efConstruction: 100 }) });
+    expect(await recall(t, (q) => q.ef(64))).toBeGreaterThanOrEqual(0.95);
+
+    const q0 = vec(sift.queries.data, 0, sift.queries.dim);
+    const filtered = await t.search(q0).where("even = true AND id < 400").select(["id"]).limit(10).toArray();
+    expect(filtered).toHaveLength(10);
+    for (const h of filtered) expect((h.id as number) % 2 === 0 && (h.id as number) < 400).toBe(true);
+
+    const nearest = (await t.search(q0).select(["id"]).limit(1).toArray())[0]!.id as number;
+    await t.delete(`id = ${nearest}`);
+    const after = await t.search(q0).select(["id"]).limit(10).toArray();
+    expect(after.map((h) => h.id)).not.toContain(nearest);
+    expect(after).toHaveLength(10);
+
+    // A new row identical to the query: found at distance 0 although the index does not cover it.
+    await t.add([{ id: 99_999, even: false, vector: q0 }]);
+    expect((await t.indexStats("vector_idx"))!.numUnindexedRows).toBe(1);
+    const top = (await t.search(q0).select(["id"]).limit(1).toArray())[0]!;
+    expect(top).toEqual({ id: 99_999, _distance: 0 });
+    await t.optimize();
+    expect((await t.indexStats("vector_idx"))!.numUnindexedRows).toBe(0);
+    expect((await t.search(q0).select(["id"]).limit(1).fastSearch().toArray())[0]!.id).toBe(99_999);
+  });
+
+  it("rejects bad index requests with typed errors", async () => {
+    const t = await siftTable("memory://");
+    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => "none", (e: unknown) => (isQuiverError(e) ? e.code : String(e)));
+    expect(await code(t.createIndex("nope"))).toBe("UNKNOWN_COLUMN");
+    expect(await code(t.createIndex("id"))).toBe("INVALID_ARGUMENT");
+    expect(() => Index.ivfPq({ numPartitions: 0 })).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => Index.ivfPq({ numSubVectors: 1.5 })).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => Index.hnswSq({ nprobes: 3 } as never)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(await code(t.dropIndex("vector_idx"))).toBe("NOT_FOUND");
+    await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 16 }) });
+    expect(await code(t.createIndex("vector", { config: Index.ivfFlat(), replace: false }))).toBe("INVALID_ARGUMENT");
+    await t.dropIndex("vector_idx");
+    expect(await t.listIndices()).toEqual([]);
+  });
+});
