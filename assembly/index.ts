@@ -9,7 +9,7 @@
 // arguments — src/kernels validates everything before calling in.
 //
 // Index building and scanning (src/ann): k-means (kmeans.ts), product quantization with 8-bit
-// codes (pq.ts) and int8 scalar quantization (sq.ts).
+// codes (pq.ts), int8 scalar quantization (sq.ts) and the bottom-layer HNSW search (hnsw.ts).
 
 export { alloc, free } from "./memory";
 export {
@@ -27,3 +27,4 @@ export { l2_f32_multi, dot_f32_multi, cosine_f32_normed_multi } from "./multi";
 export { kmeans_assign, kmeans_update, kmeanspp_update, kmeanspp_pick } from "./kmeans";
 export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } from "./pq";
 export { sq_bounds, sq_encode, sq_decode, sq_l2, sq_l2_gather, sq_dot, sq_dot_gather } from "./sq";
+export { hnsw_search } from "./hnsw";

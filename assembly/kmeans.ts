@@ -6,14 +6,15 @@
 //           the rows are one sub-space of wider vectors (product quantization trains sub-space
 //           m by pointing x at column m·dsub with stride = the full dimension)
 //   c       k × dim f32, row-major, dense (stride = dim)
-//   cnorm   k f32 scratch; assign writes ‖c_j‖² there (l2) before scanning
+//   scratch k·(dim + 1) f32; assign prepares the centroids there (prepareCentroids)
 //   assign  n i32   index of the nearest centroid (ties: the lowest index)
 //   dist    n f32   its distance: ‖x − c‖² (metric 0, l2) or 1 − x·c (metric 1, dot)
 //   sums    k × dim f32, counts k i32   accumulated by kmeans_update (the host zeroes them)
 //   mind    n f32   running minimum distance to the chosen centres (k-means++ seeding)
 //
 // l2 ranks centroids by ‖c‖² − 2·x·c (‖x‖² is the same for every centroid), so each pair costs one
-// dot product. Four centroids share every load of x (`dot4`).
+// dot product. Four centroids share every load of x (`dot4`); for rows of at most 8 floats (PQ
+// sub-spaces) the centroids are transposed in groups of four instead, so one step scores four.
 
 import { dotF32, l2F32 } from "./f32";
 
@@ -63,19 +64,48 @@ let nearestScore: f32 = 0;
   return s;
 }
 
-/** Fills cnorm[j] = ‖c_j‖² for l2, 0 for dot. */
-export function centroidNorms(c: usize, k: i32, dim: i32, metric: i32, cnorm: usize): void {
+/** Widest rows that take the transposed path (one splat per coordinate, no horizontal sums). */
+const SMALL_DIM: i32 = 8;
+
+/** Bytes of scratch `prepareCentroids` needs for k centroids of dim floats: k·(dim + 1) f32. */
+// @ts-ignore: decorator
+@inline export function scratchBytes(k: i32, dim: i32): usize {
+  return <usize>k * <usize>(dim + 1) << 2;
+}
+
+/**
+ * Fills the scratch `nearest` reads (k·(dim + 1) f32):
+ *
+ *   cnorm   k f32                  ‖c_j‖² for l2, 0 for dot
+ *   groups  ⌊k/4⌋ × dim × 4 f32    small dims only (SIMD build): centroids 4j … 4j+3 transposed and
+ *                                  scaled by −w, so coordinate i of the group is one vector
+ *                                  [−w·c_4j[i], −w·c_4j+1[i], −w·c_4j+2[i], −w·c_4j+3[i]]
+ */
+export function prepareCentroids(c: usize, k: i32, dim: i32, metric: i32, scratch: usize): void {
   let stride = <usize>dim << 2;
-  for (let j = 0; j < k; j++, c += stride) {
-    store<f32>(cnorm + (<usize>j << 2), metric == METRIC_L2 ? dotF32(c, c, dim) : 0);
+  for (let j = 0; j < k; j++) {
+    store<f32>(scratch + (<usize>j << 2), metric == METRIC_L2 ? dotF32(c + <usize>j * stride, c + <usize>j * stride, dim) : 0);
+  }
+  if (ASC_FEATURE_SIMD && dim <= SMALL_DIM) {
+    let w: f32 = metric == METRIC_L2 ? -2 : -1;
+    let groups = scratch + (<usize>k << 2);
+    for (let j = 0; j + 4 <= k; j += 4) {
+      let g = groups + <usize>(j >> 2) * (stride << 2);
+      for (let i = 0; i < dim; i++) {
+        for (let l = 0; l < 4; l++) {
+          store<f32>(g + (<usize>i << 4) + (<usize>l << 2), w * load<f32>(c + <usize>(j + l) * stride + (<usize>i << 2)));
+        }
+      }
+    }
   }
 }
 
 /**
- * Index of the centroid with the smallest score ‖c_j‖² − 2x·c_j (cnorm = ‖c‖²) or −x·c_j
- * (cnorm = 0): both are cnorm_j − w·x·c_j with w = 2 or 1. Leaves the score in nearestScore.
+ * Index of the centroid with the smallest score ‖c_j‖² − 2x·c_j (l2) or −x·c_j (dot), i.e.
+ * cnorm_j − w·x·c_j with w = 2 or 1, from a scratch filled by prepareCentroids for the same metric.
+ * Leaves the score in nearestScore.
  */
-export function nearest(x: usize, dim: i32, c: usize, k: i32, cnorm: usize, w: f32): i32 {
+export function nearest(x: usize, dim: i32, c: usize, k: i32, scratch: usize, w: f32): i32 {
   let stride = <usize>dim << 2;
   let best: f32 = Infinity;
   let bestJ = 0;
@@ -85,14 +115,70 @@ export function nearest(x: usize, dim: i32, c: usize, k: i32, cnorm: usize, w: f
     let bestV = f32x4.splat(Infinity);
     let bestI = i32x4.splat(0);
     let idx = i32x4(0, 1, 2, 3);
-    let wv = f32x4.splat(w);
-    for (; j + 4 <= k; j += 4) {
-      let d = dot4(x, c + <usize>j * stride, stride, dim);
-      let score = f32x4.sub(v128.load(cnorm + (<usize>j << 2)), f32x4.mul(wv, d));
-      let lt = f32x4.lt(score, bestV);
-      bestV = v128.bitselect(score, bestV, lt);
-      bestI = v128.bitselect(idx, bestI, lt);
-      idx = i32x4.add(idx, i32x4.splat(4));
+    if (dim <= SMALL_DIM) {
+      // score_4j..4j+3 = cnorm + Σ_i x_i · group_i: four centroids per step, no horizontal sums.
+      let g = scratch + (<usize>k << 2);
+      let groupStep = stride << 2;
+      if (dim == 4) {
+        let x0 = f32x4.splat(load<f32>(x)), x1 = f32x4.splat(load<f32>(x, 4));
+        let x2 = f32x4.splat(load<f32>(x, 8)), x3 = f32x4.splat(load<f32>(x, 12));
+        // Two groups per step into two running minima: the compare-and-select chain through
+        // one minimum would otherwise bound the loop at one group per ~5 cycles.
+        let bestV2 = f32x4.splat(Infinity);
+        let bestI2 = i32x4.splat(0);
+        let idx2 = i32x4(4, 5, 6, 7);
+        for (; j + 8 <= k; j += 8, g += groupStep << 1) {
+          let s = f32x4.add(v128.load(scratch + (<usize>j << 2)), f32x4.mul(x0, v128.load(g)));
+          let t = f32x4.add(v128.load(scratch + (<usize>j << 2), 16), f32x4.mul(x0, v128.load(g, 64)));
+          s = f32x4.add(s, f32x4.mul(x1, v128.load(g, 16)));
+          t = f32x4.add(t, f32x4.mul(x1, v128.load(g, 80)));
+          s = f32x4.add(s, f32x4.mul(x2, v128.load(g, 32)));
+          t = f32x4.add(t, f32x4.mul(x2, v128.load(g, 96)));
+          s = f32x4.add(s, f32x4.mul(x3, v128.load(g, 48)));
+          t = f32x4.add(t, f32x4.mul(x3, v128.load(g, 112)));
+          let lt = f32x4.lt(s, bestV);
+          bestV = v128.bitselect(s, bestV, lt);
+          bestI = v128.bitselect(idx, bestI, lt);
+          let lt2 = f32x4.lt(t, bestV2);
+          bestV2 = v128.bitselect(t, bestV2, lt2);
+          bestI2 = v128.bitselect(idx2, bestI2, lt2);
+          idx = i32x4.add(idx, i32x4.splat(8));
+          idx2 = i32x4.add(idx2, i32x4.splat(8));
+        }
+        // Merge lane by lane: the smaller score, the lower index on ties.
+        let take = v128.or(f32x4.lt(bestV2, bestV), v128.and(f32x4.eq(bestV2, bestV), i32x4.lt_s(bestI2, bestI)));
+        bestV = v128.bitselect(bestV2, bestV, take);
+        bestI = v128.bitselect(bestI2, bestI, take);
+        for (; j + 4 <= k; j += 4, g += groupStep) {
+          let s = f32x4.add(v128.load(scratch + (<usize>j << 2)), f32x4.mul(x0, v128.load(g)));
+          s = f32x4.add(s, f32x4.mul(x1, v128.load(g, 16)));
+          s = f32x4.add(s, f32x4.mul(x2, v128.load(g, 32)));
+          s = f32x4.add(s, f32x4.mul(x3, v128.load(g, 48)));
+          let lt = f32x4.lt(s, bestV);
+          bestV = v128.bitselect(s, bestV, lt);
+          bestI = v128.bitselect(idx, bestI, lt);
+          idx = i32x4.add(idx, i32x4.splat(4));
+        }
+      } else {
+        for (; j + 4 <= k; j += 4, g += groupStep) {
+          let s = v128.load(scratch + (<usize>j << 2));
+          for (let i = 0; i < dim; i++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(x + (<usize>i << 2))), v128.load(g + (<usize>i << 4))));
+          let lt = f32x4.lt(s, bestV);
+          bestV = v128.bitselect(s, bestV, lt);
+          bestI = v128.bitselect(idx, bestI, lt);
+          idx = i32x4.add(idx, i32x4.splat(4));
+        }
+      }
+    } else {
+      let wv = f32x4.splat(w);
+      for (; j + 4 <= k; j += 4) {
+        let d = dot4(x, c + <usize>j * stride, stride, dim);
+        let score = f32x4.sub(v128.load(scratch + (<usize>j << 2)), f32x4.mul(wv, d));
+        let lt = f32x4.lt(score, bestV);
+        bestV = v128.bitselect(score, bestV, lt);
+        bestI = v128.bitselect(idx, bestI, lt);
+        idx = i32x4.add(idx, i32x4.splat(4));
+      }
     }
     if (j > 0) {
       // Fold the four lanes: smallest score, then lowest index among equal scores.
@@ -107,21 +193,21 @@ export function nearest(x: usize, dim: i32, c: usize, k: i32, cnorm: usize, w: f
     }
   }
   for (; j < k; j++) {
-    let score = load<f32>(cnorm + (<usize>j << 2)) - w * dotF32(x, c + <usize>j * stride, dim);
+    let score = load<f32>(scratch + (<usize>j << 2)) - w * dotF32(x, c + <usize>j * stride, dim);
     if (score < best) { best = score; bestJ = j; }
   }
   nearestScore = best;
   return bestJ;
 }
 
-/** Nearest centroid and its distance for each of n rows. */
-export function kmeans_assign(x: usize, n: i32, dim: i32, stride: i32, c: usize, k: i32, metric: i32, cnorm: usize, assign: usize, dist: usize): void {
-  centroidNorms(c, k, dim, metric, cnorm);
+/** Nearest centroid and its distance for each of n rows; scratch = k·(dim + 1) f32. */
+export function kmeans_assign(x: usize, n: i32, dim: i32, stride: i32, c: usize, k: i32, metric: i32, scratch: usize, assign: usize, dist: usize): void {
+  prepareCentroids(c, k, dim, metric, scratch);
   let rowStep = <usize>stride << 2;
   let w: f32 = metric == METRIC_L2 ? 2 : 1;
   for (let r = 0; r < n; r++, x += rowStep) {
     let o = <usize>r << 2;
-    let j = nearest(x, dim, c, k, cnorm, w);
+    let j = nearest(x, dim, c, k, scratch, w);
     store<i32>(assign + o, j);
     // The ranking score ‖c‖² − 2x·c loses precision to cancellation, so the reported l2 distance
     // is recomputed directly (one more pass over dim, against k passes for the search).

@@ -6,7 +6,7 @@
 //   codes     n × M u8             row r's code for sub-space m at codes + r·M + m
 //   lut       M × 256 f32          lut[m·256 + j] = a distance term between q's m-th sub-vector
 //                                  and centroid (m, j); one table per query, 1 KiB per sub-space
-//   cnorm     M × 256 f32          scratch for pq_encode (‖c_mj‖²)
+//   scratch   M × 256 × (dsub + 1) f32   pq_encode's prepared centroids (kmeans.ts prepareCentroids)
 //   norms     n f32, or 0          a per-row term the scan adds (IVF-PQ l2 stores ‖x̂_r‖² there)
 //   ids       m i32                row numbers into codes (gather variant)
 //   out       n (or m) f32
@@ -16,25 +16,26 @@
 // independent accumulators keep the adds from waiting on each other, and each accumulator's
 // table sits at a constant offset (0, 1, 2, 3 KiB) from a pointer that advances 4 KiB per step.
 
-import { centroidNorms, nearest, METRIC_L2 } from "./kmeans";
+import { nearest, prepareCentroids, scratchBytes, METRIC_L2 } from "./kmeans";
 import { dotF32, l2F32 } from "./f32";
 
 const KSUB: i32 = 256;
 const TABLE: usize = 1024; // bytes of one sub-space's 256 f32 entries
 
 /** codes[r·M + m] = nearest centroid of sub-space m to x_r's m-th sub-vector (x: n × dim f32). */
-export function pq_encode(x: usize, n: i32, dim: i32, M: i32, codebook: usize, cnorm: usize, codes: usize): void {
+export function pq_encode(x: usize, n: i32, dim: i32, M: i32, codebook: usize, scratch: usize, codes: usize): void {
   let dsub = dim / M;
   let bookStep = <usize>(KSUB * dsub) << 2;
+  let scratchStep = scratchBytes(KSUB, dsub);
   for (let m = 0; m < M; m++) {
-    centroidNorms(codebook + <usize>m * bookStep, KSUB, dsub, METRIC_L2, cnorm + <usize>m * TABLE);
+    prepareCentroids(codebook + <usize>m * bookStep, KSUB, dsub, METRIC_L2, scratch + <usize>m * scratchStep);
   }
   let rowStep = <usize>dim << 2;
   let subStep = <usize>dsub << 2;
   for (let r = 0; r < n; r++, x += rowStep) {
     let out = codes + <usize>r * <usize>M;
     for (let m = 0; m < M; m++) {
-      let j = nearest(x + <usize>m * subStep, dsub, codebook + <usize>m * bookStep, KSUB, cnorm + <usize>m * TABLE, 2);
+      let j = nearest(x + <usize>m * subStep, dsub, codebook + <usize>m * bookStep, KSUB, scratch + <usize>m * scratchStep, 2);
       store<u8>(out + <usize>m, <u8>j);
     }
   }
@@ -75,7 +76,7 @@ export function pq_lut_dot(q: usize, M: i32, dsub: i32, codebook: usize, w: f32,
 
 /** Σ_m lut[m·256 + row[m]] for one row of M codes. */
 // @ts-ignore: decorator
-@inline function adcRow(lut: usize, row: usize, M: i32): f32 {
+@inline export function adcRow(lut: usize, row: usize, M: i32): f32 {
   let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
   let t = lut;
   let m = 0;

@@ -95,7 +95,7 @@ export function sq_decode(codes: usize, n: i32, dim: i32, offset: usize, scale: 
 
 /** Σ (qp_i − scale_i·c_i)² over one row of codes. */
 // @ts-ignore: decorator
-@inline function sqL2Row(qp: usize, scale: usize, c: usize, dim: i32): f32 {
+@inline export function sqL2Row(qp: usize, scale: usize, c: usize, dim: i32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -137,7 +137,7 @@ export function sq_decode(codes: usize, n: i32, dim: i32, offset: usize, scale: 
 
 /** Σ qs_i·c_i over one row of codes. */
 // @ts-ignore: decorator
-@inline function sqDotRow(qs: usize, c: usize, dim: i32): f32 {
+@inline export function sqDotRow(qs: usize, c: usize, dim: i32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {

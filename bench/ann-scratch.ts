@@ -7,7 +7,8 @@
  *        npx tsx bench/ann-scratch.ts glove HNSW_SQ m=16 efConstruction=150 ef=32,64,128 refine=1,2
  */
 import { loadKernels } from "../src/kernels/index.js";
-import { buildIndex } from "../src/ann/index.js";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { buildIndex, openIndex } from "../src/ann/index.js";
 import type { IndexKind, SearchOptions } from "../src/ann/types.js";
 import { loadGlove, loadSiftSmall, recallAtK } from "./datasets.js";
 
@@ -32,7 +33,9 @@ const c0 = cpuMs();
 const phases: string[] = [];
 let lastPhase = "";
 let phaseStart = c0;
-const index = await buildIndex(kernels, kind as IndexKind, data.base.data, dim, undefined, {
+// cache=<file>: reuse a serialized index from an earlier run (and check the round trip on the way).
+const cached = args.cache && existsSync(args.cache) ? openIndex(kernels, readFileSync(args.cache)) : undefined;
+const index = cached ?? await buildIndex(kernels, kind as IndexKind, data.base.data, dim, undefined, {
   distanceType: data.metric,
   numPartitions: num("numPartitions"),
   numSubVectors: num("numSubVectors"),
@@ -42,6 +45,7 @@ const index = await buildIndex(kernels, kind as IndexKind, data.base.data, dim, 
   efConstruction: num("efConstruction"),
   residual: args.residual === undefined ? undefined : args.residual !== "false",
   pqIterations: num("pqIterations"),
+  pqSampleRows: num("pqSampleRows"),
   progress: (p) => {
     if (p.phase !== lastPhase) {
       const now = cpuMs();
@@ -52,6 +56,7 @@ const index = await buildIndex(kernels, kind as IndexKind, data.base.data, dim, 
   },
 });
 phases.push(`${lastPhase} ${((cpuMs() - phaseStart) / 1000).toFixed(2)}s`);
+if (args.cache && !cached) writeFileSync(args.cache, await index.serialize());
 const buildMs = performance.now() - t0;
 const buildCpu = cpuMs() - c0;
 console.log(`${data.name} ${kind} n=${index.size} dim=${dim} build ${(buildMs / 1000).toFixed(2)} s wall, ${(buildCpu / 1000).toFixed(2)} s cpu, memory ${(index.bytes() / 2 ** 20).toFixed(1)} MiB`, JSON.stringify(index.stats().params));

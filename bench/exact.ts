@@ -19,15 +19,19 @@
  * process from LANCE_CPU_THREADS, LANCE_IO_THREADS and TOKIO_WORKER_THREADS). The machine is shared:
  * a timed loop during which other processes kept cores busy is measured again (see `measure`).
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 // Quiver is imported lazily so the LanceDB child processes do not load it.
 import type { Connection, KernelFlavor, Kernels, Table } from "../src/index.js";
 import type { VectorBlock } from "../src/kernels/index.js";
 import { exactCosineTopK, loadGlove, recallAtK, syntheticClusters, type VecFile } from "./datasets.js";
-import { bestBandwidth, cpuWindow, machineInfo, measureMemoryBandwidth, median, p99, progress, round, sig, writeResults, type CpuWindow, type MemoryBandwidth, type ResultRow } from "./report.js";
+import {
+  bestBandwidth, cpuWindow, machineInfo, measureMemoryBandwidth, median, p99, progress, renderMarkdown, round, sig, writeResults,
+  type MemoryBandwidth, type ResultRow,
+} from "./report.js";
 
 const K = 10;
 const BATCH = 32;
@@ -66,6 +70,30 @@ function asViews(queries: Float32Array[]): Float32Array[] {
   return queries.map((_, i) => flat.subarray(i * dim, (i + 1) * dim));
 }
 
+/**
+ * Exact ground truth for the synthetic set, cached in the temp dir under a key that covers the data
+ * itself (a checksum of every value), so a changed generator never meets a stale answer.
+ */
+function syntheticTruth(base: VecFile<Float32Array>, queries: VecFile<Float32Array>): VecFile<Int32Array> {
+  let h = 0x811c9dc5;
+  for (const data of [base.data, queries.data]) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193) >>> 0;
+  }
+  const dir = join(tmpdir(), "quiver-bench-cache");
+  const file = join(dir, `exact-truth-${base.n}x${base.dim}-q${queries.n}-k${K}-${h.toString(16)}.i32`);
+  if (existsSync(file)) {
+    const bytes = readFileSync(file);
+    return { n: queries.n, dim: K, data: new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+  }
+  const t = performance.now();
+  const truth = exactCosineTopK(base, queries, K);
+  progress(`synthetic ground truth (exact f64 scan) in ${((performance.now() - t) / 1000).toFixed(1)} s, cached in ${file}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, truth.data);
+  return truth;
+}
+
 function loadDataset(name: DatasetName, withTruth: boolean): BenchDataset {
   if (name === "glove-100d-100k") {
     const g = loadGlove("cosine");
@@ -80,12 +108,7 @@ function loadDataset(name: DatasetName, withTruth: boolean): BenchDataset {
   const nq = QUICK ? 50 : 200;
   const s = syntheticClusters({ n: 100_000, dim: 384, queries: nq, clusters: 100, spread: 0.5, seed: 42 });
   progress(`synthetic 100K × 384 generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  let truth: VecFile<Int32Array> | undefined;
-  if (withTruth) {
-    const t2 = performance.now();
-    truth = exactCosineTopK(s.base, s.queries, K);
-    progress(`synthetic ground truth (exact f64 scan) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
-  }
+  const truth = withTruth ? syntheticTruth(s.base, s.queries) : undefined;
   return {
     name,
     description: `**Synthetic** (in addition to the real set; no real 384-d set is on this machine): 100,000 × 384 float32, 100 seeded Gaussian clusters (spread 0.5, seed 42), every vector L2-normalized, ${nq} fresh queries from the same mixture; ground truth by an exact float64 scan.`,
@@ -95,26 +118,66 @@ function loadDataset(name: DatasetName, withTruth: boolean): BenchDataset {
 
 // ── systems ─────────────────────────────────────────────────────────────────────────────────
 
+/** The results of running queries [from, to). */
+interface Chunk {
+  /** Milliseconds per call (one query, or one batch). */
+  latencies: number[];
+  /** Per query, the ids returned, best first. */
+  ids: number[][];
+  /** CPU time spent in a child process on these queries (0 for in-process systems). */
+  childCpuMs: number;
+}
+
 interface Runner {
   system: string;
   variant: string;
   params: Record<string, unknown>;
-  /** Queries per `search` call. */
+  /** Queries per call. */
   batch: number;
-  /** Pass queries as views into one shared buffer instead of standalone arrays. */
-  viewQueries?: boolean;
-  /** Loads the data (timed as build_s); may return extra row fields such as index_bytes. */
-  build(ds: BenchDataset): Promise<Record<string, unknown> | void>;
-  /** Ids of the K nearest rows, best first, one list per query. */
-  search(queries: Float32Array[]): Promise<number[][]> | number[][];
+  /** Loads the data; `build_s` when measured elsewhere (child process), plus extra row fields. */
+  build(ds: BenchDataset): Promise<{ build_s?: number; extra?: Record<string, unknown> }>;
+  run(from: number, to: number): Promise<Chunk>;
   close(): Promise<void> | void;
+}
+
+type Search = (queries: Float32Array[]) => Promise<number[][]> | number[][];
+
+/** Runs an in-process search function over [from, to) in calls of `batch` queries, timing each call. */
+function runner(
+  meta: Pick<Runner, "system" | "variant" | "params" | "batch">,
+  build: (ds: BenchDataset) => Promise<Record<string, unknown>>,
+  search: Search,
+  close: () => void,
+  viewQueries = false,
+): Runner {
+  let queries: Float32Array[] = [];
+  return {
+    ...meta,
+    async build(ds) {
+      queries = viewQueries ? asViews(ds.queries) : ds.queries;
+      return { extra: await build(ds) };
+    },
+    async run(from, to) {
+      const latencies: number[] = [];
+      const ids: number[][] = [];
+      for (let i = from; i < to; i += meta.batch) {
+        const group = queries.slice(i, Math.min(to, i + meta.batch));
+        const t = performance.now();
+        const found = await search(group);
+        latencies.push(performance.now() - t);
+        ids.push(...found);
+      }
+      return { latencies, ids, childCpuMs: 0 };
+    },
+    close,
+  };
 }
 
 /** Through the public API, as a user would write it. */
 function quiverTable(flavor: KernelFlavor, batch: number, viewQueries = false): Runner {
   let db: Connection | undefined;
   let table: Table | undefined;
-  return {
+  const meta = {
     system: "quiver",
     variant: `wasm-${flavor}${batch > 1 ? "-batch" : ""}${viewQueries ? "-view-query" : ""}`,
     params: {
@@ -122,26 +185,26 @@ function quiverTable(flavor: KernelFlavor, batch: number, viewQueries = false): 
       ...(viewQueries ? { query: "subarray view of one buffer holding all queries" } : {}),
     },
     batch,
-    viewQueries,
-    async build(ds) {
+  };
+  return runner(
+    meta,
+    async (ds) => {
       const { connect } = await import("../src/index.js");
       db = await connect("memory://", { kernels: flavor });
       const rows = Array.from({ length: ds.n }, (_, i) => ({ id: i, vector: ds.base.subarray(i * ds.dim, (i + 1) * ds.dim) }));
       table = await db.createTable("bench", rows);
       return { index_bytes: ds.n * ds.dim * 4 + ds.n * 4 };
     },
-    async search(queries) {
-      const q = table!.search(batch > 1 ? queries : queries[0]!).distanceType("cosine").select(["id"]).limit(K);
-      const rows = await q.toArray();
+    async (queries) => {
+      const rows = await table!.search(batch > 1 ? queries : queries[0]!).distanceType("cosine").select(["id"]).limit(K).toArray();
       if (batch === 1) return [rows.map((r) => r.id as number)];
       const out: number[][] = queries.map(() => []);
       for (const r of rows) out[r._query_index as number]!.push(r.id as number);
       return out;
     },
-    close() {
-      db?.close();
-    },
-  };
+    () => db?.close(),
+    viewQueries,
+  );
 }
 
 /** The kernels without the table layer: upload once, then one search (or searchBatch) per call. */
@@ -149,12 +212,15 @@ function quiverKernel(flavor: KernelFlavor, batch: number): Runner {
   let kernels: Kernels | undefined;
   let block: VectorBlock | undefined;
   let dim = 0;
-  return {
+  const meta = {
     system: "quiver",
     variant: `wasm-${flavor}-kernel${batch > 1 ? "-batch" : ""}`,
     params: { api: batch > 1 ? "kernels.searchBatch" : "kernels.search", kernels: flavor, ...(batch > 1 ? { batch } : {}) },
     batch,
-    async build(ds) {
+  };
+  return runner(
+    meta,
+    async (ds) => {
       const { loadKernels } = await import("../src/index.js");
       kernels = await loadKernels({ flavor });
       dim = ds.dim;
@@ -163,14 +229,12 @@ function quiverKernel(flavor: KernelFlavor, batch: number): Runner {
       kernels.search("cosine", ds.base.subarray(0, ds.dim), [{ block }], ds.dim, 1);
       return { index_bytes: block.byteLength + ds.n * 4 };
     },
-    search(queries) {
+    (queries) => {
       if (batch === 1) return [Array.from(kernels!.search("cosine", queries[0]!, [{ block: block! }], dim, K).row)];
       return kernels!.searchBatch("cosine", queries, [{ block: block! }], dim, K).map((r) => Array.from(r.row));
     },
-    close() {
-      block?.free();
-    },
-  };
+    () => block?.free(),
+  );
 }
 
 /**
@@ -182,12 +246,10 @@ function jsLoop(): Runner {
   let norms = new Float64Array(0);
   let n = 0;
   let dim = 0;
-  return {
-    system: "js-loop",
-    variant: "float32array",
-    params: { loop: "nested for, norms precomputed, insertion top-10" },
-    batch: 1,
-    async build(ds) {
+  const meta = { system: "js-loop", variant: "float32array", params: { loop: "nested for, norms precomputed, insertion top-10" }, batch: 1 };
+  return runner(
+    meta,
+    async (ds) => {
       ({ n, dim } = ds);
       x = ds.base;
       norms = new Float64Array(n);
@@ -198,7 +260,7 @@ function jsLoop(): Runner {
       }
       return { index_bytes: x.byteLength + norms.byteLength };
     },
-    search([q]) {
+    ([q]) => {
       let qq = 0;
       for (let j = 0; j < dim; j++) qq += q![j]! * q![j]!;
       const qn = Math.sqrt(qq);
@@ -218,34 +280,27 @@ function jsLoop(): Runner {
       }
       return [bestI];
     },
-    close() {},
-  };
+    () => {},
+  );
 }
 
 type LanceThreads = "default" | "1" | "2";
 
-/** Environment for a LanceDB child process with a fixed thread count ("default": none set). */
+/** Environment of a LanceDB child process; its thread pools are sized from it once per process. */
 const LANCE_ENV: Record<LanceThreads, Record<string, string>> = {
   default: {},
   "1": { LANCE_CPU_THREADS: "1", LANCE_IO_THREADS: "1", TOKIO_WORKER_THREADS: "1" },
   "2": { LANCE_CPU_THREADS: "2" },
 };
 
-/** @lancedb/lancedb: a local table in a temp dir, no index, flat scan with bypassVectorIndex(). */
-function lanceFlat(threads: LanceThreads): Runner {
+/** @lancedb/lancedb in this process: a local table in a temp dir, no index, flat scan (bypassVectorIndex). */
+function lanceFlat(): Runner {
   let dir = "";
   let db: import("@lancedb/lancedb").Connection | undefined;
   let table: import("@lancedb/lancedb").Table | undefined;
-  const env = Object.entries(LANCE_ENV[threads]).map(([k, v]) => `${k}=${v}`).join(" ");
-  return {
-    system: "@lancedb/lancedb",
-    variant: threads === "default" ? "flat-default-threads" : `flat-${threads}-thread${threads === "1" ? "" : "s"}`,
-    params: {
-      threads: threads === "default" ? "default (on ≤ 2 cores lance runs 1 compute thread: 2 cores are reserved for I/O)" : env,
-      index: "none, bypassVectorIndex", storage: "temp dir on local disk",
-    },
-    batch: 1,
-    async build(ds) {
+  return runner(
+    { system: "@lancedb/lancedb", variant: "flat", params: {}, batch: 1 },
+    async (ds) => {
       const lancedb = await import("@lancedb/lancedb");
       const arrow = await import("apache-arrow");
       dir = mkdtempSync(join(tmpdir(), "quiver-bench-lancedb-"));
@@ -257,21 +312,20 @@ function lanceFlat(threads: LanceThreads): Runner {
       const values = arrow.makeData({ type: new arrow.Float32(), length: ds.n * ds.dim, data: ds.base });
       const vectors = arrow.makeData({ type: vectorType, length: ds.n, nullCount: 0, child: values });
       const struct = arrow.makeData({ type: new arrow.Struct(fields), length: ds.n, nullCount: 0, children: [ids, vectors] });
-      const data = new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]);
-      table = await db.createTable("bench", data);
+      table = await db.createTable("bench", new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]));
       return { index_bytes: dirBytes(dir) };
     },
-    async search([q]) {
+    async ([q]) => {
       // `_distance` is returned either way; naming it silences lance's per-query deprecation warning.
       const rows = await table!.vectorSearch(q!).distanceType("cosine").select(["id", "_distance"]).limit(K).bypassVectorIndex().toArray();
       return [rows.map((r: { id: number }) => r.id)];
     },
-    close() {
+    () => {
       table?.close();
       db?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
-  };
+  );
 }
 
 function dirBytes(dir: string): number {
@@ -282,6 +336,65 @@ function dirBytes(dir: string): number {
   return total;
 }
 
+/**
+ * LanceDB in a child process (one per thread setting), driven over stdin/stdout with JSON lines:
+ *   child → { build_s, extra }                     once, when its table is built
+ *   parent → { from, to }   child → Chunk         per chunk of queries, timed inside the child
+ * so its chunks interleave with the in-process systems like everything else.
+ */
+function lanceChild(threads: LanceThreads): Runner {
+  let child: ChildProcess | undefined;
+  let replies: AsyncIterator<string> | undefined;
+  const next = async <T>(): Promise<T> => {
+    const line = await replies!.next();
+    if (line.done) throw new Error(`LanceDB child (${threads} threads) exited early`);
+    return JSON.parse(line.value) as T;
+  };
+  const env = Object.entries(LANCE_ENV[threads]).map(([k, v]) => `${k}=${v}`).join(" ");
+  return {
+    system: "@lancedb/lancedb",
+    variant: threads === "default" ? "flat-default-threads" : `flat-${threads}-thread${threads === "1" ? "" : "s"}`,
+    params: {
+      threads: threads === "default" ? "default (with ≤ 2 cores lance runs 1 compute thread: it reserves 2 cores for I/O)" : env,
+      index: "none, bypassVectorIndex", storage: "temp dir on local disk", process: "child",
+    },
+    batch: 1,
+    async build(ds) {
+      const childArgs = [...process.execArgv, process.argv[1]!, "--lancedb-child", ds.name, ...(QUICK ? ["--quick"] : [])];
+      child = spawn(process.execPath, childArgs, { env: { ...process.env, ...LANCE_ENV[threads] }, stdio: ["pipe", "pipe", "inherit"] });
+      replies = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      return next();
+    },
+    async run(from, to) {
+      child!.stdin!.write(JSON.stringify({ from, to }) + "\n");
+      return next<Chunk>();
+    },
+    async close() {
+      if (!child) return;
+      const exited = new Promise((resolve) => child!.once("exit", resolve));
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+/** The child side of `lanceChild`. */
+async function serveLanceChild(name: DatasetName): Promise<void> {
+  const ds = loadDataset(name, false);
+  const lance = lanceFlat();
+  const t = performance.now();
+  const built = await lance.build(ds);
+  process.stdout.write(JSON.stringify({ build_s: (performance.now() - t) / 1000, extra: built.extra }) + "\n");
+  for await (const line of createInterface({ input: process.stdin })) {
+    const { from, to } = JSON.parse(line) as { from: number; to: number };
+    const cpu0 = process.cpuUsage();
+    const chunk = await lance.run(from, to);
+    const cpu = process.cpuUsage(cpu0);
+    process.stdout.write(JSON.stringify({ ...chunk, childCpuMs: (cpu.user + cpu.system) / 1000 }) + "\n");
+  }
+  await lance.close();
+}
+
 // ── measurement ─────────────────────────────────────────────────────────────────────────────
 
 interface Measured {
@@ -290,100 +403,87 @@ interface Measured {
   ids: number[][];
 }
 
-/** Timed runs disturbed by other processes using more than this many cores are repeated. */
-const CONTENDED = 0.25;
-const MAX_ATTEMPTS = 3;
+/** Queries per chunk: systems take turns chunk by chunk. */
+const CHUNK = 32;
 
-interface TimedLoop {
-  latencies: Float64Array;
+interface Tally {
+  build_s: number;
+  first_ms: number;
+  extra: Record<string, unknown>;
+  latencies: number[];
   ids: number[][];
-  cpu: CpuWindow;
+  wallMs: number;
+  ownCpuMs: number;
+  othersCpuMs: number;
 }
 
-async function timedLoop(runner: Runner, groups: Float32Array[][], label: string, total: number): Promise<TimedLoop> {
-  const latencies = new Float64Array(groups.length);
-  const ids: number[][] = [];
-  const close = cpuWindow();
+/**
+ * Builds every system, warms each up, then runs the queries chunk by chunk with the systems taking
+ * turns (the starting system rotates each chunk). The machine is shared and its load drifts; taking
+ * turns spreads that drift over all systems alike, so their ratios hold even when absolute figures
+ * sag. Each system's qps is its queries over the sum of its own chunks' wall time.
+ */
+async function measureInterleaved(runners: Runner[], ds: BenchDataset): Promise<Measured[]> {
+  const tallies: Tally[] = [];
+  for (const r of runners) {
+    const label = `${ds.name} · ${r.system} ${r.variant}`;
+    progress(`${label}: build`);
+    const t = performance.now();
+    const built = await r.build(ds);
+    const buildS = built.build_s ?? (performance.now() - t) / 1000;
+    // The first call is cold (WASM upload, JIT, first native read); then warm up on a few more.
+    const first = await r.run(0, Math.min(ds.queries.length, r.batch));
+    await r.run(0, Math.min(ds.queries.length, r.batch > 1 ? 3 * r.batch : 10));
+    tallies.push({ build_s: buildS, first_ms: first.latencies[0]!, extra: built.extra ?? {}, latencies: [], ids: [], wallMs: 0, ownCpuMs: 0, othersCpuMs: 0 });
+  }
+
+  const chunks = Math.ceil(ds.queries.length / CHUNK);
   let lastReport = performance.now();
-  for (let g = 0; g < groups.length; g++) {
-    const t0 = performance.now();
-    const found = await runner.search(groups[g]!);
-    const t1 = performance.now();
-    latencies[g] = t1 - t0;
-    ids.push(...found);
-    if (t1 - lastReport > 5000) {
-      progress(`${label}: ${ids.length}/${total} queries`);
-      lastReport = t1;
+  for (let c = 0; c < chunks; c++) {
+    const from = c * CHUNK;
+    const to = Math.min(ds.queries.length, from + CHUNK);
+    for (let j = 0; j < runners.length; j++) {
+      const i = (c + j) % runners.length;
+      const close = cpuWindow();
+      const chunk = await runners[i]!.run(from, to);
+      const w = close();
+      const tally = tallies[i]!;
+      tally.latencies.push(...chunk.latencies);
+      tally.ids.push(...chunk.ids);
+      tally.wallMs += w.wallMs;
+      tally.ownCpuMs += w.ownCpuMs + chunk.childCpuMs;
+      tally.othersCpuMs += Math.max(0, w.othersCpuMs - chunk.childCpuMs);
+    }
+    if (performance.now() - lastReport > 5000 || c === chunks - 1) {
+      progress(`${ds.name}: ${to}/${ds.queries.length} queries through all ${runners.length} systems`);
+      lastReport = performance.now();
     }
   }
-  return { latencies, ids, cpu: close() };
-}
+  for (const r of runners) await r.close();
 
-async function measure(runner: Runner, ds: BenchDataset): Promise<Measured> {
-  const label = `${ds.name} · ${runner.system} ${runner.variant}`;
-  progress(`${label}: build`);
-  let t = performance.now();
-  const extra = (await runner.build(ds)) ?? {};
-  const buildS = (performance.now() - t) / 1000;
-
-  const queries = runner.viewQueries ? asViews(ds.queries) : ds.queries;
-  const groups: Float32Array[][] = [];
-  for (let i = 0; i < queries.length; i += runner.batch) groups.push(queries.slice(i, i + runner.batch));
-  // The first call is cold (uploads to WASM, first native read); then warm up on a few more.
-  t = performance.now();
-  await runner.search(groups[0]!);
-  const firstMs = performance.now() - t;
-  const warm = Math.min(groups.length, runner.batch > 1 ? 3 : 10);
-  for (let i = 0; i < warm; i++) await runner.search(groups[i]!);
-
-  // Re-measure (up to MAX_ATTEMPTS) while other processes keep more than CONTENDED cores busy;
-  // keep the least disturbed attempt. The row records how disturbed it was.
-  let kept: TimedLoop | undefined;
-  let attempts = 0;
-  while (attempts < MAX_ATTEMPTS) {
-    attempts++;
-    const loop = await timedLoop(runner, groups, `${label}${attempts > 1 ? ` (attempt ${attempts})` : ""}`, ds.queries.length);
-    if (kept === undefined || !(loop.cpu.othersCores >= kept.cpu.othersCores)) kept = loop;
-    if (!(loop.cpu.othersCores > CONTENDED)) break;
-    progress(`${label}: other processes kept ${round(loop.cpu.othersCores, 2)} cores busy; measuring again`);
-  }
-  const { latencies, ids, cpu } = kept!;
-  const wallMs = cpu.wallMs;
-  await runner.close();
-
-  const qps = ds.queries.length / (wallMs / 1000);
-  const row: ResultRow = {
-    system: runner.system,
-    variant: runner.variant,
-    dataset: ds.name,
-    metric: "cosine",
-    params: { k: K, n: ds.n, dim: ds.dim, queries: ds.queries.length, ...runner.params },
-    build_s: round(buildS, 2),
-    first_query_ms: sig(firstMs),
-    qps: sig(qps),
-    p50_ms: sig(median(latencies)),
-    p99_ms: sig(p99(latencies)),
-    latency_per: runner.batch > 1 ? `call of ${runner.batch} queries` : "query",
-    gb_per_s: round((ds.n * ds.dim * 4 * qps) / 1e9, 2),
-    cpu_util: round(cpu.ownCpu, 2),
-    others_cores: round(cpu.othersCores, 2),
-    attempts,
-    ...extra,
-  };
-  progress(`${label}: ${row.qps} qps, p50 ${row.p50_ms} ms, ${row.gb_per_s} GB/s, cpu ${row.cpu_util}, others ${row.others_cores} cores`);
-  return { row, ids };
-}
-
-/** LanceDB in a child process, so its thread pools are sized from LANCE_ENV[threads]. */
-function measureLanceChild(ds: BenchDataset, threads: LanceThreads): Measured {
-  const out = join(mkdtempSync(join(tmpdir(), "quiver-bench-")), "child.json");
-  const env = { ...process.env, ...LANCE_ENV[threads] };
-  const childArgs = [...process.execArgv, process.argv[1]!, "--lancedb-child", ds.name, threads, out, ...(QUICK ? ["--quick"] : [])];
-  const r = spawnSync(process.execPath, childArgs, { env, stdio: ["ignore", "inherit", "inherit"] });
-  if (r.status !== 0) throw new Error(`LanceDB child (${threads} threads) failed with status ${r.status}`);
-  const result = JSON.parse(readFileSync(out, "utf8")) as Measured;
-  rmSync(dirname(out), { recursive: true, force: true });
-  return result;
+  return runners.map((r, i) => {
+    const t = tallies[i]!;
+    const qps = ds.queries.length / (t.wallMs / 1000);
+    const row: ResultRow = {
+      system: r.system,
+      variant: r.variant,
+      dataset: ds.name,
+      metric: "cosine",
+      params: { k: K, n: ds.n, dim: ds.dim, queries: ds.queries.length, ...r.params },
+      build_s: round(t.build_s, 2),
+      first_query_ms: sig(t.first_ms),
+      qps: sig(qps),
+      p50_ms: sig(median(t.latencies)),
+      p99_ms: sig(p99(t.latencies)),
+      latency_per: r.batch > 1 ? `call of ${r.batch} queries` : "query",
+      gb_per_s: round((ds.n * ds.dim * 4 * qps) / 1e9, 2),
+      cpu_util: round(t.ownCpuMs / t.wallMs, 2),
+      others_cores: round(t.othersCpuMs / t.wallMs, 2),
+      ...t.extra,
+    };
+    progress(`${ds.name} · ${r.system} ${r.variant}: ${row.qps} qps, p50 ${row.p50_ms} ms, ${row.gb_per_s} GB/s, cpu ${row.cpu_util}, others ${row.others_cores} cores`);
+    return { row, ids: t.ids };
+  });
 }
 
 interface ApiOverhead {
@@ -499,13 +599,9 @@ async function measureBandwidth(): Promise<MemoryBandwidth> {
 
 async function main(): Promise<void> {
   const childAt = args.indexOf("--lancedb-child");
-  if (childAt >= 0) {
-    const ds = loadDataset(args[childAt + 1] as DatasetName, false);
-    writeFileSync(args[childAt + 3]!, JSON.stringify(await measure(lanceFlat(args[childAt + 2] as LanceThreads), ds)));
-    return;
-  }
+  if (childAt >= 0) return serveLanceChild(args[childAt + 1] as DatasetName);
 
-  const machine = machineInfo("Shared, noisy VM: compare systems within this run; absolute figures are context.");
+  const machine = machineInfo("Shared VM (other engineers' builds and tests run alongside): ratios within this run are the headline; absolute figures are context.");
   const bandwidthRuns = [await measureBandwidth()];
 
   const rows: ResultRow[] = [];
@@ -519,18 +615,12 @@ async function main(): Promise<void> {
       quiverTable("simd", 1), quiverKernel("simd", 1), quiverTable("simd", BATCH), quiverKernel("simd", BATCH),
       quiverTable("scalar", 1), quiverKernel("scalar", 1),
       quiverTable("simd", 1, true),
-      lanceFlat("default"),
+      lanceChild("default"), lanceChild("1"), lanceChild("2"),
     ];
-    const measured: Measured[] = [];
-    for (const r of runners) measured.push(await measure(r, ds));
+    const measured = await measureInterleaved(runners, ds);
     overheads.push(await measureApiOverhead(ds));
-    for (const threads of ["1", "2"] as const) {
-      progress(`${name} · @lancedb/lancedb ${threads} thread(s): child process`);
-      measured.push(measureLanceChild(ds, threads));
-    }
     rows.push(...withRecallAndSpeedup(ds, measured));
   }
-
   bandwidthRuns.push(await measureBandwidth());
   const bw = bestBandwidth(bandwidthRuns);
   machine.memory_bandwidth_gb_s = bw.wasm_simd_read_gb_s;
@@ -550,7 +640,7 @@ async function main(): Promise<void> {
     { heading: "% of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s as number)) / bw.wasm_simd_read_gb_s)}%` },
     { heading: "speedup vs js-loop", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
     { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
-    { heading: "other procs (cores)", value: (r: ResultRow) => (r.attempts as number) > 1 ? `${r.others_cores} (attempt ${r.attempts})` : r.others_cores },
+    { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
     { heading: "build s", value: (r: ResultRow) => r.build_s },
     { heading: "first query ms", value: (r: ResultRow) => r.first_query_ms },
     { heading: "data MB", value: (r: ResultRow) => round((r.index_bytes as number) / 1e6, 1) },
@@ -559,10 +649,10 @@ async function main(): Promise<void> {
     title: "Exact search: top-10 cosine, flat scan",
     intro: [
       "Every system scans all rows for every query (no index), k = 10, cosine distance (1 − cos), selecting `id`. " +
-        "Queries run one at a time after warm-up unless the variant says batch. qps = queries / wall time of the timed loop; " +
+        "Queries run one at a time after warm-up unless the variant says batch; all systems run single-threaded except the LanceDB rows, whose thread settings are in their params. qps = queries / wall time of the timed loop; " +
         "GB/s scanned = n × dim × 4 bytes × qps; CPU util = process CPU time / wall time (≈ threads busy); " +
-        "other procs = cores other processes kept busy during the timed loop (this machine is shared; a loop disturbed by more than " +
-        `${CONTENDED} cores is measured again, up to ${MAX_ATTEMPTS} times, and the least disturbed attempt kept); ` +
+        "other procs = CPU cores other processes kept busy while this system ran (the machine is shared); " +
+        `systems take turns in chunks of ${CHUNK} queries, the first system rotating each chunk, so load from elsewhere falls on all of them alike; ` +
         "speedup is qps over js-loop on the same data in the same run; build s = table creation / upload / ingest " +
         "(quiver's table uploads to WASM lazily, so its first query carries the upload).",
     ],
@@ -572,7 +662,7 @@ async function main(): Promise<void> {
     reproduce: "npm run bench -- exact",
   };
   if (QUICK) {
-    console.log(JSON.stringify(rows, null, 1));
+    console.log(renderMarkdown(results, markdown));
     return;
   }
   const paths = writeResults(results, markdown);

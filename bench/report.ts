@@ -156,16 +156,15 @@ function machineBusyMs(): number | undefined {
 
 export interface CpuWindow {
   wallMs: number;
-  /** This process's CPU time / wall time (≈ its threads busy). */
-  ownCpu: number;
-  /** CPU cores other processes (and the hypervisor, as steal) kept busy meanwhile; NaN off Linux. */
-  othersCores: number;
+  /** CPU time of this process (all its threads). */
+  ownCpuMs: number;
+  /** CPU time of everything else on the machine, steal included; NaN off Linux. */
+  othersCpuMs: number;
 }
 
 /**
- * Starts a measurement window; call the result to close it. On a shared machine a figure taken
- * while other processes used the cores is not comparable, so benchmarks re-measure when
- * `othersCores` is high.
+ * Starts a measurement window; call the result to close it. On a shared machine the CPU time other
+ * processes took meanwhile says how disturbed a figure is.
  */
 export function cpuWindow(): () => CpuWindow {
   const busy0 = machineBusyMs();
@@ -174,10 +173,10 @@ export function cpuWindow(): () => CpuWindow {
   return () => {
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    const ownMs = (cpu.user + cpu.system) / 1000;
+    const ownCpuMs = (cpu.user + cpu.system) / 1000;
     const busy1 = machineBusyMs();
-    const others = busy0 === undefined || busy1 === undefined ? NaN : Math.max(0, busy1 - busy0 - ownMs) / wallMs;
-    return { wallMs, ownCpu: ownMs / wallMs, othersCores: others };
+    const othersCpuMs = busy0 === undefined || busy1 === undefined ? NaN : Math.max(0, busy1 - busy0 - ownCpuMs);
+    return { wallMs, ownCpuMs, othersCpuMs };
   };
 }
 

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   CORRUPT_FILE: "A stored file is damaged or truncated.",
   QUOTA_EXCEEDED: "The storage backend is full.",
   NOT_FOUND: "A requested object does not exist.",
+  EMBEDDING_FAILED: "An embedding function could not embed: its model did not load, or its service answered with an error.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -107,7 +107,9 @@ export class IndexHead {
   readonly headLength: number;
   readonly #bytes: Uint8Array;
 
-  constructor(bytes: Uint8Array) {
+  constructor(input: Uint8Array) {
+    // A plain view: Node's Buffer (a Uint8Array subclass) shares memory on slice() instead of copying.
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     this.headLength = readHeadLength(bytes);
     if (bytes.byteLength < this.headLength) throw createError("CORRUPT_FILE", `The index head is ${this.headLength} bytes but only ${bytes.byteLength} were given.`);
     const metaLength = new DataView(bytes.buffer, bytes.byteOffset, PREAMBLE_BYTES).getUint32(8, true);

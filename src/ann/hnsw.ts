@@ -9,13 +9,16 @@
  * Memory layout (flat typed arrays, node id = position):
  *
  *   levels   capacity u8                    top layer of each node
- *   links0   capacity × (1 + 2m) i32         layer 0 of node v at v·(1 + 2m): [count, n_0 … n_{2m−1}]
+ *   layer0   GraphLayer (WebAssembly)        node v at v·(1 + 2m) i32: [count, n_0 … n_{2m−1}]
  *   upper    per node with level L ≥ 1:      Int32Array(L × (1 + m)); layer l at (l − 1)·(1 + m):
  *                                             [count, n_0 … n_{m−1}]
  *   store    VectorStore (WebAssembly)       node v's vector as f32 (HNSW), int8 SQ codes (HNSW_SQ)
- *                                             or 8-bit PQ codes (HNSW_PQ); one kernel call computes
- *                                             the distances to all unvisited neighbours of a node
+ *                                             or 8-bit PQ codes (HNSW_PQ)
  *   rowIds   n f64                            by node id
+ *
+ * The bottom layer holds almost all the work, so its search runs as one WebAssembly call per
+ * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates). The upper layers hold
+ * about n/m nodes; they are searched here, one batched distance call per expanded node.
  *
  * The graph is built on exact f32 distances even for HNSW_SQ / HNSW_PQ (a temporary f32 store,
  * while it fits in BUILD_F32_BYTES), so quantization affects only the search-time distances; those
@@ -27,6 +30,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { GraphLayer } from "../kernels/graph.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
   allowedPositions, allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
@@ -78,7 +82,7 @@ export class HnswIndex implements VectorIndex {
   #entry = -1;
   #maxLevel = -1;
   #levels = new Uint8Array(0);
-  #links0 = new Int32Array(0);
+  readonly #layer0: GraphLayer;
   #upper: (Int32Array | undefined)[] = [];
 
   // Search scratch, reused by every search and insert (both are synchronous once started).
@@ -114,6 +118,7 @@ export class HnswIndex implements VectorIndex {
     this.#graph = this.#store;
     this.#batch = new Int32Array(this.#m0 + 1);
     this.#batchDist = new Float32Array(this.#m0 + 1);
+    this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
   }
 
   static async build(kernels: Kernels, kind: HnswKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: HnswBuildOptions = {}): Promise<HnswIndex> {
@@ -170,7 +175,7 @@ export class HnswIndex implements VectorIndex {
     index.#store.appendEncoded(head.bytes("rows"));
     index.#reserve(n);
     index.#levels.set(head.bytes("levels"));
-    index.#links0.set(head.i32("links0"));
+    index.#layer0.load(head.bytes("links0"));
     const upper = head.i32("upper");
     let at = 0;
     for (let v = 0; v < n; v++) {
@@ -193,7 +198,7 @@ export class HnswIndex implements VectorIndex {
   bytes(): number {
     let upper = 0;
     for (const u of this.#upper) upper += u ? u.byteLength : 0;
-    return this.#store.bytes + this.#size * (8 + 1 + 4 * (1 + this.#m0)) + upper;
+    return this.#store.bytes + this.#layer0.bytes + this.#size * (8 + 1) + upper;
   }
 
   stats(): IndexStats {
@@ -222,10 +227,11 @@ export class HnswIndex implements VectorIndex {
     const scanAllowed = allowed !== undefined && allowed.length * allowed.length <= ef * this.#m0 * this.#size;
     if (!scanAllowed) {
       this.#descend(store, 0);
-      const count = this.#searchLayer(store, this.#ep, this.#epDist, ef, 0, test);
+      const bitmap = allowed === undefined ? undefined : options.allowed instanceof Uint8Array ? options.allowed : bitmapOf(allowed, this.#size);
+      const count = this.#layer0.search(store, this.#ep, this.#epDist, ef, bitmap);
       const got = Math.min(need, count);
-      positions = this.#sortedIds.slice(0, got);
-      distances = this.#sortedDist.slice(0, got);
+      positions = this.#layer0.ids.slice(0, got);
+      distances = this.#layer0.distances.slice(0, got);
     }
     if (allowed !== undefined && (scanAllowed || positions!.length < Math.min(need, allowed.length))) {
       const top = store.nearest(need, allowed);
@@ -247,7 +253,7 @@ export class HnswIndex implements VectorIndex {
     const w = new IndexWriter();
     w.section("rowIds", this.#rowIds.toArray());
     w.section("levels", this.#levels.subarray(0, n));
-    w.section("links0", this.#links0.subarray(0, n * (1 + this.#m0)));
+    w.section("links0", this.#layer0.encoded(n));
     let upperLength = 0;
     for (let v = 0; v < n; v++) upperLength += this.#upper[v]?.length ?? 0;
     const upper = new Int32Array(upperLength);
@@ -272,6 +278,7 @@ export class HnswIndex implements VectorIndex {
 
   free(): void {
     this.#store.free();
+    this.#layer0.free();
   }
 
   // ── insertion ─────────────────────────────────────────────────────────────────────────────
@@ -295,7 +302,7 @@ export class HnswIndex implements VectorIndex {
   #insert(node: number, vector: Float32Array): void {
     const level = Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
     this.#levels[node] = level;
-    this.#links0[node * (1 + this.#m0)] = 0;
+    this.#layer0.setNeighbours(node, this.#batch, 0);
     if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));
     if (this.#entry < 0) {
       this.#entry = node;
@@ -307,17 +314,23 @@ export class HnswIndex implements VectorIndex {
     this.#descend(store, level);
     for (let layer = Math.min(level, this.#maxLevel); layer >= 0; layer--) {
       store.setQuery(vector); // linking below compared stored rows with each other
-      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer, undefined);
-      this.#ep = this.#sortedIds[0]!;
-      this.#epDist = this.#sortedDist[0]!;
+      let ids: Int32Array;
+      let dists: Float32Array;
+      if (layer === 0) {
+        const count = this.#layer0.search(store, this.#ep, this.#epDist, this.#efConstruction);
+        ids = this.#layer0.ids.slice(0, count);
+        dists = this.#layer0.distances.slice(0, count);
+      } else {
+        const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
+        ids = this.#sortedIds.slice(0, count);
+        dists = this.#sortedDist.slice(0, count);
+      }
+      this.#ep = ids[0]!;
+      this.#epDist = dists[0]!;
       // Neighbours of the new node: the heuristic's pick of m among the efConstruction found.
-      const ids = this.#sortedIds.slice(0, count);
-      const dists = this.#sortedDist.slice(0, count);
       const chosen = new Int32Array(this.#m);
-      const picked = this.#selectNeighbours(store, ids, dists, count, this.#m, chosen);
-      const [links, base] = this.#linksOf(node, layer);
-      links[base] = picked;
-      links.set(chosen.subarray(0, picked), base + 1);
+      const picked = this.#selectNeighbours(store, ids, dists, ids.length, this.#m, chosen);
+      this.#setLinks(node, layer, chosen, picked);
       for (let j = 0; j < picked; j++) this.#linkBack(store, chosen[j]!, node, layer);
     }
     if (level > this.#maxLevel) {
@@ -358,16 +371,14 @@ export class HnswIndex implements VectorIndex {
 
   /** Adds `node` to the links of `v` on `layer`; a full list is re-chosen by the heuristic. */
   #linkBack(store: VectorStore, v: number, node: number, layer: number): void {
-    const [links, base] = this.#linksOf(v, layer);
     const max = layer === 0 ? this.#m0 : this.#m;
-    const count = links[base]!;
+    const ids = new Int32Array(max + 1);
+    const count = this.#getLinks(v, layer, ids);
     if (count < max) {
-      links[base + 1 + count] = node;
-      links[base] = count + 1;
+      ids[count] = node;
+      this.#setLinks(v, layer, ids, count + 1);
       return;
     }
-    const ids = new Int32Array(count + 1);
-    ids.set(links.subarray(base + 1, base + 1 + count));
     ids[count] = node;
     const dists = new Float32Array(count + 1);
     store.setQueryRow(v);
@@ -375,12 +386,25 @@ export class HnswIndex implements VectorIndex {
     sortByDistance(ids, dists);
     const chosen = new Int32Array(max);
     const picked = this.#selectNeighbours(store, ids, dists, count + 1, max, chosen);
-    links[base] = picked;
-    links.set(chosen.subarray(0, picked), base + 1);
+    this.#setLinks(v, layer, chosen, picked);
   }
 
-  #linksOf(v: number, layer: number): [Int32Array, number] {
-    return layer === 0 ? [this.#links0, v * (1 + this.#m0)] : [this.#upper[v]!, (layer - 1) * (1 + this.#m)];
+  /** Copies v's links on `layer` into out; returns the count. */
+  #getLinks(v: number, layer: number, out: Int32Array): number {
+    if (layer === 0) return this.#layer0.neighbours(v, out);
+    const links = this.#upper[v]!;
+    const base = (layer - 1) * (1 + this.#m);
+    const count = links[base]!;
+    for (let j = 0; j < count; j++) out[j] = links[base + 1 + j]!;
+    return count;
+  }
+
+  #setLinks(v: number, layer: number, ids: Int32Array, count: number): void {
+    if (layer === 0) return this.#layer0.setNeighbours(v, ids, count);
+    const links = this.#upper[v]!;
+    const base = (layer - 1) * (1 + this.#m);
+    links[base] = count;
+    links.set(ids.subarray(0, count), base + 1);
   }
 
   // ── search ────────────────────────────────────────────────────────────────────────────────
@@ -419,33 +443,31 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Best-first search of one layer from (ep, epDist) with a result list of size ef. Only nodes that
-   * pass `allowed` enter the results, but every node is walked through. Leaves the results in
+   * Best-first search of an upper layer (≥ 1) from (ep, epDist) with a result list of size ef —
+   * the same algorithm as the bottom layer's kernel (assembly/hnsw.ts). Leaves the results in
    * #sortedIds / #sortedDist, nearest first, and returns their count.
    */
-  #searchLayer(store: VectorStore, ep: number, epDist: number, ef: number, layer: number, allowed: ((p: number) => boolean) | undefined): number {
+  #searchLayer(store: VectorStore, ep: number, epDist: number, ef: number, layer: number): number {
     const visited = this.#nextEpoch();
     const epoch = this.#epoch;
     const candidates = this.#candidates;
     const results = this.#results;
     const batch = this.#batch;
     const dist = this.#batchDist;
-    const links = layer === 0 ? this.#links0 : undefined;
-    const stride = layer === 0 ? 1 + this.#m0 : 1 + this.#m;
+    const base = (layer - 1) * (1 + this.#m);
     candidates.clear();
     results.clear();
     visited[ep] = epoch;
     candidates.push(epDist, ep);
-    if (!allowed || allowed(ep)) results.push(epDist, ep);
-    let bound = results.size > 0 ? results.topKey() : Infinity;
+    results.push(epDist, ep);
+    let bound = epDist;
 
     while (candidates.size > 0) {
       const d = candidates.topKey();
       if (d > bound && results.size >= ef) break;
       const c = candidates.topId();
       candidates.pop();
-      const list = links ?? this.#upper[c]!;
-      const base = links ? c * stride : (layer - 1) * stride;
+      const list = this.#upper[c]!;
       const count = list[base]!;
       let fresh = 0;
       for (let j = 1; j <= count; j++) {
@@ -462,11 +484,9 @@ export class HnswIndex implements VectorIndex {
         if (results.size < ef || dn < bound) {
           const nb = batch[j]!;
           candidates.push(dn, nb);
-          if (!allowed || allowed(nb)) {
-            results.push(dn, nb);
-            if (results.size > ef) results.pop();
-            bound = results.topKey();
-          }
+          results.push(dn, nb);
+          if (results.size > ef) results.pop();
+          bound = results.topKey();
         }
       }
     }
@@ -492,9 +512,7 @@ export class HnswIndex implements VectorIndex {
     const levels = new Uint8Array(capacity);
     levels.set(this.#levels);
     this.#levels = levels;
-    const links0 = new Int32Array(capacity * (1 + this.#m0));
-    links0.set(this.#links0);
-    this.#links0 = links0;
+    this.#layer0.reserve(capacity);
     const visited = new Uint16Array(capacity);
     visited.set(this.#visited);
     this.#visited = visited;
@@ -515,4 +533,11 @@ function sortByDistance(ids: Int32Array, dists: Float32Array): void {
     dists[j + 1] = d;
     ids[j + 1] = id;
   }
+}
+
+/** Bitmap over [0, n) with the given positions set. */
+function bitmapOf(positions: Int32Array, n: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);
+  return bits;
 }

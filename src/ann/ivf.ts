@@ -51,8 +51,10 @@ export interface IvfOpenOptions {
 export interface IvfInternalOptions {
   /** IVF_PQ: encode residuals x − c_p (default) or the raw vectors. */
   residual?: boolean;
-  /** PQ k-means iterations per sub-space. Default 25. */
+  /** PQ k-means iterations per sub-space. Default: maxIterations. */
   pqIterations?: number;
+  /** Rows PQ trains on. Default 256 × sampleRate / 4 (see docs/INDEXES.md). */
+  pqSampleRows?: number;
 }
 
 export class IvfIndex implements VectorIndex {
@@ -145,12 +147,12 @@ export class IvfIndex implements VectorIndex {
     } else {
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
       const residual = options.residual ?? true;
-      const pqRows = sampleRows(n, 256 * sampleRate, random);
+      const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
       let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
       if (residual) pqSample = residuals(pqSample, dim, assignNearest(kernels, pqSample, dim, centroids, assignMetric(metric)).assign, centroids);
       const pq = ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
-        maxIterations: options.pqIterations ?? 25,
+        maxIterations: options.pqIterations ?? maxIterations,
         seed,
         progress: (done, total) => progress?.({ phase: "train-pq", done, total }),
       });

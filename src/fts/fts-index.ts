@@ -52,6 +52,11 @@ export interface FtsSearchOptions {
   /** How the scores of several columns combine: `"sum"` (default) or `"max"`. */
   combine?: "sum" | "max";
   /**
+   * Per-column score multipliers, aligned with `columns` (or the index's columns), as LanceDB's
+   * MultiMatchQuery `boosts`. Missing entries are 1. Must be finite and > 0.
+   */
+  boosts?: readonly number[];
+  /**
    * Only rows this accepts are returned (a `where` prefilter or the live rows after deletes). Applied
    * before the top-k cut, so k rows come back whenever k allowed rows match.
    */
@@ -179,6 +184,10 @@ export class FtsIndex {
     if (!(params.k1 >= 0) || !Number.isFinite(params.k1)) invalid(`BM25 k1 must be a finite number >= 0, got ${String(params.k1)}.`);
     if (!(params.b >= 0 && params.b <= 1)) invalid(`BM25 b must be in 0..1, got ${String(params.b)}.`);
     const fields = this.pickColumns(options.columns);
+    const boosts = options.boosts ?? [];
+    if (!Array.isArray(boosts) || boosts.length > fields.length || !boosts.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)) {
+      invalid(`FTS boosts must be at most ${fields.length} finite numbers > 0, one per searched column.`);
+    }
     const keep = rowPredicate(options.allowed);
     const clauses = parseQuery(query, this.tokenizer, options.phrase);
     if (clauses.length > MAX_CLAUSES) invalid(`FTS query has ${clauses.length} distinct terms; the limit is ${MAX_CLAUSES}.`);
@@ -193,12 +202,14 @@ export class FtsIndex {
     const mark = this.mark;
     const matched: number[] = [];
     const s = this.scratch;
-    for (const f of fields) {
+    for (let fi = 0; fi < fields.length; fi++) {
+      const f = fields[fi]!;
+      const boost = boosts[fi] ?? 1;
       const need = scoreColumn(f, clauses, op, params, s);
       const t = s.touched.data;
       for (let i = 0; i < s.touched.length; i++) {
         const d = t[i]!;
-        const score = s.acc[d]!;
+        const score = s.acc[d]! * boost;
         const ok = s.hits[d]! >= need && need > 0;
         s.acc[d] = 0;
         s.hits[d] = 0;
@@ -261,20 +272,27 @@ export class FtsIndex {
 /**
  * Searches several separately built indexes (one per column, as LanceDB keeps them) as one query:
  * each index scores all its matches, scores of the same row are added (or the maximum taken), and the
- * best `k` come back. Exact, at the cost of scoring every match of every index.
+ * best `k` come back. `boosts` here has one entry per index. Exact, at the cost of scoring every match
+ * of every index.
  */
 export function searchIndexes(indexes: readonly FtsIndex[], query: string, options: FtsSearchOptions = {}): FtsResults {
   if (indexes.length === 1) return indexes[0]!.search(query, options);
+  const { boosts = [], ...rest } = options;
+  if (!Array.isArray(boosts) || boosts.length > indexes.length || !boosts.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)) {
+    invalid(`FTS boosts must be at most ${indexes.length} finite numbers > 0, one per index.`);
+  }
   const combine = options.combine ?? "sum";
   const acc = new Map<number, number>();
-  for (const idx of indexes) {
-    const { rows, scores } = idx.search(query, { ...options, k: Infinity });
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
+  indexes.forEach((idx, i) => {
+    const boost = boosts[i] ?? 1;
+    const { rows, scores } = idx.search(query, { ...rest, k: Infinity });
+    for (let j = 0; j < rows.length; j++) {
+      const r = rows[j]!;
+      const s = scores[j]! * boost;
       const prev = acc.get(r);
-      acc.set(r, prev === undefined ? scores[i]! : combine === "sum" ? prev + scores[i]! : Math.max(prev, scores[i]!));
+      acc.set(r, prev === undefined ? s : combine === "sum" ? prev + s : Math.max(prev, s));
     }
-  }
+  });
   const rows = Float64Array.from(acc.keys());
   const score = Float64Array.from(acc.values());
   const cands = Uint32Array.from(rows.keys());

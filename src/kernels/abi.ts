@@ -12,6 +12,7 @@
  *   k-means: x = n rows of dim f32 at row stride `stride` floats; c = k × dim; metric 0 = l2, 1 = dot
  *   PQ:      codebook = M × 256 × dsub f32; codes = n × M u8; lut = M × 256 f32
  *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32
+ *   HNSW:    links = n × stride i32 ([count, neighbours…] per node); visited = n u16; heaps of (f32, i32)
  */
 type Ptr = number;
 type Dense = (q: Ptr, x: Ptr, n: number, dim: number, out: Ptr) => void;
@@ -43,8 +44,8 @@ export interface KernelExports {
   dot_f32_multi: Multi;
   cosine_f32_normed_multi(qs: Ptr, qNorms: Ptr, nq: number, x: Ptr, norms: Ptr, n: number, dim: number, out: Ptr, outStride: number): void;
 
-  /** assign = n i32 nearest centroid, dist = n f32 its distance; cnorm = k f32 scratch. */
-  kmeans_assign(x: Ptr, n: number, dim: number, stride: number, c: Ptr, k: number, metric: number, cnorm: Ptr, assign: Ptr, dist: Ptr): void;
+  /** assign = n i32 nearest centroid, dist = n f32 its distance; scratch = k·(dim + 1) f32. */
+  kmeans_assign(x: Ptr, n: number, dim: number, stride: number, c: Ptr, k: number, metric: number, scratch: Ptr, assign: Ptr, dist: Ptr): void;
   /** sums (k × dim f32) += rows by assignment, counts (k i32) += 1. */
   kmeans_update(x: Ptr, n: number, dim: number, stride: number, assign: Ptr, sums: Ptr, counts: Ptr): void;
   /** mind[r] = min(mind[r], d(x_r, c)); returns Σ mind. */
@@ -52,8 +53,8 @@ export interface KernelExports {
   /** First r whose prefix sum of mind exceeds target. */
   kmeanspp_pick(mind: Ptr, n: number, target: number): number;
 
-  /** codes = n × M u8; cnorm = M × 256 f32 scratch. */
-  pq_encode(x: Ptr, n: number, dim: number, M: number, codebook: Ptr, cnorm: Ptr, codes: Ptr): void;
+  /** codes = n × M u8; scratch = M × 256 × (dsub + 1) f32. */
+  pq_encode(x: Ptr, n: number, dim: number, M: number, codebook: Ptr, scratch: Ptr, codes: Ptr): void;
   pq_decode(codes: Ptr, n: number, M: number, dsub: number, codebook: Ptr, out: Ptr): void;
   pq_lut_l2(q: Ptr, M: number, dsub: number, codebook: Ptr, lut: Ptr): void;
   pq_lut_dot(q: Ptr, M: number, dsub: number, codebook: Ptr, w: number, lut: Ptr): void;
@@ -70,6 +71,13 @@ export interface KernelExports {
   /** qs = q ∘ scale, bias = q·offset: out[r] = 1 − bias − Σ qs_i·c_ri. */
   sq_dot(qs: Ptr, bias: number, codes: Ptr, n: number, dim: number, out: Ptr): void;
   sq_dot_gather(qs: Ptr, bias: number, codes: Ptr, ids: Ptr, m: number, dim: number, out: Ptr): void;
+
+  /** Best-first search of one HNSW layer (assembly/hnsw.ts); returns the result count. */
+  hnsw_search(
+    links: Ptr, stride: number, visited: Ptr, epoch: number, allowed: Ptr,
+    kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, bias: number,
+    ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, outIds: Ptr, outDist: Ptr,
+  ): number;
 }
 
 /** Names every build must export; the loader checks them so a stale .wasm fails loudly. */
@@ -84,4 +92,5 @@ export const REQUIRED_EXPORTS = [
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "sq_bounds", "sq_encode", "sq_decode", "sq_l2", "sq_l2_gather", "sq_dot", "sq_dot_gather",
+  "hnsw_search",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -109,7 +109,7 @@ export class KMeansSession {
   readonly #mind: number;
   #k = -1;
   #centroids = 0;
-  #cnorm = 0;
+  #scratch = 0;
   #sums = 0;
   #counts = 0;
 
@@ -160,7 +160,7 @@ export class KMeansSession {
     this.#ensureCentroids(k);
     const heap = this.#kernels.heap;
     heap.write(this.#centroids, centroids);
-    this.#kernels.exports.kmeans_assign(this.#x, this.n, this.width, this.#dim, this.#centroids, k, metricCode(metric), this.#cnorm, this.#assign, this.#dist);
+    this.#kernels.exports.kmeans_assign(this.#x, this.n, this.width, this.#dim, this.#centroids, k, metricCode(metric), this.#scratch, this.#assign, this.#dist);
     return { assign: heap.i32(this.#assign, this.n).slice(), dist: heap.f32(this.#dist, this.n).slice() };
   }
 
@@ -176,17 +176,17 @@ export class KMeansSession {
 
   free(): void {
     this.#temps.free();
-    for (const p of [this.#centroids, this.#cnorm, this.#sums, this.#counts]) this.#kernels.heap.free(p);
-    this.#centroids = this.#cnorm = this.#sums = this.#counts = 0;
+    for (const p of [this.#centroids, this.#scratch, this.#sums, this.#counts]) this.#kernels.heap.free(p);
+    this.#centroids = this.#scratch = this.#sums = this.#counts = 0;
   }
 
   #ensureCentroids(k: number): void {
     if (k <= this.#k) return;
     const heap = this.#kernels.heap;
-    for (const p of [this.#centroids, this.#cnorm, this.#sums, this.#counts]) heap.free(p);
-    this.#centroids = this.#cnorm = this.#sums = this.#counts = 0;
+    for (const p of [this.#centroids, this.#scratch, this.#sums, this.#counts]) heap.free(p);
+    this.#centroids = this.#scratch = this.#sums = this.#counts = 0;
     this.#centroids = heap.alloc(k * this.width * 4);
-    this.#cnorm = heap.alloc(k * 4);
+    this.#scratch = heap.alloc(k * (this.width + 1) * 4);
     this.#sums = heap.alloc(k * this.width * 4);
     this.#counts = heap.alloc(k * 4);
     this.#k = k;
@@ -202,12 +202,12 @@ export function assignNearest(kernels: Kernels, data: Float32Array, dim: number,
   const t = new Temps(kernels);
   try {
     const c = t.put(centroids);
-    const cnorm = t.alloc(k * 4);
+    const scratch = t.alloc(k * (dim + 1) * 4);
     const chunk = Math.min(n, CHUNK_ROWS);
     const a = t.alloc(chunk * 4);
     const d = t.alloc(chunk * 4);
     chunked(kernels, data, dim, (x, rows, first) => {
-      kernels.exports.kmeans_assign(x, rows, dim, dim, c, k, metricCode(metric), cnorm, a, d);
+      kernels.exports.kmeans_assign(x, rows, dim, dim, c, k, metricCode(metric), scratch, a, d);
       assign.set(kernels.heap.i32(a, rows), first);
       dist.set(kernels.heap.f32(d, rows), first);
     });
@@ -233,10 +233,10 @@ export function pqEncode(kernels: Kernels, data: Float32Array, dim: number, M: n
   const t = new Temps(kernels);
   try {
     const book = t.put(codebook);
-    const cnorm = t.alloc(M * 256 * 4);
+    const scratch = t.alloc(256 * (dim + M) * 4);
     const out = t.alloc(Math.min(n, CHUNK_ROWS) * M);
     chunked(kernels, data, dim, (x, rows, first) => {
-      kernels.exports.pq_encode(x, rows, dim, M, book, cnorm, out);
+      kernels.exports.pq_encode(x, rows, dim, M, book, scratch, out);
       codes.set(kernels.heap.bytes().subarray(out, out + rows * M), first * M);
     });
   } finally {

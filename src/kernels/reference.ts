@@ -315,3 +315,43 @@ export function sqDistances(metric: "l2" | "dot", q: Vec, codes: ArrayLike<numbe
   const decoded = sqDecode(codes, dim, offset, scale);
   return metric === "l2" ? l2(q, decoded, dim, ids) : dot(q, decoded, dim, ids);
 }
+
+/**
+ * Best-first search of one graph layer (assembly/hnsw.ts) over plain vectors: links = n × stride
+ * ([count, neighbours…] per node), distance(v) = the query's distance to node v, `allowed` = which
+ * nodes may enter the results. Returns up to ef results, nearest first.
+ */
+export function graphSearch(
+  links: ArrayLike<number>, stride: number, distance: (v: number) => number, ep: number, ef: number, allowed?: (v: number) => boolean,
+): { ids: Int32Array; distances: Float32Array } {
+  const visited = new Set<number>([ep]);
+  const epDist = distance(ep);
+  const candidates: [number, number][] = [[epDist, ep]];
+  const results: [number, number][] = allowed && !allowed(ep) ? [] : [[epDist, ep]];
+  const worst = (): number => (results.length > 0 ? Math.max(...results.map((r) => r[0])) : Infinity);
+  while (candidates.length > 0) {
+    candidates.sort((a, b) => a[0] - b[0]);
+    const [d, c] = candidates[0]!;
+    if (d > worst() && results.length >= ef) break;
+    candidates.shift();
+    const count = links[c * stride]!;
+    for (let j = 1; j <= count; j++) {
+      const nb = links[c * stride + j]!;
+      if (visited.has(nb)) continue;
+      visited.add(nb);
+      const dn = distance(nb);
+      if (results.length < ef || dn < worst()) {
+        candidates.push([dn, nb]);
+        if (!allowed || allowed(nb)) {
+          results.push([dn, nb]);
+          if (results.length > ef) {
+            results.sort((a, b) => a[0] - b[0]);
+            results.pop();
+          }
+        }
+      }
+    }
+  }
+  results.sort((a, b) => a[0] - b[0]);
+  return { ids: Int32Array.from(results, (r) => r[1]), distances: Float32Array.from(results, (r) => r[0]) };
+}

@@ -99,7 +99,7 @@ export class VectorStore {
         heap.write(tmp, vectors);
         if (spec.kind === "sq") this.#kernels.exports.sq_encode(tmp, n, this.dim, this.#params, this.#params + this.dim * 8, dst);
         else {
-          const cnorm = heap.alloc(spec.M * 256 * 4);
+          const cnorm = heap.alloc(256 * (this.dim + spec.M) * 4);
           this.#kernels.exports.pq_encode(tmp, n, this.dim, spec.M, this.#params, cnorm, dst);
           heap.free(cnorm);
         }
@@ -200,6 +200,17 @@ export class VectorStore {
     }
     const outView = this.#outView;
     for (let j = 0; j < count; j++) out[j] = outView[j]!;
+  }
+
+  /**
+   * The rows and the prepared query as the kernels that read the store take them (graph.ts):
+   * kind 0 f32 / 1 sq / 2 pq, metric 0 l2 / 1 dot, aux = SQ scale or PQ lookup table.
+   */
+  kernelArgs(): { size: number; kind: number; metric: number; rows: number; dim: number; M: number; query: number; aux: number; bias: number } {
+    const spec = this.spec;
+    const kind = spec.kind === "f32" ? 0 : spec.kind === "sq" ? 1 : 2;
+    const aux = spec.kind === "sq" ? this.#params + this.dim * 4 : spec.kind === "pq" ? this.#lut : 0;
+    return { size: this.#size, kind, metric: this.#l2 ? 0 : 1, rows: this.#rows, dim: this.dim, M: spec.kind === "pq" ? spec.M : 0, query: this.#query, aux, bias: this.#bias };
   }
 
   /**

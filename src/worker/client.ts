@@ -13,6 +13,7 @@ import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult } from "../table.js";
 import { MergeInsertBuilder } from "../table/merge-insert.js";
 import type { Tags } from "../table/tags.js";
+import type { CreateIndexOptions } from "../table/vector-index.js";
 import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
 import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WorkerApi } from "./protocol.js";
 import { registerErrorTransfer, transferPlan } from "./transfer.js";
@@ -21,9 +22,8 @@ export interface WorkerConnectionOptions extends ConnectionOptions {
   /**
    * The worker the database lives in. Default: a new dedicated worker for this connection, ended by
    * `close()` (a module Web Worker in browsers and Deno, a `worker_threads` Worker in Node). Pass
-   * your own — a Worker, a MessagePort, a Node Worker — to share one worker between connections;
-   * `close()` then leaves it running. It must run Quiver's worker script (`quiverdb/worker/script`
-   * in browsers, see the package's `dist/worker/worker.js`; `dist/worker/node-worker.js` in Node).
+   * your own — usually from `startWorker()`, or a MessagePort to one — to share one worker between
+   * connections; `close()` then leaves it running.
    */
   worker?: WorkerLike;
 }
@@ -49,7 +49,7 @@ class Link {
     } else if (typeof t.addEventListener === "function") {
       // Browsers: an "error" before the first answer means the script did not load or start.
       t.addEventListener("error", (e) => {
-        if (!this.#answered) this.fail(`it failed to start: ${(e as ErrorEvent).message ?? "no message (is the worker script served?)"}`);
+        if (!this.#answered) this.fail(`it failed to start: ${(e as ErrorEvent).message || "no message (is the worker script served?)"}`);
       });
     }
   }
@@ -257,12 +257,23 @@ export class RemoteTable {
   async dropColumns(...args: TableArgs<"dropColumns">): Promise<TableResult<"dropColumns">> { return this.forward("dropColumns", args); }
   async optimize(...args: TableArgs<"optimize">): Promise<TableResult<"optimize">> { return this.forward("optimize", args); }
   async listIndices(): Promise<TableResult<"listIndices">> { return this.forward("listIndices", []); }
+  async indexStats(...args: TableArgs<"indexStats">): Promise<TableResult<"indexStats">> { return this.forward("indexStats", args); }
+  async dropIndex(...args: TableArgs<"dropIndex">): Promise<TableResult<"dropIndex">> { return this.forward("dropIndex", args); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
     const { progress, ...rest } = options;
     if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "add() progress must be a function.");
     const reply = await this.send((api) => api.add(this.id, rows, rest, progress === undefined ? undefined : proxy(progress)));
+    this.#display = reply.display;
+    return reply.value;
+  }
+
+  /** Builds the index in the worker; `progress` is called from there. */
+  async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
+    const { progress, ...rest } = options;
+    if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "createIndex() progress must be a function.");
+    const reply = await this.send((api) => api.createIndex(this.id, column, rest, progress === undefined ? undefined : proxy(progress)));
     this.#display = reply.display;
     return reply.value;
   }

@@ -13,7 +13,8 @@
  *   QuiverError ◄────── thrown, rebuilt by the "throw" transfer handler (code, message, details)
  *
  * Everything that crosses is structured-cloneable plain data (rows, schemas, plans, results); the
- * only function that crosses is `add()`'s progress callback, as a comlink proxy.
+ * only functions that cross are the progress callbacks of `add()` and `createIndex()`, as comlink
+ * proxies.
  */
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { Row } from "../data/rows.js";
@@ -22,7 +23,11 @@ import type { QueryPlan } from "../query/plan.js";
 import type { AddOptions, AddResult, Table } from "../table.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
 import type { Tags } from "../table/tags.js";
+import type { CreateIndexOptions } from "../table/vector-index.js";
 import type { WriteProgress } from "../table/writes.js";
+
+/** What `createIndex()` reports while it builds. */
+export type IndexProgress = Parameters<NonNullable<CreateIndexOptions["progress"]>>[0];
 
 /** A connection the worker holds for a client. */
 export type ConnectionId = number;
@@ -47,7 +52,7 @@ export interface TableHandle {
  */
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "schema", "version", "listVersions", "checkout", "checkoutLatest",
-  "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices",
+  "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
@@ -77,6 +82,7 @@ export interface WorkerApi {
 
   callTable<M extends ForwardedTableMethod>(table: TableId, method: M, args: TableArgs<M>): Promise<TableReply<TableResult<M>>>;
   add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
+  createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: (p: IndexProgress) => unknown): Promise<TableReply<{ version: number }>>;
   mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>>;
   tags<M extends TagMethod>(table: TableId, method: M, args: Parameters<Tags[M]>): Promise<Awaited<ReturnType<Tags[M]>>>;
   /** Runs a query plan; vector values in the result rows arrive transferred. */

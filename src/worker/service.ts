@@ -12,10 +12,11 @@ import type { QueryPlan } from "../query/plan.js";
 import type { AddOptions, AddResult, Table } from "../table.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
 import type { Tags } from "../table/tags.js";
+import type { CreateIndexOptions } from "../table/vector-index.js";
 import type { WriteProgress } from "../table/writes.js";
 import {
   FORWARDED_TABLE_METHODS, TAG_METHODS,
-  type ConnectionHandle, type ConnectionId, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
+  type ConnectionHandle, type ConnectionId, type IndexProgress, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
   type TableReply, type TableResult, type TagMethod, type WorkerApi,
 } from "./protocol.js";
 import { registerErrorTransfer, transferRows } from "./transfer.js";
@@ -80,15 +81,12 @@ export class QuiverService implements WorkerApi {
 
   async add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
     const t = this.#table(table);
-    // Progress reports travel on the callback's own port; wait for them so none arrives after the result.
-    const reports: Promise<unknown>[] = [];
-    try {
-      const value = await t.add(rows, progress === undefined ? options : { ...options, progress: (p) => void reports.push(progress(p)) });
-      await Promise.allSettled(reports);
-      return { value, display: t.display() };
-    } finally {
-      progress?.[releaseProxy]();
-    }
+    return withProgress(progress, async (report) => ({ value: await t.add(rows, { ...options, ...report }), display: t.display() }));
+  }
+
+  async createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: Remote<(p: IndexProgress) => unknown>): Promise<TableReply<{ version: number }>> {
+    const t = this.#table(table);
+    return withProgress(progress, async (report) => ({ value: await t.createIndex(column, { ...options, ...report }), display: t.display() }));
   }
 
   async mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>> {
@@ -132,6 +130,23 @@ export class QuiverService implements WorkerApi {
     const id = this.#nextId++;
     this.#tables.set(id, { table, conn });
     return { id, name: table.name, display: table.display() };
+  }
+}
+
+/**
+ * Runs `work` with a `progress` option that forwards to the client's callback, if there is one.
+ * Reports travel on the callback's own port, so they are awaited before the result is returned:
+ * none may arrive after the call has resolved.
+ */
+async function withProgress<P, T>(progress: Remote<(p: P) => unknown> | undefined, work: (report: { progress?: (p: P) => void }) => Promise<T>): Promise<T> {
+  if (progress === undefined) return work({});
+  const reports: Promise<unknown>[] = [];
+  try {
+    const result = await work({ progress: (p) => void reports.push((progress as (p: P) => Promise<unknown>)(p)) });
+    await Promise.allSettled(reports);
+    return result;
+  } finally {
+    progress[releaseProxy]();
   }
 }
 

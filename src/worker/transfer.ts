@@ -14,9 +14,16 @@ type SerializedThrow =
   | { kind: "error"; name: string; message: string; stack?: string }
   | { kind: "value"; value: unknown };
 
+/** A QuiverError, also from another copy of the library (as when two bundles share a worker). */
+function isQuiverLike(value: unknown): value is QuiverError {
+  if (value instanceof QuiverError) return true;
+  const e = value as QuiverError;
+  return isErrorLike(value) && e.name === "QuiverError" && typeof e.code === "string" && e.code in ERROR_CODES;
+}
+
 function serializeThrown(value: unknown, depth = 0): SerializedThrow {
-  if (value instanceof QuiverError || (isErrorLike(value) && typeof (value as QuiverError).code === "string" && (value as QuiverError).code in ERROR_CODES && (value as Error).name === "QuiverError")) {
-    const e = value as QuiverError;
+  if (isQuiverLike(value)) {
+    const e = value;
     const cause = e.cause !== undefined && depth < 4 ? serializeThrown(e.cause, depth + 1) : undefined;
     return { kind: "quiver", code: e.code, message: e.message, details: cloneable(e.details ?? {}), stack: e.stack, ...(cause ? { cause } : {}) };
   }

@@ -1,11 +1,13 @@
 /**
- * Runs the kernels inside the real Cloudflare workerd binary (the `workerd` npm package):
+ * Runs Quiver inside the real Cloudflare workerd binary (the `workerd` npm package):
  * bundles test/runtimes/workerd/worker.ts with esbuild (the .wasm imports stay external and
  * become workerd `wasm` modules, as wrangler does), starts `workerd serve` on a loopback port
  * chosen by the OS and reported over --control-fd, and checks the JSON each flavor returns.
+ * Then the Worker opens a table published to a local static server (its outbound network is
+ * limited to the loopback interface) and answers a vector query and a filtered query.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,13 +15,21 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishTable } from "../../scripts/publish-table.js";
+import { connect } from "../../src/connection.js";
+import type { Row } from "../../src/data/rows.js";
+import { serveStatic, type StaticServer } from "../unit/static-server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const workerd = fileURLToPath(new URL("../../node_modules/workerd/bin/workerd", import.meta.url));
 
 const CONFIG = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [
+    (name = "main", worker = .worker),
+    # The Worker's fetch() goes through "internet"; only loopback addresses, for the static server.
+    (name = "internet", network = (allow = ["local"])),
+  ],
   sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
@@ -29,6 +39,8 @@ const worker :Workerd.Worker = (
     (name = "quiver.scalar.wasm", wasm = embed "quiver.scalar.wasm"),
   ],
   compatibilityDate = "2024-09-23",
+  # FinalizationRegistry (src/query/vector-blocks.ts) is on by default only from 2025-05-05.
+  compatibilityFlags = ["enable_weak_ref"],
 );
 `;
 
@@ -56,9 +68,11 @@ describe("Cloudflare workerd", () => {
   let dir: string;
   let proc: ChildProcess | undefined;
   let base: string;
+  let site: StaticServer | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "quiver-workerd-"));
+    site = await serveStatic(join(dir, "site"));
     await build({
       entryPoints: [join(root, "test/runtimes/workerd/worker.ts")],
       bundle: true,
@@ -83,8 +97,9 @@ describe("Cloudflare workerd", () => {
     base = `http://127.0.0.1:${await listenPort(proc, 20_000)}`;
   }, 60_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+    await site?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -97,5 +112,47 @@ describe("Cloudflare workerd", () => {
     const body = await response.json();
     expect(body).toEqual({ flavor, rows: [1, 0, 4], distances: [0.02, 0.82, 1.82] });
     expect(response.status).toBe(200);
+  });
+
+  it("opens a read-only table over HTTP and answers a vector query and a filtered query", async () => {
+    // A 2,000-row table in two fragments, built here, published, and served on 127.0.0.1.
+    const dim = 16;
+    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
+      id: i, year: 2000 + (i % 25), category: `c${i % 5}`,
+      vector: Array.from({ length: dim }, (_, j) => Math.sin(i * 0.37 + j * 1.3)),
+    }));
+    const db = await connect(join(dir, "src"));
+    const local = await db.createTable("docs", rows.slice(0, 1000));
+    await local.add(rows.slice(1000));
+    mkdirSync(join(dir, "site"), { recursive: true });
+    await publishTable(join(dir, "src"), "docs", join(dir, "site", "db"));
+
+    const vector = Array.from({ length: dim }, (_, j) => Math.cos(j * 0.7));
+    const where = "category = 'c3' AND year >= 2010";
+    const round = (r: Row[]): Row[] => r.map((x) => ({ ...x, _distance: Math.round((x._distance as number) * 1e4) / 1e4 }));
+    const expected = {
+      tables: ["docs"],
+      count: 2000,
+      nearest: round(await local.search(vector).select(["id", "category"]).limit(5).toArray()),
+      filteredNearest: round(await local.search(vector).where(where).select(["id", "category"]).limit(5).toArray()),
+      filtered: await local.query().where(where).select(["id", "year"]).limit(20).toArray(),
+      readOnly: "READ_ONLY",
+    };
+    await db.close();
+    expect(expected.filteredNearest.every((r) => r.category === "c3")).toBe(true);
+    expect(expected.filtered).toHaveLength(20);
+
+    const response = await fetch(`${base}/remote`, {
+      method: "POST",
+      body: JSON.stringify({ base: `${site!.origin}/db`, table: "docs", vector, where }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const body = await response.json();
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body).toEqual(expected);
+    // Data files were read by Range requests, not whole.
+    const dataReads = site!.log.filter((r) => r.path.includes("/data/"));
+    expect(dataReads.length).toBeGreaterThan(0);
+    expect(dataReads.every((r) => r.status === 206)).toBe(true);
   });
 });

@@ -225,6 +225,17 @@ describe("several columns", () => {
     expect(max.rows.length).toBe(sum.rows.length);
   });
 
+  it("boosts multiply each column's score (LanceDB's MultiMatchQuery boosts)", async () => {
+    const idx = await FtsIndex.build(docs, { ...plain, columns: ["title", "text"] });
+    const title = idx.search("heart", { columns: ["title"], k: Infinity });
+    const text = idx.search("heart", { columns: ["text"], k: Infinity });
+    const boosted = idx.search("heart", { boosts: [3, 0.5], k: Infinity });
+    const at = (res: { rows: Float64Array; scores: Float32Array }, row: number) => res.scores[Array.from(res.rows).indexOf(row)] ?? 0;
+    for (const row of [0, 1, 3]) expect(at(boosted, row)).toBeCloseTo(3 * at(title, row) + 0.5 * at(text, row), 5);
+    expect(() => idx.search("heart", { boosts: [1, 1, 1] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => idx.search("heart", { boosts: [0] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+
   it("AND must be satisfied within one column (LanceDB's per-column match)", async () => {
     const idx = await FtsIndex.build(docs, { ...plain, columns: ["title", "text"] });
     // Rows 0 and 1 each have "disease" in one column and "pressure" in the other.
@@ -242,6 +253,9 @@ describe("several columns", () => {
       const b = searchIndexes([title, text], q, { k: Infinity });
       expect(list(b)).toEqual(list(a));
       Array.from(a.scores).forEach((s, i) => expect(b.scores[i]).toBeCloseTo(s, 5));
+      const ab = both.search(q, { k: 3, boosts: [2, 0.5] });
+      const bb = searchIndexes([title, text], q, { k: 3, boosts: [2, 0.5] });
+      expect(list(bb)).toEqual(list(ab));
     }
   });
 

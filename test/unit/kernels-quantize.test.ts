@@ -7,9 +7,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode } from "../../src/kernels/quantize.js";
+import { GraphLayer } from "../../src/kernels/graph.js";
 import { VectorStore } from "../../src/kernels/store.js";
 import * as ref from "../../src/kernels/reference.js";
-import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds } from "./kernels-helpers.js";
+import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds, rng } from "./kernels-helpers.js";
 
 const N = 37;
 const M_IDS = 23;
@@ -189,6 +190,59 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
           expectExact(again, out, "round trip through encoded()");
           copy.free();
         } finally {
+          store.free();
+        }
+      }
+    });
+
+    it.each(["f32", "sq", "pq"] as const)("graph search over a %s store matches the reference walk, with and without a filter", (kind) => {
+      const n = 240;
+      const degree = 6;
+      const data = randomF32(n * dim, 47 * dim);
+      // Coordinate 0 spaced wider than one SQ step, so even at dim 1 no two rows share a code.
+      for (let v = 0; v < n; v++) data[v * dim] = -1 + (2 * v) / (n - 1);
+      const { lo, hi } = ref.sqBounds(data, dim);
+      const scale = Float32Array.from(lo, (l, i) => (hi[i]! - l) / 255);
+      const offset = Float32Array.from(lo, (l, i) => l + 128 * scale[i]!);
+      const M = subVectorCounts(dim).at(-1)!;
+      const codebook = randomF32(256 * dim, 53 * dim);
+      // A random directed graph: node v links to `degree` random others (some lists shorter).
+      const r = rng(59 * dim);
+      const links = new Int32Array(n * (1 + degree));
+      for (let v = 0; v < n; v++) {
+        const count = 2 + Math.floor(r() * (degree - 1));
+        links[v * (1 + degree)] = count;
+        for (let j = 1; j <= count; j++) links[v * (1 + degree) + j] = Math.floor(r() * n);
+      }
+      const allowedBits = new Uint8Array(Math.ceil(n / 8));
+      for (let v = 0; v < n; v++) if (v % 3 !== 1) allowedBits[v >> 3]! |= 1 << (v & 7);
+      for (const metric of ["l2", "dot"] as const) {
+        const spec = kind === "f32" ? { kind, dim, metric } : kind === "sq" ? { kind, dim, metric, offset, scale } : { kind, dim, metric, M, codebook };
+        const store = new VectorStore(k, spec, n);
+        const graph = new GraphLayer(k, degree, 16); // starts small: reserve must keep links
+        try {
+          store.append(data);
+          graph.reserve(n);
+          graph.load(new Uint8Array(links.buffer));
+          const decoded = new Float32Array(n * dim);
+          for (let v = 0; v < n; v++) decoded.set(store.vector(v), v * dim);
+          for (let qi = 0; qi < 3; qi++) {
+            const q = randomF32(dim, 61 * dim + qi);
+            store.setQuery(q);
+            const exact = ref.distances(metric, q, decoded, dim);
+            for (const allowed of [undefined, allowedBits]) {
+              const count = graph.search(store, 0, exact[0]!, 10, allowed);
+              const want = ref.graphSearch(links, 1 + degree, (v) => exact[v]!, 0, 10, allowed ? (v) => ((allowed[v >> 3]! >> (v & 7)) & 1) === 1 : undefined);
+              const what = `${metric}${allowed ? " (filtered)" : ""}`;
+              expectClose(graph.distances.subarray(0, count), want.distances, `${what} distances`);
+              // Codes make exact ties common (rows sharing codes); ties may come out in either order.
+              if (kind === "f32") expectExact(graph.ids.subarray(0, count), want.ids, `${what} ids`);
+              else expectClose(Float32Array.from(graph.ids.subarray(0, count), (v) => exact[v]!), want.distances, `${what}: distances of the returned ids`);
+            }
+          }
+          expectExact(new Int32Array(graph.encoded(n).buffer), links, "links round trip");
+        } finally {
+          graph.free();
           store.free();
         }
       }

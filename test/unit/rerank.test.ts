@@ -24,7 +24,7 @@ const fts: RerankInputRow[] = [
   { name: "dog", _rowid: 3, _score: 1 },
 ];
 
-const ids = (rows: { _rowid?: unknown }[]) => rows.map((r) => r._rowid);
+const ids = (rows: readonly Record<string, unknown>[]) => rows.map((r) => r._rowid);
 const rel = (rows: { _relevance_score: number }[]) => rows.map((r) => r._relevance_score);
 
 async function rejects(p: Promise<unknown> | (() => unknown), code = "INVALID_ARGUMENT"): Promise<void> {

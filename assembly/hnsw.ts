@@ -1,0 +1,166 @@
+// Best-first search of HNSW's bottom layer, the hot loop of src/ann/hnsw.ts, in one call per query:
+// expanding a node reads its neighbour list, skips visited nodes and computes each distance
+// in place — no host round trip per node.
+//
+// Shapes:
+//   links    n × stride i32, node-major: node v at links + v·stride·4 = [count, n_0 … n_{stride−2}]
+//   visited  n u16; node v is visited in this search when visited[v] == epoch (the host bumps
+//            epoch per search and clears the array when it wraps)
+//   allowed  bitmap over nodes (bit v & 7 of byte v >> 3), or 0 for all: only allowed nodes enter
+//            the results, but every node can be walked through
+//   rows     the store's rows: kind 0 = f32 (dim f32 each), 1 = int8 SQ (dim bytes), 2 = PQ (M bytes)
+//   q, aux, bias   the prepared query, as the store's scan kernels take it:
+//                    f32: q = query; sq: q = qp (l2) or qs (dot), aux = scale, bias (dot);
+//                    pq: aux = lookup table (M × 256 f32), bias
+//   cand     scratch for the candidate min-heap: up to n (f32 dist, i32 id) pairs
+//   res      scratch for the result max-heap: ef + 1 pairs
+//   outIds, outDist   ef i32 / ef f32: the results, nearest first
+//   returns  the number of results (≤ ef)
+//
+// Heaps are arrays of 8-byte (distance, id) pairs; the root is at offset 0.
+
+import { dotF32, l2F32 } from "./f32";
+import { sqDotRow, sqL2Row } from "./sq";
+import { adcRow } from "./pq";
+
+// @ts-ignore: decorator
+@inline function distanceTo(kind: i32, metric: i32, rows: usize, v: i32, dim: i32, M: i32, q: usize, aux: usize, bias: f32): f32 {
+  if (kind == 0) {
+    let x = rows + <usize>v * (<usize>dim << 2);
+    return metric == 0 ? l2F32(q, x, dim) : 1 - dotF32(q, x, dim);
+  }
+  if (kind == 1) {
+    let c = rows + <usize>v * <usize>dim;
+    return metric == 0 ? sqL2Row(q, aux, c, dim) : 1 - bias - sqDotRow(q, c, dim);
+  }
+  return bias + adcRow(aux, rows + <usize>v * <usize>M, M);
+}
+
+// @ts-ignore: decorator
+@inline function isAllowed(allowed: usize, v: i32): bool {
+  return allowed == 0 || ((load<u8>(allowed + (<usize>v >> 3)) >> (<u8>v & 7)) & 1) != 0;
+}
+
+// ── heaps of (f32 key, i32 id) pairs ─────────────────────────────────────────────────────────
+
+/** Min-heap push; returns the new size. */
+function pushMin(h: usize, size: i32, key: f32, id: i32): i32 {
+  let i = size;
+  while (i > 0) {
+    let parent = (i - 1) >> 1;
+    let pk = load<f32>(h + (<usize>parent << 3));
+    if (pk <= key) break;
+    store<u64>(h + (<usize>i << 3), load<u64>(h + (<usize>parent << 3)));
+    i = parent;
+  }
+  store<f32>(h + (<usize>i << 3), key);
+  store<i32>(h + (<usize>i << 3), id, 4);
+  return size + 1;
+}
+
+/** Min-heap pop of the root; returns the new size. */
+function popMin(h: usize, size: i32): i32 {
+  let n = size - 1;
+  if (n == 0) return 0;
+  let last = load<u64>(h + (<usize>n << 3));
+  let key = load<f32>(h + (<usize>n << 3));
+  let i = 0;
+  while (true) {
+    let child = 2 * i + 1;
+    if (child >= n) break;
+    let ck = load<f32>(h + (<usize>child << 3));
+    if (child + 1 < n) {
+      let rk = load<f32>(h + (<usize>(child + 1) << 3));
+      if (rk < ck) { child++; ck = rk; }
+    }
+    if (ck >= key) break;
+    store<u64>(h + (<usize>i << 3), load<u64>(h + (<usize>child << 3)));
+    i = child;
+  }
+  store<u64>(h + (<usize>i << 3), last);
+  return n;
+}
+
+function pushMax(h: usize, size: i32, key: f32, id: i32): i32 {
+  let i = size;
+  while (i > 0) {
+    let parent = (i - 1) >> 1;
+    let pk = load<f32>(h + (<usize>parent << 3));
+    if (pk >= key) break;
+    store<u64>(h + (<usize>i << 3), load<u64>(h + (<usize>parent << 3)));
+    i = parent;
+  }
+  store<f32>(h + (<usize>i << 3), key);
+  store<i32>(h + (<usize>i << 3), id, 4);
+  return size + 1;
+}
+
+function popMax(h: usize, size: i32): i32 {
+  let n = size - 1;
+  if (n == 0) return 0;
+  let last = load<u64>(h + (<usize>n << 3));
+  let key = load<f32>(h + (<usize>n << 3));
+  let i = 0;
+  while (true) {
+    let child = 2 * i + 1;
+    if (child >= n) break;
+    let ck = load<f32>(h + (<usize>child << 3));
+    if (child + 1 < n) {
+      let rk = load<f32>(h + (<usize>(child + 1) << 3));
+      if (rk > ck) { child++; ck = rk; }
+    }
+    if (ck <= key) break;
+    store<u64>(h + (<usize>i << 3), load<u64>(h + (<usize>child << 3)));
+    i = child;
+  }
+  store<u64>(h + (<usize>i << 3), last);
+  return n;
+}
+
+// ── the search ────────────────────────────────────────────────────────────────────────────────
+
+export function hnsw_search(
+  links: usize, stride: i32, visited: usize, epoch: i32, allowed: usize,
+  kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, bias: f32,
+  ep: i32, epDist: f32, ef: i32, cand: usize, res: usize, outIds: usize, outDist: usize,
+): i32 {
+  let mark = <u16>epoch;
+  let linkStep = <usize>stride << 2;
+  store<u16>(visited + (<usize>ep << 1), mark);
+  let nc = pushMin(cand, 0, epDist, ep);
+  let nr = 0;
+  if (isAllowed(allowed, ep)) nr = pushMax(res, 0, epDist, ep);
+  let bound: f32 = nr > 0 ? load<f32>(res) : Infinity;
+
+  while (nc > 0) {
+    // The nearest unexpanded candidate is farther than the worst result: nothing left to gain.
+    if (load<f32>(cand) > bound && nr >= ef) break;
+    let c = load<i32>(cand, 4);
+    nc = popMin(cand, nc);
+    let list = links + <usize>c * linkStep;
+    let count = load<i32>(list);
+    for (let j = 1; j <= count; j++) {
+      let nb = load<i32>(list + (<usize>j << 2));
+      let vp = visited + (<usize>nb << 1);
+      if (load<u16>(vp) == mark) continue;
+      store<u16>(vp, mark);
+      let d = distanceTo(kind, metric, rows, nb, dim, M, q, aux, bias);
+      if (nr < ef || d < bound) {
+        nc = pushMin(cand, nc, d, nb);
+        if (isAllowed(allowed, nb)) {
+          nr = pushMax(res, nr, d, nb);
+          if (nr > ef) nr = popMax(res, nr);
+          bound = load<f32>(res);
+        }
+      }
+    }
+  }
+  // Drain the results farthest first into the output, back to front → nearest first.
+  let count = nr;
+  for (let i = count - 1; i >= 0; i--) {
+    store<i32>(outIds + (<usize>i << 2), load<i32>(res, 4));
+    store<f32>(outDist + (<usize>i << 2), load<f32>(res));
+    nr = popMax(res, nr);
+  }
+  return count;
+}

@@ -1,0 +1,20 @@
+import { loadKernels } from "../src/kernels/index.js";
+import { kmeans } from "../src/ann/kmeans.js";
+import { loadGlove } from "./datasets.js";
+import { normalizeRows, sampleRows, gatherRows, seededRandom } from "../src/ann/common.js";
+const d = loadGlove("cosine");
+const k = await loadKernels();
+const x = normalizeRows(d.base.data.slice(), 100);
+const rows = sampleRows(d.base.n, 316 * 256, seededRandom(42));
+const s = gatherRows(x, 100, rows);
+const block = k.upload(s, 100);
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
+let t = cpu();
+const r = kmeans(k, block, 100, { k: 316, metric: "dot", spherical: true, maxIterations: 50, progress: (done) => { if (done % 5 === 0) console.log("iter", done, (cpu() - t).toFixed(0), "ms"); } });
+console.log("iterations", r.iterations, "objective", r.objective, "ms", (cpu() - t).toFixed(0));
+// PQ subspace timing
+const pqs = new Float32Array(65536 * 100); pqs.set(x.subarray(0, 65536 * 100));
+const b2 = k.upload(pqs, 100);
+t = cpu();
+const r2 = kmeans(k, b2, 100, { k: 256, metric: "l2", maxIterations: 25, columns: { offset: 0, width: 4 } });
+console.log("pq subspace iterations", r2.iterations, "ms", (cpu() - t).toFixed(0));

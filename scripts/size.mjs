@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm run size`: how many bytes a browser downloads for Quiver's core. Bundles the package entry
+// ("quiverdb" = src/index.ts) for the browser with esbuild, minified, with code splitting as an
+// app bundler would do it, and gzips the result. The core is the entry chunk with everything it
+// imports statically, plus the SIMD kernels (.wasm); chunks behind dynamic imports (stemmers and
+// stop words of other languages, IndexedDB's wrapper, …) load only when used and are listed apart.
+// transformers.js and Apache Arrow are optional peers, never part of the core.
+// `--json` prints the figures as JSON (used by test/unit/package.test.ts).
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const GOAL = 100 * 1024;
+const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+async function bundle(entry) {
+  const result = await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    write: false,
+    metafile: true,
+    outdir: join(root, ".size-out"),
+    external: ["apache-arrow", "@huggingface/transformers", "node:*"],
+    logLevel: "error",
+  });
+  const files = new Map(result.outputFiles.map((f) => [relative(join(root, ".size-out"), f.path), f.contents]));
+  const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([p, o]) => [relative(".size-out", p), o]));
+  const main = Object.keys(outputs).find((p) => outputs[p].entryPoint !== undefined && p.endsWith(".js"));
+  // The entry and the chunks it imports statically load together; dynamic imports load on use.
+  const eager = new Set();
+  const visit = (p) => {
+    if (eager.has(p)) return;
+    eager.add(p);
+    for (const i of outputs[p].imports) if (i.kind === "import-statement" && !i.external) visit(relative(".size-out", i.path));
+  };
+  visit(main);
+  const sum = (paths, f) => paths.reduce((s, p) => s + f(files.get(p)), 0);
+  const jsFiles = [...files.keys()].filter((p) => p.endsWith(".js"));
+  const lazy = jsFiles.filter((p) => !eager.has(p));
+  return {
+    min: sum([...eager], (b) => b.length),
+    gzip: sum([...eager], gz),
+    lazyChunks: lazy.length,
+    lazyGzip: sum(lazy, gz),
+  };
+}
+
+const wasm = (flavor) => {
+  const bytes = readFileSync(join(root, "build", `quiver.${flavor}.wasm`));
+  return { raw: bytes.length, gzip: gz(bytes) };
+};
+
+const js = await bundle("src/index.ts");
+const workerClient = await bundle("src/worker/index.ts");
+const workerScript = await bundle("src/worker/worker.ts");
+const simd = wasm("simd");
+const scalar = wasm("scalar");
+const core = js.gzip + simd.gzip;
+const report = {
+  coreGzip: core,
+  goalGzip: GOAL,
+  js,
+  wasm: { simd, scalar },
+  worker: { client: workerClient, script: workerScript },
+};
+
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(report));
+} else {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(`quiverdb core (browser, minified, gzip -9; without transformers.js and Arrow)`);
+  console.log(`  JS   entry + static imports  ${kb(js.min).padStart(9)} min  ${kb(js.gzip).padStart(9)} gzip`);
+  console.log(`  WASM quiver.simd.wasm        ${kb(simd.raw).padStart(9)} raw  ${kb(simd.gzip).padStart(9)} gzip`);
+  console.log(`  core total                                  ${kb(core).padStart(9)} gzip  (goal ≤ ${kb(GOAL)}: ${core <= GOAL ? "met" : "NOT met"})`);
+  console.log(`  loaded on demand: ${js.lazyChunks} chunks, ${kb(js.lazyGzip)} gzip (other languages' stemmers/stop words, idb, …)`);
+  console.log(`  scalar fallback quiver.scalar.wasm ${kb(scalar.gzip)} gzip (instead of SIMD, on engines without it)`);
+  console.log(`  quiverdb/worker: client ${kb(workerClient.gzip)} gzip on the page, worker script ${kb(workerScript.gzip)} gzip (+ the same WASM)`);
+}

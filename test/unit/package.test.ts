@@ -1,0 +1,174 @@
+/**
+ * The npm package as a user gets it: compile dist/ (`npm run build:ts`; the WASM is built by the
+ * global setup, and rebuilding it here would race with suites reading it), `npm pack`, install the
+ * tarball into a fresh project from the npm cache, then use it from Node (in-thread and through
+ * quiverdb/worker), from TypeScript (declarations), and from a page built by Vite and loaded in
+ * Chromium. Also reports the core size (scripts/size.mjs) and holds it to the 100 KB goal.
+ */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveStatic } from "./static-server.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const chromiumPath = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** The environment without the npm_* variables of the `npm test` that may be running us. */
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith("npm_") || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(k)),
+);
+
+function run(cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, env: { ...env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" } });
+}
+
+function ok(r: SpawnSyncReturns<string>, what: string): string {
+  expect(r.error, `${what}: ${String(r.error)}`).toBeUndefined();
+  expect(r.status, `${what} failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const ROWS = `Array.from({ length: 100 }, (_, i) => ({ id: i, tag: i % 2 ? "odd" : "even", vector: [i, i % 7, 1] }))`;
+const EXPECTED = { inThread: [10, 12, 8], worker: [10, 12, 8], error: [true, "DIMENSION_MISMATCH"] };
+
+const NODE_CHECK = `
+import { connect, QuiverError } from "quiverdb";
+import { connectWorker } from "quiverdb/worker";
+const rows = ${ROWS};
+const out = {};
+const db = await connect("memory://");
+const t = await db.createTable("t", rows);
+out.inThread = (await t.search([10.2, 3, 1]).where("tag = 'even'").select(["id"]).limit(3).toArray()).map((r) => r.id);
+const wdb = await connectWorker("memory://");
+const wt = await wdb.createTable("t", rows);
+out.worker = (await wt.search([10.2, 3, 1]).where("tag = 'even'").select(["id"]).limit(3).toArray()).map((r) => r.id);
+out.error = await wt.search([1]).toArray().catch((e) => [e instanceof QuiverError, e.code]);
+await wdb.close();
+console.log(JSON.stringify(out));
+`;
+
+const PAGE_CHECK = `
+import { connect, QuiverError } from "quiverdb";
+import { connectWorker } from "quiverdb/worker";
+const rows = ${ROWS};
+async function run() {
+  const out = {};
+  const db = await connect("idb://package-main");
+  const t = await db.createTable("t", rows, { mode: "overwrite" });
+  out.inThread = (await t.search([10.2, 3, 1]).where("tag = 'even'").select(["id"]).limit(3).toArray()).map((r) => r.id);
+  await db.close();
+  const wdb = await connectWorker("opfs://package-worker");
+  const wt = await wdb.createTable("t", rows, { mode: "overwrite" });
+  out.worker = (await wt.search([10.2, 3, 1]).where("tag = 'even'").select(["id"]).limit(3).toArray()).map((r) => r.id);
+  out.error = await wt.search([1]).toArray().catch((e) => [e instanceof QuiverError, e.code]);
+  await wdb.close();
+  return out;
+}
+run().then(
+  (out) => { document.body.dataset.result = JSON.stringify(out); },
+  (e) => { document.body.dataset.result = JSON.stringify({ failed: String(e?.stack ?? e) }); },
+);
+`;
+
+const TYPES_CHECK = `
+import { connect, QuiverError, type Row } from "quiverdb";
+import { connectWorker, type RemoteTable } from "quiverdb/worker";
+const db = await connect("memory://");
+const rows: Row[] = await (await db.createTable("t", [{ x: 1 }])).query().limit(1).toArray();
+const remote: RemoteTable = await (await connectWorker("memory://")).openTable("t");
+const n: number = await remote.countRows("x > 0");
+// @ts-expect-error countRows takes a SQL string: if the declarations were missing, this would not be an error
+await remote.countRows(42);
+export const used: unknown[] = [rows, n, QuiverError];
+`;
+
+describe("the npm package", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-package-"));
+  const project = join(dir, "app");
+  let files: string[] = [];
+  let unavailable: string | undefined;
+
+  beforeAll(() => {
+    ok(run("npm", ["run", "--silent", "build:ts"], root), "npm run build:ts");
+    const packed = JSON.parse(ok(run("npm", ["pack", "--json", "--pack-destination", dir], root), "npm pack")) as { filename: string; files: { path: string }[] }[];
+    files = packed[0]!.files.map((f) => f.path);
+    const tarball = join(dir, packed[0]!.filename);
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "quiver-package-check", private: true, type: "module" }));
+    // From the npm cache only (npm ci filled it); if a dependency is missing there, let npm fetch it.
+    let install = run("npm", ["install", tarball, "--offline", "--ignore-scripts"], project);
+    if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) install = run("npm", ["install", tarball, "--prefer-offline", "--ignore-scripts"], project);
+    if (install.status !== 0) unavailable = `npm could not install the tarball's dependencies (npm cache and registry): ${install.stderr.slice(-500)}`;
+  }, 180_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("packs ESM, type declarations and both WASM builds, and no sources or tests", () => {
+    for (const f of [
+      "package.json", "README.md", "build/quiver.simd.wasm", "build/quiver.scalar.wasm",
+      "dist/index.js", "dist/index.d.ts", "dist/index.workerd.js", "dist/kernels/loader.js",
+      "dist/worker/index.js", "dist/worker/index.d.ts", "dist/worker/index.node.js", "dist/worker/worker.js", "dist/worker/node-worker.js",
+    ]) expect(files, f).toContain(f);
+    expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f) || f.endsWith(".map"))).toEqual([]);
+  });
+
+  it("runs a query from Node, in-thread and through quiverdb/worker", (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    writeFileSync(join(project, "check.mjs"), NODE_CHECK);
+    const out = ok(run(process.execPath, ["check.mjs"], project, 30_000), "node check.mjs");
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual(EXPECTED);
+  });
+
+  it("type-checks a TypeScript user of both entries against the declarations", (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    writeFileSync(join(project, "check.ts"), TYPES_CHECK);
+    writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { target: "es2022", module: "esnext", moduleResolution: "bundler", strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ["es2022", "dom"] },
+      files: ["check.ts"],
+    }));
+    ok(run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], project, 60_000), "tsc");
+  });
+
+  it("runs a query in Chromium from a page built by Vite, in-thread and through a Web Worker", async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    writeFileSync(join(project, "index.html"), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script type="module" src="./main.js"></script></body></html>`);
+    writeFileSync(join(project, "main.js"), PAGE_CHECK);
+    ok(run(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn", "--outDir", "web"], project, 60_000), "vite build");
+    const server = await serveStatic(join(project, "web"));
+    const browser = await chromium.launch({
+      executablePath: existsSync(chromiumPath) ? chromiumPath : undefined,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${server.origin}/`);
+      await page.waitForSelector("body[data-result]", { state: "attached", timeout: 30_000 });
+      expect(JSON.parse((await page.evaluate(() => document.body.dataset.result))!)).toEqual(EXPECTED);
+      expect(errors).toEqual([]);
+      // The kernels came from the bundle's own asset (once for the page, once for the worker).
+      const wasm = server.log.filter((r) => r.path.endsWith(".wasm"));
+      expect(wasm.map((r) => r.status)).toEqual([200, 200]);
+      expect(new Set(wasm.map((r) => r.path)).size).toBe(1);
+      expect(server.log.filter((r) => r.status === 404)).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
+  it("keeps the core (JS + WASM, minified, gzip) within 100 KB", () => {
+    const report = JSON.parse(ok(run(process.execPath, ["scripts/size.mjs", "--json"], root, 60_000), "npm run size")) as {
+      coreGzip: number; goalGzip: number; js: { gzip: number }; wasm: { simd: { gzip: number } };
+    };
+    console.log(`core size: ${(report.coreGzip / 1024).toFixed(1)} KB gzip (JS ${(report.js.gzip / 1024).toFixed(1)} KB + WASM ${(report.wasm.simd.gzip / 1024).toFixed(1)} KB)`);
+    expect(report.coreGzip).toBe(report.js.gzip + report.wasm.simd.gzip);
+    expect(report.js.gzip).toBeGreaterThan(10_000);
+    expect(report.coreGzip).toBeLessThanOrEqual(report.goalGzip);
+  });
+});
