@@ -187,6 +187,7 @@ export class Connection {
   async dropTable(name: string): Promise<void> {
     this.checkOpen();
     checkName(name);
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be dropped there.`);
     if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
     for (const t of this.#tables) if (t.name === name) { t.close(); this.#tables.delete(t); }
     // Manifests go first, so a half-finished drop leaves no readable table behind.

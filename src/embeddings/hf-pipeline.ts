@@ -9,7 +9,12 @@ import { createError } from "../errors.js";
 
 /** The slice of transformers.js used here, declared locally so our typings do not need the package. */
 interface Transformers {
-  env: { localModelPath: string; allowRemoteModels: boolean; allowLocalModels: boolean };
+  env: {
+    localModelPath: string;
+    allowRemoteModels: boolean;
+    allowLocalModels: boolean;
+    backends: { onnx: { wasm?: { wasmPaths?: unknown } } };
+  };
   pipeline(task: "feature-extraction", model: string, options: Record<string, unknown>): Promise<unknown>;
 }
 
@@ -23,6 +28,7 @@ export interface HfPipelineOptions {
   localModelPath?: string;
   allowRemoteModels?: boolean;
   revision?: string;
+  wasmPaths?: string;
 }
 
 /** What transformers.js reports while it fetches and opens model files (`status`: initiate, download, progress, done, ready). */
@@ -70,6 +76,8 @@ async function withEnv<T>(t: Transformers, options: HfPipelineOptions, run: () =
       env.allowLocalModels = true;
     }
     if (options.allowRemoteModels !== undefined) env.allowRemoteModels = options.allowRemoteModels;
+    // Where onnxruntime-web finds its .wasm/.mjs (default: a CDN). Global and kept: the runtime loads once.
+    if (options.wasmPaths !== undefined && env.backends.onnx.wasm) env.backends.onnx.wasm.wasmPaths = options.wasmPaths;
     try {
       return await run();
     } finally {

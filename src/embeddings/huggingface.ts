@@ -35,6 +35,12 @@ export interface HuggingFaceOptions {
   allowRemoteModels?: boolean;
   /** Hub revision (branch, tag or commit). */
   revision?: string;
+  /**
+   * Browsers: URL prefix where onnxruntime-web's `.wasm`/`.mjs` files are served (copy them from
+   * `node_modules/onnxruntime-web/dist/`). Default: transformers.js fetches them from a CDN, which an
+   * offline app cannot reach. Set once per page or worker: the runtime loads once.
+   */
+  wasmPaths?: string;
   /** Vector length, when the model is not one Quiver knows and you want it before the model loads. */
   ndims?: number;
   /** Texts per model run (default 32). */
@@ -62,7 +68,7 @@ const KNOWN_DIMS: Readonly<Record<string, number>> = {
 };
 
 const DTYPES = new Set(["auto", "fp32", "fp16", "q8", "int8", "uint8", "q4", "bnb4", "q4f16"]);
-const SAVED_KEYS = ["model", "dtype", "device", "pooling", "normalize", "localModelPath", "allowRemoteModels", "revision", "ndims", "batchSize", "sourcePrefix", "queryPrefix", "inWorker"] as const;
+const SAVED_KEYS = ["model", "dtype", "device", "pooling", "normalize", "localModelPath", "allowRemoteModels", "revision", "wasmPaths", "ndims", "batchSize", "sourcePrefix", "queryPrefix", "inWorker"] as const;
 
 function checkOptions(o: HuggingFaceOptions): void {
   const bad = (what: string): never => { throw createError("INVALID_ARGUMENT", `huggingface embedding function: ${what}.`); };
@@ -98,6 +104,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
       ...(options.localModelPath !== undefined && { localModelPath: options.localModelPath }),
       ...(options.allowRemoteModels !== undefined && { allowRemoteModels: options.allowRemoteModels }),
       ...(options.revision !== undefined && { revision: options.revision }),
+      ...(options.wasmPaths !== undefined && { wasmPaths: options.wasmPaths }),
     };
   }
 

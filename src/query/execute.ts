@@ -74,11 +74,13 @@ function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan): Row
   return rows;
 }
 
-function runScan(state: TableState, plan: QueryPlan, filter: CompiledFilter | undefined): Hit[] {
+/** Rows in table order; filter columns are read fragment by fragment, so a limit stops the reading too. */
+async function runScan(ctx: ExecutionContext, plan: QueryPlan, filter: CompiledFilter | undefined): Promise<Hit[]> {
   const want = plan.limit === undefined ? Infinity : plan.offset + plan.limit;
   const hits: Hit[] = [];
-  for (const frag of state.fragments) {
+  for (const frag of ctx.state.fragments) {
     if (hits.length >= want) break;
+    if (filter !== undefined) await ctx.ensureColumns(filter.columns, [frag]);
     const rows = selectRows(frag, filterMask(filter, frag));
     for (let i = 0; i < rows.length && hits.length < want; i++) hits.push({ frag, row: rows[i]! });
   }
@@ -90,9 +92,11 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan): Prom
   const output = resolveOutput(schema, plan.select);
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, schema);
   const field = plan.vector === undefined ? undefined : resolveVectorField(schema, plan.vector);
-  // The vector column itself is loaded by the search, only for the fragments scanned exactly.
-  await ctx.ensureColumns([...output.needed, ...(filter?.columns ?? [])]);
-  const hits = field === undefined ? runScan(ctx.state, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
+  // Columns are read only where they are needed: filter columns where rows are tested, the vector
+  // column by the search for the fragments it scans exactly, output columns for fragments with hits.
+  if (field !== undefined && filter !== undefined) await ctx.ensureColumns(filter.columns);
+  const hits = field === undefined ? await runScan(ctx, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
+  await ctx.ensureColumns(output.needed, [...new Set(hits.map((h) => h.frag))]);
   return materialize(hits, output, plan);
 }
 

@@ -7,7 +7,8 @@ import { vectorStride, type Column, type NumericArray } from "../data/column.js"
 import type { Kernels, VectorBlock } from "../kernels/index.js";
 
 const caches = new WeakMap<Kernels, WeakMap<Column, VectorBlock>>();
-const reclaim = new FinalizationRegistry<VectorBlock>((block) => block.free());
+// Older workerd compatibility dates lack FinalizationRegistry; blocks are then freed only on close.
+const reclaim = typeof FinalizationRegistry === "function" ? new FinalizationRegistry<VectorBlock>((block) => block.free()) : undefined;
 
 export function vectorBlock(kernels: Kernels, column: Column): VectorBlock {
   let cache = caches.get(kernels);
@@ -20,7 +21,7 @@ export function vectorBlock(kernels: Kernels, column: Column): VectorBlock {
     if (column.type.kind !== "vector") throw new Error(`vectorBlock: column of type ${column.type.kind} is not a vector column`);
     block = kernels.upload(column.data as NumericArray as Float32Array | Int8Array | Uint8Array | Uint16Array, vectorStride(column.type));
     cache.set(column, block);
-    reclaim.register(column, block, column);
+    reclaim?.register(column, block, column);
   }
   return block;
 }
@@ -30,6 +31,6 @@ export function releaseVectorBlocks(kernels: Kernels, column: Column): void {
   const block = caches.get(kernels)?.get(column);
   if (block === undefined) return;
   caches.get(kernels)!.delete(column);
-  reclaim.unregister(column);
+  reclaim?.unregister(column);
   block.free();
 }

@@ -15,6 +15,10 @@ export interface TagInfo {
 export class Tags {
   constructor(private readonly ds: Dataset) {}
 
+  private writable(): void {
+    if (this.ds.store.readOnly) throw createError("READ_ONLY", `Tags of "${this.ds.table}" cannot change: ${this.ds.store.uri} is read-only.`);
+  }
+
   private key(tag: string): string {
     if (typeof tag !== "string" || !TAG_NAME.test(tag)) {
       throw createError("INVALID_ARGUMENT", `Tag ${JSON.stringify(tag)} is invalid: use 1–128 letters, digits, "_", "-" or ".".`);
@@ -46,6 +50,7 @@ export class Tags {
   }
 
   async create(tag: string, version: number): Promise<void> {
+    this.writable();
     const key = this.key(tag);
     await this.checkVersion(version);
     if (!(await this.ds.store.putIfAbsent(key, encodeJson({ version })))) {
@@ -54,6 +59,7 @@ export class Tags {
   }
 
   async update(tag: string, version: number): Promise<void> {
+    this.writable();
     const key = this.key(tag);
     await this.getVersion(tag);
     await this.checkVersion(version);
@@ -61,6 +67,7 @@ export class Tags {
   }
 
   async delete(tag: string): Promise<void> {
+    this.writable();
     const key = this.key(tag);
     await this.getVersion(tag);
     await this.ds.store.delete(key);

@@ -202,22 +202,22 @@ describe("several columns", () => {
     expect(() => idx.search("diet", { columns: ["body"] })).toThrow(expect.objectContaining({ code: "UNKNOWN_COLUMN" }));
   });
 
-  it("sum adds the columns' BM25 scores; max takes the best column", async () => {
+  it("max (default, LanceDB's) takes the best column; sum adds the columns' BM25 scores", async () => {
     const idx = await FtsIndex.build(docs, { ...plain, columns: ["title", "text"] });
     const score = (res: { rows: Float64Array; scores: Float32Array }, row: number) => res.scores[list(res).indexOf(row)] ?? 0;
     const t = idx.search("heart", { columns: ["title"], k: Infinity });
     const x = idx.search("heart", { columns: ["text"], k: Infinity });
-    const sum = idx.search("heart", { k: Infinity });
-    const max = idx.search("heart", { k: Infinity, combine: "max" });
+    const sum = idx.search("heart", { k: Infinity, combine: "sum" });
+    const max = idx.search("heart", { k: Infinity });
     expect(score(sum, 0)).toBeCloseTo(score(t, 0), 5); // title only
     expect(score(t, 1)).toBeGreaterThan(0);
     expect(score(x, 1)).toBeGreaterThan(0);
     expect(score(sum, 1)).toBeCloseTo(score(t, 1) + score(x, 1), 5); // both columns
     expect(score(max, 1)).toBeCloseTo(Math.max(score(t, 1), score(x, 1)), 5);
-    const both = idx.search("heart disease", { k: Infinity });
+    const both = idx.search("heart disease", { k: Infinity, combine: "sum" });
     const bt = idx.search("heart disease", { columns: ["title"], k: Infinity });
     const bx = idx.search("heart disease", { columns: ["text"], k: Infinity });
-    const bmax = idx.search("heart disease", { combine: "max", k: Infinity });
+    const bmax = idx.search("heart disease", { k: Infinity });
     expect(score(bx, 0)).toBe(0);
     expect(score(both, 0)).toBeCloseTo(score(bt, 0), 5);
     expect(score(both, 1)).toBeCloseTo(score(bt, 1) + score(bx, 1), 5);
@@ -229,9 +229,13 @@ describe("several columns", () => {
     const idx = await FtsIndex.build(docs, { ...plain, columns: ["title", "text"] });
     const title = idx.search("heart", { columns: ["title"], k: Infinity });
     const text = idx.search("heart", { columns: ["text"], k: Infinity });
-    const boosted = idx.search("heart", { boosts: [3, 0.5], k: Infinity });
+    const boosted = idx.search("heart", { boosts: [3, 0.5], k: Infinity, combine: "sum" });
+    const boostedMax = idx.search("heart", { boosts: [3, 0.5], k: Infinity });
     const at = (res: { rows: Float64Array; scores: Float32Array }, row: number) => res.scores[Array.from(res.rows).indexOf(row)] ?? 0;
-    for (const row of [0, 1, 3]) expect(at(boosted, row)).toBeCloseTo(3 * at(title, row) + 0.5 * at(text, row), 5);
+    for (const row of [0, 1, 3]) {
+      expect(at(boosted, row)).toBeCloseTo(3 * at(title, row) + 0.5 * at(text, row), 5);
+      expect(at(boostedMax, row)).toBeCloseTo(Math.max(3 * at(title, row), 0.5 * at(text, row)), 5);
+    }
     expect(() => idx.search("heart", { boosts: [1, 1, 1] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => idx.search("heart", { boosts: [0] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
