@@ -9,8 +9,8 @@
 //   allowed  bitmap over nodes (bit v & 7 of byte v >> 3), or 0 for all: only allowed nodes enter
 //            the results, but every node can be walked through
 //   rows     the store's rows: kind 0 = f32 (dim f32 each), 1 = int8 SQ (dim bytes), 2 = PQ (M bytes)
-//   q, aux, bias   the prepared query, as the store's scan kernels take it:
-//                    f32: q = query; sq: q = qp (l2) or qs (dot), aux = scale, bias (dot);
+//   q, aux, w, bias   the prepared query, as the store's scan kernels take it:
+//                    f32: q = query; sq: q = rounded i16 query, aux = row norms or 0, w, bias;
 //                    pq: aux = lookup table (M × 256 f32), bias
 //   cand     scratch for the candidate min-heap: up to n (f32 dist, i32 id) pairs
 //   res      scratch for the result max-heap: ef + 1 pairs
@@ -20,18 +20,18 @@
 // Heaps are arrays of 8-byte (distance, id) pairs; the root is at offset 0.
 
 import { dotF32, l2F32 } from "./f32";
-import { sqDotRow, sqL2Row } from "./sq";
+import { sqIpRow } from "./sq";
 import { adcRow } from "./pq";
 
 // @ts-ignore: decorator
-@inline function distanceTo(kind: i32, metric: i32, rows: usize, v: i32, dim: i32, M: i32, q: usize, aux: usize, bias: f32): f32 {
+@inline function distanceTo(kind: i32, metric: i32, rows: usize, v: i32, dim: i32, M: i32, q: usize, aux: usize, w: f32, bias: f32): f32 {
   if (kind == 0) {
     let x = rows + <usize>v * (<usize>dim << 2);
     return metric == 0 ? l2F32(q, x, dim) : 1 - dotF32(q, x, dim);
   }
   if (kind == 1) {
-    let c = rows + <usize>v * <usize>dim;
-    return metric == 0 ? sqL2Row(q, aux, c, dim) : 1 - bias - sqDotRow(q, c, dim);
+    let d = bias + w * <f32>sqIpRow(q, rows + <usize>v * <usize>dim, dim);
+    return aux == 0 ? d : d + load<f32>(aux + (<usize>v << 2));
   }
   return bias + adcRow(aux, rows + <usize>v * <usize>M, M);
 }
@@ -121,7 +121,7 @@ function popMax(h: usize, size: i32): i32 {
 
 export function hnsw_search(
   links: usize, stride: i32, visited: usize, epoch: i32, allowed: usize,
-  kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, bias: f32,
+  kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, w: f32, bias: f32,
   ep: i32, epDist: f32, ef: i32, cand: usize, res: usize, outIds: usize, outDist: usize,
 ): i32 {
   let mark = <u16>epoch;
@@ -144,7 +144,7 @@ export function hnsw_search(
       let vp = visited + (<usize>nb << 1);
       if (load<u16>(vp) == mark) continue;
       store<u16>(vp, mark);
-      let d = distanceTo(kind, metric, rows, nb, dim, M, q, aux, bias);
+      let d = distanceTo(kind, metric, rows, nb, dim, M, q, aux, w, bias);
       if (nr < ef || d < bound) {
         nc = pushMin(cand, nc, d, nb);
         if (isAllowed(allowed, nb)) {

@@ -9,12 +9,20 @@
 //   ids      m i32                        row numbers into codes (gather variants)
 //   out      n (or m) f32
 //
-// Distances are asymmetric: the query stays f32 and is prepared once by the host:
-//   l2:   qp = q − offset            ‖q − x̂‖² = Σ (qp_i − scale_i·c_i)²
-//   dot:  qs = q ∘ scale, bias = q·offset     1 − q·x̂ = 1 − bias − Σ qs_i·c_i
+// Distances reduce to one integer dot product per row. With x̂ = offset + scale ∘ c:
+//   dot:  1 − q·x̂ = (1 − q·offset) − Σ (q ∘ scale)_i · c_i
+//   l2:   ‖q − x̂‖² = ‖qp‖² − 2 Σ (qp ∘ scale)_i · c_i + ‖scale ∘ c‖²,   qp = q − offset
+// The host rounds a = q ∘ scale (or qp ∘ scale) to i16 once per query, qi = round(a / α) with
+// α = max|a| / 16383, and stores ‖scale ∘ c_r‖² per row for l2 (sq_norms). Then
+//   d(q, x̂_r) = bias + w · Σ qi_i · c_ri + norms[r],   w = −α (dot) or −2α (l2)
+// and Σ qi_i · c_ri is exact in i32 (|qi·c| ≤ 16383·128, 8 such terms per lane per 16 dims, so
+// dim ≤ 8192 cannot overflow). Rounding the query to 15 bits costs far less than the 8-bit codes.
 //
-// Sixteen codes at a time are widened i8 → i16 → i32 → f32:
-//   i8x16 [c0 .. c15] → i16x8 [c0 .. c7], [c8 .. c15] → i32x4 [c0 .. c3] … [c12 .. c15] → f32x4
+//   qi      dim i16     the rounded query
+//   norms   n f32 or 0  ‖scale ∘ c_r‖² (l2), or 0 for no per-row term (dot)
+//
+// Sixteen codes at a time are widened to two i16x8 and multiplied-and-paired into i32 lanes:
+//   i8x16 [c0 .. c15] → i16x8 [c0 .. c7], [c8 .. c15];  dot_i16x8_s(qi, c) → i32x4 [qi0c0+qi1c1, …]
 
 /** lo_i = min(lo_i, min_r x_ri), hi_i = max(hi_i, max_r x_ri). */
 export function sq_bounds(x: usize, n: i32, dim: i32, lo: usize, hi: usize): void {
@@ -83,112 +91,67 @@ export function sq_decode(codes: usize, n: i32, dim: i32, offset: usize, scale: 
 
 // ── row helpers ───────────────────────────────────────────────────────────────────────────────
 
-/** Four f32x4 from 16 codes at p (lanes 0–3, 4–7, 8–11, 12–15). */
+/** Σ qi_i·c_i over one row of codes, exact. */
 // @ts-ignore: decorator
-@inline function widen0(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
-// @ts-ignore: decorator
-@inline function widen1(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
-// @ts-ignore: decorator
-@inline function widen2(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
-// @ts-ignore: decorator
-@inline function widen3(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
-
-/** Σ (qp_i − scale_i·c_i)² over one row of codes. */
-// @ts-ignore: decorator
-@inline export function sqL2Row(qp: usize, scale: usize, c: usize, dim: i32): f32 {
-  let s: f32 = 0;
+@inline export function sqIpRow(qi: usize, c: usize, dim: i32): i32 {
+  let s: i32 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+    let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
     for (; i + 16 <= dim; i += 16) {
       let v = v128.load(c + <usize>i);
-      let o = <usize>i << 2;
-      let d0 = f32x4.sub(v128.load(qp + o), f32x4.mul(v128.load(scale + o), widen0(v)));
-      let d1 = f32x4.sub(v128.load(qp + o, 16), f32x4.mul(v128.load(scale + o, 16), widen1(v)));
-      let d2 = f32x4.sub(v128.load(qp + o, 32), f32x4.mul(v128.load(scale + o, 32), widen2(v)));
-      let d3 = f32x4.sub(v128.load(qp + o, 48), f32x4.mul(v128.load(scale + o, 48), widen3(v)));
-      acc0 = f32x4.add(acc0, f32x4.mul(d0, d0));
-      acc1 = f32x4.add(acc1, f32x4.mul(d1, d1));
-      acc2 = f32x4.add(acc2, f32x4.mul(d2, d2));
-      acc3 = f32x4.add(acc3, f32x4.mul(d3, d3));
+      let q = qi + (<usize>i << 1);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load(q), i16x8.extend_low_i8x16_s(v)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load(q, 16), i16x8.extend_high_i8x16_s(v)));
     }
-    let h = f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3));
-    h = f32x4.add(h, v128.shuffle<f32>(h, h, 2, 3, 0, 1));
-    s = f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
+    if (i + 8 <= dim) {
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load(qi + (<usize>i << 1)), v128.load8x8_s(c + <usize>i)));
+      i += 8;
+    }
+    let h = i32x4.add(acc0, acc1);
+    h = i32x4.add(h, v128.shuffle<i32>(h, h, 2, 3, 0, 1));
+    s = i32x4.extract_lane(h, 0) + i32x4.extract_lane(h, 1);
   } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let s0: i32 = 0, s1: i32 = 0;
     for (; i + 4 <= dim; i += 4) {
-      let o = <usize>i << 2, p = c + <usize>i;
-      let d0 = load<f32>(qp + o) - load<f32>(scale + o) * <f32>load<i8>(p);
-      let d1 = load<f32>(qp + o, 4) - load<f32>(scale + o, 4) * <f32>load<i8>(p, 1);
-      let d2 = load<f32>(qp + o, 8) - load<f32>(scale + o, 8) * <f32>load<i8>(p, 2);
-      let d3 = load<f32>(qp + o, 12) - load<f32>(scale + o, 12) * <f32>load<i8>(p, 3);
-      s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+      let q = qi + (<usize>i << 1), p = c + <usize>i;
+      s0 += <i32>load<i16>(q) * <i32>load<i8>(p) + <i32>load<i16>(q, 2) * <i32>load<i8>(p, 1);
+      s1 += <i32>load<i16>(q, 4) * <i32>load<i8>(p, 2) + <i32>load<i16>(q, 6) * <i32>load<i8>(p, 3);
     }
-    s = (s0 + s1) + (s2 + s3);
+    s = s0 + s1;
   }
-  for (; i < dim; i++) {
-    let o = <usize>i << 2;
-    let d = load<f32>(qp + o) - load<f32>(scale + o) * <f32>load<i8>(c + <usize>i);
-    s += d * d;
-  }
-  return s;
-}
-
-/** Σ qs_i·c_i over one row of codes. */
-// @ts-ignore: decorator
-@inline export function sqDotRow(qs: usize, c: usize, dim: i32): f32 {
-  let s: f32 = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
-    for (; i + 16 <= dim; i += 16) {
-      let v = v128.load(c + <usize>i);
-      let o = <usize>i << 2;
-      acc0 = f32x4.add(acc0, f32x4.mul(v128.load(qs + o), widen0(v)));
-      acc1 = f32x4.add(acc1, f32x4.mul(v128.load(qs + o, 16), widen1(v)));
-      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(qs + o, 32), widen2(v)));
-      acc3 = f32x4.add(acc3, f32x4.mul(v128.load(qs + o, 48), widen3(v)));
-    }
-    let h = f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3));
-    h = f32x4.add(h, v128.shuffle<f32>(h, h, 2, 3, 0, 1));
-    s = f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (; i + 4 <= dim; i += 4) {
-      let o = <usize>i << 2, p = c + <usize>i;
-      s0 += load<f32>(qs + o) * <f32>load<i8>(p);
-      s1 += load<f32>(qs + o, 4) * <f32>load<i8>(p, 1);
-      s2 += load<f32>(qs + o, 8) * <f32>load<i8>(p, 2);
-      s3 += load<f32>(qs + o, 12) * <f32>load<i8>(p, 3);
-    }
-    s = (s0 + s1) + (s2 + s3);
-  }
-  for (; i < dim; i++) s += load<f32>(qs + (<usize>i << 2)) * <f32>load<i8>(c + <usize>i);
+  for (; i < dim; i++) s += <i32>load<i16>(qi + (<usize>i << 1)) * <i32>load<i8>(c + <usize>i);
   return s;
 }
 
 // ── scans ─────────────────────────────────────────────────────────────────────────────────────
 
-export function sq_l2(qp: usize, scale: usize, codes: usize, n: i32, dim: i32, out: usize): void {
-  for (let r = 0; r < n; r++, codes += <usize>dim) store<f32>(out + (<usize>r << 2), sqL2Row(qp, scale, codes, dim));
-}
-
-export function sq_l2_gather(qp: usize, scale: usize, codes: usize, ids: usize, m: i32, dim: i32, out: usize): void {
-  for (let j = 0; j < m; j++) {
-    let o = <usize>j << 2;
-    store<f32>(out + o, sqL2Row(qp, scale, codes + <usize>load<i32>(ids + o) * <usize>dim, dim));
+/** out[r] = bias + w · Σ qi_i·c_ri + norms[r] (norms = 0: no per-row term). */
+export function sq_ip(qi: usize, codes: usize, n: i32, dim: i32, w: f32, bias: f32, norms: usize, out: usize): void {
+  for (let r = 0; r < n; r++, codes += <usize>dim) {
+    let o = <usize>r << 2;
+    let d = bias + w * <f32>sqIpRow(qi, codes, dim);
+    store<f32>(out + o, norms == 0 ? d : d + load<f32>(norms + o));
   }
 }
 
-/** out[r] = 1 − bias − Σ qs_i·c_ri */
-export function sq_dot(qs: usize, bias: f32, codes: usize, n: i32, dim: i32, out: usize): void {
-  for (let r = 0; r < n; r++, codes += <usize>dim) store<f32>(out + (<usize>r << 2), 1 - bias - sqDotRow(qs, codes, dim));
-}
-
-export function sq_dot_gather(qs: usize, bias: f32, codes: usize, ids: usize, m: i32, dim: i32, out: usize): void {
+export function sq_ip_gather(qi: usize, codes: usize, ids: usize, m: i32, dim: i32, w: f32, bias: f32, norms: usize, out: usize): void {
   for (let j = 0; j < m; j++) {
     let o = <usize>j << 2;
-    store<f32>(out + o, 1 - bias - sqDotRow(qs, codes + <usize>load<i32>(ids + o) * <usize>dim, dim));
+    let id = <usize>load<i32>(ids + o);
+    let d = bias + w * <f32>sqIpRow(qi, codes + id * <usize>dim, dim);
+    store<f32>(out + o, norms == 0 ? d : d + load<f32>(norms + (id << 2)));
+  }
+}
+
+/** out[r] = ‖scale ∘ c_r‖², the per-row term of the l2 distance. */
+export function sq_norms(codes: usize, n: i32, dim: i32, scale: usize, out: usize): void {
+  for (let r = 0; r < n; r++, codes += <usize>dim) {
+    let s: f32 = 0;
+    for (let i = 0; i < dim; i++) {
+      let v = load<f32>(scale + (<usize>i << 2)) * <f32>load<i8>(codes + <usize>i);
+      s += v * v;
+    }
+    store<f32>(out + (<usize>r << 2), s);
   }
 }

@@ -101,11 +101,17 @@ interface ReadKernel {
   grow(pages: number): number;
 }
 
+/** A block of WebAssembly memory and the read kernel: each `pass()` streams it once and returns GB/s. */
+export interface ReadProbe {
+  bytes: number;
+  pass(): number;
+}
+
 /**
- * Measures single-thread memory bandwidth three ways over `bytes` (default 1 GiB, far beyond any
- * cache). The WebAssembly SIMD read is the headline: it is the ceiling for a one-thread scan.
+ * Compiles the read kernel and fills a `bytes` block (every page touched before timing). Benchmarks
+ * can call `pass()` between their own measurements to know the bandwidth under the same conditions.
  */
-export async function measureMemoryBandwidth(bytes = 2 ** 30, passes = 5): Promise<MemoryBandwidth> {
+export async function createReadProbe(bytes: number): Promise<ReadProbe> {
   const { default: asc } = await import("assemblyscript/asc");
   const compiled = await asc.compileString(READ_KERNEL, { optimizeLevel: 3, enable: ["simd"], runtime: "stub", noAssert: true });
   if (compiled.binary === null) throw new Error(`memory bandwidth kernel did not compile: ${compiled.stderr.toString()}`);
@@ -113,14 +119,28 @@ export async function measureMemoryBandwidth(bytes = 2 ** 30, passes = 5): Promi
   const k = instance.exports as unknown as ReadKernel;
   const base = k.memory.buffer.byteLength;
   if (k.grow(Math.ceil(bytes / 65536)) < 0) throw new Error(`cannot grow WebAssembly memory by ${bytes} bytes`);
-  new Float32Array(k.memory.buffer, base, bytes / 4).fill(1); // touch every page before timing
-  let wasmBest = 0;
+  new Float32Array(k.memory.buffer, base, bytes / 4).fill(1);
   let sink = 0;
-  for (let p = 0; p < passes; p++) {
-    const t = performance.now();
-    sink += k.read_f32(base, bytes);
-    wasmBest = Math.max(wasmBest, bytes / ((performance.now() - t) * 1e6));
-  }
+  return {
+    bytes,
+    pass() {
+      const t = performance.now();
+      sink += k.read_f32(base, bytes);
+      const gbs = bytes / ((performance.now() - t) * 1e6);
+      return sink === -1 ? 0 : gbs; // reads the sum so the kernel's work stays observable
+    },
+  };
+}
+
+/**
+ * Measures single-thread memory bandwidth three ways over `bytes` (default 1 GiB, far beyond any
+ * cache). The WebAssembly SIMD read is the headline: it is the ceiling for a one-thread scan.
+ */
+export async function measureMemoryBandwidth(bytes = 2 ** 30, passes = 5): Promise<MemoryBandwidth> {
+  const probe = await createReadProbe(bytes);
+  let wasmBest = 0;
+  for (let p = 0; p < passes; p++) wasmBest = Math.max(wasmBest, probe.pass());
+  let sink = 0;
 
   const half = bytes / 2;
   const a = new Float32Array(half / 4).fill(1);

@@ -10,7 +10,7 @@ import type { Kernels } from "../kernels/kernels.js";
 import { VectorStore } from "../kernels/store.js";
 import { allowedPositions, allowedTest, checkDistanceType, checkK, checkVectors, forSpace, prepareQuery, RowIds, spaceOf } from "./common.js";
 import { IndexWriter, type IndexHead } from "./format.js";
-import { emptyHits } from "./refine.js";
+import { candidateCount, emptyHits } from "./refine.js";
 import type { CommonBuildOptions, DistanceType, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
 
 export class FlatIndex implements VectorIndex {
@@ -62,6 +62,7 @@ export class FlatIndex implements VectorIndex {
   async search(query: Float32Array | ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<SearchHits> {
     checkK(k);
     const q = prepareQuery(query, this.dim, this.metric);
+    candidateCount(k, options); // validates refine options; distances here are exact already
     if (k === 0 || this.size === 0) return emptyHits();
     const test = allowedTest(options.allowed, this.#rowIds);
     this.#store.setQuery(q);

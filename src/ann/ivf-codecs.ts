@@ -2,7 +2,8 @@
  * What an IVF index keeps inside its partitions, and how one query scans it. IVF holds one codec:
  *
  *   flat  f32 vectors                 dim·4 bytes per row, exact distances
- *   sq    int8 SQ codes (ScalarQuantizer over the raw vectors)    dim bytes per row
+ *   sq    int8 SQ codes (ScalarQuantizer over the raw vectors)    dim bytes per row, plus for l2
+ *         one f32 per row: ‖scale ∘ c‖²
  *   pq    8-bit PQ codes (ProductQuantizer over residuals x − c_p) M bytes per row, plus for l2
  *         one f32 per row: ‖x̂‖², x̂ = c_p + decode(code)
  *
@@ -29,6 +30,13 @@ export interface ResidentCodes {
   norms: VectorBlock | null;
 }
 
+export interface QueryConstants {
+  w: number;
+  bias: number;
+}
+
+const NONE: QueryConstants = { w: 0, bias: 0 };
+
 export interface IvfCodec {
   readonly name: "flat" | "sq" | "pq";
   /** Bytes of codes per row. */
@@ -40,12 +48,12 @@ export interface IvfCodec {
   /** Copies a partition's codes into WebAssembly memory. */
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock;
   /**
-   * Per-query preparation (query vector or lookup table) in the session; returns a constant the
-   * scans need (the SQ dot bias), kept by the caller so concurrent searches never share it.
+   * Per-query preparation (query vector or lookup table) in the session; returns constants the
+   * scans need (SQ's weight and bias), kept by the caller so concurrent searches never share them.
    */
-  begin(session: ScanSession, q: Float32Array): number;
+  begin(session: ScanSession, q: Float32Array): QueryConstants;
   /** Scans partition p's rows; `centroidDistance` = d(q, c_p). Returns the rows' start in the session. */
-  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, queryConstant: number): number;
+  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, constants: QueryConstants): number;
   params(): Record<string, number | string | boolean>;
   write(w: IndexWriter): void;
   free(): void;
@@ -73,9 +81,9 @@ export class FlatCodec implements IvfCodec {
     return kernels.upload(new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4), this.#dim);
   }
 
-  begin(session: ScanSession, q: Float32Array): number {
+  begin(session: ScanSession, q: Float32Array): QueryConstants {
     session.setQuery(q);
-    return 0;
+    return NONE;
   }
 
   scan(session: ScanSession, part: ResidentCodes): number {
@@ -94,39 +102,39 @@ export class FlatCodec implements IvfCodec {
 export class SqCodec implements IvfCodec {
   readonly name = "sq" as const;
   readonly codeSize: number;
-  readonly hasNorms = false;
+  readonly hasNorms: boolean;
   readonly sq: ScalarQuantizer;
   readonly #space: IndexMetric;
-  readonly #scale: VectorBlock;
 
-  constructor(kernels: Kernels, sq: ScalarQuantizer, space: IndexMetric) {
+  constructor(sq: ScalarQuantizer, space: IndexMetric) {
     this.sq = sq;
     this.#space = space;
     this.codeSize = sq.dim;
-    this.#scale = kernels.upload(sq.scale, sq.dim);
+    this.hasNorms = space === "l2";
   }
 
-  static read(kernels: Kernels, head: IndexHead, space: IndexMetric): SqCodec {
-    return new SqCodec(kernels, new ScalarQuantizer(head.f32("sqLo"), head.f32("sqHi")), space);
+  static read(head: IndexHead, space: IndexMetric): SqCodec {
+    return new SqCodec(new ScalarQuantizer(head.f32("sqLo"), head.f32("sqHi")), space);
   }
 
-  encode(kernels: Kernels, x: Float32Array): { codes: Uint8Array } {
+  encode(kernels: Kernels, x: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
     const codes = this.sq.encode(kernels, x);
-    return { codes: new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength) };
+    const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+    return this.hasNorms ? { codes: bytes, norms: this.sq.norms(kernels, codes) } : { codes: bytes };
   }
 
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock {
     return kernels.upload(new Int8Array(codes.buffer, codes.byteOffset, codes.byteLength), this.sq.dim);
   }
 
-  begin(session: ScanSession, q: Float32Array): number {
-    const { query, bias } = this.sq.prepare(q, this.#space);
-    session.setQuery(query);
-    return bias;
+  begin(session: ScanSession, q: Float32Array): QueryConstants {
+    const { qi, w, bias } = this.sq.prepare(q, this.#space);
+    session.setSqQuery(qi);
+    return { w, bias };
   }
 
-  scan(session: ScanSession, part: ResidentCodes, _p: number, _centroidDistance: number, bias: number): number {
-    return session.scanSq(this.#space, part.codes!, part.rows, this.sq.dim, this.#scale, bias);
+  scan(session: ScanSession, part: ResidentCodes, _p: number, _centroidDistance: number, c: QueryConstants): number {
+    return session.scanSq(part.codes!, part.rows, this.sq.dim, c.w, c.bias, part.norms ?? undefined);
   }
 
   params(): Record<string, number | string | boolean> {
@@ -138,9 +146,7 @@ export class SqCodec implements IvfCodec {
     w.section("sqHi", this.sq.hi);
   }
 
-  free(): void {
-    this.#scale.free();
-  }
+  free(): void {}
 }
 
 export class PqCodec implements IvfCodec {
@@ -200,10 +206,10 @@ export class PqCodec implements IvfCodec {
     return kernels.upload(codes, this.pq.M);
   }
 
-  begin(session: ScanSession, q: Float32Array): number {
+  begin(session: ScanSession, q: Float32Array): QueryConstants {
     if (!this.residual && this.#space === "l2") session.setLut("l2", q, this.#codebook, this.pq.M);
     else session.setLut("dot", q, this.#codebook, this.pq.M, this.#space === "l2" ? -2 : -1);
-    return 0;
+    return NONE;
   }
 
   scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number): number {

@@ -142,7 +142,7 @@ export class IvfIndex implements VectorIndex {
     if (kind === "IVF_FLAT") codec = new FlatCodec(dim, space);
     else if (kind === "IVF_SQ") {
       progress?.({ phase: "train-sq", done: 0, total: 1 });
-      codec = new SqCodec(kernels, ScalarQuantizer.train(kernels, x, dim), space);
+      codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);
       progress?.({ phase: "train-sq", done: 1, total: 1 });
     } else {
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
@@ -170,7 +170,7 @@ export class IvfIndex implements VectorIndex {
     const metric = checkDistanceType(meta.metric as DistanceType);
     const space = spaceOf(metric);
     const centroids = head.f32("centroids");
-    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(kernels, head, space) : PqCodec.read(kernels, head, space, centroids);
+    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(head, space) : PqCodec.read(kernels, head, space, centroids);
     const rows = head.i32("partitionRows");
     const offsets = head.f64("partitionOffsets");
     const absolute = Float64Array.from(offsets, (o) => head.dataStart + o);
@@ -231,7 +231,7 @@ export class IvfIndex implements VectorIndex {
     const pinned: Int32Array[] = [];
     let hits: SearchHits;
     try {
-      const queryConstant = this.#codec.begin(session, q);
+      const constants = this.#codec.begin(session, q);
       let rows = 0;
       for (let i = 0; i < nprobes; i++) rows += this.#parts.rows(order[i]!);
       session.reset(rows);
@@ -248,7 +248,7 @@ export class IvfIndex implements VectorIndex {
           const p = batch[i]!;
           const part = this.#parts.get(p);
           if (part.rows === 0) continue;
-          const start = this.#codec.scan(session, part, p, centroidDist[p]!, queryConstant);
+          const start = this.#codec.scan(session, part, p, centroidDist[p]!, constants);
           probed.push(p, start);
           if (!test) allowed += part.rows;
           else {

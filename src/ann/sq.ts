@@ -6,12 +6,12 @@
  *   offset    dim f32     lo + 128·scale, what code 0 stands for
  *   codes     n × dim i8  x_i ≈ offset_i + scale_i·code_i; values outside [lo, hi] saturate
  *
- * Distances are asymmetric (an f32 query against int8 codes, assembly/sq.ts), so only the stored
- * side carries quantization error: about scale/2 per dimension.
+ * Distances are asymmetric: the query is rounded to 15 bits, the stored side to 8 (about scale/2
+ * per dimension), and one integer dot product per row gives the distance (assembly/sq.ts).
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { sqBounds, sqDecode, sqEncode } from "../kernels/quantize.js";
+import { sqBounds, sqDecode, sqEncode, sqNorms, sqPrepareQuery } from "../kernels/quantize.js";
 
 export class ScalarQuantizer {
   readonly dim: number;
@@ -51,17 +51,13 @@ export class ScalarQuantizer {
     return sqDecode(kernels, codes, this.dim, this.offset, this.scale);
   }
 
-  /** l2: qp = q − offset; dot: qs = q ∘ scale and bias = q·offset (see assembly/sq.ts). */
-  prepare(q: Float32Array, metric: "l2" | "dot"): { query: Float32Array; bias: number } {
-    const out = new Float32Array(this.dim);
-    let bias = 0;
-    if (metric === "l2") for (let i = 0; i < this.dim; i++) out[i] = q[i]! - this.offset[i]!;
-    else {
-      for (let i = 0; i < this.dim; i++) {
-        out[i] = q[i]! * this.scale[i]!;
-        bias += q[i]! * this.offset[i]!;
-      }
-    }
-    return { query: out, bias };
+  /** ‖scale ∘ c_r‖² per row: the per-row term of l2 distances. */
+  norms(kernels: Kernels, codes: Int8Array): Float32Array {
+    return sqNorms(kernels, codes, this.dim, this.scale);
+  }
+
+  /** The query rounded for the integer SQ kernels (see assembly/sq.ts). */
+  prepare(q: Float32Array, metric: "l2" | "dot"): { qi: Int16Array; w: number; bias: number } {
+    return sqPrepareQuery(q, this.offset, this.scale, metric);
   }
 }

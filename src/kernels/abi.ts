@@ -11,7 +11,8 @@
  * Index kernels (shapes in assembly/kmeans.ts, pq.ts, sq.ts):
  *   k-means: x = n rows of dim f32 at row stride `stride` floats; c = k × dim; metric 0 = l2, 1 = dot
  *   PQ:      codebook = M × 256 × dsub f32; codes = n × M u8; lut = M × 256 f32
- *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32
+ *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32;
+ *            qi = dim i16 (the query rounded once, see assembly/sq.ts)
  *   HNSW:    links = n × stride i32 ([count, neighbours…] per node); visited = n u16; heaps of (f32, i32)
  */
 type Ptr = number;
@@ -65,17 +66,16 @@ export interface KernelExports {
   sq_bounds(x: Ptr, n: number, dim: number, lo: Ptr, hi: Ptr): void;
   sq_encode(x: Ptr, n: number, dim: number, offset: Ptr, invScale: Ptr, codes: Ptr): void;
   sq_decode(codes: Ptr, n: number, dim: number, offset: Ptr, scale: Ptr, out: Ptr): void;
-  /** qp = q − offset: out[r] = Σ (qp_i − scale_i·c_ri)². */
-  sq_l2(qp: Ptr, scale: Ptr, codes: Ptr, n: number, dim: number, out: Ptr): void;
-  sq_l2_gather(qp: Ptr, scale: Ptr, codes: Ptr, ids: Ptr, m: number, dim: number, out: Ptr): void;
-  /** qs = q ∘ scale, bias = q·offset: out[r] = 1 − bias − Σ qs_i·c_ri. */
-  sq_dot(qs: Ptr, bias: number, codes: Ptr, n: number, dim: number, out: Ptr): void;
-  sq_dot_gather(qs: Ptr, bias: number, codes: Ptr, ids: Ptr, m: number, dim: number, out: Ptr): void;
+  /** out[r] = ‖scale ∘ c_r‖² */
+  sq_norms(codes: Ptr, n: number, dim: number, scale: Ptr, out: Ptr): void;
+  /** qi = dim i16: out[r] = bias + w·Σ qi_i·c_ri + norms[r] (norms = 0: no norms term). */
+  sq_ip(qi: Ptr, codes: Ptr, n: number, dim: number, w: number, bias: number, norms: Ptr, out: Ptr): void;
+  sq_ip_gather(qi: Ptr, codes: Ptr, ids: Ptr, m: number, dim: number, w: number, bias: number, norms: Ptr, out: Ptr): void;
 
   /** Best-first search of one HNSW layer (assembly/hnsw.ts); returns the result count. */
   hnsw_search(
     links: Ptr, stride: number, visited: Ptr, epoch: number, allowed: Ptr,
-    kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, bias: number,
+    kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, w: number, bias: number,
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 }
@@ -91,6 +91,6 @@ export const REQUIRED_EXPORTS = [
   "l2_f32_multi", "dot_f32_multi", "cosine_f32_normed_multi",
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
-  "sq_bounds", "sq_encode", "sq_decode", "sq_l2", "sq_l2_gather", "sq_dot", "sq_dot_gather",
+  "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
   "hnsw_search",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -127,7 +127,7 @@ export class GraphLayer {
     }
     const count = this.#kernels.exports.hnsw_search(
       this.#links, this.stride, this.#visited, this.#epoch, allowedPtr,
-      args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.bias,
+      args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
       ep, epDist, ef, this.#cand, res, out, out + ef * 4,
     );
     if (this.ids.length < count) {

@@ -9,6 +9,7 @@
  *   centroids  k × width f32 (width = the column range a k-means session covers)
  *   codebook   M × 256 × dsub f32, dsub = dim / M
  *   PQ codes   n × M u8;   SQ codes n × dim i8 standing for offset + scale ∘ code
+ *   SQ query   dim i16 (qi) with a weight w and a bias: d = bias + w·Σ qi·c + norms[r] (assembly/sq.ts)
  */
 import { createError } from "../errors.js";
 import { Block } from "./block.js";
@@ -325,6 +326,54 @@ export function sqDecode(kernels: Kernels, codes: Int8Array, dim: number, offset
       kernels.heap.write(src, codes.subarray(first * dim, (first + rows) * dim));
       kernels.exports.sq_decode(src, rows, dim, off, sc, dst);
       out.set(kernels.heap.f32(dst, rows * dim), first * dim);
+    }
+  } finally {
+    t.free();
+  }
+  return out;
+}
+
+/** Largest |qi|: 2^14 − 1 keeps Σ qi·c in i32 for dim ≤ 8192 (assembly/sq.ts). */
+const QI_MAX = 16_383;
+
+/**
+ * Rounds a query for the SQ kernels: a = q ∘ scale (dot) or (q − offset) ∘ scale (l2) becomes
+ * qi = round(a / α) with α = max|a| / QI_MAX; w = −α (dot) or −2α (l2); bias = 1 − q·offset (dot)
+ * or ‖q − offset‖² (l2). Then d(q, x̂_r) = bias + w·Σ qi·c_r + (l2: ‖scale ∘ c_r‖²).
+ */
+export function sqPrepareQuery(q: Float32Array, offset: Float32Array, scale: Float32Array, metric: IndexMetric): { qi: Int16Array; w: number; bias: number } {
+  const dim = q.length;
+  const a = new Float64Array(dim);
+  let bias = 0;
+  let max = 0;
+  for (let i = 0; i < dim; i++) {
+    const base = metric === "l2" ? q[i]! - offset[i]! : q[i]!;
+    a[i] = base * scale[i]!;
+    bias += metric === "l2" ? base * base : q[i]! * offset[i]!;
+    max = Math.max(max, Math.abs(a[i]!));
+  }
+  const alpha = max > 0 ? max / QI_MAX : 1;
+  const qi = Int16Array.from(a, (v) => Math.round(v / alpha));
+  return metric === "l2" ? { qi, w: -2 * alpha, bias } : { qi, w: -alpha, bias: 1 - bias };
+}
+
+/** ‖scale ∘ c_r‖² for each row of SQ codes (the per-row term of l2). */
+export function sqNorms(kernels: Kernels, codes: Int8Array, dim: number, scale: Float32Array): Float32Array {
+  if (codes.length % dim !== 0) throw createError("DIMENSION_MISMATCH", `${codes.length} codes are not whole rows of ${dim}.`);
+  const n = codes.length / dim;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const t = new Temps(kernels);
+  try {
+    const sc = t.put(scale);
+    const chunk = Math.min(n, CHUNK_ROWS);
+    const src = t.alloc(chunk * dim);
+    const dst = t.alloc(chunk * 4);
+    for (let first = 0; first < n; first += chunk) {
+      const rows = Math.min(chunk, n - first);
+      kernels.heap.write(src, codes.subarray(first * dim, (first + rows) * dim));
+      kernels.exports.sq_norms(src, rows, dim, sc, dst);
+      out.set(kernels.heap.f32(dst, rows), first);
     }
   } finally {
     t.free();

@@ -4,7 +4,7 @@
  *
  * WebAssembly memory a session owns (reused from query to query):
  *
- *   query   dim f32          the query as the scan kernels want it (f32, or SQ-prepared qp / qs)
+ *   query   dim f32 / i16    the query as the scan kernels want it (f32, or rounded for SQ)
  *   lut     M × 256 f32      PQ lookup table, one per query
  *   dist    capacity f32     distances of every scanned row, blocks back to back; grows, keeping
  *                            what is already there, when a filtered search probes further
@@ -91,17 +91,18 @@ export class ScanSession {
     return out;
   }
 
-  /**
-   * SQ distances with the query prepared by the caller (see assembly/sq.ts): l2 with qp = q − offset,
-   * dot with qs = q ∘ scale and bias = q·offset.
-   */
-  scanSq(metric: IndexMetric, codes: VectorBlock, rows: number, dim: number, scale: VectorBlock, bias: number): number {
+  /** The SQ query (rounded to i16, see sqPrepareQuery) the SQ scans compare against. */
+  setSqQuery(qi: Int16Array): void {
+    const ptr = this.#query.reserve(qi.byteLength);
+    this.#kernels.heap.write(ptr, qi);
+  }
+
+  /** SQ distances bias + w·Σ qi·c_r + norms[r] for the first `rows` rows of an n × dim i8 block. */
+  scanSq(codes: VectorBlock, rows: number, dim: number, w: number, bias: number, norms?: VectorBlock): number {
     const c = ownBlock(this.#kernels, codes);
+    const nPtr = norms ? ownBlock(this.#kernels, norms).ptr : 0;
     const out = this.#append(rows);
-    const q = this.#query.reserve(dim * 4);
-    const dst = this.#dist + out * 4;
-    if (metricCode(metric) === 0) this.#kernels.exports.sq_l2(q, ownBlock(this.#kernels, scale).ptr, c.ptr, rows, dim, dst);
-    else this.#kernels.exports.sq_dot(q, bias, c.ptr, rows, dim, dst);
+    this.#kernels.exports.sq_ip(this.#query.reserve(0), c.ptr, rows, dim, w, bias, nPtr, this.#dist + out * 4);
     return out;
   }
 

@@ -6,7 +6,8 @@
  * WebAssembly memory it owns:
  *
  *   rows    capacity × rowBytes        f32: dim·4, sq: dim, pq: M bytes per row; grows ×1.5
- *   query   dim f32                    f32: the query; sq: qp = q − offset (l2) or qs = q ∘ scale (dot)
+ *   query   dim f32 (f32, pq) or dim i16 (sq: the query rounded by sqPrepareQuery)
+ *   norms   capacity f32               sq with l2 only: ‖scale ∘ c_r‖² per row
  *   lut     M × 256 f32                pq only
  *   offset, scale, invScale  dim f32   sq only;  codebook  M × 256 × dsub f32  pq only
  *   ids     idsCapacity i32, out idsCapacity f32    one batch of a `distances` call
@@ -16,7 +17,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "./kernels.js";
-import { metricCode, type IndexMetric } from "./quantize.js";
+import { metricCode, sqPrepareQuery, type IndexMetric } from "./quantize.js";
 
 export type StoreSpec =
   | { kind: "f32"; dim: number; metric: IndexMetric }
@@ -40,6 +41,8 @@ export class VectorStore {
   #out = 0;
   #idsCapacity = 0;
   #bias = 0;
+  #w = 0;
+  #norms = 0;
   #buffer: ArrayBuffer | null = null;
   #idsView: Int32Array = new Int32Array(0);
   #outView: Float32Array = new Float32Array(0);
@@ -80,7 +83,7 @@ export class VectorStore {
 
   /** Bytes of WebAssembly memory the stored rows occupy. */
   get bytes(): number {
-    return this.#size * this.rowBytes;
+    return this.#size * (this.rowBytes + (this.#norms ? 4 : 0));
   }
 
   /** Encodes and appends n × dim vectors; returns the id of the first. */
@@ -97,7 +100,10 @@ export class VectorStore {
       const tmp = heap.alloc(vectors.byteLength);
       try {
         heap.write(tmp, vectors);
-        if (spec.kind === "sq") this.#kernels.exports.sq_encode(tmp, n, this.dim, this.#params, this.#params + this.dim * 8, dst);
+        if (spec.kind === "sq") {
+          this.#kernels.exports.sq_encode(tmp, n, this.dim, this.#params, this.#params + this.dim * 8, dst);
+          if (this.#l2) this.#kernels.exports.sq_norms(dst, n, this.dim, this.#params + this.dim * 4, this.#norms + first * 4);
+        }
         else {
           const cnorm = heap.alloc(256 * (this.dim + spec.M) * 4);
           this.#kernels.exports.pq_encode(tmp, n, this.dim, spec.M, this.#params, cnorm, dst);
@@ -118,6 +124,7 @@ export class VectorStore {
     const first = this.#size;
     this.#grow(first + n);
     this.#kernels.heap.write(this.#rows + first * this.rowBytes, rows);
+    if (this.spec.kind === "sq" && this.#l2) this.#kernels.exports.sq_norms(this.#rows + first * this.rowBytes, n, this.dim, this.#params + this.dim * 4, this.#norms + first * 4);
     this.#size += n;
     return first;
   }
@@ -150,19 +157,10 @@ export class VectorStore {
     const heap = this.#kernels.heap;
     if (spec.kind === "f32") heap.write(this.#query, q);
     else if (spec.kind === "sq") {
-      const offset = spec.offset;
-      const scale = spec.scale;
-      const prepared = heap.f32(this.#query, this.dim);
-      if (this.#l2) {
-        for (let i = 0; i < this.dim; i++) prepared[i] = q[i]! - offset[i]!;
-      } else {
-        let bias = 0;
-        for (let i = 0; i < this.dim; i++) {
-          prepared[i] = q[i]! * scale[i]!;
-          bias += q[i]! * offset[i]!;
-        }
-        this.#bias = bias;
-      }
+      const { qi, w, bias } = sqPrepareQuery(q, spec.offset, spec.scale, spec.metric);
+      heap.write(this.#query, qi);
+      this.#w = w;
+      this.#bias = bias;
     } else {
       heap.write(this.#query, q);
       if (this.#l2) this.#kernels.exports.pq_lut_l2(this.#query, spec.M, this.dim / spec.M, this.#params, this.#lut);
@@ -193,8 +191,7 @@ export class VectorStore {
       if (this.#l2) w.l2_f32_gather(this.#query, this.#rows, this.#ids, count, this.dim, this.#out);
       else w.dot_f32_gather(this.#query, this.#rows, this.#ids, count, this.dim, this.#out);
     } else if (spec.kind === "sq") {
-      if (this.#l2) w.sq_l2_gather(this.#query, this.#params + this.dim * 4, this.#rows, this.#ids, count, this.dim, this.#out);
-      else w.sq_dot_gather(this.#query, this.#bias, this.#rows, this.#ids, count, this.dim, this.#out);
+      w.sq_ip_gather(this.#query, this.#rows, this.#ids, count, this.dim, this.#w, this.#bias, this.#norms, this.#out);
     } else {
       w.pq_adc_gather(this.#lut, this.#rows, this.#ids, count, spec.M, this.#bias, 0, this.#out);
     }
@@ -204,13 +201,13 @@ export class VectorStore {
 
   /**
    * The rows and the prepared query as the kernels that read the store take them (graph.ts):
-   * kind 0 f32 / 1 sq / 2 pq, metric 0 l2 / 1 dot, aux = SQ scale or PQ lookup table.
+   * kind 0 f32 / 1 sq / 2 pq, metric 0 l2 / 1 dot, aux = SQ row norms (or 0) or PQ lookup table.
    */
-  kernelArgs(): { size: number; kind: number; metric: number; rows: number; dim: number; M: number; query: number; aux: number; bias: number } {
+  kernelArgs(): { size: number; kind: number; metric: number; rows: number; dim: number; M: number; query: number; aux: number; w: number; bias: number } {
     const spec = this.spec;
     const kind = spec.kind === "f32" ? 0 : spec.kind === "sq" ? 1 : 2;
-    const aux = spec.kind === "sq" ? this.#params + this.dim * 4 : spec.kind === "pq" ? this.#lut : 0;
-    return { size: this.#size, kind, metric: this.#l2 ? 0 : 1, rows: this.#rows, dim: this.dim, M: spec.kind === "pq" ? spec.M : 0, query: this.#query, aux, bias: this.#bias };
+    const aux = spec.kind === "sq" ? this.#norms : spec.kind === "pq" ? this.#lut : 0;
+    return { size: this.#size, kind, metric: this.#l2 ? 0 : 1, rows: this.#rows, dim: this.dim, M: spec.kind === "pq" ? spec.M : 0, query: this.#query, aux, w: this.#w, bias: this.#bias };
   }
 
   /**
@@ -234,13 +231,11 @@ export class VectorStore {
         heap.write(idsPtr, ids);
         if (spec.kind === "f32") (this.#l2 ? w.l2_f32_gather : w.dot_f32_gather)(this.#query, this.#rows, idsPtr, n, this.dim, out);
         else if (spec.kind === "sq") {
-          if (this.#l2) w.sq_l2_gather(this.#query, this.#params + this.dim * 4, this.#rows, idsPtr, n, this.dim, out);
-          else w.sq_dot_gather(this.#query, this.#bias, this.#rows, idsPtr, n, this.dim, out);
+          w.sq_ip_gather(this.#query, this.#rows, idsPtr, n, this.dim, this.#w, this.#bias, this.#norms, out);
         } else w.pq_adc_gather(this.#lut, this.#rows, idsPtr, n, spec.M, this.#bias, 0, out);
       } else if (spec.kind === "f32") (this.#l2 ? w.l2_f32 : w.dot_f32)(this.#query, this.#rows, n, this.dim, out);
       else if (spec.kind === "sq") {
-        if (this.#l2) w.sq_l2(this.#query, this.#params + this.dim * 4, this.#rows, n, this.dim, out);
-        else w.sq_dot(this.#query, this.#bias, this.#rows, n, this.dim, out);
+        w.sq_ip(this.#query, this.#rows, n, this.dim, this.#w, this.#bias, this.#norms, out);
       } else w.pq_adc(this.#lut, this.#rows, n, spec.M, this.#bias, 0, out);
       const count = w.topk(dist, n, kk, -Infinity, Infinity, topIdx, topDist);
       const index = heap.i32(topIdx, count).slice();
@@ -253,8 +248,8 @@ export class VectorStore {
 
   free(): void {
     const heap = this.#kernels.heap;
-    for (const p of [this.#rows, this.#query, this.#lut, this.#params, this.#ids, this.#out]) heap.free(p);
-    this.#rows = this.#query = this.#lut = this.#params = this.#ids = this.#out = 0;
+    for (const p of [this.#rows, this.#norms, this.#query, this.#lut, this.#params, this.#ids, this.#out]) heap.free(p);
+    this.#rows = this.#norms = this.#query = this.#lut = this.#params = this.#ids = this.#out = 0;
     this.#size = this.#capacity = this.#idsCapacity = 0;
     this.#buffer = null;
   }
@@ -271,6 +266,12 @@ export class VectorStore {
     if (this.#size > 0) heap.bytes().copyWithin(next, this.#rows, this.#rows + this.#size * this.rowBytes);
     heap.free(this.#rows);
     this.#rows = next;
+    if (this.spec.kind === "sq" && this.#l2) {
+      const norms = heap.alloc(capacity * 4);
+      if (this.#size > 0) heap.bytes().copyWithin(norms, this.#norms, this.#norms + this.#size * 4);
+      heap.free(this.#norms);
+      this.#norms = norms;
+    }
     this.#capacity = capacity;
   }
 

@@ -10,14 +10,17 @@ import type { EmbedReport } from "./fixture/embeddings-main.js";
 import { hasTokenizer, randomFloats, writeTinyBert } from "../unit/embeddings-tiny-bert.js";
 
 const HIDDEN = 16;
-const ROOT = join(import.meta.dirname, "..", "..", "node_modules", ".cache", "quiver-tiny-bert");
-const MODEL_URL = "/node_modules/.cache/quiver-tiny-bert/";
+const CACHE = join(import.meta.dirname, "..", "..", "node_modules", ".cache");
 
 test.skip(!hasTokenizer(), "no tokenizer files in ../shared/data/all-MiniLM-L6-v2-tokenizer");
 
-test.beforeAll(() => {
-  rmSync(ROOT, { recursive: true, force: true });
-  writeTinyBert(ROOT, { hidden: HIDDEN, seed: 3 });
+// One folder per Playwright worker: tests of this file may run in parallel workers.
+let MODEL_URL = "";
+test.beforeAll(({}, info) => {
+  const name = `quiver-tiny-bert-${info.workerIndex}`;
+  rmSync(join(CACHE, name), { recursive: true, force: true });
+  writeTinyBert(join(CACHE, name), { hidden: HIDDEN, seed: 3 });
+  MODEL_URL = `/node_modules/.cache/${name}/`;
 });
 
 type Api = {
@@ -48,6 +51,7 @@ for (const inWorker of [true, false]) {
     await open(page);
     const r = await page.evaluate(([path, w, texts]) => (globalThis as unknown as { quiverEmbeddings: Api }).quiverEmbeddings.embed(path, w, texts), [MODEL_URL, inWorker, TEXTS] as const);
     expect(r.inWorker).toBe(inWorker);
+    expect(r.mainThreadLoadedTransformers).toBe(!inWorker);
     expect(r.ndims).toBe(HIDDEN);
     if (!inWorker) expect(r.statuses.at(-1)).toBe("ready"); // progress callbacks cross the worker hop too, but may trail the result
     expect(r.statuses).toContain("ready");
