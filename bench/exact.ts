@@ -493,6 +493,8 @@ async function measureInterleaved(runners: Runner[], ds: BenchDataset, probe: Re
       p99_ms: sig(p99(t.latencies)),
       latency_per: r.batch > 1 ? `call of ${r.batch} queries` : "query",
       gb_per_s: round((ds.n * ds.dim * 4 * qps) / 1e9, 2),
+      // The median call's scan rate: like the bandwidth probe's median pass, it shrugs off preemption.
+      gb_per_s_p50: round((ds.n * ds.dim * 4 * r.batch) / (median(t.latencies) * 1e6), 2),
       cpu_util: round(t.ownCpuMs / t.wallMs, 2),
       others_cores: round(t.othersCpuMs / t.wallMs, 2),
       ...t.extra,
@@ -589,7 +591,9 @@ function goals(rows: ResultRow[], overheads: ApiOverhead[], inRun: Record<string
       lines.push(`  - ahead of LanceDB flat search: quiver ${simd.qps} qps vs LanceDB ${lance.map((r) => `${r.qps} (${r.variant}, CPU ${r.cpu_util})`).join(", ")} — ` +
         `${mark(qps(simd) > qps(bestLance))}, ${round(qps(simd) / qps(bestLance), 1)}× the best LanceDB row`);
     }
-    lines.push(`  - scan within 2× of memory bandwidth (≥ ${round(bandwidth / 2, 1)} of ${bandwidth} GB/s measured during the run): ${simd.gb_per_s} GB/s through the table API, ${kernel?.gb_per_s} GB/s kernel — ${mark((simd.gb_per_s as number) >= bandwidth / 2)}`);
+    lines.push(`  - scan within 2× of memory bandwidth (≥ ${round(bandwidth / 2, 1)} of ${bandwidth} GB/s, probe median during the run): ` +
+      `${simd.gb_per_s_p50} GB/s at p50 through the table API, ${kernel?.gb_per_s_p50} GB/s kernel (${simd.gb_per_s} / ${kernel?.gb_per_s} GB/s from qps) — ` +
+      `${mark((simd.gb_per_s_p50 as number) >= bandwidth / 2)}`);
     const o = overheads.find((x) => x.dataset === ds);
     if (o) {
       lines.push(`  - table API overhead over the raw kernel (same query back to back, ${o.queries} queries): ${o.overhead_p50_us} µs per query at the median ` +
@@ -602,7 +606,7 @@ function goals(rows: ResultRow[], overheads: ApiOverhead[], inRun: Record<string
   }
   lines.push(
     "",
-    "Batched rows: GB/s and % of memory bandwidth count logical bytes (n × dim × 4 per query); the multi-query kernel reads the block " +
+    "Batched rows: GB/s figures count logical bytes (n × dim × 4 per query); the multi-query kernel reads the block " +
       "once per 8 queries, so they can exceed the memory bandwidth. Their p50/p99 are per call of 32 queries.",
   );
   return lines.join("\n");
@@ -658,7 +662,8 @@ async function main(): Promise<void> {
     { heading: "latency per", value: (r: ResultRow) => r.latency_per },
     { heading: "recall@10", value: (r: ResultRow) => r.recall_at_10 },
     { heading: "GB/s scanned", value: (r: ResultRow) => r.gb_per_s },
-    { heading: "% of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s as number)) / inRun[r.dataset]!.median_gb_s)}%` },
+    { heading: "GB/s at p50", value: (r: ResultRow) => r.gb_per_s_p50 },
+    { heading: "p50 % of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s_p50 as number)) / inRun[r.dataset]!.median_gb_s)}%` },
     { heading: "speedup vs js-loop", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
     { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
     { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
@@ -671,7 +676,8 @@ async function main(): Promise<void> {
     intro: [
       "Every system scans all rows for every query (no index), k = 10, cosine distance (1 − cos), selecting `id`. " +
         "Queries run one at a time after warm-up unless the variant says batch; all systems run single-threaded except the LanceDB rows, whose thread settings are in their params. qps = queries / wall time of the timed loop; " +
-        "GB/s scanned = n × dim × 4 bytes × qps; CPU util = process CPU time / wall time (≈ threads busy); " +
+        "GB/s scanned = n × dim × 4 bytes × qps; GB/s at p50 = the bytes one call scans / its median latency, compared with the median pass of a " +
+        "memory-bandwidth probe that takes its turn between the systems (both are medians of short runs, so preemption by other processes mostly drops out); CPU util = process CPU time / wall time (≈ threads busy); " +
         "other procs = CPU cores other processes kept busy while this system ran (the machine is shared); " +
         `systems take turns in chunks of ${CHUNK} queries, the first system rotating each chunk, so load from elsewhere falls on all of them alike; ` +
         "speedup is qps over js-loop on the same data in the same run; build s = table creation / upload / ingest " +

@@ -15,6 +15,9 @@ import { openStore } from "./storage/open-store.js";
 import { Dataset } from "./table/dataset.js";
 import { appendTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type TableContext } from "./table.js";
+import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
+import { embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
+import { field as makeField, DataTypes, findField } from "./data/schema.js";
 
 export interface ConnectionOptions {
   /**
@@ -37,12 +40,36 @@ export interface CreateTableOptions {
   existOk?: boolean;
   /** Explicit schema; rows are checked against it. Inferred from the rows when absent. */
   schema?: Schema;
+  /**
+   * Embeds `sourceColumn` into `vectorColumn` (default "vector") on every write, and text queries on
+   * `search(text)`. Saved with the table (without secrets) and restored by `openTable`.
+   */
+  embeddingFunction?: EmbeddingFunctionConfig;
+}
+
+export interface OpenTableOptions {
+  /** Options for restoring the table's embedding function, by registry name, e.g. `{ openai: { apiKey } }`. */
+  functionOptions?: FunctionOptions;
 }
 
 export interface TableNamesOptions {
   /** Only names sorting after this one. */
   startAfter?: string;
   limit?: number;
+}
+
+/** The schema checked against an embedding config: the source column must be text; the vector column is added if absent. */
+async function withEmbeddingColumns(s: Schema, cfg: ResolvedEmbeddingConfig): Promise<Schema> {
+  const source = findField(s, cfg.sourceColumn);
+  if (source === undefined || source.type.kind !== "utf8") {
+    throw createError("SCHEMA_MISMATCH", `embeddingFunction.sourceColumn "${cfg.sourceColumn}" must be a text column of the table.`, { column: cfg.sourceColumn });
+  }
+  const existing = findField(s, cfg.vectorColumn);
+  if (existing !== undefined) {
+    if (existing.type.kind !== "vector") throw createError("SCHEMA_MISMATCH", `embeddingFunction.vectorColumn "${cfg.vectorColumn}" must be a vector column.`, { column: cfg.vectorColumn });
+    return s;
+  }
+  return makeSchema([...s.fields, makeField(cfg.vectorColumn, DataTypes.vector(await embeddingDimension(cfg)), true)]);
 }
 
 function isSchema(value: unknown): value is Schema {
@@ -95,8 +122,9 @@ export class Connection {
     if (!this.#open) throw createError("CLOSED", `Connection to ${this.uri} is closed.`);
   }
 
-  private context(): TableContext {
+  private context(extra: Pick<TableContext, "embeddingFunction" | "functionOptions"> = {}): TableContext {
     return {
+      ...extra,
       kernels: () => {
         this.#kernels ??= loadKernels({ flavor: this.options.kernels ?? "auto" }).then((k) => (this.#loaded = k));
         return this.#kernels;
@@ -106,8 +134,8 @@ export class Connection {
     };
   }
 
-  private handle(name: string, dataset: Dataset): Table {
-    const table = new Table(name, dataset, this.context());
+  private handle(name: string, dataset: Dataset, extra?: Pick<TableContext, "embeddingFunction" | "functionOptions">): Table {
+    const table = new Table(name, dataset, this.context(extra));
     this.#tables.add(table);
     return table;
   }
@@ -125,9 +153,9 @@ export class Connection {
     return out;
   }
 
-  async openTable(name: string): Promise<Table> {
+  async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    return this.handle(name, await Dataset.open(this.store, checkName(name)));
+    return this.handle(name, await Dataset.open(this.store, checkName(name)), { functionOptions: options.functionOptions });
   }
 
   /**
@@ -150,16 +178,19 @@ export class Connection {
       throw createError("INVALID_ARGUMENT", `createTable mode must be "create" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
+    const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
     let rows: readonly Row[] = [];
     let tableSchema: Schema;
     if (isSchema(data)) {
       tableSchema = makeSchema(data.fields);
     } else if (Array.isArray(data)) {
-      rows = data;
+      rows = embedding ? await embedRows(embedding, data) : data;
       tableSchema = options.schema ? makeSchema(options.schema.fields) : inferSchema(rows);
     } else {
       throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects) or a schema.");
     }
+    if (embedding) tableSchema = await withEmbeddingColumns(tableSchema, embedding);
+    const config = embedding ? embeddingTableConfig(embedding) : {};
 
     const exists = (await Dataset.latestVersion(this.store, name)) !== undefined;
     if (exists && mode === "create") {
@@ -171,11 +202,11 @@ export class Connection {
       const dataset = await Dataset.open(this.store, name);
       const head = dataset.head();
       const tx = await appendTransaction(dataset, { ...head, schema: tableSchema }, rows, "overwrite");
-      await dataset.commit({ ...tx, schema: tableSchema, indices: [] });
-      return this.handle(name, dataset);
+      await dataset.commit({ ...tx, schema: tableSchema, indices: [], config });
+      return this.handle(name, dataset, { embeddingFunction: embedding });
     }
     const columns = rowsToColumns(tableSchema, rows);
-    return this.handle(name, await Dataset.create(this.store, name, tableSchema, { columns, numRows: rows.length }));
+    return this.handle(name, await Dataset.create(this.store, name, tableSchema, { columns, numRows: rows.length }, config), { embeddingFunction: embedding });
   }
 
   async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<Table> {

@@ -2,7 +2,7 @@
  * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
  */
 export { connect, Connection } from "./connection.js";
-export type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "./connection.js";
+export type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, DeleteResult, UpdateOptions, UpdateResult } from "./table.js";
 export type { WriteProgress } from "./table/writes.js";
@@ -23,6 +23,11 @@ export type { MergeInsertBuilder, MergeResult } from "./table/merge-insert.js";
 export type { OptimizeOptions, OptimizeStats } from "./table/optimize.js";
 export type { AddColumnsSql, ColumnAlteration } from "./table/schema-ops.js";
 export { Index } from "./indexes/config.js";
+export * as embedding from "./embeddings/index.js";
+export { getRegistry } from "./embeddings/index.js";
+export type { EmbeddingFunction, EmbeddingFunctionConfig } from "./embeddings/index.js";
+export { splitText, chunkDocuments, RecursiveTextSplitter } from "./chunking/index.js";
+export type { ChunkDocumentsOptions, ChunkRow, TextChunk, TextSplitterOptions } from "./chunking/index.js";
 export type { IndexConfig, VectorIndexConfig, IvfOptions, IvfPqOptions, HnswOptions, HnswPqOptions } from "./indexes/config.js";
 export type { CreateIndexOptions, IndexInfo, IndexStatistics } from "./table/vector-index.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

@@ -16,6 +16,8 @@ import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
 import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
 import { addColumnsTransaction, alterColumnsTransaction, dropColumnsTransaction, type AddColumnsSql, type ColumnAlteration } from "./table/schema-ops.js";
 import { Tags } from "./table/tags.js";
+import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
+import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
   createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex,
   type CreateIndexOptions, type IndexInfo, type IndexStatistics,
@@ -51,6 +53,10 @@ export interface TableContext {
    * version before every read; undefined never does (this handle's own writes are always seen).
    */
   readonly readConsistencyInterval?: number;
+  /** The live embedding function given to createTable (used instead of restoring the saved config). */
+  readonly embeddingFunction?: ResolvedEmbeddingConfig;
+  /** Options for restoring saved embedding functions, by registry name (e.g. `{ openai: { apiKey } }`). */
+  readonly functionOptions?: FunctionOptions;
 }
 
 export class Table {
@@ -58,12 +64,15 @@ export class Table {
   /** Set while a version is checked out: reads use it and writes are refused. */
   #pinned: TableState | undefined;
   #lastRefresh = Date.now();
+  readonly #embedding: TableEmbedding;
 
   constructor(
     readonly name: string,
     private readonly dataset: Dataset,
     private readonly ctx: TableContext,
-  ) {}
+  ) {
+    this.#embedding = new TableEmbedding(ctx.embeddingFunction, ctx.functionOptions);
+  }
 
   isOpen(): boolean {
     return this.#open;
@@ -189,7 +198,8 @@ export class Table {
       throw createError("INVALID_ARGUMENT", `add() mode must be "append" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
     if (Array.isArray(rows) && rows.length === 0 && mode === "append") return { version: head.version };
-    return { version: await this.commit(await appendTransaction(this.dataset, head, rows, mode, options.progress), head) };
+    const embedded = await this.#embedding.rows(head, rows, options.progress);
+    return { version: await this.commit(await appendTransaction(this.dataset, head, embedded, mode, options.progress), head) };
   }
 
   async delete(predicate: string): Promise<DeleteResult> {
@@ -218,6 +228,8 @@ export class Table {
       update = { where: options.where, values: spec as Record<string, unknown> };
     }
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
+    if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
+    else this.#embedding.checkSql(head, update.valuesSql);
     const { tx, updated } = await updateTransaction(this.dataset, head, update);
     return { version: await this.commit(tx, head), rowsUpdated: updated };
   }
@@ -230,7 +242,7 @@ export class Table {
     const keys = typeof on === "string" ? [on] : [...on];
     return new MergeInsertBuilder(keys, async (plan, rows) => {
       const head = await this.writable();
-      const { tx, inserted, updated, deleted } = await mergeTransaction(this.dataset, head, plan, rows);
+      const { tx, inserted, updated, deleted } = await mergeTransaction(this.dataset, head, plan, await this.#embedding.rows(head, rows));
       return { version: await this.commit(tx, head), numInsertedRows: inserted, numUpdatedRows: updated, numDeletedRows: deleted };
     });
   }
@@ -294,10 +306,16 @@ export class Table {
     return new Query((plan) => this.execute(plan));
   }
 
-  /** Nearest-neighbour search for one query vector, or a batch of them. */
-  search(query: QueryVector | readonly QueryVector[]): VectorQuery {
+  /**
+   * Nearest-neighbour search for a query vector (or a batch of them), or for a text when the table
+   * has an embedding function: the text is embedded when the query runs.
+   */
+  search(query: QueryVector | readonly QueryVector[] | string): VectorQuery {
     if (typeof query === "string") {
-      throw createError("UNSUPPORTED", "Text search needs a full-text index or an embedding function on the table; pass a vector instead.");
+      if (this.#embedding.of(this.#pinned ?? this.dataset.head()) === undefined) {
+        throw createError("UNSUPPORTED", "Text search needs an embedding function on the table (createTable(..., { embeddingFunction })); pass a vector instead.");
+      }
+      return new VectorQuery((plan) => this.execute(plan), query);
     }
     return new VectorQuery((plan) => this.execute(plan), toQueryVectors(query));
   }
@@ -309,7 +327,8 @@ export class Table {
 
   /** Runs a plan built elsewhere (for example by a worker client). */
   async execute(plan: QueryPlan): Promise<Row[]> {
-    return executeQuery(this.context(await this.state()), plan);
+    const state = await this.state();
+    return executeQuery(this.context(state), await this.#embedding.plan(state, plan));
   }
 
   /**

@@ -316,6 +316,30 @@ export function sqDistances(metric: "l2" | "dot", q: Vec, codes: ArrayLike<numbe
   return metric === "l2" ? l2(q, decoded, dim, ids) : dot(q, decoded, dim, ids);
 }
 
+/** bias + w·Σ qi_i·c_ri + norms[r] for each row (or rows `ids`): the integer SQ scan. */
+export function sqIp(qi: ArrayLike<number>, codes: ArrayLike<number>, dim: number, w: number, bias: number, norms?: Vec, ids?: ArrayLike<number>): Float32Array {
+  const rows = ids ?? Array.from({ length: Math.floor(codes.length / dim) }, (_, r) => r);
+  const out = new Float32Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]!;
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += qi[i]! * codes[r * dim + i]!;
+    out[j] = bias + w * s + (norms ? norms[r]! : 0);
+  }
+  return out;
+}
+
+/** ‖scale ∘ c_r‖² per row. */
+export function sqNorms(codes: ArrayLike<number>, dim: number, scale: Vec): Float32Array {
+  const out = new Float32Array(Math.floor(codes.length / dim));
+  for (let r = 0; r < out.length; r++) {
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += (scale[i]! * codes[r * dim + i]!) ** 2;
+    out[r] = s;
+  }
+  return out;
+}
+
 /**
  * Best-first search of one graph layer (assembly/hnsw.ts) over plain vectors: links = n × stride
  * ([count, neighbours…] per node), distance(v) = the query's distance to node v, `allowed` = which

@@ -120,9 +120,14 @@ export class Query extends QueryBase<Query> {
 }
 
 export class VectorQuery extends QueryBase<VectorQuery> {
-  constructor(executor: QueryExecutor, queries: readonly QueryVector[]) {
+  /** `queries`, or a text the table's embedding function turns into the query vector. */
+  constructor(executor: QueryExecutor, queries: readonly QueryVector[] | string) {
     super(executor);
-    const vector: VectorPlan = { queries: [...queries], postfilter: false, bypassVectorIndex: false, fastSearch: false };
+    const text = typeof queries === "string" ? queries : undefined;
+    const vector: VectorPlan = {
+      queries: text === undefined ? [...(queries as readonly QueryVector[])] : [], ...(text === undefined ? {} : { queryText: text }),
+      postfilter: false, bypassVectorIndex: false, fastSearch: false,
+    };
     this.plan.vector = vector;
   }
 

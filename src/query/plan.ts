@@ -12,6 +12,8 @@ export type QueryVector = readonly number[] | Float32Array | Float64Array | Int8
 export interface VectorPlan {
   /** One or more query vectors; with several, every result row carries `_query_index`. */
   readonly queries: readonly QueryVector[];
+  /** Text to embed with the table's embedding function at execution, instead of `queries`. */
+  readonly queryText?: string;
   /** Vector column to search; inferred from the schema and the query's length when absent. */
   readonly column?: string;
   /** Default: l2 for float and int8 columns, hamming for bit columns. */

@@ -13,6 +13,8 @@ import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
 
 export interface WriteProgress {
+  /** `embed`: texts are being embedded (tables with an embedding function); `convert`: rows checked and converted. */
+  readonly phase: "embed" | "convert";
   readonly rowsDone: number;
   readonly rowsTotal: number;
 }
@@ -26,7 +28,7 @@ export function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (
   const batches: RecordBatch[] = [];
   for (let at = 0; at === 0 || at < rows.length; at += CHUNK_ROWS) {
     batches.push(rowsToBatch(rows.slice(at, at + CHUNK_ROWS), schema, at));
-    progress?.({ rowsDone: Math.min(rows.length, at + CHUNK_ROWS), rowsTotal: rows.length });
+    progress?.({ phase: "convert", rowsDone: Math.min(rows.length, at + CHUNK_ROWS), rowsTotal: rows.length });
   }
   if (batches.length === 1) return new Map(batches[0]!.columns);
   const columns = new Map<string, Column>();

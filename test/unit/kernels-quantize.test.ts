@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
-import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode } from "../../src/kernels/quantize.js";
+import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode, sqPrepareQuery } from "../../src/kernels/quantize.js";
 import { GraphLayer } from "../../src/kernels/graph.js";
 import { VectorStore } from "../../src/kernels/store.js";
 import * as ref from "../../src/kernels/reference.js";
@@ -19,6 +19,15 @@ const M_IDS = 23;
 function subVectorCounts(dim: number): number[] {
   const counts = [dim, dim / 4, dim / 3, dim / 5, dim <= 17 ? 1 : 0.5];
   return [...new Set(counts.filter((m) => Number.isInteger(m) && m >= 1))];
+}
+
+/** |a − b| ≤ 1e-3 · max(1, max |b|): for distances from a query rounded to 15 bits. */
+function expectNear(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  for (let i = 0; i < expected.length; i++) {
+    if (!(Math.abs(actual[i]! - expected[i]!) <= 1e-3 * scale)) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
 }
 
 /** The reference distance from each row to the centroid the kernel picked ≈ the reference minimum. */
@@ -147,13 +156,21 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
         if (!(Math.abs(decoded[j]! - x[j]!) <= scale[j % dim]! / 2 + 1e-6 || j % dim === 0)) expect.fail(`element ${j}: decoded ${decoded[j]} is more than half a step from ${x[j]}`);
       }
       const ids = randomIds(M_IDS, N, 37 * dim);
-      const qp = Float32Array.from(q, (v, i) => v - offset[i]!);
-      const qs = Float32Array.from(q, (v, i) => v * scale[i]!);
-      const bias = q.reduce((s, v, i) => s + v * offset[i]!, 0);
-      expectClose(callRaw(k, "sq_l2", [qp, scale, codes, N, dim, "out"], N), ref.sqDistances("l2", q, codes, dim, offset, scale), "sq l2");
-      expectClose(callRaw(k, "sq_l2_gather", [qp, scale, codes, ids, M_IDS, dim, "out"], M_IDS), ref.sqDistances("l2", q, codes, dim, offset, scale, ids), "sq l2 gather");
-      expectClose(callRaw(k, "sq_dot", [qs, bias, codes, N, dim, "out"], N), ref.sqDistances("dot", q, codes, dim, offset, scale), "sq dot");
-      expectClose(callRaw(k, "sq_dot_gather", [qs, bias, codes, ids, M_IDS, dim, "out"], M_IDS), ref.sqDistances("dot", q, codes, dim, offset, scale, ids), "sq dot gather");
+      const norms = callRaw(k, "sq_norms", [codes, N, dim, scale, "out"], N);
+      expectClose(norms, ref.sqNorms(codes, dim, scale), "norms");
+      for (const metric of ["l2", "dot"] as const) {
+        const { qi, w, bias } = sqPrepareQuery(q, offset, scale, metric);
+        const rowNorms = metric === "l2" ? norms : undefined;
+        const dense = callRaw(k, "sq_ip", [qi, codes, N, dim, w, bias, rowNorms ?? 0, "out"], N);
+        expectClose(dense, ref.sqIp(qi, codes, dim, w, bias, rowNorms), `sq ${metric}`);
+        expectClose(callRaw(k, "sq_ip_gather", [qi, codes, ids, M_IDS, dim, w, bias, rowNorms ?? 0, "out"], M_IDS), ref.sqIp(qi, codes, dim, w, bias, rowNorms, ids), `sq ${metric} gather`);
+        // With the query rounded to 15 bits, the scan still gives the distance to the decoded row.
+        const exact = ref.sqDistances(metric, q, codes, dim, offset, scale);
+        const spread = Math.max(...exact.map(Math.abs));
+        for (let r = 0; r < N; r++) {
+          if (!(Math.abs(dense[r]! - exact[r]!) <= 1e-3 * Math.max(1, spread))) expect.fail(`sq ${metric} row ${r}: ${dense[r]} vs exact ${exact[r]}`);
+        }
+      }
     });
 
     it.each(["f32", "sq", "pq"] as const)("VectorStore %s: gather distances match the reference on its decoded rows", (kind) => {
@@ -174,12 +191,14 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
           if (kind === "f32") expectExact(decoded, x, "f32 rows");
           const ids = randomIds(M_IDS, N, 43 * dim);
           const out = new Float32Array(M_IDS);
+          // SQ rounds the query to 15 bits (sqPrepareQuery): close to, not equal to, the decoded rows' distances.
+          const near = kind === "sq" ? expectNear : expectClose;
           store.setQuery(q);
           store.distances(ids, M_IDS, out);
-          expectClose(out, ref.distances(metric, q, decoded, dim, ids), `${metric} query`);
+          near(out, ref.distances(metric, q, decoded, dim, ids), `${metric} query`);
           store.setQueryRow(3);
           store.distances(ids, M_IDS, out);
-          expectClose(out, ref.distances(metric, decoded.subarray(3 * dim, 4 * dim), decoded, dim, ids), `${metric} row query`);
+          near(out, ref.distances(metric, decoded.subarray(3 * dim, 4 * dim), decoded, dim, ids), `${metric} row query`);
           const copy = new VectorStore(k, spec, 1);
           copy.appendEncoded(store.encoded());
           copy.setQuery(q);
@@ -224,12 +243,13 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
           store.append(data);
           graph.reserve(n);
           graph.load(new Uint8Array(links.buffer));
-          const decoded = new Float32Array(n * dim);
-          for (let v = 0; v < n; v++) decoded.set(store.vector(v), v * dim);
+          const everyRow = Int32Array.from({ length: n }, (_, v) => v);
           for (let qi = 0; qi < 3; qi++) {
             const q = randomF32(dim, 61 * dim + qi);
             store.setQuery(q);
-            const exact = ref.distances(metric, q, decoded, dim);
+            // The walk is compared on the store's own distances (checked against the reference above).
+            const exact = new Float32Array(n);
+            store.distances(everyRow, n, exact);
             for (const allowed of [undefined, allowedBits]) {
               const count = graph.search(store, 0, exact[0]!, 10, allowed);
               const want = ref.graphSearch(links, 1 + degree, (v) => exact[v]!, 0, 10, allowed ? (v) => ((allowed[v >> 3]! >> (v & 7)) & 1) === 1 : undefined);
