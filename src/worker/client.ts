@@ -308,10 +308,9 @@ export class RemoteTable {
   }
 
   /** Nearest-neighbour search for one query vector, or a batch of them. */
-  search(query: QueryVector | readonly QueryVector[]): VectorQuery {
-    if (typeof query === "string") {
-      throw createError("UNSUPPORTED", "Text search needs a full-text index or an embedding function on the table; pass a vector instead.");
-    }
+  /** A vector query, or a text one the worker embeds with the table's (registered) embedding function. */
+  search(query: QueryVector | readonly QueryVector[] | string): VectorQuery {
+    if (typeof query === "string") return new VectorQuery(this.#execute, query);
     return new VectorQuery(this.#execute, toQueryVectors(query));
   }
 
