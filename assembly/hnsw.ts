@@ -14,6 +14,7 @@
 //                    pq: aux = lookup table (M × 256 f32), bias
 //   cand     scratch for the candidate min-heap: up to n (f32 dist, i32 id) pairs
 //   res      scratch for the result max-heap: ef + 1 pairs
+//   batch    scratch for one node's unvisited neighbours: stride − 1 (i32 id, f32 distance) pairs
 //   outIds, outDist   ef i32 / ef f32: the results, nearest first
 //   returns  the number of results (≤ ef)
 //
@@ -122,7 +123,7 @@ function popMax(h: usize, size: i32): i32 {
 export function hnsw_search(
   links: usize, stride: i32, visited: usize, epoch: i32, allowed: usize,
   kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, w: f32, bias: f32,
-  ep: i32, epDist: f32, ef: i32, cand: usize, res: usize, outIds: usize, outDist: usize,
+  ep: i32, epDist: f32, ef: i32, cand: usize, res: usize, batch: usize, outIds: usize, outDist: usize,
 ): i32 {
   let mark = <u16>epoch;
   let linkStep = <usize>stride << 2;
@@ -139,12 +140,25 @@ export function hnsw_search(
     nc = popMin(cand, nc);
     let list = links + <usize>c * linkStep;
     let count = load<i32>(list);
+    // First the unvisited neighbours and their distances, then the heap updates: the distance
+    // loop has no branches on heap state, so the rows' cache misses overlap.
+    let fresh = 0;
     for (let j = 1; j <= count; j++) {
       let nb = load<i32>(list + (<usize>j << 2));
       let vp = visited + (<usize>nb << 1);
       if (load<u16>(vp) == mark) continue;
       store<u16>(vp, mark);
-      let d = distanceTo(kind, metric, rows, nb, dim, M, q, aux, w, bias);
+      store<i32>(batch + (<usize>fresh << 3), nb);
+      fresh++;
+    }
+    for (let j = 0; j < fresh; j++) {
+      let at = batch + (<usize>j << 3);
+      store<f32>(at, distanceTo(kind, metric, rows, load<i32>(at), dim, M, q, aux, w, bias), 4);
+    }
+    for (let j = 0; j < fresh; j++) {
+      let at = batch + (<usize>j << 3);
+      let nb = load<i32>(at);
+      let d = load<f32>(at, 4);
       if (nr < ef || d < bound) {
         nc = pushMin(cand, nc, d, nb);
         if (isAllowed(allowed, nb)) {

@@ -52,7 +52,7 @@ export function prepareQuery(query: Float32Array | ArrayLike<number>, dim: numbe
   if (query == null || query.length !== dim) {
     throw createError("DIMENSION_MISMATCH", `The query has ${query?.length} elements but the index has dimension ${dim}.`, { expected: dim, actual: query?.length });
   }
-  const q = Float32Array.from(query as ArrayLike<number>);
+  const q = query instanceof Float32Array ? query.slice() : Float32Array.from(query as ArrayLike<number>);
   for (let i = 0; i < dim; i++) {
     if (!Number.isFinite(q[i])) throw createError("INVALID_VECTOR", `The query holds ${query[i]} at position ${i}; vectors must be finite.`, { position: i });
   }
@@ -169,7 +169,9 @@ export class RowIds {
   }
 
   lookup(positions: Int32Array): Float64Array {
-    return Float64Array.from(positions, (p) => this.#ids[p]!);
+    const out = new Float64Array(positions.length);
+    for (let i = 0; i < positions.length; i++) out[i] = this.#ids[positions[i]!]!;
+    return out;
   }
 }
 

@@ -45,7 +45,7 @@ import type { DistanceType, HnswBuildOptions, IndexStats, SearchHits, SearchOpti
 export type HnswKind = "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
 export const DEFAULT_M = 16;
-export const DEFAULT_EF_CONSTRUCTION = 150;
+export const DEFAULT_EF_CONSTRUCTION = 100;
 export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
@@ -92,6 +92,9 @@ export class HnswIndex implements VectorIndex {
   readonly #results = new FarthestFirst();
   readonly #batch: Int32Array;
   readonly #batchDist: Float32Array;
+  readonly #linkIds: Int32Array;
+  readonly #linkDist: Float32Array;
+  readonly #linkChosen: Int32Array;
   #sortedIds = new Int32Array(64);
   #sortedDist = new Float32Array(64);
 
@@ -118,6 +121,9 @@ export class HnswIndex implements VectorIndex {
     this.#graph = this.#store;
     this.#batch = new Int32Array(this.#m0 + 1);
     this.#batchDist = new Float32Array(this.#m0 + 1);
+    this.#linkIds = new Int32Array(this.#m0 + 1);
+    this.#linkDist = new Float32Array(this.#m0 + 1);
+    this.#linkChosen = new Int32Array(this.#m0);
     this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
   }
 
@@ -372,21 +378,28 @@ export class HnswIndex implements VectorIndex {
   /** Adds `node` to the links of `v` on `layer`; a full list is re-chosen by the heuristic. */
   #linkBack(store: VectorStore, v: number, node: number, layer: number): void {
     const max = layer === 0 ? this.#m0 : this.#m;
-    const ids = new Int32Array(max + 1);
+    if (layer === 0 ? this.#layer0.addNeighbour(v, node) : this.#addUpper(v, layer, node)) return;
+    // Full: v keeps the heuristic's pick among its links and the new node.
+    const ids = this.#linkIds;
     const count = this.#getLinks(v, layer, ids);
-    if (count < max) {
-      ids[count] = node;
-      this.#setLinks(v, layer, ids, count + 1);
-      return;
-    }
     ids[count] = node;
-    const dists = new Float32Array(count + 1);
+    const dists = this.#linkDist;
     store.setQueryRow(v);
     store.distances(ids, count + 1, dists);
-    sortByDistance(ids, dists);
-    const chosen = new Int32Array(max);
+    sortByDistance(ids, dists, count + 1);
+    const chosen = this.#linkChosen;
     const picked = this.#selectNeighbours(store, ids, dists, count + 1, max, chosen);
     this.#setLinks(v, layer, chosen, picked);
+  }
+
+  #addUpper(v: number, layer: number, node: number): boolean {
+    const links = this.#upper[v]!;
+    const base = (layer - 1) * (1 + this.#m);
+    const count = links[base]!;
+    if (count >= this.#m) return false;
+    links[base + 1 + count] = node;
+    links[base] = count + 1;
+    return true;
   }
 
   /** Copies v's links on `layer` into out; returns the count. */
@@ -519,9 +532,9 @@ export class HnswIndex implements VectorIndex {
   }
 }
 
-/** Sorts ids by dists ascending, in place (insertion sort: lists are at most 2m + 1 long). */
-function sortByDistance(ids: Int32Array, dists: Float32Array): void {
-  for (let i = 1; i < ids.length; i++) {
+/** Sorts ids[0..n) by dists ascending, in place (insertion sort: lists are at most 2m + 1 long). */
+function sortByDistance(ids: Int32Array, dists: Float32Array, n: number): void {
+  for (let i = 1; i < n; i++) {
     const d = dists[i]!;
     const id = ids[i]!;
     let j = i - 1;

@@ -5,6 +5,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { exactDistances } from "../kernels/scan.js";
 import { checkPositiveInt } from "./common.js";
 import type { DistanceType, SearchHits, SearchOptions } from "./types.js";
 
@@ -28,13 +29,7 @@ export async function refine(kernels: Kernels, metric: DistanceType, dim: number
   if (!(vectors instanceof Float32Array) || vectors.length !== hits.rows.length * dim) {
     throw createError("DIMENSION_MISMATCH", `fetchVectors returned ${vectors?.length} values for ${hits.rows.length} rows of dimension ${dim}.`, { expected: hits.rows.length * dim, actual: vectors?.length });
   }
-  const block = kernels.upload(vectors, dim);
-  let exact: Float32Array;
-  try {
-    exact = kernels.distances(metric, query, block, dim);
-  } finally {
-    block.free();
-  }
+  const exact = exactDistances(kernels, metric, query, vectors, dim);
   const order = Array.from(exact.keys()).sort((a, b) => exact[a]! - exact[b]! || a - b).slice(0, k);
   return {
     rows: Float64Array.from(order, (i) => hits.rows[i]!),

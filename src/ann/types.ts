@@ -82,7 +82,7 @@ export interface IvfBuildOptions extends CommonBuildOptions {
 export interface HnswBuildOptions extends CommonBuildOptions {
   /** Links per node (2m at the bottom layer). Default 16. More → better recall, more memory, slower build. */
   m?: number;
-  /** Candidate list size while inserting. Default 150. More → better graph, slower build. */
+  /** Candidate list size while inserting. Default 100. More → better graph, slower build. */
   efConstruction?: number;
   /** HNSW_PQ: sub-vectors per vector. Default as for IVF_PQ. */
   numSubVectors?: number;

@@ -27,9 +27,12 @@ export class FieldIndex {
   tail: Segment | undefined;
   readonly pending: PendingPostings;
 
-  // Per-document scratch, reused across documents.
+  // Per-document scratch, reused across documents. slotOf[term] is -1 outside addDoc.
   private tokTerm = new U32List(256);
   private tokPos = new U32List(256);
+  private slotOf = new Int32Array(0);
+  private distinct = new U32List(256);
+  private slotTf = new U32List(256);
 
   constructor(
     readonly name: string,
@@ -69,26 +72,56 @@ export class FieldIndex {
     this.docCount++;
     this.totalLen += n;
     if (n === 0) return;
-    // Group the document's tokens by term, positions ascending: sort keys term · span + position.
-    const span = pos.data[n - 1]! + 1;
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = ids.data[i]! * span + pos.data[i]!;
-    keys.sort();
-    const p = this.pending;
-    let i = 0;
-    while (i < n) {
-      const term = Math.floor(keys[i]! / span);
-      let j = i;
-      while (j < n && Math.floor(keys[j]! / span) === term) {
-        p.positions?.push(keys[j]! - term * span);
-        j++;
+    // Group the document's tokens by term without sorting: terms get local slots in order of first
+    // occurrence, a counting pass gives each slot's tf, and positions (already ascending) are placed
+    // slot by slot.
+    if (this.slotOf.length < this.termText.length) {
+      const grown = new Int32Array(Math.max(this.termText.length, this.slotOf.length * 2)).fill(-1);
+      grown.set(this.slotOf);
+      this.slotOf = grown;
+    }
+    const slotOf = this.slotOf;
+    const distinct = this.distinct;
+    const tf = this.slotTf;
+    distinct.clear();
+    tf.clear();
+    const t = ids.data;
+    for (let i = 0; i < n; i++) {
+      let s = slotOf[t[i]!]!;
+      if (s === -1) {
+        s = distinct.length;
+        slotOf[t[i]!] = s;
+        distinct.push(t[i]!);
+        tf.push(0);
       }
+      tf.data[s]!++;
+    }
+    const p = this.pending;
+    const m = distinct.length;
+    for (let s = 0; s < m; s++) {
+      const term = distinct.data[s]!;
       p.term.push(term);
       p.doc.push(doc);
-      p.tf.push(j - i);
+      p.tf.push(tf.data[s]!);
       this.df.data[term]!++;
-      i = j;
     }
+    const positions = p.positions;
+    if (positions) {
+      // Slot s's positions go to [base + start[s], base + start[s] + tf[s]); tf becomes the cursor.
+      const base = positions.length;
+      if (base + n > positions.data.length) positions.grow(base + n);
+      let run = 0;
+      for (let s = 0; s < m; s++) {
+        const c = tf.data[s]!;
+        tf.data[s] = run;
+        run += c;
+      }
+      const out = positions.data;
+      const pd = pos.data;
+      for (let i = 0; i < n; i++) out[base + tf.data[slotOf[t[i]!]!]!++] = pd[i]!;
+      positions.length = base + n;
+    }
+    for (let s = 0; s < m; s++) slotOf[distinct.data[s]!] = -1;
   }
 
   /** Moves pending postings into the segments (a no-op when nothing is pending). */

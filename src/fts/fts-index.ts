@@ -34,8 +34,8 @@ export interface FtsIndexOptions extends Partial<FtsOptions> {
   columns?: readonly string[];
 }
 
-/** Called every 1,024 documents and at the end; `total` is undefined for a non-array iterable. */
-export type FtsProgress = (done: number, total: number | undefined) => void;
+/** Called every 1,024 documents of a batch and at its end. */
+export type FtsProgress = (done: number, total: number) => void;
 
 export interface FtsSearchOptions {
   /** How many rows to return. Default 10; `Infinity` returns every match. */
@@ -139,33 +139,41 @@ export class FtsIndex {
     };
   }
 
-  /** Indexes more rows; they are searchable as soon as this returns, and change N, df and avgdl. */
+  /**
+   * Indexes more rows; they are searchable as soon as this returns, and change N, df and avgdl.
+   * The whole batch is checked first: a bad document throws INVALID_ARGUMENT and adds nothing.
+   */
   add(docs: Iterable<FtsDocument>, progress?: FtsProgress): void {
     if (docs === null || typeof docs !== "object" || !(Symbol.iterator in docs)) invalid("FTS documents must be an array (or iterable) of { row, text } or { row, fields }.");
-    const total = Array.isArray(docs) ? docs.length : undefined;
+    const batch = Array.isArray(docs) ? (docs as readonly FtsDocument[]) : [...docs];
+    const total = batch.length;
     const first = this.fields[0]!.name;
-    let done = 0;
-    for (const doc of docs) {
-      const row = (doc as { row?: unknown })?.row;
+    const values: Record<string, unknown>[] = new Array(batch.length);
+    batch.forEach((doc, i) => {
+      if (doc === null || typeof doc !== "object") invalid(`FTS document ${i} must be an object { row, text } or { row, fields }.`, { row: i });
+      const row = (doc as { row?: unknown }).row;
       if (typeof row !== "number" || !Number.isSafeInteger(row) || row < 0) {
-        invalid(`FTS document ${done}: row must be a non-negative safe integer, got ${String(row)}.`, { row: done });
+        invalid(`FTS document ${i}: row must be a non-negative safe integer, got ${String(row)}.`, { row: i });
       }
-      const values = "fields" in doc ? doc.fields : { [first]: (doc as { text?: unknown }).text };
-      if (values === null || typeof values !== "object") invalid(`FTS document ${done}: fields must be an object.`, { row: done });
-      // Check every value before touching any column, so a bad document leaves the index unchanged.
+      const v = "fields" in doc ? doc.fields : { [first]: (doc as { text?: unknown }).text };
+      if (v === null || typeof v !== "object") invalid(`FTS document ${i}: fields must be an object.`, { row: i });
       for (const f of this.fields) {
-        const v = (values as Record<string, unknown>)[f.name];
-        if (v !== null && v !== undefined && typeof v !== "string") {
-          invalid(`FTS document ${done}: column "${f.name}" must be a string or null, got ${typeof v}.`, { row: done, column: f.name });
+        const x = (v as Record<string, unknown>)[f.name];
+        if (x !== null && x !== undefined && typeof x !== "string") {
+          invalid(`FTS document ${i}: column "${f.name}" must be a string or null, got ${typeof x}.`, { row: i, column: f.name });
         }
       }
-      for (const f of this.fields) f.addDoc((values as Record<string, string | null | undefined>)[f.name], this.tokenizer);
-      if (this.count === this.rows.length) {
-        const next = new Float64Array(this.rows.length * 2);
-        next.set(this.rows);
-        this.rows = next;
-      }
-      this.rows[this.count++] = row;
+      values[i] = v as Record<string, unknown>;
+    });
+    if (this.count + batch.length > this.rows.length) {
+      const next = new Float64Array(Math.max(this.count + batch.length, this.rows.length * 2));
+      next.set(this.rows.subarray(0, this.count));
+      this.rows = next;
+    }
+    let done = 0;
+    for (let i = 0; i < batch.length; i++) {
+      for (const f of this.fields) f.addDoc(values[i]![f.name] as string | null | undefined, this.tokenizer);
+      this.rows[this.count++] = batch[i]!.row;
       done++;
       if (progress && done % PROGRESS_EVERY === 0) progress(done, total);
     }
@@ -221,12 +229,15 @@ export class FtsIndex {
         } else g[d] = combine === "sum" ? g[d]! + score : Math.max(g[d]!, score);
       }
     }
-    const out = selectTopK(matched, g, this.rows, k, keep);
-    for (const d of matched) {
-      mark[d] = 0;
-      g[d] = 0;
+    try {
+      return selectTopK(matched, g, this.rows, k, keep);
+    } finally {
+      // Also when `allowed` throws: the buffers must be zero for the next query.
+      for (const d of matched) {
+        mark[d] = 0;
+        g[d] = 0;
+      }
     }
-    return out;
   }
 
   private pickColumns(columns: readonly string[] | undefined): FieldIndex[] {

@@ -42,7 +42,7 @@ export class Tokenizer {
   readonly options: Readonly<FtsOptions>;
   private readonly stemFn: ((w: string) => string) | undefined;
   private readonly stopWords: ReadonlySet<string> | undefined;
-  private readonly stemCache = new Map<string, string>();
+  private readonly cache = new Map<string, string | null>();
   private readonly wordMode: boolean;
 
   /** `pack` must be the loaded language of `options.language` when stemming or stop words are on. */
@@ -110,18 +110,23 @@ export class Tokenizer {
     return this.options.asciiFolding ? asciiFold(s) : s;
   }
 
+  // One lookup per token: the raw word → its term, or null for a stop word. Cleared when it grows
+  // past STEM_CACHE_LIMIT entries, which bounds memory on unbounded vocabularies.
   private wordTerm(word: string): string | undefined {
-    const w = this.options.lowercase ? word.toLowerCase() : word;
-    if (this.stopWords?.has(w)) return undefined;
-    if (!this.stemFn) return this.options.asciiFolding ? asciiFold(w) : w;
-    let term = this.stemCache.get(w);
+    let term = this.cache.get(word);
     if (term === undefined) {
-      term = this.stemFn(w);
-      if (this.options.asciiFolding) term = asciiFold(term);
-      if (this.stemCache.size >= STEM_CACHE_LIMIT) this.stemCache.clear();
-      this.stemCache.set(w, term);
+      term = this.computeTerm(word);
+      if (this.cache.size >= STEM_CACHE_LIMIT) this.cache.clear();
+      this.cache.set(word, term);
     }
-    return term;
+    return term ?? undefined;
+  }
+
+  private computeTerm(word: string): string | null {
+    const w = this.options.lowercase ? word.toLowerCase() : word;
+    if (this.stopWords?.has(w)) return null;
+    const stemmed = this.stemFn ? this.stemFn(w) : w;
+    return this.options.asciiFolding ? asciiFold(stemmed) : stemmed;
   }
 
   private emitGrams(word: string, position: number, sink: TermSink): void {

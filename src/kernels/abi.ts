@@ -76,7 +76,7 @@ export interface KernelExports {
   hnsw_search(
     links: Ptr, stride: number, visited: Ptr, epoch: number, allowed: Ptr,
     kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, w: number, bias: number,
-    ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, outIds: Ptr, outDist: Ptr,
+    ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 }
 

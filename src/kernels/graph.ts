@@ -7,7 +7,8 @@
  *   links    capacity × stride i32   node v at v·stride: [count, n_0 … n_{stride−2}]; grows ×1.5
  *   visited  capacity u16            per-search marks (epoch), cleared when the epoch wraps
  *   cand     capacity × 8 bytes      candidate heap: (f32 distance, i32 id) pairs
- *   res, out                         result heap (ef + 1 pairs) and the ef results (i32 + f32)
+ *   res, out                         result heap (ef + 1 pairs), one node's neighbour batch
+ *                                    (stride pairs) and the ef results (i32 + f32)
  *   allowed  ⌈capacity / 8⌉ bytes    the filter bitmap of the current search
  */
 import { createError } from "../errors.js";
@@ -113,7 +114,7 @@ export class GraphLayer {
     const heap = this.#kernels.heap;
     const args = store.kernelArgs();
     if (args.size > this.#capacity) throw createError("INVALID_ARGUMENT", `The store holds ${args.size} rows but the graph has room for ${this.#capacity}.`);
-    const res = this.#res.reserve((ef + 1) * 8);
+    const res = this.#res.reserve((ef + 1 + this.stride) * 8);
     const out = this.#out.reserve(ef * 8);
     let allowedPtr = 0;
     if (allowed) {
@@ -128,7 +129,7 @@ export class GraphLayer {
     const count = this.#kernels.exports.hnsw_search(
       this.#links, this.stride, this.#visited, this.#epoch, allowedPtr,
       args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
-      ep, epDist, ef, this.#cand, res, out, out + ef * 4,
+      ep, epDist, ef, this.#cand, res, res + (ef + 1) * 8, out, out + ef * 4,
     );
     if (this.ids.length < count) {
       this.ids = new Int32Array(Math.max(count, 2 * this.ids.length));

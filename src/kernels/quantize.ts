@@ -352,8 +352,10 @@ export function sqPrepareQuery(q: Float32Array, offset: Float32Array, scale: Flo
     bias += metric === "l2" ? base * base : q[i]! * offset[i]!;
     max = Math.max(max, Math.abs(a[i]!));
   }
+  const inv = max > 0 ? QI_MAX / max : 1;
   const alpha = max > 0 ? max / QI_MAX : 1;
-  const qi = Int16Array.from(a, (v) => Math.round(v / alpha));
+  const qi = new Int16Array(dim);
+  for (let i = 0; i < dim; i++) qi[i] = Math.round(a[i]! * inv);
   return metric === "l2" ? { qi, w: -2 * alpha, bias } : { qi, w: -alpha, bias: 1 - bias };
 }
 

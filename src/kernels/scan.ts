@@ -153,3 +153,29 @@ export class ScanSession {
     this.#capacity = capacity;
   }
 }
+
+/**
+ * d(q, x_r) for each row of a host array (n × dim f32): l2, 1 − q·x, or 1 − cos. One temporary
+ * allocation and one kernel call — the re-ranking step of a search, over a few dozen rows.
+ */
+export function exactDistances(kernels: Kernels, metric: "l2" | "dot" | "cosine", q: Float32Array, vectors: Float32Array, dim: number): Float32Array {
+  if (q.length !== dim || vectors.length % dim !== 0) {
+    throw createError("DIMENSION_MISMATCH", `Expected a query of ${dim} values and whole rows of ${dim}; got ${q.length} and ${vectors.length}.`, { dim });
+  }
+  const n = vectors.length / dim;
+  const heap = kernels.heap;
+  const ptr = heap.alloc(vectors.byteLength + q.byteLength + n * 4);
+  try {
+    const qPtr = ptr + vectors.byteLength;
+    const out = qPtr + q.byteLength;
+    heap.write(ptr, vectors);
+    heap.write(qPtr, q);
+    const w = kernels.exports;
+    if (metric === "l2") w.l2_f32(qPtr, ptr, n, dim, out);
+    else if (metric === "dot") w.dot_f32(qPtr, ptr, n, dim, out);
+    else w.cosine_f32(qPtr, ptr, n, dim, out);
+    return heap.f32(out, n).slice();
+  } finally {
+    heap.free(ptr);
+  }
+}

@@ -267,6 +267,10 @@ describe("several columns", () => {
     const idx = await FtsIndex.build(docs, { ...plain, columns: ["title", "text"] });
     expect(() => idx.add([{ row: 9, fields: { title: "ok", text: 42 as never } }])).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => idx.add([{ row: -1, text: "x" }])).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => idx.add([null as never])).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    // A bad document anywhere in a batch adds nothing of the batch.
+    expect(() => idx.add([{ row: 20, text: "fine words" }, { row: 21, text: 7 as never }])).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(list(idx.search("fine"))).toEqual([]);
     expect(idx.numDocs).toBe(4);
     expect(list(idx.search("ok"))).toEqual([]);
   });
@@ -322,6 +326,15 @@ describe("allowed rows (where prefilter, deletes)", () => {
     expect(list(idx.search("term", { k: 5, allowed: (row) => allowed.has(row) }))).toEqual(expected);
     // Without the filter, the best 5 are not all allowed.
     expect(list(idx.search("term", { k: 5 })).every((r) => allowed.has(r))).toBe(false);
+  });
+
+  it("a throwing filter leaves the index usable", async () => {
+    const idx = await FtsIndex.build(randomDocs(200, 12), plain);
+    const before = idx.search("alpha beta", { k: 5 });
+    expect(() => idx.search("alpha beta", { k: 5, allowed: () => { throw new Error("boom"); } })).toThrow("boom");
+    const after = idx.search("alpha beta", { k: 5 });
+    expect(list(after)).toEqual(list(before));
+    expect(Array.from(after.scores)).toEqual(Array.from(before.scores));
   });
 
   it("returns fewer than k only when fewer allowed rows match", async () => {

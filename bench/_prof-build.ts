@@ -1,0 +1,11 @@
+import { loadKernels } from "../src/kernels/index.js";
+import { buildIndex } from "../src/ann/index.js";
+import { loadGlove } from "./datasets.js";
+const d = loadGlove("cosine");
+const k = await loadKernels(process.env.PROF_WASM ? { module: new URL("file://" + process.env.PROF_WASM) } : {});
+const kind = (process.argv[2] ?? "HNSW") as any;
+const n = Number(process.argv[3] ?? 20000);
+const t = process.cpuUsage();
+await buildIndex(k, kind, d.base.data.subarray(0, n * 100), 100, undefined, { distanceType: "cosine" });
+const u = process.cpuUsage(t);
+console.log(kind, "build cpu s", (u.user + u.system) / 1e6);

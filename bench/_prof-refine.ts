@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+import { loadKernels } from "../src/kernels/index.js";
+import { openIndex } from "../src/ann/index.js";
+import { loadGlove } from "./datasets.js";
+const d = loadGlove("cosine");
+const k = await loadKernels(process.env.PROF_WASM ? { module: new URL("file://" + process.env.PROF_WASM) } : {});
+const dim = 100;
+const base = d.base.data;
+const fetchVectors = async (rows: Float64Array) => { const out = new Float32Array(rows.length * dim); for (let i = 0; i < rows.length; i++) out.set(base.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim); return out; };
+const index = openIndex(k, readFileSync(process.argv[2]!));
+const opts = { ...JSON.parse(process.argv[3] ?? "{}"), fetchVectors };
+for (let r = 0; r < 5; r++) for (let q = 0; q < d.queries.n; q++) await index.search(d.queries.data.subarray(q * dim, (q + 1) * dim), 10, opts);
