@@ -146,7 +146,7 @@ export class HnswIndex implements VectorIndex {
       if (n === 0) throw createError("INVALID_ARGUMENT", "HNSW_PQ needs vectors to train its codebooks.");
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
       const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", 256);
-      const rows = sampleRows(n, 256 * sampleRate, seededRandom(seed));
+      const rows = sampleRows(n, 64 * sampleRate, seededRandom(seed));
       const pq = ProductQuantizer.train(kernels, rows.length === n ? x : gatherRows(x, dim, rows), dim, {
         numSubVectors,
         maxIterations: options.maxIterations ?? 25,
