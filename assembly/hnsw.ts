@@ -45,7 +45,8 @@ import { adcRow } from "./pq";
 // ── heaps of (f32 key, i32 id) pairs ─────────────────────────────────────────────────────────
 
 /** Min-heap push; returns the new size. */
-function pushMin(h: usize, size: i32, key: f32, id: i32): i32 {
+// @ts-ignore: decorator
+@inline function pushMin(h: usize, size: i32, key: f32, id: i32): i32 {
   let i = size;
   while (i > 0) {
     let parent = (i - 1) >> 1;
@@ -60,7 +61,8 @@ function pushMin(h: usize, size: i32, key: f32, id: i32): i32 {
 }
 
 /** Min-heap pop of the root; returns the new size. */
-function popMin(h: usize, size: i32): i32 {
+// @ts-ignore: decorator
+@inline function popMin(h: usize, size: i32): i32 {
   let n = size - 1;
   if (n == 0) return 0;
   let last = load<u64>(h + (<usize>n << 3));
@@ -82,7 +84,8 @@ function popMin(h: usize, size: i32): i32 {
   return n;
 }
 
-function pushMax(h: usize, size: i32, key: f32, id: i32): i32 {
+// @ts-ignore: decorator
+@inline function pushMax(h: usize, size: i32, key: f32, id: i32): i32 {
   let i = size;
   while (i > 0) {
     let parent = (i - 1) >> 1;
@@ -96,7 +99,8 @@ function pushMax(h: usize, size: i32, key: f32, id: i32): i32 {
   return size + 1;
 }
 
-function popMax(h: usize, size: i32): i32 {
+// @ts-ignore: decorator
+@inline function popMax(h: usize, size: i32): i32 {
   let n = size - 1;
   if (n == 0) return 0;
   let last = load<u64>(h + (<usize>n << 3));

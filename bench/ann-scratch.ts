@@ -1,16 +1,57 @@
 /**
  * Quick ANN measurements while developing src/ann (the full peer benchmark is bench/ann.ts):
  * build time, recall@10 against the published ground truth, and single-threaded queries/s.
+ * Times are CPU time of this process (user + system), steadier than wall time on a shared machine.
  *
  *   npx tsx bench/ann-scratch.ts <glove|sift> <KIND> [key=value …]
- *   e.g. npx tsx bench/ann-scratch.ts glove IVF_PQ numPartitions=316 nprobes=10,20,40 refine=1,4
- *        npx tsx bench/ann-scratch.ts glove HNSW_SQ m=16 efConstruction=150 ef=32,64,128 refine=1,2
+ *     e.g. npx tsx bench/ann-scratch.ts glove IVF_PQ nprobes=20,40 refine=1,4 cache=/tmp/g-ivfpq.qvix
+ *          npx tsx bench/ann-scratch.ts glove HNSW_SQ m=16 efConstruction=100 ef=32,64,128 refine=1,2
+ *   npx tsx bench/ann-scratch.ts compare <glove|sift> <file>@<json search options> …
+ *     indexes cached with cache=<file>, timed side by side: min over 5 interleaved rounds of all queries
  */
-import { loadKernels } from "../src/kernels/index.js";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { loadKernels } from "../src/kernels/index.js";
 import { buildIndex, openIndex } from "../src/ann/index.js";
 import type { IndexKind, SearchOptions } from "../src/ann/types.js";
 import { loadGlove, loadSiftSmall, recallAtK } from "./datasets.js";
+
+// CPU time of this process (user + system) in ms.
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+if (process.argv[2] === "compare") {
+  const [, , , dataset = "glove", ...specs] = process.argv;
+  const data = dataset === "glove" ? loadGlove("cosine") : loadSiftSmall();
+  const dim = data.base.dim;
+  const kernels = await loadKernels();
+  const fetchVectors = async (rows: Float64Array): Promise<Float32Array> => {
+    const out = new Float32Array(rows.length * dim);
+    for (let i = 0; i < rows.length; i++) out.set(data.base.data.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+    return out;
+  };
+  const configs = specs.map((spec) => {
+    const at = spec.indexOf("@");
+    const file = at < 0 ? spec : spec.slice(0, at);
+    const options = at < 0 ? {} : (JSON.parse(spec.slice(at + 1)) as SearchOptions);
+    return { file, options: { ...options, fetchVectors }, index: openIndex(kernels, readFileSync(file)) };
+  });
+  const best = configs.map(() => Infinity);
+  const recall = configs.map(() => 0);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, c] of configs.entries()) {
+      const found: number[][] = [];
+      const start = cpuMs();
+      for (let q = 0; q < data.queries.n; q++) found.push(Array.from((await c.index.search(data.queries.data.subarray(q * dim, (q + 1) * dim), 10, c.options)).rows));
+      best[i] = Math.min(best[i]!, (cpuMs() - start) / data.queries.n);
+      recall[i] = recallAtK(found, data.groundTruth, 10);
+    }
+  }
+  console.log(["kind", "options", "recall@10", "ms/q cpu", "QPS(cpu)"].join("\t"));
+  configs.forEach((c, i) => console.log([c.index.kind, JSON.stringify({ ...c.options, fetchVectors: undefined }), recall[i]!.toFixed(4), best[i]!.toFixed(3), Math.round(1000 / best[i]!)].join("\t")));
+  process.exit(0);
+}
 
 const [dataset = "sift", kind = "IVF_PQ", ...rest] = process.argv.slice(2);
 const args = Object.fromEntries(rest.map((a) => a.split("=") as [string, string]));
@@ -23,11 +64,6 @@ const dim = data.base.dim;
 const kernels = await loadKernels();
 const K = 10;
 
-// CPU time of this process (user + system), less disturbed than wall time on a shared machine.
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const t0 = performance.now();
 const c0 = cpuMs();
 const phases: string[] = [];

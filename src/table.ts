@@ -7,7 +7,7 @@ import type { Row } from "./data/rows.js";
 import { describeSchema } from "./data/rows.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
-import { Query, VectorQuery, toQueryVectors } from "./query/builder.js";
+import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { releaseVectorBlocks } from "./query/vector-blocks.js";
@@ -23,6 +23,8 @@ import {
   type CreateIndexOptions, type IndexInfo, type IndexStatistics,
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
+import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
+import type { Reranker } from "./rerank/types.js";
 
 const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ"]);
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
@@ -110,6 +112,13 @@ export class Table {
       state,
       kernels: this.ctx.kernels,
       ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),
+      ftsIndexes: async (columns) => {
+        const entries = state.indices.filter((i) => i.kind === "FTS" && (columns === undefined || columns.includes(i.columns[0]!)));
+        for (const c of columns ?? []) {
+          if (!entries.some((e) => e.columns[0] === c)) throw createError("INVALID_ARGUMENT", `Column "${c}" has no full-text index; create one with createIndex("${c}", { config: Index.fts() }).`, { column: c });
+        }
+        return Promise.all(entries.map(async (entry) => ({ entry, index: await loadFtsIndex(this.dataset, state, entry) })));
+      },
       vectorIndex: async (column, metric) => {
         const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (i.params.distanceType ?? "l2") === metric);
         return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry) };
@@ -281,6 +290,7 @@ export class Table {
       const live = new Set(head.fragments.map((f) => f.id));
       const indices = [];
       for (const entry of head.indices) {
+        if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
         indices.push(moved ? await rebuildIndex(this.dataset, head, kernels, entry) : await extendIndex(this.dataset, head, kernels, entry));
@@ -303,21 +313,21 @@ export class Table {
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
   query(): Query {
-    return new Query((plan) => this.execute(plan));
+    return new Query((plan, reranker) => this.execute(plan, reranker));
   }
 
   /**
-   * Nearest-neighbour search for a query vector (or a batch of them), or for a text when the table
-   * has an embedding function: the text is embedded when the query runs.
+   * Nearest-neighbour search for a query vector (or a batch of them). For a text: `"vector"` embeds it
+   * with the table's embedding function, `"fts"` runs a BM25 full-text search, `"hybrid"` does both and
+   * fuses them (RRF unless `.rerank()` says otherwise); `"auto"` (default) is `"vector"` when the table
+   * has an embedding function, else `"fts"` (decided when the query runs).
    */
-  search(query: QueryVector | readonly QueryVector[] | string): VectorQuery {
-    if (typeof query === "string") {
-      if (this.#embedding.of(this.#pinned ?? this.dataset.head()) === undefined) {
-        throw createError("UNSUPPORTED", "Text search needs an embedding function on the table (createTable(..., { embeddingFunction })); pass a vector instead.");
-      }
-      return new VectorQuery((plan) => this.execute(plan), query);
-    }
-    return new VectorQuery((plan) => this.execute(plan), toQueryVectors(query));
+  search(query: QueryVector | readonly QueryVector[]): VectorQuery;
+  search(query: string, queryType: "fts", ftsColumns?: string | readonly string[]): Query;
+  search(query: string, queryType?: "auto" | "vector" | "hybrid", ftsColumns?: string | readonly string[]): VectorQuery;
+  search(query: QueryVector | readonly QueryVector[] | string, queryType: TextQueryType = "auto", ftsColumns?: string | readonly string[]): VectorQuery | Query {
+    const exec: QueryExecutor = (plan, reranker) => this.execute(plan, reranker);
+    return typeof query === "string" ? textSearch(exec, query, queryType, ftsColumns) : new VectorQuery(exec, toQueryVectors(query));
   }
 
   /** Same as `search(vector)`, as in LanceDB. */
@@ -326,9 +336,9 @@ export class Table {
   }
 
   /** Runs a plan built elsewhere (for example by a worker client). */
-  async execute(plan: QueryPlan): Promise<Row[]> {
+  async execute(plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
     const state = await this.state();
-    return executeQuery(this.context(state), await this.#embedding.plan(state, plan));
+    return executeQuery(this.context(state), await this.#embedding.plan(state, plan), reranker);
   }
 
   /**
@@ -338,7 +348,9 @@ export class Table {
   async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
     const config = options.config ?? Index.ivfPq();
-    const tx = await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
+    const tx = config.kind === "fts"
+      ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
+      : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
     return { version: await this.commit(tx, head) };
   }
 

@@ -116,7 +116,7 @@ export class HnswIndex implements VectorIndex {
     this.#mL = 1 / Math.log(Math.max(2, graph.m));
     this.#random = seededRandom(graph.seed);
     this.#rowIds = rowIds;
-    this.#params = { m: graph.m, efConstruction: graph.efConstruction, ...params };
+    this.#params = { m: graph.m, efConstruction: graph.efConstruction, seed: graph.seed, ...params };
     this.#store = new VectorStore(kernels, spec, Math.max(1, rowIds.size));
     this.#graph = this.#store;
     this.#batch = new Int32Array(this.#m0 + 1);
@@ -149,7 +149,7 @@ export class HnswIndex implements VectorIndex {
       const rows = sampleRows(n, 64 * sampleRate, seededRandom(seed));
       const pq = ProductQuantizer.train(kernels, rows.length === n ? x : gatherRows(x, dim, rows), dim, {
         numSubVectors,
-        maxIterations: options.maxIterations ?? 25,
+        maxIterations: options.maxIterations ?? 50,
         seed,
         progress: (done, total) => options.progress?.({ phase: "train-pq", done, total }),
       });

@@ -53,7 +53,7 @@ export interface IvfInternalOptions {
   residual?: boolean;
   /** PQ k-means iterations per sub-space. Default: maxIterations. */
   pqIterations?: number;
-  /** Rows PQ trains on. Default 256 × sampleRate / 4 (see docs/INDEXES.md). */
+  /** Rows PQ trains on. Default 64 × sampleRate (see docs/INDEXES.md). */
   pqSampleRows?: number;
 }
 

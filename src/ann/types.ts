@@ -75,7 +75,7 @@ export interface IvfBuildOptions extends CommonBuildOptions {
   numBits?: number;
   /** k-means iterations at most (stops earlier when the objective settles). Default 50. */
   maxIterations?: number;
-  /** Training rows per centroid: k-means sees numPartitions × sampleRate rows, PQ 64 × sampleRate (a quarter of LanceDB's: same recall, 4× faster). Default 256. */
+  /** Training rows per centroid: k-means sees numPartitions × sampleRate rows, PQ 64 × sampleRate (a quarter of LanceDB's sample: recall@10 within 0.005 on glove, PQ training 4× faster). Default 256. */
   sampleRate?: number;
 }
 

@@ -3,6 +3,7 @@
  * A configuration is plain data, stored in the manifest with the index it built.
  */
 import { createError } from "../errors.js";
+import { resolveFtsOptions, type FtsOptions } from "../fts/options.js";
 
 export type VectorIndexType = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
@@ -44,7 +45,16 @@ export interface VectorIndexConfig {
   readonly params: Readonly<Record<string, number | string>>;
 }
 
-export type IndexConfig = VectorIndexConfig;
+/** Options of a full-text index (LanceDB's names and defaults; see docs/FTS.md). */
+export type FtsIndexOptions = Partial<Omit<FtsOptions, "customStopWords">> & { customStopWords?: readonly string[] };
+
+export interface FtsIndexConfig {
+  readonly kind: "fts";
+  readonly type: "FTS";
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export type IndexConfig = VectorIndexConfig | FtsIndexConfig;
 
 function positiveInt(name: string, v: unknown, max = 1 << 24): number | undefined {
   if (v === undefined) return undefined;
@@ -86,6 +96,14 @@ export const Index = {
   hnsw: (options: HnswOptions = {}): IndexConfig => vectorConfig("HNSW", { ...options }, HNSW),
   /** HNSW over int8 scalar-quantized vectors. */
   hnswSq: (options: HnswOptions = {}): IndexConfig => vectorConfig("HNSW_SQ", { ...options }, HNSW),
+  /**
+   * A BM25 full-text index over a text column: simple tokenizer, English stemming and stop words,
+   * lowercase and ASCII folding by default; `withPosition: true` enables phrase queries.
+   */
+  fts: (options: FtsIndexOptions = {}): IndexConfig => {
+    resolveFtsOptions(options as Partial<FtsOptions>); // throws INVALID_ARGUMENT for bad options
+    return { kind: "fts", type: "FTS", params: structuredClone({ ...options }) };
+  },
   /** HNSW over product-quantized vectors. */
   hnswPq: (options: HnswPqOptions = {}): IndexConfig => vectorConfig("HNSW_PQ", { ...options }, [...HNSW, "numSubVectors", "sampleRate", "maxIterations"]),
 } as const;

@@ -4,9 +4,20 @@
  */
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
-import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
+import { LinearCombinationReranker } from "../rerank/linear-combination.js";
+import { RRFReranker } from "../rerank/rrf.js";
+import type { Reranker } from "../rerank/types.js";
+import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type RerankSpec, type VectorPlan } from "./plan.js";
 
-export type QueryExecutor = (plan: QueryPlan) => Promise<Row[]>;
+/** Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned). */
+export type QueryExecutor = (plan: QueryPlan, reranker?: Reranker) => Promise<Row[]>;
+
+/** A built-in reranker as plain data, so a plan can cross to a worker; anything else is `custom`. */
+function rerankSpec(r: Reranker): RerankSpec {
+  if (r instanceof RRFReranker) return { kind: "rrf", k: r.k, returnScore: r.returnScore };
+  if (r instanceof LinearCombinationReranker) return { kind: "linear", weight: r.weight, fill: r.fill, returnScore: r.returnScore };
+  return { kind: "custom" };
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -42,6 +53,7 @@ export function toQueryVectors(value: unknown): QueryVector[] {
 
 abstract class QueryBase<Self> implements AsyncIterable<Row> {
   protected plan: Mutable<QueryPlan> = { offset: 0, withRowId: false };
+  protected reranker: Reranker | undefined;
 
   constructor(protected readonly executor: QueryExecutor) {}
 
@@ -91,13 +103,41 @@ abstract class QueryBase<Self> implements AsyncIterable<Row> {
     return this.self();
   }
 
+  /**
+   * Adds a BM25 full-text search over the table's FTS indexes. Alone it ranks rows by `_score`; with
+   * a vector search too, the query is hybrid and the reranker fuses both lists (`_relevance_score`).
+   */
+  fullTextSearch(query: string, options: { columns?: string | readonly string[]; operator?: "OR" | "AND"; phrase?: boolean } = {}): Self {
+    if (typeof query !== "string") throw createError("INVALID_ARGUMENT", `fullTextSearch() takes a string, got ${typeof query}.`);
+    const columns = typeof options.columns === "string" ? [options.columns] : options.columns;
+    if (columns !== undefined && !(Array.isArray(columns) && columns.every((c) => typeof c === "string"))) {
+      throw createError("INVALID_ARGUMENT", "fullTextSearch() columns must be a column name or an array of them.");
+    }
+    if (options.operator !== undefined && options.operator !== "OR" && options.operator !== "AND") {
+      throw createError("INVALID_ARGUMENT", `fullTextSearch() operator must be "OR" or "AND", got ${String(options.operator)}.`);
+    }
+    this.plan.fullText = {
+      query, ...(columns ? { columns: [...columns] } : {}), ...(options.operator ? { operator: options.operator } : {}),
+      ...(options.phrase !== undefined ? { phrase: options.phrase } : {}),
+    };
+    return this.self();
+  }
+
+  /** The reranker that orders results (hybrid queries default to `RRFReranker`). */
+  rerank(reranker: Reranker): Self {
+    if (typeof reranker?.rerankHybrid !== "function") throw createError("INVALID_ARGUMENT", "rerank() takes a Reranker (an object with rerankHybrid).");
+    this.reranker = reranker;
+    this.plan.rerank = rerankSpec(reranker);
+    return this.self();
+  }
+
   /** The query as plain data, e.g. to post to a worker. */
   toPlan(): QueryPlan {
     return structuredClone(this.plan);
   }
 
   async toArray(): Promise<Row[]> {
-    return this.executor(this.toPlan());
+    return this.executor(this.toPlan(), this.reranker);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Row> {
@@ -115,17 +155,36 @@ export class Query extends QueryBase<Query> {
   nearestTo(vector: QueryVector | readonly QueryVector[]): VectorQuery {
     const q = new VectorQuery(this.executor, toQueryVectors(vector));
     Object.assign(q["plan"], { ...this.plan, vector: q["plan"].vector });
+    if (this.reranker) q.rerank(this.reranker);
     return q;
   }
 }
 
+export type TextQueryType = "auto" | "vector" | "fts" | "hybrid";
+
+/**
+ * The query `table.search(text, queryType, ftsColumns)` builds: "fts" a BM25 search, "vector" the
+ * text embedded by the table's embedding function, "hybrid" both, "auto" a vector search that falls
+ * back to full text when the table has no embedding function (decided where the table is).
+ */
+export function textSearch(executor: QueryExecutor, text: string, queryType: TextQueryType = "auto", ftsColumns?: string | readonly string[]): VectorQuery | Query {
+  if (!["auto", "vector", "fts", "hybrid"].includes(queryType)) {
+    throw createError("INVALID_ARGUMENT", `search() queryType must be "auto", "vector", "fts" or "hybrid", got ${JSON.stringify(queryType)}.`);
+  }
+  const columns = ftsColumns === undefined ? undefined : typeof ftsColumns === "string" ? [ftsColumns] : [...ftsColumns];
+  if (queryType === "fts") return new Query(executor).fullTextSearch(text, { columns });
+  const q = new VectorQuery(executor, text, queryType === "auto" ? { columns } : undefined);
+  return queryType === "hybrid" ? q.fullTextSearch(text, { columns }) : q;
+}
+
 export class VectorQuery extends QueryBase<VectorQuery> {
   /** `queries`, or a text the table's embedding function turns into the query vector. */
-  constructor(executor: QueryExecutor, queries: readonly QueryVector[] | string) {
+  constructor(executor: QueryExecutor, queries: readonly QueryVector[] | string, ftsFallback?: { columns?: readonly string[] }) {
     super(executor);
     const text = typeof queries === "string" ? queries : undefined;
     const vector: VectorPlan = {
       queries: text === undefined ? [...(queries as readonly QueryVector[])] : [], ...(text === undefined ? {} : { queryText: text }),
+      ...(ftsFallback ? { ftsFallback } : {}),
       postfilter: false, bypassVectorIndex: false, fastSearch: false,
     };
     this.plan.vector = vector;

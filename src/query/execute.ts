@@ -12,8 +12,12 @@ import { fragmentSource, selectRows, type Fragment } from "../table/fragment.js"
 import type { TableState } from "../table/dataset.js";
 import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "./filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
-import type { QueryPlan } from "./plan.js";
-import { resolveVectorField, runVectorSearch, type VectorIndexLookup } from "./vector-search.js";
+import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
+import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup } from "./vector-search.js";
+import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
+import { LinearCombinationReranker } from "../rerank/linear-combination.js";
+import { RRFReranker } from "../rerank/rrf.js";
+import type { Reranker } from "../rerank/types.js";
 
 export interface ExecutionContext {
   readonly state: TableState;
@@ -22,6 +26,8 @@ export interface ExecutionContext {
   readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
   /** Finds an index for vector search; absent: every search is exact. */
   readonly vectorIndex?: VectorIndexLookup;
+  /** Finds full-text indexes. */
+  readonly ftsIndexes?: FtsIndexLookup;
 }
 
 interface Output {
@@ -67,6 +73,7 @@ function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan): Row
     for (const [out, src] of output.plain) r[out] = readValue(h.frag.columns.get(src)!, h.row);
     for (const [out, col] of computed) r[out] = readValue(col, i);
     if (h.distance !== undefined) r._distance = h.distance;
+    if (h.score !== undefined) r._score = h.score;
     if (h.queryIndex !== undefined) r._query_index = h.queryIndex;
     if (plan.withRowId) r._rowid = h.frag.id * 2 ** 32 + h.row;
     rows[i] = r;
@@ -87,17 +94,58 @@ async function runScan(ctx: ExecutionContext, plan: QueryPlan, filter: CompiledF
   return hits.slice(plan.offset);
 }
 
-export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan): Promise<Row[]> {
+function rerankerOf(plan: QueryPlan, live: Reranker | undefined): Reranker | undefined {
+  const spec = plan.rerank;
+  if (live !== undefined || spec === undefined) return live;
+  if (spec.kind === "rrf") return new RRFReranker(spec.k, spec.returnScore);
+  if (spec.kind === "linear") return new LinearCombinationReranker({ weight: spec.weight, fill: spec.fill, returnScore: spec.returnScore });
+  throw createError("UNSUPPORTED", "A custom reranker cannot travel with a query plan (e.g. to a worker); use it in the same thread as the table.");
+}
+
+/** Full-text queries: BM25 alone, or hybrid (vector + BM25) fused by the reranker. */
+async function runTextQuery(
+  ctx: ExecutionContext, plan: QueryPlan, output: Output, filter: CompiledFilter | undefined,
+  field: VectorField | undefined, live: Reranker | undefined,
+): Promise<Row[]> {
+  const ft = plan.fullText!;
+  const limit = plan.limit ?? DEFAULT_VECTOR_LIMIT;
+  const k = plan.offset + limit;
+  const reranker = rerankerOf(plan, live);
+  const ftsHits = await runFtsSearch(ctx, ft, filter, k);
+  const rows = async (hits: Hit[], withRowId: boolean): Promise<Row[]> => {
+    await ctx.ensureColumns(output.needed, [...new Set(hits.map((h) => h.frag))]);
+    return materialize(hits, output, { ...plan, withRowId });
+  };
+  let ranked: Row[];
+  if (field === undefined) {
+    if (reranker === undefined) return rows(ftsHits.slice(plan.offset), plan.withRowId);
+    if (reranker.rerankFts === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankFts(), so it cannot rerank a full-text query alone.");
+    ranked = await reranker.rerankFts(ft.query, await rows(ftsHits, true));
+  } else {
+    const vecHits = await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter);
+    ranked = await (reranker ?? new RRFReranker()).rerankHybrid(ft.query, await rows(vecHits, true), await rows(ftsHits, true));
+  }
+  const page = ranked.slice(plan.offset, plan.offset + limit);
+  if (!plan.withRowId) for (const r of page) delete r._rowid;
+  return page;
+}
+
+export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
   const schema = ctx.state.schema;
   const output = resolveOutput(schema, plan.select);
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, schema);
   const field = plan.vector === undefined ? undefined : resolveVectorField(schema, plan.vector);
+  if (plan.fullText !== undefined) return runTextQuery(ctx, plan, output, filter, field, reranker);
   // Columns are read only where they are needed: filter columns where rows are tested, the vector
   // column by the search for the fragments it scans exactly, output columns for fragments with hits.
   if (field !== undefined && filter !== undefined) await ctx.ensureColumns(filter.columns);
   const hits = field === undefined ? await runScan(ctx, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
   await ctx.ensureColumns(output.needed, [...new Set(hits.map((h) => h.frag))]);
-  return materialize(hits, output, plan);
+  const rows = materialize(hits, output, plan);
+  const r = rerankerOf(plan, reranker);
+  if (r === undefined || field === undefined) return rows;
+  if (r.rerankVector === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankVector(), so it cannot rerank a vector query alone; add fullTextSearch() for a hybrid query.");
+  return r.rerankVector(plan.vector!.queryText ?? "", rows);
 }
 
 export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?: string): Promise<number> {

@@ -10,6 +10,8 @@ export interface Hit {
   readonly frag: Fragment;
   readonly row: number;
   readonly distance?: number;
+  /** BM25 score of a full-text hit. */
+  readonly score?: number;
   readonly queryIndex?: number;
 }
 

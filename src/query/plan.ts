@@ -14,6 +14,8 @@ export interface VectorPlan {
   readonly queries: readonly QueryVector[];
   /** Text to embed with the table's embedding function at execution, instead of `queries`. */
   readonly queryText?: string;
+  /** `search(text)` in "auto" mode: without an embedding function, run `queryText` as a full-text search on these columns. */
+  readonly ftsFallback?: { readonly columns?: readonly string[] };
   /** Vector column to search; inferred from the schema and the query's length when absent. */
   readonly column?: string;
   /** Default: l2 for float and int8 columns, hamming for bit columns. */
@@ -30,6 +32,23 @@ export interface VectorPlan {
   readonly fastSearch: boolean;
 }
 
+/** A full-text (BM25) search over the table's FTS indexes. */
+export interface FullTextPlan {
+  readonly query: string;
+  /** Indexed columns to search; default every column with a full-text index. */
+  readonly columns?: readonly string[];
+  /** `OR` (default): any term matches; `AND`: every term must. */
+  readonly operator?: "OR" | "AND";
+  /** `true`: the whole query is one phrase; default: `"quoted words"` are phrases. */
+  readonly phrase?: boolean;
+}
+
+/** The reranker of a hybrid query, as data (built-ins), or `custom` for a user object kept by the builder. */
+export type RerankSpec =
+  | { readonly kind: "rrf"; readonly k: number; readonly returnScore: "relevance" | "all" }
+  | { readonly kind: "linear"; readonly weight: number; readonly fill: number; readonly returnScore: "relevance" | "all" }
+  | { readonly kind: "custom" };
+
 export interface QueryPlan {
   readonly filter?: string;
   /** Column names, or output name → SQL expression. Absent: every column. */
@@ -39,6 +58,9 @@ export interface QueryPlan {
   readonly offset: number;
   readonly withRowId: boolean;
   readonly vector?: VectorPlan;
+  /** With `vector` too, the query is hybrid: both result lists go to the reranker (default RRF). */
+  readonly fullText?: FullTextPlan;
+  readonly rerank?: RerankSpec;
 }
 
 export const DEFAULT_VECTOR_LIMIT = 10;

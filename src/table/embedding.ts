@@ -73,7 +73,12 @@ export class TableEmbedding {
     if (text === undefined) return plan;
     const cfg = this.of(state);
     if (cfg === undefined) {
-      throw createError("INVALID_ARGUMENT", "This table has no embedding function, so a text query cannot become a vector; pass a vector, or create the table with { embeddingFunction }.");
+      const fallback = plan.vector!.ftsFallback;
+      if (fallback !== undefined) {
+        const { vector: _unused, ...rest } = plan;
+        return { ...rest, fullText: { query: text, ...(fallback.columns ? { columns: fallback.columns } : {}) } };
+      }
+      throw createError("UNSUPPORTED", "This table has no embedding function, so a text query cannot become a vector; pass a vector, search with \"fts\", or create the table with { embeddingFunction }.");
     }
     const vector = await embedQuery(cfg, text);
     return { ...plan, vector: { ...plan.vector!, queries: [vector], column: plan.vector!.column ?? cfg.vectorColumn } };

@@ -8,7 +8,7 @@ import type { Column, NumericArray } from "../data/column.js";
 import { f16BitsToF32 } from "../data/float16.js";
 import { findField, type DataType } from "../data/schema.js";
 import { buildIndex, openIndex, type BuildProgress, type VectorIndex } from "../ann/index.js";
-import type { VectorIndexConfig } from "../indexes/config.js";
+import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import { randomId } from "../storage/envelope.js";
 import type { IndexEntry } from "../storage/manifest.js";
@@ -25,7 +25,8 @@ export interface IndexInfo {
 
 export interface IndexStatistics {
   indexType: string;
-  distanceType: string;
+  /** Vector indexes only. */
+  distanceType?: string;
   numIndexedRows: number;
   numUnindexedRows: number;
   /** Bytes of the index file. */
@@ -34,13 +35,13 @@ export interface IndexStatistics {
 }
 
 export interface CreateIndexOptions {
-  config?: VectorIndexConfig;
+  config?: IndexConfig;
   /** Replace an index of the same name (default true, as in LanceDB). */
   replace?: boolean;
   /** Default `<column>_idx`. */
   name?: string;
-  /** Reports build phases (sampling, k-means, encoding, …). */
-  progress?: (p: BuildProgress) => void;
+  /** Reports build phases (sampling, k-means, encoding, … for vectors; indexing for full text). */
+  progress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
 type VectorType = Extract<DataType, { kind: "vector" }>;
@@ -171,7 +172,7 @@ export function indexStatistics(head: TableState, entry: IndexEntry): IndexStati
     else unindexed += f.liveRows;
   }
   return {
-    indexType: entry.kind, distanceType: String(entry.params.distanceType ?? "l2"),
+    indexType: entry.kind, ...(entry.kind === "FTS" ? {} : { distanceType: String(entry.params.distanceType ?? "l2") }),
     numIndexedRows: indexed, numUnindexedRows: unindexed, sizeBytes: entry.fileSize, params: entry.params,
   };
 }

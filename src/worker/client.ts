@@ -8,7 +8,7 @@ import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from ".
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
-import { Query, VectorQuery, toQueryVectors } from "../query/builder.js";
+import { Query, VectorQuery, textSearch, toQueryVectors, type TextQueryType } from "../query/builder.js";
 import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult } from "../table.js";
 import { MergeInsertBuilder } from "../table/merge-insert.js";
@@ -308,10 +308,12 @@ export class RemoteTable {
   }
 
   /** Nearest-neighbour search for one query vector, or a batch of them. */
-  /** A vector query, or a text one the worker embeds with the table's (registered) embedding function. */
-  search(query: QueryVector | readonly QueryVector[] | string): VectorQuery {
-    if (typeof query === "string") return new VectorQuery(this.#execute, query);
-    return new VectorQuery(this.#execute, toQueryVectors(query));
+  /** As `Table.search`: text queries are embedded or full-text searched inside the worker. */
+  search(query: QueryVector | readonly QueryVector[]): VectorQuery;
+  search(query: string, queryType: "fts", ftsColumns?: string | readonly string[]): Query;
+  search(query: string, queryType?: "auto" | "vector" | "hybrid", ftsColumns?: string | readonly string[]): VectorQuery;
+  search(query: QueryVector | readonly QueryVector[] | string, queryType: TextQueryType = "auto", ftsColumns?: string | readonly string[]): VectorQuery | Query {
+    return typeof query === "string" ? textSearch(this.#execute, query, queryType, ftsColumns) : new VectorQuery(this.#execute, toQueryVectors(query));
   }
 
   vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {

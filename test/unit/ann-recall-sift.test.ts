@@ -25,14 +25,16 @@ describe.skipIf(!hasData("siftsmall"))("siftsmall recall@10 vs the published gro
     kernels = await loadKernels();
   });
 
+  // Thresholds sit ~0.015 under the measured recall (noted after each); builds are seeded, so
+  // the numbers are reproducible and a drop means a regression.
   const presets: [IndexKind, SearchOptions, number][] = [
     ["FLAT", {}, 0.99], //                                    1.000
-    ["IVF_FLAT", { nprobes: 20 }, 0.98], //                   1.000
-    ["IVF_PQ", { nprobes: 20, refineFactor: 4 }, 0.95], //    0.999
-    ["IVF_SQ", { nprobes: 20 }, 0.95], //                     0.990
-    ["HNSW", { ef: 64 }, 0.95], //                            0.997
-    ["HNSW_SQ", { ef: 64, refineFactor: 2 }, 0.95], //        0.997
-    ["HNSW_PQ", { ef: 64, refineFactor: 4 }, 0.95], //        0.999
+    ["IVF_FLAT", { nprobes: 20 }, 0.98], //                   0.999
+    ["IVF_PQ", { nprobes: 20, refineFactor: 4 }, 0.98], //    0.999
+    ["IVF_SQ", { nprobes: 20 }, 0.97], //                     0.989
+    ["HNSW", { ef: 64 }, 0.98], //                            0.996
+    ["HNSW_SQ", { ef: 64, refineFactor: 2 }, 0.98], //        0.996
+    ["HNSW_PQ", { ef: 64, refineFactor: 4 }, 0.98], //        0.998
   ];
 
   it.each(presets)("%s with %j reaches %f", async (kind, options, threshold) => {

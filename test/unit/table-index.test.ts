@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadSiftSmall, recallAtK, type VectorDataset } from "../../bench/datasets.js";
-import { connect, Index, isQuiverError, type Table } from "../../src/index.js";
+import { connect, Index, isQuiverError, type Table, type VectorQuery } from "../../src/index.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -27,7 +27,7 @@ async function siftTable(uri: string): Promise<Table> {
   return t;
 }
 
-async function recall(t: Table, configure: (q: ReturnType<Table["search"]>) => ReturnType<Table["search"]>): Promise<number> {
+async function recall(t: Table, configure: (q: VectorQuery) => VectorQuery): Promise<number> {
   const { queries, groundTruth } = sift;
   const found: number[][] = [];
   for (let q = 0; q < queries.n; q++) {

@@ -1,0 +1,122 @@
+/**
+ * Full-text indexes as part of a table: one BM25 `FtsIndex` per text column, stored as a file named
+ * by the manifest. Rows appended after the build are folded into an in-memory copy at query time
+ * (so their BM25 statistics are exact) and into the file by `optimize()`.
+ */
+import { createError } from "../errors.js";
+import { readValue } from "../data/column.js";
+import { findField } from "../data/schema.js";
+import { FtsIndex, type FtsDocument } from "../fts/index.js";
+import type { FtsIndexConfig } from "../indexes/config.js";
+import { randomId } from "../storage/envelope.js";
+import type { IndexEntry } from "../storage/manifest.js";
+import type { Dataset, TableState, Transaction } from "./dataset.js";
+import { selectRows, type Fragment } from "./fragment.js";
+import { ROW_ID_FRAGMENT } from "./vector-index.js";
+
+export interface CreateFtsIndexOptions {
+  config: FtsIndexConfig;
+  replace?: boolean;
+  name?: string;
+  /** Documents indexed so far, of `total`. */
+  progress?: (p: { phase: "index"; done: number; total: number }) => void;
+}
+
+function textColumn(state: TableState, column: string): void {
+  const f = findField(state.schema, column);
+  if (f === undefined) throw createError("UNKNOWN_COLUMN", `createIndex(): no column "${column}".`, { column });
+  if (f.type.kind !== "utf8") throw createError("INVALID_ARGUMENT", `createIndex(): a full-text index needs a text column; "${column}" is ${f.type.kind}.`, { column });
+}
+
+/** Live rows of `fragments` as FTS documents keyed by row id. */
+function documents(fragments: readonly Fragment[], column: string): FtsDocument[] {
+  const docs: FtsDocument[] = [];
+  for (const frag of fragments) {
+    const col = frag.columns.get(column)!;
+    for (const r of selectRows(frag)) docs.push({ row: frag.id * ROW_ID_FRAGMENT + r, text: readValue(col, r) as string | null });
+  }
+  return docs;
+}
+
+const files = new WeakMap<Dataset, Map<string, Promise<FtsIndex>>>();
+const extended = new WeakMap<Dataset, Map<string, { key: string; index: Promise<FtsIndex> }>>();
+
+function fileCache(ds: Dataset): Map<string, Promise<FtsIndex>> {
+  let m = files.get(ds);
+  if (m === undefined) files.set(ds, (m = new Map()));
+  return m;
+}
+
+function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
+  const key = `${ds.table}.lance/${entry.file}`;
+  const cache = fileCache(ds);
+  let p = cache.get(key);
+  if (p === undefined) {
+    p = ds.store.get(key).then((bytes) => FtsIndex.deserialize(bytes));
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** The index of `entry` covering every fragment of `state` (rows added since the build folded into a copy). */
+export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexEntry): Promise<FtsIndex> {
+  const covered = new Set(entry.fragments);
+  const fresh = state.fragments.filter((f) => !covered.has(f.id));
+  if (fresh.length === 0) return openFile(ds, entry);
+  const key = `${entry.file}|${fresh.map((f) => f.id).join(",")}`;
+  let byEntry = extended.get(ds);
+  if (byEntry === undefined) extended.set(ds, (byEntry = new Map()));
+  const cached = byEntry.get(entry.name);
+  if (cached?.key === key) return cached.index;
+  const index = (async () => {
+    const column = entry.columns[0]!;
+    await ds.ensureColumns({ ...state, fragments: fresh }, [column]);
+    const copy = await FtsIndex.deserialize((await openFile(ds, entry)).serialize());
+    copy.add(documents(fresh, column));
+    return copy;
+  })();
+  byEntry.set(entry.name, { key, index });
+  index.catch(() => byEntry!.delete(entry.name));
+  return index;
+}
+
+async function storeIndex(ds: Dataset, index: FtsIndex): Promise<{ file: string; fileSize: number }> {
+  const bytes = index.serialize();
+  const file = `_indices/${randomId()}.qvt`;
+  await ds.store.put(`${ds.table}.lance/${file}`, bytes);
+  fileCache(ds).set(`${ds.table}.lance/${file}`, Promise.resolve(index));
+  return { file, fileSize: bytes.length };
+}
+
+export async function createFtsIndexTransaction(ds: Dataset, head: TableState, column: string, options: CreateFtsIndexOptions): Promise<Transaction> {
+  textColumn(head, column);
+  const name = options.name ?? `${column}_idx`;
+  if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
+    throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
+  }
+  await ds.ensureColumns(head, [column]);
+  const docs = documents(head.fragments, column);
+  const progress = options.progress;
+  const index = await FtsIndex.build(docs, { ...options.config.params, columns: [column] }, progress && ((done) => progress({ phase: "index", done, total: docs.length })));
+  const entry: IndexEntry = {
+    name, columns: [column], kind: "FTS", ...(await storeIndex(ds, index)),
+    fragments: head.fragments.map((f) => f.id), params: options.config.params,
+  };
+  return { type: "create_index", readVersion: head.version, indices: [...head.indices.filter((i) => i.name !== name), entry] };
+}
+
+/**
+ * The entry after folding rows added since the build into its file, or after a rebuild when
+ * compaction moved rows it covered (their row ids changed).
+ */
+export async function refreshFtsIndex(ds: Dataset, head: TableState, entry: IndexEntry): Promise<IndexEntry> {
+  const live = new Set(head.fragments.map((f) => f.id));
+  if (entry.fragments.some((id) => !live.has(id))) {
+    const tx = await createFtsIndexTransaction(ds, head, entry.columns[0]!, { name: entry.name, config: { kind: "fts", type: "FTS", params: entry.params } });
+    return tx.indices!.find((i) => i.name === entry.name)!;
+  }
+  if (head.fragments.every((f) => entry.fragments.includes(f.id))) return entry;
+  const index = await loadFtsIndex(ds, head, entry);
+  return { ...entry, ...(await storeIndex(ds, index)), fragments: head.fragments.map((f) => f.id) };
+}
