@@ -571,7 +571,7 @@ function withRecallAndSpeedup(ds: BenchDataset, measured: Measured[]): ResultRow
   }));
 }
 
-function goals(rows: ResultRow[], overheads: ApiOverhead[], inRun: Record<string, InRunBandwidth>): string {
+function goals(rows: ResultRow[], overheads: ApiOverhead[], reference: (dataset: string) => number): string {
   const lines = ["## Goals and findings (computed from this run, not asserted)", ""];
   const mark = (ok: boolean) => (ok ? "met" : "**not met**");
   for (const ds of [...new Set(rows.map((r) => r.dataset))]) {
@@ -584,14 +584,14 @@ function goals(rows: ResultRow[], overheads: ApiOverhead[], inRun: Record<string
     const view = get("quiver", "wasm-simd-view-query");
     const lance = ["flat-default-threads", "flat-1-thread", "flat-2-threads"].map((v) => get("@lancedb/lancedb", v)).filter((r) => r !== undefined);
     const bestLance = lance.reduce<ResultRow | undefined>((b, r) => (b === undefined || qps(r) > qps(b) ? r : b), undefined);
-    const bandwidth = inRun[ds]!.median_gb_s;
+    const bandwidth = reference(ds);
     lines.push(`- **${ds}**`);
     lines.push(`  - quiver SIMD ≥ 4× js-loop: ${simd.speedup}× per query through the table API (${kernel?.speedup}× kernel, ${batch?.speedup}× batched) — ${mark((simd.speedup as number) >= 4)}`);
     if (bestLance) {
       lines.push(`  - ahead of LanceDB flat search: quiver ${simd.qps} qps vs LanceDB ${lance.map((r) => `${r.qps} (${r.variant}, CPU ${r.cpu_util})`).join(", ")} — ` +
         `${mark(qps(simd) > qps(bestLance))}, ${round(qps(simd) / qps(bestLance), 1)}× the best LanceDB row`);
     }
-    lines.push(`  - scan within 2× of memory bandwidth (≥ ${round(bandwidth / 2, 1)} of ${bandwidth} GB/s, probe median during the run): ` +
+    lines.push(`  - scan within 2× of memory bandwidth (≥ ${round(bandwidth / 2, 1)} of ${bandwidth} GB/s, the best read bandwidth seen in the run): ` +
       `${simd.gb_per_s_p50} GB/s at p50 through the table API, ${kernel?.gb_per_s_p50} GB/s kernel (${simd.gb_per_s} / ${kernel?.gb_per_s} GB/s from qps) — ` +
       `${mark((simd.gb_per_s_p50 as number) >= bandwidth / 2)}`);
     const o = overheads.find((x) => x.dataset === ds);
@@ -650,6 +650,9 @@ async function main(): Promise<void> {
   const bw = bestBandwidth(bandwidthRuns);
   machine.memory_bandwidth_gb_s = bw.wasm_simd_read_gb_s;
   machine.memory_bandwidth = bw;
+  // Scan rates are compared with the best bandwidth seen on this machine in this run: the
+  // conservative choice, since load from other processes only ever lowers the probe's figure.
+  const reference = (dataset: string): number => Math.max(bw.wasm_simd_read_gb_s, inRun[dataset]!.best_gb_s);
 
   const results = { benchmark: "exact", date: new Date().toISOString(), machine, rows, bandwidth_during_run: inRun, api_overhead: overheads };
   const columns = [
@@ -663,7 +666,7 @@ async function main(): Promise<void> {
     { heading: "recall@10", value: (r: ResultRow) => r.recall_at_10 },
     { heading: "GB/s scanned", value: (r: ResultRow) => r.gb_per_s },
     { heading: "GB/s at p50", value: (r: ResultRow) => r.gb_per_s_p50 },
-    { heading: "p50 % of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s_p50 as number)) / inRun[r.dataset]!.median_gb_s)}%` },
+    { heading: "p50 % of mem BW", value: (r: ResultRow) => `${Math.round((100 * (r.gb_per_s_p50 as number)) / reference(r.dataset))}%` },
     { heading: "speedup vs js-loop", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
     { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
     { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
@@ -674,21 +677,27 @@ async function main(): Promise<void> {
   const markdown = {
     title: "Exact search: top-10 cosine, flat scan",
     intro: [
-      "Every system scans all rows for every query (no index), k = 10, cosine distance (1 − cos), selecting `id`. " +
-        "Queries run one at a time after warm-up unless the variant says batch; all systems run single-threaded except the LanceDB rows, whose thread settings are in their params. qps = queries / wall time of the timed loop; " +
-        "GB/s scanned = n × dim × 4 bytes × qps; GB/s at p50 = the bytes one call scans / its median latency, compared with the median pass of a " +
-        "memory-bandwidth probe that takes its turn between the systems (both are medians of short runs, so preemption by other processes mostly drops out); CPU util = process CPU time / wall time (≈ threads busy); " +
-        "other procs = CPU cores other processes kept busy while this system ran (the machine is shared); " +
-        `systems take turns in chunks of ${CHUNK} queries, the first system rotating each chunk, so load from elsewhere falls on all of them alike; ` +
-        "speedup is qps over js-loop on the same data in the same run; build s = table creation / upload / ingest " +
-        "(quiver's table uploads to WASM lazily, so its first query carries the upload).",
+      "Every system scans all rows for every query (no index): k = 10, cosine distance (1 − cos), selecting `id`. Queries run one " +
+        "at a time after warm-up unless the variant says batch. Everything is single-threaded except the LanceDB rows, whose thread " +
+        `settings are in their params. The machine is shared, so the systems take turns in chunks of ${CHUNK} queries (the first one ` +
+        "rotating each chunk): load from elsewhere falls on all of them alike and the ratios between rows hold.",
+      [
+        "- **qps**: queries / the system's own wall time; **p50 / p99**: per call (per query, or per batch of 32)",
+        "- **GB/s scanned**: n × dim × 4 bytes × qps; **GB/s at p50**: bytes one call scans / its median latency (preemption mostly drops out of a median)",
+        "- **p50 % of mem BW**: GB/s at p50 over the best single-thread read bandwidth seen in the run (WASM SIMD probe at the start, the end and between the chunks)",
+        "- **speedup**: qps over js-loop, same data, same run",
+        "- **CPU util**: the system's CPU time / wall time (≈ threads busy); **other procs**: CPU cores other processes kept busy meanwhile",
+        "- **build s**: table creation / upload / ingest; quiver's table uploads to WASM on first search, so its **first query ms** carries the upload",
+        "- **data MB**: vector bytes held for search (quiver: WASM block + norms; js-loop: array + norms; LanceDB: table files on disk)",
+      ].join("\n"),
     ],
     columns,
     groupIntro: (g: string) => {
       const b = inRun[g]!;
-      return `${descriptions.get(g)} Memory bandwidth measured between the chunks of this table: ${b.median_gb_s} GB/s median (best ${b.best_gb_s}) over ${b.passes} passes of a ${b.block_bytes / 2 ** 20} MiB block; "% of mem BW" is relative to the median.`;
+      return `${descriptions.get(g)} Memory bandwidth probe between the chunks of this table: ${b.median_gb_s} GB/s median, ${b.best_gb_s} best over ${b.passes} passes of a ${b.block_bytes / 2 ** 20} MiB block; ` +
+        `"p50 % of mem BW" is relative to ${reference(g)} GB/s, the best single-thread read bandwidth seen in this run.`;
     },
-    notes: [goals(rows, overheads, inRun)],
+    notes: [goals(rows, overheads, reference)],
     reproduce: "npm run bench -- exact",
   };
   if (QUICK) {

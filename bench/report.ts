@@ -268,7 +268,7 @@ export interface MarkdownOptions {
 
 function cell(v: unknown): string {
   if (v === undefined || v === null || (typeof v === "number" && Number.isNaN(v))) return "–";
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "number") return String(v);
   if (typeof v === "object") {
     return Object.entries(v as Record<string, unknown>)
       .map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`)

@@ -33,7 +33,8 @@ async function bundle(entry) {
   });
   const files = new Map(result.outputFiles.map((f) => [relative(join(root, ".size-out"), f.path), f.contents]));
   const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([p, o]) => [relative(".size-out", p), o]));
-  const main = Object.keys(outputs).find((p) => outputs[p].entryPoint !== undefined && p.endsWith(".js"));
+  // Dynamically imported modules are entry points too in esbuild's metafile; pick ours by path.
+  const main = Object.keys(outputs).find((p) => outputs[p].entryPoint === entry && p.endsWith(".js"));
   // The entry and the chunks it imports statically load together; dynamic imports load on use.
   const eager = new Set();
   const visit = (p) => {

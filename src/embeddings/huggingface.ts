@@ -7,10 +7,9 @@
  * The model loads on first use (or `init()`). In browsers, `inWorker: true` runs it in a dedicated
  * worker (`hf-worker.ts`); in Node and Deno onnxruntime already runs off the JavaScript thread.
  */
-import { proxy } from "comlink";
 import { createError } from "../errors.js";
 import { HfPipeline, type HfPipelineOptions, type ModelLoadProgress } from "./hf-pipeline.js";
-import { connectHfWorker, defaultHfWorker, type HfWorkerApi } from "./hf-worker-client.js";
+import type { HfWorkerApi } from "./hf-worker-client.js";
 import type { EmbeddingFunction, EmbeddingFunctionFactory, EmbeddingFunctionJSON } from "./types.js";
 
 export type { ModelLoadProgress } from "./hf-pipeline.js";
@@ -87,7 +86,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
   readonly #options: HuggingFaceOptions;
   readonly #pipelineOptions: HfPipelineOptions;
   #local: HfPipeline | undefined;
-  #remote: { api: HfWorkerApi; worker: Worker } | undefined;
+  #remote: Promise<{ api: HfWorkerApi; worker: Worker }> | undefined;
   #workerDims: number | undefined;
   #workerLoad: Promise<void> | undefined;
 
@@ -132,8 +131,9 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
     if (this.inWorker) {
       this.#workerLoad ??= (async () => {
         const progress = this.#options.onLoadProgress;
-        // Comlink calls back across the hop only through a proxy.
-        this.#workerDims = await this.remote().api.load(this.#pipelineOptions, progress && proxy(progress));
+        // Comlink calls back across the hop only through a proxy. comlink loads only on this path.
+        const { proxy } = await import("comlink");
+        this.#workerDims = await (await this.remote()).api.load(this.#pipelineOptions, progress && proxy(progress));
       })();
       this.#workerLoad.catch(() => (this.#workerLoad = undefined));
       return this.#workerLoad;
@@ -145,18 +145,18 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
     return (this.#local ??= new HfPipeline(this.#pipelineOptions));
   }
 
-  private remote(): { api: HfWorkerApi; worker: Worker } {
-    if (!this.#remote) {
+  private remote(): Promise<{ api: HfWorkerApi; worker: Worker }> {
+    this.#remote ??= import("./hf-worker-client.js").then(({ connectHfWorker, defaultHfWorker }) => {
       const worker = (this.#options.createWorker ?? defaultHfWorker)();
-      this.#remote = { api: connectHfWorker(worker) as unknown as HfWorkerApi, worker };
-    }
+      return { api: connectHfWorker(worker) as unknown as HfWorkerApi, worker };
+    });
     return this.#remote;
   }
 
   private async run(texts: string[]): Promise<Float32Array[]> {
     if (this.inWorker) {
       await this.init();
-      return this.remote().api.embed(this.#pipelineOptions, texts);
+      return (await this.remote()).api.embed(this.#pipelineOptions, texts);
     }
     return this.local().embed(texts, this.#options.onLoadProgress);
   }
@@ -175,7 +175,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
   async dispose(): Promise<void> {
     await this.#local?.dispose();
     this.#local = undefined;
-    this.#remote?.worker.terminate();
+    void this.#remote?.then((r) => r.worker.terminate(), () => undefined);
     this.#remote = undefined;
     this.#workerLoad = undefined;
   }

@@ -4,7 +4,7 @@
  * rows match.
  */
 import { createError } from "../errors.js";
-import { searchIndexes, type FtsIndex } from "../fts/index.js";
+import type { FtsIndex } from "../fts/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { TableState } from "../table/dataset.js";
 import type { Fragment } from "../table/fragment.js";
@@ -43,6 +43,7 @@ export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, filt
     const m = masks.get(frag.id);
     return (frag.deletions === null || frag.deletions[r] === 0) && (m === undefined || m[r] === 1);
   };
+  const { searchIndexes } = await import("../fts/index.js");
   const res = searchIndexes(found.map((f) => f.index), ft.query, { k, operator: ft.operator, phrase: ft.phrase, allowed });
   const hits: Hit[] = [];
   for (let i = 0; i < res.rows.length; i++) {

@@ -6,7 +6,10 @@
 import { createError } from "../errors.js";
 import { readValue } from "../data/column.js";
 import { findField } from "../data/schema.js";
-import { FtsIndex, type FtsDocument } from "../fts/index.js";
+import type { FtsDocument, FtsIndex } from "../fts/index.js";
+
+/** The full-text code (tokenizer, stemmers, BM25) loads on first use. */
+const fts = (): Promise<typeof import("../fts/index.js")> => import("../fts/index.js");
 import type { FtsIndexConfig } from "../indexes/config.js";
 import { randomId } from "../storage/envelope.js";
 import type { IndexEntry } from "../storage/manifest.js";
@@ -52,7 +55,7 @@ function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
   const cache = fileCache(ds);
   let p = cache.get(key);
   if (p === undefined) {
-    p = ds.store.get(key).then((bytes) => FtsIndex.deserialize(bytes));
+    p = Promise.all([ds.store.get(key), fts()]).then(([bytes, { FtsIndex }]) => FtsIndex.deserialize(bytes));
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
@@ -72,7 +75,7 @@ export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexE
   const index = (async () => {
     const column = entry.columns[0]!;
     await ds.ensureColumns({ ...state, fragments: fresh }, [column]);
-    const copy = await FtsIndex.deserialize((await openFile(ds, entry)).serialize());
+    const copy = await (await fts()).FtsIndex.deserialize((await openFile(ds, entry)).serialize());
     copy.add(documents(fresh, column));
     return copy;
   })();
@@ -98,7 +101,7 @@ export async function createFtsIndexTransaction(ds: Dataset, head: TableState, c
   await ds.ensureColumns(head, [column]);
   const docs = documents(head.fragments, column);
   const progress = options.progress;
-  const index = await FtsIndex.build(docs, { ...options.config.params, columns: [column] }, progress && ((done) => progress({ phase: "index", done, total: docs.length })));
+  const index = await (await fts()).FtsIndex.build(docs, { ...options.config.params, columns: [column] }, progress && ((done) => progress({ phase: "index", done, total: docs.length })));
   const entry: IndexEntry = {
     name, columns: [column], kind: "FTS", ...(await storeIndex(ds, index)),
     fragments: head.fragments.map((f) => f.id), params: options.config.params,

@@ -7,7 +7,10 @@ import { createError } from "../errors.js";
 import type { Column, NumericArray } from "../data/column.js";
 import { f16BitsToF32 } from "../data/float16.js";
 import { findField, type DataType } from "../data/schema.js";
-import { buildIndex, openIndex, type BuildProgress, type VectorIndex } from "../ann/index.js";
+import type { VectorIndex } from "../ann/index.js";
+
+/** The ANN code loads on first use, so tables without vector indexes do not ship it. */
+const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/index.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import { randomId } from "../storage/envelope.js";
@@ -95,7 +98,7 @@ export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry
   if (byKey === undefined) cache.set(kernels, (byKey = new Map()));
   let p = byKey.get(key);
   if (p === undefined) {
-    p = ds.store.get(key).then((bytes) => openIndex(kernels, bytes));
+    p = Promise.all([ds.store.get(key), ann()]).then(([bytes, { openIndex }]) => openIndex(kernels, bytes));
     byKey.set(key, p);
     p.catch(() => byKey!.delete(key));
   }
@@ -126,7 +129,7 @@ export async function createIndexTransaction(
   const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
   if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
   const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
-  const index = await buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
+  const index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
   const stored = await storeIndex(ds, kernels, index);
   const entry: IndexEntry = {
     name, columns: [column], kind: config.type, ...stored,
@@ -148,7 +151,7 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
   await ds.ensureColumns({ ...head, fragments: fresh }, [column]);
   const { vectors, rowIds } = gatherVectors(fresh, column, type);
   // A copy: the cached index object may still serve readers of the previous version.
-  const index = openIndex(kernels, await (await loadVectorIndex(ds, kernels, entry)).serialize());
+  const index = (await ann()).openIndex(kernels, await (await loadVectorIndex(ds, kernels, entry)).serialize());
   if (rowIds.length > 0) await index.add(vectors, rowIds);
   const stored = await storeIndex(ds, kernels, index);
   return { ...entry, ...stored, fragments: [...entry.fragments, ...fresh.map((f) => f.id)] };

@@ -78,6 +78,9 @@ describe("Cloudflare workerd", () => {
       bundle: true,
       format: "esm",
       platform: "neutral",
+      // What wrangler resolves packages with.
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["browser", "module", "main"],
       target: "es2022",
       outfile: join(dir, "worker.js"),
       logLevel: "silent",

@@ -342,7 +342,8 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const unknown = await assertCode(t.countRows("nope = 1"), "INVALID_FILTER", "countRows with an unknown column");
       equal(unknown.details.position, 0, "where the filter went wrong");
       await assertCode(() => t.query().limit(0), "INVALID_ARGUMENT", "builder arguments are checked where the query is built");
-      await assertCode(() => t.search("text" as never), "UNSUPPORTED", "text search without an index");
+      await assertCode(t.search("text").toArray(), "INVALID_ARGUMENT", "text search without a full-text index");
+      await assertCode(t.search("text", "vector").toArray(), "UNSUPPORTED", "text vector search without an embedding function");
       equal(await t.countRows(), 10, "failed writes changed nothing");
       await assertRejects(db.openTable("missing"), "TABLE_NOT_FOUND", "assertRejects sees a QuiverError by name too");
     }));

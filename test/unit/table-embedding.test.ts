@@ -97,7 +97,7 @@ describe("tables with an embedding function", () => {
   it("rejects text queries without a function, and configs that do not fit the table", async () => {
     const db = await connect("memory://");
     const plain = await db.createTable("plain", [{ text: "a", vector: [1, 2] }]);
-    expect(() => plain.search("a")).toThrowError(expect.objectContaining({ code: "UNSUPPORTED" }));
+    await expect(plain.search("a", "vector").toArray()).rejects.toMatchObject({ code: "UNSUPPORTED" });
     const fn = new LetterCounts();
     await expect(db.createTable("x", [{ title: "a" }], { embeddingFunction: { sourceColumn: "text", function: fn } }))
       .rejects.toMatchObject({ code: "SCHEMA_MISMATCH" });

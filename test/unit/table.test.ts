@@ -301,7 +301,8 @@ describe("queries", () => {
     await expectCode(t.search([1, 2, 3, 4]).distanceType("hamming").toArray(), "INVALID_ARGUMENT");
     await expectCode(t.search([1, 2, 3, 4]).column("text").toArray(), "INVALID_ARGUMENT");
     await expectCode(t.search([1, 2, 3, 4]).column("nope").toArray(), "UNKNOWN_COLUMN");
-    await expectCode(() => t.search("hello" as never), "UNSUPPORTED");
+    await expectCode(t.search("hello").toArray(), "INVALID_ARGUMENT"); // no full-text index to fall back on
+    await expectCode(t.search("hello", "vector").toArray(), "UNSUPPORTED"); // no embedding function
     try {
       await t.query().where("year >= 2000 AND (category = 'x'").toArray();
       throw new Error("no error");
