@@ -35,4 +35,5 @@ export { splitText, chunkDocuments, RecursiveTextSplitter } from "./chunking/ind
 export type { ChunkDocumentsOptions, ChunkRow, TextChunk, TextSplitterOptions } from "./chunking/index.js";
 export type { IndexConfig, VectorIndexConfig, IvfOptions, IvfPqOptions, HnswOptions, HnswPqOptions } from "./indexes/config.js";
 export type { CreateIndexOptions, IndexInfo, IndexStatistics } from "./table/vector-index.js";
+export type { RecallEstimate, RecallOptions, TuneOptions, TuneResult } from "./table/recall.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

@@ -25,6 +25,13 @@ import {
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
 import type { Reranker } from "./rerank/types.js";
+import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
+
+/** The vector column a search without `.column()` uses: the only one, or the one named "vector". */
+function vectorColumnOf(state: TableState): string {
+  const vectors = state.schema.fields.filter((f) => f.type.kind === "vector");
+  return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
+}
 
 const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ"]);
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
@@ -67,6 +74,7 @@ export class Table {
   #pinned: TableState | undefined;
   #lastRefresh = Date.now();
   readonly #embedding: TableEmbedding;
+  readonly #tuned = new Map<string, Promise<RecallEstimate["params"]>>();
 
   constructor(
     readonly name: string,
@@ -338,7 +346,42 @@ export class Table {
   /** Runs a plan built elsewhere (for example by a worker client). */
   async execute(plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
     const state = await this.state();
-    return executeQuery(this.context(state), await this.#embedding.plan(state, plan), reranker);
+    const embedded = await this.#embedding.plan(state, plan);
+    return executeQuery(this.context(state), await this.#tunedPlan(state, embedded), reranker);
+  }
+
+  /** Measures recall@k of a search configuration against exact search, on sample queries. */
+  async estimateRecall(options: RecallOptions = {}): Promise<RecallEstimate> {
+    const state = await this.state();
+    return estimateRecall((plan) => executeQuery(this.context(state), plan), options);
+  }
+
+  /** The cheapest nprobes / ef / refineFactor that reach `target` recall@k on sample queries. */
+  async tuneRecall(options: TuneOptions = {}): Promise<TuneResult> {
+    const state = await this.state();
+    const column = options.column ?? vectorColumnOf(state);
+    const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (i.params.distanceType ?? "l2") === (options.distanceType ?? i.params.distanceType ?? "l2"));
+    return tuneRecall((plan) => executeQuery(this.context(state), plan), entry, { ...options, column });
+  }
+
+  /** A vector plan with `targetRecall` turned into knobs, tuned once per index, target, k and metric. */
+  async #tunedPlan(state: TableState, plan: QueryPlan): Promise<QueryPlan> {
+    const vec = plan.vector;
+    if (vec?.targetRecall === undefined) return plan;
+    const column = vec.column ?? vectorColumnOf(state);
+    const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind));
+    if (entry === undefined) return plan; // exact search: recall 1
+    const k = plan.offset + (plan.limit ?? 10);
+    const key = `${entry.file}|${vec.targetRecall}|${k}|${vec.distanceType ?? ""}`;
+    let tuned = this.#tuned.get(key);
+    if (tuned === undefined) {
+      tuned = tuneRecall((p) => executeQuery(this.context(state), p), entry, { column, k, target: vec.targetRecall, distanceType: vec.distanceType, queries: 50 })
+        .then((r) => r.params);
+      this.#tuned.set(key, tuned);
+      tuned.catch(() => this.#tuned.delete(key));
+    }
+    const params = await tuned;
+    return { ...plan, vector: { ...vec, nprobes: vec.nprobes ?? params.nprobes, ef: vec.ef ?? params.ef, refineFactor: vec.refineFactor ?? params.refineFactor } };
   }
 
   /**

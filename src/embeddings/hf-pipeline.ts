@@ -8,7 +8,7 @@
 import { createError } from "../errors.js";
 
 /** The slice of transformers.js used here, declared locally so our typings do not need the package. */
-interface Transformers {
+export interface Transformers {
   env: {
     localModelPath: string;
     allowRemoteModels: boolean;
@@ -64,9 +64,10 @@ export function loadTransformers(): Promise<Transformers> {
 }
 
 // `env` is global to transformers.js, so loads that change it run one at a time and put it back.
+// Shared with the cross-encoder reranker (src/rerank/cross-encoder-model.ts): one lock for both.
 let envLock: Promise<unknown> = Promise.resolve();
 
-async function withEnv<T>(t: Transformers, options: HfPipelineOptions, run: () => Promise<T>): Promise<T> {
+export async function withEnv<T>(t: Transformers, options: Pick<HfPipelineOptions, "localModelPath" | "allowRemoteModels" | "wasmPaths">, run: () => Promise<T>): Promise<T> {
   const next = envLock.then(async () => {
     const env = t.env;
     const saved = { localModelPath: env.localModelPath, allowRemoteModels: env.allowRemoteModels, allowLocalModels: env.allowLocalModels };
@@ -88,7 +89,7 @@ async function withEnv<T>(t: Transformers, options: HfPipelineOptions, run: () =
   return next;
 }
 
-function where(options: HfPipelineOptions): string {
+export function where(options: Pick<HfPipelineOptions, "model" | "localModelPath" | "allowRemoteModels">): string {
   const local = options.localModelPath !== undefined ? ` from ${options.localModelPath}` : "";
   const remote = options.allowRemoteModels === false ? " (remote models disallowed)" : "";
   return `"${options.model}"${local}${remote}`;

@@ -11,3 +11,4 @@ export type {
   SearchTarget,
   VectorBlock,
 } from "./types.js";
+export { attachSharedKernels, loadSharedKernels, supportsSharedMemory, type SharedKernels, type SharedKernelsOptions } from "./shared.js";

@@ -162,7 +162,8 @@ async function instantiate(source: WebAssembly.Module | BufferSource | URL | str
   return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
 }
 
-async function readLocalFile(url: URL, tried: string[]): Promise<ArrayBuffer | Uint8Array> {
+/** Reads a file: URL in Node and Deno (shared with shared.ts). */
+export async function readLocalFile(url: URL, tried: string[]): Promise<ArrayBuffer | Uint8Array> {
   // The specifier sits in a variable so bundlers targeting browsers do not try to resolve it.
   const fsModule = "node:fs/promises";
   try {

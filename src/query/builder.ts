@@ -256,6 +256,17 @@ export class VectorQuery extends QueryBase<VectorQuery> {
     return this;
   }
 
+  /**
+   * Asks for a recall@k (e.g. 0.95) instead of setting nprobes / ef / refineFactor: the table measures
+   * its index against exact search on sample queries, once per index, and uses the cheapest knobs
+   * that reach it. Knobs set explicitly on this query win.
+   */
+  targetRecall(recall: number): VectorQuery {
+    if (typeof recall !== "number" || !(recall > 0 && recall <= 1)) throw createError("INVALID_ARGUMENT", `targetRecall must be in (0, 1], got ${String(recall)}.`);
+    this.vec.targetRecall = recall;
+    return this;
+  }
+
   /** Search every vector exactly even when an index exists. */
   bypassVectorIndex(): VectorQuery {
     this.vec.bypassVectorIndex = true;

@@ -30,6 +30,8 @@ export interface VectorPlan {
   readonly ef?: number;
   readonly bypassVectorIndex: boolean;
   readonly fastSearch: boolean;
+  /** Recall@k to reach instead of raw knobs: the table tunes nprobes / ef / refineFactor on sample queries (once per index). */
+  readonly targetRecall?: number;
 }
 
 /** A full-text (BM25) search over the table's FTS indexes. */

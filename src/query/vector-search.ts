@@ -11,9 +11,9 @@ import { findField, unknownColumn, vectorFields, type DataType, type Field, type
 import type { VectorIndex } from "../ann/index.js";
 import type { Kernels, SearchTarget } from "../kernels/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
-import type { TableState } from "../table/dataset.js";
+import type { Dataset, TableState } from "../table/dataset.js";
 import { selectRows, type Fragment } from "../table/fragment.js";
-import { copyVectorF32, ROW_ID_FRAGMENT } from "../table/vector-index.js";
+import { copyVectorF32, indexDataset, ROW_ID_FRAGMENT } from "../table/vector-index.js";
 import type { CompiledFilter } from "./filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
@@ -152,6 +152,40 @@ function allowedRows(
   };
 }
 
+/**
+ * Vectors of `rowIds` (for refine), as rows × dim float32. Fragments whose vector column is loaded
+ * are read from memory; for the others only the candidates' rows are range-read from storage
+ * (a few KiB per candidate), not the whole column.
+ */
+async function readCandidateVectors(
+  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ds: Dataset | undefined,
+): Promise<Float32Array> {
+  const dim = field.type.dim;
+  const out = new Float32Array(rowIds.length * dim);
+  const picks = new Map<Fragment, number[]>();
+  rowIds.forEach((id, i) => {
+    const frag = byId.get(Math.floor(id / ROW_ID_FRAGMENT))!;
+    let list = picks.get(frag);
+    if (list === undefined) picks.set(frag, (list = []));
+    list.push(i);
+  });
+  await Promise.all([...picks].map(async ([frag, at]) => {
+    const rows = Int32Array.from(at, (i) => rowIds[i]! % ROW_ID_FRAGMENT);
+    let col = frag.columns.get(field.name);
+    if (col === undefined && ds !== undefined) {
+      const sub = await ds.readRows(ctx.state.schema, frag, field.name, rows);
+      at.forEach((i, j) => copyVectorF32(sub, field.type, j, out, i * dim));
+      return;
+    }
+    if (col === undefined) {
+      await ctx.ensureColumns([field.name], [frag]);
+      col = frag.columns.get(field.name)!;
+    }
+    at.forEach((i, j) => copyVectorF32(col, field.type, rows[j]!, out, i * dim));
+  }));
+  return out;
+}
+
 export async function runVectorSearch(
   ctx: VectorSearchContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
 ): Promise<Hit[]> {
@@ -174,16 +208,7 @@ export async function runVectorSearch(
   if (indexed) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
     const allowed = allowedRows(state, indexed.entry, mask);
-    const fetchVectors = async (rowIds: Float64Array): Promise<Float32Array> => {
-      const frags = [...new Set(Array.from(rowIds, (id) => byId.get(Math.floor(id / ROW_ID_FRAGMENT))!))];
-      await ctx.ensureColumns([field.name], frags);
-      const out = new Float32Array(rowIds.length * field.type.dim);
-      rowIds.forEach((id, i) => {
-        const frag = byId.get(Math.floor(id / ROW_ID_FRAGMENT))!;
-        copyVectorF32(frag.columns.get(field.name)!, field.type, id % ROW_ID_FRAGMENT, out, i * field.type.dim);
-      });
-      return out;
-    };
+    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds, indexDataset(indexed.index));
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
       for (let i = 0; i < res.rows.length; i++) {

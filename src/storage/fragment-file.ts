@@ -29,6 +29,11 @@ const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
 const TAIL_GUESS = 16 * 1024;
 
+/** Row reads merge two spans when fewer bytes than this lie between them (one request instead of two). */
+const ROW_GAP_BYTES = 16 * 1024;
+/** Row reads covering at least this share of a buffer read it whole (and verify its checksum). */
+const WHOLE_BUFFER_SHARE = 0.5;
+
 /** [offset, length, crc32] of one buffer in the file. */
 type BufferRef = readonly [number, number, number];
 
@@ -179,6 +184,75 @@ export class FragmentFile {
     return this.decode(expected, layout);
   }
 
+  /**
+   * Rows `rows` (any order, repeats allowed) of a fixed-width column (numbers, bools, timestamps,
+   * vectors), as a column of `rows.length` rows in that order. Only the byte ranges of those rows
+   * are read, nearby rows coalesced into one request (gaps up to ROW_GAP_BYTES), so re-ranking 40
+   * candidates reads ~40 vectors, not the fragment's whole vector column.
+   *
+   * Buffer checksums cover whole buffers, so they are checked only when the rows span most of the
+   * buffer and it is read whole; partial reads are bounds-checked against the (checksummed) footer
+   * but their bytes are not verified. See docs/FORMAT.md, "Row reads".
+   */
+  async readRows(name: string, expected: DataType, rows: Int32Array): Promise<Column> {
+    const layout = this.footer.columns.find((c) => c.name === name);
+    if (layout === undefined) throw createError("CORRUPT_FILE", `Fragment file ${this.key} has no column "${name}".`, { file: this.key, column: name });
+    if (!typesEqual(layout.type, expected)) corrupt(this.key, `column "${name}" is stored as ${JSON.stringify(layout.type)}, the schema says ${typeToString(expected)}`);
+    if (!isFixedWidth(expected)) throw createError("INVALID_ARGUMENT", `readRows(): column "${name}" is ${typeToString(expected)}; only fixed-width columns are read by row.`, { column: name });
+    const n = layout.length;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (!Number.isInteger(r) || r < 0 || r >= n) throw createError("INVALID_ARGUMENT", `readRows(): row ${r} is outside fragment file ${this.key} (${n} rows).`, { row: r });
+    }
+    const Ctor = numericConstructor(expected);
+    const per = expected.kind === "vector" ? vectorStride(expected) : 1;
+    const width = per * Ctor.BYTES_PER_ELEMENT;
+    const valuesRef = need(layout.values, this.key);
+    if (valuesRef[1] !== n * width) corrupt(this.key, `column buffer has ${valuesRef[1]} bytes, expected ${n * width}`);
+    const [values, validity] = await Promise.all([
+      this.readSpans(valuesRef, width, rows),
+      layout.validity ? this.readSpans(layout.validity, 1, rows) : null,
+    ]);
+    const data = new Ctor(values.buffer as ArrayBuffer, values.byteOffset, rows.length * per) as NumericArray | BigInt64Array;
+    return { type: expected, length: rows.length, validity, data };
+  }
+
+  /** Bytes rows × `width` of buffer `ref`, for `rows` in the given order, reading coalesced spans. */
+  private async readSpans(ref: BufferRef, width: number, rows: Int32Array): Promise<Uint8Array> {
+    const [offset, length] = ref;
+    const out = new Uint8Array(rows.length * width);
+    if (rows.length === 0) return out;
+    const sorted = Int32Array.from(new Set(rows)).sort();
+    // Spans of sorted rows [first, last] whose gaps are at most ROW_GAP_BYTES.
+    const spans: [number, number][] = [];
+    let first = sorted[0]!;
+    let last = first;
+    for (let i = 1; i < sorted.length; i++) {
+      const r = sorted[i]!;
+      if ((r - last - 1) * width > ROW_GAP_BYTES) { spans.push([first, last]); first = r; }
+      last = r;
+    }
+    spans.push([first, last]);
+    const spanBytes = spans.reduce((s, [a, b]) => s + (b - a + 1) * width, 0);
+    const at = new Map<number, Uint8Array>();
+    if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
+      // Most of the buffer anyway: read it whole, with its checksum.
+      const whole = await this.read(ref);
+      for (const r of sorted) at.set(r, whole.subarray(r * width, r * width + width));
+    } else {
+      await Promise.all(spans.map(async ([a, b]) => {
+        const bytes = await this.store.getRange(this.key, offset + a * width, (b - a + 1) * width);
+        if (bytes.length !== (b - a + 1) * width) corrupt(this.key, `short read in the buffer at byte ${offset}`);
+        for (let i = sorted.indexOf(a); i < sorted.length && sorted[i]! <= b; i++) {
+          const r = sorted[i]!;
+          at.set(r, bytes.subarray((r - a) * width, (r - a + 1) * width));
+        }
+      }));
+    }
+    for (let i = 0; i < rows.length; i++) out.set(at.get(rows[i]!)!, i * width);
+    return out;
+  }
+
   private async read(ref: BufferRef): Promise<Uint8Array> {
     const [offset, length, crc] = ref;
     const bytes = await this.store.getRange(this.key, offset, length);
@@ -222,6 +296,10 @@ export class FragmentFile {
     if (bytes.length !== count * 4) corrupt(this.key, "offsets buffer has the wrong length");
     return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
   }
+}
+
+function isFixedWidth(type: DataType): boolean {
+  return type.kind === "vector" || type.kind === "bool" || type.kind === "int" || type.kind === "float" || type.kind === "timestamp";
 }
 
 function need<T>(value: T | undefined, key: string): T {

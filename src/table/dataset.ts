@@ -235,6 +235,18 @@ export class Dataset {
     }))));
   }
 
+  /**
+   * Rows `rows` of one fixed-width column (vectors, numbers) of `frag`, range-read from its data
+   * file without loading the column (see FragmentFile.readRows). Does not cache them on `frag`.
+   */
+  async readRows(schema: Schema, frag: Fragment, name: string, rows: Int32Array): Promise<Column> {
+    const field = findField(schema, name);
+    if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
+    const file = frag.files.find((d) => d.columns[name] !== undefined);
+    if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${name}".`, { column: name });
+    return (await this.reader(file)).readRows(file.columns[name]!, field.type, rows);
+  }
+
   private reader(file: DataFile): Promise<FragmentFile> {
     let reader = this.#readers.get(file.key);
     if (reader === undefined) {

@@ -13,6 +13,7 @@ import type { VectorIndex } from "../ann/index.js";
 const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/index.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
+import type { BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
@@ -89,29 +90,70 @@ function vectorField(state: TableState, column: string): VectorType {
   return f.type;
 }
 
-const cache = new WeakMap<Kernels, Map<string, Promise<VectorIndex>>>();
+/**
+ * Resident bytes of IVF partitions read on demand, per opened index, before the least recently
+ * used are dropped. Centroids, codebook and row ids are resident on top of this.
+ */
+export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** The index stored at `key`, opened once per kernels instance. */
+/** Opened indexes per kernels instance and store, by file key. */
+const cache = new WeakMap<Kernels, WeakMap<BlobStore, Map<string, Promise<VectorIndex>>>>();
+/** The dataset an opened index reads its table's rows from (for refine). */
+const datasets = new WeakMap<VectorIndex, Dataset>();
+
+function cacheFor(ds: Dataset, kernels: Kernels): Map<string, Promise<VectorIndex>> {
+  let byStore = cache.get(kernels);
+  if (byStore === undefined) cache.set(kernels, (byStore = new WeakMap()));
+  let byKey = byStore.get(ds.store);
+  if (byKey === undefined) byStore.set(ds.store, (byKey = new Map()));
+  return byKey;
+}
+
+/** The index stored for `entry`, opened once per kernels instance and store. */
 export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry): Promise<VectorIndex> {
   const key = `${ds.table}.lance/${entry.file}`;
-  let byKey = cache.get(kernels);
-  if (byKey === undefined) cache.set(kernels, (byKey = new Map()));
+  const byKey = cacheFor(ds, kernels);
   let p = byKey.get(key);
   if (p === undefined) {
-    p = Promise.all([ds.store.get(key), ann()]).then(([bytes, { openIndex }]) => openIndex(kernels, bytes));
+    p = openStoredIndex(ds.store, kernels, key, entry.kind);
     byKey.set(key, p);
-    p.catch(() => byKey!.delete(key));
+    p.catch(() => byKey.delete(key));
   }
-  return p;
+  return p.then((index) => {
+    datasets.set(index, ds);
+    return index;
+  });
+}
+
+/** The dataset `index` was last loaded through, to read rows of its table by range. */
+export function indexDataset(index: VectorIndex): Dataset | undefined {
+  return datasets.get(index);
+}
+
+const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ"]);
+
+/**
+ * IVF: reads the preamble, then the head (centroids, codebook, row ids), and range-reads partition
+ * bodies when a query first probes them, keeping at most INDEX_CACHE_BYTES of them resident.
+ * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
+ */
+async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, kind: string): Promise<VectorIndex> {
+  const { openIndex, readHeadLength, PREAMBLE_BYTES } = await ann();
+  if (!IVF_KINDS.has(kind)) return openIndex(kernels, await store.get(key));
+  const headLength = readHeadLength(await store.getRange(key, 0, PREAMBLE_BYTES));
+  const head = await store.getRange(key, 0, headLength);
+  return openIndex(kernels, head, {
+    cacheBytes: INDEX_CACHE_BYTES,
+    loadPartition: (_p, range) => store.getRange(key, range.offset, range.length),
+  });
 }
 
 async function storeIndex(ds: Dataset, kernels: Kernels, index: VectorIndex): Promise<{ file: string; fileSize: number }> {
   const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
   await ds.store.put(`${ds.table}.lance/${file}`, bytes);
-  let byKey = cache.get(kernels);
-  if (byKey === undefined) cache.set(kernels, (byKey = new Map()));
-  byKey.set(`${ds.table}.lance/${file}`, Promise.resolve(index));
+  datasets.set(index, ds);
+  cacheFor(ds, kernels).set(`${ds.table}.lance/${file}`, Promise.resolve(index));
   return { file, fileSize: bytes.length };
 }
 

@@ -259,6 +259,8 @@ export class RemoteTable {
   async listIndices(): Promise<TableResult<"listIndices">> { return this.forward("listIndices", []); }
   async indexStats(...args: TableArgs<"indexStats">): Promise<TableResult<"indexStats">> { return this.forward("indexStats", args); }
   async dropIndex(...args: TableArgs<"dropIndex">): Promise<TableResult<"dropIndex">> { return this.forward("dropIndex", args); }
+  async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
+  async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {

@@ -53,6 +53,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "schema", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
+  "estimateRecall", "tuneRecall",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];

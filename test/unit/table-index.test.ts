@@ -85,6 +85,29 @@ describe("vector indexes in tables (siftsmall, real data)", () => {
     expect((await t.search(q0).select(["id"]).limit(1).fastSearch().toArray())[0]!.id).toBe(99_999);
   });
 
+  it("recall you can see: estimate, tune for a target, or just ask for it", async () => {
+    const t = await siftTable("memory://");
+    await t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 16 }) });
+    const queries = Array.from({ length: sift.queries.n }, (_, q) => vec(sift.queries.data, q, sift.queries.dim));
+
+    // The estimate on the real queries against exact search agrees with the published ground truth.
+    const est = await t.estimateRecall({ queries, nprobes: 8, refineFactor: 2 });
+    const truth = await recall(t, (q) => q.nprobes(8).refineFactor(2));
+    expect(Math.abs(est.recall - truth)).toBeLessThan(0.02);
+    expect(est.queries).toBe(100);
+    const low = await t.estimateRecall({ nprobes: 1, queries: 40 }); // samples drawn from the table itself
+    expect(low.recall).toBeLessThan(est.recall);
+
+    const tuned = await t.tuneRecall({ target: 0.95, queries: 60 });
+    expect(tuned.reached).toBe(true);
+    expect(tuned.recall).toBeGreaterThanOrEqual(0.95);
+    expect(tuned.tried.length).toBeGreaterThan(1);
+    expect(await recall(t, (q) => q.nprobes(tuned.params.nprobes!).refineFactor(tuned.params.refineFactor ?? 1))).toBeGreaterThanOrEqual(0.92);
+
+    expect(await recall(t, (q) => q.targetRecall(0.95))).toBeGreaterThanOrEqual(0.92);
+    expect(() => t.search(queries[0]!).targetRecall(1.5)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+
   it("rejects bad index requests with typed errors", async () => {
     const t = await siftTable("memory://");
     const code = async (p: Promise<unknown>): Promise<string> => p.then(() => "none", (e: unknown) => (isQuiverError(e) ? e.code : String(e)));
