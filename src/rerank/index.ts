@@ -9,3 +9,5 @@ export { PairScoreReranker } from "./pair-score.js";
 export type { PairScorer, PairScoreRerankerOptions } from "./pair-score.js";
 export { mergeResults, minMaxNormalize } from "./merge.js";
 export type { Reranker, RerankInputRow, RerankedRow, ReturnScore, RowId } from "./types.js";
+export { CrossEncoderReranker } from "./cross-encoder.js";
+export type { CrossEncoderOptions } from "./cross-encoder.js";

@@ -2,8 +2,13 @@
  * `idb://name`: objects in IndexedDB, through `idb`. One database per store (`quiver:<name>`) with
  * two object stores keyed by the object's key:
  *
- *   data  key → Uint8Array           the bytes
+ *   data  key → Blob                 the bytes (Uint8Array in stores written before Blobs; still read)
  *   meta  key → { size, modified }    what `head` and `list` read, so they never load the bytes
+ *
+ * Values are Blobs so that `getRange` reads only its range: reading a Blob value from IndexedDB
+ * hands back a handle to the bytes on disk (Chromium keeps large values as files), and
+ * `blob.slice(…).arrayBuffer()` reads just that slice. A Uint8Array value would be deserialized
+ * whole, so a 40-byte footer read of a 40 MB fragment file would load all 40 MB.
  *
  * Every write touches both in one readwrite transaction and resolves on `tx.done`, so an object is
  * either wholly there or not at all. IndexedDB runs readwrite transactions over the same object
@@ -40,7 +45,7 @@ interface Meta {
 }
 
 interface QuiverBlobs extends DBSchema {
-  data: { key: string; value: Uint8Array };
+  data: { key: string; value: Blob | Uint8Array };
   meta: { key: string; value: Meta };
 }
 
@@ -99,18 +104,30 @@ export class IdbStore implements BlobStore {
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
     checkKey(key);
+    const data = await this.#value(key);
+    return data instanceof Uint8Array ? data : this.#read(data, key);
+  }
+
+  /** Reads only the range from a Blob value; an older Uint8Array value is loaded whole and sliced. */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRange(checkKey(key), offset, length);
+    const data = await this.#value(key);
+    const size = data instanceof Uint8Array ? data.length : data.size;
+    if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
+    if (data instanceof Uint8Array) return offset === 0 && length === size ? data : data.slice(offset, offset + length);
+    return this.#read(offset === 0 && length === size ? data : data.slice(offset, offset + length), key);
+  }
+
+  async #value(key: string): Promise<Blob | Uint8Array> {
     const data = await this.#run(() => this.#db.get("data", key), key);
     if (data === undefined) throw notFoundError(this.uri, key);
     return data;
   }
 
-  /** IndexedDB has no range reads: this loads the whole value and copies out the range. */
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    this.#checkOpen();
-    checkRange(checkKey(key), offset, length);
-    const data = await this.get(key);
-    if (offset + length > data.length) throw shortReadError(this.uri, key, offset, length, data.length);
-    return offset === 0 && length === data.length ? data : data.slice(offset, offset + length);
+  /** A Blob's bytes; the file behind it can vanish (storage cleared), which reads as NotReadableError. */
+  async #read(blob: Blob, key: string): Promise<Uint8Array> {
+    return new Uint8Array(await this.#run(() => blob.arrayBuffer(), key));
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -123,14 +140,13 @@ export class IdbStore implements BlobStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     this.#checkOpen();
     checkData(checkKey(key), data);
-    // A copy of exactly the view's bytes: structured clone would store the whole ArrayBuffer
-    // behind a view, and the caller may change `data` before the write is queued.
-    const bytes = data.slice();
+    // The Blob copies exactly the view's bytes now, so the caller may change `data` afterwards.
+    const bytes = new Blob([data]);
     await this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
       await settle(tx, [
         tx.objectStore("data").put(bytes, key),
-        tx.objectStore("meta").put({ size: bytes.length, modified: Date.now() }, key),
+        tx.objectStore("meta").put({ size: bytes.size, modified: Date.now() }, key),
       ]);
     }, key);
   }
@@ -138,7 +154,7 @@ export class IdbStore implements BlobStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     checkData(checkKey(key), data);
-    const bytes = data.slice();
+    const bytes = new Blob([data]);
     return this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
       // Only IndexedDB requests are awaited in between, so the transaction stays active from the
@@ -150,7 +166,7 @@ export class IdbStore implements BlobStore {
       }
       await settle(tx, [
         tx.objectStore("data").add(bytes, key),
-        tx.objectStore("meta").add({ size: bytes.length, modified: Date.now() }, key),
+        tx.objectStore("meta").add({ size: bytes.size, modified: Date.now() }, key),
       ]);
       return true;
     }, key);

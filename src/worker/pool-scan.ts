@@ -1,0 +1,188 @@
+/**
+ * The scan worker's side of the pool (protocol in pool-protocol.ts). `servePool(endpoint)` answers
+ * the coordinator; `runScan` is the scan itself, the same kernel calls in the same order as
+ * Kernels.searchBatch restricted to one chunk of rows, so every distance is the same float.
+ */
+import type { Endpoint } from "comlink";
+import { isQuiverError } from "../errors.js";
+import type { KernelExports } from "../kernels/abi.js";
+import { Block } from "../kernels/block.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { loadKernels } from "../kernels/loader.js";
+import { Scratch } from "../kernels/memory.js";
+import { attachSharedKernels } from "../kernels/shared.js";
+import type { BlockData } from "../kernels/types.js";
+import type { PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, WireError } from "./pool-protocol.js";
+
+/** Queries per pass of the multi-query kernels; must equal MULTI_QUERIES in kernels.ts. */
+export const MULTI_QUERIES = 8;
+
+/** Where things are for one job; `block(i)` gives a piece's block pointer and its norms. */
+export interface ScanAddresses {
+  queries: number;
+  qNorms: number;
+  ids: number;
+  dist: number;
+  outIdx: number;
+  outDist: number;
+  outCount: number;
+  block(handle: number): [ptr: number, norms: number];
+}
+
+/**
+ * Distances of every query to the chunk's rows, then top-kk per query into outIdx / outDist /
+ * outCount. Mirrors Kernels.searchBatch: the multi-query kernels in groups of 8 when `job.multi`,
+ * else one query at a time with the dense or gather kernel per piece.
+ */
+export function runScan(w: KernelExports, job: ScanJob, a: ScanAddresses): void {
+  const { metric, dim, nq, total, kk, lo, hi } = job;
+  const f32 = job.element === "f32";
+  const rowBytes = dim * (f32 ? 4 : 1);
+  // A fresh view per write: memory.buffer changes when the memory grows.
+  const setCount = (q: number, n: number): void => void (new Int32Array(w.memory.buffer, a.outCount, nq)[q] = n);
+  if (job.multi) {
+    for (let first = 0; first < nq; first += MULTI_QUERIES) {
+      const g = Math.min(MULTI_QUERIES, nq - first);
+      const qs = a.queries + first * dim * 4;
+      const qn = a.qNorms + first * 4;
+      if (metric === "cosine") w.norms_f32(qs, g, dim, qn);
+      for (const p of job.pieces) {
+        if (p.count === 0) continue;
+        const [ptr, norms] = a.block(p.block);
+        const x = ptr + p.row * rowBytes;
+        const out = a.dist + p.start * 4;
+        if (metric === "l2") w.l2_f32_multi(qs, g, x, p.count, dim, out, total);
+        else if (metric === "dot") w.dot_f32_multi(qs, g, x, p.count, dim, out, total);
+        else w.cosine_f32_normed_multi(qs, qn, g, x, norms + p.row * 4, p.count, dim, out, total);
+      }
+      for (let i = 0; i < g; i++) {
+        const q = first + i;
+        const n = w.topk(a.dist + i * total * 4, total, kk, lo, hi, a.outIdx + q * kk * 4, a.outDist + q * kk * 4);
+        setCount(q, n);
+      }
+    }
+    return;
+  }
+  for (let q = 0; q < nq; q++) {
+    const qPtr = a.queries + q * rowBytes;
+    for (const p of job.pieces) {
+      if (p.count === 0) continue;
+      const [ptr, norms] = a.block(p.block);
+      const out = a.dist + p.start * 4;
+      if (p.ids < 0) {
+        const x = ptr + p.row * rowBytes;
+        const nx = norms + p.row * 4;
+        if (metric === "l2") (f32 ? w.l2_f32 : w.l2_i8)(qPtr, x, p.count, dim, out);
+        else if (metric === "dot") (f32 ? w.dot_f32 : w.dot_i8)(qPtr, x, p.count, dim, out);
+        else if (metric === "cosine") (f32 ? w.cosine_f32_normed : w.cosine_i8_normed)(qPtr, x, nx, p.count, dim, out);
+        else w.hamming_u8(qPtr, x, p.count, dim, out);
+      } else {
+        const ids = a.ids + p.ids * 4;
+        if (metric === "l2") (f32 ? w.l2_f32_gather : w.l2_i8_gather)(qPtr, ptr, ids, p.count, dim, out);
+        else if (metric === "dot") (f32 ? w.dot_f32_gather : w.dot_i8_gather)(qPtr, ptr, ids, p.count, dim, out);
+        else if (metric === "cosine") (f32 ? w.cosine_f32_normed_gather : w.cosine_i8_normed_gather)(qPtr, ptr, norms, ids, p.count, dim, out);
+        else w.hamming_u8_gather(qPtr, ptr, ids, p.count, dim, out);
+      }
+    }
+    const n = w.topk(a.dist, total, kk, lo, hi, a.outIdx + q * kk * 4, a.outDist + q * kk * 4);
+    setCount(q, n);
+  }
+}
+
+/** Message transport: the worker's own kernels, its cached blocks and reusable buffers. */
+class LocalScanner {
+  readonly #kernels: Kernels;
+  readonly #blocks = new Map<number, Block>();
+  readonly #buffers: Scratch[];
+
+  constructor(kernels: Kernels) {
+    this.#kernels = kernels;
+    this.#buffers = Array.from({ length: 7 }, () => new Scratch(kernels.heap));
+  }
+
+  upload(handle: number, element: string, dim: number, data: ArrayBuffer): void {
+    const values: BlockData = element === "f32" ? new Float32Array(data) : element === "i8" ? new Int8Array(data) : new Uint8Array(data);
+    this.#blocks.get(handle)?.free();
+    this.#blocks.set(handle, this.#kernels.upload(values, dim) as Block);
+  }
+
+  drop(handles: number[]): void {
+    for (const h of handles) {
+      this.#blocks.get(h)?.free();
+      this.#blocks.delete(h);
+    }
+  }
+
+  scan(job: ScanJob, queries: ArrayBuffer, ids: Int32Array, cosineNorms: boolean): ScanOutput {
+    const heap = this.#kernels.heap;
+    const { nq, total, kk, dim } = job;
+    const [q, qn, idb, dist, oi, od, oc] = this.#buffers as [Scratch, Scratch, Scratch, Scratch, Scratch, Scratch, Scratch];
+    const blocks = new Map<number, [number, number]>();
+    for (const p of job.pieces) {
+      if (blocks.has(p.block)) continue;
+      const b = this.#blocks.get(p.block);
+      if (b === undefined) throw new Error(`scan worker has no block ${p.block}`);
+      // The same norms kernel as the coordinator's Kernels, so the same cosine floats.
+      if (cosineNorms && b.normsPtr === 0) this.#kernels.norms(b, dim);
+      blocks.set(p.block, [b.ptr, b.normsPtr]);
+    }
+    // Reserve everything first: a reserve may grow memory, after which pointers stay valid.
+    const addresses = {
+      queries: q.reserve(queries.byteLength),
+      qNorms: qn.reserve(nq * 4),
+      ids: idb.reserve(ids.byteLength),
+      dist: dist.reserve(total * Math.min(nq, job.multi ? MULTI_QUERIES : 1) * 4),
+      outIdx: oi.reserve(nq * kk * 4),
+      outDist: od.reserve(nq * kk * 4),
+      outCount: oc.reserve(nq * 4),
+      block: (h: number) => blocks.get(h)!,
+    };
+    heap.write(addresses.queries, new Uint8Array(queries));
+    if (ids.length > 0) heap.write(addresses.ids, ids);
+    runScan(this.#kernels.exports, job, addresses);
+    return {
+      count: heap.i32(addresses.outCount, nq).slice(),
+      index: heap.i32(addresses.outIdx, nq * kk).slice(),
+      distance: heap.f32(addresses.outDist, nq * kk).slice(),
+    };
+  }
+}
+
+function toWire(error: unknown): WireError {
+  if (isQuiverError(error)) return { code: error.code, message: error.message, details: error.details as Record<string, unknown> };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Answers pool requests on `endpoint` (a worker's global scope, or Node's parentPort adapted). */
+export function servePool(endpoint: Endpoint = globalThis as unknown as Endpoint): void {
+  let shared: KernelExports | undefined;
+  let local: LocalScanner | undefined;
+  const reply = (message: PoolReply, transfer: Transferable[] = []): void => endpoint.postMessage(message, transfer);
+
+  endpoint.addEventListener("message", (event) => {
+    const message = (event as MessageEvent<PoolRequest>).data;
+    void handle(message).catch((error: unknown) => {
+      if ("id" in message) reply({ type: "error", id: message.id, error: toWire(error) });
+    });
+  });
+
+  async function handle(m: PoolRequest): Promise<void> {
+    if (m.type === "init") {
+      if (m.transport === "shared") shared = await attachSharedKernels(m.module, m.memory);
+      else local = new LocalScanner(await loadKernels({ flavor: m.flavor }));
+      reply({ type: "ready", id: m.id });
+    } else if (m.type === "drop") {
+      local?.drop(m.handles);
+    } else if ("shared" in m) {
+      if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
+      const b: SharedBuffers = m.shared;
+      runScan(shared, m.job, { ...b, block: (h) => b.blocks[h]! });
+      reply({ type: "done", id: m.id });
+    } else {
+      if (local === undefined) throw new Error("scan worker was not initialised for message passing");
+      for (const u of m.uploads) local.upload(u.handle, u.element, u.dim, u.data);
+      const output = local.scan(m.job, m.queries, m.ids, m.cosineNorms);
+      reply({ type: "done", id: m.id, output }, [output.count.buffer, output.index.buffer, output.distance.buffer]);
+    }
+  }
+}
