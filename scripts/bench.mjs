@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench -- <name> [args…]`: builds the WASM kernels if they are stale, then runs
 // bench/<name>.ts under tsx with --expose-gc (benchmarks may call gc() between systems). Without a
-// name, or with an unknown one, lists the benchmarks in bench/.
+// name, or with an unknown one, lists the benchmarks: the bench/*.ts files no other bench file
+// imports (the imported ones, such as report.ts and datasets.ts, are shared helpers).
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const benchDir = join(root, "bench");
-// Helpers shared by benchmarks, not benchmarks themselves.
-const HELPERS = new Set(["report", "datasets"]);
 
 function newest(dir) {
   return readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
@@ -18,11 +17,11 @@ function newest(dir) {
   }, 0);
 }
 
-const available = readdirSync(benchDir)
-  .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
-  .map((f) => f.slice(0, -3))
-  .filter((n) => !HELPERS.has(n))
-  .sort();
+const files = readdirSync(benchDir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+const imported = new Set(
+  files.flatMap((f) => [...readFileSync(join(benchDir, f), "utf8").matchAll(/(?:from\s+|import\(\s*)["']\.\/([\w.-]+)\.js["']/g)].map((m) => m[1])),
+);
+const available = files.map((f) => f.slice(0, -3)).filter((n) => !imported.has(n)).sort();
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !available.includes(name)) {

@@ -137,7 +137,10 @@ abstract class QueryBase<Self> implements AsyncIterable<Row> {
   }
 
   async toArray(): Promise<Row[]> {
-    return this.executor(this.toPlan(), this.reranker);
+    // A shallow copy is enough here (the builder replaces, never mutates, what it put in the plan);
+    // toPlan()'s deep clone is for plans that leave the thread.
+    const plan = { ...this.plan, ...(this.plan.vector ? { vector: { ...this.plan.vector } } : {}) };
+    return this.executor(plan, this.reranker);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Row> {

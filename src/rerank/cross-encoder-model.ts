@@ -107,6 +107,8 @@ export class CrossEncoderModel {
               ...(o.device !== undefined && { device: o.device }),
             }),
           ]);
+          // pipeline() reports "ready" when both are open; from_pretrained does not, so say it here.
+          onProgress?.({ status: "ready", name: o.model });
           return { tokenizer, model };
         });
       } catch (e) {

@@ -141,7 +141,7 @@ export class IdbStore implements BlobStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     // The Blob copies exactly the view's bytes now, so the caller may change `data` afterwards.
-    const bytes = new Blob([data]);
+    const bytes = blobOf(data);
     await this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
       await settle(tx, [
@@ -154,7 +154,7 @@ export class IdbStore implements BlobStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     checkData(checkKey(key), data);
-    const bytes = new Blob([data]);
+    const bytes = blobOf(data);
     return this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
       // Only IndexedDB requests are awaited in between, so the transaction stays active from the
@@ -219,6 +219,11 @@ export class IdbStore implements BlobStore {
       throw error;
     }
   }
+}
+
+/** A Blob of the view's bytes (copied now). Blobs take no views of shared memory: copy those first. */
+function blobOf(data: Uint8Array): Blob {
+  return new Blob([data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : data.slice()]);
 }
 
 /**

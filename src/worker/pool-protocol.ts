@@ -105,3 +105,6 @@ export type PoolReply =
   | { type: "ready"; id: number }
   | { type: "done"; id: number; output?: ScanOutput }
   | { type: "error"; id: number; error: WireError };
+
+/** A request before the pool numbers it. */
+export type UnnumberedRequest = Extract<PoolRequest, { id: number }> extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;

@@ -11,6 +11,13 @@
  *   h = Tanh(Gather(word_emb V×H, input_ids) + Gather(type_emb 2×H, token_type_ids))    [batch, seq, H]
  *   last_hidden_state = h * Unsqueeze(Cast<float>(attention_mask), axes=[2])             [batch, seq, H]
  *
+ * With `numLabels` it is a BERT-for-sequence-classification instead (a cross-encoder's shape; the
+ * pooling is a masked mean rather than BERT's [CLS] pooler, because this model has no attention and
+ * its [CLS] row would be the same for every input):
+ *
+ *   pooled = ReduceSum(last_hidden_state, axis 1) / ReduceSum(mask, axis 1)               [batch, H]
+ *   logits = pooled · cls_w (H×L) + cls_b (L)                                            [batch, L]
+ *
  * The ONNX protobuf is written by hand (a few dozen lines of wire format), so no protobuf package is needed.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -84,7 +91,7 @@ export function randomFloats(n: number, seed: number): Float32Array {
   return out;
 }
 
-export function tinyBertOnnx(vocabSize: number, hidden: number, seed = 1): Bytes {
+export function tinyBertOnnx(vocabSize: number, hidden: number, seed = 1, numLabels = 0): Bytes {
   const word = randomFloats(vocabSize * hidden, seed);
   const type = randomFloats(2 * hidden, seed + 1);
   const axes = new BigInt64Array([2n]);
@@ -97,14 +104,32 @@ export function tinyBertOnnx(vocabSize: number, hidden: number, seed = 1): Bytes
     fMsg(1, node("Cast", ["attention_mask"], ["mask_f"], [intAttr("to", FLOAT)])),
     fMsg(1, node("Unsqueeze", ["mask_f", "mask_axes"], ["mask_3d"])),
     fMsg(1, node("Mul", ["act", "mask_3d"], ["last_hidden_state"])),
+    ...(numLabels > 0
+      ? [
+          fMsg(1, node("ReduceSum", ["last_hidden_state", "seq_axis"], ["h_sum"], [intAttr("keepdims", 0)])),
+          fMsg(1, node("ReduceSum", ["mask_f", "seq_axis"], ["len"], [intAttr("keepdims", 1)])),
+          fMsg(1, node("Div", ["h_sum", "len"], ["pooled"])),
+          fMsg(1, node("MatMul", ["pooled", "cls_w"], ["proj"])),
+          fMsg(1, node("Add", ["proj", "cls_b"], ["logits"])),
+        ]
+      : []),
     fStr(2, "tiny-bert"),
     fMsg(5, tensor("word_emb", [vocabSize, hidden], FLOAT, bytes(word))),
     fMsg(5, tensor("type_emb", [2, hidden], FLOAT, bytes(type))),
     fMsg(5, tensor("mask_axes", [1], INT64, bytes(axes))),
+    ...(numLabels > 0
+      ? [
+          fMsg(5, tensor("seq_axis", [1], INT64, bytes(new BigInt64Array([1n])))),
+          fMsg(5, tensor("cls_w", [hidden, numLabels], FLOAT, bytes(randomFloats(hidden * numLabels, seed + 2)))),
+          fMsg(5, tensor("cls_b", [numLabels], FLOAT, bytes(randomFloats(numLabels, seed + 3)))),
+        ]
+      : []),
     fMsg(11, valueInfo("input_ids", INT64, ["batch_size", "sequence_length"])),
     fMsg(11, valueInfo("attention_mask", INT64, ["batch_size", "sequence_length"])),
     fMsg(11, valueInfo("token_type_ids", INT64, ["batch_size", "sequence_length"])),
-    fMsg(12, valueInfo("last_hidden_state", FLOAT, ["batch_size", "sequence_length", hidden])),
+    numLabels > 0
+      ? fMsg(12, valueInfo("logits", FLOAT, ["batch_size", numLabels]))
+      : fMsg(12, valueInfo("last_hidden_state", FLOAT, ["batch_size", "sequence_length", hidden])),
   ];
   // ModelProto: ir_version = 8, producer_name, graph, opset_import { domain "", version 17 }
   return concat([fInt(1, 8), fStr(2, "quiver-test"), fMsg(7, graph), fMsg(8, [fStr(1, ""), fInt(2, 17)])]);
@@ -114,7 +139,7 @@ export function tinyBertOnnx(vocabSize: number, hidden: number, seed = 1): Bytes
  * Writes `<root>/<modelId>/…` (tokenizer copied from the MiniLM folder, config with `hidden_size` = hidden)
  * and returns the model id to pass as `model`.
  */
-export function writeTinyBert(root: string, options: { modelId?: string; hidden?: number; seed?: number } = {}): string {
+export function writeTinyBert(root: string, options: { modelId?: string; hidden?: number; seed?: number; numLabels?: number } = {}): string {
   const modelId = options.modelId ?? "Xenova/tiny-bert";
   const hidden = options.hidden ?? 32;
   const dir = join(root, ...modelId.split("/"));
@@ -122,7 +147,15 @@ export function writeTinyBert(root: string, options: { modelId?: string; hidden?
   for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) copyFileSync(join(TOKENIZER_DIR, f), join(dir, f));
   const config = JSON.parse(readFileSync(join(TOKENIZER_DIR, "config.json"), "utf8")) as Record<string, unknown>;
   const vocabSize = config.vocab_size as number;
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, hidden_size: hidden, num_hidden_layers: 0, intermediate_size: hidden, num_attention_heads: 1 }, null, 2));
-  writeFileSync(join(dir, "onnx", "model.onnx"), tinyBertOnnx(vocabSize, hidden, options.seed ?? 1));
+  const numLabels = options.numLabels ?? 0;
+  const labels = numLabels > 0
+    ? {
+        architectures: ["BertForSequenceClassification"],
+        id2label: Object.fromEntries(Array.from({ length: numLabels }, (_, i) => [String(i), numLabels === 1 ? "relevance" : `LABEL_${i}`])),
+        label2id: Object.fromEntries(Array.from({ length: numLabels }, (_, i) => [numLabels === 1 ? "relevance" : `LABEL_${i}`, i])),
+      }
+    : {};
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, hidden_size: hidden, num_hidden_layers: 0, intermediate_size: hidden, num_attention_heads: 1, ...labels }, null, 2));
+  writeFileSync(join(dir, "onnx", "model.onnx"), tinyBertOnnx(vocabSize, hidden, options.seed ?? 1, numLabels));
   return modelId;
 }

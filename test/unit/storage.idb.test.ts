@@ -62,6 +62,39 @@ describe("IdbStore", () => {
     await store.close();
   });
 
+  it("stores Blobs, and still reads values written as Uint8Array", async () => {
+    const name = freshName();
+    const store = await IdbStore.open(name);
+    await store.put("new", bytes(100, 3));
+    const old = bytes(100, 4);
+    // What earlier versions wrote: the bytes themselves, not a Blob.
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open(`quiver:${name}`);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction(["data", "meta"], "readwrite");
+        tx.objectStore("data").put(old, "old");
+        tx.objectStore("meta").put({ size: old.length, modified: Date.now() }, "old");
+        tx.oncomplete = () => { open.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    const raw = await new Promise<unknown>((resolve, reject) => {
+      const open = indexedDB.open(`quiver:${name}`);
+      open.onsuccess = () => {
+        const req = open.result.transaction("data").objectStore("data").get("new");
+        req.onsuccess = () => { open.result.close(); resolve(req.result); };
+        req.onerror = () => reject(req.error);
+      };
+    });
+    expect(raw).toBeInstanceOf(Blob);
+    expect(await store.get("old")).toEqual(old);
+    expect(await store.getRange("old", 10, 20)).toEqual(old.slice(10, 30));
+    expect(await store.getRange("new", 10, 20)).toEqual(bytes(100, 3).slice(10, 30));
+    await assertRejects(store.getRange("old", 90, 20), "CORRUPT_FILE", "a range past the end of an old value");
+    await store.close();
+  });
+
   it("steps aside when another connection deletes the database", async () => {
     const name = freshName();
     const store = await IdbStore.open(name);

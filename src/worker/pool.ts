@@ -1,0 +1,537 @@
+/**
+ * A pool of scan workers that splits exact scans across cores.
+ *
+ *   const pool = await createScanPool({ workers: 2 });
+ *   const block = pool.kernels.upload(vectors, dim);          // once
+ *   const hits = await pool.searchBatch("cosine", queries, [{ block }], dim, 10);
+ *   await pool.close();
+ *
+ * `searchBatch` answers exactly what `Kernels.searchBatch` answers for the same arguments — same
+ * rows, same float distances, ties in the same (target, row) order. The rows the targets cover,
+ * laid end to end in target order, are cut into one contiguous chunk per worker:
+ *
+ *   targets  [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
+ *   chunks   [ worker 0 ·························· | worker 1 ·················· ]
+ *
+ * Each worker runs the same kernels as Kernels.searchBatch over its chunk (per-row distances do not
+ * depend on their neighbours) and selects its chunk's top-k; the coordinator merges those lists by
+ * (distance, position), which is the order the single-thread top-k uses, so ties resolve alike.
+ *
+ * Two transports:
+ * - "shared": one `WebAssembly.Memory({ shared: true })` that every worker's instance imports
+ *   (kernels/shared.ts). Blocks uploaded once through `pool.kernels` are visible to all workers;
+ *   only pointers cross. Only this thread allocates — workers write into buffers it allocated.
+ *   Needs SharedArrayBuffer: always in Node; in browsers only on crossOriginIsolated pages.
+ * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
+ *   dropped when the block is garbage collected or `release`d); each search posts the queries and
+ *   the chunk's row ids, and the worker posts back its top-k.
+ */
+import type { Endpoint } from "comlink";
+import { createError, QuiverError, type ErrorCode, type QuiverError as QuiverErrorType } from "../errors.js";
+import { Block } from "../kernels/block.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { loadKernels } from "../kernels/loader.js";
+import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
+import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
+import { checkDim, checkIds, checkK, checkMetric, checkRange, toElementArray } from "../kernels/validate.js";
+import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
+import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, ScanPiece, SharedBuffers, UnnumberedRequest } from "./pool-protocol.js";
+import { MULTI_QUERIES } from "./pool-scan.js";
+
+export type ScanTransport = "shared" | "message";
+
+export interface ScanPoolOptions {
+  /** Worker threads. Default: hardware concurrency, at most 4. More workers than cores only adds hops. */
+  workers?: number;
+  /**
+   * Default "auto": "shared" when shared WebAssembly memory is available (Node always; browsers
+   * when crossOriginIsolated) and no `kernels` instance was given, else "message". "shared" fails
+   * with UNSUPPORTED where it is unavailable.
+   */
+  transport?: "auto" | ScanTransport;
+  /**
+   * Message transport: the Kernels instance whose blocks this pool scans (default: `loadKernels()`
+   * of `flavor`). Workers load the same flavor, so distances match it exactly. Not allowed with
+   * "shared", where the pool makes its own kernels over the shared memory (`pool.kernels`).
+   */
+  kernels?: Kernels;
+  /** Message transport without `kernels`: which build to load. Default "auto". Shared is always SIMD. */
+  flavor?: "auto" | KernelFlavor;
+  /** Shared transport: most bytes the shared memory may grow to. Default 1 GiB, limit 4 GiB. */
+  maximumMemoryBytes?: number;
+  /**
+   * Starts one worker running pool-worker.js (browsers, Deno) or pool-node-worker.js (Node).
+   * Default: those scripts next to this module. Override when serving them from elsewhere.
+   */
+  createWorker?: () => WorkerLike | Promise<WorkerLike>;
+}
+
+/** Fewer rows than this per worker and the hop costs more than the scan; the pool uses fewer workers. */
+const MIN_ROWS_PER_WORKER = 256;
+
+interface Scan {
+  block: Block;
+  ids: Int32Array | undefined;
+  start: number;
+  count: number;
+}
+
+interface Chunk {
+  start: number;
+  total: number;
+  pieces: ScanPiece[];
+  blocks: Block[];
+  ids: Int32Array;
+}
+
+/** Same validation and messages as Kernels.searchBatch, so the two fail alike. */
+function splitQueries(queries: QueryVector | readonly QueryVector[], dim: number): QueryVector[] {
+  if (Array.isArray(queries) && queries.length > 0 && typeof queries[0] !== "number") return queries as QueryVector[];
+  const flat = queries as QueryVector;
+  if (flat.length % dim !== 0) {
+    throw createError("DIMENSION_MISMATCH", `${flat.length} query values are not a whole number of queries of dimension ${dim}.`, { expected: dim, actual: flat.length });
+  }
+  const out: QueryVector[] = [];
+  for (let i = 0; i < flat.length; i += dim) {
+    out.push(ArrayBuffer.isView(flat) ? (flat as Float32Array).subarray(i, i + dim) : Array.prototype.slice.call(flat, i, i + dim));
+  }
+  return out;
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string" && !("Deno" in globalThis);
+}
+
+async function defaultWorker(): Promise<WorkerLike> {
+  if (isNode()) {
+    const specifier = "node:worker_threads";
+    const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import("node:worker_threads");
+    return new Worker(new URL("./pool-node-worker.js", import.meta.url), { name: "quiverdb-scan" });
+  }
+  // The literal pattern bundlers recognise to emit the worker script.
+  return new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module", name: "quiverdb-scan" });
+}
+
+/** One scan worker as the coordinator sees it: requests in flight and, for "message", what it holds. */
+class PoolWorker {
+  readonly #endpoint: Endpoint;
+  readonly #pending = new Map<number, { resolve: (r: PoolReply) => void; reject: (e: unknown) => void }>();
+  /** Block handles this worker holds a copy of (message transport). */
+  readonly held = new Set<number>();
+  #next = 0;
+  #closing = false;
+
+  constructor(readonly target: WorkerLike, readonly index: number, onFail: (why: string) => void) {
+    this.#endpoint = toEndpoint(target);
+    this.#endpoint.addEventListener("message", (event) => this.#answer((event as MessageEvent<PoolReply>).data));
+    const t = target as { on?: (type: string, f: (x: unknown) => void) => void; addEventListener?: (type: string, f: (e: Event) => void) => void };
+    const fail = (why: string): void => {
+      if (!this.#closing) onFail(`scan worker ${index} ${why}`);
+    };
+    if (typeof t.on === "function") {
+      t.on("error", (e) => fail(`threw ${String((e as Error)?.message ?? e)}`));
+      t.on("exit", (code) => fail(`exited with code ${String(code)}`));
+      t.on("messageerror", () => fail("received a message it could not read"));
+    } else if (typeof t.addEventListener === "function") {
+      t.addEventListener("error", (e) => fail(`failed: ${(e as ErrorEvent).message || "no message (is the worker script served?)"}`));
+      t.addEventListener("messageerror", () => fail("received a message it could not read"));
+    }
+  }
+
+  request(message: UnnumberedRequest, transfer: Transferable[] = []): Promise<PoolReply> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      try {
+        this.#endpoint.postMessage({ ...message, id }, transfer);
+      } catch (error) {
+        this.#pending.delete(id);
+        reject(error);
+      }
+    });
+  }
+
+  post(message: PoolRequest): void {
+    this.#endpoint.postMessage(message);
+  }
+
+  rejectAll(error: unknown): void {
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+  }
+
+  async terminate(): Promise<void> {
+    this.#closing = true;
+    await terminate(this.target);
+  }
+
+  #answer(reply: PoolReply): void {
+    const p = this.#pending.get(reply.id);
+    if (p === undefined) return;
+    this.#pending.delete(reply.id);
+    if (reply.type === "error") {
+      const { code, message, details } = reply.error;
+      p.reject(code !== undefined ? new QuiverError(code as ErrorCode, message, details) : createError("CLOSED", `Scan worker ${this.index} failed: ${message}`, { worker: this.index }));
+    } else {
+      p.resolve(reply);
+    }
+  }
+}
+
+export class ScanPool {
+  /** The kernels whose blocks this pool scans: upload here (for "shared", into the shared memory). */
+  readonly kernels: Kernels;
+  readonly transport: ScanTransport;
+  readonly #workers: PoolWorker[];
+  #failure: QuiverErrorType | undefined;
+  #closed = false;
+  readonly #handles = new WeakMap<Block, number>();
+  #nextHandle = 1;
+  readonly #finalizer: FinalizationRegistry<number> | undefined;
+
+  /** Use `createScanPool()`. */
+  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[]) {
+    this.kernels = kernels;
+    this.transport = transport;
+    this.#workers = workers;
+    this.#finalizer = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((h) => this.#drop(h)) : undefined;
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /** `searchBatch` for one query. */
+  async search(metric: Metric, query: QueryVector, targets: readonly SearchTarget[], dim: number, k: number, range?: DistanceRange): Promise<SearchResult> {
+    return (await this.searchBatch(metric, [query], targets, dim, k, range))[0]!;
+  }
+
+  /** `Kernels.searchBatch` across the workers: the same results, computed in parallel. */
+  async searchBatch(
+    metric: Metric, queries: QueryVector | readonly QueryVector[], targets: readonly SearchTarget[], dim: number, k: number, range?: DistanceRange,
+  ): Promise<SearchResult[]> {
+    this.#checkOpen();
+    checkK(k);
+    checkDim(dim);
+    const { lo, hi } = checkRange(range);
+    const list = splitQueries(queries, dim);
+    const scans = this.#plan(metric, targets, dim);
+    const element = scans[0]?.block.element ?? "f32";
+    const multi = element === "f32" && metric !== "hamming" && list.length > 1 && scans.every((s) => s.ids === undefined);
+    const values = list.map((q, i) => toElementArray(q, element, dim, list.length > 1 ? `query ${i}` : "query"));
+    const total = scans.reduce((n, s) => n + s.count, 0);
+    if (values.length === 0) return [];
+    if (total === 0 || k === 0) return values.map(() => ({ target: new Int32Array(0), row: new Int32Array(0), distance: new Float32Array(0) }));
+    if (metric === "cosine") this.#ensureNorms(scans, dim);
+
+    const n = Math.max(1, Math.min(this.#workers.length, Math.floor(total / MIN_ROWS_PER_WORKER)));
+    const chunks = Array.from({ length: n }, (_, w) => chunkOf(scans, Math.round((total * w) / n), Math.round((total * (w + 1)) / n)));
+    const jobs = chunks.map((c): ScanJob => ({ metric, element, multi, dim, nq: values.length, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces }));
+    const outputs = this.transport === "shared"
+      ? await this.#runShared(jobs, chunks, values, element)
+      : await this.#runMessage(jobs, chunks, values, element, metric === "cosine");
+    return values.map((_, q) => merge(q, k, chunks, jobs, outputs, scans));
+  }
+
+  /**
+   * Message transport: forgets the workers' copies of `block` now rather than when it is garbage
+   * collected. Searching it again sends it again. No effect for "shared".
+   */
+  release(block: SearchTarget["block"]): void {
+    const h = this.#handles.get(block as Block);
+    if (h === undefined) return;
+    this.#handles.delete(block as Block);
+    this.#finalizer?.unregister(block);
+    this.#drop(h);
+  }
+
+  /** Ends the workers. Pending searches reject with CLOSED. Blocks in `kernels` stay valid. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = createError("CLOSED", "The scan pool was closed.");
+    for (const w of this.#workers) w.rejectAll(error);
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  /** Called by a worker that threw or exited: the pool fails every search in flight, then closes. */
+  fail(why: string): void {
+    if (this.#failure || this.#closed) return;
+    this.#failure = createError("CLOSED", `The scan pool stopped: ${why}. Create a new pool with createScanPool().`, { transport: this.transport });
+    for (const w of this.#workers) w.rejectAll(this.#failure);
+    void this.close();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────
+
+  #checkOpen(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw createError("CLOSED", "The scan pool was closed; create a new one with createScanPool().");
+  }
+
+  /** Kernels.#plan: validates targets and lays their rows end to end. */
+  #plan(metric: Metric, targets: readonly SearchTarget[], dim: number): Scan[] {
+    if (!Array.isArray(targets)) throw createError("INVALID_ARGUMENT", "targets must be an array of { block, ids? }.");
+    const scans: Scan[] = [];
+    let start = 0;
+    targets.forEach((t, i) => {
+      const block = t?.block;
+      if (!(block instanceof Block) || block.heap !== this.kernels.heap) {
+        throw createError("INVALID_ARGUMENT", `Target ${i} is not a block uploaded to this pool's kernels (pool.kernels.upload).`, { target: i });
+      }
+      if (block.freed) throw createError("INVALID_ARGUMENT", `Target ${i} was freed; upload it again.`, { target: i });
+      const rows = block.bindDim(dim);
+      if (rows === undefined) {
+        const actual = block.dim === undefined ? `${block.length} values, not a multiple of ${dim}` : `vectors of dimension ${block.dim}`;
+        throw createError("DIMENSION_MISMATCH", `Target ${i} holds ${actual}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
+      }
+      if (scans.length > 0 && block.element !== scans[0]!.block.element) {
+        throw createError("INVALID_ARGUMENT", `Target ${i} holds ${block.element} vectors but target 0 holds ${scans[0]!.block.element}; one search scans one element type.`, { target: i });
+      }
+      checkMetric(metric, block.element);
+      if (t.ids !== undefined) checkIds(t.ids, rows, i);
+      const count = t.ids ? t.ids.length : rows;
+      scans.push({ block, ids: t.ids, start, count });
+      start += count;
+    });
+    if (start > 2 ** 28) throw createError("INVALID_ARGUMENT", `One search can scan at most 2^28 rows; got ${start}. Search in parts.`, { rows: start });
+    return scans;
+  }
+
+  /** Cosine needs each block's row norms; the shared transport makes them here, once per block. */
+  #ensureNorms(scans: Scan[], dim: number): void {
+    if (this.transport !== "shared") return;
+    for (const s of scans) if (s.block.normsPtr === 0 && s.count > 0) this.kernels.norms(s.block, dim);
+  }
+
+  async #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
+    const heap = this.kernels.heap;
+    const { nq, dim } = jobs[0]!;
+    const esize = element === "f32" ? 4 : 1;
+    const align = (b: number): number => (b + 15) & ~15;
+    // One allocation per call, carved up; concurrent searches each get their own.
+    let size = align(nq * dim * esize);
+    const layout = jobs.map((job, w) => {
+      const at = (bytes: number): number => {
+        const off = size;
+        size += align(bytes);
+        return off;
+      };
+      return {
+        ids: at(chunks[w]!.ids.byteLength),
+        qNorms: at(nq * 4),
+        dist: at(job.total * Math.min(nq, job.multi ? MULTI_QUERIES : 1) * 4),
+        outIdx: at(nq * job.kk * 4),
+        outDist: at(nq * job.kk * 4),
+        outCount: at(nq * 4),
+      };
+    });
+    const base = heap.alloc(size);
+    try {
+      values.forEach((v, q) => heap.write(base + q * dim * esize, v));
+      const requests = jobs.map((job, w) => {
+        const l = layout[w]!;
+        const c = chunks[w]!;
+        if (c.ids.length > 0) heap.write(base + l.ids, c.ids);
+        const shared: SharedBuffers = {
+          queries: base, qNorms: base + l.qNorms, ids: base + l.ids, dist: base + l.dist,
+          outIdx: base + l.outIdx, outDist: base + l.outDist, outCount: base + l.outCount,
+          blocks: c.blocks.map((b) => [b.ptr, b.normsPtr]),
+        };
+        return this.#workers[w]!.request({ type: "scan", job, shared });
+      });
+      await this.#settle(requests);
+      return jobs.map((job, w) => {
+        const l = layout[w]!;
+        return {
+          count: heap.i32(base + l.outCount, nq).slice(),
+          index: heap.i32(base + l.outIdx, nq * job.kk).slice(),
+          distance: heap.f32(base + l.outDist, nq * job.kk).slice(),
+        };
+      });
+    } finally {
+      heap.free(base);
+    }
+  }
+
+  async #runMessage(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType, cosine: boolean): Promise<ScanOutput[]> {
+    const { nq, dim } = jobs[0]!;
+    const packed = element === "f32" ? new Float32Array(nq * dim) : element === "i8" ? new Int8Array(nq * dim) : new Uint8Array(nq * dim);
+    values.forEach((v, q) => packed.set(v, q * dim));
+    const requests = jobs.map((job, w) => {
+      const worker = this.#workers[w]!;
+      const c = chunks[w]!;
+      const uploads: BlockUpload[] = [];
+      job.pieces = job.pieces.map((p) => {
+        const block = c.blocks[p.block]!;
+        const handle = this.#handleOf(block);
+        if (!worker.held.has(handle)) {
+          worker.held.add(handle);
+          const bytes = this.kernels.heap.bytes().slice(block.ptr, block.ptr + block.byteLength);
+          uploads.push({ handle, element: block.element, dim, data: bytes.buffer });
+        }
+        return { ...p, block: handle };
+      });
+      const queries = w === jobs.length - 1 ? packed.buffer : packed.slice().buffer;
+      const sent = worker.request({ type: "scan", job, queries, ids: c.ids, uploads, cosineNorms: cosine }, [queries, c.ids.buffer, ...uploads.map((u) => u.data)]);
+      // A failed scan may have left uploads unapplied: send them again next time.
+      sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
+      return sent;
+    });
+    const replies = await this.#settle(requests);
+    return replies.map((r) => (r as Extract<PoolReply, { type: "done" }>).output!);
+  }
+
+  /** Waits for every worker (so none still writes into a buffer about to be freed), then throws the first error. */
+  async #settle(requests: Promise<PoolReply>[]): Promise<PoolReply[]> {
+    const settled = await Promise.allSettled(requests);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<PoolReply>).value);
+  }
+
+  #handleOf(block: Block): number {
+    let h = this.#handles.get(block);
+    if (h === undefined) {
+      h = this.#nextHandle++;
+      this.#handles.set(block, h);
+      this.#finalizer?.register(block, h, block);
+    }
+    return h;
+  }
+
+  #drop(handle: number): void {
+    if (this.#closed) return;
+    for (const w of this.#workers) {
+      if (w.held.delete(handle)) w.post({ type: "drop", handles: [handle] });
+    }
+  }
+}
+
+/** The pieces of rows [a, b) of the end-to-end layout of `scans`. */
+function chunkOf(scans: Scan[], a: number, b: number): Chunk {
+  const pieces: ScanPiece[] = [];
+  const blocks: Block[] = [];
+  const index = new Map<Block, number>();
+  const ids: Int32Array[] = [];
+  let idCount = 0;
+  for (const s of scans) {
+    const from = Math.max(a, s.start);
+    const to = Math.min(b, s.start + s.count);
+    if (to <= from) continue;
+    let bi = index.get(s.block);
+    if (bi === undefined) {
+      bi = blocks.push(s.block) - 1;
+      index.set(s.block, bi);
+    }
+    const offset = from - s.start;
+    const count = to - from;
+    if (s.ids === undefined) {
+      pieces.push({ block: bi, row: offset, count, ids: -1, start: from - a });
+    } else {
+      pieces.push({ block: bi, row: 0, count, ids: idCount, start: from - a });
+      ids.push(s.ids.subarray(offset, offset + count));
+      idCount += count;
+    }
+  }
+  const all = new Int32Array(idCount);
+  let at = 0;
+  for (const part of ids) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return { start: a, total: b - a, pieces, blocks, ids: all };
+}
+
+/**
+ * Query q's top-k over all chunks. Each chunk's list is ascending by (distance, position) and
+ * chunk w's positions all precede chunk w+1's, so sorting the union by (distance, global
+ * position) reproduces the single-thread selection, ties included.
+ */
+function merge(q: number, k: number, chunks: Chunk[], jobs: ScanJob[], outputs: ScanOutput[], scans: Scan[]): SearchResult {
+  const dist: number[] = [];
+  const pos: number[] = [];
+  outputs.forEach((o, w) => {
+    const kk = jobs[w]!.kk;
+    const start = chunks[w]!.start;
+    for (let j = 0; j < o.count[q]!; j++) {
+      dist.push(o.distance[q * kk + j]!);
+      pos.push(o.index[q * kk + j]! + start);
+    }
+  });
+  const order = dist.map((_, i) => i).sort((x, y) => dist[x]! - dist[y]! || pos[x]! - pos[y]!);
+  const count = Math.min(k, order.length);
+  const result: SearchResult = { target: new Int32Array(count), row: new Int32Array(count), distance: new Float32Array(count) };
+  for (let j = 0; j < count; j++) {
+    const i = pos[order[j]!]!;
+    let a = 0;
+    let b = scans.length - 1;
+    while (a < b) {
+      const mid = (a + b + 1) >> 1;
+      if (scans[mid]!.start <= i) a = mid;
+      else b = mid - 1;
+    }
+    const s = scans[a]!;
+    result.target[j] = a;
+    result.row[j] = s.ids ? s.ids[i - s.start]! : i - s.start;
+    result.distance[j] = dist[order[j]!]!;
+  }
+  return result;
+}
+
+/**
+ * Starts `workers` scan workers and readies them. Rejects with UNSUPPORTED when "shared" is asked
+ * for where it is unavailable, WASM_LOAD_FAILED when a worker cannot load the kernels, and CLOSED
+ * when a worker dies while starting.
+ */
+export async function createScanPool(options: ScanPoolOptions = {}): Promise<ScanPool> {
+  const concurrency = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  const count = options.workers ?? Math.max(1, Math.min(4, concurrency));
+  if (!Number.isSafeInteger(count) || count < 1 || count > 64) {
+    throw createError("INVALID_ARGUMENT", `workers must be an integer from 1 to 64, got ${String(options.workers)}.`, { workers: options.workers });
+  }
+  const requested = options.transport ?? "auto";
+  if (requested !== "auto" && requested !== "shared" && requested !== "message") {
+    throw createError("INVALID_ARGUMENT", `Unknown transport "${String(requested)}"; use "auto", "shared" or "message".`);
+  }
+  if (requested === "shared" && options.kernels !== undefined) {
+    throw createError("INVALID_ARGUMENT", "The shared transport makes its own kernels over shared memory (pool.kernels); do not pass `kernels`.");
+  }
+  const flavor = options.flavor ?? "auto";
+  const transport: ScanTransport =
+    requested !== "auto" ? requested : options.kernels === undefined && flavor !== "scalar" && supportsSharedMemory() ? "shared" : "message";
+
+  let kernels: Kernels;
+  let init: Extract<UnnumberedRequest, { type: "init" }>;
+  if (transport === "shared") {
+    const shared = await loadSharedKernels({ maximumBytes: options.maximumMemoryBytes });
+    kernels = shared.kernels;
+    init = { type: "init", transport: "shared", module: shared.module, memory: shared.memory };
+  } else {
+    kernels = options.kernels ?? (await loadKernels({ flavor }));
+    init = { type: "init", transport: "message", flavor: kernels.flavor };
+  }
+
+  const create = options.createWorker ?? defaultWorker;
+  const workers: PoolWorker[] = [];
+  let pool: ScanPool | undefined;
+  let startFailure: QuiverErrorType | undefined;
+  const onFail = (why: string): void => {
+    if (pool) return pool.fail(why);
+    // While starting: fail the init requests in flight (and any not yet sent, below).
+    startFailure ??= createError("CLOSED", `The scan pool could not start: ${why}.`);
+    for (const w of workers) w.rejectAll(startFailure);
+  };
+  try {
+    for (let i = 0; i < count; i++) workers.push(new PoolWorker(await create(), i, onFail));
+    if (startFailure) throw startFailure;
+    await Promise.all(workers.map((w) => w.request(init)));
+  } catch (error) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw error;
+  }
+  pool = new ScanPool(kernels, transport, workers);
+  return pool;
+}

@@ -1,0 +1,226 @@
+/**
+ * The scan pool (src/worker/pool.ts) in Node worker_threads with 2 workers, over both transports:
+ * every result must equal the single-thread `Kernels.searchBatch` exactly — rows, targets, float
+ * distances and the order of ties — on random data, on data full of ties, and on GloVe.
+ */
+import { Worker } from "node:worker_threads";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
+import { isQuiverError } from "../../src/errors.js";
+import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
+import { createScanPool, type ScanPool, type ScanTransport } from "../../src/worker/pool.js";
+import { startTsWorker } from "./worker-harness.js";
+
+const poolWorker = new URL("../../src/worker/pool-node-worker.ts", import.meta.url).href;
+const createWorker = (): Worker => startTsWorker(poolWorker);
+
+function plain(results: SearchResult[]): { target: number[]; row: number[]; distance: number[] }[] {
+  return results.map((r) => ({ target: Array.from(r.target), row: Array.from(r.row), distance: Array.from(r.distance) }));
+}
+
+function randomF32(n: number, rand: () => number, levels = 0): Float32Array {
+  // levels > 0: values from a few integers, so many rows are equal and distances tie.
+  return Float32Array.from({ length: n }, () => (levels > 0 ? Math.floor(rand() * levels) - levels / 2 : rand() * 2 - 1));
+}
+
+function randomIds(count: number, rows: number, rand: () => number): Int32Array {
+  return Int32Array.from({ length: count }, () => Math.floor(rand() * rows));
+}
+
+for (const transport of ["shared", "message"] as const satisfies readonly ScanTransport[]) {
+  describe(`scan pool, ${transport} transport, 2 workers`, () => {
+    let pool: ScanPool;
+    let kernels: Kernels;
+
+    beforeAll(async () => {
+      pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker });
+      kernels = pool.kernels;
+    });
+    afterAll(async () => {
+      await pool?.close();
+    });
+
+    it("reports its transport and size", () => {
+      expect(pool.transport).toBe(transport);
+      expect(pool.size).toBe(2);
+      expect(kernels.flavor).toBe("simd");
+    });
+
+    const cases: { name: string; levels: number }[] = [
+      { name: "random data", levels: 0 },
+      { name: "data full of ties", levels: 3 },
+    ];
+    for (const { name, levels } of cases) {
+      for (const metric of ["l2", "cosine", "dot"] as const satisfies readonly Metric[]) {
+        it(`${metric} on ${name}: whole blocks, prefiltered ids, ranges, k > rows`, async () => {
+          const rand = seededRandom(levels * 10 + metric.length);
+          const dim = 17;
+          const a = kernels.upload(randomF32(1500 * dim, rand, levels), dim);
+          const b = kernels.upload(randomF32(700 * dim, rand, levels), dim);
+          const c = kernels.upload(randomF32(3 * dim, rand, levels), dim);
+          try {
+            const queries = randomF32(11 * dim, rand, levels); // 11 queries: a group of 8 and a group of 3
+            const targetSets: SearchTarget[][] = [
+              [{ block: a }],
+              [{ block: a }, { block: b }, { block: c }],
+              [{ block: a, ids: randomIds(900, 1500, rand) }, { block: b }, { block: c, ids: new Int32Array(0) }, { block: a, ids: randomIds(40, 1500, rand) }],
+              [{ block: b, ids: Int32Array.from({ length: 700 }, (_, i) => 699 - i) }],
+            ];
+            for (const targets of targetSets) {
+              for (const k of [1, 10, 100, 5000]) {
+                for (const range of [undefined, { lo: 0.1 }, { hi: metric === "l2" ? 30 : 0.9 }, { lo: -Infinity, hi: Infinity }]) {
+                  const expected = kernels.searchBatch(metric, queries, targets, dim, k, range);
+                  const actual = await pool.searchBatch(metric, queries, targets, dim, k, range);
+                  expect(plain(actual)).toEqual(plain(expected));
+                }
+              }
+              // One query takes the single-query kernels even on whole blocks.
+              const q = queries.subarray(0, dim);
+              expect(plain([await pool.search(metric, q, targets, dim, 7)])).toEqual(plain([kernels.search(metric, q, targets, dim, 7)]));
+            }
+          } finally {
+            for (const x of [a, b, c]) {
+              pool.release(x);
+              x.free();
+            }
+          }
+        });
+      }
+    }
+
+    it("int8 blocks (l2, cosine) and packed bits (hamming) match too", async () => {
+      const rand = seededRandom(7);
+      const dim = 24;
+      const i8 = kernels.upload(Int8Array.from({ length: 2000 * dim }, () => Math.floor(rand() * 9) - 4), dim);
+      const bits = kernels.upload(Uint8Array.from({ length: 2000 * dim }, () => Math.floor(rand() * 256)), dim);
+      try {
+        const qi8 = Int8Array.from({ length: 3 * dim }, () => Math.floor(rand() * 9) - 4);
+        const qbits = Uint8Array.from({ length: 3 * dim }, () => Math.floor(rand() * 256));
+        for (const metric of ["l2", "cosine"] as const) {
+          const targets = [{ block: i8 }, { block: i8, ids: randomIds(500, 2000, rand) }];
+          expect(plain(await pool.searchBatch(metric, qi8, targets, dim, 20))).toEqual(plain(kernels.searchBatch(metric, qi8, targets, dim, 20)));
+        }
+        const targets = [{ block: bits }];
+        expect(plain(await pool.searchBatch("hamming", qbits, targets, dim, 20, { hi: 90 }))).toEqual(plain(kernels.searchBatch("hamming", qbits, targets, dim, 20, { hi: 90 })));
+      } finally {
+        i8.free();
+        bits.free();
+      }
+    });
+
+    it("small and empty searches: no targets, k = 0, a scan smaller than one worker's share", async () => {
+      const rand = seededRandom(3);
+      const block = kernels.upload(randomF32(5 * 4, rand), 4);
+      const q = randomF32(2 * 4, rand);
+      for (const [targets, k] of [[[], 5], [[{ block }], 0], [[{ block }], 3], [[{ block, ids: new Int32Array(0) }], 3]] as [SearchTarget[], number][]) {
+        expect(plain(await pool.searchBatch("l2", q, targets, 4, k))).toEqual(plain(kernels.searchBatch("l2", q, targets, 4, k)));
+      }
+      expect(await pool.searchBatch("l2", new Float32Array(0), [{ block }], 4, 3)).toEqual([]);
+      block.free();
+    });
+
+    it("concurrent searches on one pool each get their own answer", async () => {
+      const rand = seededRandom(11);
+      const dim = 32;
+      const block = kernels.upload(randomF32(4000 * dim, rand), dim);
+      const queries = Array.from({ length: 6 }, () => randomF32(dim, rand));
+      const all = await Promise.all(queries.map((q, i) => pool.searchBatch(i % 2 ? "cosine" : "l2", q, [{ block }], dim, 10)));
+      all.forEach((r, i) => expect(plain(r)).toEqual(plain(kernels.searchBatch(i % 2 ? "cosine" : "l2", queries[i]!, [{ block }], dim, 10))));
+      block.free();
+    });
+
+    it("rejects what Kernels.searchBatch rejects, with the same codes", async () => {
+      const block = kernels.upload(new Float32Array(8 * 4), 4);
+      const other = await loadKernels({ flavor: "scalar" });
+      const foreign = other.upload(new Float32Array(8), 4);
+      const code = async (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => (isQuiverError(e) ? e.code : String(e)));
+      expect(await code(pool.searchBatch("l2", new Float32Array(3), [{ block }], 4, 1))).toBe("DIMENSION_MISMATCH");
+      expect(await code(pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 1))).toBe("DIMENSION_MISMATCH");
+      expect(await code(pool.searchBatch("hamming", new Float32Array(4), [{ block }], 4, 1))).toBe("INVALID_ARGUMENT");
+      expect(await code(pool.searchBatch("l2", new Float32Array(4), [{ block, ids: Int32Array.of(8) }], 4, 1))).toBe("INVALID_ARGUMENT");
+      expect(await code(pool.searchBatch("l2", new Float32Array(4), [{ block: foreign }], 4, 1))).toBe("INVALID_ARGUMENT");
+      expect(await code(pool.searchBatch("l2", [NaN, 0, 0, 0], [{ block }], 4, 1))).toBe("INVALID_VECTOR");
+      expect(await code(pool.searchBatch("l2", new Float32Array(4), [{ block }], 4, -1))).toBe("INVALID_ARGUMENT");
+      foreign.free();
+      block.free();
+    });
+  });
+}
+
+describe.skipIf(!hasData("glove-100d-100k", "glove100k_base.fvecs"))("scan pool on glove-100d-100k", () => {
+  const glove = hasData("glove-100d-100k", "glove100k_base.fvecs") ? loadGlove("cosine") : undefined;
+
+  for (const transport of ["shared", "message"] as const) {
+    it(`${transport}: l2, cosine and dot over 100K × 100 equal the single-thread scan (batch, single, prefiltered)`, async () => {
+      const { base, queries } = glove!;
+      const dim = base.dim;
+      const pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker });
+      const block = pool.kernels.upload(base.data, dim);
+      try {
+        const qs = queries.data.subarray(0, 20 * dim);
+        const rand = seededRandom(5);
+        const subset = Int32Array.from({ length: 30_000 }, () => Math.floor(rand() * base.n)).sort();
+        for (const metric of ["l2", "cosine", "dot"] as const) {
+          for (const targets of [[{ block }], [{ block, ids: subset }]]) {
+            expect(plain(await pool.searchBatch(metric, qs, targets, dim, 10))).toEqual(plain(pool.kernels.searchBatch(metric, qs, targets, dim, 10)));
+          }
+          const q = qs.subarray(0, dim);
+          expect(plain([await pool.search(metric, q, [{ block }], dim, 100)])).toEqual(plain([pool.kernels.search(metric, q, [{ block }], dim, 100)]));
+        }
+      } finally {
+        block.free();
+        await pool.close();
+      }
+    });
+  }
+});
+
+describe("scan pool failures", () => {
+  // Answers `init`, then dies on the first scan, like a worker that ran out of memory.
+  const crashing = `
+    const { parentPort } = require("node:worker_threads");
+    parentPort.on("message", (m) => {
+      if (m.type === "init") parentPort.postMessage({ type: "ready", id: m.id });
+      else if (m.type === "scan") process.exit(7);
+    });`;
+
+  for (const transport of ["shared", "message"] as const) {
+    it(`${transport}: a worker that dies mid-scan fails the search and the pool with CLOSED`, async () => {
+      let started = 0;
+      const pool = await createScanPool({
+        workers: 2, transport, flavor: "simd",
+        createWorker: () => (started++ === 0 ? createWorker() : new Worker(crashing, { eval: true })),
+      });
+      const block = pool.kernels.upload(new Float32Array(4096 * 8).fill(1), 8);
+      const error = await pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5).then(() => undefined, (e: unknown) => e);
+      expect(isQuiverError(error, "CLOSED")).toBe(true);
+      expect((error as Error).message).toMatch(/scan worker 1 exited with code 7/);
+      const again = await pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5).then(() => undefined, (e: unknown) => e);
+      expect(isQuiverError(again, "CLOSED")).toBe(true);
+      block.free();
+      await pool.close();
+    });
+  }
+
+  it("a worker that dies while starting rejects createScanPool with CLOSED", async () => {
+    const error = await createScanPool({ workers: 2, transport: "message", createWorker: () => new Worker("process.exit(3)", { eval: true }) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isQuiverError(error, "CLOSED")).toBe(true);
+    expect((error as Error).message).toMatch(/could not start.*exited with code 3/);
+  });
+
+  it("a closed pool answers CLOSED; bad options answer INVALID_ARGUMENT", async () => {
+    const pool = await createScanPool({ workers: 1, transport: "message", createWorker });
+    const block = pool.kernels.upload(new Float32Array(8), 4);
+    await pool.close();
+    const error = await pool.searchBatch("l2", new Float32Array(4), [{ block }], 4, 1).then(() => undefined, (e: unknown) => e);
+    expect(isQuiverError(error, "CLOSED")).toBe(true);
+    block.free();
+    for (const options of [{ workers: 0 }, { transport: "carrier-pigeon" as "shared" }]) {
+      const e = await createScanPool({ ...options, createWorker }).then(() => undefined, (x: unknown) => x);
+      expect(isQuiverError(e, "INVALID_ARGUMENT")).toBe(true);
+    }
+  });
+});
