@@ -302,7 +302,8 @@ export class RemoteTable {
   }
 
   /** Plans built here own their query vectors, so those move to the worker instead of being copied. */
-  #execute = (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(plan)));
+  /** Builders hand over plans that share vectors with them: copy before transferring. */
+  #execute = (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(structuredClone(plan))));
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
   query(): Query {
