@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 const PORT = 5174;
-export const DEMO_PORT = 5173;
+const DEMO_PORT = 5173;
 // Debian's chromium by default; Playwright's own browser when that file does not exist.
 const chromium = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -41,6 +41,7 @@ export default defineConfig({
     {
       // The web demo (vite.config.ts at the root), for test/browser/demo.spec.ts.
       command: `npx vite --port ${DEMO_PORT} --strictPort`,
+      env: { QUIVER_DEMO_HMR: "0" },
       url: `http://localhost:${DEMO_PORT}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 30_000,

@@ -55,7 +55,16 @@ export default defineConfig({
   plugins: [dataFolder()],
   // The demo imports the public entry by its package name; in this repository that is src/index.ts.
   resolve: { alias: { quiverdb: resolve(repo, "src/index.ts") } },
-  server: { port: 5173, strictPort: true, fs: { allow: [repo, data] } },
+  server: {
+    port: 5173,
+    strictPort: true,
+    fs: { allow: [repo, data] },
+    // The browser test turns HMR off: a pushed full reload would navigate the page mid-test.
+    ...(process.env.QUIVER_DEMO_HMR === "0" ? { ws: false as const } : {}),
+  },
+  // Pre-bundle what the worker imports up front, so a first visit never triggers Vite's
+  // "new dependencies found, reloading"; discovery would also pull in transformers.js, which the demo never loads.
+  optimizeDeps: { noDiscovery: true, include: ["comlink", "idb", "@orama/stemmers/english", "@orama/stopwords/english"] },
   preview: { port: 4173, strictPort: true },
   // The database runs in a module worker; Quiver loads its ANN and FTS code with dynamic imports.
   worker: { format: "es" },

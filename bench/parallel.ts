@@ -238,6 +238,13 @@ async function main(): Promise<void> {
       if (r) findings.push(`- ${ds.name} · ${v}: ${r.speedup}× the 1-worker pool of the same transport, ${r.speedup_vs_in_thread}× in-thread (goal ≥ 1.7× on 2 cores: ${(r.speedup as number) >= 1.7 ? "met" : "**not met**"}); identical results: ${r.identical_to_in_thread}`);
     }
   }
+  const scanRowsOnly = results.filter((r) => r.others_cores !== undefined);
+  const others = scanRowsOnly.reduce((s, r) => s + (r.others_cores as number), 0) / Math.max(1, scanRowsOnly.length);
+  const freeCores = Math.max(0, machine.cpus - others);
+  findings.push(
+    `- Contention: other processes kept ${round(others, 2)} of the ${machine.cpus} cores busy on average during the scan rows, leaving about ${round(freeCores, 2)} ` +
+      `for this benchmark${freeCores < 1.8 ? " — too few to show a 2-worker speed-up; rerun on a quiet machine before reading the speed-up column" : ""}.`,
+  );
   for (const r of results.filter((x) => x.hop_p50_us !== undefined)) {
     findings.push(`- hop · ${r.variant}: +${r.hop_p50_us} µs per query at the median over the in-thread call (goal < 1 ms: ${r.hop_ms_goal_met ? "met" : "**not met**"})`);
   }

@@ -5,7 +5,7 @@
  * by a hash of the model files' manifest, the normalization and every text, and read back on reruns.
  * A cold run splits the texts over child processes (one per CPU, `--use-jobs n` to change it).
  *
- *   npx tsx bench/scifact-use.ts            # fill the cache ahead of `npm run bench -- scifact`
+ *   npx tsx bench/scifact-use.ts [--train]   # fill the cache ahead of `npm run bench -- scifact`
  *
  * Cache file: "QVUSE1\n" + JSON header line { key, count, dims } + count × dims float32 (little-endian).
  */
@@ -96,38 +96,45 @@ function runChild(args: string[]): Promise<void> {
   });
 }
 
-export async function useVectors(data: Scifact, jobs = Math.max(1, Math.min(cpus().length, 4))): Promise<UseVectors> {
-  const texts = [...data.corpus.map(useDocText), ...data.queries.map((q) => q.text)];
+/**
+ * Vectors of `texts`, from the cache file for exactly these texts when there is one, else embedded
+ * (in `jobs` child processes) and cached. The corpus and each query set are cached separately, so a
+ * new query set never re-embeds the corpus.
+ */
+export async function cachedUseVectors(texts: readonly string[], jobs = Math.max(1, Math.min(cpus().length, 4))): Promise<{ vectors: Float32Array[]; cached: boolean; file: string; embed_s: number }> {
   const key = cacheKey(texts);
   const file = join(process.env.QUIVER_SCIFACT_CACHE ?? tmpdir(), `quiver-scifact-use-${key}.bin`);
   let vectors = readVectors(file, key);
-  const cached = vectors !== undefined;
-  let embed_s = 0;
-  if (!vectors) {
-    progress(`USE vectors not cached (${file}): embedding ${texts.length} texts in ${jobs} process(es); about 7 texts/s per process`);
-    const t = performance.now();
-    const dir = mkdtempSync(join(tmpdir(), "quiver-scifact-use-"));
-    try {
-      const textsFile = join(dir, "texts.json");
-      writeFileSync(textsFile, JSON.stringify(texts));
-      const per = Math.ceil(texts.length / jobs);
-      const parts = Array.from({ length: jobs }, (_, i) => ({ from: i * per, to: Math.min(texts.length, (i + 1) * per), out: join(dir, `part-${i}.bin`) }));
-      await Promise.all(parts.map((p) => runChild(["--use-child", textsFile, String(p.from), String(p.to), p.out])));
-      vectors = parts.flatMap((p) => readVectors(p.out, "part")!);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    embed_s = (performance.now() - t) / 1000;
-    writeVectors(file, key, vectors);
-    progress(`USE: ${texts.length} texts in ${embed_s.toFixed(0)} s; cached in ${file}`);
+  if (vectors) return { vectors, cached: true, file, embed_s: 0 };
+  jobs = Math.max(1, Math.min(jobs, Math.ceil(texts.length / BATCH)));
+  progress(`USE vectors not cached (${file}): embedding ${texts.length} texts in ${jobs} process(es); about 7 abstracts/s per process`);
+  const t = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), "quiver-scifact-use-"));
+  try {
+    const textsFile = join(dir, "texts.json");
+    writeFileSync(textsFile, JSON.stringify(texts));
+    const per = Math.ceil(texts.length / jobs);
+    const parts = Array.from({ length: jobs }, (_, i) => ({ from: i * per, to: Math.min(texts.length, (i + 1) * per), out: join(dir, `part-${i}.bin`) }));
+    await Promise.all(parts.map((p) => runChild(["--use-child", textsFile, String(p.from), String(p.to), p.out])));
+    vectors = parts.flatMap((p) => readVectors(p.out, "part")!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const n = data.corpus.length;
+  const embed_s = (performance.now() - t) / 1000;
+  writeVectors(file, key, vectors);
+  progress(`USE: ${texts.length} texts in ${embed_s.toFixed(0)} s; cached in ${file}`);
+  return { vectors, cached: false, file, embed_s };
+}
+
+export async function useVectors(data: Scifact, jobs?: number): Promise<UseVectors> {
+  const docs = await cachedUseVectors(data.corpus.map(useDocText), jobs);
+  const queries = await cachedUseVectors(data.queries.map((q) => q.text), jobs);
   return {
-    docs: vectors.slice(0, n),
-    queries: new Map(data.queries.map((q, i) => [q.id, vectors![n + i]!])),
-    cached,
-    file,
-    embed_s,
+    docs: docs.vectors,
+    queries: new Map(data.queries.map((q, i) => [q.id, queries.vectors[i]!])),
+    cached: docs.cached && queries.cached,
+    file: docs.file,
+    embed_s: docs.embed_s + queries.embed_s,
   };
 }
 
@@ -137,7 +144,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (at >= 0) await child(argv[at + 1]!, Number(argv[at + 2]), Number(argv[at + 3]), argv[at + 4]!);
   else {
     const j = argv.indexOf("--use-jobs");
-    const v = await useVectors(loadScifact("test"), j >= 0 ? Number(argv[j + 1]) : undefined);
+    const split = argv.includes("--train") ? "train" : "test";
+    const v = await useVectors(loadScifact(split), j >= 0 ? Number(argv[j + 1]) : undefined);
     progress(`${v.docs.length} document and ${v.queries.size} query vectors ${v.cached ? "read from" : "written to"} ${v.file}`);
   }
 }

@@ -224,3 +224,25 @@ describe("scan pool failures", () => {
     }
   });
 });
+
+describe("shared-memory build", () => {
+  it("computes the same floats as the simd build, so switching a table to the pool changes no result", async () => {
+    const { loadSharedKernels } = await import("../../src/kernels/index.js");
+    const { kernels: shared } = await loadSharedKernels();
+    const simd = await loadKernels({ flavor: "simd" });
+    const rand = seededRandom(99);
+    for (const dim of [1, 3, 16, 17, 100, 384]) {
+      const data = randomF32(600 * dim, rand);
+      const qs = randomF32(9 * dim, rand);
+      const a = shared.upload(data, dim);
+      const b = simd.upload(data, dim);
+      for (const metric of ["l2", "cosine", "dot"] as const) {
+        expect(plain(shared.searchBatch(metric, qs, [{ block: a }], dim, 25))).toEqual(plain(simd.searchBatch(metric, qs, [{ block: b }], dim, 25)));
+        expect(plain([shared.search(metric, qs.subarray(0, dim), [{ block: a, ids: Int32Array.of(5, 1, 5, 599) }], dim, 3)]))
+          .toEqual(plain([simd.search(metric, qs.subarray(0, dim), [{ block: b, ids: Int32Array.of(5, 1, 5, 599) }], dim, 3)]));
+      }
+      a.free();
+      b.free();
+    }
+  });
+});
