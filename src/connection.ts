@@ -11,6 +11,7 @@ import { inferSchema, type Row } from "./data/rows.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
 import { loadKernels, type Kernels, type KernelFlavor } from "./kernels/index.js";
 import type { BlobStore } from "./storage/blob-store.js";
+import type { ScanPool, ScanPoolOptions } from "./worker/pool.js";
 import { openStore } from "./storage/open-store.js";
 import { Dataset } from "./table/dataset.js";
 import { appendTransaction, rowsToColumns } from "./table/writes.js";
@@ -31,6 +32,17 @@ export interface ConnectionOptions {
    * own writes.
    */
   readConsistencyInterval?: number;
+  /**
+   * Worker threads for exact scans (default 1: scans run in the calling thread). With 2 or more,
+   * large scans are split across a pool of workers — over shared WebAssembly memory where the
+   * runtime allows it (Node; cross-origin-isolated pages), else by message passing, which keeps a
+   * copy of the vectors in each worker. Results are identical either way.
+   */
+  workers?: number;
+  /** How the scan pool reaches its workers: "auto" (default), "shared" or "message". */
+  scanTransport?: "auto" | "shared" | "message";
+  /** Starts one scan worker; default: the pool-worker script next to the library (see src/worker/pool.ts). */
+  createScanWorker?: ScanPoolOptions["createWorker"];
 }
 
 export interface CreateTableOptions {
@@ -93,6 +105,7 @@ export class Connection {
   #open = true;
   #kernels: Promise<Kernels> | undefined;
   #loaded: Kernels | undefined;
+  #pool: Promise<ScanPool> | undefined;
   readonly #tables = new Set<Table>();
 
   constructor(
@@ -105,13 +118,26 @@ export class Connection {
     return this.#open;
   }
 
-  /** Closes every table opened through this connection, frees their WASM memory and the store's handles. */
+  /** Closes every table opened through this connection, frees their WASM memory, the scan pool and the store's handles. */
   async close(): Promise<void> {
     if (!this.#open) return;
     for (const t of this.#tables) t.close();
     this.#tables.clear();
     this.#open = false;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await (await pool?.catch(() => undefined))?.close();
     await this.store.close();
+  }
+
+  /** The scan pool, started on first use (its module loads only then). */
+  #scanPool(): Promise<ScanPool> {
+    this.#pool ??= import("./worker/pool.js").then(({ createScanPool }) =>
+      createScanPool({
+        workers: this.options.workers, transport: this.options.scanTransport ?? "auto", flavor: this.options.kernels ?? "auto",
+        ...(this.options.createScanWorker ? { createWorker: this.options.createScanWorker } : {}),
+      }));
+    return this.#pool;
   }
 
   display(): string {
@@ -126,9 +152,12 @@ export class Connection {
     return {
       ...extra,
       kernels: () => {
-        this.#kernels ??= loadKernels({ flavor: this.options.kernels ?? "auto" }).then((k) => (this.#loaded = k));
+        // With a pool, tables use its kernels, so blocks uploaded once are the ones the workers scan.
+        const source = (this.options.workers ?? 1) > 1 ? this.#scanPool().then((p) => p.kernels) : loadKernels({ flavor: this.options.kernels ?? "auto" });
+        this.#kernels ??= source.then((k) => (this.#loaded = k));
         return this.#kernels;
       },
+      scanPool: (this.options.workers ?? 1) > 1 ? () => this.#scanPool() : undefined,
       loadedKernels: () => this.#loaded,
       readConsistencyInterval: this.options.readConsistencyInterval,
     };
@@ -243,6 +272,9 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   const flavor = options.kernels ?? "auto";
   if (!["auto", "simd", "scalar"].includes(flavor)) {
     throw createError("INVALID_ARGUMENT", `kernels must be "auto", "simd" or "scalar", got ${JSON.stringify(flavor)}.`);
+  }
+  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1 && options.workers <= 64)) {
+    throw createError("INVALID_ARGUMENT", `workers must be an integer from 1 to 64, got ${String(options.workers)}.`);
   }
   const interval = options.readConsistencyInterval;
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {

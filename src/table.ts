@@ -25,6 +25,7 @@ import {
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
 import type { Reranker } from "./rerank/types.js";
+import type { ScanPool } from "./worker/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
 
 /** The vector column a search without `.column()` uses: the only one, or the one named "vector". */
@@ -66,6 +67,8 @@ export interface TableContext {
   readonly embeddingFunction?: ResolvedEmbeddingConfig;
   /** Options for restoring saved embedding functions, by registry name (e.g. `{ openai: { apiKey } }`). */
   readonly functionOptions?: FunctionOptions;
+  /** Worker pool for large exact scans, when the connection has one. */
+  readonly scanPool?: () => Promise<ScanPool>;
 }
 
 export class Table {
@@ -119,6 +122,7 @@ export class Table {
     return {
       state,
       kernels: this.ctx.kernels,
+      scanPool: this.ctx.scanPool,
       ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),
       ftsIndexes: async (columns) => {
         const entries = state.indices.filter((i) => i.kind === "FTS" && (columns === undefined || columns.includes(i.columns[0]!)));

@@ -18,6 +18,7 @@ import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
+import type { ScanPool } from "../worker/pool.js";
 
 export interface ExecutionContext {
   readonly state: TableState;
@@ -28,6 +29,8 @@ export interface ExecutionContext {
   readonly vectorIndex?: VectorIndexLookup;
   /** Finds full-text indexes. */
   readonly ftsIndexes?: FtsIndexLookup;
+  /** Splits large exact scans across worker threads. */
+  readonly scanPool?: () => Promise<ScanPool>;
 }
 
 interface Output {

@@ -18,6 +18,7 @@ import type { CompiledFilter } from "./filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import { vectorBlock } from "./vector-blocks.js";
+import type { ScanPool } from "../worker/pool.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
 
@@ -29,7 +30,11 @@ export interface VectorSearchContext {
   readonly kernels: () => Promise<Kernels>;
   readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
   readonly vectorIndex?: VectorIndexLookup;
+  readonly scanPool?: () => Promise<ScanPool>;
 }
+
+/** Scans at least this many elements (rows × dim × queries, ~8 MB of f32) go to the worker pool; below, the hop costs more than it saves. */
+const POOL_MIN_ELEMENTS = 1 << 21;
 
 export function resolveVectorField(schema: Schema, vec: VectorPlan): VectorField {
   if (vec.column !== undefined) {
@@ -102,6 +107,7 @@ function resolveMetric(f: VectorField, requested: DistanceType | undefined): Dis
 async function flatSearch(
   kernels: Kernels, field: VectorField, metric: DistanceType, queries: readonly (Float32Array | Int8Array | Uint8Array)[],
   frags: readonly Fragment[], mask: (frag: Fragment) => Uint8Array | undefined, k: number, range: { lo: number; hi: number },
+  scanPool?: () => Promise<ScanPool>,
 ): Promise<Hit[][]> {
   const used: Fragment[] = [];
   const targets: SearchTarget[] = [];
@@ -118,7 +124,12 @@ async function flatSearch(
     targets.push({ block: vectorBlock(kernels, col), ids });
   }
   if (targets.length === 0) return queries.map(() => []);
-  return kernels.searchBatch(metric, queries, targets, expectedLength(field), k, range).map((res) => {
+  const rows = targets.reduce((n, t) => n + (t.ids?.length ?? t.block.rows ?? 0), 0);
+  const pool = scanPool && rows * expectedLength(field) * queries.length >= POOL_MIN_ELEMENTS ? await scanPool() : undefined;
+  const results = pool
+    ? await pool.searchBatch(metric, queries, targets, expectedLength(field), k, range)
+    : kernels.searchBatch(metric, queries, targets, expectedLength(field), k, range);
+  return results.map((res) => {
     const hits: Hit[] = [];
     for (let i = 0; i < res.distance.length; i++) hits.push({ frag: used[res.target[i]!]!, row: res.row[i]!, distance: res.distance[i]! });
     return hits;
@@ -203,7 +214,7 @@ export async function runVectorSearch(
   const covered = new Set(indexed?.entry.fragments ?? []);
   const flatFrags = indexed && vec.fastSearch ? [] : state.fragments.filter((f) => !covered.has(f.id));
   await ctx.ensureColumns([field.name], flatFrags);
-  const perQuery = await flatSearch(kernels, field, metric, queries, flatFrags, mask, k, range);
+  const perQuery = await flatSearch(kernels, field, metric, queries, flatFrags, mask, k, range, ctx.scanPool);
 
   if (indexed) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));

@@ -19,7 +19,7 @@ function newestSource(dir: string): number {
 }
 
 export function wasmIsStale(): boolean {
-  const outputs = ["build/quiver.simd.wasm", "build/quiver.scalar.wasm"].map((p) => join(root, p));
+  const outputs = ["build/quiver.simd.wasm", "build/quiver.scalar.wasm", "build/quiver.shared.wasm"].map((p) => join(root, p));
   if (outputs.some((p) => !existsSync(p))) return true;
   const built = Math.min(...outputs.map((p) => statSync(p).mtimeMs));
   const sources = Math.max(newestSource(join(root, "assembly")), statSync(join(root, "asconfig.json")).mtimeMs);
