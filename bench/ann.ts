@@ -740,11 +740,11 @@ if (!QUICK && !only && !args.includes("--sift-only")) {
       ...skipped.map((s) => `- ${s.system} (${s.dataset}): ${s.reason}`),
       "- usearch: the npm package ships no prebuilt binary for linux-x64 / Node 20 here (\"No native build was found\"); it ran after `npm rebuild usearch` compiled it with node-gyp (npm 11 does not run install scripts by default).",
       "- hnswlib-wasm: built for browsers only (throws \"not compiled for this environment\" under Node); run with `globalThis.window` set while it loads and fake-indexeddb for its IDBFS mount.",
-      `- voy-search: its bundler entry imports the .wasm as an ES module, which Node cannot do; the wasm-bindgen glue is instantiated by hand. It is an exact k-d tree (no recall knob): one point, first ${SLOW_QUERIES} glove queries. On siftsmall it panics while indexing (kiddo 2.1: \"Too many items with the same position on one axis. Bucket size must be increased\" — SIFT has many equal integer components, and voy exposes no bucket size).`,
+      `- voy-search: its bundler entry imports the .wasm as an ES module, which Node cannot do; the wasm-bindgen glue is instantiated by hand. It is an exact k-d tree (no recall knob): no point on either data set: on glove-100d-100k indexing 100,000 vectors fails with wasm-bindgen's \"\`unwrap_throw\` failed\"; on siftsmall it panics while indexing (kiddo 2.1: \"Too many items with the same position on one axis. Bucket size must be increased\" — SIFT has many equal integer components, and voy exposes no bucket size).`,
       "- edgevec: ef_search is fixed when the index is constructed (no per-query ef in its JS API), so one point (ef 128 on glove, 64 on siftsmall).",
       `- @orama/orama: vector mode is a brute-force cosine scan in JS (no ANN index, no knob): one point, first ${SLOW_QUERIES} glove queries; on siftsmall it ranks by cosine although the ground truth is l2.`,
       "- @electric-sql/pglite 0.5 ships pgvector as the separate package @electric-sql/pglite-pgvector (installed as a devDependency).",
-      "- LanceDB: thread pools pinned to one thread via LANCE_CPU_THREADS / LANCE_IO_THREADS / TOKIO_WORKER_THREADS / RAYON_NUM_THREADS set before it loads; build cpu s shows whether it stayed on one core.",
+      "- LanceDB: LANCE_CPU_THREADS=1 set before it loads (LANCE_IO_THREADS=1 / TOKIO_WORKER_THREADS=1 make createIndex hang in 0.37.1, so those pools keep their defaults). Its glove build still used ~2 cores (cpu 54.5 s in 28.3 s wall): the build comparison is Quiver on one thread vs LanceDB on ~2.",
     ].join("\n"),
   ];
   writeResults(results, {
