@@ -12,6 +12,7 @@ import type { Row } from "../../src/data/rows.js";
 import { Index } from "../../src/indexes/config.js";
 import type { RemoteConnection } from "../../src/worker/client.js";
 import { assert, assertRejects } from "./storage-contract.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
 export type AnyConnection = Connection | RemoteConnection;
 
@@ -28,17 +29,6 @@ export interface ApiCase {
   run(): Promise<void>;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DIM = 8;
 const CATEGORIES = ["tech", "science", "art", "sports"];

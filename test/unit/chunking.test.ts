@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RecursiveTextSplitter, chunkDocuments, splitText, type TextChunk } from "../../src/chunking/index.js";
 import { isQuiverError } from "../../src/errors.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
 const codePoints = (s: string): number => [...s].length;
 
@@ -29,15 +30,6 @@ function checkChunks(doc: string, chunks: TextChunk[], size: number, overlap: nu
   expect(chunks.filter((c) => /^[\udc00-\udfff]/.test(c.text) || /[\ud800-\udbff]$/.test(c.text))).toEqual([]);
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ["the", "protein", "binds", "to", "receptors", "in", "mice", "and", "humans", "über", "naïve", "日本語", "テキスト", "👍🏽", "👨‍👩‍👧", "é", "supercalifragilisticexpialidocious", "e.g.", "x"];
 const ENDS = [" ", " ", " ", " ", ". ", "! ", "? ", ", ", "\n", "\n\n", "。", "  \n \n"];

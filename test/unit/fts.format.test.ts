@@ -2,17 +2,8 @@ import { describe, expect, it } from "vitest";
 import { FtsIndex, FTS_FORMAT_VERSION, type FtsDocument } from "../../src/fts/index.js";
 import { crc32 } from "../../src/fts/bytes.js";
 import { isQuiverError } from "../../src/errors.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const docs: FtsDocument[] = [
   { row: 2 ** 40 + 5, fields: { title: "Crème brûlée recipes", text: "The quick brown fox jumps over the lazy dog" } },

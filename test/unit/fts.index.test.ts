@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { FtsIndex, searchIndexes, type FtsDocument } from "../../src/fts/index.js";
 import { isQuiverError } from "../../src/errors.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
 const plain = { stem: false, removeStopWords: false } as const;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon".split(" ");
 

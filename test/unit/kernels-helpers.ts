@@ -1,18 +1,10 @@
 /** Shared fixtures for the kernel tests: seeded data, raw kernel calls, float comparison. */
 import { expect } from "vitest";
 import type { Kernels } from "../../src/kernels/index.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (bench/datasets.ts): small, seeded, good enough for test data. */
+export { rng };
 
 export function randomF32(n: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -18,6 +18,7 @@ import type { Table } from "../../src/table.js";
 import { connectThrough } from "../../src/worker/client.js";
 import { serveStatic, type StaticServer } from "./static-server.js";
 import { startTsWorker } from "./worker-harness.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const ROWS = 20_000;
@@ -25,16 +26,6 @@ const DIM = 128;
 const PER_FRAGMENT = 5_000;
 const TEXT = 200;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeRows(start: number, n: number, r: () => number): Row[] {
   return Array.from({ length: n }, (_, k) => {

@@ -8,17 +8,8 @@ import { decodeDeletions, encodeDeletions } from "../../src/storage/deletion-fil
 import { encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
 import { decodeManifest, encodeManifest, type Manifest } from "../../src/storage/manifest.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const s = schema([
   field("id", DataTypes.int32(), false),

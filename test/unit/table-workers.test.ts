@@ -1,20 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { connect, type Connection, type Row } from "../../src/index.js";
 import { startTsWorker } from "./worker-harness.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
 // From the TypeScript sources the worker script is a .ts file, started through tsx.
 const createScanWorker = () => startTsWorker(new URL("../../src/worker/pool-node-worker.ts", import.meta.url).href);
 
-/** Tables on a connection with a scan pool answer exactly as in-thread ones (large scans go to the workers). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const r = rng(5);
 const rows: Row[] = Array.from({ length: 30_000 }, (_, i) => ({ id: i, even: i % 2 === 0, vector: Float32Array.from({ length: 96 }, () => r() * 2 - 1) }));

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { connect, DataTypes, field, schema, isQuiverError, type Row, type Table } from "../../src/index.js";
+import { seededRandom as rng } from "../../bench/datasets.js";
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomVector(r: () => number, dim: number): number[] {
   return Array.from({ length: dim }, () => r() * 2 - 1);
