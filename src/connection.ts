@@ -234,7 +234,7 @@ export class Connection {
       await dataset.commit({ ...tx, schema: tableSchema, indices: [], config });
       return this.handle(name, dataset, { embeddingFunction: embedding });
     }
-    const columns = rowsToColumns(tableSchema, rows);
+    const columns = await rowsToColumns(tableSchema, rows);
     return this.handle(name, await Dataset.create(this.store, name, tableSchema, { columns, numRows: rows.length }, config), { embeddingFunction: embedding });
   }
 

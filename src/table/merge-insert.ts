@@ -108,7 +108,7 @@ export async function mergeTransaction(
   if (!plan.updateMatched && !plan.insertNotMatched && !plan.deleteNotMatchedBySource) {
     throw createError("INVALID_ARGUMENT", "mergeInsert() does nothing: add whenMatchedUpdateAll(), whenNotMatchedInsertAll() or whenNotMatchedBySourceDelete().");
   }
-  const source = rowsToColumns(schema, rows);
+  const source = await rowsToColumns(schema, rows);
   const sourceKeys = plan.on.map((k) => source.get(k)!);
   const bySourceKey = new Map<string, number>();
   for (let i = 0; i < rows.length; i++) {

@@ -22,13 +22,25 @@ export interface WriteProgress {
 /** Rows are checked and converted in chunks of this many, with a progress report after each. */
 const CHUNK_ROWS = 16384;
 
-/** Checks and converts `rows` into columns, reporting progress chunk by chunk. */
-export function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Map<string, Column> {
+/** A macrotask turn, so a page can repaint (and handle input) between chunks of long work. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Checks and converts `rows` into columns. With a `progress` callback the work is reported chunk by
+ * chunk and yields to the event loop between chunks, so a progress bar on a page's main thread
+ * repaints; without one it runs straight through.
+ */
+export async function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Promise<Map<string, Column>> {
   if (!Array.isArray(rows)) rowsToBatch(rows, schema); // throws the typed error for non-arrays
   const batches: RecordBatch[] = [];
   for (let at = 0; at === 0 || at < rows.length; at += CHUNK_ROWS) {
     batches.push(rowsToBatch(rows.slice(at, at + CHUNK_ROWS), schema, at));
-    progress?.({ phase: "convert", rowsDone: Math.min(rows.length, at + CHUNK_ROWS), rowsTotal: rows.length });
+    if (progress) {
+      progress({ phase: "convert", rowsDone: Math.min(rows.length, at + CHUNK_ROWS), rowsTotal: rows.length });
+      if (at + CHUNK_ROWS < rows.length) await yieldToEventLoop();
+    }
   }
   if (batches.length === 1) return new Map(batches[0]!.columns);
   const columns = new Map<string, Column>();
@@ -39,7 +51,7 @@ export function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (
 export async function appendTransaction(
   ds: Dataset, head: TableState, rows: readonly Row[], mode: "append" | "overwrite", progress?: (p: WriteProgress) => void,
 ): Promise<Transaction> {
-  const columns = rowsToColumns(head.schema, rows, progress);
+  const columns = await rowsToColumns(head.schema, rows, progress);
   const added = rows.length > 0 ? [await ds.writeFragment(head.schema, columns, rows.length)] : [];
   return mode === "overwrite"
     ? { type: "overwrite", readVersion: head.version, fragments: [], added }
