@@ -34,7 +34,7 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ"]);
+const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ", "IVF_BINARY"]);
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {

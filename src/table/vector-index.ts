@@ -11,6 +11,7 @@ import type { VectorIndex } from "../ann/index.js";
 
 /** The ANN code loads on first use, so tables without vector indexes do not ship it. */
 const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/index.js");
+const binary = (): Promise<typeof import("../ann/ivf-binary.js")> => import("../ann/ivf-binary.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
@@ -86,7 +87,6 @@ function vectorField(state: TableState, column: string): VectorType {
   if (f.type.kind !== "vector") {
     throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" is ${f.type.kind}, not a vector column; vector indexes need vectors.`, { column });
   }
-  if (f.type.element === "bit") throw createError("UNSUPPORTED", `createIndex(): bit-vector column "${column}" is searched exactly (hamming); ANN indexes take float or int8 vectors.`, { column });
   return f.type;
 }
 
@@ -138,6 +138,7 @@ const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ"])
  * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
  */
 async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, kind: string): Promise<VectorIndex> {
+  if (kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(kernels, await store.get(key), key) as unknown as VectorIndex;
   const { openIndex, readHeadLength, PREAMBLE_BYTES } = await ann();
   if (!IVF_KINDS.has(kind)) return openIndex(kernels, await store.get(key));
   const headLength = readHeadLength(await store.getRange(key, 0, PREAMBLE_BYTES));
@@ -168,6 +169,7 @@ export async function createIndexTransaction(
     throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
   }
   await ds.ensureColumns(head, [column]);
+  if (type.element === "bit") return binaryIndexTransaction(ds, head, kernels, column, type, name, config, options);
   const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
   if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
   const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
@@ -191,19 +193,72 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
   const fresh = head.fragments.filter((f) => !covered.has(f.id));
   if (fresh.length === 0) return entry;
   await ds.ensureColumns({ ...head, fragments: fresh }, [column]);
-  const { vectors, rowIds } = gatherVectors(fresh, column, type);
   // A copy: the cached index object may still serve readers of the previous version.
-  const index = (await ann()).openIndex(kernels, await (await loadVectorIndex(ds, kernels, entry)).serialize());
-  if (rowIds.length > 0) await index.add(vectors, rowIds);
+  const bytes = await (await loadVectorIndex(ds, kernels, entry)).serialize();
+  let index: VectorIndex;
+  if (entry.kind === "IVF_BINARY") {
+    const copy = (await binary()).BinaryIvfIndex.open(kernels, bytes);
+    const { codes, rowIds } = gatherCodes(fresh, column, type);
+    if (rowIds.length > 0) await copy.add(codes, rowIds);
+    index = copy as unknown as VectorIndex;
+  } else {
+    index = (await ann()).openIndex(kernels, bytes);
+    const { vectors, rowIds } = gatherVectors(fresh, column, type);
+    if (rowIds.length > 0) await index.add(vectors, rowIds);
+  }
   const stored = await storeIndex(ds, kernels, index);
   return { ...entry, ...stored, fragments: [...entry.fragments, ...fresh.map((f) => f.id)] };
+}
+
+/** Live rows with a vector of a bit column, as packed codes (n × dim/8 bytes) and their row ids. */
+function gatherCodes(fragments: readonly Fragment[], column: string, type: VectorType): { codes: Uint8Array; rowIds: Float64Array } {
+  const bytes = type.dim / 8;
+  const picks = fragments.map((f) => {
+    const col = f.columns.get(column)!;
+    return [f, col, selectRows(f, col.validity ?? undefined)] as const;
+  });
+  const n = picks.reduce((s, [, , rows]) => s + rows.length, 0);
+  const codes = new Uint8Array(n * bytes);
+  const rowIds = new Float64Array(n);
+  let at = 0;
+  for (const [frag, col, rows] of picks) {
+    const src = col.data as Uint8Array;
+    for (const r of rows) {
+      codes.set(src.subarray(r * bytes, (r + 1) * bytes), at * bytes);
+      rowIds[at++] = frag.id * ROW_ID_FRAGMENT + r;
+    }
+  }
+  return { codes, rowIds };
+}
+
+/** Bit vectors: an IVF over Hamming space (src/ann/ivf-binary.ts); only IVF_FLAT applies. */
+async function binaryIndexTransaction(
+  ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, name: string,
+  config: VectorIndexConfig, options: CreateIndexOptions,
+): Promise<Transaction> {
+  if (config.type !== "IVF_FLAT") {
+    throw createError("UNSUPPORTED", `createIndex(): bit-vector column "${column}" takes Index.ivfFlat() (an IVF over Hamming distance), not ${config.type}.`, { column });
+  }
+  if (config.params.distanceType !== undefined && config.params.distanceType !== "hamming") {
+    throw createError("INVALID_ARGUMENT", `createIndex(): bit vectors are compared by Hamming distance, not ${String(config.params.distanceType)}.`, { column });
+  }
+  const { codes, rowIds } = gatherCodes(head.fragments, column, type);
+  if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
+  const params = { ...config.params, distanceType: "hamming" };
+  const index = await (await binary()).BinaryIvfIndex.build(kernels, codes, type.dim / 8, rowIds, {
+    numPartitions: config.params.numPartitions as number | undefined, maxIterations: config.params.maxIterations as number | undefined,
+    sampleRate: config.params.sampleRate as number | undefined, progress: options.progress,
+  });
+  const stored = await storeIndex(ds, kernels, index as unknown as VectorIndex);
+  const entry: IndexEntry = { name, columns: [column], kind: "IVF_BINARY", ...stored, fragments: head.fragments.map((f) => f.id), params };
+  return { type: "create_index", readVersion: head.version, indices: [...head.indices.filter((i) => i.name !== name), entry] };
 }
 
 /** Rebuilds an index over the current fragments (after compaction rewrote rows it covered). */
 export async function rebuildIndex(ds: Dataset, head: TableState, kernels: Kernels, entry: IndexEntry): Promise<IndexEntry> {
   const tx = await createIndexTransaction(ds, head, kernels, entry.columns[0]!, {
     name: entry.name, replace: true,
-    config: { kind: "vector", type: entry.kind as VectorIndexConfig["type"], params: entry.params as VectorIndexConfig["params"] },
+    config: { kind: "vector", type: (entry.kind === "IVF_BINARY" ? "IVF_FLAT" : entry.kind) as VectorIndexConfig["type"], params: entry.params as VectorIndexConfig["params"] },
   });
   return tx.indices!.find((i) => i.name === entry.name)!;
 }
