@@ -52,6 +52,17 @@ const SWEEP: { nprobes: number; refineFactor: number }[] = [
 ];
 const MB = 2 ** 20;
 const rssMb = (): number => round(process.memoryUsage().rss / MB, 0);
+/**
+ * Peak RSS of this process since exec (VmHWM). `process.resourceUsage().maxRSS` is not used in the
+ * query child: Linux keeps ru_maxrss across fork + exec, so a child would report its parent's peak.
+ */
+const hwmMb = (): number => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (m) return round(Number(m[1]) / 1024, 0);
+  } catch { /* not Linux */ }
+  return peakRssMb();
+};
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 // ── streaming synthetic generator ───────────────────────────────────────────────────────────
@@ -233,7 +244,7 @@ async function queryChild(dir: string): Promise<void> {
   }
   gc();
   const report: ChildReport = {
-    rss_before_open_mb, rss_after_open_mb, rss_after_queries_mb: rssMb(), peak_rss_mb: peakRssMb(), open, first_query,
+    rss_before_open_mb, rss_after_open_mb, rss_after_queries_mb: rssMb(), peak_rss_mb: hwmMb(), open, first_query,
     store_keys_read: [...keys].sort(), distinct_index_bytes: [...indexRanges.values()].reduce((a, b) => a + b, 0),
     total_bytes_read: counts.bytes, memory: process.memoryUsage(), configs,
   };
