@@ -213,7 +213,16 @@ export class Dataset {
   /** Writes a data file for `columns`; the fragment gets its id when committed. */
   async writeFragment(schema: Schema, columns: Map<string, Column>, numRows: number): Promise<Fragment> {
     const file = await this.writeDataFile(schema.fields, columns, numRows);
-    return { id: -1, numRows, files: [file], columns, deletions: null, deletionFile: null, liveRows: numRows };
+    // In memory the written columns are the cheapest copy to keep; elsewhere they are read back on
+    // demand, so a long ingest does not hold every batch it wrote.
+    const keep = this.store.uri.startsWith("memory://") ? columns : new Map<string, Column>();
+    return { id: -1, numRows, files: [file], columns: keep, deletions: null, deletionFile: null, liveRows: numRows };
+  }
+
+  /** Forgets loaded columns of `frag` (they are read again on demand); not for in-memory stores. */
+  dropColumns(frag: Fragment, names: Iterable<string>): void {
+    if (this.store.uri.startsWith("memory://")) return;
+    for (const n of names) frag.columns.delete(n);
   }
 
   /** The fragment with rows flagged in `remove` deleted too (deletion file written); `null` if no row is left. */

@@ -168,12 +168,19 @@ export async function createIndexTransaction(
   if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
     throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
   }
-  await ds.ensureColumns(head, [column]);
+  if (type.element === "bit") await ds.ensureColumns(head, [column]);
   if (type.element === "bit") return binaryIndexTransaction(ds, head, kernels, column, type, name, config, options);
-  const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
-  if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
   const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
-  const index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
+  let index: VectorIndex;
+  if (IVF_KINDS.has(config.type)) {
+    index = await buildIvfStreaming(ds, head, kernels, column, type, config.type, params, options.progress);
+  } else {
+    // HNSW is an in-memory design: the graph is built over all vectors at once.
+    await ds.ensureColumns(head, [column]);
+    const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
+    if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
+    index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
+  }
   const stored = await storeIndex(ds, kernels, index);
   const entry: IndexEntry = {
     name, columns: [column], kind: config.type, ...stored,
@@ -229,6 +236,60 @@ function gatherCodes(fragments: readonly Fragment[], column: string, type: Vecto
     }
   }
   return { codes, rowIds };
+}
+
+/**
+ * IVF built without holding the table's vectors: the quantizers are trained on a sample read row by
+ * row, then fragments are read, encoded and released one at a time. Peak memory is the sample plus
+ * one fragment's vectors plus the index, not the whole vector column.
+ */
+async function buildIvfStreaming(
+  ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
+  params: Record<string, unknown>, progress: CreateIndexOptions["progress"],
+): Promise<VectorIndex> {
+  const { IvfIndex } = await ann();
+  const dim = type.dim;
+  const liveRows = head.fragments.map((f) => selectRows(f));
+  const total = liveRows.reduce((s, r) => s + r.length, 0);
+  if (total === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
+  const numPartitions = (params.numPartitions as number | undefined) ?? Math.max(1, Math.round(Math.sqrt(total)));
+  const sampleRate = (params.sampleRate as number | undefined) ?? 256;
+  const want = Math.min(total, Math.max(numPartitions, 256) * sampleRate);
+  // Every `step`-th live row: a deterministic sample spread over all fragments.
+  const step = total / want;
+  const sample = new Float32Array(want * dim);
+  let taken = 0;
+  let seen = 0;
+  for (let f = 0; f < head.fragments.length && taken < want; f++) {
+    const frag = head.fragments[f]!;
+    const rows = liveRows[f]!;
+    const picks: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      if (taken + picks.length < want && Math.floor((seen + i) / step) >= taken + picks.length) picks.push(rows[i]!);
+    }
+    seen += rows.length;
+    if (picks.length === 0) continue;
+    const loaded = frag.columns.get(column);
+    const col = loaded ?? (await ds.readRows(head.schema, frag, column, Int32Array.from(picks)));
+    picks.forEach((r, i) => {
+      if (col.validity !== null && col.validity[loaded ? r : i] === 0) return;
+      copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
+    });
+  }
+  const index = IvfIndex.train(kernels, kind as "IVF_FLAT" | "IVF_PQ" | "IVF_SQ", sample.subarray(0, taken * dim), dim, {
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress,
+  } as never);
+  let done = 0;
+  for (const frag of head.fragments) {
+    const wasLoaded = frag.columns.has(column);
+    await ds.ensureColumns({ ...head, fragments: [frag] }, [column]);
+    const { vectors, rowIds } = gatherVectors([frag], column, type);
+    if (rowIds.length > 0) await index.add(vectors, rowIds);
+    if (!wasLoaded) ds.dropColumns(frag, [column]);
+    done += rowIds.length;
+    progress?.({ phase: "encode", done, total });
+  }
+  return index;
 }
 
 /** Bit vectors: an IVF over Hamming space (src/ann/ivf-binary.ts); only IVF_FLAT applies. */
