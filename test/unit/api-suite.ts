@@ -12,7 +12,8 @@ import type { Row } from "../../src/data/rows.js";
 import { Index } from "../../src/indexes/config.js";
 import type { RemoteConnection } from "../../src/worker/client.js";
 import { assert, assertRejects } from "./storage-contract.js";
-import { seededRandom as rng } from "../../bench/datasets.js";
+// Browser-safe (bench/datasets.ts reads files with node:fs): this suite also runs in Chromium.
+import { seededRandom as rng } from "../../src/ann/common.js";
 
 export type AnyConnection = Connection | RemoteConnection;
 
