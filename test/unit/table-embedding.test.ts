@@ -3,50 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hasData } from "../../bench/datasets.js";
-import { connect, getRegistry, isQuiverError, type EmbeddingFunction } from "../../src/index.js";
+import { connect, getRegistry, isQuiverError } from "../../src/index.js";
+import { LetterCounts, registerLetterCounts } from "./letter-embedding.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/**
- * A deterministic user-defined function: letter counts of the text (26-d), normalized. It counts
- * its calls so the tests can see what was embedded.
- */
-class LetterCounts implements EmbeddingFunction {
-  readonly embeddingDataType = "float32" as const;
-  static embedded: string[] = [];
-
-  constructor(private readonly options: { salt?: number } = {}) {}
-
-  ndims(): number {
-    return 26;
-  }
-
-  private one(text: string): Float32Array {
-    const v = new Float32Array(26);
-    for (const ch of text.toLowerCase()) {
-      const i = ch.charCodeAt(0) - 97;
-      if (i >= 0 && i < 26) v[i]! += 1;
-    }
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
-  }
-
-  async computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> {
-    LetterCounts.embedded.push(...texts);
-    return texts.map((t) => this.one(t));
-  }
-
-  async computeQueryEmbeddings(query: string): Promise<Float32Array> {
-    return this.one(query);
-  }
-
-  toJSON(): { name: string; salt?: number } {
-    return { name: "letter-counts", ...this.options };
-  }
-}
-
-getRegistry().register("letter-counts", { create: (o) => new LetterCounts(o as { salt?: number }) }, { replace: true });
+registerLetterCounts();
 
 describe("tables with an embedding function", () => {
   it("embeds on createTable/add/update/mergeInsert, embeds text queries, and survives reopening", async () => {

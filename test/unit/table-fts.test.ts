@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hasScifact, loadScifact, ndcgAt } from "../../bench/scifact-data.js";
-import { connect, getRegistry, Index, isQuiverError, rerankers, type EmbeddingFunction, type Row } from "../../src/index.js";
+import { connect, Index, isQuiverError, rerankers, type Row } from "../../src/index.js";
+import { LetterCounts, registerLetterCounts } from "./letter-embedding.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -76,31 +77,12 @@ describe("full-text search in tables", () => {
 });
 
 /** Letter counts as a stand-in embedding: deterministic, and semantic enough to rank "dog" texts. */
-class Letters implements EmbeddingFunction {
-  readonly embeddingDataType = "float32" as const;
-  ndims(): number {
-    return 26;
+registerLetterCounts("letters-fts-test");
+const Letters = class extends LetterCounts {
+  constructor() {
+    super({}, "letters-fts-test");
   }
-  private one(text: string): Float32Array {
-    const v = new Float32Array(26);
-    for (const ch of text.toLowerCase()) {
-      const i = ch.charCodeAt(0) - 97;
-      if (i >= 0 && i < 26) v[i]! += 1;
-    }
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
-  }
-  async computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> {
-    return texts.map((t) => this.one(t));
-  }
-  async computeQueryEmbeddings(q: string): Promise<Float32Array> {
-    return this.one(q);
-  }
-  toJSON(): { name: string } {
-    return { name: "letters-fts-test" };
-  }
-}
-getRegistry().register("letters-fts-test", { create: () => new Letters() }, { replace: true });
+};
 
 describe("hybrid search", () => {
   it("fuses vector and BM25 results with RRF (default) and linear combination", async () => {
