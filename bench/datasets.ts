@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "../src/ann/common.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -92,17 +93,8 @@ export function recallAtK(found: readonly (readonly number[])[], truth: VecFile<
   return hit / (found.length * k);
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). Same seed, same sequence, on every engine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: one PRNG for the library, its benchmarks and its tests. */
+export { seededRandom };
 
 /** Standard normal draws from a uniform source (Box–Muller, both outputs used). */
 export function gaussian(uniform: () => number): () => number {

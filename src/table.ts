@@ -19,7 +19,7 @@ import { Tags } from "./table/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
-  createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex,
+  createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
   type CreateIndexOptions, type IndexInfo, type IndexStatistics,
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
@@ -34,7 +34,6 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-const VECTOR_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ", "IVF_BINARY"]);
 import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {
@@ -132,7 +131,7 @@ export class Table {
         return Promise.all(entries.map(async (entry) => ({ entry, index: await loadFtsIndex(this.dataset, state, entry) })));
       },
       vectorIndex: async (column, metric) => {
-        const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (i.params.distanceType ?? "l2") === metric);
+        const entry = vectorIndexEntry(state, column, metric);
         return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry) };
       },
     };
@@ -364,7 +363,7 @@ export class Table {
   async tuneRecall(options: TuneOptions = {}): Promise<TuneResult> {
     const state = await this.state();
     const column = options.column ?? vectorColumnOf(state);
-    const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (i.params.distanceType ?? "l2") === (options.distanceType ?? i.params.distanceType ?? "l2"));
+    const entry = vectorIndexEntry(state, column, options.distanceType);
     return tuneRecall((plan) => executeQuery(this.context(state), plan), entry, { ...options, column });
   }
 
@@ -373,7 +372,7 @@ export class Table {
     const vec = plan.vector;
     if (vec?.targetRecall === undefined) return plan;
     const column = vec.column ?? vectorColumnOf(state);
-    const entry = state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind));
+    const entry = vectorIndexEntry(state, column, vec.distanceType);
     if (entry === undefined) return plan; // exact search: recall 1
     const k = plan.offset + (plan.limit ?? 10);
     const key = `${entry.file}|${vec.targetRecall}|${k}|${vec.distanceType ?? ""}`;

@@ -13,24 +13,17 @@
  * One JS→WASM call per target block, then one `topk` over `dist`.
  */
 import { createError } from "../errors.js";
+import { locate, planScans, splitQueries, type Scan } from "./plan.js";
 import type { KernelExports } from "./abi.js";
 import { Block } from "./block.js";
 import { Scratch, WasmHeap } from "./memory.js";
 import type { BlockData, DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget, VectorBlock } from "./types.js";
-import { checkDim, checkIds, checkK, checkMetric, checkRange, toElementArray } from "./validate.js";
+import { checkDim, checkK, checkRange, toElementArray } from "./validate.js";
 
 /** Queries per pass of the multi-query scan: 8 × dim 1024 f32 = 32 KiB, about one L1 cache. */
 const MULTI_QUERIES = 8;
 
 /** One entry per target, in target order. */
-interface Scan {
-  block: Block;
-  ids: Int32Array | undefined;
-  /** Offset of this target's distances in `dist`, in f32 elements. */
-  start: number;
-  count: number;
-}
-
 export class Kernels {
   readonly flavor: KernelFlavor;
   /** Allocation and typed views over WebAssembly memory (see memory.ts). */
@@ -196,28 +189,7 @@ export class Kernels {
 
   /** Validates targets and lays their distances out back to back in `dist`. */
   #plan(metric: Metric, targets: readonly SearchTarget[], dim: number): Scan[] {
-    checkDim(dim);
-    if (!Array.isArray(targets)) throw createError("INVALID_ARGUMENT", "targets must be an array of { block, ids? }.");
-    const scans: Scan[] = [];
-    let start = 0;
-    targets.forEach((t, i) => {
-      const block = this.#own(t?.block, i);
-      const rows = block.bindDim(dim);
-      if (rows === undefined) {
-        const actual = block.dim === undefined ? `${block.length} values, not a multiple of ${dim}` : `vectors of dimension ${block.dim}`;
-        throw createError("DIMENSION_MISMATCH", `Target ${i} holds ${actual}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
-      }
-      if (block.element !== scans[0]?.block.element && scans.length > 0) {
-        throw createError("INVALID_ARGUMENT", `Target ${i} holds ${block.element} vectors but target 0 holds ${scans[0]!.block.element}; one search scans one element type.`, { target: i });
-      }
-      checkMetric(metric, block.element);
-      if (t.ids !== undefined) checkIds(t.ids, rows, i);
-      const count = t.ids ? t.ids.length : rows;
-      scans.push({ block, ids: t.ids, start, count });
-      start += count;
-    });
-    if (start > 2 ** 28) throw createError("INVALID_ARGUMENT", `One search can scan at most 2^28 rows; got ${start}. Search in parts.`, { rows: start });
-    return scans;
+    return planScans(metric, targets, dim, (block, i) => this.#own(block, i));
   }
 
   #own(block: VectorBlock | undefined, target: number): Block {
@@ -280,19 +252,9 @@ export class Kernels {
     const index = this.heap.i32(idxPtr, count);
     const result: SearchResult = { target: new Int32Array(count), row: new Int32Array(count), distance: this.heap.f32(outPtr, count).slice() };
     for (let j = 0; j < count; j++) {
-      const i = index[j]!;
-      // Binary search for the target whose range [start, start + count) holds i.
-      let a = 0;
-      let b = scans.length - 1;
-      while (a < b) {
-        const mid = (a + b + 1) >> 1;
-        if (scans[mid]!.start <= i) a = mid;
-        else b = mid - 1;
-      }
-      // The last scan starting at or before i owns it (empty scans before it share its start).
-      const s = scans[a]!;
-      result.target[j] = a;
-      result.row[j] = s.ids ? s.ids[i - s.start]! : i - s.start;
+      const { target, row } = locate(scans, index[j]!);
+      result.target[j] = target;
+      result.row[j] = row;
     }
     return result;
   }
@@ -309,15 +271,3 @@ function elementOf(data: BlockData): ElementType {
   throw createError("INVALID_ARGUMENT", "upload expects a Float32Array, Int8Array, Uint8Array (packed bits) or Uint16Array (float16 bits).");
 }
 
-function splitQueries(queries: QueryVector | readonly QueryVector[], dim: number): QueryVector[] {
-  if (Array.isArray(queries) && queries.length > 0 && typeof queries[0] !== "number") return queries as QueryVector[];
-  const flat = queries as QueryVector;
-  if (flat.length % dim !== 0) {
-    throw createError("DIMENSION_MISMATCH", `${flat.length} query values are not a whole number of queries of dimension ${dim}.`, { expected: dim, actual: flat.length });
-  }
-  const out: QueryVector[] = [];
-  for (let i = 0; i < flat.length; i += dim) {
-    out.push(ArrayBuffer.isView(flat) ? (flat as Float32Array).subarray(i, i + dim) : Array.prototype.slice.call(flat, i, i + dim));
-  }
-  return out;
-}

@@ -68,7 +68,7 @@ function resolveOutput(schema: Schema, select: QueryPlan["select"]): Output {
 }
 
 function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan): Row[] {
-  const computed = output.computed.map(([name, expr]) => [name, expr.evaluate(hitSource(hits, expr.columns))] as const);
+  const computed = output.computed.map(([name, expr]) => [name, expr.evaluate(hitSource(hits))] as const);
   const rows: Row[] = new Array<Row>(hits.length);
   for (let i = 0; i < hits.length; i++) {
     const h = hits[i]!;

@@ -15,8 +15,8 @@ export interface Hit {
   readonly queryIndex?: number;
 }
 
-/** The columns of `hits`, in hit order, as a source for expressions and filters. */
-export function hitSource(hits: readonly Hit[], names: readonly string[]): ColumnSource {
+/** The columns of `hits`, in hit order, as a source for expressions and filters (each taken when first asked for). */
+export function hitSource(hits: readonly Hit[]): ColumnSource {
   const byFrag = new Map<Fragment, number[]>();
   for (const h of hits) {
     let rows = byFrag.get(h.frag);

@@ -236,7 +236,7 @@ export async function runVectorSearch(
   perQuery.forEach((list, qi) => {
     let found = list.slice(0, k).map((h) => (queries.length > 1 ? { ...h, queryIndex: qi } : h));
     if (vec.postfilter && filter !== undefined && found.length > 0) {
-      const m = filter.evaluate(hitSource(found, filter.columns));
+      const m = filter.evaluate(hitSource(found));
       found = found.filter((_, i) => m[i] === 1);
     }
     hits.push(...found.slice(plan.offset, plan.offset + limit));

@@ -169,10 +169,12 @@ export class Dataset {
 
   private async loadDeletions(m: Manifest): Promise<Map<number, Uint8Array>> {
     const out = new Map<number, Uint8Array>();
+    // Deletion files are immutable: ones the head already decoded are reused, not read again.
+    const known = new Map<string, Uint8Array>();
+    for (const f of this.#head?.fragments ?? []) if (f.deletionFile !== null && f.deletions !== null) known.set(f.deletionFile, f.deletions);
     await Promise.all(m.fragments.filter((f) => f.deletionFile !== null).map(async (f) => {
       const key = this.dir + f.deletionFile!;
-      const known = this.#head?.fragments.find((x) => x.deletionFile === key);
-      out.set(f.id, known?.deletions ?? decodeDeletions(await this.store.get(key), f.numRows, key));
+      out.set(f.id, known.get(key) ?? decodeDeletions(await this.store.get(key), f.numRows, key));
     }));
     return out;
   }

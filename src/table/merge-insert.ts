@@ -18,7 +18,7 @@ import { field as makeField, findField, schema as makeSchema, unknownColumn, typ
 import { compileFilter } from "../query/filter/index.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
-import { rowsToColumns } from "./writes.js";
+import { deletionParts, rowsToColumns } from "./writes.js";
 
 export interface MergeResult {
   version: number;
@@ -179,15 +179,7 @@ export async function mergeTransaction(
   const appended = [...updatedSource, ...inserted];
   if (appended.length === 0 && removals.size === 0) return { tx: null, inserted: 0, updated: 0, deleted: 0 };
 
-  const replaced: Fragment[] = [];
-  const removed: number[] = [];
-  for (const [frag, rowsToRemove] of removals) {
-    const mask = new Uint8Array(frag.numRows);
-    for (const r of rowsToRemove) mask[r] = 1;
-    const next = await ds.writeDeletions(frag, mask);
-    if (next === null) removed.push(frag.id);
-    else replaced.push(next);
-  }
+  const { replaced, removed } = await deletionParts(ds, removals);
   const added: Fragment[] = [];
   if (appended.length > 0) {
     const cols = new Map(schema.fields.map((f) => [f.name, takeColumn(source.get(f.name)!, appended)] as const));

@@ -132,6 +132,14 @@ export function indexDataset(index: VectorIndex): Dataset | undefined {
 
 const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ"]);
 
+/** Index kinds that search a vector column (the others, e.g. FTS, index text). */
+export const VECTOR_KINDS: ReadonlySet<string> = new Set([...IVF_KINDS, "HNSW", "HNSW_SQ", "HNSW_PQ", "IVF_BINARY"]);
+
+/** The vector index on `column`, if any; with `metric`, only one built for that distance type. */
+export function vectorIndexEntry(state: TableState, column: string, metric?: string): IndexEntry | undefined {
+  return state.indices.find((i) => i.columns[0] === column && VECTOR_KINDS.has(i.kind) && (metric === undefined || (i.params.distanceType ?? "l2") === metric));
+}
+
 /**
  * IVF: reads the preamble, then the head (centroids, codebook, row ids), and range-reads partition
  * bodies when a query first probes them, keeping at most INDEX_CACHE_BYTES of them resident.

@@ -71,12 +71,12 @@ async function matchingRows(ds: Dataset, head: TableState, predicate: string | u
 }
 
 /** Deletion files for the matched rows: fragments left with rows are replaced, empty ones removed. */
-async function deletionParts(ds: Dataset, matched: Map<Fragment, Int32Array>): Promise<{ replaced: Fragment[]; removed: number[] }> {
+export async function deletionParts(ds: Dataset, matched: ReadonlyMap<Fragment, ArrayLike<number>>): Promise<{ replaced: Fragment[]; removed: number[] }> {
   const replaced: Fragment[] = [];
   const removed: number[] = [];
   for (const [frag, rows] of matched) {
     const remove = new Uint8Array(frag.numRows);
-    for (const r of rows) remove[r] = 1;
+    for (let i = 0; i < rows.length; i++) remove[rows[i]!] = 1;
     const next = await ds.writeDeletions(frag, remove);
     if (next === null) removed.push(frag.id);
     else replaced.push(next);

@@ -2,39 +2,18 @@
  * The arithmetic of a pooled scan (pool.ts): how the targets' rows, laid end to end, are cut into
  * one chunk per worker, and how the chunks' top-k lists merge back into one answer.
  */
-import { createError } from "../errors.js";
 import type { Block } from "../kernels/block.js";
-import type { QueryVector, SearchResult } from "../kernels/types.js";
+import type { SearchResult } from "../kernels/types.js";
 import type { ScanJob, ScanOutput, ScanPiece } from "./pool-protocol.js";
+import { locate, type Scan } from "../kernels/plan.js";
 
 /** One target, as in Kernels: its rows occupy [start, start + count) of the end-to-end layout. */
-export interface Scan {
-  block: Block;
-  ids: Int32Array | undefined;
-  start: number;
-  count: number;
-}
-
 export interface Chunk {
   start: number;
   total: number;
   pieces: ScanPiece[];
   blocks: Block[];
   ids: Int32Array;
-}
-
-/** Same validation and messages as Kernels.searchBatch, so the two fail alike. */
-export function splitQueries(queries: QueryVector | readonly QueryVector[], dim: number): QueryVector[] {
-  if (Array.isArray(queries) && queries.length > 0 && typeof queries[0] !== "number") return queries as QueryVector[];
-  const flat = queries as QueryVector;
-  if (flat.length % dim !== 0) {
-    throw createError("DIMENSION_MISMATCH", `${flat.length} query values are not a whole number of queries of dimension ${dim}.`, { expected: dim, actual: flat.length });
-  }
-  const out: QueryVector[] = [];
-  for (let i = 0; i < flat.length; i += dim) {
-    out.push(ArrayBuffer.isView(flat) ? (flat as Float32Array).subarray(i, i + dim) : Array.prototype.slice.call(flat, i, i + dim));
-  }
-  return out;
 }
 
 /** The pieces of rows [a, b) of the end-to-end layout of `scans`. */
@@ -92,17 +71,9 @@ export function merge(q: number, k: number, chunks: Chunk[], jobs: ScanJob[], ou
   const count = Math.min(k, order.length);
   const result: SearchResult = { target: new Int32Array(count), row: new Int32Array(count), distance: new Float32Array(count) };
   for (let j = 0; j < count; j++) {
-    const i = pos[order[j]!]!;
-    let a = 0;
-    let b = scans.length - 1;
-    while (a < b) {
-      const mid = (a + b + 1) >> 1;
-      if (scans[mid]!.start <= i) a = mid;
-      else b = mid - 1;
-    }
-    const s = scans[a]!;
-    result.target[j] = a;
-    result.row[j] = s.ids ? s.ids[i - s.start]! : i - s.start;
+    const { target, row } = locate(scans, pos[order[j]!]!);
+    result.target[j] = target;
+    result.row[j] = row;
     result.distance[j] = dist[order[j]!]!;
   }
   return result;

@@ -33,10 +33,11 @@ import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
 import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
 import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
-import { checkDim, checkIds, checkK, checkMetric, checkRange, toElementArray } from "../kernels/validate.js";
+import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validate.js";
 import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
-import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, ScanPiece, SharedBuffers, UnnumberedRequest } from "./pool-protocol.js";
-import { chunkOf, merge, splitQueries, type Chunk, type Scan } from "./pool-plan.js";
+import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, UnnumberedRequest } from "./pool-protocol.js";
+import { planScans, splitQueries, type Scan } from "../kernels/plan.js";
+import { chunkOf, merge, type Chunk } from "./pool-plan.js";
 import { MULTI_QUERIES } from "./pool-scan.js";
 
 export type ScanTransport = "shared" | "message";
@@ -243,33 +244,15 @@ export class ScanPool {
     if (this.#closed) throw createError("CLOSED", "The scan pool was closed; create a new one with createScanPool().");
   }
 
-  /** Kernels.#plan: validates targets and lays their rows end to end. */
+  /** Validates targets and lays their rows end to end, exactly as Kernels does. */
   #plan(metric: Metric, targets: readonly SearchTarget[], dim: number): Scan[] {
-    if (!Array.isArray(targets)) throw createError("INVALID_ARGUMENT", "targets must be an array of { block, ids? }.");
-    const scans: Scan[] = [];
-    let start = 0;
-    targets.forEach((t, i) => {
-      const block = t?.block;
+    return planScans(metric, targets, dim, (block, i) => {
       if (!(block instanceof Block) || block.heap !== this.kernels.heap) {
         throw createError("INVALID_ARGUMENT", `Target ${i} is not a block uploaded to this pool's kernels (pool.kernels.upload).`, { target: i });
       }
       if (block.freed) throw createError("INVALID_ARGUMENT", `Target ${i} was freed; upload it again.`, { target: i });
-      const rows = block.bindDim(dim);
-      if (rows === undefined) {
-        const actual = block.dim === undefined ? `${block.length} values, not a multiple of ${dim}` : `vectors of dimension ${block.dim}`;
-        throw createError("DIMENSION_MISMATCH", `Target ${i} holds ${actual}, but the search uses dimension ${dim}.`, { target: i, expected: dim, actual: block.dim });
-      }
-      if (scans.length > 0 && block.element !== scans[0]!.block.element) {
-        throw createError("INVALID_ARGUMENT", `Target ${i} holds ${block.element} vectors but target 0 holds ${scans[0]!.block.element}; one search scans one element type.`, { target: i });
-      }
-      checkMetric(metric, block.element);
-      if (t.ids !== undefined) checkIds(t.ids, rows, i);
-      const count = t.ids ? t.ids.length : rows;
-      scans.push({ block, ids: t.ids, start, count });
-      start += count;
+      return block;
     });
-    if (start > 2 ** 28) throw createError("INVALID_ARGUMENT", `One search can scan at most 2^28 rows; got ${start}. Search in parts.`, { rows: start });
-    return scans;
   }
 
   /** Cosine needs each block's row norms; the shared transport makes them here, once per block. */

@@ -2,20 +2,11 @@ import { describe, expect, it } from "vitest";
 import { buildColumn, readValue, type Column, type ColumnSource } from "../../src/data/column.js";
 import { DataTypes as T, field, schema, type DataType, type Schema } from "../../src/data/schema.js";
 import { compileFilter, parseExpression, type Expr } from "../../src/query/filter/index.js";
+import { seededRandom as mulberry32 } from "../../src/ann/common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Test table: every column type, with NULLs, built through buildColumn.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCHEMA: Schema = schema([
   field("i", T.int32()),

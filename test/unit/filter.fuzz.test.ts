@@ -3,6 +3,7 @@ import { buildColumn, type Column, type ColumnSource } from "../../src/data/colu
 import { DataTypes as T, field, schema } from "../../src/data/schema.js";
 import { isQuiverError } from "../../src/errors.js";
 import { compileExpression, compileFilter } from "../../src/query/filter/index.js";
+import { seededRandom as mulberry32 } from "../../src/ann/common.js";
 
 /**
  * Every input either compiles (and then evaluates without throwing) or fails with INVALID_FILTER
@@ -12,16 +13,6 @@ import { compileExpression, compileFilter } from "../../src/query/filter/index.j
 const SEED = 20_240_601;
 const CASES = 100_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCHEMA = schema([
   field("i", T.int32()), field("b", T.int64()), field("f", T.float32()), field("s", T.utf8()),
