@@ -20,6 +20,11 @@ export interface BlobStore {
   readonly uri: string;
   /** True for stores that cannot be written (HTTP). Writes on them throw UNSUPPORTED. */
   readonly readOnly: boolean;
+  /**
+   * True when objects live in this JavaScript realm's memory (memory://): reading one back only
+   * copies bytes, so tables keep the columns they wrote instead of dropping and re-reading them.
+   */
+  readonly inMemory?: boolean;
 
   /** The whole object. Throws NOT_FOUND when absent. */
   get(key: string): Promise<Uint8Array>;

@@ -83,6 +83,10 @@ export class FaultInjectingStore implements BlobStore {
     return this.#inner.readOnly;
   }
 
+  get inMemory(): boolean | undefined {
+    return this.#inner.inMemory;
+  }
+
   /** Every write step attempted so far, including the failing one. */
   get steps(): readonly WriteStep[] {
     return this.#steps;

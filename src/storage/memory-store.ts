@@ -41,6 +41,7 @@ export class MemoryVolume {
 
 export class MemoryStore implements BlobStore {
   readonly readOnly = false;
+  readonly inMemory = true;
   readonly #volume: MemoryVolume;
   #closed = false;
 

@@ -217,13 +217,13 @@ export class Dataset {
     const file = await this.writeDataFile(schema.fields, columns, numRows);
     // In memory the written columns are the cheapest copy to keep; elsewhere they are read back on
     // demand, so a long ingest does not hold every batch it wrote.
-    const keep = this.store.uri.startsWith("memory://") ? columns : new Map<string, Column>();
+    const keep = this.store.inMemory === true ? columns : new Map<string, Column>();
     return { id: -1, numRows, files: [file], columns: keep, deletions: null, deletionFile: null, liveRows: numRows };
   }
 
   /** Forgets loaded columns of `frag` (they are read again on demand); not for in-memory stores. */
   dropColumns(frag: Fragment, names: Iterable<string>): void {
-    if (this.store.uri.startsWith("memory://")) return;
+    if (this.store.inMemory === true) return;
     for (const n of names) frag.columns.delete(n);
   }
 

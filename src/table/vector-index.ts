@@ -73,6 +73,13 @@ export function gatherVectors(fragments: readonly Fragment[], column: string, ty
   const rowIds = new Float64Array(n);
   let at = 0;
   for (const [frag, col, rows] of picks) {
+    if (type.element === "float32" && rows.length === frag.numRows) {
+      // Every row live and present: the column block is already the layout wanted, copy it at once.
+      vectors.set((col.data as Float32Array).subarray(0, rows.length * type.dim), at * type.dim);
+      for (let i = 0; i < rows.length; i++) rowIds[at + i] = frag.id * ROW_ID_FRAGMENT + i;
+      at += rows.length;
+      continue;
+    }
     for (const r of rows) {
       copyVectorF32(col, type, r, vectors, at * type.dim);
       rowIds[at++] = frag.id * ROW_ID_FRAGMENT + r;
