@@ -146,6 +146,19 @@ export class Table {
     return this.dataset.head();
   }
 
+  /**
+   * Runs `build` (which reads `head`'s files to compute a change). When a file is missing because
+   * cleanup pruned the version this handle read, the change is stale: COMMIT_CONFLICT, not NOT_FOUND.
+   */
+  private async fromSnapshot<T>(head: TableState, build: () => Promise<T>): Promise<T> {
+    try {
+      return await build();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "NOT_FOUND" || (await this.dataset.refresh()).version === head.version) throw e;
+      throw createError("COMMIT_CONFLICT", `Table "${this.name}" changed since this handle read version ${head.version}, and files of that version were cleaned up. Try again: the handle now reads the newest version.`, { version: head.version }, e);
+    }
+  }
+
   private async commit(tx: Transaction | null, head: TableState): Promise<number> {
     return tx === null ? head.version : (await this.dataset.commit(tx)).version;
   }
@@ -199,12 +212,22 @@ export class Table {
     if (version !== undefined) await this.checkout(version);
     const target = this.#pinned;
     if (target === undefined) return;
+    // The new version names the files of `target`. If cleanup prunes `target` meanwhile it may
+    // delete them: check before, and after (a cleanup that pruned it before our commit may not
+    // have seen the commit); then put the previous version back and report the conflict.
+    await this.dataset.manifest(target.version);
     const head = await this.dataset.refresh();
-    await this.dataset.commit({
+    const restored = await this.dataset.commit({
       type: "restore", readVersion: head.version, fragments: target.fragments, schema: target.schema,
       indices: target.indices, config: target.config,
     });
     this.#pinned = undefined;
+    if ((await this.dataset.versionFile(target.version))?.pruned !== false) {
+      await this.dataset.commit({
+        type: "restore", readVersion: restored.version, fragments: head.fragments, schema: head.schema, indices: head.indices, config: head.config,
+      });
+      throw createError("COMMIT_CONFLICT", `Version ${target.version} of "${this.name}" was cleaned up while it was being restored; the table is back as it was. Restore a version newer than the cleanup bound.`, { version: target.version });
+    }
   }
 
   async countRows(filter?: string): Promise<number> {
@@ -227,7 +250,7 @@ export class Table {
     if (typeof predicate !== "string" || predicate.trim() === "") {
       throw createError("INVALID_FILTER", "delete() needs a SQL predicate; to remove every row use delete(\"true\").");
     }
-    const { tx, deleted } = await deleteTransaction(this.dataset, head, predicate);
+    const { tx, deleted } = await this.fromSnapshot(head, () => deleteTransaction(this.dataset, head, predicate));
     return { version: await this.commit(tx, head), rowsDeleted: deleted };
   }
 
@@ -250,7 +273,7 @@ export class Table {
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
     else this.#embedding.checkSql(head, update.valuesSql);
-    const { tx, updated } = await updateTransaction(this.dataset, head, update);
+    const { tx, updated } = await this.fromSnapshot(head, () => updateTransaction(this.dataset, head, update));
     return { version: await this.commit(tx, head), rowsUpdated: updated };
   }
 
@@ -262,7 +285,8 @@ export class Table {
     const keys = typeof on === "string" ? [on] : [...on];
     return new MergeInsertBuilder(keys, async (plan, rows) => {
       const head = await this.writable();
-      const { tx, inserted, updated, deleted } = await mergeTransaction(this.dataset, head, plan, await this.#embedding.rows(head, rows));
+      const embedded = await this.#embedding.rows(head, rows);
+      const { tx, inserted, updated, deleted } = await this.fromSnapshot(head, () => mergeTransaction(this.dataset, head, plan, embedded));
       return { version: await this.commit(tx, head), numInsertedRows: inserted, numUpdatedRows: updated, numDeletedRows: deleted };
     });
   }
@@ -270,13 +294,13 @@ export class Table {
   /** Adds columns computed by SQL (`{ name, valueSql }`) or all-null columns (`field(name, type)`). */
   async addColumns(columns: readonly (AddColumnsSql | Field)[]): Promise<{ version: number }> {
     const head = await this.writable();
-    return { version: await this.commit(await addColumnsTransaction(this.dataset, head, columns), head) };
+    return { version: await this.commit(await this.fromSnapshot(head, () => addColumnsTransaction(this.dataset, head, columns)), head) };
   }
 
   /** Renames columns, changes their nullability or converts their type. */
   async alterColumns(alterations: readonly ColumnAlteration[]): Promise<{ version: number }> {
     const head = await this.writable();
-    return { version: await this.commit(await alterColumnsTransaction(this.dataset, head, alterations), head) };
+    return { version: await this.commit(await this.fromSnapshot(head, () => alterColumnsTransaction(this.dataset, head, alterations)), head) };
   }
 
   /** Removes columns from the schema; their data is reclaimed when fragments are compacted. */
@@ -287,11 +311,15 @@ export class Table {
 
   /** Compacts fragments and prunes old versions and unreferenced files; reports what it did. */
   async optimize(options: OptimizeOptions = {}): Promise<OptimizeStats> {
-    let head = await this.writable();
+    await this.writable();
     const target = options.targetRowsPerFragment ?? 1_048_576;
     if (!Number.isInteger(target) || target < 1) throw createError("INVALID_ARGUMENT", `targetRowsPerFragment must be a positive integer, got ${String(target)}.`);
+    const cutoff = options.cleanupOlderThan ?? defaultCleanupCutoff();
+    if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) throw createError("INVALID_ARGUMENT", "cleanupOlderThan must be a valid Date.");
+    // Maintenance is about the table as it is now, not as this handle last saw it.
+    let head = await this.dataset.refresh();
     const before = head.fragments;
-    const tx = await compactionTransaction(this.dataset, head, target);
+    const tx = await this.fromSnapshot(head, () => compactionTransaction(this.dataset, head, target));
     if (tx !== null) head = await this.dataset.commit(tx);
     const removed = before.filter((f) => !head.fragments.includes(f));
     const added = head.fragments.filter((f) => !before.includes(f));
@@ -310,8 +338,6 @@ export class Table {
         head = await this.dataset.commit({ type: "create_index", readVersion: head.version, indices });
       }
     }
-    const cutoff = options.cleanupOlderThan ?? defaultCleanupCutoff();
-    if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) throw createError("INVALID_ARGUMENT", "cleanupOlderThan must be a valid Date.");
     return {
       compaction: {
         fragmentsRemoved: removed.length, fragmentsAdded: added.length,

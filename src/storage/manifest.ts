@@ -2,12 +2,19 @@
  * Manifests (`<table>.lance/_versions/<version>.qvm`): one per version, naming everything that
  * version consists of. Writing the manifest with putIfAbsent is the commit point; every file it
  * names is written before it. Layout: a checked envelope (src/storage/envelope.ts) around JSON.
+ *
+ * Cleanup never frees a version's key: it overwrites a pruned manifest with a *tombstone* (magic
+ * "QVMP") that keeps only the commit's identity and operation record. A writer whose head is stale
+ * therefore finds every used version number taken and cannot commit "into the past"; later writers
+ * still read the pruned commit's operation record to decide about conflicts.
  */
 import type { Schema } from "../data/schema.js";
 import { corrupt, decodeJson, encodeJson, openEnvelope, sealEnvelope } from "./envelope.js";
 
 export const MANIFEST_FORMAT_VERSION = 1;
 const MAGIC = "QVMF";
+const TOMBSTONE_MAGIC = "QVMP";
+export const TOMBSTONE_FORMAT_VERSION = 1;
 
 export type OperationType =
   | "create" | "append" | "delete" | "update" | "merge" | "overwrite" | "restore"
@@ -61,10 +68,50 @@ export interface Manifest {
   /** Table-level settings that travel with the data (e.g. embedding function configs). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly operation: OperationRecord;
+  /** Random identity of this commit (absent in manifests written before it existed). */
+  readonly commitId?: string;
+  /** `commitId` of the version this one was applied on top of. */
+  readonly parentId?: string;
 }
+
+/** What a pruned version's key still holds: enough to check conflicts, nothing to read. */
+export interface Tombstone {
+  readonly version: number;
+  readonly timestamp: number;
+  readonly operation: OperationRecord;
+  readonly commitId?: string;
+  readonly parentId?: string;
+  /** When cleanup pruned it, ms since the epoch. */
+  readonly prunedAt: number;
+}
+
+/** The content of a version key: a live manifest or the tombstone of a pruned one. */
+export type VersionFile = { readonly pruned: false; readonly manifest: Manifest } | { readonly pruned: true; readonly tombstone: Tombstone };
 
 export function encodeManifest(m: Manifest): Uint8Array {
   return sealEnvelope(MAGIC, MANIFEST_FORMAT_VERSION, encodeJson(m));
+}
+
+export function encodeTombstone(m: Manifest | Tombstone, prunedAt: number): Uint8Array {
+  const t: Tombstone = { version: m.version, timestamp: m.timestamp, operation: m.operation, commitId: m.commitId, parentId: m.parentId, prunedAt };
+  return sealEnvelope(TOMBSTONE_MAGIC, TOMBSTONE_FORMAT_VERSION, encodeJson(t));
+}
+
+function isOperation(op: unknown): op is OperationRecord {
+  const o = op as OperationRecord;
+  return typeof o === "object" && o !== null && typeof o.type === "string" && Number.isInteger(o.readVersion) && Array.isArray(o.touched);
+}
+
+/** Decodes a version key's content, telling manifests from tombstones by their magic. */
+export function decodeVersionFile(bytes: Uint8Array, what: string): VersionFile {
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== TOMBSTONE_MAGIC) return { pruned: false, manifest: decodeManifest(bytes, what) };
+  const { payload } = openEnvelope(TOMBSTONE_MAGIC, TOMBSTONE_FORMAT_VERSION, bytes, what);
+  const t = decodeJson<Tombstone>(payload, what);
+  if (typeof t !== "object" || t === null || !Number.isInteger(t.version) || typeof t.timestamp !== "number" || !isOperation(t.operation)) {
+    corrupt(what, "its tombstone fields are malformed");
+  }
+  return { pruned: true, tombstone: t };
 }
 
 export function decodeManifest(bytes: Uint8Array, what: string): Manifest {
@@ -82,7 +129,7 @@ export function decodeManifest(bytes: Uint8Array, what: string): Manifest {
       if (typeof d?.file !== "string" || !okInt(d.size) || typeof d.columns !== "object" || d.columns === null) corrupt(what, "a data file entry is malformed");
     }
   }
-  if (typeof m.operation !== "object" || m.operation === null || !Array.isArray(m.operation.touched)) corrupt(what, "its operation record is malformed");
+  if (!isOperation(m.operation)) corrupt(what, "its operation record is malformed");
   return m;
 }
 

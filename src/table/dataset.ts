@@ -7,6 +7,11 @@
  * that version, the transaction is checked against what the other commits did (their operation
  * records) and, if compatible, re-applied on top of the new head and retried; otherwise the write
  * fails with COMMIT_CONFLICT. Files of a failed commit stay unreferenced until cleanup.
+ *
+ * Why a successful putIfAbsent proves the commit extends the head: a version's key is never freed.
+ * Cleanup turns pruned manifests into tombstones (src/storage/manifest.ts) instead of deleting them,
+ * so however stale a writer's head is, every version number below the real head is taken and the
+ * writer is pushed forward to it, checking each operation it skips over.
  */
 import { createError } from "../errors.js";
 import type { Column } from "../data/column.js";
@@ -16,8 +21,8 @@ import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
 import { randomId } from "../storage/envelope.js";
 import { encodeFragment, FragmentFile } from "../storage/fragment-file.js";
 import {
-  decodeManifest, encodeManifest, manifestKey, versionFromKey, versionsPrefix,
-  type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType,
+  decodeVersionFile, encodeManifest, manifestKey, versionFromKey, versionsPrefix,
+  type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType, type VersionFile,
 } from "../storage/manifest.js";
 import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
 
@@ -36,6 +41,8 @@ export interface TableState {
   readonly indices: readonly IndexEntry[];
   readonly config: Readonly<Record<string, unknown>>;
   readonly operation: OperationRecord;
+  /** Random identity of the commit that made this version (see Manifest.commitId). */
+  readonly commitId?: string;
 }
 
 /** A change to commit, computed against `readVersion`. Files it names are already written. */
@@ -61,7 +68,10 @@ export interface VersionInfo {
   readonly metadata: { readonly operation: OperationType };
 }
 
-const MAX_COMMIT_ATTEMPTS = 32;
+/** Upper bound of the random pause between commit attempts under contention, ms. */
+const MAX_BACKOFF_MS = 100;
+/** After this many consecutive versions found by probing, a refresh lists the versions instead. */
+const PROBES_BEFORE_LISTING = 4;
 /** Operations that replace what the table is; nothing may commit in between. */
 const EXCLUSIVE: ReadonlySet<OperationType> = new Set(["overwrite", "restore", "add_columns", "alter_columns", "drop_columns", "create"]);
 
@@ -82,6 +92,8 @@ export class Dataset {
   #head: TableState;
   /** Data files opened for reading (footers parsed), by store key. */
   readonly #readers = new Map<string, Promise<FragmentFile>>();
+  /** Operation records by version, for conflict checks; immutable once committed (tombstones keep them). */
+  readonly #operations = new Map<number, OperationRecord>();
 
   private constructor(
     readonly store: BlobStore,
@@ -97,21 +109,46 @@ export class Dataset {
 
   /** Latest version on the store, or undefined when the table does not exist. */
   static async latestVersion(store: BlobStore, table: string): Promise<number | undefined> {
-    const keys = await store.list(versionsPrefix(table));
-    let latest: number | undefined;
-    for (const k of keys) {
-      const v = versionFromKey(k.key);
-      if (v !== undefined && (latest === undefined || v > latest)) latest = v;
-    }
-    return latest;
+    return (await Dataset.listedVersions(store, table)).at(-1);
+  }
+
+  /** Version numbers with a key under `_versions/` (manifests and tombstones), ascending. */
+  static async listedVersions(store: BlobStore, table: string): Promise<number[]> {
+    return (await store.list(versionsPrefix(table)))
+      .map((k) => versionFromKey(k.key)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   }
 
   static async open(store: BlobStore, table: string, version?: number): Promise<Dataset> {
-    const v = version ?? (await Dataset.latestVersion(store, table));
-    if (v === undefined) throw createError("TABLE_NOT_FOUND", `No table "${table}" in ${store.uri}.`);
     const ds = new Dataset(store, table, undefined as unknown as TableState);
-    ds.#head = await ds.readState(v);
+    if (version !== undefined) {
+      ds.#head = await ds.readState(version);
+      return ds;
+    }
+    const listed = await Dataset.listedVersions(store, table);
+    if (listed.length === 0) throw createError("TABLE_NOT_FOUND", `No table "${table}" in ${store.uri}.`);
+    ds.#head = await ds.readNewest(listed);
     return ds;
+  }
+
+  /**
+   * The state of the newest readable version in `listed` (ascending). A listed version that cannot
+   * be read was pruned after the listing (a newer one exists: list again) or is named by a stale
+   * listing (an HTTP store's published `_listing.json` that is ahead of its files): fall back.
+   */
+  private async readNewest(listed: number[]): Promise<TableState> {
+    let versions = listed;
+    let skipped: unknown;
+    for (let i = versions.length - 1; i >= 0; i--) {
+      try {
+        return await this.readState(versions[i]!);
+      } catch (e) {
+        if ((e as { code?: string }).code !== "NOT_FOUND") throw e;
+        skipped ??= e;
+        const again = await Dataset.listedVersions(this.store, this.table);
+        if ((again.at(-1) ?? 0) > versions[i]!) { versions = again; i = versions.length; }
+      }
+    }
+    throw skipped ?? createError("TABLE_NOT_FOUND", `No table "${this.table}" in ${this.store.uri}.`);
   }
 
   /**
@@ -130,8 +167,9 @@ export class Dataset {
       version: 1, timestamp: Date.now(), schema, fragments: frag ? [frag] : [], nextFragmentId: frag ? 1 : 0, indices: [], config,
       operation: { type: "create", readVersion: 0, touched: [] },
     };
-    if (!(await store.putIfAbsent(manifestKey(table, 1), encodeManifest(ds.toManifest(state))))) exists();
-    ds.#head = state;
+    const first = { ...state, commitId: randomId() };
+    if (!(await store.putIfAbsent(manifestKey(table, 1), encodeManifest(ds.toManifest(first))))) exists();
+    ds.#head = first;
     return ds;
   }
 
@@ -139,24 +177,57 @@ export class Dataset {
     return this.#head;
   }
 
-  /** Moves the head to the newest committed version. */
+  /**
+   * Moves the head to the newest committed version: probes the next few version keys (the usual
+   * case is zero or one new commit), and lists the versions when the head is further behind.
+   */
   async refresh(): Promise<TableState> {
     let v = this.#head.version;
-    while ((await this.store.head(manifestKey(this.table, v + 1))) !== undefined) v++;
-    if (v !== this.#head.version) this.#head = await this.readState(v);
+    for (let probes = 0; ; probes++) {
+      if (probes === PROBES_BEFORE_LISTING) {
+        v = Math.max(v, (await Dataset.latestVersion(this.store, this.table)) ?? v);
+        break;
+      }
+      if ((await this.store.head(manifestKey(this.table, v + 1))) === undefined) break;
+      v++;
+    }
+    if (v !== this.#head.version) this.#head = await this.readNewest([v]);
     return this.#head;
   }
 
-  async manifest(version: number): Promise<Manifest> {
+  /** What a version key holds, or undefined when there is no such key. */
+  async versionFile(version: number): Promise<VersionFile | undefined> {
     const key = manifestKey(this.table, version);
     let bytes: Uint8Array;
     try {
       bytes = await this.store.get(key);
     } catch (e) {
-      if ((e as { code?: string }).code === "NOT_FOUND") throw createError("NOT_FOUND", `Version ${version} of table "${this.table}" does not exist (or was cleaned up).`, { version });
+      if ((e as { code?: string }).code === "NOT_FOUND") return undefined;
       throw e;
     }
-    return decodeManifest(bytes, key);
+    const file = decodeVersionFile(bytes, key);
+    this.#operations.set(version, file.pruned ? file.tombstone.operation : file.manifest.operation);
+    return file;
+  }
+
+  async manifest(version: number): Promise<Manifest> {
+    const file = await this.versionFile(version);
+    if (file === undefined || file.pruned) {
+      const why = file === undefined ? "does not exist" : "was cleaned up by optimize()";
+      throw createError("NOT_FOUND", `Version ${version} of table "${this.table}" ${why}.`, { version });
+    }
+    return file.manifest;
+  }
+
+  /** What the commit of `version` did, for conflict checks. */
+  private async operationOf(version: number): Promise<OperationRecord> {
+    const known = this.#operations.get(version);
+    if (known !== undefined) return known;
+    if ((await this.versionFile(version)) === undefined) {
+      // Only cleanup by a Quiver older than tombstones leaves such gaps.
+      throw createError("COMMIT_CONFLICT", `Version ${version} of "${this.table}" is gone, so this write cannot be checked against it. Reload the table and try again.`, { version });
+    }
+    return this.#operations.get(version)!;
   }
 
   /** The state of any version; fragments still current keep their loaded columns. */
@@ -193,15 +264,27 @@ export class Dataset {
     });
     return {
       version: m.version, timestamp: m.timestamp, schema: m.schema, fragments, nextFragmentId: m.nextFragmentId,
-      indices: m.indices, config: m.config, operation: m.operation,
+      indices: m.indices, config: m.config, operation: m.operation, commitId: m.commitId,
     };
   }
 
+  /** Versions that can still be checked out (not pruned), ascending. */
   async versions(): Promise<VersionInfo[]> {
-    const keys = await this.store.list(versionsPrefix(this.table));
-    const versions = keys.map((k) => versionFromKey(k.key)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-    const manifests = await Promise.all(versions.map((v) => this.manifest(v)));
-    return manifests.map((m) => ({ version: m.version, timestamp: new Date(m.timestamp), metadata: { operation: m.operation.type } }));
+    const out: VersionInfo[] = [];
+    await this.forEachVersionFile(await Dataset.listedVersions(this.store, this.table), (_, file) => {
+      if (!file.pruned) out.push({ version: file.manifest.version, timestamp: new Date(file.manifest.timestamp), metadata: { operation: file.manifest.operation.type } });
+    });
+    return out;
+  }
+
+  /** Reads the files of `versions` a few at a time, in order; keys that vanished are skipped. */
+  async forEachVersionFile(versions: readonly number[], fn: (version: number, file: VersionFile) => void): Promise<void> {
+    const BATCH = 16;
+    for (let i = 0; i < versions.length; i += BATCH) {
+      const batch = versions.slice(i, i + BATCH);
+      const files = await Promise.all(batch.map((v) => this.versionFile(v)));
+      files.forEach((f, j) => { if (f !== undefined) fn(batch[j]!, f); });
+    }
   }
 
   /** Writes one data file holding `fields` of `columns`. */
@@ -284,14 +367,15 @@ export class Dataset {
       version: head.version + 1, timestamp: Date.now(), schema: tx.schema ?? head.schema, fragments, nextFragmentId: next,
       indices: tx.indices ?? head.indices, config: tx.config ?? head.config,
       operation: { type: tx.type, readVersion: tx.readVersion, touched: touchedIds(tx) },
+      commitId: randomId(),
     };
   }
 
-  private toManifest(s: TableState): Manifest {
+  private toManifest(s: TableState, parent?: TableState): Manifest {
     const rel = (key: string): string => key.slice(this.dir.length);
     return {
       version: s.version, timestamp: s.timestamp, schema: s.schema, nextFragmentId: s.nextFragmentId, indices: s.indices, config: s.config,
-      operation: s.operation,
+      operation: s.operation, commitId: s.commitId, parentId: parent?.commitId,
       fragments: s.fragments.map((f) => ({
         id: f.id, files: f.files.map((d) => ({ file: rel(d.key), size: d.size, columns: d.columns })), numRows: f.numRows,
         deletionFile: f.deletionFile === null ? null : rel(f.deletionFile), deletedRows: f.numRows - f.liveRows,
@@ -299,13 +383,18 @@ export class Dataset {
     };
   }
 
-  /** Commits `tx`, rebasing it over compatible concurrent commits. */
+  /**
+   * Commits `tx`, rebasing it over compatible concurrent commits. Each version committed since
+   * `tx.readVersion` is checked once, however many attempts it takes; there is no attempt limit,
+   * because an attempt fails only when another commit succeeded (the table moves forward).
+   */
   async commit(tx: Transaction): Promise<TableState> {
     return withCommitLock(`${this.store.uri}/${this.table}`, async () => {
       let head = this.#head.version >= tx.readVersion ? this.#head : await this.readState(tx.readVersion);
-      for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
-        for (let v = tx.readVersion + 1; v <= head.version; v++) {
-          const theirs = v === head.version ? head.operation : (await this.manifest(v)).operation;
+      let checked = tx.readVersion;
+      for (let attempt = 0; ; attempt++) {
+        for (let v = checked + 1; v <= head.version; v++) {
+          const theirs = v === head.version ? head.operation : await this.operationOf(v);
           if (!compatible(tx, theirs)) {
             throw createError(
               "COMMIT_CONFLICT",
@@ -314,16 +403,28 @@ export class Dataset {
             );
           }
         }
+        checked = head.version;
         const state = this.apply(head, tx);
-        if (await this.store.putIfAbsent(manifestKey(this.table, state.version), encodeManifest(this.toManifest(state)))) {
+        if (await this.store.putIfAbsent(manifestKey(this.table, state.version), encodeManifest(this.toManifest(state, head)))) {
           this.#head = state;
+          this.#operations.set(state.version, state.operation);
           return state;
         }
+        const behind = head.version;
         head = await this.refresh();
+        if (head.version <= behind) {
+          // The key is taken, yet no newer version shows: the store is not behaving atomically.
+          throw createError("COMMIT_CONFLICT", `Version ${behind + 1} of "${this.table}" exists but cannot be read as the newest version; nothing was committed. Reload the table and try again.`, { version: behind + 1 });
+        }
+        // The first retry is expected (this handle was behind); after that, writers are racing.
+        if (attempt > 0) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
       }
-      throw createError("COMMIT_CONFLICT", `Gave up committing to "${this.table}" after ${MAX_COMMIT_ATTEMPTS} attempts: too many concurrent writers.`);
     });
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 interface LockManagerLike {

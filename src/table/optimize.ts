@@ -6,8 +6,8 @@
  * too, so files another writer is about to commit are never touched.
  */
 import { concatColumns, takeColumn, type Column } from "../data/column.js";
-import { versionsPrefix, versionFromKey, manifestKey, type Manifest } from "../storage/manifest.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
+import { encodeManifest, encodeTombstone, manifestKey, type Manifest } from "../storage/manifest.js";
+import { Dataset, type TableState, type Transaction } from "./dataset.js";
 import { selectRows, type Fragment } from "./fragment.js";
 import type { Tags } from "./tags.js";
 
@@ -81,28 +81,52 @@ function filesOf(m: Manifest, dir: string): string[] {
   return out;
 }
 
+/**
+ * Prunes versions older than `olderThan` (never the latest or a tagged one). A pruned version's key
+ * keeps a tombstone (so its number is never reused, see src/table/dataset.ts); then the files only
+ * pruned versions named are deleted. Version files are read a batch at a time, each once.
+ *
+ * Two races are closed here. A commit that lands while pruning runs may name files of a version
+ * being pruned (restore does): versions listed after the tombstones were written are read too, and
+ * their files kept. A tag created meanwhile on a pruned version: tags are read again afterwards,
+ * and such a version gets its manifest back (this function still holds its bytes).
+ */
 export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnverified: boolean): Promise<OptimizeStats["prune"]> {
   const store = ds.store;
   const dir = `${ds.table}.lance/`;
   const cutoff = olderThan.getTime();
-  const versions = (await store.list(versionsPrefix(ds.table)))
-    .map((k) => versionFromKey(k.key)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  const latest = versions[versions.length - 1];
+  const versions = await Dataset.listedVersions(store, ds.table);
+  const latest = versions.at(-1);
   const tagged = new Set(Object.values(await tags.list()).map((t) => t.version));
-  const manifests = await Promise.all(versions.map((v) => ds.manifest(v)));
-  const keep = manifests.filter((m) => m.version === latest || tagged.has(m.version) || m.timestamp >= cutoff);
-  const referenced = new Set(keep.flatMap((m) => filesOf(m, dir)));
+  const referenced = new Set<string>();
+  const doomed: Manifest[] = [];
+  await ds.forEachVersionFile(versions, (v, file) => {
+    if (file.pruned) return;
+    const m = file.manifest;
+    if (v === latest || tagged.has(v) || m.timestamp > cutoff) filesOf(m, dir).forEach((f) => referenced.add(f));
+    else doomed.push(m);
+  });
+  const now = Date.now();
+  for (const m of doomed) await store.put(manifestKey(ds.table, m.version), encodeTombstone(m, now));
+
+  const taggedNow = new Set(Object.values(await tags.list()).map((t) => t.version));
+  const pruned = new Set<string>();
+  let oldVersionsRemoved = 0;
+  for (const m of doomed) {
+    if (taggedNow.has(m.version)) {
+      await store.put(manifestKey(ds.table, m.version), encodeManifest(m));
+      filesOf(m, dir).forEach((f) => referenced.add(f));
+    } else {
+      filesOf(m, dir).forEach((f) => pruned.add(f));
+      oldVersionsRemoved++;
+    }
+  }
+  const newer = (await Dataset.listedVersions(store, ds.table)).filter((v) => latest === undefined || v > latest);
+  await ds.forEachVersionFile(newer, (_, file) => { if (!file.pruned) filesOf(file.manifest, dir).forEach((f) => referenced.add(f)); });
+
   // Files of pruned versions are known garbage; files no version ever named may belong to a commit
   // in flight, so they go only once they are a week old (or when the caller says so).
-  const pruned = new Set(manifests.filter((m) => !keep.includes(m)).flatMap((m) => filesOf(m, dir)));
-  const unverifiedCutoff = Date.now() - WEEK_MS;
-
-  let oldVersionsRemoved = 0;
-  for (const m of manifests) {
-    if (keep.includes(m)) continue;
-    await store.delete(manifestKey(ds.table, m.version));
-    oldVersionsRemoved++;
-  }
+  const unverifiedCutoff = now - WEEK_MS;
   let filesRemoved = 0;
   let bytesRemoved = 0;
   for (const prefix of ["data/", "_deletions/", "_indices/"]) {

@@ -56,6 +56,20 @@ export class Tags {
     if (!(await this.ds.store.putIfAbsent(key, encodeJson({ version })))) {
       throw createError("INVALID_ARGUMENT", `Tag "${tag}" already exists; use update() to move it.`);
     }
+    await this.confirm(key, version);
+  }
+
+  /**
+   * A cleanup running meanwhile may have pruned `version` before it saw the tag (it restores
+   * versions tagged by the time it has pruned); if the version is gone, so is the tag.
+   */
+  private async confirm(key: string, version: number): Promise<void> {
+    try {
+      await this.ds.manifest(version);
+    } catch (e) {
+      await this.ds.store.delete(key);
+      throw e;
+    }
   }
 
   async update(tag: string, version: number): Promise<void> {
@@ -64,6 +78,7 @@ export class Tags {
     await this.getVersion(tag);
     await this.checkVersion(version);
     await this.ds.store.put(key, encodeJson({ version }));
+    await this.confirm(key, version);
   }
 
   async delete(tag: string): Promise<void> {
