@@ -10,7 +10,7 @@ import { checkAcknowledged } from "../unit/stress-roles.js";
 import type { Checks } from "./fixture/stress-checks.js";
 
 type StressGlobal = { quiverStress: { main: Checks; inWorker: (name: keyof Checks, ...args: unknown[]) => Promise<unknown> } };
-const OPS = 25;
+const OPS = 40;
 
 async function open(page: Page): Promise<void> {
   page.on("pageerror", (error) => console.error(error));

@@ -8,6 +8,7 @@
  *   delete    deletes one of its own seeded ids; appends every third op → "del <id>", "add …"
  *   inc       n = n + 1 on one counter row                              → "inc <id>"
  *   optimize  optimize({ cleanupOlderThan: new Date() }) until stopped  → "opt <version>"
+ *             (every fourth run also compacts)
  *
  * COMMIT_CONFLICT is an allowed answer (nothing changed); any other error is thrown.
  */
@@ -40,8 +41,12 @@ export async function runRole(t: Table, role: Role, writer: number, ops: number,
     if (await attempt(async () => { await t.add(ids.map(stressRow)); })) ack(`add ${ids.join(" ")}`);
   };
   if (role === "optimize") {
-    do await attempt(async () => { await t.optimize({ cleanupOlderThan: new Date() }); ack(`opt ${await t.version()}`); });
-    while (!stopped());
+    // Mostly pruning alone (a target of one row compacts nothing, so it never conflicts); every
+    // fourth run compacts too.
+    for (let run = 0; run === 0 || !stopped(); run++) {
+      const options = { cleanupOlderThan: new Date(), targetRowsPerFragment: run % 4 === 3 ? 1_000_000 : 1 };
+      await attempt(async () => { await t.optimize(options); ack(`opt ${await t.version()}`); });
+    }
     return;
   }
   const own = ownedIds(writer, ops);
