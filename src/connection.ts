@@ -14,6 +14,7 @@ import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./worker/pool.js";
 import { openStore } from "./storage/open-store.js";
 import { Dataset } from "./table/dataset.js";
+import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
@@ -107,6 +108,8 @@ export class Connection {
   #loaded: Kernels | undefined;
   #pool: Promise<ScanPool> | undefined;
   readonly #tables = new Set<Table>();
+  /** Tables whose folder this connection has swept for stale temporary files. */
+  readonly #swept = new Set<string>();
 
   constructor(
     readonly uri: string,
@@ -184,7 +187,21 @@ export class Connection {
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    return this.handle(name, await Dataset.open(this.store, checkName(name)), { functionOptions: options.functionOptions });
+    const dataset = await Dataset.open(this.store, checkName(name));
+    this.sweepTemporaryFiles(name);
+    return this.handle(name, dataset, { functionOptions: options.functionOptions });
+  }
+
+  /**
+   * Once per table and connection, in the background: temporary files that writers which crashed
+   * mid-write left in the table's folder, once they are old enough that no live write owns them.
+   */
+  private sweepTemporaryFiles(name: string): void {
+    if (this.store.readOnly || this.store.removeTemporaryFiles === undefined || this.#swept.has(name)) return;
+    this.#swept.add(name);
+    this.store.removeTemporaryFiles(`${name}.lance/`, TEMPORARY_FILE_AGE_MS).catch(() => {
+      // Best effort: optimize() sweeps again and reports what it removed.
+    });
   }
 
   /**

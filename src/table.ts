@@ -332,9 +332,11 @@ export class Table {
         if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
+        // A vector index cannot be trained without rows: one whose rows are all deleted is dropped.
+        if (moved && head.fragments.every((f) => f.liveRows === 0)) continue;
         indices.push(moved ? await rebuildIndex(this.dataset, head, kernels, entry) : await extendIndex(this.dataset, head, kernels, entry));
       }
-      if (indices.some((e, i) => e !== head.indices[i])) {
+      if (indices.length !== head.indices.length || indices.some((e, i) => e !== head.indices[i])) {
         head = await this.dataset.commit({ type: "create_index", readVersion: head.version, indices });
       }
     }

@@ -48,6 +48,12 @@ export interface BlobStore {
   list(prefix: string): Promise<BlobInfo[]>;
   /** Removes an object; no error when it is already absent. */
   delete(key: string): Promise<void>;
+  /**
+   * Deletes temporary files under `prefix` (a folder key ending in "/", or "" for everything) that
+   * are older than `olderThanMs`: what writers that crashed mid-write left behind. Returns how many.
+   * Only stores that write through temporary files (file system, OPFS) have it.
+   */
+  removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
   /** Releases handles (database connections, file handles). The store is unusable afterwards. */
   close(): Promise<void>;
 }

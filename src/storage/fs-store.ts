@@ -227,15 +227,24 @@ export class FsStore implements BlobStore {
   }
 
   /**
-   * Deletes temporary files older than `olderThanMs` left by writers that crashed; returns how many.
-   * Temporary files of writes still running are younger, so pick a bound well above a write's time.
+   * Deletes temporary files under `prefix` older than `olderThanMs` left by writers that crashed;
+   * returns how many. Temporary files of writes still running are younger, so pick a bound well
+   * above a write's time.
    */
-  async removeTemporaryFiles(olderThanMs: number): Promise<number> {
+  async removeTemporaryFiles(prefix: string, olderThanMs: number): Promise<number> {
     this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
     const limit = Date.now() - olderThanMs;
     let removed = 0;
     const walk = async (dir: string): Promise<void> => {
-      for (const entry of await this.#fs.readdir(dir, { withFileTypes: true })) {
+      let entries;
+      try {
+        entries = await this.#fs.readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") return;
+        throw error;
+      }
+      for (const entry of entries) {
         const path = `${dir}${dir.endsWith("/") ? "" : "/"}${entry.name}`;
         if (entry.isDirectory()) await walk(path);
         else if (isReservedName(entry.name) && (await this.#fs.stat(path)).mtimeMs < limit) {
@@ -244,7 +253,8 @@ export class FsStore implements BlobStore {
         }
       }
     };
-    await walk(this.uri);
+    const folder = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    await walk(folder === "" ? this.uri : this.#path(folder.slice(0, -1)));
     return removed;
   }
 

@@ -232,6 +232,37 @@ export class OpfsStore implements BlobStore {
     });
   }
 
+  /** See BlobStore.removeTemporaryFiles: temporary files of crashed writers, by their modification time. */
+  async removeTemporaryFiles(prefix: string, olderThanMs: number): Promise<number> {
+    this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
+    const limit = Date.now() - olderThanMs;
+    let removed = 0;
+    const walk = async (dir: DirectoryHandle): Promise<void> => {
+      for await (const [name, handle] of dir.entries()) {
+        if (handle.kind === "directory") { await walk(handle as DirectoryHandle); continue; }
+        if (!isReservedName(name)) continue;
+        try {
+          if ((await (handle as FileHandle).getFile()).lastModified >= limit) continue;
+          await retryWhileLocked(() => dir.removeEntry(name));
+          removed++;
+        } catch (error) {
+          if (!isAbsent(error)) throw error; // renamed into place or removed meanwhile
+        }
+      }
+    };
+    const folder = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    let start: DirectoryHandle;
+    try {
+      start = folder === "" ? this.#root : await this.#directory(keySegments(folder.slice(0, -1)), false);
+    } catch (error) {
+      if (isAbsent(error)) return 0;
+      throw error;
+    }
+    await walk(start);
+    return removed;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -25,10 +25,15 @@ export interface OptimizeOptions {
 
 export interface OptimizeStats {
   compaction: { fragmentsRemoved: number; fragmentsAdded: number; filesRemoved: number; filesAdded: number };
-  prune: { oldVersionsRemoved: number; filesRemoved: number; bytesRemoved: number };
+  prune: { oldVersionsRemoved: number; filesRemoved: number; bytesRemoved: number; temporaryFilesRemoved: number };
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+/**
+ * A temporary file (a write in progress, renamed into place when complete) older than this belongs
+ * to a writer that crashed: optimize() and opening a table remove it.
+ */
+export const TEMPORARY_FILE_AGE_MS = 3600 * 1000;
 /** A fragment with more than this share of its rows deleted is rewritten. */
 const DELETED_SHARE = 0.1;
 
@@ -139,7 +144,8 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
       bytesRemoved += f.size;
     }
   }
-  return { oldVersionsRemoved, filesRemoved, bytesRemoved };
+  const temporaryFilesRemoved = (await store.removeTemporaryFiles?.(dir, TEMPORARY_FILE_AGE_MS)) ?? 0;
+  return { oldVersionsRemoved, filesRemoved, bytesRemoved, temporaryFilesRemoved };
 }
 
 export function defaultCleanupCutoff(): Date {

@@ -49,8 +49,10 @@ describe("FsStore", () => {
     await writeFile(join(dir, "a", ".quiver-tmp-crashed"), bytes(3, 2));
     await writeFile(join(dir, ".quiver-tmp-top"), bytes(3, 2));
     expect((await store.list("")).map((i) => i.key)).toEqual(["a/b"]);
-    expect(await store.removeTemporaryFiles(60_000)).toBe(0); // too young
-    expect(await store.removeTemporaryFiles(-1)).toBe(2);
+    expect(await store.removeTemporaryFiles("", 60_000)).toBe(0); // too young
+    expect(await store.removeTemporaryFiles("a/", -1)).toBe(1); // only under the prefix
+    expect(await store.removeTemporaryFiles("missing/", -1)).toBe(0);
+    expect(await store.removeTemporaryFiles("", -1)).toBe(1);
     expect(await filesUnder(dir)).toEqual(["a/b"]);
   });
 
