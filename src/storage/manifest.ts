@@ -146,3 +146,40 @@ export function versionFromKey(key: string): number | undefined {
   const m = /\/(\d{20})\.qvm$/.exec(key);
   return m ? Number(m[1]) : undefined;
 }
+
+/**
+ * The version floor (`<table>.lance/_floor/<20-digit F>.qvf`, a checked envelope "QVFL" around
+ * JSON): cleanup may delete tombstones of versions below F, so keys below F may be free again,
+ * while keys at or above F never are. The floor is the largest F among the floor files (they are
+ * written once each and only ever added above the last), so two cleanups racing cannot lower it.
+ */
+export interface VersionFloor {
+  readonly floor: number;
+  /** The largest version below `floor` whose operation was exclusive (0 if none): appends check it. */
+  readonly maxExclusive: number;
+}
+
+const FLOOR_MAGIC = "QVFL";
+
+export function floorPrefix(table: string): string {
+  return `${table}.lance/_floor/`;
+}
+
+export function floorKey(table: string, floor: number): string {
+  return `${floorPrefix(table)}${String(floor).padStart(20, "0")}.qvf`;
+}
+
+export function floorFromKey(key: string): number | undefined {
+  const m = /\/(\d{20})\.qvf$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function encodeFloor(f: VersionFloor): Uint8Array {
+  return sealEnvelope(FLOOR_MAGIC, 1, encodeJson(f));
+}
+
+export function decodeFloor(bytes: Uint8Array, what: string): VersionFloor {
+  const f = decodeJson<VersionFloor>(openEnvelope(FLOOR_MAGIC, 1, bytes, what).payload, what);
+  if (typeof f !== "object" || f === null || !Number.isInteger(f.floor) || !Number.isInteger(f.maxExclusive)) corrupt(what, "its fields are malformed");
+  return f;
+}

@@ -8,10 +8,12 @@
  * records) and, if compatible, re-applied on top of the new head and retried; otherwise the write
  * fails with COMMIT_CONFLICT. Files of a failed commit stay unreferenced until cleanup.
  *
- * Why a successful putIfAbsent proves the commit extends the head: a version's key is never freed.
- * Cleanup turns pruned manifests into tombstones (src/storage/manifest.ts) instead of deleting them,
- * so however stale a writer's head is, every version number below the real head is taken and the
- * writer is pushed forward to it, checking each operation it skips over.
+ * Why a successful putIfAbsent proves the commit extends the head: cleanup turns pruned manifests
+ * into tombstones (src/storage/manifest.ts) instead of deleting them, so every version number from
+ * the version floor up stays taken, and a writer behind the head is pushed forward to it, checking
+ * each operation it skips over. Below the floor cleanup may free numbers (it deletes old tombstones,
+ * after raising the floor): a put that lands there is checked against the floor afterwards and,
+ * being an orphan no reader would open, taken back (see commit-rules.ts and docs/FORMAT.md).
  */
 import { createError } from "../errors.js";
 import type { Column } from "../data/column.js";
@@ -25,6 +27,7 @@ import {
   type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType, type VersionFile,
 } from "../storage/manifest.js";
 import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
+import { compatible, floorAllows, readFloor, TOMBSTONE_KEEP, type Change } from "./commit-rules.js";
 
 /** Identifies a fragment's data (its files and their column maps), which versions share. */
 function fragmentKey(f: Pick<Fragment, "id" | "files">): string {
@@ -72,20 +75,8 @@ export interface VersionInfo {
 const MAX_BACKOFF_MS = 100;
 /** After this many consecutive versions found by probing, a refresh lists the versions instead. */
 const PROBES_BEFORE_LISTING = 4;
-/** Operations that replace what the table is; nothing may commit in between. */
-const EXCLUSIVE: ReadonlySet<OperationType> = new Set(["overwrite", "restore", "add_columns", "alter_columns", "drop_columns", "create"]);
-
 function touchedIds(tx: Transaction): number[] {
   return [...(tx.removed ?? []), ...(tx.replaced ?? []).map((f) => f.id)];
-}
-
-/** Whether `tx` may be re-applied on top of a commit that did `theirs`. */
-function compatible(tx: Transaction, theirs: OperationRecord): boolean {
-  if (EXCLUSIVE.has(tx.type) || EXCLUSIVE.has(theirs.type)) return false;
-  if (tx.type === "append") return true;
-  if ((tx.type === "create_index" || tx.type === "drop_index") && (theirs.type === "create_index" || theirs.type === "drop_index")) return false;
-  const mine = new Set(touchedIds(tx));
-  return !theirs.touched.some((id) => mine.has(id));
 }
 
 export class Dataset {
@@ -184,14 +175,21 @@ export class Dataset {
   async refresh(): Promise<TableState> {
     let v = this.#head.version;
     for (let probes = 0; ; probes++) {
-      if (probes === PROBES_BEFORE_LISTING) {
-        v = Math.max(v, (await Dataset.latestVersion(this.store, this.table)) ?? v);
-        break;
-      }
-      if ((await this.store.head(manifestKey(this.table, v + 1))) === undefined) break;
-      v++;
+      if (probes === PROBES_BEFORE_LISTING) return this.refreshFromListing();
+      if ((await this.store.head(manifestKey(this.table, v + 1))) !== undefined) { v++; continue; }
+      // v+1 is free, so v is the newest version — unless cleanup freed both (this handle is below
+      // the version floor; cleanup keeps the tombstone after every live manifest, so a live v
+      // never sits next to a freed v+1).
+      if (probes === 0 && (await this.store.head(manifestKey(this.table, v))) === undefined) return this.refreshFromListing();
+      break;
     }
     if (v !== this.#head.version) this.#head = await this.readNewest([v]);
+    return this.#head;
+  }
+
+  private async refreshFromListing(): Promise<TableState> {
+    const listed = await Dataset.listedVersions(this.store, this.table);
+    if ((listed.at(-1) ?? 0) > this.#head.version) this.#head = await this.readNewest(listed);
     return this.#head;
   }
 
@@ -217,6 +215,52 @@ export class Dataset {
       throw createError("NOT_FOUND", `Version ${version} of table "${this.table}" ${why}.`, { version });
     }
     return file.manifest;
+  }
+
+  /**
+   * For a change that has checked versions up to `checked`, far behind the head: versions below
+   * the floor cannot be read, so the floor decides whether the change may skip them (appends may,
+   * unless an exclusive operation happened there). Returns the new `checked`.
+   */
+  private async skipBelowFloor(change: Change, checked: number): Promise<number> {
+    const floor = await readFloor(this.store, this.table);
+    if (floor === undefined || checked + 1 >= floor.floor) return checked;
+    if (!floorAllows(change, floor)) {
+      throw createError(
+        "COMMIT_CONFLICT",
+        `This ${change.type} read version ${change.readVersion} of "${this.table}", and cleanup has since removed the records of versions up to ${floor.floor - 1}, so it cannot be checked against them. Reload the table and try again.`,
+        { version: floor.floor - 1 },
+      );
+    }
+    return floor.floor - 1;
+  }
+
+  /**
+   * After putIfAbsent of `state.version` succeeded: whether it extends the head. At or above the
+   * floor it does (those keys are never freed). Below it, the key may have been freed by cleanup:
+   * the commit is real only if the next version was built on it. An orphan is deleted (false).
+   */
+  private async extendsHead(state: TableState): Promise<boolean> {
+    const floor = await readFloor(this.store, this.table);
+    if (floor === undefined || state.version >= floor.floor) return true;
+    const read = async (v: number): Promise<VersionFile | undefined> => {
+      try {
+        return decodeVersionFile(await this.store.get(manifestKey(this.table, v)), manifestKey(this.table, v));
+      } catch (e) {
+        if ((e as { code?: string }).code === "NOT_FOUND") return undefined;
+        throw e;
+      }
+    };
+    const next = await read(state.version + 1);
+    const parentOf = (f: VersionFile): string | undefined => (f.pruned ? f.tombstone.parentId : f.manifest.parentId);
+    if (next !== undefined && parentOf(next) === state.commitId) return true;
+    if (next === undefined) {
+      // A real commit with its successor cleaned up would itself have been pruned first.
+      const mine = await read(state.version);
+      if (mine === undefined || mine.pruned) unconfirmed(this.table, state.version);
+    }
+    await this.store.delete(manifestKey(this.table, state.version));
+    return false;
   }
 
   /** What the commit of `version` did, for conflict checks. */
@@ -391,11 +435,13 @@ export class Dataset {
   async commit(tx: Transaction): Promise<TableState> {
     return withCommitLock(`${this.store.uri}/${this.table}`, async () => {
       let head = this.#head.version >= tx.readVersion ? this.#head : await this.readState(tx.readVersion);
+      const change: Change = { type: tx.type, readVersion: tx.readVersion, touched: touchedIds(tx) };
       let checked = tx.readVersion;
       for (let attempt = 0; ; attempt++) {
+        if (head.version - checked > TOMBSTONE_KEEP) checked = await this.skipBelowFloor(change, checked);
         for (let v = checked + 1; v <= head.version; v++) {
           const theirs = v === head.version ? head.operation : await this.operationOf(v);
-          if (!compatible(tx, theirs)) {
+          if (!compatible(change, theirs)) {
             throw createError(
               "COMMIT_CONFLICT",
               `Another writer committed version ${v} of "${this.table}" (${theirs.type}) after this ${tx.type} read version ${tx.readVersion}; the two cannot be combined. Reload the table and try again.`,
@@ -406,9 +452,15 @@ export class Dataset {
         checked = head.version;
         const state = this.apply(head, tx);
         if (await this.store.putIfAbsent(manifestKey(this.table, state.version), encodeManifest(this.toManifest(state, head)))) {
-          this.#head = state;
-          this.#operations.set(state.version, state.operation);
-          return state;
+          if (await this.extendsHead(state)) {
+            this.#head = state;
+            this.#operations.set(state.version, state.operation);
+            return state;
+          }
+          // An orphan, taken back: start over from the newest version, trusting nothing below the floor.
+          head = await this.refreshFromListing();
+          checked = tx.readVersion;
+          continue;
         }
         const behind = head.version;
         head = await this.refresh();
@@ -421,6 +473,15 @@ export class Dataset {
       }
     });
   }
+}
+
+/** What a commit that cannot be confirmed reports. */
+function unconfirmed(table: string, version: number): never {
+  throw createError(
+    "COMMIT_CONFLICT",
+    `Cannot confirm the commit of version ${version} of "${table}": cleanup removed the versions around it while it was being written, so it may or may not be part of the table. Reload the table and check before writing again.`,
+    { version },
+  );
 }
 
 function pause(ms: number): Promise<void> {

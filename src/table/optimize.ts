@@ -6,7 +6,10 @@
  * too, so files another writer is about to commit are never touched.
  */
 import { concatColumns, takeColumn, type Column } from "../data/column.js";
-import { encodeManifest, encodeTombstone, manifestKey, type Manifest } from "../storage/manifest.js";
+import {
+  encodeFloor, encodeManifest, encodeTombstone, floorFromKey, floorKey, floorPrefix, manifestKey, type Manifest, type OperationRecord,
+} from "../storage/manifest.js";
+import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "./commit-rules.js";
 import { Dataset, type TableState, type Transaction } from "./dataset.js";
 import { selectRows, type Fragment } from "./fragment.js";
 import type { Tags } from "./tags.js";
@@ -105,7 +108,12 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
   const tagged = new Set(Object.values(await tags.list()).map((t) => t.version));
   const referenced = new Set<string>();
   const doomed: Manifest[] = [];
+  // After pruning: which listed versions are still live manifests, and what each one did.
+  const live = new Map<number, boolean>();
+  const operations = new Map<number, OperationRecord>();
   await ds.forEachVersionFile(versions, (v, file) => {
+    live.set(v, !file.pruned);
+    operations.set(v, file.pruned ? file.tombstone.operation : file.manifest.operation);
     if (file.pruned) return;
     const m = file.manifest;
     if (v === latest || tagged.has(v) || m.timestamp > cutoff) filesOf(m, dir).forEach((f) => referenced.add(f));
@@ -123,9 +131,11 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
       filesOf(m, dir).forEach((f) => referenced.add(f));
     } else {
       filesOf(m, dir).forEach((f) => pruned.add(f));
+      live.set(m.version, false);
       oldVersionsRemoved++;
     }
   }
+  if (latest !== undefined) await collectTombstones(ds, latest, live, operations);
   const newer = (await Dataset.listedVersions(store, ds.table)).filter((v) => latest === undefined || v > latest);
   await ds.forEachVersionFile(newer, (_, file) => { if (!file.pruned) filesOf(file.manifest, dir).forEach((f) => referenced.add(f)); });
 
@@ -146,6 +156,30 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
   }
   const temporaryFilesRemoved = (await store.removeTemporaryFiles?.(dir, TEMPORARY_FILE_AGE_MS)) ?? 0;
   return { oldVersionsRemoved, filesRemoved, bytesRemoved, temporaryFilesRemoved };
+}
+
+/**
+ * Raises the version floor to `latest - TOMBSTONE_KEEP` and deletes the tombstones below it, oldest
+ * first, keeping any tombstone right after a live manifest (so a handle at a tagged old version
+ * still sees that a newer version exists). The floor file is written before any key is freed, so a
+ * writer that reads it after its put always knows whether the put could have reused a number.
+ */
+async function collectTombstones(ds: Dataset, latest: number, live: ReadonlyMap<number, boolean>, operations: ReadonlyMap<number, OperationRecord>): Promise<void> {
+  const store = ds.store;
+  const current = await readFloor(store, ds.table);
+  const floor = latest - TOMBSTONE_KEEP;
+  if (floor <= (current?.floor ?? 1)) return;
+  let maxExclusive = current?.maxExclusive ?? 0;
+  for (const [v, op] of operations) if (v < floor && EXCLUSIVE.has(op.type)) maxExclusive = Math.max(maxExclusive, v);
+  await store.put(floorKey(ds.table, floor), encodeFloor({ floor, maxExclusive }));
+  const below = [...live.keys()].filter((v) => v < floor).sort((a, b) => a - b);
+  for (const v of below) {
+    if (live.get(v) === false && live.get(v - 1) !== true) await store.delete(manifestKey(ds.table, v));
+  }
+  for (const f of await store.list(floorPrefix(ds.table))) {
+    const at = floorFromKey(f.key);
+    if (at !== undefined && at < floor) await store.delete(f.key);
+  }
 }
 
 export function defaultCleanupCutoff(): Date {

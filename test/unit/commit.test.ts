@@ -163,3 +163,84 @@ describe("appends under contention", () => {
     expect((await ids(dbs[0]!)).length).toBe(1 + 6 * 15);
   });
 });
+
+describe("the version floor: cleanup frees old version numbers safely", () => {
+  async function busyTable(commits: number): Promise<{ volume: MemoryVolume; db: () => Promise<Connection> }> {
+    const volume = new MemoryVolume();
+    const db = (): Promise<Connection> => connect(new MemoryStore("memory://f", volume));
+    const t = await (await db()).createTable("t", range(0, 3));
+    for (let i = 0; i < commits; i++) await t.add([row(100 + i)]);
+    return { volume, db };
+  }
+  const versionKeys = (volume: MemoryVolume): string[] => [...volume.objects.keys()].filter((k) => k.includes("/_versions/"));
+
+  it("keeps only the newest tombstones, and a writer far behind still appends exactly once", async () => {
+    const { volume, db } = await busyTable(5);
+    const stale = await (await db()).openTable("t"); // at version 6
+    const other = await (await db()).openTable("t");
+    for (let i = 0; i < 250; i++) await other.add([row(1000 + i)]);
+    await other.optimize({ cleanupOlderThan: new Date() });
+    expect(versionKeys(volume).length).toBeLessThanOrEqual(102);
+
+    // Its next version number (7) was freed: the put succeeds, is found below the floor, taken back.
+    const { version } = await stale.add([row(5000)]);
+    expect(version).toBe((await other.version()) + 1);
+    const fresh = await (await db()).openTable("t");
+    expect(await fresh.version()).toBe(version);
+    const ids = (await fresh.query().select(["id"]).toArray()).map((r) => r.id as number);
+    expect(ids.filter((id) => id === 5000)).toEqual([5000]);
+    expect(ids.length).toBe(3 + 5 + 250 + 1);
+    expect(versionKeys(volume).some((k) => k.endsWith(`${String(7).padStart(20, "0")}.qvm`))).toBe(false);
+  });
+
+  it("a delete far behind the floor fails with COMMIT_CONFLICT and changes nothing", async () => {
+    const { db } = await busyTable(5);
+    const stale = await (await db()).openTable("t");
+    const other = await (await db()).openTable("t");
+    for (let i = 0; i < 150; i++) await other.add([row(1000 + i)]);
+    await other.optimize({ cleanupOlderThan: new Date(), targetRowsPerFragment: 1 });
+    const before = await other.version();
+    const err = await stale.delete("id = 1").then(() => null, (e) => e);
+    expect(isQuiverError(err) && err.code).toBe("COMMIT_CONFLICT");
+    const fresh = await (await db()).openTable("t");
+    expect(await fresh.version()).toBe(before);
+    expect(await fresh.countRows("id = 1")).toBe(1);
+  });
+
+  it("an append far behind an overwrite that cleanup forgot fails with COMMIT_CONFLICT", async () => {
+    const { db } = await busyTable(2);
+    const stale = await (await db()).openTable("t");
+    const other = await (await db()).openTable("t");
+    await other.add(range(500, 2), { mode: "overwrite" });
+    for (let i = 0; i < 150; i++) await other.add([row(1000 + i)]);
+    await other.optimize({ cleanupOlderThan: new Date(), targetRowsPerFragment: 1 });
+    const err = await stale.add([row(5000)]).then(() => null, (e) => e);
+    expect(isQuiverError(err) && err.code).toBe("COMMIT_CONFLICT");
+    expect(await (await (await db()).openTable("t")).countRows("id = 5000")).toBe(0);
+  });
+
+  it("a reader far behind the floor refreshes to the newest version", async () => {
+    const { db } = await busyTable(3);
+    const reader = await (await db()).openTable("t");
+    const other = await (await db()).openTable("t");
+    for (let i = 0; i < 150; i++) await other.add([row(1000 + i)]);
+    await other.optimize({ cleanupOlderThan: new Date(), targetRowsPerFragment: 1 });
+    await reader.checkoutLatest();
+    expect(await reader.version()).toBe(await other.version());
+    expect(await reader.countRows()).toBe(3 + 3 + 150);
+  });
+
+  it("a tagged version below the floor stays readable, and a handle on it finds the head", async () => {
+    const { db } = await busyTable(3);
+    const other = await (await db()).openTable("t");
+    await (await other.tags()).create("keep", 2);
+    const pinned = await (await db()).openTable("t");
+    await pinned.checkout("keep");
+    for (let i = 0; i < 150; i++) await other.add([row(1000 + i)]);
+    await other.optimize({ cleanupOlderThan: new Date(), targetRowsPerFragment: 1 });
+    expect(await pinned.countRows()).toBe(4);
+    await pinned.checkoutLatest();
+    expect(await pinned.countRows()).toBe(3 + 3 + 150);
+    expect((await other.listVersions()).map((v) => v.version)).toEqual([2, await other.version()]);
+  });
+});
