@@ -41,6 +41,7 @@ import { ProductQuantizer } from "./pq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, HnswBuildOptions, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+import { TimeSlicer } from "../util/yield.js";
 
 export type HnswKind = "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
@@ -298,10 +299,12 @@ export class HnswIndex implements VectorIndex {
     this.#store.append(x);
     if (this.#graph !== this.#store) this.#graph.append(x);
     this.#rowIds.append(rowIds);
+    const slicer = new TimeSlicer();
     for (let i = 0; i < n; i++) {
       this.#insert(first + i, x.subarray(i * this.dim, (i + 1) * this.dim));
       this.#size = first + i + 1;
       if (progress && ((i + 1) % 1024 === 0 || i + 1 === n)) progress({ phase: "insert", done: i + 1, total: n });
+      if (i % 32 === 31 && slicer.due()) await slicer.yieldNow();
     }
   }
 

@@ -31,6 +31,7 @@ import { ProductQuantizer } from "./pq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+import { TimeSlicer } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ";
 
@@ -91,10 +92,12 @@ export class IvfIndex implements VectorIndex {
     const n = checkVectors(vectors, dim, rowIds);
     const index = IvfIndex.train(kernels, kind, vectors, dim, options);
     const ids = rowIds ?? RowIds.sequence(0, n);
+    const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
       await index.add(vectors.subarray(first * dim, end * dim), ids.subarray(first, end));
       options.progress?.({ phase: "encode", done: end, total: n });
+      if (slicer.due()) await slicer.yieldNow();
     }
     return index;
   }

@@ -23,6 +23,10 @@ import { resolveFtsOptions, type FtsOptions } from "./options.js";
 import { parseQuery } from "./query.js";
 import { Tokenizer } from "./tokenizer.js";
 import { rowPredicate, selectTopK, type FtsResults, type RowFilter } from "./topk.js";
+import { TimeSlicer } from "../util/yield.js";
+
+/** Documents indexed between checks for a due yield while building. */
+const BUILD_SLICE = 1024;
 
 /** One row to index: its text for a single-column index, or a value per column. */
 export type FtsDocument =
@@ -107,7 +111,14 @@ export class FtsIndex {
   /** Builds an index over `docs`. */
   static async build(docs: Iterable<FtsDocument>, options: FtsIndexOptions = {}, progress?: FtsProgress): Promise<FtsIndex> {
     const idx = await FtsIndex.create(options);
-    idx.add(docs, progress);
+    const all = Array.isArray(docs) ? (docs as readonly FtsDocument[]) : [...docs];
+    // In slices, yielding between them, so a page stays responsive while a large corpus is indexed.
+    const slicer = new TimeSlicer();
+    for (let at = 0; at === 0 || at < all.length; at += BUILD_SLICE) {
+      idx.add(all.slice(at, at + BUILD_SLICE));
+      progress?.(Math.min(all.length, at + BUILD_SLICE), all.length);
+      if (slicer.due() && at + BUILD_SLICE < all.length) await slicer.yieldNow();
+    }
     return idx;
   }
 

@@ -11,6 +11,7 @@ import { findField, unknownColumn, type Field, type Schema } from "../data/schem
 import { compileExpression, compileFilter } from "../query/filter/index.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
+import { yieldToEventLoop } from "../util/yield.js";
 
 export interface WriteProgress {
   /** `embed`: texts are being embedded (tables with an embedding function); `convert`: rows checked and converted. */
@@ -22,10 +23,6 @@ export interface WriteProgress {
 /** Rows are checked and converted in chunks of this many, with a progress report after each. */
 const CHUNK_ROWS = 16384;
 
-/** A macrotask turn, so a page can repaint (and handle input) between chunks of long work. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * Checks and converts `rows` into columns. With a `progress` callback the work is reported chunk by
