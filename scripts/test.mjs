@@ -24,6 +24,40 @@ if (stale) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/**
+ * The Chromium the browser suite will launch (the same order as playwright.config.ts): the
+ * QUIVER_CHROMIUM (or CHROMIUM_PATH) override, Debian's /usr/bin/chromium, else Playwright's own
+ * download. When none exists, install Debian's package if this is a Debian machine and we are root;
+ * otherwise stop at once with the commands that fix it, instead of a wall of launch failures.
+ */
+async function ensureChromium() {
+  const override = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH;
+  if (override) {
+    if (existsSync(override)) return;
+    console.error(`QUIVER_CHROMIUM points at ${override}, which does not exist.`);
+    process.exit(1);
+  }
+  if (existsSync("/usr/bin/chromium")) return;
+  const { chromium } = await import("playwright-core");
+  if (existsSync(chromium.executablePath())) return;
+  const root = process.getuid?.() === 0;
+  if (root && existsSync("/usr/bin/apt-get")) {
+    console.log("::: Chromium is missing: installing Debian's chromium package (apt-get install -y chromium)");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const ok = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env }).status === 0
+      && spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env }).status === 0;
+    if (ok && existsSync("/usr/bin/chromium")) return;
+  }
+  console.error([
+    "The browser tests need Chromium, and none was found. Do one of these, then run npm test again:",
+    "  sudo apt-get install -y chromium                # Debian/Ubuntu: the browser the tests expect",
+    "  QUIVER_CHROMIUM=/path/to/chrome npm test        # any Chromium or Chrome you already have",
+    "  npx playwright install chromium                 # Playwright's own build",
+    "Or run the Node suites alone: npm test -- node",
+  ].join("\n"));
+  process.exit(1);
+}
+
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
   return r.status ?? 1;
@@ -33,6 +67,7 @@ const vitestJson = join(results, "vitest.json");
 const playwrightJson = join(results, "playwright.json");
 const only = process.argv[2];
 for (const f of [vitestJson, playwrightJson]) rmSync(f, { force: true });
+if (!only || only === "browser") await ensureChromium();
 const codes = [];
 if (!only || only === "node") {
   codes.push(run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`]));
