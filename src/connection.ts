@@ -174,15 +174,29 @@ export class Connection {
 
   async tableNames(options: TableNamesOptions = {}): Promise<string[]> {
     this.checkOpen();
-    const names = new Set<string>();
-    for (const info of await this.store.list("")) {
-      const m = TABLE_KEY.exec(info.key);
-      if (m) names.add(m[1]!);
-    }
-    let out = [...names].sort();
+    let out = await this.listTables();
     if (options.startAfter !== undefined) out = out.filter((n) => n > options.startAfter!);
     if (options.limit !== undefined) out = out.slice(0, options.limit);
     return out;
+  }
+
+  /**
+   * Names of the tables: folders `<name>.lance/` holding a version. With a store that lists folders,
+   * that is one listing of the root plus one of each table's `_versions/` (bounded by the version
+   * floor), not a listing of every file in the database.
+   */
+  private async listTables(): Promise<string[]> {
+    if (this.store.listFolders === undefined) {
+      const names = new Set<string>();
+      for (const info of await this.store.list("")) {
+        const m = TABLE_KEY.exec(info.key);
+        if (m) names.add(m[1]!);
+      }
+      return [...names].sort();
+    }
+    const folders = (await this.store.listFolders("")).filter((f) => f.endsWith(".lance")).map((f) => f.slice(0, -".lance".length));
+    const live = await Promise.all(folders.map(async (name) => TABLE_KEY.test(`${name}.lance/_versions/`) && (await Dataset.latestVersion(this.store, name)) !== undefined));
+    return folders.filter((_, i) => live[i]).sort();
   }
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {

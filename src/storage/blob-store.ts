@@ -46,6 +46,12 @@ export interface BlobStore {
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<BlobInfo[]>;
+  /**
+   * Names of the folders directly under `prefix` ("" or a key prefix ending in "/") that hold at
+   * least one object below them — what `list` would show as the next path segment, without reading
+   * every object. Optional: callers fall back to `list(prefix)`.
+   */
+  listFolders?(prefix: string): Promise<string[]>;
   /** Removes an object; no error when it is already absent. */
   delete(key: string): Promise<void>;
   /**

@@ -226,6 +226,30 @@ export class FsStore implements BlobStore {
     }
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
+    const dir = prefix === "" ? this.uri : this.#path(prefix.slice(0, -1));
+    let entries;
+    try {
+      entries = await this.#fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (ABSENT.has(errorCode(error) ?? "")) return [];
+      throw error;
+    }
+    // Deleting objects leaves their directories behind: a folder counts only if it holds a file.
+    const holds = async (path: string): Promise<boolean> => {
+      for (const e of await this.#fs.readdir(path, { withFileTypes: true }).catch(() => [])) {
+        if (isReservedName(e.name)) continue;
+        if (e.isFile() || (e.isDirectory() && (await holds(`${path}/${e.name}`)))) return true;
+      }
+      return false;
+    };
+    const names: string[] = [];
+    for (const e of entries) if (e.isDirectory() && !isReservedName(e.name) && (await holds(`${dir}/${e.name}`))) names.push(e.name);
+    return names.sort();
+  }
+
   /**
    * Deletes temporary files under `prefix` older than `olderThanMs` left by writers that crashed;
    * returns how many. Temporary files of writes still running are younger, so pick a bound well

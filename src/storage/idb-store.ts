@@ -185,6 +185,33 @@ export class IdbStore implements BlobStore {
     return keys.map((key, i) => ({ key, size: metas[i]!.size, modified: metas[i]!.modified }));
   }
 
+  /**
+   * Skips from folder to folder with a key cursor (`continue(past the folder)`), so the cost is one
+   * step per folder, not one per object.
+   */
+  async listFolders(prefix: string): Promise<string[]> {
+    this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
+    return this.#run(async () => {
+      const tx = this.#db.transaction("meta", "readonly");
+      const names: string[] = [];
+      let cursor = await tx.store.openKeyCursor(prefixRange(prefix));
+      while (cursor) {
+        const key = cursor.key;
+        const cut = key.indexOf("/", prefix.length);
+        if (cut < 0) {
+          cursor = await cursor.continue();
+          continue;
+        }
+        names.push(key.slice(prefix.length, cut));
+        // "0" is the code unit after "/": the first key past every key of this folder.
+        cursor = await cursor.continue(`${key.slice(0, cut)}0`);
+      }
+      await tx.done;
+      return names;
+    }, prefix);
+  }
+
   async delete(key: string): Promise<void> {
     this.#checkOpen();
     checkKey(key);

@@ -99,6 +99,18 @@ export class MemoryStore implements BlobStore {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
+    const names = new Set<string>();
+    for (const key of this.#volume.objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const cut = key.indexOf("/", prefix.length);
+      if (cut > 0) names.add(key.slice(prefix.length, cut));
+    }
+    return [...names].sort();
+  }
+
   async delete(key: string): Promise<void> {
     this.#checkOpen();
     const entry = this.#volume.objects.get(checkKey(key));

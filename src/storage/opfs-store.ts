@@ -232,6 +232,31 @@ export class OpfsStore implements BlobStore {
     });
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    this.#checkOpen();
+    if (prefix !== "") checkPrefix(prefix);
+    let dir: DirectoryHandle;
+    try {
+      dir = prefix === "" ? this.#root : await this.#directory(keySegments(prefix.slice(0, -1)), false);
+    } catch (error) {
+      if (isAbsent(error)) return [];
+      throw error;
+    }
+    // Deleting objects leaves their directories behind: a folder counts only if it holds a file.
+    const holds = async (d: DirectoryHandle): Promise<boolean> => {
+      for await (const [name, handle] of d.entries()) {
+        if (isReservedName(name)) continue;
+        if (handle.kind === "file" || (await holds(handle as DirectoryHandle))) return true;
+      }
+      return false;
+    };
+    const names: string[] = [];
+    for await (const [name, handle] of dir.entries()) {
+      if (handle.kind === "directory" && !isReservedName(name) && (await holds(handle as DirectoryHandle))) names.push(name);
+    }
+    return names.sort();
+  }
+
   /** See BlobStore.removeTemporaryFiles: temporary files of crashed writers, by their modification time. */
   async removeTemporaryFiles(prefix: string, olderThanMs: number): Promise<number> {
     this.#checkOpen();

@@ -191,6 +191,19 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       sameJson(await got("u/x/"), [], 'list("u/x/")');
     }));
 
+  test("listFolders names the folders under a prefix that hold objects", () =>
+    withStore(Object.fromEntries(LIST_KEYS.map((k, i) => [k, bytes(i + 1, i)])), async (store) => {
+      if (store.listFolders === undefined) return;
+      sameJson(await store.listFolders(""), ["t", "u"], 'listFolders("")');
+      sameJson(await store.listFolders("t/"), ["a", "abc"], 'listFolders("t/")');
+      sameJson(await store.listFolders("t/a/"), [], 'listFolders("t/a/")');
+      sameJson(await store.listFolders("nope/"), [], 'listFolders("nope/")');
+      if (readOnly) return;
+      // A folder whose objects are all deleted is gone, even where the backend keeps directories.
+      await store.delete("t/abc/d");
+      sameJson(await store.listFolders("t/"), ["a"], "listFolders after delete");
+    }));
+
   test("keys with spaces, URL-special and non-ASCII characters round-trip", () =>
     withStore({ "uni/ü ß/日本.bin": bytes(20, 8), "uni/emoji 😀": bytes(5, 9), "uni/100% #1 &a=b+c": bytes(7, 10) }, async (store) => {
       assertBytes(await store.get("uni/ü ß/日本.bin"), bytes(20, 8), "get");
