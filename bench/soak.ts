@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, Index } from "../src/index.js";
-import { loadKernels } from "../src/kernels/index.js";
 import { seededRandom } from "../src/ann/common.js";
 
 const [cycles, rows, dim] = [Number(process.argv[2] ?? 200), Number(process.argv[3] ?? 50_000), Number(process.argv[4] ?? 64)];
@@ -29,16 +28,19 @@ try {
   for (let at = batch; at < rows; at += batch) await t0.add(Array.from({ length: batch }, (_, i) => ({ id: at + i, n: 0, vector: vector() })));
   await t0.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 32 }) });
   await db0.close();
-  const kernels = await loadKernels();
+  const q = vector();
+  const db = await connect(dir);
   const sample = (cycle: number): Record<string, number | string> => {
     gc();
     const m = process.memoryUsage();
-    return { cycle, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), wasmMB: mb(kernels.memoryBytes) };
+    const s = db.memoryStats();
+    return {
+      cycle, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external + m.arrayBuffers),
+      wasmReservedMB: mb(s.wasm.reservedBytes), wasmAllocatedMB: mb(s.wasm.allocatedBytes), cacheMB: mb(s.cache.bytes), cacheEntries: s.cache.entries,
+    };
   };
   const samples = [sample(0)];
   console.log(JSON.stringify(samples[0]));
-  const q = vector();
-  const db = await connect(dir);
   for (let c = 1; c <= cycles; c++) {
     const t = await db.openTable("t");
     await t.search(q).limit(10).toArray();
@@ -53,6 +55,8 @@ try {
     }
   }
   await db.close();
+  gc();
+  console.log(JSON.stringify({ closed: true, rssMB: mb(process.memoryUsage().rss), heapMB: mb(process.memoryUsage().heapUsed) }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

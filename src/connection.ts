@@ -9,7 +9,8 @@
 import { createError } from "./errors.js";
 import { inferSchema, type Row } from "./data/rows.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
-import { loadKernels, type Kernels, type KernelFlavor } from "./kernels/index.js";
+import type { KernelFlavor } from "./kernels/index.js";
+import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./worker/pool.js";
 import { openStore } from "./storage/open-store.js";
@@ -44,6 +45,14 @@ export interface ConnectionOptions {
   scanTransport?: "auto" | "shared" | "message";
   /** Starts one scan worker; default: the pool-worker script next to the library (see src/worker/pool.ts). */
   createScanWorker?: ScanPoolOptions["createWorker"];
+  /**
+   * The session that owns this connection's kernels and caches (see src/session.ts). Default: a
+   * new one, closed with the connection. Pass one to several connections to share one budget; it
+   * then outlives them (close it yourself). Not combinable with `workers` > 1.
+   */
+  session?: Session;
+  /** Cache budget of the connection's own session, in bytes (default 256 MiB). See SessionOptions. */
+  cacheBytes?: number;
 }
 
 export interface CreateTableOptions {
@@ -104,10 +113,16 @@ function checkName(name: unknown): string {
 
 export class Connection {
   #open = true;
-  #kernels: Promise<Kernels> | undefined;
-  #loaded: Kernels | undefined;
   #pool: Promise<ScanPool> | undefined;
-  readonly #tables = new Set<Table>();
+  /** Owns kernels and caches; closed with the connection unless the caller passed it in. */
+  readonly #session: Session;
+  readonly #ownsSession: boolean;
+  /**
+   * Tables opened and not yet closed, held weakly: a table the app let go of (without close()) is
+   * collected, and its entry with it; close() closes the ones still alive.
+   */
+  readonly #tables = new Set<WeakRef<Table>>();
+  readonly #forget = new FinalizationRegistry<WeakRef<Table>>((ref) => this.#tables.delete(ref));
   /** Tables whose folder this connection has swept for stale temporary files. */
   readonly #swept = new Set<string>();
 
@@ -115,22 +130,38 @@ export class Connection {
     readonly uri: string,
     private readonly store: BlobStore,
     private readonly options: ConnectionOptions,
-  ) {}
+  ) {
+    this.#ownsSession = options.session === undefined;
+    // With a pool, tables use its kernels, so blocks uploaded once are the ones the workers scan.
+    const fromPool = (options.workers ?? 1) > 1 ? () => this.#scanPool().then((p) => p.kernels) : undefined;
+    this.#session = options.session ?? new Session({ cacheBytes: options.cacheBytes, kernels: options.kernels }, fromPool);
+  }
 
   isOpen(): boolean {
     return this.#open;
   }
 
-  /** Closes every table opened through this connection, frees their WASM memory, the scan pool and the store's handles. */
+  /**
+   * Closes every table opened through this connection and the store's handles, stops the scan
+   * pool, and closes the connection's own session, which frees its caches and lets go of its
+   * WebAssembly memory (a session passed in stays open).
+   */
   async close(): Promise<void> {
     if (!this.#open) return;
-    for (const t of this.#tables) t.close();
+    for (const ref of this.#tables) ref.deref()?.close();
     this.#tables.clear();
     this.#open = false;
     const pool = this.#pool;
     this.#pool = undefined;
     await (await pool?.catch(() => undefined))?.close();
     await this.store.close();
+    if (this.#ownsSession) this.#session.close();
+    else this.#session.invalidate(`${this.store.uri}|`);
+  }
+
+  /** WebAssembly memory and cache use of this connection's session. */
+  memoryStats(): MemoryStats {
+    return this.#session.memoryStats();
   }
 
   /** The scan pool, started on first use (its module loads only then). */
@@ -154,21 +185,19 @@ export class Connection {
   private context(extra: Pick<TableContext, "embeddingFunction" | "functionOptions"> = {}): TableContext {
     return {
       ...extra,
-      kernels: () => {
-        // With a pool, tables use its kernels, so blocks uploaded once are the ones the workers scan.
-        const source = (this.options.workers ?? 1) > 1 ? this.#scanPool().then((p) => p.kernels) : loadKernels({ flavor: this.options.kernels ?? "auto" });
-        this.#kernels ??= source.then((k) => (this.#loaded = k));
-        return this.#kernels;
-      },
+      kernels: () => this.#session.kernels(),
       scanPool: (this.options.workers ?? 1) > 1 ? () => this.#scanPool() : undefined,
-      loadedKernels: () => this.#loaded,
+      loadedKernels: () => this.#session.loadedKernels(),
+      session: this.#session,
       readConsistencyInterval: this.options.readConsistencyInterval,
     };
   }
 
   private handle(name: string, dataset: Dataset, extra?: Pick<TableContext, "embeddingFunction" | "functionOptions">): Table {
-    const table = new Table(name, dataset, this.context(extra));
-    this.#tables.add(table);
+    const table = new Table(name, dataset, { ...this.context(extra), onClose: () => this.#tables.delete(ref) });
+    const ref = new WeakRef(table);
+    this.#tables.add(ref);
+    this.#forget.register(table, ref);
     return table;
   }
 
@@ -201,7 +230,7 @@ export class Connection {
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    const dataset = await Dataset.open(this.store, checkName(name));
+    const dataset = await Dataset.open(this.store, checkName(name), this.#session);
     this.sweepTemporaryFiles(name);
     return this.handle(name, dataset, { functionOptions: options.functionOptions });
   }
@@ -259,14 +288,14 @@ export class Connection {
     }
     // Rows are checked before anything is written, so a bad row leaves no table behind.
     if (exists) {
-      const dataset = await Dataset.open(this.store, name);
+      const dataset = await Dataset.open(this.store, name, this.#session);
       const head = dataset.head();
       const tx = await appendTransaction(dataset, { ...head, schema: tableSchema }, rows, "overwrite");
       await dataset.commit({ ...tx, schema: tableSchema, indices: [], config });
       return this.handle(name, dataset, { embeddingFunction: embedding });
     }
     const columns = await rowsToColumns(tableSchema, rows);
-    return this.handle(name, await Dataset.create(this.store, name, tableSchema, { columns, numRows: rows.length }, config), { embeddingFunction: embedding });
+    return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { columns, numRows: rows.length }, config), { embeddingFunction: embedding });
   }
 
   async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<Table> {
@@ -280,7 +309,11 @@ export class Connection {
     checkName(name);
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be dropped there.`);
     if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    for (const t of this.#tables) if (t.name === name) { t.close(); this.#tables.delete(t); }
+    for (const ref of [...this.#tables]) {
+      const t = ref.deref();
+      if (t?.name === name) t.close();
+    }
+    this.#session.invalidate(`${this.store.uri}|${name}.lance/`);
     // Manifests go first, so a half-finished drop leaves no readable table behind.
     const files = await this.store.list(`${name}.lance/`);
     const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
@@ -306,6 +339,11 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   }
   if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1 && options.workers <= 64)) {
     throw createError("INVALID_ARGUMENT", `workers must be an integer from 1 to 64, got ${String(options.workers)}.`);
+  }
+  if (options.session !== undefined) {
+    if (!(options.session instanceof Session)) throw createError("INVALID_ARGUMENT", "session must be a Session (new Session({ cacheBytes })).");
+    if (options.session.closed) throw createError("CLOSED", "The session passed to connect() is closed.");
+    if ((options.workers ?? 1) > 1) throw createError("INVALID_ARGUMENT", "A shared session cannot be combined with workers > 1 (the scan pool brings its own kernels).");
   }
   const interval = options.readConsistencyInterval;
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {

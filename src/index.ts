@@ -2,6 +2,7 @@
  * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
  */
 export { connect, Connection } from "./connection.js";
+export { Session, type SessionOptions, type MemoryStats } from "./session.js";
 export type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, DeleteResult, UpdateOptions, UpdateResult } from "./table.js";

@@ -3,6 +3,8 @@
  * table is on (the latest it knows of, or one checked out); each write commits one new version.
  */
 import { createError } from "./errors.js";
+import { LeaseScope, type Session } from "./session.js";
+import type { IndexEntry } from "./storage/manifest.js";
 import type { Row } from "./data/rows.js";
 import { describeSchema } from "./data/rows.js";
 import type { Field, Schema } from "./data/schema.js";
@@ -68,6 +70,10 @@ export interface TableContext {
   readonly functionOptions?: FunctionOptions;
   /** Worker pool for large exact scans, when the connection has one. */
   readonly scanPool?: () => Promise<ScanPool>;
+  /** Owns the kernels and the caches of opened indexes and files. */
+  readonly session: Session;
+  /** Called once when the table is closed (the connection stops tracking it). */
+  readonly onClose?: () => void;
 }
 
 export class Table {
@@ -94,6 +100,7 @@ export class Table {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.ctx.onClose?.();
     const kernels = this.ctx.loadedKernels();
     if (kernels === undefined) return;
     for (const frag of (this.#pinned ?? this.dataset.head()).fragments) {
@@ -117,9 +124,20 @@ export class Table {
     return this.dataset.head();
   }
 
-  private context(state: TableState): ExecutionContext {
+  /** Runs `fn` with an execution context whose cache leases are returned when it settles. */
+  private async run<T>(state: TableState, fn: (ctx: ExecutionContext) => Promise<T>): Promise<T> {
+    const scope = new LeaseScope(this.ctx.session);
+    try {
+      return await fn(this.context(state, scope));
+    } finally {
+      scope.release();
+    }
+  }
+
+  private context(state: TableState, scope: LeaseScope): ExecutionContext {
     return {
       state,
+      readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
       kernels: this.ctx.kernels,
       scanPool: this.ctx.scanPool,
       ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),
@@ -132,7 +150,7 @@ export class Table {
       },
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);
-        return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry) };
+        return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry, scope) };
       },
     };
   }
@@ -231,7 +249,7 @@ export class Table {
   }
 
   async countRows(filter?: string): Promise<number> {
-    return countRows(this.context(await this.state()), filter);
+    return this.run(await this.state(), (ctx) => countRows(ctx, filter));
   }
 
   async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
@@ -337,7 +355,9 @@ export class Table {
         indices.push(moved ? await rebuildIndex(this.dataset, head, kernels, entry) : await extendIndex(this.dataset, head, kernels, entry));
       }
       if (indices.length !== head.indices.length || indices.some((e, i) => e !== head.indices[i])) {
+        const before = head.indices;
         head = await this.dataset.commit({ type: "create_index", readVersion: head.version, indices });
+        this.#releaseIndexes(before, head.indices);
       }
     }
     return {
@@ -378,13 +398,14 @@ export class Table {
   async execute(plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
     const state = await this.state();
     const embedded = await this.#embedding.plan(state, plan);
-    return executeQuery(this.context(state), await this.#tunedPlan(state, embedded), reranker);
+    const tuned = await this.#tunedPlan(state, embedded);
+    return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
   }
 
   /** Measures recall@k of a search configuration against exact search, on sample queries. */
   async estimateRecall(options: RecallOptions = {}): Promise<RecallEstimate> {
     const state = await this.state();
-    return estimateRecall((plan) => executeQuery(this.context(state), plan), options);
+    return estimateRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), options);
   }
 
   /** The cheapest nprobes / ef / refineFactor that reach `target` recall@k on sample queries. */
@@ -392,7 +413,7 @@ export class Table {
     const state = await this.state();
     const column = options.column ?? vectorColumnOf(state);
     const entry = vectorIndexEntry(state, column, options.distanceType);
-    return tuneRecall((plan) => executeQuery(this.context(state), plan), entry, { ...options, column });
+    return tuneRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), entry, { ...options, column });
   }
 
   /** A vector plan with `targetRecall` turned into knobs, tuned once per index, target, k and metric. */
@@ -406,7 +427,7 @@ export class Table {
     const key = `${entry.file}|${vec.targetRecall}|${k}|${vec.distanceType ?? ""}`;
     let tuned = this.#tuned.get(key);
     if (tuned === undefined) {
-      tuned = tuneRecall((p) => executeQuery(this.context(state), p), entry, { column, k, target: vec.targetRecall, distanceType: vec.distanceType, queries: 50 })
+      tuned = tuneRecall((p) => this.run(state, (ctx) => executeQuery(ctx, p)), entry, { column, k, target: vec.targetRecall, distanceType: vec.distanceType, queries: 50 })
         .then((r) => r.params);
       this.#tuned.set(key, tuned);
       tuned.catch(() => this.#tuned.delete(key));
@@ -425,7 +446,18 @@ export class Table {
     const tx = config.kind === "fts"
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
-    return { version: await this.commit(tx, head) };
+    const version = await this.commit(tx, head);
+    this.#releaseIndexes(head.indices, this.dataset.head().indices);
+    return { version };
+  }
+
+  /**
+   * Drops indexes the newest version no longer names from the session's cache (queries still
+   * using one keep it until they finish); a reader of an older version reopens it from its file.
+   */
+  #releaseIndexes(before: readonly IndexEntry[], after: readonly IndexEntry[]): void {
+    const kept = new Set(after.map((e) => e.file));
+    for (const e of before) if (!kept.has(e.file)) this.ctx.session.invalidate(this.dataset.cacheKey + e.file);
   }
 
   async listIndices(): Promise<IndexInfo[]> {
@@ -442,6 +474,8 @@ export class Table {
   async dropIndex(name: string): Promise<{ version: number }> {
     const head = await this.writable();
     if (!head.indices.some((i) => i.name === name)) throw createError("NOT_FOUND", `Table "${this.name}" has no index "${name}".`);
-    return { version: await this.commit({ type: "drop_index", readVersion: head.version, indices: head.indices.filter((i) => i.name !== name) }, head) };
+    const version = await this.commit({ type: "drop_index", readVersion: head.version, indices: head.indices.filter((i) => i.name !== name) }, head);
+    this.#releaseIndexes(head.indices, this.dataset.head().indices);
+    return { version };
   }
 }

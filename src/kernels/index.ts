@@ -1,4 +1,4 @@
-export { loadKernels, registerWasmModule, supportsSimd, type LoadKernelsOptions } from "./loader.js";
+export { loadKernels, newKernels, registerWasmModule, supportsSimd, type LoadKernelsOptions } from "./loader.js";
 export { Kernels } from "./kernels.js";
 export type {
   BlockData,

@@ -37,7 +37,7 @@ export class Kernels {
   readonly #aux: Scratch;
 
   /** Use `loadKernels()`; this constructor takes an already-instantiated module. */
-  constructor(flavor: KernelFlavor, exports: KernelExports) {
+  constructor(flavor: KernelFlavor, exports: KernelExports, readonly module?: WebAssembly.Module) {
     this.flavor = flavor;
     this.#wasm = exports;
     this.heap = new WasmHeap(exports);

@@ -71,6 +71,34 @@ export function registerWasmModule(flavor: KernelFlavor, module: WebAssembly.Mod
 }
 
 /**
+ * A new kernels instance with a WebAssembly memory of its own (a Session's): the module is compiled
+ * once per flavor and kept (compiled code, no memory), the instance is the caller's to drop.
+ */
+export async function newKernels(options: Pick<LoadKernelsOptions, "flavor"> = {}): Promise<Kernels> {
+  const requested = options.flavor ?? "auto";
+  if (requested !== "auto" && requested !== "simd" && requested !== "scalar") {
+    throw createError("INVALID_ARGUMENT", `Unknown kernel flavor "${String(requested)}"; use "auto", "simd" or "scalar".`, { flavor: requested });
+  }
+  const flavor: KernelFlavor = requested === "auto" ? (supportsSimd() ? "simd" : "scalar") : requested;
+  return instantiateKernels(flavor, await compiledModule(flavor));
+}
+
+const compiled = new Map<KernelFlavor, Promise<WebAssembly.Module>>();
+
+function compiledModule(flavor: KernelFlavor): Promise<WebAssembly.Module> {
+  const registeredModule = registered.get(flavor);
+  if (registeredModule !== undefined) return Promise.resolve(registeredModule);
+  let pending = compiled.get(flavor);
+  if (pending === undefined) {
+    // The shared instance's load reports what it tried when the module cannot be found.
+    pending = loadKernels({ flavor }).then((k) => k.module!);
+    compiled.set(flavor, pending);
+    pending.catch(() => compiled.delete(flavor));
+  }
+  return pending;
+}
+
+/**
  * Loads the kernels, once per flavor: concurrent and later calls share one instance (and so one
  * WebAssembly memory). Rejects with QuiverError WASM_LOAD_FAILED saying what was tried.
  */
@@ -118,8 +146,9 @@ async function instantiateKernels(flavor: KernelFlavor, source: WebAssembly.Modu
     },
   };
   let instance: WebAssembly.Instance;
+  let module: WebAssembly.Module;
   try {
-    instance = await instantiate(source, imports, tried);
+    ({ instance, module } = await instantiate(source, imports, tried));
   } catch (cause) {
     throw createError(
       "WASM_LOAD_FAILED",
@@ -135,31 +164,31 @@ async function instantiateKernels(flavor: KernelFlavor, source: WebAssembly.Modu
     throw createError("WASM_LOAD_FAILED", `The ${flavor} kernel module lacks exports ${missing.join(", ")}; rebuild it with "npm run asbuild".`, { flavor, missing });
   }
   memory = exports.memory;
-  return new Kernels(flavor, exports);
+  return new Kernels(flavor, exports, module);
 }
 
-async function instantiate(source: WebAssembly.Module | BufferSource | URL | string, imports: WebAssembly.Imports, tried: string[]): Promise<WebAssembly.Instance> {
+async function instantiate(source: WebAssembly.Module | BufferSource | URL | string, imports: WebAssembly.Imports, tried: string[]): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
   if (source instanceof WebAssembly.Module) {
     tried.push("a precompiled WebAssembly.Module");
-    return WebAssembly.instantiate(source, imports);
+    return { module: source, instance: await WebAssembly.instantiate(source, imports) };
   }
   if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
     tried.push(`${source.byteLength} bytes given by the caller`);
-    return (await WebAssembly.instantiate(source, imports)).instance;
+    return WebAssembly.instantiate(source, imports);
   }
   const url = typeof source === "string" ? new URL(source, baseUrl()) : source;
   if (url.protocol === "file:") {
     const bytes = await readLocalFile(url, tried);
-    return (await WebAssembly.instantiate(bytes as BufferSource, imports)).instance;
+    return WebAssembly.instantiate(bytes as BufferSource, imports);
   }
   tried.push(`fetch ${url.href}`);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} for ${url.href}`);
   if (typeof WebAssembly.instantiateStreaming === "function" && response.headers.get("content-type")?.startsWith("application/wasm")) {
-    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+    return WebAssembly.instantiateStreaming(response, imports);
   }
   // Servers that send another content type make instantiateStreaming reject; compile the bytes.
-  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
 }
 
 /** Reads a file: URL in Node and Deno (shared with shared.ts). */

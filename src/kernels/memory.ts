@@ -11,6 +11,9 @@ import type { KernelExports } from "./abi.js";
 
 export class WasmHeap {
   readonly #wasm: KernelExports;
+  /** Bytes of each live allocation (the allocator does not say), for `allocatedBytes`. */
+  readonly #sizes = new Map<number, number>();
+  #allocated = 0;
   #buffer: ArrayBuffer | null = null;
   #u8 = new Uint8Array(0);
 
@@ -21,6 +24,11 @@ export class WasmHeap {
   /** Bytes of linear memory currently reserved (grows, never shrinks). */
   get size(): number {
     return this.#wasm.memory.buffer.byteLength;
+  }
+
+  /** Bytes currently allocated through this heap (freed blocks excluded). */
+  get allocatedBytes(): number {
+    return this.#allocated;
   }
 
   /** 16-byte-aligned block of `bytes` bytes; OUT_OF_MEMORY when memory cannot grow. */
@@ -42,11 +50,17 @@ export class WasmHeap {
         cause,
       );
     }
+    const size = Math.max(bytes, 1);
+    this.#sizes.set(ptr, size);
+    this.#allocated += size;
     return ptr;
   }
 
   free(ptr: number): void {
-    if (ptr !== 0) this.#wasm.free(ptr);
+    if (ptr === 0) return;
+    this.#allocated -= this.#sizes.get(ptr) ?? 0;
+    this.#sizes.delete(ptr);
+    this.#wasm.free(ptr);
   }
 
   /** The whole memory as bytes, rebuilt if memory grew since the last call. */

@@ -13,7 +13,7 @@ import type { TableState } from "../table/dataset.js";
 import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "./filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
-import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup } from "./vector-search.js";
+import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
 import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
@@ -31,6 +31,8 @@ export interface ExecutionContext {
   readonly ftsIndexes?: FtsIndexLookup;
   /** Splits large exact scans across worker threads. */
   readonly scanPool?: () => Promise<ScanPool>;
+  /** See VectorSearchContext.readRows. */
+  readonly readRows?: VectorSearchContext["readRows"];
 }
 
 interface Output {

@@ -11,9 +11,10 @@ import { findField, unknownColumn, vectorFields, type DataType, type Field, type
 import type { VectorIndex } from "../ann/index.js";
 import type { Kernels, SearchTarget } from "../kernels/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
-import type { Dataset, TableState } from "../table/dataset.js";
+import type { TableState } from "../table/dataset.js";
+import type { Column } from "../data/column.js";
 import { selectRows, type Fragment } from "../table/fragment.js";
-import { copyVectorF32, indexDataset, ROW_ID_FRAGMENT } from "../table/vector-index.js";
+import { copyVectorF32, ROW_ID_FRAGMENT } from "../table/vector-index.js";
 import type { CompiledFilter } from "./filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
@@ -31,6 +32,11 @@ export interface VectorSearchContext {
   readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
   readonly vectorIndex?: VectorIndexLookup;
   readonly scanPool?: () => Promise<ScanPool>;
+  /**
+   * Range-reads rows of one fixed-width column of a fragment without loading the column (refine
+   * reads candidates' vectors this way); absent: the column is loaded.
+   */
+  readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array) => Promise<Column>;
 }
 
 /** Scans at least this many elements (rows × dim × queries, ~8 MB of f32) go to the worker pool; below, the hop costs more than it saves. */
@@ -169,7 +175,7 @@ function allowedRows(
  * (a few KiB per candidate), not the whole column.
  */
 async function readCandidateVectors(
-  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ds: Dataset | undefined,
+  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array,
 ): Promise<Float32Array> {
   const dim = field.type.dim;
   const out = new Float32Array(rowIds.length * dim);
@@ -183,8 +189,8 @@ async function readCandidateVectors(
   await Promise.all([...picks].map(async ([frag, at]) => {
     const rows = Int32Array.from(at, (i) => rowIds[i]! % ROW_ID_FRAGMENT);
     let col = frag.columns.get(field.name);
-    if (col === undefined && ds !== undefined) {
-      const sub = await ds.readRows(ctx.state.schema, frag, field.name, rows);
+    if (col === undefined && ctx.readRows !== undefined) {
+      const sub = await ctx.readRows(frag, field.name, rows);
       at.forEach((i, j) => copyVectorF32(sub, field.type, j, out, i * dim));
       return;
     }
@@ -219,7 +225,7 @@ export async function runVectorSearch(
   if (indexed) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
     const allowed = allowedRows(state, indexed.entry, mask);
-    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds, indexDataset(indexed.index));
+    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
       for (let i = 0; i < res.rows.length; i++) {

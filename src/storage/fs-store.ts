@@ -271,7 +271,13 @@ export class FsStore implements BlobStore {
       for (const entry of entries) {
         const path = `${dir}${dir.endsWith("/") ? "" : "/"}${entry.name}`;
         if (entry.isDirectory()) await walk(path);
-        else if (isReservedName(entry.name) && (await this.#fs.stat(path)).mtimeMs < limit) {
+        else if (isReservedName(entry.name)) {
+          // A write in progress renames its temporary file into place at any moment.
+          const modified = await this.#fs.stat(path).then((s) => s.mtimeMs, (error: unknown) => {
+            if (ABSENT.has(errorCode(error) ?? "")) return Infinity;
+            throw error;
+          });
+          if (modified >= limit) continue;
           await this.#fs.rm(path, { force: true });
           removed++;
         }

@@ -28,6 +28,7 @@ import {
 } from "../storage/manifest.js";
 import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
 import { compatible, floorAllows, readFloor, TOMBSTONE_KEEP, type Change } from "./commit-rules.js";
+import type { Session } from "../session.js";
 
 /** Identifies a fragment's data (its files and their column maps), which versions share. */
 function fragmentKey(f: Pick<Fragment, "id" | "files">): string {
@@ -71,6 +72,8 @@ export interface VersionInfo {
   readonly metadata: { readonly operation: OperationType };
 }
 
+/** What the cache charges for an opened data file: its parsed footer, a few KiB. */
+const READER_BYTES = 8 * 1024;
 /** Upper bound of the random pause between commit attempts under contention, ms. */
 const MAX_BACKOFF_MS = 100;
 /** After this many consecutive versions found by probing, a refresh lists the versions instead. */
@@ -81,8 +84,6 @@ function touchedIds(tx: Transaction): number[] {
 
 export class Dataset {
   #head: TableState;
-  /** Data files opened for reading (footers parsed), by store key. */
-  readonly #readers = new Map<string, Promise<FragmentFile>>();
   /** Operation records by version, for conflict checks; immutable once committed (tombstones keep them). */
   readonly #operations = new Map<number, OperationRecord>();
 
@@ -90,8 +91,15 @@ export class Dataset {
     readonly store: BlobStore,
     readonly table: string,
     head: TableState,
+    /** Owns opened files and indexes (see src/session.ts). */
+    readonly session: Session,
   ) {
     this.#head = head;
+  }
+
+  /** Prefix of session cache keys for this table's files. */
+  get cacheKey(): string {
+    return `${this.store.uri}|${this.table}.lance/`;
   }
 
   private get dir(): string {
@@ -109,8 +117,8 @@ export class Dataset {
       .map((k) => versionFromKey(k.key)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   }
 
-  static async open(store: BlobStore, table: string, version?: number): Promise<Dataset> {
-    const ds = new Dataset(store, table, undefined as unknown as TableState);
+  static async open(store: BlobStore, table: string, session: Session, version?: number): Promise<Dataset> {
+    const ds = new Dataset(store, table, undefined as unknown as TableState, session);
     if (version !== undefined) {
       ds.#head = await ds.readState(version);
       return ds;
@@ -147,12 +155,12 @@ export class Dataset {
    * table appears whole or not at all. TABLE_EXISTS if any version exists.
    */
   static async create(
-    store: BlobStore, table: string, schema: Schema,
+    store: BlobStore, table: string, session: Session, schema: Schema,
     initial?: { columns: Map<string, Column>; numRows: number }, config: Readonly<Record<string, unknown>> = {},
   ): Promise<Dataset> {
     const exists = (): never => { throw createError("TABLE_EXISTS", `Table "${table}" already exists in ${store.uri}.`); };
     if ((await Dataset.latestVersion(store, table)) !== undefined) exists();
-    const ds = new Dataset(store, table, undefined as unknown as TableState);
+    const ds = new Dataset(store, table, undefined as unknown as TableState, session);
     const frag = initial && initial.numRows > 0 ? { ...(await ds.writeFragment(schema, initial.columns, initial.numRows)), id: 0 } : undefined;
     const state: TableState = {
       version: 1, timestamp: Date.now(), schema, fragments: frag ? [frag] : [], nextFragmentId: frag ? 1 : 0, indices: [], config,
@@ -385,14 +393,17 @@ export class Dataset {
     return (await this.reader(file)).readRows(file.columns[name]!, field.type, rows);
   }
 
-  private reader(file: DataFile): Promise<FragmentFile> {
-    let reader = this.#readers.get(file.key);
-    if (reader === undefined) {
-      reader = FragmentFile.open(this.store, file.key, file.size);
-      this.#readers.set(file.key, reader);
-      reader.catch(() => this.#readers.delete(file.key));
-    }
-    return reader;
+  /**
+   * The data file opened for reading (its footer parsed), from the session's cache. Readers hold
+   * only JS memory, so the lease is returned at once: the GC keeps a reader alive while used.
+   */
+  private async reader(file: DataFile): Promise<FragmentFile> {
+    const lease = await this.session.acquire("reader", `${this.store.uri}|${file.key}`, async () => {
+      const reader = await FragmentFile.open(this.store, file.key, file.size);
+      return { value: reader, bytes: READER_BYTES };
+    });
+    lease.release();
+    return lease.value;
   }
 
   private apply(head: TableState, tx: Transaction): TableState {

@@ -41,25 +41,24 @@ function documents(fragments: readonly Fragment[], column: string): FtsDocument[
   return docs;
 }
 
-const files = new WeakMap<Dataset, Map<string, Promise<FtsIndex>>>();
-const extended = new WeakMap<Dataset, Map<string, { key: string; index: Promise<FtsIndex> }>>();
+/**
+ * What the cache charges for an opened full-text index: its decoded postings and term tables take
+ * about twice its file. They are JS memory, so a lease is returned at once (the GC keeps an index
+ * alive while a query uses it).
+ */
+const FTS_BYTES_PER_FILE_BYTE = 2;
 
-function fileCache(ds: Dataset): Map<string, Promise<FtsIndex>> {
-  let m = files.get(ds);
-  if (m === undefined) files.set(ds, (m = new Map()));
-  return m;
+async function cachedFts(ds: Dataset, key: string, fileSize: number, open: () => Promise<FtsIndex>): Promise<FtsIndex> {
+  const lease = await ds.session.acquire("ftsIndex", key, async () => ({ value: await open(), bytes: fileSize * FTS_BYTES_PER_FILE_BYTE }));
+  lease.release();
+  return lease.value;
 }
 
 function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
-  const key = `${ds.table}.lance/${entry.file}`;
-  const cache = fileCache(ds);
-  let p = cache.get(key);
-  if (p === undefined) {
-    p = Promise.all([ds.store.get(key), fts()]).then(([bytes, { FtsIndex }]) => FtsIndex.deserialize(bytes));
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
+  return cachedFts(ds, ds.cacheKey + entry.file, entry.fileSize, async () => {
+    const [bytes, { FtsIndex }] = await Promise.all([ds.store.get(`${ds.table}.lance/${entry.file}`), fts()]);
+    return FtsIndex.deserialize(bytes);
+  });
 }
 
 /** The index of `entry` covering every fragment of `state` (rows added since the build folded into a copy). */
@@ -67,28 +66,20 @@ export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexE
   const covered = new Set(entry.fragments);
   const fresh = state.fragments.filter((f) => !covered.has(f.id));
   if (fresh.length === 0) return openFile(ds, entry);
-  const key = `${entry.file}|${fresh.map((f) => f.id).join(",")}`;
-  let byEntry = extended.get(ds);
-  if (byEntry === undefined) extended.set(ds, (byEntry = new Map()));
-  const cached = byEntry.get(entry.name);
-  if (cached?.key === key) return cached.index;
-  const index = (async () => {
+  return cachedFts(ds, `${ds.cacheKey}${entry.file}|${fresh.map((f) => f.id).join(",")}`, entry.fileSize, async () => {
     const column = entry.columns[0]!;
     await ds.ensureColumns({ ...state, fragments: fresh }, [column]);
     const copy = await (await fts()).FtsIndex.deserialize((await openFile(ds, entry)).serialize());
     copy.add(documents(fresh, column));
     return copy;
-  })();
-  byEntry.set(entry.name, { key, index });
-  index.catch(() => byEntry!.delete(entry.name));
-  return index;
+  });
 }
 
 async function storeIndex(ds: Dataset, index: FtsIndex): Promise<{ file: string; fileSize: number }> {
   const bytes = index.serialize();
   const file = `_indices/${randomId()}.qvt`;
   await ds.store.put(`${ds.table}.lance/${file}`, bytes);
-  fileCache(ds).set(`${ds.table}.lance/${file}`, Promise.resolve(index));
+  ds.session.put("ftsIndex", ds.cacheKey + file, { value: index, bytes: bytes.length * FTS_BYTES_PER_FILE_BYTE });
   return { file, fileSize: bytes.length };
 }
 

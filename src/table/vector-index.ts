@@ -19,6 +19,7 @@ import { randomId } from "../storage/envelope.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { selectRows, type Fragment } from "./fragment.js";
+import { LeaseScope } from "../session.js";
 
 export const ROW_ID_FRAGMENT = 2 ** 32;
 
@@ -103,38 +104,16 @@ function vectorField(state: TableState, column: string): VectorType {
  */
 export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** Opened indexes per kernels instance and store, by file key. */
-const cache = new WeakMap<Kernels, WeakMap<BlobStore, Map<string, Promise<VectorIndex>>>>();
-/** The dataset an opened index reads its table's rows from (for refine). */
-const datasets = new WeakMap<VectorIndex, Dataset>();
-
-function cacheFor(ds: Dataset, kernels: Kernels): Map<string, Promise<VectorIndex>> {
-  let byStore = cache.get(kernels);
-  if (byStore === undefined) cache.set(kernels, (byStore = new WeakMap()));
-  let byKey = byStore.get(ds.store);
-  if (byKey === undefined) byStore.set(ds.store, (byKey = new Map()));
-  return byKey;
-}
-
-/** The index stored for `entry`, opened once per kernels instance and store. */
-export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry): Promise<VectorIndex> {
+/**
+ * The index stored for `entry`, from the session's cache (opened from its file on a miss), leased
+ * by `scope` until the operation using it ends: its WebAssembly memory is freed only after that.
+ */
+export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
   const key = `${ds.table}.lance/${entry.file}`;
-  const byKey = cacheFor(ds, kernels);
-  let p = byKey.get(key);
-  if (p === undefined) {
-    p = openStoredIndex(ds.store, kernels, key, entry.kind);
-    byKey.set(key, p);
-    p.catch(() => byKey.delete(key));
-  }
-  return p.then((index) => {
-    datasets.set(index, ds);
-    return index;
+  return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
+    const index = await openStoredIndex(ds.store, kernels, key, entry.kind);
+    return { value: index, bytes: index.stats().memoryBytes, free: () => index.free() };
   });
-}
-
-/** The dataset `index` was last loaded through, to read rows of its table by range. */
-export function indexDataset(index: VectorIndex): Dataset | undefined {
-  return datasets.get(index);
 }
 
 const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ"]);
@@ -164,12 +143,17 @@ async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, 
   });
 }
 
-async function storeIndex(ds: Dataset, kernels: Kernels, index: VectorIndex): Promise<{ file: string; fileSize: number }> {
+/** Writes a new index's file and hands the index to the session's cache (it owns it from now on). */
+async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: string; fileSize: number }> {
   const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
-  await ds.store.put(`${ds.table}.lance/${file}`, bytes);
-  datasets.set(index, ds);
-  cacheFor(ds, kernels).set(`${ds.table}.lance/${file}`, Promise.resolve(index));
+  try {
+    await ds.store.put(`${ds.table}.lance/${file}`, bytes);
+  } catch (e) {
+    index.free();
+    throw e;
+  }
+  ds.session.put("vectorIndex", ds.cacheKey + file, { value: index, bytes: index.stats().memoryBytes, free: () => index.free() });
   return { file, fileSize: bytes.length };
 }
 
@@ -196,7 +180,7 @@ export async function createIndexTransaction(
     if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
     index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
   }
-  const stored = await storeIndex(ds, kernels, index);
+  const stored = await storeIndex(ds, index);
   const entry: IndexEntry = {
     name, columns: [column], kind: config.type, ...stored,
     fragments: head.fragments.map((f) => f.id), params,
@@ -216,7 +200,13 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
   if (fresh.length === 0) return entry;
   await ds.ensureColumns({ ...head, fragments: fresh }, [column]);
   // A copy: the cached index object may still serve readers of the previous version.
-  const bytes = await (await loadVectorIndex(ds, kernels, entry)).serialize();
+  const scope = new LeaseScope(ds.session);
+  let bytes: Uint8Array;
+  try {
+    bytes = await (await loadVectorIndex(ds, kernels, entry, scope)).serialize();
+  } finally {
+    scope.release();
+  }
   let index: VectorIndex;
   if (entry.kind === "IVF_BINARY") {
     const copy = (await binary()).BinaryIvfIndex.open(kernels, bytes);
@@ -228,7 +218,7 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
     const { vectors, rowIds } = gatherVectors(fresh, column, type);
     if (rowIds.length > 0) await index.add(vectors, rowIds);
   }
-  const stored = await storeIndex(ds, kernels, index);
+  const stored = await storeIndex(ds, index);
   return { ...entry, ...stored, fragments: [...entry.fragments, ...fresh.map((f) => f.id)] };
 }
 
@@ -325,7 +315,7 @@ async function binaryIndexTransaction(
     numPartitions: config.params.numPartitions as number | undefined, maxIterations: config.params.maxIterations as number | undefined,
     sampleRate: config.params.sampleRate as number | undefined, progress: options.progress,
   });
-  const stored = await storeIndex(ds, kernels, index as unknown as VectorIndex);
+  const stored = await storeIndex(ds, index as unknown as VectorIndex);
   const entry: IndexEntry = { name, columns: [column], kind: "IVF_BINARY", ...stored, fragments: head.fragments.map((f) => f.id), params };
   return { type: "create_index", readVersion: head.version, indices: [...head.indices.filter((i) => i.name !== name), entry] };
 }

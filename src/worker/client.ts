@@ -5,6 +5,7 @@
  */
 import { proxy, wrap } from "comlink";
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
@@ -151,6 +152,11 @@ export class RemoteConnection {
     const table = new RemoteTable(h.name, this.link, h.id, h.display);
     this.#tables.set(h.id, table);
     return table;
+  }
+
+  /** WebAssembly memory and cache use of the worker-side connection's session. */
+  async memoryStats(): Promise<MemoryStats> {
+    return this.call((api) => api.memoryStats(this.id));
   }
 
   async tableNames(options?: TableNamesOptions): Promise<string[]> {

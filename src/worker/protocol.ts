@@ -17,6 +17,7 @@
  * proxies.
  */
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
@@ -73,6 +74,7 @@ export interface TableReply<T> {
 export interface WorkerApi {
   connect(uri: string, options: ConnectionOptions): Promise<ConnectionHandle>;
   tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]>;
+  memoryStats(conn: ConnectionId): Promise<MemoryStats>;
   openTable(conn: ConnectionId, name: string): Promise<TableHandle>;
   createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema, options: CreateTableOptions): Promise<TableHandle>;
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;

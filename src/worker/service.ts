@@ -5,6 +5,7 @@
  */
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
 import { connect, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
+import type { MemoryStats } from "../session.js";
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
@@ -36,6 +37,10 @@ export class QuiverService implements WorkerApi {
     const id = this.#nextId++;
     this.#connections.set(id, connection);
     return { id, uri: connection.uri };
+  }
+
+  async memoryStats(conn: ConnectionId): Promise<MemoryStats> {
+    return this.#connection(conn).memoryStats();
   }
 
   async tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]> {

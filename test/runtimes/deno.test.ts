@@ -17,8 +17,9 @@ describe("Deno", () => {
     expect(existsSync(deno), `deno binary at ${deno}`).toBe(true);
     const run = spawnSync(
       deno,
-      // --no-config/--no-lock: ignore package.json and write no deno.lock into the repo.
-      ["run", "--no-config", "--no-lock", "--sloppy-imports", `--allow-read=${root}`, "test/runtimes/deno/search.ts"],
+      // --no-lock writes no deno.lock into the repo; --node-modules-dir=manual resolves the package's
+      // dependencies (lru-cache, idb, …) from the node_modules npm installed, as an app would.
+      ["run", "--no-lock", "--node-modules-dir=manual", "--sloppy-imports", `--allow-read=${root}`, "test/runtimes/deno/search.ts"],
       { cwd: root, encoding: "utf8", timeout: 45_000, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } },
     );
     expect(run.error).toBeUndefined();
@@ -35,7 +36,7 @@ describe("Deno", () => {
     try {
       const run = spawnSync(
         deno,
-        ["run", "--no-config", "--no-lock", "--sloppy-imports", `--allow-read=${root},${dir}`, `--allow-write=${dir}`, "test/runtimes/deno/table.ts", dir],
+        ["run", "--no-lock", "--node-modules-dir=manual", "--sloppy-imports", `--allow-read=${root},${dir}`, `--allow-write=${dir}`, "test/runtimes/deno/table.ts", dir],
         { cwd: root, encoding: "utf8", timeout: 45_000, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } },
       );
       expect(run.status, run.stderr).toBe(0);
