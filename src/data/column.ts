@@ -108,6 +108,10 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
+function describeElement(x: unknown): string {
+  return typeof x === "string" ? JSON.stringify(x) : typeof x === "bigint" ? `${x}n` : String(x);
+}
+
 /** Writes one vector value into `out` at row `row`. Throws DIMENSION_MISMATCH / INVALID_VECTOR / SCHEMA_MISMATCH. */
 export function writeVector(
   type: Extract<DataType, { kind: "vector" }>,
@@ -129,18 +133,33 @@ export function writeVector(
       { column: ctx.column, row: ctx.rowOffset + row, expected: stride, actual: src.length },
     );
   }
+  const invalid = (j: number, why: string): never => {
+    throw createError(
+      "INVALID_VECTOR",
+      `Row ${ctx.rowOffset + row}, column "${ctx.column}": element ${j} is ${describeElement(src[j])}; ${why}.`,
+      { column: ctx.column, row: ctx.rowOffset + row, index: j, position: j },
+    );
+  };
+  // Typed arrays hold numbers already; a plain array may hold anything, and nothing is coerced
+  // (null, true, "" and "0x10" are not 0, 1, 0 and 16).
+  const plain = Array.isArray(value);
   for (let j = 0; j < stride; j++) {
-    const v = Number(src[j]);
-    if (!Number.isFinite(v)) {
-      throw createError(
-        "INVALID_VECTOR",
-        `Row ${ctx.rowOffset + row}, column "${ctx.column}": element ${j} is ${String(src[j])}; vectors must be finite numbers.`,
-        { column: ctx.column, row: ctx.rowOffset + row, index: j },
-      );
-    }
+    const x = src[j];
+    if (plain && typeof x !== "number") invalid(j, "vectors hold numbers only");
+    const v = Number(x);
+    if (!Number.isFinite(v)) invalid(j, "vectors must be finite numbers");
     switch (type.element) {
-      case "float32": out[base + j] = v; break;
-      case "float16": out[base + j] = f32ToF16Bits(v); break;
+      case "float32":
+        // Finite as a double yet beyond float32's range (±3.4e38): it would be stored as Infinity.
+        if (!Number.isFinite(Math.fround(v))) invalid(j, "it is out of float32 range (±3.4e38)");
+        out[base + j] = v;
+        break;
+      case "float16": {
+        const bits = f32ToF16Bits(v);
+        if ((bits & 0x7c00) === 0x7c00) invalid(j, "it is out of float16 range (±65504)");
+        out[base + j] = bits;
+        break;
+      }
       case "int8":
         if (!Number.isInteger(v) || v < -128 || v > 127) {
           throw createError("INVALID_VECTOR", `Row ${ctx.rowOffset + row}, column "${ctx.column}": element ${j} is ${v}; int8 vectors need integers in -128..127.`, { column: ctx.column, row: ctx.rowOffset + row, index: j });

@@ -84,6 +84,18 @@ function inferArrayType(name: string, values: readonly unknown[]): DataType {
     }
   }
   if (item === "number" && sameLength && len > 0) return DataTypes.vector(len);
+  // A column named "vector" is meant to be searched: arrays of different lengths there are a
+  // mistake to report now, not a list column to discover at the first search.
+  if (item === "number" && name === "vector") {
+    const lengths = new Map<number, number>();
+    values.forEach((v, row) => { if (Array.isArray(v) && !lengths.has(v.length)) lengths.set(v.length, row); });
+    const seen = [...lengths].slice(0, 3).map(([l, row]) => `${l} in row ${row}`).join(", ");
+    throw createError(
+      "DIMENSION_MISMATCH",
+      `Column "vector": vectors must all have one length, found ${seen}. Fix the rows, or pass a schema (vector columns have a fixed dimension).`,
+      { column: name },
+    );
+  }
   if (item === "string") return DataTypes.list(DataTypes.utf8());
   if (item === "boolean") return DataTypes.list(DataTypes.bool());
   return DataTypes.list(DataTypes.float64());

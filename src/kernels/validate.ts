@@ -66,6 +66,15 @@ export function toElementArray(query: QueryVector, element: ElementType, dim: nu
   if (query.length !== dim) {
     throw createError("DIMENSION_MISMATCH", `The ${what} has ${query.length} elements but the vectors have dimension ${dim}.`, { expected: dim, actual: query.length });
   }
+  // The same rule as for stored vectors: a plain array holds numbers, nothing is coerced.
+  if (Array.isArray(query)) {
+    for (let i = 0; i < dim; i++) {
+      const x: unknown = query[i];
+      if (typeof x !== "number") {
+        throw createError("INVALID_VECTOR", `The ${what} holds ${typeof x === "string" ? JSON.stringify(x) : String(x)} at position ${i}; vectors hold numbers only.`, { position: i });
+      }
+    }
+  }
   if (element === "f32") {
     const out = query instanceof Float32Array ? query : Float32Array.from(query as ArrayLike<number>);
     for (let i = 0; i < dim; i++) {

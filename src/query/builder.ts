@@ -45,6 +45,16 @@ function ownCopy(v: QueryVector): QueryVector {
 export function toQueryVectors(value: unknown): QueryVector[] {
   if (isQueryVector(value)) return [ownCopy(value)];
   if (Array.isArray(value) && value.length > 0 && value.every(isQueryVector)) return (value as QueryVector[]).map(ownCopy);
+  // An array that is not a batch: name the first element that is not a number, as writes do.
+  if (Array.isArray(value) && value.length > 0 && !value.some((x) => Array.isArray(x) || ArrayBuffer.isView(x))) {
+    const position = value.findIndex((x) => typeof x !== "number");
+    const x: unknown = value[position];
+    throw createError(
+      "INVALID_VECTOR",
+      `The query vector holds ${typeof x === "string" ? JSON.stringify(x) : String(x)} at position ${position}; vectors hold numbers only.`,
+      { position },
+    );
+  }
   throw createError(
     "INVALID_ARGUMENT",
     "A query vector must be a non-empty array of numbers or a typed array (Float32Array, Int8Array, Uint8Array), or an array of them for a batch.",

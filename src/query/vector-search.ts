@@ -13,6 +13,7 @@ import type { Kernels, SearchTarget } from "../kernels/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { TableState } from "../table/dataset.js";
 import type { Column } from "../data/column.js";
+import { f32ToF16Bits } from "../data/float16.js";
 import { selectRows, type Fragment } from "../table/fragment.js";
 import { copyVectorF32, ROW_ID_FRAGMENT } from "../table/vector-index.js";
 import type { CompiledFilter } from "./filter/index.js";
@@ -52,7 +53,13 @@ export function resolveVectorField(schema: Schema, vec: VectorPlan): VectorField
     return f as VectorField;
   }
   const candidates = vectorFields(schema) as VectorField[];
-  if (candidates.length === 0) throw createError("INVALID_ARGUMENT", "The table has no vector column to search.");
+  if (candidates.length === 0) {
+    const lists = schema.fields.filter((f) => f.type.kind === "list" && f.type.item.kind === "float").map((f) => `"${f.name}"`);
+    const why = lists.length > 0
+      ? ` ${lists.join(", ")} ${lists.length > 1 ? "are lists" : "is a list"} of numbers, not a vector column: the arrays had different lengths when the table was created, so no dimension could be fixed. Recreate the table with a schema (DataTypes.vector(dim)) or arrays of one length.`
+      : "";
+    throw createError("INVALID_ARGUMENT", `The table has no vector column to search.${why}`);
+  }
   if (candidates.length === 1) return candidates[0]!;
   const len = vec.queries[0]!.length;
   const matching = candidates.filter((f) => expectedLength(f) === len);
@@ -84,9 +91,10 @@ function toKernelQuery(f: VectorField, q: QueryVector, index: number): Float32Ar
   const [lo, hi, integer] = element === "int8" ? [-128, 127, true] : element === "bit" ? [0, 255, true] : [-Infinity, Infinity, false];
   for (let j = 0; j < n; j++) {
     const v = q[j]!;
-    if (!Number.isFinite(v) || (integer && (!Number.isInteger(v) || v < lo || v > hi))) {
-      const need = integer ? `integers in ${lo}..${hi}` : "finite numbers";
-      throw createError("INVALID_VECTOR", `Query vector ${index}, element ${j} is ${v}; column "${f.name}" (${element}) needs ${need}.`, { column: f.name, index: j });
+    const finite = element === "float16" ? (f32ToF16Bits(v) & 0x7c00) !== 0x7c00 : Number.isFinite(Math.fround(v));
+    if (!Number.isFinite(v) || !finite || (integer && (!Number.isInteger(v) || v < lo || v > hi))) {
+      const need = integer ? `integers in ${lo}..${hi}` : `finite numbers within ${element} range`;
+      throw createError("INVALID_VECTOR", `Query vector ${index}, element ${j} is ${v}; column "${f.name}" (${element}) needs ${need}.`, { column: f.name, query: index, position: j });
     }
   }
   if (element === "int8") return q instanceof Int8Array ? q : Int8Array.from(q as ArrayLike<number>);
