@@ -65,12 +65,24 @@ export function field(name: string, type: DataType, nullable = true): Field {
   if (typeof name !== "string" || name.length === 0) {
     throw createError("INVALID_ARGUMENT", "A field needs a non-empty string name.");
   }
+  checkColumnName(name);
   return { name, type, nullable };
+}
+
+/**
+ * Rows are plain JavaScript objects, and on those `row["__proto__"] = v` sets the prototype instead
+ * of a property: such a column could be written but never read back. It is refused up front.
+ */
+export function checkColumnName(name: string): void {
+  if (name === "__proto__") {
+    throw createError("INVALID_ARGUMENT", `"__proto__" cannot be a column name: rows are JavaScript objects, where that key sets the prototype instead of a value. Rename the column.`, { column: name });
+  }
 }
 
 export function schema(fields: readonly Field[]): Schema {
   const seen = new Set<string>();
   for (const f of fields) {
+    checkColumnName(f.name);
     if (seen.has(f.name)) throw createError("SCHEMA_MISMATCH", `Column "${f.name}" appears twice in the schema.`, { column: f.name });
     seen.add(f.name);
     validateType(f.type, f.name);

@@ -6,7 +6,7 @@
  */
 import { createError } from "../errors.js";
 import { buildColumn, readAll, type Column } from "../data/column.js";
-import { field as makeField, findField, schema as makeSchema, unknownColumn, type DataType, type Field } from "../data/schema.js";
+import { checkColumnName, field as makeField, findField, schema as makeSchema, unknownColumn, type DataType, type Field } from "../data/schema.js";
 import { compileExpression } from "../query/filter/index.js";
 import type { Dataset, TableState, Transaction } from "./dataset.js";
 import { fragmentSource, type DataFile, type Fragment } from "./fragment.js";
@@ -28,6 +28,7 @@ export interface ColumnAlteration {
 
 function checkNewName(state: TableState, name: unknown, taken: Set<string>): string {
   if (typeof name !== "string" || name.length === 0) throw createError("INVALID_ARGUMENT", "A column needs a non-empty string name.");
+  checkColumnName(name);
   if (findField(state.schema, name) || taken.has(name)) {
     throw createError("SCHEMA_MISMATCH", `Column "${name}" already exists.`, { column: name });
   }

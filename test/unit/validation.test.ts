@@ -87,3 +87,30 @@ describe("vectors of different lengths", () => {
     expect(err.message).toMatch(/"emb" is a list of numbers, not a vector column: the arrays had different lengths/);
   });
 });
+
+describe('a column named "__proto__"', () => {
+  const proto = (id: number, v: string): Record<string, unknown> => JSON.parse(`{"id": ${id}, "__proto__": "${v}", "vector": [1, 2]}`);
+
+  it("is refused up front by createTable (inferred or explicit), addColumns and alterColumns", async () => {
+    const db = await connect("memory://");
+    expect(Object.keys(proto(1, "a"))).toContain("__proto__");
+    for (const p of [
+      db.createTable("t", [proto(1, "a")]),
+      (async () => db.createEmptyTable("t", schema([field("__proto__", DataTypes.utf8())])))(),
+    ]) {
+      const err = await codeOf(p);
+      expect(err.code).toBe("INVALID_ARGUMENT");
+      expect(err.message).toMatch(/"__proto__" cannot be a column name/);
+    }
+    expect(await db.tableNames()).toEqual([]);
+    const t = await db.createTable("ok", [{ id: 1, vector: [1, 2] }]);
+    expect((await codeOf(t.addColumns([{ name: "__proto__", valueSql: "id" }]))).code).toBe("INVALID_ARGUMENT");
+    expect((await codeOf(t.alterColumns([{ path: "id", rename: "__proto__" }]))).code).toBe("INVALID_ARGUMENT");
+    // Rows carrying the key are refused by writes too, and the table stays readable and writable.
+    expect((await codeOf(t.add([proto(2, "b")]))).code).not.toBe("none");
+    expect((await codeOf(t.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([proto(1, "c")]))).code).not.toBe("none");
+    await t.add([{ id: 3, vector: [3, 4] }]);
+    expect((await t.query().toArray()).map((r) => r.id)).toEqual([1, 3]);
+    expect(await t.version()).toBe(2);
+  });
+});
