@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   INVALID_VECTOR: "A vector holds NaN or Infinity, or cannot be read as numbers.",
   SCHEMA_MISMATCH: "Rows or values do not fit the table's schema.",
   UNKNOWN_COLUMN: "A column named in the request does not exist in the table.",
-  INVALID_FILTER: "A filter or SQL expression could not be parsed or type-checked.",
+  INVALID_FILTER: "A filter or SQL expression could not be parsed or type-checked, or failed on the rows (integer division by zero).",
   TABLE_EXISTS: "A table with that name already exists.",
   TABLE_NOT_FOUND: "No table with that name exists.",
   UNSUPPORTED: "The operation is not supported by this table, backend or runtime.",

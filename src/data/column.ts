@@ -234,6 +234,13 @@ export function buildColumn(type: DataType, values: readonly unknown[], nullable
       case "float": {
         if (typeof v !== "number" && typeof v !== "bigint") mismatch(ctx, i, type, v);
         const x = Number(v);
+        if (Number.isNaN(x)) {
+          throw createError(
+            "SCHEMA_MISMATCH",
+            `Row ${ctx.rowOffset + i}, column "${ctx.column}": NaN is not a value a number column stores; use null for a missing number.`,
+            { column: ctx.column, row: ctx.rowOffset + i },
+          );
+        }
         (data as Float32Array | Float64Array)[i] = type.bits === 16 ? roundToF16(x) : x;
         break;
       }

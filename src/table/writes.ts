@@ -100,10 +100,11 @@ export async function updateTransaction(ds: Dataset, head: TableState, spec: Upd
   const targets = Object.keys(literal ?? sql ?? {});
   if (targets.length === 0) throw createError("INVALID_ARGUMENT", "update() needs at least one column in values or valuesSql.");
   const fields = targets.map((name) => findField(schema, name) ?? unknownColumn(schema, name, "update()"));
-  const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type })) : undefined;
+  const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type, strict: true })) : undefined;
 
   const matched = await matchingRows(ds, head, spec.where);
-  await ds.ensureColumns(head, schema.fields.map((f) => f.name));
+  // Only fragments with a matched row are read whole (their rows are rewritten with every column).
+  await ds.ensureColumns({ ...head, fragments: [...matched.keys()] }, schema.fields.map((f) => f.name));
   let updated = 0;
   const parts: Map<string, Column>[] = [];
   for (const [frag, rows] of matched) {

@@ -22,12 +22,17 @@ const SRC: ColumnSource = { numRows: 4, column: (n) => COLS.get(n)! };
 
 const values = (sql: string, rows?: Int32Array): unknown[] => readAll(compileExpression(sql, SCHEMA).evaluate(SRC, rows));
 
+describe("compileExpression: integer division by zero fails (LanceDB)", () => {
+  it.each(["x / 0", "x % 0", "big / (x - x)"])("%s", (sql) => {
+    expect(() => values(sql)).toThrow(expect.objectContaining({ code: "INVALID_FILTER" }));
+  });
+});
+
 describe("compileExpression: values", () => {
   it.each([
     ["x * 2", [2n, -14n, null, 4294967294n]],
     ["x / 2", [0n, -3n, null, 1073741823n]],
     ["x % 3", [1n, -1n, null, 1n]],
-    ["x / 0", [null, null, null, null]],
     ["x * x * x", [1n, -343n, null, null]], // 2147483647³ overflows int64
     ["big * 2", [20n, null, null, null]],
     ["big + 1", [11n, -(2n ** 63n) + 1n, 2n ** 62n + 1n, null]],
@@ -35,7 +40,8 @@ describe("compileExpression: values", () => {
     ["abs(big)", [10n, null, 2n ** 62n, null]],
     ["big / -1", [-10n, null, -(2n ** 62n), null]],
     ["price * 2", [3, 4, null, 0]],
-    ["price / 0", [null, null, null, null]],
+    ["price / 0", [Infinity, Infinity, null, NaN]],
+    ["price % 0", [NaN, NaN, null, NaN]],
     ["x + price", [2.5, -5, null, 2147483647]],
     ["upper(name)", ["ANN", "BOB", null, "42"]],
     ["length(name)", [3n, 3n, null, 2n]],

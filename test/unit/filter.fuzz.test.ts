@@ -34,7 +34,14 @@ const DATA: Record<string, unknown[]> = {
   "my col": [0, 1, 2, null, 65535, 5, 6, 7, 8, 9, 10, 11],
 };
 
-const COLUMNS = new Map<string, Column>(SCHEMA.fields.map((f) => [f.name, buildColumn(f.type, DATA[f.name]!, true, { column: f.name, rowOffset: 0 })]));
+// Writes refuse NaN, but the evaluator must still cope with one (a file written elsewhere, a
+// computed value): build with a stand-in, then put the NaN in place.
+const COLUMNS = new Map<string, Column>(SCHEMA.fields.map((f) => {
+  const values = DATA[f.name]!;
+  const col = buildColumn(f.type, values.map((v) => (Number.isNaN(v) ? 0 : v)), true, { column: f.name, rowOffset: 0 });
+  values.forEach((v, i) => { if (Number.isNaN(v)) (col.data as Float64Array)[i] = NaN; });
+  return [f.name, col];
+}));
 const SOURCE: ColumnSource = { numRows: N, column: (name) => COLUMNS.get(name)! };
 
 const VOCAB = [

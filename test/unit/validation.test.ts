@@ -114,3 +114,52 @@ describe('a column named "__proto__"', () => {
     expect(await t.version()).toBe(2);
   });
 });
+
+describe("numbers that are not numbers", () => {
+  async function priced(): Promise<Table> {
+    const db = await connect("memory://");
+    return db.createTable("t", [{ id: 1, price: 2.5, item: "fizz", code: "12" }, { id: 2, price: 0, item: "buzz", code: "7" }]);
+  }
+
+  it("NaN in a number column fails with SCHEMA_MISMATCH naming the row, instead of becoming null", async () => {
+    const t = await priced();
+    const err = await codeOf(t.add([{ id: 3, price: 1, item: "a", code: "1" }, { id: 4, price: NaN, item: "b", code: "2" }]));
+    expect(err.code).toBe("SCHEMA_MISMATCH");
+    expect(err.details).toMatchObject({ column: "price", row: 1 });
+    expect(await t.countRows()).toBe(2);
+  });
+
+  it("a valuesSql update that puts text into a number column fails instead of writing null", async () => {
+    const t = await priced();
+    for (const values of [{ price: "item" }, { price: "'abc'" }]) {
+      const err = await codeOf(t.update({ where: "id = 1", valuesSql: values }));
+      expect(err.code).toBe("INVALID_FILTER");
+      expect(err.message).toMatch(/cannot be converted to float64.*CAST/);
+    }
+    // An explicit CAST of text that is no number fails too; one that is a number works.
+    expect((await codeOf(t.update({ where: "id = 1", valuesSql: { price: "CAST(item AS DOUBLE)" } }))).code).toBe("SCHEMA_MISMATCH");
+    expect((await codeOf(t.update({ where: "id = 1", valuesSql: { price: "0.0 / 0" } }))).code).toBe("SCHEMA_MISMATCH");
+    expect(await t.version()).toBe(1);
+    await t.update({ where: "id = 1", valuesSql: { price: "CAST(code AS DOUBLE)" } });
+    expect((await t.query().where("id = 1").toArray())[0]!.price).toBe(12);
+  });
+
+  it("x / 0 as in LanceDB: float division gives Infinity, integer division fails", async () => {
+    const db = await connect("memory://");
+    const t = await db.createEmptyTable("d", schema([field("n", DataTypes.int32()), field("f", DataTypes.float64())]));
+    await t.add([{ n: 3, f: 1.5 }]);
+    expect(await t.query().select({ q: "f / 0" }).toArray()).toEqual([{ q: Infinity }]);
+    const err = await codeOf(t.query().select({ q: "n / 0" }).toArray());
+    expect(err.code).toBe("INVALID_FILTER");
+    expect(err.message).toMatch(/division by zero/);
+    expect((await codeOf(t.countRows("n % 0 = 1"))).code).toBe("INVALID_FILTER");
+  });
+
+  it('delete(\'item = "fizz"\') says exactly why it matches nothing: double quotes name a column', async () => {
+    const t = await priced();
+    const err = await codeOf(t.delete('item = "fizz"'));
+    expect(err.code).toBe("INVALID_FILTER");
+    expect(err.message).toMatch(/Double quotes name a column; write text values in single quotes/);
+    expect(await t.countRows()).toBe(2);
+  });
+});

@@ -4,14 +4,23 @@
  */
 import type { Bound } from "./bound.js";
 import { castVec } from "./cast.js";
-import { arith, compare, inSet, isTest, logic, mapStrings, negate, not } from "./kernels.js";
+import { arith, compare, DivisionByZero, inSet, isTest, logic, mapStrings, negate, not } from "./kernels.js";
 import { compileLike, type LikeMatcher } from "./like.js";
-import { bothValid, isValidAt, type BoolVec, type I64Vec, type NumVec, type Repr, type Vec } from "./vector.js";
+import { bothValid, isValidAt, valueAt, type BoolVec, type I64Vec, type NumVec, type Repr, type Vec } from "./vector.js";
 
 export interface EvalContext {
   /** Rows being evaluated. */
   readonly n: number;
   column(name: string, repr: Repr): Vec;
+  /** Writes: a CAST that turns a value into NULL throws CastLoss instead. */
+  readonly strictCasts?: boolean;
+}
+
+/** A strict CAST lost a value (text that is no number, a number out of range). */
+export class CastLoss extends Error {
+  constructor(readonly position: number, readonly value: unknown, readonly target: string) {
+    super("cast lost a value");
+  }
 }
 
 /** Distinct LIKE patterns compiled per evaluation when the pattern is not a constant. */
@@ -52,8 +61,15 @@ export function evaluateBound(b: Bound, ctx: EvalContext): Vec {
     }
     case "compare":
       return compare(b.cmp, b.mode, evaluateBound(b.left, ctx), evaluateBound(b.right, ctx), n);
-    case "arith":
-      return arith(b.arith, b.mode, evaluateBound(b.left, ctx), evaluateBound(b.right, ctx), n);
+    case "arith": {
+      const [left, right] = [evaluateBound(b.left, ctx), evaluateBound(b.right, ctx)];
+      try {
+        return arith(b.arith, b.mode, left, right, n);
+      } catch (e) {
+        if (e instanceof DivisionByZero && e.position < 0) e.position = b.pos;
+        throw e;
+      }
+    }
     case "is":
       return isTest(b.test, b.negated, evaluateBound(b.arg, ctx), n);
     case "in": {
@@ -95,7 +111,15 @@ export function evaluateBound(b: Bound, ctx: EvalContext): Vec {
     }
     case "call":
       return b.fn.run(b.args.map((a) => evaluateBound(a, ctx)), n);
-    case "cast":
-      return castVec(evaluateBound(b.arg, ctx), b.arg.type, b.target, b.toDate, n);
+    case "cast": {
+      const arg = evaluateBound(b.arg, ctx);
+      const out = castVec(arg, b.arg.type, b.target, b.toDate, n);
+      if (ctx.strictCasts === true) {
+        for (let i = 0; i < (arg.scalar ? 1 : n); i++) {
+          if (isValidAt(arg, i) && !isValidAt(out, i)) throw new CastLoss(b.pos, valueAt(arg, i), JSON.stringify(b.target));
+        }
+      }
+      return out;
+    }
   }
 }

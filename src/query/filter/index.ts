@@ -3,6 +3,7 @@
  * and computed columns. Compile once against a schema, then evaluate per fragment, column-wise.
  * The supported SQL subset is documented in docs/FILTERS.md.
  */
+import { DivisionByZero, divisionHint } from "./kernels.js";
 import { createError } from "../../errors.js";
 import { takeColumn, type Column, type ColumnSource } from "../../data/column.js";
 import type { DataType, Schema } from "../../data/schema.js";
@@ -10,7 +11,7 @@ import type { Expr } from "./ast.js";
 import type { Bound } from "./bound.js";
 import { canCast } from "./cast.js";
 import { filterError } from "./diagnostics.js";
-import { evaluateBound, type EvalContext } from "./evaluate.js";
+import { CastLoss, evaluateBound, type EvalContext } from "./evaluate.js";
 import { parseExpression } from "./parser.js";
 import { Binder, show } from "./typecheck.js";
 import { columnVec, reprOf, vecToColumn, type Repr, type Vec } from "./vector.js";
@@ -45,6 +46,12 @@ export interface CompileExpressionOptions {
    * lets `valuesSql` write `NULL` or `x * 2` into a column of a given type. Default: the expression's own type.
    */
   readonly targetType?: DataType;
+  /**
+   * Writes (update's valuesSql): text is never converted implicitly to another type (write CAST),
+   * and a value the conversion to `targetType` would turn into NULL (an out-of-range number, text
+   * that is no number) fails with SCHEMA_MISMATCH instead, so a write never stores NULL by accident.
+   */
+  readonly strict?: boolean;
 }
 
 function referencedColumns(b: Bound, out: string[] = []): string[] {
@@ -71,11 +78,29 @@ function checkRows(source: ColumnSource, rows: Int32Array | undefined): number {
   return rows.length;
 }
 
-function run(bound: Bound, source: ColumnSource, rows: Int32Array | undefined): { vec: Vec; n: number } {
+function run(bound: Bound, source: ColumnSource, rows: Int32Array | undefined, sql: string, strictCasts = false): { vec: Vec; n: number } {
+  try {
+    return runBound(bound, source, rows, strictCasts);
+  } catch (e) {
+    if (e instanceof DivisionByZero) throw filterError(sql, e.position, e.message, {}, divisionHint(e));
+    if (e instanceof CastLoss) {
+      const shown = typeof e.value === "string" ? JSON.stringify(e.value) : String(e.value);
+      throw createError(
+        "SCHEMA_MISMATCH",
+        `${shown} cannot be converted to ${e.target} (at position ${e.position} in ${JSON.stringify(sql)}); a write stores no NULL in its place, so nothing was written.`,
+        { position: e.position, value: typeof e.value === "bigint" ? e.value.toString() : e.value },
+      );
+    }
+    throw e;
+  }
+}
+
+function runBound(bound: Bound, source: ColumnSource, rows: Int32Array | undefined, strictCasts: boolean): { vec: Vec; n: number } {
   const n = checkRows(source, rows);
   const cache = new Map<string, Vec>();
   const ctx: EvalContext = {
     n,
+    strictCasts,
     column(name: string, repr: Repr): Vec {
       const key = `${repr}:${name}`;
       let v = cache.get(key);
@@ -106,7 +131,7 @@ export function compileFilter(sql: string, schema: Schema): CompiledFilter {
     sql,
     columns,
     evaluate(source: ColumnSource, rows?: Int32Array): Uint8Array {
-      const { vec, n } = run(bound, source, rows);
+      const { vec, n } = run(bound, source, rows, sql);
       const out = new Uint8Array(n);
       if (vec.kind !== "bool") return out; // a NULL filter passes nothing
       const valid = vec.valid;
@@ -126,8 +151,9 @@ export function compileExpression(sql: string, schema: Schema, options: CompileE
   let bound = own;
   const target = options.targetType;
   if (target !== undefined && JSON.stringify(target) !== JSON.stringify(own.type)) {
-    if (!canCast(own.type, target)) {
-      throw filterError(sql, expr.pos, `This expression is ${show(own.type)} and cannot be converted to ${show(target)}`);
+    if (!canCast(own.type, target) || (options.strict === true && own.type.kind === "utf8" && target.kind !== "utf8")) {
+      const hint = own.type.kind === "utf8" && canCast(own.type, target) ? `Write CAST(… AS ${show(target).toUpperCase()}) to convert text explicitly` : "";
+      throw filterError(sql, expr.pos, `This expression is ${show(own.type)} and cannot be converted to ${show(target)}`, {}, hint);
     }
     bound = { op: "cast", target, toDate: false, arg: own, type: target, repr: reprOf(target), maxAbs: Infinity, pos: expr.pos };
   }
@@ -147,8 +173,9 @@ export function compileExpression(sql: string, schema: Schema, options: CompileE
         const col = source.column(bound.name);
         return rows === undefined ? col : takeColumn(col, rows);
       }
-      const { vec, n } = run(bound, source, rows);
+      const { vec, n } = run(bound, source, rows, sql, options.strict === true);
       return vecToColumn(vec, type, n);
     },
   };
 }
+

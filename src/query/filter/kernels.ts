@@ -152,8 +152,9 @@ function toBig(v: Vec, i: number): bigint {
 
 /**
  * Arithmetic. `float` runs in doubles; `int` runs in doubles on integers whose bounds (checked at
- * compile time) keep every result below 2^53, so it is exact; `i64` runs in bigints. Division and
- * remainder by zero give NULL, as does an int64 result that overflows.
+ * compile time) keep every result below 2^53, so it is exact; `i64` runs in bigints. As in LanceDB
+ * (DataFusion): integer division and remainder by zero fail (INVALID_FILTER), float ones follow IEEE
+ * (±Infinity, NaN); an int64 result that overflows is NULL.
  */
 export function arith(op: ArithOp, mode: ArithMode, a: Vec, b: Vec, n: number): NumVec | I64Vec {
   const len = rows(a, b, n);
@@ -176,8 +177,8 @@ export function arith(op: ArithOp, mode: ArithMode, a: Vec, b: Vec, n: number): 
         case "+": r = x + y; break;
         case "-": r = x - y; break;
         case "*": r = x * y; break;
-        case "/": if (y === 0n) { invalidate(i); continue; } r = x / y; break;
-        case "%": if (y === 0n) { invalidate(i); continue; } r = x % y; break;
+        case "/": if (y === 0n) divideByZero(op); r = x / y; break;
+        case "%": if (y === 0n) divideByZero(op); r = x % y; break;
       }
       if (r < INT64_MIN || r > INT64_MAX) { invalidate(i); continue; }
       out[i] = r;
@@ -195,20 +196,41 @@ export function arith(op: ArithOp, mode: ArithMode, a: Vec, b: Vec, n: number): 
       for (let i = 0; i < len; i++) {
         const p = x[i * sa]!;
         const q = y[i * sb]!;
-        if (q === 0) { invalidate(i); continue; }
+        if (mode !== "int") { out[i] = p / q; continue; }
+        if (q === 0) { if (valid === null || valid[i] === 1) divideByZero(op); continue; }
         // Integer division truncates toward zero; p - p % q is an exact multiple of q, so this is exact.
-        out[i] = mode === "int" ? (p - (p % q)) / q : p / q;
+        out[i] = (p - (p % q)) / q;
       }
       break;
     case "%":
       for (let i = 0; i < len; i++) {
         const q = y[i * sb]!;
-        if (q === 0) { invalidate(i); continue; }
+        if (mode === "int" && q === 0) { if (valid === null || valid[i] === 1) divideByZero(op); continue; }
         out[i] = x[i * sa]! % q;
       }
       break;
   }
   return { kind: "num", scalar, data: out, valid };
+}
+
+/**
+ * Integer division or remainder by zero. The evaluator stamps the operator's position on it and the
+ * compiler turns it into INVALID_FILTER naming the expression (see divisionError).
+ */
+export class DivisionByZero extends Error {
+  position = -1;
+  constructor(readonly op: ArithOp) {
+    super(`Integer ${op === "/" ? "division" : "remainder"} by zero`);
+  }
+}
+
+function divideByZero(op: ArithOp): never {
+  throw new DivisionByZero(op);
+}
+
+/** What a DivisionByZero says to the user. */
+export function divisionHint(e: DivisionByZero): string {
+  return `It fails as in LanceDB; divide floats instead (CAST(x AS DOUBLE) ${e.op} y gives ${e.op === "/" ? "±Infinity" : "NaN"}), or keep zero divisors out of the data`;
 }
 
 export function negate(a: NumVec | I64Vec): NumVec | I64Vec {

@@ -7,6 +7,7 @@
  * their magnitude (from the column types and literals) proves they stay within ±2^53, and as bigints
  * otherwise, so results are exact either way.
  */
+import { DivisionByZero, divisionHint } from "./kernels.js";
 import { DataTypes, findField, typeToString, type DataType, type Schema } from "../../data/schema.js";
 import type { ArithOp, CompareOp, Expr } from "./ast.js";
 import type { ArithMode, Bound, CompareMode, SqlType } from "./bound.js";
@@ -56,7 +57,13 @@ export class Binder {
   /** Runs a node whose inputs are all constants and keeps only its value. */
   private fold(node: Node, children: readonly Node[]): Node {
     if (children.length === 0 || !children.every((c) => c.op === "const")) return node;
-    const value = evaluateBound(node, CONST_CONTEXT);
+    let value;
+    try {
+      value = evaluateBound(node, CONST_CONTEXT);
+    } catch (e) {
+      if (e instanceof DivisionByZero) this.fail(e.position, e.message, divisionHint(e));
+      throw e;
+    }
     return { op: "const", type: node.type, repr: value.kind === "null" ? node.repr : value.kind, maxAbs: node.maxAbs, pos: node.pos, value };
   }
 
