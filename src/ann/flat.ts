@@ -9,7 +9,7 @@
 import type { Kernels } from "../kernels/kernels.js";
 import { VectorStore } from "../kernels/store.js";
 import { allowedPositions, allowedTest, checkDistanceType, checkK, checkVectors, forSpace, prepareQuery, RowIds, spaceOf } from "./common.js";
-import { IndexWriter, type IndexHead } from "./format.js";
+import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { candidateCount, emptyHits } from "./refine.js";
 import type { CommonBuildOptions, DistanceType, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
 
@@ -40,6 +40,7 @@ export class FlatIndex implements VectorIndex {
     const rowIds = RowIds.from(head.f64("rowIds"));
     const index = new FlatIndex(kernels, dim, metric as DistanceType, rowIds, rowIds.size);
     index.#store.appendEncoded(head.bytes("vectors"));
+    if (index.#store.size !== rowIds.size) corruptIndex("its vectors and row ids disagree in number");
     return index;
   }
 

@@ -1,27 +1,40 @@
 /**
- * The byte layout every index file shares (little-endian, version 1):
+ * The byte layout every index file shares (little-endian). Version 2, which this build writes:
  *
  *   offset  bytes
  *   0       4     magic "QVIX"
- *   4       2     format version (1)
+ *   4       2     format version (2)
  *   6       2     reserved, 0
  *   8       4     metaLength: bytes of UTF-8 JSON after the preamble
  *   12      4     headLength: bytes from offset 0 needed to open the index — preamble, meta and
  *                 every resident section; a multiple of 16
- *   16      …     meta JSON: { kind, metric, dim, size, params, sections: { name: [offset, length] } }
- *   data    …     sections, each starting on a 16-byte boundary; `data` = 16 + metaLength rounded
+ *   16      4     headerCrc: CRC-32 of bytes 0..16, then bytes 20..32, then the meta JSON
+ *   20      12    reserved, 0
+ *   32      …     meta JSON: { kind, metric, dim, size, params,
+ *                              sections: { name: [offset, length, crc32] }, bodies: [crc32, …] }
+ *   data    …     sections, each starting on a 16-byte boundary; `data` = 32 + metaLength rounded
  *                 up to 16, and section offsets count from `data`
  *
  * Sections inside the head are resident (centroids, codebooks, row ids, graph, …). IVF partition
  * bodies follow the head, each one contiguous, so a reader holding the head can range-read
  * partition p alone (see ivf.ts for the partition table and body layout).
+ *
+ * Checksums: the header CRC covers the preamble and the meta, and so every section's and body's
+ * CRC listed there; a section is checked when it is first read, a body when it is installed (from
+ * the whole file or from its own range read), so a range read verifies exactly what it read.
+ * Anything that does not match, or a meta field out of range, is CORRUPT_FILE.
+ *
+ * Version 1 (written by quiverdb before checksums) had a 16-byte preamble, no CRCs and
+ * `[offset, length]` section entries; it is still read, with structural checks only.
  */
 import { createError } from "../errors.js";
+import { crc32 } from "../storage/crc32.js";
 
 export const MAGIC = 0x58495651; // "QVIX" read as a little-endian u32
-export const FORMAT_VERSION = 1;
-/** Bytes to read first: they hold the head's length. */
-export const PREAMBLE_BYTES = 16;
+export const FORMAT_VERSION = 2;
+/** Bytes to read first: they hold the head's length (and, in version 2, the header checksum). */
+export const PREAMBLE_BYTES = 32;
+const V1_PREAMBLE_BYTES = 16;
 
 export interface IndexMeta {
   kind: string;
@@ -29,8 +42,15 @@ export interface IndexMeta {
   dim: number;
   size: number;
   params: Record<string, number | string | boolean>;
-  /** name → [offset from the data start, byte length] */
-  sections: Record<string, [number, number]>;
+  /** name → [offset from the data start, byte length, crc32 (version 2)] */
+  sections: Record<string, [number, number] | [number, number, number]>;
+  /** CRC-32 of each body, in the order they were added (version 2). */
+  bodies?: number[];
+}
+
+/** CORRUPT_FILE for an index file; `what` names the file when the caller knows it. */
+export function corruptIndex(why: string, details: Record<string, unknown> = {}, cause?: unknown): never {
+  throw createError("CORRUPT_FILE", `The index file is damaged: ${why}. Rebuild the index (createIndex with replace) or check out an older version.`, details, cause);
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -39,6 +59,7 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 export class IndexWriter {
   readonly #head: { name: string; bytes: Uint8Array }[] = [];
   readonly #bodies: Uint8Array[] = [];
+  readonly #bodyCrcs: number[] = [];
   #headBytes = 0;
   #bodyBytes = 0;
 
@@ -53,6 +74,7 @@ export class IndexWriter {
   body(bytes: Uint8Array): number {
     const at = this.#bodyBytes;
     this.#bodies.push(bytes);
+    this.#bodyCrcs.push(crc32(bytes));
     this.#bodyBytes += align16(bytes.byteLength);
     return at;
   }
@@ -63,13 +85,13 @@ export class IndexWriter {
   }
 
   finish(meta: Omit<IndexMeta, "sections">): Uint8Array {
-    const sections: Record<string, [number, number]> = {};
+    const sections: Record<string, [number, number, number]> = {};
     let at = 0;
     for (const s of this.#head) {
-      sections[s.name] = [at, s.bytes.byteLength];
+      sections[s.name] = [at, s.bytes.byteLength, crc32(s.bytes)];
       at += align16(s.bytes.byteLength);
     }
-    const json = new TextEncoder().encode(JSON.stringify({ ...meta, sections }));
+    const json = new TextEncoder().encode(JSON.stringify({ ...meta, sections, bodies: this.#bodyCrcs }));
     const data = align16(PREAMBLE_BYTES + json.byteLength);
     const headLength = data + this.#headBytes;
     const out = new Uint8Array(headLength + this.#bodyBytes);
@@ -79,6 +101,7 @@ export class IndexWriter {
     view.setUint32(8, json.byteLength, true);
     view.setUint32(12, headLength, true);
     out.set(json, PREAMBLE_BYTES);
+    view.setUint32(16, headerCrc(out.subarray(0, PREAMBLE_BYTES), json), true);
     for (const s of this.#head) out.set(s.bytes, data + sections[s.name]![0]);
     let body = headLength;
     for (const b of this.#bodies) {
@@ -89,36 +112,74 @@ export class IndexWriter {
   }
 }
 
+function headerCrc(preamble: Uint8Array, meta: Uint8Array): number {
+  return crc32(meta, crc32(preamble.subarray(20, 32), crc32(preamble.subarray(0, 16))));
+}
+
+/**
+ * The format version. One this build does not know is read with version 2's preamble (later
+ * versions keep it): IndexHead then tells a damaged version field (the header checksum fails) from
+ * a file written by a newer quiverdb (UNSUPPORTED).
+ */
+function versionOf(preamble: Uint8Array): number {
+  if (preamble.byteLength < V1_PREAMBLE_BYTES) corruptIndex(`it is ${preamble.byteLength} bytes, shorter than its preamble`);
+  const view = new DataView(preamble.buffer, preamble.byteOffset, V1_PREAMBLE_BYTES);
+  if (view.getUint32(0, true) !== MAGIC) corruptIndex("it does not start with the magic bytes QVIX");
+  const version = view.getUint16(4, true);
+  if (version === 0) corruptIndex("its format version is 0");
+  return version;
+}
+
 /** headLength from the first PREAMBLE_BYTES bytes of an index file. */
 export function readHeadLength(preamble: Uint8Array): number {
-  if (preamble.byteLength < PREAMBLE_BYTES) throw createError("CORRUPT_FILE", `An index file starts with ${PREAMBLE_BYTES} bytes of preamble; got ${preamble.byteLength}.`);
-  const view = new DataView(preamble.buffer, preamble.byteOffset, PREAMBLE_BYTES);
-  if (view.getUint32(0, true) !== MAGIC) throw createError("CORRUPT_FILE", "Not a Quiver index file (bad magic bytes).");
-  const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION) throw createError("CORRUPT_FILE", `Index format version ${version} is not supported (this build reads version ${FORMAT_VERSION}).`, { version });
-  return view.getUint32(12, true);
+  const version = versionOf(preamble);
+  const view = new DataView(preamble.buffer, preamble.byteOffset, V1_PREAMBLE_BYTES);
+  const metaLength = view.getUint32(8, true);
+  const headLength = view.getUint32(12, true);
+  const start = version === 1 ? V1_PREAMBLE_BYTES : PREAMBLE_BYTES;
+  // The head holds the preamble and the meta, in whole 16-byte units. (The header CRC is checked
+  // once the meta is read; these bounds keep a damaged length from asking for absurd reads.)
+  if (headLength % 16 !== 0 || headLength < align16(start + metaLength) || metaLength === 0) {
+    corruptIndex(`its head length ${headLength} does not fit a ${metaLength}-byte meta`, { headLength, metaLength });
+  }
+  return headLength;
 }
 
 /** A parsed head: meta plus typed copies of its sections. */
 export class IndexHead {
   readonly meta: IndexMeta;
+  readonly version: number;
   /** Absolute offset of the data start (section and body offsets count from here). */
   readonly dataStart: number;
   readonly headLength: number;
   readonly #bytes: Uint8Array;
+  readonly #checked = new Set<string>();
 
   constructor(input: Uint8Array) {
     // A plain view: Node's Buffer (a Uint8Array subclass) shares memory on slice() instead of copying.
     const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    this.version = versionOf(bytes);
+    const start = this.version === 1 ? V1_PREAMBLE_BYTES : PREAMBLE_BYTES;
+    if (bytes.byteLength < start) corruptIndex(`it is ${bytes.byteLength} bytes, shorter than its preamble`);
     this.headLength = readHeadLength(bytes);
-    if (bytes.byteLength < this.headLength) throw createError("CORRUPT_FILE", `The index head is ${this.headLength} bytes but only ${bytes.byteLength} were given.`);
-    const metaLength = new DataView(bytes.buffer, bytes.byteOffset, PREAMBLE_BYTES).getUint32(8, true);
-    try {
-      this.meta = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + metaLength))) as IndexMeta;
-    } catch (cause) {
-      throw createError("CORRUPT_FILE", "The index metadata is not valid JSON.", {}, cause);
+    if (bytes.byteLength < this.headLength) corruptIndex(`its head is ${this.headLength} bytes but only ${bytes.byteLength} were given`);
+    const metaLength = new DataView(bytes.buffer, bytes.byteOffset, V1_PREAMBLE_BYTES).getUint32(8, true);
+    const metaBytes = bytes.subarray(start, start + metaLength);
+    if (this.version >= 2) {
+      const stored = new DataView(bytes.buffer, bytes.byteOffset, PREAMBLE_BYTES).getUint32(16, true);
+      if (headerCrc(bytes.subarray(0, PREAMBLE_BYTES), metaBytes) !== stored) corruptIndex("header checksum mismatch");
     }
-    this.dataStart = align16(PREAMBLE_BYTES + metaLength);
+    if (this.version > FORMAT_VERSION) {
+      throw createError("UNSUPPORTED", `Index format version ${this.version} is not supported (this build reads versions 1 and ${FORMAT_VERSION}); upgrade quiverdb or rebuild the index.`, { version: this.version });
+    }
+    let meta: unknown;
+    try {
+      meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(metaBytes));
+    } catch (cause) {
+      corruptIndex("its metadata is not valid JSON", {}, cause);
+    }
+    this.dataStart = align16(start + metaLength);
+    this.meta = checkMeta(meta, this.version, this.headLength - this.dataStart);
     this.#bytes = bytes;
   }
 
@@ -126,29 +187,39 @@ export class IndexHead {
     return name in this.meta.sections;
   }
 
-  /** A copy of a section's bytes (copies are aligned for any typed array). */
+  /** A copy of a section's bytes (copies are aligned for any typed array), checked against its CRC. */
   bytes(name: string): Uint8Array {
     const entry = this.meta.sections[name];
-    if (!entry) throw createError("CORRUPT_FILE", `The index file lacks its "${name}" section.`, { section: name });
-    const [offset, length] = entry;
+    if (!entry) corruptIndex(`it lacks its "${name}" section`, { section: name });
+    const [offset, length, crc] = entry;
     const start = this.dataStart + offset;
-    if (start + length > this.headLength) throw createError("CORRUPT_FILE", `Section "${name}" runs past the head.`, { section: name });
-    return this.#bytes.slice(start, start + length);
+    const out = this.#bytes.slice(start, start + length);
+    if (crc !== undefined && !this.#checked.has(name)) {
+      if (crc32(out) !== crc) corruptIndex(`section "${name}" fails its checksum`, { section: name });
+      this.#checked.add(name);
+    }
+    return out;
   }
 
   f32(name: string): Float32Array {
-    const b = this.bytes(name);
+    const b = this.#typed(name, 4);
     return new Float32Array(b.buffer, 0, b.byteLength >> 2);
   }
 
   f64(name: string): Float64Array {
-    const b = this.bytes(name);
+    const b = this.#typed(name, 8);
     return new Float64Array(b.buffer, 0, b.byteLength >> 3);
   }
 
   i32(name: string): Int32Array {
-    const b = this.bytes(name);
+    const b = this.#typed(name, 4);
     return new Int32Array(b.buffer, 0, b.byteLength >> 2);
+  }
+
+  #typed(name: string, width: number): Uint8Array {
+    const b = this.bytes(name);
+    if (b.byteLength % width !== 0) corruptIndex(`section "${name}" is ${b.byteLength} bytes, not a whole number of ${width}-byte values`, { section: name });
+    return b;
   }
 
   /** Bytes [offset, offset + length) counted from the data start, when they lie in what was given. */
@@ -156,4 +227,31 @@ export class IndexHead {
     const start = this.dataStart + offset;
     return start + length <= this.#bytes.byteLength ? this.#bytes.subarray(start, start + length) : undefined;
   }
+
+  /** Checks body `index` (the order bodies were written in) against its CRC; version 1 has none. */
+  verifyBody(index: number, bytes: Uint8Array): void {
+    const crc = this.meta.bodies?.[index];
+    if (this.version === 1) return;
+    if (crc === undefined) corruptIndex(`body ${index} is not listed in its meta`, { body: index });
+    if (crc32(bytes) !== crc) corruptIndex(`body ${index} fails its checksum`, { body: index });
+  }
+}
+
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** The meta's shape and bounds; every later read may rely on them. */
+function checkMeta(m: unknown, version: number, sectionBytes: number): IndexMeta {
+  const meta = m as IndexMeta;
+  if (typeof meta !== "object" || meta === null) corruptIndex("its metadata is not an object");
+  if (typeof meta.kind !== "string" || typeof meta.metric !== "string") corruptIndex("its kind or metric is missing");
+  if (!Number.isSafeInteger(meta.dim) || meta.dim < 1 || meta.dim > 1 << 20) corruptIndex(`its dimension ${String(meta.dim)} is out of range`);
+  if (!isCount(meta.size)) corruptIndex(`its size ${String(meta.size)} is out of range`);
+  if (typeof meta.params !== "object" || meta.params === null) corruptIndex("its params are missing");
+  if (typeof meta.sections !== "object" || meta.sections === null) corruptIndex("its section table is missing");
+  for (const [name, entry] of Object.entries(meta.sections)) {
+    const ok = Array.isArray(entry) && entry.length === (version === 1 ? 2 : 3) && entry.every(isCount) && entry[0] % 16 === 0 && entry[0] + entry[1] <= sectionBytes;
+    if (!ok) corruptIndex(`section "${name}" has a malformed entry`, { section: name });
+  }
+  if (version >= 2 && (!Array.isArray(meta.bodies) || !meta.bodies.every((c) => isCount(c) && c <= 0xffffffff))) corruptIndex("its body checksum list is malformed");
+  return meta;
 }

@@ -35,7 +35,7 @@ import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
   allowedPositions, allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
-import { IndexWriter, type IndexHead } from "./format.js";
+import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FarthestFirst, NearestFirst } from "./heap.js";
 import { ProductQuantizer } from "./pq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
@@ -177,13 +177,34 @@ export class HnswIndex implements VectorIndex {
     else quantizer = new ProductQuantizer(dim, Number(params.numSubVectors), head.f32("pqCodebook"));
     const rowIds = RowIds.from(head.f64("rowIds"));
     const graph = { m: Number(params.m), efConstruction: Number(params.efConstruction), seed: Number(params.seed ?? 42) };
-    const index = new HnswIndex(kernels, kind as HnswKind, metric as DistanceType, dim, quantizer, graph, rowIds, { ...params });
     const n = rowIds.size;
-    index.#store.appendEncoded(head.bytes("rows"));
-    index.#reserve(n);
-    index.#levels.set(head.bytes("levels"));
-    index.#layer0.load(head.bytes("links0"));
+    const entry = Number(params.entry);
+    const maxLevel = Number(params.maxLevel);
+    if (!Number.isInteger(graph.m) || graph.m < 2 || graph.m > 512 || n !== head.meta.size) corruptIndex("its graph parameters are out of range");
+    if (n > 0 ? !(Number.isInteger(entry) && entry >= 0 && entry < n) : entry !== -1) corruptIndex(`its entry point ${String(params.entry)} is not a node`);
+    const levels = head.bytes("levels");
+    const links0 = head.i32("links0");
     const upper = head.i32("upper");
+    if (levels.length !== n || links0.length !== n * (1 + 2 * graph.m)) corruptIndex("its graph sections do not match its size");
+    // Links are followed blindly by the search kernel: every id must name a node.
+    const validLinks = (list: Int32Array, degree: number): boolean => {
+      for (let at = 0; at < list.length; at += degree + 1) {
+        const count = list[at]!;
+        if (count < 0 || count > degree) return false;
+        for (let j = 1; j <= count; j++) if (list[at + j]! < 0 || list[at + j]! >= n) return false;
+      }
+      return true;
+    };
+    let upperLength = 0;
+    for (let v = 0; v < n; v++) upperLength += levels[v]! * (1 + graph.m);
+    if (upperLength !== upper.length || (n > 0 && levels[entry] !== maxLevel) || levels.some((l) => l > maxLevel)) corruptIndex("its levels disagree with its upper layers or entry point");
+    if (!validLinks(links0, 2 * graph.m) || !validLinks(upper, graph.m)) corruptIndex("a link names no node");
+    const index = new HnswIndex(kernels, kind as HnswKind, metric as DistanceType, dim, quantizer, graph, rowIds, { ...params });
+    index.#store.appendEncoded(head.bytes("rows"));
+    if (index.#store.size !== n) corruptIndex("its vectors do not match its size");
+    index.#reserve(n);
+    index.#levels.set(levels);
+    index.#layer0.load(new Uint8Array(links0.buffer, links0.byteOffset, links0.byteLength));
     let at = 0;
     for (let v = 0; v < n; v++) {
       const level = index.#levels[v]!;
@@ -193,8 +214,8 @@ export class HnswIndex implements VectorIndex {
       at += len;
     }
     index.#size = n;
-    index.#entry = Number(params.entry);
-    index.#maxLevel = Number(params.maxLevel);
+    index.#entry = entry;
+    index.#maxLevel = maxLevel;
     return index;
   }
 

@@ -10,7 +10,8 @@
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { FlatIndex } from "./flat.js";
-import { IndexHead } from "./format.js";
+import { corruptIndex, IndexHead } from "./format.js";
+import { isQuiverError } from "../errors.js";
 import { HnswIndex, type HnswKind } from "./hnsw.js";
 import { IvfIndex, type IvfInternalOptions, type IvfKind, type IvfOpenOptions } from "./ivf.js";
 import type { CommonBuildOptions, HnswBuildOptions, IndexKind, IvfBuildOptions, VectorIndex } from "./types.js";
@@ -43,7 +44,17 @@ export async function buildIndex(kernels: Kernels, kind: IndexKind, vectors: Flo
  * at least its first `headLength` bytes — read PREAMBLE_BYTES first and ask `readHeadLength`.
  */
 export function openIndex(kernels: Kernels, bytes: Uint8Array, options: IvfOpenOptions = {}): VectorIndex {
-  const head = new IndexHead(bytes);
+  try {
+    return openHead(kernels, new IndexHead(bytes), options);
+  } catch (e) {
+    // What the file says is the argument here: a value the constructors reject is damage.
+    if (isQuiverError(e) && ["CORRUPT_FILE", "UNSUPPORTED", "OUT_OF_MEMORY", "WASM_LOAD_FAILED"].includes(e.code)) throw e;
+    if (isQuiverError(e, "INVALID_ARGUMENT") && e.details.missing !== undefined) throw e;
+    return corruptIndex(`it does not decode (${e instanceof Error ? e.message : String(e)})`, {}, e);
+  }
+}
+
+function openHead(kernels: Kernels, head: IndexHead, options: IvfOpenOptions): VectorIndex {
   const kind = head.meta.kind as IndexKind;
   switch (kind) {
     case "FLAT":

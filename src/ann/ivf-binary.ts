@@ -211,11 +211,11 @@ export class BinaryIvfIndex {
     const payload = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
     let at = 0;
     for (const x of parts) { payload.set(x, at); at += x.length; }
-    return sealEnvelope(MAGIC, 1, payload);
+    return sealEnvelope(MAGIC, 2, payload);
   }
 
   static open(kernels: Kernels, bytes: Uint8Array, what = "binary IVF index"): BinaryIvfIndex {
-    const { payload } = openEnvelope(MAGIC, 1, bytes, what);
+    const { payload } = openEnvelope(MAGIC, 2, bytes, what);
     const copy = payload.slice(); // aligned, owned
     const dv = new DataView(copy.buffer);
     const metaLen = dv.getUint32(0, true);

@@ -42,15 +42,20 @@ export class Partitions {
   readonly #codec: IvfCodec;
   readonly #parts: Partition[];
   readonly #load: LoadPartition | undefined;
+  readonly #verify: ((p: number, body: Uint8Array) => void) | undefined;
   readonly #cacheBytes: number;
   #residentBytes = 0;
   #clock = 0;
 
   /** `rows[p]` rows per partition; `offsets[p]` absolute body offsets when bodies live in a file. */
-  constructor(kernels: Kernels, codec: IvfCodec, rows: Int32Array, options: { offsets?: Float64Array; load?: LoadPartition; cacheBytes?: number } = {}) {
+  constructor(
+    kernels: Kernels, codec: IvfCodec, rows: Int32Array,
+    options: { offsets?: Float64Array; load?: LoadPartition; cacheBytes?: number; verify?: (p: number, body: Uint8Array) => void } = {},
+  ) {
     this.#kernels = kernels;
     this.#codec = codec;
     this.#load = options.load;
+    this.#verify = options.verify;
     this.#cacheBytes = options.cacheBytes ?? Infinity;
     this.#parts = Array.from(rows, (n, p) => ({
       rows: n,
@@ -103,6 +108,7 @@ export class Partitions {
 
   /** Loads with bytes the caller already has (a fully read file): no loader needed. */
   adopt(p: number, body: Uint8Array): void {
+    this.#verify?.(p, body);
     this.#install(this.#parts[p]!, body);
   }
 
@@ -151,6 +157,8 @@ export class Partitions {
     if (!(bytes instanceof Uint8Array) || bytes.byteLength < length) {
       throw createError("CORRUPT_FILE", `loadPartition(${p}) returned ${bytes?.byteLength} bytes; the partition needs ${length}.`, { partition: p });
     }
+    // Every range read is checked against the body's checksum in the (checked) head.
+    this.#verify?.(p, bytes.subarray(0, length));
     return bytes;
   }
 

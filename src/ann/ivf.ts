@@ -23,7 +23,7 @@ import type { VectorBlock } from "../kernels/types.js";
 import {
   allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
-import { IndexWriter, type IndexHead } from "./format.js";
+import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
 import { kmeans } from "./kmeans.js";
@@ -173,11 +173,22 @@ export class IvfIndex implements VectorIndex {
     const metric = checkDistanceType(meta.metric as DistanceType);
     const space = spaceOf(metric);
     const centroids = head.f32("centroids");
-    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(head, space) : PqCodec.read(kernels, head, space, centroids);
     const rows = head.i32("partitionRows");
     const offsets = head.f64("partitionOffsets");
+    const rowIds = head.f64("rowIds");
+    const nlist = rows.length;
+    if (nlist === 0 || centroids.length !== nlist * meta.dim || offsets.length !== nlist) corruptIndex("its partition tables disagree in length");
+    let total = 0;
+    for (let p = 0; p < nlist; p++) {
+      if (rows[p]! < 0 || !Number.isSafeInteger(offsets[p]!) || offsets[p]! < 0 || offsets[p]! % 16 !== 0) corruptIndex(`partition ${p} has a malformed entry`, { partition: p });
+      total += rows[p]!;
+    }
+    if (total !== rowIds.length || total !== meta.size) corruptIndex(`its partitions hold ${total} rows, its row ids ${rowIds.length}, its size ${meta.size}`);
+    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(head, space) : PqCodec.read(kernels, head, space, centroids);
     const absolute = Float64Array.from(offsets, (o) => head.dataStart + o);
-    const parts = new Partitions(kernels, codec, rows, { offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes });
+    const parts = new Partitions(kernels, codec, rows, {
+      offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes, verify: (p, body) => head.verifyBody(p, body),
+    });
     // Bodies that came with the bytes are taken now; the rest wait for loadPartition.
     let missing = 0;
     for (let p = 0; p < rows.length; p++) {
@@ -189,7 +200,7 @@ export class IvfIndex implements VectorIndex {
     if (missing > 0 && !options.loadPartition) {
       throw createError("INVALID_ARGUMENT", `${missing} partitions are not in the given bytes; pass the whole file or a loadPartition callback.`, { missing });
     }
-    return new IvfIndex(kernels, kind, metric, meta.dim, centroids, codec, parts, RowIds.from(head.f64("rowIds")), meta.params);
+    return new IvfIndex(kernels, kind, metric, meta.dim, centroids, codec, parts, RowIds.from(rowIds), meta.params);
   }
 
   get size(): number {

@@ -6,7 +6,7 @@
 import { corrupt, openEnvelope, sealEnvelope } from "./envelope.js";
 
 const MAGIC = "QVDL";
-export const DELETION_FORMAT_VERSION = 1;
+export const DELETION_FORMAT_VERSION = 2;
 
 /** `deleted` has one byte per row (1 = deleted), as fragments hold it in memory. */
 export function encodeDeletions(deleted: Uint8Array): Uint8Array {

@@ -7,7 +7,10 @@
  *   0        4          8          12                12+len     16+len
  *   | magic  | version  | len      | payload bytes    | crc32    |
  *
- * crc32 covers the payload. Anything that does not match is CORRUPT_FILE.
+ * From version 2 on, crc32 covers everything before it (header and payload), so a damaged version
+ * or length field is told apart from a file a newer quiverdb wrote; version 1 files (written
+ * before) have it over the payload alone and are still read. Anything that does not match is
+ * CORRUPT_FILE; a valid file of a newer version is UNSUPPORTED.
  */
 import { createError } from "../errors.js";
 import { crc32 } from "./crc32.js";
@@ -34,7 +37,7 @@ export function sealEnvelope(magic: string, version: number, payload: Uint8Array
   dv.setUint32(4, version, true);
   dv.setUint32(8, payload.length, true);
   out.set(payload, 12);
-  dv.setUint32(12 + payload.length, crc32(payload), true);
+  dv.setUint32(12 + payload.length, version >= 2 ? crc32(out.subarray(0, 12 + payload.length)) : crc32(payload), true);
   return out;
 }
 
@@ -45,13 +48,15 @@ export function openEnvelope(magic: string, maxVersion: number, bytes: Uint8Arra
   const m = magicBytes(magic);
   for (let i = 0; i < 4; i++) if (bytes[i] !== m[i]) corrupt(what, `it does not start with "${magic}"`);
   const version = dv.getUint32(4, true);
-  if (version < 1 || version > maxVersion) {
-    throw createError("UNSUPPORTED", `${what} uses format version ${version}; this build reads up to ${maxVersion}. Upgrade quiverdb.`, { file: what });
-  }
   const len = dv.getUint32(8, true);
   if (len !== bytes.length - 16) corrupt(what, `length field says ${len} bytes, the file holds ${bytes.length - 16}`);
   const payload = bytes.subarray(12, 12 + len);
-  if (dv.getUint32(12 + len, true) !== crc32(payload)) corrupt(what, "checksum mismatch");
+  const stored = dv.getUint32(12 + len, true);
+  const intact = version === 1 ? stored === crc32(payload) : version >= 2 && stored === crc32(bytes.subarray(0, 12 + len));
+  if (!intact) corrupt(what, "checksum mismatch");
+  if (version > maxVersion) {
+    throw createError("UNSUPPORTED", `${what} uses format version ${version}; this build reads up to ${maxVersion}. Upgrade quiverdb.`, { file: what });
+  }
   return { version, payload };
 }
 

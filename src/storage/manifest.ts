@@ -11,10 +11,10 @@
 import type { Schema } from "../data/schema.js";
 import { corrupt, decodeJson, encodeJson, openEnvelope, sealEnvelope } from "./envelope.js";
 
-export const MANIFEST_FORMAT_VERSION = 1;
+export const MANIFEST_FORMAT_VERSION = 2;
 const MAGIC = "QVMF";
 const TOMBSTONE_MAGIC = "QVMP";
-export const TOMBSTONE_FORMAT_VERSION = 1;
+export const TOMBSTONE_FORMAT_VERSION = 2;
 
 export type OperationType =
   | "create" | "append" | "delete" | "update" | "merge" | "overwrite" | "restore"
@@ -175,11 +175,11 @@ export function floorFromKey(key: string): number | undefined {
 }
 
 export function encodeFloor(f: VersionFloor): Uint8Array {
-  return sealEnvelope(FLOOR_MAGIC, 1, encodeJson(f));
+  return sealEnvelope(FLOOR_MAGIC, 2, encodeJson(f));
 }
 
 export function decodeFloor(bytes: Uint8Array, what: string): VersionFloor {
-  const f = decodeJson<VersionFloor>(openEnvelope(FLOOR_MAGIC, 1, bytes, what).payload, what);
+  const f = decodeJson<VersionFloor>(openEnvelope(FLOOR_MAGIC, 2, bytes, what).payload, what);
   if (typeof f !== "object" || f === null || !Number.isInteger(f.floor) || !Number.isInteger(f.maxExclusive)) corrupt(what, "its fields are malformed");
   return f;
 }
