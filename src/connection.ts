@@ -14,6 +14,7 @@ import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./worker/pool.js";
 import { openStore } from "./storage/open-store.js";
+import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./table/dataset.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendTransaction, rowsToColumns } from "./table/writes.js";
@@ -53,6 +54,8 @@ export interface ConnectionOptions {
   session?: Session;
   /** Cache budget of the connection's own session, in bytes (default 256 MiB). See SessionOptions. */
   cacheBytes?: number;
+  /** For `https://` (and `http://`) databases: timeouts, retries, headers, an AbortSignal. See HttpStoreOptions. */
+  http?: HttpStoreOptions;
 }
 
 export interface CreateTableOptions {
@@ -349,6 +352,6 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  const store = typeof uri === "string" ? await openStore(uri) : uri;
+  const store = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
   return new Connection(store.uri, store, options);
 }

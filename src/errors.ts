@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   CORRUPT_FILE: "A stored file is damaged or truncated.",
   QUOTA_EXCEEDED: "The storage backend is full.",
   NOT_FOUND: "A requested object does not exist.",
+  NETWORK_ERROR: "A remote store could not be read: the network failed, the server answered with an error, or a request timed out (after retries).",
+  ABORTED: "The operation was cancelled through an AbortSignal.",
   EMBEDDING_FAILED: "An embedding function could not embed: its model did not load, or its service answered with an error.",
 } as const;
 

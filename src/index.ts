@@ -17,6 +17,7 @@ export { inferSchema } from "./data/rows.js";
 export type { Row } from "./data/rows.js";
 export { loadKernels, registerWasmModule } from "./kernels/index.js";
 export { openStore, MemoryStore, FsStore, IdbStore, OpfsStore, HttpStore } from "./storage/index.js";
+export type { HttpStoreOptions } from "./storage/index.js";
 export type { BlobStore, BlobInfo } from "./storage/blob-store.js";
 export type { VersionInfo } from "./table/dataset.js";
 export type { Tags, TagInfo } from "./table/tags.js";

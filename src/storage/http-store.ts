@@ -12,10 +12,13 @@
  *   `{ "key": string, "size": number, "modified"?: number }`, one entry per object
  *   (`writeHttpListing` writes it). Without it `list` is UNSUPPORTED.
  *
- * Status 404 and 410 mean NOT_FOUND; other failures (network errors, 5xx, 403) surface as an
- * `Error` naming the URL and status.
+ * Status 404 and 410 mean NOT_FOUND. Reads are idempotent, so a network failure, a timeout, a body
+ * cut short or an answer 408/429/500/502/503/504 is retried with exponential backoff and jitter
+ * (honouring a short Retry-After); what still fails is NETWORK_ERROR naming the URL, the status
+ * and the attempts. Each attempt has a deadline covering the response and its whole body, so a
+ * stalled server cannot hang a read. An AbortSignal in the options cancels everything (ABORTED).
  */
-import { createError } from "../errors.js";
+import { createError, isQuiverError } from "../errors.js";
 import type { BlobInfo, BlobStore } from "./blob-store.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
@@ -26,7 +29,27 @@ export interface HttpStoreOptions {
   fetch?: typeof fetch;
   /** Headers sent with every request, e.g. `Authorization`. */
   headers?: Record<string, string>;
+  /**
+   * Deadline of one attempt, in ms, from sending the request to the last byte of its body.
+   * Default 30000; 0 disables it. Lower it to fail over fast; raise it for huge whole-file reads on
+   * slow links (range reads are small).
+   */
+  timeoutMs?: number;
+  /** Attempts after the first for a read that failed in a way worth repeating (see above). Default 3; 0 disables. */
+  retries?: number;
+  /** Pause before the first retry, in ms; it doubles per retry, with jitter. Default 200. */
+  retryDelayMs?: number;
+  /** Longest pause between retries (and longest Retry-After honoured), in ms. Default 5000. */
+  maxRetryDelayMs?: number;
+  /** Cancels every request of this store, now and later (ABORTED). */
+  signal?: AbortSignal;
 }
+
+/** Statuses a retry may cure: timeouts, throttling and a server or gateway in trouble. */
+const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+/** What aborted an attempt when its deadline passed. */
+class Deadline extends Error {}
 
 interface ListingEntry {
   key: string;
@@ -40,6 +63,11 @@ export class HttpStore implements BlobStore {
   readonly #base: string;
   readonly #fetch: typeof fetch;
   readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #signal: AbortSignal | undefined;
   #closed = false;
   #requests = 0;
   #bytesFetched = 0;
@@ -66,6 +94,18 @@ export class HttpStore implements BlobStore {
     // The global fetch throws "Illegal invocation" when called as a method of another object.
     this.#fetch = options.fetch ?? globalFetch!.bind(globalThis);
     this.#headers = { ...options.headers };
+    const count = (name: string, value: number | undefined, fallback: number): number => {
+      if (value === undefined) return fallback;
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        throw createError("INVALID_ARGUMENT", `http.${name} must be a non-negative number, got ${String(value)}.`, { [name]: value });
+      }
+      return value;
+    };
+    this.#timeoutMs = count("timeoutMs", options.timeoutMs, 30_000);
+    this.#retries = Math.floor(count("retries", options.retries, 3));
+    this.#retryDelayMs = count("retryDelayMs", options.retryDelayMs, 200);
+    this.#maxRetryDelayMs = count("maxRetryDelayMs", options.maxRetryDelayMs, 5_000);
+    this.#signal = options.signal;
   }
 
   /** HTTP requests sent so far. */
@@ -86,9 +126,10 @@ export class HttpStore implements BlobStore {
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
     checkKey(key);
-    const response = await this.#request("GET", key);
-    if (!response.ok) throw this.#statusError(response, "GET", key);
-    return this.#body(response, Infinity);
+    return this.#read("GET", key, {}, async (response) => {
+      if (!response.ok) throw this.#statusError(response, "GET", key);
+      return this.#body(response, Infinity);
+    });
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
@@ -102,7 +143,10 @@ export class HttpStore implements BlobStore {
       return new Uint8Array(0);
     }
     const last = offset + length - 1;
-    const response = await this.#request("GET", key, { Range: `bytes=${offset}-${last}` });
+    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length));
+  }
+
+  async #rangeBody(response: Response, key: string, offset: number, length: number): Promise<Uint8Array> {
     if (response.status === 416) {
       await response.body?.cancel();
       const size = Number(/\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN);
@@ -110,9 +154,10 @@ export class HttpStore implements BlobStore {
     }
     if (response.status === 206) {
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("Content-Range") ?? "");
-      if (range && Number(range[1]) !== offset) {
+      if (!range || Number(range[1]) !== offset) {
         await response.body?.cancel();
-        throw new Error(`GET ${this.url(key)}: asked for bytes from ${offset}, the server sent ${range[0]}.`);
+        // Never data: bytes from another offset would decode as something else.
+        throw new WrongRange(`GET ${this.url(key)}: asked for bytes ${offset}-${offset + length - 1}, the server sent ${range?.[0] ?? "no Content-Range"}.`);
       }
       const bytes = await this.#body(response, length);
       if (bytes.length < length) {
@@ -131,38 +176,44 @@ export class HttpStore implements BlobStore {
   async head(key: string): Promise<BlobInfo | undefined> {
     this.#checkOpen();
     checkKey(key);
-    const response = await this.#request("HEAD", key);
-    if (response.status === 404 || response.status === 410) return undefined;
-    if (!response.ok) throw this.#statusError(response, "HEAD", key);
-    const modified = Date.parse(response.headers.get("Last-Modified") ?? "");
-    let size = Number(response.headers.get("Content-Length") ?? Number.NaN);
+    const info = await this.#read("HEAD", key, {}, async (response) => {
+      if (response.status === 404 || response.status === 410) return undefined;
+      if (!response.ok) throw this.#statusError(response, "HEAD", key);
+      return { modified: Date.parse(response.headers.get("Last-Modified") ?? ""), size: Number(response.headers.get("Content-Length") ?? Number.NaN) };
+    });
+    if (info === undefined) return undefined;
+    let size = info.size;
     if (!Number.isSafeInteger(size)) {
       // No length on HEAD (some servers and compressing proxies): ask for one byte and read the
       // total from Content-Range.
-      const probe = await this.#request("GET", key, { Range: "bytes=0-0" });
-      const total = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
-      await probe.body?.cancel();
-      if (total === undefined) throw new Error(`HEAD ${this.url(key)}: the server reports no size for the object.`);
+      const total = await this.#read("GET", key, { Range: "bytes=0-0" }, async (probe) => {
+        const t = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
+        await probe.body?.cancel();
+        return t;
+      });
+      if (total === undefined) throw createError("UNSUPPORTED", `HEAD ${this.url(key)}: the server reports no size for the object (no Content-Length, no Content-Range).`, { url: this.url(key) });
       size = Number(total);
     }
-    return Number.isNaN(modified) ? { key, size } : { key, size, modified };
+    return Number.isNaN(info.modified) ? { key, size } : { key, size, modified: info.modified };
   }
 
   /** Reads the publisher's listing (`_listing.json`); UNSUPPORTED when there is none. */
   async list(prefix: string): Promise<BlobInfo[]> {
     this.#checkOpen();
     checkPrefix(prefix);
-    const response = await this.#request("GET", LISTING_KEY);
-    if (response.status === 404 || response.status === 410) {
-      await response.body?.cancel();
-      throw createError(
-        "UNSUPPORTED",
-        `${this.uri} cannot be listed: publish a ${LISTING_KEY} next to the files (see writeHttpListing), or open tables by name.`,
-        { store: this.uri },
-      );
-    }
-    if (!response.ok) throw this.#statusError(response, "GET", LISTING_KEY);
-    const text = new TextDecoder().decode(await this.#body(response, Infinity));
+    const body = await this.#read("GET", LISTING_KEY, {}, async (response) => {
+      if (response.status === 404 || response.status === 410) {
+        await response.body?.cancel();
+        throw createError(
+          "UNSUPPORTED",
+          `${this.uri} cannot be listed: publish a ${LISTING_KEY} next to the files (see writeHttpListing), or open tables by name.`,
+          { store: this.uri },
+        );
+      }
+      if (!response.ok) throw this.#statusError(response, "GET", LISTING_KEY);
+      return this.#body(response, Infinity);
+    });
+    const text = new TextDecoder().decode(body);
     let entries: unknown;
     try {
       entries = JSON.parse(text);
@@ -205,14 +256,64 @@ export class HttpStore implements BlobStore {
     if (this.#closed) throw closedError(this.uri);
   }
 
-  async #request(method: "GET" | "HEAD", key: string, headers: Record<string, string> = {}): Promise<Response> {
-    this.#requests++;
-    const response = await this.#fetch(this.url(key), { method, headers: { ...this.#headers, ...headers } });
-    if (method === "GET" && (response.status === 404 || response.status === 410)) {
-      await response.body?.cancel();
-      if (key !== LISTING_KEY) throw notFoundError(this.uri, key);
+  /**
+   * One read: sends the request and hands the response to `consume` (which reads the body) within
+   * one attempt's deadline; retries what a retry may cure; types every failure.
+   */
+  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>): Promise<T> {
+    const url = this.url(key);
+    for (let attempt = 0; ; attempt++) {
+      this.#throwIfAborted(method, url);
+      const controller = new AbortController();
+      const cancel = (): void => controller.abort(this.#signal?.reason);
+      this.#signal?.addEventListener("abort", cancel, { once: true });
+      const timer = this.#timeoutMs > 0 ? setTimeout(() => controller.abort(new Deadline()), this.#timeoutMs) : undefined;
+      let retryAfter: number | undefined;
+      let failure: string;
+      try {
+        this.#requests++;
+        const response = await this.#fetch(url, { method, headers: { ...this.#headers, ...headers }, signal: controller.signal });
+        if (method === "GET" && (response.status === 404 || response.status === 410)) {
+          await response.body?.cancel();
+          if (key !== LISTING_KEY) throw notFoundError(this.uri, key);
+        }
+        if (!RETRY_STATUS.has(response.status) || attempt >= this.#retries) return await consume(response);
+        await response.body?.cancel().catch(() => {});
+        failure = `HTTP ${response.status} ${response.statusText}`.trim();
+        retryAfter = retryAfterMs(response.headers.get("Retry-After"));
+      } catch (error) {
+        if (isQuiverError(error)) throw error;
+        this.#throwIfAborted(method, url, error);
+        const timedOut = controller.signal.aborted && controller.signal.reason instanceof Deadline;
+        failure = timedOut ? `no complete answer within ${this.#timeoutMs} ms` : error instanceof WrongRange ? error.message : `the connection failed (${(error as Error)?.message ?? String(error)})`;
+        if (attempt >= this.#retries) {
+          throw createError(
+            "NETWORK_ERROR",
+            `${method} ${url} failed after ${attempt + 1} attempt${attempt > 0 ? "s" : ""}: ${failure}.`,
+            { url, method, attempts: attempt + 1, timedOut },
+            error,
+          );
+        }
+      } finally {
+        clearTimeout(timer);
+        this.#signal?.removeEventListener("abort", cancel);
+      }
+      const backoff = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+      await this.#pause(retryAfter !== undefined && retryAfter <= this.#maxRetryDelayMs ? Math.max(retryAfter, backoff) : backoff, method, url);
     }
-    return response;
+  }
+
+  #throwIfAborted(method: string, url: string, cause?: unknown): void {
+    if (this.#signal?.aborted) throw createError("ABORTED", `${method} ${url} was cancelled.`, { url }, cause ?? this.#signal.reason);
+  }
+
+  #pause(ms: number, method: string, url: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => { this.#signal?.removeEventListener("abort", stop); resolve(); };
+      const stop = (): void => { clearTimeout(timer); reject(createError("ABORTED", `${method} ${url} was cancelled.`, { url }, this.#signal?.reason)); };
+      const timer = setTimeout(done, ms);
+      this.#signal?.addEventListener("abort", stop, { once: true });
+    });
   }
 
   /** Reads the body until it ends or `limit` bytes have arrived, then stops the download. */
@@ -240,9 +341,23 @@ export class HttpStore implements BlobStore {
   }
 
   #statusError(response: Response, method: string, key: string): Error {
-    void response.body?.cancel();
-    return new Error(`${method} ${this.url(key)}: HTTP ${response.status} ${response.statusText}`.trim());
+    void response.body?.cancel().catch(() => {});
+    const url = this.url(key);
+    const why = response.status === 401 || response.status === 403 ? " (check the headers, e.g. Authorization, passed in the http options)" : "";
+    return createError("NETWORK_ERROR", `${method} ${url}: HTTP ${response.status} ${response.statusText}${why}`.trim(), { url, method, status: response.status });
   }
+}
+
+/** A 206 for other bytes than asked: retried like a network failure, never returned as data. */
+class WrongRange extends Error {}
+
+/** Retry-After as ms (seconds or an HTTP date); undefined when absent or unreadable. */
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 function isListingEntry(value: unknown): value is ListingEntry {
