@@ -8,7 +8,10 @@
  *                                                                                 u32   u32
  *
  * The footer lists, per column, its type and buffers as [offset, length, crc32]; a reader fetches
- * the tail, then only the byte ranges of the columns it needs.
+ * the tail, then only the byte ranges of the columns it needs. Since format 2, the buffers of
+ * fixed-width columns (values, validity) also have a CRC per 4 KiB chunk, in a buffer of their own
+ * (`valueChunks`, `validityChunks`: u32 per chunk), so a read of a few rows verifies the chunks it
+ * read instead of trusting them.
  *
  * Buffers per type (all little-endian):
  *   validity  n bytes (1 = present), only when the column has nulls
@@ -23,7 +26,9 @@ import type { BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
 
-export const FRAGMENT_FORMAT_VERSION = 1;
+export const FRAGMENT_FORMAT_VERSION = 2;
+/** Bytes per checksummed chunk of a fixed-width buffer (a row read reads whole chunks). */
+const CHUNK_BYTES = 4096;
 const MAGIC = "QVFR";
 const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
@@ -40,6 +45,9 @@ type BufferRef = readonly [number, number, number];
 interface ColumnLayout {
   readonly validity?: BufferRef;
   readonly values?: BufferRef;
+  /** CRC-32 of each CHUNK_BYTES chunk of `values` / `validity` (format 2, fixed-width columns). */
+  readonly valueChunks?: BufferRef;
+  readonly validityChunks?: BufferRef;
   readonly offsets?: BufferRef;
   /** Items of a list column. */
   readonly child?: ColumnLayout;
@@ -49,6 +57,8 @@ interface ColumnLayout {
 
 interface FragmentFooter {
   readonly numRows: number;
+  /** Chunk size of `valueChunks` / `validityChunks` (format 2). */
+  readonly chunkBytes?: number;
   readonly columns: readonly (ColumnLayout & { readonly name: string; readonly type: DataType })[];
 }
 
@@ -78,6 +88,13 @@ class FileBuilder {
     const pad = alignUp(this.size) - this.size;
     if (pad > 0) this.push(new Uint8Array(pad));
     return [offset, bytes.length, crc32(bytes)];
+  }
+
+  /** The CRC of each CHUNK_BYTES chunk of `bytes`, written as a buffer of its own. */
+  chunks(bytes: Uint8Array): BufferRef {
+    const crcs = new Uint32Array(Math.ceil(bytes.length / CHUNK_BYTES));
+    for (let c = 0; c < crcs.length; c++) crcs[c] = crc32(bytes.subarray(c * CHUNK_BYTES, (c + 1) * CHUNK_BYTES));
+    return this.buffer(bytesOf(crcs));
   }
 
   finish(footer: FragmentFooter): Uint8Array {
@@ -111,7 +128,8 @@ function encodeUtf8(strings: readonly string[], f: FileBuilder): { offsets: Buff
 }
 
 function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
-  const validity = col.validity !== null && col.validity.includes(0) ? f.buffer(col.validity) : undefined;
+  const hasNulls = col.validity !== null && col.validity.includes(0);
+  const validity = hasNulls ? f.buffer(col.validity!) : undefined;
   const t = col.type;
   if (t.kind === "utf8") return { length: col.length, validity, ...encodeUtf8(col.data as string[], f) };
   if (t.kind === "list") {
@@ -125,7 +143,11 @@ function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
     const child = buildColumn(t.item, items, true, { column: "list item", rowOffset: 0 });
     return { length: col.length, validity, offsets: f.buffer(bytesOf(offsets)), child: encodeColumn(child, f) };
   }
-  return { length: col.length, validity, values: f.buffer(bytesOf(col.data as NumericArray)) };
+  const values = bytesOf(col.data as NumericArray);
+  return {
+    length: col.length, validity, values: f.buffer(values), valueChunks: f.chunks(values),
+    validityChunks: hasNulls ? f.chunks(col.validity!) : undefined,
+  };
 }
 
 /** Encodes a fragment's columns, in schema order, into one file. */
@@ -136,11 +158,14 @@ export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<st
     if (col === undefined || col.length !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
     return { name: field.name, type: field.type, ...encodeColumn(col, f) };
   });
-  return f.finish({ numRows, columns: layouts });
+  return f.finish({ numRows, chunkBytes: CHUNK_BYTES, columns: layouts });
 }
 
 /** A fragment file opened for reading: footer parsed, columns fetched on demand. */
 export class FragmentFile {
+  /** Chunk CRC tables read so far, by buffer offset (read once, then row reads check against them). */
+  readonly #chunkCrcs = new Map<number, Promise<Uint32Array>>();
+
   private constructor(
     private readonly store: BlobStore,
     readonly key: string,
@@ -190,9 +215,9 @@ export class FragmentFile {
    * are read, nearby rows coalesced into one request (gaps up to ROW_GAP_BYTES), so re-ranking 40
    * candidates reads ~40 vectors, not the fragment's whole vector column.
    *
-   * Buffer checksums cover whole buffers, so they are checked only when the rows span most of the
-   * buffer and it is read whole; partial reads are bounds-checked against the (checksummed) footer
-   * but their bytes are not verified. See docs/FORMAT.md, "Row reads".
+   * Every byte read is verified: whole buffers against their CRC, partial reads (format 2) in
+   * whole 4 KiB chunks against the chunk CRCs. Format 1 files have no chunk CRCs: their partial
+   * reads are bounds-checked only. See docs/FORMAT.md, "Row reads".
    */
   async readRows(name: string, expected: DataType, rows: Int32Array): Promise<Column> {
     const layout = this.footer.columns.find((c) => c.name === name);
@@ -210,15 +235,15 @@ export class FragmentFile {
     const valuesRef = need(layout.values, this.key);
     if (valuesRef[1] !== n * width) corrupt(this.key, `column buffer has ${valuesRef[1]} bytes, expected ${n * width}`);
     const [values, validity] = await Promise.all([
-      this.readSpans(valuesRef, width, rows),
-      layout.validity ? this.readSpans(layout.validity, 1, rows) : null,
+      this.readSpans(valuesRef, width, rows, layout.valueChunks),
+      layout.validity ? this.readSpans(layout.validity, 1, rows, layout.validityChunks) : null,
     ]);
     const data = new Ctor(values.buffer as ArrayBuffer, values.byteOffset, rows.length * per) as NumericArray | BigInt64Array;
     return { type: expected, length: rows.length, validity, data };
   }
 
   /** Bytes rows × `width` of buffer `ref`, for `rows` in the given order, reading coalesced spans. */
-  private async readSpans(ref: BufferRef, width: number, rows: Int32Array): Promise<Uint8Array> {
+  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunks?: BufferRef): Promise<Uint8Array> {
     const [offset, length] = ref;
     const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
@@ -239,6 +264,8 @@ export class FragmentFile {
       // Most of the buffer anyway: read it whole, with its checksum.
       const whole = await this.read(ref);
       for (const r of sorted) at.set(r, whole.subarray(r * width, r * width + width));
+    } else if (chunks !== undefined) {
+      return this.readChunks(ref, width, rows, chunks);
     } else {
       await Promise.all(spans.map(async ([a, b]) => {
         const bytes = await this.store.getRange(this.key, offset + a * width, (b - a + 1) * width);
@@ -251,6 +278,64 @@ export class FragmentFile {
     }
     for (let i = 0; i < rows.length; i++) out.set(at.get(rows[i]!)!, i * width);
     return out;
+  }
+
+  /**
+   * readSpans for buffers with chunk CRCs: the chunks holding the rows are read (neighbouring ones
+   * in one request), each checked against its CRC, then the rows are cut out.
+   */
+  private async readChunks(ref: BufferRef, width: number, rows: Int32Array, chunksRef: BufferRef): Promise<Uint8Array> {
+    const [offset, length] = ref;
+    const size = this.footer.chunkBytes ?? CHUNK_BYTES;
+    const crcs = await this.chunkCrcs(chunksRef, Math.ceil(length / size));
+    const wanted = new Set<number>();
+    for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
+    const sorted = [...wanted].sort((a, b) => a - b);
+    const spans: [number, number][] = [];
+    for (const c of sorted) {
+      const last = spans.at(-1);
+      if (last !== undefined && (c - last[1] - 1) * size <= ROW_GAP_BYTES) last[1] = c;
+      else spans.push([c, c]);
+    }
+    // Chunk c's bytes, from the spans read.
+    const chunk = new Map<number, Uint8Array>();
+    await Promise.all(spans.map(async ([a, b]) => {
+      const start = a * size;
+      const end = Math.min(length, (b + 1) * size);
+      const bytes = await this.store.getRange(this.key, offset + start, end - start);
+      if (bytes.length !== end - start) corrupt(this.key, `short read in the buffer at byte ${offset}`);
+      for (let c = a; c <= b; c++) {
+        const piece = bytes.subarray(c * size - start, Math.min(end, (c + 1) * size) - start);
+        if (wanted.has(c) && crc32(piece) !== crcs[c]) corrupt(this.key, `checksum mismatch in chunk ${c} of the buffer at byte ${offset}`);
+        chunk.set(c, piece);
+      }
+    }));
+    const out = new Uint8Array(rows.length * width);
+    rows.forEach((r, i) => {
+      for (let at = r * width, to = i * width; at < (r + 1) * width;) {
+        const c = Math.floor(at / size);
+        const piece = chunk.get(c)!;
+        const from = at - c * size;
+        const n = Math.min(piece.length - from, (r + 1) * width - at);
+        out.set(piece.subarray(from, from + n), to);
+        at += n;
+        to += n;
+      }
+    });
+    return out;
+  }
+
+  private chunkCrcs(ref: BufferRef, count: number): Promise<Uint32Array> {
+    let table = this.#chunkCrcs.get(ref[0]);
+    if (table === undefined) {
+      table = this.read(ref).then((bytes) => {
+        if (bytes.length !== count * 4) corrupt(this.key, `a chunk checksum table has ${bytes.length / 4} entries, its buffer ${count} chunks`);
+        return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+      });
+      this.#chunkCrcs.set(ref[0], table);
+      table.catch(() => this.#chunkCrcs.delete(ref[0]));
+    }
+    return table;
   }
 
   private async read(ref: BufferRef): Promise<Uint8Array> {
@@ -344,7 +429,7 @@ function checkFooter(footer: FragmentFooter, key: string, footerStart: number): 
   };
   const checkLayout = (l: ColumnLayout, depth: number): void => {
     if (depth > 32 || typeof l !== "object" || l === null || !Number.isInteger(l.length) || l.length < 0) corrupt(key, "a column layout is malformed");
-    checkRef(l.validity); checkRef(l.values); checkRef(l.offsets);
+    checkRef(l.validity); checkRef(l.values); checkRef(l.offsets); checkRef(l.valueChunks); checkRef(l.validityChunks);
     if (l.child !== undefined) checkLayout(l.child, depth + 1);
   };
   for (const c of footer.columns) {

@@ -174,9 +174,26 @@ describe("FragmentFile.readRows", () => {
     const { store, f } = await file();
     const type = schema.fields[0]!.type;
     await f.readRows("vector", type, Int32Array.from([10, 12, 40, 2900]));
-    // 32-byte rows: 10…40 is one span, 2900 (~90 KB further) another.
+    // 32-byte rows in 4 KiB checksummed chunks: rows 10…40 lie in chunk 0, row 2900 (~90 KB
+    // further) in chunk 22; plus the column's table of chunk checksums, read once.
+    expect(store.calls).toBe(3);
+    expect(store.bytes.data).toBe(2 * 4096 + Math.ceil((n * 32) / 4096) * 4);
+    store.reset();
+    await f.readRows("vector", type, Int32Array.from([11, 2901]));
     expect(store.calls).toBe(2);
-    expect(store.bytes.data).toBe((40 - 10 + 1) * 32 + 32);
+  });
+
+  it("verifies the chunks a row read reads: a flipped bit there is CORRUPT_FILE, elsewhere harmless", async () => {
+    const { store, f } = await file();
+    const type = schema.fields[0]!.type;
+    const bytes = await store.get("t.lance/data/f.qvf");
+    // Row 100 of the vector column lies 3200 bytes into the first buffer (at offset 64).
+    bytes[64 + 100 * 32 + 5]! ^= 0x10;
+    await store.put("t.lance/data/f.qvf", bytes);
+    const reopened = await FragmentFile.open(store, "t.lance/data/f.qvf");
+    await expect(reopened.readRows("vector", type, Int32Array.of(100))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+    await expect(reopened.readRows("vector", type, Int32Array.of(2000))).resolves.toMatchObject({ length: 1 });
+    void f;
   });
 
   it("reads the whole buffer, checksum checked, when the rows cover most of it", async () => {
