@@ -1,6 +1,6 @@
 /**
  * The public API suite (api-suite.ts) in-thread and through a Node worker_threads worker, plus what
- * only the worker hop has: transfers, errors that are not QuiverErrors, worker ownership and death.
+ * only the worker hop has: transfers, typed errors, worker ownership and death.
  */
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -65,14 +65,13 @@ describe("Table API through a worker_threads worker", () => {
     await db.close();
   });
 
-  it("errors that are not QuiverErrors keep their name and message", async () => {
-    // Port 1 on the loopback interface: nothing listens, so fetch fails at once.
+  it("a network failure arrives typed across the hop, with what failed", async () => {
+    // Port 1 on the loopback interface: nothing listens, so every attempt fails at once.
     const db = await connectWorker("http://127.0.0.1:1/db", worker);
     const error = await db.tableNames().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(QuiverError);
-    expect((error as Error).name).toBe("TypeError");
-    expect((error as Error).message).toMatch(/fetch failed/);
+    expect(error).toBeInstanceOf(QuiverError);
+    expect(error).toMatchObject({ code: "NETWORK_ERROR", details: { attempts: 4 } });
+    expect((error as Error).message).toMatch(/connection failed \(fetch failed\)/);
     await db.close();
   });
 
