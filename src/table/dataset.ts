@@ -356,10 +356,13 @@ export class Dataset {
     return { id: -1, numRows, files: [file], columns: keep, deletions: null, deletionFile: null, liveRows: numRows };
   }
 
-  /** Forgets loaded columns of `frag` (they are read again on demand); not for in-memory stores. */
-  dropColumns(frag: Fragment, names: Iterable<string>): void {
-    if (this.store.inMemory === true) return;
-    for (const n of names) frag.columns.delete(n);
+  /** One column of `frag`, read from its data file without keeping it on the fragment. */
+  async readColumn(schema: Schema, frag: Fragment, name: string): Promise<Column> {
+    const field = findField(schema, name);
+    if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
+    const file = frag.files.find((d) => d.columns[name] !== undefined);
+    if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${name}".`, { column: name });
+    return (await this.reader(file)).readColumn(file.columns[name]!, field.type);
   }
 
   /** The fragment with rows flagged in `remove` deleted too (deletion file written); `null` if no row is left. */

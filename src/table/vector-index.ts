@@ -286,11 +286,11 @@ async function buildIvfStreaming(
   } as never);
   let done = 0;
   for (const frag of head.fragments) {
-    const wasLoaded = frag.columns.has(column);
-    await ds.ensureColumns({ ...head, fragments: [frag] }, [column]);
-    const { vectors, rowIds } = gatherVectors([frag], column, type);
+    // A column not loaded yet is read into a private copy of the fragment and let go after
+    // encoding: the fragment itself (shared with queries of this version) is never changed.
+    const col = frag.columns.get(column) ?? (await ds.readColumn(head.schema, frag, column));
+    const { vectors, rowIds } = gatherVectors([{ ...frag, columns: new Map([[column, col]]) }], column, type);
     if (rowIds.length > 0) await index.add(vectors, rowIds);
-    if (!wasLoaded) ds.dropColumns(frag, [column]);
     done += rowIds.length;
     progress?.({ phase: "encode", done, total });
   }

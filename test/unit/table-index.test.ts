@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadSiftSmall, recallAtK, type VectorDataset } from "../../bench/datasets.js";
+import { seededRandom } from "../../src/ann/common.js";
 import { connect, Index, isQuiverError, type Table, type VectorQuery } from "../../src/index.js";
 
 const dirs: string[] = [];
@@ -122,4 +123,28 @@ describe("vector indexes in tables (siftsmall, real data)", () => {
     await t.dropIndex("vector_idx");
     expect(await t.listIndices()).toEqual([]);
   });
+});
+
+describe("index builds and queries at once", () => {
+  it("searches running during an IVF build on the same handle return the right rows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-concurrent-"));
+    try {
+      const rand = seededRandom(1);
+      const v = (): Float32Array => Float32Array.from({ length: 32 }, () => rand());
+      const db = await connect(dir);
+      const t = await db.createTable("t", Array.from({ length: 20000 }, (_, i) => ({ id: i, vector: v() })));
+      for (let k = 1; k <= 3; k++) await t.add(Array.from({ length: 20000 }, (_, i) => ({ id: 20000 * k + i, vector: v() })));
+      const q = v();
+      const want = (await t.search(q).limit(10).toArray()).map((r) => r.id);
+      // A fresh handle: nothing loaded, so the build and the scans read the columns at once.
+      const fresh = await (await connect(dir)).openTable("t");
+      const build = fresh.createIndex("vector", { config: Index.ivfPq({ numPartitions: 16, numSubVectors: 8 }) });
+      const scans = Array.from({ length: 12 }, () => fresh.search(q).bypassVectorIndex().limit(10).toArray());
+      for (const rows of await Promise.all(scans)) expect(rows.map((r) => r.id)).toEqual(want);
+      await build;
+      expect((await fresh.search(q).bypassVectorIndex().limit(10).toArray()).map((r) => r.id)).toEqual(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
