@@ -1,15 +1,33 @@
 /**
  * Tags: names for versions (`<table>.lance/_refs/tags/<name>.json`), as in LanceDB. A tagged
  * version is kept by cleanup. Creating a tag uses putIfAbsent, so two writers cannot both create it.
+ *
+ * A tag file is `{"version":N,"crc32":C}` with C the CRC-32 of `{"version":N}`, so a flipped digit
+ * cannot point the tag at another version. Files of exactly `{"version":N}` were written before tags
+ * carried a checksum; they are still read, unchecked. Any other shape is CORRUPT_FILE.
  */
 import { createError } from "../errors.js";
-import { decodeJson, encodeJson } from "../storage/envelope.js";
+import { crc32 } from "../storage/crc32.js";
+import { corrupt, decodeJson, encodeJson } from "../storage/envelope.js";
 import type { Dataset } from "./dataset.js";
 
 const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export interface TagInfo {
   readonly version: number;
+}
+
+function encodeTag(version: number): Uint8Array {
+  return encodeJson({ version, crc32: crc32(encodeJson({ version })) });
+}
+
+function decodeTag(bytes: Uint8Array, key: string): TagInfo {
+  const t = decodeJson<Record<string, unknown>>(bytes, key);
+  const fields = typeof t === "object" && t !== null && !Array.isArray(t) ? Object.keys(t).sort().join() : "";
+  if ((fields !== "version" && fields !== "crc32,version") || !Number.isInteger(t.version) || (t.version as number) < 1) corrupt(key, "it is not a tag");
+  const version = t.version as number;
+  if (fields === "crc32,version" && t.crc32 !== crc32(encodeJson({ version }))) corrupt(key, "checksum mismatch");
+  return { version };
 }
 
 export class Tags {
@@ -36,7 +54,7 @@ export class Tags {
     const out: Record<string, TagInfo> = {};
     for (const info of await this.ds.store.list(prefix)) {
       const name = info.key.slice(prefix.length).replace(/\.json$/, "");
-      out[name] = decodeJson<TagInfo>(await this.ds.store.get(info.key), info.key);
+      out[name] = decodeTag(await this.ds.store.get(info.key), info.key);
     }
     return out;
   }
@@ -44,16 +62,14 @@ export class Tags {
   async getVersion(tag: string): Promise<number> {
     const key = this.key(tag);
     if ((await this.ds.store.head(key)) === undefined) throw createError("NOT_FOUND", `No tag "${tag}" on table "${this.ds.table}".`);
-    const info = decodeJson<TagInfo>(await this.ds.store.get(key), key);
-    if (!Number.isInteger(info?.version)) throw createError("CORRUPT_FILE", `Tag file ${key} is damaged.`, { file: key });
-    return info.version;
+    return decodeTag(await this.ds.store.get(key), key).version;
   }
 
   async create(tag: string, version: number): Promise<void> {
     this.writable();
     const key = this.key(tag);
     await this.checkVersion(version);
-    if (!(await this.ds.store.putIfAbsent(key, encodeJson({ version })))) {
+    if (!(await this.ds.store.putIfAbsent(key, encodeTag(version)))) {
       throw createError("INVALID_ARGUMENT", `Tag "${tag}" already exists; use update() to move it.`);
     }
     await this.confirm(key, version);
@@ -77,7 +93,7 @@ export class Tags {
     const key = this.key(tag);
     await this.getVersion(tag);
     await this.checkVersion(version);
-    await this.ds.store.put(key, encodeJson({ version }));
+    await this.ds.store.put(key, encodeTag(version));
     await this.confirm(key, version);
   }
 
