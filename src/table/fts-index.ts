@@ -3,7 +3,7 @@
  * by the manifest. Rows appended after the build are folded into an in-memory copy at query time
  * (so their BM25 statistics are exact) and into the file by `optimize()`.
  */
-import { createError } from "../errors.js";
+import { createError, isQuiverError } from "../errors.js";
 import { readValue } from "../data/column.js";
 import { findField } from "../data/schema.js";
 import type { FtsDocument, FtsIndex } from "../fts/index.js";
@@ -55,9 +55,16 @@ async function cachedFts(ds: Dataset, key: string, fileSize: number, open: () =>
 }
 
 function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
+  const key = `${ds.table}.lance/${entry.file}`;
   return cachedFts(ds, ds.cacheKey + entry.file, entry.fileSize, async () => {
-    const [bytes, { FtsIndex }] = await Promise.all([ds.store.get(`${ds.table}.lance/${entry.file}`), fts()]);
-    return FtsIndex.deserialize(bytes);
+    const [bytes, { FtsIndex }] = await Promise.all([ds.store.get(key), fts()]);
+    try {
+      return await FtsIndex.deserialize(bytes);
+    } catch (e) {
+      // The decoder checks the file's CRC-32 and every count; its errors do not know the file's name.
+      if (!isQuiverError(e, "CORRUPT_FILE")) throw e;
+      throw createError("CORRUPT_FILE", `${key}: ${e.message}`, { ...e.details, file: key }, e);
+    }
   });
 }
 
