@@ -91,6 +91,11 @@ export async function connectThrough(uri: string, options: WorkerConnectionOptio
   if (typeof uri !== "string") {
     throw createError("INVALID_ARGUMENT", `connectWorker() takes a URI string, got ${typeof uri}: a BlobStore object cannot move into a worker.`);
   }
+  if (options.http?.fetch !== undefined || options.http?.signal !== undefined || options.session !== undefined) {
+    // Functions, AbortSignals and sessions cannot be cloned into a worker; the worker makes its own.
+    const option = options.session !== undefined ? "session" : options.http?.fetch !== undefined ? "http.fetch" : "http.signal";
+    throw createError("INVALID_ARGUMENT", `connectWorker(): ${option} cannot move into a worker; pass plain options (timeoutMs, retries, headers, cacheBytes) or use connect().`, { option });
+  }
   const { worker, ...connectionOptions } = options;
   const owned = worker === undefined ? start() : undefined;
   const link = linkFor(worker ?? owned!);

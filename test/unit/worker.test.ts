@@ -65,6 +65,13 @@ describe("Table API through a worker_threads worker", () => {
     await db.close();
   });
 
+  it("options that cannot be cloned into a worker are refused up front", async () => {
+    for (const options of [{ http: { signal: new AbortController().signal } }, { http: { fetch } }]) {
+      const start = (): never => { throw new Error("no worker may start"); };
+      await expect(connectThrough("https://example.invalid/db", options, start)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+  });
+
   it("a network failure arrives typed across the hop, with what failed", async () => {
     // Port 1 on the loopback interface: nothing listens, so every attempt fails at once.
     const db = await connectWorker("http://127.0.0.1:1/db", worker);
