@@ -124,8 +124,12 @@ export class Connection {
    * Tables opened and not yet closed, held weakly: a table the app let go of (without close()) is
    * collected, and its entry with it; close() closes the ones still alive.
    */
-  readonly #tables = new Set<WeakRef<Table>>();
-  readonly #forget = new FinalizationRegistry<WeakRef<Table>>((ref) => this.#tables.delete(ref));
+  readonly #tables = new Set<{ deref(): Table | undefined }>();
+  // Older workerd compatibility dates lack WeakRef and FinalizationRegistry: tables are then held
+  // until closed (or until the connection closes).
+  readonly #forget = typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry<{ deref(): Table | undefined }>((ref) => this.#tables.delete(ref))
+    : undefined;
   /** Tables whose folder this connection has swept for stale temporary files. */
   readonly #swept = new Set<string>();
 
@@ -198,9 +202,9 @@ export class Connection {
 
   private handle(name: string, dataset: Dataset, extra?: Pick<TableContext, "embeddingFunction" | "functionOptions">): Table {
     const table = new Table(name, dataset, { ...this.context(extra), onClose: () => this.#tables.delete(ref) });
-    const ref = new WeakRef(table);
+    const ref = typeof WeakRef === "function" ? new WeakRef(table) : { deref: () => table };
     this.#tables.add(ref);
-    this.#forget.register(table, ref);
+    this.#forget?.register(table, ref);
     return table;
   }
 
