@@ -249,20 +249,25 @@ export class HnswIndex implements VectorIndex {
 
     let positions: Int32Array;
     let distances: Float32Array;
-    const allowed = test ? allowedPositions(test, this.#size) : undefined;
+    // A bitmap (e.g. the live rows, cached by the caller) is tested per visited node; its allowed
+    // positions are listed only when needed (a selective filter), so a query costs what it visits.
+    const given = options.allowed instanceof Uint8Array ? options.allowed : undefined;
+    let allowed = given === undefined && test ? allowedPositions(test, this.#size) : undefined;
+    const allowedCount = given !== undefined ? bitCount(given, this.#size) : allowed?.length;
+    const listAllowed = (): Int32Array => (allowed ??= positionsOf(given!, this.#size));
     // A selective filter leaves the graph search little to walk through: scan the allowed rows.
     // Exact scan cost ≈ allowed rows; filtered graph search ≈ ef·2m / selectivity distances.
-    const scanAllowed = allowed !== undefined && allowed.length * allowed.length <= ef * this.#m0 * this.#size;
+    const scanAllowed = allowedCount !== undefined && allowedCount * allowedCount <= ef * this.#m0 * this.#size;
     if (!scanAllowed) {
       this.#descend(store, 0);
-      const bitmap = allowed === undefined ? undefined : options.allowed instanceof Uint8Array ? options.allowed : bitmapOf(allowed, this.#size);
+      const bitmap = given ?? (allowed === undefined ? undefined : bitmapOf(allowed, this.#size));
       const count = this.#layer0.search(store, this.#ep, this.#epDist, ef, bitmap);
       const got = Math.min(need, count);
       positions = this.#layer0.ids.slice(0, got);
       distances = this.#layer0.distances.slice(0, got);
     }
-    if (allowed !== undefined && (scanAllowed || positions!.length < Math.min(need, allowed.length))) {
-      const top = store.nearest(need, allowed);
+    if (allowedCount !== undefined && (scanAllowed || positions!.length < Math.min(need, allowedCount))) {
+      const top = store.nearest(need, listAllowed());
       positions = top.index;
       distances = top.distance;
     }
@@ -573,6 +578,23 @@ function sortByDistance(ids: Int32Array, dists: Float32Array, n: number): void {
 }
 
 /** Bitmap over [0, n) with the given positions set. */
+/** Set bits among the first `n` of a bitmap, memoized per bitmap (callers reuse one across queries). */
+const counts = new WeakMap<Uint8Array, { n: number; count: number }>();
+function bitCount(bits: Uint8Array, n: number): number {
+  const known = counts.get(bits);
+  if (known?.n === n) return known.count;
+  let count = 0;
+  for (let p = 0; p < n; p++) count += (bits[p >> 3]! >> (p & 7)) & 1;
+  counts.set(bits, { n, count });
+  return count;
+}
+
+function positionsOf(bits: Uint8Array, n: number): Int32Array {
+  const out: number[] = [];
+  for (let p = 0; p < n; p++) if ((bits[p >> 3]! >> (p & 7)) & 1) out.push(p);
+  return Int32Array.from(out);
+}
+
 function bitmapOf(positions: Int32Array, n: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);

@@ -150,6 +150,31 @@ async function flatSearch(
   });
 }
 
+/**
+ * The live rows of an index's positions as a bitmap, for queries without a prefilter: built once
+ * per index object and deletion state, so a table with deleted rows does not cost every query a
+ * pass over all of them. (A WeakMap on the index: plain JS memory, gone with the index.)
+ */
+const liveBitmaps = new WeakMap<VectorIndex, { key: string; bits: Uint8Array }>();
+
+function liveBitmap(index: VectorIndex, state: TableState, entry: IndexEntry): Uint8Array | undefined {
+  const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
+  const covered = entry.fragments.map((id) => byId.get(id));
+  const indexed = new Set(entry.fragments);
+  if (covered.every((f) => f !== undefined && f.deletions === null)) return undefined;
+  const key = covered.map((f, i) => (f === undefined ? `${entry.fragments[i]}:gone` : `${f.id}:${f.deletionFile ?? "-"}`)).join(",");
+  const known = liveBitmaps.get(index);
+  if (known?.key === key) return known.bits;
+  const bits = new Uint8Array(Math.ceil(index.size / 8));
+  for (let p = 0; p < index.size; p++) {
+    const rowId = index.rowId(p);
+    const frag = byId.get(Math.floor(rowId / ROW_ID_FRAGMENT));
+    if (frag !== undefined && indexed.has(frag.id) && (frag.deletions === null || frag.deletions[rowId % ROW_ID_FRAGMENT] === 0)) bits[p >> 3]! |= 1 << (p & 7);
+  }
+  liveBitmaps.set(index, { key, bits });
+  return bits;
+}
+
 /** Which rows of indexed fragments may be returned, or undefined when every indexed row may. */
 function allowedRows(
   state: TableState, entry: IndexEntry, mask: (frag: Fragment) => Uint8Array | undefined,
@@ -232,7 +257,9 @@ export async function runVectorSearch(
 
   if (indexed) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
-    const allowed = allowedRows(state, indexed.entry, mask);
+    // Binary IVF takes a row predicate only; every other index a bitmap over its positions too.
+    const bitmapOk = indexed.entry.kind !== "IVF_BINARY";
+    const allowed = bitmapOk && (filter === undefined || vec.postfilter) ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, mask);
     const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
