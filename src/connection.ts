@@ -54,6 +54,12 @@ export interface ConnectionOptions {
   session?: Session;
   /** Cache budget of the connection's own session, in bytes (default 256 MiB). See SessionOptions. */
   cacheBytes?: number;
+  /**
+   * Most bytes of WebAssembly memory this connection's kernels may allocate; past it, OUT_OF_MEMORY
+   * naming the limit. In-thread default: none below wasm32's 4 GiB. With `workers` > 1 it is also
+   * the size of the shared memory, which is reserved up front: default 1 GiB there, limit 4 GiB.
+   */
+  wasmMemoryLimit?: number;
   /** For `https://` (and `http://`) databases: timeouts, retries, headers, an AbortSignal. See HttpStoreOptions. */
   http?: HttpStoreOptions;
 }
@@ -141,7 +147,7 @@ export class Connection {
     this.#ownsSession = options.session === undefined;
     // With a pool, tables use its kernels, so blocks uploaded once are the ones the workers scan.
     const fromPool = (options.workers ?? 1) > 1 ? () => this.#scanPool().then((p) => p.kernels) : undefined;
-    this.#session = options.session ?? new Session({ cacheBytes: options.cacheBytes, kernels: options.kernels }, fromPool);
+    this.#session = options.session ?? new Session({ cacheBytes: options.cacheBytes, kernels: options.kernels, wasmMemoryLimit: options.wasmMemoryLimit }, fromPool);
   }
 
   isOpen(): boolean {
@@ -176,6 +182,7 @@ export class Connection {
     this.#pool ??= import("./worker/pool.js").then(({ createScanPool }) =>
       createScanPool({
         workers: this.options.workers, transport: this.options.scanTransport ?? "auto", flavor: this.options.kernels ?? "auto",
+        ...(this.options.wasmMemoryLimit !== undefined ? { maximumMemoryBytes: this.options.wasmMemoryLimit } : {}),
         ...(this.options.createScanWorker ? { createWorker: this.options.createScanWorker } : {}),
       }));
     return this.#pool;

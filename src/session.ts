@@ -27,6 +27,12 @@ export interface SessionOptions {
   cacheBytes?: number;
   /** Which kernel build the session instantiates. Default "auto" (SIMD where the engine has it). */
   kernels?: "auto" | KernelFlavor;
+  /**
+   * Most bytes of WebAssembly memory the session's kernels may allocate (vector blocks, opened
+   * indexes, scratch); past it an allocation fails with OUT_OF_MEMORY naming the limit. Default:
+   * no limit below what wasm32 memory can grow to (4 GiB).
+   */
+  wasmMemoryLimit?: number;
 }
 
 /** What a loader hands the cache: the value, what it costs, and how to free what the GC cannot see. */
@@ -80,6 +86,7 @@ function freeEntry(entry: Entry): void {
 export class Session {
   readonly limitBytes: number;
   readonly #flavor: "auto" | KernelFlavor;
+  readonly #wasmLimit: number | undefined;
   readonly #lru: LRUCache<string, Entry>;
   readonly #loading = new Map<string, Promise<Entry>>();
   /** Entries out of the cache that queries still lease, until their last release. */
@@ -101,6 +108,11 @@ export class Session {
     if (!["auto", "simd", "scalar"].includes(flavor)) {
       throw createError("INVALID_ARGUMENT", `kernels must be "auto", "simd" or "scalar", got ${JSON.stringify(flavor)}.`);
     }
+    const wasmLimit = options.wasmMemoryLimit;
+    if (wasmLimit !== undefined && (!Number.isSafeInteger(wasmLimit) || wasmLimit < 2 ** 20)) {
+      throw createError("INVALID_ARGUMENT", `wasmMemoryLimit must be an integer of at least 1 MiB, got ${String(wasmLimit)}.`);
+    }
+    this.#wasmLimit = wasmLimit;
     this.limitBytes = bytes;
     this.#flavor = flavor;
     this.#lru = new LRUCache<string, Entry>({
@@ -116,7 +128,10 @@ export class Session {
   /** The session's kernels, instantiated on first use (a WebAssembly instance of its own). */
   kernels(): Promise<Kernels> {
     this.#checkOpen();
-    this.#kernels ??= (this.kernelsSource?.() ?? newKernels({ flavor: this.#flavor })).then((k) => (this.#loaded = k));
+    this.#kernels ??= (this.kernelsSource?.() ?? newKernels({ flavor: this.#flavor })).then((k) => {
+      if (this.#wasmLimit !== undefined) k.heap.limitBytes = this.#wasmLimit;
+      return (this.#loaded = k);
+    });
     const pending = this.#kernels;
     pending.catch(() => { if (this.#kernels === pending) this.#kernels = undefined; });
     return pending;

@@ -14,6 +14,8 @@ export class WasmHeap {
   /** Bytes of each live allocation (the allocator does not say), for `allocatedBytes`. */
   readonly #sizes = new Map<number, number>();
   #allocated = 0;
+  /** Most bytes `alloc` may hand out in all (an owner's budget); Infinity: up to what memory can grow to. */
+  limitBytes = Infinity;
   #buffer: ArrayBuffer | null = null;
   #u8 = new Uint8Array(0);
 
@@ -35,6 +37,13 @@ export class WasmHeap {
   alloc(bytes: number): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
       throw createError("INVALID_ARGUMENT", `Cannot allocate ${bytes} bytes of WebAssembly memory.`, { bytes });
+    }
+    if (this.#allocated + Math.max(bytes, 1) > this.limitBytes) {
+      throw createError(
+        "OUT_OF_MEMORY",
+        `Allocating ${bytes} bytes of WebAssembly memory would pass the limit of ${this.limitBytes} bytes (${this.#allocated} in use). Raise connect({ wasmMemoryLimit }), lower cacheBytes, or close tables you no longer use.`,
+        { bytes, memoryBytes: this.#allocated, limitBytes: this.limitBytes },
+      );
     }
     let ptr = 0;
     try {

@@ -39,3 +39,17 @@ describe("tableNames", () => {
     expect(listed.sort()).toEqual(["a.lance/_versions/", "b.lance/_versions/"]);
   });
 });
+
+describe("wasmMemoryLimit", () => {
+  it("an allocation past the limit is OUT_OF_MEMORY naming it, and the connection stays usable", async () => {
+    const db = await connect("memory://", { wasmMemoryLimit: 2 ** 20 });
+    // 5,000 × 64 float32 = 1.28 MB of vectors: an exact scan uploads them whole.
+    const t = await db.createTable("t", Array.from({ length: 5000 }, (_, i) => ({ id: i, vector: Array.from({ length: 64 }, (_, j) => (i * j) % 7) })));
+    const err = await t.search(Array.from({ length: 64 }, () => 1)).limit(3).toArray().then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "OUT_OF_MEMORY", details: { limitBytes: 2 ** 20 } });
+    expect(db.memoryStats().wasm.allocatedBytes).toBeLessThanOrEqual(2 ** 20);
+    expect(await t.countRows("id < 10")).toBe(10);
+    await db.close();
+    await expect(connect("memory://", { wasmMemoryLimit: 5 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+});
