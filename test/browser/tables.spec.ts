@@ -129,3 +129,15 @@ test("opfs: two dedicated workers of one page appending to one table at once los
   expect(outcome.version).toBe(21);
   expect(outcome.versions).toEqual(range(1, 21));
 });
+
+for (const kind of ["hnsw", "ivfPq"] as const) {
+  test(`an in-thread ${kind} build yields: the page paints while it runs`, async ({ page }) => {
+    test.setTimeout(60_000);
+    await open(page);
+    const r = await call(page, "main", "buildWhilePainting", kind, 20_000);
+    console.log(`in-thread ${kind} build of 20K × 64: ${JSON.stringify(r)}`);
+    expect(r.progressEvents).toBeGreaterThan(2);
+    // A build that never yields paints at most once, after it ends.
+    expect(r.frames).toBeGreaterThan(5);
+  });
+}
