@@ -148,7 +148,7 @@ export class HnswIndex implements VectorIndex {
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
       const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", 256);
       const rows = sampleRows(n, 64 * sampleRate, seededRandom(seed));
-      const pq = ProductQuantizer.train(kernels, rows.length === n ? x : gatherRows(x, dim, rows), dim, {
+      const pq = await ProductQuantizer.train(kernels, rows.length === n ? x : gatherRows(x, dim, rows), dim, {
         numSubVectors,
         maxIterations: options.maxIterations ?? 50,
         seed,

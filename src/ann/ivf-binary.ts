@@ -126,10 +126,10 @@ export class BinaryIvfIndex {
     let centroids: Float32Array;
     try {
       const maxIterations = options.maxIterations ?? 25;
-      centroids = kmeans(kernels, block, bytes * 8, {
+      centroids = (await kmeans(kernels, block, bytes * 8, {
         k: partitions, metric: "l2", maxIterations, seed: options.seed,
         progress: (done) => options.progress?.({ phase: "kmeans", done, total: maxIterations }),
-      }).centroids;
+      })).centroids;
     } finally {
       block.free();
     }

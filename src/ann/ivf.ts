@@ -90,7 +90,7 @@ export class IvfIndex implements VectorIndex {
    */
   static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     const n = checkVectors(vectors, dim, rowIds);
-    const index = IvfIndex.train(kernels, kind, vectors, dim, options);
+    const index = await IvfIndex.train(kernels, kind, vectors, dim, options);
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
@@ -106,7 +106,7 @@ export class IvfIndex implements VectorIndex {
    * An empty index whose centroids and codec are trained on `sample` (n × dim): k-means sees
    * numPartitions × sampleRate of its rows, PQ 256 × sampleRate residuals, SQ all of them.
    */
-  static train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): IvfIndex {
+  static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
@@ -128,14 +128,14 @@ export class IvfIndex implements VectorIndex {
     const block = kernels.upload(kmSample, dim);
     let centroids: Float32Array;
     try {
-      centroids = kmeans(kernels, block, dim, {
+      centroids = (await kmeans(kernels, block, dim, {
         k: numPartitions,
         metric: metric === "cosine" ? "dot" : "l2",
         spherical: metric === "cosine",
         maxIterations,
         seed,
         progress: (done, total) => progress?.({ phase: "kmeans", done, total }),
-      }).centroids;
+      })).centroids;
     } finally {
       block.free();
     }
@@ -153,7 +153,7 @@ export class IvfIndex implements VectorIndex {
       const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
       let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
       if (residual) pqSample = residuals(pqSample, dim, assignNearest(kernels, pqSample, dim, centroids, assignMetric(metric)).assign, centroids);
-      const pq = ProductQuantizer.train(kernels, pqSample, dim, {
+      const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
         maxIterations: options.pqIterations ?? maxIterations,
         seed,

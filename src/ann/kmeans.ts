@@ -11,6 +11,7 @@ import type { Kernels } from "../kernels/kernels.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { normalizeRows, seededRandom } from "./common.js";
+import { TimeSlicer } from "../util/yield.js";
 
 export interface KMeansOptions {
   k: number;
@@ -38,16 +39,21 @@ export interface KMeansResult {
   objective: number;
 }
 
-export function kmeans(kernels: Kernels, block: VectorBlock, dim: number, options: KMeansOptions): KMeansResult {
+/**
+ * Lloyd's k-means over a block. Yields to the event loop between iterations once a time slice has
+ * passed (one iteration is one assignment call over all rows), so a page stays responsive.
+ */
+export async function kmeans(kernels: Kernels, block: VectorBlock, dim: number, options: KMeansOptions): Promise<KMeansResult> {
   const session = new KMeansSession(kernels, block, dim, options.columns);
   try {
-    return run(session, options);
+    return await run(session, options);
   } finally {
     session.free();
   }
 }
 
-function run(session: KMeansSession, options: KMeansOptions): KMeansResult {
+async function run(session: KMeansSession, options: KMeansOptions): Promise<KMeansResult> {
+  const slicer = new TimeSlicer();
   const { metric } = options;
   const n = session.n;
   const width = session.width;
@@ -73,6 +79,7 @@ function run(session: KMeansSession, options: KMeansOptions): KMeansResult {
     result = session.assign(centroids, options.k, metric);
     iterations = it + 1;
     options.progress?.(iterations, maxIterations);
+    if (slicer.due()) await slicer.yieldNow();
     const objective = objectiveOf(result.dist);
     if (previous - objective <= tolerance * Math.abs(objective)) break;
     previous = objective;

@@ -47,7 +47,7 @@ export class ProductQuantizer {
     return this.M;
   }
 
-  static train(kernels: Kernels, sample: Float32Array, dim: number, options: PqTrainOptions): ProductQuantizer {
+  static async train(kernels: Kernels, sample: Float32Array, dim: number, options: PqTrainOptions): Promise<ProductQuantizer> {
     const M = options.numSubVectors;
     if (!Number.isInteger(M) || M < 1 || dim % M !== 0) {
       throw createError("INVALID_ARGUMENT", `numSubVectors must divide the dimension: ${dim} is not a multiple of ${M}.`, { dim, numSubVectors: M });
@@ -59,7 +59,7 @@ export class ProductQuantizer {
     const block = kernels.upload(sample, dim);
     try {
       for (let m = 0; m < M; m++) {
-        const { centroids } = kmeans(kernels, block, dim, {
+        const { centroids } = await kmeans(kernels, block, dim, {
           k: 256,
           metric: "l2",
           maxIterations: options.maxIterations ?? 25,

@@ -281,7 +281,7 @@ async function buildIvfStreaming(
       copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
     });
   }
-  const index = IvfIndex.train(kernels, kind as "IVF_FLAT" | "IVF_PQ" | "IVF_SQ", sample.subarray(0, taken * dim), dim, {
+  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT" | "IVF_PQ" | "IVF_SQ", sample.subarray(0, taken * dim), dim, {
     ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress,
   } as never);
   let done = 0;
