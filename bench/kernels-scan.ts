@@ -3,7 +3,7 @@
  * Run: npx tsx bench/kernels-scan.ts   (not a test; numbers vary by machine)
  */
 import { loadKernels } from "../src/kernels/index.js";
-import * as ref from "../src/kernels/reference.js";
+import * as ref from "../test/support/reference.js";
 
 const ROWS = 100_000;
 const DIM = 100;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- parallel [--quick]`: exact search split across worker threads (src/worker/pool.ts).
+ * `npm run bench -- parallel [--quick]`: exact search split across worker threads (src/pool/pool.ts).
  *
  * 1. Exact top-10 cosine search, in-thread (`Kernels.searchBatch`) and through a ScanPool with 1
  *    and 2 workers over both transports (shared WebAssembly memory; message passing with a copy
@@ -14,7 +14,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import type { Kernels, SearchResult, VectorBlock } from "../src/kernels/index.js";
-import type { ScanPool, ScanTransport } from "../src/worker/pool.js";
+import type { ScanPool, ScanTransport } from "../src/pool/pool.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
 import { loadGlove, syntheticClusters } from "./datasets.js";
 import { cpuWindow, machineInfo, median, p99, progress, renderMarkdown, round, sig, writeResults, type ResultRow } from "./report.js";
@@ -23,7 +23,7 @@ const K = 10;
 const BATCH = 32;
 const CHUNK = 64;
 const QUICK = process.argv.includes("--quick");
-const poolWorker = new URL("../src/worker/pool-node-worker.ts", import.meta.url).href;
+const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const tableWorker = new URL("../src/worker/node-worker.ts", import.meta.url).href;
 
 interface Dataset {
@@ -214,7 +214,7 @@ async function hopRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPoo
 
 async function main(): Promise<void> {
   const { loadKernels } = await import("../src/kernels/index.js");
-  const { createScanPool } = await import("../src/worker/pool.js");
+  const { createScanPool } = await import("../src/pool/pool.js");
   const machine = machineInfo("Shared VM (other engineers' builds and tests run alongside): ratios within this run are the headline; absolute figures are context.");
   const kernels = await loadKernels({ flavor: "simd" });
   const createWorker = () => startTsWorker(poolWorker);
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
   const markdown = {
     title: "Parallel exact scans and the worker hop",
     intro: [
-      "Exact top-10 cosine search (no index) in-thread and through `createScanPool()` (src/worker/pool.ts) with 1 and 2 worker threads, " +
+      "Exact top-10 cosine search (no index) in-thread and through `createScanPool()` (src/pool/pool.ts) with 1 and 2 worker threads, " +
         "over shared WebAssembly memory (`shared`) and message passing with a copy of the block per worker (`message`). The runners take " +
         `turns in chunks of ${CHUNK} queries (first runner rotating). **speedup**: qps over the 1-worker pool of the same transport ` +
         "(in-thread rows: 1); **vs in-thread**: qps over `Kernels.searchBatch` on this thread. **CPU util**: process CPU time / wall time " +

@@ -234,7 +234,7 @@ async function timeIngest(name: string, ingest: Ingest, data: Data, mode: Mode, 
     ms.push(performance.now() - t);
     progress(`  ${name} ${mode}: ${Math.round(ms.at(-1)!)} ms`);
   }
-  return { ms, dir, ...dirBytes(join(dir, `${TABLE}.lance`)) };
+  return { ms, dir, ...dirBytes(join(dir, `${TABLE}.quiver`)) };
 }
 
 async function coldOpens(system: string, dir: string, queryFile: string): Promise<OpenTiming[]> {

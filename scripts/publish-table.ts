@@ -33,7 +33,7 @@ export async function publishTable(srcDir: string, table: string, outDir: string
   const src = await FsStore.open(srcDir);
   const out = await FsStore.open(outDir);
   try {
-    const prefix = `${table}.lance/`;
+    const prefix = `${table}.quiver/`;
     const wanted = new Set((await src.list(prefix)).map((f) => f.key));
     // Manifests last, so a reader of a half-finished copy never sees a version whose files are missing.
     const files = [...wanted].sort((a, b) => Number(a.includes("/_versions/")) - Number(b.includes("/_versions/")));

@@ -4,7 +4,7 @@
  * URIs choose where tables live: `memory://` (private to the connection) or `memory://name` (shared
  * in this JavaScript realm), `idb://name` (IndexedDB), `opfs://name` (Origin Private File System),
  * a path or `file://` URL (Node and Deno), `https://…` (read-only, HTTP range requests).
- * Each table is a folder `<name>.lance/` of immutable files with one manifest per version.
+ * Each table is a folder `<name>.quiver/` of immutable files with one manifest per version.
  */
 import { createError } from "./errors.js";
 import { inferSchema, type Row } from "./data/rows.js";
@@ -12,10 +12,11 @@ import { schema as makeSchema, type Schema } from "./data/schema.js";
 import type { KernelFlavor } from "./kernels/index.js";
 import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
-import type { ScanPool, ScanPoolOptions } from "./worker/pool.js";
+import type { ScanPool, ScanPoolOptions } from "./pool/pool.js";
 import { openStore } from "./storage/open-store.js";
+import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
-import { Dataset } from "./table/dataset.js";
+import { Dataset } from "./dataset/dataset.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type TableContext } from "./table.js";
@@ -44,7 +45,7 @@ export interface ConnectionOptions {
   workers?: number;
   /** How the scan pool reaches its workers: "auto" (default), "shared" or "message". */
   scanTransport?: "auto" | "shared" | "message";
-  /** Starts one scan worker; default: the pool-worker script next to the library (see src/worker/pool.ts). */
+  /** Starts one scan worker; default: the pool-worker script next to the library (see src/pool/pool.ts). */
   createScanWorker?: ScanPoolOptions["createWorker"];
   /**
    * The session that owns this connection's kernels and caches (see src/session.ts). Default: a
@@ -108,10 +109,10 @@ function isSchema(value: unknown): value is Schema {
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const TABLE_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\.lance\/_versions\//;
+const TABLE_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\.quiver\/_versions\//;
 
 function checkName(name: unknown): string {
-  if (typeof name !== "string" || !TABLE_NAME.test(name) || name.endsWith(".lance")) {
+  if (typeof name !== "string" || !TABLE_NAME.test(name) || name.endsWith(TABLE_SUFFIX)) {
     throw createError(
       "INVALID_ARGUMENT",
       `Table name ${JSON.stringify(name)} is invalid: use 1–128 letters, digits, "_", "-" or ".", not starting with "-" or ".".`,
@@ -179,7 +180,7 @@ export class Connection {
 
   /** The scan pool, started on first use (its module loads only then). */
   #scanPool(): Promise<ScanPool> {
-    this.#pool ??= import("./worker/pool.js").then(({ createScanPool }) =>
+    this.#pool ??= import("./pool/pool.js").then(({ createScanPool }) =>
       createScanPool({
         workers: this.options.workers, transport: this.options.scanTransport ?? "auto", flavor: this.options.kernels ?? "auto",
         ...(this.options.wasmMemoryLimit !== undefined ? { maximumMemoryBytes: this.options.wasmMemoryLimit } : {}),
@@ -224,7 +225,7 @@ export class Connection {
   }
 
   /**
-   * Names of the tables: folders `<name>.lance/` holding a version. With a store that lists folders,
+   * Names of the tables: folders `<name>.quiver/` holding a version. With a store that lists folders,
    * that is one listing of the root plus one of each table's `_versions/` (bounded by the version
    * floor), not a listing of every file in the database.
    */
@@ -237,8 +238,8 @@ export class Connection {
       }
       return [...names].sort();
     }
-    const folders = (await this.store.listFolders("")).filter((f) => f.endsWith(".lance")).map((f) => f.slice(0, -".lance".length));
-    const live = await Promise.all(folders.map(async (name) => TABLE_KEY.test(`${name}.lance/_versions/`) && (await Dataset.latestVersion(this.store, name)) !== undefined));
+    const folders = (await this.store.listFolders("")).filter((f) => f.endsWith(TABLE_SUFFIX)).map((f) => f.slice(0, -TABLE_SUFFIX.length));
+    const live = await Promise.all(folders.map(async (name) => TABLE_KEY.test(`${tableDir(name)}_versions/`) && (await Dataset.latestVersion(this.store, name)) !== undefined));
     return folders.filter((_, i) => live[i]).sort();
   }
 
@@ -256,7 +257,7 @@ export class Connection {
   private sweepTemporaryFiles(name: string): void {
     if (this.store.readOnly || this.store.removeTemporaryFiles === undefined || this.#swept.has(name)) return;
     this.#swept.add(name);
-    this.store.removeTemporaryFiles(`${name}.lance/`, TEMPORARY_FILE_AGE_MS).catch(() => {
+    this.store.removeTemporaryFiles(tableDir(name), TEMPORARY_FILE_AGE_MS).catch(() => {
       // Best effort: optimize() sweeps again and reports what it removed.
     });
   }
@@ -327,9 +328,9 @@ export class Connection {
       const t = ref.deref();
       if (t?.name === name) t.close();
     }
-    this.#session.invalidate(`${this.store.uri}|${name}.lance/`);
+    this.#session.invalidate(`${this.store.uri}|${tableDir(name)}`);
     // Manifests go first, so a half-finished drop leaves no readable table behind.
-    const files = await this.store.list(`${name}.lance/`);
+    const files = await this.store.list(tableDir(name));
     const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
     files.sort((a, b) => order(a.key) - order(b.key));
     for (const f of files) await this.store.delete(f.key);

@@ -13,11 +13,11 @@ import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, typ
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { releaseVectorBlocks } from "./query/vector-blocks.js";
-import type { Dataset, TableState, Transaction, VersionInfo } from "./table/dataset.js";
+import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
 import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
 import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
 import { addColumnsTransaction, alterColumnsTransaction, dropColumnsTransaction, type AddColumnsSql, type ColumnAlteration } from "./table/schema-ops.js";
-import { Tags } from "./table/tags.js";
+import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
@@ -27,7 +27,7 @@ import {
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
 import type { Reranker } from "./rerank/types.js";
-import type { ScanPool } from "./worker/pool.js";
+import type { ScanPool } from "./pool/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
 
 /** The vector column a search without `.column()` uses: the only one, or the one named "vector". */

@@ -79,7 +79,7 @@ export interface IngestResult {
 async function tableBytes(uri: string): Promise<{ bytes: number; files: number }> {
   const store = await openStore(uri);
   try {
-    const list: BlobInfo[] = await store.list(`${TABLE}.lance/`);
+    const list: BlobInfo[] = await store.list(`${TABLE}.quiver/`);
     return { bytes: list.reduce((s, b) => s + b.size, 0), files: list.length };
   } finally {
     await store.close();

@@ -1,5 +1,5 @@
 /**
- * Vector indexes: build one by kind, open one from bytes, measure and tune its recall.
+ * Vector indexes: build one by kind, open one from bytes.
  *
  *   const index = await buildIndex(kernels, "IVF_PQ", vectors, dim, rowIds, { numPartitions: 256, distanceType: "cosine" });
  *   const hits = await index.search(query, 10, { nprobes: 20, refineFactor: 4, fetchVectors });
@@ -76,8 +76,6 @@ export { FlatIndex, HnswIndex, IvfIndex };
 export type { HnswKind, IvfKind, IvfOpenOptions };
 export { PREAMBLE_BYTES, readHeadLength } from "./format.js";
 export type { LoadPartition } from "./ivf-partitions.js";
-export { estimateRecall, tuneForRecall } from "./recall.js";
-export type { RecallEstimate, RecallOptions, TuneOptions, TuneResult, ExactSearch } from "./recall.js";
 export { ProductQuantizer } from "./pq.js";
 export { ScalarQuantizer } from "./sq.js";
 export type * from "./types.js";

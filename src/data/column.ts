@@ -362,3 +362,14 @@ export function columnBytes(col: Column): number {
   if (t.kind === "list") return v + (col.data as (unknown[] | null)[]).reduce((s, x) => s + (x ? x.length * 8 : 0), 0);
   return v + (col.data as NumericArray | BigInt64Array).byteLength;
 }
+
+/** Row `row` of a vector column as float32 (float16 and int8 are widened), written into `out` at `at`. */
+export function copyVectorF32(col: Column, type: Extract<DataType, { kind: "vector" }>, row: number, out: Float32Array, at: number): void {
+  const d = type.dim;
+  const src = col.data as NumericArray;
+  if (type.element === "float16") {
+    for (let j = 0; j < d; j++) out[at + j] = f16BitsToF32(src[row * d + j]!);
+  } else {
+    out.set(src.subarray(row * d, row * d + d) as ArrayLike<number>, at);
+  }
+}

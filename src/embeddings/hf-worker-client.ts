@@ -3,7 +3,7 @@
  * comlink proxy over a worker running `hf-worker.ts`. Vectors come back as transferred buffers.
  */
 import * as Comlink from "comlink";
-import { registerErrorTransfer } from "../worker/transfer.js";
+import { registerErrorTransfer } from "../util/error-transfer.js";
 import type { HfPipelineOptions, ModelLoadProgress } from "./hf-pipeline.js";
 
 export interface HfWorkerApi {

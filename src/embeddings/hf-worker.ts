@@ -4,7 +4,7 @@
  * One pipeline per distinct options, kept for the worker's life.
  */
 import * as Comlink from "comlink";
-import { registerErrorTransfer } from "../worker/transfer.js";
+import { registerErrorTransfer } from "../util/error-transfer.js";
 import { HfPipeline, type HfPipelineOptions } from "./hf-pipeline.js";
 import type { HfWorkerApi } from "./hf-worker-client.js";
 

@@ -13,7 +13,7 @@
  * One JS→WASM call per target block, then one `topk` over `dist`.
  */
 import { createError } from "../errors.js";
-import { locate, planScans, splitQueries, type Scan } from "./plan.js";
+import { locate, planScans, splitQueries, type Scan } from "./scan-layout.js";
 import type { KernelExports } from "./abi.js";
 import { Block } from "./block.js";
 import { Scratch, WasmHeap } from "./memory.js";

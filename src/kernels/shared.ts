@@ -1,5 +1,5 @@
 /**
- * The kernels over one shared WebAssembly memory, for parallel scans (src/worker/pool.ts).
+ * The kernels over one shared WebAssembly memory, for parallel scans (src/pool/pool.ts).
  *
  * build/quiver.shared.wasm is the SIMD build compiled with the threads feature, an *imported*
  * shared memory and a 4 GiB maximum (asconfig.json "shared"). Every thread instantiates the same

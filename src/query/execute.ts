@@ -8,9 +8,9 @@ import { readValue } from "../data/column.js";
 import type { Row } from "../data/rows.js";
 import { findField, unknownColumn, type Schema } from "../data/schema.js";
 import type { Kernels } from "../kernels/index.js";
-import { fragmentSource, selectRows, type Fragment } from "../table/fragment.js";
-import type { TableState } from "../table/dataset.js";
-import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "./filter/index.js";
+import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
+import type { TableState } from "../dataset/dataset.js";
+import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
 import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
@@ -18,7 +18,7 @@ import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
-import type { ScanPool } from "../worker/pool.js";
+import type { ScanPool } from "../pool/pool.js";
 
 export interface ExecutionContext {
   readonly state: TableState;

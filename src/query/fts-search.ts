@@ -6,10 +6,10 @@
 import { createError } from "../errors.js";
 import type { FtsIndex } from "../fts/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
-import type { TableState } from "../table/dataset.js";
-import type { Fragment } from "../table/fragment.js";
-import { ROW_ID_FRAGMENT } from "../table/vector-index.js";
-import type { CompiledFilter } from "./filter/index.js";
+import type { TableState } from "../dataset/dataset.js";
+import type { Fragment } from "../dataset/fragment.js";
+import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
+import type { CompiledFilter } from "../filter/index.js";
 import { filterMask, type Hit } from "./hits.js";
 import type { FullTextPlan } from "./plan.js";
 

@@ -3,8 +3,8 @@
  * filters and computed columns evaluate on.
  */
 import { concatColumns, takeColumn, type Column, type ColumnSource } from "../data/column.js";
-import { fragmentSource, type Fragment } from "../table/fragment.js";
-import type { CompiledFilter } from "./filter/index.js";
+import { fragmentSource, type Fragment } from "../dataset/fragment.js";
+import type { CompiledFilter } from "../filter/index.js";
 
 export interface Hit {
   readonly frag: Fragment;

@@ -11,16 +11,17 @@ import { findField, unknownColumn, vectorFields, type DataType, type Field, type
 import type { VectorIndex } from "../ann/index.js";
 import type { Kernels, SearchTarget } from "../kernels/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
-import type { TableState } from "../table/dataset.js";
+import type { TableState } from "../dataset/dataset.js";
 import type { Column } from "../data/column.js";
 import { f32ToF16Bits } from "../data/float16.js";
-import { selectRows, type Fragment } from "../table/fragment.js";
-import { copyVectorF32, ROW_ID_FRAGMENT } from "../table/vector-index.js";
-import type { CompiledFilter } from "./filter/index.js";
+import { selectRows, type Fragment } from "../dataset/fragment.js";
+import { copyVectorF32 } from "../data/column.js";
+import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
+import type { CompiledFilter } from "../filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import { vectorBlock } from "./vector-blocks.js";
-import type { ScanPool } from "../worker/pool.js";
+import type { ScanPool } from "../pool/pool.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
 

@@ -4,7 +4,7 @@
  * reranker is created with `inWorker: true` in a browser.
  */
 import * as Comlink from "comlink";
-import { registerErrorTransfer } from "../worker/transfer.js";
+import { registerErrorTransfer } from "../util/error-transfer.js";
 import type { ModelLoadProgress } from "../embeddings/hf-pipeline.js";
 import type { CrossEncoderModelOptions } from "./cross-encoder-model.js";
 

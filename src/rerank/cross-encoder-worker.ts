@@ -4,7 +4,7 @@
  * distinct options, kept for the worker's life.
  */
 import * as Comlink from "comlink";
-import { registerErrorTransfer } from "../worker/transfer.js";
+import { registerErrorTransfer } from "../util/error-transfer.js";
 import { CrossEncoderModel, type CrossEncoderModelOptions } from "./cross-encoder-model.js";
 import type { CrossEncoderWorkerApi } from "./cross-encoder-worker-client.js";
 

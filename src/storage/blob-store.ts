@@ -3,7 +3,7 @@
  * BlobStore (fragments, deletion files, index files) plus one manifest per version; writing the
  * manifest with `putIfAbsent` is the commit point (see docs/FORMAT.md).
  *
- * Keys are relative, "/"-separated paths such as `docs.lance/_versions/3.manifest`: no leading
+ * Keys are relative, "/"-separated paths such as `docs.quiver/_versions/3.manifest`: no leading
  * "/", no "." or ".." segments, no empty segments. Backends map them onto their own namespace.
  */
 

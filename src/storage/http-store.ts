@@ -2,7 +2,7 @@
  * `https://…` (and `http://…`): a read-only store over files published to a web server, object
  * store or CDN, read with HTTP Range requests so that a reader fetches only the bytes it needs.
  *
- * Key `a/b.lance` is fetched from `<base>/a/b.lance` (each segment URL-encoded). What the server
+ * Key `a/b.quiver` is fetched from `<base>/a/b.quiver` (each segment URL-encoded). What the server
  * must do:
  * - answer `Range: bytes=a-b` with 206 and `Content-Range` (a 200 with the whole body also works,
  *   but costs the whole file; the read stops as soon as it has the requested bytes);

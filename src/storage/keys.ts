@@ -58,8 +58,8 @@ function checkSegment(key: string, segment: string): void {
 }
 
 /**
- * Checks a `list` prefix: any start of a valid key, including "" (everything), "docs.lance/" (a
- * directory) and "docs.lance/_versions/1" (part of a name: lists `1.manifest` and `10.manifest`).
+ * Checks a `list` prefix: any start of a valid key, including "" (everything), "docs.quiver/" (a
+ * directory) and "docs.quiver/_versions/1" (part of a name: lists `1.manifest` and `10.manifest`).
  */
 export function checkPrefix(prefix: unknown): string {
   if (typeof prefix !== "string") {

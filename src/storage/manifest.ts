@@ -1,5 +1,5 @@
 /**
- * Manifests (`<table>.lance/_versions/<version>.qvm`): one per version, naming everything that
+ * Manifests (`<table>.quiver/_versions/<version>.qvm`): one per version, naming everything that
  * version consists of. Writing the manifest with putIfAbsent is the commit point; every file it
  * names is written before it. Layout: a checked envelope (src/storage/envelope.ts) around JSON.
  *
@@ -133,13 +133,24 @@ export function decodeManifest(bytes: Uint8Array, what: string): Manifest {
   return m;
 }
 
+/**
+ * A table is the folder `<name>.quiver/`. (The suffix names Quiver's own format: it is not Lance's,
+ * though the model — fragments, manifests per version, deletion files — follows LanceDB.)
+ */
+export const TABLE_SUFFIX = ".quiver";
+
+/** The folder of table `table`, with its trailing "/". */
+export function tableDir(table: string): string {
+  return `${table}${TABLE_SUFFIX}/`;
+}
+
 /** Zero-padded so that keys sort in version order. */
 export function manifestKey(table: string, version: number): string {
-  return `${table}.lance/_versions/${String(version).padStart(20, "0")}.qvm`;
+  return `${tableDir(table)}_versions/${String(version).padStart(20, "0")}.qvm`;
 }
 
 export function versionsPrefix(table: string): string {
-  return `${table}.lance/_versions/`;
+  return `${tableDir(table)}_versions/`;
 }
 
 export function versionFromKey(key: string): number | undefined {
@@ -148,7 +159,7 @@ export function versionFromKey(key: string): number | undefined {
 }
 
 /**
- * The version floor (`<table>.lance/_floor/<20-digit F>.qvf`, a checked envelope "QVFL" around
+ * The version floor (`<table>.quiver/_floor/<20-digit F>.qvf`, a checked envelope "QVFL" around
  * JSON): cleanup may delete tombstones of versions below F, so keys below F may be free again,
  * while keys at or above F never are. The floor is the largest F among the floor files (they are
  * written once each and only ever added above the last), so two cleanups racing cannot lower it.
@@ -162,7 +173,7 @@ export interface VersionFloor {
 const FLOOR_MAGIC = "QVFL";
 
 export function floorPrefix(table: string): string {
-  return `${table}.lance/_floor/`;
+  return `${tableDir(table)}_floor/`;
 }
 
 export function floorKey(table: string, floor: number): string {

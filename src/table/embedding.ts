@@ -9,7 +9,7 @@ import {
   type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig,
 } from "../embeddings/index.js";
 import type { QueryPlan } from "../query/plan.js";
-import type { TableState } from "./dataset.js";
+import type { TableState } from "../dataset/dataset.js";
 import type { WriteProgress } from "./writes.js";
 
 export type FunctionOptions = Readonly<Record<string, Readonly<Record<string, unknown>>>>;

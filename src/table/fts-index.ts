@@ -12,10 +12,10 @@ import type { FtsDocument, FtsIndex } from "../fts/index.js";
 const fts = (): Promise<typeof import("../fts/index.js")> => import("../fts/index.js");
 import type { FtsIndexConfig } from "../indexes/config.js";
 import { randomId } from "../storage/envelope.js";
-import type { IndexEntry } from "../storage/manifest.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
-import { selectRows, type Fragment } from "./fragment.js";
-import { ROW_ID_FRAGMENT } from "./vector-index.js";
+import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
+import { selectRows, type Fragment } from "../dataset/fragment.js";
+import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
 
 export interface CreateFtsIndexOptions {
   config: FtsIndexConfig;
@@ -55,7 +55,7 @@ async function cachedFts(ds: Dataset, key: string, fileSize: number, open: () =>
 }
 
 function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
-  const key = `${ds.table}.lance/${entry.file}`;
+  const key = `${tableDir(ds.table)}${entry.file}`;
   return cachedFts(ds, ds.cacheKey + entry.file, entry.fileSize, async () => {
     const [bytes, { FtsIndex }] = await Promise.all([ds.store.get(key), fts()]);
     try {
@@ -85,7 +85,7 @@ export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexE
 async function storeIndex(ds: Dataset, index: FtsIndex): Promise<{ file: string; fileSize: number }> {
   const bytes = index.serialize();
   const file = `_indices/${randomId()}.qvt`;
-  await ds.store.put(`${ds.table}.lance/${file}`, bytes);
+  await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
   ds.session.put("ftsIndex", ds.cacheKey + file, { value: index, bytes: bytes.length * FTS_BYTES_PER_FILE_BYTE });
   return { file, fileSize: bytes.length };
 }

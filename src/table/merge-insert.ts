@@ -15,9 +15,9 @@ import { createError } from "../errors.js";
 import { readValue, takeColumn, type Column, type ColumnSource } from "../data/column.js";
 import type { Row } from "../data/rows.js";
 import { field as makeField, findField, schema as makeSchema, unknownColumn, type Schema } from "../data/schema.js";
-import { compileFilter } from "../query/filter/index.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
-import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
+import { compileFilter } from "../filter/index.js";
+import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
+import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
 import { deletionParts, rowsToColumns } from "./writes.js";
 
 export interface MergeResult {

@@ -7,12 +7,12 @@
  */
 import { concatColumns, takeColumn, type Column } from "../data/column.js";
 import {
-  encodeFloor, encodeManifest, encodeTombstone, floorFromKey, floorKey, floorPrefix, manifestKey, type Manifest, type OperationRecord,
+  encodeFloor, encodeManifest, encodeTombstone, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, type Manifest, type OperationRecord,
 } from "../storage/manifest.js";
-import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "./commit-rules.js";
-import { Dataset, type TableState, type Transaction } from "./dataset.js";
-import { selectRows, type Fragment } from "./fragment.js";
-import type { Tags } from "./tags.js";
+import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "../dataset/commit-rules.js";
+import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
+import { selectRows, type Fragment } from "../dataset/fragment.js";
+import type { Tags } from "../dataset/tags.js";
 
 export interface OptimizeOptions {
   /** Prune versions committed before this time (default: 7 days ago). Pass `new Date()` to keep only the latest and tagged ones. */
@@ -91,7 +91,7 @@ function filesOf(m: Manifest, dir: string): string[] {
 
 /**
  * Prunes versions older than `olderThan` (never the latest or a tagged one). A pruned version's key
- * keeps a tombstone (so its number is never reused, see src/table/dataset.ts); then the files only
+ * keeps a tombstone (so its number is never reused, see src/dataset/dataset.ts); then the files only
  * pruned versions named are deleted. Version files are read a batch at a time, each once.
  *
  * Two races are closed here. A commit that lands while pruning runs may name files of a version
@@ -101,7 +101,7 @@ function filesOf(m: Manifest, dir: string): string[] {
  */
 export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnverified: boolean): Promise<OptimizeStats["prune"]> {
   const store = ds.store;
-  const dir = `${ds.table}.lance/`;
+  const dir = tableDir(ds.table);
   const cutoff = olderThan.getTime();
   const versions = await Dataset.listedVersions(store, ds.table);
   const latest = versions.at(-1);

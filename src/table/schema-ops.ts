@@ -7,9 +7,9 @@
 import { createError } from "../errors.js";
 import { buildColumn, readAll, type Column } from "../data/column.js";
 import { checkColumnName, field as makeField, findField, schema as makeSchema, unknownColumn, type DataType, type Field } from "../data/schema.js";
-import { compileExpression } from "../query/filter/index.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
-import { fragmentSource, type DataFile, type Fragment } from "./fragment.js";
+import { compileExpression } from "../filter/index.js";
+import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
+import { fragmentSource, type DataFile, type Fragment } from "../dataset/fragment.js";
 
 /** A column computed from a SQL expression over each row, e.g. `{ name: "double_price", valueSql: "price * 2" }`. */
 export interface AddColumnsSql {

@@ -16,12 +16,11 @@ import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
-import type { IndexEntry } from "../storage/manifest.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
-import { selectRows, type Fragment } from "./fragment.js";
+import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
+import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
+import { copyVectorF32 } from "../data/column.js";
 import { LeaseScope } from "../session.js";
-
-export const ROW_ID_FRAGMENT = 2 ** 32;
 
 export interface IndexInfo {
   name: string;
@@ -51,17 +50,6 @@ export interface CreateIndexOptions {
 }
 
 type VectorType = Extract<DataType, { kind: "vector" }>;
-
-/** Row `row` of a vector column as float32 (float16 and int8 are widened), written into `out` at `at`. */
-export function copyVectorF32(col: Column, type: VectorType, row: number, out: Float32Array, at: number): void {
-  const d = type.dim;
-  const src = col.data as NumericArray;
-  if (type.element === "float16") {
-    for (let j = 0; j < d; j++) out[at + j] = f16BitsToF32(src[row * d + j]!);
-  } else {
-    out.set(src.subarray(row * d, row * d + d) as ArrayLike<number>, at);
-  }
-}
 
 /** Live rows with a vector, of the given fragments, as one n × dim float32 block and their row ids. */
 export function gatherVectors(fragments: readonly Fragment[], column: string, type: VectorType): { vectors: Float32Array; rowIds: Float64Array } {
@@ -109,7 +97,7 @@ export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
  * by `scope` until the operation using it ends: its WebAssembly memory is freed only after that.
  */
 export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
-  const key = `${ds.table}.lance/${entry.file}`;
+  const key = `${tableDir(ds.table)}${entry.file}`;
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     const index = await openStoredIndex(ds.store, kernels, key, entry.kind);
     return { value: index, bytes: index.stats().memoryBytes, free: () => index.free() };
@@ -148,7 +136,7 @@ async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: stri
   const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
   try {
-    await ds.store.put(`${ds.table}.lance/${file}`, bytes);
+    await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
   } catch (e) {
     index.free();
     throw e;

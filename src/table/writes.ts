@@ -8,9 +8,9 @@ import { createError } from "../errors.js";
 import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
-import { compileExpression, compileFilter } from "../query/filter/index.js";
-import type { Dataset, TableState, Transaction } from "./dataset.js";
-import { fragmentSource, selectRows, type Fragment } from "./fragment.js";
+import { compileExpression, compileFilter } from "../filter/index.js";
+import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
+import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
 import { yieldToEventLoop } from "../util/yield.js";
 
 export interface WriteProgress {

@@ -13,9 +13,9 @@ import { Query, VectorQuery, textSearch, toQueryVectors, type TextQueryType } fr
 import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult } from "../table.js";
 import { MergeInsertBuilder } from "../table/merge-insert.js";
-import type { Tags } from "../table/tags.js";
+import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
-import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
+import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
 import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WorkerApi } from "./protocol.js";
 import { registerErrorTransfer, transferPlan } from "./transfer.js";
 

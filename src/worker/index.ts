@@ -26,4 +26,4 @@ export function connectWorker(uri: string, options: WorkerConnectionOptions = {}
 
 export { RemoteConnection, RemoteTable } from "./client.js";
 export type { TagsApi, WorkerConnectionOptions } from "./client.js";
-export type { NodeWorkerLike, WorkerLike } from "./endpoint.js";
+export type { NodeWorkerLike, WorkerLike } from "../util/worker-endpoint.js";

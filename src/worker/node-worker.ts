@@ -3,7 +3,7 @@
  * Started by `startWorker()` / `connectWorker()` from "quiverdb/worker" under Node.
  */
 import { parentPort } from "node:worker_threads";
-import { toEndpoint } from "./endpoint.js";
+import { toEndpoint } from "../util/worker-endpoint.js";
 import { serve } from "./service.js";
 
 if (parentPort === null) throw new Error("node-worker.js runs as a worker_threads Worker, not as a main script.");

@@ -23,7 +23,7 @@ import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
 import type { AddOptions, AddResult, Table } from "../table.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
-import type { Tags } from "../table/tags.js";
+import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
 import type { WriteProgress } from "../table/writes.js";
 

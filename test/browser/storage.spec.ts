@@ -59,13 +59,13 @@ for (const backend of ["idb", "opfs"] as const) {
   test(`${backend}: data survives a page reload`, async ({ page }) => {
     await open(page);
     const uri = `${backend}://reload`;
-    await call(page, "main", "put", uri, "t.lance/data/0.frag", "from the main thread");
-    await call(page, "worker", "put", uri, "t.lance/data/1.frag", "from a worker");
+    await call(page, "main", "put", uri, "t.quiver/data/0.frag", "from the main thread");
+    await call(page, "worker", "put", uri, "t.quiver/data/1.frag", "from a worker");
     await page.reload();
     await expect(page.locator("body[data-ready=true]")).toBeAttached();
-    expect(await call(page, "main", "get", uri, "t.lance/data/0.frag")).toBe("from the main thread");
-    expect(await call(page, "main", "get", uri, "t.lance/data/1.frag")).toBe("from a worker");
-    expect(await call(page, "worker", "get", uri, "t.lance/data/0.frag")).toBe("from the main thread");
+    expect(await call(page, "main", "get", uri, "t.quiver/data/0.frag")).toBe("from the main thread");
+    expect(await call(page, "main", "get", uri, "t.quiver/data/1.frag")).toBe("from a worker");
+    expect(await call(page, "worker", "get", uri, "t.quiver/data/0.frag")).toBe("from the main thread");
   });
 }
 

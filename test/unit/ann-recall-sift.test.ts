@@ -5,7 +5,8 @@
  * efConstruction = 100). Measured recall is noted next to each threshold.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildIndex, estimateRecall, tuneForRecall } from "../../src/ann/index.js";
+import { buildIndex } from "../../src/ann/index.js";
+import { estimateRecall, tuneForRecall } from "../support/ann-recall.js";
 import type { IndexKind, SearchOptions } from "../../src/ann/types.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { hasData, loadSiftSmall, recallAtK } from "../../bench/datasets.js";

@@ -1,4 +1,4 @@
-// The commit protocol (src/table/dataset.ts) against cleanup (src/table/optimize.ts): a writer whose
+// The commit protocol (src/dataset/dataset.ts) against cleanup (src/table/optimize.ts): a writer whose
 // handle is behind the head must never commit into a version number cleanup has pruned.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -36,7 +36,7 @@ describe("tableNames", () => {
     await db.dropTable("c");
     listed.length = 0;
     expect(await db.tableNames()).toEqual(["a", "b"]);
-    expect(listed.sort()).toEqual(["a.lance/_versions/", "b.lance/_versions/"]);
+    expect(listed.sort()).toEqual(["a.quiver/_versions/", "b.quiver/_versions/"]);
   });
 });
 

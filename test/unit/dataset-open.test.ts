@@ -1,4 +1,4 @@
-// Opening a table (src/table/dataset.ts): the newest readable version, when a listing names more.
+// Opening a table (src/dataset/dataset.ts): the newest readable version, when a listing names more.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

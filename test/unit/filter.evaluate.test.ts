@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildColumn, readValue, type Column, type ColumnSource } from "../../src/data/column.js";
 import { DataTypes as T, field, schema, type DataType, type Schema } from "../../src/data/schema.js";
-import { compileFilter, parseExpression, type Expr } from "../../src/query/filter/index.js";
+import { compileFilter, parseExpression, type Expr } from "../../src/filter/index.js";
 import { seededRandom as mulberry32 } from "../../src/ann/common.js";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildColumn, readAll, type Column, type ColumnSource } from "../../src/data/column.js";
 import { DataTypes as T, field, schema } from "../../src/data/schema.js";
-import { compileExpression, compileFilter } from "../../src/query/filter/index.js";
+import { compileExpression, compileFilter } from "../../src/filter/index.js";
 
 const SCHEMA = schema([
   field("x", T.int32()), field("big", T.int64()), field("price", T.float32()), field("name", T.utf8()),

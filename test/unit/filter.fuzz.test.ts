@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildColumn, type Column, type ColumnSource } from "../../src/data/column.js";
 import { DataTypes as T, field, schema } from "../../src/data/schema.js";
 import { isQuiverError } from "../../src/errors.js";
-import { compileExpression, compileFilter } from "../../src/query/filter/index.js";
+import { compileExpression, compileFilter } from "../../src/filter/index.js";
 import { seededRandom as mulberry32 } from "../../src/ann/common.js";
 
 /**

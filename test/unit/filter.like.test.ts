@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileLike } from "../../src/query/filter/like.js";
+import { compileLike } from "../../src/filter/like.js";
 
 /** Reference: LIKE as an anchored regular expression (fine for these small, fixed cases). */
 function viaRegExp(text: string, pattern: string, escape = "\\", ci = false): boolean {

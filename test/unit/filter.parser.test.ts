@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isQuiverError } from "../../src/errors.js";
-import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseExpression, type Expr } from "../../src/query/filter/index.js";
+import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseExpression, type Expr } from "../../src/filter/index.js";
 
 /** Compact S-expression of a tree, for precedence checks. */
 function sx(e: Expr): string {

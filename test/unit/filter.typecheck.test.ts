@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DataTypes as T, field, schema } from "../../src/data/schema.js";
 import { isQuiverError, type QuiverError } from "../../src/errors.js";
-import { compileExpression, compileFilter } from "../../src/query/filter/index.js";
+import { compileExpression, compileFilter } from "../../src/filter/index.js";
 
 const SCHEMA = schema([
   field("id", T.int64()), field("price", T.float64()), field("qty", T.int32()), field("name", T.utf8()),

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, registerWasmModule, supportsSimd } from "../../src/kernels/index.js";
-import * as ref from "../../src/kernels/reference.js";
+import * as ref from "../support/reference.js";
 import { expectClose, expectExact, randomF32 } from "./kernels-helpers.js";
 
 const wasmUrl = (flavor: string) => new URL(`../../build/quiver.${flavor}.wasm`, import.meta.url);

@@ -9,7 +9,7 @@ import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode, sqPrepareQuery } from "../../src/kernels/quantize.js";
 import { GraphLayer } from "../../src/kernels/graph.js";
 import { VectorStore } from "../../src/kernels/store.js";
-import * as ref from "../../src/kernels/reference.js";
+import * as ref from "../support/reference.js";
 import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds, rng } from "./kernels-helpers.js";
 
 const N = 37;

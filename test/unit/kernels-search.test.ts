@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
-import * as ref from "../../src/kernels/reference.js";
+import * as ref from "../support/reference.js";
 import { expectClose, expectExact, randomF32, randomI8, randomIds, randomU8, rng } from "./kernels-helpers.js";
 
 function expectCode(fn: () => unknown, code: string): void {

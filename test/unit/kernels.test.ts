@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
-import * as ref from "../../src/kernels/reference.js";
+import * as ref from "../support/reference.js";
 import { BIT_BYTES, F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomI8, randomIds, randomU8 } from "./kernels-helpers.js";
 
 const N = 37;

@@ -55,14 +55,14 @@ describe("optimize", () => {
     const db = await connect(dir);
     const t = await db.createTable("t", rows(10));
     const stale = (name: string): string => {
-      const path = join(dir, "t.lance", "data", name);
+      const path = join(dir, "t.quiver", "data", name);
       writeFileSync(path, "half a fragment");
       const twoHoursAgo = (Date.now() - 2 * 3600_000) / 1000;
       utimesSync(path, twoHoursAgo, twoHoursAgo);
       return path;
     };
     const old = stale(".quiver-tmp-crashed-1");
-    const young = join(dir, "t.lance", "data", ".quiver-tmp-in-flight");
+    const young = join(dir, "t.quiver", "data", ".quiver-tmp-in-flight");
     writeFileSync(young, "a write in progress");
     const stats = await t.optimize();
     expect(stats.prune.temporaryFilesRemoved).toBe(1);

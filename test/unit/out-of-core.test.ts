@@ -88,7 +88,7 @@ describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
   it("reads the index head, a few partitions and ~k·refineFactor vector rows", async () => {
     const store = new CountingStore(await FsStore.open(dir));
     const t = await (await connect(store)).openTable("t");
-    const indexFile = (await store.list("t.lance/_indices/"))[0]!;
+    const indexFile = (await store.list("t.quiver/_indices/"))[0]!;
     store.reset();
 
     const hits = await t.search(query(0)).nprobes(NPROBES).refineFactor(REFINE).limit(K).select(["id"]).withRowId().toArray();
@@ -148,8 +148,8 @@ describe("FragmentFile.readRows", () => {
       ["name", buildColumn(schema.fields[5]!.type, Array.from({ length: n }, (_, i) => `r${i}`), false, { column: "name", rowOffset: 0 })],
     ]);
     const store = new CountingStore(new MemoryStore("memory://rows"));
-    await store.put("t.lance/data/f.qvf", encodeFragment(schema.fields, columns, n));
-    const f = await FragmentFile.open(store, "t.lance/data/f.qvf");
+    await store.put("t.quiver/data/f.qvf", encodeFragment(schema.fields, columns, n));
+    const f = await FragmentFile.open(store, "t.quiver/data/f.qvf");
     store.reset();
     return { store, f, columns };
   }
@@ -186,11 +186,11 @@ describe("FragmentFile.readRows", () => {
   it("verifies the chunks a row read reads: a flipped bit there is CORRUPT_FILE, elsewhere harmless", async () => {
     const { store, f } = await file();
     const type = schema.fields[0]!.type;
-    const bytes = await store.get("t.lance/data/f.qvf");
+    const bytes = await store.get("t.quiver/data/f.qvf");
     // Row 100 of the vector column lies 3200 bytes into the first buffer (at offset 64).
     bytes[64 + 100 * 32 + 5]! ^= 0x10;
-    await store.put("t.lance/data/f.qvf", bytes);
-    const reopened = await FragmentFile.open(store, "t.lance/data/f.qvf");
+    await store.put("t.quiver/data/f.qvf", bytes);
+    const reopened = await FragmentFile.open(store, "t.quiver/data/f.qvf");
     await expect(reopened.readRows("vector", type, Int32Array.of(100))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
     await expect(reopened.readRows("vector", type, Int32Array.of(2000))).resolves.toMatchObject({ length: 1 });
     void f;

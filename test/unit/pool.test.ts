@@ -1,5 +1,5 @@
 /**
- * The scan pool (src/worker/pool.ts) in Node worker_threads with 2 workers, over both transports:
+ * The scan pool (src/pool/pool.ts) in Node worker_threads with 2 workers, over both transports:
  * every result must equal the single-thread `Kernels.searchBatch` exactly — rows, targets, float
  * distances and the order of ties — on random data, on data full of ties, and on GloVe.
  */
@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
-import { createScanPool, type ScanPool, type ScanTransport } from "../../src/worker/pool.js";
+import { createScanPool, type ScanPool, type ScanTransport } from "../../src/pool/pool.js";
 import { startTsWorker } from "./worker-harness.js";
 
-const poolWorker = new URL("../../src/worker/pool-node-worker.ts", import.meta.url).href;
+const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
 const createWorker = (): Worker => startTsWorker(poolWorker);
 
 function plain(results: SearchResult[]): { target: number[]; row: number[]; distance: number[] }[] {

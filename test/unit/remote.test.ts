@@ -71,7 +71,7 @@ describe("remote read-only tables over HTTP", () => {
     server = await serveStatic(join(dir, "site"));
     url = `${server.origin}/db`;
     const listing = (await (await fetch(`${url}/_listing.json`)).json()) as { key: string; size: number }[];
-    tableBytes = listing.filter((e) => e.key.startsWith("docs.lance/")).reduce((s, e) => s + e.size, 0);
+    tableBytes = listing.filter((e) => e.key.startsWith("docs.quiver/")).reduce((s, e) => s + e.size, 0);
     figures.tableBytes = tableBytes;
   }, 120_000);
 

@@ -54,14 +54,14 @@ async function writeSample(n: number): Promise<{ store: MemoryStore; bytes: Uint
   const batch = rowsToBatch(rows, s);
   const bytes = encodeFragment(s.fields, batch.columns, n);
   const store = new MemoryStore();
-  await store.put("t.lance/data/f.qvf", bytes);
+  await store.put("t.quiver/data/f.qvf", bytes);
   return { store, bytes, rows };
 }
 
 describe("fragment files", () => {
   it("round-trips every type, column by column", async () => {
     const { store, bytes, rows } = await writeSample(300);
-    const file = await FragmentFile.open(store, "t.lance/data/f.qvf", bytes.length);
+    const file = await FragmentFile.open(store, "t.quiver/data/f.qvf", bytes.length);
     expect(file.numRows).toBe(300);
     expect(file.columnNames()).toEqual(s.fields.map((f) => f.name));
     const expected = rowsToBatch(rows, s);
@@ -73,7 +73,7 @@ describe("fragment files", () => {
 
   it("aligns every buffer to 64 bytes so vectors can be viewed in place", async () => {
     const { store, bytes } = await writeSample(33);
-    const file = await FragmentFile.open(store, "t.lance/data/f.qvf");
+    const file = await FragmentFile.open(store, "t.quiver/data/f.qvf");
     const col = await file.readColumn("vector", DataTypes.vector(5));
     expect(col.data).toBeInstanceOf(Float32Array);
     const dv = new DataView(bytes.buffer);
@@ -93,7 +93,7 @@ describe("fragment files", () => {
 
   it("refuses a column whose stored type differs from the schema", async () => {
     const { store } = await writeSample(10);
-    const file = await FragmentFile.open(store, "t.lance/data/f.qvf");
+    const file = await FragmentFile.open(store, "t.quiver/data/f.qvf");
     await expect(file.readColumn("vector", DataTypes.vector(6))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
     await expect(file.readColumn("nope", DataTypes.int32())).rejects.toMatchObject({ code: "CORRUPT_FILE" });
   });

@@ -35,11 +35,11 @@ describe("FsStore", () => {
     const dir = freshDir();
     const store = await FsStore.open(dir);
     expect(store.uri).toBe(dir);
-    await store.put("t.lance/data/0.frag", bytes(10, 1));
-    expect(await store.putIfAbsent("t.lance/_versions/1.manifest", bytes(5, 2))).toBe(true);
-    expect(await store.putIfAbsent("t.lance/_versions/1.manifest", bytes(5, 3))).toBe(false);
-    expect(await filesUnder(dir)).toEqual(["t.lance/_versions/1.manifest", "t.lance/data/0.frag"]);
-    expect(await realFs.readFile(join(dir, "t.lance/data/0.frag"))).toEqual(Buffer.from(bytes(10, 1)));
+    await store.put("t.quiver/data/0.frag", bytes(10, 1));
+    expect(await store.putIfAbsent("t.quiver/_versions/1.manifest", bytes(5, 2))).toBe(true);
+    expect(await store.putIfAbsent("t.quiver/_versions/1.manifest", bytes(5, 3))).toBe(false);
+    expect(await filesUnder(dir)).toEqual(["t.quiver/_versions/1.manifest", "t.quiver/data/0.frag"]);
+    expect(await realFs.readFile(join(dir, "t.quiver/data/0.frag"))).toEqual(Buffer.from(bytes(10, 1)));
   });
 
   it("does not list temporary files a crashed writer left, and removes old ones", async () => {

@@ -153,14 +153,14 @@ describe("HttpStore", () => {
   it("a directory built with FsStore and writeHttpListing reads back the same over HTTP", async () => {
     const dir = `pub${++counter}`;
     const fsStore = await FsStore.open(join(root, dir));
-    await fsStore.put("t.lance/data/0.frag", bytes(5000, 1));
-    await fsStore.putIfAbsent("t.lance/_versions/1.manifest", bytes(300, 2));
+    await fsStore.put("t.quiver/data/0.frag", bytes(5000, 1));
+    await fsStore.putIfAbsent("t.quiver/_versions/1.manifest", bytes(300, 2));
     await writeHttpListing(fsStore);
     const store = new HttpStore(`${origin}/ok/${dir}`);
     const strip = (infos: { key: string; size: number }[]) => infos.map(({ key, size }) => ({ key, size }));
-    expect(strip(await store.list("t.lance/"))).toEqual(strip(await fsStore.list("t.lance/")));
+    expect(strip(await store.list("t.quiver/"))).toEqual(strip(await fsStore.list("t.quiver/")));
     expect((await store.list("")).map((i) => i.key)).not.toContain("_listing.json");
-    expect(await store.getRange("t.lance/data/0.frag", 1000, 10)).toEqual(bytes(5000, 1).slice(1000, 1010));
+    expect(await store.getRange("t.quiver/data/0.frag", 1000, 10)).toEqual(bytes(5000, 1).slice(1000, 1010));
   });
 
   it("rejects URLs that cannot name a store", () => {

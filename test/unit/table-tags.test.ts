@@ -9,7 +9,7 @@ describe("tag files", () => {
     await t.add([{ id: 2 }]);
     const tags = await t.tags();
     await tags.create("v1", 1);
-    const key = "t.lance/_refs/tags/v1.json";
+    const key = "t.quiver/_refs/tags/v1.json";
     const file = await store.get(key);
     const missed: string[] = [];
     for (let at = 0; at < file.length; at++) {

@@ -4,7 +4,7 @@ import { startTsWorker } from "./worker-harness.js";
 import { seededRandom as rng } from "../../bench/datasets.js";
 
 // From the TypeScript sources the worker script is a .ts file, started through tsx.
-const createScanWorker = () => startTsWorker(new URL("../../src/worker/pool-node-worker.ts", import.meta.url).href);
+const createScanWorker = () => startTsWorker(new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href);
 
 
 const r = rng(5);

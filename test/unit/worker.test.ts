@@ -12,7 +12,7 @@ import { connect, type Connection } from "../../src/connection.js";
 import { QuiverError } from "../../src/errors.js";
 import type { Table } from "../../src/table.js";
 import { connectThrough, type RemoteConnection, type RemoteTable } from "../../src/worker/client.js";
-import { toEndpoint } from "../../src/worker/endpoint.js";
+import { toEndpoint } from "../../src/util/worker-endpoint.js";
 import { serve } from "../../src/worker/service.js";
 import { apiSuite, makeRows } from "./api-suite.js";
 import { startTsWorker } from "./worker-harness.js";

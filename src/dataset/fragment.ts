@@ -8,6 +8,9 @@
 import { createError } from "../errors.js";
 import type { Column, ColumnSource } from "../data/column.js";
 
+/** Row ids are `fragment id × ROW_ID_FRAGMENT + row within the fragment`: stable until compaction. */
+export const ROW_ID_FRAGMENT = 2 ** 32;
+
 /** One data file of a fragment and which table columns it holds. */
 export interface DataFile {
   /** Store key. */

@@ -23,7 +23,7 @@ import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
 import { randomId } from "../storage/envelope.js";
 import { encodeFragment, FragmentFile } from "../storage/fragment-file.js";
 import {
-  decodeVersionFile, encodeManifest, manifestKey, versionFromKey, versionsPrefix,
+  decodeVersionFile, encodeManifest, manifestKey, tableDir, versionFromKey, versionsPrefix,
   type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType, type VersionFile,
 } from "../storage/manifest.js";
 import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
@@ -99,11 +99,11 @@ export class Dataset {
 
   /** Prefix of session cache keys for this table's files. */
   get cacheKey(): string {
-    return `${this.store.uri}|${this.table}.lance/`;
+    return `${this.store.uri}|${tableDir(this.table)}`;
   }
 
   private get dir(): string {
-    return `${this.table}.lance/`;
+    return tableDir(this.table);
   }
 
   /** Latest version on the store, or undefined when the table does not exist. */

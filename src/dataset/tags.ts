@@ -1,5 +1,5 @@
 /**
- * Tags: names for versions (`<table>.lance/_refs/tags/<name>.json`), as in LanceDB. A tagged
+ * Tags: names for versions (`<table>.quiver/_refs/tags/<name>.json`), as in LanceDB. A tagged
  * version is kept by cleanup. Creating a tag uses putIfAbsent, so two writers cannot both create it.
  *
  * A tag file is `{"version":N,"crc32":C}` with C the CRC-32 of `{"version":N}`, so a flipped digit
@@ -9,6 +9,7 @@
 import { createError } from "../errors.js";
 import { crc32 } from "../storage/crc32.js";
 import { corrupt, decodeJson, encodeJson } from "../storage/envelope.js";
+import { tableDir } from "../storage/manifest.js";
 import type { Dataset } from "./dataset.js";
 
 const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -41,7 +42,7 @@ export class Tags {
     if (typeof tag !== "string" || !TAG_NAME.test(tag)) {
       throw createError("INVALID_ARGUMENT", `Tag ${JSON.stringify(tag)} is invalid: use 1–128 letters, digits, "_", "-" or ".".`);
     }
-    return `${this.ds.table}.lance/_refs/tags/${tag}.json`;
+    return `${tableDir(this.ds.table)}_refs/tags/${tag}.json`;
   }
 
   private async checkVersion(version: number): Promise<void> {
@@ -50,7 +51,7 @@ export class Tags {
   }
 
   async list(): Promise<Record<string, TagInfo>> {
-    const prefix = `${this.ds.table}.lance/_refs/tags/`;
+    const prefix = `${tableDir(this.ds.table)}_refs/tags/`;
     const out: Record<string, TagInfo> = {};
     for (const info of await this.ds.store.list(prefix)) {
       const name = info.key.slice(prefix.length).replace(/\.json$/, "");

@@ -34,11 +34,11 @@ import { loadKernels } from "../kernels/loader.js";
 import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
 import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
 import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validate.js";
-import { terminate, toEndpoint, type WorkerLike } from "./endpoint.js";
-import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, UnnumberedRequest } from "./pool-protocol.js";
-import { planScans, splitQueries, type Scan } from "../kernels/plan.js";
-import { chunkOf, merge, type Chunk } from "./pool-plan.js";
-import { MULTI_QUERIES } from "./pool-scan.js";
+import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
+import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, UnnumberedRequest } from "./protocol.js";
+import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
+import { chunkOf, merge, type Chunk } from "./chunks.js";
+import { MULTI_QUERIES } from "./scan.js";
 
 export type ScanTransport = "shared" | "message";
 

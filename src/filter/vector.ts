@@ -14,9 +14,9 @@
  * `valid` has one byte per row (1 = present) or is null when every row is present; values at invalid
  * rows are unspecified.
  */
-import type { Column, NumericArray } from "../../data/column.js";
-import type { DataType } from "../../data/schema.js";
-import { roundToF16 } from "../../data/float16.js";
+import type { Column, NumericArray } from "../data/column.js";
+import type { DataType } from "../data/schema.js";
+import { roundToF16 } from "../data/float16.js";
 
 export type Repr = "bool" | "num" | "i64" | "str" | "list" | "opaque" | "null";
 

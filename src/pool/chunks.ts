@@ -4,8 +4,8 @@
  */
 import type { Block } from "../kernels/block.js";
 import type { SearchResult } from "../kernels/types.js";
-import type { ScanJob, ScanOutput, ScanPiece } from "./pool-protocol.js";
-import { locate, type Scan } from "../kernels/plan.js";
+import type { ScanJob, ScanOutput, ScanPiece } from "./protocol.js";
+import { locate, type Scan } from "../kernels/scan-layout.js";
 
 /** One target, as in Kernels: its rows occupy [start, start + count) of the end-to-end layout. */
 export interface Chunk {

@@ -3,8 +3,8 @@
  * Started by `createScanPool()`, never by hand.
  */
 import { parentPort } from "node:worker_threads";
-import { toEndpoint } from "./endpoint.js";
-import { servePool } from "./pool-scan.js";
+import { toEndpoint } from "../util/worker-endpoint.js";
+import { servePool } from "./scan.js";
 
 if (parentPort === null) throw new Error("pool-node-worker.js runs as a worker_threads Worker, not as a main script.");
 servePool(toEndpoint(parentPort));

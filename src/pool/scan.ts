@@ -12,7 +12,7 @@ import { loadKernels } from "../kernels/loader.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
-import type { PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, WireError } from "./pool-protocol.js";
+import type { PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, WireError } from "./protocol.js";
 
 /** Queries per pass of the multi-query kernels; must equal MULTI_QUERIES in kernels.ts. */
 export const MULTI_QUERIES = 8;

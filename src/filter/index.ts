@@ -4,9 +4,9 @@
  * The supported SQL subset is documented in docs/FILTERS.md.
  */
 import { DivisionByZero, divisionHint } from "./kernels.js";
-import { createError } from "../../errors.js";
-import { takeColumn, type Column, type ColumnSource } from "../../data/column.js";
-import type { DataType, Schema } from "../../data/schema.js";
+import { createError } from "../errors.js";
+import { takeColumn, type Column, type ColumnSource } from "../data/column.js";
+import type { DataType, Schema } from "../data/schema.js";
 import type { Expr } from "./ast.js";
 import type { Bound } from "./bound.js";
 import { canCast } from "./cast.js";

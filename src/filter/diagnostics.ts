@@ -2,7 +2,7 @@
  * INVALID_FILTER errors: every message names the problem, the 0-based position and quotes the filter
  * (shortened around the position when the filter is long) so the user can find the spot.
  */
-import { createError, type QuiverError } from "../../errors.js";
+import { createError, type QuiverError } from "../errors.js";
 
 /** Longest filter text quoted whole in a message; longer ones are cut around the error position. */
 const QUOTE_LIMIT = 120;

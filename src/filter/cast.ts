@@ -3,8 +3,8 @@
  * A value that cannot be converted (text that is not a number, a float outside an integer type's
  * range, NaN to an integer) becomes NULL rather than failing the whole query.
  */
-import { DataTypes, type DataType } from "../../data/schema.js";
-import { roundToF16 } from "../../data/float16.js";
+import { DataTypes, type DataType } from "../data/schema.js";
+import { roundToF16 } from "../data/float16.js";
 import type { SqlType } from "./bound.js";
 import { parseTimestamp, truncateToDay } from "./timestamp.js";
 import { reprOf, scalarVec, valueAt, type Vec } from "./vector.js";

@@ -3,7 +3,7 @@
  * the representation its values take at run time (see vector.ts) and, for integer results held as
  * plain numbers, a bound on their magnitude that proves float arithmetic on them stays exact.
  */
-import type { DataType } from "../../data/schema.js";
+import type { DataType } from "../data/schema.js";
 import type { ArithOp, CompareOp } from "./ast.js";
 import type { LikeMatcher } from "./like.js";
 import type { Repr, Vec } from "./vector.js";

@@ -8,7 +8,7 @@
  * otherwise, so results are exact either way.
  */
 import { DivisionByZero, divisionHint } from "./kernels.js";
-import { DataTypes, findField, typeToString, type DataType, type Schema } from "../../data/schema.js";
+import { DataTypes, findField, typeToString, type DataType, type Schema } from "../data/schema.js";
 import type { ArithOp, CompareOp, Expr } from "./ast.js";
 import type { ArithMode, Bound, CompareMode, SqlType } from "./bound.js";
 import { CAST_TYPE_NAMES, canCast, castTarget, intRange } from "./cast.js";

@@ -7,8 +7,8 @@
  *   const tuned = await tuneForRecall(index, sample, exact, 0.95, 10, { fetchVectors });
  *   index.search(q, 10, { ...tuned.params, fetchVectors });
  */
-import { createError } from "../errors.js";
-import type { SearchOptions, VectorIndex } from "./types.js";
+import { createError } from "../../src/errors.js";
+import type { SearchOptions, VectorIndex } from "../../src/ann/types.js";
 
 /** Exact top-k row ids for a query: a FLAT index (or any index searched exactly), or a function. */
 export type ExactSearch = VectorIndex | ((query: Float32Array, k: number) => Promise<ArrayLike<number>>);

@@ -5,7 +5,7 @@
  * Shapes match the kernels: `x` is n × dim row-major, `ids` lists row numbers (gather), and
  * every scan returns one f32 distance per scanned row.
  */
-import type { DistanceRange, Metric, SearchResult } from "./types.js";
+import type { DistanceRange, Metric, SearchResult } from "../../src/kernels/types.js";
 
 type Vec = ArrayLike<number>;
 

@@ -3,7 +3,7 @@
  * hands it) and returns the result type with a column-wise implementation. NULL in, NULL out, except
  * COALESCE. Names are matched case-insensitively.
  */
-import { DataTypes, type DataType } from "../../data/schema.js";
+import { DataTypes, type DataType } from "../data/schema.js";
 import type { Bound, FunctionImpl, SqlType } from "./bound.js";
 import { isValidAt, itemKey, valueAt, type Repr, type Vec } from "./vector.js";
 
