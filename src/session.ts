@@ -15,8 +15,12 @@ import { createError } from "./errors.js";
 import type { Kernels, KernelFlavor } from "./kernels/index.js";
 import { newKernels } from "./kernels/index.js";
 
-export type CacheKind = "vectorIndex" | "ftsIndex" | "reader";
-const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader"];
+/**
+ * What the cache holds: opened vector and full-text indexes, data-file readers (parsed footers),
+ * and vector blocks — a fragment's vector column in WebAssembly memory, where exact search scans it.
+ */
+export type CacheKind = "vectorIndex" | "ftsIndex" | "reader" | "vectorBlock";
+const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader", "vectorBlock"];
 
 export interface SessionOptions {
   /**
@@ -185,9 +189,12 @@ export class Session {
     this.#lru.set(key, entry);
   }
 
-  /** Drops entries whose key starts with `prefix` (a replaced index, a dropped table's files). */
-  invalidate(prefix: string): void {
-    for (const key of [...this.#lru.keys()]) if (key.startsWith(prefix)) this.#lru.delete(key);
+  /**
+   * Drops entries whose key starts with `prefix` (a replaced index, a dropped table's files), of
+   * one kind only when `kind` is given. Leased entries are freed when their last query ends.
+   */
+  invalidate(prefix: string, kind?: CacheKind): void {
+    for (const [key, entry] of [...this.#lru.entries()]) if (key.startsWith(prefix) && (kind === undefined || entry.kind === kind)) this.#lru.delete(key);
   }
 
   memoryStats(): MemoryStats {

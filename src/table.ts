@@ -12,7 +12,7 @@ import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
-import { releaseVectorBlocks } from "./query/vector-blocks.js";
+import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
 import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
 import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
@@ -96,16 +96,15 @@ export class Table {
     return this.#open;
   }
 
-  /** Releases the WASM memory held for this table's vectors. The table cannot be used afterwards. */
+  /**
+   * Releases the WebAssembly memory held for this table's vectors (the session's vector blocks of
+   * its files; a query still running keeps its blocks until it ends). The table cannot be used afterwards.
+   */
   close(): void {
     if (!this.#open) return;
     this.#open = false;
     this.ctx.onClose?.();
-    const kernels = this.ctx.loadedKernels();
-    if (kernels === undefined) return;
-    for (const frag of (this.#pinned ?? this.dataset.head()).fragments) {
-      for (const col of frag.columns.values()) if (col.type.kind === "vector") releaseVectorBlocks(kernels, col);
-    }
+    if (!this.ctx.session.closed) this.ctx.session.invalidate(this.dataset.cacheKey, "vectorBlock");
   }
 
   private checkOpen(): void {
@@ -138,6 +137,7 @@ export class Table {
     return {
       state,
       readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
+      vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),
       kernels: this.ctx.kernels,
       scanPool: this.ctx.scanPool,
       ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),
@@ -146,7 +146,7 @@ export class Table {
         for (const c of columns ?? []) {
           if (!entries.some((e) => e.columns[0] === c)) throw createError("INVALID_ARGUMENT", `Column "${c}" has no full-text index; create one with createIndex("${c}", { config: Index.fts() }).`, { column: c });
         }
-        return Promise.all(entries.map(async (entry) => ({ entry, index: await loadFtsIndex(this.dataset, state, entry) })));
+        return Promise.all(entries.map(async (entry) => ({ entry, shards: await loadFtsIndex(this.dataset, state, entry) })));
       },
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);

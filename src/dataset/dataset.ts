@@ -351,17 +351,35 @@ export class Dataset {
   async writeFragment(schema: Schema, columns: Map<string, Column>, numRows: number): Promise<Fragment> {
     const file = await this.writeDataFile(schema.fields, columns, numRows);
     // In memory the written columns are the cheapest copy to keep; elsewhere they are read back on
-    // demand, so a long ingest does not hold every batch it wrote.
-    const keep = this.store.inMemory === true ? columns : new Map<string, Column>();
+    // demand, so a long ingest does not hold every batch it wrote. Vector columns are never kept:
+    // exact search reads them into WebAssembly memory (a session-owned vector block), and a second
+    // copy in JS would double what the table costs.
+    const keep = new Map<string, Column>();
+    if (this.store.inMemory === true) for (const [name, col] of columns) if (col.type.kind !== "vector") keep.set(name, col);
     return { id: -1, numRows, files: [file], columns: keep, deletions: null, deletionFile: null, liveRows: numRows };
+  }
+
+  /** The data file of `frag` holding column `name` (own properties only: a column may be named "constructor"). */
+  private fileOf(frag: Fragment, name: string): DataFile {
+    const file = frag.files.find((d) => Object.hasOwn(d.columns, name));
+    if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${name}".`, { column: name });
+    return file;
+  }
+
+  /**
+   * Session cache key of column `name` of `frag`: the data file holding it and its name there, so
+   * every version and fragment object over the same immutable data shares one entry.
+   */
+  columnCacheKey(frag: Fragment, name: string): string {
+    const file = this.fileOf(frag, name);
+    return `${this.store.uri}|${file.key}#${file.columns[name]!}`;
   }
 
   /** One column of `frag`, read from its data file without keeping it on the fragment. */
   async readColumn(schema: Schema, frag: Fragment, name: string): Promise<Column> {
     const field = findField(schema, name);
     if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
-    const file = frag.files.find((d) => d.columns[name] !== undefined);
-    if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${name}".`, { column: name });
+    const file = this.fileOf(frag, name);
     return (await this.reader(file)).readColumn(file.columns[name]!, field.type);
   }
 
@@ -378,8 +396,7 @@ export class Dataset {
   async ensureColumns(state: TableState, names: Iterable<string>): Promise<void> {
     const fields = [...new Set(names)].map((n) => findField(state.schema, n)).filter((f) => f !== undefined);
     await Promise.all(state.fragments.map((frag) => Promise.all(fields.filter((f) => !frag.columns.has(f.name)).map(async (f) => {
-      const file = frag.files.find((d) => d.columns[f.name] !== undefined);
-      if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${f.name}".`, { column: f.name });
+      const file = this.fileOf(frag, f.name);
       frag.columns.set(f.name, await (await this.reader(file)).readColumn(file.columns[f.name]!, f.type));
     }))));
   }
@@ -391,8 +408,7 @@ export class Dataset {
   async readRows(schema: Schema, frag: Fragment, name: string, rows: Int32Array): Promise<Column> {
     const field = findField(schema, name);
     if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
-    const file = frag.files.find((d) => d.columns[name] !== undefined);
-    if (file === undefined) throw createError("CORRUPT_FILE", `Fragment ${frag.id} of "${this.table}" has no data file for column "${name}".`, { column: name });
+    const file = this.fileOf(frag, name);
     return (await this.reader(file)).readRows(file.columns[name]!, field.type, rows);
   }
 

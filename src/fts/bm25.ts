@@ -25,6 +25,17 @@ export interface Bm25Params {
 
 export type Operator = "OR" | "AND";
 
+/**
+ * A column's corpus statistics when several indexes are searched as one (an index and the rows
+ * added since it was built): N, Σ dl and df over all of them, so every shard scores as one index
+ * over the union would.
+ */
+export interface ColumnStats {
+  readonly docCount: number;
+  readonly totalLen: number;
+  df(term: string): number;
+}
+
 export function idf(df: number, n: number): number {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
 }
@@ -48,22 +59,24 @@ interface NormCache {
   b: number;
   numDocs: number;
   totalLen: number;
+  avgdl: number;
   /** k1 · (1 − b + b · dl / avgdl) per document. */
   norm: Float32Array;
 }
 
 const norms = new WeakMap<FieldIndex, NormCache>();
 
-function docNorms(field: FieldIndex, { k1, b }: Bm25Params): Float32Array {
+function docNorms(field: FieldIndex, { k1, b }: Bm25Params, stats: ColumnStats | undefined): Float32Array {
   const c = norms.get(field);
   const n = field.numDocs;
-  if (c && c.k1 === k1 && c.b === b && c.numDocs === n && c.totalLen === field.totalLen) return c.norm;
-  const avgdl = field.docCount > 0 ? field.totalLen / field.docCount : 1;
+  const [docCount, totalLen] = stats === undefined ? [field.docCount, field.totalLen] : [stats.docCount, stats.totalLen];
+  const avgdl = docCount > 0 ? totalLen / docCount : 1;
+  if (c && c.k1 === k1 && c.b === b && c.numDocs === n && c.totalLen === field.totalLen && c.avgdl === avgdl) return c.norm;
   const norm = new Float32Array(n);
   const len = field.docLen.data;
   const scale = avgdl > 0 ? b / avgdl : 0;
   for (let d = 0; d < n; d++) norm[d] = k1 * (1 - b + scale * len[d]!);
-  norms.set(field, { k1, b, numDocs: n, totalLen: field.totalLen, norm });
+  norms.set(field, { k1, b, numDocs: n, totalLen: field.totalLen, avgdl, norm });
   return norm;
 }
 
@@ -158,8 +171,8 @@ function phraseScan(lists: PhraseList[], offsets: readonly number[]): ResolvedCl
  * Resolves clauses against the column. Returns undefined when the query cannot match (AND with a term
  * the column has never seen), and drops unknown terms under OR.
  */
-function resolve(field: FieldIndex, clauses: readonly Clause[], op: Operator, k1: number): ResolvedClause[] | undefined {
-  const n = field.docCount;
+function resolve(field: FieldIndex, clauses: readonly Clause[], op: Operator, k1: number, stats: ColumnStats | undefined): ResolvedClause[] | undefined {
+  const n = stats?.docCount ?? field.docCount;
   const out: ResolvedClause[] = [];
   for (const c of clauses) {
     if (c.kind === "term") {
@@ -168,7 +181,7 @@ function resolve(field: FieldIndex, clauses: readonly Clause[], op: Operator, k1
         if (op === "AND") return undefined;
         continue;
       }
-      const df = field.df.data[t]!;
+      const df = stats?.df(c.term) ?? field.df.data[t]!;
       out.push({ df, weight: c.count * idf(df, n) * (k1 + 1), scan: termScan(field.ranges(t)) });
     } else {
       if (!field.withPositions) {
@@ -185,8 +198,8 @@ function resolve(field: FieldIndex, clauses: readonly Clause[], op: Operator, k1
       }
       let w = 0;
       let df = Infinity;
-      for (const t of ids as number[]) {
-        const f = field.df.data[t]!;
+      for (let i = 0; i < ids.length; i++) {
+        const f = stats?.df(c.terms[i]!) ?? field.df.data[ids[i]!]!;
         w += idf(f, n);
         df = Math.min(df, f);
       }
@@ -202,13 +215,13 @@ function resolve(field: FieldIndex, clauses: readonly Clause[], op: Operator, k1
  * Scores one column into `s.acc` / `s.hits` and lists the matched documents in `s.touched`.
  * Returns how many hits a document needs to count as a match (0: nothing matches).
  */
-export function scoreColumn(field: FieldIndex, clauses: readonly Clause[], op: Operator, params: Bm25Params, s: Scratch): number {
+export function scoreColumn(field: FieldIndex, clauses: readonly Clause[], op: Operator, params: Bm25Params, s: Scratch, stats?: ColumnStats): number {
   field.flush();
   s.ensure(field.numDocs);
   s.touched.clear();
-  const resolved = resolve(field, clauses, op, params.k1);
+  const resolved = resolve(field, clauses, op, params.k1, stats);
   if (!resolved || resolved.length === 0) return 0;
-  const norm = docNorms(field, params);
+  const norm = docNorms(field, params, stats);
   const acc = s.acc;
   const hits = s.hits;
   const touched = s.touched;

@@ -14,7 +14,7 @@
  * (`combine: "sum"`). On SciFact title/text, max scores nDCG@10 0.671 and sum 0.664 (docs/FTS.md).
  */
 import { createError } from "../errors.js";
-import { scoreColumn, Scratch, type Bm25Params, type Operator } from "./bm25.js";
+import { scoreColumn, Scratch, type Bm25Params, type ColumnStats, type Operator } from "./bm25.js";
 import { corrupt } from "./bytes.js";
 import { FieldIndex } from "./field.js";
 import { decodeIndex, encodeIndex } from "./format.js";
@@ -69,6 +69,13 @@ export interface FtsSearchOptions {
   k1?: number;
   /** BM25 length normalization, 0..1. Default 0.75; 0 ignores document length. */
   b?: number;
+  /**
+   * Indexes searched as one with this one (it included): shards over disjoint rows with the same
+   * columns and tokenizer, such as a table's index and one over the rows added since it was built.
+   * Scores then use the statistics of the union (N, df, avgdl), so each shard's top-k merge into
+   * exactly the union's. See `searchShards`.
+   */
+  corpus?: readonly FtsIndex[];
 }
 
 export const DEFAULT_K1 = 1.2;
@@ -208,6 +215,7 @@ export class FtsIndex {
       invalid(`FTS boosts must be at most ${fields.length} finite numbers > 0, one per searched column.`);
     }
     const keep = rowPredicate(options.allowed);
+    const statsOf = this.corpusStats(options.corpus);
     const clauses = parseQuery(query, this.tokenizer, options.phrase);
     if (clauses.length > MAX_CLAUSES) invalid(`FTS query has ${clauses.length} distinct terms; the limit is ${MAX_CLAUSES}.`);
     if (k === 0 || clauses.length === 0 || this.count === 0) return { rows: new Float64Array(0), scores: new Float32Array(0) };
@@ -224,7 +232,7 @@ export class FtsIndex {
     for (let fi = 0; fi < fields.length; fi++) {
       const f = fields[fi]!;
       const boost = boosts[fi] ?? 1;
-      const need = scoreColumn(f, clauses, op, params, s);
+      const need = scoreColumn(f, clauses, op, params, s, statsOf?.(f.name));
       const t = s.touched.data;
       for (let i = 0; i < s.touched.length; i++) {
         const d = t[i]!;
@@ -249,6 +257,41 @@ export class FtsIndex {
         g[d] = 0;
       }
     }
+  }
+
+  /** Per-column statistics over `corpus` (undefined: this index's own). */
+  private corpusStats(corpus: readonly FtsIndex[] | undefined): ((column: string) => ColumnStats) | undefined {
+    if (corpus === undefined || (corpus.length === 1 && corpus[0] === this)) return undefined;
+    if (!Array.isArray(corpus) || !corpus.includes(this) || !corpus.every((c) => c instanceof FtsIndex)) {
+      invalid("FTS corpus must be an array of FtsIndex objects that includes the index searched.");
+    }
+    const same = JSON.stringify(this.tokenizer.options);
+    for (const other of corpus) {
+      if (other.columns.join("\u0000") !== this.columns.join("\u0000") || JSON.stringify(other.tokenizer.options) !== same) {
+        invalid("FTS corpus indexes must index the same columns with the same tokenizer options.");
+      }
+    }
+    return (column) => {
+      const fields = corpus.map((c) => c.fields.find((f) => f.name === column)!);
+      let docCount = 0;
+      let totalLen = 0;
+      for (const f of fields) {
+        f.flush();
+        docCount += f.docCount;
+        totalLen += f.totalLen;
+      }
+      return {
+        docCount, totalLen,
+        df: (term) => {
+          let df = 0;
+          for (const f of fields) {
+            const t = f.terms.get(term);
+            if (t !== undefined) df += f.df.data[t]!;
+          }
+          return df;
+        },
+      };
+    };
   }
 
   private pickColumns(columns: readonly string[] | undefined): FieldIndex[] {
@@ -292,13 +335,15 @@ export class FtsIndex {
 }
 
 /**
- * Searches several separately built indexes (one per column, as LanceDB keeps them) as one query:
+ * Searches several separately built indexes (one per column, as LanceDB keeps them; each may be
+ * shards, see `searchShards`) as one query:
  * each index scores all its matches, a row keeps its best score (or the sum, `combine: "sum"`), and
  * the best `k` come back. `boosts` here has one entry per index. Exact, at the cost of scoring every match
  * of every index.
  */
-export function searchIndexes(indexes: readonly FtsIndex[], query: string, options: FtsSearchOptions = {}): FtsResults {
-  if (indexes.length === 1) return indexes[0]!.search(query, options);
+export function searchIndexes(indexes: readonly (FtsIndex | readonly FtsIndex[])[], query: string, options: FtsSearchOptions = {}): FtsResults {
+  const search = (idx: FtsIndex | readonly FtsIndex[], opts: FtsSearchOptions): FtsResults => (idx instanceof FtsIndex ? idx.search(query, opts) : searchShards(idx, query, opts));
+  if (indexes.length === 1) return search(indexes[0]!, options);
   const { boosts = [], ...rest } = options;
   if (!Array.isArray(boosts) || boosts.length > indexes.length || !boosts.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)) {
     invalid(`FTS boosts must be at most ${indexes.length} finite numbers > 0, one per index.`);
@@ -307,7 +352,7 @@ export function searchIndexes(indexes: readonly FtsIndex[], query: string, optio
   const acc = new Map<number, number>();
   indexes.forEach((idx, i) => {
     const boost = boosts[i] ?? 1;
-    const { rows, scores } = idx.search(query, { ...rest, k: Infinity });
+    const { rows, scores } = search(idx, { ...rest, k: Infinity });
     for (let j = 0; j < rows.length; j++) {
       const r = rows[j]!;
       const s = scores[j]! * boost;
@@ -319,4 +364,23 @@ export function searchIndexes(indexes: readonly FtsIndex[], query: string, optio
   const score = Float64Array.from(acc.values());
   const cands = Uint32Array.from(rows.keys());
   return selectTopK(cands, score, rows, options.k ?? 10, undefined);
+}
+
+/**
+ * Searches shards of one logical index (disjoint rows, same columns and tokenizer) as that index:
+ * each shard scores with the union's statistics and returns its top k; the best k of those are the
+ * union's top k. Costs the shards' matches — the large shard is not copied or merged.
+ */
+export function searchShards(shards: readonly FtsIndex[], query: string, options: FtsSearchOptions = {}): FtsResults {
+  if (shards.length === 1) return shards[0]!.search(query, options);
+  const parts = shards.map((shard) => shard.search(query, { ...options, corpus: shards }));
+  const rows = new Float64Array(parts.reduce((n, p) => n + p.rows.length, 0));
+  const scores = new Float64Array(rows.length);
+  let at = 0;
+  for (const p of parts) {
+    rows.set(p.rows, at);
+    scores.set(p.scores, at);
+    at += p.rows.length;
+  }
+  return selectTopK(Uint32Array.from(rows.keys()), scores, rows, options.k ?? 10, undefined);
 }

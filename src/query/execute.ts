@@ -4,7 +4,7 @@
  * and computed columns.
  */
 import { createError } from "../errors.js";
-import { readValue } from "../data/column.js";
+import { readValue, type Column } from "../data/column.js";
 import type { Row } from "../data/rows.js";
 import { findField, unknownColumn, type Schema } from "../data/schema.js";
 import type { Kernels } from "../kernels/index.js";
@@ -33,6 +33,8 @@ export interface ExecutionContext {
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
   readonly readRows?: VectorSearchContext["readRows"];
+  /** See VectorSearchContext.vectorBlock. */
+  readonly vectorBlock: VectorSearchContext["vectorBlock"];
 }
 
 interface Output {
@@ -69,13 +71,49 @@ function resolveOutput(schema: Schema, select: QueryPlan["select"]): Output {
   return { plain, computed, needed: [...needed] };
 }
 
-function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan): Row[] {
+/** Rows of one column of one fragment, read for the hits alone: the column and each row's place in it. */
+interface PickedRows {
+  readonly col: Column;
+  readonly at: ReadonlyMap<number, number>;
+}
+
+/**
+ * Loads what the hits' output needs. Vector columns a fragment has not loaded are range-read for
+ * the hit rows only (ten results read ten vectors, not their fragments' whole columns, and nothing
+ * stays cached in JS); every other column is loaded for the fragments with hits.
+ */
+async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
+  const frags = [...new Set(hits.map((h) => h.frag))];
+  const inExpressions = new Set(output.computed.flatMap(([, expr]) => expr.columns));
+  const byRows = ctx.readRows === undefined ? [] : output.plain
+    .map(([, src]) => src)
+    .filter((src, i, all) => all.indexOf(src) === i && !inExpressions.has(src) && findField(ctx.state.schema, src)?.type.kind === "vector");
+  const picked = new Map<Fragment, Map<string, PickedRows>>();
+  await ctx.ensureColumns(output.needed.filter((c) => !byRows.includes(c)), frags);
+  await Promise.all(frags.map(async (frag) => {
+    const missing = byRows.filter((c) => !frag.columns.has(c));
+    if (missing.length === 0) return;
+    const rows = Int32Array.from(new Set(hits.filter((h) => h.frag === frag).map((h) => h.row)));
+    const at = new Map<number, number>();
+    rows.forEach((r, i) => at.set(r, i));
+    const cols = new Map<string, PickedRows>();
+    for (const c of missing) cols.set(c, { col: await ctx.readRows!(frag, c, rows), at });
+    picked.set(frag, cols);
+  }));
+  return picked;
+}
+
+function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan, picked: ReadonlyMap<Fragment, ReadonlyMap<string, PickedRows>>): Row[] {
   const computed = output.computed.map(([name, expr]) => [name, expr.evaluate(hitSource(hits))] as const);
   const rows: Row[] = new Array<Row>(hits.length);
   for (let i = 0; i < hits.length; i++) {
     const h = hits[i]!;
     const r: Row = {};
-    for (const [out, src] of output.plain) r[out] = readValue(h.frag.columns.get(src)!, h.row);
+    const own = picked.get(h.frag);
+    for (const [out, src] of output.plain) {
+      const p = own?.get(src);
+      r[out] = p === undefined ? readValue(h.frag.columns.get(src)!, h.row) : readValue(p.col, p.at.get(h.row)!);
+    }
     for (const [out, col] of computed) r[out] = readValue(col, i);
     if (h.distance !== undefined) r._distance = h.distance;
     if (h.score !== undefined) r._score = h.score;
@@ -118,8 +156,7 @@ async function runTextQuery(
   const reranker = rerankerOf(plan, live);
   const ftsHits = await runFtsSearch(ctx, ft, filter, k);
   const rows = async (hits: Hit[], withRowId: boolean): Promise<Row[]> => {
-    await ctx.ensureColumns(output.needed, [...new Set(hits.map((h) => h.frag))]);
-    return materialize(hits, output, { ...plan, withRowId });
+    return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits));
   };
   let ranked: Row[];
   if (field === undefined) {
@@ -145,8 +182,7 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reran
   // column by the search for the fragments it scans exactly, output columns for fragments with hits.
   if (field !== undefined && filter !== undefined) await ctx.ensureColumns(filter.columns);
   const hits = field === undefined ? await runScan(ctx, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
-  await ctx.ensureColumns(output.needed, [...new Set(hits.map((h) => h.frag))]);
-  const rows = materialize(hits, output, plan);
+  const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits));
   const r = rerankerOf(plan, reranker);
   if (r === undefined || field === undefined) return rows;
   if (r.rerankVector === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankVector(), so it cannot rerank a vector query alone; add fullTextSearch() for a hybrid query.");

@@ -13,8 +13,11 @@ import type { CompiledFilter } from "../filter/index.js";
 import { filterMask, type Hit } from "./hits.js";
 import type { FullTextPlan } from "./plan.js";
 
-/** The FTS indexes of the named columns (default: all), covering every fragment of the state. */
-export type FtsIndexLookup = (columns?: readonly string[]) => Promise<{ entry: IndexEntry; index: FtsIndex }[]>;
+/**
+ * The FTS indexes of the named columns (default: all), covering every fragment of the state: each
+ * as shards (its file's index, and one over rows added since the build) searched as one.
+ */
+export type FtsIndexLookup = (columns?: readonly string[]) => Promise<{ entry: IndexEntry; shards: readonly FtsIndex[] }[]>;
 
 export interface FtsSearchContext {
   readonly state: TableState;
@@ -44,7 +47,7 @@ export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, filt
     return (frag.deletions === null || frag.deletions[r] === 0) && (m === undefined || m[r] === 1);
   };
   const { searchIndexes } = await import("../fts/index.js");
-  const res = searchIndexes(found.map((f) => f.index), ft.query, { k, operator: ft.operator, phrase: ft.phrase, allowed });
+  const res = searchIndexes(found.map((f) => f.shards), ft.query, { k, operator: ft.operator, phrase: ft.phrase, allowed });
   const hits: Hit[] = [];
   for (let i = 0; i < res.rows.length; i++) {
     const id = res.rows[i]!;

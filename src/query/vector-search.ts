@@ -9,7 +9,7 @@
 import { createError } from "../errors.js";
 import { findField, unknownColumn, vectorFields, type DataType, type Field, type Schema } from "../data/schema.js";
 import type { VectorIndex } from "../ann/index.js";
-import type { Kernels, SearchTarget } from "../kernels/index.js";
+import type { Kernels, SearchTarget, VectorBlock } from "../kernels/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { TableState } from "../dataset/dataset.js";
 import type { Column } from "../data/column.js";
@@ -20,16 +20,27 @@ import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
 import type { CompiledFilter } from "../filter/index.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
-import { vectorBlock } from "./vector-blocks.js";
 import type { ScanPool } from "../pool/pool.js";
+import { liveBitmap } from "./live-rows.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
 
 /** Finds a usable index on `column` for `metric`, opened; undefined when there is none. */
 export type VectorIndexLookup = (column: string, metric: DistanceType) => Promise<{ index: VectorIndex; entry: IndexEntry } | undefined>;
 
+/** A fragment's vector column in WebAssembly memory, and which of its rows hold a vector (null: all). */
+export interface VectorColumnBlock {
+  readonly block: VectorBlock;
+  readonly validity: Uint8Array | null;
+}
+
 export interface VectorSearchContext {
   readonly state: TableState;
+  /**
+   * The vector column of a fragment as a block in WebAssembly memory, held for the rest of the
+   * query (a lease on the session's cache): exact search scans it there, without a JS copy.
+   */
+  readonly vectorBlock: (fragment: Fragment, column: string) => Promise<VectorColumnBlock>;
   readonly kernels: () => Promise<Kernels>;
   readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
   readonly vectorIndex?: VectorIndexLookup;
@@ -120,24 +131,25 @@ function resolveMetric(f: VectorField, requested: DistanceType | undefined): Dis
 
 /** Exact top-k of every query over `frags`, as hits per query. */
 async function flatSearch(
-  kernels: Kernels, field: VectorField, metric: DistanceType, queries: readonly (Float32Array | Int8Array | Uint8Array)[],
+  ctx: VectorSearchContext, kernels: Kernels, field: VectorField, metric: DistanceType, queries: readonly (Float32Array | Int8Array | Uint8Array)[],
   frags: readonly Fragment[], mask: (frag: Fragment) => Uint8Array | undefined, k: number, range: { lo: number; hi: number },
-  scanPool?: () => Promise<ScanPool>,
 ): Promise<Hit[][]> {
   const used: Fragment[] = [];
   const targets: SearchTarget[] = [];
-  for (const frag of frags) {
-    const col = frag.columns.get(field.name)!;
+  const blocks = await Promise.all(frags.map((frag) => ctx.vectorBlock(frag, field.name)));
+  frags.forEach((frag, f) => {
+    const { block, validity } = blocks[f]!;
     let m = mask(frag);
-    if (col.validity !== null) {
+    if (validity !== null) {
       // Rows whose vector is null are never candidates.
-      m = m === undefined ? col.validity : m.map((x, i) => x & col.validity![i]!);
+      m = m === undefined ? validity : m.map((x, i) => x & validity[i]!);
     }
     const ids = m === undefined && frag.deletions === null ? undefined : selectRows(frag, m);
-    if (ids !== undefined && ids.length === 0) continue;
+    if (ids !== undefined && ids.length === 0) return;
     used.push(frag);
-    targets.push({ block: vectorBlock(kernels, col), ids });
-  }
+    targets.push({ block, ids });
+  });
+  const scanPool = ctx.scanPool;
   if (targets.length === 0) return queries.map(() => []);
   const rows = targets.reduce((n, t) => n + (t.ids?.length ?? t.block.rows ?? 0), 0);
   const pool = scanPool && rows * expectedLength(field) * queries.length >= POOL_MIN_ELEMENTS ? await scanPool() : undefined;
@@ -149,31 +161,6 @@ async function flatSearch(
     for (let i = 0; i < res.distance.length; i++) hits.push({ frag: used[res.target[i]!]!, row: res.row[i]!, distance: res.distance[i]! });
     return hits;
   });
-}
-
-/**
- * The live rows of an index's positions as a bitmap, for queries without a prefilter: built once
- * per index object and deletion state, so a table with deleted rows does not cost every query a
- * pass over all of them. (A WeakMap on the index: plain JS memory, gone with the index.)
- */
-const liveBitmaps = new WeakMap<VectorIndex, { key: string; bits: Uint8Array }>();
-
-function liveBitmap(index: VectorIndex, state: TableState, entry: IndexEntry): Uint8Array | undefined {
-  const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
-  const covered = entry.fragments.map((id) => byId.get(id));
-  const indexed = new Set(entry.fragments);
-  if (covered.every((f) => f !== undefined && f.deletions === null)) return undefined;
-  const key = covered.map((f, i) => (f === undefined ? `${entry.fragments[i]}:gone` : `${f.id}:${f.deletionFile ?? "-"}`)).join(",");
-  const known = liveBitmaps.get(index);
-  if (known?.key === key) return known.bits;
-  const bits = new Uint8Array(Math.ceil(index.size / 8));
-  for (let p = 0; p < index.size; p++) {
-    const rowId = index.rowId(p);
-    const frag = byId.get(Math.floor(rowId / ROW_ID_FRAGMENT));
-    if (frag !== undefined && indexed.has(frag.id) && (frag.deletions === null || frag.deletions[rowId % ROW_ID_FRAGMENT] === 0)) bits[p >> 3]! |= 1 << (p & 7);
-  }
-  liveBitmaps.set(index, { key, bits });
-  return bits;
 }
 
 /** Which rows of indexed fragments may be returned, or undefined when every indexed row may. */
@@ -253,8 +240,7 @@ export async function runVectorSearch(
   const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
   const covered = new Set(indexed?.entry.fragments ?? []);
   const flatFrags = indexed && vec.fastSearch ? [] : state.fragments.filter((f) => !covered.has(f.id));
-  await ctx.ensureColumns([field.name], flatFrags);
-  const perQuery = await flatSearch(kernels, field, metric, queries, flatFrags, mask, k, range, ctx.scanPool);
+  const perQuery = await flatSearch(ctx, kernels, field, metric, queries, flatFrags, mask, k, range);
 
   if (indexed) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));

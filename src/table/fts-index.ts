@@ -48,8 +48,13 @@ function documents(fragments: readonly Fragment[], column: string): FtsDocument[
  */
 const FTS_BYTES_PER_FILE_BYTE = 2;
 
-async function cachedFts(ds: Dataset, key: string, fileSize: number, open: () => Promise<FtsIndex>): Promise<FtsIndex> {
-  const lease = await ds.session.acquire("ftsIndex", key, async () => ({ value: await open(), bytes: fileSize * FTS_BYTES_PER_FILE_BYTE }));
+async function cachedFts(
+  ds: Dataset, key: string, fileSize: number, open: () => Promise<FtsIndex>, bytesOf?: (index: FtsIndex) => number,
+): Promise<FtsIndex> {
+  const lease = await ds.session.acquire("ftsIndex", key, async () => {
+    const value = await open();
+    return { value, bytes: bytesOf?.(value) ?? fileSize * FTS_BYTES_PER_FILE_BYTE };
+  });
   lease.release();
   return lease.value;
 }
@@ -68,18 +73,37 @@ function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
   });
 }
 
-/** The index of `entry` covering every fragment of `state` (rows added since the build folded into a copy). */
-export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexEntry): Promise<FtsIndex> {
+/**
+ * The index of `entry` as shards covering every fragment of `state`: the index file, and (when rows
+ * were added since the build) a small index over those rows alone, searched together with the
+ * union's statistics (fts/searchShards). The file's index is shared, never copied or changed.
+ */
+export async function loadFtsIndex(ds: Dataset, state: TableState, entry: IndexEntry): Promise<FtsIndex[]> {
   const covered = new Set(entry.fragments);
   const fresh = state.fragments.filter((f) => !covered.has(f.id));
-  if (fresh.length === 0) return openFile(ds, entry);
-  return cachedFts(ds, `${ds.cacheKey}${entry.file}|${fresh.map((f) => f.id).join(",")}`, entry.fileSize, async () => {
-    const column = entry.columns[0]!;
-    await ds.ensureColumns({ ...state, fragments: fresh }, [column]);
-    const copy = await (await fts()).FtsIndex.deserialize((await openFile(ds, entry)).serialize());
-    copy.add(documents(fresh, column));
-    return copy;
-  });
+  const main = await openFile(ds, entry);
+  if (fresh.length === 0) return [main];
+  const column = entry.columns[0]!;
+  // Charged by the text it indexes (postings and terms take about as much again).
+  const delta = await cachedFts(ds, `${ds.cacheKey}${entry.file}|+${fresh.map((f) => f.id).join(",")}`, 0, async () => {
+    const texts = await Promise.all(fresh.map((f) => ds.readColumn(state.schema, f, column)));
+    const docs = documents(fresh.map((f, i) => ({ ...f, columns: new Map([[column, texts[i]!]]) })), column);
+    return (await fts()).FtsIndex.build(docs, { ...main.options, columns: main.columns });
+  }, (index) => index.stats().columns.reduce((n, c) => n + c.postings * 8 + c.terms * 32, 0) + index.numDocs * 16);
+  return [main, delta];
+}
+
+/** The index of `entry` with the rows added since its build folded in: a new index (optimize writes it). */
+async function foldedFtsIndex(ds: Dataset, state: TableState, entry: IndexEntry): Promise<FtsIndex> {
+  const [main, delta] = await loadFtsIndex(ds, state, entry);
+  if (delta === undefined) return main!;
+  const column = entry.columns[0]!;
+  const covered = new Set(entry.fragments);
+  const fresh = state.fragments.filter((f) => !covered.has(f.id));
+  const texts = await Promise.all(fresh.map((f) => ds.readColumn(state.schema, f, column)));
+  const copy = await (await fts()).FtsIndex.deserialize(main!.serialize());
+  copy.add(documents(fresh.map((f, i) => ({ ...f, columns: new Map([[column, texts[i]!]]) })), column));
+  return copy;
 }
 
 async function storeIndex(ds: Dataset, index: FtsIndex): Promise<{ file: string; fileSize: number }> {
@@ -118,6 +142,6 @@ export async function refreshFtsIndex(ds: Dataset, head: TableState, entry: Inde
     return tx.indices!.find((i) => i.name === entry.name)!;
   }
   if (head.fragments.every((f) => entry.fragments.includes(f.id))) return entry;
-  const index = await loadFtsIndex(ds, head, entry);
+  const index = await foldedFtsIndex(ds, head, entry);
   return { ...entry, ...(await storeIndex(ds, index)), fragments: head.fragments.map((f) => f.id) };
 }

@@ -1,0 +1,136 @@
+/**
+ * The session owns memory (issue 10): vector columns live once, in WebAssembly memory, as
+ * session-cached blocks that queries lease; results read only the rows they return; closing a
+ * table, evicting and closing the session free what they held.
+ */
+import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/ann/common.js";
+import { connect, Session } from "../../src/index.js";
+import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
+import type { BlobStore } from "../../src/storage/blob-store.js";
+import type { Table } from "../../src/table.js";
+
+const DIM = 64;
+
+function rowsOf(n: number, seed: number, from = 0): { id: number; vector: Float32Array }[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => ({ id: from + i, vector: Float32Array.from({ length: DIM }, () => rand() * 2 - 1) }));
+}
+
+/** The fragments of the table's current version (white-box: what stays decoded in JS). */
+function fragments(t: Table): { columns: Map<string, unknown> }[] {
+  return (t as unknown as { dataset: { head(): { fragments: { columns: Map<string, unknown> }[] } } }).dataset.head().fragments;
+}
+
+/** Counts bytes read through get / getRange (a proxy: every other call goes to `inner` as is). */
+function counting(inner: BlobStore): BlobStore & { bytesRead: number } {
+  const counter = { bytesRead: 0 };
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "bytesRead") return counter.bytesRead;
+      if (prop === "get") return async (key: string) => { const b = await target.get(key); counter.bytesRead += b.length; return b; };
+      if (prop === "getRange") return async (key: string, o: number, n: number) => { const b = await target.getRange(key, o, n); counter.bytesRead += b.length; return b; };
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+    set(target, prop, value) {
+      if (prop === "bytesRead") { counter.bytesRead = value as number; return true; }
+      return Reflect.set(target, prop, value, target);
+    },
+  }) as BlobStore & { bytesRead: number };
+}
+
+describe("vector blocks in the session", () => {
+  it("an exact search keeps the vector column once, in WebAssembly memory, and close() frees it", async () => {
+    const db = await connect("memory://session-once");
+    const data = rowsOf(5000, 1);
+    const t = await db.createTable("t", data);
+    await t.add(rowsOf(3000, 2, 5000));
+    const before = db.memoryStats();
+    const hits = await t.search(data[17]!.vector).select(["id"]).limit(5).toArray();
+    expect(hits[0]!.id).toBe(17);
+
+    // No decoded JS copy of the vector column stays on any fragment.
+    for (const f of fragments(t)) expect(f.columns.has("vector")).toBe(false);
+    const after = db.memoryStats();
+    const vectorBytes = 8000 * DIM * 4;
+    expect(after.cache.byKind.vectorBlock.entries).toBe(2);
+    expect(after.cache.byKind.vectorBlock.bytes).toBeGreaterThanOrEqual(vectorBytes);
+    expect(after.cache.byKind.vectorBlock.bytes).toBeLessThan(vectorBytes * 1.1);
+    expect(after.wasm.allocatedBytes - before.wasm.allocatedBytes).toBeGreaterThanOrEqual(vectorBytes);
+
+    // A second query hits the cache: no new block.
+    await t.search(data[99]!.vector).select(["id"]).limit(5).toArray();
+    expect(db.memoryStats().cache.byKind.vectorBlock.entries).toBe(2);
+    expect(db.memoryStats().wasm.allocatedBytes).toBe(after.wasm.allocatedBytes);
+
+    t.close();
+    const closed = db.memoryStats();
+    expect(closed.cache.byKind.vectorBlock.entries).toBe(0);
+    // Back to where it was, but for the search scratch the kernels keep (tens of KiB).
+    expect(closed.wasm.allocatedBytes - before.wasm.allocatedBytes).toBeLessThan(256 * 1024);
+    await db.close();
+  });
+
+  it("returning vectors reads only the hit rows, not the fragments' vector columns", async () => {
+    const volume = new MemoryVolume();
+    const seed = await connect(new MemoryStore("memory://rows", volume));
+    const data = rowsOf(20_000, 3);
+    await seed.createTable("t", data);
+    const store = counting(new MemoryStore("memory://rows", volume));
+    const db = await connect(store);
+    const t = await db.openTable("t");
+    // Warm the blocks, then count what a query returning the vectors reads on top.
+    await t.search(data[5]!.vector).select(["id"]).limit(10).toArray();
+    store.bytesRead = 0;
+    const hits = await t.search(data[5]!.vector).select(["id", "vector"]).limit(10).toArray();
+    expect(hits).toHaveLength(10);
+    expect(hits[0]!.id).toBe(5);
+    expect(Array.from(hits[0]!.vector as Float32Array)).toEqual(Array.from(data[5]!.vector));
+    for (const h of hits) expect(Array.from(h.vector as Float32Array)).toEqual(Array.from(data[h.id as number]!.vector));
+    const columnBytes = 20_000 * DIM * 4;
+    // Ten rows' 4 KiB checked chunks at most, against 5 MB for the column.
+    expect(store.bytesRead).toBeLessThan(columnBytes / 20);
+    for (const f of fragments(t)) expect(f.columns.has("vector")).toBe(false);
+    await db.close();
+    await seed.close();
+  });
+
+  it("a budget smaller than the table evicts blocks (freeing their memory) and answers stay exact", async () => {
+    const db = await connect("memory://session-budget", { cacheBytes: 2 ** 20 });
+    const t = await db.createTable("t", rowsOf(1000, 4));
+    for (let i = 1; i < 8; i++) await t.add(rowsOf(1000, 4 + i, i * 1000)); // 8 fragments of 256 KB
+    const data = Array.from({ length: 8 }, (_, i) => rowsOf(1000, 4 + i, i * 1000)).flat();
+    const base = db.memoryStats().wasm.allocatedBytes;
+    for (const probe of [10, 2500, 7999]) {
+      const hits = await t.search(data[probe]!.vector).select(["id"]).limit(3).toArray();
+      expect(hits[0]!.id).toBe(probe);
+    }
+    const s = db.memoryStats();
+    expect(s.cache.bytes).toBeLessThanOrEqual(2 ** 20);
+    expect(s.cache.evictions).toBeGreaterThan(0);
+    expect(s.cache.leasedOutside).toBe(0);
+    // What is not cached is freed: WASM memory in use stays within the budget (plus scratch).
+    expect(s.wasm.allocatedBytes - base).toBeLessThan(2 * 2 ** 20);
+    await db.close();
+  });
+
+  it("one session shared by two connections shares blocks and one budget; closing it frees them", async () => {
+    const session = new Session({ cacheBytes: 64 * 2 ** 20 });
+    const a = await connect("memory://session-shared", { session });
+    const data = rowsOf(2000, 9);
+    await a.createTable("t", data);
+    const b = await connect("memory://session-shared", { session });
+    const ta = await a.openTable("t");
+    const tb = await b.openTable("t");
+    await ta.search(data[1]!.vector).limit(1).toArray();
+    const misses = session.memoryStats().cache.misses;
+    await tb.search(data[2]!.vector).limit(1).toArray();
+    expect(session.memoryStats().cache.misses).toBe(misses); // the block is shared
+    expect(session.memoryStats().cache.byKind.vectorBlock.entries).toBe(1);
+    session.close();
+    expect(session.memoryStats().cache.entries).toBe(0);
+    await a.close();
+    await b.close();
+  });
+});
