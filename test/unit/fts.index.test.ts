@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FtsIndex, searchIndexes, type FtsDocument } from "../../src/fts/index.js";
+import { FtsIndex, searchIndexes, searchShards, type FtsDocument } from "../../src/fts/index.js";
 import { isQuiverError } from "../../src/errors.js";
 import { seededRandom as rng } from "../../bench/datasets.js";
 
@@ -264,6 +264,41 @@ describe("several columns", () => {
     expect(list(idx.search("fine"))).toEqual([]);
     expect(idx.numDocs).toBe(4);
     expect(list(idx.search("ok"))).toEqual([]);
+  });
+});
+
+describe("shards searched as one index", () => {
+  it("an index and one over later rows score and rank exactly as one index over all rows", async () => {
+    const opts = { ...plain, withPosition: true };
+    const early = randomDocs(800, 11);
+    const late = randomDocs(120, 12, 10_000);
+    const whole = await FtsIndex.build([...early, ...late], opts);
+    const shards = [await FtsIndex.build(early, opts), await FtsIndex.build(late, opts)];
+    const allowed = (row: number): boolean => row % 7 !== 0;
+    for (const q of ["alpha", "upsilon tau", "beta gamma delta", '"alpha beta"', "omicron pi rho sigma", "nothing-here"]) {
+      for (const options of [{ k: 15 }, { k: 15, operator: "AND" as const }, { k: 15, allowed }, { k: Infinity }]) {
+        const a = whole.search(q, options);
+        const b = searchShards(shards, q, options);
+        expect(list(b)).toEqual(list(a));
+        expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
+      }
+    }
+    // Several columns (one index each), each made of shards.
+    const titles = (docs: FtsDocument[]) => docs.map((d) => ({ row: d.row, text: "text" in d && d.text ? d.text.split(" ").reverse().slice(0, 3).join(" ") : null }));
+    const wholeTitles = await FtsIndex.build(titles([...early, ...late]), opts);
+    const titleShards = [await FtsIndex.build(titles(early), opts), await FtsIndex.build(titles(late), opts)];
+    for (const q of ["alpha beta", "zeta"]) {
+      const a = searchIndexes([whole, wholeTitles], q, { k: 12 });
+      const b = searchIndexes([shards, titleShards], q, { k: 12 });
+      expect(list(b)).toEqual(list(a));
+    }
+  });
+
+  it("refuses a corpus that does not include the index or mixes tokenizers", async () => {
+    const a = await FtsIndex.build(randomDocs(10, 1), plain);
+    const b = await FtsIndex.build(randomDocs(10, 2, 100), { ...plain, stem: true });
+    expect(() => a.search("alpha", { corpus: [b] })).toThrow(/includes the index/);
+    expect(() => searchShards([a, b], "alpha")).toThrow(/same tokenizer/);
   });
 });
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { FtsIndex } from "../../src/fts/index.js";
 import { hasScifact, loadScifact, ndcgAt } from "../../bench/scifact-data.js";
 import { connect, Index, isQuiverError, rerankers, type Row } from "../../src/index.js";
 import { LetterCounts, registerLetterCounts } from "./letter-embedding.js";
@@ -45,6 +46,37 @@ describe("full-text search in tables", () => {
 
     const again = await (await connect(dir)).openTable("docs");
     expect((await again.search("dog puppy").select(["id"]).toArray()).map((r) => r.id).sort()).toEqual([1, 6]);
+  });
+
+  it("rows added after the build are searched without copying the index, scored as after optimize()", async () => {
+    const words = "river stone cloud ember frost meadow harbor lantern orchard summit".split(" ");
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const doc = (id: number): Row => ({ id, text: Array.from({ length: 3 + Math.floor(rand() * 8) }, () => words[Math.floor(rand() ** 2 * words.length)]).join(" ") });
+    const db = await connect("memory://fts-delta");
+    const t = await db.createTable("t", Array.from({ length: 3000 }, (_, i) => doc(i)));
+    await t.createIndex("text", { config: Index.fts() });
+    await t.search("river", "fts").limit(1).toArray(); // opens the index file
+    await t.add(Array.from({ length: 200 }, (_, i) => doc(3000 + i)));
+    await t.delete("id = 3001");
+    const serialize = vi.spyOn(FtsIndex.prototype, "serialize");
+    const deserialize = vi.spyOn(FtsIndex, "deserialize");
+    const queries = ["river", "ember frost", "summit orchard lantern", "cloud"];
+    const before: Row[][] = [];
+    for (const q of queries) before.push(await t.search(q, "fts").select(["id"]).limit(20).toArray());
+    expect(serialize).not.toHaveBeenCalled();
+    expect(deserialize).not.toHaveBeenCalled();
+    serialize.mockRestore();
+    deserialize.mockRestore();
+    await t.optimize();
+    expect((await t.indexStats("text_idx"))!.numUnindexedRows).toBe(0);
+    for (const [i, q] of queries.entries()) {
+      const after = await t.search(q, "fts").select(["id"]).limit(20).toArray();
+      expect(before[i]!.map((r) => r.id)).toEqual(after.map((r) => r.id));
+      before[i]!.forEach((r, j) => expect(r._score as number).toBeCloseTo(after[j]!._score as number, 5));
+      expect(before[i]!.map((r) => r.id)).not.toContain(3001);
+    }
+    await db.close();
   });
 
   it("phrases need positions; several indexed columns; clear errors", async () => {
