@@ -17,10 +17,11 @@ import { newKernels } from "./kernels/index.js";
 
 /**
  * What the cache holds: opened vector and full-text indexes, data-file readers (parsed footers),
- * and vector blocks — a fragment's vector column in WebAssembly memory, where exact search scans it.
+ * vector blocks (a fragment's vector column in WebAssembly memory, where exact search scans it) and
+ * decoded columns (scalar and text columns of a data file, as filters and results read them).
  */
-export type CacheKind = "vectorIndex" | "ftsIndex" | "reader" | "vectorBlock";
-const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader", "vectorBlock"];
+export type CacheKind = "vectorIndex" | "ftsIndex" | "reader" | "vectorBlock" | "column";
+const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader", "vectorBlock", "column"];
 
 export interface SessionOptions {
   /**
@@ -179,6 +180,11 @@ export class Session {
     }
     entry.leases++;
     return this.#lease(entry);
+  }
+
+  /** Whether `key` is cached (without counting a hit or refreshing its place in the LRU order). */
+  has(key: string): boolean {
+    return !this.#closed && this.#lru.has(key);
   }
 
   /** Puts a value the caller just built (e.g. a new index) in the cache, unleased. */

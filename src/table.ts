@@ -97,14 +97,16 @@ export class Table {
   }
 
   /**
-   * Releases the WebAssembly memory held for this table's vectors (the session's vector blocks of
-   * its files; a query still running keeps its blocks until it ends). The table cannot be used afterwards.
+   * Closes this handle: the connection forgets it and its version state goes with it. What it read
+   * into the session's cache (vector blocks, decoded columns, opened indexes) stays there under the
+   * session's budget for other handles and later opens of the same table, until evicted, the table
+   * is dropped or the session is closed (Connection.close() with its own session). The table
+   * cannot be used afterwards.
    */
   close(): void {
     if (!this.#open) return;
     this.#open = false;
     this.ctx.onClose?.();
-    if (!this.ctx.session.closed) this.ctx.session.invalidate(this.dataset.cacheKey, "vectorBlock");
   }
 
   private checkOpen(): void {
@@ -137,6 +139,7 @@ export class Table {
     return {
       state,
       readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
+      isDecoded: (fragment, column) => this.dataset.hasColumn(fragment, column),
       vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),
       kernels: this.ctx.kernels,
       scanPool: this.ctx.scanPool,

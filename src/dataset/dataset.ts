@@ -16,7 +16,7 @@
  * being an orphan no reader would open, taken back (see commit-rules.ts and docs/FORMAT.md).
  */
 import { createError } from "../errors.js";
-import type { Column } from "../data/column.js";
+import { columnBytes, type Column } from "../data/column.js";
 import { findField, type Field, type Schema } from "../data/schema.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
@@ -392,13 +392,37 @@ export class Dataset {
     return { ...frag, deletions: merged.deletions, deletionFile, liveRows: merged.live };
   }
 
-  /** Reads the named columns of every fragment of `state` that does not hold them yet. */
+  /**
+   * Reads the named columns of every fragment of `state` that does not hold them yet. Scalar and
+   * text columns go through the session's cache (kind "column"), so a table opened again, or
+   * another version sharing the data file, decodes them once while the budget allows. Vector
+   * columns do not: exact search scans them as WebAssembly blocks, and a cached JS copy would
+   * double what they cost.
+   */
   async ensureColumns(state: TableState, names: Iterable<string>): Promise<void> {
     const fields = [...new Set(names)].map((n) => findField(state.schema, n)).filter((f) => f !== undefined);
     await Promise.all(state.fragments.map((frag) => Promise.all(fields.filter((f) => !frag.columns.has(f.name)).map(async (f) => {
       const file = this.fileOf(frag, f.name);
-      frag.columns.set(f.name, await (await this.reader(file)).readColumn(file.columns[f.name]!, f.type));
+      const read = async (): Promise<Column> => (await this.reader(file)).readColumn(file.columns[f.name]!, f.type);
+      if (f.type.kind === "vector") {
+        frag.columns.set(f.name, await read());
+        return;
+      }
+      // JS memory: the lease is returned at once; the fragment holds the column while it lives.
+      const lease = await this.session.acquire("column", this.columnCacheKey(frag, f.name), async () => {
+        const col = await read();
+        // Strings and lists cost more than their characters: UTF-16 and a header per value.
+        const boxed = col.type.kind === "utf8" || col.type.kind === "list";
+        return { value: col, bytes: boxed ? columnBytes(col) * 2 + col.length * 24 : columnBytes(col) };
+      });
+      lease.release();
+      frag.columns.set(f.name, lease.value);
     }))));
+  }
+
+  /** Whether column `name` of `frag` is decoded already (on the fragment or in the session's cache). */
+  hasColumn(frag: Fragment, name: string): boolean {
+    return frag.columns.has(name) || this.session.has(this.columnCacheKey(frag, name));
   }
 
   /**

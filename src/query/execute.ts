@@ -4,9 +4,10 @@
  * and computed columns.
  */
 import { createError } from "../errors.js";
-import { readValue, type Column } from "../data/column.js";
+import { numericConstructor, readValue, type Column } from "../data/column.js";
 import type { Row } from "../data/rows.js";
 import { findField, unknownColumn, type Schema } from "../data/schema.js";
+import { isFixedWidth } from "../storage/fragment-file.js";
 import type { Kernels } from "../kernels/index.js";
 import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
 import type { TableState } from "../dataset/dataset.js";
@@ -33,9 +34,18 @@ export interface ExecutionContext {
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
   readonly readRows?: VectorSearchContext["readRows"];
+  /** Whether a column of a fragment is decoded already (so reading it whole costs nothing). */
+  readonly isDecoded?: (fragment: Fragment, column: string) => boolean;
   /** See VectorSearchContext.vectorBlock. */
   readonly vectorBlock: VectorSearchContext["vectorBlock"];
 }
+
+/**
+ * Scalar output columns are read by row when the hits touch at most 1/FEW_CHUNKS of a column's
+ * ROW_READ_CHUNK-byte chunks (the unit row reads are checked and fetched in, docs/FORMAT.md).
+ */
+const FEW_CHUNKS = 8;
+const ROW_READ_CHUNK = 4096;
 
 interface Output {
   /** Output name → source column name. */
@@ -78,26 +88,40 @@ interface PickedRows {
 }
 
 /**
- * Loads what the hits' output needs. Vector columns a fragment has not loaded are range-read for
- * the hit rows only (ten results read ten vectors, not their fragments' whole columns, and nothing
- * stays cached in JS); every other column is loaded for the fragments with hits.
+ * Loads what the hits' output needs. A fixed-width column (vectors always; numbers, bools and
+ * timestamps when a fragment has few hits and the column is not decoded yet) is range-read for the
+ * hit rows only: ten results read ten rows, not their fragments' whole columns, and nothing stays
+ * in JS. Other columns are loaded (and cached) for the fragments with hits.
  */
 async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
-  const frags = [...new Set(hits.map((h) => h.frag))];
+  const rowsOf = new Map<Fragment, number[]>();
+  for (const h of hits) {
+    let rows = rowsOf.get(h.frag);
+    if (rows === undefined) rowsOf.set(h.frag, (rows = []));
+    rows.push(h.row);
+  }
   const inExpressions = new Set(output.computed.flatMap(([, expr]) => expr.columns));
-  const byRows = ctx.readRows === undefined ? [] : output.plain
-    .map(([, src]) => src)
-    .filter((src, i, all) => all.indexOf(src) === i && !inExpressions.has(src) && findField(ctx.state.schema, src)?.type.kind === "vector");
+  const plain = [...new Set(output.plain.map(([, src]) => src))].filter((src) => !inExpressions.has(src));
   const picked = new Map<Fragment, Map<string, PickedRows>>();
-  await ctx.ensureColumns(output.needed.filter((c) => !byRows.includes(c)), frags);
-  await Promise.all(frags.map(async (frag) => {
-    const missing = byRows.filter((c) => !frag.columns.has(c));
-    if (missing.length === 0) return;
-    const rows = Int32Array.from(new Set(hits.filter((h) => h.frag === frag).map((h) => h.row)));
+  await Promise.all([...rowsOf].map(async ([frag, hitRows]) => {
+    const rows = Int32Array.from(new Set(hitRows));
+    const byRow = ctx.readRows === undefined ? [] : plain.filter((src) => {
+      if (frag.columns.has(src)) return false;
+      const type = findField(ctx.state.schema, src)?.type;
+      if (type === undefined || !isFixedWidth(type)) return false;
+      if (type.kind === "vector") return true;
+      // Row reads fetch whole checked chunks: worth it while the hits touch few of the column's.
+      const width = numericConstructor(type).BYTES_PER_ELEMENT;
+      const perChunk = Math.max(1, Math.floor(ROW_READ_CHUNK / width));
+      const chunks = new Set(Array.from(rows, (r) => Math.floor(r / perChunk))).size;
+      return chunks * FEW_CHUNKS <= Math.ceil(frag.numRows / perChunk) && !(ctx.isDecoded?.(frag, src) ?? false);
+    });
+    await ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c)), [frag]);
+    if (byRow.length === 0) return;
     const at = new Map<number, number>();
     rows.forEach((r, i) => at.set(r, i));
     const cols = new Map<string, PickedRows>();
-    for (const c of missing) cols.set(c, { col: await ctx.readRows!(frag, c, rows), at });
+    for (const c of byRow) cols.set(c, { col: await ctx.readRows!(frag, c, rows), at });
     picked.set(frag, cols);
   }));
   return picked;

@@ -383,7 +383,8 @@ export class FragmentFile {
   }
 }
 
-function isFixedWidth(type: DataType): boolean {
+/** Types whose rows have one width, so single rows can be range-read (see `readRows`). */
+export function isFixedWidth(type: DataType): boolean {
   return type.kind === "vector" || type.kind === "bool" || type.kind === "int" || type.kind === "float" || type.kind === "timestamp";
 }
 

@@ -99,8 +99,12 @@ export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
 export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
   const key = `${tableDir(ds.table)}${entry.file}`;
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
-    const index = await openStoredIndex(ds.store, kernels, key, entry.kind);
-    return { value: index, bytes: index.stats().memoryBytes, free: () => index.free() };
+    // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
+    // so its budget bounds what the index can come to hold (at most a quarter of the budget).
+    const partitions = Math.min(INDEX_CACHE_BYTES, Math.floor(ds.session.limitBytes / 4), entry.fileSize);
+    const index = await openStoredIndex(ds.store, kernels, key, entry.kind, partitions);
+    const resident = index.stats().memoryBytes;
+    return { value: index, bytes: IVF_KINDS.has(entry.kind) ? resident + partitions : resident, free: () => index.free() };
   });
 }
 
@@ -116,17 +120,17 @@ export function vectorIndexEntry(state: TableState, column: string, metric?: str
 
 /**
  * IVF: reads the preamble, then the head (centroids, codebook, row ids), and range-reads partition
- * bodies when a query first probes them, keeping at most INDEX_CACHE_BYTES of them resident.
+ * bodies when a query first probes them, keeping at most `partitionBytes` of them resident.
  * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
  */
-async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, kind: string): Promise<VectorIndex> {
+async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, kind: string, partitionBytes: number): Promise<VectorIndex> {
   if (kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(kernels, await store.get(key), key) as unknown as VectorIndex;
   const { openIndex, readHeadLength, PREAMBLE_BYTES } = await ann();
   if (!IVF_KINDS.has(kind)) return openIndex(kernels, await store.get(key));
   const headLength = readHeadLength(await store.getRange(key, 0, PREAMBLE_BYTES));
   const head = await store.getRange(key, 0, headLength);
   return openIndex(kernels, head, {
-    cacheBytes: INDEX_CACHE_BYTES,
+    cacheBytes: partitionBytes,
     loadPartition: (_p, range) => store.getRange(key, range.offset, range.length),
   });
 }
@@ -155,16 +159,14 @@ export async function createIndexTransaction(
   if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
     throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
   }
-  if (type.element === "bit") await ds.ensureColumns(head, [column]);
-  if (type.element === "bit") return binaryIndexTransaction(ds, head, kernels, column, type, name, config, options);
+  if (type.element === "bit") return binaryIndexTransaction(ds, { ...head, fragments: await withColumn(ds, head, head.fragments, column) }, kernels, column, type, name, config, options);
   const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
   let index: VectorIndex;
   if (IVF_KINDS.has(config.type)) {
     index = await buildIvfStreaming(ds, head, kernels, column, type, config.type, params, options.progress);
   } else {
     // HNSW is an in-memory design: the graph is built over all vectors at once.
-    await ds.ensureColumns(head, [column]);
-    const { vectors, rowIds } = gatherVectors(head.fragments, column, type);
+    const { vectors, rowIds } = gatherVectors(await withColumn(ds, head, head.fragments, column), column, type);
     if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
     index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
   }
@@ -184,9 +186,9 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
   const column = entry.columns[0]!;
   const type = vectorField(head, column);
   const covered = new Set(entry.fragments);
-  const fresh = head.fragments.filter((f) => !covered.has(f.id));
-  if (fresh.length === 0) return entry;
-  await ds.ensureColumns({ ...head, fragments: fresh }, [column]);
+  const unindexed = head.fragments.filter((f) => !covered.has(f.id));
+  if (unindexed.length === 0) return entry;
+  const fresh = await withColumn(ds, head, unindexed, column);
   // A copy: the cached index object may still serve readers of the previous version.
   const scope = new LeaseScope(ds.session);
   let bytes: Uint8Array;
@@ -208,6 +210,15 @@ export async function extendIndex(ds: Dataset, head: TableState, kernels: Kernel
   }
   const stored = await storeIndex(ds, index);
   return { ...entry, ...stored, fragments: [...entry.fragments, ...fresh.map((f) => f.id)] };
+}
+
+/**
+ * Private copies of `fragments` holding `column` (loaded, or read from storage now): an index build
+ * reads the vectors without leaving a JS copy on the fragments, which queries of this version share
+ * and whose exact searches use the session's WebAssembly blocks instead.
+ */
+async function withColumn(ds: Dataset, state: TableState, fragments: readonly Fragment[], column: string): Promise<Fragment[]> {
+  return Promise.all(fragments.map(async (f) => ({ ...f, columns: new Map([[column, f.columns.get(column) ?? (await ds.readColumn(state.schema, f, column))]]) })));
 }
 
 /** Live rows with a vector of a bit column, as packed codes (n × dim/8 bytes) and their row ids. */

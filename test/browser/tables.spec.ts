@@ -16,6 +16,7 @@ type TablesGlobal = {
 
 async function open(page: Page): Promise<void> {
   page.on("pageerror", (error) => console.error(error));
+  page.on("console", (m) => { if (m.text().startsWith("{")) console.log(m.text()); });
   await page.goto("/test/browser/fixture/tables.html");
   await expect(page.locator("body[data-ready=true]")).toBeAttached();
 }
@@ -141,3 +142,27 @@ for (const kind of ["hnsw", "ivfPq"] as const) {
     expect(r.frames).toBeGreaterThan(5);
   });
 }
+
+test("soak in a tab: 1,000 open/search/update/reindex/optimize/close cycles on IndexedDB keep memory flat", async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  const cacheBytes = 32 * 2 ** 20;
+  const r = await call(page, "main", "soak", freshUri("idb", "soak"), 50_000, 100, cacheBytes);
+  const first = r.samples[0]!;
+  const last = r.samples.at(-1)!;
+  const peak = r.samples.reduce((a, b) => (b.wasm > a.wasm ? b : a));
+  console.log(`Chromium soak (idb, 50K × 32, ${r.samples.at(-1)!.cycle} cycles, ${Math.round(r.ms / 1000)} s): ${JSON.stringify({ first, peak, last })}`);
+  for (const s of r.samples) expect(s.cache).toBeLessThanOrEqual(cacheBytes);
+  expect(r.leasedOutside).toBe(0);
+  // WebAssembly memory in use stays within one cache budget of the first cycle's, and does not
+  // climb from the first half of the run to the second.
+  for (const s of r.samples) expect(s.wasm).toBeLessThanOrEqual(first.wasm + cacheBytes);
+  const half = r.samples.filter((s) => s.cycle >= 500);
+  const firstHalfPeak = Math.max(...r.samples.filter((s) => s.cycle < 500).map((s) => s.wasm));
+  expect(Math.max(...half.map((s) => s.wasm))).toBeLessThanOrEqual(firstHalfPeak + cacheBytes / 4);
+  // The JS heap (Chromium's performance.memory, where it reports) does not grow per cycle.
+  if (last.heap > 0) {
+    const heapFirstHalf = Math.max(...r.samples.filter((s) => s.cycle < 500).map((s) => s.heap));
+    expect(Math.max(...half.map((s) => s.heap))).toBeLessThanOrEqual(heapFirstHalf + 64 * 2 ** 20);
+  }
+});

@@ -155,7 +155,7 @@ describe("remote read-only tables over HTTP", () => {
     }
   });
 
-  it("a second query on an open table fetches nothing more for columns it already read", async () => {
+  it("a second query on an open table fetches only the rows it returns", async () => {
     const store = new HttpStore(url);
     const db = await connect(store);
     const t = await db.openTable("docs");
@@ -164,7 +164,10 @@ describe("remote read-only tables over HTTP", () => {
     const again = await t.search(query.map((x) => -x)).select(["id"]).limit(10).toArray();
     expect(again).toEqual(await table.search(query.map((x) => -x)).select(["id"]).limit(10).toArray());
     figures.warmVectorSearch = { bytes: store.bytesFetched - first };
-    expect(store.bytesFetched - first).toBe(0);
+    // The vectors are in the session's blocks; the ten ids are range-read (whole 4 KiB checked
+    // chunks), not the id column (20,000 × 8 bytes).
+    expect(store.bytesFetched - first).toBeGreaterThan(0);
+    expect(store.bytesFetched - first).toBeLessThanOrEqual(10 * 2 * 4096);
     // Returning the text of 10 hits: measured, to show what the reader fetches for it today.
     const before = store.bytesFetched;
     await t.search(query).select(["id", "text"]).limit(10).toArray();
