@@ -76,6 +76,9 @@ export interface TableContext {
   readonly onClose?: () => void;
 }
 
+/** A scalar column larger than 1/ROW_READ_SHARE of the cache budget is read by row for few hits. */
+const ROW_READ_SHARE = 16;
+
 export class Table {
   #open = true;
   /** Set while a version is checked out: reads use it and writes are refused. */
@@ -139,7 +142,7 @@ export class Table {
     return {
       state,
       readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
-      isDecoded: (fragment, column) => this.dataset.hasColumn(fragment, column),
+      preferRowReads: (fragment, column, bytes) => !this.dataset.hasColumn(fragment, column) && (this.dataset.store.remote === true || bytes * ROW_READ_SHARE > this.ctx.session.limitBytes),
       vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),
       kernels: this.ctx.kernels,
       scanPool: this.ctx.scanPool,

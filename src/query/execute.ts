@@ -34,8 +34,12 @@ export interface ExecutionContext {
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
   readonly readRows?: VectorSearchContext["readRows"];
-  /** Whether a column of a fragment is decoded already (so reading it whole costs nothing). */
-  readonly isDecoded?: (fragment: Fragment, column: string) => boolean;
+  /**
+   * Whether a scalar column of a fragment (of about `bytes`) should be read for a few hit rows
+   * rather than loaded whole and cached: when it is not decoded yet and the store is remote, or
+   * the column is large against the cache budget. Absent: always load whole columns.
+   */
+  readonly preferRowReads?: (fragment: Fragment, column: string, bytes: number) => boolean;
   /** See VectorSearchContext.vectorBlock. */
   readonly vectorBlock: VectorSearchContext["vectorBlock"];
 }
@@ -88,10 +92,11 @@ interface PickedRows {
 }
 
 /**
- * Loads what the hits' output needs. A fixed-width column (vectors always; numbers, bools and
- * timestamps when a fragment has few hits and the column is not decoded yet) is range-read for the
- * hit rows only: ten results read ten rows, not their fragments' whole columns, and nothing stays
- * in JS. Other columns are loaded (and cached) for the fragments with hits.
+ * Loads what the hits' output needs. Vector columns are range-read for the hit rows only (ten
+ * results read ten vectors, not their fragments' whole columns, and no JS copy stays); so are
+ * numbers, bools and timestamps when the hits touch few of a column's chunks and the context
+ * prefers it (a remote store, a column large against the cache). Other columns are loaded, and
+ * cached by the session, for the fragments with hits.
  */
 async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
   const rowsOf = new Map<Fragment, number[]>();
@@ -114,7 +119,7 @@ async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly 
       const width = numericConstructor(type).BYTES_PER_ELEMENT;
       const perChunk = Math.max(1, Math.floor(ROW_READ_CHUNK / width));
       const chunks = new Set(Array.from(rows, (r) => Math.floor(r / perChunk))).size;
-      return chunks * FEW_CHUNKS <= Math.ceil(frag.numRows / perChunk) && !(ctx.isDecoded?.(frag, src) ?? false);
+      return chunks * FEW_CHUNKS <= Math.ceil(frag.numRows / perChunk) && (ctx.preferRowReads?.(frag, src, frag.numRows * width) ?? false);
     });
     await ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c)), [frag]);
     if (byRow.length === 0) return;

@@ -25,6 +25,11 @@ export interface BlobStore {
    * copies bytes, so tables keep the columns they wrote instead of dropping and re-reading them.
    */
   readonly inMemory?: boolean;
+  /**
+   * True when objects are behind a network (HTTP): every byte travels, so readers prefer fetching
+   * just the rows a result needs over loading (and caching) whole columns.
+   */
+  readonly remote?: boolean;
 
   /** The whole object. Throws NOT_FOUND when absent. */
   get(key: string): Promise<Uint8Array>;

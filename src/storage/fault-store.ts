@@ -87,6 +87,10 @@ export class FaultInjectingStore implements BlobStore {
     return this.#inner.inMemory;
   }
 
+  get remote(): boolean | undefined {
+    return this.#inner.remote;
+  }
+
   /** Every write step attempted so far, including the failing one. */
   get steps(): readonly WriteStep[] {
     return this.#steps;

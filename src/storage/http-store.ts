@@ -59,6 +59,7 @@ interface ListingEntry {
 
 export class HttpStore implements BlobStore {
   readonly readOnly = true;
+  readonly remote = true;
   readonly uri: string;
   readonly #base: string;
   readonly #fetch: typeof fetch;

@@ -10,12 +10,18 @@
  * `blob.slice(…).arrayBuffer()` reads just that slice. A Uint8Array value would be deserialized
  * whole, so a 40-byte footer read of a 40 MB fragment file would load all 40 MB.
  *
+ * `getRange` keeps the Blob handles of the last objects it read (up to 256), so reading rows or
+ * index partitions of one file needs one IndexedDB transaction, not one per range: Quiver reads by
+ * range only files that never change once written (data, index and deletion files, whose names are
+ * random). Writes and deletes through this store drop the handle of their key.
+ *
  * Every write touches both in one readwrite transaction and resolves on `tx.done`, so an object is
  * either wholly there or not at all. IndexedDB runs readwrite transactions over the same object
  * stores one at a time across every tab and worker of the origin, which is what makes
  * `putIfAbsent` (check, then add, inside one transaction) atomic.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction } from "idb";
+import { LRUCache } from "lru-cache";
 import { createError } from "../errors.js";
 import type { BlobInfo, BlobStore } from "./blob-store.js";
 import {
@@ -57,6 +63,8 @@ export class IdbStore implements BlobStore {
   readonly #db: IDBPDatabase<QuiverBlobs>;
   readonly #durability: "strict" | "relaxed";
   #closed = false;
+  /** Blob handles of objects read by range (see the top of this file). */
+  readonly #handles = new LRUCache<string, Blob>({ max: 256 });
 
   private constructor(uri: string, db: IDBPDatabase<QuiverBlobs>, options: IdbStoreOptions) {
     this.uri = uri;
@@ -112,7 +120,11 @@ export class IdbStore implements BlobStore {
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     this.#checkOpen();
     checkRange(checkKey(key), offset, length);
-    const data = await this.#value(key);
+    let data: Blob | Uint8Array | undefined = this.#handles.get(key);
+    if (data === undefined) {
+      data = await this.#value(key);
+      if (data instanceof Blob) this.#handles.set(key, data);
+    }
     const size = data instanceof Uint8Array ? data.length : data.size;
     if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
     if (data instanceof Uint8Array) return offset === 0 && length === size ? data : data.slice(offset, offset + length);
@@ -140,6 +152,7 @@ export class IdbStore implements BlobStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     this.#checkOpen();
     checkData(checkKey(key), data);
+    this.#handles.delete(key);
     // The Blob copies exactly the view's bytes now, so the caller may change `data` afterwards.
     const bytes = blobOf(data);
     await this.#run(async () => {
@@ -154,6 +167,7 @@ export class IdbStore implements BlobStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     checkData(checkKey(key), data);
+    this.#handles.delete(key);
     const bytes = blobOf(data);
     return this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
@@ -215,6 +229,7 @@ export class IdbStore implements BlobStore {
   async delete(key: string): Promise<void> {
     this.#checkOpen();
     checkKey(key);
+    this.#handles.delete(key);
     await this.#run(async () => {
       const tx = this.#db.transaction(["data", "meta"], "readwrite", { durability: this.#durability });
       await settle(tx, [tx.objectStore("data").delete(key), tx.objectStore("meta").delete(key)]);
@@ -228,6 +243,7 @@ export class IdbStore implements BlobStore {
   #shutDown(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#handles.clear();
     this.#db.close();
   }
 

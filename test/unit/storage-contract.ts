@@ -136,6 +136,19 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       }
     }));
 
+  if (!readOnly) {
+    test("getRange after an overwrite or delete through the store sees the change", () =>
+      withStore({ k: bytes(5000, 6) }, async (store) => {
+        assertBytes(await store.getRange("k", 100, 50), bytes(5000, 6).slice(100, 150), "first read");
+        await store.put("k", bytes(4000, 7));
+        assertBytes(await store.getRange("k", 100, 50), bytes(4000, 7).slice(100, 150), "after put");
+        await store.delete("k");
+        await assertRejects(store.getRange("k", 100, 50), "NOT_FOUND", "after delete");
+        assert(await store.putIfAbsent("k", bytes(3000, 8)), "putIfAbsent after delete");
+        assertBytes(await store.getRange("k", 100, 50), bytes(3000, 8).slice(100, 150), "after putIfAbsent");
+      }));
+  }
+
   test("getRange returns exactly the requested bytes", () =>
     withStore({ big }, async (store) => {
       const n = big.length;
