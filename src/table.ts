@@ -144,6 +144,9 @@ export class Table {
       readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
       preferRowReads: (fragment, column, bytes) => !this.dataset.hasColumn(fragment, column) && (this.dataset.store.remote === true || bytes * ROW_READ_SHARE > this.ctx.session.limitBytes),
       vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),
+      residentVectorBlock: async (fragment, column) => (this.dataset.store.inMemory === true || this.ctx.session.has(this.dataset.columnCacheKey(fragment, column))
+        ? leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column)
+        : undefined),
       kernels: this.ctx.kernels,
       scanPool: this.ctx.scanPool,
       ensureColumns: (names, fragments) => this.dataset.ensureColumns(fragments ? { ...state, fragments } : state, names),

@@ -80,6 +80,19 @@ export class Block implements VectorBlock {
     return this.#allocation.ptr === 0;
   }
 
+  copyRowF32(row: number, out: Float32Array, at: number): void {
+    const dim = this.#dim;
+    if (dim === undefined || this.freed || !(row >= 0 && row < this.length / dim)) throw new Error(`copyRowF32: row ${row} is not in this block`);
+    if (this.element === "f32") {
+      out.set(this.heap.f32(this.ptr + row * dim * 4, dim), at);
+    } else if (this.element === "i8") {
+      const bytes = this.heap.bytes();
+      for (let j = 0; j < dim; j++) out[at + j] = (bytes[this.ptr + row * dim + j]! << 24) >> 24;
+    } else {
+      throw new Error("copyRowF32: a bit-vector block has no float rows");
+    }
+  }
+
   free(): void {
     if (this.freed) return;
     finalizer?.unregister(this);

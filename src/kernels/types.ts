@@ -36,6 +36,8 @@ export interface VectorBlock {
   /** Bytes the vectors occupy in WebAssembly memory (norms for cosine are extra, rows × 4). */
   readonly byteLength: number;
   readonly freed: boolean;
+  /** Copies row `row` into `out` at `at` as float32 (int8 widened). Not for bit vectors. */
+  copyRowF32(row: number, out: Float32Array, at: number): void;
   free(): void;
 }
 

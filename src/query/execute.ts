@@ -42,6 +42,8 @@ export interface ExecutionContext {
   readonly preferRowReads?: (fragment: Fragment, column: string, bytes: number) => boolean;
   /** See VectorSearchContext.vectorBlock. */
   readonly vectorBlock: VectorSearchContext["vectorBlock"];
+  /** See VectorSearchContext.residentVectorBlock. */
+  readonly residentVectorBlock?: VectorSearchContext["residentVectorBlock"];
 }
 
 /**

@@ -41,6 +41,11 @@ export interface VectorSearchContext {
    * query (a lease on the session's cache): exact search scans it there, without a JS copy.
    */
   readonly vectorBlock: (fragment: Fragment, column: string) => Promise<VectorColumnBlock>;
+  /**
+   * The block when it is cheap to have: already cached, or the store is in memory (where the block
+   * is the one copy of the vectors). Refine reads candidates from it instead of from storage.
+   */
+  readonly residentVectorBlock?: (fragment: Fragment, column: string) => Promise<VectorColumnBlock | undefined>;
   readonly kernels: () => Promise<Kernels>;
   readonly ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => Promise<void>;
   readonly vectorIndex?: VectorIndexLookup;
@@ -209,6 +214,11 @@ async function readCandidateVectors(
   });
   await Promise.all([...picks].map(async ([frag, at]) => {
     const rows = Int32Array.from(at, (i) => rowIds[i]! % ROW_ID_FRAGMENT);
+    const resident = field.type.element === "bit" ? undefined : await ctx.residentVectorBlock?.(frag, field.name);
+    if (resident !== undefined) {
+      at.forEach((i, j) => resident.block.copyRowF32(rows[j]!, out, i * dim));
+      return;
+    }
     let col = frag.columns.get(field.name);
     if (col === undefined && ctx.readRows !== undefined) {
       const sub = await ctx.readRows(frag, field.name, rows);

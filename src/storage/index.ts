@@ -14,6 +14,4 @@ export { FsStore } from "./fs-store.js";
 export type { FsStoreOptions } from "./fs-store.js";
 export { HttpStore, LISTING_KEY, writeHttpListing } from "./http-store.js";
 export type { HttpStoreOptions } from "./http-store.js";
-export { FaultInjectingStore, SimulatedFault, isSimulatedCrash } from "./fault-store.js";
-export type { FaultPlan, WriteOperation, WriteStep } from "./fault-store.js";
 export { checkKey, checkPrefix, MAX_KEY_LENGTH } from "./keys.js";

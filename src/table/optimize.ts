@@ -12,6 +12,7 @@ import {
 import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "../dataset/commit-rules.js";
 import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
 import { selectRows, type Fragment } from "../dataset/fragment.js";
+import { TimeSlicer } from "../util/yield.js";
 import type { Tags } from "../dataset/tags.js";
 
 export interface OptimizeOptions {
@@ -65,13 +66,20 @@ function compactionBins(fragments: readonly Fragment[], target: number): Fragmen
 export async function compactionTransaction(ds: Dataset, head: TableState, target: number): Promise<Transaction | null> {
   const bins = compactionBins(head.fragments, target);
   if (bins.length === 0) return null;
-  const names = head.schema.fields.map((f) => f.name);
   const added: Fragment[] = [];
+  // Column by column, read for this rewrite only (the fragments are going away: nothing is cached
+  // on them), yielding between pieces so a page stays responsive.
+  const slicer = new TimeSlicer();
   for (const bin of bins) {
-    await ds.ensureColumns({ ...head, fragments: bin }, names);
     const columns = new Map<string, Column>();
     for (const f of head.schema.fields) {
-      columns.set(f.name, concatColumns(f.type, bin.map((frag) => takeColumn(frag.columns.get(f.name)!, selectRows(frag)))));
+      const parts: Column[] = [];
+      for (const frag of bin) {
+        const col = frag.columns.get(f.name) ?? (await ds.readColumn(head.schema, frag, f.name));
+        parts.push(takeColumn(col, selectRows(frag)));
+        if (slicer.due()) await slicer.yieldNow();
+      }
+      columns.set(f.name, concatColumns(f.type, parts));
     }
     const rows = bin.reduce((s, f) => s + f.liveRows, 0);
     added.push(await ds.writeFragment(head.schema, columns, rows));

@@ -5,7 +5,8 @@
  * Updates are delete + append: changed rows move into a new fragment, as in Lance.
  */
 import { createError } from "../errors.js";
-import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
+import { buildColumn, concatColumns, numericConstructor, readAll, takeColumn, vectorStride, type Column } from "../data/column.js";
+import { isFixedWidth } from "../storage/fragment-file.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
 import { compileExpression, compileFilter } from "../filter/index.js";
@@ -89,6 +90,14 @@ export async function deleteTransaction(ds: Dataset, head: TableState, predicate
   return { tx: { type: "delete", readVersion: head.version, ...(await deletionParts(ds, matched)) }, deleted };
 }
 
+/** Row reads fetch whole checked 4 KiB chunks: worth it while `rows` touch at most 1/8 of a column's. */
+function fewRows(field: Field, frag: Fragment, rows: Int32Array): boolean {
+  if (!isFixedWidth(field.type)) return false;
+  const perChunk = Math.max(1, Math.floor(4096 / (numericConstructor(field.type).BYTES_PER_ELEMENT * (field.type.kind === "vector" ? vectorStride(field.type) : 1))));
+  const chunks = new Set(Array.from(rows, (r) => Math.floor(r / perChunk))).size;
+  return chunks * 8 <= Math.ceil(frag.numRows / perChunk);
+}
+
 export type UpdateSpec =
   | { readonly where?: string; readonly values: Readonly<Record<string, unknown>> }
   | { readonly where?: string; readonly valuesSql: Readonly<Record<string, string>> };
@@ -103,14 +112,23 @@ export async function updateTransaction(ds: Dataset, head: TableState, spec: Upd
   const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type, strict: true })) : undefined;
 
   const matched = await matchingRows(ds, head, spec.where);
-  // Only fragments with a matched row are read whole (their rows are rewritten with every column).
-  await ds.ensureColumns({ ...head, fragments: [...matched.keys()] }, schema.fields.map((f) => f.name));
+  // The matched rows are rewritten with every column, read as cheaply as each allows: columns the
+  // update overwrites (and no expression reads) are not read at all; fixed-width ones are range-read for the
+  // matched rows when those touch few of the column's chunks; the rest are loaded (and cached)
+  // only for fragments with a match.
+  const targetNames = new Set(targets);
+  const exprColumns = new Set((exprs ?? []).flatMap((e) => e.columns));
   let updated = 0;
   const parts: Map<string, Column>[] = [];
   for (const [frag, rows] of matched) {
     updated += rows.length;
     const cols = new Map<string, Column>();
-    for (const f of schema.fields) cols.set(f.name, takeColumn(frag.columns.get(f.name)!, rows));
+    const needed = schema.fields.filter((f) => !targetNames.has(f.name) || exprColumns.has(f.name));
+    const byRow = needed.filter((f) => !frag.columns.has(f.name) && !exprColumns.has(f.name) && fewRows(f, frag, rows));
+    const whole = needed.filter((f) => !byRow.includes(f));
+    await ds.ensureColumns({ ...head, fragments: [frag] }, whole.map((f) => f.name));
+    for (const f of whole) cols.set(f.name, takeColumn(frag.columns.get(f.name)!, rows));
+    for (const f of byRow) cols.set(f.name, await ds.readRows(schema, frag, f.name, rows));
     fields.forEach((f: Field, i) => {
       const values = exprs
         ? readAll(exprs[i]!.evaluate(fragmentSource(frag), rows))

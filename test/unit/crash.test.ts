@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { connect, DataTypes, isQuiverError, type Row, type Table } from "../../src/index.js";
-import { FaultInjectingStore, type FaultPlan } from "../../src/storage/fault-store.js";
+import { FaultInjectingStore, type FaultPlan } from "../support/fault-store.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createError, isQuiverError } from "../../src/errors.js";
-import { FaultInjectingStore, SimulatedFault, isSimulatedCrash } from "../../src/storage/fault-store.js";
+import { FaultInjectingStore, SimulatedFault, isSimulatedCrash } from "../support/fault-store.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 import { bytes } from "./storage-contract.js";
 

@@ -150,6 +150,39 @@ describe("index builds and queries at once", () => {
   }, 60_000);
 });
 
+describe("index builds and queries of other versions", () => {
+  it("searches of an older version, and of one with an index being replaced, return the right rows during a build", async () => {
+    const rand = seededRandom(2);
+    const v = (): Float32Array => Float32Array.from({ length: 32 }, () => rand());
+    const db = await connect("memory://concurrent-versions");
+    const t = await db.createTable("t", Array.from({ length: 8000 }, (_, i) => ({ id: i, vector: v() })));
+    await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 8 }) });
+    const indexed = await t.version();
+    for (let k = 1; k <= 2; k++) await t.add(Array.from({ length: 8000 }, (_, i) => ({ id: 8000 * k + i, vector: v() })));
+    const qs = Array.from({ length: 6 }, v);
+    const exactOld: number[][] = [];
+    const old = await db.openTable("t");
+    await old.checkout(indexed);
+    for (const q of qs) exactOld.push((await old.search(q).bypassVectorIndex().limit(10).toArray()).map((r) => r.id as number));
+    const annOld = await Promise.all(qs.map(async (q) => (await old.search(q).nprobes(8).limit(10).toArray()).map((r) => r.id as number)));
+    // Replace the index on the head while the older version is searched, exactly and through its index.
+    const build = t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 16, numSubVectors: 8 }), replace: true });
+    const during = await Promise.all(qs.flatMap((q) => [
+      old.search(q).bypassVectorIndex().limit(10).toArray(),
+      old.search(q).nprobes(8).limit(10).toArray(),
+    ]));
+    await build;
+    qs.forEach((_, i) => {
+      expect(during[2 * i]!.map((r) => r.id)).toEqual(exactOld[i]);
+      expect(during[2 * i + 1]!.map((r) => r.id)).toEqual(annOld[i]); // nprobes = all partitions: exact
+      expect(exactOld[i]!.every((id) => id < 8000)).toBe(true);
+    });
+    // The old version's index was freed only when nothing used it: it still answers.
+    expect((await old.search(qs[0]!).nprobes(8).limit(10).toArray()).map((r) => r.id)).toEqual(annOld[0]);
+    await db.close();
+  });
+});
+
 describe("deleted rows and ANN cost", () => {
   it("with one deleted row, HNSW queries test a cached live-row bitmap instead of walking every row", async () => {
     const rand = seededRandom(5);

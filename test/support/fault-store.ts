@@ -19,7 +19,7 @@
  * models stores that could (a file system without hard links, a remote store without atomic
  * writes): readers must still fail with CORRUPT_FILE rather than return wrong rows.
  */
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore } from "../../src/storage/blob-store.js";
 
 export type WriteOperation = "put" | "putIfAbsent" | "delete";
 
