@@ -37,6 +37,7 @@ try {
     return {
       cycle, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external + m.arrayBuffers),
       wasmReservedMB: mb(s.wasm.reservedBytes), wasmAllocatedMB: mb(s.wasm.allocatedBytes), cacheMB: mb(s.cache.bytes), cacheEntries: s.cache.entries,
+      cacheMBByKind: Object.entries(s.cache.byKind).map(([k, v]) => `${k} ${mb(v.bytes)}`).join(", "),
     };
   };
   const samples = [sample(0)];

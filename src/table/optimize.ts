@@ -158,6 +158,9 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
       const old = f.modified !== undefined && f.modified < unverifiedCutoff;
       if (!pruned.has(f.key) && !deleteUnverified && !old) continue;
       await store.delete(f.key);
+      // What the session holds for the file (reader, decoded columns, vector blocks, an opened
+      // index) goes with it; a query still using an entry keeps it until it ends.
+      ds.session.invalidate(`${store.uri}|${f.key}`);
       filesRemoved++;
       bytesRemoved += f.size;
     }

@@ -124,6 +124,22 @@ describe("vector blocks in the session", () => {
     await db.close();
   });
 
+  it("optimize() frees what the session held for the files it removed", async () => {
+    const db = await connect("memory://session-optimize");
+    const t = await db.createTable("t", rowsOf(1000, 30));
+    for (let i = 1; i < 5; i++) await t.add(rowsOf(1000, 30 + i, i * 1000));
+    await t.search(rowsOf(1, 30)[0]!.vector).limit(1).toArray();
+    expect(db.memoryStats().cache.byKind.vectorBlock.entries).toBe(5);
+    const allocated = db.memoryStats().wasm.allocatedBytes;
+    await t.optimize({ cleanupOlderThan: new Date() }); // five fragments compacted into one; the old files pruned
+    expect(db.memoryStats().cache.byKind.vectorBlock.entries).toBe(0);
+    expect(db.memoryStats().cache.byKind.reader.entries).toBe(0);
+    expect(db.memoryStats().wasm.allocatedBytes).toBeLessThan(allocated - 5000 * DIM * 4 + 256 * 1024);
+    const hits = await t.search(rowsOf(1, 30)[0]!.vector).select(["id"]).limit(1).toArray();
+    expect(hits[0]!.id).toBe(0);
+    await db.close();
+  });
+
   it("one session shared by two connections shares blocks and one budget; closing it frees them", async () => {
     const session = new Session({ cacheBytes: 64 * 2 ** 20 });
     const a = await connect("memory://session-shared", { session });
