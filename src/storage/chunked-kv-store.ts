@@ -80,9 +80,16 @@ export class ChunkedKvStore implements BlobStore {
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
     checkKey(key);
-    const head = await this.#head(key);
-    if (head === undefined) throw notFoundError(this.uri, key);
-    return this.#read(key, head, 0, head.size);
+    // Replaced while read (chunks gone): the new object, whole.
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.#head(key);
+      if (head === undefined) throw notFoundError(this.uri, key);
+      const bytes = await this.#read(key, head, 0, head.size, true).catch((e: unknown) => {
+        if (attempt < 3 && (e as { code?: string }).code === "CORRUPT_FILE") return undefined;
+        throw e;
+      });
+      if (bytes !== undefined) return bytes;
+    }
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
@@ -104,8 +111,9 @@ export class ChunkedKvStore implements BlobStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     this.#checkOpen();
     checkData(checkKey(key), data);
+    const { head, chunks } = this.#split(key, data);
     const previous = await this.#head(key);
-    const head = await this.#writeChunks(key, data);
+    await this.#kv.setMany(chunks);
     await this.#kv.setMany([[HEAD + key, encodeHead(head)]]);
     if (previous !== undefined && previous.id !== head.id) await this.#dropChunks(key, previous);
   }
@@ -113,8 +121,9 @@ export class ChunkedKvStore implements BlobStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     checkData(checkKey(key), data);
+    const { head, chunks } = this.#split(key, data);
     if ((await this.#head(key)) !== undefined) return false;
-    const head = await this.#writeChunks(key, data);
+    await this.#kv.setMany(chunks);
     if (await this.#kv.setIfAbsent(HEAD + key, encodeHead(head))) return true;
     await this.#dropChunks(key, head);
     return false;
@@ -175,13 +184,16 @@ export class ChunkedKvStore implements BlobStore {
     return bytes === undefined ? undefined : decodeHead(bytes, this.uri, key);
   }
 
-  async #writeChunks(key: string, data: Uint8Array): Promise<Head> {
+  /**
+   * The head and chunks of a write, cut now: the caller may change `data` as soon as the call
+   * returns. Each chunk is a copy of its own (a view would carry the whole buffer into databases
+   * that structured-clone their values).
+   */
+  #split(key: string, data: Uint8Array): { head: Head; chunks: [string, Uint8Array][] } {
     const head: Head = { size: data.length, modified: Date.now(), id: newId(), chunk: this.#chunk };
-    const entries: [string, Uint8Array][] = [];
-    // Copies: the caller may change `data` once the write resolves (and some databases keep views).
-    for (let i = 0, at = 0; at < data.length; i++, at += head.chunk) entries.push([chunkKey(key, head.id, i), data.slice(at, at + head.chunk)]);
-    await this.#kv.setMany(entries);
-    return head;
+    const chunks: [string, Uint8Array][] = [];
+    for (let i = 0, at = 0; at < data.length; i++, at += head.chunk) chunks.push([chunkKey(key, head.id, i), data.slice(at, at + head.chunk)]);
+    return { head, chunks };
   }
 
   async #dropChunks(key: string, head: Head): Promise<void> {

@@ -37,6 +37,21 @@ const GET_MANY = 10;
 const BATCH_BYTES = 600 * 1024;
 const BATCH_MUTATIONS = 500;
 
+/**
+ * A local Deno KV (SQLite) shared by several processes answers "database is locked" while another
+ * process writes: transient, so such calls are retried with a jittered backoff.
+ */
+async function retryLocked<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (attempt >= 100 || !/database is locked|SQLITE_BUSY/i.test(String((e as Error)?.message ?? e))) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 + attempt * 5) * (0.5 + Math.random())));
+    }
+  }
+}
+
 class DenoKvBackend implements KvBackend {
   readonly maxValueBytes = MAX_VALUE;
 
@@ -47,13 +62,13 @@ class DenoKvBackend implements KvBackend {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return bytesOf((await this.kv.get(this.key(key))).value);
+    return bytesOf((await retryLocked(() => this.kv.get(this.key(key)))).value);
   }
 
   async getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     const out: (Uint8Array | undefined)[] = [];
     for (let at = 0; at < keys.length; at += GET_MANY) {
-      const got = await this.kv.getMany(keys.slice(at, at + GET_MANY).map((k) => this.key(k)));
+      const got = await retryLocked(() => this.kv.getMany(keys.slice(at, at + GET_MANY).map((k) => this.key(k))));
       out.push(...got.map((e) => bytesOf(e.value)));
     }
     return out;
@@ -65,7 +80,7 @@ class DenoKvBackend implements KvBackend {
 
   async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
     const k = this.key(key);
-    return (await this.kv.atomic().check({ key: k, versionstamp: null }).set(k, value).commit()).ok;
+    return (await retryLocked(() => this.kv.atomic().check({ key: k, versionstamp: null }).set(k, value).commit())).ok;
   }
 
   async deleteMany(keys: readonly string[]): Promise<void> {
@@ -74,11 +89,16 @@ class DenoKvBackend implements KvBackend {
 
   async *list(prefix: string): AsyncIterable<readonly [string, Uint8Array]> {
     // String parts sort by their UTF-8 bytes: [prefix, prefix + U+10FFFF) holds every key starting with prefix.
-    for await (const entry of this.kv.list({ start: this.key(prefix), end: this.key(`${prefix}\u{10FFFF}`) })) {
-      const k = entry.key[this.ns.length];
-      const v = bytesOf(entry.value);
-      if (typeof k === "string" && v !== undefined && k.startsWith(prefix)) yield [k, v];
-    }
+    const entries = await retryLocked(async () => {
+      const out: [string, Uint8Array][] = [];
+      for await (const entry of this.kv.list({ start: this.key(prefix), end: this.key(`${prefix}\u{10FFFF}`) })) {
+        const k = entry.key[this.ns.length];
+        const v = bytesOf(entry.value);
+        if (typeof k === "string" && v !== undefined && k.startsWith(prefix)) out.push([k, v]);
+      }
+      return out;
+    });
+    yield* entries;
   }
 
   close(): void {
@@ -88,16 +108,17 @@ class DenoKvBackend implements KvBackend {
   /** Runs mutations in atomic operations within Deno KV's size and count limits. */
   private async batches(n: number, size: (i: number) => number, add: (op: DenoKvAtomicLike, i: number) => DenoKvAtomicLike): Promise<void> {
     for (let at = 0; at < n;) {
-      let op = this.kv.atomic();
+      const start = at;
       let bytes = 0;
-      let count = 0;
-      while (at < n && count < BATCH_MUTATIONS && (count === 0 || bytes + size(at) <= BATCH_BYTES)) {
-        bytes += size(at);
-        op = add(op, at++);
-        count++;
-      }
+      while (at < n && at - start < BATCH_MUTATIONS && (at === start || bytes + size(at) <= BATCH_BYTES)) bytes += size(at++);
+      const end = at;
+      const commit = (): Promise<{ ok: boolean }> => {
+        let op = this.kv.atomic();
+        for (let i = start; i < end; i++) op = add(op, i);
+        return op.commit();
+      };
       // Without checks a commit only fails by throwing; `ok: false` would mean another writer won a check.
-      if (!(await op.commit()).ok) throw createError("COMMIT_CONFLICT", "Deno KV refused a write: another writer changed the keys first.");
+      if (!(await retryLocked(commit)).ok) throw createError("COMMIT_CONFLICT", "Deno KV refused a write: another writer changed the keys first.");
     }
   }
 }

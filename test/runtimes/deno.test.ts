@@ -2,7 +2,7 @@
  * Loads the kernels under the real Deno binary (the `deno` npm package) from the TypeScript
  * sources and checks a search result printed by test/runtimes/deno/search.ts.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,5 +45,61 @@ describe("Deno", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe("Deno KV (DenoKvStore on Deno.openKv with a local file)", () => {
+    const kvRun = (dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(
+          deno,
+          ["run", "--no-lock", "--node-modules-dir=manual", "--sloppy-imports", "--unstable-kv", `--allow-read=${root},${dir}`, `--allow-write=${dir}`, "test/runtimes/deno/kv.ts", ...args],
+          { cwd: root, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        child.on("close", (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+      });
+    const last = (out: string): Record<string, unknown> => JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, unknown>;
+
+    it("passes the BlobStore contract", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "quiver-denokv-"));
+      try {
+        const run = await kvRun(dir, "contract", join(dir, "contract.kv"));
+        expect(run.status, run.stderr).toBe(0);
+        expect(last(run.stdout)).toEqual({ cases: 26, failed: [] });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 90_000);
+
+    it("creates, appends to, indexes and searches a table that persists", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "quiver-denokv-"));
+      try {
+        const run = await kvRun(dir, "table", join(dir, "app.kv"));
+        expect(run.status, run.stderr).toBe(0);
+        expect(last(run.stdout)).toEqual({ version: 4, count: 490, nearest: [42, 263, 484], reopened: [42, 263, 484], filtered: [484, 382], indices: ["IVF_FLAT"] });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 90_000);
+
+    it("two processes appending at once to one KV lose no row", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "quiver-denokv-"));
+      const kv = join(dir, "race.kv");
+      try {
+        expect((await kvRun(dir, "seed", kv)).status).toBe(0);
+        const [a, b] = await Promise.all([kvRun(dir, "append", kv, "0", "25"), kvRun(dir, "append", kv, "1000", "25")]);
+        expect(a.status, a.stderr).toBe(0);
+        expect(b.status, b.stderr).toBe(0);
+        const out = last((await kvRun(dir, "inspect", kv)).stdout);
+        const want = [-1, ...Array.from({ length: 25 }, (_, i) => i), ...Array.from({ length: 25 }, (_, i) => 1000 + i)];
+        expect(out).toEqual({ ids: want, version: 51, count: 51 });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
   });
 });
