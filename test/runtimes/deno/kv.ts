@@ -4,7 +4,8 @@
 //   table              create, append, delete, index and search a table; reopen and search again
 //   append <from> <n>  append rows from..from+n one commit each (run twice at once: no row lost)
 //   inspect            every id in the table, its version and row count
-import { connect, DenoKvStore, Index } from "../../../src/index.js";
+import { connect, Index } from "../../../src/index.js";
+import { DenoKvStore } from "../../../src/edge.js";
 import { blobStoreContract } from "../../unit/storage-contract.js";
 
 const Deno = (globalThis as unknown as { Deno: { args: string[]; openKv(path: string): Promise<never> } }).Deno;

@@ -4,7 +4,8 @@
 //   POST /remote      opens a read-only table over HTTP and answers a vector and a filtered query;
 //   /do/<name>/…      forwarded to the Durable Object <name> (class TableObject below), whose
 //                     storage (on local disk in the test's config) holds a writable table.
-import { connect, DurableObjectStore, Index, loadKernels, type DurableObjectStorageLike, type Row } from "../../../src/index.workerd.js";
+import { connect, Index, loadKernels, type Row } from "../../../src/index.workerd.js";
+import { DurableObjectStore, type DurableObjectStorageLike } from "../../../src/edge.js";
 import { blobStoreContract } from "../../unit/storage-contract.js";
 
 interface Env {
