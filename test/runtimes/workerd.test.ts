@@ -9,16 +9,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTable } from "../../scripts/publish-table.js";
 import { connect } from "../../src/connection.js";
 import type { Row } from "../../src/data/rows.js";
 import { serveStatic, type StaticServer } from "../unit/static-server.js";
+import { bundleForWorkerd, listenPort } from "./workerd-process.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const workerd = fileURLToPath(new URL("../../node_modules/workerd/bin/workerd", import.meta.url));
@@ -50,26 +48,6 @@ const worker :Workerd.Worker = (
 );
 `;
 
-/** Resolves with the port from workerd's {"event":"listen"} control message. */
-function listenPort(proc: ChildProcess, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let stderr = "";
-    proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => reject(new Error(`workerd did not start listening within ${timeoutMs} ms\n${stderr}`)), timeoutMs);
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`workerd exited with ${code} before listening\n${stderr}`));
-    });
-    createInterface({ input: proc.stdio[3] as Readable }).on("line", (line) => {
-      const message = JSON.parse(line) as { event?: string; port?: number };
-      if (message.event === "listen" && typeof message.port === "number") {
-        clearTimeout(timer);
-        resolve(message.port);
-      }
-    });
-  });
-}
-
 describe("Cloudflare workerd", () => {
   let dir: string;
   let proc: ChildProcess | undefined;
@@ -79,27 +57,7 @@ describe("Cloudflare workerd", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "quiver-workerd-"));
     site = await serveStatic(join(dir, "site"));
-    await build({
-      entryPoints: [join(root, "test/runtimes/workerd/worker.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      // What wrangler resolves packages with.
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      target: "es2022",
-      outfile: join(dir, "worker.js"),
-      logLevel: "silent",
-      external: ["node:*"],
-      plugins: [
-        {
-          name: "wasm-modules",
-          setup(b) {
-            b.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: `./${basename(args.path)}`, external: true }));
-          },
-        },
-      ],
-    });
+    await bundleForWorkerd(join(root, "test/runtimes/workerd/worker.ts"), join(dir, "worker.js"));
     for (const flavor of ["simd", "scalar"]) copyFileSync(join(root, `build/quiver.${flavor}.wasm`), join(dir, `quiver.${flavor}.wasm`));
     mkdirSync(join(dir, "do-storage"));
     writeFileSync(join(dir, "config.capnp"), config(join(dir, "do-storage")));
