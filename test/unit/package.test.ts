@@ -6,7 +6,7 @@
  * Chromium. Also reports the core size (scripts/size.mjs) and holds it to the 100 KB goal.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,13 +107,22 @@ describe("the npm package", () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("packs ESM, type declarations and both WASM builds, and no sources or tests", () => {
+  it("packs ESM, type declarations, source maps with their sources and both WASM builds, and no sources or tests", () => {
     for (const f of [
       "package.json", "README.md", "build/quiver.simd.wasm", "build/quiver.scalar.wasm",
       "dist/index.js", "dist/index.d.ts", "dist/index.workerd.js", "dist/kernels/loader.js",
       "dist/worker/index.js", "dist/worker/index.d.ts", "dist/worker/index.node.js", "dist/worker/worker.js", "dist/worker/node-worker.js",
     ]) expect(files, f).toContain(f);
-    expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f) || f.endsWith(".map"))).toEqual([]);
+    expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f))).toEqual([]);
+    // Every script's source map ships with it, holding its sources (a bundler's dev server finds
+    // what each //# sourceMappingURL names, with nothing else to fetch).
+    const scripts = files.filter((f) => f.endsWith(".js"));
+    expect(scripts.filter((f) => !files.includes(`${f}.map`))).toEqual([]);
+    for (const f of ["dist/index.js.map", "dist/table.js.map"]) {
+      const map = JSON.parse(readFileSync(join(root, f), "utf8")) as { sources: string[]; sourcesContent?: string[] };
+      expect(map.sourcesContent?.length, f).toBe(map.sources.length);
+      expect(map.sourcesContent!.every((c) => typeof c === "string" && c.length > 0), f).toBe(true);
+    }
   });
 
   it("runs a query from Node, in-thread and through quiverdb/worker", (ctx) => {
