@@ -30,10 +30,12 @@ type FsPromises = typeof import("node:fs/promises");
 
 export interface FsStoreOptions {
   /**
-   * The `node:fs/promises` module to use. Default: imported on first use. For runtimes that
-   * provide a compatible module under another name, and for tests that simulate a full disk.
+   * The `node:fs/promises` module to use (or an object with its functions). Default: imported on
+   * first use. For runtimes that provide a compatible module under another name, and for tests
+   * that simulate a full disk. Typed as `object` so the declarations need no Node types: a
+   * browser-only project type-checks against them.
    */
-  fileSystem?: FsPromises;
+  fileSystem?: object;
 }
 
 // Specifiers in variables, so that bundlers building for browsers do not try to resolve them.
@@ -81,7 +83,7 @@ export class FsStore implements BlobStore {
    * and its parents when missing. `uri` is the absolute path.
    */
   static async open(root: string, options: FsStoreOptions = {}): Promise<FsStore> {
-    const [fs, path] = await loadModules(root, options.fileSystem);
+    const [fs, path] = await loadModules(root, options.fileSystem as FsPromises | undefined);
     const absolute = path.resolve(root);
     await fs.mkdir(absolute, { recursive: true });
     return new FsStore(absolute, fs);
