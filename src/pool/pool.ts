@@ -76,11 +76,16 @@ function isNode(): boolean {
   return typeof p?.versions?.node === "string" && !("Deno" in globalThis);
 }
 
+const NODE_WORKER_SCRIPT = "./pool-node-worker.js";
+
 async function defaultWorker(): Promise<WorkerLike> {
   if (isNode()) {
     const specifier = "node:worker_threads";
     const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import("node:worker_threads");
-    return new Worker(new URL("./pool-node-worker.js", import.meta.url), { name: "quiverdb-scan" });
+    // Not the literal `new Worker(new URL("…"))` pattern: bundlers building for browsers would
+    // emit this Node-only worker (and its node:worker_threads import) into the page's build.
+    const script = NODE_WORKER_SCRIPT;
+    return new Worker(new URL(script, import.meta.url), { name: "quiverdb-scan" });
   }
   // The literal pattern bundlers recognise to emit the worker script.
   return new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module", name: "quiverdb-scan" });
