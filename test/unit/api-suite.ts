@@ -150,7 +150,7 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const s = schema([field("id", DataTypes.int32(), false), field("name", DataTypes.utf8()), field("vector", DataTypes.vector(4))]);
       const t = await db.createEmptyTable("e", s);
       equal(await t.countRows(), 0, "empty");
-      equal(await t.schema(), s, "schema round-trips");
+      equal(await t.quiverSchema(), s, "schema round-trips");
       equal(await t.add([{ id: 1, name: "one", vector: [1, 0, 0, 0] }, { id: 2, name: null, vector: [0, 1, 0, 0] }]), { version: 2 }, "add result");
       equal(await t.add([]), { version: 2 }, "adding nothing commits nothing");
       equal(await t.countRows(), 2, "after add");
@@ -193,8 +193,8 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const withIds = await t.query().select(["id"]).withRowId().limit(2).toArray();
       equal(withIds.map((r) => Object.keys(r).sort()), [["_rowid", "id"], ["_rowid", "id"]], "withRowId adds _rowid");
       const seen: number[] = [];
-      for await (const row of t.query().where("id >= 195")) seen.push(row.id as number);
-      equal(seen, [195, 196, 197, 198, 199], "async iteration");
+      for await (const batch of t.query().where("id >= 195")) for (const id of batch.getChild("id")!.toArray() as Float64Array) seen.push(id);
+      equal(seen, [195, 196, 197, 198, 199], "async iteration yields Arrow record batches");
       equal(await t.countRows("category = 'art'"), 50, "countRows with a filter");
     }));
 
@@ -228,9 +228,9 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       equal(await t.update({ text: "all" }, { where: "id >= 18" }), { version: 4, rowsUpdated: 2 }, "update(values, { where })");
       equal((await t.query().where("id = 3").toArray())[0]!.text, "three", "updated text");
       equal((await t.query().where("id <= 1").select(["year"]).toArray()).map((r) => r.year), [2100, 2101], "updated years");
-      equal(await t.delete("id >= 10"), { version: 5, rowsDeleted: 10 }, "delete");
+      equal(await t.delete("id >= 10"), { numDeletedRows: 10, version: 5 }, "delete");
       equal(await t.countRows(), 10, "after delete");
-      equal(await t.delete("id > 1000"), { version: 5, rowsDeleted: 0 }, "deleting nothing commits nothing");
+      equal(await t.delete("id > 1000"), { numDeletedRows: 0, version: 5 }, "deleting nothing commits nothing");
       await assertCode(t.delete(""), "INVALID_FILTER", "delete needs a predicate");
     }));
 
@@ -286,10 +286,10 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       equal(await t.addColumns([{ name: "double", valueSql: "year * 2" }]), { version: 4 }, "addColumns");
       equal((await t.query().where("id = 4").select(["year", "double"]).toArray())[0], { year: 2004, double: 4008 }, "computed column");
       await t.alterColumns([{ path: "double", rename: "twice" }]);
-      equal((await t.schema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector", "twice"], "renamed");
+      equal((await t.quiverSchema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector", "twice"], "renamed");
       assert(t.display().includes("twice"), `display follows schema changes: ${t.display()}`);
       await t.dropColumns(["twice"]);
-      equal((await t.schema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector"], "dropped");
+      equal((await t.quiverSchema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector"], "dropped");
       await assertCode(t.dropColumns(["nope"]), "UNKNOWN_COLUMN", "dropping an unknown column");
       const stats = await t.optimize({ targetRowsPerFragment: 100 });
       equal(stats.compaction.fragmentsRemoved, 3, "three fragments compacted");
