@@ -118,10 +118,21 @@ function needBuffer<T>(buf: T | undefined, c: Chunk, column: string): T {
   return buf;
 }
 
-/** Milliseconds per unit of an Arrow Timestamp (s, ms, µs, ns) or Date (day, ms). */
-function msPerUnit(t: ArrowTypeLike): number {
-  if (t.typeId === TypeId.Date) return t.unit === 0 ? 86_400_000 : 1;
-  return [1000, 1, 1e-3, 1e-6][t.unit ?? 1]!;
+/**
+ * Milliseconds of one Timestamp (s, ms, µs, ns) or Date (day, ms) value. Sub-millisecond units are
+ * divided in integers first, so whole milliseconds stay exact past 2^53 nanoseconds.
+ */
+function toMs(t: ArrowTypeLike, values: ArrayLike<number | bigint>, i: number): number {
+  if (t.typeId === TypeId.Date) return t.unit === 0 ? Number(values[i]!) * 86_400_000 : Number(int64At(values, i));
+  const v = int64At(values, i);
+  switch (t.unit ?? 1) {
+    case 0: return Number(v) * 1000;
+    case 1: return Number(v);
+    default: {
+      const per = t.unit === 2 ? 1000n : 1_000_000n;
+      return Number(v / per) + Number(v % per) / Number(per);
+    }
+  }
 }
 
 function badValue(column: string, row: number, why: string): never {
@@ -195,10 +206,8 @@ function readChunk(c: Chunk, type: DataType, column: string, nullable: boolean):
     }
     case "timestamp": {
       const values = needBuffer(c.values, c, column);
-      const scale = msPerUnit(t);
-      const wide = t.typeId === TypeId.Timestamp || t.unit !== 0;
       const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) if (present(i)) data[i] = (wide ? Number(int64At(values, i)) : Number(values[i]!)) * scale;
+      for (let i = 0; i < n; i++) if (present(i)) data[i] = toMs(t, values, i);
       return { type, length: n, validity, data };
     }
     case "utf8": {
