@@ -8,8 +8,7 @@
  */
 import { createError } from "./errors.js";
 import { columnsToRows, inferSchema, type Row } from "./data/rows.js";
-import { arrowToColumns, fitColumns, isArrowData } from "./arrow/from-arrow.js";
-import { isArrowSchema, quiverSchemaOf, type ArrowSchemaLike } from "./arrow/types.js";
+import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "./arrow/detect.js";
 import type { Column } from "./data/column.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
 import type { KernelFlavor } from "./kernels/index.js";
@@ -111,8 +110,8 @@ async function withEmbeddingColumns(s: Schema, cfg: ResolvedEmbeddingConfig): Pr
 export type CreateData = Data | Schema | ArrowSchemaLike;
 
 /** A Quiver schema, read from an Arrow one when that is what was given. */
-function toQuiverSchema(s: Schema | ArrowSchemaLike): Schema {
-  return isArrowSchema(s) ? quiverSchemaOf(s) : makeSchema((s as Schema).fields);
+async function toQuiverSchema(s: Schema | ArrowSchemaLike): Promise<Schema> {
+  return isArrowSchema(s) ? (await arrowConversions()).quiverSchemaOf(s) : makeSchema((s as Schema).fields);
 }
 
 function isSchema(value: unknown): value is Schema {
@@ -294,15 +293,15 @@ export class Connection {
     }
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
     const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
-    const given = options.schema === undefined ? undefined : toQuiverSchema(options.schema);
+    const given = options.schema === undefined ? undefined : await toQuiverSchema(options.schema);
     let rows: readonly Row[] = [];
     /** Columns read from Arrow, fitted to the table schema once it is known. */
-    let arrow: Awaited<ReturnType<typeof arrowToColumns>> | undefined;
+    let arrow: ColumnBatch | undefined;
     let tableSchema: Schema;
     if (isArrowSchema(data)) {
-      tableSchema = quiverSchemaOf(data);
+      tableSchema = await toQuiverSchema(data);
     } else if (isArrowData(data)) {
-      arrow = await arrowToColumns(data);
+      arrow = await (await arrowConversions()).arrowToColumns(data);
       tableSchema = given ?? makeSchema(arrow.schema.fields);
       if (embedding && !arrow.columns.has(embedding.vectorColumn)) {
         // The embedding function works on rows: the text column is read out so it can be embedded.
@@ -326,7 +325,7 @@ export class Connection {
       throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
     }
     // Rows are checked before anything is written, so a bad row leaves no table behind.
-    const columns: Map<string, Column> = arrow ? fitColumns(arrow, tableSchema) : await rowsToColumns(tableSchema, rows);
+    const columns: Map<string, Column> = arrow ? (await arrowConversions()).fitColumns(arrow, tableSchema) : await rowsToColumns(tableSchema, rows);
     const numRows = arrow ? arrow.numRows : rows.length;
     if (exists) {
       const dataset = await Dataset.open(this.store, name, this.#session);

@@ -9,8 +9,7 @@ import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
 import { takeColumn, type Column } from "./data/column.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
-import { arrowToColumns, fitColumns, isArrowData } from "./arrow/from-arrow.js";
-import { arrowBatch, arrowSchema, arrowTable, loadArrow } from "./arrow/to-arrow.js";
+import { arrowConversions, isArrowData } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
@@ -206,8 +205,9 @@ export class Table {
 
   /** The schema as an Arrow Schema (as LanceDB's `schema()`); apache-arrow is loaded on first use. */
   async schema(): Promise<ArrowSchema> {
-    const [a, state] = await Promise.all([loadArrow(), this.state()]);
-    return arrowSchema(a, state.schema);
+    const state = await this.state();
+    const { arrowSchema, loadArrow } = await arrowConversions();
+    return arrowSchema(await loadArrow(), state.schema);
   }
 
   /** The schema as Quiver's plain-data `Schema` (what `field()` / `DataTypes` build; no Arrow needed). */
@@ -220,7 +220,9 @@ export class Table {
    * from the stored columns (no rows in between). Types: docs/ARROW.md.
    */
   async toArrow(): Promise<ArrowTable> {
-    const [a, live] = await Promise.all([loadArrow(), this.liveColumns()]);
+    const live = await this.liveColumns();
+    const { arrowBatch, arrowTable, loadArrow } = await arrowConversions();
+    const a = await loadArrow();
     return arrowTable(a, live.schema, live.batches.map((b) => arrowBatch(a, live.schema, b.columns, b.numRows)));
   }
 
@@ -313,6 +315,7 @@ export class Table {
     }
     let rows = data as readonly Row[];
     if (isArrowData(data)) {
+      const { arrowToColumns, fitColumns } = await arrowConversions();
       const batch = await arrowToColumns(data);
       const cfg = this.#embedding.of(head);
       if (cfg === undefined || batch.columns.has(cfg.vectorColumn)) {

@@ -17,42 +17,9 @@ import { createError } from "../errors.js";
 import { buildColumn, concatColumns, nullColumn, numericConstructor, readAll, takeColumn, type Column, type NumericArray } from "../data/column.js";
 import { f16BitsToF32 } from "../data/float16.js";
 import { typeToString, typesEqual, type DataType, type Field, type Schema } from "../data/schema.js";
-import {
-  TypeId, arrowTypeName, isArrowSchema, listSizeOf, quiverSchemaOf, quiverType,
-  type ArrowSchemaLike, type ArrowTypeLike,
-} from "./types.js";
-
-/** An apache-arrow Table or RecordBatch, or a flechette Table: a schema and columns by position. */
-export interface ArrowTabular {
-  readonly schema: ArrowSchemaLike;
-  readonly numRows: number;
-  getChildAt(index: number): { readonly data?: readonly unknown[] } | null;
-}
-
-export function isArrowTabular(value: unknown): value is ArrowTabular {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Partial<ArrowTabular>;
-  return isArrowSchema(v.schema) && typeof v.getChildAt === "function" && typeof v.numRows === "number";
-}
-
-/** Arrow data Quiver takes: a table, an array of record batches, or an async iterable of them. */
-export function isArrowData(value: unknown): boolean {
-  if (isArrowTabular(value) || isColumnBatch(value)) return true;
-  if (Array.isArray(value)) return value.length > 0 && value.every(isArrowTabular);
-  return typeof value === "object" && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"
-    && !Array.isArray(value);
-}
-
-/**
- * Columns converted from Arrow, with the schema they were read as. Plain data (a Map of typed arrays),
- * so the worker client converts Arrow on the page and posts this to the worker.
- */
-export interface ColumnBatch {
-  readonly kind: "quiver.columns";
-  readonly schema: Schema;
-  readonly numRows: number;
-  readonly columns: Map<string, Column>;
-}
+import { TypeId, arrowTypeName, listSizeOf, quiverSchemaOf, quiverType } from "./types.js";
+import { isArrowTabular, isColumnBatch, type ArrowTabular, type ArrowTypeLike, type ColumnBatch } from "./detect.js";
+export type { ColumnBatch } from "./detect.js";
 
 interface Chunk {
   readonly type: ArrowTypeLike;
@@ -317,10 +284,6 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   const columns = new Map<string, Column>();
   for (const f of first.schema.fields) columns.set(f.name, concatColumns(f.type, batches.map((b) => b.columns.get(f.name)!)));
   return { kind: "quiver.columns", schema: first.schema, numRows: batches.reduce((s, b) => s + b.numRows, 0), columns };
-}
-
-export function isColumnBatch(value: unknown): value is ColumnBatch {
-  return typeof value === "object" && value !== null && (value as ColumnBatch).kind === "quiver.columns" && (value as ColumnBatch).columns instanceof Map;
 }
 
 /** A table, a batch, an array of batches or an async iterable of batches as one ColumnBatch. */

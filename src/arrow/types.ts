@@ -7,6 +7,7 @@
  */
 import { createError } from "../errors.js";
 import { DataTypes, checkColumnName, type DataType, type Field, type Schema } from "../data/schema.js";
+import { isArrowField, isArrowType, type ArrowFieldLike, type ArrowSchemaLike, type ArrowTypeLike } from "./detect.js";
 
 /** Arrow's type ids (the `Type` enum of the format; Dictionary is -1 in both JS libraries). */
 export const TypeId = {
@@ -16,48 +17,6 @@ export const TypeId = {
 } as const;
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(TypeId).map(([k, v]) => [v, k]));
-
-/** The properties of an Arrow type that Quiver reads. */
-export interface ArrowTypeLike {
-  readonly typeId: number;
-  readonly bitWidth?: number;
-  readonly isSigned?: boolean;
-  readonly signed?: boolean;
-  readonly precision?: number;
-  readonly unit?: number;
-  readonly listSize?: number;
-  readonly stride?: number;
-  readonly children?: readonly ArrowFieldLike[] | null;
-  readonly dictionary?: ArrowTypeLike;
-  readonly indices?: ArrowTypeLike;
-}
-
-export interface ArrowFieldLike {
-  readonly name: string;
-  readonly type: ArrowTypeLike;
-  readonly nullable?: boolean;
-  readonly metadata?: ReadonlyMap<string, string> | Readonly<Record<string, string>> | null;
-}
-
-export interface ArrowSchemaLike {
-  readonly fields: readonly ArrowFieldLike[];
-  readonly metadata?: ReadonlyMap<string, string> | Readonly<Record<string, string>> | null;
-}
-
-export function isArrowType(value: unknown): value is ArrowTypeLike {
-  return typeof value === "object" && value !== null && typeof (value as { typeId?: unknown }).typeId === "number";
-}
-
-export function isArrowField(value: unknown): value is ArrowFieldLike {
-  return typeof value === "object" && value !== null && typeof (value as ArrowFieldLike).name === "string" && isArrowType((value as ArrowFieldLike).type);
-}
-
-/** An Arrow schema: fields whose types carry a `typeId` (a Quiver schema's types carry `kind`). */
-export function isArrowSchema(value: unknown): value is ArrowSchemaLike {
-  if (typeof value !== "object" || value === null) return false;
-  const fields = (value as { fields?: unknown }).fields;
-  return Array.isArray(fields) && fields.every(isArrowField);
-}
 
 export function arrowTypeName(t: ArrowTypeLike): string {
   return TYPE_NAMES.get(t.typeId) ?? `type ${t.typeId}`;

@@ -6,8 +6,7 @@ import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { RecordBatch as ArrowRecordBatch, Table as ArrowTable } from "apache-arrow";
-import { arrowBatch, arrowTable, loadArrow } from "../arrow/to-arrow.js";
-import { resultColumns, sliceColumns } from "../arrow/results.js";
+import { arrowConversions } from "../arrow/detect.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
@@ -194,6 +193,7 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
       schema = part.schema;
       if (part.batch) batches.push(part.batch);
     }
+    const { arrowTable, loadArrow } = await arrowConversions();
     const a = await loadArrow();
     return batches.length > 0 ? new a.Table(batches) : arrowTable(a, schema!, []);
   }
@@ -211,6 +211,7 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   async *#batches(options: QueryExecutionOptions): AsyncGenerator<{ schema: Schema; batch?: ArrowRecordBatch }> {
     const size = options.maxBatchLength ?? 8192;
     checkCount("maxBatchLength", size, 1);
+    const { arrowBatch, loadArrow, resultColumns, sliceColumns } = await arrowConversions();
     const [a, rows, table] = await Promise.all([loadArrow(), this.toArray(), this.executor.tableSchema?.() ?? { fields: [] }]);
     const { schema, columns } = resultColumns(rows, resultNames(rows, this.plan, table), table);
     if (rows.length === 0) {

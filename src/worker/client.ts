@@ -14,9 +14,7 @@ import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
 import type { Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
-import { arrowToColumns, isArrowData } from "../arrow/from-arrow.js";
-import { arrowBatch, arrowSchema, arrowTable, loadArrow } from "../arrow/to-arrow.js";
-import { isArrowSchema, quiverSchemaOf, type ArrowSchemaLike } from "../arrow/types.js";
+import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "../arrow/detect.js";
 import { MergeInsertBuilder } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
@@ -190,17 +188,17 @@ export class RemoteConnection {
       const { name, data: d, ...rest } = nameOrOptions;
       return this.createTable(name, d, rest);
     }
-    const opts = options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: quiverSchemaOf(options.schema) } : options;
-    let payload: readonly Row[] | Schema | Awaited<ReturnType<typeof arrowToColumns>>;
-    if (isArrowSchema(data)) payload = quiverSchemaOf(data);
-    else if (isArrowData(data)) payload = await arrowToColumns(data);
+    const opts = options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options;
+    let payload: readonly Row[] | Schema | ColumnBatch;
+    if (isArrowSchema(data)) payload = (await arrowConversions()).quiverSchemaOf(data);
+    else if (isArrowData(data)) payload = await (await arrowConversions()).arrowToColumns(data);
     else if (isSchema(data) || Array.isArray(data)) payload = data as readonly Row[] | Schema;
     else throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects), Arrow data (a Table or RecordBatches) or a schema.");
     return this.handle(await this.call((api) => api.createTable(this.id, nameOrOptions, payload, opts)));
   }
 
   async createEmptyTable(name: string, tableSchema: Schema | ArrowSchemaLike, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
-    const s = isArrowSchema(tableSchema) ? quiverSchemaOf(tableSchema) : tableSchema;
+    const s = isArrowSchema(tableSchema) ? (await arrowConversions()).quiverSchemaOf(tableSchema) : tableSchema;
     return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, options)));
   }
 
@@ -270,15 +268,18 @@ export class RemoteTable {
 
   /** The schema as an Arrow Schema, built here from the worker's Quiver schema. */
   async schema(): Promise<ArrowSchema> {
-    const [a, s] = await Promise.all([loadArrow(), this.quiverSchema()]);
-    return arrowSchema(a, s);
+    const s = await this.quiverSchema();
+    const { arrowSchema, loadArrow } = await arrowConversions();
+    return arrowSchema(await loadArrow(), s);
   }
 
   async quiverSchema(): Promise<Schema> { return this.forward("quiverSchema", []); }
 
   /** Every live row as an Arrow Table; the columns are copied from the worker and the Table is built here. */
   async toArrow(): Promise<ArrowTable> {
-    const [a, live] = await Promise.all([loadArrow(), this.liveColumns()]);
+    const live = await this.liveColumns();
+    const { arrowBatch, arrowTable, loadArrow } = await arrowConversions();
+    const a = await loadArrow();
     return arrowTable(a, live.schema, live.batches.map((b) => arrowBatch(a, live.schema, b.columns, b.numRows)));
   }
 
@@ -306,7 +307,7 @@ export class RemoteTable {
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
     const { progress, ...rest } = options;
     if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "add() progress must be a function.");
-    const rows = isArrowData(data) ? await arrowToColumns(data) : data as readonly Row[];
+    const rows = isArrowData(data) ? await (await arrowConversions()).arrowToColumns(data) : data as readonly Row[];
     const reply = await this.send((api) => api.add(this.id, rows, rest, progress === undefined ? undefined : proxy(progress)));
     this.#display = reply.display;
     return reply.value;

@@ -22,7 +22,7 @@ import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
 import type { AddOptions, AddResult, LiveColumns, Table } from "../table.js";
-import type { ColumnBatch } from "../arrow/from-arrow.js";
+import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
