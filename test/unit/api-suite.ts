@@ -14,6 +14,7 @@ import type { RemoteConnection } from "../../src/worker/client.js";
 import { assert, assertRejects } from "./storage-contract.js";
 // Browser-safe (bench/datasets.ts reads files with node:fs): this suite also runs in Chromium.
 import { seededRandom as rng } from "../../src/ann/common.js";
+import * as arrow from "apache-arrow";
 
 export type AnyConnection = Connection | RemoteConnection;
 
@@ -388,6 +389,34 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       await reader.close();
     }
   });
+
+  test("Arrow: createTable and add from Arrow tables and batches, schema() as Arrow, toArrow() of table and search, typed errors", () =>
+    withDb(async (db) => {
+      const f32 = (dim: number) => new arrow.FixedSizeList(dim, new arrow.Field("item", new arrow.Float32(), true));
+      const source = new arrow.Table({
+        id: arrow.vectorFromArray(rows.slice(0, 50).map((r) => r.id as number), new arrow.Int32()),
+        text: arrow.vectorFromArray(rows.slice(0, 50).map((r, i) => (i % 10 === 3 ? null : r.text as string)), new arrow.Utf8()),
+        vector: arrow.vectorFromArray(rows.slice(0, 50).map((r) => r.vector as number[]), f32(DIM)),
+      });
+      const t = await db.createTable("arrow", source);
+      equal(await t.add(new arrow.Table({ id: arrow.vectorFromArray([50, 51], new arrow.Int32()) }).batches), { version: 2 }, "add RecordBatch[]");
+      equal(await t.countRows(), 52, "rows from Arrow");
+      const s = await t.schema();
+      equal(s.fields.map((f) => `${f.name}: ${String(f.type)}`), ["id: Int32", "text: Utf8", `vector: FixedSizeList[${DIM}]<Float32>`], "schema() is an Arrow Schema");
+      const out = await t.toArrow();
+      equal(out.numRows, 52, "toArrow rows");
+      equal(out.getChild("text")!.nullCount, 5 + 2, "toArrow keeps nulls");
+      equal(Array.from(out.getChild("vector")!.get(7)!.toArray() as Float32Array), Array.from(Float32Array.from(rows[7]!.vector as number[])), "toArrow vectors");
+      const q = rows[3]!.vector as number[];
+      const hits = await t.search(q).limit(3).toArrow();
+      equal(hits.getChild("id")!.get(0), 3, "search toArrow nearest row");
+      equal(String(hits.schema.fields.find((f) => f.name === "_distance")!.type), "Float32", "_distance is Float32");
+      const copy = await db.createTable("copy", out);
+      equal(await copy.query().where("id < 5").toArray(), await t.query().where("id < 5").toArray(), "toArrow → createTable round trip");
+      await assertCode(t.add(new arrow.Table({ vector: arrow.vectorFromArray([[1, 2]], f32(2)) })), "DIMENSION_MISMATCH", "wrong dimension from Arrow");
+      await assertCode(t.add(new arrow.Table({ nope: arrow.vectorFromArray([1], new arrow.Int32()) })), "SCHEMA_MISMATCH", "unknown column from Arrow");
+      equal(await t.version(), 2, "refused Arrow writes commit nothing");
+    }));
 
   return cases;
 }
