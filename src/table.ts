@@ -7,7 +7,7 @@ import { LeaseScope, type Session } from "./session.js";
 import type { IndexEntry } from "./storage/manifest.js";
 import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
-import { takeColumn, type Column } from "./data/column.js";
+import { copyColumn, takeColumn, type Column } from "./data/column.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
 import { arrowConversions, isArrowData } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
@@ -235,9 +235,10 @@ export class Table {
       const live = frag.liveRows === frag.numRows ? undefined : selectRows(frag, undefined);
       const numRows = live?.length ?? frag.numRows;
       if (numRows === 0) continue;
+      // Copies: Arrow buffers are the caller's to change, the fragment's columns are shared by every reader.
       const columns = new Map(state.schema.fields.map((f) => {
         const col = frag.columns.get(f.name)!;
-        return [f.name, live ? takeColumn(col, live) : col] as const;
+        return [f.name, live ? takeColumn(col, live) : copyColumn(col)] as const;
       }));
       batches.push({ numRows, columns });
     }
@@ -317,6 +318,10 @@ export class Table {
     if (isArrowData(data)) {
       const { arrowToColumns, fitColumns } = await arrowConversions();
       const batch = await arrowToColumns(data);
+      if (batch.numRows === 0 && mode === "append") {
+        fitColumns(batch, head.schema); // still refuses columns the table does not have
+        return { version: head.version };
+      }
       const cfg = this.#embedding.of(head);
       if (cfg === undefined || batch.columns.has(cfg.vectorColumn)) {
         const columns = fitColumns(batch, head.schema);

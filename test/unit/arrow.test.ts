@@ -284,6 +284,25 @@ describe("query results as Arrow", () => {
   });
 });
 
+describe("ownership and no-op writes", () => {
+  it("toArrow() hands out copies: changing its buffers does not change the table", async () => {
+    const db = await memoryDb();
+    const t = await db.createTable("own", [{ id: 1, vector: [1, 2] }]);
+    const out = await t.toArrow();
+    (out.getChild("vector")!.data[0]!.children[0]!.values as Float32Array).fill(9);
+    (out.getChild("id")!.data[0]!.values as Float64Array)[0] = 7;
+    expect((await t.query().toArray()).map((r) => [r.id, Array.from(r.vector as Float32Array)])).toEqual([[1, [1, 2]]]);
+  });
+
+  it("adding zero Arrow rows commits nothing, yet still checks the columns", async () => {
+    const db = await memoryDb();
+    const t = await db.createTable("z", [{ id: 1 }]);
+    expect(await t.add(new A.Table({ id: vec([], new A.Float64()) }))).toEqual({ version: 1 });
+    expect(await codeOf(t.add(new A.Table({ nope: vec([], new A.Float64()) })))).toBe("SCHEMA_MISMATCH");
+    expect(await t.version()).toBe(1);
+  });
+});
+
 describe("bad Arrow input: typed errors, stored data untouched", () => {
   async function base(db: Connection) {
     return db.createTable("t", new A.Table({
