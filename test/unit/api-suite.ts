@@ -416,6 +416,11 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       await assertCode(t.add(new arrow.Table({ vector: arrow.vectorFromArray([[1, 2]], f32(2)) })), "DIMENSION_MISMATCH", "wrong dimension from Arrow");
       await assertCode(t.add(new arrow.Table({ nope: arrow.vectorFromArray([1], new arrow.Int32()) })), "SCHEMA_MISMATCH", "unknown column from Arrow");
       equal(await t.version(), 2, "refused Arrow writes commit nothing");
+      const empty = await db.createEmptyTable("arrow-empty", new arrow.Schema([
+        new arrow.Field("id", new arrow.Int64(), false), new arrow.Field("when", new arrow.TimestampMicrosecond(), true, new Map([["unit", "us"]])),
+      ]));
+      equal(await empty.quiverSchema(), schema([field("id", DataTypes.int64(), false), { ...field("when", DataTypes.timestamp()), metadata: { unit: "us" } }]), "createEmptyTable from an Arrow Schema");
+      equal((await empty.schema()).fields[1]!.metadata.get("unit"), "us", "field metadata survives");
     }));
 
   return cases;
