@@ -7,7 +7,9 @@
  * Each table is a folder `<name>.quiver/` of immutable files with one manifest per version.
  */
 import { createError } from "./errors.js";
-import { inferSchema, type Row } from "./data/rows.js";
+import { columnsToRows, inferSchema, type Row } from "./data/rows.js";
+import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "./arrow/detect.js";
+import type { Column } from "./data/column.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
 import type { KernelFlavor } from "./kernels/index.js";
 import { Session, type MemoryStats } from "./session.js";
@@ -18,8 +20,8 @@ import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
-import { appendTransaction, rowsToColumns } from "./table/writes.js";
-import { Table, type TableContext } from "./table.js";
+import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
+import { Table, type Data, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import { embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
 import { field as makeField, DataTypes, findField } from "./data/schema.js";
@@ -70,8 +72,8 @@ export interface CreateTableOptions {
   mode?: "create" | "overwrite";
   /** With mode `create`, open the existing table instead of failing. */
   existOk?: boolean;
-  /** Explicit schema; rows are checked against it. Inferred from the rows when absent. */
-  schema?: Schema;
+  /** Explicit schema (Quiver's or an Arrow Schema); rows are checked against it. Inferred from the data when absent. */
+  schema?: Schema | ArrowSchemaLike;
   /**
    * Embeds `sourceColumn` into `vectorColumn` (default "vector") on every write, and text queries on
    * `search(text)`. Saved with the table (without secrets) and restored by `openTable`.
@@ -102,6 +104,14 @@ async function withEmbeddingColumns(s: Schema, cfg: ResolvedEmbeddingConfig): Pr
     return s;
   }
   return makeSchema([...s.fields, makeField(cfg.vectorColumn, DataTypes.vector(await embeddingDimension(cfg)), true)]);
+}
+
+/** What `createTable` takes: rows, Arrow data (Table, RecordBatches, async iterable of them) or a schema. */
+export type CreateData = Data | Schema | ArrowSchemaLike;
+
+/** A Quiver schema, read from an Arrow one when that is what was given. */
+async function toQuiverSchema(s: Schema | ArrowSchemaLike): Promise<Schema> {
+  return isArrowSchema(s) ? (await arrowConversions()).quiverSchemaOf(s) : makeSchema((s as Schema).fields);
 }
 
 function isSchema(value: unknown): value is Schema {
@@ -267,8 +277,8 @@ export class Connection {
    * Also accepts LanceDB's object form: `createTable({ name, data, schema?, mode?, existOk? })`.
    */
   async createTable(
-    nameOrOptions: string | ({ name: string; data: readonly Row[] | Schema } & CreateTableOptions),
-    data?: readonly Row[] | Schema,
+    nameOrOptions: string | ({ name: string; data: CreateData } & CreateTableOptions),
+    data?: CreateData,
     options: CreateTableOptions = {},
   ): Promise<Table> {
     this.checkOpen();
@@ -283,15 +293,28 @@ export class Connection {
     }
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
     const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
+    const given = options.schema === undefined ? undefined : await toQuiverSchema(options.schema);
     let rows: readonly Row[] = [];
+    /** Columns read from Arrow, fitted to the table schema once it is known. */
+    let arrow: ColumnBatch | undefined;
     let tableSchema: Schema;
-    if (isSchema(data)) {
+    if (isArrowSchema(data)) {
+      tableSchema = await toQuiverSchema(data);
+    } else if (isArrowData(data)) {
+      arrow = await (await arrowConversions()).arrowToColumns(data);
+      tableSchema = given ?? makeSchema(arrow.schema.fields);
+      if (embedding && !arrow.columns.has(embedding.vectorColumn)) {
+        // The embedding function works on rows: the text column is read out so it can be embedded.
+        rows = await embedRows(embedding, columnsToRows(arrow.columns, arrow.schema.fields.map((f) => f.name), Array.from({ length: arrow.numRows }, (_, i) => i)));
+        arrow = undefined;
+      }
+    } else if (isSchema(data)) {
       tableSchema = makeSchema(data.fields);
     } else if (Array.isArray(data)) {
       rows = embedding ? await embedRows(embedding, data) : data;
-      tableSchema = options.schema ? makeSchema(options.schema.fields) : inferSchema(rows);
+      tableSchema = given ?? inferSchema(rows);
     } else {
-      throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects) or a schema.");
+      throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects), Arrow data (a Table or RecordBatches) or a schema.");
     }
     if (embedding) tableSchema = await withEmbeddingColumns(tableSchema, embedding);
     const config = embedding ? embeddingTableConfig(embedding) : {};
@@ -302,18 +325,20 @@ export class Connection {
       throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
     }
     // Rows are checked before anything is written, so a bad row leaves no table behind.
+    const columns: Map<string, Column> = arrow ? (await arrowConversions()).fitColumns(arrow, tableSchema) : await rowsToColumns(tableSchema, rows);
+    const numRows = arrow ? arrow.numRows : rows.length;
     if (exists) {
       const dataset = await Dataset.open(this.store, name, this.#session);
       const head = dataset.head();
-      const tx = await appendTransaction(dataset, { ...head, schema: tableSchema }, rows, "overwrite");
+      const tx = await appendColumnsTransaction(dataset, { ...head, schema: tableSchema }, columns, numRows, "overwrite");
       await dataset.commit({ ...tx, schema: tableSchema, indices: [], config });
       return this.handle(name, dataset, { embeddingFunction: embedding });
     }
-    const columns = await rowsToColumns(tableSchema, rows);
-    return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { columns, numRows: rows.length }, config), { embeddingFunction: embedding });
+    return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { columns, numRows }, config), { embeddingFunction: embedding });
   }
 
-  async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<Table> {
+  /** A table with no rows: `schema` is Quiver's (`schema([field(…)])`) or an Arrow Schema. */
+  async createEmptyTable(name: string, tableSchema: Schema | ArrowSchemaLike, options: Omit<CreateTableOptions, "schema"> = {}): Promise<Table> {
     if (!isSchema(tableSchema)) throw createError("INVALID_ARGUMENT", "createEmptyTable needs a schema.");
     return this.createTable(name, tableSchema, options);
   }

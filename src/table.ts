@@ -6,7 +6,11 @@ import { createError } from "./errors.js";
 import { LeaseScope, type Session } from "./session.js";
 import type { IndexEntry } from "./storage/manifest.js";
 import type { Row } from "./data/rows.js";
-import { describeSchema } from "./data/rows.js";
+import { columnsToRows, describeSchema } from "./data/rows.js";
+import { copyColumn, takeColumn, type Column } from "./data/column.js";
+import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
+import { arrowConversions, isArrowData } from "./arrow/detect.js";
+import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
@@ -36,7 +40,7 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-import { appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
+import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
@@ -46,7 +50,17 @@ export interface AddOptions {
 }
 
 export interface AddResult { version: number }
-export interface DeleteResult { version: number; rowsDeleted: number }
+/** A table's live rows as columns, a batch per fragment. */
+export interface LiveColumns {
+  readonly schema: Schema;
+  readonly batches: readonly { readonly numRows: number; readonly columns: Map<string, Column> }[];
+}
+/** Data `add` and `createTable` take: rows, or Arrow (a Table, RecordBatches, or an async iterable of them). */
+export type Data = readonly Row[] | ArrowTable | readonly ArrowRecordBatch[] | AsyncIterable<ArrowRecordBatch>;
+/** The result of `addColumns`, `alterColumns` and `dropColumns`, as LanceDB names it. */
+export interface SchemaChangeResult { version: number }
+/** As LanceDB's `DeleteResult`. */
+export interface DeleteResult { numDeletedRows: number; version: number }
 export interface UpdateResult { version: number; rowsUpdated: number }
 
 export interface UpdateOptions {
@@ -198,8 +212,46 @@ export class Table {
     return this.display();
   }
 
-  async schema(): Promise<Schema> {
+  /** The schema as an Arrow Schema (as LanceDB's `schema()`); apache-arrow is loaded on first use. */
+  async schema(): Promise<ArrowSchema> {
+    const state = await this.state();
+    const { arrowSchema, loadArrow } = await arrowConversions();
+    return arrowSchema(await loadArrow(), state.schema);
+  }
+
+  /** The schema as Quiver's plain-data `Schema` (what `field()` / `DataTypes` build; no Arrow needed). */
+  async quiverSchema(): Promise<Schema> {
     return (await this.state()).schema;
+  }
+
+  /**
+   * Every live row of the version read, as an Arrow Table with one record batch per fragment, built
+   * from the stored columns (no rows in between). Types: docs/ARROW.md.
+   */
+  async toArrow(): Promise<ArrowTable> {
+    const live = await this.liveColumns();
+    const { arrowBatch, arrowTable, loadArrow } = await arrowConversions();
+    const a = await loadArrow();
+    return arrowTable(a, live.schema, live.batches.map((b) => arrowBatch(a, live.schema, b.columns, b.numRows)));
+  }
+
+  /** @internal Every live row as columns, one batch per fragment (what `toArrow()` and the worker client build on). */
+  async liveColumns(): Promise<LiveColumns> {
+    const state = await this.state();
+    await this.dataset.ensureColumns(state, state.schema.fields.map((f) => f.name));
+    const batches: LiveColumns["batches"][number][] = [];
+    for (const frag of state.fragments) {
+      const live = frag.liveRows === frag.numRows ? undefined : selectRows(frag, undefined);
+      const numRows = live?.length ?? frag.numRows;
+      if (numRows === 0) continue;
+      // Copies: Arrow buffers are the caller's to change, the fragment's columns are shared by every reader.
+      const columns = new Map(state.schema.fields.map((f) => {
+        const col = frag.columns.get(f.name)!;
+        return [f.name, live ? takeColumn(col, live) : copyColumn(col)] as const;
+      }));
+      batches.push({ numRows, columns });
+    }
+    return { schema: state.schema, batches };
   }
 
   /** The version reads currently see. */
@@ -261,11 +313,32 @@ export class Table {
     return this.run(await this.state(), (ctx) => countRows(ctx, filter));
   }
 
-  async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
+  /**
+   * Appends rows (plain objects) or Arrow data (a Table, RecordBatches or an async iterable of them,
+   * converted column by column; see docs/ARROW.md). Nothing is written unless every value fits.
+   */
+  async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
     const head = await this.writable();
     const mode = options.mode ?? "append";
     if (mode !== "append" && mode !== "overwrite") {
       throw createError("INVALID_ARGUMENT", `add() mode must be "append" or "overwrite", got ${JSON.stringify(mode)}.`);
+    }
+    let rows = data as readonly Row[];
+    if (isArrowData(data)) {
+      const { arrowToColumns, fitColumns } = await arrowConversions();
+      const batch = await arrowToColumns(data);
+      if (batch.numRows === 0 && mode === "append") {
+        fitColumns(batch, head.schema); // still refuses columns the table does not have
+        return { version: head.version };
+      }
+      const cfg = this.#embedding.of(head);
+      if (cfg === undefined || batch.columns.has(cfg.vectorColumn)) {
+        const columns = fitColumns(batch, head.schema);
+        options.progress?.({ phase: "convert", rowsDone: batch.numRows, rowsTotal: batch.numRows });
+        return { version: await this.commit(await appendColumnsTransaction(this.dataset, head, columns, batch.numRows, mode), head) };
+      }
+      // The embedding function works on rows: the text column is read out so it can be embedded.
+      rows = columnsToRows(batch.columns, batch.schema.fields.map((f) => f.name), Array.from({ length: batch.numRows }, (_, i) => i));
     }
     if (Array.isArray(rows) && rows.length === 0 && mode === "append") return { version: head.version };
     const embedded = await this.#embedding.rows(head, rows, options.progress);
@@ -278,7 +351,7 @@ export class Table {
       throw createError("INVALID_FILTER", "delete() needs a SQL predicate; to remove every row use delete(\"true\").");
     }
     const { tx, deleted } = await this.fromSnapshot(head, () => deleteTransaction(this.dataset, head, predicate));
-    return { version: await this.commit(tx, head), rowsDeleted: deleted };
+    return { numDeletedRows: deleted, version: await this.commit(tx, head) };
   }
 
   /**
@@ -319,19 +392,19 @@ export class Table {
   }
 
   /** Adds columns computed by SQL (`{ name, valueSql }`) or all-null columns (`field(name, type)`). */
-  async addColumns(columns: readonly (AddColumnsSql | Field)[]): Promise<{ version: number }> {
+  async addColumns(columns: readonly (AddColumnsSql | Field)[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
     return { version: await this.commit(await this.fromSnapshot(head, () => addColumnsTransaction(this.dataset, head, columns)), head) };
   }
 
   /** Renames columns, changes their nullability or converts their type. */
-  async alterColumns(alterations: readonly ColumnAlteration[]): Promise<{ version: number }> {
+  async alterColumns(alterations: readonly ColumnAlteration[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
     return { version: await this.commit(await this.fromSnapshot(head, () => alterColumnsTransaction(this.dataset, head, alterations)), head) };
   }
 
   /** Removes columns from the schema; their data is reclaimed when fragments are compacted. */
-  async dropColumns(names: readonly string[]): Promise<{ version: number }> {
+  async dropColumns(names: readonly string[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
     return { version: await this.commit(dropColumnsTransaction(head, names), head) };
   }
@@ -381,8 +454,13 @@ export class Table {
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
   query(): Query {
-    return new Query((plan, reranker) => this.execute(plan, reranker));
+    return new Query(this.#executor);
   }
+
+  readonly #executor: QueryExecutor = Object.assign(
+    (plan: QueryPlan, reranker?: Reranker) => this.execute(plan, reranker),
+    { tableSchema: () => this.quiverSchema() },
+  );
 
   /**
    * Nearest-neighbour search for a query vector (or a batch of them). For a text: `"vector"` embeds it
@@ -394,7 +472,7 @@ export class Table {
   search(query: string, queryType: "fts", ftsColumns?: string | readonly string[]): Query;
   search(query: string, queryType?: "auto" | "vector" | "hybrid", ftsColumns?: string | readonly string[]): VectorQuery;
   search(query: QueryVector | readonly QueryVector[] | string, queryType: TextQueryType = "auto", ftsColumns?: string | readonly string[]): VectorQuery | Query {
-    const exec: QueryExecutor = (plan, reranker) => this.execute(plan, reranker);
+    const exec = this.#executor;
     return typeof query === "string" ? textSearch(exec, query, queryType, ftsColumns) : new VectorQuery(exec, toQueryVectors(query));
   }
 

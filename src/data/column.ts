@@ -327,6 +327,11 @@ export function takeColumn(col: Column, indices: ArrayLike<number>): Column {
   return { type: t, length: n, validity, data };
 }
 
+/** A column with its own buffers (validity and data copied). */
+export function copyColumn(col: Column): Column {
+  return { ...col, validity: col.validity?.slice() ?? null, data: col.data.slice() as ColumnData };
+}
+
 /** Columns of the same type, end to end. */
 export function concatColumns(type: DataType, cols: readonly Column[]): Column {
   const n = cols.reduce((s, c) => s + c.length, 0);

@@ -1,7 +1,7 @@
 /**
  * Quiver's logical types. They mirror the Arrow types LanceDB tables use, but are plain data
  * so that a schema can be posted to a worker, written into a manifest and compared with `===`
- * on its fields. Arrow interop maps to and from these (see src/data/arrow.ts once it exists).
+ * on its fields. Arrow interop maps to and from these (src/arrow/, docs/ARROW.md).
  */
 import { createError } from "../errors.js";
 
@@ -27,6 +27,8 @@ export interface Field {
   readonly name: string;
   readonly type: DataType;
   readonly nullable: boolean;
+  /** Key/value pairs carried along with the field (Arrow field metadata); optional. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface Schema {

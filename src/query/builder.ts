@@ -4,13 +4,42 @@
  */
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
+import type { Schema } from "../data/schema.js";
+import type { RecordBatch as ArrowRecordBatch, Table as ArrowTable } from "apache-arrow";
+import { arrowConversions } from "../arrow/detect.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
 import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type RerankSpec, type VectorPlan } from "./plan.js";
 
-/** Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned). */
-export type QueryExecutor = (plan: QueryPlan, reranker?: Reranker) => Promise<Row[]>;
+/**
+ * Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned).
+ * `tableSchema`, when the executor has it, types the columns of Arrow results.
+ */
+export type QueryExecutor = ((plan: QueryPlan, reranker?: Reranker) => Promise<Row[]>) & { readonly tableSchema?: () => Promise<Schema> };
+
+/** Options of `toArrow()` / `toBatches()`, named as LanceDB's `QueryExecutionOptions`. */
+export interface QueryExecutionOptions {
+  /** Rows per record batch (default 8192). The last batch may be shorter. */
+  maxBatchLength?: number;
+}
+
+/** Column names of a result: the rows' keys, or for no rows what the plan would have returned. */
+function resultNames(rows: readonly Row[], plan: QueryPlan, table: Schema): string[] {
+  if (rows.length > 0) {
+    const seen = new Set<string>();
+    for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
+    return [...seen];
+  }
+  const names = Array.isArray(plan.select) ? [...plan.select as readonly string[]]
+    : plan.select !== undefined ? Object.keys(plan.select) : table.fields.map((f) => f.name);
+  const vector = plan.vector !== undefined;
+  if (vector && plan.fullText !== undefined) names.push("_relevance_score");
+  else if (vector) names.push("_distance");
+  else if (plan.fullText !== undefined) names.push("_score");
+  if (plan.withRowId) names.push("_rowid");
+  return names;
+}
 
 /** A built-in reranker as plain data, so a plan can cross to a worker; anything else is `custom`. */
 function rerankSpec(r: Reranker): RerankSpec {
@@ -61,7 +90,7 @@ export function toQueryVectors(value: unknown): QueryVector[] {
   );
 }
 
-abstract class QueryBase<Self> implements AsyncIterable<Row> {
+abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   protected plan: Mutable<QueryPlan> = { offset: 0, withRowId: false };
   protected reranker: Reranker | undefined;
 
@@ -153,8 +182,47 @@ abstract class QueryBase<Self> implements AsyncIterable<Row> {
     return this.executor(plan, this.reranker);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Row> {
-    for (const row of await this.toArray()) yield row;
+  /**
+   * The results as an Arrow Table (apache-arrow, loaded on first use): vectors as FixedSizeList,
+   * `_distance` / `_score` / `_relevance_score` as Float32. Type mapping: docs/ARROW.md.
+   */
+  async toArrow(options: QueryExecutionOptions = {}): Promise<ArrowTable> {
+    const batches: ArrowRecordBatch[] = [];
+    let schema: Schema | undefined;
+    for await (const part of this.#batches(options)) {
+      schema = part.schema;
+      if (part.batch) batches.push(part.batch);
+    }
+    const { arrowTable, loadArrow } = await arrowConversions();
+    const a = await loadArrow();
+    return batches.length > 0 ? new a.Table(batches) : arrowTable(a, schema!, []);
+  }
+
+  /** The results as Arrow record batches of at most `maxBatchLength` rows. */
+  async *toBatches(options: QueryExecutionOptions = {}): AsyncGenerator<ArrowRecordBatch, void, undefined> {
+    for await (const part of this.#batches(options)) if (part.batch) yield part.batch;
+  }
+
+  /** As LanceDB: `for await (const batch of query)` iterates Arrow record batches. */
+  [Symbol.asyncIterator](): AsyncIterator<ArrowRecordBatch> {
+    return this.toBatches();
+  }
+
+  async *#batches(options: QueryExecutionOptions): AsyncGenerator<{ schema: Schema; batch?: ArrowRecordBatch }> {
+    const size = options.maxBatchLength ?? 8192;
+    checkCount("maxBatchLength", size, 1);
+    const { arrowBatch, loadArrow, resultColumns, sliceColumns } = await arrowConversions();
+    const [a, rows, table] = await Promise.all([loadArrow(), this.toArray(), this.executor.tableSchema?.() ?? { fields: [] }]);
+    const { schema, columns } = resultColumns(rows, resultNames(rows, this.plan, table), table);
+    if (rows.length === 0) {
+      yield { schema };
+      return;
+    }
+    for (let at = 0; at < rows.length; at += size) {
+      const n = Math.min(size, rows.length - at);
+      const part = n === rows.length ? columns : sliceColumns(columns, at, n);
+      yield { schema, batch: arrowBatch(a, schema, part, n) };
+    }
   }
 }
 

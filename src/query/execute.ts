@@ -135,6 +135,7 @@ async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly 
 }
 
 function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan, picked: ReadonlyMap<Fragment, ReadonlyMap<string, PickedRows>>): Row[] {
+  if (hits.length === 0) return []; // nothing to compute (and no column to take a type from)
   const computed = output.computed.map(([name, expr]) => [name, expr.evaluate(hitSource(hits))] as const);
   const rows: Row[] = new Array<Row>(hits.length);
   for (let i = 0; i < hits.length; i++) {

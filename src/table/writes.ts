@@ -49,8 +49,14 @@ export async function rowsToColumns(schema: Schema, rows: readonly Row[], progre
 export async function appendTransaction(
   ds: Dataset, head: TableState, rows: readonly Row[], mode: "append" | "overwrite", progress?: (p: WriteProgress) => void,
 ): Promise<Transaction> {
-  const columns = await rowsToColumns(head.schema, rows, progress);
-  const added = rows.length > 0 ? [await ds.writeFragment(head.schema, columns, rows.length)] : [];
+  return appendColumnsTransaction(ds, head, await rowsToColumns(head.schema, rows, progress), rows.length, mode);
+}
+
+/** As `appendTransaction`, for columns already checked against `head.schema` (e.g. read from Arrow). */
+export async function appendColumnsTransaction(
+  ds: Dataset, head: TableState, columns: Map<string, Column>, numRows: number, mode: "append" | "overwrite",
+): Promise<Transaction> {
+  const added = numRows > 0 ? [await ds.writeFragment(head.schema, columns, numRows)] : [];
   return mode === "overwrite"
     ? { type: "overwrite", readVersion: head.version, fragments: [], added }
     : { type: "append", readVersion: head.version, added };

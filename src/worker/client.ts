@@ -11,7 +11,10 @@ import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import { Query, VectorQuery, textSearch, toQueryVectors, type TextQueryType } from "../query/builder.js";
 import type { QueryPlan, QueryVector } from "../query/plan.js";
-import type { AddOptions, AddResult } from "../table.js";
+import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
+import type { CreateData } from "../connection.js";
+import type { Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
+import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "../arrow/detect.js";
 import { MergeInsertBuilder } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
@@ -172,22 +175,31 @@ export class RemoteConnection {
     return this.handle(await this.call((api) => api.openTable(this.id, name)));
   }
 
-  /** As `Connection.createTable`: rows or a schema, or LanceDB's object form. Rows are copied to the worker. */
+  /**
+   * As `Connection.createTable`: rows, Arrow data or a schema, or LanceDB's object form. Rows are
+   * copied to the worker; Arrow data is converted to columns here and those are copied.
+   */
   async createTable(
-    nameOrOptions: string | ({ name: string; data: readonly Row[] | Schema } & CreateTableOptions),
-    data?: readonly Row[] | Schema,
+    nameOrOptions: string | ({ name: string; data: CreateData } & CreateTableOptions),
+    data?: CreateData,
     options: CreateTableOptions = {},
   ): Promise<RemoteTable> {
     if (typeof nameOrOptions === "object" && nameOrOptions !== null) {
       const { name, data: d, ...rest } = nameOrOptions;
       return this.createTable(name, d, rest);
     }
-    if (!isSchema(data) && !Array.isArray(data)) throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects) or a schema.");
-    return this.handle(await this.call((api) => api.createTable(this.id, nameOrOptions, data, options)));
+    const opts = options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options;
+    let payload: readonly Row[] | Schema | ColumnBatch;
+    if (isArrowSchema(data)) payload = (await arrowConversions()).quiverSchemaOf(data);
+    else if (isArrowData(data)) payload = await (await arrowConversions()).arrowToColumns(data);
+    else if (isSchema(data) || Array.isArray(data)) payload = data as readonly Row[] | Schema;
+    else throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects), Arrow data (a Table or RecordBatches) or a schema.");
+    return this.handle(await this.call((api) => api.createTable(this.id, nameOrOptions, payload, opts)));
   }
 
-  async createEmptyTable(name: string, tableSchema: Schema, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
-    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, tableSchema, options)));
+  async createEmptyTable(name: string, tableSchema: Schema | ArrowSchemaLike, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
+    const s = isArrowSchema(tableSchema) ? (await arrowConversions()).quiverSchemaOf(tableSchema) : tableSchema;
+    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, options)));
   }
 
   async dropTable(name: string): Promise<void> {
@@ -254,7 +266,25 @@ export class RemoteTable {
     return reply.value;
   }
 
-  async schema(): Promise<Schema> { return this.forward("schema", []); }
+  /** The schema as an Arrow Schema, built here from the worker's Quiver schema. */
+  async schema(): Promise<ArrowSchema> {
+    const s = await this.quiverSchema();
+    const { arrowSchema, loadArrow } = await arrowConversions();
+    return arrowSchema(await loadArrow(), s);
+  }
+
+  async quiverSchema(): Promise<Schema> { return this.forward("quiverSchema", []); }
+
+  /** Every live row as an Arrow Table; the columns are copied from the worker and the Table is built here. */
+  async toArrow(): Promise<ArrowTable> {
+    const live = await this.liveColumns();
+    const { arrowBatch, arrowTable, loadArrow } = await arrowConversions();
+    const a = await loadArrow();
+    return arrowTable(a, live.schema, live.batches.map((b) => arrowBatch(a, live.schema, b.columns, b.numRows)));
+  }
+
+  /** @internal As `Table.liveColumns`, copied from the worker. */
+  async liveColumns(): Promise<LiveColumns> { return this.send((api) => api.liveColumns(this.id)); }
   async version(): Promise<number> { return this.forward("version", []); }
   async listVersions(...args: TableArgs<"listVersions">): Promise<TableResult<"listVersions">> { return this.forward("listVersions", args); }
   async checkout(...args: TableArgs<"checkout">): Promise<void> { return this.forward("checkout", args); }
@@ -274,9 +304,10 @@ export class RemoteTable {
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
-  async add(rows: readonly Row[], options: AddOptions = {}): Promise<AddResult> {
+  async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
     const { progress, ...rest } = options;
     if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "add() progress must be a function.");
+    const rows = isArrowData(data) ? await (await arrowConversions()).arrowToColumns(data) : data as readonly Row[];
     const reply = await this.send((api) => api.add(this.id, rows, rest, progress === undefined ? undefined : proxy(progress)));
     this.#display = reply.display;
     return reply.value;
@@ -314,7 +345,10 @@ export class RemoteTable {
 
   /** Plans built here own their query vectors, so those move to the worker instead of being copied. */
   /** Builders hand over plans that share vectors with them: copy before transferring. */
-  #execute = (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(structuredClone(plan))));
+  #execute = Object.assign(
+    (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(structuredClone(plan)))),
+    { tableSchema: () => this.quiverSchema() },
+  );
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
   query(): Query {

@@ -21,7 +21,8 @@ import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
-import type { AddOptions, AddResult, Table } from "../table.js";
+import type { AddOptions, AddResult, LiveColumns, Table } from "../table.js";
+import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
@@ -52,7 +53,7 @@ export interface TableHandle {
  * of that kind needs only its name here and a one-line method on RemoteTable.
  */
 export const FORWARDED_TABLE_METHODS = [
-  "countRows", "delete", "update", "schema", "version", "listVersions", "checkout", "checkoutLatest",
+  "countRows", "delete", "update", "quiverSchema", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
   "estimateRecall", "tuneRecall",
 ] as const satisfies readonly (keyof Table)[];
@@ -76,7 +77,8 @@ export interface WorkerApi {
   tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]>;
   memoryStats(conn: ConnectionId): Promise<MemoryStats>;
   openTable(conn: ConnectionId, name: string): Promise<TableHandle>;
-  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema, options: CreateTableOptions): Promise<TableHandle>;
+  /** Arrow data is converted on the client and arrives as a ColumnBatch (typed arrays, copied). */
+  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: CreateTableOptions): Promise<TableHandle>;
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
@@ -84,10 +86,12 @@ export interface WorkerApi {
   closeConnection(conn: ConnectionId): Promise<void>;
 
   callTable<M extends ForwardedTableMethod>(table: TableId, method: M, args: TableArgs<M>): Promise<TableReply<TableResult<M>>>;
-  add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
+  add(table: TableId, rows: readonly Row[] | ColumnBatch, options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
   createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: (p: IndexProgress) => unknown): Promise<TableReply<{ version: number }>>;
   mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>>;
   tags<M extends TagMethod>(table: TableId, method: M, args: Parameters<Tags[M]>): Promise<Awaited<ReturnType<Tags[M]>>>;
+  /** Every live row as columns, for `toArrow()` on the client. */
+  liveColumns(table: TableId): Promise<LiveColumns>;
   /** Runs a query plan; vector values in the result rows arrive transferred. */
   execute(table: TableId, plan: QueryPlan): Promise<Row[]>;
   closeTable(table: TableId): Promise<void>;

@@ -10,7 +10,8 @@ import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
-import type { AddOptions, AddResult, Table } from "../table.js";
+import type { AddOptions, AddResult, Data, LiveColumns, Table } from "../table.js";
+import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
@@ -51,8 +52,8 @@ export class QuiverService implements WorkerApi {
     return this.#hold(conn, await this.#connection(conn).openTable(name));
   }
 
-  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema, options: CreateTableOptions): Promise<TableHandle> {
-    return this.#hold(conn, await this.#connection(conn).createTable(name, data, options));
+  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: CreateTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createTable(name, data as Data | Schema, options));
   }
 
   async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle> {
@@ -84,9 +85,9 @@ export class QuiverService implements WorkerApi {
     return { value, display: t.display() };
   }
 
-  async add(table: TableId, rows: readonly Row[], options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
+  async add(table: TableId, rows: readonly Row[] | ColumnBatch, options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
     const t = this.#table(table);
-    return withProgress(progress, async (report) => ({ value: await t.add(rows, { ...options, ...report }), display: t.display() }));
+    return withProgress(progress, async (report) => ({ value: await t.add(rows as Data, { ...options, ...report }), display: t.display() }));
   }
 
   async createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: Remote<(p: IndexProgress) => unknown>): Promise<TableReply<{ version: number }>> {
@@ -108,6 +109,10 @@ export class QuiverService implements WorkerApi {
     if (!(TAG_METHODS as readonly string[]).includes(method)) throw createError("INVALID_ARGUMENT", `Tags has no method ${String(method)}().`);
     const tags = await this.#table(table).tags();
     return (tags[method] as (...a: Parameters<Tags[M]>) => Promise<Awaited<ReturnType<Tags[M]>>>).apply(tags, args);
+  }
+
+  async liveColumns(table: TableId): Promise<LiveColumns> {
+    return this.#table(table).liveColumns();
   }
 
   async execute(table: TableId, plan: QueryPlan): Promise<Row[]> {

@@ -14,6 +14,7 @@ import type { RemoteConnection } from "../../src/worker/client.js";
 import { assert, assertRejects } from "./storage-contract.js";
 // Browser-safe (bench/datasets.ts reads files with node:fs): this suite also runs in Chromium.
 import { seededRandom as rng } from "../../src/ann/common.js";
+import * as arrow from "apache-arrow";
 
 export type AnyConnection = Connection | RemoteConnection;
 
@@ -150,7 +151,7 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const s = schema([field("id", DataTypes.int32(), false), field("name", DataTypes.utf8()), field("vector", DataTypes.vector(4))]);
       const t = await db.createEmptyTable("e", s);
       equal(await t.countRows(), 0, "empty");
-      equal(await t.schema(), s, "schema round-trips");
+      equal(await t.quiverSchema(), s, "schema round-trips");
       equal(await t.add([{ id: 1, name: "one", vector: [1, 0, 0, 0] }, { id: 2, name: null, vector: [0, 1, 0, 0] }]), { version: 2 }, "add result");
       equal(await t.add([]), { version: 2 }, "adding nothing commits nothing");
       equal(await t.countRows(), 2, "after add");
@@ -193,8 +194,8 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const withIds = await t.query().select(["id"]).withRowId().limit(2).toArray();
       equal(withIds.map((r) => Object.keys(r).sort()), [["_rowid", "id"], ["_rowid", "id"]], "withRowId adds _rowid");
       const seen: number[] = [];
-      for await (const row of t.query().where("id >= 195")) seen.push(row.id as number);
-      equal(seen, [195, 196, 197, 198, 199], "async iteration");
+      for await (const batch of t.query().where("id >= 195")) for (const id of batch.getChild("id")!.toArray() as Float64Array) seen.push(id);
+      equal(seen, [195, 196, 197, 198, 199], "async iteration yields Arrow record batches");
       equal(await t.countRows("category = 'art'"), 50, "countRows with a filter");
     }));
 
@@ -228,9 +229,9 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       equal(await t.update({ text: "all" }, { where: "id >= 18" }), { version: 4, rowsUpdated: 2 }, "update(values, { where })");
       equal((await t.query().where("id = 3").toArray())[0]!.text, "three", "updated text");
       equal((await t.query().where("id <= 1").select(["year"]).toArray()).map((r) => r.year), [2100, 2101], "updated years");
-      equal(await t.delete("id >= 10"), { version: 5, rowsDeleted: 10 }, "delete");
+      equal(await t.delete("id >= 10"), { numDeletedRows: 10, version: 5 }, "delete");
       equal(await t.countRows(), 10, "after delete");
-      equal(await t.delete("id > 1000"), { version: 5, rowsDeleted: 0 }, "deleting nothing commits nothing");
+      equal(await t.delete("id > 1000"), { numDeletedRows: 0, version: 5 }, "deleting nothing commits nothing");
       await assertCode(t.delete(""), "INVALID_FILTER", "delete needs a predicate");
     }));
 
@@ -286,10 +287,10 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       equal(await t.addColumns([{ name: "double", valueSql: "year * 2" }]), { version: 4 }, "addColumns");
       equal((await t.query().where("id = 4").select(["year", "double"]).toArray())[0], { year: 2004, double: 4008 }, "computed column");
       await t.alterColumns([{ path: "double", rename: "twice" }]);
-      equal((await t.schema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector", "twice"], "renamed");
+      equal((await t.quiverSchema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector", "twice"], "renamed");
       assert(t.display().includes("twice"), `display follows schema changes: ${t.display()}`);
       await t.dropColumns(["twice"]);
-      equal((await t.schema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector"], "dropped");
+      equal((await t.quiverSchema()).fields.map((f) => f.name), ["id", "text", "category", "year", "vector"], "dropped");
       await assertCode(t.dropColumns(["nope"]), "UNKNOWN_COLUMN", "dropping an unknown column");
       const stats = await t.optimize({ targetRowsPerFragment: 100 });
       equal(stats.compaction.fragmentsRemoved, 3, "three fragments compacted");
@@ -388,6 +389,39 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       await reader.close();
     }
   });
+
+  test("Arrow: createTable and add from Arrow tables and batches, schema() as Arrow, toArrow() of table and search, typed errors", () =>
+    withDb(async (db) => {
+      const f32 = (dim: number) => new arrow.FixedSizeList(dim, new arrow.Field("item", new arrow.Float32(), true));
+      const source = new arrow.Table({
+        id: arrow.vectorFromArray(rows.slice(0, 50).map((r) => r.id as number), new arrow.Int32()),
+        text: arrow.vectorFromArray(rows.slice(0, 50).map((r, i) => (i % 10 === 3 ? null : r.text as string)), new arrow.Utf8()),
+        vector: arrow.vectorFromArray(rows.slice(0, 50).map((r) => r.vector as number[]), f32(DIM)),
+      });
+      const t = await db.createTable("arrow", source);
+      equal(await t.add(new arrow.Table({ id: arrow.vectorFromArray([50, 51], new arrow.Int32()) }).batches), { version: 2 }, "add RecordBatch[]");
+      equal(await t.countRows(), 52, "rows from Arrow");
+      const s = await t.schema();
+      equal(s.fields.map((f) => `${f.name}: ${String(f.type)}`), ["id: Int32", "text: Utf8", `vector: FixedSizeList[${DIM}]<Float32>`], "schema() is an Arrow Schema");
+      const out = await t.toArrow();
+      equal(out.numRows, 52, "toArrow rows");
+      equal(out.getChild("text")!.nullCount, 5 + 2, "toArrow keeps nulls");
+      equal(Array.from(out.getChild("vector")!.get(7)!.toArray() as Float32Array), Array.from(Float32Array.from(rows[7]!.vector as number[])), "toArrow vectors");
+      const q = rows[3]!.vector as number[];
+      const hits = await t.search(q).limit(3).toArrow();
+      equal(hits.getChild("id")!.get(0), 3, "search toArrow nearest row");
+      equal(String(hits.schema.fields.find((f) => f.name === "_distance")!.type), "Float32", "_distance is Float32");
+      const copy = await db.createTable("copy", out);
+      equal(await copy.query().where("id < 5").toArray(), await t.query().where("id < 5").toArray(), "toArrow → createTable round trip");
+      await assertCode(t.add(new arrow.Table({ vector: arrow.vectorFromArray([[1, 2]], f32(2)) })), "DIMENSION_MISMATCH", "wrong dimension from Arrow");
+      await assertCode(t.add(new arrow.Table({ nope: arrow.vectorFromArray([1], new arrow.Int32()) })), "SCHEMA_MISMATCH", "unknown column from Arrow");
+      equal(await t.version(), 2, "refused Arrow writes commit nothing");
+      const empty = await db.createEmptyTable("arrow-empty", new arrow.Schema([
+        new arrow.Field("id", new arrow.Int64(), false), new arrow.Field("when", new arrow.TimestampMicrosecond(), true, new Map([["unit", "us"]])),
+      ]));
+      equal(await empty.quiverSchema(), schema([field("id", DataTypes.int64(), false), { ...field("when", DataTypes.timestamp()), metadata: { unit: "us" } }]), "createEmptyTable from an Arrow Schema");
+      equal((await empty.schema()).fields[1]!.metadata.get("unit"), "us", "field metadata survives");
+    }));
 
   return cases;
 }

@@ -71,7 +71,7 @@ async function contents(volume: MemoryVolume, table: string): Promise<string | n
   const db = await connect(new MemoryStore("memory://crash", volume));
   if (!(await db.tableNames()).includes(table)) return null;
   const t = await db.openTable(table);
-  const fields = (await t.schema()).fields.map((f) => f.name);
+  const fields = (await t.quiverSchema()).fields.map((f) => f.name);
   const got = (await t.query().toArray()).map((r) => [r.id as number, r.price as number] as const).sort((a, b) => a[0] - b[0]);
   // The table must still take writes after the failure.
   await t.add([Object.fromEntries(fields.map((f) => [f, f === "v" || f === "vector" ? [0, 0] : 1]))]);

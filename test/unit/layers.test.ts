@@ -13,7 +13,7 @@ const SRC = resolve(__dirname, "../../src");
 const LAYERS: readonly (readonly string[])[] = [
   ["errors.ts"],
   ["util", "data"],
-  ["storage", "kernels", "filter", "fts", "chunking"],
+  ["storage", "kernels", "filter", "fts", "chunking", "arrow"],
   ["ann", "indexes", "embeddings"],
   ["rerank", "pool"],
   ["session.ts"],

@@ -22,7 +22,7 @@ describe("tables with an embedding function", () => {
       { id: 2, text: "bbbb" },
       { id: 3, text: null },
     ], { embeddingFunction: { sourceColumn: "text", function: fn } });
-    expect((await t.schema()).fields.map((f) => [f.name, f.type.kind])).toEqual([["id", "float"], ["text", "utf8"], ["vector", "vector"]]);
+    expect((await t.quiverSchema()).fields.map((f) => [f.name, f.type.kind])).toEqual([["id", "float"], ["text", "utf8"], ["vector", "vector"]]);
 
     const phases = new Set<string>();
     await t.add([{ id: 4, text: "cccc" }], { progress: (p) => phases.add(p.phase) });

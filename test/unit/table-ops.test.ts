@@ -84,7 +84,7 @@ describe("schema evolution", () => {
     await t.addColumns([{ name: "double_price", valueSql: "price * 2" }, field("note", DataTypes.utf8())]);
     await t.alterColumns([{ path: "double_price", rename: "dp" }, { path: "vector", dataType: DataTypes.vector(4, "float16") }]);
     await t.dropColumns(["note"]);
-    const fields = (await t.schema()).fields.map((f) => [f.name, f.type]);
+    const fields = (await t.quiverSchema()).fields.map((f) => [f.name, f.type]);
     expect(fields).toEqual([["id", DataTypes.float64()], ["price", DataTypes.float64()], ["vector", DataTypes.vector(4, "float16")], ["dp", DataTypes.float64()]]);
     const expectRows = [{ id: 1, dp: 20 }, { id: 2, dp: 40 }, { id: 3, dp: 60 }];
     expect(sorted(await t.query().select(["id", "dp"]).toArray())).toEqual(expectRows);
@@ -94,7 +94,7 @@ describe("schema evolution", () => {
     const again = await (await connect(dir)).openTable("t");
     expect(sorted(await again.query().select(["id", "dp"]).toArray())).toEqual([...expectRows, { id: 4, dp: 2 }]);
     await again.checkout(2);
-    expect((await again.schema()).fields.map((f) => f.name)).toEqual(["id", "price", "vector"]);
+    expect((await again.quiverSchema()).fields.map((f) => f.name)).toEqual(["id", "price", "vector"]);
   });
 
   it("refuses bad schema changes with typed errors and leaves the table as it was", async () => {
