@@ -57,6 +57,11 @@ export interface VectorSearchContext {
   readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array) => Promise<Column>;
 }
 
+/** A fragment with at most 1/FEW_DELETED of its rows deleted is scanned whole, its deleted rows dropped after. */
+const FEW_DELETED = 16;
+/** At most this many deleted rows are made up for by a larger k (the top-k selection grows with it). */
+const MAX_EXTRA_K = 4096;
+
 /** Scans at least this many elements (rows × dim × queries, ~8 MB of f32) go to the worker pool; below, the hop costs more than it saves. */
 const POOL_MIN_ELEMENTS = 1 << 21;
 
@@ -141,6 +146,9 @@ async function flatSearch(
 ): Promise<Hit[][]> {
   const used: Fragment[] = [];
   const targets: SearchTarget[] = [];
+  // Fragments with a few deleted rows (and nothing else to mask) are scanned whole: k grows by
+  // their deleted rows and those are dropped from the results, which beats listing every live row.
+  let extra = 0;
   const blocks = await Promise.all(frags.map((frag) => ctx.vectorBlock(frag, field.name)));
   frags.forEach((frag, f) => {
     const { block, validity } = blocks[f]!;
@@ -149,7 +157,10 @@ async function flatSearch(
       // Rows whose vector is null are never candidates.
       m = m === undefined ? validity : m.map((x, i) => x & validity[i]!);
     }
-    const ids = m === undefined && frag.deletions === null ? undefined : selectRows(frag, m);
+    const deleted = frag.numRows - frag.liveRows;
+    const wholeScan = m === undefined && (frag.deletions === null || (deleted * FEW_DELETED <= frag.numRows && extra + deleted <= MAX_EXTRA_K));
+    if (wholeScan && frag.deletions !== null) extra += deleted;
+    const ids = wholeScan ? undefined : selectRows(frag, m);
     if (ids !== undefined && ids.length === 0) return;
     used.push(frag);
     targets.push({ block, ids });
@@ -159,11 +170,16 @@ async function flatSearch(
   const rows = targets.reduce((n, t) => n + (t.ids?.length ?? t.block.rows ?? 0), 0);
   const pool = scanPool && rows * expectedLength(field) * queries.length >= POOL_MIN_ELEMENTS ? await scanPool() : undefined;
   const results = pool
-    ? await pool.searchBatch(metric, queries, targets, expectedLength(field), k, range)
-    : kernels.searchBatch(metric, queries, targets, expectedLength(field), k, range);
+    ? await pool.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range)
+    : kernels.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range);
   return results.map((res) => {
     const hits: Hit[] = [];
-    for (let i = 0; i < res.distance.length; i++) hits.push({ frag: used[res.target[i]!]!, row: res.row[i]!, distance: res.distance[i]! });
+    for (let i = 0; i < res.distance.length && hits.length < k; i++) {
+      const frag = used[res.target[i]!]!;
+      const row = res.row[i]!;
+      if (frag.deletions !== null && frag.deletions[row] === 1) continue;
+      hits.push({ frag, row, distance: res.distance[i]! });
+    }
     return hits;
   });
 }

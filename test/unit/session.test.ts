@@ -214,4 +214,24 @@ describe("costs that scale with the result", () => {
     await db.close();
     await seed.close();
   });
+
+  it("exact search over fragments with a few deleted rows scans them whole and still returns only live rows, exactly", async () => {
+    const db = await connect("memory://few-deleted");
+    const data = rowsOf(3000, 41);
+    const t = await db.createTable("t", data.slice(0, 1500));
+    await t.add(data.slice(1500));
+    await t.delete("id % 50 = 3 OR id = 7");
+    const live = data.filter((r) => r.id % 50 !== 3 && r.id !== 7);
+    const l2 = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, j) => s + (x - b[j]!) ** 2, 0);
+    const rand = seededRandom(42);
+    for (let q = 0; q < 20; q++) {
+      const v = q === 0 ? data[7]!.vector : Float32Array.from({ length: DIM }, () => rand());
+      const want = live.map((r) => [r.id, l2(r.vector, v)] as const).sort((a, b) => a[1] - b[1] || a[0] - b[0]).slice(0, 10).map(([id]) => id);
+      const got = await t.search(v).select(["id"]).limit(10).toArray();
+      expect(got.map((r) => r.id)).toEqual(want);
+    }
+    const page = await t.search(data[100]!.vector).select(["id"]).offset(5).limit(5).toArray();
+    expect(page).toHaveLength(5);
+    await db.close();
+  });
 });
