@@ -13,7 +13,12 @@ import { createError } from "../errors.js";
 import { buildColumn, readValue, type Column } from "./column.js";
 import { DataTypes, schema as makeSchema, typeToString, type DataType, type Field, type Schema } from "./schema.js";
 
-export type Row = Record<string, unknown>;
+/**
+ * A row: column name → value. Values are typed `any`, as LanceDB's results are, so code ported from
+ * LanceDB reads `row.id` or passes its own interfaces (`interface Note { id: number }`) as rows
+ * without casts; every value is still checked against the schema at run time.
+ */
+export type Row = Record<string, any>;
 
 /** A batch of rows as columns sharing one schema. */
 export interface RecordBatch {

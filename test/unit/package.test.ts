@@ -86,7 +86,13 @@ const remote: RemoteTable = await (await connectWorker("memory://")).openTable("
 const n: number = await remote.countRows("x > 0");
 // @ts-expect-error countRows takes a SQL string: if the declarations were missing, this would not be an error
 await remote.countRows(42);
-export const used: unknown[] = [rows, n, QuiverError, edge];
+// Code ported from LanceDB: its own interfaces as rows, and result fields read without casts.
+interface Note { id: number; text: string; vector: number[] }
+const notes: Note[] = [{ id: 1, text: "a", vector: [1, 2] }];
+const nt = await db.createTable("notes", notes);
+await nt.add(notes);
+const firstId: number = (await nt.search([1, 2]).limit(1).toArray())[0].id;
+export const used: unknown[] = [rows, n, QuiverError, edge, firstId];
 `;
 
 describe("the npm package", () => {
