@@ -15,8 +15,8 @@ import { createError } from "./errors.js";
 import type { Kernels, KernelFlavor } from "./kernels/index.js";
 import { newKernels } from "./kernels/index.js";
 
-export type CacheKind = "vectorIndex" | "ftsIndex" | "reader";
-const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader"];
+export type CacheKind = "vectorIndex" | "ftsIndex" | "scalarIndex" | "reader";
+const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "scalarIndex", "reader"];
 
 export interface SessionOptions {
   /**

@@ -26,6 +26,7 @@ import {
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
+import { createScalarIndexTransaction, defaultScalarConfig, refreshScalarIndex, SCALAR_KINDS } from "./table/scalar-index.js";
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
@@ -348,6 +349,7 @@ export class Table {
       const indices = [];
       for (const entry of head.indices) {
         if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
+        if (SCALAR_KINDS.includes(entry.kind)) { indices.push(await refreshScalarIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
         // A vector index cannot be trained without rows: one whose rows are all deleted is dropped.
@@ -442,9 +444,11 @@ export class Table {
    */
   async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
-    const config = options.config ?? Index.ivfPq();
+    const config = options.config ?? defaultScalarConfig(head, column) ?? Index.ivfPq();
     const tx = config.kind === "fts"
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
+      : config.kind === "scalar"
+      ? await createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
       : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
     const version = await this.commit(tx, head);
     this.#releaseIndexes(head.indices, this.dataset.head().indices);

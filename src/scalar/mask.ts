@@ -161,7 +161,7 @@ async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]
 export function numericKeyOf(literal: Literal): ScalarKey | null | undefined {
   switch (literal.type) {
     case "null": return null;
-    case "int": return literal.value >= -(2n ** 53n) && literal.value <= 2n ** 53n ? Number(literal.value) : undefined;
+    case "int": return Number.isSafeInteger(Number(literal.value)) && BigInt(Number(literal.value)) === literal.value ? Number(literal.value) : undefined;
     case "float": return literal.value;
     default: return undefined;
   }
