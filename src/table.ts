@@ -26,7 +26,8 @@ import {
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
-import { createScalarIndexTransaction, defaultScalarConfig, refreshScalarIndex, SCALAR_KINDS } from "./table/scalar-index.js";
+import type { IndexedColumn } from "./scalar/mask.js";
+import { createScalarIndexTransaction, defaultScalarConfig, indexedColumn, loadScalarIndex, refreshScalarIndex, SCALAR_KINDS } from "./table/scalar-index.js";
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
@@ -148,6 +149,14 @@ export class Table {
           if (!entries.some((e) => e.columns[0] === c)) throw createError("INVALID_ARGUMENT", `Column "${c}" has no full-text index; create one with createIndex("${c}", { config: Index.fts() }).`, { column: c });
         }
         return Promise.all(entries.map(async (entry) => ({ entry, index: await loadFtsIndex(this.dataset, state, entry) })));
+      },
+      scalarIndexes: async () => {
+        const entries = state.indices.filter((i) => SCALAR_KINDS.includes(i.kind));
+        if (entries.length === 0) return undefined;
+        const opened = new Map<string, IndexedColumn>();
+        for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
+        const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
+        return { fragments, resolve: (column: string) => opened.get(column) };
       },
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);
