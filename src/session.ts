@@ -16,12 +16,12 @@ import type { Kernels, KernelFlavor } from "./kernels/index.js";
 import { newKernels } from "./kernels/index.js";
 
 /**
- * What the cache holds: opened vector and full-text indexes, data-file readers (parsed footers),
- * vector blocks (a fragment's vector column in WebAssembly memory, where exact search scans it) and
- * decoded columns (scalar and text columns of a data file, as filters and results read them).
+ * What the cache holds: opened vector, full-text and scalar indexes, data-file readers (parsed
+ * footers), vector blocks (a fragment's vector column in WebAssembly memory, where exact search
+ * scans it) and decoded columns (scalar and text columns of a data file, as filters and results read them).
  */
-export type CacheKind = "vectorIndex" | "ftsIndex" | "reader" | "vectorBlock" | "column";
-const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "reader", "vectorBlock", "column"];
+export type CacheKind = "vectorIndex" | "ftsIndex" | "scalarIndex" | "reader" | "vectorBlock" | "column";
+const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "scalarIndex", "reader", "vectorBlock", "column"];
 
 export interface SessionOptions {
   /**

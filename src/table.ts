@@ -30,6 +30,8 @@ import {
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
+import type { IndexedColumn } from "./scalar/mask.js";
+import { createScalarIndexTransaction, defaultScalarConfig, indexedColumn, loadScalarIndex, refreshScalarIndex, SCALAR_KINDS } from "./table/scalar-index.js";
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
@@ -170,6 +172,14 @@ export class Table {
           if (!entries.some((e) => e.columns[0] === c)) throw createError("INVALID_ARGUMENT", `Column "${c}" has no full-text index; create one with createIndex("${c}", { config: Index.fts() }).`, { column: c });
         }
         return Promise.all(entries.map(async (entry) => ({ entry, shards: await loadFtsIndex(this.dataset, state, entry) })));
+      },
+      scalarIndexes: async () => {
+        const entries = state.indices.filter((i) => SCALAR_KINDS.includes(i.kind));
+        if (entries.length === 0) return undefined;
+        const opened = new Map<string, IndexedColumn>();
+        for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
+        const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
+        return { fragments, resolve: (column: string) => opened.get(column) };
       },
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);
@@ -430,6 +440,7 @@ export class Table {
       const indices = [];
       for (const entry of head.indices) {
         if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
+        if (SCALAR_KINDS.includes(entry.kind)) { indices.push(await refreshScalarIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
         // A vector index cannot be trained without rows: one whose rows are all deleted is dropped.
@@ -529,9 +540,11 @@ export class Table {
    */
   async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
-    const config = options.config ?? Index.ivfPq();
+    const config = options.config ?? defaultScalarConfig(head, column) ?? Index.ivfPq();
     const tx = config.kind === "fts"
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
+      : config.kind === "scalar"
+      ? await createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
       : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
     const version = await this.commit(tx, head);
     this.#releaseIndexes(head.indices, this.dataset.head().indices);

@@ -54,7 +54,14 @@ export interface FtsIndexConfig {
   readonly params: Readonly<Record<string, unknown>>;
 }
 
-export type IndexConfig = VectorIndexConfig | FtsIndexConfig;
+/** A scalar index for `where`: BTREE (any order-comparable column) or BITMAP (few distinct values). */
+export interface ScalarIndexConfig {
+  readonly kind: "scalar";
+  readonly type: "BTREE" | "BITMAP";
+  readonly params: Readonly<Record<string, number>>;
+}
+
+export type IndexConfig = VectorIndexConfig | FtsIndexConfig | ScalarIndexConfig;
 
 function positiveInt(name: string, v: unknown, max = 1 << 24): number | undefined {
   if (v === undefined) return undefined;
@@ -104,6 +111,18 @@ export const Index = {
     resolveFtsOptions(options as Partial<FtsOptions>); // throws INVALID_ARGUMENT for bad options
     return { kind: "fts", type: "FTS", params: structuredClone({ ...options }) };
   },
+  /**
+   * A sorted, paged index over an int, float, timestamp, bool or text column for equality, ranges, IN,
+   * BETWEEN and IS NULL; a lookup reads only the pages its range touches. `pageRows` (default 4096,
+   * 16..65536): smaller pages read less per point lookup, larger ones keep the resident directory small.
+   */
+  btree: (options: { pageRows?: number } = {}): IndexConfig => {
+    const pageRows = positiveInt("pageRows", options.pageRows, 65536);
+    if (pageRows !== undefined && pageRows < 16) throw createError("INVALID_ARGUMENT", `pageRows must be an integer in 16..65536, got ${pageRows}.`);
+    return { kind: "scalar", type: "BTREE", params: pageRows === undefined ? {} : { pageRows } };
+  },
+  /** Row lists per distinct value, for low-cardinality columns (equality and IN); read whole. */
+  bitmap: (): IndexConfig => ({ kind: "scalar", type: "BITMAP", params: {} }),
   /** HNSW over product-quantized vectors. */
   hnswPq: (options: HnswPqOptions = {}): IndexConfig => vectorConfig("HNSW_PQ", { ...options }, [...HNSW, "numSubVectors", "sampleRate", "maxIterations"]),
 } as const;

@@ -9,9 +9,10 @@ import type { Row } from "../data/rows.js";
 import { findField, unknownColumn, type Schema } from "../data/schema.js";
 import { isFixedWidth } from "../storage/fragment-file.js";
 import type { Kernels } from "../kernels/index.js";
-import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
+import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import type { TableState } from "../dataset/dataset.js";
-import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
+import { compileExpression, compileFilter, parseExpression, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
+import { indexMask, type IndexResolver } from "../scalar/mask.js";
 import { filterMask, hitSource, type Hit } from "./hits.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
 import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
@@ -30,6 +31,8 @@ export interface ExecutionContext {
   readonly vectorIndex?: VectorIndexLookup;
   /** Finds full-text indexes. */
   readonly ftsIndexes?: FtsIndexLookup;
+  /** The table's scalar indexes usable by `where`, and the fragments all of them cover. */
+  readonly scalarIndexes?: () => Promise<{ fragments: ReadonlySet<number>; resolve: IndexResolver } | undefined>;
   /** Splits large exact scans across worker threads. */
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
@@ -225,8 +228,20 @@ export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?:
   const state = ctx.state;
   if (filter === undefined) return state.fragments.reduce((s, f) => s + f.liveRows, 0);
   const compiled = compileFilter(filter, state.schema);
-  await ctx.ensureColumns(compiled.columns);
   let n = 0;
-  for (const frag of state.fragments) n += selectRows(frag, compiled.evaluate(fragmentSource(frag))).length;
+  let scan = state.fragments;
+  const scalar = await ctx.scalarIndexes?.();
+  if (scalar) {
+    // Fragments the scalar indexes cover are answered from them; the rest (rows added since) by scan.
+    const covered = state.fragments.filter((f) => scalar.fragments.has(f.id));
+    const live = Float64Array.from(covered.flatMap((f) => Array.from(selectRows(f), (r) => f.id * ROW_ID_FRAGMENT + r)));
+    const mask = await indexMask(parseExpression(filter), live, scalar.resolve);
+    if (mask?.exact) {
+      n += mask.t.length;
+      scan = state.fragments.filter((f) => !scalar.fragments.has(f.id));
+    }
+  }
+  await ctx.ensureColumns(compiled.columns, scan);
+  for (const frag of scan) n += selectRows(frag, compiled.evaluate(fragmentSource(frag))).length;
   return n;
 }

@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["errors.ts"],
   ["util", "data"],
   ["storage", "kernels", "filter", "fts", "chunking", "arrow"],
-  ["ann", "indexes", "embeddings"],
+  ["ann", "scalar", "indexes", "embeddings"],
   ["rerank", "pool"],
   ["session.ts"],
   ["dataset"],

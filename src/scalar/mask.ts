@@ -1,0 +1,173 @@
+/**
+ * Turns the parts of a filter that touch indexed columns into row sets. SQL's three-valued logic is
+ * kept exactly by tracking, for each node, the rows where it is TRUE and the rows where it is FALSE;
+ * the rest are NULL (Kleene logic):
+ *   AND: T = ∩ T,  F = ∪ F        OR: T = ∪ T,  F = ∩ F        NOT: swap T and F
+ * A comparison `col op literal` is TRUE on the index's matches, NULL on the column's NULL rows, and
+ * FALSE on the other live rows. All sets are within `live` (indexed rows not deleted).
+ *
+ * A node that cannot be answered from indexes makes its parent inexact; an AND with at least one exact
+ * operand still yields candidates (its T is a superset of the filter's TRUE rows), on which the caller
+ * evaluates the whole filter. Anything else falls back to a scan.
+ */
+import type { CompareOp, Expr, Literal } from "../filter/ast.js";
+import type { KeyRange, ScalarKey } from "./keys.js";
+import { intersectRows, subtractRows, unionRows, type RowSet } from "./rowset.js";
+
+/** What the mask step needs from an index (btree or bitmap). */
+export interface ScalarLookup {
+  range(range: KeyRange): RowSet | Promise<RowSet>;
+  equals(key: ScalarKey): RowSet | Promise<RowSet>;
+  isNull(): RowSet;
+}
+
+export interface IndexedColumn {
+  readonly kind: string;
+  readonly lookup: ScalarLookup;
+  /**
+   * The index key a literal compares as, `null` for SQL NULL, or undefined when the literal's type
+   * would need a cast the index cannot reproduce exactly (the node then falls back to a scan).
+   */
+  keyOf(literal: Literal): ScalarKey | null | undefined;
+}
+
+export type IndexResolver = (column: string) => IndexedColumn | undefined;
+
+/** Exact answer (TRUE and FALSE rows) or candidates (a superset of the TRUE rows). */
+export type MaskResult = { exact: true; t: RowSet; f: RowSet; steps: string[] } | { exact: false; candidates: RowSet; steps: string[] };
+
+interface Tf {
+  t: RowSet;
+  f: RowSet;
+}
+
+const FLIP: Record<CompareOp, CompareOp> = { "=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+
+/** The index-backed mask of `expr` over `live`, or undefined when no index helps. */
+export async function indexMask(expr: Expr, live: RowSet, resolve: IndexResolver): Promise<MaskResult | undefined> {
+  const steps: string[] = [];
+  const exact = await tf(expr, live, resolve, steps);
+  if (exact) return { exact: true, t: exact.t, f: exact.f, steps };
+  if (expr.kind === "logical" && expr.op === "AND") {
+    let candidates: RowSet | undefined;
+    for (const operand of expr.operands) {
+      const sub = await tf(operand, live, resolve, steps);
+      if (sub) candidates = candidates ? intersectRows(candidates, sub.t) : sub.t;
+    }
+    if (candidates) return { exact: false, candidates, steps };
+  }
+  return undefined;
+}
+
+async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]): Promise<Tf | undefined> {
+  switch (e.kind) {
+    case "logical": {
+      const parts: Tf[] = [];
+      for (const operand of e.operands) {
+        const p = await tf(operand, live, resolve, steps);
+        if (!p) return undefined;
+        parts.push(p);
+      }
+      const [first, ...rest] = parts;
+      return rest.reduce(
+        (acc, p) => (e.op === "AND" ? { t: intersectRows(acc.t, p.t), f: unionRows(acc.f, p.f) } : { t: unionRows(acc.t, p.t), f: intersectRows(acc.f, p.f) }),
+        first!,
+      );
+    }
+    case "unary": {
+      if (e.op !== "NOT") return undefined;
+      const p = await tf(e.operand, live, resolve, steps);
+      return p && { t: p.f, f: p.t };
+    }
+    case "is": {
+      if (e.test !== "null" || e.operand.kind !== "column") return undefined;
+      const col = resolve(e.operand.name);
+      if (!col) return undefined;
+      steps.push(`${col.kind}(${e.operand.name}) IS NULL`);
+      const nulls = intersectRows(col.lookup.isNull(), live);
+      const r = { t: nulls, f: subtractRows(live, nulls) };
+      return e.negated ? { t: r.f, f: r.t } : r;
+    }
+    case "binary": {
+      let column: string;
+      let literal: Expr;
+      let op = e.op as CompareOp;
+      if (!(op in FLIP)) return undefined;
+      if (e.left.kind === "column") [column, literal] = [e.left.name, e.right];
+      else if (e.right.kind === "column") [column, literal, op] = [e.right.name, e.left, FLIP[op]];
+      else return undefined;
+      const col = resolve(column);
+      if (!col || literal.kind !== "literal") return undefined;
+      const key = col.keyOf(literal);
+      if (key === undefined) return undefined;
+      if (key === null) return { t: new Float64Array(0), f: new Float64Array(0) };
+      steps.push(`${col.kind}(${column}) ${op} ${JSON.stringify(key)}`);
+      const range: KeyRange =
+        op === "<" ? { upper: key, upperInclusive: false } : op === "<=" ? { upper: key, upperInclusive: true }
+        : op === ">" ? { lower: key, lowerInclusive: false } : op === ">=" ? { lower: key, lowerInclusive: true }
+        : { lower: key, lowerInclusive: true, upper: key, upperInclusive: true };
+      const hits = intersectRows(await col.lookup.range(range), live);
+      const nulls = intersectRows(col.lookup.isNull(), live);
+      const rest = subtractRows(subtractRows(live, hits), nulls);
+      // `x != k` is the complement of `x = k` among non-NULL rows (NaN included: NaN != k is TRUE).
+      return op === "!=" ? { t: rest, f: hits } : { t: hits, f: rest };
+    }
+    case "in": {
+      if (e.operand.kind !== "column") return undefined;
+      const column = e.operand.name;
+      const col = resolve(column);
+      if (!col) return undefined;
+      const keys: ScalarKey[] = [];
+      let listHasNull = false;
+      for (const item of e.list) {
+        if (item.kind !== "literal") return undefined;
+        const key = col.keyOf(item);
+        if (key === undefined) return undefined;
+        if (key === null) listHasNull = true;
+        else keys.push(key);
+      }
+      steps.push(`${col.kind}(${column}) IN (${keys.length} values)`);
+      let hits: RowSet = new Float64Array(0);
+      for (const k of keys) hits = unionRows(hits, await col.lookup.equals(k));
+      hits = intersectRows(hits, live);
+      const nulls = intersectRows(col.lookup.isNull(), live);
+      // A NULL in the list turns every non-match from FALSE into NULL.
+      const misses = listHasNull ? new Float64Array(0) : subtractRows(subtractRows(live, hits), nulls);
+      return e.negated ? { t: misses, f: hits } : { t: hits, f: misses };
+    }
+    case "between": {
+      if (e.operand.kind !== "column" || e.low.kind !== "literal" || e.high.kind !== "literal") return undefined;
+      const column = e.operand.name;
+      const col = resolve(column);
+      if (!col) return undefined;
+      const low = col.keyOf(e.low);
+      const high = col.keyOf(e.high);
+      if (low === undefined || high === undefined || low === null || high === null) return undefined;
+      steps.push(`${col.kind}(${column}) BETWEEN ${JSON.stringify(low)} AND ${JSON.stringify(high)}`);
+      const hits = intersectRows(await col.lookup.range({ lower: low, lowerInclusive: true, upper: high, upperInclusive: true }), live);
+      const nulls = intersectRows(col.lookup.isNull(), live);
+      const misses = subtractRows(subtractRows(live, hits), nulls);
+      return e.negated ? { t: misses, f: hits } : { t: hits, f: misses };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * keyOf for a numeric column (ints, floats, timestamps in epoch units, bools as 0 / 1): integer literals
+ * within ±2^53 and float literals; anything else (strings that would be cast, huge int64s) falls back.
+ */
+export function numericKeyOf(literal: Literal): ScalarKey | null | undefined {
+  switch (literal.type) {
+    case "null": return null;
+    case "int": return Number.isSafeInteger(Number(literal.value)) && BigInt(Number(literal.value)) === literal.value ? Number(literal.value) : undefined;
+    case "float": return literal.value;
+    default: return undefined;
+  }
+}
+
+/** keyOf for a string column: string literals only. */
+export function stringKeyOf(literal: Literal): ScalarKey | null | undefined {
+  return literal.type === "null" ? null : literal.type === "string" ? literal.value : undefined;
+}
