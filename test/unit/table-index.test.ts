@@ -114,7 +114,10 @@ describe("vector indexes in tables (siftsmall, real data)", () => {
     const t = await siftTable("memory://");
     const code = async (p: Promise<unknown>): Promise<string> => p.then(() => "none", (e: unknown) => (isQuiverError(e) ? e.code : String(e)));
     expect(await code(t.createIndex("nope"))).toBe("UNKNOWN_COLUMN");
-    expect(await code(t.createIndex("id"))).toBe("INVALID_ARGUMENT");
+    expect(await code(t.createIndex("id", { config: Index.ivfFlat() }))).toBe("INVALID_ARGUMENT");
+    await t.createIndex("id"); // a scalar column without a config gets a scalar index, as in LanceDB
+    expect(await t.listIndices()).toEqual([{ name: "id_idx", indexType: "BTREE", columns: ["id"] }]);
+    await t.dropIndex("id_idx");
     expect(() => Index.ivfPq({ numPartitions: 0 })).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => Index.ivfPq({ numSubVectors: 1.5 })).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => Index.hnswSq({ nprobes: 3 } as never)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
