@@ -4,10 +4,10 @@
  * and computed columns.
  */
 import { createError } from "../errors.js";
-import { numericConstructor, readValue, type Column } from "../data/column.js";
+import { readValue, type Column } from "../data/column.js";
 import type { Row } from "../data/rows.js";
 import { findField, unknownColumn, type Schema } from "../data/schema.js";
-import { isFixedWidth } from "../storage/fragment-file.js";
+import { fewChunks, isFixedWidth, rowBytes } from "../storage/fragment-file.js";
 import type { Kernels } from "../kernels/index.js";
 import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import type { TableState } from "../dataset/dataset.js";
@@ -48,13 +48,6 @@ export interface ExecutionContext {
   /** See VectorSearchContext.residentVectorBlock. */
   readonly residentVectorBlock?: VectorSearchContext["residentVectorBlock"];
 }
-
-/**
- * Scalar output columns are read by row when the hits touch at most 1/FEW_CHUNKS of a column's
- * ROW_READ_CHUNK-byte chunks (the unit row reads are checked and fetched in, docs/FORMAT.md).
- */
-const FEW_CHUNKS = 8;
-const ROW_READ_CHUNK = 4096;
 
 interface Output {
   /** Output name → source column name. */
@@ -120,11 +113,7 @@ async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly 
       const type = findField(ctx.state.schema, src)?.type;
       if (type === undefined || !isFixedWidth(type)) return false;
       if (type.kind === "vector") return true;
-      // Row reads fetch whole checked chunks: worth it while the hits touch few of the column's.
-      const width = numericConstructor(type).BYTES_PER_ELEMENT;
-      const perChunk = Math.max(1, Math.floor(ROW_READ_CHUNK / width));
-      const chunks = new Set(Array.from(rows, (r) => Math.floor(r / perChunk))).size;
-      return chunks * FEW_CHUNKS <= Math.ceil(frag.numRows / perChunk) && (ctx.preferRowReads?.(frag, src, frag.numRows * width) ?? false);
+      return fewChunks(type, frag.numRows, rows) && (ctx.preferRowReads?.(frag, src, frag.numRows * rowBytes(type)) ?? false);
     });
     await ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c)), [frag]);
     if (byRow.length === 0) return;

@@ -167,7 +167,9 @@ export class ChunkedKvStore implements BlobStore {
       const written = parseInt(id.split("-")[0]!, 36);
       if (live.get(key) === id || !(written < cutoff)) continue;
       const group = `${key}${SEP}${id}`;
-      orphans.set(group, [...(orphans.get(group) ?? []), k]);
+      let keys = orphans.get(group);
+      if (keys === undefined) orphans.set(group, (keys = []));
+      keys.push(k);
     }
     for (const keys of orphans.values()) await this.#kv.deleteMany(keys);
     return orphans.size;

@@ -383,6 +383,24 @@ export class FragmentFile {
   }
 }
 
+/** Bytes per row of a fixed-width type (a vector's whole row). */
+export function rowBytes(type: DataType): number {
+  return numericConstructor(type).BYTES_PER_ELEMENT * (type.kind === "vector" ? vectorStride(type) : 1);
+}
+
+/**
+ * Whether range-reading `rows` of a fixed-width column of `numRows` rows beats loading the column:
+ * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most 1/8
+ * of the column's chunks.
+ */
+export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>): boolean {
+  if (!isFixedWidth(type)) return false;
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes(type)));
+  const chunks = new Set<number>();
+  for (let i = 0; i < rows.length; i++) chunks.add(Math.floor(rows[i]! / perChunk));
+  return chunks.size * 8 <= Math.ceil(numRows / perChunk);
+}
+
 /** Types whose rows have one width, so single rows can be range-read (see `readRows`). */
 export function isFixedWidth(type: DataType): boolean {
   return type.kind === "vector" || type.kind === "bool" || type.kind === "int" || type.kind === "float" || type.kind === "timestamp";

@@ -5,8 +5,8 @@
  * Updates are delete + append: changed rows move into a new fragment, as in Lance.
  */
 import { createError } from "../errors.js";
-import { buildColumn, concatColumns, numericConstructor, readAll, takeColumn, vectorStride, type Column } from "../data/column.js";
-import { isFixedWidth } from "../storage/fragment-file.js";
+import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
+import { fewChunks } from "../storage/fragment-file.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
 import { compileExpression, compileFilter } from "../filter/index.js";
@@ -96,14 +96,6 @@ export async function deleteTransaction(ds: Dataset, head: TableState, predicate
   return { tx: { type: "delete", readVersion: head.version, ...(await deletionParts(ds, matched)) }, deleted };
 }
 
-/** Row reads fetch whole checked 4 KiB chunks: worth it while `rows` touch at most 1/8 of a column's. */
-function fewRows(field: Field, frag: Fragment, rows: Int32Array): boolean {
-  if (!isFixedWidth(field.type)) return false;
-  const perChunk = Math.max(1, Math.floor(4096 / (numericConstructor(field.type).BYTES_PER_ELEMENT * (field.type.kind === "vector" ? vectorStride(field.type) : 1))));
-  const chunks = new Set(Array.from(rows, (r) => Math.floor(r / perChunk))).size;
-  return chunks * 8 <= Math.ceil(frag.numRows / perChunk);
-}
-
 export type UpdateSpec =
   | { readonly where?: string; readonly values: Readonly<Record<string, unknown>> }
   | { readonly where?: string; readonly valuesSql: Readonly<Record<string, string>> };
@@ -130,7 +122,7 @@ export async function updateTransaction(ds: Dataset, head: TableState, spec: Upd
     updated += rows.length;
     const cols = new Map<string, Column>();
     const needed = schema.fields.filter((f) => !targetNames.has(f.name) || exprColumns.has(f.name));
-    const byRow = needed.filter((f) => !frag.columns.has(f.name) && !exprColumns.has(f.name) && fewRows(f, frag, rows));
+    const byRow = needed.filter((f) => !frag.columns.has(f.name) && !exprColumns.has(f.name) && fewChunks(f.type, frag.numRows, rows));
     const whole = needed.filter((f) => !byRow.includes(f));
     await ds.ensureColumns({ ...head, fragments: [frag] }, whole.map((f) => f.name));
     for (const f of whole) cols.set(f.name, takeColumn(frag.columns.get(f.name)!, rows));
