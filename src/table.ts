@@ -15,6 +15,7 @@ import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
+import type { ScalarIndexLookup } from "./query/selection.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
@@ -173,18 +174,23 @@ export class Table {
         }
         return Promise.all(entries.map(async (entry) => ({ entry, shards: await loadFtsIndex(this.dataset, state, entry) })));
       },
-      scalarIndexes: async () => {
-        const entries = state.indices.filter((i) => SCALAR_KINDS.includes(i.kind));
-        if (entries.length === 0) return undefined;
-        const opened = new Map<string, IndexedColumn>();
-        for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
-        const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
-        return { fragments, resolve: (column: string) => opened.get(column) };
-      },
+      scalarIndexes: this.scalarLookup(state),
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);
         return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry, scope) };
       },
+    };
+  }
+
+  /** Opens the scalar indexes of `state` on the columns a filter reads (only those). */
+  private scalarLookup(state: TableState): ScalarIndexLookup {
+    return async (columns) => {
+      const entries = state.indices.filter((i) => SCALAR_KINDS.includes(i.kind) && columns.includes(i.columns[0]!));
+      if (entries.length === 0) return undefined;
+      const opened = new Map<string, IndexedColumn>();
+      for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
+      const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
+      return { fragments, resolve: (column: string) => opened.get(column), used: entries.map((e) => `${e.name} (${e.kind} on ${e.columns[0]})`) };
     };
   }
 
@@ -360,7 +366,7 @@ export class Table {
     if (typeof predicate !== "string" || predicate.trim() === "") {
       throw createError("INVALID_FILTER", "delete() needs a SQL predicate; to remove every row use delete(\"true\").");
     }
-    const { tx, deleted } = await this.fromSnapshot(head, () => deleteTransaction(this.dataset, head, predicate));
+    const { tx, deleted } = await this.fromSnapshot(head, () => deleteTransaction(this.dataset, head, predicate, this.scalarLookup(head)));
     return { numDeletedRows: deleted, version: await this.commit(tx, head) };
   }
 
@@ -383,7 +389,7 @@ export class Table {
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
     else this.#embedding.checkSql(head, update.valuesSql);
-    const { tx, updated } = await this.fromSnapshot(head, () => updateTransaction(this.dataset, head, update));
+    const { tx, updated } = await this.fromSnapshot(head, () => updateTransaction(this.dataset, head, update, this.scalarLookup(head)));
     return { version: await this.commit(tx, head), rowsUpdated: updated };
   }
 

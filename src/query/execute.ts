@@ -11,9 +11,9 @@ import { fewChunks, isFixedWidth, rowBytes } from "../storage/fragment-file.js";
 import type { Kernels } from "../kernels/index.js";
 import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import type { TableState } from "../dataset/dataset.js";
-import { compileExpression, compileFilter, parseExpression, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
-import { indexMask, type IndexResolver } from "../scalar/mask.js";
-import { filterMask, hitSource, type Hit } from "./hits.js";
+import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
+import { hitSource, type Hit } from "./hits.js";
+import { selectFilter, type FilterSelection, type ScalarIndexLookup } from "./selection.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
 import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
 import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
@@ -31,8 +31,8 @@ export interface ExecutionContext {
   readonly vectorIndex?: VectorIndexLookup;
   /** Finds full-text indexes. */
   readonly ftsIndexes?: FtsIndexLookup;
-  /** The table's scalar indexes usable by `where`, and the fragments all of them cover. */
-  readonly scalarIndexes?: () => Promise<{ fragments: ReadonlySet<number>; resolve: IndexResolver } | undefined>;
+  /** Opens the table's scalar indexes on the given columns, for `where`. */
+  readonly scalarIndexes?: ScalarIndexLookup;
   /** Splits large exact scans across worker threads. */
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
@@ -149,13 +149,12 @@ function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan, pick
 }
 
 /** Rows in table order; filter columns are read fragment by fragment, so a limit stops the reading too. */
-async function runScan(ctx: ExecutionContext, plan: QueryPlan, filter: CompiledFilter | undefined): Promise<Hit[]> {
+async function runScan(ctx: ExecutionContext, plan: QueryPlan, selection: FilterSelection | undefined): Promise<Hit[]> {
   const want = plan.limit === undefined ? Infinity : plan.offset + plan.limit;
   const hits: Hit[] = [];
   for (const frag of ctx.state.fragments) {
     if (hits.length >= want) break;
-    if (filter !== undefined) await ctx.ensureColumns(filter.columns, [frag]);
-    const rows = selectRows(frag, filterMask(filter, frag));
+    const rows = selection === undefined ? selectRows(frag) : await selection.rows(frag);
     for (let i = 0; i < rows.length && hits.length < want; i++) hits.push({ frag, row: rows[i]! });
   }
   return hits.slice(plan.offset);
@@ -178,7 +177,8 @@ async function runTextQuery(
   const limit = plan.limit ?? DEFAULT_VECTOR_LIMIT;
   const k = plan.offset + limit;
   const reranker = rerankerOf(plan, live);
-  const ftsHits = await runFtsSearch(ctx, ft, filter, k);
+  const selection = filter === undefined ? undefined : await selectFilter(ctx, plan.filter!, filter);
+  const ftsHits = await runFtsSearch(ctx, ft, selection, k);
   const rows = async (hits: Hit[], withRowId: boolean): Promise<Row[]> => {
     return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits));
   };
@@ -188,7 +188,7 @@ async function runTextQuery(
     if (reranker.rerankFts === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankFts(), so it cannot rerank a full-text query alone.");
     ranked = await reranker.rerankFts(ft.query, await rows(ftsHits, true));
   } else {
-    const vecHits = await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter);
+    const vecHits = await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection);
     ranked = await (reranker ?? new RRFReranker()).rerankHybrid(ft.query, await rows(vecHits, true), await rows(ftsHits, true));
   }
   const page = ranked.slice(plan.offset, plan.offset + limit);
@@ -202,10 +202,12 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reran
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, schema);
   const field = plan.vector === undefined ? undefined : resolveVectorField(schema, plan.vector);
   if (plan.fullText !== undefined) return runTextQuery(ctx, plan, output, filter, field, reranker);
-  // Columns are read only where they are needed: filter columns where rows are tested, the vector
-  // column by the search for the fragments it scans exactly, output columns for fragments with hits.
-  if (field !== undefined && filter !== undefined) await ctx.ensureColumns(filter.columns);
-  const hits = field === undefined ? await runScan(ctx, plan, filter) : await runVectorSearch(ctx, plan, plan.vector!, field, filter);
+  // Columns are read only where they are needed: filter columns where rows are tested (not where
+  // scalar indexes answer), the vector column by the search for the fragments it scans exactly,
+  // output columns for fragments with hits.
+  const prefilter = filter !== undefined && !(field !== undefined && plan.vector!.postfilter);
+  const selection = prefilter ? await selectFilter(ctx, plan.filter!, filter) : undefined;
+  const hits = field === undefined ? await runScan(ctx, plan, selection) : await runVectorSearch(ctx, plan, plan.vector!, field, filter, selection);
   const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits));
   const r = rerankerOf(plan, reranker);
   if (r === undefined || field === undefined) return rows;
@@ -216,21 +218,8 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reran
 export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?: string): Promise<number> {
   const state = ctx.state;
   if (filter === undefined) return state.fragments.reduce((s, f) => s + f.liveRows, 0);
-  const compiled = compileFilter(filter, state.schema);
+  const selection = await selectFilter(ctx, filter);
   let n = 0;
-  let scan = state.fragments;
-  const scalar = await ctx.scalarIndexes?.();
-  if (scalar) {
-    // Fragments the scalar indexes cover are answered from them; the rest (rows added since) by scan.
-    const covered = state.fragments.filter((f) => scalar.fragments.has(f.id));
-    const live = Float64Array.from(covered.flatMap((f) => Array.from(selectRows(f), (r) => f.id * ROW_ID_FRAGMENT + r)));
-    const mask = await indexMask(parseExpression(filter), live, scalar.resolve);
-    if (mask?.exact) {
-      n += mask.t.length;
-      scan = state.fragments.filter((f) => !scalar.fragments.has(f.id));
-    }
-  }
-  await ctx.ensureColumns(compiled.columns, scan);
-  for (const frag of scan) n += selectRows(frag, compiled.evaluate(fragmentSource(frag))).length;
+  for (const frag of state.fragments) n += (await selection.rows(frag)).length;
   return n;
 }

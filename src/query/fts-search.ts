@@ -9,8 +9,8 @@ import type { IndexEntry } from "../storage/manifest.js";
 import type { TableState } from "../dataset/dataset.js";
 import type { Fragment } from "../dataset/fragment.js";
 import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
-import type { CompiledFilter } from "../filter/index.js";
-import { filterMask, type Hit } from "./hits.js";
+import type { Hit } from "./hits.js";
+import type { FilterSelection } from "./selection.js";
 import type { FullTextPlan } from "./plan.js";
 
 /**
@@ -25,7 +25,7 @@ export interface FtsSearchContext {
   readonly ftsIndexes?: FtsIndexLookup;
 }
 
-export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, filter: CompiledFilter | undefined, k: number): Promise<Hit[]> {
+export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, selection: FilterSelection | undefined, k: number): Promise<Hit[]> {
   const found = (await ctx.ftsIndexes?.(ft.columns)) ?? [];
   if (found.length === 0) {
     throw createError(
@@ -36,9 +36,14 @@ export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, filt
     );
   }
   const byId = new Map(ctx.state.fragments.map((f) => [f.id, f] as const));
-  if (filter !== undefined) await ctx.ensureColumns(filter.columns);
+  // The prefilter's rows (from scalar indexes where they answer, else a scan), as a mask per fragment.
   const masks = new Map<number, Uint8Array | undefined>();
-  for (const frag of ctx.state.fragments) masks.set(frag.id, filterMask(filter, frag));
+  for (const frag of ctx.state.fragments) {
+    if (selection === undefined) continue;
+    const m = new Uint8Array(frag.numRows);
+    for (const r of await selection.rows(frag)) m[r] = 1;
+    masks.set(frag.id, m);
+  }
   const allowed = (rowId: number): boolean => {
     const frag = byId.get(Math.floor(rowId / ROW_ID_FRAGMENT));
     if (frag === undefined) return false;

@@ -109,3 +109,33 @@ export function liveBitmap(index: VectorIndex, state: TableState, entry: IndexEn
   rows.live = { fragments, bits };
   return bits;
 }
+
+/**
+ * The positions of `index` holding the given rows (a prefilter's live, passing rows of each covered
+ * fragment; undefined: none), as a bitmap the index applies inside its search. Costs the rows given
+ * plus n / 8 bytes, through the row → position table kept per index.
+ */
+export function allowedBitmap(index: VectorIndex, state: TableState, entry: IndexEntry, rowsOf: (frag: Fragment) => Int32Array | undefined): Uint8Array {
+  const rows = perIndex.get(index) ?? {};
+  perIndex.set(index, rows);
+  const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
+  const covered = entry.fragments.map((id) => byId.get(id));
+  let positions = positionsOf(index, rows, covered);
+  // A fragment the table had dropped when the table was first built may be back in an older version.
+  if (covered.some((f) => f !== undefined && !positions.has(f.id))) {
+    rows.positions = undefined;
+    positions = positionsOf(index, rows, covered);
+  }
+  const bits = new Uint8Array(Math.ceil(index.size / 8));
+  for (const frag of covered) {
+    if (frag === undefined) continue;
+    const at = positions.get(frag.id)!;
+    const pass = rowsOf(frag);
+    if (pass === undefined) continue;
+    for (let i = 0; i < pass.length; i++) {
+      const p = at[pass[i]!]!;
+      if (p >= 0) bits[p >> 3]! |= 1 << (p & 7);
+    }
+  }
+  return bits;
+}

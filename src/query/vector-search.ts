@@ -15,13 +15,15 @@ import type { TableState } from "../dataset/dataset.js";
 import type { Column } from "../data/column.js";
 import { f32ToF16Bits } from "../data/float16.js";
 import { selectRows, type Fragment } from "../dataset/fragment.js";
-import { copyVectorF32 } from "../data/column.js";
+import { copyVectorF32, vectorStride, type NumericArray } from "../data/column.js";
 import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
 import type { CompiledFilter } from "../filter/index.js";
-import { filterMask, hitSource, type Hit } from "./hits.js";
+import { hitSource, type Hit } from "./hits.js";
+import { selectAll, selectFilter, type FilterSelection } from "./selection.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import type { ScanPool } from "../pool/pool.js";
-import { liveBitmap } from "./live-rows.js";
+import { allowedBitmap, liveBitmap } from "./live-rows.js";
+import { fewChunks } from "../storage/fragment-file.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
 
@@ -56,6 +58,8 @@ export interface VectorSearchContext {
    */
   readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array) => Promise<Column>;
 }
+
+const EMPTY_ROWS = new Int32Array(0);
 
 /** A fragment with at most 1/FEW_DELETED of its rows deleted is scanned whole, its deleted rows dropped after. */
 const FEW_DELETED = 16;
@@ -139,72 +143,100 @@ function resolveMetric(f: VectorField, requested: DistanceType | undefined): Dis
 }
 
 
+/**
+ * Rows to scan in a fragment: undefined = every live row; otherwise the (live) rows passing the
+ * prefilter. `readRows`: read just these rows' vectors when that touches few of the column's
+ * chunks, instead of loading the fragment's block (an indexed fragment that a selective filter
+ * sends to the exact scan: its whole column is not resident and should not become so).
+ */
+interface ScanRows {
+  readonly rows: (frag: Fragment) => Int32Array | undefined;
+  readonly readRows?: (frag: Fragment) => boolean;
+}
+
+/** A fragment's block to scan, and (for a block of picked rows) which fragment row each of its rows is. */
+interface Scan {
+  readonly frag: Fragment;
+  readonly target: SearchTarget;
+  readonly rowOf?: Int32Array;
+  readonly temporary?: VectorBlock;
+}
+
+async function scanOf(ctx: VectorSearchContext, kernels: Kernels, field: VectorField, frag: Fragment, picked: Int32Array | undefined, byRows: boolean): Promise<{ scan?: Scan; deletedKept: number }> {
+  if (picked !== undefined && picked.length === 0) return { deletedKept: 0 };
+  if (picked !== undefined && byRows && ctx.readRows !== undefined && fewChunks(field.type, frag.numRows, picked)) {
+    const col = await ctx.readRows(frag, field.name, picked);
+    const keep = col.validity === null ? undefined : Int32Array.from(picked.keys()).filter((i) => col.validity![i] === 1);
+    if (keep !== undefined && keep.length === 0) return { deletedKept: 0 };
+    const block = kernels.upload(col.data as NumericArray as Float32Array | Int8Array | Uint8Array | Uint16Array, vectorStride(field.type));
+    return { scan: { frag, target: { block, ids: keep }, rowOf: picked, temporary: block }, deletedKept: 0 };
+  }
+  const { block, validity } = await ctx.vectorBlock(frag, field.name);
+  let ids = picked;
+  // Rows whose vector is null are never candidates.
+  if (validity !== null) ids = (ids ?? selectRows(frag)).filter((r) => validity[r] === 1);
+  if (ids !== undefined) return ids.length === 0 ? { deletedKept: 0 } : { scan: { frag, target: { block, ids } }, deletedKept: 0 };
+  // Fragments with a few deleted rows (and nothing else to mask) are scanned whole: k grows by
+  // their deleted rows and those are dropped from the results, which beats listing every live row.
+  const deleted = frag.numRows - frag.liveRows;
+  return { scan: { frag, target: { block } }, deletedKept: deleted };
+}
+
 /** Exact top-k of every query over `frags`, as hits per query. */
 async function flatSearch(
   ctx: VectorSearchContext, kernels: Kernels, field: VectorField, metric: DistanceType, queries: readonly (Float32Array | Int8Array | Uint8Array)[],
-  frags: readonly Fragment[], mask: (frag: Fragment) => Uint8Array | undefined, k: number, range: { lo: number; hi: number },
+  frags: readonly Fragment[], which: ScanRows, k: number, range: { lo: number; hi: number },
 ): Promise<Hit[][]> {
-  const used: Fragment[] = [];
-  const targets: SearchTarget[] = [];
-  // Fragments with a few deleted rows (and nothing else to mask) are scanned whole: k grows by
-  // their deleted rows and those are dropped from the results, which beats listing every live row.
+  const scans: Scan[] = [];
   let extra = 0;
-  const blocks = await Promise.all(frags.map((frag) => ctx.vectorBlock(frag, field.name)));
-  frags.forEach((frag, f) => {
-    const { block, validity } = blocks[f]!;
-    let m = mask(frag);
-    if (validity !== null) {
-      // Rows whose vector is null are never candidates.
-      m = m === undefined ? validity : m.map((x, i) => x & validity[i]!);
+  try {
+    for (const frag of frags) {
+      let picked = which.rows(frag);
+      const deleted = frag.numRows - frag.liveRows;
+      // Too many deleted rows to make up for with a larger k: list the live ones.
+      if (picked === undefined && deleted > 0 && (deleted * FEW_DELETED > frag.numRows || extra + deleted > MAX_EXTRA_K)) picked = selectRows(frag);
+      const { scan, deletedKept } = await scanOf(ctx, kernels, field, frag, picked, which.readRows?.(frag) ?? false);
+      if (scan === undefined) continue;
+      scans.push(scan);
+      extra += deletedKept;
     }
-    const deleted = frag.numRows - frag.liveRows;
-    const wholeScan = m === undefined && (frag.deletions === null || (deleted * FEW_DELETED <= frag.numRows && extra + deleted <= MAX_EXTRA_K));
-    if (wholeScan && frag.deletions !== null) extra += deleted;
-    const ids = wholeScan ? undefined : selectRows(frag, m);
-    if (ids !== undefined && ids.length === 0) return;
-    used.push(frag);
-    targets.push({ block, ids });
-  });
-  const scanPool = ctx.scanPool;
-  if (targets.length === 0) return queries.map(() => []);
-  const rows = targets.reduce((n, t) => n + (t.ids?.length ?? t.block.rows ?? 0), 0);
-  const pool = scanPool && rows * expectedLength(field) * queries.length >= POOL_MIN_ELEMENTS ? await scanPool() : undefined;
-  const results = pool
-    ? await pool.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range)
-    : kernels.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range);
-  return results.map((res) => {
-    const hits: Hit[] = [];
-    for (let i = 0; i < res.distance.length && hits.length < k; i++) {
-      const frag = used[res.target[i]!]!;
-      const row = res.row[i]!;
-      if (frag.deletions !== null && frag.deletions[row] === 1) continue;
-      hits.push({ frag, row, distance: res.distance[i]! });
-    }
-    return hits;
-  });
+    if (scans.length === 0) return queries.map(() => []);
+    const targets = scans.map((s) => s.target);
+    const scanPool = ctx.scanPool;
+    const rows = targets.reduce((n, t) => n + (t.ids?.length ?? t.block.rows ?? 0), 0);
+    const pool = scanPool && rows * expectedLength(field) * queries.length >= POOL_MIN_ELEMENTS && scans.every((s) => s.temporary === undefined) ? await scanPool() : undefined;
+    const results = pool
+      ? await pool.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range)
+      : kernels.searchBatch(metric, queries, targets, expectedLength(field), k + extra, range);
+    return results.map((res) => {
+      const hits: Hit[] = [];
+      for (let i = 0; i < res.distance.length && hits.length < k; i++) {
+        const scan = scans[res.target[i]!]!;
+        const frag = scan.frag;
+        const row = scan.rowOf === undefined ? res.row[i]! : scan.rowOf[res.row[i]!]!;
+        if (frag.deletions !== null && frag.deletions[row] === 1) continue;
+        hits.push({ frag, row, distance: res.distance[i]! });
+      }
+      return hits;
+    });
+  } finally {
+    for (const s of scans) s.temporary?.free();
+  }
 }
 
-/** Which rows of indexed fragments may be returned, or undefined when every indexed row may. */
-function allowedRows(
-  state: TableState, entry: IndexEntry, mask: (frag: Fragment) => Uint8Array | undefined,
-): ((rowId: number) => boolean) | undefined {
-  const covered = new Set(entry.fragments);
+/** A predicate over row ids allowing the given rows of indexed fragments (for indexes that take no bitmap). */
+function allowedRows(state: TableState, entry: IndexEntry, passing: (frag: Fragment) => Int32Array | undefined): (rowId: number) => boolean {
   const masks = new Map<number, Uint8Array | null>();
-  let everyRow = true;
   for (const frag of state.fragments) {
-    if (!covered.has(frag.id)) continue;
-    const m = mask(frag);
-    let allowed: Uint8Array | null = null;
-    if (m !== undefined || frag.deletions !== null) {
-      allowed = new Uint8Array(frag.numRows);
-      for (let i = 0; i < frag.numRows; i++) allowed[i] = (m === undefined || m[i] === 1) && (frag.deletions === null || frag.deletions[i] === 0) ? 1 : 0;
-      everyRow = false;
+    if (!entry.fragments.includes(frag.id)) continue;
+    const rows = passing(frag);
+    if (rows === undefined && frag.deletions === null) masks.set(frag.id, null);
+    else {
+      const m = new Uint8Array(frag.numRows);
+      for (const r of rows ?? selectRows(frag)) m[r] = 1;
+      masks.set(frag.id, m);
     }
-    masks.set(frag.id, allowed);
   }
-  // Fragments the index covers may have been dropped since (all their rows deleted).
-  if (masks.size !== covered.size) everyRow = false;
-  if (everyRow) return undefined;
   return (rowId) => {
     const m = masks.get(Math.floor(rowId / ROW_ID_FRAGMENT));
     return m !== undefined && (m === null || m[rowId % ROW_ID_FRAGMENT] === 1);
@@ -250,8 +282,43 @@ async function readCandidateVectors(
   return out;
 }
 
+/** Above this many elements (matching rows × dimensions, ~8 MB of float32) a prefiltered search uses the vector index; below, an exact scan of the matching rows is cheaper and exact. */
+export const EXACT_PREFILTER_ELEMENTS = 1 << 21;
+
+/** How a vector search runs over the fragments a vector index covers. */
+export type VectorStrategy =
+  | { readonly kind: "ann" }
+  | { readonly kind: "ann-prefiltered"; readonly allowedRows: number }
+  | { readonly kind: "exact-prefiltered"; readonly allowedRows: number }
+  | { readonly kind: "exact" };
+
+/**
+ * The strategy for the indexed fragments: with a prefilter leaving `allowedRows`, scan them exactly
+ * when that costs less than a bitmap-masked index search would (few rows × dimensions), else search
+ * the index with the mask applied inside it.
+ */
+export function chooseStrategy(indexed: boolean, allowedRows: number | undefined, dim: number): VectorStrategy {
+  if (!indexed) return { kind: "exact" };
+  if (allowedRows === undefined) return { kind: "ann" };
+  return allowedRows * dim <= EXACT_PREFILTER_ELEMENTS ? { kind: "exact-prefiltered", allowedRows } : { kind: "ann-prefiltered", allowedRows };
+}
+
+/** What a vector search decided and did, for explainPlan() / analyzePlan(). */
+export interface VectorSearchTrace {
+  column: string;
+  metric: DistanceType;
+  k: number;
+  index?: { name: string; kind: string; fragments: number; nprobes?: number; ef?: number; refineFactor?: number };
+  strategy: VectorStrategy;
+  /** Fragments (rows) scanned exactly because no index covers them. */
+  flatFragments: number;
+  flatRows: number;
+  postfilter: boolean;
+}
+
 export async function runVectorSearch(
   ctx: VectorSearchContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
+  selection?: FilterSelection, trace?: (t: VectorSearchTrace) => void,
 ): Promise<Hit[]> {
   const { state } = ctx;
   const metric = resolveMetric(field, vec.distanceType);
@@ -260,19 +327,42 @@ export async function runVectorSearch(
   const k = plan.offset + limit;
   const [lo, hi] = vec.distanceRange ?? [undefined, undefined];
   const range = { lo: lo ?? -Infinity, hi: hi ?? Infinity };
-  const mask = (frag: Fragment): Uint8Array | undefined => (vec.postfilter ? undefined : filterMask(filter, frag));
   const kernels = await ctx.kernels();
 
   const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
   const covered = new Set(indexed?.entry.fragments ?? []);
-  const flatFrags = indexed && vec.fastSearch ? [] : state.fragments.filter((f) => !covered.has(f.id));
-  const perQuery = await flatSearch(ctx, kernels, field, metric, queries, flatFrags, mask, k, range);
+  const searched = indexed && vec.fastSearch ? state.fragments.filter((f) => covered.has(f.id)) : state.fragments;
 
-  if (indexed) {
+  // The prefilter's rows, per fragment (absent: none pass), when there is one.
+  let passing: Map<Fragment, Int32Array> | undefined;
+  if (filter !== undefined && !vec.postfilter) {
+    const sel = selection ?? (await selectFilter(ctx, plan.filter!, filter));
+    passing = (await selectAll(sel, searched)).rows;
+  }
+  const rowsOf = (frag: Fragment): Int32Array | undefined => (passing === undefined ? undefined : passing.get(frag) ?? EMPTY_ROWS);
+  let allowedIndexed: number | undefined;
+  if (passing !== undefined) {
+    allowedIndexed = 0;
+    for (const [frag, rows] of passing) if (covered.has(frag.id)) allowedIndexed += rows.length;
+  }
+  const strategy = chooseStrategy(indexed !== undefined, allowedIndexed, expectedLength(field));
+  const exactAll = strategy.kind === "exact-prefiltered";
+  const flatFrags = exactAll ? searched : searched.filter((f) => !covered.has(f.id));
+  trace?.({
+    column: field.name, metric, k, strategy, postfilter: vec.postfilter && filter !== undefined,
+    index: indexed && { name: indexed.entry.name, kind: indexed.entry.kind, fragments: indexed.entry.fragments.length, nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor },
+    flatFragments: searched.filter((f) => !covered.has(f.id)).length,
+    flatRows: searched.filter((f) => !covered.has(f.id)).reduce((n, f) => n + (rowsOf(f)?.length ?? f.liveRows), 0),
+  });
+  const perQuery = await flatSearch(ctx, kernels, field, metric, queries, flatFrags, { rows: rowsOf, readRows: (f) => covered.has(f.id) }, k, range);
+
+  if (indexed && !exactAll) {
     const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
-    // Binary IVF takes a row predicate only; every other index a bitmap over its positions too.
+    // Binary IVF takes a row predicate only; every other index a bitmap over its positions.
     const bitmapOk = indexed.entry.kind !== "IVF_BINARY";
-    const allowed = bitmapOk && (filter === undefined || vec.postfilter) ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, mask);
+    const allowed = passing === undefined
+      ? (bitmapOk ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, () => undefined))
+      : (bitmapOk ? allowedBitmap(indexed.index, state, indexed.entry, rowsOf) : allowedRows(state, indexed.entry, rowsOf));
     const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });

@@ -33,25 +33,47 @@ export interface IndexedColumn {
 
 export type IndexResolver = (column: string) => IndexedColumn | undefined;
 
-/** Exact answer (TRUE and FALSE rows) or candidates (a superset of the TRUE rows). */
-export type MaskResult = { exact: true; t: RowSet; f: RowSet; steps: string[] } | { exact: false; candidates: RowSet; steps: string[] };
+/**
+ * The rows a mask is computed within (indexed, not deleted). `keep` filters a lookup's result, so
+ * an equality costs what it matches; `all` lists every live row and is asked for only where the
+ * answer is about that large anyway (NOT, !=, the FALSE side of an OR under NOT).
+ */
+export interface LiveRows {
+  keep(rows: RowSet): RowSet;
+  all(): RowSet;
+}
 
+/** LiveRows over an explicit row set. */
+export function liveRowSet(rows: RowSet): LiveRows {
+  return { keep: (set) => intersectRows(set, rows), all: () => rows };
+}
+
+/** Exact answer (the TRUE rows) or candidates (a superset of the TRUE rows). */
+export type MaskResult = { exact: true; t: RowSet; steps: string[] } | { exact: false; candidates: RowSet; steps: string[] };
+
+/** A node's TRUE rows, and its FALSE rows computed only when asked for. */
 interface Tf {
   t: RowSet;
-  f: RowSet;
+  f: () => RowSet;
+}
+
+function lazy(compute: () => RowSet): () => RowSet {
+  let v: RowSet | undefined;
+  return () => (v ??= compute());
 }
 
 const FLIP: Record<CompareOp, CompareOp> = { "=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 
-/** The index-backed mask of `expr` over `live`, or undefined when no index helps. */
-export async function indexMask(expr: Expr, live: RowSet, resolve: IndexResolver): Promise<MaskResult | undefined> {
+/** The index-backed mask of `expr` within `live`, or undefined when no index helps. */
+export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolve: IndexResolver): Promise<MaskResult | undefined> {
+  const rows = live instanceof Float64Array ? liveRowSet(live) : live;
   const steps: string[] = [];
-  const exact = await tf(expr, live, resolve, steps);
-  if (exact) return { exact: true, t: exact.t, f: exact.f, steps };
+  const exact = await tf(expr, rows, resolve, steps);
+  if (exact) return { exact: true, t: exact.t, steps };
   if (expr.kind === "logical" && expr.op === "AND") {
     let candidates: RowSet | undefined;
     for (const operand of expr.operands) {
-      const sub = await tf(operand, live, resolve, steps);
+      const sub = await tf(operand, rows, resolve, steps);
       if (sub) candidates = candidates ? intersectRows(candidates, sub.t) : sub.t;
     }
     if (candidates) return { exact: false, candidates, steps };
@@ -59,7 +81,19 @@ export async function indexMask(expr: Expr, live: RowSet, resolve: IndexResolver
   return undefined;
 }
 
-async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]): Promise<Tf | undefined> {
+/** TRUE = hits, FALSE = the other non-NULL live rows; `negated` swaps them. */
+function split(live: LiveRows, hits: RowSet, nulls: RowSet, negated: boolean): Tf {
+  const t = live.keep(hits);
+  const rest = lazy(() => subtractRows(subtractRows(live.all(), t), live.keep(nulls)));
+  return negated ? { t: rest(), f: () => t } : { t, f: rest };
+}
+
+function counted(steps: string[], step: string, tfr: Tf): Tf {
+  steps.push(`${step} → ${tfr.t.length} rows`);
+  return tfr;
+}
+
+async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string[]): Promise<Tf | undefined> {
   switch (e.kind) {
     case "logical": {
       const parts: Tf[] = [];
@@ -70,23 +104,24 @@ async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]
       }
       const [first, ...rest] = parts;
       return rest.reduce(
-        (acc, p) => (e.op === "AND" ? { t: intersectRows(acc.t, p.t), f: unionRows(acc.f, p.f) } : { t: unionRows(acc.t, p.t), f: intersectRows(acc.f, p.f) }),
+        (acc, p) => (e.op === "AND"
+          ? { t: intersectRows(acc.t, p.t), f: lazy(() => unionRows(acc.f(), p.f())) }
+          : { t: unionRows(acc.t, p.t), f: lazy(() => intersectRows(acc.f(), p.f())) }),
         first!,
       );
     }
     case "unary": {
       if (e.op !== "NOT") return undefined;
       const p = await tf(e.operand, live, resolve, steps);
-      return p && { t: p.f, f: p.t };
+      return p && { t: p.f(), f: () => p.t };
     }
     case "is": {
       if (e.test !== "null" || e.operand.kind !== "column") return undefined;
       const col = resolve(e.operand.name);
       if (!col) return undefined;
-      steps.push(`${col.kind}(${e.operand.name}) IS NULL`);
-      const nulls = intersectRows(col.lookup.isNull(), live);
-      const r = { t: nulls, f: subtractRows(live, nulls) };
-      return e.negated ? { t: r.f, f: r.t } : r;
+      const nulls = live.keep(col.lookup.isNull());
+      const notNull = lazy(() => subtractRows(live.all(), nulls));
+      return counted(steps, `${col.kind}(${e.operand.name}) IS ${e.negated ? "NOT " : ""}NULL`, e.negated ? { t: notNull(), f: () => nulls } : { t: nulls, f: notNull });
     }
     case "binary": {
       let column: string;
@@ -100,17 +135,13 @@ async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]
       if (!col || literal.kind !== "literal") return undefined;
       const key = col.keyOf(literal);
       if (key === undefined) return undefined;
-      if (key === null) return { t: new Float64Array(0), f: new Float64Array(0) };
-      steps.push(`${col.kind}(${column}) ${op} ${JSON.stringify(key)}`);
+      if (key === null) return { t: new Float64Array(0), f: () => new Float64Array(0) };
       const range: KeyRange =
         op === "<" ? { upper: key, upperInclusive: false } : op === "<=" ? { upper: key, upperInclusive: true }
         : op === ">" ? { lower: key, lowerInclusive: false } : op === ">=" ? { lower: key, lowerInclusive: true }
         : { lower: key, lowerInclusive: true, upper: key, upperInclusive: true };
-      const hits = intersectRows(await col.lookup.range(range), live);
-      const nulls = intersectRows(col.lookup.isNull(), live);
-      const rest = subtractRows(subtractRows(live, hits), nulls);
       // `x != k` is the complement of `x = k` among non-NULL rows (NaN included: NaN != k is TRUE).
-      return op === "!=" ? { t: rest, f: hits } : { t: hits, f: rest };
+      return counted(steps, `${col.kind}(${column}) ${op} ${JSON.stringify(key)}`, split(live, await col.lookup.range(range), col.lookup.isNull(), op === "!="));
     }
     case "in": {
       if (e.operand.kind !== "column") return undefined;
@@ -126,14 +157,15 @@ async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]
         if (key === null) listHasNull = true;
         else keys.push(key);
       }
-      steps.push(`${col.kind}(${column}) IN (${keys.length} values)`);
       let hits: RowSet = new Float64Array(0);
       for (const k of keys) hits = unionRows(hits, await col.lookup.equals(k));
-      hits = intersectRows(hits, live);
-      const nulls = intersectRows(col.lookup.isNull(), live);
+      const step = `${col.kind}(${column}) ${e.negated ? "NOT IN" : "IN"} (${keys.length} values)`;
       // A NULL in the list turns every non-match from FALSE into NULL.
-      const misses = listHasNull ? new Float64Array(0) : subtractRows(subtractRows(live, hits), nulls);
-      return e.negated ? { t: misses, f: hits } : { t: hits, f: misses };
+      if (listHasNull) {
+        const t = live.keep(hits);
+        return counted(steps, step, e.negated ? { t: new Float64Array(0), f: () => t } : { t, f: () => new Float64Array(0) });
+      }
+      return counted(steps, step, split(live, hits, col.lookup.isNull(), e.negated));
     }
     case "between": {
       if (e.operand.kind !== "column" || e.low.kind !== "literal" || e.high.kind !== "literal") return undefined;
@@ -143,11 +175,8 @@ async function tf(e: Expr, live: RowSet, resolve: IndexResolver, steps: string[]
       const low = col.keyOf(e.low);
       const high = col.keyOf(e.high);
       if (low === undefined || high === undefined || low === null || high === null) return undefined;
-      steps.push(`${col.kind}(${column}) BETWEEN ${JSON.stringify(low)} AND ${JSON.stringify(high)}`);
-      const hits = intersectRows(await col.lookup.range({ lower: low, lowerInclusive: true, upper: high, upperInclusive: true }), live);
-      const nulls = intersectRows(col.lookup.isNull(), live);
-      const misses = subtractRows(subtractRows(live, hits), nulls);
-      return e.negated ? { t: misses, f: hits } : { t: hits, f: misses };
+      const hits = await col.lookup.range({ lower: low, lowerInclusive: true, upper: high, upperInclusive: true });
+      return counted(steps, `${col.kind}(${column}) ${e.negated ? "NOT " : ""}BETWEEN ${JSON.stringify(low)} AND ${JSON.stringify(high)}`, split(live, hits, col.lookup.isNull(), e.negated));
     }
     default:
       return undefined;

@@ -9,7 +9,8 @@ import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "..
 import { fewChunks } from "../storage/fragment-file.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
-import { compileExpression, compileFilter } from "../filter/index.js";
+import { compileExpression } from "../filter/index.js";
+import { selectAll, selectFilter, type ScalarIndexLookup } from "../query/selection.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
 import { yieldToEventLoop } from "../util/yield.js";
@@ -62,16 +63,18 @@ export async function appendColumnsTransaction(
     : { type: "append", readVersion: head.version, added };
 }
 
-/** Rows of each fragment that match `predicate` and are not deleted yet. */
-async function matchingRows(ds: Dataset, head: TableState, predicate: string | undefined): Promise<Map<Fragment, Int32Array>> {
-  const filter = predicate === undefined ? undefined : compileFilter(predicate, head.schema);
-  if (filter) await ds.ensureColumns(head, filter.columns);
-  const out = new Map<Fragment, Int32Array>();
-  for (const frag of head.fragments) {
-    const rows = selectRows(frag, filter?.evaluate(fragmentSource(frag)));
-    if (rows.length > 0) out.set(frag, rows);
+/**
+ * Rows of each fragment that match `predicate` and are not deleted yet: from scalar indexes where
+ * they answer, the filter's columns read and evaluated elsewhere.
+ */
+async function matchingRows(ds: Dataset, head: TableState, predicate: string | undefined, scalar?: ScalarIndexLookup): Promise<Map<Fragment, Int32Array>> {
+  if (predicate === undefined) {
+    const out = new Map<Fragment, Int32Array>();
+    for (const frag of head.fragments) if (frag.liveRows > 0) out.set(frag, selectRows(frag));
+    return out;
   }
-  return out;
+  const ctx = { state: head, scalarIndexes: scalar, ensureColumns: (names: Iterable<string>, fragments?: readonly Fragment[]) => ds.ensureColumns(fragments ? { ...head, fragments } : head, names) };
+  return (await selectAll(await selectFilter(ctx, predicate), head.fragments)).rows;
 }
 
 /** Deletion files for the matched rows: fragments left with rows are replaced, empty ones removed. */
@@ -88,8 +91,8 @@ export async function deletionParts(ds: Dataset, matched: ReadonlyMap<Fragment, 
   return { replaced, removed };
 }
 
-export async function deleteTransaction(ds: Dataset, head: TableState, predicate: string): Promise<{ tx: Transaction | null; deleted: number }> {
-  const matched = await matchingRows(ds, head, predicate);
+export async function deleteTransaction(ds: Dataset, head: TableState, predicate: string, scalar?: ScalarIndexLookup): Promise<{ tx: Transaction | null; deleted: number }> {
+  const matched = await matchingRows(ds, head, predicate, scalar);
   let deleted = 0;
   for (const rows of matched.values()) deleted += rows.length;
   if (deleted === 0) return { tx: null, deleted };
@@ -100,7 +103,7 @@ export type UpdateSpec =
   | { readonly where?: string; readonly values: Readonly<Record<string, unknown>> }
   | { readonly where?: string; readonly valuesSql: Readonly<Record<string, string>> };
 
-export async function updateTransaction(ds: Dataset, head: TableState, spec: UpdateSpec): Promise<{ tx: Transaction | null; updated: number }> {
+export async function updateTransaction(ds: Dataset, head: TableState, spec: UpdateSpec, scalar?: ScalarIndexLookup): Promise<{ tx: Transaction | null; updated: number }> {
   const schema = head.schema;
   const literal = "values" in spec ? spec.values : undefined;
   const sql = "valuesSql" in spec ? spec.valuesSql : undefined;
@@ -109,7 +112,7 @@ export async function updateTransaction(ds: Dataset, head: TableState, spec: Upd
   const fields = targets.map((name) => findField(schema, name) ?? unknownColumn(schema, name, "update()"));
   const exprs = sql ? fields.map((f) => compileExpression(sql[f.name]!, schema, { targetType: f.type, strict: true })) : undefined;
 
-  const matched = await matchingRows(ds, head, spec.where);
+  const matched = await matchingRows(ds, head, spec.where, scalar);
   // The matched rows are rewritten with every column, read as cheaply as each allows: columns the
   // update overwrites (and no expression reads) are not read at all; fixed-width ones are range-read for the
   // matched rows when those touch few of the column's chunks; the rest are loaded (and cached)

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/ann/common.js";
 import { connect, Session } from "../../src/index.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
-import type { BlobStore } from "../../src/storage/blob-store.js";
+import { counting } from "../support/counting-store.js";
 import type { Table } from "../../src/table.js";
 
 const DIM = 64;
@@ -20,24 +20,6 @@ function rowsOf(n: number, seed: number, from = 0): { id: number; vector: Float3
 /** The fragments of the table's current version (white-box: what stays decoded in JS). */
 function fragments(t: Table): { columns: Map<string, unknown> }[] {
   return (t as unknown as { dataset: { head(): { fragments: { columns: Map<string, unknown> }[] } } }).dataset.head().fragments;
-}
-
-/** Counts bytes read through get / getRange (a proxy: every other call goes to `inner` as is). */
-function counting(inner: BlobStore): BlobStore & { bytesRead: number } {
-  const counter = { bytesRead: 0 };
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "bytesRead") return counter.bytesRead;
-      if (prop === "get") return async (key: string) => { const b = await target.get(key); counter.bytesRead += b.length; return b; };
-      if (prop === "getRange") return async (key: string, o: number, n: number) => { const b = await target.getRange(key, o, n); counter.bytesRead += b.length; return b; };
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-    set(target, prop, value) {
-      if (prop === "bytesRead") { counter.bytesRead = value as number; return true; }
-      return Reflect.set(target, prop, value, target);
-    },
-  }) as BlobStore & { bytesRead: number };
 }
 
 describe("vector blocks in the session", () => {
