@@ -262,7 +262,7 @@ function lance(): System {
       const tb = table;
       const lanceSweep = sweep(ds).ivf;
       return {
-        index_bytes: dirBytes(join(dir, "bench.quiver", "_indices")) || dirBytes(dir) - before,
+        index_bytes: dirBytes(join(dir, "bench.lance", "_indices")) || dirBytes(dir) - before,
         params: { numPartitions: ds.numPartitions, numSubVectors: ds.numSubVectors },
         extra: { build_s_index_only: indexOnly },
         configs: lanceSweep.map((o) => ({
