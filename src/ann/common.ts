@@ -192,3 +192,17 @@ export function allowedPositions(test: (position: number) => boolean, n: number)
   for (let p = 0; p < n; p++) if (test(p)) out[count++] = p;
   return out.slice(0, count);
 }
+
+/** Bitmaps' set-bit counts, remembered per bitmap (a cached live-row bitmap is counted once). */
+const counts = new WeakMap<Uint8Array, { n: number; count: number }>();
+
+/** Set bits among the first `n` of `bits`. */
+export function bitCount(bits: Uint8Array, n: number): number {
+  const known = counts.get(bits);
+  if (known?.n === n) return known.count;
+  let count = 0;
+  for (let p = 0; p < n; p++) count += (bits[p >> 3]! >> (p & 7)) & 1;
+  counts.set(bits, { n, count });
+  return count;
+}
+

@@ -33,7 +33,7 @@ import type { Kernels } from "../kernels/kernels.js";
 import { GraphLayer } from "../kernels/graph.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
-  allowedPositions, allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
+  allowedPositions, allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FarthestFirst, NearestFirst } from "./heap.js";
@@ -578,17 +578,6 @@ function sortByDistance(ids: Int32Array, dists: Float32Array, n: number): void {
 }
 
 /** Bitmap over [0, n) with the given positions set. */
-/** Set bits among the first `n` of a bitmap, memoized per bitmap (callers reuse one across queries). */
-const counts = new WeakMap<Uint8Array, { n: number; count: number }>();
-function bitCount(bits: Uint8Array, n: number): number {
-  const known = counts.get(bits);
-  if (known?.n === n) return known.count;
-  let count = 0;
-  for (let p = 0; p < n; p++) count += (bits[p >> 3]! >> (p & 7)) & 1;
-  counts.set(bits, { n, count });
-  return count;
-}
-
 function positionsOf(bits: Uint8Array, n: number): Int32Array {
   const out: number[] = [];
   for (let p = 0; p < n; p++) if ((bits[p >> 3]! >> (p & 7)) & 1) out.push(p);

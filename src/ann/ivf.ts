@@ -21,7 +21,7 @@ import { assignNearest } from "../kernels/quantize.js";
 import { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import {
-  allowedTest, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
+  allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
@@ -237,7 +237,6 @@ export class IvfIndex implements VectorIndex {
     const nprobes = Math.min(nlist, checkPositiveInt(options.nprobes, "nprobes", DEFAULT_NPROBES));
     const test = allowedTest(options.allowed, this.#rowIds);
     const centroidDist = this.#kernels.distances(spaceOf(this.metric), q, this.#centroidBlock, this.dim);
-    let order = this.#kernels.topk(centroidDist, nprobes).index;
 
     const session = this.#sessions.pop() ?? new ScanSession(this.#kernels);
     const probed: number[] = []; // partition, start, partition, start, …
@@ -245,16 +244,21 @@ export class IvfIndex implements VectorIndex {
     const pinned: Int32Array[] = [];
     let hits: SearchHits;
     try {
+      // A filter allowing a share s of the rows puts the k nearest allowed rows about as far out as
+      // the k/s nearest overall: probe nprobes / √s partitions (the share known from a bitmap), and
+      // more while fewer than the candidates asked for are allowed.
+      const share = options.allowed instanceof Uint8Array ? bitCount(options.allowed, this.size) / this.size : 1;
+      const widened = share > 0 && share < 1 ? Math.min(nlist, Math.ceil(nprobes / Math.sqrt(share))) : nprobes;
+      let order = this.#kernels.topk(centroidDist, widened).index;
       const constants = this.#codec.begin(session, q);
       let rows = 0;
-      for (let i = 0; i < nprobes; i++) rows += this.#parts.rows(order[i]!);
+      for (let i = 0; i < widened; i++) rows += this.#parts.rows(order[i]!);
       session.reset(rows);
       let allowed = 0;
       let next = 0;
-      // Probe the nprobes nearest partitions, then (when a filter leaves fewer than k rows) more.
       while (next < nlist) {
         if (next >= order.length) order = this.#kernels.topk(centroidDist, nlist).index;
-        const batch = order.subarray(next, Math.min(nlist, next + nprobes));
+        const batch = order.subarray(next, next === 0 ? widened : Math.min(nlist, next + nprobes));
         const loading = this.#parts.pin(batch);
         pinned.push(batch);
         if (loading) await loading;
@@ -271,7 +275,7 @@ export class IvfIndex implements VectorIndex {
           }
         }
         next += batch.length;
-        if (allowed >= k) break;
+        if (allowed >= need && next >= widened) break;
       }
       hits = this.#collect(session, probed, need);
     } finally {

@@ -282,25 +282,64 @@ async function readCandidateVectors(
   return out;
 }
 
-/** Above this many elements (matching rows × dimensions, ~8 MB of float32) a prefiltered search uses the vector index; below, an exact scan of the matching rows is cheaper and exact. */
+/** At most this many elements (matching rows × dimensions, ~8 MB of float32), a prefiltered search always scans the matching rows exactly. */
 export const EXACT_PREFILTER_ELEMENTS = 1 << 21;
 
 /** How a vector search runs over the fragments a vector index covers. */
 export type VectorStrategy =
+  | { readonly kind: "exact" }
   | { readonly kind: "ann" }
-  | { readonly kind: "ann-prefiltered"; readonly allowedRows: number }
-  | { readonly kind: "exact-prefiltered"; readonly allowedRows: number }
-  | { readonly kind: "exact" };
+  | { readonly kind: "ann-prefiltered"; readonly allowedRows: number; readonly share: number; readonly exactCost: number; readonly annCost: number }
+  | { readonly kind: "exact-prefiltered"; readonly allowedRows: number; readonly share: number; readonly exactCost: number; readonly annCost: number };
+
+/** What the planner knows of the index: its kind, build parameters and rows. */
+export interface IndexShape {
+  readonly kind: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly rows: number;
+}
 
 /**
- * The strategy for the indexed fragments: with a prefilter leaving `allowedRows`, scan them exactly
- * when that costs less than a bitmap-masked index search would (few rows × dimensions), else search
- * the index with the mask applied inside it.
+ * Distance work (in element operations) of a search through `index` when a share `share` of its
+ * rows is allowed. IVF: the partitions probed (nprobes / √share of them, see IvfIndex.search) times
+ * the work per row of its codes; HNSW: about ef · 2m neighbours visited per result kept, each a
+ * full distance, stretched by 1 / share as the walk passes over rows the filter rejects.
  */
-export function chooseStrategy(indexed: boolean, allowedRows: number | undefined, dim: number): VectorStrategy {
-  if (!indexed) return { kind: "exact" };
+export function annCost(index: IndexShape, share: number, dim: number, knobs: { nprobes?: number; ef?: number; refineFactor?: number }, k: number): number {
+  const refine = k * (knobs.refineFactor ?? 1) * dim;
+  if (index.kind.startsWith("IVF")) {
+    const nlist = (index.params.numPartitions as number | undefined) ?? Math.max(1, Math.round(Math.sqrt(index.rows)));
+    const probed = Math.min(1, (knobs.nprobes ?? 20) / nlist / Math.sqrt(Math.max(share, 1e-9)));
+    const perRow = index.kind === "IVF_PQ" ? ((index.params.numSubVectors as number | undefined) ?? Math.max(1, dim / 4)) : index.kind === "IVF_SQ" ? dim / 4 : dim;
+    return index.rows * probed * perRow + refine;
+  }
+  const m = (index.params.m as number | undefined) ?? 16;
+  const ef = Math.max(knobs.ef ?? 64, k);
+  return Math.min(index.rows * dim, (ef * 2 * m * dim) / Math.max(share, 1e-9)) + refine;
+}
+
+/**
+ * The strategy for the fragments a vector index covers. Without a prefilter: the index. With one
+ * leaving `allowedRows` of them: an exact scan of those rows when it costs no more than the index
+ * search would (always when it is small), else the index with the filter as a bitmap inside it.
+ */
+export function chooseStrategy(index: IndexShape | undefined, allowedRows: number | undefined, dim: number, knobs: { nprobes?: number; ef?: number; refineFactor?: number }, k: number): VectorStrategy {
+  if (index === undefined) return { kind: "exact" };
   if (allowedRows === undefined) return { kind: "ann" };
-  return allowedRows * dim <= EXACT_PREFILTER_ELEMENTS ? { kind: "exact-prefiltered", allowedRows } : { kind: "ann-prefiltered", allowedRows };
+  const share = index.rows === 0 ? 0 : allowedRows / index.rows;
+  const exactCost = allowedRows * dim;
+  const ann = annCost(index, share, dim, knobs, k);
+  const exact = exactCost <= EXACT_PREFILTER_ELEMENTS || exactCost <= ann;
+  return { kind: exact ? "exact-prefiltered" : "ann-prefiltered", allowedRows, share, exactCost, annCost: ann };
+}
+
+/** Whether the passing rows of indexed fragments can be scanned without loading whole vector columns from storage. */
+async function cheapToScan(ctx: VectorSearchContext, field: VectorField, passing: ReadonlyMap<Fragment, Int32Array>, covered: ReadonlySet<number>): Promise<boolean> {
+  for (const [frag, rows] of passing) {
+    if (!covered.has(frag.id) || fewChunks(field.type, frag.numRows, rows)) continue;
+    if ((await ctx.residentVectorBlock?.(frag, field.name)) === undefined) return false;
+  }
+  return true;
 }
 
 /** What a vector search decided and did, for explainPlan() / analyzePlan(). */
@@ -345,7 +384,12 @@ export async function runVectorSearch(
     allowedIndexed = 0;
     for (const [frag, rows] of passing) if (covered.has(frag.id)) allowedIndexed += rows.length;
   }
-  const strategy = chooseStrategy(indexed !== undefined, allowedIndexed, expectedLength(field));
+  const shape = indexed && { kind: indexed.entry.kind, params: indexed.entry.params, rows: indexed.index.size };
+  let strategy = chooseStrategy(shape, allowedIndexed, expectedLength(field), vec, k);
+  if (strategy.kind === "exact-prefiltered" && strategy.exactCost > EXACT_PREFILTER_ELEMENTS && !(await cheapToScan(ctx, field, passing!, covered))) {
+    // Scanning would first load vector columns that are not in memory: the index reads far less.
+    strategy = { ...strategy, kind: "ann-prefiltered" };
+  }
   const exactAll = strategy.kind === "exact-prefiltered";
   const flatFrags = exactAll ? searched : searched.filter((f) => !covered.has(f.id));
   trace?.({
