@@ -13,9 +13,10 @@ import { arrowConversions, isArrowData } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
+import { Query, VectorQuery, textSearch, toQueryVectors, type ExplainOptions, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { ScalarIndexLookup } from "./query/selection.js";
+import { formatPlan, type QueryTrace } from "./query/explain.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
@@ -476,7 +477,7 @@ export class Table {
 
   readonly #executor: QueryExecutor = Object.assign(
     (plan: QueryPlan, reranker?: Reranker) => this.execute(plan, reranker),
-    { tableSchema: () => this.quiverSchema() },
+    { tableSchema: () => this.quiverSchema(), explain: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => this.explain(plan, options, reranker) },
   );
 
   /**
@@ -504,6 +505,22 @@ export class Table {
     const embedded = await this.#embedding.plan(state, plan);
     const tuned = await this.#tunedPlan(state, embedded);
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
+  }
+
+  /**
+   * explainPlan() / analyzePlan() of a plan built elsewhere (for example by a worker client). With
+   * `analyze`, the query runs and the bytes read count every read of this table meanwhile.
+   */
+  async explain(plan: QueryPlan, options: ExplainOptions = {}, reranker?: Reranker): Promise<string> {
+    const state = await this.state();
+    const embedded = await this.#embedding.plan(state, plan);
+    const tuned = await this.#tunedPlan(state, embedded);
+    const analyze = options.analyze === true;
+    const trace: QueryTrace = { dryRun: !analyze };
+    const before = { ...this.dataset.reads };
+    await this.run(state, (ctx) => executeQuery(ctx, tuned, reranker, trace));
+    if (analyze) trace.reads = { bytes: this.dataset.reads.bytes - before.bytes, requests: this.dataset.reads.requests - before.requests };
+    return formatPlan(trace, { analyze, verbose: options.verbose === true });
   }
 
   /** Measures recall@k of a search configuration against exact search, on sample queries. */

@@ -15,6 +15,7 @@
  * after raising the floor): a put that lands there is checked against the floor afterwards and,
  * being an orphan no reader would open, taken back (see commit-rules.ts and docs/FORMAT.md).
  */
+import { countReads, type ReadCounts } from "../storage/read-counter.js";
 import { createError } from "../errors.js";
 import { columnBytes, type Column } from "../data/column.js";
 import { findField, type Field, type Schema } from "../data/schema.js";
@@ -87,13 +88,18 @@ export class Dataset {
   /** Operation records by version, for conflict checks; immutable once committed (tombstones keep them). */
   readonly #operations = new Map<number, OperationRecord>();
 
+  readonly store: BlobStore;
+  /** Bytes and requests read through `store` since the dataset was opened (analyzePlan() reports the difference). */
+  readonly reads: ReadCounts;
+
   private constructor(
-    readonly store: BlobStore,
+    store: BlobStore,
     readonly table: string,
     head: TableState,
     /** Owns opened files and indexes (see src/session.ts). */
     readonly session: Session,
   ) {
+    ({ store: this.store, reads: this.reads } = countReads(store));
     this.#head = head;
   }
 

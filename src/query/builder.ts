@@ -16,7 +16,18 @@ import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, ty
  * Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned).
  * `tableSchema`, when the executor has it, types the columns of Arrow results.
  */
-export type QueryExecutor = ((plan: QueryPlan, reranker?: Reranker) => Promise<Row[]>) & { readonly tableSchema?: () => Promise<Schema> };
+export type QueryExecutor = ((plan: QueryPlan, reranker?: Reranker) => Promise<Row[]>) & {
+  readonly tableSchema?: () => Promise<Schema>;
+  /** explainPlan() / analyzePlan(): the plan as text, after a dry run (or, with `analyze`, a real one). */
+  readonly explain?: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => Promise<string>;
+};
+
+export interface ExplainOptions {
+  /** Run the query and add rows, time per stage and bytes read (analyzePlan). */
+  analyze?: boolean;
+  /** Also list index lookups of filters that fall back to a scan, and postfilter steps. */
+  verbose?: boolean;
+}
 
 /** Options of `toArrow()` / `toBatches()`, named as LanceDB's `QueryExecutionOptions`. */
 export interface QueryExecutionOptions {
@@ -173,6 +184,26 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   /** The query as plain data, e.g. to post to a worker. */
   toPlan(): QueryPlan {
     return structuredClone(this.plan);
+  }
+
+  /**
+   * The plan this query would run, as readable text: which indexes answer the filter and how,
+   * prefilter or postfilter, the vector strategy (index with nprobes / ef / refine, or an exact scan
+   * of the matching rows) and rows per stage. The prefilter is evaluated (through scalar indexes
+   * where they answer) to size the stages; nothing is searched.
+   */
+  explainPlan(verbose = false): Promise<string> {
+    return this.#explain({ verbose });
+  }
+
+  /** Runs the query and returns its plan with rows and time per stage and the bytes read from storage. */
+  analyzePlan(): Promise<string> {
+    return this.#explain({ analyze: true, verbose: true });
+  }
+
+  #explain(options: ExplainOptions): Promise<string> {
+    if (this.executor.explain === undefined) return Promise.reject(createError("UNSUPPORTED", "This query's executor cannot explain plans."));
+    return this.executor.explain({ ...this.plan, ...(this.plan.vector ? { vector: { ...this.plan.vector } } : {}) }, options, this.reranker);
   }
 
   async toArray(): Promise<Row[]> {

@@ -14,8 +14,9 @@ import type { TableState } from "../dataset/dataset.js";
 import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
 import { hitSource, type Hit } from "./hits.js";
 import { selectFilter, type FilterSelection, type ScalarIndexLookup } from "./selection.js";
+import type { QueryTrace } from "./explain.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
-import { resolveVectorField, runVectorSearch, type VectorField, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
+import { resolveVectorField, runVectorSearch, type VectorField, type VectorSearchTrace, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
 import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
@@ -171,14 +172,23 @@ function rerankerOf(plan: QueryPlan, live: Reranker | undefined): Reranker | und
 /** Full-text queries: BM25 alone, or hybrid (vector + BM25) fused by the reranker. */
 async function runTextQuery(
   ctx: ExecutionContext, plan: QueryPlan, output: Output, filter: CompiledFilter | undefined,
-  field: VectorField | undefined, live: Reranker | undefined,
+  field: VectorField | undefined, live: Reranker | undefined, trace: QueryTrace | undefined,
 ): Promise<Row[]> {
   const ft = plan.fullText!;
   const limit = plan.limit ?? DEFAULT_VECTOR_LIMIT;
   const k = plan.offset + limit;
   const reranker = rerankerOf(plan, live);
-  const selection = filter === undefined ? undefined : await selectFilter(ctx, plan.filter!, filter);
-  const ftsHits = await runFtsSearch(ctx, ft, selection, k);
+  const selection = filter === undefined ? undefined : await timed(trace, () => selectFilter(ctx, plan.filter!, filter), (sel, t) => (trace!.selection = { ...sel.summary, ms: t }));
+  if (trace) {
+    const found = (await ctx.ftsIndexes?.(ft.columns)) ?? [];
+    trace.fts = { query: ft.query, indexes: found.map((f) => `${f.entry.name} (FTS on ${f.entry.columns[0]})`), operator: ft.operator ?? "OR", k };
+    if (reranker !== undefined || field !== undefined) trace.rerank = { name: (reranker ?? new RRFReranker()).constructor.name };
+  }
+  if (trace?.dryRun) {
+    if (field !== undefined) await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, { dryRun: true, record: (v) => (trace.vector = v) });
+    return [];
+  }
+  const ftsHits = await timed(trace, () => runFtsSearch(ctx, ft, selection, k), (hits, t) => Object.assign(trace!.fts!, { ms: t, rows: hits.length }));
   const rows = async (hits: Hit[], withRowId: boolean): Promise<Row[]> => {
     return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits));
   };
@@ -186,33 +196,81 @@ async function runTextQuery(
   if (field === undefined) {
     if (reranker === undefined) return rows(ftsHits.slice(plan.offset), plan.withRowId);
     if (reranker.rerankFts === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankFts(), so it cannot rerank a full-text query alone.");
-    ranked = await reranker.rerankFts(ft.query, await rows(ftsHits, true));
+    const ftsRows = await rows(ftsHits, true);
+    ranked = await timed(trace, () => reranker.rerankFts!(ft.query, ftsRows), (r, t) => Object.assign(trace!.rerank!, { ms: t, rows: r.length }));
   } else {
-    const vecHits = await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection);
-    ranked = await (reranker ?? new RRFReranker()).rerankHybrid(ft.query, await rows(vecHits, true), await rows(ftsHits, true));
+    const vecTrace = trace && { dryRun: false, record: (v: VectorSearchTrace) => (trace.vector = v) };
+    const vecHits = await timed(trace, () => runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, vecTrace), (hits, t) => Object.assign(trace!.vector!, { ms: t, rows: hits.length }));
+    const [vecRows, ftsRows] = [await rows(vecHits, true), await rows(ftsHits, true)];
+    ranked = await timed(trace, () => (reranker ?? new RRFReranker()).rerankHybrid(ft.query, vecRows, ftsRows), (r, t) => Object.assign(trace!.rerank!, { ms: t, rows: r.length }));
   }
   const page = ranked.slice(plan.offset, plan.offset + limit);
   if (!plan.withRowId) for (const r of page) delete r._rowid;
   return page;
 }
 
-export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
+/** Runs `fn`; with a trace, hands its result and duration (ms) to `record`. */
+async function timed<T>(trace: QueryTrace | undefined, fn: () => Promise<T>, record: (value: T, ms: number) => void): Promise<T> {
+  if (trace === undefined) return fn();
+  const t0 = performance.now();
+  const value = await fn();
+  record(value, performance.now() - t0);
+  return value;
+}
+
+/**
+ * Runs `plan`. With a `trace`, records each stage's decisions (and, unless it is a dry run, its
+ * rows and time) for explainPlan() / analyzePlan(); a dry run stops after the decisions.
+ */
+export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reranker?: Reranker, trace?: QueryTrace): Promise<Row[]> {
   const schema = ctx.state.schema;
   const output = resolveOutput(schema, plan.select);
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, schema);
   const field = plan.vector === undefined ? undefined : resolveVectorField(schema, plan.vector);
-  if (plan.fullText !== undefined) return runTextQuery(ctx, plan, output, filter, field, reranker);
-  // Columns are read only where they are needed: filter columns where rows are tested (not where
-  // scalar indexes answer), the vector column by the search for the fragments it scans exactly,
-  // output columns for fragments with hits.
-  const prefilter = filter !== undefined && !(field !== undefined && plan.vector!.postfilter);
-  const selection = prefilter ? await selectFilter(ctx, plan.filter!, filter) : undefined;
-  const hits = field === undefined ? await runScan(ctx, plan, selection) : await runVectorSearch(ctx, plan, plan.vector!, field, filter, selection);
-  const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits));
-  const r = rerankerOf(plan, reranker);
-  if (r === undefined || field === undefined) return rows;
-  if (r.rerankVector === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankVector(), so it cannot rerank a vector query alone; add fullTextSearch() for a hybrid query.");
-  return r.rerankVector(plan.vector!.queryText ?? "", rows);
+  if (trace) trace.output = { columns: outputNames(output, plan, field !== undefined), limit: plan.limit ?? (field !== undefined || plan.fullText !== undefined ? DEFAULT_VECTOR_LIMIT : undefined), offset: plan.offset };
+  const rows = await timedRows(trace, async () => {
+    if (plan.fullText !== undefined) return runTextQuery(ctx, plan, output, filter, field, reranker, trace);
+    // Columns are read only where they are needed: filter columns where rows are tested (not where
+    // scalar indexes answer), the vector column by the search for the fragments it scans exactly,
+    // output columns for fragments with hits.
+    const prefilter = filter !== undefined && !(field !== undefined && plan.vector!.postfilter);
+    const selection = prefilter ? await timed(trace, () => selectFilter(ctx, plan.filter!, filter), (sel, t) => (trace!.selection = { ...sel.summary, ms: t })) : undefined;
+    let hits: Hit[];
+    if (field === undefined) {
+      if (trace) trace.scan = { fragments: ctx.state.fragments.length, rows: ctx.state.fragments.reduce((n, f) => n + f.liveRows, 0) };
+      if (trace?.dryRun) return [];
+      hits = await timed(trace, () => runScan(ctx, plan, selection), (h, t) => Object.assign(trace!.scan!, { ms: t }));
+    } else {
+      const vecTrace = trace && { dryRun: trace.dryRun, record: (v: VectorSearchTrace) => (trace.vector = v) };
+      hits = await timed(trace, () => runVectorSearch(ctx, plan, plan.vector!, field, filter, selection, vecTrace), (h, t) => Object.assign(trace!.vector!, { ms: t, rows: h.length }));
+      if (trace?.dryRun) return [];
+    }
+    const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits));
+    const r = rerankerOf(plan, reranker);
+    if (r === undefined || field === undefined) return rows;
+    if (r.rerankVector === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankVector(), so it cannot rerank a vector query alone; add fullTextSearch() for a hybrid query.");
+    if (trace) trace.rerank = { name: r.constructor.name };
+    return timed(trace, () => r.rerankVector!(plan.vector!.queryText ?? "", rows), (out, t) => Object.assign(trace!.rerank!, { ms: t, rows: out.length }));
+  });
+  return rows;
+}
+
+async function timedRows(trace: QueryTrace | undefined, fn: () => Promise<Row[]>): Promise<Row[]> {
+  return timed(trace, fn, (rows, t) => {
+    if (trace!.dryRun) return;
+    Object.assign(trace!.output!, { rows: rows.length });
+    trace!.totalMs = t;
+  });
+}
+
+/** The result's column names, as the plan would return them. */
+function outputNames(output: Output, plan: QueryPlan, vector: boolean): string[] {
+  const names = [...output.plain.map(([o]) => o), ...output.computed.map(([o]) => o)];
+  if (vector && plan.fullText !== undefined) names.push("_relevance_score");
+  else if (vector) names.push("_distance");
+  else if (plan.fullText !== undefined) names.push("_score");
+  if (plan.withRowId) names.push("_rowid");
+  return names;
 }
 
 export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?: string): Promise<number> {

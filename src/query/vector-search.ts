@@ -357,7 +357,7 @@ export interface VectorSearchTrace {
 
 export async function runVectorSearch(
   ctx: VectorSearchContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
-  selection?: FilterSelection, trace?: (t: VectorSearchTrace) => void,
+  selection?: FilterSelection, trace?: { readonly dryRun: boolean; record(t: VectorSearchTrace): void },
 ): Promise<Hit[]> {
   const { state } = ctx;
   const metric = resolveMetric(field, vec.distanceType);
@@ -392,12 +392,13 @@ export async function runVectorSearch(
   }
   const exactAll = strategy.kind === "exact-prefiltered";
   const flatFrags = exactAll ? searched : searched.filter((f) => !covered.has(f.id));
-  trace?.({
+  trace?.record({
     column: field.name, metric, k, strategy, postfilter: vec.postfilter && filter !== undefined,
     index: indexed && { name: indexed.entry.name, kind: indexed.entry.kind, fragments: indexed.entry.fragments.length, nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor },
     flatFragments: searched.filter((f) => !covered.has(f.id)).length,
     flatRows: searched.filter((f) => !covered.has(f.id)).reduce((n, f) => n + (rowsOf(f)?.length ?? f.liveRows), 0),
   });
+  if (trace?.dryRun) return [];
   const perQuery = await flatSearch(ctx, kernels, field, metric, queries, flatFrags, { rows: rowsOf, readRows: (f) => covered.has(f.id) }, k, range);
 
   if (indexed && !exactAll) {

@@ -71,6 +71,7 @@ export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolve: In
   const exact = await tf(expr, rows, resolve, steps);
   if (exact) return { exact: true, t: exact.t, steps };
   if (expr.kind === "logical" && expr.op === "AND") {
+    steps.length = 0; // the lookups of the failed exact pass are made again below
     let candidates: RowSet | undefined;
     for (const operand of expr.operands) {
       const sub = await tf(operand, rows, resolve, steps);
@@ -89,7 +90,7 @@ function split(live: LiveRows, hits: RowSet, nulls: RowSet, negated: boolean): T
 }
 
 function counted(steps: string[], step: string, tfr: Tf): Tf {
-  steps.push(`${step} → ${tfr.t.length} rows`);
+  steps.push(`${step} → ${tfr.t.length.toLocaleString("en-US")} rows`);
   return tfr;
 }
 

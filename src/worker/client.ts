@@ -9,7 +9,7 @@ import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type TextQueryType } from "../query/builder.js";
+import { Query, VectorQuery, textSearch, toQueryVectors, type ExplainOptions, type TextQueryType } from "../query/builder.js";
 import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
@@ -347,7 +347,10 @@ export class RemoteTable {
   /** Builders hand over plans that share vectors with them: copy before transferring. */
   #execute = Object.assign(
     (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(structuredClone(plan)))),
-    { tableSchema: () => this.quiverSchema() },
+    {
+      tableSchema: () => this.quiverSchema(),
+      explain: (plan: QueryPlan, options: ExplainOptions): Promise<string> => this.explain(plan, options),
+    },
   );
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
@@ -366,6 +369,11 @@ export class RemoteTable {
 
   vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {
     return this.search(vector);
+  }
+
+  /** As `Table.explain`: explainPlan() / analyzePlan() of a plan built elsewhere, run in the worker. */
+  async explain(plan: QueryPlan, options: ExplainOptions = {}): Promise<string> {
+    return this.send((api) => api.explain(this.id, transferPlan(structuredClone(plan)), options));
   }
 
   /** Runs a plan built elsewhere. The plan is copied: its vectors stay usable by the caller. */

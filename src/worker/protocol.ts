@@ -21,6 +21,7 @@ import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
+import type { ExplainOptions } from "../query/builder.js";
 import type { AddOptions, AddResult, LiveColumns, Table } from "../table.js";
 import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
@@ -94,5 +95,7 @@ export interface WorkerApi {
   liveColumns(table: TableId): Promise<LiveColumns>;
   /** Runs a query plan; vector values in the result rows arrive transferred. */
   execute(table: TableId, plan: QueryPlan): Promise<Row[]>;
+  /** explainPlan() / analyzePlan() of a query plan, as text. */
+  explain(table: TableId, plan: QueryPlan, options: ExplainOptions): Promise<string>;
   closeTable(table: TableId): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
+import type { ExplainOptions } from "../query/builder.js";
 import type { AddOptions, AddResult, Data, LiveColumns, Table } from "../table.js";
 import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
@@ -117,6 +118,10 @@ export class QuiverService implements WorkerApi {
 
   async execute(table: TableId, plan: QueryPlan): Promise<Row[]> {
     return transferRows(await this.#table(table).execute(plan));
+  }
+
+  async explain(table: TableId, plan: QueryPlan, options: ExplainOptions): Promise<string> {
+    return this.#table(table).explain(plan, options);
   }
 
   async closeTable(table: TableId): Promise<void> {

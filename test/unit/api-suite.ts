@@ -423,5 +423,26 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       equal((await empty.schema()).fields[1]!.metadata.get("unit"), "us", "field metadata survives");
     }));
 
+  test("scalar indexes answer where; explainPlan / analyzePlan show the index and the strategy", () =>
+    withDb(async (db) => {
+      const t = await db.createTable("plans", rows);
+      await t.createIndex("year");
+      await t.createIndex("category", { config: Index.bitmap() });
+      await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 4 }) });
+      equal(await t.countRows("year = 2003 AND category = 'art'"), rows.filter((r) => r.year === 2003 && r.category === "art").length, "countRows through indexes");
+      const q = rows[7]!.vector as number[];
+      const plan = await t.search(q).where("year = 2007").select(["id"]).limit(3).explainPlan();
+      assert(plan.includes("strategy exact-prefiltered") && plan.includes("year_idx (BTREE on year)") && plan.includes("btree(year) = 2007"), `explainPlan:\n${plan}`);
+      assert(!plan.includes(" ms"), `explainPlan has no timings:\n${plan}`);
+      const analyzed = await t.search(q).where("year = 2007").select(["id"]).limit(3).analyzePlan();
+      assert(/\[rows=3, [\d.]+ ms\]/.test(analyzed) && /Total: [\d.]+ ms, read [\d,]+ bytes/.test(analyzed), `analyzePlan:\n${analyzed}`);
+      const post = await t.search(q).where("year = 2007").postfilter().explainPlan(true);
+      assert(post.includes("strategy ann") && post.includes("vector_idx IVF_FLAT") && post.includes("postfilter"), `postfilter plan:\n${post}`);
+      const scan = await t.query().where("text = 'doc 5'").explainPlan();
+      assert(scan.includes("Scan:") && scan.includes("Prefilter: text = 'doc 5' — scan"), `scan plan:\n${scan}`);
+      equal(ids(await t.search(q).where("year = 2007").select(["id"]).limit(3).toArray()),
+        nearest(rows.filter((r) => r.year === 2007), q, 3).map((r) => r.id), "prefiltered search through the btree is exact");
+    }));
+
   return cases;
 }
