@@ -11,7 +11,7 @@
  * evaluates the whole filter. Anything else falls back to a scan.
  */
 import type { CompareOp, Expr, Literal } from "../filter/ast.js";
-import type { KeyRange, ScalarKey } from "./keys.js";
+import { compareKeys, type KeyRange, type ScalarKey } from "./keys.js";
 import { intersectRows, subtractRows, unionRows, type RowSet } from "./rowset.js";
 
 /** What the mask step needs from an index (btree or bitmap). */
@@ -73,7 +73,13 @@ export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolve: In
   if (expr.kind === "logical" && expr.op === "AND") {
     steps.length = 0; // the lookups of the failed exact pass are made again below
     let candidates: RowSet | undefined;
-    for (const operand of expr.operands) {
+    const { ranges, rest } = mergeRanges(expr.operands, resolve);
+    for (const { column, col, range } of ranges) {
+      const hits = rows.keep(await col.lookup.range(range));
+      steps.push(`${col.kind}(${column}) in ${describeRange(range)} → ${hits.length.toLocaleString("en-US")} rows`);
+      candidates = candidates ? intersectRows(candidates, hits) : hits;
+    }
+    for (const operand of rest) {
       const sub = await tf(operand, rows, resolve, steps);
       if (sub) candidates = candidates ? intersectRows(candidates, sub.t) : sub.t;
     }
@@ -98,7 +104,17 @@ async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string
   switch (e.kind) {
     case "logical": {
       const parts: Tf[] = [];
-      for (const operand of e.operands) {
+      let operands = e.operands;
+      if (e.op === "AND") {
+        // Comparisons on one column become one range lookup: `x >= a AND x < b` reads the rows
+        // between a and b, not everything above a and everything below b.
+        const { ranges, rest } = mergeRanges(operands, resolve);
+        for (const { column, col, range } of ranges) {
+          parts.push(counted(steps, `${col.kind}(${column}) in ${describeRange(range)}`, split(live, await col.lookup.range(range), col.lookup.isNull(), false)));
+        }
+        operands = rest;
+      }
+      for (const operand of operands) {
         const p = await tf(operand, live, resolve, steps);
         if (!p) return undefined;
         parts.push(p);
@@ -182,6 +198,90 @@ async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string
     default:
       return undefined;
   }
+}
+
+interface ColumnRange {
+  column: string;
+  col: IndexedColumn;
+  range: KeyRange;
+}
+
+/** `col op literal` (either side; not !=) or `col BETWEEN a AND b` on an indexed column, as a key range. */
+function rangeOf(e: Expr, resolve: IndexResolver): ColumnRange | undefined {
+  const keyed = (column: string, literal: Expr): [IndexedColumn, ScalarKey] | undefined => {
+    const col = resolve(column);
+    if (!col || literal.kind !== "literal") return undefined;
+    const key = col.keyOf(literal);
+    return key === undefined || key === null || (typeof key === "number" && Number.isNaN(key)) ? undefined : [col, key];
+  };
+  if (e.kind === "between" && !e.negated && e.operand.kind === "column") {
+    const low = keyed(e.operand.name, e.low);
+    const high = keyed(e.operand.name, e.high);
+    return low && high && { column: e.operand.name, col: low[0], range: { lower: low[1], lowerInclusive: true, upper: high[1], upperInclusive: true } };
+  }
+  if (e.kind !== "binary" || !(e.op in FLIP) || e.op === "!=") return undefined;
+  let op = e.op as CompareOp;
+  let column: string;
+  let literal: Expr;
+  if (e.left.kind === "column") [column, literal] = [e.left.name, e.right];
+  else if (e.right.kind === "column") [column, literal, op] = [e.right.name, e.left, FLIP[op]];
+  else return undefined;
+  const k = keyed(column, literal);
+  if (!k) return undefined;
+  const [col, key] = k;
+  const range: KeyRange =
+    op === "<" ? { upper: key, upperInclusive: false } : op === "<=" ? { upper: key, upperInclusive: true }
+    : op === ">" ? { lower: key, lowerInclusive: false } : op === ">=" ? { lower: key, lowerInclusive: true }
+    : { lower: key, lowerInclusive: true, upper: key, upperInclusive: true };
+  return { column, col, range };
+}
+
+/** The tighter of two bounds on the same side. */
+function intersectRanges(a: KeyRange, b: KeyRange): KeyRange {
+  const out: KeyRange = { ...a };
+  if (b.lower !== undefined) {
+    const c = out.lower === undefined ? -1 : compareKeys(out.lower, b.lower);
+    if (c < 0) Object.assign(out, { lower: b.lower, lowerInclusive: b.lowerInclusive });
+    else if (c === 0) out.lowerInclusive = out.lowerInclusive !== false && b.lowerInclusive !== false;
+  }
+  if (b.upper !== undefined) {
+    const c = out.upper === undefined ? 1 : compareKeys(out.upper, b.upper);
+    if (c > 0) Object.assign(out, { upper: b.upper, upperInclusive: b.upperInclusive });
+    else if (c === 0) out.upperInclusive = out.upperInclusive !== false && b.upperInclusive !== false;
+  }
+  return out;
+}
+
+/**
+ * AND operands that bound the same indexed column (two or more of them), merged into one range per
+ * column; the other operands are returned as they are. Exact under three-valued logic: the AND of
+ * comparisons of one column with non-NULL literals is TRUE inside the merged range, NULL where the
+ * column is NULL and FALSE elsewhere — what one range lookup gives.
+ */
+function mergeRanges(operands: readonly Expr[], resolve: IndexResolver): { ranges: ColumnRange[]; rest: Expr[] } {
+  const byColumn = new Map<string, { found: ColumnRange[]; exprs: Expr[] }>();
+  for (const e of operands) {
+    const r = rangeOf(e, resolve);
+    if (!r) continue;
+    const g = byColumn.get(r.column) ?? { found: [], exprs: [] };
+    g.found.push(r);
+    g.exprs.push(e);
+    byColumn.set(r.column, g);
+  }
+  const ranges: ColumnRange[] = [];
+  const merged = new Set<Expr>();
+  for (const g of byColumn.values()) {
+    if (g.found.length < 2) continue;
+    ranges.push({ ...g.found[0]!, range: g.found.map((f) => f.range).reduce(intersectRanges) });
+    for (const e of g.exprs) merged.add(e);
+  }
+  return { ranges, rest: operands.filter((e) => !merged.has(e)) };
+}
+
+function describeRange(r: KeyRange): string {
+  const lo = r.lower === undefined ? "(−∞" : `${r.lowerInclusive === false ? "(" : "["}${JSON.stringify(r.lower)}`;
+  const hi = r.upper === undefined ? "+∞)" : `${JSON.stringify(r.upper)}${r.upperInclusive === false ? ")" : "]"}`;
+  return `${lo}, ${hi}`;
 }
 
 /**
