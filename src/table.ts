@@ -563,7 +563,7 @@ export class Table {
    */
   async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
-    const config = options.config ?? defaultScalarConfig(head, column) ?? Index.ivfPq();
+    const config = options.config ?? (await defaultScalarConfig(this.dataset, head, column)) ?? Index.ivfPq();
     const tx = config.kind === "fts"
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : config.kind === "scalar"

@@ -54,10 +54,10 @@ export interface FtsIndexConfig {
   readonly params: Readonly<Record<string, unknown>>;
 }
 
-/** A scalar index for `where`: BTREE (any order-comparable column) or BITMAP (few distinct values). */
+/** A scalar index for `where`: BTREE (any order-comparable column), BITMAP (few distinct values) or LABEL_LIST (list columns). */
 export interface ScalarIndexConfig {
   readonly kind: "scalar";
-  readonly type: "BTREE" | "BITMAP";
+  readonly type: "BTREE" | "BITMAP" | "LABEL_LIST";
   readonly params: Readonly<Record<string, number>>;
 }
 
@@ -123,6 +123,8 @@ export const Index = {
   },
   /** Row lists per distinct value, for low-cardinality columns (equality and IN); read whole. */
   bitmap: (): IndexConfig => ({ kind: "scalar", type: "BITMAP", params: {} }),
+  /** For list columns (tags, labels): `array_has(col, v)`, `array_has_any(col, [..])` and `array_has_all(col, [..])` answered from the rows of each label. */
+  labelList: (): IndexConfig => ({ kind: "scalar", type: "LABEL_LIST", params: {} }),
   /** HNSW over product-quantized vectors. */
   hnswPq: (options: HnswPqOptions = {}): IndexConfig => vectorConfig("HNSW_PQ", { ...options }, [...HNSW, "numSubVectors", "sampleRate", "maxIterations"]),
 } as const;

@@ -29,6 +29,8 @@ export interface IndexedColumn {
    * would need a cast the index cannot reproduce exactly (the node then falls back to a scan).
    */
   keyOf(literal: Literal): ScalarKey | null | undefined;
+  /** A LABEL_LIST index (of a list column): it answers the array functions, not comparisons. */
+  readonly labels?: boolean;
 }
 
 export type IndexResolver = (column: string) => IndexedColumn | undefined;
@@ -65,10 +67,21 @@ function lazy(compute: () => RowSet): () => RowSet {
 const FLIP: Record<CompareOp, CompareOp> = { "=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 
 /** The index-backed mask of `expr` within `live`, or undefined when no index helps. */
-export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolve: IndexResolver): Promise<MaskResult | undefined> {
+export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolveAny: IndexResolver): Promise<MaskResult | undefined> {
   const rows = live instanceof Float64Array ? liveRowSet(live) : live;
+  // Comparisons, IN and ranges read value indexes; a LABEL_LIST index answers the array functions
+  // (and IS NULL, which means the same for both: the list or value itself is NULL).
+  const resolve: IndexResolver = (column) => {
+    const col = resolveAny(column);
+    return col?.labels ? undefined : col;
+  };
+  const labelsOf: IndexResolver = (column) => {
+    const col = resolveAny(column);
+    return col?.labels ? col : undefined;
+  };
   const steps: string[] = [];
-  const exact = await tf(expr, rows, resolve, steps);
+  const ix: Resolvers = { values: resolve, labels: labelsOf };
+  const exact = await tf(expr, rows, ix, steps);
   if (exact) return { exact: true, t: exact.t, steps };
   if (expr.kind === "logical" && expr.op === "AND") {
     steps.length = 0; // the lookups of the failed exact pass are made again below
@@ -80,7 +93,7 @@ export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolve: In
       candidates = candidates ? intersectRows(candidates, hits) : hits;
     }
     for (const operand of rest) {
-      const sub = await tf(operand, rows, resolve, steps);
+      const sub = await tf(operand, rows, ix, steps);
       if (sub) candidates = candidates ? intersectRows(candidates, sub.t) : sub.t;
     }
     if (candidates) return { exact: false, candidates, steps };
@@ -100,7 +113,14 @@ function counted(steps: string[], step: string, tfr: Tf): Tf {
   return tfr;
 }
 
-async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string[]): Promise<Tf | undefined> {
+/** The value indexes (comparisons, IN, ranges) and the LABEL_LIST indexes (array functions) of the columns. */
+interface Resolvers {
+  readonly values: IndexResolver;
+  readonly labels: IndexResolver;
+}
+
+async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Promise<Tf | undefined> {
+  const resolve = ix.values;
   switch (e.kind) {
     case "logical": {
       const parts: Tf[] = [];
@@ -115,7 +135,7 @@ async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string
         operands = rest;
       }
       for (const operand of operands) {
-        const p = await tf(operand, live, resolve, steps);
+        const p = await tf(operand, live, ix, steps);
         if (!p) return undefined;
         parts.push(p);
       }
@@ -129,12 +149,14 @@ async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string
     }
     case "unary": {
       if (e.op !== "NOT") return undefined;
-      const p = await tf(e.operand, live, resolve, steps);
+      const p = await tf(e.operand, live, ix, steps);
       return p && { t: p.f(), f: () => p.t };
     }
+    case "call":
+      return arrayCall(e, live, ix.labels, steps);
     case "is": {
       if (e.test !== "null" || e.operand.kind !== "column") return undefined;
-      const col = resolve(e.operand.name);
+      const col = resolve(e.operand.name) ?? ix.labels(e.operand.name);
       if (!col) return undefined;
       const nulls = live.keep(col.lookup.isNull());
       const notNull = lazy(() => subtractRows(live.all(), nulls));
@@ -198,6 +220,39 @@ async function tf(e: Expr, live: LiveRows, resolve: IndexResolver, steps: string
     default:
       return undefined;
   }
+}
+
+const ARRAY_FUNCTIONS: Readonly<Record<string, "has" | "any" | "all">> = {
+  array_has: "has", array_contains: "has", list_has: "has", array_has_any: "any", array_has_all: "all",
+};
+
+/**
+ * array_has(col, v), array_has_any(col, [..]) and array_has_all(col, [..]) on a LABEL_LIST-indexed
+ * column: TRUE on the rows holding the label(s), NULL where the list is NULL, FALSE on the other
+ * rows. A NULL label, a literal that does not convert exactly or an empty list: not answered here.
+ */
+async function arrayCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, labelsOf: IndexResolver, steps: string[]): Promise<Tf | undefined> {
+  const fn = ARRAY_FUNCTIONS[e.name];
+  if (fn === undefined || e.args.length !== 2 || e.args[0]!.kind !== "column") return undefined;
+  const column = e.args[0].name;
+  const col = labelsOf(column);
+  if (!col) return undefined;
+  const arg = e.args[1]!;
+  const items = arg.kind === "array" ? arg.elements : [arg];
+  if (items.length === 0 || (fn === "has" && arg.kind === "array")) return undefined;
+  const keys: ScalarKey[] = [];
+  for (const item of items) {
+    if (item.kind !== "literal") return undefined;
+    const key = col.keyOf(item);
+    if (key === undefined || key === null) return undefined;
+    keys.push(key);
+  }
+  let hits: RowSet | undefined;
+  for (const k of keys) {
+    const rows = await col.lookup.equals(k);
+    hits = hits === undefined ? rows : fn === "all" ? intersectRows(hits, rows) : unionRows(hits, rows);
+  }
+  return counted(steps, `${col.kind}(${column}) ${e.name}(${keys.map((k) => JSON.stringify(k)).join(", ")})`, split(live, hits!, col.lookup.isNull(), false));
 }
 
 interface ColumnRange {

@@ -16,7 +16,7 @@ import { tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 
-export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP"];
+export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP", "LABEL_LIST"];
 
 export interface CreateScalarIndexOptions {
   config: ScalarIndexConfig;
@@ -24,7 +24,14 @@ export interface CreateScalarIndexOptions {
   name?: string;
 }
 
-function keyTypeOf(type: DataType, column: string): KeyType {
+function keyTypeOf(type: DataType, column: string, labels: boolean): KeyType {
+  if (labels) {
+    const item = type.kind === "list" ? type.item : undefined;
+    if (item === undefined || !(item.kind === "utf8" || item.kind === "bool" || (item.kind === "int" && item.bits <= 32))) {
+      throw createError("INVALID_ARGUMENT", `createIndex(): a LABEL_LIST index needs a list of text, bools or integers of up to 32 bits; "${column}" is ${item ? `a list of ${item.kind === "int" ? `int${item.bits}` : item.kind}` : type.kind}.`, { column });
+    }
+    return item.kind === "utf8" ? "string" : "number";
+  }
   switch (type.kind) {
     case "utf8": return "string";
     case "int": case "float": case "timestamp": case "bool": return "number";
@@ -45,7 +52,8 @@ function toKey(v: unknown): ScalarKey | null {
 export async function createScalarIndexTransaction(ds: Dataset, head: TableState, column: string, options: CreateScalarIndexOptions): Promise<Transaction> {
   const f = findField(head.schema, column);
   if (f === undefined) throw createError("UNKNOWN_COLUMN", `createIndex(): no column "${column}".`, { column });
-  const keyType = keyTypeOf(f.type, column);
+  const labels = options.config.type === "LABEL_LIST";
+  const keyType = keyTypeOf(f.type, column, labels);
   const name = options.name ?? `${column}_idx`;
   if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
     throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
@@ -56,11 +64,23 @@ export async function createScalarIndexTransaction(ds: Dataset, head: TableState
   for (const frag of head.fragments) {
     const col = frag.columns.get(column)!;
     for (const r of selectRows(frag)) {
-      values.push(toKey(readValue(col, r)));
-      rows.push(frag.id * ROW_ID_FRAGMENT + r);
+      const v = readValue(col, r);
+      const at = frag.id * ROW_ID_FRAGMENT + r;
+      if (!labels || v === null) {
+        values.push(toKey(v));
+        rows.push(at);
+        continue;
+      }
+      // A label list: one (label, row) pair per distinct non-NULL label; a NULL list stays NULL.
+      for (const label of new Set(v as unknown[])) {
+        if (label === null) continue;
+        values.push(toKey(label));
+        rows.push(at);
+      }
     }
   }
   const pageRows = options.config.params.pageRows ?? DEFAULT_PAGE_ROWS;
+  // A LABEL_LIST file is a BITMAP over (label, row) pairs: each label's rows, and the rows whose list is NULL.
   const bytes = options.config.type === "BTREE" ? buildBTree(keyType, values, rows, pageRows) : buildBitmap(keyType, values, rows);
   const file = `_indices/${randomId()}.qvs`;
   await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
@@ -96,24 +116,46 @@ export async function loadScalarIndex(ds: Dataset, entry: IndexEntry): Promise<S
 
 /** What the filter mask step needs to use `index`. */
 export function indexedColumn(kind: string, index: ScalarIndex): IndexedColumn {
-  return { kind: kind.toLowerCase(), lookup: index, keyOf: index.keyType === "string" ? stringKeyOf : numericKeyOf };
+  return { kind: kind.toLowerCase(), lookup: index, keyOf: index.keyType === "string" ? stringKeyOf : numericKeyOf, labels: kind === "LABEL_LIST" };
 }
 
 /** The entry rebuilt over every fragment of `head` when it no longer covers exactly those. */
 export async function refreshScalarIndex(ds: Dataset, head: TableState, entry: IndexEntry): Promise<IndexEntry> {
   const ids = head.fragments.map((f) => f.id);
   if (ids.length === entry.fragments.length && ids.every((id) => entry.fragments.includes(id))) return entry;
-  const config: ScalarIndexConfig = { kind: "scalar", type: entry.kind as "BTREE" | "BITMAP", params: entry.params as Record<string, number> };
+  const config: ScalarIndexConfig = { kind: "scalar", type: entry.kind as ScalarIndexConfig["type"], params: entry.params as Record<string, number> };
   const tx = await createScalarIndexTransaction(ds, head, entry.columns[0]!, { name: entry.name, config });
   return tx.indices!.find((i) => i.name === entry.name)!;
 }
 
+/** At most this many distinct values (and at most one per BITMAP_ROWS_PER_VALUE rows), `createIndex(column)` builds a BITMAP. */
+export const BITMAP_MAX_DISTINCT = 256;
+const BITMAP_ROWS_PER_VALUE = 8;
+
 /**
- * The index `createIndex(column)` builds without a config on a non-vector column: BITMAP for bools
- * (two values), BTREE for the rest, as LanceDB defaults scalar columns to BTREE.
+ * The index `createIndex(column)` builds without a config on a non-vector column, by type and
+ * cardinality: LABEL_LIST for lists, BITMAP for bools and for columns with few distinct values
+ * (≤ 256, and rows repeating them), BTREE for the rest — LanceDB's three scalar kinds, chosen the
+ * way its docs recommend them.
  */
-export function defaultScalarConfig(state: TableState, column: string): ScalarIndexConfig | undefined {
-  const kind = findField(state.schema, column)?.type.kind;
+export async function defaultScalarConfig(ds: Dataset, state: TableState, column: string): Promise<ScalarIndexConfig | undefined> {
+  const type = findField(state.schema, column)?.type;
+  const kind = type?.kind;
+  if (kind === "list") return { kind: "scalar", type: "LABEL_LIST", params: {} };
   if (kind === "bool") return { kind: "scalar", type: "BITMAP", params: {} };
-  return kind === "utf8" || kind === "int" || kind === "float" || kind === "timestamp" ? { kind: "scalar", type: "BTREE", params: {} } : undefined;
+  if (kind !== "utf8" && kind !== "int" && kind !== "float" && kind !== "timestamp") return undefined;
+  await ds.ensureColumns(state, [column]);
+  const distinct = new Set<unknown>();
+  let rows = 0;
+  for (const frag of state.fragments) {
+    const col = frag.columns.get(column)!;
+    for (const r of selectRows(frag)) {
+      const v = readValue(col, r);
+      rows++;
+      if (v === null) continue;
+      distinct.add(v instanceof Date ? v.getTime() : v);
+      if (distinct.size > BITMAP_MAX_DISTINCT) return { kind: "scalar", type: "BTREE", params: {} };
+    }
+  }
+  return distinct.size * BITMAP_ROWS_PER_VALUE <= rows ? { kind: "scalar", type: "BITMAP", params: {} } : { kind: "scalar", type: "BTREE", params: {} };
 }

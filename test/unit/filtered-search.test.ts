@@ -23,6 +23,8 @@ function rowsOf(n: number, seed: number, from = 0): Row[] {
       tag: i % 17 === 0 ? null : ["a", "b", "c", "d"][i % 4]!,
       ok: i % 2 === 0,
       text: `${WORDS[i % 8]} ${WORDS[(i * 3) % 8]} ${WORDS[(i * 5 + 1) % 8]}`,
+      // Label lists: NULL lists, empty lists, NULL items and repeated labels included.
+      tags: i % 11 === 0 ? null : i % 23 === 0 ? [] : [WORDS[i % 5]!, WORDS[(i * 7) % 6]!, ...(i % 9 === 0 ? [null] : []), ...(i % 4 === 0 ? [WORDS[i % 5]!] : [])],
       vector: Float32Array.from({ length: DIM }, () => rand() * 2 - 1),
     };
   });
@@ -32,7 +34,10 @@ const FILTERS = [
   "price = 3", "price != 3", "price < 20", "price >= 90 OR tag = 'a'", "NOT (price > 50)", "price IS NULL", "price IS NOT NULL",
   "price IN (1, 2, 3, NULL)", "price NOT IN (1, 2, 3)", "price BETWEEN 10 AND 20 AND tag IN ('b', 'c')", "NOT (tag = 'a' AND price < 30)",
   "ok AND price > 40", "tag = 'b' AND id > 100", "price + 1 > 50", "tag IS NULL OR price = 7", "id = 123", "id >= 1500",
-  "tag = 'zz'", "price > 1000",
+  "tag = 'zz'", "price > 1000", "price >= 10 AND price < 30 AND price != 20", "price BETWEEN 5 AND 50 AND price <= 7",
+  "array_has(tags, 'river')", "array_has_any(tags, ['apple', 'stone'])", "array_has_all(tags, ['apple', 'river'])",
+  "NOT array_has(tags, 'cloud')", "array_has(tags, 'cloud') OR tags IS NULL", "array_has_any(tags, ['ember']) AND price < 50",
+  "tags IS NOT NULL AND NOT array_has_all(tags, ['apple', 'apple'])", "array_has(tags, 'nope')",
 ];
 
 const ids = (rows: Row[]): number[] => rows.map((r) => r.id as number);
@@ -69,6 +74,14 @@ describe("where through scalar indexes", () => {
     await indexed.createIndex("tag", { config: Index.bitmap() });
     await indexed.createIndex("ok");
     await indexed.createIndex("id");
+    await indexed.createIndex("tags");
+    // No config: chosen by type and cardinality.
+    expect((await indexed.listIndices()).filter((i) => !["vector", "text"].includes(i.columns[0]!)).map((i) => [i.columns[0], i.indexType])).toEqual([
+      ["price", "BTREE"], ["tag", "BITMAP"], ["ok", "BITMAP"], ["id", "BTREE"], ["tags", "LABEL_LIST"],
+    ]);
+    const plan = await indexed.query().where("array_has_any(tags, ['apple', 'stone']) AND price >= 10 AND price < 30").explainPlan();
+    expect(plan).toContain("label_list(tags) array_has_any(\"apple\", \"stone\")");
+    expect(plan).toContain("btree(price) in [10, 30)");
     await expectSame(plain, indexed, "fresh");
 
     const doomed = data.filter((r) => (r.price !== null && (r.price as number) >= 20 && (r.price as number) <= 25) || (r.tag === "d" && (r.id as number) < 300)).length;
