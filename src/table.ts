@@ -403,7 +403,7 @@ export class Table {
     return new MergeInsertBuilder(keys, async (plan, rows) => {
       const head = await this.writable();
       const embedded = await this.#embedding.rows(head, rows);
-      const { tx, inserted, updated, deleted } = await this.fromSnapshot(head, () => mergeTransaction(this.dataset, head, plan, embedded));
+      const { tx, inserted, updated, deleted } = await this.fromSnapshot(head, () => mergeTransaction(this.dataset, head, plan, embedded, this.scalarLookup(head)));
       return { version: await this.commit(tx, head), numInsertedRows: inserted, numUpdatedRows: updated, numDeletedRows: deleted };
     });
   }

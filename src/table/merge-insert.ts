@@ -17,7 +17,9 @@ import type { Row } from "../data/rows.js";
 import { field as makeField, findField, schema as makeSchema, unknownColumn, type Schema } from "../data/schema.js";
 import { compileFilter } from "../filter/index.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
-import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
+import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
+import type { ScalarKey } from "../scalar/keys.js";
+import type { ScalarIndexLookup } from "../query/selection.js";
 import { deletionParts, rowsToColumns } from "./writes.js";
 
 export interface MergeResult {
@@ -99,8 +101,51 @@ function keyOf(cols: readonly Column[], row: number): string | null {
   return JSON.stringify(parts);
 }
 
+/** The scalar-index key of a stored key value when it converts exactly (see scalar/keys.ts), else undefined. */
+function indexKey(v: unknown): ScalarKey | null | undefined {
+  if (v === null) return null;
+  if (typeof v === "string") return v;
+  if (typeof v === "number") return Number.isNaN(v) ? undefined : v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : undefined;
+  if (v instanceof Date) return v.getTime();
+  return undefined;
+}
+
+/**
+ * Target rows matching source keys through a scalar index on the (single) key column, for the
+ * fragments the index covers: fragment id → (row, source row) pairs. Undefined when the index
+ * cannot answer (no index, several key columns, a key that does not convert exactly).
+ */
+async function matchesByIndex(
+  head: TableState, plan: MergePlan, source: ReadonlyMap<string, Column>, n: number, scalar: ScalarIndexLookup | undefined,
+): Promise<{ covered: Set<number>; pairs: Map<number, [number, number][]> } | undefined> {
+  if (plan.on.length !== 1 || plan.deleteNotMatchedBySource || scalar === undefined) return undefined;
+  const column = plan.on[0]!;
+  const access = await scalar([column]);
+  const index = access?.resolve(column);
+  if (access === undefined || index === undefined || index.labels) return undefined;
+  const byId = new Map(head.fragments.filter((f) => access.fragments.has(f.id)).map((f) => [f.id, f] as const));
+  const keys = source.get(column)!;
+  const pairs = new Map<number, [number, number][]>();
+  for (let i = 0; i < n; i++) {
+    const key = indexKey(readValue(keys, i));
+    if (key === undefined) return undefined;
+    if (key === null) continue; // NULL keys never match, as in SQL
+    for (const a of await index.lookup.equals(key)) {
+      const frag = byId.get(Math.floor(a / ROW_ID_FRAGMENT));
+      const r = a % ROW_ID_FRAGMENT;
+      if (frag === undefined || (frag.deletions !== null && frag.deletions[r] === 1)) continue;
+      let list = pairs.get(frag.id);
+      if (list === undefined) pairs.set(frag.id, (list = []));
+      list.push([r, i]);
+    }
+  }
+  return { covered: new Set(byId.keys()), pairs };
+}
+
 export async function mergeTransaction(
-  ds: Dataset, head: TableState, plan: MergePlan, rows: readonly Row[],
+  ds: Dataset, head: TableState, plan: MergePlan, rows: readonly Row[], scalar?: ScalarIndexLookup,
 ): Promise<{ tx: Transaction | null; inserted: number; updated: number; deleted: number }> {
   const schema = head.schema;
   if (plan.on.length === 0) throw createError("INVALID_ARGUMENT", "mergeInsert() needs at least one key column.");
@@ -124,21 +169,31 @@ export async function mergeTransaction(
   );
   const matchFilter = matchWhere === undefined ? undefined : compileFilter(qualifyNames(matchWhere), sideSchema!);
   const deleteFilter = plan.deleteNotMatchedBySource?.where === undefined ? undefined : compileFilter(plan.deleteNotMatchedBySource.where, schema);
-  await ds.ensureColumns(head, [
-    ...plan.on, ...(deleteFilter?.columns ?? []),
-    ...(matchFilter?.columns ?? []).filter((c) => c.startsWith("target.")).map((c) => c.slice(7)),
-  ]);
+  // With a scalar index on the key, fragments it covers are matched by lookups (their key column
+  // is not read); the rest (rows added since the build, or every fragment) by comparing keys.
+  const indexed = await matchesByIndex(head, plan, source, rows.length, scalar);
+  const scanned = head.fragments.filter((f) => !indexed?.covered.has(f.id));
+  const targetColumns = (matchFilter?.columns ?? []).filter((c) => c.startsWith("target.")).map((c) => c.slice(7));
+  await ds.ensureColumns({ ...head, fragments: scanned }, [...plan.on, ...(deleteFilter?.columns ?? []), ...targetColumns]);
+  const matchedFrags = head.fragments.filter((f) => indexed?.pairs.has(f.id));
+  if (targetColumns.length > 0 && matchedFrags.length > 0) await ds.ensureColumns({ ...head, fragments: matchedFrags }, targetColumns);
 
   const matchedSource = new Uint8Array(rows.length);
   const updatedSource: number[] = [];
   const removals = new Map<Fragment, number[]>();
   let deleted = 0;
   for (const frag of head.fragments) {
-    const keyCols = plan.on.map((k) => frag.columns.get(k)!);
-    const live = selectRows(frag);
-    const delMask = deleteFilter?.evaluate(fragmentSource(frag));
     const pairs: [number, number][] = [];
     const remove: number[] = [];
+    if (indexed?.covered.has(frag.id)) {
+      for (const [r, s] of indexed.pairs.get(frag.id) ?? []) {
+        matchedSource[s] = 1;
+        if (plan.updateMatched) pairs.push([r, s]);
+      }
+    }
+    const keyCols = indexed?.covered.has(frag.id) ? [] : plan.on.map((k) => frag.columns.get(k)!);
+    const live = indexed?.covered.has(frag.id) ? new Int32Array(0) : selectRows(frag);
+    const delMask = deleteFilter?.evaluate(fragmentSource(frag));
     for (const r of live) {
       const key = keyOf(keyCols, r);
       const s = key === null ? undefined : bySourceKey.get(key);

@@ -95,6 +95,26 @@ describe("where through scalar indexes", () => {
     await expectSame(plain, indexed, "after optimize");
   }, 120_000);
 
+  it("mergeInsert matches keys through a btree on the key, with the same result as comparing keys", async () => {
+    const db = await connect("memory://filtered-merge");
+    const data = rowsOf(3000, 5);
+    const plain = await db.createTable("plain", data);
+    const indexed = await db.createTable("indexed", data);
+    await indexed.createIndex("id");
+    const all = async (t: Table): Promise<Row[]> => (await t.query().select(["id", "price", "tag"]).toArray()).sort((a, b) => (a.id as number) - (b.id as number));
+    for (const t of [plain, indexed]) {
+      await t.delete("id % 10 = 3");
+      await t.add(rowsOf(200, 6, 3000)); // a fragment the index does not cover yet
+    }
+    const source = [5, 13, 77, 2999, 3100, 3199, 5000, 6000].map((id, i) => ({ ...rowsOf(1, 40 + i, id)[0]!, price: id % 2 === 0 ? 1 : 999 }));
+    const results: unknown[] = [];
+    for (const t of [plain, indexed]) results.push({ ...(await t.mergeInsert("id").whenMatchedUpdateAll({ where: "target.price < source.price" }).whenNotMatchedInsertAll().execute(source)), version: undefined });
+    expect(results[1]).toEqual(results[0]);
+    expect(await all(indexed)).toEqual(await all(plain));
+    const plan = await indexed.query().where("id = 13").explainPlan();
+    expect(plan).toContain("btree(id) = 13");
+  });
+
   it("an indexed equality reads index pages, not the column; deletes through it too", async () => {
     const volume = new MemoryVolume();
     const seed = await connect(new MemoryStore("memory://point", volume));
@@ -120,6 +140,11 @@ describe("where through scalar indexes", () => {
     expect(await t.delete("id = 4242")).toMatchObject({ numDeletedRows: 1 });
     expect(store.bytesRead).toBeLessThan(columnBytes / 4);
     expect(await t.countRows()).toBe(n - 1);
+    // An upsert keyed on the indexed column looks its keys up instead of reading the column.
+    store.bytesRead = 0;
+    await t.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([{ id: 10, group: -1 }, { id: 99_999, group: -1 }, { id: n + 5, group: -1 }]);
+    expect(store.bytesRead).toBeLessThan(columnBytes / 4);
+    expect(await t.countRows("group = -1")).toBe(3);
     await db.close();
     await seed.close();
   });
