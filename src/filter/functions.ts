@@ -144,6 +144,22 @@ function boolResult(len: number, scalar: boolean, fn: (i: number) => boolean | n
   return { kind: "bool", scalar, data, valid };
 }
 
+/** contains(s, t): TRUE when `t` occurs in `s` (case-sensitive, by characters); NULL when either is NULL. */
+const containsFn: Check = (ctx, args) => {
+  arity(ctx, args, 2);
+  expectKind(ctx, args, 0, ["utf8"], "a string");
+  expectKind(ctx, args, 1, ["utf8"], "a string");
+  const run = ([s, t]: readonly Vec[], n: number): Vec => {
+    const scalar = s!.scalar && t!.scalar;
+    return boolResult(scalar ? 1 : n, scalar, (i) => {
+      const a = valueAt(s!, i) as string | null;
+      const b = valueAt(t!, i) as string | null;
+      return a === null || b === null ? null : a.includes(b);
+    });
+  };
+  return { type: DataTypes.bool(), maxAbs: 0, args, fn: { run } };
+};
+
 const arrayHasFn: Check = (ctx, args) => {
   arity(ctx, args, 2);
   const list = listArg(ctx, args);
@@ -197,6 +213,7 @@ export const FUNCTIONS: Readonly<Record<string, Check>> = {
   character_length: lengthFn,
   abs: absFn,
   coalesce: coalesceFn,
+  contains: containsFn,
   array_has: arrayHasFn,
   array_contains: arrayHasFn,
   list_has: arrayHasFn,

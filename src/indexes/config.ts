@@ -57,7 +57,7 @@ export interface FtsIndexConfig {
 /** A scalar index for `where`: BTREE (any order-comparable column), BITMAP (few distinct values) or LABEL_LIST (list columns). */
 export interface ScalarIndexConfig {
   readonly kind: "scalar";
-  readonly type: "BTREE" | "BITMAP" | "LABEL_LIST";
+  readonly type: "BTREE" | "BITMAP" | "LABEL_LIST" | "FM";
   readonly params: Readonly<Record<string, number>>;
 }
 
@@ -125,6 +125,8 @@ export const Index = {
   bitmap: (): IndexConfig => ({ kind: "scalar", type: "BITMAP", params: {} }),
   /** For list columns (tags, labels): `array_has(col, v)`, `array_has_any(col, [..])` and `array_has_all(col, [..])` answered from the rows of each label. */
   labelList: (): IndexConfig => ({ kind: "scalar", type: "LABEL_LIST", params: {} }),
+  /** For text columns: `LIKE '%x%'` (also `'x%'`, `'%x'`, `'x'`) and `contains(col, 'x')` answered by an FM index, without scanning. */
+  fm: (): IndexConfig => ({ kind: "scalar", type: "FM", params: {} }),
   /** HNSW over product-quantized vectors. */
   hnswPq: (options: HnswPqOptions = {}): IndexConfig => vectorConfig("HNSW_PQ", { ...options }, [...HNSW, "numSubVectors", "sampleRate", "maxIterations"]),
 } as const;

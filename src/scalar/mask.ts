@@ -12,6 +12,7 @@
  */
 import type { CompareOp, Expr, Literal } from "../filter/ast.js";
 import { compareKeys, type KeyRange, type ScalarKey } from "./keys.js";
+import type { SubstringQuery } from "./fm.js";
 import { intersectRows, subtractRows, unionRows, type RowSet } from "./rowset.js";
 
 /** What the mask step needs from an index (btree or bitmap). */
@@ -31,6 +32,12 @@ export interface IndexedColumn {
   keyOf(literal: Literal): ScalarKey | null | undefined;
   /** A LABEL_LIST index (of a list column): it answers the array functions, not comparisons. */
   readonly labels?: boolean;
+  /**
+   * An FM index (of a text column): the rows matching a substring, prefix, suffix or whole-value
+   * query, or undefined when locating them would cost more than scanning. It answers LIKE and
+   * contains(), not comparisons.
+   */
+  readonly text?: (q: SubstringQuery) => RowSet | undefined;
 }
 
 export type IndexResolver = (column: string) => IndexedColumn | undefined;
@@ -73,11 +80,11 @@ export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolveAny:
   // (and IS NULL, which means the same for both: the list or value itself is NULL).
   const resolve: IndexResolver = (column) => {
     const col = resolveAny(column);
-    return col?.labels ? undefined : col;
+    return col?.labels || col?.text ? undefined : col;
   };
   const labelsOf: IndexResolver = (column) => {
     const col = resolveAny(column);
-    return col?.labels ? col : undefined;
+    return col?.labels || col?.text ? col : undefined;
   };
   const steps: string[] = [];
   const ix: Resolvers = { values: resolve, labels: labelsOf };
@@ -153,7 +160,9 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
       return p && { t: p.f(), f: () => p.t };
     }
     case "call":
-      return arrayCall(e, live, ix.labels, steps);
+      return e.name === "contains" ? textCall(e, live, ix.labels, steps) : arrayCall(e, live, ix.labels, steps);
+    case "like":
+      return likeText(e, live, ix.labels, steps);
     case "is": {
       if (e.test !== "null" || e.operand.kind !== "column") return undefined;
       const col = resolve(e.operand.name) ?? ix.labels(e.operand.name);
@@ -236,7 +245,7 @@ async function arrayCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, lab
   if (fn === undefined || e.args.length !== 2 || e.args[0]!.kind !== "column") return undefined;
   const column = e.args[0].name;
   const col = labelsOf(column);
-  if (!col) return undefined;
+  if (!col?.labels) return undefined;
   const arg = e.args[1]!;
   const items = arg.kind === "array" ? arg.elements : [arg];
   if (items.length === 0 || (fn === "has" && arg.kind === "array")) return undefined;
@@ -253,6 +262,31 @@ async function arrayCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, lab
     hits = hits === undefined ? rows : fn === "all" ? intersectRows(hits, rows) : unionRows(hits, rows);
   }
   return counted(steps, `${col.kind}(${column}) ${e.name}(${keys.map((k) => JSON.stringify(k)).join(", ")})`, split(live, hits!, col.lookup.isNull(), false));
+}
+
+/** A surrogate code unit: substring search by code units could split a character LIKE compares whole. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** `col LIKE 'x'`, `'x%'`, `'%x'` or `'%x%'` (no `_`, no escapes, no ILIKE) on an FM-indexed column. */
+function likeText(e: Extract<Expr, { kind: "like" }>, live: LiveRows, textOf: IndexResolver, steps: string[]): Tf | undefined {
+  if (e.caseInsensitive || e.escape !== null || e.operand.kind !== "column" || e.pattern.kind !== "literal" || e.pattern.type !== "string") return undefined;
+  const col = textOf(e.operand.name);
+  const pattern = e.pattern.value;
+  const inner = pattern.replace(/^%+/, "").replace(/%+$/, "");
+  if (!col?.text || /[%_\\]/.test(inner) || SURROGATE.test(inner)) return undefined;
+  const hits = col.text({ text: inner, anchoredStart: !pattern.startsWith("%"), anchoredEnd: !pattern.endsWith("%") });
+  if (hits === undefined) return undefined;
+  return counted(steps, `fm(${e.operand.name}) ${e.negated ? "NOT " : ""}LIKE ${JSON.stringify(pattern)}`, split(live, hits, col.lookup.isNull(), e.negated));
+}
+
+/** contains(col, 'x') on an FM-indexed column. */
+function textCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, textOf: IndexResolver, steps: string[]): Tf | undefined {
+  const [c, x] = e.args;
+  if (e.args.length !== 2 || c!.kind !== "column" || x!.kind !== "literal" || x!.type !== "string" || SURROGATE.test(x!.value)) return undefined;
+  const col = textOf(c!.name);
+  const hits = col?.text?.({ text: x!.value, anchoredStart: false, anchoredEnd: false });
+  if (hits === undefined) return undefined;
+  return counted(steps, `fm(${c!.name}) contains ${JSON.stringify(x!.value)}`, split(live, hits, col!.lookup.isNull(), false));
 }
 
 interface ColumnRange {

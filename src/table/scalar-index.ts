@@ -9,6 +9,7 @@ import { findField, type DataType } from "../data/schema.js";
 import type { ScalarIndexConfig } from "../indexes/config.js";
 import { BitmapIndex, buildBitmap } from "../scalar/bitmap.js";
 import { BTreeIndex, buildBTree, DEFAULT_PAGE_ROWS } from "../scalar/btree.js";
+import { buildFm, FmIndex } from "../scalar/fm.js";
 import type { KeyType, ScalarKey } from "../scalar/keys.js";
 import { numericKeyOf, stringKeyOf, type IndexedColumn } from "../scalar/mask.js";
 import { randomId } from "../storage/envelope.js";
@@ -16,7 +17,7 @@ import { tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 
-export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP", "LABEL_LIST"];
+export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP", "LABEL_LIST", "FM"];
 
 export interface CreateScalarIndexOptions {
   config: ScalarIndexConfig;
@@ -54,6 +55,9 @@ export async function createScalarIndexTransaction(ds: Dataset, head: TableState
   if (f === undefined) throw createError("UNKNOWN_COLUMN", `createIndex(): no column "${column}".`, { column });
   const labels = options.config.type === "LABEL_LIST";
   const keyType = keyTypeOf(f.type, column, labels);
+  if (options.config.type === "FM" && f.type.kind !== "utf8") {
+    throw createError("INVALID_ARGUMENT", `createIndex(): an FM index needs a text column; "${column}" is ${f.type.kind}.`, { column });
+  }
   const name = options.name ?? `${column}_idx`;
   if (!(options.replace ?? true) && head.indices.some((i) => i.name === name)) {
     throw createError("INVALID_ARGUMENT", `Index "${name}" already exists; pass replace: true to rebuild it.`);
@@ -81,7 +85,10 @@ export async function createScalarIndexTransaction(ds: Dataset, head: TableState
   }
   const pageRows = options.config.params.pageRows ?? DEFAULT_PAGE_ROWS;
   // A LABEL_LIST file is a BITMAP over (label, row) pairs: each label's rows, and the rows whose list is NULL.
-  const bytes = options.config.type === "BTREE" ? buildBTree(keyType, values, rows, pageRows) : buildBitmap(keyType, values, rows);
+  const type = options.config.type;
+  const bytes = type === "BTREE" ? buildBTree(keyType, values, rows, pageRows)
+    : type === "FM" ? buildFm(values as (string | null)[], rows)
+    : buildBitmap(keyType, values, rows);
   const file = `_indices/${randomId()}.qvs`;
   await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
   const entry: IndexEntry = {
@@ -91,7 +98,7 @@ export async function createScalarIndexTransaction(ds: Dataset, head: TableState
   return { type: "create_index", readVersion: head.version, indices: [...head.indices.filter((i) => i.name !== name), entry] };
 }
 
-export type ScalarIndex = BTreeIndex | BitmapIndex;
+export type ScalarIndex = BTreeIndex | BitmapIndex | FmIndex;
 
 /**
  * The opened index of `entry`, owned by the session cache. A BTREE keeps its head resident and
@@ -103,6 +110,7 @@ export async function loadScalarIndex(ds: Dataset, entry: IndexEntry): Promise<S
     try {
       const index = entry.kind === "BTREE"
         ? await BTreeIndex.open((offset, length) => ds.store.getRange(key, offset, length))
+        : entry.kind === "FM" ? new FmIndex(await ds.store.get(key))
         : new BitmapIndex(await ds.store.get(key));
       return { value: index as ScalarIndex, bytes: entry.fileSize };
     } catch (e) {
@@ -116,8 +124,26 @@ export async function loadScalarIndex(ds: Dataset, entry: IndexEntry): Promise<S
 
 /** What the filter mask step needs to use `index`. */
 export function indexedColumn(kind: string, index: ScalarIndex): IndexedColumn {
+  if (index instanceof FmIndex) {
+    const textLength = index.stats.textLength;
+    return {
+      kind: "fm",
+      // Comparisons never reach an FM index (mask.ts resolves them to value indexes only).
+      lookup: { isNull: () => index.isNull(), range: noComparisons, equals: noComparisons },
+      keyOf: stringKeyOf,
+      // Locating an occurrence costs a few LF steps; past ~1 per 16 characters of text, a scan is cheaper.
+      text: (q) => (index.count(q) * FM_LOCATE_COST > textLength ? undefined : index.search(q)),
+    };
+  }
   return { kind: kind.toLowerCase(), lookup: index, keyOf: index.keyType === "string" ? stringKeyOf : numericKeyOf, labels: kind === "LABEL_LIST" };
 }
+
+function noComparisons(): never {
+  throw new Error("an FM index answers LIKE and contains(), never comparisons (mask.ts routes those to value indexes)");
+}
+
+/** Text characters a scan reads for the price of locating one FM-index occurrence. */
+const FM_LOCATE_COST = 16;
 
 /** The entry rebuilt over every fragment of `head` when it no longer covers exactly those. */
 export async function refreshScalarIndex(ds: Dataset, head: TableState, entry: IndexEntry): Promise<IndexEntry> {

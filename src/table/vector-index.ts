@@ -337,7 +337,7 @@ export function indexStatistics(head: TableState, entry: IndexEntry): IndexStati
     else unindexed += f.liveRows;
   }
   return {
-    indexType: entry.kind, ...(entry.kind === "FTS" || entry.kind === "BTREE" || entry.kind === "BITMAP" ? {} : { distanceType: String(entry.params.distanceType ?? "l2") }),
+    indexType: entry.kind, ...(!VECTOR_KINDS.has(entry.kind) ? {} : { distanceType: String(entry.params.distanceType ?? "l2") }),
     numIndexedRows: indexed, numUnindexedRows: unindexed, sizeBytes: entry.fileSize, params: entry.params,
   };
 }

@@ -38,6 +38,8 @@ const FILTERS = [
   "array_has(tags, 'river')", "array_has_any(tags, ['apple', 'stone'])", "array_has_all(tags, ['apple', 'river'])",
   "NOT array_has(tags, 'cloud')", "array_has(tags, 'cloud') OR tags IS NULL", "array_has_any(tags, ['ember']) AND price < 50",
   "tags IS NOT NULL AND NOT array_has_all(tags, ['apple', 'apple'])", "array_has(tags, 'nope')",
+  "text LIKE '%river%'", "text LIKE 'apple%'", "text LIKE '%frost'", "NOT text LIKE '%ston%'", "contains(text, 'er s')",
+  "text LIKE 'apple river stone'", "text LIKE '%' AND price < 5", "contains(text, 'zzz') OR id = 3", "text NOT LIKE 'grove%' AND ok",
 ];
 
 const ids = (rows: Row[]): number[] => rows.map((r) => r.id as number);
@@ -75,10 +77,12 @@ describe("where through scalar indexes", () => {
     await indexed.createIndex("ok");
     await indexed.createIndex("id");
     await indexed.createIndex("tags");
+    await indexed.createIndex("text", { config: Index.fm(), name: "text_fm" });
     // No config: chosen by type and cardinality.
     expect((await indexed.listIndices()).filter((i) => !["vector", "text"].includes(i.columns[0]!)).map((i) => [i.columns[0], i.indexType])).toEqual([
       ["price", "BTREE"], ["tag", "BITMAP"], ["ok", "BITMAP"], ["id", "BTREE"], ["tags", "LABEL_LIST"],
     ]);
+    expect(await indexed.query().where("text LIKE 'apple river%'").explainPlan()).toContain('fm(text) LIKE "apple river%"');
     const plan = await indexed.query().where("array_has_any(tags, ['apple', 'stone']) AND price >= 10 AND price < 30").explainPlan();
     expect(plan).toContain("label_list(tags) array_has_any(\"apple\", \"stone\")");
     expect(plan).toContain("btree(price) in [10, 30)");
