@@ -16,7 +16,7 @@ import type { Kernels } from "./kernels/index.js";
 import { Query, VectorQuery, textSearch, toQueryVectors, type ExplainOptions, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { ScalarIndexLookup } from "./query/selection.js";
-import { formatPlan, type QueryTrace } from "./query/explain.js";
+import type { QueryTrace } from "./query/explain.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
@@ -33,7 +33,10 @@ import {
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
 import type { IndexedColumn } from "./scalar/mask.js";
-import { createScalarIndexTransaction, defaultScalarConfig, indexedColumn, loadScalarIndex, refreshScalarIndex, SCALAR_KINDS } from "./table/scalar-index.js";
+import { SCALAR_KINDS } from "./indexes/config.js";
+
+/** Scalar indexes (and their file formats) load on first use: tables without them do not pay for them. */
+const scalarIndexes = (): Promise<typeof import("./table/scalar-index.js")> => import("./table/scalar-index.js");
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
 import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
@@ -188,6 +191,7 @@ export class Table {
     return async (columns) => {
       const entries = state.indices.filter((i) => SCALAR_KINDS.includes(i.kind) && columns.includes(i.columns[0]!));
       if (entries.length === 0) return undefined;
+      const { indexedColumn, loadScalarIndex } = await scalarIndexes();
       const opened = new Map<string, IndexedColumn>();
       for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
       const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
@@ -447,7 +451,7 @@ export class Table {
       const indices = [];
       for (const entry of head.indices) {
         if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
-        if (SCALAR_KINDS.includes(entry.kind)) { indices.push(await refreshScalarIndex(this.dataset, head, entry)); continue; }
+        if (SCALAR_KINDS.includes(entry.kind)) { indices.push(await (await scalarIndexes()).refreshScalarIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
         // A vector index cannot be trained without rows: one whose rows are all deleted is dropped.
@@ -520,6 +524,7 @@ export class Table {
     const before = { ...this.dataset.reads };
     await this.run(state, (ctx) => executeQuery(ctx, tuned, reranker, trace));
     if (analyze) trace.reads = { bytes: this.dataset.reads.bytes - before.bytes, requests: this.dataset.reads.requests - before.requests };
+    const { formatPlan } = await import("./query/explain.js");
     return formatPlan(trace, { analyze, verbose: options.verbose === true });
   }
 
@@ -563,11 +568,11 @@ export class Table {
    */
   async createIndex(column: string, options: CreateIndexOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
-    const config = options.config ?? (await defaultScalarConfig(this.dataset, head, column)) ?? Index.ivfPq();
+    const config = options.config ?? (await (await scalarIndexes()).defaultScalarConfig(this.dataset, head, column)) ?? Index.ivfPq();
     const tx = config.kind === "fts"
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : config.kind === "scalar"
-      ? await createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
+      ? await (await scalarIndexes()).createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
       : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
     const version = await this.commit(tx, head);
     this.#releaseIndexes(head.indices, this.dataset.head().indices);

@@ -63,6 +63,9 @@ export interface ScalarIndexConfig {
 
 export type IndexConfig = VectorIndexConfig | FtsIndexConfig | ScalarIndexConfig;
 
+/** Index kinds (manifest entries) that are scalar indexes. */
+export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP", "LABEL_LIST", "FM"];
+
 function positiveInt(name: string, v: unknown, max = 1 << 24): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {

@@ -10,7 +10,7 @@
  */
 import type { Expr } from "../filter/ast.js";
 import { compileFilter, parseExpression, type CompiledFilter } from "../filter/index.js";
-import { indexMask, type IndexResolver, type LiveRows } from "../scalar/mask.js";
+import type { IndexResolver, LiveRows } from "../scalar/mask.js";
 import type { RowSet } from "../scalar/rowset.js";
 import type { TableState } from "../dataset/dataset.js";
 import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
@@ -130,6 +130,7 @@ export async function selectFilter(ctx: SelectionContext, filterSql: string, com
   const covered = new Map(fragments.filter((f) => access.fragments.has(f.id)).map((f) => [f.id, f] as const));
   if (covered.size === 0) return scan(new Map(), noIndex);
   const expr: Expr = parseExpression(filterSql);
+  const { indexMask } = await import("../scalar/mask.js");
   const mask = await indexMask(expr, liveRowsOf(covered), access.resolve);
   if (mask === undefined) return scan(new Map(), { ...noIndex, indexes: access.used });
   const found = byFragment(mask.exact ? mask.t : mask.candidates);

@@ -17,7 +17,7 @@ import { tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 
-export const SCALAR_KINDS: readonly string[] = ["BTREE", "BITMAP", "LABEL_LIST", "FM"];
+export { SCALAR_KINDS } from "../indexes/config.js";
 
 export interface CreateScalarIndexOptions {
   config: ScalarIndexConfig;
