@@ -9,7 +9,7 @@ import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
 import { copyColumn, takeColumn, type Column } from "./data/column.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
-import { arrowConversions, isArrowData } from "./arrow/detect.js";
+import { arrowConversions, isArrowData, isBatchStream } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
@@ -42,13 +42,19 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
+import {
+  appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, writeColumnStream,
+  type StreamWriteOptions, type UpdateSpec, type WriteProgress,
+} from "./table/writes.js";
 
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
   mode?: "append" | "overwrite";
   /** Called after each chunk of rows is checked and converted; use it to drive a progress bar. */
   progress?: (progress: WriteProgress) => void;
+  /** For a stream of record batches: rows gathered per fragment (see CreateTableOptions.fragmentBytes). */
+  fragmentBytes?: StreamWriteOptions["fragmentBytes"];
+  fragmentRows?: StreamWriteOptions["fragmentRows"];
 }
 
 export interface AddResult { version: number }
@@ -264,6 +270,30 @@ export class Table {
     return { schema: state.schema, batches };
   }
 
+  /**
+   * @internal Every live row as columns, one fragment at a time, read from its data files without
+   * keeping them (what a streamed export builds on: one fragment in memory at a time).
+   */
+  async *liveBatches(): AsyncGenerator<LiveColumns["batches"][number]> {
+    const state = await this.state();
+    for (const frag of state.fragments) {
+      const live = frag.liveRows === frag.numRows ? undefined : selectRows(frag, undefined);
+      const numRows = live?.length ?? frag.numRows;
+      if (numRows === 0) continue;
+      const columns = new Map<string, Column>();
+      for (const f of state.schema.fields) {
+        const col = frag.columns.get(f.name) ?? await this.dataset.readColumn(state.schema, frag, f.name);
+        columns.set(f.name, live ? takeColumn(col, live) : frag.columns.has(f.name) ? copyColumn(col) : col);
+      }
+      yield { numRows, columns };
+    }
+  }
+
+  /** @internal The saved table config (embedding functions) of the version read. */
+  async tableConfig(): Promise<Readonly<Record<string, unknown>>> {
+    return (await this.state()).config;
+  }
+
   /** The version reads currently see. */
   async version(): Promise<number> {
     return (await this.state()).version;
@@ -334,6 +364,17 @@ export class Table {
       throw createError("INVALID_ARGUMENT", `add() mode must be "append" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
     let rows = data as readonly Row[];
+    if (isBatchStream(data) && this.#embedding.of(head) === undefined) {
+      // Written fragment by fragment as the stream is read, committed once at the end.
+      const { arrowColumnStream, fitColumns } = await arrowConversions();
+      const chunks = (async function* () {
+        for await (const batch of arrowColumnStream(data)) yield { numRows: batch.numRows, columns: fitColumns(batch, head.schema) };
+      })();
+      const { added, numRows } = await writeColumnStream(this.dataset, head.schema, chunks, options);
+      if (numRows === 0 && mode === "append") return { version: head.version };
+      const tx: Transaction = mode === "overwrite" ? { type: "overwrite", readVersion: head.version, fragments: [], added } : { type: "append", readVersion: head.version, added };
+      return { version: await this.commit(tx, head) };
+    }
     if (isArrowData(data)) {
       const { arrowToColumns, fitColumns } = await arrowConversions();
       const batch = await arrowToColumns(data);
