@@ -35,6 +35,9 @@ export interface ParquetFile {
   readonly batches: AsyncGenerator<ColumnBatch>;
 }
 
+/** Bytes read from the end of the file for its footer (a larger footer takes one more read). */
+const FOOTER_FETCH = 64 * 1024;
+
 type Hyparquet = typeof import("hyparquet");
 let loading: Promise<Hyparquet> | undefined;
 
@@ -146,10 +149,24 @@ function floatList(t: DataType): boolean {
 /** Opens a Parquet file: its footer is read now; `batches` reads one row group per batch. */
 export async function openParquet(source: ByteSource, options: ParquetReadOptions = {}): Promise<ParquetFile> {
   const hp = await loadHyparquet();
+  // The file's tail, read once for the footer, also serves the column chunks of the last row group
+  // that lie in it, so no byte is fetched twice.
+  const tailStart = Math.max(0, source.size - FOOTER_FETCH);
+  let tail: Uint8Array | undefined;
+  const read = async (start: number, end: number): Promise<Uint8Array> => {
+    if (tail === undefined || end <= tailStart) return source.read(start, end - start);
+    if (start >= tailStart) return tail.subarray(start - tailStart, end - tailStart);
+    const head = await source.read(start, tailStart - start);
+    const out = new Uint8Array(end - start);
+    out.set(head);
+    out.set(tail.subarray(0, end - tailStart), head.length);
+    return out;
+  };
+  tail = await source.read(tailStart, source.size - tailStart);
   const file = {
     byteLength: source.size,
     slice: async (start: number, end?: number): Promise<ArrayBuffer> => {
-      const bytes = await source.read(start, (end ?? source.size) - start);
+      const bytes = await read(start, end ?? source.size);
       if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
       // A view into a larger buffer (a Node Buffer's slice shares its memory): copied out.
       const copy = new Uint8Array(bytes.byteLength);
@@ -160,8 +177,7 @@ export async function openParquet(source: ByteSource, options: ParquetReadOption
   let meta: FileMetaData;
   let tree: SchemaTree;
   try {
-    // The footer is read with one small request; a large footer takes a second one.
-    meta = await hp.parquetMetadataAsync(file, { initialFetchSize: Math.min(source.size, 64 * 1024) });
+    meta = await hp.parquetMetadataAsync(file, { initialFetchSize: source.size - tailStart });
     tree = hp.parquetSchema(meta);
   } catch (e) {
     throw corrupt(source, e);

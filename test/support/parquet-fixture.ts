@@ -29,7 +29,7 @@ export function fixtureRows(n: number): FixtureRow[] {
   }));
 }
 
-export function writeParquetFixture(rows: readonly FixtureRow[], rowGroupSize: number): Uint8Array {
+export function writeParquetFixture(rows: readonly FixtureRow[], rowGroupSize: number): Uint8Array<ArrayBuffer> {
   const col = <K extends keyof FixtureRow>(k: K): FixtureRow[K][] => rows.map((r) => r[k]);
   const buffer = parquetWriteBuffer({
     columnData: [
