@@ -20,10 +20,11 @@ import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
-import { appendColumnsTransaction, rowsToColumns, writeColumnStream, type StreamWriteOptions } from "./table/writes.js";
+import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
+import { createFromStream, type StreamWriteOptions } from "./table/stream-writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
-import { embeddingConfigFromMetadata, embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
+import { embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
 import { field as makeField, DataTypes, findField } from "./data/schema.js";
 
 export interface ConnectionOptions {
@@ -325,7 +326,7 @@ export class Connection {
     }
     if (embedding) tableSchema = await withEmbeddingColumns(tableSchema, embedding);
     // Without a live function, configs the Arrow schema metadata names (LanceDB's, or an exported Quiver table's) are kept.
-    const config = embedding ? embeddingTableConfig(embedding) : embeddingConfigFromMetadata(arrow?.metadata);
+    const config = embedding ? embeddingTableConfig(embedding) : arrow?.metadata ? (await arrowConversions()).embeddingConfigFromMetadata(arrow.metadata) : {};
 
     const exists = (await Dataset.latestVersion(this.store, name)) !== undefined;
     if (exists && mode === "create") {
@@ -345,46 +346,15 @@ export class Connection {
     return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { columns, numRows }, config), { embeddingFunction: embedding });
   }
 
-  /**
-   * `createTable` from a stream of record batches: each batch is converted and checked as it is
-   * read, batches are written as fragments of about `fragmentBytes`, and the table appears in one
-   * commit at the end — a stream that fails midway creates nothing (the files written are deleted).
-   * The first batch decides the schema (unless one is given) and its Arrow schema metadata the
-   * saved embedding configs.
-   */
+  /** `createTable` from a stream of record batches: see src/table/stream-writes.ts. */
   private async createFromStream(name: string, data: AsyncIterable<unknown>, given: Schema | undefined, options: CreateTableOptions): Promise<Table> {
-    const { arrowColumnStream, fitColumns } = await arrowConversions();
-    const batches = arrowColumnStream(data)[Symbol.asyncIterator]();
     const mode = options.mode ?? "create";
-    const exists = (await Dataset.latestVersion(this.store, name)) !== undefined;
-    if (exists && mode === "create") {
-      await batches.return?.(undefined);
+    if (mode === "create" && (await Dataset.latestVersion(this.store, name)) !== undefined) {
       if (options.existOk) return this.openTable(name);
       throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
     }
-    const first = await batches.next();
-    if (first.done && given === undefined) throw createError("INVALID_ARGUMENT", "The stream of record batches is empty, so it has no schema; pass { schema } or use createEmptyTable(name, schema).");
-    const tableSchema = given ?? makeSchema(first.value!.schema.fields);
-    const config = first.done ? {} : embeddingConfigFromMetadata(first.value.metadata);
-    const chunks = (async function* () {
-      if (first.done) return;
-      yield { numRows: first.value.numRows, columns: fitColumns(first.value, tableSchema) };
-      for (let next = await batches.next(); !next.done; next = await batches.next()) yield { numRows: next.value.numRows, columns: fitColumns(next.value, tableSchema) };
-    })();
-    const target = exists ? await Dataset.open(this.store, name, this.#session) : Dataset.writer(this.store, name, this.#session);
-    const { added } = await writeColumnStream(target, tableSchema, chunks, options);
-    if (exists) {
-      const head = target.head();
-      await target.commit({ type: "overwrite", readVersion: head.version, fragments: [], added, schema: tableSchema, indices: [], config });
-      return this.handle(name, target);
-    }
-    try {
-      return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { fragments: added }, config));
-    } catch (e) {
-      // Another writer created the table meanwhile: the files written for this one are not needed.
-      await Promise.all(added.flatMap((f) => f.files.map((d) => this.store.delete(d.key).catch(() => undefined))));
-      throw e;
-    }
+    const dataset = await createFromStream(this.store, this.#session, name, data, given, options);
+    return this.handle(name, dataset);
   }
 
   /** A table with no rows: `schema` is Quiver's (`schema([field(…)])`) or an Arrow Schema. */

@@ -42,10 +42,8 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-import {
-  appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, writeColumnStream,
-  type StreamWriteOptions, type UpdateSpec, type WriteProgress,
-} from "./table/writes.js";
+import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
+import { streamTransaction, type StreamWriteOptions } from "./table/stream-writes.js";
 
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
@@ -253,21 +251,10 @@ export class Table {
 
   /** @internal Every live row as columns, one batch per fragment (what `toArrow()` and the worker client build on). */
   async liveColumns(): Promise<LiveColumns> {
-    const state = await this.state();
-    await this.dataset.ensureColumns(state, state.schema.fields.map((f) => f.name));
+    const schema = (await this.state()).schema;
     const batches: LiveColumns["batches"][number][] = [];
-    for (const frag of state.fragments) {
-      const live = frag.liveRows === frag.numRows ? undefined : selectRows(frag, undefined);
-      const numRows = live?.length ?? frag.numRows;
-      if (numRows === 0) continue;
-      // Copies: Arrow buffers are the caller's to change, the fragment's columns are shared by every reader.
-      const columns = new Map(state.schema.fields.map((f) => {
-        const col = frag.columns.get(f.name)!;
-        return [f.name, live ? takeColumn(col, live) : copyColumn(col)] as const;
-      }));
-      batches.push({ numRows, columns });
-    }
-    return { schema: state.schema, batches };
+    for await (const b of this.liveBatches()) batches.push(b);
+    return { schema, batches };
   }
 
   /**
@@ -366,14 +353,7 @@ export class Table {
     let rows = data as readonly Row[];
     if (isBatchStream(data) && this.#embedding.of(head) === undefined) {
       // Written fragment by fragment as the stream is read, committed once at the end.
-      const { arrowColumnStream, fitColumns } = await arrowConversions();
-      const chunks = (async function* () {
-        for await (const batch of arrowColumnStream(data)) yield { numRows: batch.numRows, columns: fitColumns(batch, head.schema) };
-      })();
-      const { added, numRows } = await writeColumnStream(this.dataset, head.schema, chunks, options);
-      if (numRows === 0 && mode === "append") return { version: head.version };
-      const tx: Transaction = mode === "overwrite" ? { type: "overwrite", readVersion: head.version, fragments: [], added } : { type: "append", readVersion: head.version, added };
-      return { version: await this.commit(tx, head) };
+      return { version: await this.commit(await streamTransaction(this.dataset, head, data, mode, options), head) };
     }
     if (isArrowData(data)) {
       const { arrowToColumns, fitColumns } = await arrowConversions();

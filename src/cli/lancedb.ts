@@ -11,7 +11,7 @@ import { tabularToColumns } from "../arrow/from-arrow.js";
 import { quiverSchemaOf } from "../arrow/types.js";
 import { loadArrow } from "../arrow/to-arrow.js";
 import { connect } from "../connection.js";
-import { embeddingMetadata } from "../table/embedding.js";
+import { embeddingMetadata } from "../arrow/embedding-metadata.js";
 import { exportBatch, exportSchema } from "../interop/arrow-ipc.js";
 
 /** The parts of @lancedb/lancedb used here (so its types are not needed to build quiverdb). */

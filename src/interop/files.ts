@@ -10,7 +10,7 @@ import type { Connection, CreateTableOptions } from "../connection.js";
 import type { Schema } from "../data/schema.js";
 import type { HttpStoreOptions } from "../storage/http-store.js";
 import type { Table } from "../table.js";
-import { embeddingMetadata } from "../table/embedding.js";
+import { embeddingMetadata } from "../arrow/embedding-metadata.js";
 import { yieldToEventLoop } from "../util/yield.js";
 import { exportBatch, exportSchema, readArrowIpc, writeArrowIpc } from "./arrow-ipc.js";
 import { openByteSource, readingAhead, type ByteSource, type FileSource } from "./byte-source.js";

@@ -5,7 +5,7 @@
  * Updates are delete + append: changed rows move into a new fragment, as in Lance.
  */
 import { createError } from "../errors.js";
-import { buildColumn, columnBytes, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
+import { buildColumn, concatColumns, readAll, takeColumn, type Column } from "../data/column.js";
 import { fewChunks } from "../storage/fragment-file.js";
 import { rowsToBatch, type RecordBatch, type Row } from "../data/rows.js";
 import { findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
@@ -60,70 +60,6 @@ export async function appendColumnsTransaction(
   return mode === "overwrite"
     ? { type: "overwrite", readVersion: head.version, fragments: [], added }
     : { type: "append", readVersion: head.version, added };
-}
-
-/** Columns checked against the table schema, as a stream of batches hands them over. */
-export interface ColumnChunk {
-  readonly numRows: number;
-  readonly columns: Map<string, Column>;
-}
-
-export interface StreamWriteOptions {
-  /**
-   * A fragment is written once the batches gathered since the last one hold this many bytes
-   * (default 64 MiB): what the write holds in memory at once, besides the batch being read. Fewer,
-   * larger fragments scan faster; `optimize()` merges small ones later.
-   */
-  readonly fragmentBytes?: number;
-  /** Most rows per fragment (default 1,048,576, the compaction target). */
-  readonly fragmentRows?: number;
-}
-
-const FRAGMENT_BYTES = 64 * 2 ** 20;
-const FRAGMENT_ROWS = 1_048_576;
-
-/**
- * Writes a stream of column chunks as fragments, a few batches at a time, so a large import never
- * holds more than one fragment's worth of rows. Nothing is committed here: the caller commits the
- * returned fragments in one version (a failed stream leaves no version behind). When the stream
- * fails, the data files already written are deleted (best effort; cleanup sweeps what remains).
- */
-export async function writeColumnStream(
-  ds: Dataset, schema: Schema, chunks: AsyncIterable<ColumnChunk>, options: StreamWriteOptions = {},
-): Promise<{ added: Fragment[]; numRows: number }> {
-  const maxBytes = options.fragmentBytes ?? FRAGMENT_BYTES;
-  const maxRows = options.fragmentRows ?? FRAGMENT_ROWS;
-  const added: Fragment[] = [];
-  let pending: ColumnChunk[] = [];
-  let pendingRows = 0;
-  let pendingBytes = 0;
-  let numRows = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingRows === 0) return;
-    const columns = pending.length === 1
-      ? pending[0]!.columns
-      : new Map(schema.fields.map((f) => [f.name, concatColumns(f.type, pending.map((c) => c.columns.get(f.name)!))] as const));
-    const rows = pendingRows;
-    pending = [];
-    pendingRows = 0;
-    pendingBytes = 0;
-    added.push(await ds.writeFragment(schema, columns, rows));
-  };
-  try {
-    for await (const chunk of chunks) {
-      if (chunk.numRows === 0) continue;
-      pending.push(chunk);
-      pendingRows += chunk.numRows;
-      numRows += chunk.numRows;
-      for (const col of chunk.columns.values()) pendingBytes += columnBytes(col);
-      if (pendingBytes >= maxBytes || pendingRows >= maxRows) await flush();
-    }
-    await flush();
-  } catch (e) {
-    await Promise.all(added.flatMap((f) => f.files.map((d) => ds.store.delete(d.key).catch(() => undefined))));
-    throw e;
-  }
-  return { added, numRows };
 }
 
 /** Rows of each fragment that match `predicate` and are not deleted yet. */
