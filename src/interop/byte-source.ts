@@ -146,10 +146,13 @@ async function httpSource(url: string, options: HttpStoreOptions = {}): Promise<
 /**
  * Reads through a window of `readAhead` bytes, so a reader that asks for many small pieces in
  * order (an Arrow IPC stream: a length, a header, a body, per batch) makes one request per window.
+ * Only a read that continues where the last one ended fills a window; a jump (a footer, a magic
+ * number) reads just what it asks for.
  */
 export function readingAhead(source: ByteSource, readAhead: number): ByteSource {
   let start = 0;
   let window: Uint8Array = new Uint8Array(0);
+  let lastEnd = -1;
   return {
     name: source.name,
     size: source.size,
@@ -157,8 +160,21 @@ export function readingAhead(source: ByteSource, readAhead: number): ByteSource 
     get requests() { return source.requests; },
     async read(offset, length) {
       const n = clampedLength(source.size, offset, length);
+      const sequential = offset === lastEnd;
+      lastEnd = offset + n;
       if (offset >= start && offset + n <= start + window.length) return window.subarray(offset - start, offset - start + n);
-      if (n >= readAhead) return source.read(offset, n);
+      const end = start + window.length;
+      if (sequential && offset >= start && offset < end) {
+        // The read runs past the window: keep its part inside, fetch only what follows.
+        const kept = window.subarray(offset - start);
+        const more = await source.read(end, Math.max(readAhead, n - kept.length));
+        window = new Uint8Array(kept.length + more.length);
+        window.set(kept);
+        window.set(more, kept.length);
+        start = offset;
+        return window.subarray(0, Math.min(n, window.length));
+      }
+      if (n >= readAhead || !sequential) return source.read(offset, n);
       start = offset;
       window = await source.read(offset, readAhead);
       return window.subarray(0, Math.min(n, window.length));

@@ -168,6 +168,58 @@ describe("Arrow IPC export and import", () => {
   });
 });
 
+describe("bounded memory", () => {
+  /** A Blob that records the size of every slice read from it. */
+  class CountingBlob extends Blob {
+    readonly reads: number[] = [];
+    override slice(start?: number, end?: number, type?: string): Blob {
+      this.reads.push((end ?? this.size) - (start ?? 0));
+      return super.slice(start, end, type);
+    }
+  }
+
+  it("reads a large IPC stream and file in bounded pieces and writes fragments of fragmentBytes", async () => {
+    const dim = 32;
+    const batches = Array.from({ length: 40 }, (_, b) => {
+      const n = 2500;
+      const values = Float32Array.from({ length: n * dim }, (_, i) => Math.sin(b * 1000 + i));
+      const vecType = new A.FixedSizeList(dim, new A.Field("item", new A.Float32(), true));
+      return new A.Table({
+        id: A.makeVector(Int32Array.from({ length: n }, (_, i) => b * n + i)),
+        vector: A.makeVector(A.makeData({ type: vecType, length: n, child: A.makeData({ type: new A.Float32(), length: n * dim, data: values }) })),
+      }).batches[0]!;
+    });
+    for (const format of ["stream", "file"] as const) {
+      const bytes = A.tableToIPC(new A.Table(batches), format);
+      expect(bytes.length).toBeGreaterThan(12 * 2 ** 20);
+      const blob = new CountingBlob([bytes]);
+      const db = await connect(join(dir, `bounded-${format}`));
+      const t = await importTable(db, "big", blob, { fragmentBytes: 2 * 2 ** 20 });
+      expect(await t.countRows()).toBe(100_000);
+      // No read larger than the 4 MiB read-ahead window; the file read about once.
+      expect(Math.max(...blob.reads)).toBeLessThanOrEqual(4 * 2 ** 20);
+      expect(blob.reads.reduce((s, x) => s + x, 0)).toBeLessThan(bytes.length * 1.05);
+      const files = (await readdir(join(dir, `bounded-${format}`, "big.quiver", "data"))).filter((f) => f.endsWith(".qvf"));
+      expect(files.length).toBeGreaterThanOrEqual(6); // ~13 MB in fragments of ~2 MiB
+      expect(await t.version()).toBe(1);               // one commit
+      await db.close();
+    }
+  });
+
+  it("reads a Parquet file one row group at a time", async () => {
+    const bytes = writeParquetFixture(fixtureRows(16_000), 2000);
+    const blob = new CountingBlob([bytes]);
+    const db = await connect("memory://");
+    const progress: ImportProgress[] = [];
+    await importTable(db, "pq", blob, { onProgress: (p) => progress.push(p) });
+    expect(progress.length).toBe(8);
+    // Bytes read grow with each row group instead of arriving all at once.
+    expect(progress[0]!.bytesRead).toBeLessThan(bytes.length / 2);
+    expect(Math.max(...blob.reads.slice(1))).toBeLessThan(bytes.length / 4);
+    await db.close();
+  });
+});
+
 describe("Parquet import", () => {
   const N = 1000;
   const rows = fixtureRows(N);
