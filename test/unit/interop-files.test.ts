@@ -192,7 +192,7 @@ describe("bounded memory", () => {
     for (const format of ["stream", "file"] as const) {
       const bytes = A.tableToIPC(new A.Table(batches), format);
       expect(bytes.length).toBeGreaterThan(12 * 2 ** 20);
-      const blob = new CountingBlob([bytes]);
+      const blob = new CountingBlob([bytes.slice()]);
       const db = await connect(join(dir, `bounded-${format}`));
       const t = await importTable(db, "big", blob, { fragmentBytes: 2 * 2 ** 20 });
       expect(await t.countRows()).toBe(100_000);
