@@ -4,5 +4,5 @@
  * dependency) and hyparquet load on first use. See docs/INTEROP.md.
  */
 export { addFromFile, exportArrowChunks, exportTable, importTable, openDataFile } from "./interop/files.js";
-export type { AddFromFileOptions, ExportOptions, ExportProgress, ExportTarget, FileReadOptions, FileSource, ImportOptions, ImportProgress, OpenedFile } from "./interop/files.js";
+export type { AddFromFileOptions, ExportableTable, ExportOptions, ExportProgress, ExportTarget, FileReadOptions, FileSource, ImportOptions, ImportProgress, OpenedFile, TableCreator } from "./interop/files.js";
 export type { ParquetReadOptions } from "./interop/parquet.js";

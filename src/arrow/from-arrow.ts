@@ -301,7 +301,7 @@ export async function arrowToColumns(data: unknown): Promise<ColumnBatch> {
   if (Array.isArray(data)) {
     for (const b of data) parts.push(tabularToColumns(checkTabular(b)));
   } else if (typeof data === "object" && data !== null && Symbol.asyncIterator in data) {
-    for await (const b of data as AsyncIterable<unknown>) parts.push(tabularToColumns(checkTabular(b)));
+    for await (const b of data as AsyncIterable<unknown>) parts.push(isColumnBatch(b) ? b : tabularToColumns(checkTabular(b)));
   } else {
     throw createError("INVALID_ARGUMENT", "Expected an Arrow Table, an array of RecordBatches or an async iterable of RecordBatches.");
   }

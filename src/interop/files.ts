@@ -6,7 +6,7 @@
 import { createError } from "../errors.js";
 import type { ColumnBatch } from "../arrow/detect.js";
 import { loadArrow } from "../arrow/to-arrow.js";
-import type { Connection, CreateTableOptions } from "../connection.js";
+import type { CreateTableOptions } from "../connection.js";
 import type { Schema } from "../data/schema.js";
 import type { HttpStoreOptions } from "../storage/http-store.js";
 import type { Table } from "../table.js";
@@ -121,7 +121,18 @@ async function* tracked(file: OpenedFile, options: FileReadOptions): AsyncGenera
  * out to be malformed midway (CORRUPT_FILE), a value that does not fit (SCHEMA_MISMATCH, …) or an
  * abort leaves no table behind. Embedding configs in the Arrow schema metadata are kept.
  */
-export async function importTable(db: Connection, name: string, input: FileSource, options: ImportOptions = {}): Promise<Table> {
+/**
+ * What importTable needs of a connection: a `Connection`, or quiverdb/worker's `RemoteConnection`
+ * (whose client gathers the batches on the calling thread and posts them: memory is then not bounded).
+ */
+export interface TableCreator<T> {
+  createTable(name: string, data: AsyncIterable<never>, options: CreateTableOptions): Promise<T>;
+}
+
+/** What exportTable reads of a table: a `Table`, or quiverdb/worker's `RemoteTable`. */
+export type ExportableTable = Pick<Table, "name" | "quiverSchema" | "tableConfig" | "countRows" | "liveBatches">;
+
+export async function importTable<T = Table>(db: TableCreator<T>, name: string, input: FileSource, options: ImportOptions = {}): Promise<T> {
   const file = await openDataFile(input, options);
   try {
     // A stream of column batches: createTable writes it fragment by fragment and commits once.
@@ -135,7 +146,7 @@ export async function importTable(db: Connection, name: string, input: FileSourc
 }
 
 /** Appends the rows of a file (as importTable reads them) to `table`, in one new version. */
-export async function addFromFile(table: Table, input: FileSource, options: AddFromFileOptions = {}): Promise<{ version: number }> {
+export async function addFromFile(table: Pick<Table, "add">, input: FileSource, options: AddFromFileOptions = {}): Promise<{ version: number }> {
   const file = await openDataFile(input, options);
   try {
     return await table.add(tracked(file, options) as AsyncIterable<never>, { mode: options.mode, fragmentBytes: options.fragmentBytes, fragmentRows: options.fragmentRows });
@@ -159,7 +170,7 @@ export interface ExportOptions {
 }
 
 /** What a table is exported with: its Arrow schema, its embedding configs as schema metadata. */
-async function exportPlan(table: Table): Promise<{ schema: Schema; metadata: Record<string, string>; rows: number }> {
+async function exportPlan(table: ExportableTable): Promise<{ schema: Schema; metadata: Record<string, string>; rows: number }> {
   return { schema: await table.quiverSchema(), metadata: embeddingMetadata(await table.tableConfig()), rows: await table.countRows() };
 }
 
@@ -167,7 +178,7 @@ async function exportPlan(table: Table): Promise<{ schema: Schema; metadata: Rec
  * The table's live rows as the bytes of an Arrow IPC file or stream, yielded fragment by fragment
  * (one fragment's columns in memory at a time). Concatenated, the chunks are the file.
  */
-export async function* exportArrowChunks(table: Table, options: ExportOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* exportArrowChunks(table: ExportableTable, options: ExportOptions = {}): AsyncGenerator<Uint8Array> {
   const format = options.format ?? "file";
   if (format !== "file" && format !== "stream") throw createError("INVALID_ARGUMENT", `format must be "file" or "stream", got ${JSON.stringify(format)}.`);
   const a = await loadArrow();
@@ -204,7 +215,7 @@ const FS_MODULE = "node:fs/promises";
  * Writes the table as an Arrow IPC file (or stream) to `target`. A path is written to a temporary
  * file beside it and renamed into place when complete, so a failed export leaves no partial file.
  */
-export async function exportTable(table: Table, target: ExportTarget, options: ExportOptions = {}): Promise<{ rows: number; bytes: number }> {
+export async function exportTable(table: ExportableTable, target: ExportTarget, options: ExportOptions = {}): Promise<{ rows: number; bytes: number }> {
   let bytes = 0;
   const chunks = exportArrowChunks(table, options);
   if (typeof target === "string") {

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, DataTypes, field, getRegistry, schema, type Connection, type Row } from "../../src/index.js";
 import { addFromFile, exportArrowChunks, exportTable, importTable, type ImportProgress } from "../../src/interop.js";
 import { fixtureRows, writeParquetFixture, type FixtureRow } from "../support/parquet-fixture.js";
+import { connectThrough } from "../../src/worker/client.js";
 import { LetterCounts } from "./letter-embedding.js";
+import { startTsWorker } from "./worker-harness.js";
 import { serveStatic, type StaticServer } from "./static-server.js";
 
 let dir: string;
@@ -165,6 +167,27 @@ describe("Arrow IPC export and import", () => {
     const left = await readdir(join(dir, "bad-ipc"), { recursive: true }).catch(() => []);
     expect(left.filter((f) => String(f).endsWith(".qvf"))).toEqual([]);
     await target.close();
+  });
+});
+
+describe("through quiverdb/worker", () => {
+  it("imports into and exports from a table in a worker_threads worker", async () => {
+    const worker = startTsWorker();
+    try {
+      const db = await connectThrough(join(dir, "worker-db"), { worker }, () => { throw new Error("the test passes its worker"); });
+      const bytes = writeParquetFixture(fixtureRows(600), 200);
+      const t = await importTable(db, "pq", bytes);
+      expect(await t.countRows("name IS NULL")).toBe(200);
+      const path = join(dir, "from-worker.arrows");
+      expect((await exportTable(t, path, { format: "stream" })).rows).toBe(600);
+      const local = await connect("memory://");
+      const back = await importTable(local, "back", path);
+      expect(await back.countRows("vector IS NOT NULL")).toBe(600);
+      await local.close();
+      await db.close();
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 
