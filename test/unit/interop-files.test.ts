@@ -319,6 +319,12 @@ describe("Parquet import", () => {
     expect(server.log.slice(log).filter((r) => r.method === "GET").every((r) => r.range !== undefined)).toBe(true);
     expect(subsetBytes).toBeLessThan(size / 4);
     expect(progress.at(-1)!.bytesRead).toBe(subsetBytes);
+
+    // Arrow IPC files and streams over HTTP too (written by the IPC tests above).
+    for (const name of ["all.arrow", "all.arrows"]) {
+      const t = await importTable(db, name.replace(".", "_"), `${server.origin}/${name}`);
+      expect(await t.countRows()).toBe(69);
+    }
     await db.close();
   });
 
