@@ -15,7 +15,8 @@
  *                    file and the `id`,`word` columns); LanceDB has no Parquet reader in JS, so its
  *                    row is hyparquet's parquetReadObjects + createTable(rows)
  *
- * Medians of `--reps` runs (default 3). `--rows N` takes the first N vectors (smoke runs).
+ * Each measurement runs once untimed (warm-up), then `--reps` times (default 3); medians are
+ * reported. `--rows N` takes the first N vectors (smoke runs).
  *
  *   npm run bench -- interop                 full run, writes bench/results/interop.{json,md}
  *   npm run bench -- interop --rows 2000 --reps 1 --no-write    smoke run, prints only
@@ -111,8 +112,10 @@ async function serveFile(path: string): Promise<{ url: string; sent: () => numbe
   };
 }
 
+/** `fn` once untimed (warm-up: modules, kernels, caches of the OS), then `reps` timed runs. */
 async function timed(reps: number, fn: (rep: number) => Promise<void>): Promise<number[]> {
   const out: number[] = [];
+  await fn(reps);
   for (let r = 0; r < reps; r++) {
     (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
   const { md } = writeResults(results, {
     title: "Interop: Arrow and Parquet in and out",
     intro: [
-      `${DATASET} (${d.n} rows: id int32, word utf8, vector ${d.dim}-d float32) moved as Arrow and Parquet, Quiver and @lancedb/lancedb in the same run, tables in a temp dir on the local file system. Times are medians of ${REPS} runs from connect to the last commit (imports) or to the last byte (exports); rows/s = rows / median.`,
+      `${DATASET} (${d.n} rows: id int32, word utf8, vector ${d.dim}-d float32) moved as Arrow and Parquet, Quiver and @lancedb/lancedb in the same run, tables in a temp dir on the local file system. Times are medians of ${REPS} runs after one untimed warm-up run, from connect to the last commit (imports) or to the last byte (exports); rows/s = rows / median.`,
     ],
     groupBy: "dataset",
     columns: [
