@@ -186,15 +186,19 @@ export async function* exportArrowChunks(table: ExportableTable, options: Export
   const schema = exportSchema(a, plan.schema, plan.metadata);
   let rows = 0;
   let bytes = 0;
+  const aborted = (): void => {
+    if (options.signal?.aborted) throw createError("ABORTED", `Export of "${table.name}" cancelled.`, {}, options.signal.reason);
+  };
   const batches = (async function* () {
     for await (const b of table.liveBatches()) {
-      if (options.signal?.aborted) throw createError("ABORTED", `Export of "${table.name}" cancelled.`, {}, options.signal.reason);
-      yield exportBatch(a, schema, plan.schema, b.columns, b.numRows);
+      aborted();
       rows += b.numRows;
+      yield exportBatch(a, schema, plan.schema, b.columns, b.numRows);
     }
   })();
   let reported = 0;
   for await (const chunk of writeArrowIpc(a, schema, batches, format)) {
+    aborted();
     bytes += chunk.length;
     yield chunk;
     if (rows !== reported) {

@@ -152,6 +152,15 @@ describe("Arrow IPC export and import", () => {
     await target.close();
   });
 
+  it("an aborted export leaves no file behind", async () => {
+    const source = await db.openTable("all");
+    const path = join(dir, "aborted.arrow");
+    const controller = new AbortController();
+    const exported = exportTable(source, path, { signal: controller.signal, onProgress: () => controller.abort() });
+    expect(await codeOf(exported)).toBe("ABORTED");
+    expect((await readdir(dir)).filter((f) => f.startsWith("aborted.arrow"))).toEqual([]);
+  });
+
   it("refuses malformed files with CORRUPT_FILE and creates nothing", async () => {
     const target = await connect(join(dir, "bad-ipc"));
     const good = await readFile(join(dir, "all.arrows"));

@@ -14,8 +14,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, DataTypes, field, Index, schema, type Row, type Table } from "../../src/index.js";
+import { connect, DataTypes, field, getRegistry, Index, schema, type Row, type Table } from "../../src/index.js";
 import { exportTable } from "../../src/interop.js";
+import { LetterCounts } from "./letter-embedding.js";
 import { serveStatic } from "./static-server.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -134,6 +135,27 @@ describe("Quiver → LanceDB", () => {
     await answersAgree(q, lt);
     lt.close();
     fromIpc.close();
+    ldb.close();
+  });
+
+  it("an embedding config goes to LanceDB's schema metadata, and LanceDB still reads and searches the table", async () => {
+    getRegistry().register("letter-counts", { create: (o?: { salt?: number }) => new LetterCounts(o) }, { replace: true });
+    const quiverDir = join(dir, "q-notes");
+    const db = await connect(quiverDir);
+    await db.createTable("notes", [{ id: 1, text: "a lazy dog" }, { id: 2, text: "quick brown fox" }], {
+      embeddingFunction: { sourceColumn: "text", function: new LetterCounts({ salt: 5 }) },
+    });
+    await db.close();
+    const lanceDir = join(dir, "l-notes");
+    await cli("export", quiverDir, "notes", lanceDir);
+    const ldb = await lancedb.connect(lanceDir);
+    const lt = await ldb.openTable("notes");
+    const meta = (await lt.schema()).metadata.get("embedding_functions");
+    expect(JSON.parse(meta!)).toEqual([{ sourceColumn: "text", vectorColumn: "vector", name: "letter-counts", model: { salt: 5 } }]);
+    const query = await new LetterCounts().computeQueryEmbeddings("dog lazy");
+    const [hit] = await lt.query().nearestTo(query).bypassVectorIndex().limit(1).toArray();
+    expect(Number(hit.id)).toBe(1);
+    lt.close();
     ldb.close();
   });
 });
