@@ -30,23 +30,24 @@ test("idb: a table from an Arrow Table reads back as Arrow, searches as Arrow, s
 });
 
 test("interop files: a Parquet File into IndexedDB, an Arrow IPC file through OPFS, garbage refused", async ({ page }) => {
+  test.setTimeout(60_000); // five imports and two exports; the shared machine can be slow
   page.on("pageerror", (error) => console.error(error));
   await page.goto("/test/browser/fixture/interop.html");
   await expect(page.locator("body[data-ready=true]")).toBeAttached();
   const name = `interop-${randomUUID()}`;
   const report = await page.evaluate((n) => (globalThis as unknown as { quiverInterop: { run(n: string): Promise<InteropReport> } }).quiverInterop.run(n), name);
   expect(report).toEqual({
-    parquetRows: 2000,
-    parquetProgress: [500, 1000, 1500, 2000],
+    parquetRows: 1000,
+    parquetProgress: [250, 500, 750, 1000],
     parquetTypes: ["id:int", "name:utf8", "score:float", "big:int", "ts:timestamp", "flag:bool", "tags:list", "vector:vector"],
-    nearestId: 1234,
-    nullNames: 667,
+    nearestId: 567,
+    nullNames: 334,
     ipcBytes: expect.any(Number),
-    ipcRows: 2000,
+    ipcRows: 1000,
     ipcSameRows: true,
-    streamRows: 2000,
+    streamRows: 1000,
     garbageCode: "CORRUPT_FILE",
     tablesAfterGarbage: ["ipc", "stream"],
   });
-  expect(report.ipcBytes).toBeGreaterThan(2000 * 16);
+  expect(report.ipcBytes).toBeGreaterThan(1000 * 16);
 });
