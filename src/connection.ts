@@ -8,7 +8,7 @@
  */
 import { createError } from "./errors.js";
 import { columnsToRows, inferSchema, type Row } from "./data/rows.js";
-import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "./arrow/detect.js";
+import { arrowConversions, isArrowData, isArrowSchema, isBatchStream, type ArrowSchemaLike, type ColumnBatch } from "./arrow/detect.js";
 import type { Column } from "./data/column.js";
 import { schema as makeSchema, type Schema } from "./data/schema.js";
 import type { KernelFlavor } from "./kernels/index.js";
@@ -21,6 +21,7 @@ import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
+import { createFromStream, type StreamWriteOptions } from "./table/stream-writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import { embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
@@ -79,6 +80,12 @@ export interface CreateTableOptions {
    * `search(text)`. Saved with the table (without secrets) and restored by `openTable`.
    */
   embeddingFunction?: EmbeddingFunctionConfig;
+  /**
+   * For a stream of record batches (an async iterable): how much is gathered into each fragment
+   * (default 64 MiB or 1,048,576 rows). The stream is written as it is read and committed once.
+   */
+  fragmentBytes?: StreamWriteOptions["fragmentBytes"];
+  fragmentRows?: StreamWriteOptions["fragmentRows"];
 }
 
 export interface OpenTableOptions {
@@ -294,6 +301,7 @@ export class Connection {
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
     const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
     const given = options.schema === undefined ? undefined : await toQuiverSchema(options.schema);
+    if (embedding === undefined && isBatchStream(data)) return this.createFromStream(name, data, given, options);
     let rows: readonly Row[] = [];
     /** Columns read from Arrow, fitted to the table schema once it is known. */
     let arrow: ColumnBatch | undefined;
@@ -317,7 +325,8 @@ export class Connection {
       throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects), Arrow data (a Table or RecordBatches) or a schema.");
     }
     if (embedding) tableSchema = await withEmbeddingColumns(tableSchema, embedding);
-    const config = embedding ? embeddingTableConfig(embedding) : {};
+    // Without a live function, configs the Arrow schema metadata names (LanceDB's, or an exported Quiver table's) are kept.
+    const config = embedding ? embeddingTableConfig(embedding) : arrow?.metadata ? (await arrowConversions()).embeddingConfigFromMetadata(arrow.metadata) : {};
 
     const exists = (await Dataset.latestVersion(this.store, name)) !== undefined;
     if (exists && mode === "create") {
@@ -335,6 +344,17 @@ export class Connection {
       return this.handle(name, dataset, { embeddingFunction: embedding });
     }
     return this.handle(name, await Dataset.create(this.store, name, this.#session, tableSchema, { columns, numRows }, config), { embeddingFunction: embedding });
+  }
+
+  /** `createTable` from a stream of record batches: see src/table/stream-writes.ts. */
+  private async createFromStream(name: string, data: AsyncIterable<unknown>, given: Schema | undefined, options: CreateTableOptions): Promise<Table> {
+    const mode = options.mode ?? "create";
+    if (mode === "create" && (await Dataset.latestVersion(this.store, name)) !== undefined) {
+      if (options.existOk) return this.openTable(name);
+      throw createError("TABLE_EXISTS", `Table "${name}" already exists in ${this.uri}; pass { mode: "overwrite" } to replace it or { existOk: true } to open it.`);
+    }
+    const dataset = await createFromStream(this.store, this.#session, name, data, given, options);
+    return this.handle(name, dataset);
   }
 
   /** A table with no rows: `schema` is Quiver's (`schema([field(…)])`) or an Arrow Schema. */

@@ -9,7 +9,7 @@ import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
 import { copyColumn, takeColumn, type Column } from "./data/column.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
-import { arrowConversions, isArrowData } from "./arrow/detect.js";
+import { arrowConversions, isArrowData, isBatchStream } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
@@ -48,12 +48,16 @@ function vectorColumnOf(state: TableState): string {
 }
 
 import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
+import { streamTransaction, type StreamWriteOptions } from "./table/stream-writes.js";
 
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
   mode?: "append" | "overwrite";
   /** Called after each chunk of rows is checked and converted; use it to drive a progress bar. */
   progress?: (progress: WriteProgress) => void;
+  /** For a stream of record batches: rows gathered per fragment (see CreateTableOptions.fragmentBytes). */
+  fragmentBytes?: StreamWriteOptions["fragmentBytes"];
+  fragmentRows?: StreamWriteOptions["fragmentRows"];
 }
 
 export interface AddResult { version: number }
@@ -258,21 +262,34 @@ export class Table {
 
   /** @internal Every live row as columns, one batch per fragment (what `toArrow()` and the worker client build on). */
   async liveColumns(): Promise<LiveColumns> {
-    const state = await this.state();
-    await this.dataset.ensureColumns(state, state.schema.fields.map((f) => f.name));
+    const schema = (await this.state()).schema;
     const batches: LiveColumns["batches"][number][] = [];
+    for await (const b of this.liveBatches()) batches.push(b);
+    return { schema, batches };
+  }
+
+  /**
+   * @internal Every live row as columns, one fragment at a time, read from its data files without
+   * keeping them (what a streamed export builds on: one fragment in memory at a time).
+   */
+  async *liveBatches(): AsyncGenerator<LiveColumns["batches"][number]> {
+    const state = await this.state();
     for (const frag of state.fragments) {
       const live = frag.liveRows === frag.numRows ? undefined : selectRows(frag, undefined);
       const numRows = live?.length ?? frag.numRows;
       if (numRows === 0) continue;
-      // Copies: Arrow buffers are the caller's to change, the fragment's columns are shared by every reader.
-      const columns = new Map(state.schema.fields.map((f) => {
-        const col = frag.columns.get(f.name)!;
-        return [f.name, live ? takeColumn(col, live) : copyColumn(col)] as const;
-      }));
-      batches.push({ numRows, columns });
+      const columns = new Map<string, Column>();
+      for (const f of state.schema.fields) {
+        const col = frag.columns.get(f.name) ?? await this.dataset.readColumn(state.schema, frag, f.name);
+        columns.set(f.name, live ? takeColumn(col, live) : frag.columns.has(f.name) ? copyColumn(col) : col);
+      }
+      yield { numRows, columns };
     }
-    return { schema: state.schema, batches };
+  }
+
+  /** @internal The saved table config (embedding functions) of the version read. */
+  async tableConfig(): Promise<Readonly<Record<string, unknown>>> {
+    return (await this.state()).config;
   }
 
   /** The version reads currently see. */
@@ -345,6 +362,10 @@ export class Table {
       throw createError("INVALID_ARGUMENT", `add() mode must be "append" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
     let rows = data as readonly Row[];
+    if (isBatchStream(data) && this.#embedding.of(head) === undefined) {
+      // Written fragment by fragment as the stream is read, committed once at the end.
+      return { version: await this.commit(await streamTransaction(this.dataset, head, data, mode, options), head) };
+    }
     if (isArrowData(data)) {
       const { arrowToColumns, fitColumns } = await arrowConversions();
       const batch = await arrowToColumns(data);

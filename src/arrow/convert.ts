@@ -1,5 +1,6 @@
 /** The Arrow conversions, as one module that `arrowConversions()` in detect.ts loads on demand. */
-export { arrowToColumns, fitColumns } from "./from-arrow.js";
+export { arrowColumnStream, arrowToColumns, fitColumns } from "./from-arrow.js";
 export { quiverSchemaOf } from "./types.js";
 export { arrowBatch, arrowSchema, arrowTable, loadArrow } from "./to-arrow.js";
 export { resultColumns, sliceColumns } from "./results.js";
+export { embeddingConfigFromMetadata, embeddingMetadata } from "./embedding-metadata.js";

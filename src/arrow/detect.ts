@@ -64,6 +64,15 @@ export function isArrowTabular(value: unknown): value is ArrowTabular {
   return isArrowSchema(v.schema) && typeof v.getChildAt === "function" && typeof v.numRows === "number";
 }
 
+/**
+ * A stream of batches (an async iterable, read one batch at a time): `createTable` and `add` write it
+ * fragment by fragment and commit once, so it never sits whole in memory.
+ */
+export function isBatchStream(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isArrowTabular(value) && !isColumnBatch(value)
+    && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+}
+
 /** Arrow data Quiver takes: a table, an array of record batches, or an async iterable of them. */
 export function isArrowData(value: unknown): boolean {
   if (isArrowTabular(value) || isColumnBatch(value)) return true;
@@ -81,6 +90,8 @@ export interface ColumnBatch {
   readonly schema: Schema;
   readonly numRows: number;
   readonly columns: Map<string, Column>;
+  /** The Arrow schema's own key/value metadata (LanceDB keeps `embedding_functions` there). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export function isColumnBatch(value: unknown): value is ColumnBatch {

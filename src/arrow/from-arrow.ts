@@ -267,10 +267,17 @@ export function tabularToColumns(source: ArrowTabular): ColumnBatch {
   for (const [name, col] of columns) {
     if (col.length !== numRows) throw createError("INVALID_ARGUMENT", `Column "${name}" has ${col.length} rows, the Arrow table ${numRows}.`, { column: name });
   }
-  return { kind: "quiver.columns", schema, numRows, columns };
+  const metadata = schemaMetadata(source.schema.metadata);
+  return { kind: "quiver.columns", schema, numRows, columns, ...(metadata ? { metadata } : {}) };
 }
 
-function sameFields(a: Schema, b: Schema): boolean {
+function schemaMetadata(m: ArrowTabular["schema"]["metadata"]): Record<string, string> | undefined {
+  if (m === null || m === undefined) return undefined;
+  const entries = m instanceof Map ? [...(m as Map<string, string>).entries()] : Object.entries(m as Record<string, string>);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([k, v]) => [String(k), String(v)]));
+}
+
+export function sameFields(a: Schema, b: Schema): boolean {
   return a.fields.length === b.fields.length && a.fields.every((f, i) => f.name === b.fields[i]!.name && typesEqual(f.type, b.fields[i]!.type));
 }
 
@@ -283,7 +290,7 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   }
   const columns = new Map<string, Column>();
   for (const f of first.schema.fields) columns.set(f.name, concatColumns(f.type, batches.map((b) => b.columns.get(f.name)!)));
-  return { kind: "quiver.columns", schema: first.schema, numRows: batches.reduce((s, b) => s + b.numRows, 0), columns };
+  return { ...first, numRows: batches.reduce((s, b) => s + b.numRows, 0), columns };
 }
 
 /** A table, a batch, an array of batches or an async iterable of batches as one ColumnBatch. */
@@ -294,12 +301,26 @@ export async function arrowToColumns(data: unknown): Promise<ColumnBatch> {
   if (Array.isArray(data)) {
     for (const b of data) parts.push(tabularToColumns(checkTabular(b)));
   } else if (typeof data === "object" && data !== null && Symbol.asyncIterator in data) {
-    for await (const b of data as AsyncIterable<unknown>) parts.push(tabularToColumns(checkTabular(b)));
+    for await (const b of data as AsyncIterable<unknown>) parts.push(isColumnBatch(b) ? b : tabularToColumns(checkTabular(b)));
   } else {
     throw createError("INVALID_ARGUMENT", "Expected an Arrow Table, an array of RecordBatches or an async iterable of RecordBatches.");
   }
   if (parts.length === 0) throw createError("INVALID_ARGUMENT", "The Arrow input holds no record batches, so it has no schema; use createEmptyTable(name, schema).");
   return concatBatches(parts);
+}
+
+/**
+ * A stream of Arrow record batches (or column batches) as column batches, converted one at a time
+ * as the consumer pulls them; every batch must have the first one's columns and types.
+ */
+export async function* arrowColumnStream(stream: AsyncIterable<unknown>): AsyncGenerator<ColumnBatch> {
+  let first: Schema | undefined;
+  for await (const item of stream) {
+    const batch = isColumnBatch(item) ? item : tabularToColumns(checkTabular(item));
+    first ??= batch.schema;
+    if (!sameFields(batch.schema, first)) throw createError("SCHEMA_MISMATCH", "Arrow record batches with different schemas cannot be added together.");
+    yield batch;
+  }
 }
 
 function checkTabular(b: unknown): ArrowTabular {

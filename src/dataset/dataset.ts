@@ -157,19 +157,30 @@ export class Dataset {
   }
 
   /**
+   * A handle that only writes data files, for a table whose first version is not committed yet (a
+   * streamed `createTable` writes its fragments first, then commits them with `create`).
+   */
+  static writer(store: BlobStore, table: string, session: Session): Dataset {
+    return new Dataset(store, table, undefined as unknown as TableState, session);
+  }
+
+  /**
    * Commits version 1 of a new table, holding `initial` rows (already converted) if given, so a new
    * table appears whole or not at all. TABLE_EXISTS if any version exists.
    */
   static async create(
     store: BlobStore, table: string, session: Session, schema: Schema,
-    initial?: { columns: Map<string, Column>; numRows: number }, config: Readonly<Record<string, unknown>> = {},
+    initial?: { columns: Map<string, Column>; numRows: number } | { fragments: readonly Fragment[] }, config: Readonly<Record<string, unknown>> = {},
   ): Promise<Dataset> {
     const exists = (): never => { throw createError("TABLE_EXISTS", `Table "${table}" already exists in ${store.uri}.`); };
     if ((await Dataset.latestVersion(store, table)) !== undefined) exists();
     const ds = new Dataset(store, table, undefined as unknown as TableState, session);
-    const frag = initial && initial.numRows > 0 ? { ...(await ds.writeFragment(schema, initial.columns, initial.numRows)), id: 0 } : undefined;
+    // Fragments written beforehand (a streamed import) or the initial rows' one fragment.
+    const written = initial === undefined ? [] : "fragments" in initial ? initial.fragments
+      : initial.numRows > 0 ? [await ds.writeFragment(schema, initial.columns, initial.numRows)] : [];
+    const fragments = written.map((f, id) => ({ ...f, id }));
     const state: TableState = {
-      version: 1, timestamp: Date.now(), schema, fragments: frag ? [frag] : [], nextFragmentId: frag ? 1 : 0, indices: [], config,
+      version: 1, timestamp: Date.now(), schema, fragments, nextFragmentId: fragments.length, indices: [], config,
       operation: { type: "create", readVersion: 0, touched: [] },
     };
     const first = { ...state, commitId: randomId() };

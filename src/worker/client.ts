@@ -283,6 +283,14 @@ export class RemoteTable {
     return arrowTable(a, live.schema, live.batches.map((b) => arrowBatch(a, live.schema, b.columns, b.numRows)));
   }
 
+  /** @internal As `Table.liveBatches`: the worker's live columns, copied over whole. */
+  async *liveBatches(): AsyncGenerator<LiveColumns["batches"][number]> {
+    yield* (await this.liveColumns()).batches;
+  }
+
+  /** @internal As `Table.tableConfig`. */
+  async tableConfig(): Promise<TableResult<"tableConfig">> { return this.forward("tableConfig", []); }
+
   /** @internal As `Table.liveColumns`, copied from the worker. */
   async liveColumns(): Promise<LiveColumns> { return this.send((api) => api.liveColumns(this.id)); }
   async version(): Promise<number> { return this.forward("version", []); }

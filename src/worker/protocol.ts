@@ -54,7 +54,7 @@ export interface TableHandle {
  * of that kind needs only its name here and a one-line method on RemoteTable.
  */
 export const FORWARDED_TABLE_METHODS = [
-  "countRows", "delete", "update", "quiverSchema", "version", "listVersions", "checkout", "checkoutLatest",
+  "countRows", "delete", "update", "quiverSchema", "tableConfig", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
   "estimateRecall", "tuneRecall",
 ] as const satisfies readonly (keyof Table)[];

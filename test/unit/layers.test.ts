@@ -21,8 +21,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["query"],
   ["table"],
   ["table.ts", "connection.ts"],
-  ["worker"],
-  ["index.ts", "index.workerd.ts", "edge.ts"],
+  ["worker", "interop"],
+  ["index.ts", "index.workerd.ts", "edge.ts", "interop.ts", "cli"],
 ];
 
 function layerOf(pathInSrc: string): number {

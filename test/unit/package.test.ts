@@ -78,6 +78,7 @@ const TYPES_CHECK = `
 import { connect, QuiverError, type Row } from "quiverdb";
 import { connectWorker, type RemoteTable } from "quiverdb/worker";
 import { DurableObjectStore, DenoKvStore, type DurableObjectStorageLike } from "quiverdb/edge";
+import { exportTable, importTable, type ImportProgress } from "quiverdb/interop";
 declare const storage: DurableObjectStorageLike;
 const edge = [new DurableObjectStore(storage, "notes"), DenoKvStore];
 const db = await connect("memory://");
@@ -92,7 +93,9 @@ const notes: Note[] = [{ id: 1, text: "a", vector: [1, 2] }];
 const nt = await db.createTable("notes", notes);
 await nt.add(notes);
 const firstId: number = (await nt.search([1, 2]).limit(1).toArray())[0].id;
-export const used: unknown[] = [rows, n, QuiverError, edge, firstId];
+const imported = await importTable(db, "f", new Blob([]), { onProgress: (p: ImportProgress) => p.bytesRead });
+const exported: { rows: number } = await exportTable(imported, new WritableStream<Uint8Array>(), { format: "stream" });
+export const used: unknown[] = [rows, n, QuiverError, edge, firstId, exported];
 `;
 
 describe("the npm package", () => {
@@ -121,6 +124,7 @@ describe("the npm package", () => {
       "package.json", "README.md", "build/quiver.simd.wasm", "build/quiver.scalar.wasm",
       "dist/index.js", "dist/index.d.ts", "dist/index.workerd.js", "dist/kernels/loader.js",
       "dist/worker/index.js", "dist/worker/index.d.ts", "dist/worker/index.node.js", "dist/worker/worker.js", "dist/worker/node-worker.js",
+      "dist/interop.js", "dist/interop.d.ts", "dist/cli/main.js",
     ]) expect(files, f).toContain(f);
     expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f))).toEqual([]);
     // Every script's source map ships with it, holding its sources (a bundler's dev server finds
@@ -150,6 +154,18 @@ describe("the npm package", () => {
       files: ["check.ts"],
     }));
     ok(run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], project, 60_000), "tsc");
+  });
+
+  it("npx quiverdb: the bin exports and imports an Arrow file, and says how to install LanceDB when it is missing", (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    writeFileSync(join(project, "make.mjs"), `import { connect } from "quiverdb";\nconst db = await connect("./db");\nawait db.createTable("t", ${ROWS});\nawait db.close();\n`);
+    ok(run(process.execPath, ["make.mjs"], project, 30_000), "node make.mjs");
+    const bin = join(project, "node_modules", ".bin", "quiverdb");
+    expect(ok(run(bin, ["export", "./db", "t", "t.arrow", "--quiet"], project, 30_000), "quiverdb export")).toMatch(/100 rows/);
+    expect(ok(run(bin, ["import", "t.arrow", "copy", "./db2", "--quiet"], project, 30_000), "quiverdb import")).toMatch(/100 rows/);
+    const lance = run(bin, ["import", "./db", "t", "./db3"], project, 30_000);
+    expect(lance.status).toBe(1);
+    expect(lance.stderr).toContain("npm install @lancedb/lancedb");
   });
 
   it("runs a query in Chromium from a page built by Vite, in-thread and through a Web Worker", async (ctx) => {

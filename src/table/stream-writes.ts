@@ -1,0 +1,141 @@
+/**
+ * Writes from a stream of record batches (an async iterable): each batch is converted and checked as
+ * it is read, batches are gathered into fragments of about `fragmentBytes` and written, and the
+ * caller commits them in one version — so a large import never sits whole in memory, and a stream
+ * that fails midway commits nothing (the files it wrote are deleted).
+ */
+import { arrowConversions, type ColumnBatch } from "../arrow/detect.js";
+import { columnBytes, concatColumns, type Column } from "../data/column.js";
+import { schema as makeSchema, type Schema } from "../data/schema.js";
+import { createError } from "../errors.js";
+import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
+import type { Session } from "../session.js";
+import type { BlobStore } from "../storage/blob-store.js";
+import type { Fragment } from "../dataset/fragment.js";
+
+/** Columns checked against the table schema, as a stream of batches hands them over. */
+export interface ColumnChunk {
+  readonly numRows: number;
+  readonly columns: Map<string, Column>;
+}
+
+export interface StreamWriteOptions {
+  /**
+   * A fragment is written once the batches gathered since the last one hold this many bytes
+   * (default 64 MiB): what the write holds in memory at once, besides the batch being read. Fewer,
+   * larger fragments scan faster; `optimize()` merges small ones later.
+   */
+  readonly fragmentBytes?: number;
+  /** Most rows per fragment (default 1,048,576, the compaction target). */
+  readonly fragmentRows?: number;
+}
+
+const FRAGMENT_BYTES = 64 * 2 ** 20;
+const FRAGMENT_ROWS = 1_048_576;
+
+/**
+ * Writes a stream of column chunks as fragments, a few batches at a time, so a large import never
+ * holds more than one fragment's worth of rows. Nothing is committed here: the caller commits the
+ * returned fragments in one version (a failed stream leaves no version behind). When the stream
+ * fails, the data files already written are deleted (best effort; cleanup sweeps what remains).
+ */
+export async function writeColumnStream(
+  ds: Dataset, schema: Schema, chunks: AsyncIterable<ColumnChunk>, options: StreamWriteOptions = {},
+): Promise<{ added: Fragment[]; numRows: number }> {
+  const maxBytes = options.fragmentBytes ?? FRAGMENT_BYTES;
+  const maxRows = options.fragmentRows ?? FRAGMENT_ROWS;
+  const added: Fragment[] = [];
+  let pending: ColumnChunk[] = [];
+  let pendingRows = 0;
+  let pendingBytes = 0;
+  let numRows = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingRows === 0) return;
+    const columns = pending.length === 1
+      ? pending[0]!.columns
+      : new Map(schema.fields.map((f) => [f.name, concatColumns(f.type, pending.map((c) => c.columns.get(f.name)!))] as const));
+    const rows = pendingRows;
+    pending = [];
+    pendingRows = 0;
+    pendingBytes = 0;
+    added.push(await ds.writeFragment(schema, columns, rows));
+  };
+  try {
+    for await (const chunk of chunks) {
+      if (chunk.numRows === 0) continue;
+      pending.push(chunk);
+      pendingRows += chunk.numRows;
+      numRows += chunk.numRows;
+      for (const col of chunk.columns.values()) pendingBytes += columnBytes(col);
+      if (pendingBytes >= maxBytes || pendingRows >= maxRows) await flush();
+    }
+    await flush();
+  } catch (e) {
+    await Promise.all(added.flatMap((f) => f.files.map((d) => ds.store.delete(d.key).catch(() => undefined))));
+    throw e;
+  }
+  return { added, numRows };
+}
+
+/** The stream's batches fitted to `schema`. */
+async function* fitted(batches: AsyncIterable<ColumnBatch>, schema: Schema): AsyncGenerator<ColumnChunk> {
+  const { fitColumns } = await arrowConversions();
+  for await (const batch of batches) yield { numRows: batch.numRows, columns: fitColumns(batch, schema) };
+}
+
+/**
+ * The fragments of a new table (or of a table being overwritten) from a stream: the first batch
+ * decides the schema unless one is `given`, and its Arrow schema metadata the saved embedding
+ * configs. `target` writes the files (Dataset.writer for a table that does not exist yet).
+ */
+export async function streamForTable(
+  target: Dataset, data: AsyncIterable<unknown>, given: Schema | undefined, options: StreamWriteOptions,
+): Promise<{ schema: Schema; config: Record<string, unknown>; added: Fragment[] }> {
+  const { arrowColumnStream, embeddingConfigFromMetadata } = await arrowConversions();
+  const batches = arrowColumnStream(data)[Symbol.asyncIterator]();
+  const first = await batches.next();
+  if (first.done && given === undefined) throw createError("INVALID_ARGUMENT", "The stream of record batches is empty, so it has no schema; pass { schema } or use createEmptyTable(name, schema).");
+  const schema = given ?? makeSchema(first.value!.schema.fields);
+  const config = first.done ? {} : embeddingConfigFromMetadata(first.value.metadata);
+  const all = (async function* () {
+    if (first.done) return;
+    yield first.value;
+    for (let next = await batches.next(); !next.done; next = await batches.next()) yield next.value;
+  })();
+  const { added } = await writeColumnStream(target, schema, fitted(all, schema), options);
+  return { schema, config, added };
+}
+
+/**
+ * A new table (or new contents of an existing one: an overwrite) from a stream, in one commit. The
+ * table appears whole or not at all: a stream that fails midway creates nothing.
+ */
+export async function createFromStream(
+  store: BlobStore, session: Session, name: string, data: AsyncIterable<unknown>, given: Schema | undefined, options: StreamWriteOptions,
+): Promise<Dataset> {
+  const exists = (await Dataset.latestVersion(store, name)) !== undefined;
+  const target = exists ? await Dataset.open(store, name, session) : Dataset.writer(store, name, session);
+  const { schema, config, added } = await streamForTable(target, data, given, options);
+  if (exists) {
+    const head = target.head();
+    await target.commit({ type: "overwrite", readVersion: head.version, fragments: [], added, schema, indices: [], config });
+    return target;
+  }
+  try {
+    return await Dataset.create(store, name, session, schema, { fragments: added }, config);
+  } catch (e) {
+    // Another writer created the table meanwhile: the files written for this one are not needed.
+    await Promise.all(added.flatMap((f) => f.files.map((d) => store.delete(d.key).catch(() => undefined))));
+    throw e;
+  }
+}
+
+/** An append (or overwrite) of `head`'s table from a stream, as a transaction; null when the stream was empty. */
+export async function streamTransaction(
+  ds: Dataset, head: TableState, data: AsyncIterable<unknown>, mode: "append" | "overwrite", options: StreamWriteOptions,
+): Promise<Transaction | null> {
+  const { arrowColumnStream } = await arrowConversions();
+  const { added, numRows } = await writeColumnStream(ds, head.schema, fitted(arrowColumnStream(data), head.schema), options);
+  if (numRows === 0 && mode === "append") return null;
+  return mode === "overwrite" ? { type: "overwrite", readVersion: head.version, fragments: [], added } : { type: "append", readVersion: head.version, added };
+}
