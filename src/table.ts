@@ -13,7 +13,8 @@ import { arrowConversions, isArrowData } from "./arrow/detect.js";
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type QueryExecutor, type TextQueryType } from "./query/builder.js";
+import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type QueryExecutor, type TextQueryType } from "./query/builder.js";
+import { executeOrdered, executeTake } from "./query/take.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
@@ -25,7 +26,7 @@ import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
-  createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
+  createIndexTransaction, extendIndex, indexInfo, indexStatistics, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
   type CreateIndexOptions, type IndexInfo, type IndexStatistics,
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
@@ -67,8 +68,32 @@ export interface UpdateResult { version: number; rowsUpdated: number }
 
 export interface UpdateOptions {
   where?: string;
-  values?: Readonly<Record<string, unknown>>;
-  valuesSql?: Readonly<Record<string, string>>;
+  /** Column → literal value. A Map too, as in LanceDB. */
+  values?: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>;
+  /** Column → SQL expression of the row (`"price * 1.1"`). A Map too, as in LanceDB. */
+  valuesSql?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+}
+
+/** LanceDB's `TableStatistics`. */
+export interface TableStatistics {
+  /** Bytes of the data and index files the version names (deletion files and manifests are not counted, as in LanceDB). */
+  totalBytes: number;
+  numRows: number;
+  numIndices: number;
+  fragmentStats: {
+    numFragments: number;
+    /** Fragments under SMALL_FRAGMENT_ROWS live rows, which `optimize()` would merge. */
+    numSmallFragments: number;
+    /** Live rows per fragment: min, max, mean and percentiles (all 0 for a table without fragments). */
+    lengths: { min: number; max: number; mean: number; p25: number; p50: number; p75: number; p99: number };
+  };
+}
+
+/** A fragment with fewer live rows than this counts as small in `stats()` (LanceDB's threshold). */
+export const SMALL_FRAGMENT_ROWS = 100_000;
+
+function asRecord<T>(value: Readonly<Record<string, T>> | ReadonlyMap<string, T>): Record<string, T> {
+  return value instanceof Map ? Object.fromEntries(value) : { ...(value as Record<string, T>) };
 }
 
 export interface TableContext {
@@ -366,19 +391,27 @@ export class Table {
 
   /**
    * `update({ where, values })` sets columns to literal values; `update({ where, valuesSql })` to SQL
-   * expressions of the row (`{ price: "price * 1.1" }`). Also `update(values, { where })`.
+   * expressions of the row (`{ price: "price * 1.1" }`). As in LanceDB, `update(map, { where })`
+   * takes a Map or object of column → SQL expression (so a text value is quoted: `"'new'"`).
    */
-  async update(spec: UpdateOptions | Readonly<Record<string, unknown>>, options: { where?: string } = {}): Promise<UpdateResult> {
+  async update(spec: UpdateOptions | Readonly<Record<string, string>> | ReadonlyMap<string, string>, options: { where?: string } = {}): Promise<UpdateResult> {
     const head = await this.writable();
+    if (typeof spec !== "object" || spec === null) throw createError("INVALID_ARGUMENT", "update() takes { values } or { valuesSql } (with where), or a Map / object of column → SQL.");
     const s = spec as UpdateOptions;
+    // As LanceDB decides: a `values` / `valuesSql` key holding a string is a column of that name.
+    const isValues = !(spec instanceof Map) && s.values !== undefined && typeof s.values !== "string";
+    const isValuesSql = !(spec instanceof Map) && s.valuesSql !== undefined && typeof s.valuesSql !== "string";
     let update: UpdateSpec;
-    if (s.values !== undefined || s.valuesSql !== undefined) {
-      if (s.values !== undefined && s.valuesSql !== undefined) {
+    if (isValues || isValuesSql) {
+      if (isValues && isValuesSql) {
         throw createError("INVALID_ARGUMENT", "update() takes either values or valuesSql, not both.");
       }
-      update = s.values !== undefined ? { where: s.where ?? options.where, values: s.values } : { where: s.where ?? options.where, valuesSql: s.valuesSql! };
+      update = isValues ? { where: s.where ?? options.where, values: asRecord(s.values!) } : { where: s.where ?? options.where, valuesSql: asRecord(s.valuesSql!) };
     } else {
-      update = { where: options.where, values: spec as Record<string, unknown> };
+      const sql = asRecord(spec as Readonly<Record<string, string>> | ReadonlyMap<string, string>);
+      const bad = Object.entries(sql).find(([, v]) => typeof v !== "string");
+      if (bad) throw createError("INVALID_ARGUMENT", `update(map, { where }) maps columns to SQL strings (as LanceDB); "${bad[0]}" is ${typeof bad[1]}. Use update({ values: { … } }) for literal values.`, { column: bad[0] });
+      update = { where: options.where, valuesSql: sql };
     }
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
@@ -487,6 +520,16 @@ export class Table {
     return typeof query === "string" ? textSearch(exec, query, queryType, ftsColumns) : new VectorQuery(exec, toQueryVectors(query));
   }
 
+  /** The rows at these positions among the live rows (0 = first), as LanceDB's `takeOffsets`. */
+  takeOffsets(offsets: readonly number[]): TakeQuery {
+    return new TakeQuery(this.#executor, toTakePlan("offsets", offsets));
+  }
+
+  /** The live rows with these `_rowid`s (numbers or bigints), as LanceDB's `takeRowIds`. */
+  takeRowIds(rowIds: readonly (number | bigint)[]): TakeQuery {
+    return new TakeQuery(this.#executor, toTakePlan("rowIds", rowIds));
+  }
+
   /** Same as `search(vector)`, as in LanceDB. */
   vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {
     return this.search(vector);
@@ -497,6 +540,8 @@ export class Table {
     const state = await this.state();
     const embedded = await this.#embedding.plan(state, plan);
     const tuned = await this.#tunedPlan(state, embedded);
+    if (tuned.take !== undefined) return this.run(state, (ctx) => executeTake(ctx, tuned));
+    if (tuned.orderBy !== undefined) return this.run(state, (ctx) => executeOrdered(ctx, tuned, reranker));
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
   }
 
@@ -560,8 +605,33 @@ export class Table {
     for (const e of before) if (!kept.has(e.file)) this.ctx.session.invalidate(this.dataset.cacheKey + e.file);
   }
 
+  /** The indexes of the version read, described with LanceDB's field names and type names. */
   async listIndices(): Promise<IndexInfo[]> {
-    return (await this.state()).indices.map((i) => ({ name: i.name, indexType: i.kind, columns: [...i.columns] }));
+    const state = await this.state();
+    return state.indices.map((i) => indexInfo(state, i));
+  }
+
+  /** Sizes and shape of the version read, as LanceDB's `TableStatistics`. Reads no data. */
+  async stats(): Promise<TableStatistics> {
+    const state = await this.state();
+    const lengths = state.fragments.map((f) => f.liveRows).sort((a, b) => a - b);
+    // Percentiles of the fragment lengths, indexed as LanceDB does: sorted[floor(p · n)].
+    const pct = (p: number): number => (lengths.length === 0 ? 0 : lengths[Math.min(lengths.length - 1, Math.floor((p / 100) * lengths.length))]!);
+    const numRows = lengths.reduce((a, b) => a + b, 0);
+    const dataBytes = state.fragments.reduce((s, f) => s + f.files.reduce((t, d) => t + d.size, 0), 0);
+    return {
+      totalBytes: dataBytes + state.indices.reduce((s, i) => s + i.fileSize, 0),
+      numRows,
+      numIndices: state.indices.length,
+      fragmentStats: {
+        numFragments: lengths.length,
+        numSmallFragments: lengths.filter((n) => n < SMALL_FRAGMENT_ROWS).length,
+        lengths: {
+          min: lengths[0] ?? 0, max: lengths.at(-1) ?? 0, mean: lengths.length === 0 ? 0 : Math.floor(numRows / lengths.length),
+          p25: pct(25), p50: pct(50), p75: pct(75), p99: pct(99),
+        },
+      },
+    };
   }
 
   /** Statistics of an index, or undefined when there is none of that name. */

@@ -251,10 +251,12 @@ export class IvfIndex implements VectorIndex {
       session.reset(rows);
       let allowed = 0;
       let next = 0;
-      // Probe the nprobes nearest partitions, then (when a filter leaves fewer than k rows) more.
-      while (next < nlist) {
+      // Probe the nprobes nearest partitions, then (when a filter leaves fewer than k rows) more,
+      // up to maximumNprobes.
+      const most = Math.min(nlist, Math.max(nprobes, options.maximumNprobes ?? nlist));
+      while (next < most) {
         if (next >= order.length) order = this.#kernels.topk(centroidDist, nlist).index;
-        const batch = order.subarray(next, Math.min(nlist, next + nprobes));
+        const batch = order.subarray(next, Math.min(most, next + nprobes));
         const loading = this.#parts.pin(batch);
         pinned.push(batch);
         if (loading) await loading;

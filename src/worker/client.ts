@@ -9,7 +9,7 @@ import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type TextQueryType } from "../query/builder.js";
+import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type TextQueryType } from "../query/builder.js";
 import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
@@ -302,6 +302,7 @@ export class RemoteTable {
   async dropIndex(...args: TableArgs<"dropIndex">): Promise<TableResult<"dropIndex">> { return this.forward("dropIndex", args); }
   async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
+  async stats(): Promise<TableResult<"stats">> { return this.forward("stats", []); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
@@ -366,6 +367,16 @@ export class RemoteTable {
 
   vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {
     return this.search(vector);
+  }
+
+  /** As `Table.takeOffsets`: the rows are read in the worker. */
+  takeOffsets(offsets: readonly number[]): TakeQuery {
+    return new TakeQuery(this.#execute, toTakePlan("offsets", offsets));
+  }
+
+  /** As `Table.takeRowIds`. */
+  takeRowIds(rowIds: readonly (number | bigint)[]): TakeQuery {
+    return new TakeQuery(this.#execute, toTakePlan("rowIds", rowIds));
   }
 
   /** Runs a plan built elsewhere. The plan is copied: its vectors stay usable by the caller. */
