@@ -19,6 +19,8 @@ import { openStore } from "./storage/open-store.js";
 import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
+import { checkNoClones, clonesOf, copyTable, releaseClone, writeClone } from "./dataset/clone.js";
+import { Tags } from "./dataset/tags.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
@@ -84,6 +86,18 @@ export interface CreateTableOptions {
 export interface OpenTableOptions {
   /** Options for restoring the table's embedding function, by registry name, e.g. `{ openai: { apiKey } }`. */
   functionOptions?: FunctionOptions;
+}
+
+/** Options of `cloneTable`, named as in LanceDB. */
+export interface CloneTableOptions {
+  /** The version to clone (default: the newest). */
+  sourceVersion?: number;
+  /** Or the version with this tag. */
+  sourceTag?: string;
+  /** Default true: share the source's files; false copies them. */
+  isShallow?: boolean;
+  /** LanceDB's namespaces; Quiver has none (a non-empty path is UNSUPPORTED). */
+  targetNamespacePath?: readonly string[];
 }
 
 export interface TableNamesOptions {
@@ -343,26 +357,96 @@ export class Connection {
     return this.createTable(name, tableSchema, options);
   }
 
-  /** Deletes a table and all its versions and files. */
+  /**
+   * Deletes a table and all its versions and files. A table that shallow clones share files with
+   * cannot be dropped (INVALID_ARGUMENT naming them); dropping a clone lets its source's cleanup
+   * free the files the clone held.
+   */
   async dropTable(name: string): Promise<void> {
     this.checkOpen();
     checkName(name);
     if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be dropped there.`);
     if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    for (const ref of [...this.#tables]) {
-      const t = ref.deref();
-      if (t?.name === name) t.close();
-    }
-    this.#session.invalidate(`${this.store.uri}|${tableDir(name)}`);
+    await checkNoClones(this.store, name, "drop");
+    const config = (await Dataset.open(this.store, name, this.#session)).head().config;
+    this.#closeHandles(name);
     // Manifests go first, so a half-finished drop leaves no readable table behind.
     const files = await this.store.list(tableDir(name));
     const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
     files.sort((a, b) => order(a.key) - order(b.key));
     for (const f of files) await this.store.delete(f.key);
+    await releaseClone(this.store, config);
   }
 
+  /** Drops every table (clones before the tables they share files with). */
   async dropAllTables(): Promise<void> {
-    for (const name of await this.tableNames()) await this.dropTable(name);
+    let names = await this.tableNames();
+    while (names.length > 0) {
+      const withClones = new Set<string>();
+      for (const name of names) if ((await clonesOf(this.store, name)).length > 0) withClones.add(name);
+      const now = names.filter((n) => !withClones.has(n));
+      if (now.length === 0) await checkNoClones(this.store, names[0]!, "drop"); // a cycle: cannot happen, but never loop
+      for (const name of now) await this.dropTable(name);
+      names = names.filter((n) => withClones.has(n));
+    }
+  }
+
+  /** Closes this connection's handles on `name` and drops what the session cached for it. */
+  #closeHandles(name: string): void {
+    for (const ref of [...this.#tables]) {
+      const t = ref.deref();
+      if (t?.name === name) t.close();
+    }
+    this.#session.invalidate(`${this.store.uri}|${tableDir(name)}`);
+  }
+
+  /**
+   * Renames a table (LanceDB's `renameTable`). Memory and file-system databases move the table's
+   * folder in one atomic rename; other stores (IndexedDB, OPFS, Durable Objects, Deno KV) copy
+   * every file and then delete the old ones, so a crash leaves the old table, the new one, or both,
+   * never neither (src/dataset/clone.ts). Handles on the old name through this connection are
+   * closed; other writers must not write the table while it is renamed. A table that shallow
+   * clones share files with cannot be renamed.
+   */
+  async renameTable(currentName: string, newName: string, options: { namespacePath?: readonly string[]; newNamespacePath?: readonly string[] } = {}): Promise<void> {
+    this.checkOpen();
+    checkName(currentName);
+    checkName(newName);
+    if ((options.namespacePath?.length ?? 0) > 0 || (options.newNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be renamed there.`);
+    if ((await Dataset.latestVersion(this.store, currentName)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${currentName}" in ${this.uri}.`);
+    if (currentName === newName) return;
+    if ((await Dataset.latestVersion(this.store, newName)) !== undefined) throw createError("TABLE_EXISTS", `Table "${newName}" already exists in ${this.uri}.`);
+    await checkNoClones(this.store, currentName, "rename");
+    this.#closeHandles(currentName);
+    if (this.store.renameFolder !== undefined && (await this.store.renameFolder(tableDir(currentName), tableDir(newName)))) return;
+    await copyTable(this.store, currentName, newName);
+  }
+
+  /**
+   * A new table `targetTableName` holding a version of `source` (LanceDB's `cloneTable`): the
+   * newest, `sourceVersion` or the version tagged `sourceTag`. Shallow (default): the clone names
+   * the source's immutable files instead of copying them, and markers keep those files through
+   * the source's cleanups (docs/FORMAT.md). `isShallow: false` copies the files. `source` is a table
+   * of this database, by name (or as this connection's URI followed by "/name").
+   */
+  async cloneTable(targetTableName: string, source: string, options: CloneTableOptions = {}): Promise<Table> {
+    this.checkOpen();
+    checkName(targetTableName);
+    if ((options.targetNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be cloned into it.`);
+    if (options.sourceVersion !== undefined && options.sourceTag !== undefined) throw createError("INVALID_ARGUMENT", "cloneTable() takes sourceVersion or sourceTag, not both.");
+    let name = typeof source === "string" && source.startsWith(this.uri) && source !== this.uri ? source.slice(this.uri.length) : source;
+    if (typeof name === "string") name = name.replace(/^\/+|\/+$/g, "").replace(/\.quiver$/, "");
+    if (typeof name !== "string" || !TABLE_NAME.test(name)) {
+      throw createError("INVALID_ARGUMENT", `cloneTable() clones a table of this database (a clone shares its files): pass the table's name, got ${JSON.stringify(source)}.`);
+    }
+    const dataset = await Dataset.open(this.store, name, this.#session);
+    const version = options.sourceTag !== undefined ? await new Tags(dataset).getVersion(options.sourceTag) : options.sourceVersion ?? dataset.head().version;
+    if (!Number.isInteger(version) || version < 1) throw createError("INVALID_ARGUMENT", `sourceVersion must be a version number >= 1, got ${String(version)}.`);
+    if ((await Dataset.latestVersion(this.store, targetTableName)) !== undefined) throw createError("TABLE_EXISTS", `Table "${targetTableName}" already exists in ${this.uri}.`);
+    await writeClone(this.store, name, await dataset.manifest(version), targetTableName, options.isShallow ?? true);
+    return this.openTable(targetTableName);
   }
 }
 

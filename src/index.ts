@@ -3,7 +3,7 @@
  */
 export { connect, Connection } from "./connection.js";
 export { Session, type SessionOptions, type MemoryStats } from "./session.js";
-export type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
+export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, Data, DeleteResult, SchemaChangeResult, TableStatistics, UpdateOptions, UpdateResult } from "./table.js";
 export type { CreateData } from "./connection.js";

@@ -16,7 +16,7 @@ import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
-import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import { copyVectorF32 } from "../data/column.js";
@@ -144,7 +144,7 @@ export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
  * by `scope` until the operation using it ends: its WebAssembly memory is freed only after that.
  */
 export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
-  const key = `${tableDir(ds.table)}${entry.file}`;
+  const key = fileKey(tableDir(ds.table), entry.file);
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
     // so its budget bounds what the index can come to hold (at most a quarter of the budget).

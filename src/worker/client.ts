@@ -4,7 +4,7 @@
  * are the in-thread `Query` / `VectorQuery`; only their plan crosses, with its vectors transferred.
  */
 import { proxy, wrap } from "comlink";
-import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -210,7 +210,24 @@ export class RemoteConnection {
   }
 
   async dropAllTables(): Promise<void> {
-    for (const name of await this.tableNames()) await this.dropTable(name);
+    for (const id of await this.call((api) => api.dropAllTables(this.id))) {
+      this.#tables.get(id)?.markClosed();
+      this.#tables.delete(id);
+    }
+  }
+
+  /** As `Connection.renameTable`, in the worker; handles on the old name are closed. */
+  async renameTable(currentName: string, newName: string, options: { namespacePath?: readonly string[]; newNamespacePath?: readonly string[] } = {}): Promise<void> {
+    if ((options.namespacePath?.length ?? 0) > 0 || (options.newNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+    for (const id of await this.call((api) => api.renameTable(this.id, currentName, newName))) {
+      this.#tables.get(id)?.markClosed();
+      this.#tables.delete(id);
+    }
+  }
+
+  /** As `Connection.cloneTable`, in the worker. */
+  async cloneTable(targetTableName: string, source: string, options: CloneTableOptions = {}): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.cloneTable(this.id, targetTableName, source, options)));
   }
 }
 
