@@ -463,5 +463,25 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       await assertCode(t.update({ text: 3 } as unknown as Record<string, string>, { where: "id = 5" }), "INVALID_ARGUMENT", "update(map) with a non-SQL value");
     }));
 
+  test("renameTable and cloneTable (shallow, kept through the source's cleanup)", () =>
+    withDb(async (db) => {
+      const t = await db.createTable("src", rows.slice(0, 40));
+      await t.add(rows.slice(40, 60));
+      await db.renameTable("src", "moved");
+      assert(!t.isOpen(), "the handle on the old name is closed");
+      equal(await db.tableNames(), ["moved"], "tableNames after renameTable");
+      const moved = await db.openTable("moved");
+      equal([await moved.countRows(), (await moved.listVersions()).length], [60, 2], "rows and versions moved");
+      await assertCode(db.renameTable("src", "x"), "TABLE_NOT_FOUND", "renaming a missing table");
+      const clone = await db.cloneTable("clone", "moved", { sourceVersion: 1 });
+      equal(await clone.countRows(), 40, "a clone of version 1");
+      await moved.delete("id < 100");
+      await moved.optimize({ cleanupOlderThan: new Date(Date.now() + 1000), deleteUnverified: true });
+      equal(ids(await clone.query().where("id >= 38").select(["id"]).toArray()), [38, 39], "the clone keeps its rows through the source's cleanup");
+      await assertCode(db.dropTable("moved"), "INVALID_ARGUMENT", "dropping a table a clone shares files with");
+      await db.dropAllTables();
+      equal(await db.tableNames(), [], "dropAllTables drops the clone first");
+    }));
+
   return cases;
 }
