@@ -19,8 +19,9 @@ import { openStore } from "./storage/open-store.js";
 import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
-import { checkNoClones, clonesOf, copyTable, releaseClone, writeClone } from "./dataset/clone.js";
-import { Tags } from "./dataset/tags.js";
+/** Cloning and renaming load on first use (and so does the clone check of dropTable). */
+const clones = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
+import { onDemandKit } from "./query/on-demand-kit.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
@@ -305,7 +306,7 @@ export class Connection {
     if (mode !== "create" && mode !== "overwrite") {
       throw createError("INVALID_ARGUMENT", `createTable mode must be "create" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
+    this.#checkWritable("created");
     const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
     const given = options.schema === undefined ? undefined : await toQuiverSchema(options.schema);
     let rows: readonly Row[] = [];
@@ -365,9 +366,10 @@ export class Connection {
   async dropTable(name: string): Promise<void> {
     this.checkOpen();
     checkName(name);
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be dropped there.`);
+    this.#checkWritable("dropped");
     if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    await checkNoClones(this.store, name, "drop");
+    const { checkNoClones, releaseClone } = await clones();
+    await checkNoClones(onDemandKit, this.store, name, "drop");
     const config = (await Dataset.open(this.store, name, this.#session)).head().config;
     this.#closeHandles(name);
     // Manifests go first, so a half-finished drop leaves no readable table behind.
@@ -380,15 +382,11 @@ export class Connection {
 
   /** Drops every table (clones before the tables they share files with). */
   async dropAllTables(): Promise<void> {
-    let names = await this.tableNames();
-    while (names.length > 0) {
-      const withClones = new Set<string>();
-      for (const name of names) if ((await clonesOf(this.store, name)).length > 0) withClones.add(name);
-      const now = names.filter((n) => !withClones.has(n));
-      if (now.length === 0) await checkNoClones(this.store, names[0]!, "drop"); // a cycle: cannot happen, but never loop
-      for (const name of now) await this.dropTable(name);
-      names = names.filter((n) => withClones.has(n));
-    }
+    await (await clones()).dropInOrder(onDemandKit, this.store, await this.tableNames(), (name) => this.dropTable(name));
+  }
+
+  #checkWritable(done: string): void {
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be ${done} there.`);
   }
 
   /** Closes this connection's handles on `name` and drops what the session cached for it. */
@@ -412,15 +410,8 @@ export class Connection {
     this.checkOpen();
     checkName(currentName);
     checkName(newName);
-    if ((options.namespacePath?.length ?? 0) > 0 || (options.newNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be renamed there.`);
-    if ((await Dataset.latestVersion(this.store, currentName)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${currentName}" in ${this.uri}.`);
-    if (currentName === newName) return;
-    if ((await Dataset.latestVersion(this.store, newName)) !== undefined) throw createError("TABLE_EXISTS", `Table "${newName}" already exists in ${this.uri}.`);
-    await checkNoClones(this.store, currentName, "rename");
-    this.#closeHandles(currentName);
-    if (this.store.renameFolder !== undefined && (await this.store.renameFolder(tableDir(currentName), tableDir(newName)))) return;
-    await copyTable(this.store, currentName, newName);
+    this.#checkWritable("renamed");
+    await (await clones()).renameTable(onDemandKit, this.store, currentName, newName, options, () => this.#closeHandles(currentName));
   }
 
   /**
@@ -433,19 +424,8 @@ export class Connection {
   async cloneTable(targetTableName: string, source: string, options: CloneTableOptions = {}): Promise<Table> {
     this.checkOpen();
     checkName(targetTableName);
-    if ((options.targetNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be cloned into it.`);
-    if (options.sourceVersion !== undefined && options.sourceTag !== undefined) throw createError("INVALID_ARGUMENT", "cloneTable() takes sourceVersion or sourceTag, not both.");
-    let name = typeof source === "string" && source.startsWith(this.uri) && source !== this.uri ? source.slice(this.uri.length) : source;
-    if (typeof name === "string") name = name.replace(/^\/+|\/+$/g, "").replace(/\.quiver$/, "");
-    if (typeof name !== "string" || !TABLE_NAME.test(name)) {
-      throw createError("INVALID_ARGUMENT", `cloneTable() clones a table of this database (a clone shares its files): pass the table's name, got ${JSON.stringify(source)}.`);
-    }
-    const dataset = await Dataset.open(this.store, name, this.#session);
-    const version = options.sourceTag !== undefined ? await new Tags(dataset).getVersion(options.sourceTag) : options.sourceVersion ?? dataset.head().version;
-    if (!Number.isInteger(version) || version < 1) throw createError("INVALID_ARGUMENT", `sourceVersion must be a version number >= 1, got ${String(version)}.`);
-    if ((await Dataset.latestVersion(this.store, targetTableName)) !== undefined) throw createError("TABLE_EXISTS", `Table "${targetTableName}" already exists in ${this.uri}.`);
-    await writeClone(this.store, name, await dataset.manifest(version), targetTableName, options.isShallow ?? true);
+    this.#checkWritable("created");
+    await (await clones()).cloneTable(onDemandKit, this.store, this.#session, TABLE_NAME, source, targetTableName, options);
     return this.openTable(targetTableName);
   }
 }

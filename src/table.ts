@@ -14,7 +14,10 @@ import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type QueryExecutor, type TextQueryType } from "./query/builder.js";
-import { executeOrdered, executeTake } from "./query/take.js";
+/** Takes, sorted queries and the descriptions of stats() and listIndices() load on first use. */
+const onDemand = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
+import { onDemandKit } from "./query/on-demand-kit.js";
+import type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/describe.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { QueryPlan, QueryVector } from "./query/plan.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
@@ -26,8 +29,8 @@ import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
-  createIndexTransaction, extendIndex, indexInfo, indexStatistics, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
-  type CreateIndexOptions, type IndexInfo, type IndexStatistics,
+  createIndexTransaction, extendIndex, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
+  type CreateIndexOptions,
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
@@ -74,23 +77,6 @@ export interface UpdateOptions {
   valuesSql?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
 }
 
-/** LanceDB's `TableStatistics`. */
-export interface TableStatistics {
-  /** Bytes of the data and index files the version names (deletion files and manifests are not counted, as in LanceDB). */
-  totalBytes: number;
-  numRows: number;
-  numIndices: number;
-  fragmentStats: {
-    numFragments: number;
-    /** Fragments under SMALL_FRAGMENT_ROWS live rows, which `optimize()` would merge. */
-    numSmallFragments: number;
-    /** Live rows per fragment: min, max, mean and percentiles (all 0 for a table without fragments). */
-    lengths: { min: number; max: number; mean: number; p25: number; p50: number; p75: number; p99: number };
-  };
-}
-
-/** A fragment with fewer live rows than this counts as small in `stats()` (LanceDB's threshold). */
-export const SMALL_FRAGMENT_ROWS = 100_000;
 
 function asRecord<T>(value: Readonly<Record<string, T>> | ReadonlyMap<string, T>): Record<string, T> {
   return value instanceof Map ? Object.fromEntries(value) : { ...(value as Record<string, T>) };
@@ -396,22 +382,14 @@ export class Table {
    */
   async update(spec: UpdateOptions | Readonly<Record<string, string>> | ReadonlyMap<string, string>, options: { where?: string } = {}): Promise<UpdateResult> {
     const head = await this.writable();
-    if (typeof spec !== "object" || spec === null) throw createError("INVALID_ARGUMENT", "update() takes { values } or { valuesSql } (with where), or a Map / object of column → SQL.");
-    const s = spec as UpdateOptions;
+    const s = (spec ?? {}) as UpdateOptions;
     // As LanceDB decides: a `values` / `valuesSql` key holding a string is a column of that name.
-    const isValues = !(spec instanceof Map) && s.values !== undefined && typeof s.values !== "string";
-    const isValuesSql = !(spec instanceof Map) && s.valuesSql !== undefined && typeof s.valuesSql !== "string";
-    let update: UpdateSpec;
-    if (isValues || isValuesSql) {
-      if (isValues && isValuesSql) {
-        throw createError("INVALID_ARGUMENT", "update() takes either values or valuesSql, not both.");
-      }
-      update = isValues ? { where: s.where ?? options.where, values: asRecord(s.values!) } : { where: s.where ?? options.where, valuesSql: asRecord(s.valuesSql!) };
-    } else {
-      const sql = asRecord(spec as Readonly<Record<string, string>> | ReadonlyMap<string, string>);
-      const bad = Object.entries(sql).find(([, v]) => typeof v !== "string");
-      if (bad) throw createError("INVALID_ARGUMENT", `update(map, { where }) maps columns to SQL strings (as LanceDB); "${bad[0]}" is ${typeof bad[1]}. Use update({ values: { … } }) for literal values.`, { column: bad[0] });
-      update = { where: options.where, valuesSql: sql };
+    const has = (key: "values" | "valuesSql"): boolean => !(spec instanceof Map) && s[key] !== undefined && typeof s[key] !== "string";
+    if (has("values") && has("valuesSql")) throw createError("INVALID_ARGUMENT", "update() takes either values or valuesSql, not both.");
+    const where = has("values") || has("valuesSql") ? s.where ?? options.where : options.where;
+    let update: UpdateSpec = has("values") ? { where, values: asRecord(s.values!) } : { where, valuesSql: asRecord((has("valuesSql") ? s.valuesSql : spec) as Record<string, string>) };
+    if ("valuesSql" in update && Object.values(update.valuesSql).some((v) => typeof v !== "string")) {
+      throw createError("INVALID_ARGUMENT", "update(): SQL values are strings (as in LanceDB's update(map, { where })); use { values } for literal values.");
     }
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
@@ -540,8 +518,14 @@ export class Table {
     const state = await this.state();
     const embedded = await this.#embedding.plan(state, plan);
     const tuned = await this.#tunedPlan(state, embedded);
-    if (tuned.take !== undefined) return this.run(state, (ctx) => executeTake(ctx, tuned));
-    if (tuned.orderBy !== undefined) return this.run(state, (ctx) => executeOrdered(ctx, tuned, reranker));
+    if (tuned.take !== undefined) {
+      const { executeTake } = await onDemand();
+      return this.run(state, (ctx) => executeTake(onDemandKit, ctx, tuned));
+    }
+    if (tuned.orderBy !== undefined) {
+      const { executeOrdered } = await onDemand();
+      return this.run(state, (ctx) => executeOrdered(onDemandKit, ctx, tuned, reranker));
+    }
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
   }
 
@@ -608,37 +592,21 @@ export class Table {
   /** The indexes of the version read, described with LanceDB's field names and type names. */
   async listIndices(): Promise<IndexInfo[]> {
     const state = await this.state();
+    const { indexInfo } = await onDemand();
     return state.indices.map((i) => indexInfo(state, i));
   }
 
   /** Sizes and shape of the version read, as LanceDB's `TableStatistics`. Reads no data. */
   async stats(): Promise<TableStatistics> {
     const state = await this.state();
-    const lengths = state.fragments.map((f) => f.liveRows).sort((a, b) => a - b);
-    // Percentiles of the fragment lengths, indexed as LanceDB does: sorted[floor(p · n)].
-    const pct = (p: number): number => (lengths.length === 0 ? 0 : lengths[Math.min(lengths.length - 1, Math.floor((p / 100) * lengths.length))]!);
-    const numRows = lengths.reduce((a, b) => a + b, 0);
-    const dataBytes = state.fragments.reduce((s, f) => s + f.files.reduce((t, d) => t + d.size, 0), 0);
-    return {
-      totalBytes: dataBytes + state.indices.reduce((s, i) => s + i.fileSize, 0),
-      numRows,
-      numIndices: state.indices.length,
-      fragmentStats: {
-        numFragments: lengths.length,
-        numSmallFragments: lengths.filter((n) => n < SMALL_FRAGMENT_ROWS).length,
-        lengths: {
-          min: lengths[0] ?? 0, max: lengths.at(-1) ?? 0, mean: lengths.length === 0 ? 0 : Math.floor(numRows / lengths.length),
-          p25: pct(25), p50: pct(50), p75: pct(75), p99: pct(99),
-        },
-      },
-    };
+    return (await onDemand()).tableStatistics(state);
   }
 
   /** Statistics of an index, or undefined when there is none of that name. */
   async indexStats(name: string): Promise<IndexStatistics | undefined> {
     const state = await this.state();
     const entry = state.indices.find((i) => i.name === name);
-    return entry && indexStatistics(state, entry);
+    return entry && (await onDemand()).indexStatistics(state, entry);
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

@@ -12,9 +12,11 @@
 import { createError } from "../errors.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { corrupt, decodeJson, encodeJson, openEnvelope, randomId, sealEnvelope } from "../storage/envelope.js";
-import {
-  decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir, versionFromKey, versionsPrefix, type Manifest,
-} from "../storage/manifest.js";
+import type { Manifest } from "../storage/manifest.js";
+import type { Session } from "../session.js";
+import type { Dataset } from "./dataset.js";
+import type { Tags } from "./tags.js";
+import type { CloneKit } from "./clone-kit.js";
 
 const MARKER_MAGIC = "QVCL";
 const MARKER_FORMAT_VERSION = 1;
@@ -45,22 +47,22 @@ function decodeMarker(bytes: Uint8Array, what: string): CloneMarker {
 }
 
 /** Files under table folder `dir` that clones of it still name: cleanup must keep them. */
-export async function filesKeptForClones(store: BlobStore, dir: string): Promise<Set<string>> {
+export async function filesKeptForClones(k: CloneKit, store: BlobStore, dir: string): Promise<Set<string>> {
   const kept = new Set<string>();
   for (const info of await store.list(dir + CLONES)) for (const f of decodeMarker(await store.get(info.key), info.key).files) kept.add(f);
   return kept;
 }
 
 /** Names of the clones that hold files of `table` (empty when none). */
-export async function clonesOf(store: BlobStore, table: string): Promise<string[]> {
+export async function clonesOf(k: CloneKit, store: BlobStore, table: string): Promise<string[]> {
   const out = new Set<string>();
-  for (const info of await store.list(tableDir(table) + CLONES)) out.add(decodeMarker(await store.get(info.key), info.key).clone);
+  for (const info of await store.list(k.tableDir(table) + CLONES)) out.add(decodeMarker(await store.get(info.key), info.key).clone);
   return [...out].sort();
 }
 
 /** Refuses to drop or rename `table` while clones hold its files. */
-export async function checkNoClones(store: BlobStore, table: string, what: string): Promise<void> {
-  const clones = await clonesOf(store, table);
+export async function checkNoClones(k: CloneKit, store: BlobStore, table: string, what: string): Promise<void> {
+  const clones = await clonesOf(k, store, table);
   if (clones.length > 0) {
     throw createError("INVALID_ARGUMENT", `Cannot ${what} table "${table}": ${clones.map((c) => `"${c}"`).join(", ")} ${clones.length === 1 ? "is a clone" : "are clones"} sharing its files. Drop the clones first.`, { clones });
   }
@@ -73,7 +75,7 @@ export async function releaseClone(store: BlobStore, config: Readonly<Record<str
 }
 
 /** Every store key `m` names (data, deletion and index files), seen from the table folder `dir`. */
-function keysOf(m: Manifest, dir: string): string[] {
+function keysOf(fileKey: CloneKit["fileKey"], m: Manifest, dir: string): string[] {
   const keys: string[] = [];
   for (const f of m.fragments) {
     for (const d of f.files) keys.push(fileKey(dir, d.file));
@@ -96,10 +98,11 @@ function rewritePaths(m: Manifest, move: (file: string) => string): Pick<Manifes
  * Shallow: markers first, then a check that the source version was not cleaned up meanwhile (its
  * files could be going), then the manifest. Deep: the files are copied into the clone's folder.
  */
-export async function writeClone(store: BlobStore, source: string, m: Manifest, target: string, shallow: boolean): Promise<void> {
+export async function writeClone(k: CloneKit, store: BlobStore, source: string, m: Manifest, target: string, shallow: boolean): Promise<void> {
+  const { decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir } = k;
   const from = tableDir(source);
   const to = tableDir(target);
-  const keys = keysOf(m, from);
+  const keys = keysOf(fileKey, m, from);
   const markers: string[] = [];
   let move: (file: string) => string;
   if (shallow) {
@@ -147,7 +150,8 @@ export async function writeClone(store: BlobStore, source: string, m: Manifest, 
  * meanwhile comes along); then `from` is deleted, manifests first (oldest first). A crash leaves `from` whole, or
  * `to` whole, or both (the newest version with part of its history): never neither.
  */
-export async function copyTable(store: BlobStore, from: string, to: string): Promise<void> {
+export async function copyTable(k: CloneKit, store: BlobStore, from: string, to: string): Promise<void> {
+  const { tableDir, versionFromKey, versionsPrefix } = k;
   const src = tableDir(from);
   const dst = tableDir(to);
   const copied: string[] = [];
@@ -169,4 +173,52 @@ export async function copyTable(store: BlobStore, from: string, to: string): Pro
   // Oldest manifests first, so until its newest manifest goes the old table still reads as it was.
   const order = (key: string): number => versionFromKey(key) ?? Infinity;
   for (const key of copied.sort((a, b) => order(a) - order(b))) await store.delete(key);
+}
+
+/** `Connection.renameTable` once the names are checked: `closeHandles` closes the caller's handles on `from`. */
+export async function renameTable(
+  k: CloneKit, store: BlobStore, from: string, to: string, options: { namespacePath?: readonly string[]; newNamespacePath?: readonly string[] }, closeHandles: () => void,
+): Promise<void> {
+  const { Dataset, tableDir } = k;
+  if ((options.namespacePath?.length ?? 0) > 0 || (options.newNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+  if ((await Dataset.latestVersion(store, from)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${from}" in ${store.uri}.`);
+  if (from === to) return;
+  if ((await Dataset.latestVersion(store, to)) !== undefined) throw createError("TABLE_EXISTS", `Table "${to}" already exists in ${store.uri}.`);
+  await checkNoClones(k, store, from, "rename");
+  closeHandles();
+  if (store.renameFolder !== undefined && (await store.renameFolder(tableDir(from), tableDir(to)))) return;
+  await copyTable(k, store, from, to);
+}
+
+/** `Connection.cloneTable` once the names are checked. */
+export async function cloneTable(
+  k: CloneKit, store: BlobStore, session: Session, tableName: RegExp, sourceUri: string, target: string,
+  options: { sourceVersion?: number; sourceTag?: string; isShallow?: boolean; targetNamespacePath?: readonly string[] },
+): Promise<void> {
+  const { Dataset, Tags } = k;
+  // A table name, or the database's URI followed by "/name" (what LanceDB passes).
+  const source = typeof sourceUri === "string" ? (sourceUri.startsWith(store.uri) ? sourceUri.slice(store.uri.length) : sourceUri).replace(/^\/+|\/+$/g, "").replace(/\.quiver$/, "") : "";
+  if (!tableName.test(source)) {
+    throw createError("INVALID_ARGUMENT", `cloneTable() clones a table of this database (a clone shares its files): pass the table's name, got ${JSON.stringify(sourceUri)}.`);
+  }
+  if ((options.targetNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+  if (options.sourceVersion !== undefined && options.sourceTag !== undefined) throw createError("INVALID_ARGUMENT", "cloneTable() takes sourceVersion or sourceTag, not both.");
+  const dataset = await Dataset.open(store, source, session);
+  const version = options.sourceTag !== undefined ? await new Tags(dataset).getVersion(options.sourceTag) : options.sourceVersion ?? dataset.head().version;
+  if (!Number.isInteger(version) || version < 1) throw createError("INVALID_ARGUMENT", `sourceVersion must be a version number >= 1, got ${String(version)}.`);
+  if ((await Dataset.latestVersion(store, target)) !== undefined) throw createError("TABLE_EXISTS", `Table "${target}" already exists in ${store.uri}.`);
+  await writeClone(k, store, source, await dataset.manifest(version), target, options.isShallow ?? true);
+}
+
+/** `Connection.dropAllTables`: drops `names` with `drop`, clones before the tables they share files with. */
+export async function dropInOrder(k: CloneKit, store: BlobStore, names: readonly string[], drop: (name: string) => Promise<void>): Promise<void> {
+  let left = [...names];
+  while (left.length > 0) {
+    const shared = new Set<string>();
+    for (const name of left) if ((await clonesOf(k, store, name)).length > 0) shared.add(name);
+    // Clones of clones come out in rounds; a round that could drop nothing would be a cycle, which cannot be.
+    const now = left.length === shared.size ? left : left.filter((n) => !shared.has(n));
+    for (const name of now) await drop(name);
+    left = left.filter((n) => !now.includes(n));
+  }
 }

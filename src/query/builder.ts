@@ -12,7 +12,7 @@ import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
 import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type RerankSpec, type VectorPlan } from "./plan.js";
 import type { ColumnOrdering, TakePlan } from "./plan.js";
-import { outputSchemaOf } from "./output-schema.js";
+import { onDemandKit } from "./on-demand-kit.js";
 
 /**
  * Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned).
@@ -178,24 +178,21 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
    * search keeps its nearest `limit` rows and returns them in this order.
    */
   orderBy(ordering: ColumnOrdering | readonly ColumnOrdering[]): Self {
-    const list = Array.isArray(ordering) ? ordering as readonly ColumnOrdering[] : [ordering as ColumnOrdering];
-    if (list.length === 0) throw createError("INVALID_ARGUMENT", "orderBy() needs at least one { columnName }.");
-    this.plan.orderBy = list.map((o) => {
-      if (typeof o?.columnName !== "string" || o.columnName === "") throw createError("INVALID_ARGUMENT", "orderBy() takes { columnName, ascending?, nullsFirst? }.");
-      for (const flag of ["ascending", "nullsFirst"] as const) {
-        if (o[flag] !== undefined && typeof o[flag] !== "boolean") throw createError("INVALID_ARGUMENT", `orderBy() ${flag} must be a boolean, got ${String(o[flag])}.`);
-      }
-      return { columnName: o.columnName, ascending: o.ascending ?? true, nullsFirst: o.nullsFirst ?? false };
-    });
+    const list = (Array.isArray(ordering) ? ordering : [ordering]) as readonly ColumnOrdering[];
+    const flag = (f: unknown): boolean => f === undefined || typeof f === "boolean";
+    if (list.length === 0 || !list.every((o) => typeof o?.columnName === "string" && o.columnName !== "" && flag(o.ascending) && flag(o.nullsFirst))) {
+      throw createError("INVALID_ARGUMENT", "orderBy() takes { columnName, ascending?: boolean, nullsFirst?: boolean }, or a non-empty array of them.");
+    }
+    this.plan.orderBy = list.map((o) => ({ columnName: o.columnName, ascending: o.ascending ?? true, nullsFirst: o.nullsFirst ?? false }));
     return this.self();
   }
 
   /** The Arrow Schema of what `toArrow()` would return, worked out without running the query. */
   async outputSchema(): Promise<ArrowSchema> {
-    const table = await this.executor.tableSchema?.();
-    if (table === undefined) throw createError("UNSUPPORTED", "outputSchema() needs the table's schema, which this query's executor does not give.");
-    const { arrowSchema, loadArrow } = await arrowConversions();
-    return arrowSchema(await loadArrow(), outputSchemaOf(this.plan, table));
+    // Every table (and the worker client) gives its schema; a bare executor is a test double.
+    const table = (await this.executor.tableSchema?.()) ?? { fields: [] };
+    const [{ arrowSchema, loadArrow }, { outputSchemaOf }] = await Promise.all([arrowConversions(), import("./on-demand.js")]);
+    return arrowSchema(await loadArrow(), outputSchemaOf(onDemandKit, this.plan, table));
   }
 
   /** The query as plain data, e.g. to post to a worker. */
@@ -426,16 +423,7 @@ export class TakeQuery extends QueryBase<TakeQuery> {
   }
 }
 
-/** Offsets (live-row positions) or row ids, checked: integers >= 0 (row ids may be bigints). */
+/** Offsets (live-row positions) or row ids as a plan (bigint row ids as numbers); they are checked when the query runs. */
 export function toTakePlan(kind: TakePlan["kind"], values: readonly (number | bigint)[]): TakePlan {
-  const what = kind === "offsets" ? "takeOffsets()" : "takeRowIds()";
-  if (!Array.isArray(values)) throw createError("INVALID_ARGUMENT", `${what} takes an array.`);
-  const ids = values.map((v) => {
-    const n = typeof v === "bigint" && kind === "rowIds" ? Number(v) : v;
-    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-      throw createError("INVALID_ARGUMENT", `${what} takes integers >= 0, got ${String(v)}.`);
-    }
-    return n;
-  });
-  return { kind, ids };
+  return { kind, ids: Array.isArray(values) ? values.map((v) => (typeof v === "bigint" ? Number(v) : v)) : [-1] };
 }

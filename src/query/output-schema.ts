@@ -4,11 +4,12 @@
  * columns take their expression's type, and the columns a search adds are typed as in
  * src/arrow/results.ts.
  */
-import { DataTypes, findField, unknownColumn, type Field, type Schema } from "../data/schema.js";
-import { compileExpression } from "../filter/index.js";
+import type { Field, Schema } from "../data/schema.js";
+import type { OnDemandKit } from "./on-demand-kit.js";
 import type { QueryPlan } from "./plan.js";
 
-export function outputSchemaOf(plan: QueryPlan, table: Schema): Schema {
+export function outputSchemaOf(k: OnDemandKit, plan: QueryPlan, table: Schema): Schema {
+  const { DataTypes, compileExpression, findField, unknownColumn } = k;
   const fields: Field[] = [];
   const select = plan.select;
   if (select === undefined) fields.push(...table.fields);

@@ -4,19 +4,17 @@
  * rows reads ten rows' worth of output columns.
  */
 import { createError } from "../errors.js";
-import { readValue } from "../data/column.js";
 import type { Row } from "../data/rows.js";
-import { findField, unknownColumn } from "../data/schema.js";
-import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 import type { TableState } from "../dataset/dataset.js";
-import { compileFilter } from "../filter/index.js";
 import type { Reranker } from "../rerank/types.js";
-import { executeQuery, loadOutput, materialize, resolveOutput, type ExecutionContext } from "./execute.js";
-import { filterMask, type Hit } from "./hits.js";
+import type { ExecutionContext } from "./execute.js";
+import type { Hit } from "./hits.js";
+import type { OnDemandKit } from "./on-demand-kit.js";
 import type { ColumnOrdering, QueryPlan } from "./plan.js";
 
 /** Hits for live-row positions in table order (sorted, duplicates once); past the end is an error. */
-function hitsAtOffsets(state: TableState, offsets: readonly number[]): Hit[] {
+function hitsAtOffsets(k: OnDemandKit, state: TableState, offsets: readonly number[]): Hit[] {
+  const { selectRows } = k;
   const wanted = [...new Set(offsets)].sort((a, b) => a - b);
   const total = state.fragments.reduce((s, f) => s + f.liveRows, 0);
   const past = wanted.find((o) => o >= total);
@@ -43,7 +41,8 @@ function hitsAtOffsets(state: TableState, offsets: readonly number[]): Hit[] {
 }
 
 /** Hits for `_rowid`s that name a live row of this version, in table order; others are skipped. */
-function hitsOfRowIds(state: TableState, rowIds: readonly number[]): Hit[] {
+function hitsOfRowIds(k: OnDemandKit, state: TableState, rowIds: readonly number[]): Hit[] {
+  const { ROW_ID_FRAGMENT } = k;
   const order = new Map(state.fragments.map((f, i) => [f.id, i] as const));
   const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
   const hits: Hit[] = [];
@@ -57,12 +56,16 @@ function hitsOfRowIds(state: TableState, rowIds: readonly number[]): Hit[] {
 }
 
 /** `table.takeOffsets(…)` / `takeRowIds(…)`: the rows asked for, with the selected columns. */
-export async function executeTake(ctx: ExecutionContext, plan: QueryPlan): Promise<Row[]> {
+export async function executeTake(k: OnDemandKit, ctx: ExecutionContext, plan: QueryPlan): Promise<Row[]> {
+  const { resolveOutput, materialize, loadOutput } = k;
   const take = plan.take!;
+  if (!take.ids.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw createError("INVALID_ARGUMENT", `take${take.kind === "offsets" ? "Offsets" : "RowIds"}() takes an array of integers >= 0.`);
+  }
   if (plan.filter !== undefined || plan.limit !== undefined || plan.offset !== 0 || plan.vector !== undefined || plan.fullText !== undefined || plan.orderBy !== undefined) {
     throw createError("INVALID_ARGUMENT", "takeOffsets() / takeRowIds() fetch the rows named; where, limit, offset, orderBy and searches do not apply to them (select and withRowId do).");
   }
-  const hits = take.kind === "offsets" ? hitsAtOffsets(ctx.state, take.ids) : hitsOfRowIds(ctx.state, take.ids);
+  const hits = take.kind === "offsets" ? hitsAtOffsets(k, ctx.state, take.ids) : hitsOfRowIds(k, ctx.state, take.ids);
   const output = resolveOutput(ctx.state.schema, plan.select);
   return materialize(hits, output, plan, await loadOutput(ctx, output, hits));
 }
@@ -82,7 +85,8 @@ function compareValues(o: ColumnOrdering): Compare {
   };
 }
 
-function checkOrdering(state: TableState, plan: QueryPlan): void {
+function checkOrdering(k: OnDemandKit, state: TableState, plan: QueryPlan): void {
+  const { findField, unknownColumn } = k;
   for (const o of plan.orderBy!) {
     const f = findField(state.schema, o.columnName);
     if (f === undefined) {
@@ -100,9 +104,10 @@ function checkOrdering(state: TableState, plan: QueryPlan): void {
  * and filter columns), then pages and reads the output of the page alone. A search (vector, full
  * text, hybrid) finds its `limit` rows as usual, and they are returned in the keys' order.
  */
-export async function executeOrdered(ctx: ExecutionContext, plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
+export async function executeOrdered(k: OnDemandKit, ctx: ExecutionContext, plan: QueryPlan, reranker?: Reranker): Promise<Row[]> {
+  const { compileFilter, executeQuery, filterMask, findField, loadOutput, materialize, readValue, resolveOutput, selectRows } = k;
   const { state } = ctx;
-  checkOrdering(state, plan);
+  checkOrdering(k, state, plan);
   const keys = plan.orderBy!.map((o) => [o.columnName, compareValues(o)] as const);
   const compare = (get: (name: string, i: number) => unknown) => (i: number, j: number): number => {
     for (const [name, cmp] of keys) {
@@ -115,17 +120,17 @@ export async function executeOrdered(ctx: ExecutionContext, plan: QueryPlan, rer
   if (plan.vector !== undefined || plan.fullText !== undefined) {
     // The keys travel with the rows (and leave them afterwards if the caller did not select them).
     const select = Array.isArray(plan.select) ? plan.select as readonly string[] : undefined;
-    const extra = select === undefined ? [] : keys.map(([k]) => k).filter((k) => !select.includes(k) && findField(state.schema, k) !== undefined);
+    const extra = select === undefined ? [] : keys.map(([name]) => name).filter((name) => !select.includes(name) && findField(state.schema, name) !== undefined);
     const rows = await executeQuery(ctx, extra.length > 0 ? { ...unordered, select: [...select!, ...extra] } : unordered, reranker);
     const order = rows.map((_, i) => i).sort(compare((name, i) => rows[i]![name]));
     const sorted = order.map((i) => rows[i]!);
-    for (const r of sorted) for (const k of extra) delete r[k];
+    for (const r of sorted) for (const name of extra) delete r[name];
     return sorted;
   }
   const filter = plan.filter === undefined ? undefined : compileFilter(plan.filter, state.schema);
   const hits: Hit[] = [];
   for (const frag of state.fragments) {
-    await ctx.ensureColumns([...(filter?.columns ?? []), ...keys.map(([k]) => k)], [frag]);
+    await ctx.ensureColumns([...(filter?.columns ?? []), ...keys.map(([name]) => name)], [frag]);
     for (const row of selectRows(frag, filterMask(filter, frag))) hits.push({ frag, row });
   }
   const value = (name: string, i: number): unknown => {

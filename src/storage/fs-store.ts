@@ -228,12 +228,9 @@ export class FsStore implements BlobStore {
       await this.#fs.mkdir(parent, { recursive: true });
       await this.#fs.rename(this.#path(from.slice(0, -1)), this.#path(to.slice(0, -1)));
     } catch (error) {
-      const code = errorCode(error) ?? "";
-      // The target folder exists with objects in it (an empty one is replaced); Windows says EPERM.
-      if (code === "ENOTEMPTY" || code === "EEXIST") return false;
-      if ((code === "EPERM" || code === "EACCES") && (await this.list(to)).length > 0) return false;
-      if (ABSENT.has(code)) throw notFoundError(this.uri, from, error);
-      throw error;
+      // The target folder exists with objects in it (an empty one is replaced; Windows says EPERM).
+      if ((await this.list(to)).length > 0) return false;
+      throw this.#readError(error, from);
     }
     await this.#syncDirectory(parent);
     return true;

@@ -10,7 +10,7 @@ import {
   encodeFloor, encodeManifest, encodeTombstone, fileKey, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, type Manifest, type OperationRecord,
 } from "../storage/manifest.js";
 import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "../dataset/commit-rules.js";
-import { filesKeptForClones } from "../dataset/clone.js";
+import { onDemandKit } from "../query/on-demand-kit.js";
 import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
 import { selectRows, type Fragment } from "../dataset/fragment.js";
 import { TimeSlicer } from "../util/yield.js";
@@ -150,7 +150,8 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
 
   // Files that shallow clones of this table name are kept as long as their markers are there (read
   // after the tombstones are written: see src/dataset/clone.ts for why that order matters).
-  for (const key of await filesKeptForClones(store, dir)) referenced.add(key);
+  const { filesKeptForClones } = await import("../query/on-demand.js");
+  for (const key of await filesKeptForClones(onDemandKit, store, dir)) referenced.add(key);
 
   // Files of pruned versions are known garbage; files no version ever named may belong to a commit
   // in flight, so they go only once they are a week old (or when the caller says so).

@@ -22,70 +22,6 @@ import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.
 import { copyVectorF32 } from "../data/column.js";
 import { LeaseScope } from "../session.js";
 
-/** An index as `listIndices()` describes it: LanceDB's `IndexConfig` fields, plus Quiver's own `kind`. */
-export interface IndexInfo {
-  name: string;
-  /** LanceDB's spelling: "IvfPq", "IvfFlat", "IvfSq", "IvfHnswSq", "IvfHnswPq", "IvfHnswFlat", "BTree", "Bitmap", "FTS". */
-  indexType: string;
-  columns: string[];
-  numIndexedRows: number;
-  numUnindexedRows: number;
-  /** Bytes of the index file. */
-  sizeBytes: number;
-  /** Always 1: a Quiver index is one file. */
-  numSegments: number;
-  /** The options the index was built with. */
-  indexDetails: Readonly<Record<string, unknown>>;
-  /** Quiver's name of the index type, as stored in the manifest ("IVF_PQ", "HNSW_SQ", "IVF_BINARY", "BTREE", …). */
-  kind: string;
-}
-
-/** As LanceDB's `IndexStatistics`, plus the file size and build options. */
-export interface IndexStatistics {
-  /** LanceDB's spelling here: "IVF_PQ", "IVF_FLAT", "IVF_HNSW_SQ", "BTREE", "BITMAP", "FTS", … */
-  indexType: string;
-  /** Vector indexes only. */
-  distanceType?: string;
-  numIndexedRows: number;
-  numUnindexedRows: number;
-  /** Always 1: a Quiver index is one file. */
-  numIndices: number;
-  /** Bytes of the index file. */
-  sizeBytes: number;
-  params: Readonly<Record<string, unknown>>;
-}
-
-/**
- * Quiver's index kinds in LanceDB's two spellings: `listIndices()` (`IndexConfig.indexType`) and
- * `indexStats()`. Quiver's HNSW indexes are one graph, not LanceDB's IVF of graphs, but they answer
- * the same configs (`Index.hnswSq()` …), so they carry the names LanceDB gives those; an IVF over
- * packed bit vectors is LanceDB's IVF_FLAT with hamming distance.
- */
-const LANCE_INDEX_TYPES: Readonly<Record<string, readonly [config: string, stats: string]>> = {
-  IVF_FLAT: ["IvfFlat", "IVF_FLAT"], IVF_BINARY: ["IvfFlat", "IVF_FLAT"], IVF_PQ: ["IvfPq", "IVF_PQ"], IVF_SQ: ["IvfSq", "IVF_SQ"],
-  HNSW: ["IvfHnswFlat", "IVF_HNSW_FLAT"], HNSW_SQ: ["IvfHnswSq", "IVF_HNSW_SQ"], HNSW_PQ: ["IvfHnswPq", "IVF_HNSW_PQ"],
-  BTREE: ["BTree", "BTREE"], BITMAP: ["Bitmap", "BITMAP"], LABEL_LIST: ["LabelList", "LABEL_LIST"], FTS: ["FTS", "FTS"],
-};
-
-function rowCoverage(head: TableState, entry: IndexEntry): { indexed: number; unindexed: number } {
-  const covered = new Set(entry.fragments);
-  let indexed = 0;
-  let unindexed = 0;
-  for (const f of head.fragments) {
-    if (covered.has(f.id)) indexed += f.liveRows;
-    else unindexed += f.liveRows;
-  }
-  return { indexed, unindexed };
-}
-
-export function indexInfo(head: TableState, entry: IndexEntry): IndexInfo {
-  const { indexed, unindexed } = rowCoverage(head, entry);
-  return {
-    name: entry.name, indexType: LANCE_INDEX_TYPES[entry.kind]?.[0] ?? entry.kind, columns: [...entry.columns],
-    numIndexedRows: indexed, numUnindexedRows: unindexed, sizeBytes: entry.fileSize, numSegments: 1, indexDetails: entry.params, kind: entry.kind,
-  };
-}
-
 export interface CreateIndexOptions {
   config?: IndexConfig;
   /** Replace an index of the same name (default true, as in LanceDB). */
@@ -375,12 +311,4 @@ export async function rebuildIndex(ds: Dataset, head: TableState, kernels: Kerne
   return tx.indices!.find((i) => i.name === entry.name)!;
 }
 
-export function indexStatistics(head: TableState, entry: IndexEntry): IndexStatistics {
-  const { indexed, unindexed } = rowCoverage(head, entry);
-  return {
-    indexType: LANCE_INDEX_TYPES[entry.kind]?.[1] ?? entry.kind,
-    ...(VECTOR_KINDS.has(entry.kind) ? { distanceType: String(entry.params.distanceType ?? (entry.kind === "IVF_BINARY" ? "hamming" : "l2")) } : {}),
-    numIndexedRows: indexed, numUnindexedRows: unindexed, numIndices: 1, sizeBytes: entry.fileSize, params: entry.params,
-  };
-}
 
