@@ -15,6 +15,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { connect, isQuiverError } from "../../src/index.js";
 import { QuiverEmbeddings, QuiverVectorStore, filterToWhere } from "../../src/langchain/index.js";
 import { LetterCounts } from "./letter-embedding.js";
+import { connectThrough } from "../../src/worker/client.js";
+import { startTsWorker } from "./worker-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "quiver-langchain-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -147,6 +149,21 @@ describe("QuiverVectorStore", () => {
     await replaced.close();
     await expect(QuiverVectorStore.fromExistingIndex(new FakeEmbeddings(), { uri, tableName: "missing" })).rejects.toSatisfy((e) => isQuiverError(e, "TABLE_NOT_FOUND"));
     expect(() => new QuiverVectorStore(new FakeEmbeddings(), {})).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+
+  it("works on a table inside a worker (quiverdb/worker)", async () => {
+    const worker = startTsWorker();
+    try {
+      const db = await connectThrough("memory://", { worker }, () => worker);
+      const store = await QuiverVectorStore.fromTexts(TEXTS, META, synthetic, { connection: db, tableName: "remote" });
+      expect((await store.similaritySearch("cats and kittens", 6)).map((d) => d.pageContent)).toEqual(await exactOrder("cats and kittens"));
+      expect((await store.similaritySearch("x", 10, { source: "b.txt" })).length).toBe(2);
+      await store.delete({ filter: { topic: "finance" } });
+      expect((await store.maxMarginalRelevanceSearch("rates", { k: 3, fetchK: 6 })).every((d) => d.metadata.topic === "pets")).toBe(true);
+      await db.close();
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it("a Quiver embedding function as LangChain Embeddings ranks as the table's own search(text) does", async () => {
