@@ -116,7 +116,10 @@ export async function writeClone(k: CloneKit, store: BlobStore, source: string, 
       await store.put(key, sealEnvelope(MARKER_MAGIC, MARKER_FORMAT_VERSION, encodeJson({ clone: target, files })));
       markers.push(key);
     }
-    const now = await store.get(manifestKey(source, m.version)).catch(() => undefined);
+    const now = await store.get(manifestKey(source, m.version)).catch((e: unknown) => {
+      if ((e as { code?: string }).code === "NOT_FOUND") return undefined;
+      throw e;
+    });
     if (now === undefined || decodeVersionFile(now, manifestKey(source, m.version)).pruned) {
       for (const key of markers) await store.delete(key);
       throw createError("NOT_FOUND", `Version ${m.version} of "${source}" was cleaned up while it was being cloned; clone a newer version.`, { version: m.version });

@@ -125,6 +125,38 @@ describe("cloneTable", () => {
     expect(store.usedBytes).toBe(0);
   });
 
+  for (const when of ["before", "after"] as const) {
+    it(`a cleanup that prunes the version being cloned, ${when} the clone's marker lands, makes the clone fail and loses nothing`, async () => {
+      const inner = new MemoryStore("memory://race");
+      let cleanup: (() => Promise<unknown>) | undefined;
+      // Runs the source's cleanup at the chosen moment of the clone's marker write.
+      const store = new Proxy(inner, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (prop !== "put") return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          return async (key: string, data: Uint8Array) => {
+            const run = key.includes("/_clones/") ? cleanup : undefined;
+            if (run) cleanup = undefined;
+            if (run && when === "before") await run();
+            await target.put(key, data);
+            if (run && when === "after") await run();
+          };
+        },
+      });
+      const db = await connect(store);
+      const src = await db.createTable("src", rows(30));
+      await src.delete("id < 10"); // version 2: version 1's deletion-free state is only in version 1
+      await src.optimize({ targetRowsPerFragment: 1000 });
+      const v1 = await (await connect(inner)).openTable("src");
+      await v1.checkout(1);
+      cleanup = () => src.optimize({ cleanupOlderThan: new Date(Date.now() + 1000), deleteUnverified: true });
+      await expect(db.cloneTable("copy", "src", { sourceVersion: 1 })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      expect(await db.tableNames()).toEqual(["src"]);
+      expect(await inner.list("src.quiver/_clones/")).toEqual([]);
+      expect(await ids(await db.openTable("src"))).toEqual(range(10, 30));
+    });
+  }
+
   it("clones an older version or a tag; a clone of a clone; deep clones copy; dropAllTables drops clones first", async () => {
     const db = await connect(join(dir, "clones-fs"));
     await seed(db);
