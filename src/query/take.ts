@@ -119,9 +119,11 @@ export async function executeOrdered(k: OnDemandKit, ctx: ExecutionContext, plan
   const unordered: QueryPlan = { ...plan, orderBy: undefined };
   if (plan.vector !== undefined || plan.fullText !== undefined) {
     // The keys travel with the rows (and leave them afterwards if the caller did not select them).
-    const select = Array.isArray(plan.select) ? plan.select as readonly string[] : undefined;
-    const extra = select === undefined ? [] : keys.map(([name]) => name).filter((name) => !select.includes(name) && findField(state.schema, name) !== undefined);
-    const rows = await executeQuery(ctx, extra.length > 0 ? { ...unordered, select: [...select!, ...extra] } : unordered, reranker);
+    const sel = plan.select;
+    const present = (name: string): boolean => sel === undefined || (Array.isArray(sel) ? (sel as readonly string[]).includes(name) : Object.hasOwn(sel, name));
+    const extra = keys.map(([name]) => name).filter((name) => !present(name) && findField(state.schema, name) !== undefined);
+    const select = extra.length === 0 ? sel : Array.isArray(sel) ? [...sel as readonly string[], ...extra] : { ...sel, ...Object.fromEntries(extra.map((n) => [n, n])) };
+    const rows = await executeQuery(ctx, { ...unordered, select }, reranker);
     const order = rows.map((_, i) => i).sort(compare((name, i) => rows[i]![name]));
     const sorted = order.map((i) => rows[i]!);
     for (const r of sorted) for (const name of extra) delete r[name];

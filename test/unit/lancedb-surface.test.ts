@@ -13,9 +13,9 @@ describe("orderBy", () => {
   it("sorts NULLs last by default or first, on several keys, before offset / limit, and refuses vectors", async () => {
     const db = await connect("memory://");
     const t = await db.createTable("t", [
-      { id: 1, score: 3, name: "b" }, { id: 2, score: null, name: "a" }, { id: 3, score: 1, name: "c" },
-      { id: 4, score: 3, name: "a" }, { id: 5, score: null, name: "d" },
-    ], { schema: schema([field("id", DataTypes.int32()), field("score", DataTypes.float64()), field("name", DataTypes.utf8())]) });
+      { id: 1, score: 3, name: "b", vec: [1, 0] }, { id: 2, score: null, name: "a", vec: [0, 1] }, { id: 3, score: 1, name: "c", vec: [1, 1] },
+      { id: 4, score: 3, name: "a", vec: [2, 1] }, { id: 5, score: null, name: "d", vec: [1, 2] },
+    ], { schema: schema([field("id", DataTypes.int32()), field("score", DataTypes.float64()), field("name", DataTypes.utf8()), field("vec", DataTypes.vector(2))]) });
     const ids = async (q: ReturnType<typeof t.query>): Promise<number[]> => (await q.select(["id"]).toArray()).map((r) => r.id as number);
     expect(await ids(t.query().orderBy({ columnName: "score" }))).toEqual([3, 1, 4, 2, 5]);
     expect(await ids(t.query().orderBy({ columnName: "score", nullsFirst: true }))).toEqual([2, 5, 3, 1, 4]);
@@ -26,6 +26,9 @@ describe("orderBy", () => {
     await expect(t.query().orderBy({ columnName: "_distance" }).toArray()).rejects.toMatchObject({ code: "UNKNOWN_COLUMN" });
     expect(() => t.query().orderBy([])).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => t.query().orderBy({ columnName: "id", ascending: "no" as unknown as boolean })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    const near = await t.search([1, 1]).column("vec").limit(5).orderBy({ columnName: "id", ascending: false }).select({ twice: "id * 2" }).toArray();
+    expect(near.map((r) => Object.keys(r).join())).toEqual(Array(5).fill("twice,_distance"));
+    expect(near.map((r) => Number(r.twice))).toEqual([10, 8, 6, 4, 2]);
     const v = await db.createTable("v", [{ id: 1, vector: [1, 2] }]);
     await expect(v.query().orderBy({ columnName: "vector" }).toArray()).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
