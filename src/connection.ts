@@ -19,6 +19,9 @@ import { openStore } from "./storage/open-store.js";
 import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
+/** Cloning and renaming load on first use (and so does the clone check of dropTable). */
+const clones = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
+import { onDemandKit } from "./query/on-demand-kit.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { createFromStream, type StreamWriteOptions } from "./table/stream-writes.js";
@@ -91,6 +94,18 @@ export interface CreateTableOptions {
 export interface OpenTableOptions {
   /** Options for restoring the table's embedding function, by registry name, e.g. `{ openai: { apiKey } }`. */
   functionOptions?: FunctionOptions;
+}
+
+/** Options of `cloneTable`, named as in LanceDB. */
+export interface CloneTableOptions {
+  /** The version to clone (default: the newest). */
+  sourceVersion?: number;
+  /** Or the version with this tag. */
+  sourceTag?: string;
+  /** Default true: share the source's files; false copies them. */
+  isShallow?: boolean;
+  /** LanceDB's namespaces; Quiver has none (a non-empty path is UNSUPPORTED). */
+  targetNamespacePath?: readonly string[];
 }
 
 export interface TableNamesOptions {
@@ -298,7 +313,7 @@ export class Connection {
     if (mode !== "create" && mode !== "overwrite") {
       throw createError("INVALID_ARGUMENT", `createTable mode must be "create" or "overwrite", got ${JSON.stringify(mode)}.`);
     }
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be created there.`);
+    this.#checkWritable("created");
     const embedding = options.embeddingFunction === undefined ? undefined : checkEmbeddingConfig(options.embeddingFunction);
     const given = options.schema === undefined ? undefined : await toQuiverSchema(options.schema);
     if (embedding === undefined && isBatchStream(data)) return this.createFromStream(name, data, given, options);
@@ -363,26 +378,75 @@ export class Connection {
     return this.createTable(name, tableSchema, options);
   }
 
-  /** Deletes a table and all its versions and files. */
+  /**
+   * Deletes a table and all its versions and files. A table that shallow clones share files with
+   * cannot be dropped (INVALID_ARGUMENT naming them); dropping a clone lets its source's cleanup
+   * free the files the clone held.
+   */
   async dropTable(name: string): Promise<void> {
     this.checkOpen();
     checkName(name);
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be dropped there.`);
+    this.#checkWritable("dropped");
     if ((await Dataset.latestVersion(this.store, name)) === undefined) throw createError("TABLE_NOT_FOUND", `No table "${name}" in ${this.uri}.`);
-    for (const ref of [...this.#tables]) {
-      const t = ref.deref();
-      if (t?.name === name) t.close();
-    }
-    this.#session.invalidate(`${this.store.uri}|${tableDir(name)}`);
+    const { checkNoClones, releaseClone } = await clones();
+    await checkNoClones(onDemandKit, this.store, name, "drop");
+    const config = (await Dataset.open(this.store, name, this.#session)).head().config;
+    this.#closeHandles(name);
     // Manifests go first, so a half-finished drop leaves no readable table behind.
     const files = await this.store.list(tableDir(name));
     const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
     files.sort((a, b) => order(a.key) - order(b.key));
     for (const f of files) await this.store.delete(f.key);
+    await releaseClone(this.store, config);
   }
 
+  /** Drops every table (clones before the tables they share files with). */
   async dropAllTables(): Promise<void> {
-    for (const name of await this.tableNames()) await this.dropTable(name);
+    await (await clones()).dropInOrder(onDemandKit, this.store, await this.tableNames(), (name) => this.dropTable(name));
+  }
+
+  #checkWritable(done: string): void {
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be ${done} there.`);
+  }
+
+  /** Closes this connection's handles on `name` and drops what the session cached for it. */
+  #closeHandles(name: string): void {
+    for (const ref of [...this.#tables]) {
+      const t = ref.deref();
+      if (t?.name === name) t.close();
+    }
+    this.#session.invalidate(`${this.store.uri}|${tableDir(name)}`);
+  }
+
+  /**
+   * Renames a table (LanceDB's `renameTable`). Memory and file-system databases move the table's
+   * folder in one atomic rename; other stores (IndexedDB, OPFS, Durable Objects, Deno KV) copy
+   * every file and then delete the old ones, so a crash leaves the old table, the new one, or both,
+   * never neither (src/dataset/clone.ts). Handles on the old name through this connection are
+   * closed; other writers must not write the table while it is renamed. A table that shallow
+   * clones share files with cannot be renamed.
+   */
+  async renameTable(currentName: string, newName: string, options: { namespacePath?: readonly string[]; newNamespacePath?: readonly string[] } = {}): Promise<void> {
+    this.checkOpen();
+    checkName(currentName);
+    checkName(newName);
+    this.#checkWritable("renamed");
+    await (await clones()).renameTable(onDemandKit, this.store, currentName, newName, options, () => this.#closeHandles(currentName));
+  }
+
+  /**
+   * A new table `targetTableName` holding a version of `source` (LanceDB's `cloneTable`): the
+   * newest, `sourceVersion` or the version tagged `sourceTag`. Shallow (default): the clone names
+   * the source's immutable files instead of copying them, and markers keep those files through
+   * the source's cleanups (docs/FORMAT.md). `isShallow: false` copies the files. `source` is a table
+   * of this database, by name (or as this connection's URI followed by "/name").
+   */
+  async cloneTable(targetTableName: string, source: string, options: CloneTableOptions = {}): Promise<Table> {
+    this.checkOpen();
+    checkName(targetTableName);
+    this.#checkWritable("created");
+    await (await clones()).cloneTable(onDemandKit, this.store, this.#session, TABLE_NAME, source, targetTableName, options);
+    return this.openTable(targetTableName);
   }
 }
 

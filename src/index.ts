@@ -3,14 +3,15 @@
  */
 export { connect, Connection } from "./connection.js";
 export { Session, type SessionOptions, type MemoryStats } from "./session.js";
-export type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
+export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, Data, DeleteResult, SchemaChangeResult, UpdateOptions, UpdateResult } from "./table.js";
+export type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/describe.js";
 export type { CreateData } from "./connection.js";
 export type { QueryExecutionOptions } from "./query/builder.js";
 export type { WriteProgress } from "./table/writes.js";
-export { Query, VectorQuery } from "./query/builder.js";
-export type { DistanceType, QueryPlan, QueryVector, VectorPlan } from "./query/plan.js";
+export { Query, TakeQuery, VectorQuery } from "./query/builder.js";
+export type { ColumnOrdering, DistanceType, QueryPlan, QueryVector, TakePlan, VectorPlan } from "./query/plan.js";
 export { QuiverError, ERROR_CODES, isQuiverError } from "./errors.js";
 export type { ErrorCode, QuiverErrorDetails } from "./errors.js";
 export { DataTypes, field, schema, typeToString } from "./data/schema.js";
@@ -38,6 +39,6 @@ export type { EmbeddingFunction, EmbeddingFunctionConfig } from "./embeddings/in
 export { splitText, chunkDocuments, RecursiveTextSplitter } from "./chunking/index.js";
 export type { ChunkDocumentsOptions, ChunkRow, TextChunk, TextSplitterOptions } from "./chunking/index.js";
 export type { IndexConfig, VectorIndexConfig, IvfOptions, IvfPqOptions, HnswOptions, HnswPqOptions } from "./indexes/config.js";
-export type { CreateIndexOptions, IndexInfo, IndexStatistics } from "./table/vector-index.js";
+export type { CreateIndexOptions } from "./table/vector-index.js";
 export type { RecallEstimate, RecallOptions, TuneOptions, TuneResult } from "./table/recall.js";
 export type { Kernels, KernelFlavor } from "./kernels/index.js";

@@ -13,7 +13,11 @@ import { arrowConversions, isArrowData, isBatchStream } from "./arrow/detect.js"
 import { selectRows } from "./dataset/fragment.js";
 import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type ExplainOptions, type QueryExecutor, type TextQueryType } from "./query/builder.js";
+import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type ExplainOptions, type QueryExecutor, type TextQueryType } from "./query/builder.js";
+/** Takes, sorted queries and the descriptions of stats() and listIndices() load on first use. */
+const onDemand = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
+import { onDemandKit } from "./query/on-demand-kit.js";
+import type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/describe.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { ScalarIndexLookup } from "./query/selection.js";
 import type { QueryTrace } from "./query/explain.js";
@@ -27,8 +31,8 @@ import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import {
-  createIndexTransaction, extendIndex, indexStatistics, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
-  type CreateIndexOptions, type IndexInfo, type IndexStatistics,
+  createIndexTransaction, extendIndex, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
+  type CreateIndexOptions,
 } from "./table/vector-index.js";
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
@@ -76,8 +80,15 @@ export interface UpdateResult { version: number; rowsUpdated: number }
 
 export interface UpdateOptions {
   where?: string;
-  values?: Readonly<Record<string, unknown>>;
-  valuesSql?: Readonly<Record<string, string>>;
+  /** Column → literal value. A Map too, as in LanceDB. */
+  values?: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>;
+  /** Column → SQL expression of the row (`"price * 1.1"`). A Map too, as in LanceDB. */
+  valuesSql?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+}
+
+
+function asRecord<T>(value: Readonly<Record<string, T>> | ReadonlyMap<string, T>): Record<string, T> {
+  return value instanceof Map ? Object.fromEntries(value) : { ...(value as Record<string, T>) };
 }
 
 export interface TableContext {
@@ -398,19 +409,19 @@ export class Table {
 
   /**
    * `update({ where, values })` sets columns to literal values; `update({ where, valuesSql })` to SQL
-   * expressions of the row (`{ price: "price * 1.1" }`). Also `update(values, { where })`.
+   * expressions of the row (`{ price: "price * 1.1" }`). As in LanceDB, `update(map, { where })`
+   * takes a Map or object of column → SQL expression (so a text value is quoted: `"'new'"`).
    */
-  async update(spec: UpdateOptions | Readonly<Record<string, unknown>>, options: { where?: string } = {}): Promise<UpdateResult> {
+  async update(spec: UpdateOptions | Readonly<Record<string, string>> | ReadonlyMap<string, string>, options: { where?: string } = {}): Promise<UpdateResult> {
     const head = await this.writable();
-    const s = spec as UpdateOptions;
-    let update: UpdateSpec;
-    if (s.values !== undefined || s.valuesSql !== undefined) {
-      if (s.values !== undefined && s.valuesSql !== undefined) {
-        throw createError("INVALID_ARGUMENT", "update() takes either values or valuesSql, not both.");
-      }
-      update = s.values !== undefined ? { where: s.where ?? options.where, values: s.values } : { where: s.where ?? options.where, valuesSql: s.valuesSql! };
-    } else {
-      update = { where: options.where, values: spec as Record<string, unknown> };
+    const s = (spec ?? {}) as UpdateOptions;
+    // As LanceDB decides: a `values` / `valuesSql` key holding a string is a column of that name.
+    const has = (key: "values" | "valuesSql"): boolean => !(spec instanceof Map) && s[key] !== undefined && typeof s[key] !== "string";
+    if (has("values") && has("valuesSql")) throw createError("INVALID_ARGUMENT", "update() takes either values or valuesSql, not both.");
+    const where = has("values") || has("valuesSql") ? s.where ?? options.where : options.where;
+    let update: UpdateSpec = has("values") ? { where, values: asRecord(s.values!) } : { where, valuesSql: asRecord((has("valuesSql") ? s.valuesSql : spec) as Record<string, string>) };
+    if ("valuesSql" in update && Object.values(update.valuesSql).some((v) => typeof v !== "string")) {
+      throw createError("INVALID_ARGUMENT", "update(): SQL values are strings (as in LanceDB's update(map, { where })); use { values } for literal values.");
     }
     if (update.where !== undefined && typeof update.where !== "string") throw createError("INVALID_FILTER", "update() where must be a SQL string.");
     if ("values" in update) update = { ...update, values: await this.#embedding.values(head, update.values) };
@@ -519,6 +530,16 @@ export class Table {
     return typeof query === "string" ? textSearch(exec, query, queryType, ftsColumns) : new VectorQuery(exec, toQueryVectors(query));
   }
 
+  /** The rows at these positions among the live rows (0 = first), as LanceDB's `takeOffsets`. */
+  takeOffsets(offsets: readonly number[]): TakeQuery {
+    return new TakeQuery(this.#executor, toTakePlan("offsets", offsets));
+  }
+
+  /** The live rows with these `_rowid`s (numbers or bigints), as LanceDB's `takeRowIds`. */
+  takeRowIds(rowIds: readonly (number | bigint)[]): TakeQuery {
+    return new TakeQuery(this.#executor, toTakePlan("rowIds", rowIds));
+  }
+
   /** Same as `search(vector)`, as in LanceDB. */
   vectorSearch(vector: QueryVector | readonly QueryVector[]): VectorQuery {
     return this.search(vector);
@@ -529,6 +550,14 @@ export class Table {
     const state = await this.state();
     const embedded = await this.#embedding.plan(state, plan);
     const tuned = await this.#tunedPlan(state, embedded);
+    if (tuned.take !== undefined) {
+      const { executeTake } = await onDemand();
+      return this.run(state, (ctx) => executeTake(onDemandKit, ctx, tuned));
+    }
+    if (tuned.orderBy !== undefined) {
+      const { executeOrdered } = await onDemand();
+      return this.run(state, (ctx) => executeOrdered(onDemandKit, ctx, tuned, reranker));
+    }
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
   }
 
@@ -609,15 +638,24 @@ export class Table {
     for (const e of before) if (!kept.has(e.file)) this.ctx.session.invalidate(this.dataset.cacheKey + e.file);
   }
 
+  /** The indexes of the version read, described with LanceDB's field names and type names. */
   async listIndices(): Promise<IndexInfo[]> {
-    return (await this.state()).indices.map((i) => ({ name: i.name, indexType: i.kind, columns: [...i.columns] }));
+    const state = await this.state();
+    const { indexInfo } = await onDemand();
+    return state.indices.map((i) => indexInfo(state, i));
+  }
+
+  /** Sizes and shape of the version read, as LanceDB's `TableStatistics`. Reads no data. */
+  async stats(): Promise<TableStatistics> {
+    const state = await this.state();
+    return (await onDemand()).tableStatistics(state);
   }
 
   /** Statistics of an index, or undefined when there is none of that name. */
   async indexStats(name: string): Promise<IndexStatistics | undefined> {
     const state = await this.state();
     const entry = state.indices.find((i) => i.name === name);
-    return entry && indexStatistics(state, entry);
+    return entry && (await onDemand()).indexStatistics(state, entry);
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

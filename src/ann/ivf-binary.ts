@@ -33,6 +33,8 @@ export interface BinaryIvfOptions {
 export interface BinarySearchOptions {
   /** Partitions to scan, nearest first. Default 20. */
   nprobes?: number;
+  /** Partitions to scan at most while `allowed` leaves fewer than k rows. Default: all of them. */
+  maximumNprobes?: number;
   /** Only these rows may be returned; more partitions are probed until k allowed rows are found. */
   allowed?: (rowId: number, position: number) => boolean;
 }
@@ -175,7 +177,7 @@ export class BinaryIvfIndex {
     let allowedCount = 0;
     for (let i = 0; i < near.row.length; i++) {
       // Probe nprobes partitions, and more while fewer than k allowed rows were found.
-      if (i >= nprobes && allowedCount >= k) break;
+      if (i >= nprobes && (allowedCount >= k || i >= (options.maximumNprobes ?? p))) break;
       const part = near.row[i]!;
       for (let j = this.#offsets[part]!; j < this.#offsets[part + 1]!; j++) {
         const pos = this.#order[j]!;

@@ -249,6 +249,8 @@ export class IvfIndex implements VectorIndex {
       // more while fewer than the candidates asked for are allowed.
       const share = options.allowed instanceof Uint8Array ? bitCount(options.allowed, this.size) / this.size : 1;
       const widened = share > 0 && share < 1 ? Math.min(nlist, Math.ceil(nprobes / Math.sqrt(share))) : nprobes;
+      // maximumNprobes (LanceDB's name) caps how far a filtered search widens.
+      const most = Math.min(nlist, Math.max(nprobes, options.maximumNprobes ?? nlist));
       let order = this.#kernels.topk(centroidDist, widened).index;
       const constants = this.#codec.begin(session, q);
       let rows = 0;
@@ -256,9 +258,9 @@ export class IvfIndex implements VectorIndex {
       session.reset(rows);
       let allowed = 0;
       let next = 0;
-      while (next < nlist) {
+      while (next < most) {
         if (next >= order.length) order = this.#kernels.topk(centroidDist, nlist).index;
-        const batch = order.subarray(next, next === 0 ? widened : Math.min(nlist, next + nprobes));
+        const batch = order.subarray(next, next === 0 ? Math.min(widened, most) : Math.min(most, next + nprobes));
         const loading = this.#parts.pin(batch);
         pinned.push(batch);
         if (loading) await loading;

@@ -26,6 +26,8 @@ export type FetchVectors = (rowIds: Float64Array) => Promise<Float32Array>;
 export interface SearchOptions {
   /** IVF: partitions to scan, nearest first. Default 20; more → higher recall, slower. Capped at numPartitions. */
   nprobes?: number;
+  /** IVF: partitions to scan at most while `allowed` leaves fewer than k rows. Default: all of them. */
+  maximumNprobes?: number;
   /** HNSW: size of the candidate list at the bottom layer. Default max(k, 64); more → higher recall, slower. */
   ef?: number;
   /**

@@ -24,7 +24,7 @@ import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
 import { randomId } from "../storage/envelope.js";
 import { encodeFragment, FragmentFile } from "../storage/fragment-file.js";
 import {
-  decodeVersionFile, encodeManifest, manifestKey, tableDir, versionFromKey, versionsPrefix,
+  decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir, versionFromKey, versionsPrefix,
   type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType, type VersionFile,
 } from "../storage/manifest.js";
 import { mergeDeletions, type DataFile, type Fragment } from "./fragment.js";
@@ -313,7 +313,7 @@ export class Dataset {
     const known = new Map<string, Uint8Array>();
     for (const f of this.#head?.fragments ?? []) if (f.deletionFile !== null && f.deletions !== null) known.set(f.deletionFile, f.deletions);
     await Promise.all(m.fragments.filter((f) => f.deletionFile !== null).map(async (f) => {
-      const key = this.dir + f.deletionFile!;
+      const key = fileKey(this.dir, f.deletionFile!);
       out.set(f.id, known.get(key) ?? decodeDeletions(await this.store.get(key), f.numRows, key));
     }));
     return out;
@@ -321,13 +321,13 @@ export class Dataset {
 
   private stateFrom(m: Manifest, known: Map<string, Fragment>, deletions = new Map<number, Uint8Array>()): TableState {
     const fragments = m.fragments.map((e: FragmentEntry): Fragment => {
-      const files = e.files.map((d) => ({ key: this.dir + d.file, size: d.size, columns: d.columns }));
+      const files = e.files.map((d) => ({ key: fileKey(this.dir, d.file), size: d.size, columns: d.columns }));
       const del = deletions.get(e.id) ?? null;
       const frag = { id: e.id, numRows: e.numRows, files };
       return {
         ...frag,
         columns: known.get(fragmentKey(frag))?.columns ?? new Map(),
-        deletions: del, deletionFile: e.deletionFile === null ? null : this.dir + e.deletionFile,
+        deletions: del, deletionFile: e.deletionFile === null ? null : fileKey(this.dir, e.deletionFile),
         liveRows: e.numRows - e.deletedRows,
       };
     });
@@ -487,7 +487,7 @@ export class Dataset {
   }
 
   private toManifest(s: TableState, parent?: TableState): Manifest {
-    const rel = (key: string): string => key.slice(this.dir.length);
+    const rel = (key: string): string => fileRef(this.dir, key);
     return {
       version: s.version, timestamp: s.timestamp, schema: s.schema, nextFragmentId: s.nextFragmentId, indices: s.indices, config: s.config,
       operation: s.operation, commitId: s.commitId, parentId: parent?.commitId,

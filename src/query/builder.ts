@@ -5,12 +5,14 @@
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
-import type { RecordBatch as ArrowRecordBatch, Table as ArrowTable } from "apache-arrow";
+import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
 import { arrowConversions } from "../arrow/detect.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
 import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type RerankSpec, type VectorPlan } from "./plan.js";
+import type { ColumnOrdering, TakePlan } from "./plan.js";
+import { onDemandKit } from "./on-demand-kit.js";
 
 /**
  * Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned).
@@ -181,6 +183,29 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
     return this.self();
   }
 
+  /**
+   * Sorts the results by columns, as LanceDB's `orderBy({ columnName, ascending?, nullsFirst? })`
+   * (or an array of them, first key first). A plain scan is sorted before `offset` / `limit`; a
+   * search keeps its nearest `limit` rows and returns them in this order.
+   */
+  orderBy(ordering: ColumnOrdering | readonly ColumnOrdering[]): Self {
+    const list = (Array.isArray(ordering) ? ordering : [ordering]) as readonly ColumnOrdering[];
+    const flag = (f: unknown): boolean => f === undefined || typeof f === "boolean";
+    if (list.length === 0 || !list.every((o) => typeof o?.columnName === "string" && o.columnName !== "" && flag(o.ascending) && flag(o.nullsFirst))) {
+      throw createError("INVALID_ARGUMENT", "orderBy() takes { columnName, ascending?: boolean, nullsFirst?: boolean }, or a non-empty array of them.");
+    }
+    this.plan.orderBy = list.map((o) => ({ columnName: o.columnName, ascending: o.ascending ?? true, nullsFirst: o.nullsFirst ?? false }));
+    return this.self();
+  }
+
+  /** The Arrow Schema of what `toArrow()` would return, worked out without running the query. */
+  async outputSchema(): Promise<ArrowSchema> {
+    // Every table (and the worker client) gives its schema; a bare executor is a test double.
+    const table = (await this.executor.tableSchema?.()) ?? { fields: [] };
+    const [{ arrowSchema, loadArrow }, { outputSchemaOf }] = await Promise.all([arrowConversions(), import("./on-demand.js")]);
+    return arrowSchema(await loadArrow(), outputSchemaOf(onDemandKit, this.plan, table));
+  }
+
   /** The query as plain data, e.g. to post to a worker. */
   toPlan(): QueryPlan {
     return structuredClone(this.plan);
@@ -270,6 +295,11 @@ export class Query extends QueryBase<Query> {
     if (this.reranker) q.rerank(this.reranker);
     return q;
   }
+
+  /** A full-text (BM25) search for `query`, as LanceDB's `nearestToText`: the same as `fullTextSearch(query, { columns })`. */
+  nearestToText(query: string, columns?: readonly string[]): Query {
+    return this.fullTextSearch(query, columns === undefined ? {} : { columns });
+  }
 }
 
 export type TextQueryType = "auto" | "vector" | "fts" | "hybrid";
@@ -358,6 +388,22 @@ export class VectorQuery extends QueryBase<VectorQuery> {
     return this;
   }
 
+  /** Partitions an IVF search probes at least (what `nprobes` sets), as in LanceDB. */
+  minimumNprobes(n: number): VectorQuery {
+    this.vec.nprobes = checkCount("minimumNprobes", n, 1);
+    return this;
+  }
+
+  /**
+   * Partitions an IVF search probes at most while a filter leaves fewer than `limit` rows (below
+   * `nprobes` it has no effect). Default: no bound, so a filtered search returns `limit` rows
+   * whenever that many match; a bound trades that for a predictable cost.
+   */
+  maximumNprobes(n: number): VectorQuery {
+    this.vec.maximumNprobes = checkCount("maximumNprobes", n, 1);
+    return this;
+  }
+
   refineFactor(n: number): VectorQuery {
     this.vec.refineFactor = checkCount("refineFactor", n, 1);
     return this;
@@ -390,4 +436,25 @@ export class VectorQuery extends QueryBase<VectorQuery> {
     this.vec.fastSearch = true;
     return this;
   }
+}
+
+/**
+ * Rows fetched by position, as LanceDB's `TakeQuery` (`table.takeOffsets([…])`,
+ * `table.takeRowIds([…])`): `select`, `withRowId`, then `toArray()` / `toArrow()`. Rows come back
+ * in table order, each once; row ids that name no live row are skipped.
+ */
+export class TakeQuery extends QueryBase<TakeQuery> {
+  constructor(executor: QueryExecutor, take: TakePlan) {
+    super(executor);
+    this.plan.take = take;
+  }
+
+  protected self(): TakeQuery {
+    return this;
+  }
+}
+
+/** Offsets (live-row positions) or row ids as a plan (bigint row ids as numbers); they are checked when the query runs. */
+export function toTakePlan(kind: TakePlan["kind"], values: readonly (number | bigint)[]): TakePlan {
+  return { kind, ids: Array.isArray(values) ? values.map((v) => (typeof v === "bigint" ? Number(v) : v)) : [-1] };
 }

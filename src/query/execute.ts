@@ -50,7 +50,7 @@ export interface ExecutionContext {
   readonly residentVectorBlock?: VectorSearchContext["residentVectorBlock"];
 }
 
-interface Output {
+export interface Output {
   /** Output name → source column name. */
   readonly plain: readonly (readonly [string, string])[];
   /** Output name → computed expression. */
@@ -58,7 +58,7 @@ interface Output {
   readonly needed: readonly string[];
 }
 
-function resolveOutput(schema: Schema, select: QueryPlan["select"]): Output {
+export function resolveOutput(schema: Schema, select: QueryPlan["select"]): Output {
   if (select === undefined) {
     const plain = schema.fields.map((f) => [f.name, f.name] as const);
     return { plain, computed: [], needed: plain.map(([, c]) => c) };
@@ -97,7 +97,7 @@ interface PickedRows {
  * prefers it (a remote store, a column large against the cache). Other columns are loaded, and
  * cached by the session, for the fragments with hits.
  */
-async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
+export async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
   const rowsOf = new Map<Fragment, number[]>();
   for (const h of hits) {
     let rows = rowsOf.get(h.frag);
@@ -127,7 +127,7 @@ async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly 
   return picked;
 }
 
-function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan, picked: ReadonlyMap<Fragment, ReadonlyMap<string, PickedRows>>): Row[] {
+export function materialize(hits: readonly Hit[], output: Output, plan: QueryPlan, picked: ReadonlyMap<Fragment, ReadonlyMap<string, PickedRows>>): Row[] {
   if (hits.length === 0) return []; // nothing to compute (and no column to take a type from)
   const computed = output.computed.map(([name, expr]) => [name, expr.evaluate(hitSource(hits))] as const);
   const rows: Row[] = new Array<Row>(hits.length);

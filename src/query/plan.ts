@@ -26,6 +26,11 @@ export interface VectorPlan {
   readonly postfilter: boolean;
   /** Knobs of approximate indexes; accepted and carried now, used once a vector index exists. */
   readonly nprobes?: number;
+  /**
+   * Most IVF partitions to probe while a filter leaves fewer than `limit` rows (LanceDB's
+   * `maximumNprobes`). Absent: keep probing until `limit` rows are found or every partition is.
+   */
+  readonly maximumNprobes?: number;
   readonly refineFactor?: number;
   readonly ef?: number;
   readonly bypassVectorIndex: boolean;
@@ -63,6 +68,27 @@ export interface QueryPlan {
   /** With `vector` too, the query is hybrid: both result lists go to the reranker (default RRF). */
   readonly fullText?: FullTextPlan;
   readonly rerank?: RerankSpec;
+  /** Sort keys, applied to the rows the query finds (before `offset` / `limit` for plain scans). */
+  readonly orderBy?: readonly ColumnOrdering[];
+  /** Fetch these rows instead of scanning or searching (filters and limits do not apply). */
+  readonly take?: TakePlan;
 }
 
 export const DEFAULT_VECTOR_LIMIT = 10;
+
+/** One sort key of `orderBy`, as LanceDB's `ColumnOrdering`. */
+export interface ColumnOrdering {
+  readonly columnName: string;
+  /** Default true. */
+  readonly ascending?: boolean;
+  /** Default false: NULLs sort last. */
+  readonly nullsFirst?: boolean;
+}
+
+/** Rows fetched by position instead of searched for (`takeOffsets` / `takeRowIds`). */
+export interface TakePlan {
+  /** `offsets`: positions among the live rows in table order; `rowIds`: `_rowid` values. */
+  readonly kind: "offsets" | "rowIds";
+  readonly ids: readonly number[];
+}
+

@@ -410,7 +410,7 @@ export async function runVectorSearch(
       : (bitmapOk ? allowedBitmap(indexed.index, state, indexed.entry, rowsOf) : allowedRows(state, indexed.entry, rowsOf));
     const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
-      const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
+      const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
       for (let i = 0; i < res.rows.length; i++) {
         const d = res.distances[i]!;
         if (d < range.lo || d >= range.hi) continue;

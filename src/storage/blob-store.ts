@@ -65,6 +65,13 @@ export interface BlobStore {
    * Only stores that write through temporary files (file system, OPFS) have it.
    */
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
+  /**
+   * Moves every object under folder `from` to folder `to` (both key prefixes ending in "/") in one
+   * atomic step, as seen by every reader and writer of the store. Resolves false, moving nothing,
+   * when `to` already holds objects. Optional: only stores that can rename a folder atomically
+   * (memory, file system) have it; `renameTable` copies where it is absent.
+   */
+  renameFolder?(from: string, to: string): Promise<boolean>;
   /** Releases handles (database connections, file handles). The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -217,6 +217,25 @@ export class FsStore implements BlobStore {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** A rename of the folder's directory: atomic on POSIX file systems and NTFS. */
+  async renameFolder(from: string, to: string): Promise<boolean> {
+    this.#checkOpen();
+    checkPrefix(from);
+    checkPrefix(to);
+    const segments = to.slice(0, -1).split("/");
+    const parent = segments.length > 1 ? this.#path(segments.slice(0, -1).join("/")) : this.uri;
+    try {
+      await this.#fs.mkdir(parent, { recursive: true });
+      await this.#fs.rename(this.#path(from.slice(0, -1)), this.#path(to.slice(0, -1)));
+    } catch (error) {
+      // The target folder exists with objects in it (an empty one is replaced; Windows says EPERM).
+      if ((await this.list(to)).length > 0) return false;
+      throw this.#readError(error, from);
+    }
+    await this.#syncDirectory(parent);
+    return true;
+  }
+
   async delete(key: string): Promise<void> {
     this.#checkOpen();
     try {

@@ -144,6 +144,20 @@ export function tableDir(table: string): string {
   return `${table}${TABLE_SUFFIX}/`;
 }
 
+/**
+ * The store key of a file a manifest names. Paths are relative to the table's folder; a path that
+ * starts with "../" names a file of another table of the same database (a shallow clone shares its
+ * source's files that way, see docs/FORMAT.md): "../src.quiver/data/x.qvf" is "src.quiver/data/x.qvf".
+ */
+export function fileKey(dir: string, file: string): string {
+  return file.startsWith("../") ? file.slice(3) : dir + file;
+}
+
+/** The manifest path of the file at `key`, as seen from the table folder `dir` (the inverse of fileKey). */
+export function fileRef(dir: string, key: string): string {
+  return key.startsWith(dir) ? key.slice(dir.length) : `../${key}`;
+}
+
 /** Zero-padded so that keys sort in version order. */
 export function manifestKey(table: string, version: number): string {
   return `${tableDir(table)}_versions/${String(version).padStart(20, "0")}.qvm`;

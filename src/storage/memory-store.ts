@@ -119,6 +119,21 @@ export class MemoryStore implements BlobStore {
     this.#volume.usedBytes -= entry.data.length;
   }
 
+  /** One synchronous step, so atomic for every handle on the volume. */
+  async renameFolder(from: string, to: string): Promise<boolean> {
+    this.#checkOpen();
+    checkPrefix(from);
+    checkPrefix(to);
+    const objects = this.#volume.objects;
+    for (const key of objects.keys()) if (key.startsWith(to)) return false;
+    for (const [key, entry] of [...objects]) {
+      if (!key.startsWith(from)) continue;
+      objects.delete(key);
+      objects.set(to + key.slice(from.length), entry);
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

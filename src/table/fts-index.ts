@@ -12,7 +12,7 @@ import type { FtsDocument, FtsIndex } from "../fts/index.js";
 const fts = (): Promise<typeof import("../fts/index.js")> => import("../fts/index.js");
 import type { FtsIndexConfig } from "../indexes/config.js";
 import { randomId } from "../storage/envelope.js";
-import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { selectRows, type Fragment } from "../dataset/fragment.js";
 import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
@@ -60,7 +60,7 @@ async function cachedFts(
 }
 
 function openFile(ds: Dataset, entry: IndexEntry): Promise<FtsIndex> {
-  const key = `${tableDir(ds.table)}${entry.file}`;
+  const key = fileKey(tableDir(ds.table), entry.file);
   return cachedFts(ds, ds.cacheKey + entry.file, entry.fileSize, async () => {
     const [bytes, { FtsIndex }] = await Promise.all([ds.store.get(key), fts()]);
     try {

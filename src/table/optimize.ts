@@ -7,9 +7,10 @@
  */
 import { concatColumns, takeColumn, type Column } from "../data/column.js";
 import {
-  encodeFloor, encodeManifest, encodeTombstone, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, type Manifest, type OperationRecord,
+  encodeFloor, encodeManifest, encodeTombstone, fileKey, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, type Manifest, type OperationRecord,
 } from "../storage/manifest.js";
 import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "../dataset/commit-rules.js";
+import { onDemandKit } from "../query/on-demand-kit.js";
 import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
 import { selectRows, type Fragment } from "../dataset/fragment.js";
 import { TimeSlicer } from "../util/yield.js";
@@ -90,10 +91,10 @@ export async function compactionTransaction(ds: Dataset, head: TableState, targe
 function filesOf(m: Manifest, dir: string): string[] {
   const out: string[] = [];
   for (const f of m.fragments) {
-    for (const d of f.files) out.push(dir + d.file);
-    if (f.deletionFile !== null) out.push(dir + f.deletionFile);
+    for (const d of f.files) out.push(fileKey(dir, d.file));
+    if (f.deletionFile !== null) out.push(fileKey(dir, f.deletionFile));
   }
-  for (const i of m.indices) out.push(dir + i.file);
+  for (const i of m.indices) out.push(fileKey(dir, i.file));
   return out;
 }
 
@@ -146,6 +147,11 @@ export async function prune(ds: Dataset, tags: Tags, olderThan: Date, deleteUnve
   if (latest !== undefined) await collectTombstones(ds, latest, live, operations);
   const newer = (await Dataset.listedVersions(store, ds.table)).filter((v) => latest === undefined || v > latest);
   await ds.forEachVersionFile(newer, (_, file) => { if (!file.pruned) filesOf(file.manifest, dir).forEach((f) => referenced.add(f)); });
+
+  // Files that shallow clones of this table name are kept as long as their markers are there (read
+  // after the tombstones are written: see src/dataset/clone.ts for why that order matters).
+  const { filesKeptForClones } = await import("../query/on-demand.js");
+  for (const key of await filesKeptForClones(onDemandKit, store, dir)) referenced.add(key);
 
   // Files of pruned versions are known garbage; files no version ever named may belong to a commit
   // in flight, so they go only once they are a week old (or when the caller says so).

@@ -13,7 +13,7 @@ import { buildFm, FmIndex } from "../scalar/fm.js";
 import type { KeyType, ScalarKey } from "../scalar/keys.js";
 import { numericKeyOf, stringKeyOf, type IndexedColumn } from "../scalar/mask.js";
 import { randomId } from "../storage/envelope.js";
-import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 
@@ -105,7 +105,7 @@ export type ScalarIndex = BTreeIndex | BitmapIndex | FmIndex;
  * range-reads pages on demand (charged at its head size plus the pages it may cache); a BITMAP is read whole.
  */
 export async function loadScalarIndex(ds: Dataset, entry: IndexEntry): Promise<ScalarIndex> {
-  const key = `${tableDir(ds.table)}${entry.file}`;
+  const key = fileKey(tableDir(ds.table), entry.file);
   const lease = await ds.session.acquire("scalarIndex", ds.cacheKey + entry.file, async () => {
     try {
       const index = entry.kind === "BTREE"

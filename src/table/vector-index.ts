@@ -16,28 +16,11 @@ import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
-import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import { copyVectorF32 } from "../data/column.js";
 import { LeaseScope } from "../session.js";
-
-export interface IndexInfo {
-  name: string;
-  indexType: string;
-  columns: string[];
-}
-
-export interface IndexStatistics {
-  indexType: string;
-  /** Vector indexes only. */
-  distanceType?: string;
-  numIndexedRows: number;
-  numUnindexedRows: number;
-  /** Bytes of the index file. */
-  sizeBytes: number;
-  params: Readonly<Record<string, unknown>>;
-}
 
 export interface CreateIndexOptions {
   config?: IndexConfig;
@@ -97,7 +80,7 @@ export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
  * by `scope` until the operation using it ends: its WebAssembly memory is freed only after that.
  */
 export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
-  const key = `${tableDir(ds.table)}${entry.file}`;
+  const key = fileKey(tableDir(ds.table), entry.file);
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
     // so its budget bounds what the index can come to hold (at most a quarter of the budget).
@@ -328,17 +311,4 @@ export async function rebuildIndex(ds: Dataset, head: TableState, kernels: Kerne
   return tx.indices!.find((i) => i.name === entry.name)!;
 }
 
-export function indexStatistics(head: TableState, entry: IndexEntry): IndexStatistics {
-  const covered = new Set(entry.fragments);
-  let indexed = 0;
-  let unindexed = 0;
-  for (const f of head.fragments) {
-    if (covered.has(f.id)) indexed += f.liveRows;
-    else unindexed += f.liveRows;
-  }
-  return {
-    indexType: entry.kind, ...(!VECTOR_KINDS.has(entry.kind) ? {} : { distanceType: String(entry.params.distanceType ?? "l2") }),
-    numIndexedRows: indexed, numUnindexedRows: unindexed, sizeBytes: entry.fileSize, params: entry.params,
-  };
-}
 

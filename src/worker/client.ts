@@ -4,12 +4,12 @@
  * are the in-thread `Query` / `VectorQuery`; only their plan crosses, with its vectors transferred.
  */
 import { proxy, wrap } from "comlink";
-import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
-import { Query, VectorQuery, textSearch, toQueryVectors, type ExplainOptions, type TextQueryType } from "../query/builder.js";
+import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type ExplainOptions, type TextQueryType } from "../query/builder.js";
 import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
@@ -210,7 +210,24 @@ export class RemoteConnection {
   }
 
   async dropAllTables(): Promise<void> {
-    for (const name of await this.tableNames()) await this.dropTable(name);
+    for (const id of await this.call((api) => api.dropAllTables(this.id))) {
+      this.#tables.get(id)?.markClosed();
+      this.#tables.delete(id);
+    }
+  }
+
+  /** As `Connection.renameTable`, in the worker; handles on the old name are closed. */
+  async renameTable(currentName: string, newName: string, options: { namespacePath?: readonly string[]; newNamespacePath?: readonly string[] } = {}): Promise<void> {
+    if ((options.namespacePath?.length ?? 0) > 0 || (options.newNamespacePath?.length ?? 0) > 0) throw createError("UNSUPPORTED", "Quiver databases have no namespaces.");
+    for (const id of await this.call((api) => api.renameTable(this.id, currentName, newName))) {
+      this.#tables.get(id)?.markClosed();
+      this.#tables.delete(id);
+    }
+  }
+
+  /** As `Connection.cloneTable`, in the worker. */
+  async cloneTable(targetTableName: string, source: string, options: CloneTableOptions = {}): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.cloneTable(this.id, targetTableName, source, options)));
   }
 }
 
@@ -310,6 +327,7 @@ export class RemoteTable {
   async dropIndex(...args: TableArgs<"dropIndex">): Promise<TableResult<"dropIndex">> { return this.forward("dropIndex", args); }
   async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
+  async stats(): Promise<TableResult<"stats">> { return this.forward("stats", []); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
@@ -382,6 +400,16 @@ export class RemoteTable {
   /** As `Table.explain`: explainPlan() / analyzePlan() of a plan built elsewhere, run in the worker. */
   async explain(plan: QueryPlan, options: ExplainOptions = {}): Promise<string> {
     return this.send((api) => api.explain(this.id, transferPlan(structuredClone(plan)), options));
+  }
+
+  /** As `Table.takeOffsets`: the rows are read in the worker. */
+  takeOffsets(offsets: readonly number[]): TakeQuery {
+    return new TakeQuery(this.#execute, toTakePlan("offsets", offsets));
+  }
+
+  /** As `Table.takeRowIds`. */
+  takeRowIds(rowIds: readonly (number | bigint)[]): TakeQuery {
+    return new TakeQuery(this.#execute, toTakePlan("rowIds", rowIds));
   }
 
   /** Runs a plan built elsewhere. The plan is copied: its vectors stay usable by the caller. */

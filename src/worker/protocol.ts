@@ -16,7 +16,7 @@
  * only functions that cross are the progress callbacks of `add()` and `createIndex()`, as comlink
  * proxies.
  */
-import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
@@ -56,7 +56,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "quiverSchema", "tableConfig", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
-  "estimateRecall", "tuneRecall",
+  "estimateRecall", "tuneRecall", "stats",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
@@ -83,6 +83,11 @@ export interface WorkerApi {
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
+  /** Drops every table (clones first); returns the ids of the handles that are now closed. */
+  dropAllTables(conn: ConnectionId): Promise<TableId[]>;
+  /** Renames a table; returns the ids of the open handles on the old name, which are now closed. */
+  renameTable(conn: ConnectionId, currentName: string, newName: string): Promise<TableId[]>;
+  cloneTable(conn: ConnectionId, target: string, source: string, options: CloneTableOptions): Promise<TableHandle>;
   /** Closes the connection and every table opened through it. */
   closeConnection(conn: ConnectionId): Promise<void>;
 

@@ -4,7 +4,7 @@
  * scope, a Node parentPort, a MessagePort).
  */
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
-import { connect, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
+import { connect, type CloneTableOptions, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -64,6 +64,27 @@ export class QuiverService implements WorkerApi {
   async dropTable(conn: ConnectionId, name: string): Promise<TableId[]> {
     await this.#connection(conn).dropTable(name);
     // The connection closed its handles on the table; forget them too.
+    const closed = [...this.#tables].filter(([, held]) => held.conn === conn && !held.table.isOpen()).map(([id]) => id);
+    for (const id of closed) this.#tables.delete(id);
+    return closed;
+  }
+
+  async dropAllTables(conn: ConnectionId): Promise<TableId[]> {
+    await this.#connection(conn).dropAllTables();
+    return this.#forgetClosed(conn);
+  }
+
+  async renameTable(conn: ConnectionId, currentName: string, newName: string): Promise<TableId[]> {
+    await this.#connection(conn).renameTable(currentName, newName);
+    return this.#forgetClosed(conn);
+  }
+
+  async cloneTable(conn: ConnectionId, target: string, source: string, options: CloneTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).cloneTable(target, source, options));
+  }
+
+  /** Forgets the handles of `conn` the connection closed (their table was dropped or renamed); returns their ids. */
+  #forgetClosed(conn: ConnectionId): TableId[] {
     const closed = [...this.#tables].filter(([, held]) => held.conn === conn && !held.table.isOpen()).map(([id]) => id);
     for (const id of closed) this.#tables.delete(id);
     return closed;

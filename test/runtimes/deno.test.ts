@@ -80,7 +80,7 @@ describe("Deno", () => {
       try {
         const run = await kvRun(dir, "table", join(dir, "app.kv"));
         expect(run.status, run.stderr).toBe(0);
-        expect(last(run.stdout)).toEqual({ version: 4, count: 490, nearest: [42, 263, 484], reopened: [42, 263, 484], filtered: [484, 382], indices: ["IVF_FLAT"] });
+        expect(last(run.stdout)).toEqual({ version: 4, count: 490, nearest: [42, 263, 484], reopened: [42, 263, 484], filtered: [484, 382], indices: ["IvfFlat"] });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

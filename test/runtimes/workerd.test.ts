@@ -145,7 +145,7 @@ describe("Cloudflare workerd", () => {
       const r = await call("/do/tables/inspect", "GET");
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       const want = [...Array.from({ length: 490 }, (_, i) => 10 + i), ...Array.from({ length: 15 }, (_, i) => 1000 + i), ...Array.from({ length: 15 }, (_, i) => 2000 + i)];
-      expect(r.body).toEqual({ ids: want, version: 34, count: 520, nearest: [42, 263, 484], indices: ["IVF_FLAT"] });
+      expect(r.body).toEqual({ ids: want, version: 34, count: 520, nearest: [42, 263, 484], indices: ["IvfFlat"] });
     }, 90_000);
 
     it("the table persists across a restart of workerd", async () => {

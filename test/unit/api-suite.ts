@@ -226,7 +226,7 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const t = await db.createTable("u", rows.slice(0, 20));
       equal(await t.update({ where: "id = 3", values: { text: "three" } }), { version: 2, rowsUpdated: 1 }, "update values");
       equal(await t.update({ where: "id < 2", valuesSql: { year: "year + 100" } }), { version: 3, rowsUpdated: 2 }, "update valuesSql");
-      equal(await t.update({ text: "all" }, { where: "id >= 18" }), { version: 4, rowsUpdated: 2 }, "update(values, { where })");
+      equal(await t.update({ text: "'all'" }, { where: "id >= 18" }), { version: 4, rowsUpdated: 2 }, "update(sql, { where })");
       equal((await t.query().where("id = 3").toArray())[0]!.text, "three", "updated text");
       equal((await t.query().where("id <= 1").select(["year"]).toArray()).map((r) => r.year), [2100, 2101], "updated years");
       equal(await t.delete("id >= 10"), { numDeletedRows: 10, version: 5 }, "delete");
@@ -307,9 +307,10 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       const created = await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 4 }), progress: (p) => phases.add(p.phase) });
       equal(created, { version: 2 }, "createIndex commits a version");
       assert(phases.has("kmeans"), `progress reports k-means: ${[...phases].join(", ")}`);
-      equal(await t.listIndices(), [{ name: "vector_idx", indexType: "IVF_FLAT", columns: ["vector"] }], "listIndices");
+      const [info] = await t.listIndices();
+      equal([info?.name, info?.indexType, info?.columns, info?.numIndexedRows, info?.kind], ["vector_idx", "IvfFlat", ["vector"], 200, "IVF_FLAT"], "listIndices");
       const stats = await t.indexStats("vector_idx");
-      equal([stats?.indexType, stats?.numIndexedRows, stats?.numUnindexedRows], ["IVF_FLAT", 200, 0], "indexStats");
+      equal([stats?.indexType, stats?.numIndexedRows, stats?.numUnindexedRows, stats?.numIndices], ["IVF_FLAT", 200, 0, 1], "indexStats");
       equal(await t.indexStats("nope"), undefined, "indexStats of a missing index");
       const q = [0.3, 0.1, -0.4, 0.2, 0.6, -0.1, 0, 0.5];
       // Probing every partition of an IVF_FLAT index is exact.
@@ -442,6 +443,65 @@ export function apiSuite(subject: ApiSubject): ApiCase[] {
       assert(scan.includes("Scan:") && scan.includes("Prefilter: text = 'doc 5' — scan"), `scan plan:\n${scan}`);
       equal(ids(await t.search(q).where("year = 2007").select(["id"]).limit(3).toArray()),
         nearest(rows.filter((r) => r.year === 2007), q, 3).map((r) => r.id), "prefiltered search through the btree is exact");
+    }));
+
+  test("LanceDB's surface: takeOffsets / takeRowIds, stats, orderBy, outputSchema, nearestToText, nprobes bounds, update(map)", () =>
+    withDb(async (db) => {
+      const t = await db.createTable("lance", rows.slice(0, 60));
+      await t.add(rows.slice(60, 100));
+      equal(await t.delete("id = 1"), { numDeletedRows: 1, version: 3 }, "delete result");
+      equal(ids(await t.takeOffsets([5, 0, 70]).select(["id"]).toArray()), [0, 6, 71], "takeOffsets skips the deleted row and returns table order");
+      const taken = await t.takeRowIds([2 ** 32 + 3, 2, 1]).withRowId().select(["id"]).toArray();
+      equal(taken, [{ id: 2, _rowid: 2 }, { id: 63, _rowid: 2 ** 32 + 3 }], "takeRowIds: deleted row skipped, _rowid kept");
+      equal((await t.takeOffsets([0]).toArrow()).numRows, 1, "take toArrow");
+      await assertCode(t.takeOffsets([99]).toArray(), "INVALID_ARGUMENT", "an offset past the end");
+      await assertCode(t.takeOffsets([-1]).toArray(), "INVALID_ARGUMENT", "a negative offset");
+      const st = await t.stats();
+      equal([st.numRows, st.numIndices, st.fragmentStats.numFragments, st.fragmentStats.lengths], [99, 0, 2, { min: 40, max: 59, mean: 49, p25: 40, p50: 59, p75: 59, p99: 59 }], "stats");
+      assert(st.totalBytes > 0, "stats totalBytes");
+      const ordered = await t.query().where("category = 'art'").orderBy([{ columnName: "year", ascending: false }, { columnName: "id" }]).limit(4).select(["id", "year"]).toArray();
+      const art = rows.slice(0, 100).filter((r) => r.category === "art").sort((a, b) => (b.year as number) - (a.year as number) || (a.id as number) - (b.id as number));
+      equal(ordered, art.slice(0, 4).map((r) => ({ id: r.id, year: r.year })), "orderBy on a filtered scan");
+      const q = rows[10]!.vector as number[];
+      const near = await t.search(q).limit(5).orderBy({ columnName: "id" }).select(["text"]).toArray();
+      equal(near.map((r) => Object.keys(r).join(",")), Array(5).fill("text,_distance"), "orderBy key not selected is not returned");
+      equal(ids(await t.search(q).limit(5).orderBy({ columnName: "_distance", ascending: false }).toArray()), nearest(rows.slice(0, 100).filter((r) => r.id !== 1), q, 5).map((n) => n.id).reverse(), "orderBy _distance descending");
+      const described = (s: arrow.Schema): string[] => s.fields.map((f) => `${f.name}: ${String(f.type)}`);
+      const planned = t.search(q).select({ id: "id", twice: "year * 2", label: "text" }).withRowId();
+      equal(described(await planned.outputSchema()), ["id: Float64", "label: Utf8", "twice: Float64", "_distance: Float32", "_rowid: Uint64"], "outputSchema");
+      equal(described(await planned.outputSchema()), described((await planned.toArrow()).schema), "outputSchema is what toArrow() returns");
+      equal(described(await t.query().where("id < 0").outputSchema()), described((await t.query().where("id < 0").toArrow()).schema), "outputSchema of a plain scan");
+      await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 8 }) });
+      const few = await t.search(q).where("id >= 90").nprobes(1).maximumNprobes(1).limit(10).toArray();
+      const all = await t.search(q).where("id >= 90").minimumNprobes(1).limit(10).toArray();
+      equal(all.length, 10, "without maximumNprobes a filtered search widens until limit rows are found");
+      assert(few.length <= all.length, "maximumNprobes bounds the widening");
+      await t.createIndex("text", { config: Index.fts() });
+      equal(ids(await t.query().nearestToText("doc 42").select(["id"]).limit(1).toArray()), [42], "nearestToText is a full-text search");
+      equal(await t.update(new Map([["text", "'renamed'"]]), { where: "id = 5" }), { version: 6, rowsUpdated: 1 }, "update(map of SQL, { where })");
+      equal(await t.update({ valuesSql: new Map([["year", "year + 1"]]), where: "id = 5" }), { version: 7, rowsUpdated: 1 }, "update({ valuesSql: Map })");
+      equal((await t.query().where("id = 5").select(["text", "year"]).toArray())[0], { text: "renamed", year: (rows[5]!.year as number) + 1 }, "updated row");
+      await assertCode(t.update({ text: 3 } as unknown as Record<string, string>, { where: "id = 5" }), "INVALID_ARGUMENT", "update(map) with a non-SQL value");
+    }));
+
+  test("renameTable and cloneTable (shallow, kept through the source's cleanup)", () =>
+    withDb(async (db) => {
+      const t = await db.createTable("src", rows.slice(0, 40));
+      await t.add(rows.slice(40, 60));
+      await db.renameTable("src", "moved");
+      assert(!t.isOpen(), "the handle on the old name is closed");
+      equal(await db.tableNames(), ["moved"], "tableNames after renameTable");
+      const moved = await db.openTable("moved");
+      equal([await moved.countRows(), (await moved.listVersions()).length], [60, 2], "rows and versions moved");
+      await assertCode(db.renameTable("src", "x"), "TABLE_NOT_FOUND", "renaming a missing table");
+      const clone = await db.cloneTable("clone", "moved", { sourceVersion: 1 });
+      equal(await clone.countRows(), 40, "a clone of version 1");
+      await moved.delete("id < 100");
+      await moved.optimize({ cleanupOlderThan: new Date(Date.now() + 1000), deleteUnverified: true });
+      equal(ids(await clone.query().where("id >= 38").select(["id"]).toArray()), [38, 39], "the clone keeps its rows through the source's cleanup");
+      await assertCode(db.dropTable("moved"), "INVALID_ARGUMENT", "dropping a table a clone shares files with");
+      await db.dropAllTables();
+      equal(await db.tableNames(), [], "dropAllTables drops the clone first");
     }));
 
   return cases;

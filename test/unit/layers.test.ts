@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["table"],
   ["table.ts", "connection.ts"],
   ["worker", "interop"],
-  ["index.ts", "index.workerd.ts", "edge.ts", "interop.ts", "cli"],
+  ["index.ts", "index.workerd.ts", "edge.ts", "interop.ts", "cli", "langchain"],
 ];
 
 function layerOf(pathInSrc: string): number {

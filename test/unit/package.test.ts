@@ -125,6 +125,7 @@ describe("the npm package", () => {
       "dist/index.js", "dist/index.d.ts", "dist/index.workerd.js", "dist/kernels/loader.js",
       "dist/worker/index.js", "dist/worker/index.d.ts", "dist/worker/index.node.js", "dist/worker/worker.js", "dist/worker/node-worker.js",
       "dist/interop.js", "dist/interop.d.ts", "dist/cli/main.js",
+      "dist/langchain/index.js", "dist/langchain/index.d.ts",
     ]) expect(files, f).toContain(f);
     expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f))).toEqual([]);
     // Every script's source map ships with it, holding its sources (a bundler's dev server finds

@@ -17,6 +17,7 @@ it.each(blocks.map((b, i) => [i, b] as const))("runs README example %i", async (
   const body = block
     .replace(/from "quiverdb"/g, `from ${JSON.stringify(pathToFileURL(join(root, "src", "index.ts")).href)}`)
     .replace(/from "quiverdb\/interop"/g, `from ${JSON.stringify(pathToFileURL(join(root, "src", "interop.ts")).href)}`)
+    .replace(/from "quiverdb\/langchain"/g, `from ${JSON.stringify(pathToFileURL(join(root, "src", "langchain", "index.ts")).href)}`)
     .replace(/^((?:await )?[A-Za-z_][^;\n]*);\s*\/\/\s*(-?\d+|true|false)\s*$/gm, (_, expr: string, want: string) => {
       checks.push(want);
       return `__results.push(${expr});`;

@@ -26,7 +26,7 @@ describe("full-text search in tables", () => {
     dirs.push(dir);
     const t = await (await connect(dir)).createTable("docs", DOCS);
     await t.createIndex("text", { config: Index.fts() });
-    expect(await t.listIndices()).toEqual([{ name: "text_idx", indexType: "FTS", columns: ["text"] }]);
+    expect(await t.listIndices()).toMatchObject([{ name: "text_idx", indexType: "FTS", columns: ["text"], kind: "FTS" }]);
 
     const dogs = await t.search("dog", "fts").select(["id"]).toArray();
     expect(dogs.map((r) => r.id).sort()).toEqual([1, 3]);

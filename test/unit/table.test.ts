@@ -235,7 +235,7 @@ describe("writes", () => {
     expect(r1.rowsUpdated).toBe(1);
     const r2 = await t.update({ where: "price >= 20", valuesSql: { price: "price * 1.5" } });
     expect(r2.rowsUpdated).toBe(2);
-    await t.update({ name: "all" }, { where: "id = 1" });
+    await t.update({ name: "'all'" }, { where: "id = 1" });
     const rows = (await t.query().toArray()).sort((a, b) => (a.id as number) - (b.id as number));
     expect(rows).toEqual([
       { id: 1, price: 10, name: "all" },
