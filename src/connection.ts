@@ -19,6 +19,8 @@ import { openStore } from "./storage/open-store.js";
 import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
+import { EncryptedStore } from "./storage/encrypted-store.js";
+import { checkEncryptionOptions, isEncryptedDatabase, openKeyring, type EncryptionOptions } from "./storage/encryption-key.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
@@ -65,6 +67,14 @@ export interface ConnectionOptions {
   wasmMemoryLimit?: number;
   /** For `https://` (and `http://`) databases: timeouts, retries, headers, an AbortSignal. See HttpStoreOptions. */
   http?: HttpStoreOptions;
+  /**
+   * Encryption at rest (AES-256-GCM through Web Crypto; format in docs/FORMAT.md): `key` is a
+   * CryptoKey (AES-GCM, 256 bits), 32 raw bytes, or `{ passphrase }` (PBKDF2-SHA-256, 600,000
+   * iterations, salt stored in the database). A new, empty database becomes encrypted; a wrong key
+   * fails here with WRONG_KEY before anything is read. Costs a key derivation at connect for a
+   * passphrase (about half a second) and AES-GCM on every read and write.
+   */
+  encryption?: EncryptionOptions;
 }
 
 export interface CreateTableOptions {
@@ -255,9 +265,17 @@ export class Connection {
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    const dataset = await Dataset.open(this.store, checkName(name), this.#session);
+    const dataset = await Dataset.open(this.store, checkName(name), this.#session).catch((e) => this.explainUnreadable(e));
     this.sweepTemporaryFiles(name);
     return this.handle(name, dataset, { functionOptions: options.functionOptions });
+  }
+
+  /** A table that does not decode in a database with a key check file was opened without its key: WRONG_KEY. */
+  private async explainUnreadable(error: unknown): Promise<never> {
+    if ((error as { code?: string }).code === "CORRUPT_FILE" && !(this.store instanceof EncryptedStore) && (await isEncryptedDatabase(this.store).catch(() => false))) {
+      throw createError("WRONG_KEY", `${this.uri} is an encrypted database: connect with { encryption: { key } } to open its tables.`, { store: this.uri }, error);
+    }
+    throw error;
   }
 
   /**
@@ -389,6 +407,16 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  const store = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  const encryption = options.encryption === undefined ? undefined : checkEncryptionOptions(options.encryption);
+  const opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  let store = opened;
+  if (encryption !== undefined) {
+    try {
+      store = new EncryptedStore(opened, await openKeyring(opened, encryption));
+    } catch (e) {
+      if (typeof uri === "string") await opened.close();
+      throw e;
+    }
+  }
   return new Connection(store.uri, store, options);
 }

@@ -7,6 +7,9 @@ export type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableName
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, Data, DeleteResult, SchemaChangeResult, UpdateOptions, UpdateResult } from "./table.js";
 export type { CreateData } from "./connection.js";
+export type { EncryptionOptions, EncryptionKeyInput } from "./storage/encryption-key.js";
+export { PBKDF2_ITERATIONS } from "./storage/encryption-key.js";
+export type { RekeyOptions } from "./table/rekey.js";
 export type { QueryExecutionOptions } from "./query/builder.js";
 export type { WriteProgress } from "./table/writes.js";
 export { Query, VectorQuery } from "./query/builder.js";

@@ -42,6 +42,8 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
+import { rekeyTransaction, type RekeyOptions } from "./table/rekey.js";
+import type { EncryptionKeyInput } from "./storage/encryption-key.js";
 import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
 export interface AddOptions {
@@ -569,6 +571,17 @@ export class Table {
     const state = await this.state();
     const entry = state.indices.find((i) => i.name === name);
     return entry && indexStatistics(state, entry);
+  }
+
+  /**
+   * Rewrites the newest version under a new encryption key, as one commit (see src/table/rekey.ts).
+   * Later writes of this connection use the new key; open the database with `{ key: newKey }`
+   * afterwards (add the old key to `previousKeys` to read versions from before). UNSUPPORTED on an
+   * unencrypted table.
+   */
+  async rekey(key: EncryptionKeyInput, options: RekeyOptions = {}): Promise<{ version: number }> {
+    const head = await this.writable();
+    return { version: await this.commit(await rekeyTransaction(this.dataset, head, key, options), head) };
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

@@ -302,6 +302,8 @@ export class RemoteTable {
   async dropIndex(...args: TableArgs<"dropIndex">): Promise<TableResult<"dropIndex">> { return this.forward("dropIndex", args); }
   async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
+  /** The key (a CryptoKey, bytes or passphrase) is cloned to the worker; `progress` does not cross. */
+  async rekey(key: TableArgs<"rekey">[0]): Promise<TableResult<"rekey">> { return this.forward("rekey", [key]); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {

@@ -55,7 +55,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "quiverSchema", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
-  "estimateRecall", "tuneRecall",
+  "estimateRecall", "tuneRecall", "rekey",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
