@@ -19,6 +19,7 @@ import { openStore } from "./storage/open-store.js";
 import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
+import { restoreBackup, type BackupSource, type RestoreBackupOptions } from "./table/backup.js";
 import { EncryptedStore } from "./storage/encrypted-store.js";
 import { checkEncryptionOptions, isEncryptedDatabase, openKeyring, type EncryptionOptions } from "./storage/encryption-key.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
@@ -377,6 +378,20 @@ export class Connection {
     const order = (k: string): number => (k.includes("/_versions/") ? 0 : 1);
     files.sort((a, b) => order(a.key) - order(b.key));
     for (const f of files) await this.store.delete(f.key);
+  }
+
+  /**
+   * Recreates a table from an archive made by `table.backup()` (a Blob or File, bytes or a stream),
+   * at the version it was backed up at, with its tags. Every checksum is verified before anything
+   * is written; a damaged or truncated archive is CORRUPT_FILE and creates nothing. A sealed
+   * (encrypted) archive opens with this connection's keys or `options.encryption`.
+   */
+  async restoreBackup(source: BackupSource, options: RestoreBackupOptions): Promise<Table> {
+    this.checkOpen();
+    const name = checkName(options?.name);
+    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be restored there.`);
+    await restoreBackup(this.store, source, { ...options, name }, async () => (await Dataset.latestVersion(this.store, name)) !== undefined);
+    return this.openTable(name);
   }
 
   async dropAllTables(): Promise<void> {

@@ -43,6 +43,7 @@ function vectorColumnOf(state: TableState): string {
 }
 
 import { rekeyTransaction, type RekeyOptions } from "./table/rekey.js";
+import { writeBackup, type BackupOptions } from "./table/backup.js";
 import type { EncryptionKeyInput } from "./storage/encryption-key.js";
 import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
@@ -582,6 +583,17 @@ export class Table {
   async rekey(key: EncryptionKeyInput, options: RekeyOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
     return { version: await this.commit(await rekeyTransaction(this.dataset, head, key, options), head) };
+  }
+
+  /**
+   * One version (default: the one this handle reads) with its index files and the tags naming it,
+   * as a self-describing, checksummed archive (format in docs/FORMAT.md); restore it with
+   * `db.restoreBackup(blob, { name })`. An encrypted table's archive is encrypted with its key.
+   */
+  async backup(options: BackupOptions = {}): Promise<Blob> {
+    const current = await this.state();
+    const state = options.version === undefined || options.version === current.version ? current : await this.dataset.readState(options.version);
+    return writeBackup(this.dataset, state, options);
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

@@ -40,7 +40,7 @@ export const KEY_CHECK_FILE = "quiverdb-keys.qvk";
 const KEY_CHECK_MAGIC = "QVKY";
 const KCV_AAD = new TextEncoder().encode("quiverdb key check");
 
-interface KdfParams { name: "PBKDF2"; hash: "SHA-256"; iterations: number; salt: string }
+export interface KdfParams { name: "PBKDF2"; hash: "SHA-256"; iterations: number; salt: string }
 interface KeyCheckFile { kdf?: KdfParams; keys: { id: string; check: string }[] }
 
 /** A usable key: the CryptoKey, its id (8 bytes, hex) and its check value. */
@@ -159,6 +159,11 @@ export interface Keyring {
   /** Ids of every key the database has registered (to tell a missing key from a damaged file). */
   readonly registered: Set<string>;
   readonly kdf?: KdfParams;
+  /**
+   * The keys as given (passphrases included, kept in memory for the connection's life): a sealed
+   * backup from another database has its own salt, so a passphrase is derived again for it.
+   */
+  readonly inputs?: readonly EncryptionKeyInput[];
 }
 
 function wrongKey(uri: string, why: string): never {
@@ -182,7 +187,7 @@ export async function openKeyring(store: BlobStore, options: EncryptionOptions):
           wrongKey(store.uri, `${i === 0 ? "encryption.key" : `encryption.previousKeys[${i - 1}]`} is not a key of this database (wrong key or passphrase). Nothing was read.`);
         }
       });
-      return { current: resolved[0]!, byId: new Map(resolved.map((r) => [r.id, r])), registered: new Set(known.keys()), kdf: file.kdf };
+      return { current: resolved[0]!, byId: new Map(resolved.map((r) => [r.id, r])), registered: new Set(known.keys()), kdf: file.kdf, inputs };
     }
     if (store.readOnly) {
       throw createError("UNSUPPORTED", `${store.uri} has no ${KEY_CHECK_FILE}: it is not an encrypted database; connect without encryption.`, { store: store.uri });
@@ -199,7 +204,7 @@ export async function openKeyring(store: BlobStore, options: EncryptionOptions):
     const resolved = await Promise.all(inputs.map((k) => resolveKey(k, kdf)));
     const body: KeyCheckFile = { kdf, keys: dedupe(resolved).map((r) => ({ id: r.id, check: r.check })) };
     if (await store.putIfAbsent(KEY_CHECK_FILE, sealEnvelope(KEY_CHECK_MAGIC, 1, encodeJson(body)))) {
-      return { current: resolved[0]!, byId: new Map(resolved.map((r) => [r.id, r])), registered: new Set(body.keys.map((k) => k.id)), kdf };
+      return { current: resolved[0]!, byId: new Map(resolved.map((r) => [r.id, r])), registered: new Set(body.keys.map((k) => k.id)), kdf, inputs };
     }
     // Another connection created the database at the same moment: check against its file.
     if (attempt > 2) throw createError("COMMIT_CONFLICT", `${store.uri}: the key check file keeps changing; try again.`);

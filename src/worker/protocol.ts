@@ -16,6 +16,7 @@
  * only functions that cross are the progress callbacks of `add()` and `createIndex()`, as comlink
  * proxies.
  */
+import type { RestoreBackupOptions } from "../table/backup.js";
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
@@ -55,7 +56,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "quiverSchema", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
-  "estimateRecall", "tuneRecall", "rekey",
+  "estimateRecall", "tuneRecall", "rekey", "backup",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
@@ -82,6 +83,8 @@ export interface WorkerApi {
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
+  /** Restores an archive (a Blob, cloned) into a new table. */
+  restoreBackup(conn: ConnectionId, source: Blob | Uint8Array, options: RestoreBackupOptions): Promise<TableHandle>;
   /** Closes the connection and every table opened through it. */
   closeConnection(conn: ConnectionId): Promise<void>;
 

@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["table"],
   ["table.ts", "connection.ts"],
   ["worker"],
-  ["index.ts", "index.workerd.ts", "edge.ts"],
+  ["index.ts", "index.workerd.ts", "edge.ts", "cli"],
 ];
 
 function layerOf(pathInSrc: string): number {
