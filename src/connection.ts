@@ -20,6 +20,8 @@ import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 import { restoreBackup, type BackupSource, type RestoreBackupOptions } from "./table/backup.js";
+import { navigatorStorage, QuotaGuardStore, type QuotaGuardOptions } from "./storage/quota.js";
+import { tableStorage, type StorageReport } from "./table/storage-report.js";
 import { EncryptedStore } from "./storage/encrypted-store.js";
 import { checkEncryptionOptions, isEncryptedDatabase, openKeyring, type EncryptionOptions } from "./storage/encryption-key.js";
 import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
@@ -76,6 +78,12 @@ export interface ConnectionOptions {
    * passphrase (about half a second) and AES-GCM on every read and write.
    */
   encryption?: EncryptionOptions;
+  /**
+   * Most bytes this database may hold. Writes that would pass it fail with QUOTA_EXCEEDED before
+   * writing (see src/storage/quota.ts); in browsers, writes to idb:// and opfs:// are also checked
+   * against the origin's quota (navigator.storage.estimate()) whether or not this is set.
+   */
+  storageLimit?: number;
 }
 
 export interface CreateTableOptions {
@@ -197,6 +205,42 @@ export class Connection {
   /** WebAssembly memory and cache use of this connection's session. */
   memoryStats(): MemoryStats {
     return this.#session.memoryStats();
+  }
+
+  /**
+   * Usage and quota of the origin (browsers), whether its storage is persistent, and bytes per
+   * table and per version, with what `optimize({ cleanupOlderThan })` would free.
+   */
+  async storage(): Promise<StorageReport> {
+    this.checkOpen();
+    const nav = navigatorStorage();
+    const [estimate, persistent, objects, tables] = await Promise.all([
+      nav?.estimate?.().catch(() => undefined),
+      nav?.persisted?.().catch(() => undefined),
+      this.store.list(""),
+      this.listTables().then((names) => tableStorage(this.store, this.#session, names)),
+    ]);
+    return {
+      ...(estimate?.usage !== undefined ? { usage: estimate.usage } : {}),
+      ...(estimate?.quota !== undefined ? { quota: estimate.quota } : {}),
+      ...(persistent !== undefined ? { persistent } : {}),
+      ...(this.options.storageLimit !== undefined ? { storageLimit: this.options.storageLimit } : {}),
+      bytes: objects.reduce((s, o) => s + o.size, 0),
+      reclaimableBytes: tables.reduce((s, t) => s + t.reclaimableBytes, 0),
+      tables,
+    };
+  }
+
+  /**
+   * Asks the browser to keep this origin's storage when space runs low (`navigator.storage.persist()`);
+   * resolves whether it is persistent now. Browsers may grant it silently, prompt, or refuse (Chromium
+   * decides by site engagement). False where there is no such API (Node, Deno: files are not evicted).
+   */
+  async requestPersistence(): Promise<boolean> {
+    this.checkOpen();
+    const nav = navigatorStorage();
+    if (nav?.persist === undefined) return false;
+    return (await nav.persisted?.()) === true || nav.persist();
   }
 
   /** The scan pool, started on first use (its module loads only then). */
@@ -423,7 +467,15 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
   const encryption = options.encryption === undefined ? undefined : checkEncryptionOptions(options.encryption);
-  const opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  const limit = options.storageLimit;
+  if (limit !== undefined && !(typeof limit === "number" && Number.isSafeInteger(limit) && limit > 0)) {
+    throw createError("INVALID_ARGUMENT", `storageLimit must be a positive whole number of bytes, got ${String(limit)}.`);
+  }
+  let opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  // Browser stores are checked against the origin's quota; any store against storageLimit.
+  const guard: QuotaGuardOptions | undefined = limit !== undefined || (!opened.readOnly && /^(idb|opfs):/.test(opened.uri) && navigatorStorage()?.estimate !== undefined)
+    ? { limitBytes: limit } : undefined;
+  if (guard !== undefined) opened = new QuotaGuardStore(opened, guard);
   let store = opened;
   if (encryption !== undefined) {
     try {
@@ -433,5 +485,7 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
       throw e;
     }
   }
-  return new Connection(store.uri, store, options);
+  const connection = new Connection(store.uri, store, options);
+  if (guard !== undefined) guard.reclaimable = async () => (await connection.storage()).reclaimableBytes;
+  return connection;
 }

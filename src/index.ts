@@ -11,6 +11,7 @@ export type { EncryptionOptions, EncryptionKeyInput } from "./storage/encryption
 export { PBKDF2_ITERATIONS } from "./storage/encryption-key.js";
 export type { RekeyOptions } from "./table/rekey.js";
 export type { BackupOptions, BackupSource, RestoreBackupOptions } from "./table/backup.js";
+export type { StorageReport, TableStorage, VersionStorage } from "./table/storage-report.js";
 export type { QueryExecutionOptions } from "./query/builder.js";
 export type { WriteProgress } from "./table/writes.js";
 export { Query, VectorQuery } from "./query/builder.js";

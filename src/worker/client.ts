@@ -5,6 +5,7 @@
  */
 import { proxy, wrap } from "comlink";
 import type { BackupOptions, BackupSource, RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
@@ -170,6 +171,16 @@ export class RemoteConnection {
 
   async tableNames(options?: TableNamesOptions): Promise<string[]> {
     return this.call((api) => api.tableNames(this.id, options));
+  }
+
+  /** As `Connection.storage()`, measured in the worker (same origin, same estimate). */
+  async storage(): Promise<StorageReport> {
+    return this.call((api) => api.storage(this.id));
+  }
+
+  /** As `Connection.requestPersistence()`; browsers expose `persist()` to windows only, so from a worker it is false: ask from the page (`navigator.storage.persist()` covers the whole origin). */
+  async requestPersistence(): Promise<boolean> {
+    return this.call((api) => api.requestPersistence(this.id));
   }
 
   /** As `Connection.restoreBackup`; a stream is read here and its bytes are copied to the worker. */

@@ -17,6 +17,7 @@
  * proxies.
  */
 import type { RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
@@ -83,6 +84,8 @@ export interface WorkerApi {
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
+  storage(conn: ConnectionId): Promise<StorageReport>;
+  requestPersistence(conn: ConnectionId): Promise<boolean>;
   /** Restores an archive (a Blob, cloned) into a new table. */
   restoreBackup(conn: ConnectionId, source: Blob | Uint8Array, options: RestoreBackupOptions): Promise<TableHandle>;
   /** Closes the connection and every table opened through it. */

@@ -6,6 +6,7 @@
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
 import { connect, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
 import type { RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { MemoryStats } from "../session.js";
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -59,6 +60,14 @@ export class QuiverService implements WorkerApi {
 
   async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle> {
     return this.#hold(conn, await this.#connection(conn).createEmptyTable(name, schema, options));
+  }
+
+  async storage(conn: ConnectionId): Promise<StorageReport> {
+    return this.#connection(conn).storage();
+  }
+
+  async requestPersistence(conn: ConnectionId): Promise<boolean> {
+    return this.#connection(conn).requestPersistence();
   }
 
   async restoreBackup(conn: ConnectionId, source: Blob | Uint8Array, options: RestoreBackupOptions): Promise<TableHandle> {
