@@ -43,6 +43,7 @@ export const CHUNK_BYTES = 16 * 1024;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const SEALED_CHUNK = CHUNK_BYTES + NONCE_BYTES + TAG_BYTES;
+const CHUNK_CACHE_BYTES = 4 * 1024 * 1024;
 
 interface Header {
   readonly bytes: Uint8Array;
@@ -70,17 +71,23 @@ function corrupt(uri: string, key: string, why: string): never {
 export class EncryptedStore implements BlobStore {
   readonly uri: string;
   readonly readOnly: boolean;
-  readonly inMemory?: boolean;
   readonly remote?: boolean;
   /** Headers of objects read lately, so range reads of one file read its header once. */
   readonly #headers = new LRUCache<string, Header>({ max: 4096 });
+  /**
+   * Decrypted chunks of range reads (keyed by object key, file id and chunk index, so a replaced
+   * object never hits), up to CHUNK_CACHE_BYTES: re-ranking and row reads that come back to the
+   * same chunks decrypt them once. Owned by the store and emptied by close().
+   */
+  readonly #chunks = new LRUCache<string, Uint8Array>({ maxSize: CHUNK_CACHE_BYTES, sizeCalculation: (c) => Math.max(1, c.length) });
   readonly #encoder = new TextEncoder();
   #writeKey: ResolvedKey;
 
   constructor(readonly inner: BlobStore, readonly keyring: Keyring) {
     this.uri = inner.uri;
     this.readOnly = inner.readOnly;
-    if (inner.inMemory !== undefined) this.inMemory = inner.inMemory;
+    // Not `inMemory`, even over memory://: reading back means decrypting, not copying, so tables
+    // cache decoded columns as they do for other stores.
     if (inner.remote !== undefined) this.remote = inner.remote;
     if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
     if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
@@ -120,11 +127,15 @@ export class EncryptedStore implements BlobStore {
       if (length === 0) return new Uint8Array(0);
       const first = Math.floor(offset / CHUNK_BYTES);
       const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
+      const cached = this.#cachedRange(key, header, first, last, offset, length);
+      if (cached !== undefined) return cached;
       const start = HEADER_BYTES + first * SEALED_CHUNK;
       const end = Math.min(sealedSize(header.length), HEADER_BYTES + (last + 1) * SEALED_CHUNK);
       try {
         const sealed = await this.inner.getRange(key, start, end - start);
         const plain = await this.#openChunks(key, header, sealed, first, last + 1);
+        const fileId = hex(header.bytes.subarray(32, 48));
+        for (let i = first; i <= last; i++) this.#chunks.set(`${key}|${fileId}|${i}`, plain.slice((i - first) * CHUNK_BYTES, (i - first + 1) * CHUNK_BYTES));
         const from = offset - first * CHUNK_BYTES;
         return plain.subarray(from, from + length);
       } catch (e) {
@@ -133,6 +144,27 @@ export class EncryptedStore implements BlobStore {
         throw e;
       }
     }
+  }
+
+  /** The range from decrypted chunks already in the cache, or undefined when one is missing. */
+  #cachedRange(key: string, header: Header, first: number, last: number, offset: number, length: number): Uint8Array | undefined {
+    const fileId = hex(header.bytes.subarray(32, 48));
+    const parts: Uint8Array[] = [];
+    for (let i = first; i <= last; i++) {
+      const c = this.#chunks.get(`${key}|${fileId}|${i}`);
+      if (c === undefined) return undefined;
+      parts.push(c);
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (let j = 0; j < parts.length; j++) {
+      const chunkStart = (first + j) * CHUNK_BYTES;
+      const from = Math.max(offset, chunkStart) - chunkStart;
+      const to = Math.min(offset + length, chunkStart + parts[j]!.length) - chunkStart;
+      out.set(parts[j]!.subarray(from, to), at);
+      at += to - from;
+    }
+    return out;
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -166,6 +198,7 @@ export class EncryptedStore implements BlobStore {
 
   async close(): Promise<void> {
     this.#headers.clear();
+    this.#chunks.clear();
     await this.inner.close();
   }
 

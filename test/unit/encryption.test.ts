@@ -84,6 +84,13 @@ describe("EncryptedStore format", () => {
     expect(Buffer.from(got).equals(Buffer.from(data.subarray(4 * CHUNK_BYTES + 10, 4 * CHUNK_BYTES + 110)))).toBe(true);
     // The header (cached after the first read) and one sealed chunk.
     expect(reads.reduce((s, [, l]) => s + l, 0)).toBeLessThanOrEqual(HEADER_BYTES + CHUNK_BYTES + 28);
+    // Served again from decrypted chunks the store keeps: the same bytes, and a caller's change to
+    // what it got does not reach the next reader.
+    reads.length = 0;
+    got.fill(0);
+    const again = await store.getRange("a/b", 4 * CHUNK_BYTES + 10, 100);
+    expect(reads).toEqual([]);
+    expect(Buffer.from(again).equals(Buffer.from(data.subarray(4 * CHUNK_BYTES + 10, 4 * CHUNK_BYTES + 110)))).toBe(true);
     expect(await store.head("a/b")).toMatchObject({ size: data.length });
     expect((await store.list(""))).toEqual([expect.objectContaining({ key: "a/b", size: data.length })]);
   });
