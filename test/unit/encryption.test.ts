@@ -7,6 +7,8 @@ import { EncryptedStore, CHUNK_BYTES, HEADER_BYTES, plainSize, sealedSize } from
 import { KEY_CHECK_FILE, openKeyring } from "../../src/storage/encryption-key.js";
 import { FsStore } from "../../src/storage/fs-store.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
+import { writeHttpListing } from "../../src/storage/http-store.js";
+import { serveStatic } from "./static-server.js";
 import { assertRejects, blobStoreContract, bytes } from "./storage-contract.js";
 
 const base = await mkdtemp(join(tmpdir(), "quiver-enc-"));
@@ -189,6 +191,37 @@ describe("encrypted tables", () => {
     const plain = new MemoryVolume();
     await (await connect(new MemoryStore("memory://pl", plain))).createTable("t", rows(0, 2));
     await assertRejects(connect(new MemoryStore("memory://pl", plain), { encryption: { key: KEY } }), "UNSUPPORTED", "plain database");
+  });
+});
+
+describe("an encrypted table published over HTTP", () => {
+  it("opens read-only with the key, reading ranges; without it or with another key it is WRONG_KEY", async () => {
+    const dir = join(base, `http${++counter}`);
+    const db = await connect(dir, { encryption: { key: KEY } });
+    const t = await db.createTable("pub", rows(0, 3000));
+    const q = [0.5, 0.5, 1];
+    const expected = (await t.search(q).limit(5).toArray()).map((r) => r.id);
+    await db.close();
+    const raw = await FsStore.open(dir);
+    await writeHttpListing(raw);
+    const total = (await raw.list("")).reduce((s, i) => s + i.size, 0);
+    await raw.close();
+    const server = await serveStatic(dir);
+    try {
+      const remote = await connect(`${server.origin}/`, { encryption: { key: KEY } });
+      const pub = await remote.openTable("pub");
+      expect(await pub.countRows()).toBe(3000);
+      expect((await pub.search(q).limit(5).toArray()).map((r) => r.id)).toEqual(expected);
+      // One row by id reads a few chunks, not the table.
+      const before = server.bytesSent();
+      await pub.query().where("id = 7").select(["id"]).toArray();
+      expect(server.bytesSent() - before).toBeLessThan(total);
+      await assertRejects(connect(`${server.origin}/`, { encryption: { key: OTHER } }), "WRONG_KEY", "another key over HTTP");
+      await assertRejects((await connect(`${server.origin}/`)).openTable("pub"), "WRONG_KEY", "no key over HTTP");
+      await remote.close();
+    } finally {
+      await server.close();
+    }
   });
 });
 
