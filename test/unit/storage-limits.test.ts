@@ -70,3 +70,23 @@ describe("storageLimit", () => {
     expect(await inner.head("b")).toBeUndefined();
   });
 });
+
+describe("storage that vanishes (eviction)", () => {
+  for (const encrypted of [false, true]) {
+    it(`an open table whose files are gone: reads NOT_FOUND, writes TABLE_NOT_FOUND, never half a table${encrypted ? " (encrypted)" : ""}`, async () => {
+      const volume = new MemoryVolume();
+      const options = encrypted ? { encryption: { key: bytes(32, 9) } } : {};
+      await (await connect(new MemoryStore("memory://ev", volume), options)).createTable("t", rows(0, 100));
+      const db = await connect(new MemoryStore("memory://ev", volume), options);
+      const t = await db.openTable("t");
+      volume.objects.clear(); // what the browser does to a best-effort origin: everything at once
+      volume.usedBytes = 0;
+      await expect(t.query().toArray()).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(t.add(rows(100, 1))).rejects.toMatchObject({ code: "TABLE_NOT_FOUND" });
+      await expect(t.delete("id = 1")).rejects.toMatchObject({ code: expect.stringMatching(/^(TABLE_)?NOT_FOUND$/) });
+      expect([...volume.objects.keys()].filter((k) => k.includes("_versions/"))).toEqual([]);
+      expect(await db.tableNames()).toEqual([]);
+      await expect(db.openTable("t")).rejects.toMatchObject({ code: "TABLE_NOT_FOUND" });
+    });
+  }
+});
