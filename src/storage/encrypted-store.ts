@@ -33,7 +33,7 @@ import { LRUCache } from "lru-cache";
 import { createError } from "../errors.js";
 import type { BlobInfo, BlobStore } from "./blob-store.js";
 import { checkData, checkKey, checkPrefix, checkRange, shortReadError } from "./keys.js";
-import { fromHex, hex, KEY_CHECK_FILE, type Keyring, type ResolvedKey } from "./encryption-key.js";
+import { ADDED_KEYS_PREFIX, fromHex, hex, KEY_CHECK_FILE, type Keyring, type ResolvedKey } from "./encryption-key.js";
 
 const MAGIC = [0x51, 0x56, 0x45, 0x43]; // "QVEC"
 const FORMAT_VERSION = 1;
@@ -188,7 +188,7 @@ export class EncryptedStore implements BlobStore {
 
   async list(prefix: string): Promise<BlobInfo[]> {
     checkPrefix(prefix);
-    return (await this.inner.list(prefix)).filter((i) => i.key !== KEY_CHECK_FILE).map((i) => this.#plainInfo(i));
+    return (await this.inner.list(prefix)).filter((i) => i.key !== KEY_CHECK_FILE && !i.key.startsWith(ADDED_KEYS_PREFIX)).map((i) => this.#plainInfo(i));
   }
 
   async delete(key: string): Promise<void> {

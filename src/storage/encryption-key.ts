@@ -15,7 +15,8 @@
  *
  * Key check file (`quiverdb-keys.qvk` at the root of the database, not encrypted): a checked
  * envelope, magic "QVKY", JSON `{ kdf?: { name, hash, iterations, salt }, keys: [{ id, check }] }`
- * (hex), one entry per key that has encrypted files here (`rekey` adds one).
+ * (hex), one entry per key the database was created with; `rekey` adds a key as a write-once file
+ * `quiverdb-keys/<id>.qvk` (same envelope, JSON `{ id, check }`), so the first file is never rewritten.
  */
 import { createError } from "../errors.js";
 import type { BlobStore } from "./blob-store.js";
@@ -37,6 +38,8 @@ export interface EncryptionOptions {
 /** PBKDF2-HMAC-SHA-256 iterations for `{ passphrase }` keys (OWASP Password Storage Cheat Sheet, 2023). */
 export const PBKDF2_ITERATIONS = 600_000;
 export const KEY_CHECK_FILE = "quiverdb-keys.qvk";
+/** Keys registered after the database was created, one file each: `quiverdb-keys/<id>.qvk`. */
+export const ADDED_KEYS_PREFIX = "quiverdb-keys/";
 const KEY_CHECK_MAGIC = "QVKY";
 const KCV_AAD = new TextEncoder().encode("quiverdb key check");
 
@@ -144,6 +147,16 @@ async function readKeyCheckFile(store: BlobStore): Promise<KeyCheckFile | undefi
   }
   const file = decodeJson<KeyCheckFile>(openEnvelope(KEY_CHECK_MAGIC, 1, bytes, KEY_CHECK_FILE).payload, KEY_CHECK_FILE);
   if (!Array.isArray(file.keys)) throw createError("CORRUPT_FILE", `${KEY_CHECK_FILE} in ${store.uri} is damaged: it lists no keys.`, { file: KEY_CHECK_FILE });
+  // Keys added later (rekey), one write-once file each. One that does not decode was cut short by a
+  // writer that died while registering it: that key never sealed a committed file, so it is skipped.
+  for (const info of await store.list(ADDED_KEYS_PREFIX)) {
+    try {
+      const added = decodeJson<{ id: string; check: string }>(openEnvelope(KEY_CHECK_MAGIC, 1, await store.get(info.key), info.key).payload, info.key);
+      if (typeof added.id === "string" && typeof added.check === "string") file.keys.push(added);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "CORRUPT_FILE") throw e;
+    }
+  }
   return file;
 }
 
@@ -221,8 +234,11 @@ export async function registerKey(store: BlobStore, keyring: Keyring, input: Enc
   const file = await readKeyCheckFile(store);
   if (file === undefined) throw createError("CORRUPT_FILE", `${KEY_CHECK_FILE} vanished from ${store.uri}.`, { file: KEY_CHECK_FILE });
   if (!file.keys.some((k) => k.id === next.id)) {
-    file.keys.push({ id: next.id, check: next.check });
-    await store.put(KEY_CHECK_FILE, sealEnvelope(KEY_CHECK_MAGIC, 1, encodeJson(file)));
+    // Write-once, never a rewrite of the key check file: a write torn by a crash cannot lose the keys already there.
+    const key = `${ADDED_KEYS_PREFIX}${next.id}.qvk`;
+    const bytes = sealEnvelope(KEY_CHECK_MAGIC, 1, encodeJson({ id: next.id, check: next.check }));
+    // Taken, yet not listed above: a torn copy of this very file (the same bytes, cut short) — replace it.
+    if (!(await store.putIfAbsent(key, bytes))) await store.put(key, bytes);
   }
   keyring.byId.set(next.id, next);
   keyring.registered.add(next.id);

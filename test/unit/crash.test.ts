@@ -64,7 +64,14 @@ const PLANS: Omit<FaultPlan, "failAt">[] = [
 /** The suite runs twice: on the plain store, and once more with every object encrypted (EncryptedStore above the faults). */
 type Mode = "plain" | "encrypted";
 const KEY = new Uint8Array(32).fill(42);
+const NEW_KEY = new Uint8Array(32).fill(43);
 const options = (mode: Mode) => (mode === "encrypted" ? { encryption: { key: KEY } } : {});
+
+/** After a rekey that may or may not have landed: the new key (with the old one for older files), else the old key alone. */
+async function connectAfter(store: MemoryStore, mode: Mode): Promise<Awaited<ReturnType<typeof connect>>> {
+  if (mode === "plain") return connect(store);
+  return connect(store, { encryption: { key: NEW_KEY, previousKeys: [KEY] } }).catch(() => connect(store, options(mode)));
+}
 
 async function seed(volume: MemoryVolume, mode: Mode): Promise<void> {
   const db = await connect(new MemoryStore("memory://crash", volume), options(mode));
@@ -73,7 +80,7 @@ async function seed(volume: MemoryVolume, mode: Mode): Promise<void> {
 }
 
 async function contents(volume: MemoryVolume, table: string, mode: Mode): Promise<string | null> {
-  const db = await connect(new MemoryStore("memory://crash", volume), options(mode));
+  const db = await connectAfter(new MemoryStore("memory://crash", volume), mode);
   if (!(await db.tableNames()).includes(table)) return null;
   const t = await db.openTable(table);
   const fields = (await t.quiverSchema()).fields.map((f) => f.name);
@@ -101,8 +108,11 @@ async function runCase(c: Case, plan: FaultPlan, mode: Mode): Promise<{ steps: n
   return { steps: store.steps.length, outcome: await contents(volume, c.name === "createTable" ? "fresh" : "t", mode) };
 }
 
+/** Rekey rewrites every file under a new key: the same rows, one version more. */
+const REKEY: Case = { name: "rekey", run: (_, t) => t!.rekey(NEW_KEY), before: snapshot(base), after: snapshot(base) };
+
 describe.each(["plain", "encrypted"] as const)("crash safety (%s)", (mode) => {
-  for (const c of CASES) {
+  for (const c of mode === "encrypted" ? [...CASES, REKEY] : CASES) {
     it(`${c.name}: every write step, every failure kind → old or new version, still writable`, async () => {
       const clean = await runCase(c, {}, mode);
       expect(clean.outcome).toBe(c.after);
