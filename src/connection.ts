@@ -16,15 +16,16 @@ import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./pool/pool.js";
 import { openStore } from "./storage/open-store.js";
-import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
+import { decodeManifest, encodeManifest, TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
-import { restoreBackup, type BackupSource, type RestoreBackupOptions } from "./table/backup.js";
-import { navigatorStorage, QuotaGuardStore, type QuotaGuardOptions } from "./storage/quota.js";
-import { tableStorage, type StorageReport } from "./table/storage-report.js";
-import { EncryptedStore } from "./storage/encrypted-store.js";
-import { checkEncryptionOptions, isEncryptedDatabase, openKeyring, type EncryptionOptions } from "./storage/encryption-key.js";
-import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
+// Encryption, backups and storage reports load on first use (they are not part of the core's size).
+import type { BackupSource, RestoreBackupOptions } from "./table/backup.js";
+import type { QuotaGuardOptions } from "./storage/quota.js";
+import type { StorageReport } from "./table/storage-report.js";
+import type { EncryptionOptions } from "./storage/encryption-key.js";
+import { filesOf, TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
+import { Tags } from "./dataset/tags.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
@@ -213,22 +214,8 @@ export class Connection {
    */
   async storage(): Promise<StorageReport> {
     this.checkOpen();
-    const nav = navigatorStorage();
-    const [estimate, persistent, objects, tables] = await Promise.all([
-      nav?.estimate?.().catch(() => undefined),
-      nav?.persisted?.().catch(() => undefined),
-      this.store.list(""),
-      this.listTables().then((names) => tableStorage(this.store, this.#session, names)),
-    ]);
-    return {
-      ...(estimate?.usage !== undefined ? { usage: estimate.usage } : {}),
-      ...(estimate?.quota !== undefined ? { quota: estimate.quota } : {}),
-      ...(persistent !== undefined ? { persistent } : {}),
-      ...(this.options.storageLimit !== undefined ? { storageLimit: this.options.storageLimit } : {}),
-      bytes: objects.reduce((s, o) => s + o.size, 0),
-      reclaimableBytes: tables.reduce((s, t) => s + t.reclaimableBytes, 0),
-      tables,
-    };
+    const [names, { storageReport }] = await Promise.all([this.listTables(), import("./table/extras.js")]);
+    return storageReport(this.store, this.#session, names, { Dataset, Tags, filesOf }, this.options.storageLimit);
   }
 
   /**
@@ -238,9 +225,7 @@ export class Connection {
    */
   async requestPersistence(): Promise<boolean> {
     this.checkOpen();
-    const nav = navigatorStorage();
-    if (nav?.persist === undefined) return false;
-    return (await nav.persisted?.()) === true || nav.persist();
+    return (await import("./table/extras.js")).requestPersistence();
   }
 
   /** The scan pool, started on first use (its module loads only then). */
@@ -317,9 +302,7 @@ export class Connection {
 
   /** A table that does not decode in a database with a key check file was opened without its key: WRONG_KEY. */
   private async explainUnreadable(error: unknown): Promise<never> {
-    if ((error as { code?: string }).code === "CORRUPT_FILE" && !(this.store instanceof EncryptedStore) && (await isEncryptedDatabase(this.store).catch(() => false))) {
-      throw createError("WRONG_KEY", `${this.uri} is an encrypted database: connect with { encryption: { key } } to open its tables.`, { store: this.uri }, error);
-    }
+    if ((error as { code?: string }).code === "CORRUPT_FILE" && !("keyring" in this.store)) await (await import("./table/extras.js")).explainUnreadable(this.store, error);
     throw error;
   }
 
@@ -433,8 +416,8 @@ export class Connection {
   async restoreBackup(source: BackupSource, options: RestoreBackupOptions): Promise<Table> {
     this.checkOpen();
     const name = checkName(options?.name);
-    if (this.store.readOnly) throw createError("READ_ONLY", `${this.uri} is read-only; tables cannot be restored there.`);
-    await restoreBackup(this.store, source, { ...options, name }, async () => (await Dataset.latestVersion(this.store, name)) !== undefined);
+    const { restoreBackup } = await import("./table/extras.js");
+    await restoreBackup(this.store, source, { ...options, name }, async () => (await Dataset.latestVersion(this.store, name)) !== undefined, { decodeManifest, encodeManifest });
     return this.openTable(name);
   }
 
@@ -466,24 +449,12 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  const encryption = options.encryption === undefined ? undefined : checkEncryptionOptions(options.encryption);
-  const limit = options.storageLimit;
-  if (limit !== undefined && !(typeof limit === "number" && Number.isSafeInteger(limit) && limit > 0)) {
-    throw createError("INVALID_ARGUMENT", `storageLimit must be a positive whole number of bytes, got ${String(limit)}.`);
-  }
-  let opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
-  // Browser stores are checked against the origin's quota; any store against storageLimit.
-  const guard: QuotaGuardOptions | undefined = limit !== undefined || (!opened.readOnly && /^(idb|opfs):/.test(opened.uri) && navigatorStorage()?.estimate !== undefined)
-    ? { limitBytes: limit } : undefined;
-  if (guard !== undefined) opened = new QuotaGuardStore(opened, guard);
+  const opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  const estimates = typeof (globalThis as { navigator?: { storage?: { estimate?: unknown } } }).navigator?.storage?.estimate === "function";
   let store = opened;
-  if (encryption !== undefined) {
-    try {
-      store = new EncryptedStore(opened, await openKeyring(opened, encryption));
-    } catch (e) {
-      if (typeof uri === "string") await opened.close();
-      throw e;
-    }
+  let guard: QuotaGuardOptions | undefined;
+  if (options.encryption !== undefined || options.storageLimit !== undefined || estimates) {
+    ({ store, guard } = await (await import("./table/extras.js")).wrapStore(opened, options, typeof uri === "string"));
   }
   const connection = new Connection(store.uri, store, options);
   if (guard !== undefined) guard.reclaimable = async () => (await connection.storage()).reclaimableBytes;

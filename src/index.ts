@@ -8,7 +8,6 @@ export { Table } from "./table.js";
 export type { AddOptions, AddResult, Data, DeleteResult, SchemaChangeResult, UpdateOptions, UpdateResult } from "./table.js";
 export type { CreateData } from "./connection.js";
 export type { EncryptionOptions, EncryptionKeyInput } from "./storage/encryption-key.js";
-export { PBKDF2_ITERATIONS } from "./storage/encryption-key.js";
 export type { RekeyOptions } from "./table/rekey.js";
 export type { BackupOptions, BackupSource, RestoreBackupOptions } from "./table/backup.js";
 export type { StorageReport, TableStorage, VersionStorage } from "./table/storage-report.js";

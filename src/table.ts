@@ -4,7 +4,7 @@
  */
 import { createError } from "./errors.js";
 import { LeaseScope, type Session } from "./session.js";
-import type { IndexEntry } from "./storage/manifest.js";
+import { decodeManifest, encodeManifest, type IndexEntry } from "./storage/manifest.js";
 import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
 import { copyColumn, takeColumn, type Column } from "./data/column.js";
@@ -42,8 +42,8 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
-import { rekeyTransaction, type RekeyOptions } from "./table/rekey.js";
-import { writeBackup, type BackupOptions } from "./table/backup.js";
+import type { RekeyOptions } from "./table/rekey.js";
+import type { BackupOptions } from "./table/backup.js";
 import type { EncryptionKeyInput } from "./storage/encryption-key.js";
 import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 
@@ -582,6 +582,7 @@ export class Table {
    */
   async rekey(key: EncryptionKeyInput, options: RekeyOptions = {}): Promise<{ version: number }> {
     const head = await this.writable();
+    const { rekeyTransaction } = await import("./table/extras.js");
     return { version: await this.commit(await rekeyTransaction(this.dataset, head, key, options), head) };
   }
 
@@ -593,7 +594,9 @@ export class Table {
   async backup(options: BackupOptions = {}): Promise<Blob> {
     const current = await this.state();
     const state = options.version === undefined || options.version === current.version ? current : await this.dataset.readState(options.version);
-    return writeBackup(this.dataset, state, options);
+    const { writeBackup } = await import("./table/extras.js");
+    const tags = Object.entries(await new Tags(this.dataset).list()).filter(([, t]) => t.version === state.version).map(([name]) => name);
+    return writeBackup(this.dataset, state, tags, { decodeManifest, encodeManifest }, options);
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

@@ -29,10 +29,8 @@
  * §8.2.2 allows up to 2^32 sealed chunks per key (2^32 × 16 KiB = 64 TiB written under one key);
  * `table.rekey` starts a new key.
  */
-import { LRUCache } from "lru-cache";
 import { createError } from "../errors.js";
 import type { BlobInfo, BlobStore } from "./blob-store.js";
-import { checkData, checkKey, checkPrefix, checkRange, shortReadError } from "./keys.js";
 import { ADDED_KEYS_PREFIX, fromHex, hex, KEY_CHECK_FILE, type Keyring, type ResolvedKey } from "./encryption-key.js";
 
 const MAGIC = [0x51, 0x56, 0x45, 0x43]; // "QVEC"
@@ -73,13 +71,13 @@ export class EncryptedStore implements BlobStore {
   readonly readOnly: boolean;
   readonly remote?: boolean;
   /** Headers of objects read lately, so range reads of one file read its header once. */
-  readonly #headers = new LRUCache<string, Header>({ max: 4096 });
+  readonly #headers = new BoundedCache<Header>(4096, () => 1);
   /**
    * Decrypted chunks of range reads (keyed by object key, file id and chunk index, so a replaced
    * object never hits), up to CHUNK_CACHE_BYTES: re-ranking and row reads that come back to the
    * same chunks decrypt them once. Owned by the store and emptied by close().
    */
-  readonly #chunks = new LRUCache<string, Uint8Array>({ maxSize: CHUNK_CACHE_BYTES, sizeCalculation: (c) => Math.max(1, c.length) });
+  readonly #chunks = new BoundedCache<Uint8Array>(CHUNK_CACHE_BYTES, (c) => Math.max(1, c.length));
   readonly #encoder = new TextEncoder();
   #writeKey: ResolvedKey;
 
@@ -108,7 +106,6 @@ export class EncryptedStore implements BlobStore {
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   async get(key: string): Promise<Uint8Array> {
-    checkKey(key);
     const stored = await this.inner.get(key);
     const header = this.#parseHeader(key, stored.subarray(0, HEADER_BYTES));
     this.#headers.set(key, header);
@@ -117,12 +114,15 @@ export class EncryptedStore implements BlobStore {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    checkRange(checkKey(key), offset, length);
+    // Keys are checked by the store below (every call reaches it with the same key); ranges here.
+    for (const n of [offset, length]) {
+      if (!Number.isSafeInteger(n) || n < 0) throw createError("INVALID_ARGUMENT", `getRange("${key}"): offset and length must be non-negative integers, got ${String(offset)}, ${String(length)}.`, { key });
+    }
     for (let attempt = 0; ; attempt++) {
       const header = attempt === 0 ? this.#headers.get(key) ?? (await this.#readHeader(key)) : await this.#readHeader(key);
       if (offset + length > header.length) {
         if (attempt === 0) continue; // the cached header may be of an object since replaced
-        throw shortReadError(this.uri, key, offset, length, header.length);
+        throw createError("CORRUPT_FILE", `Object "${key}" in ${this.uri} is ${header.length} bytes, too short for ${length} bytes at offset ${offset}.`, { key, store: this.uri, offset, length, size: header.length });
       }
       if (length === 0) return new Uint8Array(0);
       const first = Math.floor(offset / CHUNK_BYTES);
@@ -168,38 +168,49 @@ export class EncryptedStore implements BlobStore {
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
-    const info = await this.inner.head(checkKey(key));
+    const info = await this.inner.head(key);
     return info && this.#plainInfo(info);
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    checkData(checkKey(key), data);
+    if (!(data instanceof Uint8Array)) return this.inner.put(key, data); // the store below says what is wrong
     const sealed = await this.#seal(key, data);
     this.#headers.delete(key);
     await this.inner.put(key, sealed);
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
-    checkData(checkKey(key), data);
+    if (!(data instanceof Uint8Array)) return this.inner.putIfAbsent(key, data);
     const sealed = await this.#seal(key, data);
     this.#headers.delete(key);
     return this.inner.putIfAbsent(key, sealed);
   }
 
   async list(prefix: string): Promise<BlobInfo[]> {
-    checkPrefix(prefix);
     return (await this.inner.list(prefix)).filter((i) => i.key !== KEY_CHECK_FILE && !i.key.startsWith(ADDED_KEYS_PREFIX)).map((i) => this.#plainInfo(i));
   }
 
   async delete(key: string): Promise<void> {
-    this.#headers.delete(checkKey(key));
     await this.inner.delete(key);
+    this.#headers.delete(key);
   }
 
   async close(): Promise<void> {
     this.#headers.clear();
     this.#chunks.clear();
     await this.inner.close();
+  }
+
+  /** `data` sealed as object `key` would be stored (for archives, which are not objects of a store). */
+  seal(key: string, data: Uint8Array): Promise<Uint8Array> {
+    return this.#seal(key, data);
+  }
+
+  /** The plaintext of `stored`, sealed as object `key`. */
+  async open(key: string, stored: Uint8Array): Promise<Uint8Array> {
+    const header = this.#parseHeader(key, stored.subarray(0, HEADER_BYTES));
+    if (stored.length !== sealedSize(header.length)) corrupt(this.uri, key, `it is ${stored.length} bytes, the header says ${sealedSize(header.length)}`);
+    return this.#openChunks(key, header, stored.subarray(HEADER_BYTES), 0, chunkCount(header.length));
   }
 
   #plainInfo(info: BlobInfo): BlobInfo {
@@ -308,6 +319,50 @@ export class EncryptedStore implements BlobStore {
       out.set(new Uint8Array(sealed), at + NONCE_BYTES);
     }));
     return out;
+  }
+}
+
+/**
+ * A least-recently-used map bounded by a total size. Written here rather than taken from lru-cache:
+ * this module loads on demand, and sharing lru-cache with the core bundle would split it into a
+ * chunk of its own there (see scripts/size.mjs); a Map kept in use order is all this needs.
+ */
+class BoundedCache<V> {
+  readonly #map = new Map<string, V>();
+  #size = 0;
+
+  constructor(readonly maxSize: number, readonly sizeOf: (value: V) => number) {}
+
+  get(key: string): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.delete(key);
+    this.#map.set(key, value);
+    this.#size += this.sizeOf(value);
+    for (const [oldest, v] of this.#map) {
+      if (this.#size <= this.maxSize) break;
+      this.#map.delete(oldest);
+      this.#size -= this.sizeOf(v);
+    }
+  }
+
+  delete(key: string): void {
+    const value = this.#map.get(key);
+    if (value === undefined) return;
+    this.#map.delete(key);
+    this.#size -= this.sizeOf(value);
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#size = 0;
   }
 }
 

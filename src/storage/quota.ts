@@ -41,6 +41,13 @@ export function navigatorStorage(): NavigatorStorageLike | undefined {
   return (globalThis as { navigator?: { storage?: NavigatorStorageLike } }).navigator?.storage;
 }
 
+/** `navigator.storage.persist()` where there is one (pages, not workers); whether storage is persistent now. */
+export async function requestPersistence(): Promise<boolean> {
+  const nav = navigatorStorage();
+  if (nav?.persist === undefined) return false;
+  return (await nav.persisted?.()) === true || nav.persist();
+}
+
 export class QuotaGuardStore implements BlobStore {
   readonly uri: string;
   readonly readOnly: boolean;

@@ -24,14 +24,25 @@
  */
 import { createError } from "../errors.js";
 import type { Dataset, TableState } from "../dataset/dataset.js";
-import { Tags } from "../dataset/tags.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { crc32 } from "../storage/crc32.js";
 import { EncryptedStore } from "../storage/encrypted-store.js";
 import { resolveKey, type EncryptionKeyInput, type EncryptionOptions, type KdfParams, type ResolvedKey } from "../storage/encryption-key.js";
 import { decodeJson, encodeJson } from "../storage/envelope.js";
-import { decodeManifest, encodeManifest, manifestKey, tableDir, versionFromKey, type Manifest } from "../storage/manifest.js";
-import { MemoryStore } from "../storage/memory-store.js";
+import type { decodeManifest, encodeManifest, Manifest } from "../storage/manifest.js";
+
+/**
+ * The manifest codec, passed in by the table layer rather than imported: this module loads on
+ * demand, and importing storage/manifest.ts here would split it out of the core bundle.
+ */
+export interface ManifestCodec {
+  readonly decodeManifest: typeof decodeManifest;
+  readonly encodeManifest: typeof encodeManifest;
+}
+
+/** Paths inside a table folder (docs/FORMAT.md): the folder, and a version's manifest. */
+const tableDir = (table: string): string => `${table}.quiver/`;
+const manifestPath = (version: number): string => `_versions/${String(version).padStart(20, "0")}.qvm`;
 
 export interface BackupOptions {
   /** Version to back up (default: the version the table handle reads). */
@@ -55,6 +66,9 @@ export type BackupSource = Blob | Uint8Array | ArrayBuffer | ReadableStream<Uint
 interface ArchiveFile { path: string; size: number; crc32: number }
 interface ArchiveHeader { table: string; version: number; createdAt: number; includeIndexes: boolean; files: ArchiveFile[] }
 
+/** What an EncryptedStore that only seals and opens archives stands on: no objects. */
+const NO_STORE = { uri: "backup archive", readOnly: true } as BlobStore;
+
 const PLAIN = "QVBK";
 const SEALED = "QVBX";
 const END = "QVBE";
@@ -67,7 +81,7 @@ function damaged(why: string): never {
 }
 
 /** The archive of `state` (a version of `ds`), as a Blob. */
-export async function writeBackup(ds: Dataset, state: TableState, options: BackupOptions = {}): Promise<Blob> {
+export async function writeBackup(ds: Dataset, state: TableState, tagNames: readonly string[], codec: ManifestCodec, options: BackupOptions = {}): Promise<Blob> {
   const dir = tableDir(ds.table);
   const includeIndexes = options.includeIndexes ?? true;
   const paths: string[] = [];
@@ -76,9 +90,9 @@ export async function writeBackup(ds: Dataset, state: TableState, options: Backu
     if (f.deletionFile !== null) paths.push(f.deletionFile.slice(dir.length));
   }
   if (includeIndexes) for (const e of state.indices) paths.push(e.file);
-  let manifest = await ds.store.get(manifestKey(ds.table, state.version));
-  if (!includeIndexes && state.indices.length > 0) manifest = encodeManifest({ ...decodeManifest(manifest, "manifest"), indices: [] });
-  const tags = Object.entries(await new Tags(ds).list()).filter(([, t]) => t.version === state.version).map(([name]) => `_refs/tags/${name}.json`);
+  let manifest = await ds.store.get(dir + manifestPath(state.version));
+  if (!includeIndexes && state.indices.length > 0) manifest = codec.encodeManifest({ ...codec.decodeManifest(manifest, "manifest"), indices: [] });
+  const tags = tagNames.map((name) => `_refs/tags/${name}.json`);
 
   const total = paths.length + 1 + tags.length;
   const files: ArchiveFile[] = [];
@@ -89,7 +103,7 @@ export async function writeBackup(ds: Dataset, state: TableState, options: Backu
     options.progress?.(files.length, total);
   };
   for (const path of paths) add(path, await ds.store.get(dir + path));
-  add(manifestKey(ds.table, state.version).slice(dir.length), manifest);
+  add(manifestPath(state.version), manifest);
   for (const path of tags) add(path, await ds.store.get(dir + path));
 
   const header: ArchiveHeader = { table: ds.table, version: state.version, createdAt: Date.now(), includeIndexes, files };
@@ -114,10 +128,7 @@ export async function writeBackup(ds: Dataset, state: TableState, options: Backu
 
 async function sealArchive(store: EncryptedStore, table: string, parts: Uint8Array[]): Promise<Blob> {
   const plain = concat(parts);
-  const scratch = new EncryptedStore(new MemoryStore(), { ...store.keyring, current: store.writeKey });
-  const objectKey = `backup/${table}`;
-  await scratch.put(objectKey, plain);
-  const sealed = await scratch.inner.get(objectKey);
+  const sealed = await new EncryptedStore(NO_STORE, { ...store.keyring, current: store.writeKey }).seal(`backup/${table}`, plain);
   const json = encodeJson({ keyId: store.writeKey.id, kdf: store.keyring.kdf, table });
   const head = new Uint8Array(12 + json.length);
   head.set(ascii(SEALED), 0);
@@ -176,16 +187,13 @@ async function openSealed(bytes: Uint8Array, store: BlobStore, encryption: Encry
   if (key === undefined) {
     throw createError("WRONG_KEY", `The backup archive is encrypted with key ${info.keyId}, which ${encryption ? "the given encryption options do not hold" : "this connection does not hold"}: pass { encryption: { key } } (or the passphrase) it was made with.`, { keyId: info.keyId });
   }
-  const scratch = new EncryptedStore(new MemoryStore(), { current: key, byId: keys, registered: new Set(keys.keys()) });
-  const objectKey = `backup/${info.table}`;
-  await scratch.inner.put(objectKey, bytes.subarray(12 + len));
-  return scratch.get(objectKey);
+  return new EncryptedStore(NO_STORE, { current: key, byId: keys, registered: new Set(keys.keys()) }).open(`backup/${info.table}`, bytes.subarray(12 + len));
 }
 
 interface VerifiedArchive { header: ArchiveHeader; files: Map<string, Uint8Array>; manifest: Manifest; manifestPath: string }
 
 /** Parses and checks a plain archive: header checksum, every file's checksum, the end record, the manifest. */
-function verifyArchive(bytes: Uint8Array): VerifiedArchive {
+function verifyArchive(bytes: Uint8Array, { decodeManifest }: ManifestCodec): VerifiedArchive {
   if (bytes.length < 16 || !isMagic(bytes, PLAIN)) damaged(`it does not start with "${PLAIN}" or "${SEALED}"`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
@@ -209,25 +217,26 @@ function verifyArchive(bytes: Uint8Array): VerifiedArchive {
   if (bytes.length !== at + 16 || !isMagic(bytes.subarray(at), END)) damaged("its end record is missing (the archive is truncated) or it has bytes after it");
   const end = new DataView(bytes.buffer, bytes.byteOffset + at, 16);
   if (end.getUint32(4, true) !== header.files.length || end.getFloat64(8, true) !== header.files.reduce((s, f) => s + f.size, 0)) damaged("its end record does not match its header");
-  const manifestPath = header.files.map((f) => f.path).find((p) => versionFromKey(`x/${p}`) === header.version && p.startsWith("_versions/"));
-  if (manifestPath === undefined) damaged(`it holds no manifest of version ${header.version}`);
-  const manifest = decodeManifest(files.get(manifestPath)!, manifestPath);
+  const path = manifestPath(header.version);
+  if (!files.has(path)) damaged(`it holds no manifest of version ${header.version}`);
+  const manifest = decodeManifest(files.get(path)!, path);
   const named = [
     ...manifest.fragments.flatMap((f) => [...f.files.map((d) => d.file), ...(f.deletionFile === null ? [] : [f.deletionFile])]),
     ...manifest.indices.map((e) => e.file),
   ];
   for (const path of named) if (!files.has(path)) damaged(`the manifest names "${path}", which it does not hold`);
-  return { header, files, manifest, manifestPath };
+  return { header, files, manifest, manifestPath: path };
 }
 
 /**
  * Recreates table `name` in `store` from an archive; returns the restored version. Everything is
  * checked first; then files, the manifest (the commit), the tags.
  */
-export async function restoreBackup(store: BlobStore, source: BackupSource, options: RestoreBackupOptions, exists: () => Promise<boolean>): Promise<number> {
+export async function restoreBackup(store: BlobStore, source: BackupSource, options: RestoreBackupOptions, exists: () => Promise<boolean>, codec: ManifestCodec): Promise<number> {
+  if (store.readOnly) throw createError("READ_ONLY", `${store.uri} is read-only; tables cannot be restored there.`);
   let bytes = await readSource(source);
   if (isMagic(bytes, SEALED)) bytes = await openSealed(bytes, store, options.encryption);
-  const archive = verifyArchive(bytes);
+  const archive = verifyArchive(bytes, codec);
   if (await exists()) throw createError("TABLE_EXISTS", `Table "${options.name}" already exists in ${store.uri}; restore under another name or drop it first.`);
   const dir = tableDir(options.name);
   const written: string[] = [];

@@ -14,7 +14,7 @@ import type { Fragment } from "../dataset/fragment.js";
 import { EncryptedStore } from "../storage/encrypted-store.js";
 import { registerKey, type EncryptionKeyInput } from "../storage/encryption-key.js";
 import { randomId } from "../storage/envelope.js";
-import { tableDir, type IndexEntry } from "../storage/manifest.js";
+import type { IndexEntry } from "../storage/manifest.js";
 
 export interface RekeyOptions {
   /** Called after each file is rewritten: files done and files in all. */
@@ -31,7 +31,7 @@ export async function rekeyTransaction(ds: Dataset, head: TableState, key: Encry
   const previous = store.writeKey;
   store.useWriteKey(next);
   try {
-    const dir = tableDir(ds.table);
+    const dir = `${ds.table}.quiver/`; // the table folder (docs/FORMAT.md); not imported, see backup.ts
     const total = head.fragments.reduce((n, f) => n + f.files.length + (f.deletionFile === null ? 0 : 1), 0) + head.indices.length;
     let done = 0;
     const copy = async (from: string, to: string): Promise<string> => {

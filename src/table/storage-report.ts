@@ -3,12 +3,13 @@
  * `optimize({ cleanupOlderThan })` could free — the files that only versions other than the newest
  * and the tagged ones name, plus those versions' manifests.
  */
-import { Dataset } from "../dataset/dataset.js";
-import { Tags } from "../dataset/tags.js";
+import type { Dataset } from "../dataset/dataset.js";
+import type { Tags } from "../dataset/tags.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { manifestKey, tableDir } from "../storage/manifest.js";
 import type { Session } from "../session.js";
-import { filesOf } from "./optimize.js";
+import type { filesOf } from "./optimize.js";
+import { navigatorStorage } from "../storage/quota.js";
 
 export interface VersionStorage {
   readonly version: number;
@@ -26,8 +27,18 @@ export interface TableStorage {
   readonly reclaimableBytes: number;
 }
 
+/**
+ * The table layer's classes, passed in by the connection rather than imported: this module loads on
+ * demand, and importing them here would split them out of the core bundle into a shared chunk.
+ */
+export interface TableClasses {
+  readonly Dataset: typeof Dataset;
+  readonly Tags: typeof Tags;
+  readonly filesOf: typeof filesOf;
+}
+
 /** Storage of each table in `names`. */
-export async function tableStorage(store: BlobStore, session: Session, names: readonly string[]): Promise<TableStorage[]> {
+export async function tableStorage(store: BlobStore, session: Session, names: readonly string[], { Dataset, Tags, filesOf }: TableClasses): Promise<TableStorage[]> {
   const out: TableStorage[] = [];
   for (const name of names) {
     const dir = tableDir(name);
@@ -67,4 +78,24 @@ export interface StorageReport {
   /** Sum of the tables' reclaimableBytes. */
   readonly reclaimableBytes: number;
   readonly tables: readonly TableStorage[];
+}
+
+/** The whole report: the origin's estimate and persistence (browsers), the database's bytes, each table's storage. */
+export async function storageReport(store: BlobStore, session: Session, names: readonly string[], classes: TableClasses, storageLimit?: number): Promise<StorageReport> {
+  const nav = navigatorStorage();
+  const [estimate, persistent, objects, tables] = await Promise.all([
+    nav?.estimate?.().catch(() => undefined),
+    nav?.persisted?.().catch(() => undefined),
+    store.list(""),
+    tableStorage(store, session, names, classes),
+  ]);
+  return {
+    ...(estimate?.usage !== undefined ? { usage: estimate.usage } : {}),
+    ...(estimate?.quota !== undefined ? { quota: estimate.quota } : {}),
+    ...(persistent !== undefined ? { persistent } : {}),
+    ...(storageLimit !== undefined ? { storageLimit } : {}),
+    bytes: objects.reduce((s, o) => s + o.size, 0),
+    reclaimableBytes: tables.reduce((s, t) => s + t.reclaimableBytes, 0),
+    tables,
+  };
 }
