@@ -19,12 +19,12 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, extname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Row } from "../src/index.js";
 import { loadGlove, recallAtK } from "./datasets.js";
+import { playwrightLaunchOptions, staticServer } from "./browser-page.js";
 import { machineInfo, median, progress, round, sig, writeResults, type ResultRow } from "./report.js";
 
 const benchFile = fileURLToPath(import.meta.url);
@@ -260,32 +260,6 @@ interface BrowserOpen extends OpenTiming {
   store?: { calls: Record<string, number>; bytesRead: number; ms: Record<string, number> };
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-  ".json": "application/json", ".txt": "text/plain", ".css": "text/css",
-};
-
-/** Serves the built page from `site` and the data files from `data` under /data/. */
-function staticServer(site: string, data: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const file = path.startsWith("/data/") ? join(data, path.slice(6)) : join(site, path === "/" ? "index.html" : path);
-    if (!file.startsWith(data) && !file.startsWith(site)) return void res.writeHead(403).end();
-    if (!existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
-    const address = server.address() as { port: number };
-    ok({ server, origin: `http://127.0.0.1:${address.port}` });
-  }));
-}
-
-/** Launch options of playwright.config.ts (executable and flags), so the bench runs the browser the tests run. */
-async function playwrightLaunchOptions(): Promise<{ executablePath?: string; args?: string[] }> {
-  const config = (await import("../playwright.config.js")).default as { use?: { launchOptions?: { executablePath?: string; args?: string[] } } };
-  return config.use?.launchOptions ?? {};
-}
 
 interface BrowserRun {
   ingests: Map<string, BrowserIngest[]>;

@@ -16,13 +16,19 @@ import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./pool/pool.js";
 import { openStore } from "./storage/open-store.js";
-import { TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
+import { decodeManifest, encodeManifest, TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 /** Cloning and renaming load on first use (and so does the clone check of dropTable). */
 const clones = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
 import { onDemandKit } from "./query/on-demand-kit.js";
-import { TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
+// Encryption, backups and storage reports load on first use (they are not part of the core's size).
+import type { BackupSource, RestoreBackupOptions } from "./table/backup.js";
+import type { QuotaGuardOptions } from "./storage/quota.js";
+import type { StorageReport } from "./table/storage-report.js";
+import type { EncryptionOptions } from "./storage/encryption-key.js";
+import { filesOf, TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
+import { Tags } from "./dataset/tags.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { createFromStream, type StreamWriteOptions } from "./table/stream-writes.js";
 import { Table, type Data, type TableContext } from "./table.js";
@@ -69,6 +75,20 @@ export interface ConnectionOptions {
   wasmMemoryLimit?: number;
   /** For `https://` (and `http://`) databases: timeouts, retries, headers, an AbortSignal. See HttpStoreOptions. */
   http?: HttpStoreOptions;
+  /**
+   * Encryption at rest (AES-256-GCM through Web Crypto; format in docs/FORMAT.md): `key` is a
+   * CryptoKey (AES-GCM, 256 bits), 32 raw bytes, or `{ passphrase }` (PBKDF2-SHA-256, 600,000
+   * iterations, salt stored in the database). A new, empty database becomes encrypted; a wrong key
+   * fails here with WRONG_KEY before anything is read. Costs a key derivation at connect for a
+   * passphrase (about half a second) and AES-GCM on every read and write.
+   */
+  encryption?: EncryptionOptions;
+  /**
+   * Most bytes this database may hold. Writes that would pass it fail with QUOTA_EXCEEDED before
+   * writing (see src/storage/quota.ts); in browsers, writes to idb:// and opfs:// are also checked
+   * against the origin's quota (navigator.storage.estimate()) whether or not this is set.
+   */
+  storageLimit?: number;
 }
 
 export interface CreateTableOptions {
@@ -210,6 +230,26 @@ export class Connection {
     return this.#session.memoryStats();
   }
 
+  /**
+   * Usage and quota of the origin (browsers), whether its storage is persistent, and bytes per
+   * table and per version, with what `optimize({ cleanupOlderThan })` would free.
+   */
+  async storage(): Promise<StorageReport> {
+    this.checkOpen();
+    const [names, { storageReport }] = await Promise.all([this.listTables(), import("./table/extras.js")]);
+    return storageReport(this.store, this.#session, names, { Dataset, Tags, filesOf }, this.options.storageLimit);
+  }
+
+  /**
+   * Asks the browser to keep this origin's storage when space runs low (`navigator.storage.persist()`);
+   * resolves whether it is persistent now. Browsers may grant it silently, prompt, or refuse (Chromium
+   * decides by site engagement). False where there is no such API (Node, Deno: files are not evicted).
+   */
+  async requestPersistence(): Promise<boolean> {
+    this.checkOpen();
+    return (await import("./table/extras.js")).requestPersistence();
+  }
+
   /** The scan pool, started on first use (its module loads only then). */
   #scanPool(): Promise<ScanPool> {
     this.#pool ??= import("./pool/pool.js").then(({ createScanPool }) =>
@@ -277,9 +317,15 @@ export class Connection {
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    const dataset = await Dataset.open(this.store, checkName(name), this.#session);
+    const dataset = await Dataset.open(this.store, checkName(name), this.#session).catch((e) => this.explainUnreadable(e));
     this.sweepTemporaryFiles(name);
     return this.handle(name, dataset, { functionOptions: options.functionOptions });
+  }
+
+  /** A table that does not decode in a database with a key check file was opened without its key: WRONG_KEY. */
+  private async explainUnreadable(error: unknown): Promise<never> {
+    if ((error as { code?: string }).code === "CORRUPT_FILE" && !("keyring" in this.store)) await (await import("./table/extras.js")).explainUnreadable(this.store, error);
+    throw error;
   }
 
   /**
@@ -400,6 +446,20 @@ export class Connection {
     await releaseClone(this.store, config);
   }
 
+  /**
+   * Recreates a table from an archive made by `table.backup()` (a Blob or File, bytes or a stream),
+   * at the version it was backed up at, with its tags. Every checksum is verified before anything
+   * is written; a damaged or truncated archive is CORRUPT_FILE and creates nothing. A sealed
+   * (encrypted) archive opens with this connection's keys or `options.encryption`.
+   */
+  async restoreBackup(source: BackupSource, options: RestoreBackupOptions): Promise<Table> {
+    this.checkOpen();
+    const name = checkName(options?.name);
+    const { restoreBackup } = await import("./table/extras.js");
+    await restoreBackup(this.store, source, { ...options, name }, async () => (await Dataset.latestVersion(this.store, name)) !== undefined, { decodeManifest, encodeManifest });
+    return this.openTable(name);
+  }
+
   /** Drops every table (clones before the tables they share files with). */
   async dropAllTables(): Promise<void> {
     await (await clones()).dropInOrder(onDemandKit, this.store, await this.tableNames(), (name) => this.dropTable(name));
@@ -473,6 +533,14 @@ export async function connect(uri: string | BlobStore, options: ConnectionOption
   if (interval !== undefined && (typeof interval !== "number" || !(interval >= 0))) {
     throw createError("INVALID_ARGUMENT", `readConsistencyInterval must be a number of seconds >= 0, got ${String(interval)}.`);
   }
-  const store = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
-  return new Connection(store.uri, store, options);
+  const opened = typeof uri === "string" ? await openStore(uri, { http: options.http }) : uri;
+  const estimates = typeof (globalThis as { navigator?: { storage?: { estimate?: unknown } } }).navigator?.storage?.estimate === "function";
+  let store = opened;
+  let guard: QuotaGuardOptions | undefined;
+  if (options.encryption !== undefined || options.storageLimit !== undefined || estimates) {
+    ({ store, guard } = await (await import("./table/extras.js")).wrapStore(opened, options, typeof uri === "string"));
+  }
+  const connection = new Connection(store.uri, store, options);
+  if (guard !== undefined) guard.reclaimable = async () => (await connection.storage()).reclaimableBytes;
+  return connection;
 }

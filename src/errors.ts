@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   COMMIT_CONFLICT: "Another writer committed a conflicting change first.",
   CORRUPT_FILE: "A stored file is damaged or truncated.",
   QUOTA_EXCEEDED: "The storage backend is full.",
+  WRONG_KEY: "The encryption key or passphrase does not open this database or file, or the database is encrypted and no key was given.",
   NOT_FOUND: "A requested object does not exist.",
   NETWORK_ERROR: "A remote store could not be read: the network failed, the server answered with an error, or a request timed out (after retries).",
   ABORTED: "The operation was cancelled through an AbortSignal.",

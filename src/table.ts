@@ -4,7 +4,7 @@
  */
 import { createError } from "./errors.js";
 import { LeaseScope, type Session } from "./session.js";
-import type { IndexEntry } from "./storage/manifest.js";
+import { decodeManifest, encodeManifest, type IndexEntry } from "./storage/manifest.js";
 import type { Row } from "./data/rows.js";
 import { columnsToRows, describeSchema } from "./data/rows.js";
 import { copyColumn, takeColumn, type Column } from "./data/column.js";
@@ -43,7 +43,10 @@ import { SCALAR_KINDS } from "./indexes/config.js";
 const scalarIndexes = (): Promise<typeof import("./table/scalar-index.js")> => import("./table/scalar-index.js");
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
-import { estimateRecall, tuneRecall, type RecallEstimate, type RecallOptions, type TuneOptions, type TuneResult } from "./table/recall.js";
+import type { RecallEstimate, RecallOptions, TuneOptions, TuneResult } from "./table/recall.js";
+
+/** Recall estimation and tuning load on first use. */
+const recall = (): Promise<typeof import("./table/recall.js")> => import("./table/recall.js");
 
 /** The vector column a search without `.column()` uses: the only one, or the one named "vector". */
 function vectorColumnOf(state: TableState): string {
@@ -51,6 +54,9 @@ function vectorColumnOf(state: TableState): string {
   return (vectors.length === 1 ? vectors[0]! : vectors.find((f) => f.name === "vector") ?? vectors[0])?.name ?? "vector";
 }
 
+import type { RekeyOptions } from "./table/rekey.js";
+import type { BackupOptions } from "./table/backup.js";
+import type { EncryptionKeyInput } from "./storage/encryption-key.js";
 import { appendColumnsTransaction, appendTransaction, deleteTransaction, updateTransaction, type UpdateSpec, type WriteProgress } from "./table/writes.js";
 import { streamTransaction, type StreamWriteOptions } from "./table/stream-writes.js";
 
@@ -581,7 +587,7 @@ export class Table {
   /** Measures recall@k of a search configuration against exact search, on sample queries. */
   async estimateRecall(options: RecallOptions = {}): Promise<RecallEstimate> {
     const state = await this.state();
-    return estimateRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), options);
+    return (await recall()).estimateRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), options);
   }
 
   /** The cheapest nprobes / ef / refineFactor that reach `target` recall@k on sample queries. */
@@ -589,7 +595,7 @@ export class Table {
     const state = await this.state();
     const column = options.column ?? vectorColumnOf(state);
     const entry = vectorIndexEntry(state, column, options.distanceType);
-    return tuneRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), entry, { ...options, column });
+    return (await recall()).tuneRecall((plan) => this.run(state, (ctx) => executeQuery(ctx, plan)), entry, { ...options, column });
   }
 
   /** A vector plan with `targetRecall` turned into knobs, tuned once per index, target, k and metric. */
@@ -603,7 +609,7 @@ export class Table {
     const key = `${entry.file}|${vec.targetRecall}|${k}|${vec.distanceType ?? ""}`;
     let tuned = this.#tuned.get(key);
     if (tuned === undefined) {
-      tuned = tuneRecall((p) => this.run(state, (ctx) => executeQuery(ctx, p)), entry, { column, k, target: vec.targetRecall, distanceType: vec.distanceType, queries: 50 })
+      tuned = recall().then(({ tuneRecall }) => tuneRecall((p) => this.run(state, (ctx) => executeQuery(ctx, p)), entry, { column, k, target: vec.targetRecall, distanceType: vec.distanceType, queries: 50 }))
         .then((r) => r.params);
       this.#tuned.set(key, tuned);
       tuned.catch(() => this.#tuned.delete(key));
@@ -656,6 +662,31 @@ export class Table {
     const state = await this.state();
     const entry = state.indices.find((i) => i.name === name);
     return entry && (await onDemand()).indexStatistics(state, entry);
+  }
+
+  /**
+   * Rewrites the newest version under a new encryption key, as one commit (see src/table/rekey.ts).
+   * Later writes of this connection use the new key; open the database with `{ key: newKey }`
+   * afterwards (add the old key to `previousKeys` to read versions from before). UNSUPPORTED on an
+   * unencrypted table.
+   */
+  async rekey(key: EncryptionKeyInput, options: RekeyOptions = {}): Promise<{ version: number }> {
+    const head = await this.writable();
+    const { rekeyTransaction } = await import("./table/extras.js");
+    return { version: await this.commit(await rekeyTransaction(this.dataset, head, key, options), head) };
+  }
+
+  /**
+   * One version (default: the one this handle reads) with its index files and the tags naming it,
+   * as a self-describing, checksummed archive (format in docs/FORMAT.md); restore it with
+   * `db.restoreBackup(blob, { name })`. An encrypted table's archive is encrypted with its key.
+   */
+  async backup(options: BackupOptions = {}): Promise<Blob> {
+    const current = await this.state();
+    const state = options.version === undefined || options.version === current.version ? current : await this.dataset.readState(options.version);
+    const { writeBackup } = await import("./table/extras.js");
+    const tags = Object.entries(await new Tags(this.dataset).list()).filter(([, t]) => t.version === state.version).map(([name]) => name);
+    return writeBackup(this.dataset, state, tags, { decodeManifest, encodeManifest }, options);
   }
 
   async dropIndex(name: string): Promise<{ version: number }> {

@@ -4,6 +4,7 @@
  * cosine top-10) of that table on a fresh page. The data comes from the bench's static server
  * (/data/*), written there by bench/storage.ts; nothing is timed until it is in memory.
  */
+import { buildTable, queryTable, type BuildResult, type QueryResult } from "../encryption-tasks.js";
 import { connect, DataTypes, field, openStore, schema, type BlobInfo, type BlobStore, type Row } from "../../src/index.js";
 
 export const TABLE = "glove";
@@ -135,5 +136,24 @@ export async function coldOpen(uri: string, profile = false): Promise<ColdOpenRe
   };
 }
 
-export const tasks = { ingest, coldOpen };
+/** bench/encryption.ts: builds the table (plain or encrypted) from /data/base.f32. */
+async function encryptionBuild(uri: string, encrypted: boolean): Promise<BuildResult> {
+  const [vectors, words, meta] = await Promise.all([
+    fetchBytes("/data/base.f32").then((b) => new Float32Array(b)),
+    fetchBytes("/data/words.txt").then((b) => new TextDecoder().decode(b).split("\n")),
+    fetchBytes("/data/meta.json").then((b) => JSON.parse(new TextDecoder().decode(b)) as { dim: number }),
+  ]);
+  return buildTable(uri, encrypted, vectors, words, meta.dim);
+}
+
+/** bench/encryption.ts: cold open, exact and indexed search over /data/queries.f32, backup and restore. */
+async function encryptionQuery(uri: string, encrypted: boolean, restoreUri: string): Promise<QueryResult> {
+  const [queries, meta] = await Promise.all([
+    fetchBytes("/data/queries.f32").then((b) => new Float32Array(b)),
+    fetchBytes("/data/meta.json").then((b) => JSON.parse(new TextDecoder().decode(b)) as { dim: number }),
+  ]);
+  return queryTable(uri, encrypted, queries, meta.dim, restoreUri);
+}
+
+export const tasks = { ingest, coldOpen, encryptionBuild, encryptionQuery };
 export type Tasks = typeof tasks;

@@ -7,6 +7,7 @@
  *   quiverdb export <quiver-dir> <table> <lancedb-dir>      to LanceDB (needs @lancedb/lancedb)
  *   quiverdb export <quiver-dir> <table> <file.arrow|file.arrows>
  *   quiverdb publish <quiver-dir> <table> <out-dir>         for static hosting (connect("https://…"))
+ *   quiverdb backup … / quiverdb restore …                   one-file archives (src/cli/backup.ts; --help)
  *
  * Options: --overwrite (replace a table that exists), --format arrow|parquet (import),
  * --columns a,b (Parquet import), --quiet. Exit codes: 0 done, 1 failed, 2 usage.
@@ -25,6 +26,7 @@ const USAGE = `usage:
   quiverdb export <quiver-dir> <table> <lancedb-dir>            Quiver table → LanceDB (needs: npm install @lancedb/lancedb)
   quiverdb export <quiver-dir> <table> <file.arrow|file.arrows> Arrow IPC file (.arrow) or stream (.arrows)
   quiverdb publish <quiver-dir> <table> <out-dir>               copy for static hosting, readable with connect("https://…")
+  quiverdb backup … | quiverdb restore …                        one-file archives of a table (quiverdb backup --help)
 options: --overwrite  --format arrow|parquet  --columns a,b  --quiet`;
 
 const IPC_FILE = new Set([".arrow", ".feather", ".ipc"]);
@@ -113,6 +115,18 @@ async function run(argv: string[]): Promise<string> {
     }
     default:
       throw new UsageError(command === undefined ? "no command" : `unknown command ${command}`);
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === "backup" || command === "restore") {
+  // Backups have their own argument parsing and exit codes (src/cli/backup.ts), loaded on use.
+  const { backupCommand, restoreCommand } = await import("./backup.js");
+  try {
+    process.exit(await (command === "backup" ? backupCommand : restoreCommand)(rest));
+  } catch (e) {
+    console.error(`quiverdb: ${isQuiverError(e) ? `${e.code}: ` : ""}${(e as Error).message}`);
+    process.exit(1);
   }
 }
 

@@ -18,7 +18,7 @@ import { decodeFloor, floorFromKey, floorKey, floorPrefix, type OperationRecord,
 export const TOMBSTONE_KEEP = 100;
 
 /** Operations that replace what the table is; nothing may commit in between. */
-export const EXCLUSIVE: ReadonlySet<OperationType> = new Set(["overwrite", "restore", "add_columns", "alter_columns", "drop_columns", "create"]);
+export const EXCLUSIVE: ReadonlySet<OperationType> = new Set(["overwrite", "restore", "add_columns", "alter_columns", "drop_columns", "create", "rekey"]);
 
 /** What a transaction does, as far as conflicts go. */
 export interface Change {

@@ -288,6 +288,22 @@ export class Dataset {
     return false;
   }
 
+  /**
+   * A table with no version key left was dropped or its storage evicted by the browser: committing
+   * would put back a manifest naming files that are gone — half a table. The key of the version a
+   * commit builds on is checked first (one head request); only when it is gone (it may lie below
+   * the version floor) are the versions listed.
+   */
+  private async checkStillThere(version: number): Promise<void> {
+    if ((await this.store.head(manifestKey(this.table, version))) !== undefined) return;
+    if ((await Dataset.latestVersion(this.store, this.table)) !== undefined) return;
+    throw createError(
+      "TABLE_NOT_FOUND",
+      `Table "${this.table}" is gone from ${this.store.uri} (dropped, or its storage was cleared or evicted by the browser); nothing was committed.`,
+      { version },
+    );
+  }
+
   /** What the commit of `version` did, for conflict checks. */
   private async operationOf(version: number): Promise<OperationRecord> {
     const known = this.#operations.get(version);
@@ -521,6 +537,7 @@ export class Dataset {
           }
         }
         checked = head.version;
+        await this.checkStillThere(head.version);
         const state = this.apply(head, tx);
         if (await this.store.putIfAbsent(manifestKey(this.table, state.version), encodeManifest(this.toManifest(state, head)))) {
           if (await this.extendsHead(state)) {

@@ -18,7 +18,7 @@ export const TOMBSTONE_FORMAT_VERSION = 2;
 
 export type OperationType =
   | "create" | "append" | "delete" | "update" | "merge" | "overwrite" | "restore"
-  | "add_columns" | "alter_columns" | "drop_columns" | "create_index" | "drop_index" | "optimize";
+  | "add_columns" | "alter_columns" | "drop_columns" | "create_index" | "drop_index" | "optimize" | "rekey";
 
 /** What the commit that produced a version did; later writers read it to decide about conflicts. */
 export interface OperationRecord {

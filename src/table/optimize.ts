@@ -88,7 +88,7 @@ export async function compactionTransaction(ds: Dataset, head: TableState, targe
   return { type: "optimize", readVersion: head.version, removed: bins.flat().map((f) => f.id), added };
 }
 
-function filesOf(m: Manifest, dir: string): string[] {
+export function filesOf(m: Manifest, dir: string): string[] {
   const out: string[] = [];
   for (const f of m.fragments) {
     for (const d of f.files) out.push(fileKey(dir, d.file));

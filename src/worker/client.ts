@@ -4,6 +4,8 @@
  * are the in-thread `Query` / `VectorQuery`; only their plan crosses, with its vectors transferred.
  */
 import { proxy, wrap } from "comlink";
+import type { BackupOptions, BackupSource, RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
@@ -171,6 +173,22 @@ export class RemoteConnection {
     return this.call((api) => api.tableNames(this.id, options));
   }
 
+  /** As `Connection.storage()`, measured in the worker (same origin, same estimate). */
+  async storage(): Promise<StorageReport> {
+    return this.call((api) => api.storage(this.id));
+  }
+
+  /** As `Connection.requestPersistence()`; browsers expose `persist()` to windows only, so from a worker it is false: ask from the page (`navigator.storage.persist()` covers the whole origin). */
+  async requestPersistence(): Promise<boolean> {
+    return this.call((api) => api.requestPersistence(this.id));
+  }
+
+  /** As `Connection.restoreBackup`; a stream is read here and its bytes are copied to the worker. */
+  async restoreBackup(source: BackupSource, options: RestoreBackupOptions): Promise<RemoteTable> {
+    const payload = source instanceof ArrayBuffer ? new Uint8Array(source) : typeof (source as ReadableStream).getReader === "function" ? new Uint8Array(await new Response(source as ReadableStream).arrayBuffer()) : source as Blob | Uint8Array;
+    return this.handle(await this.call((api) => api.restoreBackup(this.id, payload, options)));
+  }
+
   async openTable(name: string): Promise<RemoteTable> {
     return this.handle(await this.call((api) => api.openTable(this.id, name)));
   }
@@ -328,6 +346,10 @@ export class RemoteTable {
   async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
   async stats(): Promise<TableResult<"stats">> { return this.forward("stats", []); }
+  /** The key (a CryptoKey, bytes or passphrase) is cloned to the worker; `progress` does not cross. */
+  async rekey(key: TableArgs<"rekey">[0]): Promise<TableResult<"rekey">> { return this.forward("rekey", [key]); }
+  /** The archive Blob is made in the worker and cloned back; `progress` does not cross. */
+  async backup(options: Omit<BackupOptions, "progress"> = {}): Promise<Blob> { return this.forward("backup", [{ version: options.version, includeIndexes: options.includeIndexes }]); }
 
   /** Rows are copied to the worker (the caller keeps its arrays); `progress` is called from the worker. */
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {

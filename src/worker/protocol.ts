@@ -16,6 +16,8 @@
  * only functions that cross are the progress callbacks of `add()` and `createIndex()`, as comlink
  * proxies.
  */
+import type { RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
@@ -56,7 +58,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "quiverSchema", "tableConfig", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
-  "estimateRecall", "tuneRecall", "stats",
+  "estimateRecall", "tuneRecall", "stats", "rekey", "backup",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
@@ -88,6 +90,10 @@ export interface WorkerApi {
   /** Renames a table; returns the ids of the open handles on the old name, which are now closed. */
   renameTable(conn: ConnectionId, currentName: string, newName: string): Promise<TableId[]>;
   cloneTable(conn: ConnectionId, target: string, source: string, options: CloneTableOptions): Promise<TableHandle>;
+  storage(conn: ConnectionId): Promise<StorageReport>;
+  requestPersistence(conn: ConnectionId): Promise<boolean>;
+  /** Restores an archive (a Blob, cloned) into a new table. */
+  restoreBackup(conn: ConnectionId, source: Blob | Uint8Array, options: RestoreBackupOptions): Promise<TableHandle>;
   /** Closes the connection and every table opened through it. */
   closeConnection(conn: ConnectionId): Promise<void>;
 

@@ -5,6 +5,8 @@
  */
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
 import { connect, type CloneTableOptions, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
+import type { RestoreBackupOptions } from "../table/backup.js";
+import type { StorageReport } from "../table/storage-report.js";
 import type { MemoryStats } from "../session.js";
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -59,6 +61,18 @@ export class QuiverService implements WorkerApi {
 
   async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle> {
     return this.#hold(conn, await this.#connection(conn).createEmptyTable(name, schema, options));
+  }
+
+  async storage(conn: ConnectionId): Promise<StorageReport> {
+    return this.#connection(conn).storage();
+  }
+
+  async requestPersistence(conn: ConnectionId): Promise<boolean> {
+    return this.#connection(conn).requestPersistence();
+  }
+
+  async restoreBackup(conn: ConnectionId, source: Blob | Uint8Array, options: RestoreBackupOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).restoreBackup(source, options));
   }
 
   async dropTable(conn: ConnectionId, name: string): Promise<TableId[]> {

@@ -61,14 +61,26 @@ const PLANS: Omit<FaultPlan, "failAt">[] = [
   { mode: "error", when: "after" },
 ];
 
-async function seed(volume: MemoryVolume): Promise<void> {
-  const db = await connect(new MemoryStore("memory://crash", volume));
+/** The suite runs twice: on the plain store, and once more with every object encrypted (EncryptedStore above the faults). */
+type Mode = "plain" | "encrypted";
+const KEY = new Uint8Array(32).fill(42);
+const NEW_KEY = new Uint8Array(32).fill(43);
+const options = (mode: Mode) => (mode === "encrypted" ? { encryption: { key: KEY } } : {});
+
+/** After a rekey that may or may not have landed: the new key (with the old one for older files), else the old key alone. */
+async function connectAfter(store: MemoryStore, mode: Mode): Promise<Awaited<ReturnType<typeof connect>>> {
+  if (mode === "plain") return connect(store);
+  return connect(store, { encryption: { key: NEW_KEY, previousKeys: [KEY] } }).catch(() => connect(store, options(mode)));
+}
+
+async function seed(volume: MemoryVolume, mode: Mode): Promise<void> {
+  const db = await connect(new MemoryStore("memory://crash", volume), options(mode));
   const t = await db.createTable("t", rows(0, 10));
   await t.add(rows(10, 5));
 }
 
-async function contents(volume: MemoryVolume, table: string): Promise<string | null> {
-  const db = await connect(new MemoryStore("memory://crash", volume));
+async function contents(volume: MemoryVolume, table: string, mode: Mode): Promise<string | null> {
+  const db = await connectAfter(new MemoryStore("memory://crash", volume), mode);
   if (!(await db.tableNames()).includes(table)) return null;
   const t = await db.openTable(table);
   const fields = (await t.quiverSchema()).fields.map((f) => f.name);
@@ -79,11 +91,11 @@ async function contents(volume: MemoryVolume, table: string): Promise<string | n
   return JSON.stringify({ fields, rows: got });
 }
 
-async function runCase(c: Case, plan: FaultPlan): Promise<{ steps: number; outcome: string | null }> {
+async function runCase(c: Case, plan: FaultPlan, mode: Mode): Promise<{ steps: number; outcome: string | null }> {
   const volume = new MemoryVolume();
-  await seed(volume);
+  await seed(volume, mode);
   const store = new FaultInjectingStore(new MemoryStore("memory://crash", volume), plan);
-  const db = await connect(store);
+  const db = await connect(store, options(mode));
   const table = c.name === "createTable" ? undefined : await db.openTable("t");
   try {
     await c.run(db, table);
@@ -93,20 +105,23 @@ async function runCase(c: Case, plan: FaultPlan): Promise<{ steps: number; outco
       if (!isQuiverError(e)) throw new Error(`unexpected error ${String(e)}`);
     }
   }
-  return { steps: store.steps.length, outcome: await contents(volume, c.name === "createTable" ? "fresh" : "t") };
+  return { steps: store.steps.length, outcome: await contents(volume, c.name === "createTable" ? "fresh" : "t", mode) };
 }
 
-describe("crash safety", () => {
-  for (const c of CASES) {
+/** Rekey rewrites every file under a new key: the same rows, one version more. */
+const REKEY: Case = { name: "rekey", run: (_, t) => t!.rekey(NEW_KEY), before: snapshot(base), after: snapshot(base) };
+
+describe.each(["plain", "encrypted"] as const)("crash safety (%s)", (mode) => {
+  for (const c of mode === "encrypted" ? [...CASES, REKEY] : CASES) {
     it(`${c.name}: every write step, every failure kind → old or new version, still writable`, async () => {
-      const clean = await runCase(c, {});
+      const clean = await runCase(c, {}, mode);
       expect(clean.outcome).toBe(c.after);
       expect(clean.steps).toBeGreaterThan(0);
       let checked = 0;
       const seen = new Set<string>();
       for (let step = 1; step <= clean.steps; step++) {
         for (const plan of PLANS) {
-          const { outcome } = await runCase(c, { ...plan, failAt: step });
+          const { outcome } = await runCase(c, { ...plan, failAt: step }, mode);
           expect([c.before, c.after], `step ${step} ${JSON.stringify(plan)}`).toContain(outcome);
           seen.add(outcome === c.after ? "new" : "old");
           checked++;

@@ -1,0 +1,120 @@
+/**
+ * Browser storage limits. `QuotaGuardStore` checks every write against the room left before it
+ * writes: the origin's quota minus its usage (`navigator.storage.estimate()`), and, if the app set
+ * one, the database's own byte limit (`connect(uri, { storageLimit })`). A write that would not fit
+ * fails with QUOTA_EXCEEDED before any of its bytes are written, naming what is used, what is
+ * free, and what `optimize({ cleanupOlderThan })` would free.
+ *
+ * A write is the put of one object. A commit writes its data and index files first and its
+ * manifest last, so the first object that does not fit stops it: the table stays at its version,
+ * and files that did fit before are unreferenced until cleanup removes them. Data files are the
+ * large objects and come first, so in practice the check stops a write before it writes anything.
+ *
+ * The estimate is read once per second at most; in between, this store counts what it wrote.
+ * Browsers report usage loosely (padded, per origin), so the check is a fence against running
+ * into the browser's own QuotaExceededError mid-commit, not an exact accounting.
+ */
+import { createError } from "../errors.js";
+import type { BlobInfo, BlobStore } from "./blob-store.js";
+
+export interface StorageEstimateLike { usage?: number; quota?: number }
+
+export interface QuotaGuardOptions {
+  /** The database's own limit in bytes (its objects, as listed). Default: none. */
+  limitBytes?: number;
+  /** The origin's estimate; default `navigator.storage.estimate()` where it exists. */
+  estimate?: () => Promise<StorageEstimateLike>;
+  /** Bytes `optimize({ cleanupOlderThan })` would free, for the error's details. */
+  reclaimable?: () => Promise<number>;
+}
+
+const ESTIMATE_TTL_MS = 1000;
+
+interface NavigatorStorageLike {
+  estimate?(): Promise<StorageEstimateLike>;
+  persist?(): Promise<boolean>;
+  persisted?(): Promise<boolean>;
+}
+
+/** `navigator.storage` where the runtime has it (browsers, windows and workers). */
+export function navigatorStorage(): NavigatorStorageLike | undefined {
+  return (globalThis as { navigator?: { storage?: NavigatorStorageLike } }).navigator?.storage;
+}
+
+/** `navigator.storage.persist()` where there is one (pages, not workers); whether storage is persistent now. */
+export async function requestPersistence(): Promise<boolean> {
+  const nav = navigatorStorage();
+  if (nav?.persist === undefined) return false;
+  return (await nav.persisted?.()) === true || nav.persist();
+}
+
+export class QuotaGuardStore implements BlobStore {
+  readonly uri: string;
+  readonly readOnly: boolean;
+  readonly inMemory?: boolean;
+  readonly remote?: boolean;
+  #checkedAt = -Infinity;
+  /** Origin room and database bytes at the last check, less what was written since. */
+  #originFree = Infinity;
+  #databaseBytes = 0;
+
+  constructor(readonly inner: BlobStore, readonly options: QuotaGuardOptions) {
+    this.uri = inner.uri;
+    this.readOnly = inner.readOnly;
+    if (inner.inMemory !== undefined) this.inMemory = inner.inMemory;
+    if (inner.remote !== undefined) this.remote = inner.remote;
+    if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
+    if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
+  }
+
+  listFolders?(prefix: string): Promise<string[]>;
+  removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
+
+  get(key: string): Promise<Uint8Array> { return this.inner.get(key); }
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array> { return this.inner.getRange(key, offset, length); }
+  head(key: string): Promise<BlobInfo | undefined> { return this.inner.head(key); }
+  list(prefix: string): Promise<BlobInfo[]> { return this.inner.list(prefix); }
+  delete(key: string): Promise<void> { return this.inner.delete(key); }
+  close(): Promise<void> { return this.inner.close(); }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    await this.#check(key, data);
+    await this.inner.put(key, data);
+    this.#wrote(data);
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    await this.#check(key, data);
+    const done = await this.inner.putIfAbsent(key, data);
+    if (done) this.#wrote(data);
+    return done;
+  }
+
+  #wrote(data: Uint8Array): void {
+    this.#originFree -= data?.length ?? 0;
+    this.#databaseBytes += data?.length ?? 0;
+  }
+
+  async #check(key: string, data: Uint8Array): Promise<void> {
+    if (!(data instanceof Uint8Array)) return; // the store below reports the bad argument
+    if (performance.now() - this.#checkedAt > ESTIMATE_TTL_MS) {
+      const estimate = this.options.estimate ?? navigatorStorage()?.estimate?.bind(navigatorStorage());
+      const e = estimate ? await estimate() : {};
+      this.#originFree = e.quota !== undefined && e.usage !== undefined ? e.quota - e.usage : Infinity;
+      if (this.options.limitBytes !== undefined) this.#databaseBytes = (await this.inner.list("")).reduce((s, o) => s + o.size, 0);
+      this.#checkedAt = performance.now();
+    }
+    const limitFree = this.options.limitBytes === undefined ? Infinity : this.options.limitBytes - this.#databaseBytes;
+    const free = Math.min(this.#originFree, limitFree);
+    if (data.length <= free) return;
+    const reclaimable = await this.options.reclaimable?.().catch(() => undefined);
+    const which = limitFree <= this.#originFree ? `the database's storageLimit of ${this.options.limitBytes} bytes` : "the browser's quota for this origin";
+    throw createError(
+      "QUOTA_EXCEEDED",
+      `Writing "${key}" (${data.length} bytes) to ${this.uri} would pass ${which}: ${Math.max(0, free)} bytes are free. Nothing was written.` +
+        (reclaimable ? ` optimize({ cleanupOlderThan }) would free ${reclaimable} bytes of old versions;` : "") +
+        " ask for persistent storage (db.requestPersistence()) or free space.",
+      { key, store: this.uri, needed: data.length, free: Math.max(0, free), limitBytes: this.options.limitBytes, reclaimableBytes: reclaimable },
+    );
+  }
+}
