@@ -4,7 +4,8 @@
  * are the in-thread `Query` / `VectorQuery`; only their plan crosses, with its vectors transferred.
  */
 import { proxy, wrap } from "comlink";
-import type { ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "../connection.js";
+import { serializeEmbeddingConfig } from "../embeddings/table-embeddings.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -19,7 +20,7 @@ import { MergeInsertBuilder } from "../table/merge-insert.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WorkerApi } from "./protocol.js";
+import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WireCreateTableOptions, WorkerApi } from "./protocol.js";
 import { registerErrorTransfer, transferPlan } from "./transfer.js";
 
 export interface WorkerConnectionOptions extends ConnectionOptions {
@@ -111,6 +112,12 @@ export async function connectThrough(uri: string, options: WorkerConnectionOptio
   }
 }
 
+/** The options as they cross: the embedding function as its saved config (rebuilt in the worker). */
+function toWire<O extends Omit<CreateTableOptions, "schema">>(options: O): Omit<O, "embeddingFunction"> & Pick<WireCreateTableOptions, "embeddingFunction"> {
+  const { embeddingFunction, ...rest } = options;
+  return embeddingFunction === undefined ? rest : { ...rest, embeddingFunction: serializeEmbeddingConfig(embeddingFunction) };
+}
+
 function isSchema(value: unknown): value is Schema {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Array.isArray((value as Schema).fields);
 }
@@ -171,13 +178,16 @@ export class RemoteConnection {
     return this.call((api) => api.tableNames(this.id, options));
   }
 
-  async openTable(name: string): Promise<RemoteTable> {
-    return this.handle(await this.call((api) => api.openTable(this.id, name)));
+  /** As `Connection.openTable`; the table's embedding function is restored in the worker, by its registry. */
+  async openTable(name: string, options?: OpenTableOptions): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.openTable(this.id, name, options)));
   }
 
   /**
    * As `Connection.createTable`: rows, Arrow data or a schema, or LanceDB's object form. Rows are
-   * copied to the worker; Arrow data is converted to columns here and those are copied.
+   * copied to the worker; Arrow data is converted to columns here and those are copied. An
+   * `embeddingFunction` crosses as its `toJSON()` config and is rebuilt by the worker's registry:
+   * register user functions in the worker (a script of your own that calls `serve()`).
    */
   async createTable(
     nameOrOptions: string | ({ name: string; data: CreateData } & CreateTableOptions),
@@ -188,7 +198,7 @@ export class RemoteConnection {
       const { name, data: d, ...rest } = nameOrOptions;
       return this.createTable(name, d, rest);
     }
-    const opts = options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options;
+    const opts = toWire(options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options);
     let payload: readonly Row[] | Schema | ColumnBatch;
     if (isArrowSchema(data)) payload = (await arrowConversions()).quiverSchemaOf(data);
     else if (isArrowData(data)) payload = await (await arrowConversions()).arrowToColumns(data);
@@ -199,7 +209,7 @@ export class RemoteConnection {
 
   async createEmptyTable(name: string, tableSchema: Schema | ArrowSchemaLike, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
     const s = isArrowSchema(tableSchema) ? (await arrowConversions()).quiverSchemaOf(tableSchema) : tableSchema;
-    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, options)));
+    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, toWire(options))));
   }
 
   async dropTable(name: string): Promise<void> {
