@@ -82,6 +82,9 @@ export default defineConfig({
     alias: [
       { find: /^quiverdb$/, replacement: resolve(repo, "src/index.ts") },
       { find: /^quiverdb\/worker$/, replacement: resolve(repo, "src/worker/index.ts") },
+      // @energetic-ai/embeddings (the Universal Sentence Encoder's tokenizer and wrapper) imports
+      // TensorFlow.js from @energetic-ai/core, a Node-only bundle; browsers get TensorFlow.js itself.
+      { find: /^@energetic-ai\/core$/, replacement: resolve(demo, "lib/tf.ts") },
     ],
   },
   server: {
@@ -97,7 +100,7 @@ export default defineConfig({
     noDiscovery: true,
     include: [
       "comlink", "idb", "@orama/stemmers/english", "@orama/stopwords/english",
-      "@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-backend-cpu", "@tensorflow/tfjs-backend-wasm", "@tensorflow-models/universal-sentence-encoder",
+      "@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-backend-wasm", "@energetic-ai/embeddings",
       "papaparse", "hyparquet",
     ],
   },

@@ -1,5 +1,6 @@
 // The demo's offline sentence encoder: Google's Universal Sentence Encoder (lite, 512-d) through
-// TensorFlow.js on its WebAssembly backend, as a Quiver embedding function. It runs inside the
+// TensorFlow.js on its WebAssembly backend and @energetic-ai/embeddings (tokenizer + model
+// wrapper), as a Quiver embedding function. It runs inside the
 // database worker (db.worker.ts registers it), so embedding never blocks the page. The model files
 // (27.9 MB) come from the shared data folder, served under /data/; the service worker keeps them
 // after their first use, so documents can be searched offline.
@@ -11,7 +12,7 @@ import wasmThreaded from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 export const USE_MODEL_URL = "/data/use-tfjs-energetic-ai/";
 
 interface UseModel {
-  embed(texts: string[]): Promise<{ data(): Promise<Float32Array>; dispose(): void; shape: number[] }>;
+  embed(texts: string[]): Promise<number[][]>;
 }
 
 export interface BrowserUseOptions {
@@ -21,23 +22,21 @@ export interface BrowserUseOptions {
 
 let backend: Promise<string> | undefined;
 
-/** TensorFlow.js on WebAssembly (the CPU backend where that fails), set up once per worker. */
+/** TensorFlow.js on WebAssembly, set up once per worker; its .wasm files are built assets (precached). */
 function tfBackend(): Promise<string> {
   backend ??= (async () => {
     const tf = await import("@tensorflow/tfjs-core");
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    await import("@tensorflow/tfjs-backend-cpu");
     wasm.setWasmPaths({
       "tfjs-backend-wasm.wasm": wasmPlain,
       "tfjs-backend-wasm-simd.wasm": wasmSimd,
       "tfjs-backend-wasm-threaded-simd.wasm": wasmThreaded,
     });
-    // Keep to one thread: the database and the page share the machine with it.
-    wasm.setThreadsCount?.(1);
-    if (!(await tf.setBackend("wasm").catch(() => false))) await tf.setBackend("cpu");
+    if (!(await tf.setBackend("wasm"))) throw new Error("TensorFlow.js could not start its WebAssembly backend.");
     await tf.ready();
     return tf.getBackend();
   })();
+  backend.catch(() => (backend = undefined));
   return backend;
 }
 
@@ -66,9 +65,16 @@ export class BrowserUse implements EmbeddingFunction {
   private model(): Promise<UseModel> {
     this.#model ??= (async () => {
       await tfBackend();
-      const use = await import("@tensorflow-models/universal-sentence-encoder");
+      const [{ EmbeddingsModel }, { loadGraphModel }] = await Promise.all([import("@energetic-ai/embeddings"), import("@tensorflow/tfjs-converter")]);
       const base = new URL(this.modelUrl, self.location.href).href;
-      return (await use.load({ modelUrl: `${base}model.json`, vocabUrl: `${base}vocab.json` })) as unknown as UseModel;
+      const [model, vocabulary] = await Promise.all([
+        loadGraphModel(`${base}model.json`),
+        fetch(`${base}vocab.json`).then((r) => {
+          if (!r.ok) throw new Error(`The encoder's vocabulary (${base}vocab.json) could not be loaded: ${r.status}.`);
+          return r.json() as Promise<[string, number][]>;
+        }),
+      ]);
+      return new EmbeddingsModel({ model, vocabulary } as never) as unknown as UseModel;
     })();
     // A failed load (offline before the model was ever fetched) is retried on the next call.
     this.#model.catch(() => (this.#model = undefined));
@@ -77,12 +83,10 @@ export class BrowserUse implements EmbeddingFunction {
 
   async computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const tensor = await (await this.model()).embed(texts);
-    const flat = await tensor.data();
-    tensor.dispose();
-    return texts.map((_, i) => {
-      // USE's outputs are nearly but not exactly unit length; cosine and dot then agree.
-      const v = flat.slice(i * 512, (i + 1) * 512);
+    const rows = await (await this.model()).embed(texts);
+    return rows.map((row) => {
+      // USE's outputs are not unit length; scaled, cosine and dot agree.
+      const v = Float32Array.from(row);
       let n = 0;
       for (const x of v) n += x * x;
       n = Math.sqrt(n) || 1;
