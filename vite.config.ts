@@ -61,7 +61,10 @@ function precacheManifest(): Plugin {
     apply: "build",
     generateBundle(_options, bundle) {
       const publicFiles = readdirSync(resolve(demo, "public")).filter((f) => f !== "sw.js");
-      const files = [...Object.keys(bundle), ...publicFiles].filter((f) => !f.endsWith(".map")).sort();
+      // transformers.js and its ONNX runtime (27 MB) serve the MiniLM encoder, which needs the network
+      // anyway (it downloads its model); they are cached when first used, not at install.
+      const online = /(^|\/)(transformers\.web|ort-wasm)/;
+      const files = [...Object.keys(bundle), ...publicFiles].filter((f) => !f.endsWith(".map") && !online.test(f)).sort();
       const hash = createHash("sha256");
       for (const f of Object.keys(bundle).sort()) {
         const item = bundle[f]!;

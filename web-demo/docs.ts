@@ -295,8 +295,10 @@ export class DocsSection {
       const t0 = performance.now();
       const hits = await q.toArray();
       if (seq !== this.#seq) return;
+      // Which request the list answers, for anyone (a test, a screen reader script) waiting on it.
+      out.dataset.for = JSON.stringify({ query, mode, where });
       const label = { hybrid: "hybrid (vector + BM25, RRF)", vector: "vector (cosine)", fts: "BM25" }[mode];
-      showText(timing, `${hits.length} ${mine ? "passages" : "abstracts"} by ${label} in ${ms(performance.now() - t0)}${where ? ` where ${where}` : ""}`);
+      showText(timing, `${hits.length} ${mine ? "passage" : "abstract"}${hits.length === 1 ? "" : "s"} by ${label} in ${ms(performance.now() - t0)}${where ? ` where ${where}` : ""}`);
       const re = markTerms(query);
       out.replaceChildren(...hits.map((h) => {
         const li = document.createElement("li");
@@ -318,6 +320,7 @@ export class DocsSection {
     } catch (err) {
       if (seq !== this.#seq) return;
       out.replaceChildren();
+      out.dataset.for = JSON.stringify({ query, mode, where });
       showError(timing, err);
     } finally {
       if (seq === this.#seq) out.removeAttribute("aria-busy");

@@ -4,6 +4,7 @@ import { loadKernels, type Kernels } from "quiverdb";
 import { connectWorker, type RemoteConnection, type RemoteTable } from "quiverdb/worker";
 import { DocsSection } from "./docs.js";
 import { $, explain, showError, showText } from "./lib/ui.js";
+import { USE_MODEL_URL } from "./lib/use-encoder.js";
 import { WordsSection } from "./words.js";
 
 declare global {
@@ -42,6 +43,30 @@ async function askToPersist(): Promise<void> {
   asked = true;
   await navigator.storage.persist().catch(() => false);
   await showStorage();
+}
+
+/**
+ * Asks the service worker to keep the sentence encoder's files (28 MB), so documents can be
+ * searched offline: a text query is embedded by the model before the vector search.
+ */
+let encoderKept = false;
+async function keepEncoderOffline(): Promise<void> {
+  if (encoderKept || !import.meta.env.PROD || !("serviceWorker" in navigator)) return;
+  encoderKept = true;
+  try {
+    const model = (await (await fetch(`${USE_MODEL_URL}model.json`)).json()) as { weightsManifest: { paths: string[] }[] };
+    const urls = ["model.json", "vocab.json", ...model.weightsManifest.flatMap((m) => m.paths)].map((p) => USE_MODEL_URL + p);
+    (await navigator.serviceWorker.ready).active?.postMessage({ cache: urls });
+  } catch (err) {
+    encoderKept = false;
+    console.warn("the encoder is not kept for offline use:", err);
+  }
+}
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.addEventListener("message", (e: MessageEvent<{ cached?: number; cacheError?: string }>) => {
+    if (e.data.cached !== undefined) document.body.dataset.encoderOffline = "true";
+    if (e.data.cacheError !== undefined) console.warn("the encoder is not kept for offline use:", e.data.cacheError);
+  });
 }
 
 // ── versions ───────────────────────────────────────────────────────────────────────────────────
@@ -124,6 +149,7 @@ try {
       void showVersions("docs-versions", t, async () => { await docs.open(); void docs.search(); });
       void showStorage();
       if (t) void askToPersist();
+      if (t && $<HTMLSelectElement>("docs-encoder").value === "use") void keepEncoderOffline();
     },
   }, sizeParam("docs"));
 

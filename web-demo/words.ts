@@ -164,6 +164,7 @@ export class WordsSection {
       const t0 = performance.now();
       const [row] = await table.query().where(`word = ${quote(word)}`).select(["id", "vector"]).limit(1).toArray();
       if (seq !== this.#seq) return;
+      out.dataset.for = `${word} ${s.exact ? "exact" : `${s.nprobes}/${s.refineFactor}`}`;
       if (!row) {
         out.replaceChildren();
         showText(timing, `“${word}” is not among the ${this.size.toLocaleString("en")} words.`);
