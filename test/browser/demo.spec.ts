@@ -259,7 +259,8 @@ test.describe("offline (a production build)", () => {
     await page.reload();
     await expect(page.locator("#status")).toHaveAttribute("data-state", "ready");
     await expect(page.locator("#words")).toHaveAttribute("data-state", "ready");
-    looksLikeParis(await searchWords(page, "paris"));
+    // 3,000 words hold fewer capitals than 20,000: France is still the nearest.
+    expect((await searchWords(page, "paris"))[0]).toBe("france");
     await expect(page.locator("#docs")).toHaveAttribute("data-state", "ready");
     await searchDocs(page, "hybrid", "vitamin D");
     expect(await page.locator("#docs-results li").count()).toBeGreaterThan(0);

@@ -41,7 +41,7 @@ self.addEventListener("message", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(RUNTIME);
     const missing = [];
-    for (const u of urls) if (!(await cache.match(u))) missing.push(u);
+    for (const u of urls) if (!(await cache.match(u, { ignoreVary: true }))) missing.push(u);
     await cache.addAll(missing);
     event.source?.postMessage({ cached: urls.length });
   })().catch((err) => event.source?.postMessage({ cacheError: String(err) })));
@@ -52,8 +52,10 @@ function offline(request) {
   return new Response(body, { status: 504, statusText: "Offline", headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
+// ignoreVary: servers answer "Vary: Origin", and a module script's request carries an Origin
+// header that the precaching request did not; the file is the same either way.
 async function fromCache(request) {
-  return (await caches.match(request)) ?? undefined;
+  return (await caches.match(request, { ignoreVary: true })) ?? undefined;
 }
 
 self.addEventListener("fetch", (event) => {
@@ -67,7 +69,7 @@ self.addEventListener("fetch", (event) => {
       try {
         return await fetch(request);
       } catch {
-        return (await caches.match("/")) ?? (await caches.match("/index.html")) ?? offline(request);
+        return (await caches.match("/", { ignoreVary: true })) ?? offline(request);
       }
     })());
     return;
