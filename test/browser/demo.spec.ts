@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { parquetWriteBuffer } from "hyparquet-writer";
 
 const repo = resolve(import.meta.dirname, "../..");
 const data = process.env.QUIVER_DATA ?? resolve(repo, "../shared/data");
@@ -124,6 +125,14 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   expect(cheapest).toHaveLength(1);
   expect(cheapest[0]!.recall).toBeGreaterThanOrEqual(0.95);
   for (const p of approx) if (p.recall >= 0.95) expect(p.ms).toBeGreaterThanOrEqual(cheapest[0]!.ms);
+  // A stricter target moves the ring without measuring again.
+  await page.fill("#words-target", "0.99");
+  await page.dispatchEvent("#words-target", "change");
+  await expect(page.locator("#words-curve-info")).toContainText("0.99");
+  const strict = await page.locator("#words-curve-chart .point[data-cheapest=true]").evaluateAll((ps) => ps.map((p) => Number(p.getAttribute("data-recall"))));
+  for (const r of strict) expect(r).toBeGreaterThanOrEqual(0.99);
+  await page.fill("#words-target", "0.95");
+  await page.dispatchEvent("#words-target", "change");
   await page.click("#words-use-cheapest");
   await expect(page.locator("#words-nprobes")).toHaveValue(String(cheapest[0]!.nprobes));
 
@@ -177,10 +186,19 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   await expect(page.locator("#docs-results li").first().locator("strong")).toHaveText("Pelican");
   // A second drop is a new version; restoring the one before it takes that file out again.
   const before = Number(await page.locator("#docs-versions li:has(em)").getAttribute("data-version"));
-  await page.setInputFiles("#files", [{ name: "comets.txt", mimeType: "text/plain", buffer: Buffer.from("Comet Halvard returns every 93 years and glows green over the northern hills.") }]);
-  await expect(page.locator("#docs-info")).toContainText("comets.txt");
+  const parquet = parquetWriteBuffer({ columnData: [
+    { name: "name", data: ["Orrin Vale", "Tessaly Brook"], type: "STRING" },
+    { name: "description", data: ["A glassblower who built lanterns shaped like owls.", "A cartographer of underground rivers beneath Quillmere."], type: "STRING" },
+  ] });
+  await page.setInputFiles("#files", [
+    { name: "comets.txt", mimeType: "text/plain", buffer: Buffer.from("Comet Halvard returns every 93 years and glows green over the northern hills.") },
+    { name: "people.parquet", mimeType: "application/vnd.apache.parquet", buffer: Buffer.from(parquet) },
+  ]);
+  await expect(page.locator("#docs-info")).toContainText("comets.txt, people.parquet");
   await searchDocs(page, "fts", "Halvard");
   await expect(page.locator("#docs-results li")).toHaveCount(1);
+  await searchDocs(page, "fts", "lanterns");
+  await expect(page.locator("#docs-results li strong")).toHaveText(["Orrin Vale"]);
 
   // ── reload: everything is still there ──
   await page.reload();
