@@ -337,7 +337,7 @@ export class DocsSection {
         const dim = (sample[0]!.vector as Float32Array).length;
         const flat = new Float32Array(sample.length * dim);
         sample.forEach((r, i) => flat.set(r.vector as Float32Array, i * dim));
-        const pca = (await this.hooks.kernels()).pca(flat, dim, { components: 2 });
+        const pca = await (await this.hooks.kernels()).pca(flat, dim, { components: 2 });
         this.#map = { table: table.name, titles: sample.map((r) => String(r.title || r.id)), ids: sample.map((r) => String(r.id)), coords: pca.coordinates, components: pca.components, mean: pca.mean };
       }
       if (seq !== this.#seq) return;

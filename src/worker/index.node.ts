@@ -2,11 +2,8 @@
  * quiverdb/worker under Node (the "node" export condition): the same API as index.ts, with the
  * database in a `worker_threads` Worker.
  */
-import { parentPort, Worker } from "node:worker_threads";
-import type { Endpoint } from "comlink";
-import { toEndpoint } from "../util/worker-endpoint.js";
+import { Worker } from "node:worker_threads";
 import { connectThrough, type RemoteConnection, type WorkerConnectionOptions } from "./client.js";
-import { serve as serveOn, type QuiverService } from "./service.js";
 
 /** Starts a worker thread running Quiver. End it with `terminate()` once its connections are closed. */
 export function startWorker(): Worker {
@@ -19,15 +16,5 @@ export function connectWorker(uri: string, options: WorkerConnectionOptions = {}
 }
 
 export { RemoteConnection, RemoteTable } from "./client.js";
-export { QuiverService } from "./service.js";
-
-/**
- * Serves the Quiver API from a worker script of your own (to register embedding functions first):
- * on `endpoint`, by default this worker thread's `parentPort`.
- */
-export function serve(endpoint?: Endpoint): QuiverService {
-  if (endpoint === undefined && parentPort === null) throw new Error("serve() without an endpoint runs inside a worker_threads Worker.");
-  return serveOn(endpoint ?? toEndpoint(parentPort!));
-}
 export type { TagsApi, WorkerConnectionOptions } from "./client.js";
 export type { NodeWorkerLike, WorkerLike } from "../util/worker-endpoint.js";

@@ -25,6 +25,5 @@ export function connectWorker(uri: string, options: WorkerConnectionOptions = {}
 }
 
 export { RemoteConnection, RemoteTable } from "./client.js";
-export { serve, QuiverService } from "./service.js";
 export type { TagsApi, WorkerConnectionOptions } from "./client.js";
 export type { NodeWorkerLike, WorkerLike } from "../util/worker-endpoint.js";

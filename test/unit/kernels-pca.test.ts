@@ -48,7 +48,7 @@ describe.each(["simd", "scalar"] as const)("%s PCA kernels", (flavor) => {
     expectNear(coords, want, 1e-4, `dim ${dim} coordinates`);
   });
 
-  it("finds the directions of largest variance, in order, and the rows' coordinates", () => {
+  it("finds the directions of largest variance, in order, and the rows' coordinates", async () => {
     const dim = 17;
     const n = 2000;
     const random = rng(42);
@@ -70,7 +70,7 @@ describe.each(["simd", "scalar"] as const)("%s PCA kernels", (flavor) => {
       for (let i = 0; i < dim; i++) rows[r * dim + i] = g1 * ua[i]! + g2 * ub[i]! + 0.3 * gauss() + 10;
     }
     const before = k.heap.allocatedBytes;
-    const { components, variances, mean, coordinates } = k.pca(rows, dim, { components: 2 });
+    const { components, variances, mean, coordinates } = await k.pca(rows, dim, { components: 2 });
     expect(k.heap.allocatedBytes).toBe(before);
     const cos = (u: Float32Array, v: Float32Array) => Math.abs(u.reduce((s, x, i) => s + x * v[i]!, 0));
     expect(cos(components.subarray(0, dim), ua)).toBeGreaterThan(0.995);
@@ -86,17 +86,17 @@ describe.each(["simd", "scalar"] as const)("%s PCA kernels", (flavor) => {
     expect(Math.abs(agree / n)).toBeGreaterThan(20);
   });
 
-  it("rejects bad input with typed errors", () => {
-    expect(() => k.pca(new Float32Array(10), 3)).toThrow(expect.objectContaining({ code: "DIMENSION_MISMATCH" }));
-    expect(() => k.pca(new Float32Array(6), 3, { components: 4 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
-    expect(() => k.pca(Float32Array.of(1, NaN, 2), 3)).toThrow(expect.objectContaining({ code: "INVALID_VECTOR" }));
-    expect(() => k.pca(new Float32Array(0), 3)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  it("rejects bad input with typed errors", async () => {
+    await expect(k.pca(new Float32Array(10), 3)).rejects.toMatchObject({ code: "DIMENSION_MISMATCH" });
+    await expect(k.pca(new Float32Array(6), 3, { components: 4 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(k.pca(Float32Array.of(1, NaN, 2), 3)).rejects.toMatchObject({ code: "INVALID_VECTOR" });
+    await expect(k.pca(new Float32Array(0), 3)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
-  it("a rank-1 set still gives unit, orthogonal components", () => {
+  it("a rank-1 set still gives unit, orthogonal components", async () => {
     const rows = new Float32Array(20 * 4);
     for (let r = 0; r < 20; r++) rows.set([r, 2 * r, 0, 0], r * 4);
-    const { components } = k.pca(rows, 4, { components: 2 });
+    const { components } = await k.pca(rows, 4, { components: 2 });
     const c0 = components.subarray(0, 4);
     const c1 = components.subarray(4);
     expect(Math.hypot(...c1)).toBeCloseTo(1, 5);
