@@ -28,11 +28,16 @@ test.skip(
   `the demo's data sets are not all in ${data}`,
 );
 
-function watchErrors(page: Page): string[] {
+/** Collects uncaught page errors; confirm() dialogs are accepted unless `dialogs.accept` is set false. */
+function watchErrors(page: Page): { errors: string[]; dialogs: { accept: boolean; seen: string[] } } {
   const errors: string[] = [];
+  const dialogs = { accept: true, seen: [] as string[] };
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("dialog", (d) => void d.accept());
-  return errors;
+  page.on("dialog", (d) => {
+    dialogs.seen.push(d.message());
+    void (dialogs.accept ? d.accept() : d.dismiss());
+  });
+  return { errors, dialogs };
 }
 
 /** Types a word and waits for the list that answers it (its data-for names the request). */
@@ -60,7 +65,7 @@ async function searchDocs(page: Page, mode: "hybrid" | "vector" | "fts", query: 
 
 test("demo: a visitor's tour of words, documents and their own files", async ({ page }, testInfo) => {
   test.setTimeout(240_000);
-  const errors = watchErrors(page);
+  const { errors, dialogs } = watchErrors(page);
   await page.goto(`${DEMO}/?n=20000&docs=120`);
   await expect(page.locator("#status")).toHaveAttribute("data-state", "ready");
   await expect(page.locator("#status")).toContainText("in a worker");
@@ -94,6 +99,17 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   looksLikeParis(await page.locator("#words-results .word").allTextContents());
   await page.uncheck("#words-exact");
   await expect(page.locator("#words-timing")).toContainText("IVF_PQ");
+
+  // A rebuild that fails (here: the download breaks) says why and leaves the old table searchable.
+  await page.route("**/glove100k_base.fvecs", (route) => route.fulfill({ status: 503, body: "busy" }));
+  await page.click("#words-build");
+  await expect(page.locator("#words-info code")).toHaveText("NETWORK_ERROR");
+  await expect(page.locator("#words-info")).toContainText("The previous table is unchanged and still searchable.");
+  await expect(words).toHaveAttribute("data-state", "ready");
+  await page.unroute("**/glove100k_base.fvecs");
+  const violin = await searchWords(page, "violin");
+  expect(violin.filter((w) => ["cello", "piano", "viola", "violinist"].includes(w)).length).toBeGreaterThanOrEqual(2);
+  await searchWords(page, "paris");
 
   // Unknown words say so, and leave no stale list behind.
   await page.fill("#words-query", "qqqzzzxx");
@@ -222,6 +238,14 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   expect(await page.locator("#docs-results li").count()).toBeGreaterThan(0);
   await page.screenshot({ path: testInfo.outputPath("demo-desktop.png"), fullPage: true });
 
+  // Deleting everything asks first; saying no deletes nothing.
+  dialogs.accept = false;
+  await page.click("#reset");
+  expect(dialogs.seen.at(-1)).toContain("Delete every demo table");
+  dialogs.accept = true;
+  await searchDocs(page, "fts", "zorblax harvest");
+  expect(await page.locator("#docs-results li").count()).toBeGreaterThan(0);
+
   // ── 390 px wide: nothing overflows ──
   await page.setViewportSize({ width: 390, height: 844 });
   await page.selectOption("#docs-collection", "scifact");
@@ -261,7 +285,7 @@ test.describe("offline (a production build)", () => {
 
   test("demo: works offline right after the first visit", async ({ page, context }, testInfo) => {
     test.setTimeout(180_000);
-    const errors = watchErrors(page);
+    const { errors } = watchErrors(page);
     const origin = `http://localhost:${PREVIEW_PORT}`;
     await page.goto(`${origin}/?n=3000&docs=30`);
     await expect(page.locator("#status")).toHaveAttribute("data-state", "ready");
