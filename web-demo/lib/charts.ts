@@ -45,7 +45,7 @@ export function recallCurve(points: readonly CurvePoint[], target: number, k: nu
 
   // Axes, grid and labels.
   out.append(el("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis" }), el("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" }));
-  for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) {
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
     for (const m of [1, 2, 5]) {
       const v = m * 10 ** e;
       if (Math.log10(v) < lo || Math.log10(v) > hi) continue;
@@ -70,7 +70,9 @@ export function recallCurve(points: readonly CurvePoint[], target: number, k: nu
   }
   let s = 0;
   for (const [refine, list] of series) {
-    const sorted = [...list].sort((a, b) => a.msPerQuery - b.msPerQuery);
+    // Joined in knob order (nprobes / ef rising), so a noisy timing shows as a kink, not a jump.
+    const knob = (p: CurvePoint) => p.params?.nprobes ?? p.params?.ef ?? 0;
+    const sorted = [...list].sort((a, b) => knob(a) - knob(b));
     out.append(el("polyline", { points: sorted.map((p) => `${x(p.msPerQuery)},${y(p.recall)}`).join(" "), class: `series s${s}`, "data-refine": refine }));
     const last = sorted.at(-1)!;
     out.append(el("text", { x: x(last.msPerQuery) + 6, y: y(last.recall) + 12, class: `tick s${s}` }, refine > 1 ? `refine ×${refine}` : "no refine"));
