@@ -71,7 +71,9 @@ function precacheManifest(): Plugin {
         hash.update(f).update(item.type === "chunk" ? item.code : typeof item.source === "string" ? item.source : Buffer.from(item.source));
       }
       const urls = ["/", ...files.filter((f) => f !== "index.html").map((f) => `/${f}`)];
-      this.emitFile({ type: "asset", fileName: "precache.json", source: JSON.stringify({ version: hash.digest("hex").slice(0, 16), urls }, null, 1) });
+      // Files of this build cached only when first used; the worker keeps them and drops older builds'.
+      const lazy = Object.keys(bundle).filter((f) => online.test(f)).map((f) => `/${f}`);
+      this.emitFile({ type: "asset", fileName: "precache.json", source: JSON.stringify({ version: hash.digest("hex").slice(0, 16), urls, lazy }, null, 1) });
     },
   };
 }

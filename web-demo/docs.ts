@@ -225,6 +225,9 @@ export class DocsSection {
     this.setState("loading");
     showText(info, "");
     const problems: string[] = [];
+    // A table this drop creates is only kept if the whole drop goes in.
+    let created: RemoteTable | undefined;
+    let added = false;
     try {
       const docs = [];
       for (const f of files) {
@@ -243,16 +246,18 @@ export class DocsSection {
       if (!table || !names.includes(this.base)) {
         progress.report("load encoder", "loading the sentence encoder in the worker…", 0);
         table = await this.db.createTable(this.base, passages.slice(0, 1), { embeddingFunction: { sourceColumn: "text", function: encoder($<HTMLSelectElement>("docs-encoder").value) } });
+        created = table;
         rest = passages.slice(1);
-        this.table = table;
       }
       if (rest.length > 0) {
         await table.add(rest, {
           progress: (p) => progress.report(p.phase === "embed" ? "embed" : "store", `${p.phase === "embed" ? "embedding" : "storing"} ${p.rowsDone} / ${rest.length} passages`, p.rowsDone / rest.length),
         });
       }
+      added = true;
       await table.createIndex("text", { config: Index.fts(), progress: (p) => progress.report("full-text index", `BM25 index ${p.done} / ${p.total}`, p.total ? p.done / p.total : 0) });
       const phases = progress.finish("done");
+      if (created) this.table = created;
       this.#map = undefined;
       this.clearResults();
       const sources = new Set(passages.map((p) => p.source));
@@ -262,9 +267,15 @@ export class DocsSection {
       this.setState("ready");
       await this.showColumns();
     } catch (err) {
+      if (created) {
+        created.close();
+        await discard(this.db, created.name);
+        added = false;
+      }
       progress.finish("failed");
       showError(info, err);
-      if (this.table) info.append(" Nothing was added; what was there before is unchanged.");
+      if (added) info.append(" The passages were stored, but the full-text index was not rebuilt; drop a file again to retry.");
+      else if (this.table) info.append(" Nothing was added; what was there before is unchanged.");
       this.setState(this.table ? "ready" : "idle");
     } finally {
       this.#busy = false;

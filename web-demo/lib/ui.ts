@@ -147,14 +147,17 @@ function generationsOf(names: string[], base: string): string[] {
   return names.filter((n) => n.startsWith(`${base}-g`)).sort((a, b) => Number(b.slice(base.length + 2)) - Number(a.slice(base.length + 2)));
 }
 
-/** The newest complete generation of `base`, opened; unfinished newer ones are dropped. */
+/** A build that has not finished in this long was interrupted (a closed tab), not still running in another. */
+const ABANDONED_MS = 60 * 60 * 1000;
+
+/** The newest complete generation of `base`, opened; abandoned unfinished ones are dropped. */
 export async function openCurrent(db: RemoteConnection, base: string): Promise<RemoteTable | undefined> {
   for (const name of generationsOf(await db.tableNames(), base)) {
     const t = await db.openTable(name);
     const tags = await (await t.tags()).list();
     if (BUILT_TAG in tags) return t;
     t.close();
-    await db.dropTable(name);
+    if (Date.now() - Number(name.slice(base.length + 2)) > ABANDONED_MS) await db.dropTable(name);
   }
   return undefined;
 }

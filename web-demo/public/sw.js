@@ -17,19 +17,29 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const res = await fetch("/precache.json", { cache: "no-store" });
     if (!res.ok) throw new Error(`precache.json: ${res.status}`);
-    const { version, urls } = await res.json();
+    const { version, urls, lazy = [] } = await res.json();
     const cache = await caches.open(PRECACHE + version);
     await cache.addAll(urls.map((u) => new Request(u, { cache: "reload" })));
-    await (await caches.open(META)).put("/__precache-version", new Response(version));
+    const meta = await caches.open(META);
+    await meta.put("/__precache-version", new Response(version));
+    await meta.put("/__build-urls", new Response(JSON.stringify([...urls, ...lazy])));
     await self.skipWaiting();
   })());
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
-    const current = await (await (await caches.open(META)).match("/__precache-version"))?.text();
+    const meta = await caches.open(META);
+    const current = await (await meta.match("/__precache-version"))?.text();
     const names = await caches.keys();
     await Promise.all(names.filter((n) => n.startsWith(PRECACHE) && n !== PRECACHE + current).map((n) => caches.delete(n)));
+    // Assets of earlier builds cached at run time are dead weight once a new build is installed.
+    const urls = new Set(JSON.parse((await (await meta.match("/__build-urls"))?.text()) ?? "[]"));
+    const runtime = await caches.open(RUNTIME);
+    for (const request of await runtime.keys()) {
+      const path = new URL(request.url).pathname;
+      if (path.startsWith("/assets/") && !urls.has(path)) await runtime.delete(request);
+    }
     await self.clients.claim();
   })());
 });
