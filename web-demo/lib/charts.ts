@@ -75,7 +75,8 @@ export function recallCurve(points: readonly CurvePoint[], target: number, k: nu
     const sorted = [...list].sort((a, b) => knob(a) - knob(b));
     out.append(el("polyline", { points: sorted.map((p) => `${x(p.msPerQuery)},${y(p.recall)}`).join(" "), class: `series s${s}`, "data-refine": refine }));
     const last = sorted.at(-1)!;
-    out.append(el("text", { x: x(last.msPerQuery) + 6, y: y(last.recall) + 12, class: `tick s${s}` }, refine > 1 ? `refine ×${refine}` : "no refine"));
+    const right = x(last.msPerQuery) > W * 0.7;
+    out.append(el("text", { x: x(last.msPerQuery) + (right ? -6 : 6), y: y(last.recall) + 14, "text-anchor": right ? "end" : "start", class: `tick s${s}` }, refine > 1 ? `refine ×${refine}` : "no refine"));
     s++;
   }
   const cheapest = approx.filter((p) => p.recall >= target).sort((a, b) => a.msPerQuery - b.msPerQuery)[0];
@@ -94,7 +95,7 @@ export function recallCurve(points: readonly CurvePoint[], target: number, k: nu
       : el("circle", { ...common, cx: x(p.msPerQuery), cy: y(p.recall), r: p === cheapest ? 7 : 4 });
     mark.append(el("title", {}, `${p.label}: recall ${p.recall.toFixed(3)}, ${p.msPerQuery.toFixed(2)} ms/query`));
     out.append(mark);
-    if (p.exact) out.append(el("text", { x: x(p.msPerQuery), y: y(p.recall) - 9, class: "tick", "text-anchor": "middle" }, "exact scan"));
+    if (p.exact) out.append(el("text", { x: Math.min(x(p.msPerQuery), W - R - 30), y: y(p.recall) - 9, class: "tick", "text-anchor": "middle" }, "exact scan"));
   }
   return { svg: out, cheapest };
 }
@@ -156,7 +157,9 @@ export function scatter(points: readonly MapPoint[], caption: string): SVGSVGEle
     });
     c.append(el("title", {}, p.label));
     out.append(c);
-    if (p.role !== "sample") out.append(el("text", { x: sx(p.x) + 6, y: sy(p.y) - 5, class: `map-label ${p.role}` }, p.label.length > 28 ? p.label.slice(0, 27) + "…" : p.label));
+    // Labels point inwards, so none runs past the chart's edge.
+    const right = sx(p.x) > W / 2;
+    if (p.role !== "sample") out.append(el("text", { x: sx(p.x) + (right ? -6 : 6), y: sy(p.y) - 5, "text-anchor": right ? "end" : "start", class: `map-label ${p.role}` }, p.label.length > 28 ? p.label.slice(0, 27) + "…" : p.label));
   }
   return out;
 }
