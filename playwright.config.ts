@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 const PORT = 5174;
-const DEMO_PORT = 5173;
+// QUIVER_DEMO_PORT moves the demo's dev server, e.g. when another checkout's server holds 5173.
+const DEMO_PORT = Number(process.env.QUIVER_DEMO_PORT ?? 5173);
 // Debian's chromium by default; Playwright's own browser when that file does not exist.
 const chromium = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

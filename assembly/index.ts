@@ -10,6 +10,7 @@
 //
 // Index building and scanning (src/ann): k-means (kmeans.ts), product quantization with 8-bit
 // codes (pq.ts), int8 scalar quantization (sq.ts) and the bottom-layer HNSW search (hnsw.ts).
+// Principal components for 2-D maps of a vector space: pca.ts.
 
 export { alloc, free } from "./memory";
 export {
@@ -28,3 +29,4 @@ export { kmeans_assign, kmeans_update, kmeanspp_update, kmeanspp_pick } from "./
 export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } from "./pq";
 export { sq_bounds, sq_encode, sq_decode, sq_norms, sq_ip, sq_ip_gather } from "./sq";
 export { hnsw_search } from "./hnsw";
+export { pca_cov_matvec, pca_project } from "./pca";

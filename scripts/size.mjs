@@ -73,6 +73,34 @@ const report = {
   worker: { client: workerClient, script: workerScript },
 };
 
+/**
+ * `--vite`: the worker a Vite app gets from `connectWorker()`, built by Vite with its default
+ * worker format (a single IIFE, which inlines every dynamic import) and with `worker.format: "es"`
+ * (dynamic imports stay separate chunks). Slow (two Vite builds), so only on request.
+ */
+async function viteWorker(format) {
+  const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { build: viteBuild } = await import("vite");
+  const dir = mkdtempSync(join(tmpdir(), "quiver-size-vite-"));
+  try {
+    writeFileSync(join(dir, "index.html"), `<!doctype html><script type="module" src="./main.js"></script>`);
+    writeFileSync(join(dir, "main.js"), `import { connectWorker } from "quiverdb/worker";\nconsole.log(await (await connectWorker("memory://")).tableNames());\n`);
+    await viteBuild({
+      configFile: false, root: dir, logLevel: "silent",
+      resolve: { alias: [{ find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") }, { find: /^quiverdb$/, replacement: join(root, "src/index.ts") }] },
+      build: { outDir: join(dir, "dist"), emptyOutDir: true },
+      ...(format ? { worker: { format } } : {}),
+    });
+    const assets = join(dir, "dist", "assets");
+    const worker = readdirSync(assets).find((f) => /^worker-.*\.js$/.test(f));
+    return gz(readFileSync(join(assets, worker)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (process.argv.includes("--vite")) report.worker.vite = { defaultsGzip: await viteWorker(undefined), esGzip: await viteWorker("es") };
+
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify(report));
 } else {
@@ -84,4 +112,7 @@ if (process.argv.includes("--json")) {
   console.log(`  loaded on demand: ${js.lazyChunks} chunks, ${kb(js.lazyGzip)} gzip (other languages' stemmers/stop words, idb, …)`);
   console.log(`  scalar fallback quiver.scalar.wasm ${kb(scalar.gzip)} gzip (instead of SIMD, on engines without it)`);
   console.log(`  quiverdb/worker: client ${kb(workerClient.gzip)} gzip on the page, worker script ${kb(workerScript.gzip)} gzip (+ the same WASM)`);
+  if (report.worker.vite) {
+    console.log(`  in a Vite app: worker script ${kb(report.worker.vite.defaultsGzip)} gzip with Vite's default worker format (IIFE, everything inlined), ${kb(report.worker.vite.esGzip)} gzip with worker.format "es"`);
+  } else console.log(`  (npm run size -- --vite also builds a Vite app and reports its worker script)`);
 }

@@ -45,4 +45,4 @@ export type { ChunkDocumentsOptions, ChunkRow, TextChunk, TextSplitterOptions } 
 export type { IndexConfig, VectorIndexConfig, IvfOptions, IvfPqOptions, HnswOptions, HnswPqOptions } from "./indexes/config.js";
 export type { CreateIndexOptions } from "./table/vector-index.js";
 export type { RecallEstimate, RecallOptions, TuneOptions, TuneResult } from "./table/recall.js";
-export type { Kernels, KernelFlavor } from "./kernels/index.js";
+export type { Kernels, KernelFlavor, PcaOptions, PcaResult } from "./kernels/index.js";

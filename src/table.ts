@@ -26,7 +26,10 @@ import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
 import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
 import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
-import { addColumnsTransaction, alterColumnsTransaction, dropColumnsTransaction, type AddColumnsSql, type ColumnAlteration } from "./table/schema-ops.js";
+import type { AddColumnsSql, ColumnAlteration } from "./table/schema-ops.js";
+
+/** Schema changes (add / alter / drop columns) load on first use. */
+const schemaOps = (): Promise<typeof import("./table/schema-ops.js")> => import("./table/schema-ops.js");
 import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
@@ -453,19 +456,19 @@ export class Table {
   /** Adds columns computed by SQL (`{ name, valueSql }`) or all-null columns (`field(name, type)`). */
   async addColumns(columns: readonly (AddColumnsSql | Field)[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
-    return { version: await this.commit(await this.fromSnapshot(head, () => addColumnsTransaction(this.dataset, head, columns)), head) };
+    return { version: await this.commit(await this.fromSnapshot(head, async () => (await schemaOps()).addColumnsTransaction(this.dataset, head, columns)), head) };
   }
 
   /** Renames columns, changes their nullability or converts their type. */
   async alterColumns(alterations: readonly ColumnAlteration[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
-    return { version: await this.commit(await this.fromSnapshot(head, () => alterColumnsTransaction(this.dataset, head, alterations)), head) };
+    return { version: await this.commit(await this.fromSnapshot(head, async () => (await schemaOps()).alterColumnsTransaction(this.dataset, head, alterations)), head) };
   }
 
   /** Removes columns from the schema; their data is reclaimed when fragments are compacted. */
   async dropColumns(names: readonly string[]): Promise<SchemaChangeResult> {
     const head = await this.writable();
-    return { version: await this.commit(dropColumnsTransaction(head, names), head) };
+    return { version: await this.commit((await schemaOps()).dropColumnsTransaction(head, names), head) };
   }
 
   /** Compacts fragments and prunes old versions and unreferenced files; reports what it did. */
@@ -519,7 +522,11 @@ export class Table {
 
   readonly #executor: QueryExecutor = Object.assign(
     (plan: QueryPlan, reranker?: Reranker) => this.execute(plan, reranker),
-    { tableSchema: () => this.quiverSchema(), explain: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => this.explain(plan, options, reranker) },
+    {
+      tableSchema: () => this.quiverSchema(),
+      explain: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => this.explain(plan, options, reranker),
+      kit: async () => onDemandKit,
+    },
   );
 
   /**

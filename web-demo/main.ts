@@ -1,169 +1,177 @@
-// The page: forms and results. All database work happens in db.worker.ts, through the public quiverdb API.
-import type { DocsReply, OpenReply, Progress, RecallReply, Reply, Request, TableInfo, WordsReply, WordsSettings } from "./protocol.js";
+// The page. The database lives in a worker behind quiverdb/worker (db.worker.ts adds the sentence
+// encoder to it); the page holds RemoteConnection / RemoteTable, the same API as in-thread Quiver.
+import { loadKernels, type Kernels } from "quiverdb";
+import { connectWorker, type RemoteConnection, type RemoteTable } from "quiverdb/worker";
+import { DocsSection } from "./docs.js";
+import { $, explain, showError, showText } from "./lib/ui.js";
+import { USE_MODEL_URL } from "./lib/use-encoder.js";
+import { WordsSection } from "./words.js";
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+declare global {
+  interface Window { quiverDemoStarted?: boolean }
+}
+window.quiverDemoStarted = true;
+
 const params = new URLSearchParams(location.search);
-// ?n=10000 loads the first 10,000 words only (faster; the browser test uses it).
-const wordRows = Math.max(1, Math.min(100_000, Number(params.get("n")) || 100_000));
+const sizeParam = (name: string) => (params.has(name) ? Math.max(1, Number(params.get(name)) || 1) : undefined);
 
-class RequestError extends Error {
-  constructor(readonly code: string, message: string) { super(message); }
+const status = $("status");
+function fail(err: unknown): void {
+  status.dataset.state = "error";
+  showError(status, err);
+}
+// A script or chunk that cannot load (offline, before it was cached) surfaces here, not as a spinner.
+addEventListener("unhandledrejection", (e) => fail(e.reason));
+
+// ── storage: how much, how much is allowed, and whether the browser may clear it ──────────────
+
+async function showStorage(): Promise<void> {
+  const el = $("storage");
+  if (!navigator.storage?.estimate) return void (el.textContent = "This browser does not report its storage use.");
+  const [{ usage = 0, quota = 0 }, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.() ?? false]);
+  const mb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${(b / 1e6).toFixed(1)} MB`);
+  el.dataset.persisted = String(persisted);
+  el.dataset.usage = String(usage);
+  el.textContent = `Storage: ${mb(usage)} used of ${mb(quota)} allowed · ${persisted ? "persistent (the browser keeps it)" : "not persistent (the browser may clear it when space runs low)"}`;
+  $<HTMLButtonElement>("persist").hidden = persisted;
 }
 
-const worker = new Worker(new URL("./db.worker.ts", import.meta.url), { type: "module", name: "quiver-demo" });
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-let nextId = 1;
-worker.onmessage = (e: MessageEvent<Reply>) => {
-  const reply = e.data;
-  if ("progress" in reply) return showProgress(reply.progress);
-  const p = pending.get(reply.id)!;
-  pending.delete(reply.id);
-  if (reply.ok) p.resolve(reply.value);
-  else p.reject(new RequestError(reply.code, reply.message));
-};
-worker.onerror = (e) => showError($("status"), new RequestError("WORKER", e.message || "the database worker failed to start"));
+/** Asks once per visit, after the first table is built: a 55 MB download is worth keeping. */
+let asked = false;
+async function askToPersist(): Promise<void> {
+  if (asked || !navigator.storage?.persist) return;
+  asked = true;
+  await navigator.storage.persist().catch(() => false);
+  await showStorage();
+}
 
-function call<T>(req: Request): Promise<T> {
-  const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    worker.postMessage({ id, req });
+/**
+ * Asks the service worker to keep the sentence encoder's files (28 MB), so documents can be
+ * searched offline: a text query is embedded by the model before the vector search.
+ */
+let encoderKept = false;
+async function keepEncoderOffline(): Promise<void> {
+  if (encoderKept || !import.meta.env.PROD || !("serviceWorker" in navigator)) return;
+  encoderKept = true;
+  try {
+    const model = (await (await fetch(`${USE_MODEL_URL}model.json`)).json()) as { weightsManifest: { paths: string[] }[] };
+    const urls = ["model.json", "vocab.json", ...model.weightsManifest.flatMap((m) => m.paths)].map((p) => USE_MODEL_URL + p);
+    (await navigator.serviceWorker.ready).active?.postMessage({ cache: urls });
+  } catch (err) {
+    encoderKept = false;
+    console.warn("the encoder is not kept for offline use:", err);
+  }
+}
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.addEventListener("message", (e: MessageEvent<{ cached?: number; cacheError?: string }>) => {
+    if (e.data.cached !== undefined) document.body.dataset.encoderOffline = "true";
+    if (e.data.cacheError !== undefined) console.warn("the encoder is not kept for offline use:", e.data.cacheError);
   });
 }
 
-function showProgress(p: Progress): void {
-  ($(`${p.table}-progress`) as HTMLProgressElement).value = p.fraction;
-  $(`${p.table}-progress-label`).textContent = p.label;
-}
+// ── versions ───────────────────────────────────────────────────────────────────────────────────
 
-function showError(where: HTMLElement, err: unknown): void {
-  const code = err instanceof RequestError ? err.code : "ERROR";
-  const message = err instanceof Error ? err.message : String(err);
-  where.textContent = "";
-  const c = document.createElement("code");
-  c.textContent = code;
-  where.append(c, ` ${message}`);
-  where.classList.add("error");
-}
-
-const ms = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0)) + " ms";
-
-function setState(section: "words" | "scifact", state: "idle" | "loading" | "ready" | "error"): void {
-  const el = $(section);
-  el.dataset.state = state;
-  for (const input of el.querySelectorAll<HTMLInputElement | HTMLButtonElement>("form input, form button")) input.disabled = state !== "ready";
-  $<HTMLButtonElement>(`${section}-build`).disabled = state === "loading";
-  $<HTMLButtonElement>(`${section}-build`).textContent = state === "ready" ? "Rebuild" : section === "words" ? `Load ${wordRows.toLocaleString("en")} GloVe words` : "Load SciFact";
-  if (state === "ready") { ($(`${section}-progress`) as HTMLProgressElement).value = 1; }
-}
-
-function ready(section: "words" | "scifact", info: TableInfo, verb: string): void {
-  setState(section, "ready");
-  const infoEl = $(`${section}-info`);
-  infoEl.classList.remove("error");
-  infoEl.textContent = `${verb} table v${info.version} in ${ms(info.ms)} — ${info.rows.toLocaleString("en")} rows`;
-  $(`${section}-progress-label`).textContent = verb === "opened existing" ? "" : "done";
-}
-
-async function build(section: "words" | "scifact"): Promise<void> {
-  setState(section, "loading");
-  $(`${section}-info`).textContent = "";
+async function showVersions(listId: string, table: RemoteTable | undefined, after: () => Promise<void>): Promise<void> {
+  const list = $(listId);
+  if (!table) return void list.replaceChildren();
   try {
-    const info = await call<TableInfo>(section === "words" ? { op: "buildWords", rows: wordRows } : { op: "buildScifact" });
-    ready(section, info, "built");
+    const [versions, current] = await Promise.all([table.listVersions(), table.version()]);
+    list.replaceChildren(...versions.slice().reverse().map((v) => {
+      const li = document.createElement("li");
+      li.dataset.version = String(v.version);
+      li.append(`v${v.version} · ${new Date(v.timestamp).toLocaleString()} · ${v.metadata.operation}`);
+      if (v.version === current) li.append(Object.assign(document.createElement("em"), { textContent: " (current)" }));
+      else {
+        const b = Object.assign(document.createElement("button"), { type: "button", textContent: "Restore" });
+        b.addEventListener("click", async () => {
+          if (!confirm(`Make version ${v.version} of this table the current one? Later versions stay in the history, so this can be undone.`)) return;
+          try {
+            await table.restore(v.version);
+            await after();
+          } catch (err) {
+            showError(list, err);
+          }
+        });
+        li.append(" ", b);
+      }
+      return li;
+    }));
   } catch (err) {
-    setState(section, "error");
-    showError($(`${section}-info`), err);
+    showError(list, err);
   }
 }
 
-function wordsSettings(): WordsSettings {
-  const num = (id: string) => Number($<HTMLInputElement>(id).value);
-  return { k: num("words-k"), nprobes: num("words-nprobes"), refineFactor: num("words-refine"), exact: $<HTMLInputElement>("words-exact").checked };
-}
+// ── start ──────────────────────────────────────────────────────────────────────────────────────
 
-async function searchWords(): Promise<void> {
-  const word = $<HTMLInputElement>("words-query").value.trim();
-  if (!word) return;
-  const out = $("words-results");
-  const timing = $("words-timing");
-  timing.classList.remove("error");
+let kernels: Promise<Kernels> | undefined;
+const pageKernels = () => (kernels ??= loadKernels());
+
+async function connectDatabase(): Promise<{ db: RemoteConnection; backend: string }> {
+  const worker = new Worker(new URL("./db.worker.ts", import.meta.url), { type: "module", name: "quiver-demo-db" });
+  // OPFS where the browser has it (fast synchronous access in workers), IndexedDB elsewhere.
+  let opfs = false;
   try {
-    const r = await call<WordsReply>({ op: "searchWords", word, settings: wordsSettings() });
-    out.replaceChildren();
-    if (!r.found) { timing.textContent = `"${word}" is not among the table's words`; return; }
-    const s = wordsSettings();
-    timing.textContent = `${r.hits.length} nearest in ${ms(r.ms)} (${s.exact ? "exact scan" : `IVF_PQ, nprobes ${s.nprobes}, refine ×${s.refineFactor}`}; word lookup ${ms(r.lookupMs)})`;
-    for (const h of r.hits) {
-      const li = document.createElement("li");
-      li.innerHTML = `<span class="word"></span><span class="score">${h.similarity.toFixed(3)}</span>`;
-      li.querySelector(".word")!.textContent = h.word;
-      out.append(li);
+    opfs = typeof navigator.storage?.getDirectory === "function" && (await navigator.storage.getDirectory()) !== undefined;
+  } catch {
+    opfs = false;
+  }
+  if (opfs) {
+    try {
+      const db = await connectWorker("opfs://quiver-demo", { worker });
+      await db.tableNames();
+      return { db, backend: "OPFS" };
+    } catch (err) {
+      if (explain(err).code === "CLOSED") throw err;
     }
-  } catch (err) { showError(timing, err); }
+  }
+  const db = await connectWorker("idb://quiver-demo", { worker });
+  await db.tableNames();
+  return { db, backend: "IndexedDB" };
 }
 
-async function estimateRecall(): Promise<void> {
-  const timing = $("words-timing");
-  timing.classList.remove("error");
-  timing.textContent = "estimating recall on 100 sample queries…";
-  try {
-    const r = await call<RecallReply>({ op: "recall", settings: wordsSettings() });
-    timing.textContent = `recall@${r.k} ≈ ${r.recall.toFixed(3)} over ${r.queries} queries — ${ms(r.msPerQuery)}/query vs ${ms(r.exactMsPerQuery)} exact`;
-    timing.dataset.recall = String(r.recall);
-  } catch (err) { showError(timing, err); }
-}
-
-async function searchScifact(): Promise<void> {
-  const query = $<HTMLInputElement>("scifact-query").value.trim();
-  if (!query) return;
-  const out = $("scifact-results");
-  const timing = $("scifact-timing");
-  timing.classList.remove("error");
-  try {
-    const where = $<HTMLInputElement>("scifact-where").value;
-    const r = await call<DocsReply>({ op: "searchScifact", query, where, k: 10 });
-    timing.textContent = `${r.hits.length} abstracts by BM25 in ${ms(r.ms)}${where.trim() ? ` (where ${where.trim()})` : ""}`;
-    out.replaceChildren(...r.hits.map((h) => {
-      const li = document.createElement("li");
-      const title = document.createElement("strong");
-      title.textContent = h.title;
-      const score = document.createElement("span");
-      score.className = "score";
-      score.textContent = h.score.toFixed(2);
-      const text = document.createElement("p");
-      text.textContent = h.text + "…";
-      li.append(title, score, text);
-      return li;
-    }));
-  } catch (err) { showError(timing, err); }
-}
-
-$("words-build").addEventListener("click", () => void build("words"));
-$("scifact-build").addEventListener("click", () => void build("scifact"));
-$("words-form").addEventListener("submit", (e) => { e.preventDefault(); void searchWords(); });
-$("words-recall").addEventListener("click", () => void estimateRecall());
-$("scifact-form").addEventListener("submit", (e) => { e.preventDefault(); void searchScifact(); });
-$("reset").addEventListener("click", async () => {
-  try {
-    await call({ op: "reset" });
-    for (const s of ["words", "scifact"] as const) { setState(s, "idle"); $(`${s}-info`).textContent = ""; $(`${s}-results`).replaceChildren(); }
-  } catch (err) { showError($("status"), err); }
-});
-
-setState("words", "idle");
-setState("scifact", "idle");
 try {
-  const opened = await call<OpenReply>({ op: "open", rows: wordRows });
-  $("backend").textContent = opened.backend;
-  const status = $("status");
-  status.textContent = `Database quiver-demo on ${opened.backend}.`;
+  const { db, backend } = await connectDatabase();
+  $("backend").textContent = backend;
   status.dataset.state = "ready";
-  if (opened.words) ready("words", opened.words, "opened existing");
-  if (opened.scifact) ready("scifact", opened.scifact, "opened existing");
+  showText(status, `Database quiver-demo on ${backend}, in a worker.`);
+
+  const words: WordsSection = new WordsSection(db, {
+    kernels: pageKernels,
+    changed: (t) => {
+      void showVersions("words-versions", t, async () => { await words.open(); void words.search(); });
+      void showStorage();
+      if (t) void askToPersist();
+    },
+  }, sizeParam("n"));
+  const docs: DocsSection = new DocsSection(db, {
+    kernels: pageKernels,
+    changed: (t) => {
+      void showVersions("docs-versions", t, async () => { await docs.open(); void docs.search(); });
+      void showStorage();
+      if (t) void askToPersist();
+      if (t && $<HTMLSelectElement>("docs-encoder").value === "use") void keepEncoderOffline();
+    },
+  }, sizeParam("docs"));
+
+  $("persist").addEventListener("click", () => { asked = false; void askToPersist(); });
+  $("reset").addEventListener("click", async () => {
+    if (!confirm("Delete every demo table from this browser? Downloads and indexes will have to be built again.")) return;
+    try {
+      words.table?.close();
+      docs.table?.close();
+      await db.dropAllTables();
+      for (const k of Object.keys(localStorage)) if (k.startsWith("quiver-demo:timeline:")) localStorage.removeItem(k);
+      await Promise.all([words.open(), docs.open()]);
+    } catch (err) {
+      fail(err);
+    }
+  });
+  await Promise.all([words.open(), docs.open()]);
+  void showStorage();
 } catch (err) {
-  $("status").dataset.state = "error";
-  showError($("status"), err);
+  fail(err);
 }
 
-if ("serviceWorker" in navigator && import.meta.env.PROD) void navigator.serviceWorker.register("/sw.js");
+if ("serviceWorker" in navigator && import.meta.env.PROD) {
+  navigator.serviceWorker.register("/sw.js").catch((err: unknown) => console.warn("offline support is off:", err));
+}

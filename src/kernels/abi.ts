@@ -78,6 +78,11 @@ export interface KernelExports {
     kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, w: number, bias: number,
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
+
+  /** out = Σ_r ((x_r − mean)·v)(x_r − mean), dim f32 (assembly/pca.ts). */
+  pca_cov_matvec(x: Ptr, n: number, dim: number, mean: Ptr, v: Ptr, out: Ptr): void;
+  /** out = n × k f32: (x_r − mean)·c_j for components c = k × dim. */
+  pca_project(x: Ptr, n: number, dim: number, mean: Ptr, c: Ptr, k: number, out: Ptr): void;
 }
 
 /** Names every build must export; the loader checks them so a stale .wasm fails loudly. */
@@ -92,5 +97,5 @@ export const REQUIRED_EXPORTS = [
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
-  "hnsw_search",
+  "hnsw_search", "pca_cov_matvec", "pca_project",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -1,5 +1,6 @@
 export { loadKernels, newKernels, registerWasmModule, supportsSimd, type LoadKernelsOptions } from "./loader.js";
 export { Kernels } from "./kernels.js";
+export type { PcaOptions, PcaResult } from "./pca.js";
 export type {
   BlockData,
   DistanceRange,

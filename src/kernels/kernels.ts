@@ -16,6 +16,7 @@ import { createError } from "../errors.js";
 import { locate, planScans, splitQueries, type Scan } from "./scan-layout.js";
 import type { KernelExports } from "./abi.js";
 import { Block } from "./block.js";
+import type { PcaOptions, PcaResult } from "./pca.js";
 import { Scratch, WasmHeap } from "./memory.js";
 import type { BlockData, DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget, VectorBlock } from "./types.js";
 import { checkDim, checkK, checkRange, toElementArray } from "./validate.js";
@@ -178,6 +179,16 @@ export class Kernels {
   norms(block: VectorBlock, dim: number): Float32Array {
     const b = this.#plan("l2", [{ block }], dim)[0]!.block;
     return this.heap.f32(this.#norms(b), b.rows!).slice();
+  }
+
+  /**
+   * The top principal components of `rows` (n × dim, row-major) and each row's coordinates along
+   * them, e.g. `await kernels.pca(vectors, 100, { components: 2 })` for a 2-D map. Memory it takes
+   * is freed before it resolves. (Its host code loads on first use: maps are not part of the core.)
+   */
+  async pca(rows: Float32Array, dim: number, options?: PcaOptions): Promise<PcaResult> {
+    const { pca } = await import("./pca.js");
+    return pca(this.heap, this.#wasm, rows, dim, options);
   }
 
   /** Frees the scratch buffers (blocks are freed by their owners). */

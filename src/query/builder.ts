@@ -7,12 +7,12 @@ import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
 import { arrowConversions } from "../arrow/detect.js";
+import type { OnDemandKit } from "./on-demand-kit.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
 import type { Reranker } from "../rerank/types.js";
 import { DISTANCE_TYPES, type DistanceType, type QueryPlan, type QueryVector, type RerankSpec, type VectorPlan } from "./plan.js";
 import type { ColumnOrdering, TakePlan } from "./plan.js";
-import { onDemandKit } from "./on-demand-kit.js";
 
 /**
  * Runs a plan; `reranker` is the live object behind a `custom` rerank spec (it cannot be cloned).
@@ -22,6 +22,8 @@ export type QueryExecutor = ((plan: QueryPlan, reranker?: Reranker) => Promise<R
   readonly tableSchema?: () => Promise<Schema>;
   /** explainPlan() / analyzePlan(): the plan as text, after a dry run (or, with `analyze`, a real one). */
   readonly explain?: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => Promise<string>;
+  /** The query engine's pieces `outputSchema()` works with (see on-demand-kit.ts). */
+  readonly kit?: () => Promise<OnDemandKit>;
 };
 
 export interface ExplainOptions {
@@ -202,8 +204,10 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   async outputSchema(): Promise<ArrowSchema> {
     // Every table (and the worker client) gives its schema; a bare executor is a test double.
     const table = (await this.executor.tableSchema?.()) ?? { fields: [] };
-    const [{ arrowSchema, loadArrow }, { outputSchemaOf }] = await Promise.all([arrowConversions(), import("./on-demand.js")]);
-    return arrowSchema(await loadArrow(), outputSchemaOf(onDemandKit, this.plan, table));
+    // The engine pieces come from the executor: a table has them already, a worker client loads them on use.
+    if (this.executor.kit === undefined) throw createError("UNSUPPORTED", "This query's executor cannot work out output schemas.");
+    const [{ arrowSchema, loadArrow }, { outputSchemaOf }, kit] = await Promise.all([arrowConversions(), import("./on-demand.js"), this.executor.kit()]);
+    return arrowSchema(await loadArrow(), outputSchemaOf(kit, this.plan, table));
   }
 
   /** The query as plain data, e.g. to post to a worker. */

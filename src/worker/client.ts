@@ -6,7 +6,8 @@
 import { proxy, wrap } from "comlink";
 import type { BackupOptions, BackupSource, RestoreBackupOptions } from "../table/backup.js";
 import type { StorageReport } from "../table/storage-report.js";
-import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "../connection.js";
+import { serializeEmbeddingConfig } from "../embeddings/table-embeddings.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -17,11 +18,11 @@ import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
 import type { Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
 import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "../arrow/detect.js";
-import { MergeInsertBuilder } from "../table/merge-insert.js";
+import { MergeInsertBuilder } from "../table/merge-builder.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WorkerApi } from "./protocol.js";
+import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WireCreateTableOptions, WorkerApi } from "./protocol.js";
 import { registerErrorTransfer, transferPlan } from "./transfer.js";
 
 export interface WorkerConnectionOptions extends ConnectionOptions {
@@ -113,6 +114,12 @@ export async function connectThrough(uri: string, options: WorkerConnectionOptio
   }
 }
 
+/** The options as they cross: the embedding function as its saved config (rebuilt in the worker). */
+function toWire<O extends Omit<CreateTableOptions, "schema">>(options: O): Omit<O, "embeddingFunction"> & Pick<WireCreateTableOptions, "embeddingFunction"> {
+  const { embeddingFunction, ...rest } = options;
+  return embeddingFunction === undefined ? rest : { ...rest, embeddingFunction: serializeEmbeddingConfig(embeddingFunction) };
+}
+
 function isSchema(value: unknown): value is Schema {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Array.isArray((value as Schema).fields);
 }
@@ -189,13 +196,16 @@ export class RemoteConnection {
     return this.handle(await this.call((api) => api.restoreBackup(this.id, payload, options)));
   }
 
-  async openTable(name: string): Promise<RemoteTable> {
-    return this.handle(await this.call((api) => api.openTable(this.id, name)));
+  /** As `Connection.openTable`; the table's embedding function is restored in the worker, by its registry. */
+  async openTable(name: string, options?: OpenTableOptions): Promise<RemoteTable> {
+    return this.handle(await this.call((api) => api.openTable(this.id, name, options)));
   }
 
   /**
    * As `Connection.createTable`: rows, Arrow data or a schema, or LanceDB's object form. Rows are
-   * copied to the worker; Arrow data is converted to columns here and those are copied.
+   * copied to the worker; Arrow data is converted to columns here and those are copied. An
+   * `embeddingFunction` crosses as its `toJSON()` config and is rebuilt by the worker's registry:
+   * register user functions in the worker (a script of your own that calls `serve()`).
    */
   async createTable(
     nameOrOptions: string | ({ name: string; data: CreateData } & CreateTableOptions),
@@ -206,7 +216,7 @@ export class RemoteConnection {
       const { name, data: d, ...rest } = nameOrOptions;
       return this.createTable(name, d, rest);
     }
-    const opts = options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options;
+    const opts = toWire(options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options);
     let payload: readonly Row[] | Schema | ColumnBatch;
     if (isArrowSchema(data)) payload = (await arrowConversions()).quiverSchemaOf(data);
     else if (isArrowData(data)) payload = await (await arrowConversions()).arrowToColumns(data);
@@ -217,7 +227,7 @@ export class RemoteConnection {
 
   async createEmptyTable(name: string, tableSchema: Schema | ArrowSchemaLike, options: Omit<CreateTableOptions, "schema"> = {}): Promise<RemoteTable> {
     const s = isArrowSchema(tableSchema) ? (await arrowConversions()).quiverSchemaOf(tableSchema) : tableSchema;
-    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, options)));
+    return this.handle(await this.call((api) => api.createEmptyTable(this.id, name, s, toWire(options))));
   }
 
   async dropTable(name: string): Promise<void> {
@@ -397,6 +407,7 @@ export class RemoteTable {
     (plan: QueryPlan): Promise<Row[]> => this.send((api) => api.execute(this.id, transferPlan(structuredClone(plan)))),
     {
       tableSchema: () => this.quiverSchema(),
+      kit: async () => (await import("../query/on-demand-kit.js")).onDemandKit,
       explain: (plan: QueryPlan, options: ExplainOptions): Promise<string> => this.explain(plan, options),
     },
   );

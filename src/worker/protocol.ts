@@ -14,11 +14,13 @@
  *
  * Everything that crosses is structured-cloneable plain data (rows, schemas, plans, results); the
  * only functions that cross are the progress callbacks of `add()` and `createIndex()`, as comlink
- * proxies.
+ * proxies. An embedding function crosses as its saved config (`toJSON()`) and is rebuilt through
+ * the worker's registry, so a user function must be registered in the worker too (see `serve`).
  */
 import type { RestoreBackupOptions } from "../table/backup.js";
 import type { StorageReport } from "../table/storage-report.js";
-import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, TableNamesOptions } from "../connection.js";
+import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "../connection.js";
+import type { SerializedEmbeddingConfig } from "../embeddings/types.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
@@ -74,15 +76,18 @@ export interface TableReply<T> {
   readonly display: string;
 }
 
+/** `CreateTableOptions` as they cross: the embedding function as its saved config. */
+export type WireCreateTableOptions = Omit<CreateTableOptions, "embeddingFunction"> & { embeddingFunction?: SerializedEmbeddingConfig };
+
 /** What the worker exposes. Every method may reject with a QuiverError, rebuilt on the client. */
 export interface WorkerApi {
   connect(uri: string, options: ConnectionOptions): Promise<ConnectionHandle>;
   tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]>;
   memoryStats(conn: ConnectionId): Promise<MemoryStats>;
-  openTable(conn: ConnectionId, name: string): Promise<TableHandle>;
+  openTable(conn: ConnectionId, name: string, options?: OpenTableOptions): Promise<TableHandle>;
   /** Arrow data is converted on the client and arrives as a ColumnBatch (typed arrays, copied). */
-  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: CreateTableOptions): Promise<TableHandle>;
-  createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle>;
+  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: WireCreateTableOptions): Promise<TableHandle>;
+  createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<WireCreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
   /** Drops every table (clones first); returns the ids of the handles that are now closed. */

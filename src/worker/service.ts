@@ -4,9 +4,10 @@
  * scope, a Node parentPort, a MessagePort).
  */
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
-import { connect, type CloneTableOptions, type Connection, type ConnectionOptions, type CreateTableOptions, type TableNamesOptions } from "../connection.js";
+import { connect, type CloneTableOptions, type Connection, type ConnectionOptions, type CreateTableOptions, type OpenTableOptions, type TableNamesOptions } from "../connection.js";
 import type { RestoreBackupOptions } from "../table/backup.js";
 import type { StorageReport } from "../table/storage-report.js";
+import { restoreEmbeddingConfig } from "../embeddings/table-embeddings.js";
 import type { MemoryStats } from "../session.js";
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
@@ -22,7 +23,7 @@ import type { WriteProgress } from "../table/writes.js";
 import {
   FORWARDED_TABLE_METHODS, TAG_METHODS,
   type ConnectionHandle, type ConnectionId, type IndexProgress, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
-  type TableReply, type TableResult, type TagMethod, type WorkerApi,
+  type TableReply, type TableResult, type TagMethod, type WireCreateTableOptions, type WorkerApi,
 } from "./protocol.js";
 import { registerErrorTransfer, transferRows } from "./transfer.js";
 
@@ -51,16 +52,16 @@ export class QuiverService implements WorkerApi {
     return this.#connection(conn).tableNames(options);
   }
 
-  async openTable(conn: ConnectionId, name: string): Promise<TableHandle> {
-    return this.#hold(conn, await this.#connection(conn).openTable(name));
+  async openTable(conn: ConnectionId, name: string, options?: OpenTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).openTable(name, options));
   }
 
-  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: CreateTableOptions): Promise<TableHandle> {
-    return this.#hold(conn, await this.#connection(conn).createTable(name, data as Data | Schema, options));
+  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: WireCreateTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createTable(name, data as Data | Schema, withEmbedding(options)));
   }
 
-  async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<CreateTableOptions, "schema">): Promise<TableHandle> {
-    return this.#hold(conn, await this.#connection(conn).createEmptyTable(name, schema, options));
+  async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<WireCreateTableOptions, "schema">): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createEmptyTable(name, schema, withEmbedding(options)));
   }
 
   async storage(conn: ConnectionId): Promise<StorageReport> {
@@ -183,6 +184,12 @@ export class QuiverService implements WorkerApi {
   }
 }
 
+/** The options with the embedding function rebuilt from its saved config by this worker's registry. */
+function withEmbedding<O extends Omit<WireCreateTableOptions, "schema">>(options: O): Omit<O, "embeddingFunction"> & Pick<CreateTableOptions, "embeddingFunction"> {
+  const { embeddingFunction, ...rest } = options;
+  return embeddingFunction === undefined ? rest : { ...rest, embeddingFunction: restoreEmbeddingConfig(embeddingFunction) };
+}
+
 /**
  * Runs `work` with a `progress` option that forwards to the client's callback, if there is one.
  * Reports travel on the callback's own port, so they are awaited before the result is returned:
@@ -200,7 +207,17 @@ async function withProgress<P, T>(progress: Remote<(p: P) => unknown> | undefine
   }
 }
 
-/** Exposes a new QuiverService on `endpoint` (default: this worker's global scope). */
+/**
+ * Exposes a new QuiverService on `endpoint` (default: this worker's global scope). `startWorker()`
+ * runs a script that only does this; write your own worker script to register embedding functions
+ * first, and hand that worker to `connectWorker(uri, { worker })`:
+ *
+ *   // my-db.worker.ts
+ *   import { getRegistry } from "quiverdb";
+ *   import { serve } from "quiverdb/worker";
+ *   getRegistry().register("my-model", { create: (o) => new MyModel(o) });
+ *   serve();
+ */
 export function serve(endpoint?: Endpoint): QuiverService {
   registerErrorTransfer();
   const service = new QuiverService();

@@ -80,7 +80,7 @@ describe("where through scalar indexes", () => {
     await indexed.createIndex("text", { config: Index.fm(), name: "text_fm" });
     // No config: chosen by type and cardinality.
     expect((await indexed.listIndices()).filter((i) => !["vector", "text"].includes(i.columns[0]!)).map((i) => [i.columns[0], i.indexType])).toEqual([
-      ["price", "BTREE"], ["tag", "BITMAP"], ["ok", "BITMAP"], ["id", "BTREE"], ["tags", "LABEL_LIST"],
+      ["price", "BTree"], ["tag", "Bitmap"], ["ok", "Bitmap"], ["id", "BTree"], ["tags", "LabelList"],
     ]);
     expect(await indexed.query().where("text LIKE 'apple river%'").explainPlan()).toContain('fm(text) LIKE "apple river%"');
     const plan = await indexed.query().where("array_has_any(tags, ['apple', 'stone']) AND price >= 10 AND price < 30").explainPlan();
