@@ -41,7 +41,7 @@ describe("backup and restore", () => {
     const r = await target.restoreBackup(archive, { name: "copy" });
     expect(await r.version()).toBe(await t.version());
     expect(await dump(r)).toEqual(await dump(t));
-    expect((await r.listIndices()).map((i) => i.indexType)).toEqual(["IVF_FLAT"]);
+    expect((await r.listIndices()).map((i) => i.indexType)).toEqual(["IvfFlat"]);
     expect(await (await r.tags()).list()).toEqual({ "v-index": { version: await t.version() } });
     const q = [0.2, 0.8, 3];
     expect((await r.search(q).limit(5).toArray()).map((x) => x.id)).toEqual((await t.search(q).limit(5).toArray()).map((x) => x.id));
