@@ -164,14 +164,17 @@ interface Scan {
 
 async function scanOf(ctx: VectorSearchContext, kernels: Kernels, field: VectorField, frag: Fragment, picked: Int32Array | undefined, byRows: boolean): Promise<{ scan?: Scan; deletedKept: number }> {
   if (picked !== undefined && picked.length === 0) return { deletedKept: 0 };
-  if (picked !== undefined && byRows && ctx.readRows !== undefined && fewChunks(field.type, frag.numRows, picked)) {
+  // Rows of a resident block are scanned where they are; only a block not in memory is worth
+  // bypassing by reading the picked rows alone.
+  const resident = picked !== undefined && byRows ? await ctx.residentVectorBlock?.(frag, field.name) : undefined;
+  if (resident === undefined && picked !== undefined && byRows && ctx.readRows !== undefined && fewChunks(field.type, frag.numRows, picked)) {
     const col = await ctx.readRows(frag, field.name, picked);
     const keep = col.validity === null ? undefined : Int32Array.from(picked.keys()).filter((i) => col.validity![i] === 1);
     if (keep !== undefined && keep.length === 0) return { deletedKept: 0 };
     const block = kernels.upload(col.data as NumericArray as Float32Array | Int8Array | Uint8Array | Uint16Array, vectorStride(field.type));
     return { scan: { frag, target: { block, ids: keep }, rowOf: picked, temporary: block }, deletedKept: 0 };
   }
-  const { block, validity } = await ctx.vectorBlock(frag, field.name);
+  const { block, validity } = resident ?? (await ctx.vectorBlock(frag, field.name));
   let ids = picked;
   // Rows whose vector is null are never candidates.
   if (validity !== null) ids = (ids ?? selectRows(frag)).filter((r) => validity[r] === 1);
