@@ -526,6 +526,7 @@ export class Table {
       tableSchema: () => this.quiverSchema(),
       explain: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => this.explain(plan, options, reranker),
       kit: async () => onDemandKit,
+      stream: (plan: QueryPlan, batch: number, reranker?: Reranker) => this.stream(plan, batch, reranker),
     },
   );
 
@@ -572,6 +573,27 @@ export class Table {
       return this.run(state, (ctx) => executeOrdered(onDemandKit, ctx, tuned, reranker));
     }
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
+  }
+
+  /**
+   * Runs a plan built elsewhere as pages of at most `batch` rows. A plain scan (no search, no
+   * orderBy) reads fragment by fragment and holds one fragment's columns at a time, so results
+   * larger than memory can be iterated; searches are bounded by their limit and run whole.
+   */
+  async *stream(plan: QueryPlan, batch: number, reranker?: Reranker): AsyncGenerator<Row[], void, undefined> {
+    const { streamable, streamScan } = await onDemand();
+    if (!streamable(plan)) {
+      const rows = await this.execute(plan, reranker);
+      for (let at = 0; at < rows.length; at += batch) yield rows.slice(at, at + batch);
+      return;
+    }
+    const state = await this.state();
+    const scope = new LeaseScope(this.ctx.session);
+    try {
+      yield* streamScan(this.context(state, scope), plan, batch);
+    } finally {
+      scope.release();
+    }
   }
 
   /**

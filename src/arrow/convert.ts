@@ -2,5 +2,5 @@
 export { arrowColumnStream, arrowToColumns, fitColumns } from "./from-arrow.js";
 export { quiverSchemaOf } from "./types.js";
 export { arrowBatch, arrowSchema, arrowTable, loadArrow } from "./to-arrow.js";
-export { resultColumns, sliceColumns } from "./results.js";
+export { columnsAs, resultColumns, sliceColumns } from "./results.js";
 export { embeddingConfigFromMetadata, embeddingMetadata } from "./embedding-metadata.js";

@@ -46,6 +46,11 @@ export function resultColumns(rows: readonly Row[], names: readonly string[], ta
   return { schema: { fields }, columns };
 }
 
+/** The columns of `rows` typed as `schema` says (a later page of results whose first page fixed the schema). */
+export function columnsAs(rows: readonly Row[], schema: Schema): Map<string, Column> {
+  return new Map(schema.fields.map((f) => [f.name, buildColumn(f.type, rows.map((r) => r[f.name]), true, { column: f.name, rowOffset: 0 })] as const));
+}
+
 /** Rows `at` … `at + n` of every column. */
 export function sliceColumns(columns: ReadonlyMap<string, Column>, at: number, n: number): Map<string, Column> {
   const range = new Int32Array(n);

@@ -8,7 +8,7 @@
  * worker (`hf-worker.ts`); in Node and Deno onnxruntime already runs off the JavaScript thread.
  */
 import { createError } from "../errors.js";
-import { HfPipeline, type HfPipelineOptions, type ModelLoadProgress } from "./hf-pipeline.js";
+import type { HfPipeline, HfPipelineOptions, ModelLoadProgress } from "./hf-pipeline.js";
 import type { HfWorkerApi } from "./hf-worker-client.js";
 import type { EmbeddingFunction, EmbeddingFunctionFactory, EmbeddingFunctionJSON } from "./types.js";
 
@@ -86,6 +86,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
   readonly #options: HuggingFaceOptions;
   readonly #pipelineOptions: HfPipelineOptions;
   #local: HfPipeline | undefined;
+  #loadLocal: Promise<HfPipeline> | undefined;
   #remote: Promise<{ api: HfWorkerApi; worker: Worker }> | undefined;
   #workerDims: number | undefined;
   #workerLoad: Promise<void> | undefined;
@@ -138,11 +139,12 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
       this.#workerLoad.catch(() => (this.#workerLoad = undefined));
       return this.#workerLoad;
     }
-    await this.local().load(this.#options.onLoadProgress);
+    await (await this.local()).load(this.#options.onLoadProgress);
   }
 
-  private local(): HfPipeline {
-    return (this.#local ??= new HfPipeline(this.#pipelineOptions));
+  /** The in-thread model, its code loaded on first use (the core does not carry it). */
+  private local(): Promise<HfPipeline> {
+    return (this.#loadLocal ??= import("./hf-pipeline.js").then((m) => (this.#local = new m.HfPipeline(this.#pipelineOptions))));
   }
 
   private remote(): Promise<{ api: HfWorkerApi; worker: Worker }> {
@@ -158,7 +160,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
       await this.init();
       return (await this.remote()).api.embed(this.#pipelineOptions, texts);
     }
-    return this.local().embed(texts, this.#options.onLoadProgress);
+    return (await this.local()).embed(texts, this.#options.onLoadProgress);
   }
 
   computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> {
@@ -173,8 +175,10 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
 
   /** Frees the model (and terminates the worker, if one was started). */
   async dispose(): Promise<void> {
-    await this.#local?.dispose();
+    const local = await this.#loadLocal?.catch(() => undefined);
+    this.#loadLocal = undefined;
     this.#local = undefined;
+    await local?.dispose();
     void this.#remote?.then((r) => r.worker.terminate(), () => undefined);
     this.#remote = undefined;
     this.#workerLoad = undefined;

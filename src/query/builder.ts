@@ -5,6 +5,7 @@
 import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
+import type { Column } from "../data/column.js";
 import type { RecordBatch as ArrowRecordBatch, Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
 import { arrowConversions } from "../arrow/detect.js";
 import type { OnDemandKit } from "./on-demand-kit.js";
@@ -24,6 +25,8 @@ export type QueryExecutor = ((plan: QueryPlan, reranker?: Reranker) => Promise<R
   readonly explain?: (plan: QueryPlan, options: ExplainOptions, reranker?: Reranker) => Promise<string>;
   /** The query engine's pieces `outputSchema()` works with (see on-demand-kit.ts). */
   readonly kit?: () => Promise<OnDemandKit>;
+  /** The results as pages of at most `batch` rows; a plain scan reads fragment by fragment instead of all at once. */
+  readonly stream?: (plan: QueryPlan, batch: number, reranker?: Reranker) => AsyncIterable<Row[]>;
 };
 
 export interface ExplainOptions {
@@ -271,19 +274,28 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   async *#batches(options: QueryExecutionOptions): AsyncGenerator<{ schema: Schema; batch?: ArrowRecordBatch }> {
     const size = options.maxBatchLength ?? 8192;
     checkCount("maxBatchLength", size, 1);
-    const { arrowBatch, loadArrow, resultColumns, sliceColumns } = await arrowConversions();
-    const [a, rows, table] = await Promise.all([loadArrow(), this.toArray(), this.executor.tableSchema?.() ?? { fields: [] }]);
-    const { schema, columns } = resultColumns(rows, resultNames(rows, this.plan, table), table);
-    if (rows.length === 0) {
-      yield { schema };
-      return;
+    const { arrowBatch, loadArrow, resultColumns, columnsAs } = await arrowConversions();
+    const [a, table] = await Promise.all([loadArrow(), this.executor.tableSchema?.() ?? { fields: [] }]);
+    const plan = { ...this.plan, ...(this.plan.vector ? { vector: { ...this.plan.vector } } : {}) };
+    const pages = this.executor.stream?.(plan, size, this.reranker) ?? oneStream(this.executor(plan, this.reranker));
+    // The first page fixes the schema (names and inferred types of computed columns); later pages follow it.
+    let schema: Schema | undefined;
+    for await (const rows of pages) {
+      if (rows.length === 0) continue;
+      for (let at = 0; at < rows.length; at += size) {
+        const part = rows.length <= size ? rows : rows.slice(at, at + size);
+        let columns: Map<string, Column>;
+        if (schema === undefined) ({ schema, columns } = resultColumns(part, resultNames(part, this.plan, table), table));
+        else columns = columnsAs(part, schema);
+        yield { schema, batch: arrowBatch(a, schema, columns, part.length) };
+      }
     }
-    for (let at = 0; at < rows.length; at += size) {
-      const n = Math.min(size, rows.length - at);
-      const part = n === rows.length ? columns : sliceColumns(columns, at, n);
-      yield { schema, batch: arrowBatch(a, schema, part, n) };
-    }
+    if (schema === undefined) yield { schema: resultColumns([], resultNames([], this.plan, table), table).schema };
   }
+}
+
+async function* oneStream(rows: Promise<Row[]>): AsyncGenerator<Row[], void, undefined> {
+  yield await rows;
 }
 
 /** A scan of the table's rows, optionally filtered. */

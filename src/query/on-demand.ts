@@ -4,6 +4,7 @@
  * core's own code into more files for a bundler, which costs more than it saves.
  */
 export { executeOrdered, executeTake } from "./take.js";
+export { streamable, streamScan } from "./stream.js";
 export { outputSchemaOf } from "./output-schema.js";
 export { indexInfo, indexStatistics, tableStatistics } from "../dataset/describe.js";
 export { checkNoClones, cloneTable, clonesOf, dropInOrder, filesKeptForClones, releaseClone, renameTable } from "../dataset/clone.js";

@@ -15,7 +15,7 @@
  */
 import { createError } from "../errors.js";
 import type { ModelLoadProgress } from "../embeddings/hf-pipeline.js";
-import { CrossEncoderModel, type CrossEncoderModelOptions } from "./cross-encoder-model.js";
+import type { CrossEncoderModel, CrossEncoderModelOptions } from "./cross-encoder-model.js";
 import type { CrossEncoderWorkerApi } from "./cross-encoder-worker-client.js";
 import { PairScoreReranker } from "./pair-score.js";
 import { checkReturnScore } from "./merge.js";
@@ -83,6 +83,7 @@ export class CrossEncoderReranker extends PairScoreReranker {
   readonly #options: CrossEncoderOptions;
   readonly #modelOptions: CrossEncoderModelOptions;
   #local: CrossEncoderModel | undefined;
+  #loadLocal: Promise<CrossEncoderModel> | undefined;
   #remote: Promise<{ api: CrossEncoderWorkerApi; worker: Worker }> | undefined;
   #workerLoad: Promise<void> | undefined;
 
@@ -139,7 +140,7 @@ export class CrossEncoderReranker extends PairScoreReranker {
       this.#workerLoad.catch(() => (this.#workerLoad = undefined));
       return this.#workerLoad;
     }
-    await this.local().load(this.#options.onLoadProgress);
+    await (await this.local()).load(this.#options.onLoadProgress);
   }
 
   /**
@@ -152,11 +153,12 @@ export class CrossEncoderReranker extends PairScoreReranker {
       await this.init();
       return (await this.remote()).api.score(this.#modelOptions, query, [...documents]);
     }
-    return this.local().score(query, documents, this.#options.onLoadProgress);
+    return (await this.local()).score(query, documents, this.#options.onLoadProgress);
   }
 
-  private local(): CrossEncoderModel {
-    return (this.#local ??= new CrossEncoderModel(this.#modelOptions));
+  /** The in-thread model, its code loaded on first use (the core does not carry it). */
+  private local(): Promise<CrossEncoderModel> {
+    return (this.#loadLocal ??= import("./cross-encoder-model.js").then((m) => (this.#local = new m.CrossEncoderModel(this.#modelOptions))));
   }
 
   private remote(): Promise<{ api: CrossEncoderWorkerApi; worker: Worker }> {
@@ -169,8 +171,10 @@ export class CrossEncoderReranker extends PairScoreReranker {
 
   /** Frees the model (and terminates the worker, if one was started). */
   async dispose(): Promise<void> {
-    await this.#local?.dispose();
+    const local = await this.#loadLocal?.catch(() => undefined);
+    this.#loadLocal = undefined;
     this.#local = undefined;
+    await local?.dispose();
     void this.#remote?.then((r) => r.worker.terminate(), () => undefined);
     this.#remote = undefined;
     this.#workerLoad = undefined;

@@ -22,7 +22,7 @@ import { MergeInsertBuilder } from "../table/merge-builder.js";
 import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WireCreateTableOptions, WorkerApi } from "./protocol.js";
+import type { BatchPull, ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WireCreateTableOptions, WorkerApi } from "./protocol.js";
 import { registerErrorTransfer, transferPlan } from "./transfer.js";
 
 export interface WorkerConnectionOptions extends ConnectionOptions {
@@ -124,6 +124,27 @@ function isSchema(value: unknown): value is Schema {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Array.isArray((value as Schema).fields);
 }
 
+function isBatchStream(data: unknown): data is AsyncIterable<unknown> {
+  return typeof data === "object" && data !== null && Symbol.asyncIterator in data;
+}
+
+/**
+ * The worker pulls a stream of record batches one at a time (each converted to columns here and
+ * copied over), so a streamed import holds one batch on this side and one fragment's worth in the
+ * worker, never the whole input. Ends (returns the iterator) when the stream does or the worker stops.
+ */
+function batchPull(data: AsyncIterable<unknown>): BatchPull {
+  const batches = data[Symbol.asyncIterator]();
+  return async (stop?: boolean) => {
+    if (stop === true) {
+      await batches.return?.();
+      return null;
+    }
+    const next = await batches.next();
+    return next.done === true ? null : (await arrowConversions()).arrowToColumns(next.value);
+  };
+}
+
 /** `Connection`, with the database in a worker. */
 export class RemoteConnection {
   #open = true;
@@ -217,8 +238,9 @@ export class RemoteConnection {
       return this.createTable(name, d, rest);
     }
     const opts = toWire(options.schema !== undefined && isArrowSchema(options.schema) ? { ...options, schema: (await arrowConversions()).quiverSchemaOf(options.schema) } : options);
-    let payload: readonly Row[] | Schema | ColumnBatch;
+    let payload: readonly Row[] | Schema | ColumnBatch | BatchPull;
     if (isArrowSchema(data)) payload = (await arrowConversions()).quiverSchemaOf(data);
+    else if (isBatchStream(data)) payload = proxy(batchPull(data));
     else if (isArrowData(data)) payload = await (await arrowConversions()).arrowToColumns(data);
     else if (isSchema(data) || Array.isArray(data)) payload = data as readonly Row[] | Schema;
     else throw createError("INVALID_ARGUMENT", "createTable needs rows (an array of objects), Arrow data (a Table or RecordBatches) or a schema.");
@@ -365,7 +387,7 @@ export class RemoteTable {
   async add(data: Data, options: AddOptions = {}): Promise<AddResult> {
     const { progress, ...rest } = options;
     if (progress !== undefined && typeof progress !== "function") throw createError("INVALID_ARGUMENT", "add() progress must be a function.");
-    const rows = isArrowData(data) ? await (await arrowConversions()).arrowToColumns(data) : data as readonly Row[];
+    const rows = isBatchStream(data) ? proxy(batchPull(data)) : isArrowData(data) ? await (await arrowConversions()).arrowToColumns(data) : data as readonly Row[];
     const reply = await this.send((api) => api.add(this.id, rows, rest, progress === undefined ? undefined : proxy(progress)));
     this.#display = reply.display;
     return reply.value;
@@ -409,8 +431,27 @@ export class RemoteTable {
       tableSchema: () => this.quiverSchema(),
       kit: async () => (await import("../query/on-demand-kit.js")).onDemandKit,
       explain: (plan: QueryPlan, options: ExplainOptions): Promise<string> => this.explain(plan, options),
+      stream: (plan: QueryPlan, batch: number): AsyncIterable<Row[]> => this.stream(plan, batch),
     },
   );
+
+  /** As `Table.stream`: pages pulled one at a time from the worker, so a large scan never crosses whole. */
+  async *stream(plan: QueryPlan, batch: number): AsyncGenerator<Row[], void, undefined> {
+    const id = await this.send((api) => api.openStream(this.id, transferPlan(structuredClone(plan)), batch));
+    let done = false;
+    try {
+      for (;;) {
+        const page = await this.send((api) => api.nextPage(id));
+        if (page === null) {
+          done = true;
+          return;
+        }
+        yield page;
+      }
+    } finally {
+      if (!done) await this.link.call((api) => api.closeStream(id)).catch(() => undefined);
+    }
+  }
 
   /** A plain scan; add `.nearestTo(v)` for vector search. */
   query(): Query {

@@ -38,6 +38,11 @@ export type IndexProgress = Parameters<NonNullable<CreateIndexOptions["progress"
 
 /** A connection the worker holds for a client. */
 export type ConnectionId = number;
+/**
+ * A streamed import as the worker sees it: a function (a comlink proxy of the caller's) that gives
+ * the next batch of columns, or null at the end; `pull(true)` tells the caller to stop early.
+ */
+export type BatchPull = (stop?: boolean) => Promise<ColumnBatch | null>;
 /** A table the worker holds for a client. */
 export type TableId = number;
 
@@ -86,7 +91,7 @@ export interface WorkerApi {
   memoryStats(conn: ConnectionId): Promise<MemoryStats>;
   openTable(conn: ConnectionId, name: string, options?: OpenTableOptions): Promise<TableHandle>;
   /** Arrow data is converted on the client and arrives as a ColumnBatch (typed arrays, copied). */
-  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: WireCreateTableOptions): Promise<TableHandle>;
+  createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch | BatchPull, options: WireCreateTableOptions): Promise<TableHandle>;
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<WireCreateTableOptions, "schema">): Promise<TableHandle>;
   /** Drops the table; returns the ids of the open handles on it, which are now closed. */
   dropTable(conn: ConnectionId, name: string): Promise<TableId[]>;
@@ -103,7 +108,7 @@ export interface WorkerApi {
   closeConnection(conn: ConnectionId): Promise<void>;
 
   callTable<M extends ForwardedTableMethod>(table: TableId, method: M, args: TableArgs<M>): Promise<TableReply<TableResult<M>>>;
-  add(table: TableId, rows: readonly Row[] | ColumnBatch, options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
+  add(table: TableId, rows: readonly Row[] | ColumnBatch | BatchPull, options: Omit<AddOptions, "progress">, progress?: (p: WriteProgress) => unknown): Promise<TableReply<AddResult>>;
   createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: (p: IndexProgress) => unknown): Promise<TableReply<{ version: number }>>;
   mergeInsert(table: TableId, plan: MergePlan, rows: readonly Row[]): Promise<TableReply<MergeResult>>;
   tags<M extends TagMethod>(table: TableId, method: M, args: Parameters<Tags[M]>): Promise<Awaited<ReturnType<Tags[M]>>>;
@@ -111,6 +116,12 @@ export interface WorkerApi {
   liveColumns(table: TableId): Promise<LiveColumns>;
   /** Runs a query plan; vector values in the result rows arrive transferred. */
   execute(table: TableId, plan: QueryPlan): Promise<Row[]>;
+  /** Starts a query whose results come page by page (`nextPage`); a plain scan reads fragment by fragment. */
+  openStream(table: TableId, plan: QueryPlan, batch: number): Promise<number>;
+  /** The next page of a stream (vector values transferred), or null when it is done (and closed). */
+  nextPage(stream: number): Promise<Row[] | null>;
+  /** Ends a stream early and releases what it holds. */
+  closeStream(stream: number): Promise<void>;
   /** explainPlan() / analyzePlan() of a query plan, as text. */
   explain(table: TableId, plan: QueryPlan, options: ExplainOptions): Promise<string>;
   closeTable(table: TableId): Promise<void>;

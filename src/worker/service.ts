@@ -22,7 +22,7 @@ import type { CreateIndexOptions } from "../table/vector-index.js";
 import type { WriteProgress } from "../table/writes.js";
 import {
   FORWARDED_TABLE_METHODS, TAG_METHODS,
-  type ConnectionHandle, type ConnectionId, type IndexProgress, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
+  type BatchPull, type ConnectionHandle, type ConnectionId, type IndexProgress, type ForwardedTableMethod, type TableArgs, type TableHandle, type TableId,
   type TableReply, type TableResult, type TagMethod, type WireCreateTableOptions, type WorkerApi,
 } from "./protocol.js";
 import { registerErrorTransfer, transferRows } from "./transfer.js";
@@ -32,10 +32,26 @@ interface HeldTable {
   readonly conn: ConnectionId;
 }
 
+/** A caller's batch stream (a proxied pull function) as the async iterable the table's writers read; other data as is. */
+function pulled<T>(data: T | BatchPull): T | AsyncIterable<ColumnBatch> {
+  if (typeof data !== "function") return data;
+  const pull = data as BatchPull;
+  return (async function* () {
+    let done = false;
+    try {
+      for (let b = await pull(); b !== null; b = await pull()) yield b;
+      done = true;
+    } finally {
+      if (!done) await pull(true).catch(() => null);
+    }
+  })();
+}
+
 export class QuiverService implements WorkerApi {
   #nextId = 1;
   readonly #connections = new Map<ConnectionId, Connection>();
   readonly #tables = new Map<TableId, HeldTable>();
+  readonly #streams = new Map<number, { readonly pages: AsyncIterator<Row[], void, undefined>; readonly held: HeldTable }>();
 
   async connect(uri: string, options: ConnectionOptions): Promise<ConnectionHandle> {
     const connection = await connect(uri, options);
@@ -56,8 +72,8 @@ export class QuiverService implements WorkerApi {
     return this.#hold(conn, await this.#connection(conn).openTable(name, options));
   }
 
-  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch, options: WireCreateTableOptions): Promise<TableHandle> {
-    return this.#hold(conn, await this.#connection(conn).createTable(name, data as Data | Schema, withEmbedding(options)));
+  async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch | BatchPull, options: WireCreateTableOptions): Promise<TableHandle> {
+    return this.#hold(conn, await this.#connection(conn).createTable(name, pulled(data) as Data | Schema, withEmbedding(options)));
   }
 
   async createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<WireCreateTableOptions, "schema">): Promise<TableHandle> {
@@ -110,6 +126,7 @@ export class QuiverService implements WorkerApi {
     if (connection === undefined) return;
     this.#connections.delete(conn);
     for (const [id, held] of this.#tables) if (held.conn === conn) this.#tables.delete(id);
+    for (const [id, open] of this.#streams) if (open.held.conn === conn) await this.closeStream(id);
     await connection.close();
   }
 
@@ -122,9 +139,9 @@ export class QuiverService implements WorkerApi {
     return { value, display: t.display() };
   }
 
-  async add(table: TableId, rows: readonly Row[] | ColumnBatch, options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
+  async add(table: TableId, rows: readonly Row[] | ColumnBatch | BatchPull, options: Omit<AddOptions, "progress">, progress?: Remote<(p: WriteProgress) => unknown>): Promise<TableReply<AddResult>> {
     const t = this.#table(table);
-    return withProgress(progress, async (report) => ({ value: await t.add(rows as Data, { ...options, ...report }), display: t.display() }));
+    return withProgress(progress, async (report) => ({ value: await t.add(pulled(rows) as Data, { ...options, ...report }), display: t.display() }));
   }
 
   async createIndex(table: TableId, column: string, options: Omit<CreateIndexOptions, "progress">, progress?: Remote<(p: IndexProgress) => unknown>): Promise<TableReply<{ version: number }>> {
@@ -156,12 +173,48 @@ export class QuiverService implements WorkerApi {
     return transferRows(await this.#table(table).execute(plan));
   }
 
+  async openStream(table: TableId, plan: QueryPlan, batch: number): Promise<number> {
+    const held = this.#tables.get(table);
+    const pages = this.#table(table).stream(plan, batch)[Symbol.asyncIterator]();
+    const id = this.#nextId++;
+    this.#streams.set(id, { pages, held: held! });
+    return id;
+  }
+
+  async nextPage(stream: number): Promise<Row[] | null> {
+    const open = this.#streams.get(stream);
+    if (open === undefined) throw createError("CLOSED", "This query stream is closed.");
+    if (![...this.#tables.values()].includes(open.held)) {
+      await this.closeStream(stream);
+      throw createError("CLOSED", "The table of this query stream is closed.");
+    }
+    try {
+      const next = await open.pages.next();
+      if (next.done === true) {
+        this.#streams.delete(stream);
+        return null;
+      }
+      return transferRows(next.value);
+    } catch (e) {
+      this.#streams.delete(stream);
+      throw e;
+    }
+  }
+
+  async closeStream(stream: number): Promise<void> {
+    const open = this.#streams.get(stream);
+    this.#streams.delete(stream);
+    await open?.pages.return?.(undefined);
+  }
+
   async explain(table: TableId, plan: QueryPlan, options: ExplainOptions): Promise<string> {
     return this.#table(table).explain(plan, options);
   }
 
   async closeTable(table: TableId): Promise<void> {
-    this.#tables.get(table)?.table.close();
+    const held = this.#tables.get(table);
+    for (const [id, open] of this.#streams) if (open.held === held) await this.closeStream(id);
+    held?.table.close();
     this.#tables.delete(table);
   }
 
