@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import type { ArrowReport } from "./fixture/arrow-main.js";
+import type { ArrowReport, StreamReport } from "./fixture/arrow-main.js";
 import type { InteropReport } from "./fixture/interop-main.js";
 
 test("idb: a table from an Arrow Table reads back as Arrow, searches as Arrow, survives IPC and reopening", async ({ page }) => {
@@ -27,6 +27,21 @@ test("idb: a table from an Arrow Table reads back as Arrow, searches as Arrow, s
     reopenedRows: 500,
     errorCode: "DIMENSION_MISMATCH",
   });
+});
+
+test("streams through quiverdb/worker on OPFS: an import pulled batch by batch, results page by page", async ({ page }) => {
+  page.on("pageerror", (error) => console.error(error));
+  await page.goto("/test/browser/fixture/arrow.html");
+  await expect(page.locator("body[data-ready=true]")).toBeAttached();
+  const uri = `opfs://stream-${randomUUID()}`;
+  const report = await page.evaluate((u) => (globalThis as unknown as { quiverArrow: { stream(uri: string): Promise<StreamReport> } }).quiverArrow.stream(u), uri);
+  expect(report.pulled).toBe(5);
+  expect(report.rows).toBe(1500);
+  expect(report.pages.reduce((a, b) => a + b, 0)).toBe(1400);
+  expect(Math.max(...report.pages)).toBeLessThanOrEqual(128);
+  expect(report.firstIds[0]).toBe(100);
+  expect(report.firstIds).toEqual([...report.firstIds].sort((a, b) => a - b));
+  expect(report.afterBreak).toBe(10);
 });
 
 test("interop files: a Parquet File into IndexedDB, an Arrow IPC file through OPFS, garbage refused", async ({ page }) => {
