@@ -1,6 +1,11 @@
 /**
  * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
  */
+import { allowLocalModels } from "./rerank/local-models.js";
+
+// This thread may load transformers.js for embedding functions and cross-encoders (src/embeddings/local-models.ts).
+allowLocalModels();
+
 export { connect, Connection } from "./connection.js";
 export { Session, type SessionOptions, type MemoryStats } from "./session.js";
 export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";

@@ -9,6 +9,7 @@
  */
 import { createError } from "../errors.js";
 import type { HfPipeline, HfPipelineOptions, ModelLoadProgress } from "./hf-pipeline.js";
+import { localPipelines } from "./local-models.js";
 import type { HfWorkerApi } from "./hf-worker-client.js";
 import type { EmbeddingFunction, EmbeddingFunctionFactory, EmbeddingFunctionJSON } from "./types.js";
 
@@ -112,9 +113,10 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
     return this.#pipelineOptions.model;
   }
 
-  /** True when embedding runs in a worker (browsers with `inWorker: true`). */
+  /** True when embedding runs in a worker of its own (browsers with `inWorker: true`, or inside Quiver's browser worker). */
   get inWorker(): boolean {
-    return this.#options.inWorker === true && hasDom();
+    // A thread that may not load transformers.js itself (the browser worker script) always uses one.
+    return (this.#options.inWorker === true && hasDom()) || localPipelines.load === undefined;
   }
 
   ndims(): number | undefined {
@@ -144,7 +146,7 @@ export class HuggingFaceEmbeddingFunction implements EmbeddingFunction {
 
   /** The in-thread model, its code loaded on first use (the core does not carry it). */
   private local(): Promise<HfPipeline> {
-    return (this.#loadLocal ??= import("./hf-pipeline.js").then((m) => (this.#local = new m.HfPipeline(this.#pipelineOptions))));
+    return (this.#loadLocal ??= localPipelines.load!().then((m) => (this.#local = new m.HfPipeline(this.#pipelineOptions))));
   }
 
   private remote(): Promise<{ api: HfWorkerApi; worker: Worker }> {

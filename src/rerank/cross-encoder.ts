@@ -16,6 +16,7 @@
 import { createError } from "../errors.js";
 import type { ModelLoadProgress } from "../embeddings/hf-pipeline.js";
 import type { CrossEncoderModel, CrossEncoderModelOptions } from "./cross-encoder-model.js";
+import { localCrossEncoders } from "./local-models.js";
 import type { CrossEncoderWorkerApi } from "./cross-encoder-worker-client.js";
 import { PairScoreReranker } from "./pair-score.js";
 import { checkReturnScore } from "./merge.js";
@@ -123,9 +124,10 @@ export class CrossEncoderReranker extends PairScoreReranker {
     return this.#modelOptions.model;
   }
 
-  /** True when scoring runs in a worker (browsers with `inWorker: true`). */
+  /** True when scoring runs in a worker of its own (browsers with `inWorker: true`, or inside Quiver's browser worker). */
   get inWorker(): boolean {
-    return this.#options.inWorker === true && hasDom();
+    // A thread that may not load transformers.js itself (the browser worker script) always uses one.
+    return (this.#options.inWorker === true && hasDom()) || localCrossEncoders.load === undefined;
   }
 
   /** Loads the model now instead of on the first rerank. */
@@ -158,7 +160,7 @@ export class CrossEncoderReranker extends PairScoreReranker {
 
   /** The in-thread model, its code loaded on first use (the core does not carry it). */
   private local(): Promise<CrossEncoderModel> {
-    return (this.#loadLocal ??= import("./cross-encoder-model.js").then((m) => (this.#local = new m.CrossEncoderModel(this.#modelOptions))));
+    return (this.#loadLocal ??= localCrossEncoders.load!().then((m) => (this.#local = new m.CrossEncoderModel(this.#modelOptions))));
   }
 
   private remote(): Promise<{ api: CrossEncoderWorkerApi; worker: Worker }> {

@@ -7,6 +7,10 @@ import type { Endpoint } from "comlink";
 import { createError } from "../errors.js";
 import { toEndpoint } from "../util/worker-endpoint.js";
 import { serve as serveOn, type QuiverService } from "./service.js";
+import { allowLocalModels } from "../rerank/local-models.js";
+
+// Node has no bundle to keep small: models run in this worker thread.
+allowLocalModels();
 
 export { QuiverService } from "./service.js";
 

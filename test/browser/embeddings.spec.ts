@@ -26,6 +26,7 @@ test.beforeAll(({}, info) => {
 type Api = {
   embed(path: string, inWorker: boolean, texts: string[]): Promise<EmbedReport>;
   missing(path: string, inWorker: boolean): Promise<{ name: string; code?: string; message: string }>;
+  inQuiverWorker(path: string, texts: string[]): Promise<{ nearest: number; rows: number; maxDiff: number }>;
 };
 
 async function open(page: Page): Promise<void> {
@@ -71,3 +72,11 @@ for (const inWorker of [true, false]) {
     expect(e.message).toMatch(/Xenova\/not-here/);
   });
 }
+
+test("inside quiverdb/worker (whose script carries no transformers.js) the function runs in a nested worker and embeds as the page does", async ({ page }) => {
+  await open(page);
+  const r = await page.evaluate(([path, texts]) => (globalThis as unknown as { quiverEmbeddings: Api }).quiverEmbeddings.inQuiverWorker(path, texts), [MODEL_URL, TEXTS] as const);
+  expect(r.rows).toBe(TEXTS.length);
+  expect(r.nearest).toBe(2);
+  expect(r.maxDiff).toBeLessThan(1e-6);
+});
