@@ -106,7 +106,8 @@ describe("the npm package", () => {
 
   beforeAll(() => {
     ok(run("npm", ["run", "--silent", "build:ts"], root), "npm run build:ts");
-    const packed = JSON.parse(ok(run("npm", ["pack", "--json", "--pack-destination", dir], root), "npm pack")) as { filename: string; files: { path: string }[] }[];
+    // npm pack runs prepack (the full build) again: minutes on a loaded machine.
+    const packed = JSON.parse(ok(run("npm", ["pack", "--json", "--pack-destination", dir], root, 400_000), "npm pack")) as { filename: string; files: { path: string }[] }[];
     files = packed[0]!.files.map((f) => f.path);
     const tarball = join(dir, packed[0]!.filename);
     mkdirSync(project);
@@ -115,7 +116,7 @@ describe("the npm package", () => {
     let install = run("npm", ["install", tarball, "--offline", "--ignore-scripts"], project);
     if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) install = run("npm", ["install", tarball, "--prefer-offline", "--ignore-scripts"], project);
     if (install.status !== 0) unavailable = `npm could not install the tarball's dependencies (npm cache and registry): ${install.stderr.slice(-500)}`;
-  }, 180_000);
+  }, 700_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
