@@ -217,7 +217,7 @@ export class Table {
       if (entries.length === 0) return undefined;
       const { indexedColumn, loadScalarIndex } = await scalarIndexes();
       const opened = new Map<string, IndexedColumn>();
-      for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
+      for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e), e.fragments));
       const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
       return { fragments, resolve: (column: string) => opened.get(column), used: entries.map((e) => `${e.name} (${e.kind} on ${e.columns[0]})`) };
     };

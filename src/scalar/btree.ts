@@ -17,7 +17,8 @@
  */
 import { corruptIndex, IndexHead, IndexWriter, PREAMBLE_BYTES, readHeadLength } from "../ann/format.js";
 import { compareKeys, decodeKeys, encodeKeys, inRange, type KeyRange, type KeyType, type ScalarKey } from "./keys.js";
-import { toRowSet, unionRows, type RowSet } from "./rowset.js";
+import { DENSE_SHARE, DenseMaskBuilder, RowMask, type MaskFrame } from "./rowmask.js";
+import { unionRows, type RowSet } from "./rowset.js";
 
 /** Rows per page. Smaller pages make a point lookup read less; larger ones make the directory smaller. */
 export const DEFAULT_PAGE_ROWS = 4096;
@@ -121,16 +122,60 @@ export class BTreeIndex {
 
   /** Rows whose key lies in `range`, ascending. */
   async range(range: KeyRange): Promise<RowSet> {
-    const hits: number[] = [];
+    const spans = await this.#spans(range);
+    const out = new Float64Array(spans.reduce((n, s) => n + s.to - s.from, 0));
+    let n = 0;
+    for (const { page, from, to } of spans) {
+      out.set(page.rows.subarray(from, to), n);
+      n += to - from;
+    }
+    // Sorted by key then row: ascending rows need a sort (a plain typed-array sort, no dedupe needed,
+    // as a btree holds each row once).
+    return out.sort();
+  }
+
+  /**
+   * Rows whose key lies in `range`, as a mask over the fragments `frame` knows: a large answer is
+   * set straight into per-fragment bitmaps from the pages, never sorted as a list.
+   */
+  async rangeMask(range: KeyRange, frame: MaskFrame): Promise<RowMask> {
+    const spans = await this.#spans(range);
+    const total = spans.reduce((n, s) => n + s.to - s.from, 0);
+    if (total * DENSE_SHARE <= frame.totalRows) return RowMask.fromAddresses(await this.range(range));
+    const builder = new DenseMaskBuilder((id) => frame.numRows(id));
+    for (const { page, from, to } of spans) builder.add(page.rows, from, to);
+    return builder.finish();
+  }
+
+  /**
+   * How many rows have a key in `range`: pages wholly inside it are counted from the directory,
+   * unread; at most the two pages holding the range's ends are read.
+   */
+  async countRange(range: KeyRange): Promise<number> {
+    let n = 0;
+    for (let p = 0; p < this.#directory.length; p++) {
+      const [, , count, first, last] = this.#directory[p]!;
+      if (!overlaps(first, last, range)) continue;
+      if (inRange(first, range) && inRange(last, range)) n += count;
+      else {
+        const [from, to] = span(this.keyType, (await this.#page(p)).keys, range);
+        n += to - from;
+      }
+    }
+    return n;
+  }
+
+  /** The pages `range` meets, each with the positions [from, to) of its keys inside the range. */
+  async #spans(range: KeyRange): Promise<{ page: Page; from: number; to: number }[]> {
+    const out: { page: Page; from: number; to: number }[] = [];
     for (let p = 0; p < this.#directory.length; p++) {
       const [, , , first, last] = this.#directory[p]!;
       if (!overlaps(first, last, range)) continue;
       const page = await this.#page(p);
-      page.keys.forEach((k, i) => {
-        if (inRange(k, range)) hits.push(page.rows[i]!);
-      });
+      const [from, to] = span(this.keyType, page.keys, range);
+      if (to > from) out.push({ page, from, to });
     }
-    return toRowSet(hits);
+    return out;
   }
 
   equals(key: ScalarKey): Promise<RowSet> {
@@ -167,6 +212,30 @@ export class BTreeIndex {
     this.#pagesRead++;
     return page;
   }
+}
+
+/** First position in sorted `keys` whose key is above `key` (`orEqual`: at or above). */
+function firstAbove(keys: readonly ScalarKey[], key: ScalarKey, orEqual: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(keys[mid]!, key);
+    if (c > 0 || (orEqual && c === 0)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The positions [from, to) of a page's sorted keys inside `range`, matching inRange(): NaN keys
+ * sort last and are never inside, so a number range always ends before the first NaN.
+ */
+function span(keyType: KeyType, keys: readonly ScalarKey[], r: KeyRange): [number, number] {
+  const from = r.lower === undefined ? 0 : firstAbove(keys, r.lower, r.lowerInclusive !== false);
+  let to = r.upper === undefined ? keys.length : firstAbove(keys, r.upper, r.upperInclusive === false);
+  if (keyType === "number") to = Math.min(to, firstAbove(keys, Infinity, false));
+  return [from, Math.max(from, to)];
 }
 
 function overlaps(first: ScalarKey, last: ScalarKey, r: KeyRange): boolean {
