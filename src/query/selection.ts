@@ -11,8 +11,11 @@
 import { compileFilter, parseExpression, type CompiledFilter } from "../filter/index.js";
 import type { IndexResolver } from "../scalar/mask.js";
 import type { IndexAnswer } from "./index-selection.js";
+import { lazyImport } from "../util/lazy.js";
 import type { TableState } from "../dataset/dataset.js";
 import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
+
+const indexSelection = lazyImport((): Promise<typeof import("./index-selection.js")> => import("./index-selection.js"));
 
 /** The scalar indexes a filter can use. */
 export interface ScalarIndexAccess {
@@ -87,7 +90,7 @@ export async function selectFilter(ctx: SelectionContext, filterSql: string, com
   const opened = await openIndexes(ctx, filter);
   if (opened === undefined || opened.covered.size === 0) return scan(undefined, new Map(), noIndex);
   const { access, covered } = opened;
-  const { answerFromIndexes } = await import("./index-selection.js");
+  const { answerFromIndexes } = await indexSelection();
   const answer = await answerFromIndexes(ctx, filter, parseExpression(filterSql), covered, access);
   if (answer === undefined) return scan(undefined, covered, { ...noIndex, indexes: access.used });
   return scan(answer, covered, {
@@ -108,7 +111,7 @@ export async function countFilter(ctx: SelectionContext, filterSql: string): Pro
   const opened = await openIndexes(ctx, filter);
   let fromIndex: number | undefined;
   if (opened !== undefined && opened.covered.size > 0) {
-    const { countFromIndexes } = await import("./index-selection.js");
+    const { countFromIndexes } = await indexSelection();
     fromIndex = await countFromIndexes(parseExpression(filterSql), opened.covered, opened.access);
   }
   const selection = fromIndex === undefined ? await selectFilter(ctx, filterSql, filter) : undefined;

@@ -153,7 +153,8 @@ export class BTreeIndex {
    */
   async countRange(range: KeyRange): Promise<number> {
     let n = 0;
-    for (let p = 0; p < this.#directory.length; p++) {
+    const [from, to] = this.#meeting(range);
+    for (let p = from; p < to; p++) {
       const [, , count, first, last] = this.#directory[p]!;
       if (!overlaps(first, last, range)) continue;
       if (inRange(first, range) && inRange(last, range)) n += count;
@@ -165,10 +166,39 @@ export class BTreeIndex {
     return n;
   }
 
+  /**
+   * The pages [from, to) that may meet `range`, found by binary search over the directory: pages
+   * follow the key order, so their first and last keys both ascend.
+   */
+  #meeting(r: KeyRange): [number, number] {
+    const d = this.#directory;
+    const search = (below: (p: number) => boolean): number => {
+      let lo = 0;
+      let hi = d.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (below(mid)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    // Pages ending below the lower bound come first; pages starting above the upper bound come last.
+    const from = r.lower === undefined ? 0 : search((p) => {
+      const c = compareKeys(d[p]![4], r.lower!);
+      return c < 0 || (c === 0 && r.lowerInclusive === false);
+    });
+    const to = r.upper === undefined ? d.length : search((p) => {
+      const c = compareKeys(d[p]![3], r.upper!);
+      return !(c > 0 || (c === 0 && r.upperInclusive === false));
+    });
+    return [from, Math.max(from, to)];
+  }
+
   /** The pages `range` meets, each with the positions [from, to) of its keys inside the range. */
   async #spans(range: KeyRange): Promise<{ page: Page; from: number; to: number }[]> {
     const out: { page: Page; from: number; to: number }[] = [];
-    for (let p = 0; p < this.#directory.length; p++) {
+    const [first, end] = this.#meeting(range);
+    for (let p = first; p < end; p++) {
       const [, , , first, last] = this.#directory[p]!;
       if (!overlaps(first, last, range)) continue;
       const page = await this.#page(p);
