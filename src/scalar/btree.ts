@@ -270,6 +270,8 @@ function span(keyType: KeyType, keys: readonly ScalarKey[], r: KeyRange): [numbe
 
 function overlaps(first: ScalarKey, last: ScalarKey, r: KeyRange): boolean {
   // NaN sorts last, so a page's last key may be NaN while its first is not: compareKeys handles both.
+  // A page whose first key is NaN holds nothing else, and no range holds NaN.
+  if (typeof first === "number" && Number.isNaN(first)) return false;
   if (r.lower !== undefined) {
     const c = compareKeys(last, r.lower);
     if (c < 0 || (c === 0 && r.lowerInclusive === false)) return false;
