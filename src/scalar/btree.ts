@@ -23,6 +23,8 @@ import { unionRows, type RowSet } from "./rowset.js";
 /** Rows per page. Smaller pages make a point lookup read less; larger ones make the directory smaller. */
 export const DEFAULT_PAGE_ROWS = 4096;
 const PAGE_HEADER = 16;
+/** Row addresses are `fragment id × 2^32 + row`. */
+const ROW_FRAGMENT = 2 ** 32;
 
 /** Reads `length` bytes at absolute `offset` of the index file. */
 export type RangeReader = (offset: number, length: number) => Promise<Uint8Array>;
@@ -59,8 +61,10 @@ export function buildBTree(keyType: KeyType, values: readonly (ScalarKey | null)
 const jsonKey = (k: ScalarKey): ScalarKey => (typeof k === "number" && !Number.isFinite(k) ? String(k) : k);
 const fromJsonKey = (type: KeyType, k: unknown): ScalarKey => (type === "number" && typeof k === "string" ? Number(k) : (k as ScalarKey));
 
+/** A page as read: each entry's row address split into fragment id and row (integer loops, no f64 division), and its key. */
 interface Page {
-  rows: Float64Array;
+  fragments: Uint32Array;
+  rows: Uint32Array;
   keys: ScalarKey[];
 }
 
@@ -125,10 +129,7 @@ export class BTreeIndex {
     const spans = await this.#spans(range);
     const out = new Float64Array(spans.reduce((n, s) => n + s.to - s.from, 0));
     let n = 0;
-    for (const { page, from, to } of spans) {
-      out.set(page.rows.subarray(from, to), n);
-      n += to - from;
-    }
+    for (const { page, from, to } of spans) for (let i = from; i < to; i++) out[n++] = page.fragments[i]! * ROW_FRAGMENT + page.rows[i]!;
     // Sorted by key then row: ascending rows need a sort (a plain typed-array sort, no dedupe needed,
     // as a btree holds each row once).
     return out.sort();
@@ -143,7 +144,7 @@ export class BTreeIndex {
     const total = spans.reduce((n, s) => n + s.to - s.from, 0);
     if (total * DENSE_SHARE <= frame.totalRows) return RowMask.fromAddresses(await this.range(range));
     const builder = new DenseMaskBuilder((id) => frame.numRows(id));
-    for (const { page, from, to } of spans) builder.add(page.rows, from, to);
+    for (const { page, from, to } of spans) builder.add(page.fragments, page.rows, from, to);
     return builder.finish();
   }
 
@@ -234,10 +235,17 @@ export class BTreeIndex {
     const n = view.getUint32(0, true);
     const keyBytes = view.getUint32(4, true);
     if (n !== count || PAGE_HEADER + 8 * n + keyBytes !== length) corruptIndex(`page ${p} does not hold the ${count} rows its directory lists`, { page: p });
-    const rows = new Float64Array(bytes.slice(PAGE_HEADER, PAGE_HEADER + 8 * n).buffer);
+    const addresses = new Float64Array(bytes.slice(PAGE_HEADER, PAGE_HEADER + 8 * n).buffer);
     const keys = decodeKeys(this.keyType, bytes.subarray(PAGE_HEADER + 8 * n), n);
     if (!keys) corruptIndex(`page ${p} has malformed keys`, { page: p });
-    const page = { rows, keys };
+    const page = { fragments: new Uint32Array(n), rows: new Uint32Array(n), keys };
+    for (let i = 0; i < n; i++) {
+      const a = addresses[i]!;
+      const id = Math.floor(a / ROW_FRAGMENT);
+      if (!(a >= 0 && id < ROW_FRAGMENT && Number.isInteger(a))) corruptIndex(`page ${p} holds a row address that is not one (${a})`, { page: p });
+      page.fragments[i] = id;
+      page.rows[i] = a - id * ROW_FRAGMENT;
+    }
     this.#pages.set(p, page);
     this.#pagesRead++;
     return page;

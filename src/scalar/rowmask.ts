@@ -244,15 +244,13 @@ export class DenseMaskBuilder {
     this.#numRows = numRows;
   }
 
-  /** Sets the rows at `addresses[from..to)`; rows of fragments `numRows` does not know are left out. */
-  add(addresses: Float64Array, from: number, to: number): void {
-    let base = -Infinity; // no fragment yet
+  /** Sets rows `rows[i]` of fragments `fragments[i]` for i in [from, to); fragments `numRows` does not know are left out. */
+  add(fragments: Uint32Array, rows: Uint32Array, from: number, to: number): void {
+    let id = -1;
     let bits: Uint32Array | undefined;
     for (let i = from; i < to; i++) {
-      const a = addresses[i]!;
-      if (a < base || a >= base + FRAGMENT) {
-        const id = Math.floor(a / FRAGMENT);
-        base = id * FRAGMENT;
+      if (fragments[i] !== id) {
+        id = fragments[i]!;
         bits = this.#bits.get(id);
         if (bits === undefined) {
           const n = this.#numRows(id);
@@ -260,7 +258,7 @@ export class DenseMaskBuilder {
         }
       }
       if (bits === undefined) continue;
-      const r = a - base;
+      const r = rows[i]!;
       if ((r >>> 5) < bits.length) bits[r >>> 5]! |= 1 << (r & 31);
     }
   }
