@@ -2,6 +2,7 @@
  * `Table`: the LanceDB-like facade over a versioned dataset. Reads run against the version the
  * table is on (the latest it knows of, or one checked out); each write commits one new version.
  */
+import { lazyImport } from "./util/lazy.js";
 import { createError } from "./errors.js";
 import { LeaseScope, type Session } from "./session.js";
 import { decodeManifest, encodeManifest, type IndexEntry } from "./storage/manifest.js";
@@ -15,7 +16,7 @@ import type { Field, Schema } from "./data/schema.js";
 import type { Kernels } from "./kernels/index.js";
 import { Query, TakeQuery, VectorQuery, textSearch, toQueryVectors, toTakePlan, type ExplainOptions, type QueryExecutor, type TextQueryType } from "./query/builder.js";
 /** Takes, sorted queries and the descriptions of stats() and listIndices() load on first use. */
-const onDemand = (): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js");
+const onDemand = lazyImport((): Promise<typeof import("./query/on-demand.js")> => import("./query/on-demand.js"));
 import { onDemandKit } from "./query/on-demand-kit.js";
 import type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/describe.js";
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
@@ -43,7 +44,7 @@ import type { IndexedColumn } from "./scalar/mask.js";
 import { SCALAR_KINDS } from "./indexes/config.js";
 
 /** Scalar indexes (and their file formats) load on first use: tables without them do not pay for them. */
-const scalarIndexes = (): Promise<typeof import("./table/scalar-index.js")> => import("./table/scalar-index.js");
+const scalarIndexes = lazyImport((): Promise<typeof import("./table/scalar-index.js")> => import("./table/scalar-index.js"));
 import type { Reranker } from "./rerank/types.js";
 import type { ScanPool } from "./pool/pool.js";
 import type { RecallEstimate, RecallOptions, TuneOptions, TuneResult } from "./table/recall.js";
@@ -217,7 +218,7 @@ export class Table {
       if (entries.length === 0) return undefined;
       const { indexedColumn, loadScalarIndex } = await scalarIndexes();
       const opened = new Map<string, IndexedColumn>();
-      for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e)));
+      for (const e of entries) opened.set(e.columns[0]!, indexedColumn(e.kind, await loadScalarIndex(this.dataset, e), e.fragments));
       const fragments = new Set(state.fragments.map((f) => f.id).filter((id) => entries.every((e) => e.fragments.includes(id))));
       return { fragments, resolve: (column: string) => opened.get(column), used: entries.map((e) => `${e.name} (${e.kind} on ${e.columns[0]})`) };
     };

@@ -196,12 +196,17 @@ export function allowedPositions(test: (position: number) => boolean, n: number)
 /** Bitmaps' set-bit counts, remembered per bitmap (a cached live-row bitmap is counted once). */
 const counts = new WeakMap<Uint8Array, { n: number; count: number }>();
 
+/** Set bits of each byte value. */
+const BYTE_BITS = Uint8Array.from({ length: 256 }, (_, b) => (b & 1) + ((b >> 1) & 1) + ((b >> 2) & 1) + ((b >> 3) & 1) + ((b >> 4) & 1) + ((b >> 5) & 1) + ((b >> 6) & 1) + (b >> 7));
+
 /** Set bits among the first `n` of `bits`. */
 export function bitCount(bits: Uint8Array, n: number): number {
   const known = counts.get(bits);
   if (known?.n === n) return known.count;
   let count = 0;
-  for (let p = 0; p < n; p++) count += (bits[p >> 3]! >> (p & 7)) & 1;
+  const whole = n >> 3;
+  for (let i = 0; i < whole; i++) count += BYTE_BITS[bits[i]!]!;
+  for (let p = whole << 3; p < n; p++) count += (bits[p >> 3]! >> (p & 7)) & 1;
   counts.set(bits, { n, count });
   return count;
 }

@@ -271,6 +271,7 @@ export class IvfIndex implements VectorIndex {
           const start = this.#codec.scan(session, part, p, centroidDist[p]!, constants);
           probed.push(p, start);
           if (!test) allowed += part.rows;
+          else if (options.allowed instanceof Uint8Array) allowed += session.maskBits(start, part.rows, part.positions, options.allowed);
           else {
             const positions = part.positions;
             allowed += session.mask(start, part.rows, (j) => test(positions[j]!));

@@ -117,6 +117,22 @@ export class ScanSession {
     return kept;
   }
 
+  /**
+   * Marks rows [start, start + count) whose position (`positions[i]`) has no bit in `allowed` (a
+   * bitmap over positions, bit p of byte p >> 3) as never-selected; returns how many stay. The
+   * bitmap form of `mask`, without a call per row.
+   */
+  maskBits(start: number, count: number, positions: ArrayLike<number>, allowed: Uint8Array): number {
+    const d = this.#kernels.heap.f32(this.#dist + start * 4, count);
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      const p = positions[i]!;
+      if ((allowed[p >> 3]! >> (p & 7)) & 1) kept++;
+      else d[i] = NaN;
+    }
+    return kept;
+  }
+
   /** The k smallest distances scanned so far: positions in the buffer (scan order) and values. */
   top(k: number): { index: Int32Array; distance: Float32Array } {
     const kk = Math.min(k, this.#used);

@@ -13,7 +13,7 @@ import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../d
 import type { TableState } from "../dataset/dataset.js";
 import { compileExpression, compileFilter, type CompiledExpression, type CompiledFilter } from "../filter/index.js";
 import { hitSource, type Hit } from "./hits.js";
-import { selectFilter, type FilterSelection, type ScalarIndexLookup } from "./selection.js";
+import { countFilter, selectFilter, type FilterSelection, type ScalarIndexLookup } from "./selection.js";
 import type { QueryTrace } from "./explain.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
 import { resolveVectorField, runVectorSearch, type VectorField, type VectorSearchTrace, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
@@ -276,8 +276,5 @@ function outputNames(output: Output, plan: QueryPlan, vector: boolean): string[]
 export async function countRows(ctx: Omit<ExecutionContext, "kernels">, filter?: string): Promise<number> {
   const state = ctx.state;
   if (filter === undefined) return state.fragments.reduce((s, f) => s + f.liveRows, 0);
-  const selection = await selectFilter(ctx, filter);
-  let n = 0;
-  for (const frag of state.fragments) n += (await selection.rows(frag)).length;
-  return n;
+  return countFilter(ctx, filter);
 }

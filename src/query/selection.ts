@@ -8,12 +8,14 @@
  * Plain queries, counts, deletes, updates and every kind of search take their rows from here, so an
  * indexed point lookup reads an index page or two instead of the column.
  */
-import type { Expr } from "../filter/ast.js";
 import { compileFilter, parseExpression, type CompiledFilter } from "../filter/index.js";
-import type { IndexResolver, LiveRows } from "../scalar/mask.js";
-import type { RowSet } from "../scalar/rowset.js";
+import type { IndexResolver } from "../scalar/mask.js";
+import type { IndexAnswer } from "./index-selection.js";
+import { lazyImport } from "../util/lazy.js";
 import type { TableState } from "../dataset/dataset.js";
-import { fragmentSource, ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
+import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.js";
+
+const indexSelection = lazyImport((): Promise<typeof import("./index-selection.js")> => import("./index-selection.js"));
 
 /** The scalar indexes a filter can use. */
 export interface ScalarIndexAccess {
@@ -53,57 +55,8 @@ export interface FilterSelection {
   readonly summary: SelectionSummary;
   /** Live rows of `frag` that pass, ascending; scans the fragment (reading the filter's columns) unless the indexes answered it. */
   rows(frag: Fragment): Promise<Int32Array>;
-  /**
-   * Rows passing in fragments the indexes answered, known without scanning anything; a fragment
-   * absent here is scanned by `rows`.
-   */
-  readonly answered: ReadonlyMap<number, Int32Array>;
-}
-
-const EMPTY = new Int32Array(0);
-
-/** Splits ascending row addresses into ascending rows per fragment id. */
-function byFragment(set: RowSet): Map<number, Int32Array> {
-  const out = new Map<number, Int32Array>();
-  let i = 0;
-  while (i < set.length) {
-    const id = Math.floor(set[i]! / ROW_ID_FRAGMENT);
-    let j = i;
-    while (j < set.length && Math.floor(set[j]! / ROW_ID_FRAGMENT) === id) j++;
-    out.set(id, Int32Array.from(set.subarray(i, j), (a) => a - id * ROW_ID_FRAGMENT));
-    i = j;
-  }
-  return out;
-}
-
-/** Live rows of `covered` fragments, without listing them unless asked to. */
-function liveRowsOf(covered: ReadonlyMap<number, Fragment>): LiveRows {
-  let all: RowSet | undefined;
-  return {
-    keep(set) {
-      const out = new Float64Array(set.length);
-      let n = 0;
-      for (let i = 0; i < set.length; i++) {
-        const a = set[i]!;
-        const frag = covered.get(Math.floor(a / ROW_ID_FRAGMENT));
-        if (frag === undefined || (frag.deletions !== null && frag.deletions[a % ROW_ID_FRAGMENT] === 1)) continue;
-        out[n++] = a;
-      }
-      return n === set.length ? set : out.slice(0, n);
-    },
-    all() {
-      if (all !== undefined) return all;
-      const ids = [...covered.keys()].sort((a, b) => a - b);
-      all = new Float64Array(ids.reduce((s, id) => s + covered.get(id)!.liveRows, 0));
-      let n = 0;
-      for (const id of ids) {
-        const frag = covered.get(id)!;
-        const base = id * ROW_ID_FRAGMENT;
-        for (let r = 0; r < frag.numRows; r++) if (frag.deletions === null || frag.deletions[r] === 0) all[n++] = base + r;
-      }
-      return all;
-    },
-  };
+  /** How many live rows of `frag` pass; where the indexes answered, without listing them. */
+  count(frag: Fragment): Promise<number>;
 }
 
 /** Evaluates `filter` over the live rows of `frag` (after reading its columns). */
@@ -112,47 +65,62 @@ async function scanFragment(ctx: SelectionContext, filter: CompiledFilter, frag:
   return selectRows(frag, filter.evaluate(fragmentSource(frag)));
 }
 
+/** The scalar indexes the filter can use and the fragments they all cover (none: undefined). */
+async function openIndexes(ctx: SelectionContext, filter: CompiledFilter): Promise<{ access: ScalarIndexAccess; covered: Map<number, Fragment> } | undefined> {
+  const access = filter.columns.length === 0 ? undefined : await ctx.scalarIndexes?.(filter.columns);
+  if (access === undefined) return undefined;
+  const covered = new Map(ctx.state.fragments.filter((f) => access.fragments.has(f.id)).map((f) => [f.id, f] as const));
+  return { access, covered };
+}
+
 export async function selectFilter(ctx: SelectionContext, filterSql: string, compiled?: CompiledFilter): Promise<FilterSelection> {
   const filter = compiled ?? compileFilter(filterSql, ctx.state.schema);
   const fragments = ctx.state.fragments;
-  const scan = (answered: ReadonlyMap<number, Int32Array>, summary: Omit<SelectionSummary, "scannedFragments" | "scannedRows" | "filter">): FilterSelection => {
-    const scanned = fragments.filter((f) => !answered.has(f.id));
+  const scan = (answer: IndexAnswer | undefined, covered: ReadonlyMap<number, Fragment>, summary: Omit<SelectionSummary, "scannedFragments" | "scannedRows" | "filter">): FilterSelection => {
+    const scanned = answer === undefined ? fragments : fragments.filter((f) => !covered.has(f.id));
+    const by = answer !== undefined && ((frag: Fragment) => covered.has(frag.id));
     return {
       filter,
-      answered,
       summary: { filter: filterSql, ...summary, scannedFragments: scanned.length, scannedRows: scanned.reduce((s, f) => s + f.liveRows, 0) },
-      rows: async (frag) => answered.get(frag.id) ?? scanFragment(ctx, filter, frag),
+      rows: async (frag) => (by && by(frag) ? answer!.rows(frag.id) : scanFragment(ctx, filter, frag)),
+      count: async (frag) => (by && by(frag) ? answer!.count(frag.id) : (await scanFragment(ctx, filter, frag)).length),
     };
   };
   const noIndex = { indexes: [], lookups: [], mode: "scan", indexedFragments: 0, indexedRows: 0 } as const;
-  const access = filter.columns.length === 0 ? undefined : await ctx.scalarIndexes?.(filter.columns);
-  if (access === undefined) return scan(new Map(), noIndex);
-  const covered = new Map(fragments.filter((f) => access.fragments.has(f.id)).map((f) => [f.id, f] as const));
-  if (covered.size === 0) return scan(new Map(), noIndex);
-  const expr: Expr = parseExpression(filterSql);
-  const { indexMask } = await import("../scalar/mask.js");
-  const mask = await indexMask(expr, liveRowsOf(covered), access.resolve);
-  if (mask === undefined) return scan(new Map(), { ...noIndex, indexes: access.used });
-  const found = byFragment(mask.exact ? mask.t : mask.candidates);
-  const answered = new Map<number, Int32Array>();
-  for (const [id, frag] of covered) {
-    const rows = found.get(id) ?? EMPTY;
-    if (mask.exact || rows.length === 0) {
-      answered.set(id, rows);
-      continue;
-    }
-    // Candidates: the filter decides, evaluated on these rows only.
-    await ctx.ensureColumns(filter.columns, [frag]);
-    const pass = filter.evaluate(fragmentSource(frag), rows);
-    answered.set(id, rows.filter((_, i) => pass[i] === 1));
-  }
-  return scan(answered, {
+  const opened = await openIndexes(ctx, filter);
+  if (opened === undefined || opened.covered.size === 0) return scan(undefined, new Map(), noIndex);
+  const { access, covered } = opened;
+  const { answerFromIndexes } = await indexSelection();
+  const answer = await answerFromIndexes(ctx, filter, parseExpression(filterSql), covered, access);
+  if (answer === undefined) return scan(undefined, covered, { ...noIndex, indexes: access.used });
+  return scan(answer, covered, {
     indexes: access.used,
-    lookups: mask.steps,
-    mode: mask.exact ? "exact" : "candidates",
+    lookups: answer.lookups,
+    mode: answer.mode,
     indexedFragments: covered.size,
     indexedRows: [...covered.values()].reduce((s, f) => s + f.liveRows, 0),
   });
+}
+
+/**
+ * How many live rows pass `filterSql`. A range on one indexed column over fragments without deleted
+ * rows is counted from the index alone (no row listed); otherwise per fragment, as selectFilter answers it.
+ */
+export async function countFilter(ctx: SelectionContext, filterSql: string): Promise<number> {
+  const filter = compileFilter(filterSql, ctx.state.schema);
+  const opened = await openIndexes(ctx, filter);
+  let fromIndex: number | undefined;
+  if (opened !== undefined && opened.covered.size > 0) {
+    const { countFromIndexes } = await indexSelection();
+    fromIndex = await countFromIndexes(parseExpression(filterSql), opened.covered, opened.access);
+  }
+  const selection = fromIndex === undefined ? await selectFilter(ctx, filterSql, filter) : undefined;
+  let n = fromIndex ?? 0;
+  for (const frag of ctx.state.fragments) {
+    if (selection !== undefined) n += await selection.count(frag);
+    else if (!opened!.covered.has(frag.id)) n += (await scanFragment(ctx, filter, frag)).length;
+  }
+  return n;
 }
 
 /** Every fragment's passing rows (fragments with none left out), and how many in all. */

@@ -17,11 +17,14 @@
  */
 import { corruptIndex, IndexHead, IndexWriter, PREAMBLE_BYTES, readHeadLength } from "../ann/format.js";
 import { compareKeys, decodeKeys, encodeKeys, inRange, type KeyRange, type KeyType, type ScalarKey } from "./keys.js";
-import { toRowSet, unionRows, type RowSet } from "./rowset.js";
+import { DENSE_SHARE, DenseMaskBuilder, RowMask, type MaskFrame } from "./rowmask.js";
+import { unionRows, type RowSet } from "./rowset.js";
 
 /** Rows per page. Smaller pages make a point lookup read less; larger ones make the directory smaller. */
 export const DEFAULT_PAGE_ROWS = 4096;
 const PAGE_HEADER = 16;
+/** Row addresses are `fragment id × 2^32 + row`. */
+const ROW_FRAGMENT = 2 ** 32;
 
 /** Reads `length` bytes at absolute `offset` of the index file. */
 export type RangeReader = (offset: number, length: number) => Promise<Uint8Array>;
@@ -58,8 +61,10 @@ export function buildBTree(keyType: KeyType, values: readonly (ScalarKey | null)
 const jsonKey = (k: ScalarKey): ScalarKey => (typeof k === "number" && !Number.isFinite(k) ? String(k) : k);
 const fromJsonKey = (type: KeyType, k: unknown): ScalarKey => (type === "number" && typeof k === "string" ? Number(k) : (k as ScalarKey));
 
+/** A page as read: each entry's row address split into fragment id and row (integer loops, no f64 division), and its key. */
 interface Page {
-  rows: Float64Array;
+  fragments: Uint32Array;
+  rows: Uint32Array;
   keys: ScalarKey[];
 }
 
@@ -121,16 +126,87 @@ export class BTreeIndex {
 
   /** Rows whose key lies in `range`, ascending. */
   async range(range: KeyRange): Promise<RowSet> {
-    const hits: number[] = [];
-    for (let p = 0; p < this.#directory.length; p++) {
+    const spans = await this.#spans(range);
+    const out = new Float64Array(spans.reduce((n, s) => n + s.to - s.from, 0));
+    let n = 0;
+    for (const { page, from, to } of spans) for (let i = from; i < to; i++) out[n++] = page.fragments[i]! * ROW_FRAGMENT + page.rows[i]!;
+    // Sorted by key then row: ascending rows need a sort (a plain typed-array sort, no dedupe needed,
+    // as a btree holds each row once).
+    return out.sort();
+  }
+
+  /**
+   * Rows whose key lies in `range`, as a mask over the fragments `frame` knows: a large answer is
+   * set straight into per-fragment bitmaps from the pages, never sorted as a list.
+   */
+  async rangeMask(range: KeyRange, frame: MaskFrame): Promise<RowMask> {
+    const spans = await this.#spans(range);
+    const total = spans.reduce((n, s) => n + s.to - s.from, 0);
+    if (total * DENSE_SHARE <= frame.totalRows) return RowMask.fromAddresses(await this.range(range));
+    const builder = new DenseMaskBuilder((id) => frame.numRows(id));
+    for (const { page, from, to } of spans) builder.add(page.fragments, page.rows, from, to);
+    return builder.finish();
+  }
+
+  /**
+   * How many rows have a key in `range`: pages wholly inside it are counted from the directory,
+   * unread; at most the two pages holding the range's ends are read.
+   */
+  async countRange(range: KeyRange): Promise<number> {
+    let n = 0;
+    const [from, to] = this.#meeting(range);
+    for (let p = from; p < to; p++) {
+      const [, , count, first, last] = this.#directory[p]!;
+      if (!overlaps(first, last, range)) continue;
+      if (inRange(first, range) && inRange(last, range)) n += count;
+      else {
+        const [from, to] = span(this.keyType, (await this.#page(p)).keys, range);
+        n += to - from;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The pages [from, to) that may meet `range`, found by binary search over the directory: pages
+   * follow the key order, so their first and last keys both ascend.
+   */
+  #meeting(r: KeyRange): [number, number] {
+    const d = this.#directory;
+    const search = (below: (p: number) => boolean): number => {
+      let lo = 0;
+      let hi = d.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (below(mid)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    // Pages ending below the lower bound come first; pages starting above the upper bound come last.
+    const from = r.lower === undefined ? 0 : search((p) => {
+      const c = compareKeys(d[p]![4], r.lower!);
+      return c < 0 || (c === 0 && r.lowerInclusive === false);
+    });
+    const to = r.upper === undefined ? d.length : search((p) => {
+      const c = compareKeys(d[p]![3], r.upper!);
+      return !(c > 0 || (c === 0 && r.upperInclusive === false));
+    });
+    return [from, Math.max(from, to)];
+  }
+
+  /** The pages `range` meets, each with the positions [from, to) of its keys inside the range. */
+  async #spans(range: KeyRange): Promise<{ page: Page; from: number; to: number }[]> {
+    const out: { page: Page; from: number; to: number }[] = [];
+    const [first, end] = this.#meeting(range);
+    for (let p = first; p < end; p++) {
       const [, , , first, last] = this.#directory[p]!;
       if (!overlaps(first, last, range)) continue;
       const page = await this.#page(p);
-      page.keys.forEach((k, i) => {
-        if (inRange(k, range)) hits.push(page.rows[i]!);
-      });
+      const [from, to] = span(this.keyType, page.keys, range);
+      if (to > from) out.push({ page, from, to });
     }
-    return toRowSet(hits);
+    return out;
   }
 
   equals(key: ScalarKey): Promise<RowSet> {
@@ -159,18 +235,51 @@ export class BTreeIndex {
     const n = view.getUint32(0, true);
     const keyBytes = view.getUint32(4, true);
     if (n !== count || PAGE_HEADER + 8 * n + keyBytes !== length) corruptIndex(`page ${p} does not hold the ${count} rows its directory lists`, { page: p });
-    const rows = new Float64Array(bytes.slice(PAGE_HEADER, PAGE_HEADER + 8 * n).buffer);
+    const addresses = new Float64Array(bytes.slice(PAGE_HEADER, PAGE_HEADER + 8 * n).buffer);
     const keys = decodeKeys(this.keyType, bytes.subarray(PAGE_HEADER + 8 * n), n);
     if (!keys) corruptIndex(`page ${p} has malformed keys`, { page: p });
-    const page = { rows, keys };
+    const page = { fragments: new Uint32Array(n), rows: new Uint32Array(n), keys };
+    for (let i = 0; i < n; i++) {
+      const a = addresses[i]!;
+      const id = Math.floor(a / ROW_FRAGMENT);
+      if (!(a >= 0 && id < ROW_FRAGMENT && Number.isInteger(a))) corruptIndex(`page ${p} holds a row address that is not one (${a})`, { page: p });
+      page.fragments[i] = id;
+      page.rows[i] = a - id * ROW_FRAGMENT;
+    }
     this.#pages.set(p, page);
     this.#pagesRead++;
     return page;
   }
 }
 
+/** First position in sorted `keys` whose key is above `key` (`orEqual`: at or above). */
+function firstAbove(keys: readonly ScalarKey[], key: ScalarKey, orEqual: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(keys[mid]!, key);
+    if (c > 0 || (orEqual && c === 0)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The positions [from, to) of a page's sorted keys inside `range`, matching inRange(): NaN keys
+ * sort last and are never inside, so a number range always ends before the first NaN.
+ */
+function span(keyType: KeyType, keys: readonly ScalarKey[], r: KeyRange): [number, number] {
+  const from = r.lower === undefined ? 0 : firstAbove(keys, r.lower, r.lowerInclusive !== false);
+  let to = r.upper === undefined ? keys.length : firstAbove(keys, r.upper, r.upperInclusive === false);
+  if (keyType === "number") to = Math.min(to, firstAbove(keys, Infinity, false));
+  return [from, Math.max(from, to)];
+}
+
 function overlaps(first: ScalarKey, last: ScalarKey, r: KeyRange): boolean {
   // NaN sorts last, so a page's last key may be NaN while its first is not: compareKeys handles both.
+  // A page whose first key is NaN holds nothing else, and no range holds NaN.
+  if (typeof first === "number" && Number.isNaN(first)) return false;
   if (r.lower !== undefined) {
     const c = compareKeys(last, r.lower);
     if (c < 0 || (c === 0 && r.lowerInclusive === false)) return false;

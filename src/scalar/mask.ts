@@ -13,13 +13,18 @@
 import type { CompareOp, Expr, Literal } from "../filter/ast.js";
 import { compareKeys, type KeyRange, type ScalarKey } from "./keys.js";
 import type { SubstringQuery } from "./fm.js";
-import { intersectRows, subtractRows, unionRows, type RowSet } from "./rowset.js";
+import { RowMask, type MaskFrame } from "./rowmask.js";
+import type { RowSet } from "./rowset.js";
 
 /** What the mask step needs from an index (btree or bitmap). */
 export interface ScalarLookup {
   range(range: KeyRange): RowSet | Promise<RowSet>;
   equals(key: ScalarKey): RowSet | Promise<RowSet>;
   isNull(): RowSet;
+  /** The rows of `range` as a mask over `frame`, built without a sorted row list (a BTREE). */
+  rangeMask?(range: KeyRange, frame: MaskFrame): Promise<RowMask>;
+  /** How many rows (live or not) the index holds in `range`, from page statistics where it can (a BTREE). */
+  countRange?(range: KeyRange): Promise<number>;
 }
 
 export interface IndexedColumn {
@@ -38,38 +43,57 @@ export interface IndexedColumn {
    * contains(), not comparisons.
    */
   readonly text?: (q: SubstringQuery) => RowSet | undefined;
+  /** Fragments the index was built over (every row it holds belongs to one of them). */
+  readonly fragments?: readonly number[];
 }
 
 export type IndexResolver = (column: string) => IndexedColumn | undefined;
 
 /**
  * The rows a mask is computed within (indexed, not deleted). `keep` filters a lookup's result, so
- * an equality costs what it matches; `all` lists every live row and is asked for only where the
- * answer is about that large anyway (NOT, !=, the FALSE side of an OR under NOT).
+ * an equality costs what it matches; `all` is every live row and is asked for only where the
+ * answer is about that large anyway (NOT, !=, the FALSE side of an OR under NOT). `frame` sizes the
+ * bitmaps of large lookups; `intact(ids)`: the fragments are all covered and none has a deleted row.
  */
 export interface LiveRows {
-  keep(rows: RowSet): RowSet;
-  all(): RowSet;
+  keep(rows: RowMask): RowMask;
+  all(): RowMask;
+  readonly frame: MaskFrame;
+  intact(ids: readonly number[]): boolean;
 }
 
-/** LiveRows over an explicit row set. */
+/** LiveRows over an explicit set of row addresses (ascending). */
 export function liveRowSet(rows: RowSet): LiveRows {
-  return { keep: (set) => intersectRows(set, rows), all: () => rows };
+  const all = RowMask.fromAddresses(rows);
+  const numRows = new Map([...all.parts.keys()].map((id) => [id, all.rowsOf(id).at(-1)! + 1] as const));
+  return {
+    keep: (set) => set.and(all),
+    all: () => all,
+    frame: { numRows: (id) => numRows.get(id), totalRows: [...numRows.values()].reduce((a, b) => a + b, 0) },
+    intact: () => false,
+  };
 }
 
 /** Exact answer (the TRUE rows) or candidates (a superset of the TRUE rows). */
-export type MaskResult = { exact: true; t: RowSet; steps: string[] } | { exact: false; candidates: RowSet; steps: string[] };
+export type MaskResult = { exact: true; t: RowMask; steps: string[] } | { exact: false; candidates: RowMask; steps: string[] };
 
 /** A node's TRUE rows, and its FALSE rows computed only when asked for. */
 interface Tf {
-  t: RowSet;
-  f: () => RowSet;
+  t: RowMask;
+  f: () => RowMask;
 }
 
-function lazy(compute: () => RowSet): () => RowSet {
-  let v: RowSet | undefined;
+function lazy(compute: () => RowMask): () => RowMask {
+  let v: RowMask | undefined;
   return () => (v ??= compute());
 }
+
+/** The rows of `range` in `col`'s index, as a mask (a BTREE builds it from its pages directly). */
+async function lookupRange(col: IndexedColumn, range: KeyRange, live: LiveRows): Promise<RowMask> {
+  return col.lookup.rangeMask ? col.lookup.rangeMask(range, live.frame) : RowMask.fromAddresses(await col.lookup.range(range));
+}
+
+const nullsOf = (col: IndexedColumn): RowMask => RowMask.fromAddresses(col.lookup.isNull());
 
 const FLIP: Record<CompareOp, CompareOp> = { "=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 
@@ -92,31 +116,48 @@ export async function indexMask(expr: Expr, live: LiveRows | RowSet, resolveAny:
   if (exact) return { exact: true, t: exact.t, steps };
   if (expr.kind === "logical" && expr.op === "AND") {
     steps.length = 0; // the lookups of the failed exact pass are made again below
-    let candidates: RowSet | undefined;
+    let candidates: RowMask | undefined;
     const { ranges, rest } = mergeRanges(expr.operands, resolve);
     for (const { column, col, range } of ranges) {
-      const hits = rows.keep(await col.lookup.range(range));
-      steps.push(`${col.kind}(${column}) in ${describeRange(range)} → ${hits.length.toLocaleString("en-US")} rows`);
-      candidates = candidates ? intersectRows(candidates, hits) : hits;
+      const hits = rows.keep(await lookupRange(col, range, rows));
+      steps.push(`${col.kind}(${column}) in ${describeRange(range)} → ${hits.size.toLocaleString("en-US")} rows`);
+      candidates = candidates ? candidates.and(hits) : hits;
     }
     for (const operand of rest) {
       const sub = await tf(operand, rows, ix, steps);
-      if (sub) candidates = candidates ? intersectRows(candidates, sub.t) : sub.t;
+      if (sub) candidates = candidates ? candidates.and(sub.t) : sub.t;
     }
     if (candidates) return { exact: false, candidates, steps };
   }
   return undefined;
 }
 
+/**
+ * How many live rows pass `expr` when that is one range on one indexed column (`x < 5`, `x = 7`,
+ * `x BETWEEN a AND b`, `x >= a AND x < b`) and every row the index holds is live: counted by the
+ * index alone (a BTREE from its page statistics, reading at most the pages at the range's ends),
+ * never listing a row. Undefined when it cannot be counted that way.
+ */
+export async function indexCount(expr: Expr, live: LiveRows, resolve: IndexResolver): Promise<number | undefined> {
+  let found: ColumnRange | undefined;
+  if (expr.kind === "logical" && expr.op === "AND") {
+    const { ranges, rest } = mergeRanges(expr.operands, resolve);
+    if (ranges.length === 1 && rest.length === 0) found = ranges[0];
+  } else found = rangeOf(expr, resolve);
+  const col = found?.col;
+  if (found === undefined || col?.lookup.countRange === undefined || col.labels || col.text || col.fragments === undefined || !live.intact(col.fragments)) return undefined;
+  return col.lookup.countRange(found.range);
+}
+
 /** TRUE = hits, FALSE = the other non-NULL live rows; `negated` swaps them. */
-function split(live: LiveRows, hits: RowSet, nulls: RowSet, negated: boolean): Tf {
+function split(live: LiveRows, hits: RowMask, nulls: RowMask, negated: boolean): Tf {
   const t = live.keep(hits);
-  const rest = lazy(() => subtractRows(subtractRows(live.all(), t), live.keep(nulls)));
+  const rest = lazy(() => live.all().andNot(t).andNot(nulls));
   return negated ? { t: rest(), f: () => t } : { t, f: rest };
 }
 
 function counted(steps: string[], step: string, tfr: Tf): Tf {
-  steps.push(`${step} → ${tfr.t.length.toLocaleString("en-US")} rows`);
+  steps.push(`${step} → ${tfr.t.size.toLocaleString("en-US")} rows`);
   return tfr;
 }
 
@@ -137,7 +178,7 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
         // between a and b, not everything above a and everything below b.
         const { ranges, rest } = mergeRanges(operands, resolve);
         for (const { column, col, range } of ranges) {
-          parts.push(counted(steps, `${col.kind}(${column}) in ${describeRange(range)}`, split(live, await col.lookup.range(range), col.lookup.isNull(), false)));
+          parts.push(counted(steps, `${col.kind}(${column}) in ${describeRange(range)}`, split(live, await lookupRange(col, range, live), nullsOf(col), false)));
         }
         operands = rest;
       }
@@ -149,8 +190,8 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
       const [first, ...rest] = parts;
       return rest.reduce(
         (acc, p) => (e.op === "AND"
-          ? { t: intersectRows(acc.t, p.t), f: lazy(() => unionRows(acc.f(), p.f())) }
-          : { t: unionRows(acc.t, p.t), f: lazy(() => intersectRows(acc.f(), p.f())) }),
+          ? { t: acc.t.and(p.t), f: lazy(() => acc.f().or(p.f())) }
+          : { t: acc.t.or(p.t), f: lazy(() => acc.f().and(p.f())) }),
         first!,
       );
     }
@@ -167,8 +208,8 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
       if (e.test !== "null" || e.operand.kind !== "column") return undefined;
       const col = resolve(e.operand.name) ?? ix.labels(e.operand.name);
       if (!col) return undefined;
-      const nulls = live.keep(col.lookup.isNull());
-      const notNull = lazy(() => subtractRows(live.all(), nulls));
+      const nulls = live.keep(nullsOf(col));
+      const notNull = lazy(() => live.all().andNot(nulls));
       return counted(steps, `${col.kind}(${e.operand.name}) IS ${e.negated ? "NOT " : ""}NULL`, e.negated ? { t: notNull(), f: () => nulls } : { t: nulls, f: notNull });
     }
     case "binary": {
@@ -183,13 +224,13 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
       if (!col || literal.kind !== "literal") return undefined;
       const key = col.keyOf(literal);
       if (key === undefined) return undefined;
-      if (key === null) return { t: new Float64Array(0), f: () => new Float64Array(0) };
+      if (key === null) return { t: RowMask.empty(), f: () => RowMask.empty() };
       const range: KeyRange =
         op === "<" ? { upper: key, upperInclusive: false } : op === "<=" ? { upper: key, upperInclusive: true }
         : op === ">" ? { lower: key, lowerInclusive: false } : op === ">=" ? { lower: key, lowerInclusive: true }
         : { lower: key, lowerInclusive: true, upper: key, upperInclusive: true };
       // `x != k` is the complement of `x = k` among non-NULL rows (NaN included: NaN != k is TRUE).
-      return counted(steps, `${col.kind}(${column}) ${op} ${JSON.stringify(key)}`, split(live, await col.lookup.range(range), col.lookup.isNull(), op === "!="));
+      return counted(steps, `${col.kind}(${column}) ${op} ${JSON.stringify(key)}`, split(live, await lookupRange(col, range, live), nullsOf(col), op === "!="));
     }
     case "in": {
       if (e.operand.kind !== "column") return undefined;
@@ -205,15 +246,17 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
         if (key === null) listHasNull = true;
         else keys.push(key);
       }
-      let hits: RowSet = new Float64Array(0);
-      for (const k of keys) hits = unionRows(hits, await col.lookup.equals(k));
+      let hits = RowMask.empty();
+      for (const k of keys) {
+        hits = hits.or(col.lookup.rangeMask ? await lookupRange(col, { lower: k, lowerInclusive: true, upper: k, upperInclusive: true }, live) : RowMask.fromAddresses(await col.lookup.equals(k)));
+      }
       const step = `${col.kind}(${column}) ${e.negated ? "NOT IN" : "IN"} (${keys.length} values)`;
       // A NULL in the list turns every non-match from FALSE into NULL.
       if (listHasNull) {
         const t = live.keep(hits);
-        return counted(steps, step, e.negated ? { t: new Float64Array(0), f: () => t } : { t, f: () => new Float64Array(0) });
+        return counted(steps, step, e.negated ? { t: RowMask.empty(), f: () => t } : { t, f: () => RowMask.empty() });
       }
-      return counted(steps, step, split(live, hits, col.lookup.isNull(), e.negated));
+      return counted(steps, step, split(live, hits, nullsOf(col), e.negated));
     }
     case "between": {
       if (e.operand.kind !== "column" || e.low.kind !== "literal" || e.high.kind !== "literal") return undefined;
@@ -223,8 +266,8 @@ async function tf(e: Expr, live: LiveRows, ix: Resolvers, steps: string[]): Prom
       const low = col.keyOf(e.low);
       const high = col.keyOf(e.high);
       if (low === undefined || high === undefined || low === null || high === null) return undefined;
-      const hits = await col.lookup.range({ lower: low, lowerInclusive: true, upper: high, upperInclusive: true });
-      return counted(steps, `${col.kind}(${column}) ${e.negated ? "NOT " : ""}BETWEEN ${JSON.stringify(low)} AND ${JSON.stringify(high)}`, split(live, hits, col.lookup.isNull(), e.negated));
+      const hits = await lookupRange(col, { lower: low, lowerInclusive: true, upper: high, upperInclusive: true }, live);
+      return counted(steps, `${col.kind}(${column}) ${e.negated ? "NOT " : ""}BETWEEN ${JSON.stringify(low)} AND ${JSON.stringify(high)}`, split(live, hits, nullsOf(col), e.negated));
     }
     default:
       return undefined;
@@ -256,12 +299,12 @@ async function arrayCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, lab
     if (key === undefined || key === null) return undefined;
     keys.push(key);
   }
-  let hits: RowSet | undefined;
+  let hits: RowMask | undefined;
   for (const k of keys) {
-    const rows = await col.lookup.equals(k);
-    hits = hits === undefined ? rows : fn === "all" ? intersectRows(hits, rows) : unionRows(hits, rows);
+    const rows = RowMask.fromAddresses(await col.lookup.equals(k));
+    hits = hits === undefined ? rows : fn === "all" ? hits.and(rows) : hits.or(rows);
   }
-  return counted(steps, `${col.kind}(${column}) ${e.name}(${keys.map((k) => JSON.stringify(k)).join(", ")})`, split(live, hits!, col.lookup.isNull(), false));
+  return counted(steps, `${col.kind}(${column}) ${e.name}(${keys.map((k) => JSON.stringify(k)).join(", ")})`, split(live, hits!, nullsOf(col), false));
 }
 
 /** A surrogate code unit: substring search by code units could split a character LIKE compares whole. */
@@ -276,7 +319,7 @@ function likeText(e: Extract<Expr, { kind: "like" }>, live: LiveRows, textOf: In
   if (!col?.text || /[%_\\]/.test(inner) || SURROGATE.test(inner)) return undefined;
   const hits = col.text({ text: inner, anchoredStart: !pattern.startsWith("%"), anchoredEnd: !pattern.endsWith("%") });
   if (hits === undefined) return undefined;
-  return counted(steps, `fm(${e.operand.name}) ${e.negated ? "NOT " : ""}LIKE ${JSON.stringify(pattern)}`, split(live, hits, col.lookup.isNull(), e.negated));
+  return counted(steps, `fm(${e.operand.name}) ${e.negated ? "NOT " : ""}LIKE ${JSON.stringify(pattern)}`, split(live, RowMask.fromAddresses(hits), nullsOf(col), e.negated));
 }
 
 /** contains(col, 'x') on an FM-indexed column. */
@@ -286,7 +329,7 @@ function textCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, textOf: In
   const col = textOf(c!.name);
   const hits = col?.text?.({ text: x!.value, anchoredStart: false, anchoredEnd: false });
   if (hits === undefined) return undefined;
-  return counted(steps, `fm(${c!.name}) contains ${JSON.stringify(x!.value)}`, split(live, hits, col!.lookup.isNull(), false));
+  return counted(steps, `fm(${c!.name}) contains ${JSON.stringify(x!.value)}`, split(live, RowMask.fromAddresses(hits), nullsOf(col!), false));
 }
 
 interface ColumnRange {

@@ -123,7 +123,7 @@ export async function loadScalarIndex(ds: Dataset, entry: IndexEntry): Promise<S
 }
 
 /** What the filter mask step needs to use `index`. */
-export function indexedColumn(kind: string, index: ScalarIndex): IndexedColumn {
+export function indexedColumn(kind: string, index: ScalarIndex, fragments?: readonly number[]): IndexedColumn {
   if (index instanceof FmIndex) {
     const textLength = index.stats.textLength;
     return {
@@ -135,7 +135,7 @@ export function indexedColumn(kind: string, index: ScalarIndex): IndexedColumn {
       text: (q) => (index.count(q) * FM_LOCATE_COST > textLength ? undefined : index.search(q)),
     };
   }
-  return { kind: kind.toLowerCase(), lookup: index, keyOf: index.keyType === "string" ? stringKeyOf : numericKeyOf, labels: kind === "LABEL_LIST" };
+  return { kind: kind.toLowerCase(), lookup: index, keyOf: index.keyType === "string" ? stringKeyOf : numericKeyOf, labels: kind === "LABEL_LIST", fragments };
 }
 
 function noComparisons(): never {

@@ -170,11 +170,12 @@ describe("index-backed filters match the scan (seeded fuzz)", () => {
         const mask = await indexMask(parseExpression(sql), live, resolve);
         let got: Float64Array;
         if (!mask) got = expected;
-        else if (mask.exact) { exact++; got = mask.t; }
+        else if (mask.exact) { exact++; got = mask.t.toAddresses(); }
         else {
           candidates++;
-          const m = compileFilter(sql, SCHEMA).evaluate(SOURCE, Int32Array.from(mask.candidates));
-          got = mask.candidates.filter((_, k) => m[k] === 1);
+          const rows = mask.candidates.toAddresses();
+          const m = compileFilter(sql, SCHEMA).evaluate(SOURCE, Int32Array.from(rows));
+          got = rows.filter((_, k) => m[k] === 1);
         }
         expect([...got], `seed ${SEED}, case ${c}, ${name}: ${sql}`).toEqual([...expected]);
       }
