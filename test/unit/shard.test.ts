@@ -266,3 +266,118 @@ describe.skipIf(!have)("shards as one table", () => {
     }
   }, 300_000);
 });
+
+describe("sharded views in memory", () => {
+  /** Counts the query texts it embeds: a sharded view must embed each once, not once per shard. */
+  class Letters {
+    readonly embeddingDataType = "float32" as const;
+    queries = 0;
+    ndims(): number { return 26; }
+    one(t: string): Float32Array {
+      const v = new Float32Array(26);
+      for (const c of t.toLowerCase()) if (c >= "a" && c <= "z") v[c.charCodeAt(0) - 97]! += 1;
+      return v;
+    }
+    async computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> { return texts.map((t) => this.one(t)); }
+    async computeQueryEmbeddings(q: string): Promise<Float32Array> { this.queries++; return this.one(q); }
+    toJSON(): Record<string, unknown> { return { name: "letters-shard-test" }; }
+  }
+  /**
+   * The same ranking up to ties: equal score sequences, and the same rows for every score but the
+   * last (rows tied at the cut may differ: one table orders ties by row, a view by shard).
+   */
+  function sameUpToTies(got: readonly Row[], want: readonly Row[], column: string): void {
+    expect(got.map((r) => r[column])).toEqual(want.map((r) => r[column]));
+    const last = want.at(-1)?.[column];
+    const ids = (rows: readonly Row[]) => rows.filter((r) => r[column] !== last).map((r) => `${String(r[column])}|${String(r.id)}`).sort();
+    expect(ids(got)).toEqual(ids(want));
+  }
+  const words = ["apple pie", "banana split", "cherry tart", "apple crumble", "pear sorbet", "apple apple cake", "plum jam", "fig roll"];
+  const rows = Array.from({ length: 240 }, (_, i) => ({ id: i, title: words[i % words.length]!, body: `${words[(i * 3) % words.length]} number ${i}`, group: i % 4 }));
+
+  it("embeds a text query once, and matches one table for vector, phrase and multi-column full-text search", async () => {
+    const db = await connect("memory://");
+    const fn = new Letters();
+    const embeddingFunction = { sourceColumn: "title", function: fn };
+    const whole = await db.createTable("whole", rows, { embeddingFunction });
+    const parts = [await db.createTable("p0", rows.filter((r) => r.id % 3 === 0), { embeddingFunction }), await db.createTable("p1", rows.filter((r) => r.id % 3 !== 0), { embeddingFunction })];
+    for (const t of [whole, ...parts]) {
+      await t.createIndex("title", { config: Index.fts({ withPosition: true }) });
+      await t.createIndex("body", { config: Index.fts({ withPosition: true }) });
+    }
+    const view = await db.openShardedTable(parts);
+    fn.queries = 0;
+    const got = await view.search("apple tart").select(["id"]).limit(7).toArray();
+    expect(fn.queries).toBe(1);
+    sameUpToTies(got, await whole.search("apple tart").select(["id"]).limit(7).toArray(), "_distance");
+    for (const q of ['"apple pie"', "apple number", "sorbet jam fig"]) {
+      const want = await whole.search(q, "fts").select(["id"]).limit(9).toArray();
+      expect(want.length).toBeGreaterThan(0);
+      sameUpToTies(await view.search(q, "fts").select(["id"]).limit(9).toArray(), want, "_score");
+    }
+    const hybrid = await whole.search("apple", "hybrid").select(["id"]).limit(6).toArray();
+    expect(hybrid).toHaveLength(6);
+    // Both input lists hold ties here, so which tied row takes which rank (and so its RRF score) may
+    // differ; the scores handed out are the same. (The SciFact test above checks rows exactly.)
+    expect((await view.search("apple", "hybrid").select(["id"]).limit(6).toArray()).map((r) => r._relevance_score)).toEqual(hybrid.map((r) => r._relevance_score));
+    await db.close();
+  });
+
+  it("breaks ties by shard order, leaves tables passed in open, and closes with its connection", async () => {
+    const db = await connect("memory://");
+    const a = await db.createTable("a", [{ id: 1, vector: [1, 0] }, { id: 2, vector: [0, 1] }]);
+    const b = await db.createTable("b", [{ id: 3, vector: [1, 0] }, { id: 4, vector: [0, 1] }]);
+    expect((await (await db.openShardedTable([a, "b"])).search([1, 0]).select(["id"]).limit(2).toArray()).map((r) => r.id)).toEqual([1, 3]);
+    const reversed = await db.openShardedTable(["b", a]);
+    expect((await reversed.search([1, 0]).select(["id"]).limit(2).toArray()).map((r) => r.id)).toEqual([3, 1]);
+    await reversed.close();
+    expect(a.isOpen()).toBe(true);
+    const view = await db.openShardedTable(["a", "b"]);
+    await db.close();
+    expect(view.isOpen()).toBe(false);
+    await expect(view.countRows()).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("reads a shard manifest, and refuses a damaged one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-shard-manifest-"));
+    try {
+      const db = await connect(join(dir, "db"));
+      await db.createTable("t-0-of-2", rows.slice(0, 100));
+      await db.createTable("t-1-of-2", rows.slice(100));
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(join(dir, "db", "t.shards.json"), JSON.stringify({ format: "quiver-shards", version: 1, table: "t", by: "hash", shards: [{ table: "t-0-of-2", rows: 100 }, { table: "t-1-of-2", rows: 140 }] }));
+      const view = await db.openShardedTable("t");
+      expect(view.name).toBe("t");
+      expect(await view.countRows()).toBe(240);
+      writeFileSync(join(dir, "db", "bad.shards.json"), JSON.stringify({ format: "quiver-shards", version: 2, shards: [] }));
+      await expect(db.openShardedTable("bad")).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("publishes by a column with more shards than values: empty shards answer nothing, and the view matches one table", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-shard-empty-"));
+    try {
+      const db = await connect(join(dir, "src"));
+      const t = await db.createTable("t", rows.map((r) => ({ ...r, vector: [r.id % 5, r.id % 3, 1] })));
+      await t.createIndex("title", { config: Index.fts() });
+      await t.createIndex("vector", { config: Index.ivfFlat({ numPartitions: 2 }) });
+      const stats = await publishShardedTable(join(dir, "src"), "t", join(dir, "out"), { shards: 6, by: "group" });
+      expect(stats.shards.filter((s) => s.rows === 0).length).toBeGreaterThanOrEqual(2);
+      const out = await connect(join(dir, "out"));
+      const view = await out.openShardedTable("t");
+      expect(await view.countRows()).toBe(rows.length);
+      const want = await t.search("apple", "fts").where("group = 1").select(["id", "group"]).limit(5).toArray();
+      expect(want).toHaveLength(5);
+      sameUpToTies(await view.search("apple", "fts").where("group = 1").select(["id", "group"]).limit(5).toArray(), want, "_score");
+      const near = await view.search([4, 2, 1]).bypassVectorIndex().select(["id"]).limit(8).toArray();
+      sameUpToTies(near, await t.search([4, 2, 1]).bypassVectorIndex().select(["id"]).limit(8).toArray(), "_distance");
+      await out.close();
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
