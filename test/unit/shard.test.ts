@@ -280,7 +280,7 @@ describe("sharded views in memory", () => {
     }
     async computeSourceEmbeddings(texts: string[]): Promise<Float32Array[]> { return texts.map((t) => this.one(t)); }
     async computeQueryEmbeddings(q: string): Promise<Float32Array> { this.queries++; return this.one(q); }
-    toJSON(): Record<string, unknown> { return { name: "letters-shard-test" }; }
+    toJSON(): { name: string } { return { name: "letters-shard-test" }; }
   }
   /**
    * The same ranking up to ties: equal score sequences, and the same rows for every score but the
