@@ -11,7 +11,8 @@
  * `--by hash` (default) spreads rows evenly by a hash (FNV-1a) of each row's position in the table;
  * `--by <column>` by a hash of the column's value, so rows with equal values share a shard (shards
  * may then differ in size, and a shard may be empty). Shards of an earlier publication with the same
- * names are replaced; the manifest is written last, so a reader sees the old or the new set.
+ * names are deleted first and rewritten, and the manifest is written after every shard is complete:
+ * publish into a new directory (and switch readers over) when the old set must stay readable meanwhile.
  */
 import { connect } from "../connection.js";
 import { createError } from "../errors.js";
