@@ -12,7 +12,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "../src/connection.js";
+import { connect, type Connection } from "../src/connection.js";
+import type { Table } from "../src/table.js";
 import { Index } from "../src/indexes/config.js";
 import { HttpStore } from "../src/storage/http-store.js";
 import { publishTable } from "../src/cli/publish.js";
@@ -35,6 +36,8 @@ export interface ShardedScaleOptions {
 }
 
 type Reader = { search: (q: Float32Array | string, kind: QueryKind) => Promise<Row[]> };
+/** What both a Table and a ShardedTable offer for the queries measured. */
+type Searchable = Pick<Table, "search" | "query">;
 type QueryKind = "vector" | "fts" | "hybrid";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,20 +76,18 @@ export async function shardedScale(o: ShardedScaleOptions): Promise<{ rows: Resu
     await publishShardedTable(src, "words", join(dir, "site", "sharded"), { shards: o.shards });
 
     const out: ResultRow[] = [];
-    const layouts: { variant: string; base: string; open: (db: Awaited<ReturnType<typeof connect>>) => Promise<Reader & { close?: () => unknown }> }[] = [
-      { variant: "one table", base: "one", open: async (db) => wrap(await db.openTable("words")) },
-      { variant: `${o.shards} shards`, base: "sharded", open: async (db) => wrap(await db.openShardedTable("words")) },
+    const reader = (t: Searchable): Reader => ({
+      search: (q, kind) => {
+        if (kind === "fts") return t.search(q as string, "fts").select(["id", "word"]).limit(10).toArray();
+        const [vector, text] = kind === "vector" ? [q as Float32Array, undefined] : (q as unknown as [Float32Array, string]);
+        const vq = (text === undefined ? t.search(vector) : t.query().nearestTo(vector).fullTextSearch(text)).distanceType("cosine").nprobes(o.nprobes).refineFactor(o.refineFactor);
+        return vq.select(["id", "word"]).limit(10).toArray();
+      },
+    });
+    const layouts: { variant: string; base: string; open: (db: Connection) => Promise<Reader> }[] = [
+      { variant: "one table", base: "one", open: async (db) => reader(await db.openTable("words")) },
+      { variant: `${o.shards} shards`, base: "sharded", open: async (db) => reader(await db.openShardedTable("words")) },
     ];
-    function wrap(t: { search: (...a: never[]) => unknown; query: () => unknown }): Reader {
-      const tt = t as unknown as import("../src/table.js").Table;
-      return {
-        search: (q, kind) => kind === "vector"
-          ? tt.search(q as Float32Array).distanceType("cosine").nprobes(o.nprobes).refineFactor(o.refineFactor).select(["id", "word"]).limit(10).toArray()
-          : kind === "fts" ? tt.search(q as string, "fts").select(["id", "word"]).limit(10).toArray()
-          : tt.query().nearestTo((q as unknown as [Float32Array, string])[0]).distanceType("cosine").nprobes(o.nprobes).refineFactor(o.refineFactor)
-            .fullTextSearch((q as unknown as [Float32Array, string])[1]).select(["id", "word"]).limit(10).toArray(),
-      };
-    }
     for (const kind of ["vector", "fts", "hybrid"] as QueryKind[]) {
       for (const layout of layouts) {
         progress(`scale/sharded: ${layout.variant}, ${kind}`);
