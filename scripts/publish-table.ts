@@ -1,22 +1,40 @@
 /**
- * `npm run publish-table -- <src-dir> <table> <out-dir>`: copies table `<table>` of the file-system
- * database `<src-dir>` into `<out-dir>`, ready for static hosting, with the `_listing.json` readers
- * list it with. The same as `npx quiverdb publish`; the work is done by src/cli/publish.ts.
+ * `npm run publish-table -- <src-dir> <table> <out-dir> [--shards N [--by hash|<column>]]`: copies
+ * table `<table>` of the file-system database `<src-dir>` into `<out-dir>`, ready for static hosting,
+ * with the `_listing.json` readers list it with; with `--shards N`, splits it into N shard tables and
+ * a shard manifest (`db.openShardedTable(<table>)` reads them as one). The same as `npx quiverdb
+ * publish`; the work is done by src/cli/publish.ts and src/cli/publish-shards.ts.
  */
 import { fileURLToPath } from "node:url";
 import { publishTable } from "../src/cli/publish.js";
+import { publishShardedTable } from "../src/cli/publish-shards.js";
 
 export { publishTable, type PublishStats } from "../src/cli/publish.js";
+export { publishShardedTable, type PublishShardsOptions, type PublishShardsStats } from "../src/cli/publish-shards.js";
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [srcDir, table, outDir] = process.argv.slice(2);
-  if (!srcDir || !table || !outDir) {
-    console.error("usage: npm run publish-table -- <src-dir> <table> <out-dir>");
+  const args = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const at = args.indexOf(name);
+    if (at < 0) return undefined;
+    const [, value] = args.splice(at, 2);
+    return value;
+  };
+  const shards = flag("--shards");
+  const by = flag("--by");
+  const [srcDir, table, outDir] = args;
+  if (!srcDir || !table || !outDir || args.length !== 3 || (by !== undefined && shards === undefined)) {
+    console.error("usage: npm run publish-table -- <src-dir> <table> <out-dir> [--shards N [--by hash|<column>]]");
     process.exit(2);
   }
   try {
-    const { files, bytes } = await publishTable(srcDir, table, outDir);
-    console.log(`published ${table}: ${files} files, ${bytes} bytes, into ${outDir} (with _listing.json)`);
+    if (shards !== undefined) {
+      const stats = await publishShardedTable(srcDir, table, outDir, { shards: Number(shards), by });
+      console.log(`published ${table} as ${stats.shards.length} shards (${stats.shards.map((s) => `${s.table}: ${s.rows} rows`).join(", ")}), ${stats.bytes} bytes, into ${outDir} (with ${table}.shards.json and _listing.json)`);
+    } else {
+      const { files, bytes } = await publishTable(srcDir, table, outDir);
+      console.log(`published ${table}: ${files} files, ${bytes} bytes, into ${outDir} (with _listing.json)`);
+    }
   } catch (error) {
     console.error(`publish-table: ${(error as Error).message}`);
     process.exit(1);

@@ -35,6 +35,9 @@ import { Table, type Data, type TableContext } from "./table.js";
 import { checkEmbeddingConfig, embeddingDimension, embedRows, type EmbeddingFunctionConfig, type ResolvedEmbeddingConfig } from "./embeddings/index.js";
 import { embeddingTableConfig, type FunctionOptions } from "./table/embedding.js";
 import { field as makeField, DataTypes, findField } from "./data/schema.js";
+import type { ShardedTable } from "./shard/sharded-table.js";
+import { shardKit } from "./shard/kit.js";
+import type { OpenShardedTableOptions } from "./shard/open.js";
 
 export interface ConnectionOptions {
   /**
@@ -189,6 +192,8 @@ export class Connection {
   readonly #forget = typeof FinalizationRegistry === "function"
     ? new FinalizationRegistry<{ deref(): Table | undefined }>((ref) => this.#tables.delete(ref))
     : undefined;
+  /** Sharded views opened through this connection and not yet closed. */
+  readonly #views = new Set<ShardedTable>();
   /** Tables whose folder this connection has swept for stale temporary files. */
   readonly #swept = new Set<string>();
 
@@ -214,6 +219,7 @@ export class Connection {
    */
   async close(): Promise<void> {
     if (!this.#open) return;
+    await Promise.all([...this.#views].map((v) => v.close()));
     for (const ref of this.#tables) ref.deref()?.close();
     this.#tables.clear();
     this.#open = false;
@@ -317,15 +323,42 @@ export class Connection {
 
   async openTable(name: string, options: OpenTableOptions = {}): Promise<Table> {
     this.checkOpen();
-    const dataset = await Dataset.open(this.store, checkName(name), this.#session).catch((e) => this.explainUnreadable(e));
+    const dataset = await Dataset.open(this.store, checkName(name), this.#session).catch((e) => this.explainUnreadable(e, name));
     this.sweepTemporaryFiles(name);
     return this.handle(name, dataset, { functionOptions: options.functionOptions });
   }
 
-  /** A table that does not decode in a database with a key check file was opened without its key: WRONG_KEY. */
-  private async explainUnreadable(error: unknown): Promise<never> {
-    if ((error as { code?: string }).code === "CORRUPT_FILE" && !("keyring" in this.store)) await (await import("./table/extras.js")).explainUnreadable(this.store, error);
+  /**
+   * A table that does not decode in a database with a key check file was opened without its key:
+   * WRONG_KEY. A table that is not there but was published as shards: say how to open it.
+   */
+  private async explainUnreadable(error: unknown, name: string): Promise<never> {
+    const code = (error as { code?: string }).code;
+    if (code === "CORRUPT_FILE" && !("keyring" in this.store)) await (await import("./table/extras.js")).explainUnreadable(this.store, error);
+    if (code === "TABLE_NOT_FOUND") await (await import("./shard/open.js")).explainMissing(this, name, error);
     throw error;
+  }
+
+  /** @internal A file of this database's store (a shard manifest), or undefined when there is none. */
+  async readStoreFile(key: string): Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    return this.store.get(key).catch((e: { code?: string }) => {
+      if (e?.code === "NOT_FOUND") return undefined;
+      throw e;
+    });
+  }
+
+  /**
+   * Several tables with one schema read as one table (src/shard/): `shards` lists table names of
+   * this database, table locations (`https://host/db/docs-0`, `./dir/docs-1`) or open Tables, or is
+   * the name or location of a shard manifest that `npx quiverdb publish … --shards N` wrote.
+   * Queries run on every shard at once and are merged as one table would answer them (vector,
+   * full text with BM25 statistics over all shards, hybrid); writes fail with READ_ONLY. The view
+   * closes with this connection, and closes what it opened.
+   */
+  async openShardedTable(shards: string | readonly (string | Table)[], options: OpenShardedTableOptions = {}): Promise<ShardedTable> {
+    this.checkOpen();
+    return (await import("./shard/open.js")).openShardedTable({ ...shardKit, connect }, { connection: this, options: this.options, session: this.#session, views: this.#views }, shards, options);
   }
 
   /**

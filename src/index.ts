@@ -11,6 +11,10 @@ export { Session, type SessionOptions, type MemoryStats } from "./session.js";
 export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
 export type { AddOptions, AddResult, Data, DeleteResult, SchemaChangeResult, UpdateOptions, UpdateResult } from "./table.js";
+// A sharded view loads on demand (db.openShardedTable); its class is exported as a type only.
+export type { ShardedTable } from "./shard/sharded-table.js";
+export type { OpenShardedTableOptions, ShardSpec } from "./shard/open.js";
+export type { ShardManifest } from "./shard/manifest.js";
 export type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/describe.js";
 export type { CreateData } from "./connection.js";
 export type { EncryptionOptions, EncryptionKeyInput } from "./storage/encryption-key.js";

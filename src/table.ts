@@ -22,7 +22,8 @@ import type { IndexInfo, IndexStatistics, TableStatistics } from "./dataset/desc
 import { countRows, executeQuery, type ExecutionContext } from "./query/execute.js";
 import type { ScalarIndexLookup } from "./query/selection.js";
 import type { QueryTrace } from "./query/explain.js";
-import type { QueryPlan, QueryVector } from "./query/plan.js";
+import type { FullTextPlan, QueryPlan, QueryVector } from "./query/plan.js";
+import type { FtsCorpusStatistics } from "./fts/index.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
 import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
@@ -574,6 +575,20 @@ export class Table {
       return this.run(state, (ctx) => executeOrdered(onDemandKit, ctx, tuned, reranker));
     }
     return this.run(state, (ctx) => executeQuery(ctx, tuned, reranker));
+  }
+
+  /** @internal A plan with its query text embedded (or turned into a full-text search), as `execute` would run it. */
+  async embedPlan(plan: QueryPlan): Promise<QueryPlan> {
+    return this.#embedding.plan(await this.state(), plan);
+  }
+
+  /** @internal BM25 statistics of a full-text query's terms in this table (a sharded view sums them over its shards). */
+  async ftsStatistics(fullText: FullTextPlan): Promise<FtsCorpusStatistics> {
+    const state = await this.state();
+    return this.run(state, async (ctx) => {
+      const found = (await ctx.ftsIndexes!(fullText.columns)).map((f) => f.shards);
+      return (await import("./fts/index.js")).indexesStatistics(found, fullText.query, { phrase: fullText.phrase });
+    });
   }
 
   /**

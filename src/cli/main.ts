@@ -26,8 +26,10 @@ const USAGE = `usage:
   quiverdb export <quiver-dir> <table> <lancedb-dir>            Quiver table → LanceDB (needs: npm install @lancedb/lancedb)
   quiverdb export <quiver-dir> <table> <file.arrow|file.arrows> Arrow IPC file (.arrow) or stream (.arrows)
   quiverdb publish <quiver-dir> <table> <out-dir>               copy for static hosting, readable with connect("https://…")
+  quiverdb publish <quiver-dir> <table> <out-dir> --shards N [--by hash|<column>]
+                                                                as N shard tables + <table>.shards.json (db.openShardedTable)
   quiverdb backup … | quiverdb restore …                        one-file archives of a table (quiverdb backup --help)
-options: --overwrite  --format arrow|parquet  --columns a,b  --quiet`;
+options: --overwrite  --format arrow|parquet  --columns a,b  --shards N  --by hash|<column>  --quiet`;
 
 const IPC_FILE = new Set([".arrow", ".feather", ".ipc"]);
 const IPC_STREAM = new Set([".arrows"]);
@@ -38,6 +40,8 @@ interface Args {
   quiet: boolean;
   format?: "arrow" | "parquet";
   columns?: string[];
+  shards?: number;
+  by?: string;
 }
 
 function parse(argv: string[]): Args {
@@ -51,6 +55,15 @@ function parse(argv: string[]): Args {
       if (f !== "arrow" && f !== "parquet") throw new UsageError(`--format takes arrow or parquet, got ${String(f)}`);
       out.format = f;
     } else if (a === "--columns") out.columns = (argv[++i] ?? "").split(",").filter((c) => c !== "");
+    else if (a === "--shards") {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--shards takes a positive integer, got ${String(argv[i])}`);
+      out.shards = n;
+    } else if (a === "--by") {
+      const by = argv[++i];
+      if (by === undefined || by === "") throw new UsageError("--by takes hash or a column name");
+      out.by = by;
+    }
     else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
     else out.positional.push(a);
   }
@@ -110,6 +123,13 @@ async function run(argv: string[]): Promise<string> {
       return `exported table "${table}" of ${a} to LanceDB ${b}: ${rows} rows`;
     }
     case "publish": {
+      if (args.shards !== undefined) {
+        const { publishShardedTable } = await import("./publish-shards.js");
+        const report = reporter(args.quiet, "split");
+        const { shards, bytes } = await publishShardedTable(a, table, b, { shards: args.shards, by: args.by, onProgress: (p) => report(p) });
+        return `published ${table} as ${shards.length} shards (${shards.map((s) => `${s.table}: ${s.rows} rows`).join(", ")}), ${bytes} bytes, into ${b} (with ${table}.shards.json and _listing.json)`;
+      }
+      if (args.by !== undefined) throw new UsageError("--by needs --shards");
       const { files, bytes } = await publishTable(a, table, b);
       return `published ${table}: ${files} files, ${bytes} bytes, into ${b} (with _listing.json)`;
     }

@@ -76,6 +76,27 @@ export interface FtsSearchOptions {
    * exactly the union's. See `searchShards`.
    */
   corpus?: readonly FtsIndex[];
+  /**
+   * Corpus statistics to score with instead of this index's own (or `corpus`'s): what a sharded
+   * view gathers from every shard (`FtsIndex.statistics`, summed with `addStatistics`) so that each
+   * shard scores as one index over all of them would. Terms and columns it lacks use this index's own.
+   */
+  statistics?: FtsCorpusStatistics;
+}
+
+/**
+ * BM25 corpus statistics of one query, per column, as plain data (it crosses workers and joins
+ * statistics of other shards): documents with a value, their total length, and the document
+ * frequency of each query term. `tokenizer` names the tokenizer options, so that statistics of
+ * differently tokenized shards are never added up.
+ */
+export interface FtsCorpusStatistics {
+  readonly [column: string]: {
+    readonly docCount: number;
+    readonly totalLen: number;
+    readonly df: Readonly<Record<string, number>>;
+    readonly tokenizer: string;
+  };
 }
 
 export const DEFAULT_K1 = 1.2;
@@ -215,7 +236,7 @@ export class FtsIndex {
       invalid(`FTS boosts must be at most ${fields.length} finite numbers > 0, one per searched column.`);
     }
     const keep = rowPredicate(options.allowed);
-    const statsOf = this.corpusStats(options.corpus);
+    const statsOf = options.statistics !== undefined ? this.givenStats(options.statistics) : this.corpusStats(options.corpus);
     const clauses = parseQuery(query, this.tokenizer, options.phrase);
     if (clauses.length > MAX_CLAUSES) invalid(`FTS query has ${clauses.length} distinct terms; the limit is ${MAX_CLAUSES}.`);
     if (k === 0 || clauses.length === 0 || this.count === 0) return { rows: new Float64Array(0), scores: new Float32Array(0) };
@@ -257,6 +278,53 @@ export class FtsIndex {
         g[d] = 0;
       }
     }
+  }
+
+  /** Statistics given as data, falling back to this index's own for columns and terms they lack. */
+  private givenStats(given: FtsCorpusStatistics): (column: string) => ColumnStats | undefined {
+    return (column) => {
+      const g = given[column];
+      if (g === undefined) return undefined;
+      const field = this.fields.find((f) => f.name === column)!;
+      return {
+        docCount: g.docCount, totalLen: g.totalLen,
+        df: (term) => g.df[term] ?? field.df.data[field.terms.get(term) ?? -1] ?? 0,
+      };
+    };
+  }
+
+  /**
+   * The statistics of `query`'s terms over `shards` (one logical index: the same columns and
+   * tokenizer), for the columns searched: what a sharded view sums over its shards before each
+   * scores with the sum.
+   */
+  static statistics(shards: readonly FtsIndex[], query: string, options: { phrase?: boolean; columns?: readonly string[] } = {}): FtsCorpusStatistics {
+    const first = shards[0];
+    if (first === undefined) return {};
+    const clauses = parseQuery(query, first.tokenizer, options.phrase);
+    const terms = new Set(clauses.flatMap((c) => (c.kind === "term" ? [c.term] : c.terms)));
+    const tokenizer = JSON.stringify(first.tokenizer.options);
+    const out: Record<string, FtsCorpusStatistics[string]> = {};
+    for (const field of first.pickColumns(options.columns)) {
+      const fields = shards.map((s) => s.fields.find((f) => f.name === field.name));
+      if (fields.some((f) => f === undefined) || shards.some((s) => JSON.stringify(s.tokenizer.options) !== tokenizer)) {
+        invalid("FTS shards must index the same columns with the same tokenizer options.");
+      }
+      let docCount = 0;
+      let totalLen = 0;
+      const df: Record<string, number> = {};
+      for (const f of fields as FieldIndex[]) {
+        f.flush();
+        docCount += f.docCount;
+        totalLen += f.totalLen;
+        for (const term of terms) {
+          const t = f.terms.get(term);
+          if (t !== undefined) df[term] = (df[term] ?? 0) + f.df.data[t]!;
+        }
+      }
+      out[field.name] = { docCount, totalLen, df, tokenizer };
+    }
+    return out;
   }
 
   /** Per-column statistics over `corpus` (undefined: this index's own). */
@@ -373,7 +441,7 @@ export function searchIndexes(indexes: readonly (FtsIndex | readonly FtsIndex[])
  */
 export function searchShards(shards: readonly FtsIndex[], query: string, options: FtsSearchOptions = {}): FtsResults {
   if (shards.length === 1) return shards[0]!.search(query, options);
-  const parts = shards.map((shard) => shard.search(query, { ...options, corpus: shards }));
+  const parts = shards.map((shard) => shard.search(query, options.statistics !== undefined ? options : { ...options, corpus: shards }));
   const rows = new Float64Array(parts.reduce((n, p) => n + p.rows.length, 0));
   const scores = new Float64Array(rows.length);
   let at = 0;
@@ -383,4 +451,34 @@ export function searchShards(shards: readonly FtsIndex[], query: string, options
     at += p.rows.length;
   }
   return selectTopK(Uint32Array.from(rows.keys()), scores, rows, options.k ?? 10, undefined);
+}
+
+/**
+ * Sums statistics of disjoint shards of one logical corpus (each from `FtsIndex.statistics` for the
+ * same query). Shards tokenized differently cannot be searched as one: INVALID_ARGUMENT.
+ */
+export function addStatistics(parts: readonly FtsCorpusStatistics[]): FtsCorpusStatistics {
+  const out: Record<string, { docCount: number; totalLen: number; df: Record<string, number>; tokenizer: string }> = {};
+  for (const part of parts) {
+    for (const [column, s] of Object.entries(part)) {
+      const o = out[column];
+      if (o === undefined) {
+        out[column] = { docCount: s.docCount, totalLen: s.totalLen, df: { ...s.df }, tokenizer: s.tokenizer };
+        continue;
+      }
+      if (o.tokenizer !== s.tokenizer) invalid(`The full-text indexes of column "${column}" are tokenized differently in different shards; rebuild them with the same Index.fts() options.`, { column });
+      o.docCount += s.docCount;
+      o.totalLen += s.totalLen;
+      for (const [term, n] of Object.entries(s.df)) o.df[term] = (o.df[term] ?? 0) + n;
+    }
+  }
+  return out;
+}
+
+/**
+ * The statistics of `query`'s terms over several indexes (one per column, each maybe in shards, as
+ * a table keeps them): what one table contributes to a sharded view's sum.
+ */
+export function indexesStatistics(indexes: readonly (readonly FtsIndex[])[], query: string, options: { phrase?: boolean } = {}): FtsCorpusStatistics {
+  return addStatistics(indexes.map((shards) => FtsIndex.statistics(shards, query, options)));
 }

@@ -2,8 +2,8 @@
  * Full-text search: tokenizer, inverted index, BM25. The table layer builds one `FtsIndex` per
  * `createIndex(col, { config: Index.fts(...) })` and stores `serialize()`'s bytes as an index file.
  */
-export { FtsIndex, searchIndexes, searchShards, DEFAULT_B, DEFAULT_K1 } from "./fts-index.js";
-export type { FtsDocument, FtsIndexOptions, FtsProgress, FtsSearchOptions } from "./fts-index.js";
+export { FtsIndex, addStatistics, indexesStatistics, searchIndexes, searchShards, DEFAULT_B, DEFAULT_K1 } from "./fts-index.js";
+export type { FtsCorpusStatistics, FtsDocument, FtsIndexOptions, FtsProgress, FtsSearchOptions } from "./fts-index.js";
 export type { FtsResults, RowFilter } from "./topk.js";
 export { Tokenizer, asciiFold } from "./tokenizer.js";
 export { DEFAULT_FTS_OPTIONS, BASE_TOKENIZERS, resolveFtsOptions } from "./options.js";

@@ -52,7 +52,7 @@ export async function runFtsSearch(ctx: FtsSearchContext, ft: FullTextPlan, sele
     return (frag.deletions === null || frag.deletions[r] === 0) && (m === undefined || m[r] === 1);
   };
   const { searchIndexes } = await import("../fts/index.js");
-  const res = searchIndexes(found.map((f) => f.shards), ft.query, { k, operator: ft.operator, phrase: ft.phrase, allowed });
+  const res = searchIndexes(found.map((f) => f.shards), ft.query, { k, operator: ft.operator, phrase: ft.phrase, allowed, statistics: ft.statistics });
   const hits: Hit[] = [];
   for (let i = 0; i < res.rows.length; i++) {
     const id = res.rows[i]!;

@@ -3,7 +3,7 @@
  * descriptions of listIndices / indexStats / stats, and cloning / renaming tables. One module on purpose: each separately loaded module would split the
  * core's own code into more files for a bundler, which costs more than it saves.
  */
-export { executeOrdered, executeTake } from "./take.js";
+export { compareValues, executeOrdered, executeTake } from "./take.js";
 export { streamable, streamScan } from "./stream.js";
 export { outputSchemaOf } from "./output-schema.js";
 export { indexInfo, indexStatistics, tableStatistics } from "../dataset/describe.js";

@@ -2,6 +2,8 @@
  * A query as plain data. Builders fill it in; nothing runs until `toArray()`. Being plain data, a
  * plan can be posted to a worker whole and executed there.
  */
+import type { FtsCorpusStatistics } from "../fts/index.js";
+
 export type DistanceType = "l2" | "cosine" | "dot" | "hamming";
 
 export const DISTANCE_TYPES: readonly DistanceType[] = ["l2", "cosine", "dot", "hamming"];
@@ -48,6 +50,11 @@ export interface FullTextPlan {
   readonly operator?: "OR" | "AND";
   /** `true`: the whole query is one phrase; default: `"quoted words"` are phrases. */
   readonly phrase?: boolean;
+  /**
+   * BM25 statistics to score with instead of the table's own: a sharded view sends every shard the
+   * sum over all shards, so their scores equal one table's (see src/shard/).
+   */
+  readonly statistics?: FtsCorpusStatistics;
 }
 
 /** The reranker of a hybrid query, as data (built-ins), or `custom` for a user object kept by the builder. */

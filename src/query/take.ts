@@ -72,7 +72,7 @@ export async function executeTake(k: OnDemandKit, ctx: ExecutionContext, plan: Q
 
 type Compare = (a: unknown, b: unknown) => number;
 
-function compareValues(o: ColumnOrdering): Compare {
+export function compareValues(o: ColumnOrdering): Compare {
   const dir = o.ascending === false ? -1 : 1;
   const nulls = o.nullsFirst === true ? -1 : 1;
   return (a, b) => {

@@ -7,6 +7,7 @@ import { proxy, wrap } from "comlink";
 import type { BackupOptions, BackupSource, RestoreBackupOptions } from "../table/backup.js";
 import type { StorageReport } from "../table/storage-report.js";
 import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "../connection.js";
+import type { OpenShardedTableOptions } from "../shard/open.js";
 import { serializeEmbeddingConfig } from "../embeddings/table-embeddings.js";
 import type { MemoryStats } from "../session.js";
 import { createError, type QuiverError } from "../errors.js";
@@ -223,6 +224,23 @@ export class RemoteConnection {
   }
 
   /**
+   * As `Connection.openShardedTable`, with the view and its shards in the worker: shards are
+   * named by table name, location or manifest (strings: Table objects cannot cross). The handle
+   * takes a table's read calls; writes fail with READ_ONLY.
+   */
+  async openShardedTable(shards: string | readonly string[], options?: OpenShardedTableOptions): Promise<RemoteTable> {
+    if (typeof shards !== "string" && !(Array.isArray(shards) && shards.every((s) => typeof s === "string"))) {
+      throw createError("INVALID_ARGUMENT", "openShardedTable() through a worker takes shard names or locations (strings): Table objects cannot move into the worker.");
+    }
+    return this.handle(await this.call((api) => api.openShardedTable(this.id, shards, options)));
+  }
+
+  /** @internal As `Connection.readStoreFile`, read in the worker. */
+  async readStoreFile(key: string): Promise<Uint8Array | undefined> {
+    return this.call((api) => api.readStoreFile(this.id, key));
+  }
+
+  /**
    * As `Connection.createTable`: rows, Arrow data or a schema, or LanceDB's object form. Rows are
    * copied to the worker; Arrow data is converted to columns here and those are copied. An
    * `embeddingFunction` crosses as its `toJSON()` config and is rebuilt by the worker's registry:
@@ -378,6 +396,10 @@ export class RemoteTable {
   async estimateRecall(...args: TableArgs<"estimateRecall">): Promise<TableResult<"estimateRecall">> { return this.forward("estimateRecall", args); }
   async tuneRecall(...args: TableArgs<"tuneRecall">): Promise<TableResult<"tuneRecall">> { return this.forward("tuneRecall", args); }
   async stats(): Promise<TableResult<"stats">> { return this.forward("stats", []); }
+  /** @internal As `Table.embedPlan`: the text is embedded in the worker. */
+  async embedPlan(...args: TableArgs<"embedPlan">): Promise<TableResult<"embedPlan">> { return this.forward("embedPlan", args); }
+  /** @internal As `Table.ftsStatistics`. */
+  async ftsStatistics(...args: TableArgs<"ftsStatistics">): Promise<TableResult<"ftsStatistics">> { return this.forward("ftsStatistics", args); }
   /** The key (a CryptoKey, bytes or passphrase) is cloned to the worker; `progress` does not cross. */
   async rekey(key: TableArgs<"rekey">[0]): Promise<TableResult<"rekey">> { return this.forward("rekey", [key]); }
   /** The archive Blob is made in the worker and cloned back; `progress` does not cross. */

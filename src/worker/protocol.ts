@@ -20,6 +20,7 @@
 import type { RestoreBackupOptions } from "../table/backup.js";
 import type { StorageReport } from "../table/storage-report.js";
 import type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "../connection.js";
+import type { OpenShardedTableOptions } from "../shard/open.js";
 import type { SerializedEmbeddingConfig } from "../embeddings/types.js";
 import type { MemoryStats } from "../session.js";
 import type { Row } from "../data/rows.js";
@@ -65,7 +66,7 @@ export interface TableHandle {
 export const FORWARDED_TABLE_METHODS = [
   "countRows", "delete", "update", "quiverSchema", "tableConfig", "version", "listVersions", "checkout", "checkoutLatest",
   "restore", "addColumns", "alterColumns", "dropColumns", "optimize", "listIndices", "indexStats", "dropIndex",
-  "estimateRecall", "tuneRecall", "stats", "rekey", "backup",
+  "estimateRecall", "tuneRecall", "stats", "rekey", "backup", "embedPlan", "ftsStatistics",
 ] as const satisfies readonly (keyof Table)[];
 
 export type ForwardedTableMethod = (typeof FORWARDED_TABLE_METHODS)[number];
@@ -90,6 +91,14 @@ export interface WorkerApi {
   tableNames(conn: ConnectionId, options?: TableNamesOptions): Promise<string[]>;
   memoryStats(conn: ConnectionId): Promise<MemoryStats>;
   openTable(conn: ConnectionId, name: string, options?: OpenTableOptions): Promise<TableHandle>;
+  /**
+   * Opens a sharded view in the worker (shards by name, location or manifest; see src/shard/open.ts).
+   * Its handle takes the read calls of a table; writes fail with READ_ONLY, calls a view does not
+   * have (versions, tags) with UNSUPPORTED.
+   */
+  openShardedTable(conn: ConnectionId, shards: string | readonly string[], options?: OpenShardedTableOptions): Promise<TableHandle>;
+  /** A file of the connection's store (a shard manifest), or undefined. */
+  readStoreFile(conn: ConnectionId, key: string): Promise<Uint8Array | undefined>;
   /** Arrow data is converted on the client and arrives as a ColumnBatch (typed arrays, copied). */
   createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch | BatchPull, options: WireCreateTableOptions): Promise<TableHandle>;
   createEmptyTable(conn: ConnectionId, name: string, schema: Schema, options: Omit<WireCreateTableOptions, "schema">): Promise<TableHandle>;

@@ -6,6 +6,7 @@
 import { expose, releaseProxy, type Endpoint, type Remote } from "comlink";
 import { connect, type CloneTableOptions, type Connection, type ConnectionOptions, type CreateTableOptions, type OpenTableOptions, type TableNamesOptions } from "../connection.js";
 import type { RestoreBackupOptions } from "../table/backup.js";
+import type { OpenShardedTableOptions } from "../shard/open.js";
 import type { StorageReport } from "../table/storage-report.js";
 import { restoreEmbeddingConfig } from "../embeddings/table-embeddings.js";
 import type { MemoryStats } from "../session.js";
@@ -47,6 +48,11 @@ function pulled<T>(data: T | BatchPull): T | AsyncIterable<ColumnBatch> {
   })();
 }
 
+async function* pagesOf(rows: Promise<Row[]>, batch: number): AsyncGenerator<Row[], void, undefined> {
+  const all = await rows;
+  for (let at = 0; at < all.length; at += batch) yield all.slice(at, at + batch);
+}
+
 export class QuiverService implements WorkerApi {
   #nextId = 1;
   readonly #connections = new Map<ConnectionId, Connection>();
@@ -70,6 +76,15 @@ export class QuiverService implements WorkerApi {
 
   async openTable(conn: ConnectionId, name: string, options?: OpenTableOptions): Promise<TableHandle> {
     return this.#hold(conn, await this.#connection(conn).openTable(name, options));
+  }
+
+  async openShardedTable(conn: ConnectionId, shards: string | readonly string[], options?: OpenShardedTableOptions): Promise<TableHandle> {
+    // A view answers the read calls of a table by the same names; what it lacks is UNSUPPORTED in callTable.
+    return this.#hold(conn, (await this.#connection(conn).openShardedTable(shards, options)) as unknown as Table);
+  }
+
+  async readStoreFile(conn: ConnectionId, key: string): Promise<Uint8Array | undefined> {
+    return this.#connection(conn).readStoreFile(key);
   }
 
   async createTable(conn: ConnectionId, name: string, data: readonly Row[] | Schema | ColumnBatch | BatchPull, options: WireCreateTableOptions): Promise<TableHandle> {
@@ -135,6 +150,7 @@ export class QuiverService implements WorkerApi {
       throw createError("INVALID_ARGUMENT", `The worker does not forward Table.${String(method)}().`);
     }
     const t = this.#table(table);
+    if (typeof t[method] !== "function") throw createError("UNSUPPORTED", `${t.display()} has no ${String(method)}().`);
     const value = await (t[method] as (...a: TableArgs<M>) => Promise<TableResult<M>>)(...args);
     return { value, display: t.display() };
   }
@@ -175,7 +191,9 @@ export class QuiverService implements WorkerApi {
 
   async openStream(table: TableId, plan: QueryPlan, batch: number): Promise<number> {
     const held = this.#tables.get(table);
-    const pages = this.#table(table).stream(plan, batch)[Symbol.asyncIterator]();
+    const t = this.#table(table) as Partial<Pick<Table, "stream">> & Pick<Table, "execute">;
+    // A sharded view has no stream of its own: its (limited) result is paged.
+    const pages = (t.stream?.(plan, batch) ?? pagesOf(t.execute(plan), batch))[Symbol.asyncIterator]();
     const id = this.#nextId++;
     this.#streams.set(id, { pages, held: held! });
     return id;

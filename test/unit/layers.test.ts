@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["dataset"],
   ["query"],
   ["table"],
-  ["table.ts", "connection.ts"],
+  ["table.ts", "connection.ts", "shard"],
   ["worker", "interop"],
   ["index.ts", "index.workerd.ts", "edge.ts", "interop.ts", "cli", "langchain"],
 ];

@@ -36,14 +36,26 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(rootDir: string): Promise<StaticServer> {
+/**
+ * `cors: true` lets pages of other origins read the files (a CDN serving published tables to a page
+ * on another host): every answer allows any origin and exposes the range headers, and a preflight
+ * OPTIONS is answered.
+ */
+export async function serveStatic(rootDir: string, options: { cors?: boolean } = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
   const log: ServedRequest[] = [];
   const server = createServer(async (req, res) => {
+    if (options.cors) {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Access-Control-Expose-Headers", "Content-Range, Content-Length, Accept-Ranges");
+    }
     const done = (status: number, bytes = 0, headers: Record<string, string | number> = {}, body?: string): void => {
       log.push({ method: req.method ?? "", path, range: req.headers.range, status, bytes });
       res.writeHead(status, headers).end(body);
     };
+    if (options.cors && req.method === "OPTIONS") {
+      return done(204, 0, { "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Allow-Headers": "Range", "Access-Control-Max-Age": "600" });
+    }
     let path = "";
     try {
       path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
