@@ -91,6 +91,14 @@ async function retryWhileLocked<T>(work: () => Promise<T>): Promise<T> {
 
 /** File handles kept by an open store (a few hundred bytes each). */
 const HANDLE_CACHE_ENTRIES = 1024;
+/** How long an idle read-only sync access handle stays open for the next read. */
+const READ_HANDLE_LINGER_MS = 100;
+
+interface SharedRead {
+  readonly handle: Promise<SyncAccessHandle>;
+  users: number;
+  idle?: ReturnType<typeof setTimeout>;
+}
 
 export class OpfsStore implements BlobStore {
   readonly readOnly = false;
@@ -105,10 +113,12 @@ export class OpfsStore implements BlobStore {
   readonly #handles = new Map<string, FileHandle>();
   /**
    * Read-only sync access handles open now, by key: concurrent reads of one file (a query's
-   * candidate rows) share one, closed when the last of them ends, so the file stays locked only
-   * while reads are in flight, as with one handle per read.
+   * candidate rows) share one, and it stays open READ_HANDLE_LINGER_MS after the last of them
+   * ends, so a run of queries opens each file once instead of once per read (an open is a round
+   * trip to the browser process). While open it locks the file against writers: this store's own
+   * put and delete close it first; another tab or worker retries as it does for any reader.
    */
-  readonly #reading = new Map<string, { handle: Promise<SyncAccessHandle>; users: number }>();
+  readonly #reading = new Map<string, SharedRead>();
   #closed = false;
 
   private constructor(uri: string, root: DirectoryHandle, sync: boolean) {
@@ -183,6 +193,7 @@ export class OpfsStore implements BlobStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     const copy = data.slice(); // the caller may change `data` while the write is under way
+    this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, () => this.#write(key, copy));
   }
 
@@ -240,6 +251,7 @@ export class OpfsStore implements BlobStore {
     checkKey(key);
     const segments = keySegments(key);
     this.#handles.delete(key);
+    this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, async () => {
       try {
         const dir = await this.#directory(segments.slice(0, -1), false);
@@ -310,6 +322,7 @@ export class OpfsStore implements BlobStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#handles.clear();
+    for (const key of [...this.#reading.keys()]) this.#closeIdleRead(key);
   }
 
   #checkOpen(): void {
@@ -366,6 +379,8 @@ export class OpfsStore implements BlobStore {
     }
     const shared = open;
     shared.users++;
+    clearTimeout(shared.idle);
+    shared.idle = undefined;
     let handle: SyncAccessHandle;
     try {
       handle = await shared.handle;
@@ -390,11 +405,17 @@ export class OpfsStore implements BlobStore {
       }
       return bytes;
     } finally {
-      if (--shared.users === 0) {
-        if (this.#reading.get(key) === shared) this.#reading.delete(key);
-        handle.close();
-      }
+      if (--shared.users === 0) shared.idle = setTimeout(() => this.#closeIdleRead(key), READ_HANDLE_LINGER_MS);
     }
+  }
+
+  /** Closes the shared read handle of `key` if no read uses it (before a write or delete of the key, or on close). */
+  #closeIdleRead(key: string): void {
+    const shared = this.#reading.get(key);
+    if (shared === undefined || shared.users > 0) return;
+    clearTimeout(shared.idle);
+    this.#reading.delete(key);
+    shared.handle.then((h) => h.close(), () => {});
   }
 
   async #readAsync(file: FileHandle, key: string, offset: number, length: number | undefined): Promise<Uint8Array> {
