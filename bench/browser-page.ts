@@ -11,14 +11,17 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json", ".txt": "text/plain", ".css": "text/css",
 };
 
-/** Serves the built page from `site` and the data files from `data` under /data/. */
-export function staticServer(site: string, data: string): Promise<{ server: Server; origin: string }> {
+/**
+ * Serves the built page from `site` and the data files from `data` under /data/, with `headers` on
+ * every response (e.g. COOP/COEP, which make the page crossOriginIsolated).
+ */
+export function staticServer(site: string, data: string, headers: Record<string, string> = {}): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const file = path.startsWith("/data/") ? join(data, path.slice(6)) : join(site, path === "/" ? "index.html" : path);
     if (!file.startsWith(data) && !file.startsWith(site)) return void res.writeHead(403).end();
     if (!existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
+    res.writeHead(200, { ...headers, "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
     res.end(readFileSync(file));
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => {

@@ -89,11 +89,36 @@ async function retryWhileLocked<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** File handles kept by an open store (a few hundred bytes each). */
+const HANDLE_CACHE_ENTRIES = 1024;
+/** How long an idle read-only sync access handle stays open for the next read. */
+const READ_HANDLE_LINGER_MS = 100;
+
+interface SharedRead {
+  readonly handle: Promise<SyncAccessHandle>;
+  users: number;
+  idle?: ReturnType<typeof setTimeout>;
+}
+
 export class OpfsStore implements BlobStore {
   readonly readOnly = false;
   readonly uri: string;
   readonly #root: DirectoryHandle;
   readonly #sync: boolean;
+  /**
+   * File handles by key, so a read costs no directory walk (one browser round trip per path
+   * segment). Chromium's handles name a path, not a file: a replaced object reads as the new one
+   * and a removed one fails as a fresh lookup would.
+   */
+  readonly #handles = new Map<string, FileHandle>();
+  /**
+   * Read-only sync access handles open now, by key: concurrent reads of one file (a query's
+   * candidate rows) share one, and it stays open READ_HANDLE_LINGER_MS after the last of them
+   * ends, so a run of queries opens each file once instead of once per read (an open is a round
+   * trip to the browser process). While open it locks the file against writers: this store's own
+   * put and delete close it first; another tab or worker retries as it does for any reader.
+   */
+  readonly #reading = new Map<string, SharedRead>();
   #closed = false;
 
   private constructor(uri: string, root: DirectoryHandle, sync: boolean) {
@@ -156,7 +181,10 @@ export class OpfsStore implements BlobStore {
       const file = await (await this.#fileHandle(key)).getFile();
       return { key, size: file.size, modified: file.lastModified };
     } catch (error) {
-      if (isAbsent(error) || (error as { code?: string }).code === "NOT_FOUND") return undefined;
+      if (isAbsent(error) || (error as { code?: string }).code === "NOT_FOUND") {
+        this.#handles.delete(key);
+        return undefined;
+      }
       throw error;
     }
   }
@@ -165,6 +193,7 @@ export class OpfsStore implements BlobStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     const copy = data.slice(); // the caller may change `data` while the write is under way
+    this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, () => this.#write(key, copy));
   }
 
@@ -221,6 +250,8 @@ export class OpfsStore implements BlobStore {
     this.#checkOpen();
     checkKey(key);
     const segments = keySegments(key);
+    this.#handles.delete(key);
+    this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, async () => {
       try {
         const dir = await this.#directory(segments.slice(0, -1), false);
@@ -290,6 +321,8 @@ export class OpfsStore implements BlobStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#handles.clear();
+    for (const key of [...this.#reading.keys()]) this.#closeIdleRead(key);
   }
 
   #checkOpen(): void {
@@ -303,19 +336,31 @@ export class OpfsStore implements BlobStore {
   }
 
   async #fileHandle(key: string): Promise<FileHandle> {
+    const cached = this.#handles.get(key);
+    if (cached !== undefined) return cached;
+    const handle = await this.#lookup(key);
+    if (this.#handles.size >= HANDLE_CACHE_ENTRIES) this.#handles.delete(this.#handles.keys().next().value!);
+    this.#handles.set(key, handle);
+    return handle;
+  }
+
+  /** The file handle of `key`, looked up now (existence checks must not trust the cache). */
+  async #lookup(key: string): Promise<FileHandle> {
     const segments = keySegments(key);
+    let handle: FileHandle;
     try {
       const dir = await this.#directory(segments.slice(0, -1), false);
-      return (await dir.getFileHandle(segments.at(-1)!)) as FileHandle;
+      handle = (await dir.getFileHandle(segments.at(-1)!)) as FileHandle;
     } catch (error) {
       if (isAbsent(error)) throw notFoundError(this.uri, key, error);
       throw error;
     }
+    return handle;
   }
 
   async #exists(key: string): Promise<boolean> {
     try {
-      await this.#fileHandle(key);
+      await this.#lookup(key);
       return true;
     } catch (error) {
       if ((error as { code?: string }).code !== "NOT_FOUND") throw error;
@@ -327,14 +372,26 @@ export class OpfsStore implements BlobStore {
 
   /** Reads through a shared sync access handle; undefined when the file is locked by another one. */
   async #readSync(file: FileHandle, key: string, offset: number, length: number | undefined): Promise<Uint8Array | undefined> {
+    let open = this.#reading.get(key);
+    if (open === undefined) {
+      open = { handle: file.createSyncAccessHandle!({ mode: "read-only" }), users: 0 };
+      this.#reading.set(key, open);
+    }
+    const shared = open;
+    shared.users++;
+    clearTimeout(shared.idle);
+    shared.idle = undefined;
     let handle: SyncAccessHandle;
     try {
-      handle = await file.createSyncAccessHandle!({ mode: "read-only" });
+      handle = await shared.handle;
     } catch (error) {
+      if (--shared.users === 0 && this.#reading.get(key) === shared) this.#reading.delete(key);
+      if (isAbsent(error)) this.#handles.delete(key);
       if (errorName(error) === "NoModificationAllowedError") return undefined;
       if (isAbsent(error)) throw notFoundError(this.uri, key, error);
       throw error;
     }
+    // From here to the close the read is synchronous: no other read of this handle interleaves.
     try {
       const size = handle.getSize();
       const want = length ?? size;
@@ -348,8 +405,17 @@ export class OpfsStore implements BlobStore {
       }
       return bytes;
     } finally {
-      handle.close();
+      if (--shared.users === 0) shared.idle = setTimeout(() => this.#closeIdleRead(key), READ_HANDLE_LINGER_MS);
     }
+  }
+
+  /** Closes the shared read handle of `key` if no read uses it (before a write or delete of the key, or on close). */
+  #closeIdleRead(key: string): void {
+    const shared = this.#reading.get(key);
+    if (shared === undefined || shared.users > 0) return;
+    clearTimeout(shared.idle);
+    this.#reading.delete(key);
+    shared.handle.then((h) => h.close(), () => {});
   }
 
   async #readAsync(file: FileHandle, key: string, offset: number, length: number | undefined): Promise<Uint8Array> {
@@ -363,7 +429,10 @@ export class OpfsStore implements BlobStore {
         const part = offset === 0 && want === blob.size ? blob : blob.slice(offset, offset + want);
         return new Uint8Array(await part.arrayBuffer());
       } catch (error) {
-        if (isAbsent(error)) throw notFoundError(this.uri, key, error);
+        if (isAbsent(error)) {
+          this.#handles.delete(key);
+          throw notFoundError(this.uri, key, error);
+        }
         if (errorName(error) !== "NotReadableError" || attempt === 2) throw error;
       }
     }

@@ -264,7 +264,7 @@ async function buildIvfStreaming(
     });
   }
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT" | "IVF_PQ" | "IVF_SQ", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress,
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true,
   } as never);
   let done = 0;
   for (const frag of head.fragments) {

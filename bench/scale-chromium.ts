@@ -1,0 +1,300 @@
+/**
+ * The Chromium part of `npm run bench -- scale`: a table of `rows` × 384 float32 vectors (with an
+ * int32 id and a category) built and searched in real Chromium, on OPFS, with the database in a
+ * dedicated worker (quiverdb/worker), through the public API only (bench/scale-page).
+ *
+ * Per data set (see scale-page/generate.ts: `spectrum`, fitted to real USE embeddings by
+ * scale-spectrum.ts, and isotropic Gaussian `clusters`), in one persistent Chromium profile:
+ *
+ *   1. ingest: the page draws the seeded vectors and adds them in batches (createTable + add);
+ *      rows/s counts the add calls only (drawing is timed apart)
+ *   2. build: createIndex(IVF_PQ, cosine) in a fresh worker, with progress; memory sampled meanwhile
+ *   3. reload, then query: a fresh worker opens the table cold; per search configuration a warm-up,
+ *      the timed top-10 queries (page-side latency: the worker hop included), then the same queries
+ *      again with analyzePlan() for the bytes each reads from OPFS
+ *   4. reload, then exact: the table's exact search (bypassVectorIndex) id range by id range: the
+ *      ground truth for recall@10
+ *
+ * Memory, three ways: the worker's session counters (db.memoryStats(): WebAssembly reserved — its
+ * high-water mark, memory never shrinks — and allocated, cache bytes); the page's
+ * performance.measureUserAgentSpecificMemory() (the page is served with COOP/COEP, so it is
+ * crossOriginIsolated; Chromium runs with ForceEagerMeasureMemory so a measurement does not wait for
+ * a GC); and, from outside, the resident set (VmRSS) of Chromium's renderer processes, read from
+ * /proc every 250 ms — the tab's footprint as the OS sees it, WebAssembly and all.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "@playwright/test";
+import { playwrightLaunchOptions, staticServer } from "./browser-page.js";
+import { median, p99, progress, round, sig, type ResultRow } from "./report.js";
+import { fitSpectrum, type FittedSpectrum } from "./scale-spectrum.js";
+import type { VectorModel } from "./scale-page/generate.js";
+import type { BuildResult, IngestResult, MemorySample, Phases, QueryResult, SearchConfig } from "./scale-page/page.js";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = resolve(benchDir, "..");
+const MB = 2 ** 20;
+const DIM = 384;
+const K = 10;
+const TABLE = "vectors";
+
+export type ScaleDataset = "spectrum" | "clusters";
+
+export interface ChromiumScaleOptions {
+  rows: number;
+  queries: number;
+  /** Rows per add() call (one fragment each). */
+  batch: number;
+  datasets: ScaleDataset[];
+  numPartitions?: number;
+  numSubVectors: number;
+  maxIterations: number;
+  sweep: SearchConfig[];
+}
+
+export const DEFAULT_SWEEP: SearchConfig[] = [
+  { nprobes: 20, refineFactor: 10 },
+  { nprobes: 40, refineFactor: 10 },
+  { nprobes: 40, refineFactor: 30 },
+  { nprobes: 80, refineFactor: 30 },
+  { nprobes: 80, refineFactor: 50 },
+  { nprobes: 120, refineFactor: 50 },
+];
+
+// ── the tab's resident memory, from /proc ───────────────────────────────────────────────────
+
+interface ProcSample { renderer: number; rendererPid: number; total: number }
+
+/** Chromium processes started by this Node process (its descendants), by type, with VmRSS. */
+function chromiumMemory(): ProcSample {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* exited meanwhile */ }
+  }
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parent) if (!ours.has(pid) && ours.has(ppid)) { ours.add(pid); grew = true; }
+  }
+  ours.delete(process.pid);
+  const sample: ProcSample = { renderer: 0, rendererPid: 0, total: 0 };
+  for (const pid of ours) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmd.includes("chrom")) continue;
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+      sample.total += rss;
+      if (cmd.includes("--type=renderer") && rss > sample.renderer) Object.assign(sample, { renderer: rss, rendererPid: pid });
+    } catch { /* exited meanwhile */ }
+  }
+  return sample;
+}
+
+/** Peaks of the renderer's RSS per named phase, sampled every 250 ms. */
+class TabMemory {
+  readonly peaks = new Map<string, { renderer: number; total: number }>();
+  readonly marks = new Map<string, number>();
+  phase = "idle";
+  readonly #timer: NodeJS.Timeout;
+  constructor() {
+    this.#timer = setInterval(() => this.sample(), 250);
+  }
+  sample(): ProcSample {
+    const s = chromiumMemory();
+    const p = this.peaks.get(this.phase) ?? { renderer: 0, total: 0 };
+    this.peaks.set(this.phase, { renderer: Math.max(p.renderer, s.renderer), total: Math.max(p.total, s.total) });
+    return s;
+  }
+  /** The renderer's RSS now, kept under `label`. */
+  mark(label: string): number {
+    const r = this.sample().renderer;
+    this.marks.set(label, r);
+    return r;
+  }
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+// ── driving the page ────────────────────────────────────────────────────────────────────────
+
+function call<N extends keyof Phases>(page: Page, name: N, arg: Parameters<Phases[N]>[0]): Promise<Awaited<ReturnType<Phases[N]>>> {
+  return page.evaluate(([name, arg]) => {
+    const phases = (globalThis as unknown as { quiverScale: Record<string, (a: unknown) => Promise<unknown>> }).quiverScale;
+    return phases[name]!(arg);
+  }, [name, arg] as const) as Promise<Awaited<ReturnType<Phases[N]>>>;
+}
+
+async function reload(page: Page, url?: string): Promise<void> {
+  if (url) await page.goto(url);
+  else await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+}
+
+const mb = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : round(bytes / MB, 0));
+const peak = (samples: MemorySample[], f: (s: MemorySample) => number | undefined): number | undefined => {
+  const values = samples.map(f).filter((v): v is number => v !== undefined);
+  return values.length === 0 ? undefined : Math.max(...values);
+};
+
+function recall(found: number[][], truth: number[][]): number {
+  let hit = 0;
+  found.forEach((ids, i) => {
+    const t = new Set(truth[i]);
+    hit += ids.filter((id) => t.has(id)).length;
+  });
+  return hit / (truth.length * K);
+}
+
+function sizeLabel(n: number): string {
+  return n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}K`;
+}
+
+export interface ChromiumScaleRun {
+  rows: ResultRow[];
+  browser: string;
+  crossOriginIsolated: boolean;
+  spectrum?: Omit<FittedSpectrum, "model"> & { meanShare: number; eigenvalues_head: number[] };
+  datasets: Record<string, unknown>;
+}
+
+export async function runChromiumScale(o: ChromiumScaleOptions): Promise<ChromiumScaleRun> {
+  const numPartitions = o.numPartitions ?? Math.max(1, Math.round(Math.sqrt(o.rows)));
+  const models: { name: ScaleDataset; model: VectorModel }[] = [];
+  let fitted: FittedSpectrum | undefined;
+  for (const name of o.datasets) {
+    if (name === "spectrum") {
+      progress("scale/chromium: fitting the spectrum model to USE vectors of the SciFact claims");
+      fitted = await fitSpectrum(DIM, 42);
+      progress(`  top-10/50/100 variance share: source ${JSON.stringify(fitted.topShare.source)}, model ${JSON.stringify(fitted.topShare.model)}, mean share ${round(fitted.model.meanShare, 3)}`);
+      models.push({ name, model: fitted.model });
+    } else models.push({ name, model: { kind: "clusters", dim: DIM, clusters: 100, spread: 0.5, seed: 42 } });
+  }
+
+  const scratch = mkdtempSync(join(tmpdir(), "quiver-bench-scale-"));
+  const site = join(scratch, "www");
+  const data = join(scratch, "data");
+  mkdirSync(data);
+  progress("scale/chromium: vite build of bench/scale-page");
+  const vite = await import("vite");
+  await vite.build({
+    root: join(benchDir, "scale-page"), configFile: false, logLevel: "warn", base: "/",
+    resolve: {
+      alias: [
+        { find: /^quiverdb$/, replacement: join(root, "src/index.ts") },
+        { find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") },
+      ],
+    },
+    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
+    worker: { format: "es" },
+  });
+  const { server, origin } = await staticServer(site, data, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+  const { chromium } = await import("@playwright/test");
+  const launch = await playwrightLaunchOptions();
+  const context = await chromium.launchPersistentContext(join(scratch, "profile"), {
+    headless: true, ...launch, args: [...(launch.args ?? []), "--enable-blink-features=ForceEagerMeasureMemory"],
+  });
+  const tab = new TabMemory();
+  const out: ChromiumScaleRun = { rows: [], browser: "", crossOriginIsolated: false, datasets: {} };
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (e) => progress(`page error: ${e.message}`));
+    await page.exposeFunction("quiverScaleProgress", (line: string) => progress(`  ${line}`));
+    await reload(page, `${origin}/index.html`);
+    out.browser = `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`;
+    out.crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
+    if (!out.crossOriginIsolated) progress("scale/chromium: the page is not crossOriginIsolated; measureUserAgentSpecificMemory is not available");
+
+    for (const { name, model } of models) {
+      const dataset = `${name === "spectrum" ? "spectrum-use" : "clusters"}-${sizeLabel(o.rows)}-${DIM}d`;
+      const uri = `opfs://scale-${name}`;
+      progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
+      tab.phase = `${name}/ingest`;
+      const ing: IngestResult = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
+      if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
+      progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
+
+      tab.phase = `${name}/build`;
+      progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors, ${o.maxIterations} iterations)`);
+      const b: BuildResult = await call(page, "build", {
+        uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, sampleEveryMs: 2000,
+      });
+      progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer RSS peak ${mb(tab.peaks.get(tab.phase)?.renderer)} MiB`);
+
+      tab.phase = `${name}/reload`;
+      await reload(page);
+      const baseline = tab.mark(`${name}/before-open`);
+      tab.phase = `${name}/query`;
+      const q: QueryResult = await call(page, "query", { uri, table: TABLE, model, queries: o.queries, k: K, warmup: 10, sweep: o.sweep });
+      const queryPeak = tab.peaks.get(tab.phase)!;
+
+      tab.phase = `${name}/exact`;
+      await reload(page);
+      progress(`scale/chromium ${dataset}: exact ground truth`);
+      const truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
+      tab.phase = `${name}/drop`;
+      await reload(page);
+      await call(page, "drop", { uri, name: TABLE });
+
+      const buildPeak = tab.peaks.get(`${name}/build`)!;
+      const ingestPeak = tab.peaks.get(`${name}/ingest`)!;
+      const common = {
+        system: "quiver", variant: "ivf_pq (chromium, opfs, worker)", dataset, metric: "cosine",
+        rows_per_s: sig(o.rows / (ing.add_ms / 1000)), build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes,
+      };
+      for (const run of q.runs) {
+        const r = recall(run.ids, truth.ids);
+        out.rows.push({
+          ...common,
+          params: { numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, nprobes: run.nprobes, refineFactor: run.refineFactor },
+          qps: sig((run.latency_ms.length * 1000) / run.latency_ms.reduce((s, x) => s + x, 0)),
+          p50_ms: sig(median(run.latency_ms)), p99_ms: sig(p99(run.latency_ms)), recall_at_10: round(r, 3),
+          bytes_fetched: Math.round(run.bytes.reduce((s, x) => s + x, 0) / run.bytes.length),
+          requests_per_query: round(run.requests.reduce((s, x) => s + x, 0) / run.requests.length, 1),
+          tab_rss_query_peak_mb: mb(queryPeak.renderer),
+        });
+        progress(`  nprobes ${run.nprobes} refine ${run.refineFactor}: recall@10 ${round(r, 3)}, p50 ${sig(median(run.latency_ms))} ms, p99 ${sig(p99(run.latency_ms))} ms, ${out.rows.at(-1)!.bytes_fetched} B/query`);
+      }
+      out.datasets[dataset] = {
+        model: name === "spectrum" ? { kind: "spectrum", dim: DIM, seed: 42, meanShare: fitted!.model.meanShare } : model,
+        ingest: {
+          rows: o.rows, batch: o.batch, batches: ing.batches, add_s: round(ing.add_ms / 1000, 1), rows_per_s: round(o.rows / (ing.add_ms / 1000), 0),
+          generate_s: round(ing.generate_ms / 1000, 1), wall_s: round(ing.wall_ms / 1000, 1), progress_calls: ing.progress_calls,
+          origin_usage_bytes: ing.origin_usage, tab_rss_peak_mb: mb(ingestPeak.renderer), chromium_rss_peak_mb: mb(ingestPeak.total),
+        },
+        build: {
+          build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, phases_ms: b.phases, progress_calls: b.progress_calls,
+          worker_wasm_reserved_peak_mb: mb(peak(b.memory, (s) => s.wasm_reserved)), worker_wasm_allocated_peak_mb: mb(peak(b.memory, (s) => s.wasm_allocated)),
+          ua_memory_peak_mb: mb(peak(b.memory, (s) => s.ua_bytes)), ua_worker_peak_mb: mb(peak(b.memory, (s) => s.ua_worker_bytes)),
+          tab_rss_peak_mb: mb(buildPeak.renderer), chromium_rss_peak_mb: mb(buildPeak.total), memory_samples: b.memory.length,
+        },
+        query: {
+          open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), first_query_bytes: q.first_query_bytes,
+          tab_rss_before_open_mb: mb(baseline), tab_rss_peak_mb: mb(queryPeak.renderer), chromium_rss_peak_mb: mb(queryPeak.total),
+          worker_wasm_reserved_peak_mb: mb(peak(q.memory, (s) => s.wasm_reserved)), worker_cache_peak_mb: mb(peak(q.memory, (s) => s.cache_bytes)),
+          ua_memory_peak_mb: mb(peak(q.memory, (s) => s.ua_bytes)), ua_worker_peak_mb: mb(peak(q.memory, (s) => s.ua_worker_bytes)),
+          memory: q.memory.map((s) => ({ ...s, wasm_reserved: mb(s.wasm_reserved), wasm_allocated: mb(s.wasm_allocated), cache_bytes: mb(s.cache_bytes), ua_bytes: mb(s.ua_bytes), ua_worker_bytes: mb(s.ua_worker_bytes), main_js_heap: mb(s.main_js_heap) })),
+        },
+        exact: { s: round(truth.ms / 1000, 1), method: `table.search(all ${o.queries} queries).bypassVectorIndex().where(id range of ${o.batch})` },
+      };
+    }
+  } finally {
+    tab.stop();
+    await context.close();
+    server.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (fitted) {
+    out.spectrum = {
+      source: fitted.source, topShare: fitted.topShare, meanShare: round(fitted.model.meanShare, 4),
+      eigenvalues_head: fitted.model.eigenvalues.slice(0, 16).map((x) => sig(x, 4)),
+    };
+  }
+  return out;
+}
