@@ -53,11 +53,11 @@ export async function getRanges(http: RangeTransport, key: string, ranges: reado
 }
 
 /**
- * The parts of a multi-range answer: [] when the server does not do them (it sent the whole file,
- * or an answer that is not well formed), undefined for other statuses (single reads then meet the
- * error themselves).
+ * The parts of a multi-range answer; [] for any other answer (the whole file, 416 from a server
+ * that refuses several ranges, an error status): single reads then get the bytes, or meet the
+ * error themselves and report it as for any range read.
  */
-function multiRangeParts(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<BytePart[] | undefined> {
+function multiRangeParts(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<BytePart[]> {
   const header = `bytes=${ranges.map((r) => `${r.offset}-${r.offset + r.length - 1}`).join(",")}`;
   return http.read(key, header, async (response) => {
     const type = response.headers.get("Content-Type") ?? "";
@@ -68,6 +68,6 @@ function multiRangeParts(http: RangeTransport, key: string, ranges: readonly Byt
       return [{ offset, bytes: await http.body(response, Number(single[2]) - offset + 1) }];
     }
     await response.body?.cancel();
-    return response.status === 200 || response.status === 206 ? [] : undefined;
+    return [];
   });
 }
