@@ -6,7 +6,7 @@
  * part that covers it; what no part covers is read with one range per request, and a server that
  * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
  */
-import type { ByteRange } from "./blob-store.js";
+import type { BlobStore, ByteRange } from "./blob-store.js";
 import { parseByteranges, type BytePart } from "./byteranges.js";
 
 /**
@@ -20,7 +20,8 @@ const SINGLE_READS = 16;
 export interface RangeTransport {
   /** Cleared once the server shows it does not answer multi-range requests. */
   multiRange: boolean;
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  store: BlobStore;
+  /** One attempt, no retries; the store's deadline and typed errors. */
   read<T>(key: string, range: string, consume: (response: Response) => Promise<T>): Promise<T>;
   body(response: Response, limit: number): Promise<Uint8Array>;
 }
@@ -34,7 +35,13 @@ export async function getRanges(http: RangeTransport, key: string, ranges: reado
     else batches.push([i]);
   });
   await Promise.all(batches.map(async (batch) => {
-    const parts = http.multiRange && batch.length > 1 ? await multiRangeParts(http, key, batch.map((i) => ranges[i]!)) : undefined;
+    // A multi-range request that fails is not retried: the ranges are read one per request, which
+    // retry on their own. In browsers it may be the request itself that fails: several ranges are
+    // not a CORS-safelisted Range, so a cross-origin server must answer a preflight for them.
+    const parts = http.multiRange && batch.length > 1 ? await multiRangeParts(http, key, batch.map((i) => ranges[i]!)).catch((e: unknown) => {
+      if ((e as { code?: string }).code !== "NETWORK_ERROR") throw e;
+      return [];
+    }) : undefined;
     const left = batch.filter((i) => {
       const { offset, length } = ranges[i]!;
       const part = parts?.find((p) => p.offset <= offset && offset + length <= p.offset + p.bytes.length);
@@ -45,7 +52,7 @@ export async function getRanges(http: RangeTransport, key: string, ranges: reado
     // At most SINGLE_READS at once, like a browser's connections to one host.
     let next = 0;
     const single = async (): Promise<void> => {
-      for (let i = left[next++]; i !== undefined; i = left[next++]) out[i] = await http.getRange(key, ranges[i]!.offset, ranges[i]!.length);
+      for (let i = left[next++]; i !== undefined; i = left[next++]) out[i] = await http.store.getRange(key, ranges[i]!.offset, ranges[i]!.length);
     };
     await Promise.all(Array.from({ length: Math.min(SINGLE_READS, left.length) }, single));
   }));

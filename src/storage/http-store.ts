@@ -165,8 +165,8 @@ export class HttpStore implements BlobStore {
     for (const r of ranges) checkRange(checkKey(key), r.offset, r.length);
     this.#ranges ??= {
       multiRange: this.#multiRange,
-      getRange: (k, offset, length) => this.getRange(k, offset, length),
-      read: (k, range, consume) => this.#read("GET", k, { Range: range }, consume),
+      store: this,
+      read: (k, range, consume) => this.#read("GET", k, { Range: range }, consume, 0),
       body: (response, limit) => this.#body(response, limit),
     };
     return (await import("./http-ranges.js")).getRanges(this.#ranges, key, ranges);
@@ -286,7 +286,7 @@ export class HttpStore implements BlobStore {
    * One read: sends the request and hands the response to `consume` (which reads the body) within
    * one attempt's deadline; retries what a retry may cure; types every failure.
    */
-  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>): Promise<T> {
+  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries): Promise<T> {
     const url = this.url(key);
     for (let attempt = 0; ; attempt++) {
       this.#throwIfAborted(method, url);
@@ -303,7 +303,7 @@ export class HttpStore implements BlobStore {
           await response.body?.cancel();
           if (key !== LISTING_KEY) throw notFoundError(this.uri, key);
         }
-        if (!RETRY_STATUS.has(response.status) || attempt >= this.#retries) return await consume(response);
+        if (!RETRY_STATUS.has(response.status) || attempt >= retries) return await consume(response);
         await response.body?.cancel().catch(() => {});
         failure = `HTTP ${response.status} ${response.statusText}`.trim();
         retryAfter = retryAfterMs(response.headers.get("Retry-After"));
@@ -312,7 +312,7 @@ export class HttpStore implements BlobStore {
         this.#throwIfAborted(method, url, error);
         const timedOut = controller.signal.aborted && controller.signal.reason instanceof Deadline;
         failure = timedOut ? `no complete answer within ${this.#timeoutMs} ms` : error instanceof WrongRange ? error.message : `the connection failed (${(error as Error)?.message ?? String(error)})`;
-        if (attempt >= this.#retries) {
+        if (attempt >= retries) {
           throw createError(
             "NETWORK_ERROR",
             `${method} ${url} failed after ${attempt + 1} attempt${attempt > 0 ? "s" : ""}: ${failure}.`,

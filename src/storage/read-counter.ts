@@ -9,45 +9,29 @@ export interface ReadCounts {
   bytes: number;
   /** Calls to the store (a `getRanges` is one call, however many ranges it carries). */
   requests: number;
-  /** See RoundTrips. */
+  /**
+   * Round trips: the longest chain of reads each started after the one before it ended — what
+   * latency multiplies. A read's depth is one more than the deepest read finished when it started,
+   * so reads sent together count once and a read waiting on another counts again. An upper bound:
+   * an unrelated read that happened to finish earlier also deepens the chain.
+   */
   roundTrips: number;
 }
 
-/**
- * Round trips: the longest chain of reads each started after the one before it ended — what
- * latency multiplies. A read's depth is one more than the deepest read finished when it started,
- * so reads sent together count once and a read waiting on another counts again. An upper bound:
- * an unrelated read that happened to finish earlier also deepens the chain.
- */
-export class RoundTrips {
-  #finished = 0;
-  #deepest = 0;
-
-  get value(): number {
-    return this.#deepest;
-  }
-
-  /** Call when a read starts; call what it returns when the read ends. */
-  start(): () => void {
-    const depth = this.#finished + 1;
-    this.#deepest = Math.max(this.#deepest, depth);
-    return () => { this.#finished = Math.max(this.#finished, depth); };
-  }
-}
-
 export function countReads(store: BlobStore): { store: BlobStore; reads: ReadCounts } {
-  const trips = new RoundTrips();
   const reads: ReadCounts = { bytes: 0, requests: 0, roundTrips: 0 };
+  // Depth of the deepest read finished so far.
+  let finished = 0;
   const counted = async <T extends Uint8Array | Uint8Array[]>(read: () => Promise<T>): Promise<T> => {
-    const end = trips.start();
+    const depth = finished + 1;
     reads.requests++;
-    reads.roundTrips = trips.value;
+    reads.roundTrips = Math.max(reads.roundTrips, depth);
     try {
       const b = await read();
       reads.bytes += Array.isArray(b) ? b.reduce((s, x) => s + x.byteLength, 0) : b.byteLength;
       return b;
     } finally {
-      end();
+      finished = Math.max(finished, depth);
     }
   };
   const get = (key: string): Promise<Uint8Array> => counted(() => store.get(key));
