@@ -38,6 +38,11 @@ export interface ServedRequest {
 export interface StaticServerOptions {
   multiRange?: "multipart" | "first" | "whole" | "refuse";
   latencyMs?: number;
+  /**
+   * CORS for pages of another origin: "full" answers preflights for the Range header (which a
+   * browser sends before a multi-range request), "simple" only the headers of simple requests.
+   */
+  cors?: "full" | "simple";
 }
 
 /**
@@ -83,6 +88,13 @@ export async function serveStatic(rootDir: string, options: StaticServerOptions 
       path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
     } catch {
       return done(400);
+    }
+    if (options.cors !== undefined) {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Type");
+      if (req.method === "OPTIONS" && options.cors === "full") {
+        return done(204, 0, { "Access-Control-Allow-Headers": "Range", "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Max-Age": 600 });
+      }
     }
     if (req.method !== "GET" && req.method !== "HEAD") return done(405);
     const file = resolve(join(root, path));
