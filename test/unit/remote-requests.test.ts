@@ -101,6 +101,13 @@ describe("remote indexed queries in few requests", () => {
     // vector columns (3 × 3.84 MB).
     const dataBytes = warm.log.filter((r) => r.path.includes("/data/")).reduce((s, r) => s + r.bytes, 0);
     expect(dataBytes).toBeLessThan((K * REFINE + K) * (4096 + 16 * 1024));
+    // analyzePlan() counts the same at the store: calls (a multi-range read is one) and round trips.
+    const plan = await t.search(queries[2]!).nprobes(NPROBES).refineFactor(REFINE).select(["id"]).limit(K).analyzePlan();
+    const [, calls, trips] = /read [\d,]+ bytes in (\d+) request\(s\) and (\d+) round trip\(s\)/.exec(plan) ?? [];
+    expect(Number(calls)).toBeGreaterThan(0);
+    expect(Number(calls)).toBeLessThanOrEqual(2 * FRAGMENTS + 1);
+    expect(Number(trips)).toBeGreaterThan(0);
+    expect(Number(trips)).toBeLessThanOrEqual(4);
     await db.close();
   });
 
