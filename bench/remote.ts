@@ -13,7 +13,7 @@
  * rows go out as multi-range requests, one wave each) and "one range per request" (HttpStore
  * `multiRange: false`: the same planned spans, one request each, 16 at a time per file). Node's
  * fetch opens as many connections as asked; a browser opens 6 per host over HTTP/1.1, so requests
- * go through a 6-connection limit here too (`--connections 0` lifts it).
+ * go through a 6-connection limit here too, and again with none (`--connections 6,0`, the default).
  *
  * Data is synthetic (no real 1M-row set is on this machine): seeded Gaussian clusters (100 centres,
  * spread 0.5), L2-normalized, added in batches of 50K; ground truth (exact top-10 by cosine) is
@@ -39,7 +39,8 @@ const N = opt("n", 1_000_000);
 const DIM = 384;
 const NQ = opt("queries", 50);
 const LATENCY = opt("latency", 50);
-const CONNECTIONS = opt("connections", 6);
+/** Connection limits to run: 6 as a browser over HTTP/1.1, 0 = none (as over HTTP/2, one connection multiplexed). */
+const CONNECTION_LIMITS = (args.includes("--connections") ? args[args.indexOf("--connections") + 1]! : "6,0").split(",").map(Number);
 const PARTITIONS = opt("partitions", Math.max(1, Math.round(Math.sqrt(N))));
 const SUB_VECTORS = opt("subvectors", 48);
 const BATCH = 50_000;
@@ -145,11 +146,11 @@ async function main(): Promise<void> {
   const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
   const rows: ResultRow[] = [];
   try {
-    for (const variant of ["multi-range", "one range per request"] as const) {
+    for (const connections of CONNECTION_LIMITS) for (const variant of ["multi-range", "one range per request"] as const) {
       for (const { nprobes, refineFactor } of SWEEP) {
         const from = server.log.length;
         const t0 = performance.now();
-        const db = await connect(server.origin, { http: { fetch: limitedFetch(CONNECTIONS), multiRange: variant === "multi-range" } });
+        const db = await connect(server.origin, { http: { fetch: limitedFetch(connections), multiRange: variant === "multi-range" } });
         const table = await db.openTable("t");
         const open = cost(server.log.slice(from), performance.now() - t0);
         const runs: QueryCost[] = [];
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
         const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
         const row: ResultRow = {
           system: "quiver", variant, dataset: `synthetic-${N}x${DIM}`, metric: "cosine",
-          params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections: CONNECTIONS },
+          params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
           recall_at_10: round(hits / (nq * K), 3),
           open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
           cold_ms: round(cold!.ms, 0), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
@@ -192,18 +193,18 @@ async function main(): Promise<void> {
       intro: [
         `${N} × ${DIM} float32 (synthetic clusters, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors, k = ${K}; ` +
           `${nq} queries per configuration, each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server; ` +
-          `requests pass through a ${CONNECTIONS > 0 ? `${CONNECTIONS}-connection limit (a browser over HTTP/1.1)` : "no connection limit"}.`,
+          "Requests pass through a connection limit: 6 (a browser over HTTP/1.1: a fragment's multi-range request waits for a free connection) or none (0; as HTTP/2 multiplexing would).",
         "Open: connect + openTable (manifest, listing). Cold: the first query (index head, fragment footers, chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
       ],
       columns: [
-        col("reader", (r) => r.variant), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("recall@10", (r) => r.recall_at_10),
+        col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("recall@10", (r) => r.recall_at_10),
         col("open ms / trips", (r) => `${r.open_ms} / ${r.open_round_trips}`),
         col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`),
         col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm requests", (r) => r.warm_requests_p50),
         col("warm trips p50 / max", (r) => `${r.warm_round_trips_p50} / ${r.warm_round_trips_max}`), col("warm KB", (r) => r.warm_bytes_p50 === null ? null : round((r.warm_bytes_p50 as number) / 1024, 0)),
       ],
       groupBy: "dataset",
-      reproduce: `npm run bench -- remote --n ${N} --queries ${NQ} --latency ${LATENCY} --connections ${CONNECTIONS}`,
+      reproduce: `npm run bench -- remote --n ${N} --queries ${NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")}`,
     },
   );
 }
