@@ -18,10 +18,11 @@ import { newKernels } from "./kernels/index.js";
 /**
  * What the cache holds: opened vector, full-text and scalar indexes, data-file readers (parsed
  * footers), vector blocks (a fragment's vector column in WebAssembly memory, where exact search
- * scans it) and decoded columns (scalar and text columns of a data file, as filters and results read them).
+ * scans it), decoded columns (scalar and text columns of a data file, as filters and results read them)
+ * and byte ranges of remote files (rows read by re-ranking and results, kept by (file, range)).
  */
-export type CacheKind = "vectorIndex" | "ftsIndex" | "scalarIndex" | "reader" | "vectorBlock" | "column";
-const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "scalarIndex", "reader", "vectorBlock", "column"];
+export type CacheKind = "vectorIndex" | "ftsIndex" | "scalarIndex" | "reader" | "vectorBlock" | "column" | "range";
+const KINDS: readonly CacheKind[] = ["vectorIndex", "ftsIndex", "scalarIndex", "reader", "vectorBlock", "column", "range"];
 
 export interface SessionOptions {
   /**
@@ -180,6 +181,18 @@ export class Session {
     }
     entry.leases++;
     return this.#lease(entry);
+  }
+
+  /**
+   * The value cached under `key`, counting a hit or a miss, without a lease: for values the GC
+   * owns alone (bytes, parsed objects), which stay valid after the cache lets go of them.
+   */
+  get<T>(key: string): T | undefined {
+    if (this.#closed) return undefined;
+    const entry = this.#lru.get(key);
+    if (entry === undefined) this.#misses++;
+    else this.#hits++;
+    return entry?.value as T | undefined;
   }
 
   /** Whether `key` is cached (without counting a hit or refreshing its place in the LRU order). */

@@ -624,7 +624,10 @@ export class Table {
     const trace: QueryTrace = { dryRun: !analyze };
     const before = { ...this.dataset.reads };
     await this.run(state, (ctx) => executeQuery(ctx, tuned, reranker, trace));
-    if (analyze) trace.reads = { bytes: this.dataset.reads.bytes - before.bytes, requests: this.dataset.reads.requests - before.requests };
+    if (analyze) {
+      const r = this.dataset.reads;
+      trace.reads = { bytes: r.bytes - before.bytes, requests: r.requests - before.requests, roundTrips: r.roundTrips - before.roundTrips };
+    }
     const { formatPlan } = await import("./query/explain.js");
     return formatPlan(trace, { analyze, verbose: options.verbose === true });
   }

@@ -16,6 +16,7 @@
  * being an orphan no reader would open, taken back (see commit-rules.ts and docs/FORMAT.md).
  */
 import { countReads, type ReadCounts } from "../storage/read-counter.js";
+import type { RangeCache } from "../storage/range-reads.js";
 import { createError } from "../errors.js";
 import { columnBytes, type Column } from "../data/column.js";
 import { findField, type Field, type Schema } from "../data/schema.js";
@@ -101,7 +102,11 @@ export class Dataset {
   ) {
     ({ store: this.store, reads: this.reads } = countReads(store));
     this.#head = head;
+    if (store.remote === true) this.#rangeCache = sessionRangeCache(session, store.uri);
   }
+
+  /** Rows read from remote data files, kept by (file, range) in the session across queries. */
+  readonly #rangeCache: RangeCache | undefined;
 
   /** Prefix of session cache keys for this table's files. */
   get cacheKey(): string {
@@ -475,7 +480,7 @@ export class Dataset {
    */
   private async reader(file: DataFile): Promise<FragmentFile> {
     const lease = await this.session.acquire("reader", `${this.store.uri}|${file.key}`, async () => {
-      const reader = await FragmentFile.open(this.store, file.key, file.size);
+      const reader = await FragmentFile.open(this.store, file.key, file.size, this.#rangeCache);
       return { value: reader, bytes: READER_BYTES };
     });
     lease.release();
@@ -587,4 +592,16 @@ interface LockManagerLike {
 function withCommitLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   return locks ? locks.request(`quiverdb-commit:${name}`, fn) : fn();
+}
+
+/**
+ * The session's cache as a RangeCache (kind "range"), keyed `<store>|<file>@<offset>+<length>` so
+ * that dropping a file's or a table's entries by prefix drops its ranges too.
+ */
+function sessionRangeCache(session: Session, uri: string): RangeCache {
+  const key = (file: string, r: { offset: number; length: number }): string => `${uri}|${file}@${r.offset}+${r.length}`;
+  return {
+    get: (file, r) => session.get<Uint8Array>(key(file, r)),
+    set: (file, r, bytes) => { if (!session.closed) session.put("range", key(file, r), { value: bytes, bytes: bytes.byteLength }); },
+  };
 }

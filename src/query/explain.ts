@@ -28,7 +28,7 @@ export interface QueryTrace {
   rerank?: { name: string } & Timed;
   output?: { columns: string[]; limit?: number; offset: number } & Timed;
   /** Bytes and requests read from storage during the run (analyzePlan). */
-  reads?: { bytes: number; requests: number };
+  reads?: { bytes: number; requests: number; roundTrips: number };
   totalMs?: number;
 }
 
@@ -100,7 +100,7 @@ export function formatPlan(trace: QueryTrace, options: { analyze: boolean; verbo
   }
   if (analyze) {
     const r = trace.reads;
-    out.push(`Total: ${trace.totalMs === undefined ? "?" : ms(trace.totalMs)} ms` + (r ? `, read ${n(r.bytes)} bytes in ${n(r.requests)} request(s) from storage` : ""));
+    out.push(`Total: ${trace.totalMs === undefined ? "?" : ms(trace.totalMs)} ms` + (r ? `, read ${n(r.bytes)} bytes in ${n(r.requests)} request(s) and ${n(r.roundTrips)} round trip(s) from storage` : ""));
   }
   return out.join("\n");
 }

@@ -15,6 +15,12 @@ export interface BlobInfo {
   readonly modified?: number;
 }
 
+/** Bytes [offset, offset + length) of an object. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface BlobStore {
   /** Where this store lives, e.g. `memory://x`, `idb://notes`, `opfs://notes`, `/data/db`, `https://cdn/x`. */
   readonly uri: string;
@@ -38,6 +44,12 @@ export interface BlobStore {
    * the range runs past its end (a truncated file), so callers never see short reads.
    */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Several ranges of one object, in as few requests as the backend can (HTTP: multi-range
+   * requests), answers in the order asked; same errors as `getRange`. Optional: readers fall back
+   * to parallel `getRange`s (see range-reads.ts).
+   */
+  getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
   /** Size and modification time, or `undefined` when absent. */
   head(key: string): Promise<BlobInfo | undefined>;
 

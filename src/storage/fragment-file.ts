@@ -24,6 +24,7 @@ import { buildColumn, numericConstructor, readValue, vectorStride, type Column, 
 import { typesEqual, typeToString, type DataType, type Field } from "../data/schema.js";
 import type { BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
+import type { RangeCache } from "./range-reads.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
 
 export const FRAGMENT_FORMAT_VERSION = 2;
@@ -34,7 +35,7 @@ const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
 const TAIL_GUESS = 16 * 1024;
 
-/** Row reads merge two spans when fewer bytes than this lie between them (one request instead of two). */
+/** Row reads merge two spans when at most this many bytes lie between them (one span instead of two). */
 const ROW_GAP_BYTES = 16 * 1024;
 /** Row reads covering at least this share of a buffer read it whole (and verify its checksum). */
 const WHOLE_BUFFER_SHARE = 0.5;
@@ -170,6 +171,8 @@ export class FragmentFile {
     private readonly store: BlobStore,
     readonly key: string,
     private readonly footer: FragmentFooter,
+    /** Checked chunks kept across queries (remote files), see range-reads.ts. */
+    private readonly cache?: RangeCache,
   ) {}
 
   get numRows(): number {
@@ -181,7 +184,7 @@ export class FragmentFile {
   }
 
   /** Reads the tail and footer; `size` (from the manifest) saves a HEAD request. */
-  static async open(store: BlobStore, key: string, size?: number): Promise<FragmentFile> {
+  static async open(store: BlobStore, key: string, size?: number, cache?: RangeCache): Promise<FragmentFile> {
     const total = size ?? (await store.head(key))?.size;
     if (total === undefined) throw createError("NOT_FOUND", `Fragment file ${key} is missing from ${store.uri}.`, { file: key });
     if (total < ALIGNMENT + TAIL) corrupt(key, `only ${total} bytes`);
@@ -198,7 +201,7 @@ export class FragmentFile {
     if (crc32(json) !== footerCrc) corrupt(key, "footer checksum mismatch");
     const footer = decodeJson<FragmentFooter>(json, key);
     checkFooter(footer, key, total - TAIL - footerLen);
-    return new FragmentFile(store, key, footer);
+    return new FragmentFile(store, key, footer, cache);
   }
 
   /** One column, checked against the type the manifest's schema gives it. */
@@ -242,82 +245,57 @@ export class FragmentFile {
     return { type: expected, length: rows.length, validity, data };
   }
 
-  /** Bytes rows × `width` of buffer `ref`, for `rows` in the given order, reading coalesced spans. */
-  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunks?: BufferRef): Promise<Uint8Array> {
+  /**
+   * Bytes rows × `width` of buffer `ref`, for `rows` in the given order. With chunk CRCs (format 2)
+   * the 4 KiB chunks holding the rows are read and checked; format 1 reads the rows' bytes alone.
+   * Either way every range goes out in one planned read (range-reads.ts): neighbours within
+   * ROW_GAP_BYTES share a span, and a store with multi-range reads takes all spans in one request.
+   */
+  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunksRef?: BufferRef): Promise<Uint8Array> {
     const [offset, length] = ref;
     const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
-    const sorted = Int32Array.from(new Set(rows)).sort();
-    // Spans of sorted rows [first, last] whose gaps are at most ROW_GAP_BYTES.
-    const spans: [number, number][] = [];
-    let first = sorted[0]!;
-    let last = first;
-    for (let i = 1; i < sorted.length; i++) {
-      const r = sorted[i]!;
-      if ((r - last - 1) * width > ROW_GAP_BYTES) { spans.push([first, last]); first = r; }
-      last = r;
-    }
-    spans.push([first, last]);
-    const spanBytes = spans.reduce((s, [a, b]) => s + (b - a + 1) * width, 0);
-    const at = new Map<number, Uint8Array>();
+    const size = chunksRef === undefined ? width : this.footer.chunkBytes ?? CHUNK_BYTES;
+    // Pieces (chunks, or rows without chunk CRCs) holding the rows, by index in the buffer.
+    const wanted = new Set<number>();
+    for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
+    const pieces = Int32Array.from(wanted).sort();
+    const ranges = Array.from(pieces, (c) => ({ offset: offset + c * size, length: Math.min(length, (c + 1) * size) - c * size }));
+    // What the planned read would fetch: the pieces and the gaps it bridges between them.
+    let spanBytes = 0;
+    ranges.forEach((r, i) => {
+      const gap = i === 0 ? Infinity : r.offset - ranges[i - 1]!.offset - ranges[i - 1]!.length;
+      spanBytes += r.length + (gap <= ROW_GAP_BYTES ? gap : 0);
+    });
+    let piece: (c: number) => Uint8Array;
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
       // Most of the buffer anyway: read it whole, with its checksum.
       const whole = await this.read(ref);
-      for (const r of sorted) at.set(r, whole.subarray(r * width, r * width + width));
-    } else if (chunks !== undefined) {
-      return this.readChunks(ref, width, rows, chunks);
+      piece = (c) => whole.subarray(c * size, Math.min(length, (c + 1) * size));
     } else {
-      await Promise.all(spans.map(async ([a, b]) => {
-        const bytes = await this.store.getRange(this.key, offset + a * width, (b - a + 1) * width);
-        if (bytes.length !== (b - a + 1) * width) corrupt(this.key, `short read in the buffer at byte ${offset}`);
-        for (let i = sorted.indexOf(a); i < sorted.length && sorted[i]! <= b; i++) {
-          const r = sorted[i]!;
-          at.set(r, bytes.subarray((r - a) * width, (r - a + 1) * width));
-        }
-      }));
+      const crcs = chunksRef && this.chunkCrcs(chunksRef, Math.ceil(length / size));
+      // The chunk table (read once per file and column) travels in the same wave as the chunks.
+      const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
+        const table = await crcs;
+        read.forEach((i, j) => {
+          if (bytes[j]!.length !== ranges[i]!.length) corrupt(this.key, `short read in the buffer at byte ${offset}`);
+          if (table && crc32(bytes[j]!) !== table[pieces[i]!]) corrupt(this.key, `checksum mismatch in chunk ${pieces[i]} of the buffer at byte ${offset}`);
+        });
+      };
+      // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
+      // Loaded on demand: only tables whose columns stay in storage read rows.
+      const { readRanges } = await import("./range-reads.js");
+      const read = await readRanges(this.store, this.key, ranges, { gapBytes: ROW_GAP_BYTES, verify, cache: crcs && this.cache });
+      const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
+      piece = (c) => at.get(c)!;
     }
-    for (let i = 0; i < rows.length; i++) out.set(at.get(rows[i]!)!, i * width);
-    return out;
-  }
-
-  /**
-   * readSpans for buffers with chunk CRCs: the chunks holding the rows are read (neighbouring ones
-   * in one request), each checked against its CRC, then the rows are cut out.
-   */
-  private async readChunks(ref: BufferRef, width: number, rows: Int32Array, chunksRef: BufferRef): Promise<Uint8Array> {
-    const [offset, length] = ref;
-    const size = this.footer.chunkBytes ?? CHUNK_BYTES;
-    const crcs = await this.chunkCrcs(chunksRef, Math.ceil(length / size));
-    const wanted = new Set<number>();
-    for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
-    const sorted = [...wanted].sort((a, b) => a - b);
-    const spans: [number, number][] = [];
-    for (const c of sorted) {
-      const last = spans.at(-1);
-      if (last !== undefined && (c - last[1] - 1) * size <= ROW_GAP_BYTES) last[1] = c;
-      else spans.push([c, c]);
-    }
-    // Chunk c's bytes, from the spans read.
-    const chunk = new Map<number, Uint8Array>();
-    await Promise.all(spans.map(async ([a, b]) => {
-      const start = a * size;
-      const end = Math.min(length, (b + 1) * size);
-      const bytes = await this.store.getRange(this.key, offset + start, end - start);
-      if (bytes.length !== end - start) corrupt(this.key, `short read in the buffer at byte ${offset}`);
-      for (let c = a; c <= b; c++) {
-        const piece = bytes.subarray(c * size - start, Math.min(end, (c + 1) * size) - start);
-        if (wanted.has(c) && crc32(piece) !== crcs[c]) corrupt(this.key, `checksum mismatch in chunk ${c} of the buffer at byte ${offset}`);
-        chunk.set(c, piece);
-      }
-    }));
-    const out = new Uint8Array(rows.length * width);
     rows.forEach((r, i) => {
       for (let at = r * width, to = i * width; at < (r + 1) * width;) {
         const c = Math.floor(at / size);
-        const piece = chunk.get(c)!;
+        const bytes = piece(c);
         const from = at - c * size;
-        const n = Math.min(piece.length - from, (r + 1) * width - at);
-        out.set(piece.subarray(from, from + n), to);
+        const n = Math.min(bytes.length - from, (r + 1) * width - at);
+        out.set(bytes.subarray(from, from + n), to);
         at += n;
         to += n;
       }

@@ -19,7 +19,8 @@
  * stalled server cannot hang a read. An AbortSignal in the options cancels everything (ABORTED).
  */
 import { createError, isQuiverError } from "../errors.js";
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
+import type { RangeTransport } from "./http-ranges.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
 export const LISTING_KEY = "_listing.json";
@@ -43,7 +44,15 @@ export interface HttpStoreOptions {
   maxRetryDelayMs?: number;
   /** Cancels every request of this store, now and later (ABORTED). */
   signal?: AbortSignal;
+  /**
+   * Whether `getRanges` asks for many ranges in one request (`Range: bytes=a-b,c-d`, answered
+   * `multipart/byteranges`). Default true. A server that answers with the whole file or with one
+   * range only is detected on the first such request, and the store then sends one range per
+   * request (in parallel); false skips that first try.
+   */
+  multiRange?: boolean;
 }
+
 
 /** Statuses a retry may cure: timeouts, throttling and a server or gateway in trouble. */
 const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -69,6 +78,8 @@ export class HttpStore implements BlobStore {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #signal: AbortSignal | undefined;
+  readonly #multiRange: boolean;
+  #ranges: RangeTransport | undefined;
   #closed = false;
   #requests = 0;
   #bytesFetched = 0;
@@ -107,6 +118,7 @@ export class HttpStore implements BlobStore {
     this.#retryDelayMs = count("retryDelayMs", options.retryDelayMs, 200);
     this.#maxRetryDelayMs = count("maxRetryDelayMs", options.maxRetryDelayMs, 5_000);
     this.#signal = options.signal;
+    this.#multiRange = options.multiRange ?? true;
   }
 
   /** HTTP requests sent so far. */
@@ -145,6 +157,19 @@ export class HttpStore implements BlobStore {
     }
     const last = offset + length - 1;
     return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length));
+  }
+
+  /** Many ranges in few requests: multi-range requests while the server answers them (http-ranges.ts). */
+  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    for (const r of ranges) checkRange(checkKey(key), r.offset, r.length);
+    this.#ranges ??= {
+      multiRange: this.#multiRange,
+      store: this,
+      read: (k, range, consume) => this.#read("GET", k, { Range: range }, consume, 0),
+      body: (response, limit) => this.#body(response, limit),
+    };
+    return (await import("./http-ranges.js")).getRanges(this.#ranges, key, ranges);
   }
 
   async #rangeBody(response: Response, key: string, offset: number, length: number): Promise<Uint8Array> {
@@ -261,7 +286,7 @@ export class HttpStore implements BlobStore {
    * One read: sends the request and hands the response to `consume` (which reads the body) within
    * one attempt's deadline; retries what a retry may cure; types every failure.
    */
-  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>): Promise<T> {
+  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries): Promise<T> {
     const url = this.url(key);
     for (let attempt = 0; ; attempt++) {
       this.#throwIfAborted(method, url);
@@ -278,7 +303,7 @@ export class HttpStore implements BlobStore {
           await response.body?.cancel();
           if (key !== LISTING_KEY) throw notFoundError(this.uri, key);
         }
-        if (!RETRY_STATUS.has(response.status) || attempt >= this.#retries) return await consume(response);
+        if (!RETRY_STATUS.has(response.status) || attempt >= retries) return await consume(response);
         await response.body?.cancel().catch(() => {});
         failure = `HTTP ${response.status} ${response.statusText}`.trim();
         retryAfter = retryAfterMs(response.headers.get("Retry-After"));
@@ -287,7 +312,7 @@ export class HttpStore implements BlobStore {
         this.#throwIfAborted(method, url, error);
         const timedOut = controller.signal.aborted && controller.signal.reason instanceof Deadline;
         failure = timedOut ? `no complete answer within ${this.#timeoutMs} ms` : error instanceof WrongRange ? error.message : `the connection failed (${(error as Error)?.message ?? String(error)})`;
-        if (attempt >= this.#retries) {
+        if (attempt >= retries) {
           throw createError(
             "NETWORK_ERROR",
             `${method} ${url} failed after ${attempt + 1} attempt${attempt > 0 ? "s" : ""}: ${failure}.`,

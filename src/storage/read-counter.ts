@@ -1,36 +1,50 @@
 /**
- * Counts what is read through a store (bytes and requests of `get` / `getRange`), for analyzePlan().
- * The wrapper forwards everything else to the store itself, so the store's own flags and methods
- * (`remote`, `inMemory`, `list`, …) behave as before.
+ * Counts what is read through a store (bytes, calls and round trips of `get` / `getRange` /
+ * `getRanges`), for analyzePlan(). The wrapper forwards everything else to the store itself, so the
+ * store's own flags and methods (`remote`, `inMemory`, `list`, …) behave as before.
  */
-import type { BlobStore } from "./blob-store.js";
+import type { BlobStore, ByteRange } from "./blob-store.js";
 
 export interface ReadCounts {
   bytes: number;
+  /** Calls to the store (a `getRanges` is one call, however many ranges it carries). */
   requests: number;
+  /**
+   * Round trips: the longest chain of reads each started after the one before it ended — what
+   * latency multiplies. A read's depth is one more than the deepest read finished when it started,
+   * so reads sent together count once and a read waiting on another counts again. An upper bound:
+   * an unrelated read that happened to finish earlier also deepens the chain.
+   */
+  roundTrips: number;
 }
 
 export function countReads(store: BlobStore): { store: BlobStore; reads: ReadCounts } {
-  const reads: ReadCounts = { bytes: 0, requests: 0 };
-  const get = async (key: string): Promise<Uint8Array> => {
-    const b = await store.get(key);
-    reads.bytes += b.byteLength;
+  const reads: ReadCounts = { bytes: 0, requests: 0, roundTrips: 0 };
+  // Depth of the deepest read finished so far.
+  let finished = 0;
+  const counted = async <T extends Uint8Array | Uint8Array[]>(read: () => Promise<T>): Promise<T> => {
+    const depth = finished + 1;
     reads.requests++;
-    return b;
+    reads.roundTrips = Math.max(reads.roundTrips, depth);
+    try {
+      const b = await read();
+      reads.bytes += Array.isArray(b) ? b.reduce((s, x) => s + x.byteLength, 0) : b.byteLength;
+      return b;
+    } finally {
+      finished = Math.max(finished, depth);
+    }
   };
-  const getRange = async (key: string, offset: number, length: number): Promise<Uint8Array> => {
-    const b = await store.getRange(key, offset, length);
-    reads.bytes += b.byteLength;
-    reads.requests++;
-    return b;
-  };
-  const counted = new Proxy(store, {
+  const get = (key: string): Promise<Uint8Array> => counted(() => store.get(key));
+  const getRange = (key: string, offset: number, length: number): Promise<Uint8Array> => counted(() => store.getRange(key, offset, length));
+  const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(() => store.getRanges!(key, ranges)));
+  const proxy = new Proxy(store, {
     get(target, prop) {
       if (prop === "get") return get;
       if (prop === "getRange") return getRange;
+      if (prop === "getRanges") return getRanges;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-  return { store: counted, reads };
+  return { store: proxy, reads };
 }

@@ -14,7 +14,7 @@ const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/inde
 const binary = (): Promise<typeof import("../ann/ivf-binary.js")> => import("../ann/ivf-binary.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import type { BlobStore, ByteRange } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
 import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
@@ -114,7 +114,30 @@ async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, 
   const head = await store.getRange(key, 0, headLength);
   return openIndex(kernels, head, {
     cacheBytes: partitionBytes,
-    loadPartition: (_p, range) => store.getRange(key, range.offset, range.length),
+    loadPartition: batchedReads(store, key),
+  });
+}
+
+/**
+ * Range reads of one file asked for in the same tick — a search pins every partition it probes at
+ * once — sent as one planned read (range-reads.ts): one round trip, and over HTTP one request for
+ * many partitions. This is what prefetches a query's partitions in parallel.
+ */
+function batchedReads(store: BlobStore, key: string): (p: number, range: ByteRange) => Promise<Uint8Array> {
+  type Ask = { range: ByteRange; resolve: (b: Uint8Array) => void; reject: (e: unknown) => void };
+  let batch: Ask[] | undefined;
+  return (_p, range) => new Promise((resolve, reject) => {
+    if (batch === undefined) {
+      const asked: Ask[] = [];
+      batch = asked;
+      queueMicrotask(() => {
+        batch = undefined;
+        import("../storage/range-reads.js")
+          .then(({ readRanges }) => readRanges(store, key, asked.map((a) => a.range)))
+          .then((bytes) => asked.forEach((a, i) => a.resolve(bytes[i]!)), (error: unknown) => asked.forEach((a) => a.reject(error)));
+      });
+    }
+    batch.push({ range, resolve, reject });
   });
 }
 

@@ -40,7 +40,7 @@ test.beforeAll(async () => {
   await db.close();
   await publishTable(join(dir, "src"), "docs", join(dir, "site"));
   await publishShardedTable(join(dir, "src"), "docs", join(dir, "site"), { shards: 4 });
-  server = await serveStatic(join(dir, "site"), { cors: true });
+  server = await serveStatic(join(dir, "site"), { cors: "full" });
 });
 
 test.afterAll(async () => {

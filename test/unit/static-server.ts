@@ -3,9 +3,14 @@
  * `Range: bytes=a-b` / `bytes=a-` requests answered with 206, a content type by extension, and a
  * count of the body bytes it sent. Stands in for a CDN serving a published table (and for the
  * page a Vite build produced). `close()` drops open connections, so it never holds a test up.
+ *
+ * Multi-range requests (`bytes=a-b,c-d`) are answered as `options.multiRange` says, to stand in
+ * for the servers found in the wild: "multipart" (nginx, Apache: 206 multipart/byteranges),
+ * "first" (servers that read the first range only), "whole" (200 with the whole file), "refuse"
+ * (416). `latencyMs` delays every answer, as a distant server would.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 
@@ -25,6 +30,32 @@ export interface ServedRequest {
   readonly status: number;
   /** Body bytes sent. */
   readonly bytes: number;
+  /** When the request arrived and when its answer was handed to the socket (performance.now()). */
+  readonly start: number;
+  end: number;
+}
+
+export interface StaticServerOptions {
+  multiRange?: "multipart" | "first" | "whole" | "refuse";
+  latencyMs?: number;
+  /**
+   * CORS for pages of another origin: "full" answers preflights for the Range header (which a
+   * browser sends before a multi-range request), "simple" only the headers of simple requests.
+   */
+  cors?: "full" | "simple";
+}
+
+/**
+ * Round trips of `requests`: the longest chain of requests each arriving after the one before was
+ * answered (what latency multiplies); requests in flight together count once.
+ */
+export function roundTrips(requests: readonly ServedRequest[]): number {
+  const sorted = [...requests].sort((a, b) => a.start - b.start);
+  const depth: number[] = [];
+  sorted.forEach((r, i) => {
+    depth[i] = 1 + Math.max(0, ...sorted.slice(0, i).map((q, j) => (q.end <= r.start ? depth[j]! : 0)));
+  });
+  return Math.max(0, ...depth);
 }
 
 export interface StaticServer {
@@ -36,31 +67,34 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/**
- * `cors: true` lets pages of other origins read the files (a CDN serving published tables to a page
- * on another host): every answer allows any origin and exposes the range headers, and a preflight
- * OPTIONS is answered.
- */
-export async function serveStatic(rootDir: string, options: { cors?: boolean } = {}): Promise<StaticServer> {
+export async function serveStatic(rootDir: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
   const log: ServedRequest[] = [];
   const server = createServer(async (req, res) => {
-    if (options.cors) {
-      res.setHeader("Access-Control-Allow-Origin", "*");
-      res.setHeader("Access-Control-Expose-Headers", "Content-Range, Content-Length, Accept-Ranges");
-    }
-    const done = (status: number, bytes = 0, headers: Record<string, string | number> = {}, body?: string): void => {
-      log.push({ method: req.method ?? "", path, range: req.headers.range, status, bytes });
+    const arrived = performance.now();
+    if (options.latencyMs) await new Promise((ok) => setTimeout(ok, options.latencyMs));
+    const entry = (status: number, bytes: number): ServedRequest => {
+      const served = { method: req.method ?? "", path, range: req.headers.range, status, bytes, start: arrived, end: performance.now() };
+      log.push(served);
+      res.once("finish", () => { served.end = performance.now(); });
+      return served;
+    };
+    const done = (status: number, bytes = 0, headers: Record<string, string | number> = {}, body?: string | Uint8Array): void => {
+      entry(status, bytes);
       res.writeHead(status, headers).end(body);
     };
-    if (options.cors && req.method === "OPTIONS") {
-      return done(204, 0, { "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Allow-Headers": "Range", "Access-Control-Max-Age": "600" });
-    }
     let path = "";
     try {
       path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
     } catch {
       return done(400);
+    }
+    if (options.cors !== undefined) {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Type, Accept-Ranges");
+      if (req.method === "OPTIONS" && options.cors === "full") {
+        return done(204, 0, { "Access-Control-Allow-Headers": "Range", "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Max-Age": 600 });
+      }
     }
     if (req.method !== "GET" && req.method !== "HEAD") return done(405);
     const file = resolve(join(root, path));
@@ -79,7 +113,31 @@ export async function serveStatic(rootDir: string, options: { cors?: boolean } =
     let start = 0;
     let end = size - 1;
     let status = 200;
-    const range = req.headers.range;
+    let range = req.headers.range;
+    const many = range !== undefined && range.includes(",") ? /^bytes=(\d+-\d+(?:,\d+-\d+)+)$/.exec(range) : null;
+    if (range !== undefined && range.includes(",")) {
+      const mode = options.multiRange ?? "multipart";
+      if (!many || mode === "refuse") return done(416, 0, { "Content-Range": `bytes */${size}` });
+      const parts = many[1]!.split(",").map((p) => p.split("-").map(Number) as [number, number]);
+      if (mode === "first") range = `bytes=${parts[0]![0]}-${parts[0]![1]}`;
+      else if (mode === "whole") range = undefined;
+      else {
+        if (parts.some(([a]) => a >= size)) return done(416, 0, { "Content-Range": `bytes */${size}` });
+        const file = await open(target);
+        const boundary = "quiver-test-boundary";
+        const chunks: Uint8Array[] = [];
+        for (const [a, b] of parts) {
+          const last = Math.min(b, size - 1);
+          const data = Buffer.alloc(last - a + 1);
+          await file.read(data, 0, data.length, a);
+          chunks.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ${a}-${last}/${size}\r\n\r\n`), data);
+        }
+        await file.close();
+        chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+        const body = Buffer.concat(chunks);
+        return done(206, req.method === "HEAD" ? 0 : body.length, { ...headers, "Content-Type": `multipart/byteranges; boundary=${boundary}`, "Content-Length": body.length }, req.method === "HEAD" ? undefined : body);
+      }
+    }
     if (range !== undefined) {
       const m = /^bytes=(\d+)-(\d*)$/.exec(range);
       if (!m || Number(m[1]) >= size) return done(416, 0, { "Content-Range": `bytes */${size}` });
@@ -91,7 +149,7 @@ export async function serveStatic(rootDir: string, options: { cors?: boolean } =
     const length = Math.max(0, end - start + 1);
     headers["Content-Length"] = length;
     if (req.method === "HEAD") return done(status, 0, headers);
-    log.push({ method: "GET", path, range, status, bytes: length });
+    entry(status, length);
     res.writeHead(status, headers);
     if (length === 0) return void res.end();
     createReadStream(target, { start, end }).pipe(res);

@@ -1,0 +1,212 @@
+/**
+ * Remote tables: what an indexed query costs when the table is behind HTTP with latency. A synthetic
+ * N × 384 float32 table with an IVF_PQ index is built once in a cache directory (reused by later
+ * runs), served by a local static server that adds `--latency` ms to every answer, and opened with
+ * `connect("http://…")`. Per query, counted on the server: requests, round trips (the longest chain
+ * of requests each sent after the one before was answered), body bytes, and wall time; cold (the
+ * first query after opening the table) and warm (the next ones, each a different query vector).
+ *
+ *   npm run bench -- remote                        1M × 384, 50 queries, 50 ms per request
+ *   npm run bench -- remote --n 20000 --queries 5  a quick smoke
+ *
+ * Variants: "multi-range" (the default reader: a query's partitions and each fragment's candidate
+ * rows go out as multi-range requests, one wave each) and "one range per request" (HttpStore
+ * `multiRange: false`: the same planned spans, one request each, 16 at a time per file). Node's
+ * fetch opens as many connections as asked; a browser opens 6 per host over HTTP/1.1, so requests
+ * go through a 6-connection limit here too, and again with none (`--connections 6,0`, the default).
+ *
+ * Data is synthetic (no real 1M-row set is on this machine): seeded Gaussian clusters (100 centres,
+ * spread 0.5), L2-normalized, added in batches of 50K; ground truth (exact top-10 by cosine) is
+ * computed while the batches are generated. Recall@10 is reported for every configuration.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "../src/connection.js";
+import { Index } from "../src/indexes/config.js";
+import { openStore } from "../src/storage/open-store.js";
+import { writeHttpListing } from "../src/storage/http-store.js";
+import { roundTrips, serveStatic, type ServedRequest } from "../test/unit/static-server.js";
+import { gaussian, seededRandom } from "./datasets.js";
+import { machineInfo, median, p99, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const N = opt("n", 1_000_000);
+const DIM = 384;
+const NQ = opt("queries", 50);
+const LATENCY = opt("latency", 50);
+/** Connection limits to run: 6 as a browser over HTTP/1.1, 0 = none (as over HTTP/2, one connection multiplexed). */
+const CONNECTION_LIMITS = (args.includes("--connections") ? args[args.indexOf("--connections") + 1]! : "6,0").split(",").map(Number);
+const PARTITIONS = opt("partitions", Math.max(1, Math.round(Math.sqrt(N))));
+const SUB_VECTORS = opt("subvectors", 48);
+const BATCH = 50_000;
+const K = 10;
+const CLUSTERS = 100;
+const SPREAD = 0.5;
+const SWEEP = [
+  { nprobes: 20, refineFactor: 10 },
+  { nprobes: 20, refineFactor: 50 },
+];
+const dir = join(tmpdir(), `quiver-bench-remote-${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}`);
+
+/** Batches of the mixture, then the queries (fresh draws), all from one seed. */
+function mixture(): (count: number) => Float32Array {
+  const normal = gaussian(seededRandom(42));
+  const centres = Float32Array.from({ length: CLUSTERS * DIM }, () => normal());
+  const uniform = seededRandom(7);
+  const noise = gaussian(uniform);
+  return (count) => {
+    const out = new Float32Array(count * DIM);
+    for (let r = 0; r < count; r++) {
+      const c = Math.floor(uniform() * CLUSTERS) * DIM;
+      let ss = 0;
+      for (let j = 0; j < DIM; j++) ss += (out[r * DIM + j] = centres[c + j]! + SPREAD * noise()) ** 2;
+      const inv = 1 / Math.sqrt(ss);
+      for (let j = 0; j < DIM; j++) out[r * DIM + j]! *= inv;
+    }
+    return out;
+  };
+}
+
+/** Builds the table and ground truth in `dir` unless a previous run left them there. */
+async function build(): Promise<{ queries: Float32Array; truth: Int32Array }> {
+  const meta = join(dir, "bench-meta.json");
+  if (existsSync(meta)) {
+    progress(`reusing ${dir}`);
+    const q = readFileSync(join(dir, "queries.f32"));
+    const t = readFileSync(join(dir, "truth.i32"));
+    return { queries: new Float32Array(q.buffer, q.byteOffset, q.byteLength / 4), truth: new Int32Array(t.buffer, t.byteOffset, t.byteLength / 4) };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const draw = mixture();
+  const queries = draw(NQ);
+  const best = new Float64Array(NQ * K).fill(-Infinity);
+  const truth = new Int32Array(NQ * K).fill(-1);
+  const db = await connect(join(dir, "db"));
+  let table;
+  for (let at = 0; at < N; at += BATCH) {
+    const n = Math.min(BATCH, N - at);
+    const vectors = draw(n);
+    for (let q = 0; q < NQ; q++) {
+      for (let r = 0; r < n; r++) {
+        let s = 0;
+        for (let j = 0; j < DIM; j++) s += queries[q * DIM + j]! * vectors[r * DIM + j]!;
+        if (!(s > best[q * K + K - 1]!)) continue;
+        let i = K - 1;
+        for (; i > 0 && best[q * K + i - 1]! < s; i--) { best[q * K + i] = best[q * K + i - 1]!; truth[q * K + i] = truth[q * K + i - 1]!; }
+        best[q * K + i] = s;
+        truth[q * K + i] = at + r;
+      }
+    }
+    const rows = Array.from({ length: n }, (_, r) => ({ id: at + r, vector: vectors.subarray(r * DIM, (r + 1) * DIM) }));
+    table = table === undefined ? await db.createTable("t", rows) : (await table.add(rows), table);
+    progress(`added ${at + n} / ${N}`);
+  }
+  await table!.createIndex("vector", { config: Index.ivfPq({ numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, distanceType: "cosine" }) });
+  await db.close();
+  const store = await openStore(join(dir, "db"));
+  await writeHttpListing(store);
+  await store.close();
+  writeFileSync(join(dir, "queries.f32"), queries);
+  writeFileSync(join(dir, "truth.i32"), truth);
+  writeFileSync(meta, JSON.stringify({ n: N, dim: DIM, nq: NQ, partitions: PARTITIONS, subVectors: SUB_VECTORS }));
+  return { queries, truth };
+}
+
+/** fetch with at most `limit` requests in flight, as a browser's connections to one host. */
+function limitedFetch(limit: number): typeof fetch {
+  if (limit <= 0) return fetch;
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (input, init) => {
+    if (active >= limit) await new Promise<void>((go) => waiting.push(go));
+    active++;
+    try {
+      const response = await fetch(input, init);
+      const body = new Uint8Array(await response.arrayBuffer());
+      return new Response(response.status === 204 || init?.method === "HEAD" ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+interface QueryCost { ms: number; requests: number; roundTrips: number; bytes: number }
+const cost = (log: readonly ServedRequest[], ms: number): QueryCost => ({ ms, requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((s, r) => s + r.bytes, 0) });
+
+async function main(): Promise<void> {
+  const { queries, truth } = await build();
+  const nq = Math.min(NQ, queries.length / DIM);
+  const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
+  const rows: ResultRow[] = [];
+  try {
+    for (const connections of CONNECTION_LIMITS) for (const variant of ["multi-range", "one range per request"] as const) {
+      for (const { nprobes, refineFactor } of SWEEP) {
+        const from = server.log.length;
+        const t0 = performance.now();
+        const db = await connect(server.origin, { http: { fetch: limitedFetch(connections), multiRange: variant === "multi-range" } });
+        const table = await db.openTable("t");
+        const open = cost(server.log.slice(from), performance.now() - t0);
+        const runs: QueryCost[] = [];
+        let hits = 0;
+        for (let q = 0; q < nq; q++) {
+          const at = server.log.length;
+          const start = performance.now();
+          const found = await table.search(queries.subarray(q * DIM, (q + 1) * DIM)).distanceType("cosine").nprobes(nprobes).refineFactor(refineFactor).select(["id"]).limit(K).toArray();
+          runs.push(cost(server.log.slice(at), performance.now() - start));
+          const want = new Set(truth.subarray(q * K, (q + 1) * K));
+          hits += found.filter((r) => want.has(r.id as number)).length;
+        }
+        await db.close();
+        const [cold, ...warm] = runs;
+        const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
+        const row: ResultRow = {
+          system: "quiver", variant, dataset: `synthetic-${N}x${DIM}`, metric: "cosine",
+          params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
+          recall_at_10: round(hits / (nq * K), 3),
+          open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
+          cold_ms: round(cold!.ms, 0), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
+          p50_ms: warm.length ? round(median(pick((c) => c.ms)), 0) : null, p99_ms: warm.length ? round(p99(pick((c) => c.ms)), 0) : null,
+          warm_requests_p50: warm.length ? median(pick((c) => c.requests)) : null, warm_round_trips_p50: warm.length ? median(pick((c) => c.roundTrips)) : null,
+          warm_round_trips_max: warm.length ? Math.max(...pick((c) => c.roundTrips)) : null,
+          warm_bytes_p50: warm.length ? median(pick((c) => c.bytes)) : null,
+        };
+        rows.push(row);
+        progress(JSON.stringify(row));
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const col = (heading: string, value: (r: ResultRow) => unknown): Column => ({ heading, value });
+  const param = (name: string) => (r: ResultRow): unknown => r.params?.[name];
+  writeResults(
+    { benchmark: "remote", date: new Date().toISOString(), machine: machineInfo(`local HTTP server adding ${LATENCY} ms per request; table cached in ${dir}`), rows },
+    {
+      title: `Remote IVF_PQ queries over HTTP, ${LATENCY} ms per request`,
+      intro: [
+        `${N} × ${DIM} float32 (synthetic clusters, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors, k = ${K}; ` +
+          `${nq} queries per configuration, each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server; ` +
+          "Requests pass through a connection limit: 6 (a browser over HTTP/1.1: a fragment's multi-range request waits for a free connection) or none (0; as HTTP/2 multiplexing would).",
+        "Open: connect + openTable (manifest, listing). Cold: the first query (index head, fragment footers, chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
+      ],
+      columns: [
+        col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("recall@10", (r) => r.recall_at_10),
+        col("open ms / trips", (r) => `${r.open_ms} / ${r.open_round_trips}`),
+        col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`),
+        col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm requests", (r) => r.warm_requests_p50),
+        col("warm trips p50 / max", (r) => `${r.warm_round_trips_p50} / ${r.warm_round_trips_max}`), col("warm KB", (r) => r.warm_bytes_p50 === null ? null : round((r.warm_bytes_p50 as number) / 1024, 0)),
+      ],
+      groupBy: "dataset",
+      reproduce: `npm run bench -- remote --n ${N} --queries ${NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")}`,
+    },
+  );
+}
+
+await main();

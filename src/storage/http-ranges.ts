@@ -1,0 +1,80 @@
+/**
+ * HttpStore.getRanges: many ranges of one file in few requests. Up to RANGES_PER_REQUEST ranges go
+ * in one `Range: bytes=a-b,c-d,…` request, answered `206 multipart/byteranges` (byteranges.ts);
+ * the requests go out in parallel. Servers vary: one may answer with the whole file (200), or with
+ * the first range only, or merge neighbouring ranges into one part. Every range is taken from a
+ * part that covers it; what no part covers is read with one range per request, and a server that
+ * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
+ */
+import type { BlobStore, ByteRange } from "./blob-store.js";
+import { parseByteranges, type BytePart } from "./byteranges.js";
+
+/**
+ * Most ranges in one request: its Range header stays near 1.5 KB, under the header limits of
+ * common servers (8 KB) and Apache's MaxRanges (200).
+ */
+export const RANGES_PER_REQUEST = 64;
+const SINGLE_READS = 16;
+
+/** What HttpStore lends this module: its retried, deadline-bound reads. */
+export interface RangeTransport {
+  /** Cleared once the server shows it does not answer multi-range requests. */
+  multiRange: boolean;
+  store: BlobStore;
+  /** One attempt, no retries; the store's deadline and typed errors. */
+  read<T>(key: string, range: string, consume: (response: Response) => Promise<T>): Promise<T>;
+  body(response: Response, limit: number): Promise<Uint8Array>;
+}
+
+export async function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+  const out = new Array<Uint8Array>(ranges.length);
+  const batches: number[][] = [];
+  ranges.forEach((r, i) => {
+    const last = batches.at(-1);
+    if (r.length > 0 && last !== undefined && last.length < RANGES_PER_REQUEST && ranges[last[0]!]!.length > 0) last.push(i);
+    else batches.push([i]);
+  });
+  await Promise.all(batches.map(async (batch) => {
+    // A multi-range request that fails is not retried: the ranges are read one per request, which
+    // retry on their own. In browsers it may be the request itself that fails: several ranges are
+    // not a CORS-safelisted Range, so a cross-origin server must answer a preflight for them.
+    const parts = http.multiRange && batch.length > 1 ? await multiRangeParts(http, key, batch.map((i) => ranges[i]!)).catch((e: unknown) => {
+      if ((e as { code?: string }).code !== "NETWORK_ERROR") throw e;
+      return [];
+    }) : undefined;
+    const left = batch.filter((i) => {
+      const { offset, length } = ranges[i]!;
+      const part = parts?.find((p) => p.offset <= offset && offset + length <= p.offset + p.bytes.length);
+      if (part !== undefined) out[i] = part.bytes.subarray(offset - part.offset, offset - part.offset + length);
+      return part === undefined;
+    });
+    if (left.length > 0 && parts !== undefined) http.multiRange = false;
+    // At most SINGLE_READS at once, like a browser's connections to one host.
+    let next = 0;
+    const single = async (): Promise<void> => {
+      for (let i = left[next++]; i !== undefined; i = left[next++]) out[i] = await http.store.getRange(key, ranges[i]!.offset, ranges[i]!.length);
+    };
+    await Promise.all(Array.from({ length: Math.min(SINGLE_READS, left.length) }, single));
+  }));
+  return out;
+}
+
+/**
+ * The parts of a multi-range answer; [] for any other answer (the whole file, 416 from a server
+ * that refuses several ranges, an error status): single reads then get the bytes, or meet the
+ * error themselves and report it as for any range read.
+ */
+function multiRangeParts(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<BytePart[]> {
+  const header = `bytes=${ranges.map((r) => `${r.offset}-${r.offset + r.length - 1}`).join(",")}`;
+  return http.read(key, header, async (response) => {
+    const type = response.headers.get("Content-Type") ?? "";
+    const single = /^bytes (\d+)-(\d+)\//.exec(response.headers.get("Content-Range") ?? "");
+    if (response.status === 206 && /^multipart\/byteranges/i.test(type)) return parseByteranges(await http.body(response, Infinity), type) ?? [];
+    if (response.status === 206 && single) {
+      const offset = Number(single[1]);
+      return [{ offset, bytes: await http.body(response, Number(single[2]) - offset + 1) }];
+    }
+    await response.body?.cancel();
+    return [];
+  });
+}
