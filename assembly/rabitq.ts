@@ -5,14 +5,15 @@
 //   planes  4 × bytes u8               bit plane j of the quantized query t ∈ [0, 15]^D:
 //                                      bit i of plane j = bit j of t_i (bit i at byte i >> 3, bit i & 7)
 //   codes   n × (bytes + 8) u8         row r: [bits: bytes][f32 nr = ‖o − c‖][f32 a = ⟨ō, o'⟩]
-//   out     n f32                      lower bound of each row's distance
-//   spread  n f32, or 0                upper − lower bound of each row (0: not written)
+//   out     n f32                      estimated distance of each row
+//   spread  n f32, or 0                error bound of each row: the distance lies in out ± spread
+//                                      (within the bound's confidence; 0: not written)
 //   bytes   a multiple of 8
 //
 // Per row, with S = Σ_i b_i·t_i = Σ_j 2^j · popcount(b ∧ plane_j) and P = popcount(b):
 //   est    = cg·nr² + c0 + (nr / a)·(cS·S + cP·P + c1)
 //   err    = ce · nr·√(1 − a²) / a
-//   out    = est − err,  spread = 2·err
+//   out    = est,  spread = err
 // The host folds the query's norm, its quantization step and the metric into the constants
 // (src/ann/rabitq.ts), so one kernel serves l2, cosine and dot.
 
@@ -57,7 +58,7 @@ export function rq_scan(planes: usize, codes: usize, n: i32, bytes: i32, cg: f32
     let est = cg * nr * nr + c0 + f * (cS * <f32>s + cP * <f32>pc + c1);
     let err = ce * f * Mathf.sqrt(Mathf.max(0, 1 - a * a));
     let o = <usize>r << 2;
-    store<f32>(out + o, est - err);
-    if (spread != 0) store<f32>(spread + o, err + err);
+    store<f32>(out + o, est);
+    if (spread != 0) store<f32>(spread + o, err);
   }
 }

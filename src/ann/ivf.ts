@@ -296,11 +296,11 @@ export class IvfIndex implements VectorIndex {
   }
 
   /**
-   * The `need` best scanned rows, mapped from buffer positions to partition rows and row ids.
-   * RaBitQ scans leave lower bounds: the candidates are chosen by them (rabitq.ts).
+   * The `need` best scanned rows, mapped from buffer positions to partition rows and row ids
+   * (RaBitQ: those its error bound does not rule out, rabitq.ts).
    */
   #collect(session: ScanSession, probed: number[], need: number, k: number): SearchHits {
-    const top = this.kind === "IVF_RQ" ? rqCandidates(session, session.top(need > k ? need : 4 * k), k, need > k) : session.top(need);
+    const top = this.kind === "IVF_RQ" ? rqCandidates(session, session.top(need), k) : session.top(need);
     const positions = new Int32Array(top.index.length);
     for (let j = 0; j < top.index.length; j++) {
       const i = top.index[j]!;

@@ -22,10 +22,12 @@
  *   l2      ‖o − q‖² = nr² + ‖d‖² − 2·nr·⟨u, d⟩,  d = R·q − R·c      (query residual per partition)
  *   cosine  the l2 form over unit vectors, halved (1 − cos = ‖o − q‖² / 2)
  *   dot     1 − ⟨o, q⟩ = (1 − ⟨c, q⟩) − nr·⟨u, R·q⟩                 (one quantized query for all)
- * Each row gets a lower bound (estimate − error) and the bound's width. A search keeps the
- * k × refineFactor rows with the smallest lower bounds, drops those whose lower bound is above the
- * k-th smallest upper bound (they cannot be among the k nearest, within the bound), and re-ranks
- * the rest on the raw vectors.
+ * Each row gets an estimate and its error bound. A search keeps the k × refineFactor rows with the
+ * smallest estimates, drops those whose lower bound (estimate − error) is above the k-th smallest
+ * upper bound (they cannot be among the k nearest, within the bound), and re-ranks the rest on the
+ * raw vectors. (Choosing the candidates by lower bound instead favours the rows the code knows
+ * least about: on glove-100d-100k, nprobes 40 and refineFactor 10, recall@10 0.944 against 0.962
+ * by estimate, for as many rows re-ranked.)
  *
  * Code of one row (codeSize = D'/8 + 8 bytes):  [bits D'/8 bytes][f32 nr][f32 a]
  * Index file sections: "rqRotation" D' × D f32 (row j = the j-th rotated axis).
@@ -258,21 +260,15 @@ export function quantizeQuery(v: Float32Array, dp: number): { planes: Uint8Array
 }
 
 /**
- * The rows to keep of the smallest lower bounds (scan-buffer positions `index`, values `distance`),
- * in estimate order, with the estimates as distances. Without a re-rank: the k best estimates.
- * With one: every row whose lower bound is at most the k-th smallest upper bound.
+ * Of the rows with the smallest estimates (scan-buffer positions `index`, ascending `distance`),
+ * the ones a re-rank must see: every row whose lower bound is at most the k-th smallest upper
+ * bound. The others cannot be among the k nearest (within the bound).
  */
-export function rqCandidates(session: ScanSession, top: { index: Int32Array; distance: Float32Array }, k: number, rerank: boolean): { index: Int32Array; distance: Float32Array } {
+export function rqCandidates(session: ScanSession, top: { index: Int32Array; distance: Float32Array }, k: number): { index: Int32Array; distance: Float32Array } {
   const n = top.index.length;
-  const width = Float32Array.from(top.index, (i) => session.spreadAt(i));
-  const estimate = Float32Array.from(top.distance, (lower, j) => lower + width[j]! / 2);
-  let keep = Int32Array.from({ length: n }, (_, j) => j);
-  if (rerank && n > k) {
-    const upper = Float32Array.from(top.distance, (lower, j) => lower + width[j]!).sort();
-    const bound = upper[k - 1]!;
-    keep = keep.filter((j) => top.distance[j]! <= bound);
-  }
-  keep.sort((a, b) => estimate[a]! - estimate[b]! || a - b);
-  if (!rerank) keep = keep.subarray(0, k);
-  return { index: Int32Array.from(keep, (j) => top.index[j]!), distance: Float32Array.from(keep, (j) => estimate[j]!) };
+  if (n <= k) return top;
+  const error = Float32Array.from(top.index, (i) => session.spreadAt(i));
+  const bound = Float32Array.from(top.distance, (d, j) => d + error[j]!).sort()[k - 1]!;
+  const keep = Int32Array.from({ length: n }, (_, j) => j).filter((j) => top.distance[j]! - error[j]! <= bound);
+  return { index: Int32Array.from(keep, (j) => top.index[j]!), distance: Float32Array.from(keep, (j) => top.distance[j]!) };
 }

@@ -86,8 +86,8 @@ export interface KernelExports {
   pca_project(x: Ptr, n: number, dim: number, mean: Ptr, c: Ptr, k: number, out: Ptr): void;
 
   /**
-   * RaBitQ lower bounds (assembly/rabitq.ts): planes = 4 × bytes u8, codes = n × (bytes + 8) u8;
-   * out = n f32; spread = n f32 (upper − lower) or 0.
+   * RaBitQ estimates (assembly/rabitq.ts): planes = 4 × bytes u8, codes = n × (bytes + 8) u8;
+   * out = n f32; spread = n f32 (each estimate's error bound) or 0.
    */
   rq_scan(planes: Ptr, codes: Ptr, n: number, bytes: number, cg: number, c0: number, cS: number, cP: number, c1: number, ce: number, out: Ptr, spread: Ptr): void;
 }

@@ -9,7 +9,7 @@
  *   dist    capacity f32     distances of every scanned row, blocks back to back; grows, keeping
  *                            what is already there, when a filtered search probes further
  *   top     k i32 + k f32    result of `top`
- *   spread  capacity f32     RaBitQ only: upper − lower bound of each row, parallel to dist
+ *   spread  capacity f32     RaBitQ only: error bound of each row's estimate, parallel to dist
  *
  * A session holds per-query state, so one search uses one session from start to end; an index
  * keeps a small pool so concurrent searches (interleaved at their awaits) never share one.
@@ -109,8 +109,8 @@ export class ScanSession {
   }
 
   /**
-   * RaBitQ lower bounds of the first `rows` rows of an n × (bytes + 8) code block against the
-   * query bit planes `planes` (4 × bytes, see assembly/rabitq.ts), and each row's bound width.
+   * RaBitQ estimates of the first `rows` rows of an n × (bytes + 8) code block against the query
+   * bit planes `planes` (4 × bytes, see assembly/rabitq.ts), and each estimate's error bound.
    */
   scanRq(codes: VectorBlock, rows: number, planes: Uint8Array, c: { cg: number; c0: number; cS: number; cP: number; c1: number; ce: number }): number {
     const code = ownBlock(this.#kernels, codes);
@@ -125,7 +125,7 @@ export class ScanSession {
     return out;
   }
 
-  /** Upper − lower bound of the row at buffer position i (after scanRq). */
+  /** The error bound of the estimate at buffer position i (after scanRq). */
   spreadAt(i: number): number {
     return this.#kernels.heap.f32(this.#spread + i * 4, 1)[0]!;
   }
