@@ -280,7 +280,7 @@ describe.skipIf(!hasData("glove-100d-100k"))("IVF_RQ on glove-100d (first 20K ro
   it("recall@10 ≥ 0.95 with the default re-rank; the codes alone rank far worse", async () => {
     expect(index.stats().params).toMatchObject({ numBits: 1, numPartitions: 141 });
     fetched = 0;
-    expect(await recall(index, { nprobes: 40, fetchVectors })).toBeGreaterThanOrEqual(0.95); // measured 0.986 (200 queries)
+    expect(await recall(index, { nprobes: 40, fetchVectors })).toBeGreaterThanOrEqual(0.95); // measured 0.986 over the first 200 queries
     // The bound prunes some of the k × 10 candidates before any vector is read.
     expect(fetched).toBeLessThanOrEqual(QUERIES * K * 10);
     expect(await recall(index, { nprobes: 40 })).toBeLessThan(0.8); //                        measured 0.63
