@@ -146,7 +146,7 @@ export class IvfIndex implements VectorIndex {
     const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
     let codec: IvfCodec;
     if (kind === "IVF_FLAT") codec = new FlatCodec(dim, space);
-    else if (kind === "IVF_RQ") codec = new RabitqCodec(kernels, dim, metric, centroids, randomRotation(dim, seed));
+    else if (kind === "IVF_RQ") codec = new RabitqCodec(kernels, dim, metric, centroids, await randomRotation(dim, seed));
     else if (kind === "IVF_SQ") {
       progress?.({ phase: "train-sq", done: 0, total: 1 });
       codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);

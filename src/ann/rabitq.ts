@@ -43,6 +43,7 @@ import { seededRandom } from "./common.js";
 import type { IndexHead, IndexWriter } from "./format.js";
 import type { IvfCodec, QueryConstants, ResidentCodes } from "./ivf-codecs.js";
 import type { DistanceType } from "./types.js";
+import { TimeSlicer } from "../util/yield.js";
 
 /** ε0 of the error bound: the paper's choice (the bound holds for nearly every pair). */
 export const RQ_EPSILON = 1.9;
@@ -60,9 +61,11 @@ export function paddedDim(dim: number): number {
 
 /**
  * D' × D with orthonormal columns: Gram–Schmidt (twice, for f32-grade orthogonality) over D
- * Gaussian vectors in R^D', seeded. Row j of the result is the j-th rotated axis.
+ * Gaussian vectors in R^D', seeded. Row j of the result is the j-th rotated axis. About D²·D'
+ * multiply-adds (0.5 G at D = 768), so it yields to the event loop between columns when due.
  */
-export function randomRotation(dim: number, seed: number): Float32Array {
+export async function randomRotation(dim: number, seed: number): Promise<Float32Array> {
+  const slicer = new TimeSlicer();
   const dp = paddedDim(dim);
   const random = seededRandom(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -81,6 +84,7 @@ export function randomRotation(dim: number, seed: number): Float32Array {
     norm = Math.sqrt(norm);
     for (let j = 0; j < dp; j++) v[j]! /= norm;
     cols.push(v);
+    if (slicer.due()) await slicer.yieldNow();
   }
   const out = new Float32Array(dp * dim);
   for (let i = 0; i < dim; i++) for (let j = 0; j < dp; j++) out[j * dim + i] = cols[i]![j]!;

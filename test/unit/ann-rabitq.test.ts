@@ -122,13 +122,13 @@ describe("RaBitQ codes", () => {
     kernels = await loadKernels();
   });
 
-  it("the rotation has orthonormal columns, is seeded, and pads to whole 64-bit words", () => {
+  it("the rotation has orthonormal columns, is seeded, and pads to whole 64-bit words", async () => {
     expect([1, 64, 65, 100, 128, 384, 768].map(paddedDim)).toEqual([64, 64, 128, 128, 128, 384, 768]);
     const dim = 100;
-    const R = randomRotation(dim, 7);
+    const R = await randomRotation(dim, 7);
     expect(R.length).toBe(128 * dim);
-    expect(randomRotation(dim, 7)).toEqual(R);
-    expect(randomRotation(dim, 8)).not.toEqual(R);
+    expect(await randomRotation(dim, 7)).toEqual(R);
+    expect(await randomRotation(dim, 8)).not.toEqual(R);
     for (const [i, j] of [[0, 0], [0, 1], [17, 99], [50, 50]] as const) {
       let s = 0;
       for (let r = 0; r < 128; r++) s += R[r * dim + i]! * R[r * dim + j]!;
@@ -171,7 +171,7 @@ describe("RaBitQ codes", () => {
     if (metric === "cosine") x = unit(x);
     const centroid = new Float32Array(dim);
     for (let r = 0; r < rows; r++) for (let i = 0; i < dim; i++) centroid[i]! += x[r * dim + i]! / rows;
-    const codec = new RabitqCodec(kernels, dim, metric, centroid, randomRotation(dim, 42));
+    const codec = new RabitqCodec(kernels, dim, metric, centroid, await randomRotation(dim, 42));
     const { codes } = codec.encode(kernels, x, new Int32Array(rows));
     const block = codec.upload(kernels, codes);
     const session = new ScanSession(kernels);
