@@ -9,7 +9,8 @@
 // arguments — src/kernels validates everything before calling in.
 //
 // Index building and scanning (src/ann): k-means (kmeans.ts), product quantization with 8-bit
-// codes (pq.ts), int8 scalar quantization (sq.ts) and the bottom-layer HNSW search (hnsw.ts).
+// codes (pq.ts), int8 scalar quantization (sq.ts), RaBitQ's popcount scan (rabitq.ts) and the
+// bottom-layer HNSW search (hnsw.ts).
 // Principal components for 2-D maps of a vector space: pca.ts.
 
 export { alloc, free } from "./memory";
@@ -30,3 +31,4 @@ export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } fr
 export { sq_bounds, sq_encode, sq_decode, sq_norms, sq_ip, sq_ip_gather } from "./sq";
 export { hnsw_search } from "./hnsw";
 export { pca_cov_matvec, pca_project } from "./pca";
+export { rq_scan } from "./rabitq";

@@ -3,8 +3,8 @@
  * side in one run on glove-100d-100k (cosine, published angular ground truth, all 1,000 queries) and
  * siftsmall (l2, published ground truth, 100 queries):
  *
- *   quiver            IVF_FLAT, IVF_SQ, IVF_PQ, HNSW, HNSW_SQ, HNSW_PQ through the kernels-level API
- *                     (buildIndex / index.search), IVF_PQ and HNSW_SQ also through the table API
+ *   quiver            IVF_FLAT, IVF_SQ, IVF_PQ, IVF_RQ, HNSW, HNSW_SQ, HNSW_PQ through the kernels-level
+ *                     API (buildIndex / index.search), IVF_PQ, IVF_RQ and HNSW_SQ also through the table API
  *                     (createIndex + table.search().nprobes().refineFactor().ef())
  *   @lancedb/lancedb  native IVF_PQ (same numPartitions / numSubVectors), one thread
  *   hnswlib-node, hnswlib-wasm, usearch, edgevec, voy-search, @orama/orama, PGlite + pgvector
@@ -115,6 +115,8 @@ interface System {
 
 interface Sweep {
   ivf: { nprobes: number; refineFactor: number }[];
+  /** IVF_RQ: its re-rank keeps only candidates whose lower bound beats the k-th upper bound. */
+  ivfRq: { nprobes: number; refineFactor: number }[];
   ivfFlat: number[];
   ivfSq: number[];
   hnsw: number[];
@@ -128,12 +130,14 @@ function sweep(ds: Bench): Sweep {
   if (ds.name === "siftsmall") {
     return {
       ivf: [{ nprobes: 5, refineFactor: 4 }, { nprobes: 10, refineFactor: 4 }, { nprobes: 20, refineFactor: 4 }],
+      ivfRq: [{ nprobes: 5, refineFactor: 10 }, { nprobes: 10, refineFactor: 10 }, { nprobes: 20, refineFactor: 10 }],
       ivfFlat: [3, 5, 10], ivfSq: [5, 10, 20], hnsw: [16, 32, 64], hnswSq: [16, 32, 64, 128],
       hnswPq: [{ ef: 64, refineFactor: 4 }], peerEf: [16, 32, 64, 128], pgEf: [20, 40, 80],
     };
   }
   return {
     ivf: [{ nprobes: 10, refineFactor: 4 }, { nprobes: 20, refineFactor: 4 }, { nprobes: 30, refineFactor: 6 }, { nprobes: 40, refineFactor: 10 }],
+    ivfRq: [{ nprobes: 10, refineFactor: 10 }, { nprobes: 20, refineFactor: 10 }, { nprobes: 40, refineFactor: 10 }, { nprobes: 40, refineFactor: 20 }],
     ivfFlat: [10, 25], ivfSq: [10, 20, 30, 50], hnsw: [32, 64, 128], hnswSq: [32, 56, 72, 128],
     hnswPq: [{ ef: 100, refineFactor: 6 }], peerEf: [32, 64, 128], pgEf: [40, 80, 160],
   };
@@ -162,6 +166,7 @@ function quiverKernels(kind: IndexKind): System {
       };
       const opts: SearchOptions[] =
         kind === "IVF_PQ" ? sw.ivf
+        : kind === "IVF_RQ" ? sw.ivfRq
         : kind === "IVF_FLAT" ? sw.ivfFlat.map((nprobes) => ({ nprobes }))
         : kind === "IVF_SQ" ? sw.ivfSq.map((nprobes) => ({ nprobes }))
         : kind === "HNSW" ? sw.hnsw.map((ef) => ({ ef }))
@@ -170,10 +175,10 @@ function quiverKernels(kind: IndexKind): System {
       const ix = index;
       const stats = ix.stats().params;
       const params = kind.startsWith("IVF")
-        ? { numPartitions: stats.numPartitions ?? ds.numPartitions, ...(kind === "IVF_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors } : {}) }
+        ? { numPartitions: stats.numPartitions ?? ds.numPartitions, ...(kind === "IVF_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors } : kind === "IVF_RQ" ? { numBits: 1 } : {}) }
         : { m: HNSW_M, efConstruction: HNSW_EFC, ...(kind === "HNSW_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors } : {}) };
       return {
-        index_bytes: ix.bytes(), params,
+        index_bytes: ix.bytes(), params, extra: { index_bytes_per_vector: round(ix.bytes() / ds.n, 1) },
         configs: opts.map((o) => ({
           params: { ...o },
           search: async (q) => (await ix.search(q, K, { ...o, fetchVectors })).rows,
@@ -188,7 +193,7 @@ function quiverKernels(kind: IndexKind): System {
  * Quiver through the table API. With `deleted`, that fraction of rows (ids ≡ 37 mod 100 for 1 %) is
  * deleted after the index is built, and recall is measured against exact search over the live rows.
  */
-function quiverTable(kind: "IVF_PQ" | "HNSW_SQ" | "IVF_SQ", deleted?: 0.01): System {
+function quiverTable(kind: "IVF_PQ" | "HNSW_SQ" | "IVF_SQ" | "IVF_RQ", deleted?: 0.01): System {
   return {
     system: "quiver", variant: `${kind.toLowerCase()}-table${deleted ? "-1pct-deleted" : ""}`, api: "table (createIndex / table.search)", threads: "1 (WASM)",
     async build(ds) {
@@ -200,6 +205,7 @@ function quiverTable(kind: "IVF_PQ" | "HNSW_SQ" | "IVF_SQ", deleted?: 0.01): Sys
       const config = kind === "IVF_PQ"
         ? Index.ivfPq({ numPartitions: ds.numPartitions, numSubVectors: ds.numSubVectors, distanceType: ds.metric })
         : kind === "IVF_SQ" ? Index.ivfSq({ numPartitions: ds.numPartitions, distanceType: ds.metric })
+        : kind === "IVF_RQ" ? Index.ivfRq({ numPartitions: ds.numPartitions, numBits: 1, distanceType: ds.metric })
         : Index.hnswSq({ m: HNSW_M, efConstruction: HNSW_EFC, distanceType: ds.metric });
       await table.createIndex("vector", { config });
       const buildS = (performance.now() - t) / 1000;
@@ -217,11 +223,11 @@ function quiverTable(kind: "IVF_PQ" | "HNSW_SQ" | "IVF_SQ", deleted?: 0.01): Sys
         ? pick(sw.hnswSq, [1, 2]).map((ef) => ({ params: { ef }, search: async (v) => (await q(v).ef(ef).toArray()).map((r) => r.id as number) }))
         : kind === "IVF_SQ"
           ? pick(sw.ivfSq, [1, 2]).map((nprobes) => ({ params: { nprobes }, search: async (v) => (await q(v).nprobes(nprobes).toArray()).map((r) => r.id as number) }))
-          : pick(sw.ivf, [1, 2]).map((o) => ({ params: { ...o }, search: async (v) => (await q(v).nprobes(o.nprobes).refineFactor(o.refineFactor).toArray()).map((r) => r.id as number) }));
+          : pick(kind === "IVF_RQ" ? sw.ivfRq : sw.ivf, [1, 2]).map((o) => ({ params: { ...o }, search: async (v) => (await q(v).nprobes(o.nprobes).refineFactor(o.refineFactor).toArray()).map((r) => r.id as number) }));
       return {
         index_bytes: stats?.sizeBytes,
         params: kind === "HNSW_SQ" ? { m: HNSW_M, efConstruction: HNSW_EFC } : { numPartitions: ds.numPartitions, ...(kind === "IVF_PQ" ? { numSubVectors: ds.numSubVectors } : {}) },
-        configs, truth, extra: { build_s_index_only: buildS, storage: "memory://", ...(deleted ? { deleted_rows: Math.round(ds.n * deleted), recall_vs: "exact search over live rows" } : {}) },
+        configs, truth, extra: { build_s_index_only: buildS, storage: "memory://", index_bytes_per_vector: stats ? round(stats.sizeBytes / ds.n, 1) : undefined, ...(deleted ? { deleted_rows: Math.round(ds.n * deleted), recall_vs: "exact search over live rows" } : {}) },
       };
     },
   };
@@ -685,9 +691,9 @@ function summary(rows: ResultRow[], dataset: string, target: number): string[] {
 
 const peers: (() => System)[] = [lance, hnswlibNode, hnswlibWasm, usearch, edgevec, voy, orama, pglite];
 const quiverSystems = (): System[] => [
-  quiverKernels("IVF_FLAT"), quiverKernels("IVF_SQ"), quiverKernels("IVF_PQ"),
+  quiverKernels("IVF_FLAT"), quiverKernels("IVF_SQ"), quiverKernels("IVF_PQ"), quiverKernels("IVF_RQ"),
   quiverKernels("HNSW"), quiverKernels("HNSW_SQ"), quiverKernels("HNSW_PQ"),
-  quiverTable("IVF_PQ"), quiverTable("HNSW_SQ"), quiverTable("IVF_PQ", 0.01), quiverTable("HNSW_SQ", 0.01),
+  quiverTable("IVF_PQ"), quiverTable("IVF_RQ"), quiverTable("HNSW_SQ"), quiverTable("IVF_PQ", 0.01), quiverTable("HNSW_SQ", 0.01),
 ];
 
 const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -716,6 +722,7 @@ const columns = [
   { heading: "p99 ms", value: (r: ResultRow) => r.p99_ms },
   { heading: "recall@10", value: (r: ResultRow) => r.recall_at_10 },
   { heading: "index bytes", value: (r: ResultRow) => r.index_bytes },
+  { heading: "bytes / vector", value: (r: ResultRow) => r.index_bytes_per_vector },
   { heading: "queries × rounds", value: (r: ResultRow) => `${r.queries}×${r.rounds}` },
 ];
 
@@ -726,7 +733,7 @@ if (!QUICK && !only && !args.includes("--sift-only")) {
   const gloveSummary = summary(rows, "glove-100d-100k", 0.95);
   const siftSummary = summary(rows, "siftsmall", 0.95);
   const lanceBuild = rows.find((r) => r.dataset === "glove-100d-100k" && r.system === "@lancedb/lancedb");
-  const qBuilds = ["ivf_pq", "ivf_pq-table", "hnsw_sq", "ivf_sq"].map((v) => rows.find((r) => r.dataset === "glove-100d-100k" && r.system === "quiver" && r.variant === v)).filter((r) => r !== undefined);
+  const qBuilds = ["ivf_pq", "ivf_pq-table", "ivf_rq", "ivf_rq-table", "hnsw_sq", "ivf_sq"].map((v) => rows.find((r) => r.dataset === "glove-100d-100k" && r.system === "quiver" && r.variant === v)).filter((r) => r !== undefined);
   const buildLine = lanceBuild
     ? `Build on glove (wall s, same numPartitions=${lanceBuild.params && (lanceBuild.params as { numPartitions: number }).numPartitions} / numSubVectors=${(lanceBuild.params as { numSubVectors: number }).numSubVectors}): LanceDB IVF_PQ ${lanceBuild.build_s_index_only !== undefined ? round(lanceBuild.build_s_index_only as number, 2) : lanceBuild.build_s} s index only (${lanceBuild.build_s} s incl. writing the table; cpu ${lanceBuild.build_cpu_s} s) vs Quiver ${qBuilds.map((r) => `${r.variant} ${r.build_s_index_only !== undefined ? round(r.build_s_index_only as number, 2) : r.build_s} s`).join(", ")}.`
     : "LanceDB did not run: no build comparison.";
@@ -741,7 +748,7 @@ if (!QUICK && !only && !args.includes("--sift-only")) {
     "Approximate nearest-neighbour search, Quiver against the peers a user would otherwise pick, in one `npm run bench -- ann` run on the same data, same machine, single-threaded search.",
     `Data: **glove-100d-100k** (100,000 × 100, cosine, published angular ground truth, the first ${QUICK ? 200 : GLOVE_QUERIES} of the 1,000 published queries (a fixed subset, to keep the run short); full-scan peers voy-search and Orama on the first ${SLOW_QUERIES}) and **siftsmall** (10,000 × 128, l2, published ground truth, 100 queries). Recall@10 vs the published ground truth.`,
     `Timing: every index of a data set is built, then each configuration gets 50 warm-up queries and ${ROUNDS} timed rounds over all queries, interleaved (the order rotates each round); **QPS = median over rounds** of queries / wall time, one query at a time; p50 / p99 over every timed query. build s = wall time of building the index from in-memory vectors (for table-API rows and LanceDB: createTable + createIndex; the index-only time is in the JSON as build_s_index_only); build cpu s = process CPU time (> wall means more than one thread).`,
-    `Parameters: IVF numPartitions = round(√n) (316 glove, 100 sift), numSubVectors = dim/4 (25 / 32), identical for Quiver and LanceDB; HNSW m = ${HNSW_M}, efConstruction = ${HNSW_EFC} for every graph (Quiver, hnswlib-node, hnswlib-wasm, usearch, edgevec, pgvector). index bytes: Quiver kernels rows = resident index bytes (index.bytes()); table rows = index file size; LanceDB = _indices dir; hnswlib-node / usearch = saved index file; hnswlib-wasm = estimated from hnswlib's layout; edgevec = memoryUsage(); pgvector = pg_relation_size; voy = serialized JSON length.`,
+    `Parameters: IVF numPartitions = round(√n) (316 glove, 100 sift), numSubVectors = dim/4 (25 / 32), identical for Quiver and LanceDB; IVF_RQ: 1 bit per dimension (padded to 64: 128 bits for both sets), re-ranked with refineFactor 10 (or 20) on the raw vectors, minus the candidates its error bound rules out; HNSW m = ${HNSW_M}, efConstruction = ${HNSW_EFC} for every graph (Quiver, hnswlib-node, hnswlib-wasm, usearch, edgevec, pgvector). index bytes: Quiver kernels rows = resident index bytes (index.bytes()); table rows = index file size; LanceDB = _indices dir; hnswlib-node / usearch = saved index file; hnswlib-wasm = estimated from hnswlib's layout; edgevec = memoryUsage(); pgvector = pg_relation_size; voy = serialized JSON length.`,
     `Quiver API: rows with variant *-table go through the public table API (connect("memory://") → createTable → createIndex({ config: Index.ivfPq(...) / Index.hnswSq(...) }) → table.search(v).distanceType().nprobes().refineFactor().ef().limit(10).toArray()); the others call src/ann's buildIndex / index.search directly (refine reads vectors from an in-memory Float32Array).`,
     "## Summary",
     [...gloveSummary, "", buildLine, "", ...siftSummary].join("\n"),

@@ -5,6 +5,8 @@
  *   npm run bench -- out-of-core                     1M × 384, writes bench/results/out-of-core.{json,md}
  *   npm run bench -- out-of-core --n 300000          a smaller table
  *   npm run bench -- out-of-core --keep              keep the temp table directory
+ *   npm run bench -- out-of-core --rq                IVF_RQ (RaBitQ, 1 bit per dimension) instead of IVF_PQ,
+ *                                                    writes bench/results/out-of-core-rq.{json,md}
  *
  * Data is **synthetic** (no real 1M × 384 set is on this machine): seeded Gaussian clusters (as
  * `syntheticClusters` in datasets.ts: 100 centres, spread 0.5), every vector L2-normalized, generated
@@ -42,6 +44,10 @@ const SEED = 42;
 const NUM_PARTITIONS = opt("partitions", 1000);
 const NUM_SUB_VECTORS = opt("subvectors", 96);
 const MAX_ITERATIONS = opt("iterations", 10);
+/** `--rq`: the same run with IVF_RQ (no sub-vectors: one bit per dimension, 384 bits + 8 bytes a row). */
+const RQ = args.includes("--rq");
+const KIND = RQ ? "IVF_RQ" : "IVF_PQ";
+const CODEC_NOTE = RQ ? "1 bit per dimension (RaBitQ)" : `${NUM_SUB_VECTORS} sub-vectors`;
 const SWEEP: { nprobes: number; refineFactor: number }[] = [
   { nprobes: 10, refineFactor: 1 },
   { nprobes: 20, refineFactor: 1 },
@@ -292,9 +298,11 @@ async function main(): Promise<void> {
   let last = 0;
   const tIdx = performance.now();
   await table!.createIndex("vector", {
-    config: (await import("../src/index.js")).Index.ivfPq({
-      numPartitions: NUM_PARTITIONS, numSubVectors: NUM_SUB_VECTORS, distanceType: "cosine", maxIterations: MAX_ITERATIONS,
-    } as never),
+    config: RQ
+      ? (await import("../src/index.js")).Index.ivfRq({ numPartitions: NUM_PARTITIONS, numBits: 1, distanceType: "cosine", maxIterations: MAX_ITERATIONS })
+      : (await import("../src/index.js")).Index.ivfPq({
+        numPartitions: NUM_PARTITIONS, numSubVectors: NUM_SUB_VECTORS, distanceType: "cosine", maxIterations: MAX_ITERATIONS,
+      } as never),
     progress: ({ phase, done, total }) => {
       const now = performance.now();
       if (now - last > 5000 || done === total) {
@@ -324,18 +332,18 @@ async function main(): Promise<void> {
   const vectorBytes = N * DIM * 4;
   const dataset = `synthetic-${N >= 1e6 ? `${N / 1e6}M` : `${N / 1e3}K`}-${DIM}d`;
   const common = {
-    system: "quiver", variant: "ivf_pq (fs store, reopened)", dataset, metric: "cosine",
+    system: "quiver", variant: `${KIND.toLowerCase()} (fs store, reopened)`, dataset, metric: "cosine",
     build_s, index_bytes: stats?.sizeBytes,
   };
   const rows: ResultRow[] = rep.configs.map((c) => ({
     ...common,
-    params: { numPartitions: NUM_PARTITIONS, numSubVectors: NUM_SUB_VECTORS, maxIterations: MAX_ITERATIONS, nprobes: c.nprobes, refineFactor: c.refineFactor },
+    params: { numPartitions: NUM_PARTITIONS, ...(RQ ? { numBits: 1 } : { numSubVectors: NUM_SUB_VECTORS }), maxIterations: MAX_ITERATIONS, nprobes: c.nprobes, refineFactor: c.refineFactor },
     qps: c.qps, p50_ms: c.p50_ms, p99_ms: c.p99_ms, recall_at_10: c.recall_at_10,
     bytes_fetched: c.bytes_per_query, index_bytes_per_query: c.index_bytes_per_query, vector_bytes_per_query: c.vector_bytes_per_query,
     ranges_per_query: c.ranges_per_query, rss_mb: c.rss_mb,
   }));
   const results = {
-    benchmark: "out-of-core",
+    benchmark: RQ ? "out-of-core-rq" : "out-of-core",
     date: new Date().toISOString(),
     machine: machineInfo("Shared machine; single-threaded queries (one at a time). Peak RSS is the build process's; the query process's is under `query_process`."),
     rows,
@@ -358,14 +366,14 @@ async function main(): Promise<void> {
   results.machine.peak_rss_mb = buildPeakRss;
   const qp = results.query_process;
   const { md } = writeResults(results, {
-    title: `Out of core: IVF_PQ over ${N.toLocaleString("en")} × ${DIM} float32 on disk`,
+    title: `Out of core: ${KIND} over ${N.toLocaleString("en")} × ${DIM} float32 on disk`,
     intro: [
       `**Synthetic data** (no real set of this size is on this machine): ${N.toLocaleString("en")} × ${DIM} float32 ` +
         `(${round(vectorBytes / 1e9, 2)} GB of vectors, ${round(diskBytes / 1e9, 2)} GB on disk), ${CLUSTERS} seeded Gaussian clusters ` +
         `(spread ${SPREAD}, seed ${SEED}), every vector L2-normalized; generated and added in batches of ${BATCH.toLocaleString("en")}. ` +
         `${NQ} fresh queries from the same mixture; ground truth = exact cosine top-10 (float64 scan of every batch as it was generated).`,
       `Table in a temp directory through Quiver's file-system store (\`connect(dir)\`). Ingest: **${results.ingest.rows_per_s.toLocaleString("en")} rows/s** ` +
-        `(add calls only; ${results.ingest.add_s} s). Index: IVF_PQ, ${NUM_PARTITIONS} partitions, ${NUM_SUB_VECTORS} sub-vectors, maxIterations ${MAX_ITERATIONS}, ` +
+        `(add calls only; ${results.ingest.add_s} s). Index: ${KIND}, ${NUM_PARTITIONS} partitions, ${CODEC_NOTE}, maxIterations ${MAX_ITERATIONS}, ` +
         `built in **${build_s} s**, **${round((stats?.sizeBytes ?? 0) / MB, 1)} MiB** (${results.build.bytes_per_vector} B/vector). Build process peak RSS ${buildPeakRss} MB.`,
       `Queries run in a **fresh process** that reopens the table through a BlobStore wrapper counting every byte read. ` +
         `RSS before open ${qp.rss_before_open_mb} MB (Node + Quiver + kernels loaded), after open ${qp.rss_after_open_mb} MB, ` +
@@ -388,7 +396,7 @@ async function main(): Promise<void> {
       { heading: "rss MB", value: (r) => r.rss_mb },
     ],
     notes: [`Store keys read by the query process: ${rep.store_keys_read.map((k) => `\`${k}\``).join(", ")}.`],
-    reproduce: `npm run bench -- out-of-core${N !== 1_000_000 ? ` --n ${N}` : ""}`,
+    reproduce: `npm run bench -- out-of-core${N !== 1_000_000 ? ` --n ${N}` : ""}${RQ ? " --rq" : ""}`,
   });
   progress(`wrote ${md}`);
   process.stdout.write(readFileSync(md, "utf8"));

@@ -29,6 +29,7 @@ export async function buildIndex(kernels: Kernels, kind: IndexKind, vectors: Flo
     case "IVF_FLAT":
     case "IVF_PQ":
     case "IVF_SQ":
+    case "IVF_RQ":
       return IvfIndex.build(kernels, kind, vectors, dim, rowIds, options);
     case "HNSW":
     case "HNSW_SQ":
@@ -62,6 +63,7 @@ function openHead(kernels: Kernels, head: IndexHead, options: IvfOpenOptions): V
     case "IVF_FLAT":
     case "IVF_PQ":
     case "IVF_SQ":
+    case "IVF_RQ":
       return IvfIndex.open(kernels, head, options);
     case "HNSW":
     case "HNSW_SQ":

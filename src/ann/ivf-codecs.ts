@@ -33,12 +33,14 @@ export interface ResidentCodes {
 export interface QueryConstants {
   w: number;
   bias: number;
+  /** A codec's own per-query state (RaBitQ: the rotated query). */
+  state?: unknown;
 }
 
 const NONE: QueryConstants = { w: 0, bias: 0 };
 
 export interface IvfCodec {
-  readonly name: "flat" | "sq" | "pq";
+  readonly name: "flat" | "sq" | "pq" | "rq";
   /** Bytes of codes per row. */
   readonly codeSize: number;
   /** Whether each row also carries an f32 norm term. */
@@ -55,6 +57,8 @@ export interface IvfCodec {
   /** Scans partition p's rows; `centroidDistance` = d(q, c_p). Returns the rows' start in the session. */
   scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, constants: QueryConstants): number;
   params(): Record<string, number | string | boolean>;
+  /** Resident bytes besides partitions and centroids (codebooks, rotations); default 0. */
+  bytes?(): number;
   write(w: IndexWriter): void;
   free(): void;
 }

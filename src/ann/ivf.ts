@@ -1,8 +1,8 @@
 /**
  * IVF: k-means splits the vectors into numPartitions partitions around centroids; a query ranks
  * the centroids and scans the rows of the `nprobes` nearest partitions only. The partitions hold
- * f32 vectors (IVF_FLAT), int8 SQ codes (IVF_SQ) or PQ codes of residuals (IVF_PQ): IVF holds a
- * codec (ivf-codecs.ts), it does not copy one.
+ * f32 vectors (IVF_FLAT), int8 SQ codes (IVF_SQ), PQ codes of residuals (IVF_PQ) or RaBitQ codes of
+ * residuals (IVF_RQ, rabitq.ts): IVF holds a codec (ivf-codecs.ts), it does not copy one.
  *
  * Memory (resident):
  *   centroids   numPartitions × dim f32 (also a WebAssembly block, for the centroid scan)
@@ -11,7 +11,7 @@
  *
  * File sections: "centroids" numPartitions × dim f32, "rowIds" n f64, "partitionRows"
  * numPartitions i32, "partitionOffsets" numPartitions f64 (from the data start), and the codec's
- * ("pqCodebook" M × 256 × dsub f32 | "sqLo", "sqHi" dim f32). Partition bodies follow the head,
+ * ("pqCodebook" M × 256 × dsub f32 | "sqLo", "sqHi" dim f32 | "rqRotation" D' × dim f32). Partition bodies follow the head,
  * so `openIvf` with `loadPartition` keeps only centroids, codebooks and row ids in memory and
  * reads each partition's byte range the first time a query probes it.
  */
@@ -28,12 +28,13 @@ import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-cod
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
 import { kmeans } from "./kmeans.js";
 import { ProductQuantizer } from "./pq.js";
+import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
 import { TimeSlicer } from "../util/yield.js";
 
-export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ";
+export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
 
 export const DEFAULT_NPROBES = 20;
 const DEFAULT_SAMPLE_RATE = 256;
@@ -109,7 +110,7 @@ export class IvfIndex implements VectorIndex {
    * numPartitions × sampleRate of its rows, PQ 256 × sampleRate residuals, SQ all of them.
    */
   static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
-    if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
+    if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ" && kind !== "IVF_RQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
     const n = checkVectors(sample, dim, undefined);
@@ -117,7 +118,9 @@ export class IvfIndex implements VectorIndex {
     const numPartitions = Math.min(n, checkPositiveInt(options.numPartitions, "numPartitions", Math.max(1, Math.round(Math.sqrt(n))), 65_536));
     const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", DEFAULT_SAMPLE_RATE);
     const maxIterations = checkPositiveInt(options.maxIterations, "maxIterations", DEFAULT_MAX_ITERATIONS, 10_000);
-    if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
+    if (kind === "IVF_RQ") {
+      if (options.numBits !== undefined && options.numBits !== 1) throw createError("INVALID_ARGUMENT", `IVF_RQ supports numBits 1 (one sign bit per dimension, classic RaBitQ), got ${options.numBits}.`, { numBits: options.numBits });
+    } else if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
@@ -145,6 +148,7 @@ export class IvfIndex implements VectorIndex {
     const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
     let codec: IvfCodec;
     if (kind === "IVF_FLAT") codec = new FlatCodec(dim, space);
+    else if (kind === "IVF_RQ") codec = new RabitqCodec(kernels, dim, metric, centroids, await randomRotation(dim, seed));
     else if (kind === "IVF_SQ") {
       progress?.({ phase: "train-sq", done: 0, total: 1 });
       codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);
@@ -186,7 +190,8 @@ export class IvfIndex implements VectorIndex {
       total += rows[p]!;
     }
     if (total !== rowIds.length || total !== meta.size) corruptIndex(`its partitions hold ${total} rows, its row ids ${rowIds.length}, its size ${meta.size}`);
-    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(head, space) : PqCodec.read(kernels, head, space, centroids);
+    const codec = kind === "IVF_FLAT" ? new FlatCodec(meta.dim, space) : kind === "IVF_SQ" ? SqCodec.read(head, space)
+      : kind === "IVF_RQ" ? RabitqCodec.read(kernels, head, metric, centroids) : PqCodec.read(kernels, head, space, centroids);
     const absolute = Float64Array.from(offsets, (o) => head.dataStart + o);
     const parts = new Partitions(kernels, codec, rows, {
       offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes, verify: (p, body) => head.verifyBody(p, body),
@@ -214,7 +219,7 @@ export class IvfIndex implements VectorIndex {
   }
 
   bytes(): number {
-    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.name === "pq" ? 256 * this.dim * 4 : 0);
+    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.name === "pq" ? 256 * this.dim * 4 : 0) + (this.#codec.bytes?.() ?? 0);
   }
 
   stats(): IndexStats {
@@ -232,6 +237,8 @@ export class IvfIndex implements VectorIndex {
 
   async search(query: Float32Array | ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<SearchHits> {
     checkK(k);
+    // RaBitQ codes rank candidates coarsely: re-rank by default whenever vectors can be fetched.
+    if (this.kind === "IVF_RQ" && options.refineFactor === undefined && typeof options.fetchVectors === "function") options = { ...options, refineFactor: RQ_DEFAULT_REFINE };
     const q = prepareQuery(query, this.dim, this.metric);
     const need = candidateCount(k, options);
     if (k === 0 || this.size === 0) return emptyHits();
@@ -282,7 +289,7 @@ export class IvfIndex implements VectorIndex {
         next += batch.length;
         if (allowed >= need && next >= widened) break;
       }
-      hits = this.#collect(session, probed, need);
+      hits = this.#collect(session, probed, need, k);
     } finally {
       for (const batch of pinned) this.#parts.unpin(batch);
       this.#sessions.push(session);
@@ -291,9 +298,12 @@ export class IvfIndex implements VectorIndex {
     return hits;
   }
 
-  /** The `need` best scanned rows, mapped from buffer positions to partition rows and row ids. */
-  #collect(session: ScanSession, probed: number[], need: number): SearchHits {
-    const top = session.top(need);
+  /**
+   * The `need` best scanned rows, mapped from buffer positions to partition rows and row ids
+   * (RaBitQ: those its error bound does not rule out, rabitq.ts).
+   */
+  #collect(session: ScanSession, probed: number[], need: number, k: number): SearchHits {
+    const top = this.kind === "IVF_RQ" ? rqCandidates(session, session.top(need), k) : session.top(need);
     const positions = new Int32Array(top.index.length);
     for (let j = 0; j < top.index.length; j++) {
       const i = top.index[j]!;

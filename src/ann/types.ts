@@ -8,10 +8,11 @@ export type DistanceType = "l2" | "cosine" | "dot";
 
 /**
  * - `FLAT`: exact search over f32 vectors (the oracle the others are tested against)
- * - `IVF_FLAT`, `IVF_PQ`, `IVF_SQ`: k-means partitions holding f32 vectors, 8-bit PQ codes or int8 SQ codes
+ * - `IVF_FLAT`, `IVF_PQ`, `IVF_SQ`, `IVF_RQ`: k-means partitions holding f32 vectors, 8-bit PQ codes,
+ *   int8 SQ codes or 1-bit RaBitQ codes (re-ranked on the raw vectors by default)
  * - `HNSW`, `HNSW_SQ`, `HNSW_PQ`: a navigable small-world graph over f32 vectors, SQ codes or PQ codes
  */
-export type IndexKind = "FLAT" | "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
+export type IndexKind = "FLAT" | "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
 /**
  * Which rows a search may return. A function is asked about each candidate with the row id given
@@ -35,7 +36,7 @@ export interface SearchOptions {
    * vectors from `fetchVectors`. Recovers most of what PQ/SQ codes lose; 1 or unset = no re-rank.
    */
   refineFactor?: number;
-  /** Required with refineFactor > 1 (an index keeps codes, not the full vectors). */
+  /** Required with refineFactor > 1 (an index keeps codes, not the full vectors). IVF_RQ re-ranks k × 10 candidates by default when given. */
   fetchVectors?: FetchVectors;
   /**
    * Only rows that pass are returned. IVF probes further partitions, and HNSW falls back to an
@@ -73,7 +74,7 @@ export interface IvfBuildOptions extends CommonBuildOptions {
   numPartitions?: number;
   /** IVF_PQ: sub-vectors per vector (must divide dim). Default dim/4 when it divides, else the nearest divisor. */
   numSubVectors?: number;
-  /** IVF_PQ: bits per code. Only 8 (256 centroids per sub-space). */
+  /** IVF_PQ: bits per code, only 8 (256 centroids per sub-space). IVF_RQ: bits per dimension, only 1. */
   numBits?: number;
   /** k-means iterations at most (stops earlier when the objective settles). Default 50. */
   maxIterations?: number;

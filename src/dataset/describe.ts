@@ -9,7 +9,7 @@ import type { TableState } from "./dataset.js";
 /** An index as `listIndices()` describes it: LanceDB's `IndexConfig` fields, plus Quiver's own `kind`. */
 export interface IndexInfo {
   name: string;
-  /** LanceDB's spelling: "IvfPq", "IvfFlat", "IvfSq", "IvfHnswSq", "IvfHnswPq", "IvfHnswFlat", "BTree", "Bitmap", "FTS". */
+  /** LanceDB's spelling: "IvfPq", "IvfFlat", "IvfSq", "IvfRq", "IvfHnswSq", "IvfHnswPq", "IvfHnswFlat", "BTree", "Bitmap", "FTS". */
   indexType: string;
   columns: string[];
   numIndexedRows: number;
@@ -46,7 +46,7 @@ export interface IndexStatistics {
  * packed bit vectors is LanceDB's IVF_FLAT with hamming distance.
  */
 const LANCE_INDEX_TYPES: Readonly<Record<string, readonly [config: string, stats: string, vector?: true]>> = {
-  IVF_FLAT: ["IvfFlat", "IVF_FLAT", true], IVF_BINARY: ["IvfFlat", "IVF_FLAT", true], IVF_PQ: ["IvfPq", "IVF_PQ", true], IVF_SQ: ["IvfSq", "IVF_SQ", true],
+  IVF_FLAT: ["IvfFlat", "IVF_FLAT", true], IVF_BINARY: ["IvfFlat", "IVF_FLAT", true], IVF_PQ: ["IvfPq", "IVF_PQ", true], IVF_SQ: ["IvfSq", "IVF_SQ", true], IVF_RQ: ["IvfRq", "IVF_RQ", true],
   HNSW: ["IvfHnswFlat", "IVF_HNSW_FLAT", true], HNSW_SQ: ["IvfHnswSq", "IVF_HNSW_SQ", true], HNSW_PQ: ["IvfHnswPq", "IVF_HNSW_PQ", true],
   BTREE: ["BTree", "BTREE"], BITMAP: ["Bitmap", "BITMAP"], LABEL_LIST: ["LabelList", "LABEL_LIST"], FM: ["FM", "FM"], FTS: ["FTS", "FTS"],
 };

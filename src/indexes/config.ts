@@ -5,7 +5,7 @@
 import { createError } from "../errors.js";
 import { resolveFtsOptions, type FtsOptions } from "../fts/options.js";
 
-export type VectorIndexType = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
+export type VectorIndexType = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ" | "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
 export interface IvfOptions {
   /** k-means partitions. Default ≈ √rows. More: smaller partitions, faster scans, more probes needed for recall. */
@@ -22,6 +22,11 @@ export interface IvfPqOptions extends IvfOptions {
   /** Sub-vectors per vector; must divide the dimension. Default dim / 4 (or the nearest divisor). More: better recall, bigger codes. */
   numSubVectors?: number;
   /** Bits per code: 8 (256 centroids per sub-space). */
+  numBits?: number;
+}
+
+export interface IvfRqOptions extends IvfOptions {
+  /** Bits per dimension of the RaBitQ code: 1 (the only value supported; more is extended RaBitQ, not built here). */
   numBits?: number;
 }
 
@@ -83,8 +88,9 @@ function vectorConfig(type: VectorIndexType, options: Record<string, unknown>, a
       if (v !== "l2" && v !== "cosine" && v !== "dot") throw createError("INVALID_ARGUMENT", `distanceType must be "l2", "cosine" or "dot", got ${JSON.stringify(v)}.`);
       params[k] = v;
     } else if (k === "numBits") {
-      if (v !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8, got ${String(v)}.`);
-      params[k] = v;
+      const bits = type === "IVF_RQ" ? 1 : 8;
+      if (v !== bits) throw createError("INVALID_ARGUMENT", `numBits must be ${bits}, got ${String(v)}.`);
+      params[k] = bits;
     } else {
       params[k] = positiveInt(k, v)!;
     }
@@ -100,6 +106,11 @@ export const Index = {
   ivfFlat: (options: IvfOptions = {}): IndexConfig => vectorConfig("IVF_FLAT", { ...options }, IVF),
   /** Partitions of product-quantized codes: the smallest index; use refineFactor for exact re-ranking. */
   ivfPq: (options: IvfPqOptions = {}): IndexConfig => vectorConfig("IVF_PQ", { ...options }, [...IVF, "numSubVectors", "numBits"]),
+  /**
+   * Partitions of RaBitQ codes (1 bit per dimension, with an error bound per row): about a 32nd of
+   * the vectors' size; searches re-rank on the raw vectors (refineFactor, default 10).
+   */
+  ivfRq: (options: IvfRqOptions = {}): IndexConfig => vectorConfig("IVF_RQ", { ...options }, [...IVF, "numBits"]),
   /** Partitions of int8 scalar-quantized codes: a quarter of the vectors' size, high recall. */
   ivfSq: (options: IvfOptions = {}): IndexConfig => vectorConfig("IVF_SQ", { ...options }, IVF),
   /** A navigable small-world graph over full vectors. */

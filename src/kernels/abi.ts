@@ -13,6 +13,7 @@
  *   PQ:      codebook = M × 256 × dsub f32; codes = n × M u8; lut = M × 256 f32
  *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32;
  *            qi = dim i16 (the query rounded once, see assembly/sq.ts)
+ *   RaBitQ:  planes = 4 × bytes u8 (query bit planes); codes = n × (bytes + 8) u8 (bits, ‖r‖, ⟨ō, o'⟩)
  *   HNSW:    links = n × stride i32 ([count, neighbours…] per node); visited = n u16; heaps of (f32, i32)
  */
 type Ptr = number;
@@ -83,6 +84,12 @@ export interface KernelExports {
   pca_cov_matvec(x: Ptr, n: number, dim: number, mean: Ptr, v: Ptr, out: Ptr): void;
   /** out = n × k f32: (x_r − mean)·c_j for components c = k × dim. */
   pca_project(x: Ptr, n: number, dim: number, mean: Ptr, c: Ptr, k: number, out: Ptr): void;
+
+  /**
+   * RaBitQ estimates (assembly/rabitq.ts): planes = 4 × bytes u8, codes = n × (bytes + 8) u8;
+   * out = n f32; spread = n f32 (each estimate's error bound) or 0.
+   */
+  rq_scan(planes: Ptr, codes: Ptr, n: number, bytes: number, cg: number, c0: number, cS: number, cP: number, c1: number, ce: number, out: Ptr, spread: Ptr): void;
 }
 
 /** Names every build must export; the loader checks them so a stale .wasm fails loudly. */
@@ -97,5 +104,5 @@ export const REQUIRED_EXPORTS = [
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
-  "hnsw_search", "pca_cov_matvec", "pca_project",
+  "hnsw_search", "pca_cov_matvec", "pca_project", "rq_scan",
 ] as const satisfies readonly (keyof KernelExports)[];

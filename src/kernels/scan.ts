@@ -9,6 +9,7 @@
  *   dist    capacity f32     distances of every scanned row, blocks back to back; grows, keeping
  *                            what is already there, when a filtered search probes further
  *   top     k i32 + k f32    result of `top`
+ *   spread  capacity f32     RaBitQ only: error bound of each row's estimate, parallel to dist
  *
  * A session holds per-query state, so one search uses one session from start to end; an index
  * keeps a small pool so concurrent searches (interleaved at their awaits) never share one.
@@ -26,6 +27,7 @@ export class ScanSession {
   readonly #topIdx: Scratch;
   readonly #topDist: Scratch;
   #dist = 0;
+  #spread = 0;
   #capacity = 0;
   #used = 0;
 
@@ -106,6 +108,28 @@ export class ScanSession {
     return out;
   }
 
+  /**
+   * RaBitQ estimates of the first `rows` rows of an n × (bytes + 8) code block against the query
+   * bit planes `planes` (4 × bytes, see assembly/rabitq.ts), and each estimate's error bound.
+   */
+  scanRq(codes: VectorBlock, rows: number, planes: Uint8Array, c: { cg: number; c0: number; cS: number; cP: number; c1: number; ce: number }): number {
+    const code = ownBlock(this.#kernels, codes);
+    const bytes = planes.byteLength / 4;
+    if (code.byteLength < rows * (bytes + 8)) throw createError("DIMENSION_MISMATCH", `${rows} RaBitQ codes of ${bytes + 8} bytes do not fit a block of ${code.byteLength} bytes.`);
+    const q = this.#query.reserve(planes.byteLength);
+    this.#kernels.heap.write(q, planes);
+    const out = this.#append(rows);
+    // The bound widths sit beside the distances; #ensure grows both once this exists.
+    if (this.#spread === 0) this.#spread = this.#kernels.heap.alloc(this.#capacity * 4);
+    this.#kernels.exports.rq_scan(q, code.ptr, rows, bytes, c.cg, c.c0, c.cS, c.cP, c.c1, c.ce, this.#dist + out * 4, this.#spread + out * 4);
+    return out;
+  }
+
+  /** The error bound of the estimate at buffer position i (after scanRq). */
+  spreadAt(i: number): number {
+    return this.#kernels.heap.f32(this.#spread + i * 4, 1)[0]!;
+  }
+
   /** Marks rows [start, start + count) for which keep(i) is false as never-selected; returns how many stay. */
   mask(start: number, count: number, keep: (i: number) => boolean): number {
     const d = this.#kernels.heap.f32(this.#dist + start * 4, count);
@@ -146,7 +170,9 @@ export class ScanSession {
   release(): void {
     for (const s of [this.#query, this.#lut, this.#topIdx, this.#topDist]) s.release();
     this.#kernels.heap.free(this.#dist);
+    this.#kernels.heap.free(this.#spread);
     this.#dist = 0;
+    this.#spread = 0;
     this.#capacity = 0;
     this.#used = 0;
   }
@@ -166,6 +192,12 @@ export class ScanSession {
     if (this.#used > 0) heap.bytes().copyWithin(next, this.#dist, this.#dist + this.#used * 4);
     heap.free(this.#dist);
     this.#dist = next;
+    if (this.#spread !== 0) {
+      const spread = heap.alloc(capacity * 4);
+      if (this.#used > 0) heap.bytes().copyWithin(spread, this.#spread, this.#spread + this.#used * 4);
+      heap.free(this.#spread);
+      this.#spread = spread;
+    }
     this.#capacity = capacity;
   }
 }

@@ -313,7 +313,7 @@ export function annCost(index: IndexShape, share: number, dim: number, knobs: { 
   if (index.kind.startsWith("IVF")) {
     const nlist = (index.params.numPartitions as number | undefined) ?? Math.max(1, Math.round(Math.sqrt(index.rows)));
     const probed = Math.min(1, (knobs.nprobes ?? 20) / nlist / Math.sqrt(Math.max(share, 1e-9)));
-    const perRow = index.kind === "IVF_PQ" ? ((index.params.numSubVectors as number | undefined) ?? Math.max(1, dim / 4)) : index.kind === "IVF_SQ" ? dim / 4 : dim;
+    const perRow = index.kind === "IVF_PQ" ? ((index.params.numSubVectors as number | undefined) ?? Math.max(1, dim / 4)) : index.kind === "IVF_SQ" ? dim / 4 : index.kind === "IVF_RQ" ? dim / 16 : dim;
     return index.rows * probed * perRow + refine;
   }
   const m = (index.params.m as number | undefined) ?? 16;

@@ -91,7 +91,7 @@ export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry
   });
 }
 
-const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ"]);
+const IVF_KINDS: ReadonlySet<string> = new Set(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "IVF_RQ"]);
 
 /** Index kinds that search a vector column (the others, e.g. FTS, index text). */
 export const VECTOR_KINDS: ReadonlySet<string> = new Set([...IVF_KINDS, "HNSW", "HNSW_SQ", "HNSW_PQ", "IVF_BINARY"]);
@@ -286,7 +286,7 @@ async function buildIvfStreaming(
       copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
     });
   }
-  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT" | "IVF_PQ" | "IVF_SQ", sample.subarray(0, taken * dim), dim, {
+  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
     ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true,
   } as never);
   let done = 0;

@@ -34,7 +34,7 @@ function vectorOf(id: number): Float32Array {
 
 const OPTIONS: BuildOptions = { numPartitions: 16, m: 8, efConstruction: 40, numSubVectors: 32, seed: 7 };
 const SEARCH: SearchOptions = { nprobes: 4, ef: 32 };
-const KINDS: IndexKind[] = ["FLAT", "IVF_FLAT", "IVF_PQ", "IVF_SQ", "HNSW", "HNSW_SQ", "HNSW_PQ"];
+const KINDS: IndexKind[] = ["FLAT", "IVF_FLAT", "IVF_PQ", "IVF_SQ", "IVF_RQ", "HNSW", "HNSW_SQ", "HNSW_PQ"];
 
 let kernels: Kernels;
 beforeAll(async () => {
@@ -161,7 +161,7 @@ describe.each(KINDS)("%s", (kind) => {
 });
 
 describe("IVF partitions read on demand", () => {
-  it.each(["IVF_FLAT", "IVF_PQ", "IVF_SQ"] as const)("%s: head + loadPartition answers like the in-memory index", async (kind) => {
+  it.each(["IVF_FLAT", "IVF_PQ", "IVF_SQ", "IVF_RQ"] as const)("%s: head + loadPartition answers like the in-memory index", async (kind) => {
     const index = await buildIndex(kernels, kind, base, DIM, rowIds, OPTIONS);
     const bytes = await index.serialize();
     const headLength = readHeadLength(bytes.subarray(0, PREAMBLE_BYTES));

@@ -33,6 +33,7 @@ const KINDS: { name: string; column: string; config: () => unknown; search: (t: 
   { name: "IVF_FLAT", column: "vector", config: () => Index.ivfFlat({ numPartitions: 4 }), search: vectorSearch },
   { name: "IVF_PQ", column: "vector", config: () => Index.ivfPq({ numPartitions: 4, numSubVectors: 4 }), search: vectorSearch },
   { name: "IVF_SQ", column: "vector", config: () => Index.ivfSq({ numPartitions: 4 }), search: vectorSearch },
+  { name: "IVF_RQ", column: "vector", config: () => Index.ivfRq({ numPartitions: 4 }), search: vectorSearch },
   { name: "HNSW", column: "vector", config: () => Index.hnsw({ m: 8, efConstruction: 40 }), search: vectorSearch },
   { name: "HNSW_SQ", column: "vector", config: () => Index.hnswSq({ m: 8, efConstruction: 40 }), search: vectorSearch },
   { name: "HNSW_PQ", column: "vector", config: () => Index.hnswPq({ m: 8, efConstruction: 40, numSubVectors: 4 }), search: vectorSearch },
