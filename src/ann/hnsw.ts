@@ -153,6 +153,7 @@ export class HnswIndex implements VectorIndex {
         maxIterations: options.maxIterations ?? 50,
         seed,
         progress: (done, total) => options.progress?.({ phase: "train-pq", done, total }),
+        parallel: options.parallel,
       });
       quantizer = pq;
       params.numSubVectors = numSubVectors;

@@ -54,3 +54,92 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
   }
 }
+
+/** Rows per round of the host-array helpers below (as CHUNK_ROWS in quantize.ts): bounds their memory. */
+const ROUND_ROWS = 65_536;
+
+/**
+ * Runs `task(x, rows, first)` over host rows copied into `p.kernels`' memory a round at a time,
+ * with `out` bytes per row of output the task writes at `outPtr`, copied back into `into`.
+ */
+async function rounds(
+  p: RowParallel, data: Float32Array, dim: number, outBytesPerRow: number[], run: (x: number, rows: number, outs: number[]) => RowTask,
+  collect: (outs: number[], rows: number, first: number) => void,
+): Promise<void> {
+  const n = data.length / dim;
+  if (n === 0) return;
+  const heap = p.kernels.heap;
+  const chunk = Math.min(n, ROUND_ROWS);
+  const ptrs: number[] = [];
+  try {
+    const x = heap.alloc(chunk * dim * 4);
+    ptrs.push(x);
+    for (const b of outBytesPerRow) ptrs.push(heap.alloc(chunk * b));
+    const outs = ptrs.slice(1);
+    for (let first = 0; first < n; first += chunk) {
+      const rows = Math.min(chunk, n - first);
+      heap.write(x, data.subarray(first * dim, (first + rows) * dim));
+      await p.runRows(run(x, rows, outs), rows);
+      collect(outs, rows, first);
+    }
+  } finally {
+    for (const ptr of ptrs) heap.free(ptr);
+  }
+}
+
+/** `assignNearest` (quantize.ts) with the rows split over `p`'s threads; the same output. */
+export async function assignNearestParallel(p: RowParallel, data: Float32Array, dim: number, centroids: Float32Array, metric: number): Promise<{ assign: Int32Array; dist: Float32Array }> {
+  const n = data.length / dim;
+  const k = centroids.length / dim;
+  const assign = new Int32Array(n);
+  const dist = new Float32Array(n);
+  const heap = p.kernels.heap;
+  const c = heap.alloc(centroids.byteLength);
+  try {
+    heap.write(c, centroids);
+    await rounds(p, data, dim, [4, 4],
+      (x, _rows, [a, d]) => ({ kernel: "kmeans_assign", x, stride: dim, width: dim, c, k, metric, assign: a!, dist: d! }),
+      ([a, d], rows, first) => {
+        assign.set(heap.i32(a!, rows), first);
+        dist.set(heap.f32(d!, rows), first);
+      });
+  } finally {
+    heap.free(c);
+  }
+  return { assign, dist };
+}
+
+/** `pqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
+export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array): Promise<Uint8Array> {
+  const n = data.length / dim;
+  const codes = new Uint8Array(n * M);
+  const heap = p.kernels.heap;
+  const book = heap.alloc(codebook.byteLength);
+  try {
+    heap.write(book, codebook);
+    await rounds(p, data, dim, [M],
+      (x, _rows, [out]) => ({ kernel: "pq_encode", x, dim, M, codebook: book, codes: out! }),
+      ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
+  } finally {
+    heap.free(book);
+  }
+  return codes;
+}
+
+/** `sqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
+export async function sqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, offset: Float32Array, invScale: Float32Array): Promise<Int8Array> {
+  const n = data.length / dim;
+  const codes = new Int8Array(n * dim);
+  const heap = p.kernels.heap;
+  const params = heap.alloc(dim * 8);
+  try {
+    heap.write(params, offset);
+    heap.write(params + dim * 4, invScale);
+    await rounds(p, data, dim, [dim],
+      (x, _rows, [out]) => ({ kernel: "sq_encode", x, dim, offset: params, invScale: params + dim * 4, codes: out! }),
+      ([out], rows, first) => codes.set(new Int8Array(heap.bytes().buffer, out!, rows * dim), first * dim));
+  } finally {
+    heap.free(params);
+  }
+  return codes;
+}
