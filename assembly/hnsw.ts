@@ -182,3 +182,39 @@ export function hnsw_search(
   }
   return count;
 }
+
+// ── neighbour selection (building) ───────────────────────────────────────────────────────────
+
+/**
+ * hnswlib's heuristic over f32 rows: walk the candidates ids/dists (count pairs, ascending by
+ * distance to the base) and keep one only if it is nearer to the base than to every neighbour kept
+ * so far, up to `max`; with count ≤ max all are kept. Writes the kept ids to out; returns how many.
+ * The same rule as HnswIndex.#selectNeighbours, run inside a build worker.
+ */
+export function hnsw_select(rows: usize, dim: i32, metric: i32, ids: usize, dists: usize, count: i32, max: i32, out: usize): i32 {
+  if (count <= max) {
+    memory.copy(out, ids, <usize>count << 2);
+    return count;
+  }
+  let rowBytes = <usize>dim << 2;
+  let kept = 0;
+  for (let i = 0; i < count && kept < max; i++) {
+    let e = load<i32>(ids + (<usize>i << 2));
+    let de = load<f32>(dists + (<usize>i << 2));
+    let x = rows + <usize>e * rowBytes;
+    let good = true;
+    for (let j = 0; j < kept; j++) {
+      let y = rows + <usize>load<i32>(out + (<usize>j << 2)) * rowBytes;
+      let d: f32 = metric == 0 ? l2F32(x, y, dim) : 1 - dotF32(x, y, dim);
+      if (d < de) {
+        good = false;
+        break;
+      }
+    }
+    if (good) {
+      store<i32>(out + (<usize>kept << 2), e);
+      kept++;
+    }
+  }
+  return kept;
+}

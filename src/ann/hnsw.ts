@@ -42,6 +42,7 @@ import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, HnswBuildOptions, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
 import { TimeSlicer } from "../util/yield.js";
+import { parallelFor, type RowParallel } from "../kernels/parallel.js";
 
 export type HnswKind = "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
@@ -50,6 +51,14 @@ export const DEFAULT_EF_CONSTRUCTION = 100;
 export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
+/**
+ * Parallel insertion (see #insertBatch): the graph is built serially up to this many nodes, then in
+ * batches of at most MAX_BATCH nodes and at most 1/BATCH_SHARE of the graph so far, so a batch's
+ * nodes — which do not see each other while searching — are a sliver of what they search.
+ */
+const PARALLEL_FROM = 2048;
+const MAX_BATCH = 512;
+const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
 
@@ -162,7 +171,7 @@ export class HnswIndex implements VectorIndex {
     const exactGraph = kind !== "HNSW" && n * dim * 4 <= BUILD_F32_BYTES;
     if (exactGraph) index.#graph = new VectorStore(kernels, { kind: "f32", dim, metric: space }, n);
     try {
-      await index.#addSpace(x, rowIds ?? RowIds.sequence(0, n), options.progress);
+      await index.#addSpace(x, rowIds ?? RowIds.sequence(0, n), options.progress, options.parallel);
     } finally {
       if (index.#graph !== index.#store) index.#graph.free();
       index.#graph = index.#store;
@@ -317,8 +326,12 @@ export class HnswIndex implements VectorIndex {
 
   // ── insertion ─────────────────────────────────────────────────────────────────────────────
 
-  /** Appends vectors already in index space (normalized for cosine) and links each into the graph. */
-  async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"]): Promise<void> {
+  /**
+   * Appends vectors already in index space (normalized for cosine) and links each into the graph.
+   * With `parallel` (threads over these kernels' shared memory) and an f32 graph, nodes past
+   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#insertBatch).
+   */
+  async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"], parallel?: RowParallel): Promise<void> {
     const n = x.length / this.dim;
     if (n === 0) return;
     const first = this.#size;
@@ -326,17 +339,94 @@ export class HnswIndex implements VectorIndex {
     this.#store.append(x);
     if (this.#graph !== this.#store) this.#graph.append(x);
     this.#rowIds.append(rowIds);
+    const p = this.#graph.spec.kind === "f32" ? parallelFor(this.#kernels, parallel) : undefined;
     const slicer = new TimeSlicer();
-    for (let i = 0; i < n; i++) {
-      this.#insert(first + i, x.subarray(i * this.dim, (i + 1) * this.dim));
-      this.#size = first + i + 1;
-      if (progress && ((i + 1) % 1024 === 0 || i + 1 === n)) progress({ phase: "insert", done: i + 1, total: n });
-      if (i % 32 === 31 && slicer.due()) await slicer.yieldNow();
+    let reported = 0;
+    for (let i = 0; i < n; ) {
+      const size = first + i;
+      const batch = p && size >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor(size / BATCH_SHARE)) : 1;
+      if (batch > 1) await this.#insertBatch(p!, size, batch, x.subarray(i * this.dim, (i + batch) * this.dim));
+      else {
+        this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
+        this.#size = size + 1;
+      }
+      i += batch;
+      if (progress && (i - reported >= 1024 || i === n)) {
+        reported = i;
+        progress({ phase: "insert", done: i, total: n });
+      }
+      if ((batch > 1 || i % 32 === 0) && slicer.due()) await slicer.yieldNow();
     }
   }
 
-  #insert(node: number, vector: Float32Array): void {
-    const level = Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
+  /**
+   * Inserts nodes [from, from + count) (vectors x, count × dim) with their bottom-layer searches in
+   * parallel. Levels are drawn in node order, as a serial build draws them. Then:
+   *
+   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point
+   *   2. workers:     each level-0 node's efConstruction search of the bottom layer as it stood
+   *                   before the batch, and the heuristic's pick of m neighbours (the graph is only
+   *                   read; assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
+   *   3. this thread: in node order, link each level-0 node to its pick (and back, re-picking full
+   *                   lists), and insert each higher node serially as usual
+   *
+   * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
+   * thread and the result deterministic for a given seed. What the batch costs is that its nodes do
+   * not find each other in step 2: a batch is at most 1/BATCH_SHARE of the graph, and the recall of
+   * the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
+   */
+  async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
+    const dim = this.dim;
+    const levels = Array.from({ length: count }, () => this.#drawLevel());
+    const flat = levels.flatMap((level, j) => (level === 0 ? [j] : []));
+    const store = this.#graph;
+    const heap = this.#kernels.heap;
+    const m = this.#m;
+    const buffer = heap.alloc(flat.length * (12 + (1 + m) * 4));
+    try {
+      const out = buffer + flat.length * 12;
+      const nodes = new Int32Array(flat.length * 3);
+      const epDist = new Float32Array(nodes.buffer);
+      flat.forEach((j, r) => {
+        store.setQuery(x.subarray(j * dim, (j + 1) * dim));
+        this.#descend(store, 0);
+        nodes[r * 3] = from + j;
+        nodes[r * 3 + 1] = this.#ep;
+        epDist[r * 3 + 2] = this.#epDist;
+      });
+      heap.write(buffer, nodes);
+      const args = store.kernelArgs();
+      await p.runRows({
+        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
+        vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
+      }, flat.length);
+      const picks = heap.i32(out, flat.length * (1 + m)).slice();
+      const chosen = new Int32Array(m);
+      let r = 0;
+      for (let j = 0; j < count; j++) {
+        const node = from + j;
+        if (levels[j]! > 0) this.#insert(node, x.subarray(j * dim, (j + 1) * dim), levels[j]!);
+        else {
+          this.#levels[node] = 0;
+          const at = r++ * (1 + m);
+          const picked = picks[at]!;
+          chosen.set(picks.subarray(at + 1, at + 1 + picked));
+          this.#layer0.setNeighbours(node, chosen, picked);
+          for (let i = 0; i < picked; i++) this.#linkBack(store, chosen[i]!, node, 0);
+        }
+        this.#size = node + 1;
+      }
+    } finally {
+      heap.free(buffer);
+    }
+  }
+
+  /** A new node's top layer: ⌊−ln(U) · mL⌋, at most 255. */
+  #drawLevel(): number {
+    return Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
+  }
+
+  #insert(node: number, vector: Float32Array, level = this.#drawLevel()): void {
     this.#levels[node] = level;
     this.#layer0.setNeighbours(node, this.#batch, 0);
     if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));

@@ -79,6 +79,9 @@ export interface KernelExports {
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 
+  /** hnswlib's neighbour heuristic over f32 rows (metric 0 l2, 1 dot): ids/dists ascending → out; returns the count kept. */
+  hnsw_select(rows: Ptr, dim: number, metric: number, ids: Ptr, dists: Ptr, count: number, max: number, out: Ptr): number;
+
   /** out = Σ_r ((x_r − mean)·v)(x_r − mean), dim f32 (assembly/pca.ts). */
   pca_cov_matvec(x: Ptr, n: number, dim: number, mean: Ptr, v: Ptr, out: Ptr): void;
   /** out = n × k f32: (x_r − mean)·c_j for components c = k × dim. */
@@ -97,5 +100,5 @@ export const REQUIRED_EXPORTS = [
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
-  "hnsw_search", "pca_cov_matvec", "pca_project",
+  "hnsw_search", "hnsw_select", "pca_cov_matvec", "pca_project",
 ] as const satisfies readonly (keyof KernelExports)[];

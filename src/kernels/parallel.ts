@@ -12,6 +12,12 @@
  *   pq_encode      x = n × dim f32; codebook M × 256 × dsub; codes n × M u8
  *                                                           scratch 256·(dim + M) f32 per thread
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
+ *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row (the graph is
+ *                  only read): nodes = rows × [node i32, ep i32, epDist f32]; graph `links`
+ *                  (capacity × stride i32) over f32 `vectors` (capacity × dim, metric 0 l2 / 1 dot);
+ *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
+ *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
+ *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32
  */
 import type { KernelExports } from "./abi.js";
 import type { Kernels } from "./kernels.js";
@@ -19,7 +25,8 @@ import type { Kernels } from "./kernels.js";
 export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
-  | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number };
+  | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
+  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number };
 
 /** Something that runs row tasks across threads: the scan pool over shared memory. */
 export interface RowParallel {
@@ -40,7 +47,22 @@ export function parallelFor(kernels: Kernels, parallel: RowParallel | undefined)
 export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "kmeans_assign") return task.k * (task.width + 1) * 4;
   if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
+  if (task.kernel === "hnsw_link") return hnswLayout(task).total;
   return 0;
+}
+
+/** Leading bytes of a thread's scratch that must start zeroed (HNSW's epoch and visited marks). */
+export function rowTaskZeroed(task: RowTask): number {
+  return task.kernel === "hnsw_link" ? hnswLayout(task).cand : 0;
+}
+
+function hnswLayout(t: Extract<RowTask, { kernel: "hnsw_link" }>): { visited: number; cand: number; res: number; found: number; total: number } {
+  const align = (b: number): number => (b + 15) & ~15;
+  const visited = 16;
+  const cand = visited + align(t.capacity * 2);
+  const res = cand + align((t.capacity + 1) * 8);
+  const found = res + align((t.ef + 1 + t.stride) * 8);
+  return { visited, cand, res, found, total: found + t.ef * 8 };
 }
 
 /** Runs rows [first, first + count) of `task` with `scratch` (rowTaskScratch bytes) of this thread's own. */
@@ -50,8 +72,36 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.kmeans_assign(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.k, task.metric, scratch, task.assign + first * 4, task.dist + first * 4);
   } else if (task.kernel === "pq_encode") {
     w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
-  } else {
+  } else if (task.kernel === "sq_encode") {
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
+  } else {
+    hnswLink(w, task, first, count, scratch);
+  }
+}
+
+function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>, first: number, count: number, scratch: number): void {
+  const l = hnswLayout(t);
+  const rowBytes = t.dim * 4;
+  for (let r = first; r < first + count; r++) {
+    const buffer = w.memory.buffer;
+    const head = new Int32Array(buffer, scratch, 1);
+    let epoch = head[0]! + 1;
+    if (epoch === 65_536) {
+      new Uint8Array(buffer, scratch + l.visited, t.capacity * 2).fill(0);
+      epoch = 1;
+    }
+    head[0] = epoch;
+    const node = new Int32Array(buffer, t.nodes + r * 12, 2);
+    const epDist = new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0]!;
+    const found = scratch + l.found;
+    const res = scratch + l.res;
+    const n = w.hnsw_search(
+      t.links, t.stride, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
+      node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
+    );
+    const out = t.out + r * (1 + t.m) * 4;
+    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4);
+    new Int32Array(w.memory.buffer, out, 1)[0] = picked;
   }
 }
 

@@ -44,7 +44,7 @@ import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.
 import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, UnnumberedRequest } from "./protocol.js";
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
 import { chunkOf, merge, type Chunk } from "./chunks.js";
-import { rowTaskScratch, type RowParallel, type RowTask } from "../kernels/parallel.js";
+import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
 import { MULTI_QUERIES } from "./scan.js";
 
 export type ScanTransport = "shared" | "message";
@@ -223,13 +223,17 @@ export class ScanPool {
     if (!Number.isSafeInteger(rows) || rows < 0) throw createError("INVALID_ARGUMENT", `rows must be a non-negative integer, got ${rows}.`);
     if (rows === 0) return;
     const count = Math.max(1, Math.min(workers, this.size));
-    const chunkRows = Math.max(MIN_TASK_ROWS, Math.ceil(rows / (count * CHUNKS_PER_WORKER)));
+    // One HNSW insertion search is itself a sizeable piece of work: claim a few at a time.
+    const least = task.kernel === "hnsw_link" ? 4 : MIN_TASK_ROWS;
+    const chunkRows = Math.max(least, Math.ceil(rows / (count * CHUNKS_PER_WORKER)));
     const chunks = Math.ceil(rows / chunkRows);
     const used = this.#workers.slice(0, Math.min(count, chunks));
     const heap = this.kernels.heap;
     const scratchBytes = (rowTaskScratch(task) + 15) & ~15;
     const base = heap.alloc(16 + used.length * scratchBytes);
     heap.i32(base, 2).fill(0);
+    const zeroed = rowTaskZeroed(task);
+    for (let i = 0; i < used.length; i++) heap.bytes().fill(0, base + 16 + i * scratchBytes, base + 16 + i * scratchBytes + zeroed);
     const requests = used.map((w, i) => w.request({ type: "rows", rows: { task, rows, chunkRows, counter: base, scratch: base + 16 + i * scratchBytes } }));
     void Promise.allSettled(requests).then(() => heap.free(base));
     await new Promise<void>((resolve, reject) => {

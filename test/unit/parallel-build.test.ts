@@ -94,6 +94,43 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
     }
   }
 
+  for (const distanceType of ["cosine", "l2"] as const) {
+    it(`HNSW ${distanceType} (m 16, efConstruction 100): batched parallel insertion keeps recall@10 within 0.01 of the serial graph`, async () => {
+      const n = 12_000;
+      const { data, dim } = rows(n);
+      const nq = 200;
+      const queries = glove ? glove.queries.data.slice(0, nq * dim) : data.slice(0, nq * dim).map((v) => v + 0.25);
+      const exact = pool.kernels.upload(data, dim);
+      const truth = pool.kernels.searchBatch(distanceType, queries, [{ block: exact }], dim, 10).map((r) => new Set(r.row));
+      exact.free();
+      const options = { m: 16, efConstruction: 100, distanceType };
+      const serial = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, options);
+      const before = pool.chunksByWorker;
+      const inserted: number[] = [];
+      const parallel = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel(), progress: (p) => inserted.push(p.done) });
+      try {
+        const after = pool.chunksByWorker;
+        // Most insertions ran in the workers (after the first PARALLEL_FROM serial ones).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThan(n / 16);
+        expect(inserted.at(-1)).toBe(n);
+        const recall = async (index: typeof serial) => {
+          let hit = 0;
+          for (let q = 0; q < nq; q++) {
+            const found = await index.search(queries.subarray(q * dim, (q + 1) * dim), 10, { ef: 24 });
+            for (const r of found.rows) if (truth[q]!.has(r)) hit++;
+          }
+          return hit / (nq * 10);
+        };
+        const [a, b] = [await recall(serial), await recall(parallel)];
+        expect(a).toBeGreaterThan(0.8);
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(0.01);
+      } finally {
+        serial.free();
+        parallel.free();
+      }
+    });
+  }
+
   it("runRows rejects bad input with a typed error", async () => {
     const error = await pool.runRows({ kernel: "sq_encode", x: 0, dim: 4, offset: 0, invScale: 0, codes: 0 }, -1).then(() => undefined, (e: unknown) => e);
     expect(isQuiverError(error, "INVALID_ARGUMENT")).toBe(true);
