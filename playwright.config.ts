@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
-const PORT = 5174;
+// QUIVER_TEST_PORT moves the fixture's server, so two checkouts' runs never share (and test) one server.
+const PORT = Number(process.env.QUIVER_TEST_PORT ?? 5174);
 // QUIVER_DEMO_PORT moves the demo's dev server, e.g. when another checkout's server holds 5173.
 const DEMO_PORT = Number(process.env.QUIVER_DEMO_PORT ?? 5173);
 // Debian's chromium by default; Playwright's own browser when that file does not exist.
