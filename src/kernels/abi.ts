@@ -79,8 +79,8 @@ export interface KernelExports {
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 
-  /** hnswlib's neighbour heuristic over f32 rows (metric 0 l2, 1 dot): ids/dists ascending → out; returns the count kept. */
-  hnsw_select(rows: Ptr, dim: number, metric: number, ids: Ptr, dists: Ptr, count: number, max: number, out: Ptr): number;
+  /** hnswlib's neighbour heuristic over f32 rows (metric 0 l2, 1 dot): ids/dists ascending → out; tmp = max f32; returns the count kept. */
+  hnsw_select(rows: Ptr, dim: number, metric: number, ids: Ptr, dists: Ptr, count: number, max: number, out: Ptr, tmp: Ptr): number;
 
   /** out = Σ_r ((x_r − mean)·v)(x_r − mean), dim f32 (assembly/pca.ts). */
   pca_cov_matvec(x: Ptr, n: number, dim: number, mean: Ptr, v: Ptr, out: Ptr): void;

@@ -17,7 +17,7 @@
  *                  (capacity × stride i32) over f32 `vectors` (capacity × dim, metric 0 l2 / 1 dot);
  *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
- *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32
+ *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
  */
 import type { KernelExports } from "./abi.js";
 import type { Kernels } from "./kernels.js";
@@ -62,7 +62,7 @@ function hnswLayout(t: Extract<RowTask, { kernel: "hnsw_link" }>): { visited: nu
   const cand = visited + align(t.capacity * 2);
   const res = cand + align((t.capacity + 1) * 8);
   const found = res + align((t.ef + 1 + t.stride) * 8);
-  return { visited, cand, res, found, total: found + t.ef * 8 };
+  return { visited, cand, res, found, total: found + t.ef * 8 + t.m * 4 };
 }
 
 /** Runs rows [first, first + count) of `task` with `scratch` (rowTaskScratch bytes) of this thread's own. */
@@ -100,7 +100,7 @@ function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>
       node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
     );
     const out = t.out + r * (1 + t.m) * 4;
-    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4);
+    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4, found + t.ef * 8);
     new Int32Array(w.memory.buffer, out, 1)[0] = picked;
   }
 }
