@@ -31,6 +31,7 @@
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { GraphLayer } from "../kernels/graph.js";
+import { Scratch } from "../kernels/memory.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
   allowedPositions, allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
@@ -107,6 +108,8 @@ export class HnswIndex implements VectorIndex {
   readonly #linkChosen: Int32Array;
   #sortedIds = new Int32Array(64);
   #sortedDist = new Float32Array(64);
+  /** WebAssembly scratch of the neighbour heuristic over f32 rows: ids, dists, picks, distances. */
+  readonly #selectScratch: Scratch;
 
   private constructor(kernels: Kernels, kind: HnswKind, metric: DistanceType, dim: number, quantizer: Quantizer, graph: GraphParams, rowIds: RowIds, params: Record<string, number | string | boolean>) {
     this.#kernels = kernels;
@@ -135,6 +138,7 @@ export class HnswIndex implements VectorIndex {
     this.#linkDist = new Float32Array(this.#m0 + 1);
     this.#linkChosen = new Int32Array(this.#m0);
     this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
+    this.#selectScratch = new Scratch(kernels.heap);
   }
 
   static async build(kernels: Kernels, kind: HnswKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: HnswBuildOptions = {}): Promise<HnswIndex> {
@@ -322,6 +326,7 @@ export class HnswIndex implements VectorIndex {
   free(): void {
     this.#store.free();
     this.#layer0.free();
+    this.#selectScratch.release();
   }
 
   // ── insertion ─────────────────────────────────────────────────────────────────────────────
@@ -474,6 +479,19 @@ export class HnswIndex implements VectorIndex {
     if (count <= max) {
       out.set(ids.subarray(0, count));
       return count;
+    }
+    if (store.spec.kind === "f32") {
+      // One kernel call (assembly/hnsw.ts hnsw_select: the same gather kernels, the same picks)
+      // instead of one host→WebAssembly round trip per candidate.
+      const heap = this.#kernels.heap;
+      const at = this.#selectScratch.reserve((2 * count + 2 * max) * 4);
+      heap.i32(at, count).set(ids.subarray(0, count));
+      heap.f32(at + count * 4, count).set(dists.subarray(0, count));
+      const args = store.kernelArgs();
+      const outPtr = at + count * 8;
+      const kept = this.#kernels.exports.hnsw_select(args.rows, this.dim, args.metric, at, at + count * 4, count, max, outPtr, outPtr + max * 4);
+      out.set(heap.i32(outPtr, kept));
+      return kept;
     }
     const between = this.#batchDist;
     let kept = 0;
