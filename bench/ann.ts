@@ -113,6 +113,8 @@ interface System {
   threads: string;
   /** Time only the first SLOW_QUERIES queries, in one round (full scans). */
   slow?: boolean;
+  /** Untimed set-up before `build` (starting worker threads). */
+  prepare?(): Promise<void>;
   build(ds: Bench): Promise<Built>;
   close?(): Promise<void> | void;
 }
@@ -162,9 +164,12 @@ function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
   return {
     system: "quiver", variant: `${kind.toLowerCase()}${buildWorkers ? `-build-${buildWorkers}w` : ""}`, api: "kernels (buildIndex / index.search)",
     threads: buildWorkers ? `build ${buildWorkers} worker${buildWorkers > 1 ? "s" : ""} (shared WASM memory); search 1` : "1 (WASM)",
+    async prepare() {
+      // Worker start-up (here also tsx compiling the worker's TypeScript) is not build time.
+      if (buildWorkers) pool ??= await createScanPool({ workers: buildWorkers, transport: "shared", createWorker: () => startTsWorker(POOL_WORKER) });
+    },
     async build(ds) {
       const sw = sweep(ds);
-      if (buildWorkers) pool = await createScanPool({ workers: buildWorkers, transport: "shared", createWorker: () => startTsWorker(POOL_WORKER) });
       index = await buildIndex(pool ? pool.kernels : await kernels(), kind, ds.base, ds.dim, undefined, {
         distanceType: ds.metric, numPartitions: ds.numPartitions, numSubVectors: ds.numSubVectors, m: HNSW_M, efConstruction: HNSW_EFC,
         ...(pool ? { parallel: pool.rowParallel() } : {}),
@@ -197,6 +202,7 @@ function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
     async close() {
       index?.free();
       await pool?.close();
+      pool = undefined;
     },
   };
 }
@@ -558,6 +564,7 @@ async function benchDataset(ds: Bench, systems: System[], rows: ResultRow[]): Pr
     progress(`${ds.name}: building ${label} …`);
     (globalThis as { gc?: () => void }).gc?.();
     try {
+      await sys.prepare?.();
       const c0 = cpuS();
       const t0 = performance.now();
       const built = await sys.build(ds);
