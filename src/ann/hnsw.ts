@@ -372,13 +372,15 @@ export class HnswIndex implements VectorIndex {
    *   2. workers:     each level-0 node's efConstruction search of the bottom layer as it stood
    *                   before the batch, and the heuristic's pick of m neighbours (the graph is only
    *                   read; assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. this thread: in node order, link each level-0 node to its pick (and back, re-picking full
-   *                   lists), and insert each higher node serially as usual
+   *   3. this thread: in node order, link each level-0 node to its pick, and insert each higher
+   *                   node serially as usual
+   *   4. workers:     the back links, one existing node per task (#linkBackAll)
    *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
    * thread and the result deterministic for a given seed. What the batch costs is that its nodes do
-   * not find each other in step 2: a batch is at most 1/BATCH_SHARE of the graph, and the recall of
-   * the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * not find each other in step 2, and that a full list re-picks once for all its new neighbours:
+   * a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the serial one's
+   * within noise (test/unit/parallel-build.test.ts, on GloVe).
    */
   async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
     const dim = this.dim;
@@ -407,6 +409,8 @@ export class HnswIndex implements VectorIndex {
       }, flat.length);
       const picks = heap.i32(out, flat.length * (1 + m)).slice();
       const chosen = new Int32Array(m);
+      // New nodes each existing node gains a link back to, in node order.
+      const incoming = new Map<number, number[]>();
       let r = 0;
       for (let j = 0; j < count; j++) {
         const node = from + j;
@@ -417,10 +421,55 @@ export class HnswIndex implements VectorIndex {
           const picked = picks[at]!;
           chosen.set(picks.subarray(at + 1, at + 1 + picked));
           this.#layer0.setNeighbours(node, chosen, picked);
-          for (let i = 0; i < picked; i++) this.#linkBack(store, chosen[i]!, node, 0);
+          for (let i = 0; i < picked; i++) {
+            const v = chosen[i]!;
+            const list = incoming.get(v);
+            if (list) list.push(node);
+            else incoming.set(v, [node]);
+          }
         }
         this.#size = node + 1;
       }
+      await this.#linkBackAll(p, incoming);
+    } finally {
+      heap.free(buffer);
+    }
+  }
+
+  /**
+   * The back links of a batch, in the workers: each existing node v takes all its new neighbours
+   * at once — appended while its list has room, else the heuristic re-picks among old and new
+   * (a serial build re-picks once per new neighbour). Each worker writes only the lists of the
+   * targets it claimed, and nothing else reads links meanwhile.
+   */
+  async #linkBackAll(p: RowParallel, incoming: Map<number, number[]>): Promise<void> {
+    if (incoming.size === 0) return;
+    const targets = [...incoming.keys()];
+    let total = 0;
+    let most = 0;
+    for (const list of incoming.values()) {
+      total += list.length;
+      most = Math.max(most, list.length);
+    }
+    const heap = this.#kernels.heap;
+    const buffer = heap.alloc(targets.length * 12 + total * 4);
+    try {
+      const table = new Int32Array(targets.length * 3);
+      const ids = new Int32Array(total);
+      let at = 0;
+      targets.forEach((v, i) => {
+        const list = incoming.get(v)!;
+        table.set([v, at, list.length], i * 3);
+        ids.set(list, at);
+        at += list.length;
+      });
+      heap.write(buffer, table);
+      heap.write(buffer + targets.length * 12, ids);
+      const args = this.#graph.kernelArgs();
+      await p.runRows({
+        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, vectors: args.rows, dim: this.dim,
+        metric: args.metric, most, targets: buffer, incoming: buffer + targets.length * 12,
+      }, targets.length);
     } finally {
       heap.free(buffer);
     }

@@ -18,6 +18,11 @@
  *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
  *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
+ *   hnsw_backlink  adds new nodes to the bottom-layer links of existing ones, one target node per
+ *                  row (each target's list is written by its row alone): targets = rows × [v, at,
+ *                  count] i32 naming `incoming` i32[at .. at + count); a list with room takes them
+ *                  all, a full one keeps the heuristic's pick among old and new (as a serial insert
+ *                  re-picks). scratch: ids, dists (stride − 1 + most) | out, tmp (stride − 1)
  */
 import type { KernelExports } from "./abi.js";
 import type { Kernels } from "./kernels.js";
@@ -26,7 +31,8 @@ export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
-  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number };
+  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
+  | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
 /** Something that runs row tasks across threads: the scan pool over shared memory. */
 export interface RowParallel {
@@ -48,6 +54,7 @@ export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "kmeans_assign") return task.k * (task.width + 1) * 4;
   if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
   if (task.kernel === "hnsw_link") return hnswLayout(task).total;
+  if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
   return 0;
 }
 
@@ -74,8 +81,47 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
   } else if (task.kernel === "sq_encode") {
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
-  } else {
+  } else if (task.kernel === "hnsw_link") {
     hnswLink(w, task, first, count, scratch);
+  } else {
+    hnswBacklink(w, task, first, count, scratch);
+  }
+}
+
+function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_backlink" }>, first: number, count: number, scratch: number): void {
+  const max = t.stride - 1;
+  const room = max + t.most;
+  const ids = scratch;
+  const dists = scratch + room * 4;
+  const out = scratch + room * 8;
+  const tmp = out + max * 4;
+  const rowBytes = t.dim * 4;
+  for (let r = first; r < first + count; r++) {
+    const buffer = w.memory.buffer;
+    const [v, at, k] = new Int32Array(buffer, t.targets + r * 12, 3) as unknown as [number, number, number];
+    const list = new Int32Array(buffer, t.links + v * t.stride * 4, t.stride);
+    const incoming = new Int32Array(buffer, t.incoming + at * 4, k);
+    const have = list[0]!;
+    if (have + k <= max) {
+      list.set(incoming, 1 + have);
+      list[0] = have + k;
+      continue;
+    }
+    const n = have + k;
+    const idv = new Int32Array(buffer, ids, n);
+    idv.set(list.subarray(1, 1 + have));
+    idv.set(incoming, have);
+    (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(t.vectors + v * rowBytes, t.vectors, ids, n, t.dim, dists);
+    // Ascending by distance to v (ties: earlier first, as the host's insertion sort keeps them).
+    const dv = new Float32Array(buffer, dists, n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dv[a]! - dv[b]! || a - b);
+    const sortedIds = order.map((i) => idv[i]!);
+    const sortedDists = order.map((i) => dv[i]!);
+    idv.set(sortedIds);
+    dv.set(sortedDists);
+    const kept = w.hnsw_select(t.vectors, t.dim, t.metric, ids, dists, n, max, out, tmp);
+    list.set(new Int32Array(buffer, out, kept), 1);
+    list[0] = kept;
   }
 }
 
