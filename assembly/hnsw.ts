@@ -20,7 +20,7 @@
 //
 // Heaps are arrays of 8-byte (distance, id) pairs; the root is at offset 0.
 
-import { dotF32, l2F32 } from "./f32";
+import { dotF32, dot_f32_gather, l2F32, l2_f32_gather } from "./f32";
 import { sqIpRow } from "./sq";
 import { adcRow } from "./pq";
 
@@ -181,4 +181,43 @@ export function hnsw_search(
     nr = popMax(res, nr);
   }
   return count;
+}
+
+// ── neighbour selection (building) ───────────────────────────────────────────────────────────
+
+/**
+ * hnswlib's heuristic over f32 rows: walk the candidates ids/dists (count pairs, ascending by
+ * distance to the base) and keep one only if it is nearer to the base than to every neighbour kept
+ * so far, up to `max`; with count ≤ max all are kept. Writes the kept ids to out; returns how many.
+ * The same rule and the same gather kernels as HnswIndex.#selectNeighbours, run inside a build
+ * worker. tmp: max f32 of scratch.
+ */
+export function hnsw_select(rows: usize, dim: i32, metric: i32, ids: usize, dists: usize, count: i32, max: i32, out: usize, tmp: usize): i32 {
+  if (count <= max) {
+    for (let i = 0; i < count; i++) store<i32>(out + (<usize>i << 2), load<i32>(ids + (<usize>i << 2)));
+    return count;
+  }
+  let rowBytes = <usize>dim << 2;
+  let kept = 0;
+  for (let i = 0; i < count && kept < max; i++) {
+    let e = load<i32>(ids + (<usize>i << 2));
+    let de = load<f32>(dists + (<usize>i << 2));
+    let good = true;
+    if (kept > 0) {
+      let x = rows + <usize>e * rowBytes;
+      if (metric == 0) l2_f32_gather(x, rows, out, kept, dim, tmp);
+      else dot_f32_gather(x, rows, out, kept, dim, tmp);
+      for (let j = 0; j < kept; j++) {
+        if (load<f32>(tmp + (<usize>j << 2)) < de) {
+          good = false;
+          break;
+        }
+      }
+    }
+    if (good) {
+      store<i32>(out + (<usize>kept << 2), e);
+      kept++;
+    }
+  }
+  return kept;
 }

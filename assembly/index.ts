@@ -29,6 +29,6 @@ export { l2_f32_multi, dot_f32_multi, cosine_f32_normed_multi } from "./multi";
 export { kmeans_assign, kmeans_update, kmeanspp_update, kmeanspp_pick } from "./kmeans";
 export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } from "./pq";
 export { sq_bounds, sq_encode, sq_decode, sq_norms, sq_ip, sq_ip_gather } from "./sq";
-export { hnsw_search } from "./hnsw";
+export { hnsw_search, hnsw_select } from "./hnsw";
 export { pca_cov_matvec, pca_project } from "./pca";
 export { rq_scan } from "./rabitq";

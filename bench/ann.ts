@@ -5,7 +5,9 @@
  *
  *   quiver            IVF_FLAT, IVF_SQ, IVF_PQ, IVF_RQ, HNSW, HNSW_SQ, HNSW_PQ through the kernels-level
  *                     API (buildIndex / index.search), IVF_PQ, IVF_RQ and HNSW_SQ also through the table API
- *                     (createIndex + table.search().nprobes().refineFactor().ef())
+ *                     (createIndex + table.search().nprobes().refineFactor().ef()); build rows:
+ *                     IVF_PQ and HNSW built on a shared-memory scan pool of 1 and of 2 workers
+ *                     (`ivf_pq-build-2w`, …), the same search configurations
  *   @lancedb/lancedb  native IVF_PQ (same numPartitions / numSubVectors), one thread
  *   hnswlib-node, hnswlib-wasm, usearch, edgevec, voy-search, @orama/orama, PGlite + pgvector
  *
@@ -29,6 +31,8 @@ import { loadKernels } from "../src/kernels/index.js";
 import { buildIndex } from "../src/ann/index.js";
 import type { IndexKind, SearchOptions, VectorIndex } from "../src/ann/types.js";
 import { connect, Index } from "../src/index.js";
+import { createScanPool, type ScanPool } from "../src/pool/pool.js";
+import { startTsWorker } from "../test/unit/worker-harness.js";
 import { loadGlove, loadSiftSmall, recallAtK, type VectorDataset } from "./datasets.js";
 import { machineInfo, median, p99, progress, resultsDir, round, sig, writeResults, type ResultRow } from "./report.js";
 
@@ -109,6 +113,8 @@ interface System {
   threads: string;
   /** Time only the first SLOW_QUERIES queries, in one round (full scans). */
   slow?: boolean;
+  /** Untimed set-up before `build` (starting worker threads). */
+  prepare?(): Promise<void>;
   build(ds: Bench): Promise<Built>;
   close?(): Promise<void> | void;
 }
@@ -143,6 +149,7 @@ function sweep(ds: Bench): Sweep {
   };
 }
 
+const POOL_WORKER = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const HNSW_M = 16;
 const HNSW_EFC = 100;
 const EDGEVEC_BUILD_LIMIT_S = 60;
@@ -150,14 +157,26 @@ const EDGEVEC_BUILD_LIMIT_S = 60;
 let kernelsP: ReturnType<typeof loadKernels> | undefined;
 const kernels = () => (kernelsP ??= loadKernels());
 
-function quiverKernels(kind: IndexKind): System {
+/**
+ * Quiver through src/ann. With `buildWorkers`, the index is built on a scan pool of that many
+ * workers over shared memory (createIndex({ workers }) at the kernels level: the build's row-parallel
+ * steps run in the workers, this thread waits); searches stay on this thread.
+ */
+function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
   let index: VectorIndex | undefined;
+  let pool: ScanPool | undefined;
   return {
-    system: "quiver", variant: kind.toLowerCase(), api: "kernels (buildIndex / index.search)", threads: "1 (WASM)",
+    system: "quiver", variant: `${kind.toLowerCase()}${buildWorkers ? `-build-${buildWorkers}w` : ""}`, api: "kernels (buildIndex / index.search)",
+    threads: buildWorkers ? `build ${buildWorkers} worker${buildWorkers > 1 ? "s" : ""} (shared WASM memory); search 1` : "1 (WASM)",
+    async prepare() {
+      // Worker start-up (here also tsx compiling the worker's TypeScript) is not build time.
+      if (buildWorkers) pool ??= await createScanPool({ workers: buildWorkers, transport: "shared", createWorker: () => startTsWorker(POOL_WORKER) });
+    },
     async build(ds) {
       const sw = sweep(ds);
-      index = await buildIndex(await kernels(), kind, ds.base, ds.dim, undefined, {
+      index = await buildIndex(pool ? pool.kernels : await kernels(), kind, ds.base, ds.dim, undefined, {
         distanceType: ds.metric, numPartitions: ds.numPartitions, numSubVectors: ds.numSubVectors, m: HNSW_M, efConstruction: HNSW_EFC,
+        ...(pool ? { parallel: pool.rowParallel() } : {}),
       });
       const fetchVectors = async (rows: Float64Array): Promise<Float32Array> => {
         const out = new Float32Array(rows.length * ds.dim);
@@ -185,7 +204,11 @@ function quiverKernels(kind: IndexKind): System {
         })),
       };
     },
-    close() { index?.free(); },
+    async close() {
+      index?.free();
+      await pool?.close();
+      pool = undefined;
+    },
   };
 }
 
@@ -547,6 +570,7 @@ async function benchDataset(ds: Bench, systems: System[], rows: ResultRow[]): Pr
     progress(`${ds.name}: building ${label} …`);
     (globalThis as { gc?: () => void }).gc?.();
     try {
+      await sys.prepare?.();
       const c0 = cpuS();
       const t0 = performance.now();
       const built = await sys.build(ds);
@@ -694,6 +718,7 @@ const quiverSystems = (): System[] => [
   quiverKernels("IVF_FLAT"), quiverKernels("IVF_SQ"), quiverKernels("IVF_PQ"), quiverKernels("IVF_RQ"),
   quiverKernels("HNSW"), quiverKernels("HNSW_SQ"), quiverKernels("HNSW_PQ"),
   quiverTable("IVF_PQ"), quiverTable("IVF_RQ"), quiverTable("HNSW_SQ"), quiverTable("IVF_PQ", 0.01), quiverTable("HNSW_SQ", 0.01),
+  quiverKernels("IVF_PQ", 1), quiverKernels("IVF_PQ", 2), quiverKernels("HNSW", 1), quiverKernels("HNSW", 2),
 ];
 
 const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -726,8 +751,31 @@ const columns = [
   { heading: "queries × rounds", value: (r: ResultRow) => `${r.queries}×${r.rounds}` },
 ];
 
+/**
+ * The build rows: Quiver IVF_PQ and HNSW built on 1 and 2 pool workers, beside hnswlib-node's build,
+ * each with its best recall (computed from this run, not asserted).
+ */
+function buildRowsSummary(all: ResultRow[]): string[] {
+  const out = ["Builds on 1 and 2 workers (wall s; the goal on 2 cores: ≥ 1.7× for IVF_PQ and HNSW, HNSW faster than hnswlib-node at equal recall):"];
+  for (const dataset of [...new Set(all.map((r) => r.dataset as string))]) {
+    const first = (system: string, variant: string) => all.find((r) => r.dataset === dataset && r.system === system && r.variant === variant);
+    const best = (system: string, variant: string) => Math.max(...all.filter((r) => r.dataset === dataset && r.system === system && r.variant === variant).map((r) => r.recall_at_10 as number));
+    for (const kind of ["ivf_pq", "hnsw"]) {
+      const one = first("quiver", `${kind}-build-1w`);
+      const two = first("quiver", `${kind}-build-2w`);
+      if (!one || !two) continue;
+      const peer = kind === "hnsw" ? first("hnswlib-node", "hnsw") : undefined;
+      out.push(`- ${dataset} · ${kind}: 1 worker ${one.build_s} s (best recall ${best("quiver", `${kind}-build-1w`)}), 2 workers ${two.build_s} s (best recall ${best("quiver", `${kind}-build-2w`)}): ` +
+        `${round((one.build_s as number) / (two.build_s as number), 2)}×` +
+        (peer ? `; hnswlib-node ${peer.build_s} s (best recall ${best("hnswlib-node", "hnsw")}): 2-worker Quiver is ${round((peer.build_s as number) / (two.build_s as number), 2)}× its speed` : ""));
+    }
+  }
+  return out;
+}
+
 for (const r of rows) console.log([r.dataset, r.system, r.variant, JSON.stringify(r.params), r.build_s, r.qps, r.p50_ms, r.p99_ms, r.recall_at_10, r.index_bytes].join("\t"));
 console.log(skipped);
+for (const line of buildRowsSummary(rows)) console.log(line);
 
 if (!QUICK && !only && !args.includes("--sift-only")) {
   const gloveSummary = summary(rows, "glove-100d-100k", 0.95);
@@ -737,6 +785,7 @@ if (!QUICK && !only && !args.includes("--sift-only")) {
   const buildLine = lanceBuild
     ? `Build on glove (wall s, same numPartitions=${lanceBuild.params && (lanceBuild.params as { numPartitions: number }).numPartitions} / numSubVectors=${(lanceBuild.params as { numSubVectors: number }).numSubVectors}): LanceDB IVF_PQ ${lanceBuild.build_s_index_only !== undefined ? round(lanceBuild.build_s_index_only as number, 2) : lanceBuild.build_s} s index only (${lanceBuild.build_s} s incl. writing the table; cpu ${lanceBuild.build_cpu_s} s) vs Quiver ${qBuilds.map((r) => `${r.variant} ${r.build_s_index_only !== undefined ? round(r.build_s_index_only as number, 2) : r.build_s} s`).join(", ")}.`
     : "LanceDB did not run: no build comparison.";
+  const parallelLines = buildRowsSummary(rows);
   const results = {
     benchmark: "ann",
     date: new Date().toISOString(),
@@ -751,7 +800,7 @@ if (!QUICK && !only && !args.includes("--sift-only")) {
     `Parameters: IVF numPartitions = round(√n) (316 glove, 100 sift), numSubVectors = dim/4 (25 / 32), identical for Quiver and LanceDB; IVF_RQ: 1 bit per dimension (padded to 64: 128 bits for both sets), re-ranked with refineFactor 10 (or 20) on the raw vectors, minus the candidates its error bound rules out; HNSW m = ${HNSW_M}, efConstruction = ${HNSW_EFC} for every graph (Quiver, hnswlib-node, hnswlib-wasm, usearch, edgevec, pgvector). index bytes: Quiver kernels rows = resident index bytes (index.bytes()); table rows = index file size; LanceDB = _indices dir; hnswlib-node / usearch = saved index file; hnswlib-wasm = estimated from hnswlib's layout; edgevec = memoryUsage(); pgvector = pg_relation_size; voy = serialized JSON length.`,
     `Quiver API: rows with variant *-table go through the public table API (connect("memory://") → createTable → createIndex({ config: Index.ivfPq(...) / Index.hnswSq(...) }) → table.search(v).distanceType().nprobes().refineFactor().ef().limit(10).toArray()); the others call src/ann's buildIndex / index.search directly (refine reads vectors from an in-memory Float32Array).`,
     "## Summary",
-    [...gloveSummary, "", buildLine, "", ...siftSummary].join("\n"),
+    [...gloveSummary, "", buildLine, "", ...parallelLines, "", ...siftSummary].join("\n"),
     `![recall vs QPS](ann.svg)`,
   ];
   const skippedNotes = [

@@ -10,8 +10,12 @@
  * 2. The worker hop: round-trip of a small query (top-10 over 1,000 rows) in-thread vs through the
  *    comlink worker API (`connectWorker`), and kernels vs the scan pool, back to back per query.
  *
- * Writes bench/results/parallel.json and .md.
+ * `--background-load`: a busy-loop process runs beside the scan rows (one core taken, as when the
+ * OS gives a worker's core to another program), to measure the work-stealing split under load;
+ * rows are marked `background: "1 busy process"`. `--rows=N` keeps the first N rows of each data
+ * set (smoke runs). Writes bench/results/parallel.json and .md (parallel-load.* with the load).
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import type { Worker } from "node:worker_threads";
 import type { Kernels, SearchResult, VectorBlock } from "../src/kernels/index.js";
 import type { ScanPool, ScanTransport } from "../src/pool/pool.js";
@@ -23,6 +27,8 @@ const K = 10;
 const BATCH = 32;
 const CHUNK = 64;
 const QUICK = process.argv.includes("--quick");
+const LOAD = process.argv.includes("--background-load");
+const ROWS = Number(process.argv.find((a) => a.startsWith("--rows="))?.slice(7) ?? Infinity);
 const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const tableWorker = new URL("../src/worker/node-worker.ts", import.meta.url).href;
 
@@ -41,10 +47,11 @@ function rows(data: Float32Array, dim: number, limit: number): Float32Array[] {
 
 function loadDatasets(): Dataset[] {
   const g = loadGlove("cosine");
-  const s = syntheticClusters({ n: 100_000, dim: 384, queries: QUICK ? 64 : 256, clusters: 100, spread: 0.5, seed: 42 });
+  const s = syntheticClusters({ n: Math.min(100_000, ROWS), dim: 384, queries: QUICK ? 64 : 256, clusters: 100, spread: 0.5, seed: 42 });
+  const gn = Math.min(g.base.n, ROWS);
   return [
     {
-      name: "glove-100d-100k", n: g.base.n, dim: g.base.dim, base: g.base.data, queries: rows(g.queries.data, g.queries.dim, QUICK ? 128 : 1000),
+      name: "glove-100d-100k", n: gn, dim: g.base.dim, base: g.base.data.subarray(0, gn * g.base.dim), queries: rows(g.queries.data, g.queries.dim, QUICK ? 128 : 1000),
       description: "Real data: 100,000 GloVe word vectors (100-d, 40 MB of f32), the published query words.",
     },
     {
@@ -124,7 +131,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
       const one = runners.findIndex((x) => x.transport === r.transport && x.workers === 1);
       out.push({
         system: "quiver", variant: `${r.variant}${batch > 1 ? "-batch" : ""}`, dataset: ds.name, metric: "cosine",
-        params: { k: K, n: ds.n, dim: ds.dim, queries: ds.queries.length, transport: r.transport, workers: r.workers, batch },
+        params: { k: K, n: ds.n, dim: ds.dim, queries: ds.queries.length, transport: r.transport, workers: r.workers, batch, ...(LOAD ? { background: "1 busy process" } : {}) },
         qps: sig(qps[i]!), p50_ms: sig(median(t.latencies)), p99_ms: sig(p99(t.latencies)),
         latency_per: batch === 1 ? "query" : `batch of ${batch}`,
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
@@ -212,6 +219,14 @@ async function hopRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPoo
   return out;
 }
 
+/** A process spinning on one core for as long as it runs (the background load). */
+function startBusyLoop(): ChildProcess {
+  progress("background load: one busy-loop process beside the scans");
+  const child = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+  process.once("exit", () => child.kill());
+  return child;
+}
+
 async function main(): Promise<void> {
   const { loadKernels } = await import("../src/kernels/index.js");
   const { createScanPool } = await import("../src/pool/pool.js");
@@ -226,7 +241,12 @@ async function main(): Promise<void> {
   }
   const datasets = loadDatasets();
   const results: ResultRow[] = [];
-  for (const ds of datasets) results.push(...(await scanRows(ds, kernels, pools)));
+  const load = LOAD ? startBusyLoop() : undefined;
+  try {
+    for (const ds of datasets) results.push(...(await scanRows(ds, kernels, pools)));
+  } finally {
+    load?.kill();
+  }
   results.push(...(await hopRows(datasets[0]!, kernels, pools)));
   for (const pool of pools.values()) await pool.close();
 
@@ -248,7 +268,7 @@ async function main(): Promise<void> {
   for (const r of results.filter((x) => x.hop_p50_us !== undefined)) {
     findings.push(`- hop · ${r.variant}: +${r.hop_p50_us} µs per query at the median over the in-thread call (goal < 1 ms: ${r.hop_ms_goal_met ? "met" : "**not met**"})`);
   }
-  const report = { benchmark: "parallel", date: new Date().toISOString(), machine, rows: results };
+  const report = { benchmark: LOAD ? "parallel-load" : "parallel", date: new Date().toISOString(), machine, rows: results };
   const markdown = {
     title: "Parallel exact scans and the worker hop",
     intro: [
@@ -275,7 +295,7 @@ async function main(): Promise<void> {
     groupIntro: (g: string) => datasets.find((d) => d.name === g)?.description ??
       "Worker hop: the same query timed back to back through both paths (alternating which goes first); hop = median of the per-query differences.",
     notes: [findings.join("\n")],
-    reproduce: "npm run bench -- parallel",
+    reproduce: `npm run bench -- parallel${LOAD ? " --background-load" : ""}`,
   };
   if (QUICK) {
     console.log(renderMarkdown(report, markdown));

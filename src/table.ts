@@ -677,7 +677,7 @@ export class Table {
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : config.kind === "scalar"
       ? await (await scalarIndexes()).createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
-      : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config });
+      : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config }, this.ctx.scanPool);
     const version = await this.commit(tx, head);
     this.#releaseIndexes(head.indices, this.dataset.head().indices);
     return { version };

@@ -31,6 +31,7 @@
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { GraphLayer } from "../kernels/graph.js";
+import { Scratch } from "../kernels/memory.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
   allowedPositions, allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
@@ -42,6 +43,7 @@ import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, HnswBuildOptions, IndexStats, SearchHits, SearchOptions, VectorIndex } from "./types.js";
 import { TimeSlicer } from "../util/yield.js";
+import { parallelFor, type RowParallel } from "../kernels/parallel.js";
 
 export type HnswKind = "HNSW" | "HNSW_SQ" | "HNSW_PQ";
 
@@ -50,6 +52,14 @@ export const DEFAULT_EF_CONSTRUCTION = 100;
 export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
+/**
+ * Parallel insertion (see #insertBatch): the graph is built serially up to this many nodes, then in
+ * batches of at most MAX_BATCH nodes and at most 1/BATCH_SHARE of the graph so far, so a batch's
+ * nodes — which do not see each other while searching — are a sliver of what they search.
+ */
+const PARALLEL_FROM = 2048;
+const MAX_BATCH = 512;
+const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
 
@@ -98,6 +108,8 @@ export class HnswIndex implements VectorIndex {
   readonly #linkChosen: Int32Array;
   #sortedIds = new Int32Array(64);
   #sortedDist = new Float32Array(64);
+  /** WebAssembly scratch of the neighbour heuristic over f32 rows: ids, dists, picks, distances. */
+  readonly #selectScratch: Scratch;
 
   private constructor(kernels: Kernels, kind: HnswKind, metric: DistanceType, dim: number, quantizer: Quantizer, graph: GraphParams, rowIds: RowIds, params: Record<string, number | string | boolean>) {
     this.#kernels = kernels;
@@ -126,6 +138,7 @@ export class HnswIndex implements VectorIndex {
     this.#linkDist = new Float32Array(this.#m0 + 1);
     this.#linkChosen = new Int32Array(this.#m0);
     this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
+    this.#selectScratch = new Scratch(kernels.heap);
   }
 
   static async build(kernels: Kernels, kind: HnswKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: HnswBuildOptions = {}): Promise<HnswIndex> {
@@ -153,6 +166,7 @@ export class HnswIndex implements VectorIndex {
         maxIterations: options.maxIterations ?? 50,
         seed,
         progress: (done, total) => options.progress?.({ phase: "train-pq", done, total }),
+        parallel: options.parallel,
       });
       quantizer = pq;
       params.numSubVectors = numSubVectors;
@@ -161,7 +175,7 @@ export class HnswIndex implements VectorIndex {
     const exactGraph = kind !== "HNSW" && n * dim * 4 <= BUILD_F32_BYTES;
     if (exactGraph) index.#graph = new VectorStore(kernels, { kind: "f32", dim, metric: space }, n);
     try {
-      await index.#addSpace(x, rowIds ?? RowIds.sequence(0, n), options.progress);
+      await index.#addSpace(x, rowIds ?? RowIds.sequence(0, n), options.progress, options.parallel);
     } finally {
       if (index.#graph !== index.#store) index.#graph.free();
       index.#graph = index.#store;
@@ -312,12 +326,17 @@ export class HnswIndex implements VectorIndex {
   free(): void {
     this.#store.free();
     this.#layer0.free();
+    this.#selectScratch.release();
   }
 
   // ── insertion ─────────────────────────────────────────────────────────────────────────────
 
-  /** Appends vectors already in index space (normalized for cosine) and links each into the graph. */
-  async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"]): Promise<void> {
+  /**
+   * Appends vectors already in index space (normalized for cosine) and links each into the graph.
+   * With `parallel` (threads over these kernels' shared memory) and an f32 graph, nodes past
+   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#insertBatch).
+   */
+  async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"], parallel?: RowParallel): Promise<void> {
     const n = x.length / this.dim;
     if (n === 0) return;
     const first = this.#size;
@@ -325,17 +344,143 @@ export class HnswIndex implements VectorIndex {
     this.#store.append(x);
     if (this.#graph !== this.#store) this.#graph.append(x);
     this.#rowIds.append(rowIds);
+    const p = this.#graph.spec.kind === "f32" ? parallelFor(this.#kernels, parallel) : undefined;
     const slicer = new TimeSlicer();
-    for (let i = 0; i < n; i++) {
-      this.#insert(first + i, x.subarray(i * this.dim, (i + 1) * this.dim));
-      this.#size = first + i + 1;
-      if (progress && ((i + 1) % 1024 === 0 || i + 1 === n)) progress({ phase: "insert", done: i + 1, total: n });
-      if (i % 32 === 31 && slicer.due()) await slicer.yieldNow();
+    let reported = 0;
+    for (let i = 0; i < n; ) {
+      const size = first + i;
+      const batch = p && size >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor(size / BATCH_SHARE)) : 1;
+      if (batch > 1) await this.#insertBatch(p!, size, batch, x.subarray(i * this.dim, (i + batch) * this.dim));
+      else {
+        this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
+        this.#size = size + 1;
+      }
+      i += batch;
+      if (progress && (i - reported >= 1024 || i === n)) {
+        reported = i;
+        progress({ phase: "insert", done: i, total: n });
+      }
+      if ((batch > 1 || i % 32 === 0) && slicer.due()) await slicer.yieldNow();
     }
   }
 
-  #insert(node: number, vector: Float32Array): void {
-    const level = Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
+  /**
+   * Inserts nodes [from, from + count) (vectors x, count × dim) with their bottom-layer searches in
+   * parallel. Levels are drawn in node order, as a serial build draws them. Then:
+   *
+   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point
+   *   2. workers:     each level-0 node's efConstruction search of the bottom layer as it stood
+   *                   before the batch, and the heuristic's pick of m neighbours (the graph is only
+   *                   read; assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
+   *   3. this thread: in node order, link each level-0 node to its pick, and insert each higher
+   *                   node serially as usual
+   *   4. workers:     the back links, one existing node per task (#linkBackAll)
+   *
+   * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
+   * thread and the result deterministic for a given seed. What the batch costs is that its nodes do
+   * not find each other in step 2, and that a full list re-picks once for all its new neighbours:
+   * a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the serial one's
+   * within noise (test/unit/parallel-build.test.ts, on GloVe).
+   */
+  async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
+    const dim = this.dim;
+    const levels = Array.from({ length: count }, () => this.#drawLevel());
+    const flat = levels.flatMap((level, j) => (level === 0 ? [j] : []));
+    const store = this.#graph;
+    const heap = this.#kernels.heap;
+    const m = this.#m;
+    const buffer = heap.alloc(flat.length * (12 + (1 + m) * 4));
+    try {
+      const out = buffer + flat.length * 12;
+      const nodes = new Int32Array(flat.length * 3);
+      const epDist = new Float32Array(nodes.buffer);
+      flat.forEach((j, r) => {
+        store.setQuery(x.subarray(j * dim, (j + 1) * dim));
+        this.#descend(store, 0);
+        nodes[r * 3] = from + j;
+        nodes[r * 3 + 1] = this.#ep;
+        epDist[r * 3 + 2] = this.#epDist;
+      });
+      heap.write(buffer, nodes);
+      const args = store.kernelArgs();
+      await p.runRows({
+        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
+        vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
+      }, flat.length);
+      const picks = heap.i32(out, flat.length * (1 + m)).slice();
+      const chosen = new Int32Array(m);
+      // New nodes each existing node gains a link back to, in node order.
+      const incoming = new Map<number, number[]>();
+      let r = 0;
+      for (let j = 0; j < count; j++) {
+        const node = from + j;
+        if (levels[j]! > 0) this.#insert(node, x.subarray(j * dim, (j + 1) * dim), levels[j]!);
+        else {
+          this.#levels[node] = 0;
+          const at = r++ * (1 + m);
+          const picked = picks[at]!;
+          chosen.set(picks.subarray(at + 1, at + 1 + picked));
+          this.#layer0.setNeighbours(node, chosen, picked);
+          for (let i = 0; i < picked; i++) {
+            const v = chosen[i]!;
+            const list = incoming.get(v);
+            if (list) list.push(node);
+            else incoming.set(v, [node]);
+          }
+        }
+        this.#size = node + 1;
+      }
+      await this.#linkBackAll(p, incoming);
+    } finally {
+      heap.free(buffer);
+    }
+  }
+
+  /**
+   * The back links of a batch, in the workers: each existing node v takes all its new neighbours
+   * at once — appended while its list has room, else the heuristic re-picks among old and new
+   * (a serial build re-picks once per new neighbour). Each worker writes only the lists of the
+   * targets it claimed, and nothing else reads links meanwhile.
+   */
+  async #linkBackAll(p: RowParallel, incoming: Map<number, number[]>): Promise<void> {
+    if (incoming.size === 0) return;
+    const targets = [...incoming.keys()];
+    let total = 0;
+    let most = 0;
+    for (const list of incoming.values()) {
+      total += list.length;
+      most = Math.max(most, list.length);
+    }
+    const heap = this.#kernels.heap;
+    const buffer = heap.alloc(targets.length * 12 + total * 4);
+    try {
+      const table = new Int32Array(targets.length * 3);
+      const ids = new Int32Array(total);
+      let at = 0;
+      targets.forEach((v, i) => {
+        const list = incoming.get(v)!;
+        table.set([v, at, list.length], i * 3);
+        ids.set(list, at);
+        at += list.length;
+      });
+      heap.write(buffer, table);
+      heap.write(buffer + targets.length * 12, ids);
+      const args = this.#graph.kernelArgs();
+      await p.runRows({
+        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, vectors: args.rows, dim: this.dim,
+        metric: args.metric, most, targets: buffer, incoming: buffer + targets.length * 12,
+      }, targets.length);
+    } finally {
+      heap.free(buffer);
+    }
+  }
+
+  /** A new node's top layer: ⌊−ln(U) · mL⌋, at most 255. */
+  #drawLevel(): number {
+    return Math.min(255, Math.floor(-Math.log(1 - this.#random()) * this.#mL));
+  }
+
+  #insert(node: number, vector: Float32Array, level = this.#drawLevel()): void {
     this.#levels[node] = level;
     this.#layer0.setNeighbours(node, this.#batch, 0);
     if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));
@@ -383,6 +528,19 @@ export class HnswIndex implements VectorIndex {
     if (count <= max) {
       out.set(ids.subarray(0, count));
       return count;
+    }
+    if (store.spec.kind === "f32") {
+      // One kernel call (assembly/hnsw.ts hnsw_select: the same gather kernels, the same picks)
+      // instead of one host→WebAssembly round trip per candidate.
+      const heap = this.#kernels.heap;
+      const at = this.#selectScratch.reserve((2 * count + 2 * max) * 4);
+      heap.i32(at, count).set(ids.subarray(0, count));
+      heap.f32(at + count * 4, count).set(dists.subarray(0, count));
+      const args = store.kernelArgs();
+      const outPtr = at + count * 8;
+      const kept = this.#kernels.exports.hnsw_select(args.rows, this.dim, args.metric, at, at + count * 4, count, max, outPtr, outPtr + max * 4);
+      out.set(heap.i32(outPtr, kept));
+      return kept;
     }
     const between = this.#batchDist;
     let kept = 0;

@@ -16,6 +16,7 @@
  * option for comparison.
  */
 import type { Kernels } from "../kernels/kernels.js";
+import type { RowParallel } from "../kernels/parallel.js";
 import type { IndexMetric } from "../kernels/quantize.js";
 import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
@@ -47,6 +48,8 @@ export interface IvfCodec {
   readonly hasNorms: boolean;
   /** Codes (n × codeSize bytes) and norm terms for vectors x (n × dim, in index space) in partitions `assign`. */
   encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array };
+  /** `encode` with the rows split over `parallel`'s threads: the same output. Codecs without it encode on this thread. */
+  encodeOn?(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }>;
   /** Copies a partition's codes into WebAssembly memory. */
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock;
   /**
@@ -122,7 +125,14 @@ export class SqCodec implements IvfCodec {
   }
 
   encode(kernels: Kernels, x: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
-    const codes = this.sq.encode(kernels, x);
+    return this.#withNorms(kernels, this.sq.encode(kernels, x));
+  }
+
+  async encodeOn(kernels: Kernels, x: Float32Array, _assign: Int32Array, _centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    return this.#withNorms(kernels, await this.sq.encodeOn(kernels, x, parallel));
+  }
+
+  #withNorms(kernels: Kernels, codes: Int8Array): { codes: Uint8Array; norms?: Float32Array } {
     const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
     return this.hasNorms ? { codes: bytes, norms: this.sq.norms(kernels, codes) } : { codes: bytes };
   }
@@ -187,9 +197,17 @@ export class PqCodec implements IvfCodec {
   }
 
   encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
+    const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
+    return this.#withNorms(kernels, this.pq.encode(kernels, input), assign, centroids);
+  }
+
+  async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
+    return this.#withNorms(kernels, await this.pq.encodeOn(kernels, input, parallel), assign, centroids);
+  }
+
+  #withNorms(kernels: Kernels, codes: Uint8Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
     const dim = this.pq.dim;
-    const input = this.residual ? residuals(x, dim, assign, centroids) : x;
-    const codes = this.pq.encode(kernels, input);
     if (!this.hasNorms) return { codes };
     // ‖x̂‖² with x̂ = c_p + decode(code): the per-row term of the l2 ADC.
     const decoded = this.pq.decode(kernels, codes);

@@ -17,7 +17,8 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { assignNearest } from "../kernels/quantize.js";
+import { assignNearestParallel, parallelFor, type RowParallel } from "../kernels/parallel.js";
+import { assignNearest, metricCode } from "../kernels/quantize.js";
 import { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import {
@@ -98,7 +99,7 @@ export class IvfIndex implements VectorIndex {
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.add(vectors.subarray(first * dim, end * dim), ids.subarray(first, end));
+      await index.add(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel);
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -140,6 +141,7 @@ export class IvfIndex implements VectorIndex {
         maxIterations,
         seed,
         progress: (done, total) => progress?.({ phase: "kmeans", done, total }),
+        parallel: options.parallel,
       })).centroids;
     } finally {
       block.free();
@@ -158,11 +160,12 @@ export class IvfIndex implements VectorIndex {
       const residual = options.residual ?? true;
       const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
       let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
-      if (residual) pqSample = residuals(pqSample, dim, assignNearest(kernels, pqSample, dim, centroids, assignMetric(metric)).assign, centroids);
+      if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids);
       const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
         maxIterations: options.pqIterations ?? maxIterations,
         seed,
+        parallel: options.parallel,
         progress: (done, total) => progress?.({ phase: "train-pq", done, total }),
       });
       codec = new PqCodec(kernels, pq, space, residual, centroids);
@@ -320,13 +323,19 @@ export class IvfIndex implements VectorIndex {
     return { rows: this.#rowIds.lookup(positions), positions, distances: top.distance };
   }
 
-  /** Assigns each vector to its nearest centroid and appends its code to that partition. */
-  async add(vectors: Float32Array, rowIds: Float64Array): Promise<void> {
+  /**
+   * Assigns each vector to its nearest centroid and appends its code to that partition; with
+   * `parallel`, both steps split the rows across its threads (the same result).
+   */
+  async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel): Promise<void> {
     const n = checkVectors(vectors, this.dim, rowIds);
     if (n === 0) return;
     const x = forSpace(vectors, this.dim, this.metric);
-    const { assign } = assignNearest(this.#kernels, x, this.dim, this.#centroids, assignMetric(this.metric));
-    const { codes, norms } = this.#codec.encode(this.#kernels, x, assign, this.#centroids);
+    const { assign } = await nearestCentroids(this.#kernels, x, this.dim, this.#centroids, this.metric, parallel);
+    const codec = this.#codec;
+    const { codes, norms } = parallelFor(this.#kernels, parallel) && codec.encodeOn
+      ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, parallel)
+      : codec.encode(this.#kernels, x, assign, this.#centroids);
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
@@ -389,4 +398,10 @@ export class IvfIndex implements VectorIndex {
 /** Partition membership: nearest centroid by l2 (cosine: by dot, the same order on unit vectors). */
 function assignMetric(metric: DistanceType): "l2" | "dot" {
   return metric === "cosine" ? "dot" : "l2";
+}
+
+/** Each row's partition, on `parallel`'s threads when it runs on `kernels` (the same answer). */
+async function nearestCentroids(kernels: Kernels, x: Float32Array, dim: number, centroids: Float32Array, metric: DistanceType, parallel: RowParallel | undefined): Promise<{ assign: Int32Array; dist: Float32Array }> {
+  const p = parallelFor(kernels, parallel);
+  return p ? assignNearestParallel(p, x, dim, centroids, metricCode(assignMetric(metric))) : assignNearest(kernels, x, dim, centroids, assignMetric(metric));
 }

@@ -8,6 +8,7 @@
  * [offset, offset + width) of each row (one PQ sub-space). centroids = k × width f32, row-major.
  */
 import type { Kernels } from "../kernels/kernels.js";
+import type { RowParallel } from "../kernels/parallel.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { normalizeRows, seededRandom } from "./common.js";
@@ -27,6 +28,12 @@ export interface KMeansOptions {
   columns?: { offset: number; width: number };
   /** Called after seeding (done 0) and after each iteration. */
   progress?: (done: number, total: number) => void;
+  /**
+   * Threads for the assignment step (the scan pool over shared memory, on the same kernels as the
+   * block): each iteration's rows are split across them. The update step and seeding stay on this
+   * thread, so the centroids are bit for bit those of a single-thread run.
+   */
+  parallel?: RowParallel;
 }
 
 export interface KMeansResult {
@@ -71,12 +78,12 @@ async function run(session: KMeansSession, options: KMeansOptions): Promise<KMea
 
   let previous = Infinity;
   let iterations = 0;
-  let result = session.assign(centroids, options.k, metric);
+  let result = await session.assignOn(options.parallel, centroids, options.k, metric);
   for (let it = 0; it < maxIterations; it++) {
     const { sums, counts } = session.update(options.k);
     recentre(centroids, sums, counts, k, width, random);
     if (options.spherical) normalizeRows(centroids, width);
-    result = session.assign(centroids, options.k, metric);
+    result = await session.assignOn(options.parallel, centroids, options.k, metric);
     iterations = it + 1;
     options.progress?.(iterations, maxIterations);
     if (slicer.due()) await slicer.yieldNow();

@@ -10,6 +10,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { parallelFor, pqEncodeParallel, type RowParallel } from "../kernels/parallel.js";
 import { pqDecode, pqEncode } from "../kernels/quantize.js";
 import { kmeans } from "./kmeans.js";
 
@@ -19,6 +20,8 @@ export interface PqTrainOptions {
   maxIterations?: number;
   seed?: number;
   progress?: (done: number, total: number) => void;
+  /** Threads for k-means assignment (see KMeansOptions.parallel); the codebook comes out the same. */
+  parallel?: RowParallel;
 }
 
 export class ProductQuantizer {
@@ -65,6 +68,7 @@ export class ProductQuantizer {
           maxIterations: options.maxIterations ?? 25,
           seed: (options.seed ?? 42) + m,
           columns: { offset: m * dsub, width: dsub },
+          parallel: options.parallel,
         });
         codebook.set(centroids, m * 256 * dsub);
         options.progress?.(m + 1, M);
@@ -78,6 +82,12 @@ export class ProductQuantizer {
   /** n × dim → n × M codes. */
   encode(kernels: Kernels, x: Float32Array): Uint8Array {
     return pqEncode(kernels, x, this.dim, this.M, this.codebook);
+  }
+
+  /** `encode` with the rows split over `parallel`'s threads (when on these kernels); the same codes. */
+  async encodeOn(kernels: Kernels, x: Float32Array, parallel: RowParallel | undefined): Promise<Uint8Array> {
+    const p = parallelFor(kernels, parallel);
+    return p ? pqEncodeParallel(p, x, this.dim, this.M, this.codebook) : this.encode(kernels, x);
   }
 
   /** n × M codes → n × dim reconstructions. */

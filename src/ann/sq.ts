@@ -11,6 +11,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { parallelFor, sqEncodeParallel, type RowParallel } from "../kernels/parallel.js";
 import { sqBounds, sqDecode, sqEncode, sqNorms, sqPrepareQuery } from "../kernels/quantize.js";
 
 export class ScalarQuantizer {
@@ -45,6 +46,12 @@ export class ScalarQuantizer {
 
   encode(kernels: Kernels, x: Float32Array): Int8Array {
     return sqEncode(kernels, x, this.dim, this.offset, this.invScale);
+  }
+
+  /** `encode` with the rows split over `parallel`'s threads (when on these kernels); the same codes. */
+  async encodeOn(kernels: Kernels, x: Float32Array, parallel: RowParallel | undefined): Promise<Int8Array> {
+    const p = parallelFor(kernels, parallel);
+    return p ? sqEncodeParallel(p, x, this.dim, this.offset, this.invScale) : this.encode(kernels, x);
   }
 
   decode(kernels: Kernels, codes: Int8Array): Float32Array {

@@ -2,6 +2,7 @@
  * The contract every vector index in src/ann implements, and the options they take. Option names
  * follow LanceDB's (`numPartitions`, `numSubVectors`, `distanceType`, `m`, `efConstruction`, …).
  */
+import type { RowParallel } from "../kernels/parallel.js";
 
 /** "l2" = squared Euclidean, "cosine" = 1 − cos, "dot" = 1 − q·x; smaller is closer. */
 export type DistanceType = "l2" | "cosine" | "dot";
@@ -67,6 +68,13 @@ export interface CommonBuildOptions {
   /** Seed of every random choice (sampling, k-means++ seeding, HNSW levels). Default 42. */
   seed?: number;
   progress?: (p: BuildProgress) => void;
+  /**
+   * Threads for the build's row-parallel steps — k-means assignment, PQ/SQ encoding, assigning
+   * rows to partitions — from the scan pool over shared memory (`pool.rowParallel(workers)`), on
+   * the same kernels the index is built with. The index is byte for byte the single-thread one.
+   * Default: this thread only.
+   */
+  parallel?: RowParallel;
 }
 
 export interface IvfBuildOptions extends CommonBuildOptions {

@@ -80,6 +80,9 @@ export interface KernelExports {
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 
+  /** hnswlib's neighbour heuristic over f32 rows (metric 0 l2, 1 dot): ids/dists ascending → out; tmp = max f32; returns the count kept. */
+  hnsw_select(rows: Ptr, dim: number, metric: number, ids: Ptr, dists: Ptr, count: number, max: number, out: Ptr, tmp: Ptr): number;
+
   /** out = Σ_r ((x_r − mean)·v)(x_r − mean), dim f32 (assembly/pca.ts). */
   pca_cov_matvec(x: Ptr, n: number, dim: number, mean: Ptr, v: Ptr, out: Ptr): void;
   /** out = n × k f32: (x_r − mean)·c_j for components c = k × dim. */
@@ -104,5 +107,5 @@ export const REQUIRED_EXPORTS = [
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
-  "hnsw_search", "pca_cov_matvec", "pca_project", "rq_scan",
+  "hnsw_search", "hnsw_select", "pca_cov_matvec", "pca_project", "rq_scan",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -72,6 +72,11 @@ export class GraphLayer {
     return this.#capacity;
   }
 
+  /** Where the links are (capacity × stride i32), for build workers that search this layer over shared memory. */
+  get linksPtr(): number {
+    return this.#links;
+  }
+
   degree(v: number): number {
     return this.#links32()[v * this.stride]!;
   }

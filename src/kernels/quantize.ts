@@ -14,6 +14,7 @@
 import { createError } from "../errors.js";
 import { Block } from "./block.js";
 import type { Kernels } from "./kernels.js";
+import { parallelFor, type RowParallel } from "./parallel.js";
 import type { VectorBlock } from "./types.js";
 
 /** Metrics the index kernels compute natively; cosine is dot over normalized vectors. */
@@ -162,6 +163,21 @@ export class KMeansSession {
     const heap = this.#kernels.heap;
     heap.write(this.#centroids, centroids);
     this.#kernels.exports.kmeans_assign(this.#x, this.n, this.width, this.#dim, this.#centroids, k, metricCode(metric), this.#scratch, this.#assign, this.#dist);
+    return { assign: heap.i32(this.#assign, this.n).slice(), dist: heap.f32(this.#dist, this.n).slice() };
+  }
+
+  /**
+   * `assign` with the rows split over `parallel`'s threads when it runs on these kernels' memory
+   * (else on this thread): every row's nearest centroid and distance come out the same either way.
+   */
+  async assignOn(parallel: RowParallel | undefined, centroids: Float32Array, k: number, metric: IndexMetric): Promise<{ assign: Int32Array; dist: Float32Array }> {
+    const p = parallelFor(this.#kernels, parallel);
+    if (p === undefined) return this.assign(centroids, k, metric);
+    if (centroids.length !== k * this.width) throw createError("DIMENSION_MISMATCH", `Expected ${k} × ${this.width} centroid values, got ${centroids.length}.`);
+    this.#ensureCentroids(k);
+    const heap = this.#kernels.heap;
+    heap.write(this.#centroids, centroids);
+    await p.runRows({ kernel: "kmeans_assign", x: this.#x, stride: this.#dim, width: this.width, c: this.#centroids, k, metric: metricCode(metric), assign: this.#assign, dist: this.#dist }, this.n);
     return { assign: heap.i32(this.#assign, this.n).slice(), dist: heap.f32(this.#dist, this.n).slice() };
   }
 

@@ -1,6 +1,7 @@
 /**
  * The arithmetic of a pooled scan (pool.ts): how the targets' rows, laid end to end, are cut into
- * one chunk per worker, and how the chunks' top-k lists merge back into one answer.
+ * contiguous chunks, and how the chunks' top-k lists merge back into one answer. Which worker
+ * scanned a chunk does not enter: only the chunks' order in the layout does.
  */
 import type { Block } from "../kernels/block.js";
 import type { SearchResult } from "../kernels/types.js";

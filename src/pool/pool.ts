@@ -8,23 +8,29 @@
  *
  * `searchBatch` answers exactly what `Kernels.searchBatch` answers for the same arguments — same
  * rows, same float distances, ties in the same (target, row) order. The rows the targets cover,
- * laid end to end in target order, are cut into one contiguous chunk per worker:
+ * laid end to end in target order, are cut into small contiguous chunks, several per worker
+ * (CHUNKS_PER_WORKER), which idle workers take in turn — work stealing, so a worker the OS
+ * deschedules holds up one small chunk, not half the scan:
  *
  *   targets  [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
- *   chunks   [ worker 0 ·························· | worker 1 ·················· ]
+ *   chunks   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· | 6 ··· | 7 ··· ]   taken by whoever is free
  *
- * Each worker runs the same kernels as Kernels.searchBatch over its chunk (per-row distances do not
- * depend on their neighbours) and selects its chunk's top-k; the coordinator merges those lists by
- * (distance, position), which is the order the single-thread top-k uses, so ties resolve alike.
+ * Each worker runs the same kernels as Kernels.searchBatch over a chunk (per-row distances do not
+ * depend on their neighbours) and selects the chunk's top-k; the coordinator merges those lists by
+ * (distance, position), which is the order the single-thread top-k uses, so ties resolve alike —
+ * whichever worker scanned which chunk (chunks.ts).
  *
  * Two transports:
  * - "shared": one `WebAssembly.Memory({ shared: true })` that every worker's instance imports
  *   (kernels/shared.ts). Blocks uploaded once through `pool.kernels` are visible to all workers;
- *   only pointers cross. Only this thread allocates — workers write into buffers it allocated.
- *   Needs SharedArrayBuffer: always in Node; in browsers only on crossOriginIsolated pages.
+ *   only pointers cross, and workers claim chunks through an atomic counter in that memory. Only
+ *   this thread allocates — workers write into buffers it allocated. Needs SharedArrayBuffer:
+ *   always in Node; in browsers only on crossOriginIsolated pages. The same workers also run
+ *   index builds' row-parallel kernels (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
- *   dropped when the block is garbage collected or `release`d); each search posts the queries and
- *   the chunk's row ids, and the worker posts back its top-k.
+ *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
+ *   at a time (queries and the chunk's row ids) to whichever worker answered, and backs up chunks a
+ *   slow worker still holds once nothing else is left.
  */
 import type { Endpoint } from "comlink";
 import { createError, QuiverError, type ErrorCode } from "../errors.js";
@@ -35,9 +41,10 @@ import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
 import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
 import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validate.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, UnnumberedRequest } from "./protocol.js";
+import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, UnnumberedRequest } from "./protocol.js";
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
 import { chunkOf, merge, type Chunk } from "./chunks.js";
+import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
 import { MULTI_QUERIES } from "./scan.js";
 
 export type ScanTransport = "shared" | "message";
@@ -68,8 +75,20 @@ export interface ScanPoolOptions {
   createWorker?: () => WorkerLike | Promise<WorkerLike>;
 }
 
-/** Fewer rows than this per worker and the hop costs more than the scan; the pool uses fewer workers. */
-const MIN_ROWS_PER_WORKER = 256;
+/**
+ * A search is cut into this many chunks per worker, so that when one worker stalls (the OS gave
+ * its core to another process) the others take its share instead of waiting for it.
+ */
+const CHUNKS_PER_WORKER = 8;
+/** Fewer rows than this per chunk and the hop (or the claim) costs more than the scan. */
+const MIN_CHUNK_ROWS = 512;
+/** Rows of a build task per claim: small enough to balance, large enough that a claim is noise. */
+const MIN_TASK_ROWS = 256;
+
+/** Chunks for a scan of `total` rows over `workers` workers. */
+export function chunkCount(total: number, workers: number): number {
+  return Math.max(1, Math.min(workers * CHUNKS_PER_WORKER, Math.floor(total / MIN_CHUNK_ROWS)));
+}
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -167,18 +186,78 @@ export class ScanPool {
   readonly #handles = new WeakMap<Block, number>();
   #nextHandle = 1;
   readonly #finalizer: FinalizationRegistry<number> | undefined;
+  /** Chunks (scans) and row ranges (builds) each worker has done, for `chunksByWorker`. */
+  readonly #chunks: number[];
 
   /** Use `createScanPool()`. */
   constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[]) {
     this.kernels = kernels;
     this.transport = transport;
     this.#workers = workers;
+    this.#chunks = workers.map(() => 0);
     this.#finalizer = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((h) => this.#drop(h)) : undefined;
   }
 
   /** Number of worker threads. */
   get size(): number {
     return this.#workers.length;
+  }
+
+  /**
+   * How many scan chunks and build row ranges each worker has done since the pool started: a
+   * worker that was stalled shows fewer, the others took its share.
+   */
+  get chunksByWorker(): readonly number[] {
+    return [...this.#chunks];
+  }
+
+  /**
+   * Runs a row-parallel build task (kernels/parallel.ts) over rows [0, rows) on the first
+   * `workers` workers: ranges of rows are claimed through an atomic counter, so idle workers take
+   * what a slow one leaves. Shared transport only (UNSUPPORTED otherwise): every pointer in the
+   * task is into `pool.kernels`' memory. The output is the same bytes as one thread's.
+   */
+  async runRows(task: RowTask, rows: number, workers = this.size): Promise<void> {
+    this.#checkOpen();
+    if (this.transport !== "shared") throw createError("UNSUPPORTED", "Row-parallel builds need the shared-memory transport.");
+    if (!Number.isSafeInteger(rows) || rows < 0) throw createError("INVALID_ARGUMENT", `rows must be a non-negative integer, got ${rows}.`);
+    if (rows === 0) return;
+    const count = Math.max(1, Math.min(workers, this.size));
+    // One HNSW insertion search is itself a sizeable piece of work: claim a few at a time.
+    const least = task.kernel === "hnsw_link" ? 4 : task.kernel === "hnsw_backlink" ? 64 : MIN_TASK_ROWS;
+    const chunkRows = Math.max(least, Math.ceil(rows / (count * CHUNKS_PER_WORKER)));
+    const chunks = Math.ceil(rows / chunkRows);
+    const used = this.#workers.slice(0, Math.min(count, chunks));
+    const heap = this.kernels.heap;
+    const scratchBytes = (rowTaskScratch(task) + 15) & ~15;
+    const base = heap.alloc(16 + used.length * scratchBytes);
+    heap.i32(base, 2).fill(0);
+    const zeroed = rowTaskZeroed(task);
+    for (let i = 0; i < used.length; i++) heap.bytes().fill(0, base + 16 + i * scratchBytes, base + 16 + i * scratchBytes + zeroed);
+    const requests = used.map((w, i) => w.request({ type: "rows", rows: { task, rows, chunkRows, counter: base, scratch: base + 16 + i * scratchBytes } }));
+    void Promise.allSettled(requests).then(() => heap.free(base));
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      requests.forEach((request, i) => request.then(
+        (reply) => {
+          this.#chunks[used[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
+          if (settled || Atomics.load(heap.i32(base, 2), 1) < chunks) return;
+          settled = true;
+          resolve();
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      ));
+    });
+  }
+
+  /** This pool as a RowParallel for index builds (`workers` of its workers; default all). */
+  rowParallel(workers = this.size): RowParallel {
+    const count = Math.max(1, Math.min(workers, this.size));
+    return { kernels: this.kernels, workers: count, runRows: (task, rows) => this.runRows(task, rows, count) };
   }
 
   /** `searchBatch` for one query. */
@@ -204,8 +283,8 @@ export class ScanPool {
     if (total === 0 || k === 0) return values.map(() => ({ target: new Int32Array(0), row: new Int32Array(0), distance: new Float32Array(0) }));
     if (metric === "cosine") this.#ensureNorms(scans, dim);
 
-    const n = Math.max(1, Math.min(this.#workers.length, Math.floor(total / MIN_ROWS_PER_WORKER)));
-    const chunks = Array.from({ length: n }, (_, w) => chunkOf(scans, Math.round((total * w) / n), Math.round((total * (w + 1)) / n)));
+    const n = chunkCount(total, this.#workers.length);
+    const chunks = Array.from({ length: n }, (_, c) => chunkOf(scans, Math.round((total * c) / n), Math.round((total * (c + 1)) / n)));
     const jobs = chunks.map((c): ScanJob => ({ metric, element, multi, dim, nq: values.length, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces }));
     const outputs = this.transport === "shared"
       ? await this.#runShared(jobs, chunks, values, element)
@@ -266,90 +345,141 @@ export class ScanPool {
     for (const s of scans) if (s.block.normsPtr === 0 && s.count > 0) this.kernels.norms(s.block, dim);
   }
 
-  async #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
+  /**
+   * Every worker gets the whole chunk list and claims chunks through an atomic counter until none
+   * are left. Resolves as soon as every chunk is finished — a worker still asleep (busy, or
+   * descheduled) when the others have taken everything is not waited for; the memory is freed
+   * once it too has answered, since until then it may still read the counter.
+   */
+  #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
     const heap = this.kernels.heap;
-    const { nq, dim } = jobs[0]!;
+    const { nq, dim, multi } = jobs[0]!;
     const esize = element === "f32" ? 4 : 1;
     const align = (b: number): number => (b + 15) & ~15;
     // One allocation per call, carved up; concurrent searches each get their own.
     let size = align(nq * dim * esize);
-    const layout = jobs.map((job, w) => {
-      const at = (bytes: number): number => {
-        const off = size;
-        size += align(bytes);
-        return off;
-      };
+    const at = (bytes: number): number => {
+      const off = size;
+      size += align(bytes);
+      return off;
+    };
+    const counter = at(8);
+    const layout = jobs.map((job, c) => ({ ids: at(chunks[c]!.ids.byteLength), outIdx: at(nq * job.kk * 4), outDist: at(nq * job.kk * 4), outCount: at(nq * 4) }));
+    const workers = this.#workers.slice(0, Math.min(this.#workers.length, jobs.length));
+    const largest = Math.max(...jobs.map((j) => j.total));
+    const scratch = workers.map(() => ({ qNorms: at(nq * 4), dist: at(largest * Math.min(nq, multi ? MULTI_QUERIES : 1) * 4) }));
+    const base = heap.alloc(size);
+    values.forEach((v, q) => heap.write(base + q * dim * esize, v));
+    heap.i32(base + counter, 2).fill(0);
+    const list = jobs.map((job, c) => {
+      const l = layout[c]!;
+      const chunk = chunks[c]!;
+      if (chunk.ids.length > 0) heap.write(base + l.ids, chunk.ids);
       return {
-        ids: at(chunks[w]!.ids.byteLength),
-        qNorms: at(nq * 4),
-        dist: at(job.total * Math.min(nq, job.multi ? MULTI_QUERIES : 1) * 4),
-        outIdx: at(nq * job.kk * 4),
-        outDist: at(nq * job.kk * 4),
-        outCount: at(nq * 4),
+        job, ids: base + l.ids, outIdx: base + l.outIdx, outDist: base + l.outDist, outCount: base + l.outCount,
+        blocks: chunk.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
       };
     });
-    const base = heap.alloc(size);
-    try {
-      values.forEach((v, q) => heap.write(base + q * dim * esize, v));
-      const requests = jobs.map((job, w) => {
-        const l = layout[w]!;
-        const c = chunks[w]!;
-        if (c.ids.length > 0) heap.write(base + l.ids, c.ids);
-        const shared: SharedBuffers = {
-          queries: base, qNorms: base + l.qNorms, ids: base + l.ids, dist: base + l.dist,
-          outIdx: base + l.outIdx, outDist: base + l.outDist, outCount: base + l.outCount,
-          blocks: c.blocks.map((b) => [b.ptr, b.normsPtr]),
-        };
-        return this.#workers[w]!.request({ type: "scan", job, shared });
-      });
-      await this.#settle(requests);
-      return jobs.map((job, w) => {
-        const l = layout[w]!;
-        return {
-          count: heap.i32(base + l.outCount, nq).slice(),
-          index: heap.i32(base + l.outIdx, nq * job.kk).slice(),
-          distance: heap.f32(base + l.outDist, nq * job.kk).slice(),
-        };
-      });
-    } finally {
-      heap.free(base);
-    }
+    const requests = workers.map((w, i) => w.request({
+      type: "scan", shared: { queries: base, counter: base + counter, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, chunks: list },
+    }));
+    void Promise.allSettled(requests).then(() => heap.free(base));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      requests.forEach((request, i) => request.then(
+        (reply) => {
+          this.#chunks[workers[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
+          if (settled || Atomics.load(heap.i32(base + counter, 2), 1) < jobs.length) return;
+          settled = true;
+          resolve(jobs.map((job, c) => {
+            const l = list[c]!;
+            return { count: heap.i32(l.outCount, nq).slice(), index: heap.i32(l.outIdx, nq * job.kk).slice(), distance: heap.f32(l.outDist, nq * job.kk).slice() };
+          }));
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      ));
+    });
   }
 
-  async #runMessage(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType, cosine: boolean): Promise<ScanOutput[]> {
+  /**
+   * The coordinator hands chunks out one at a time, two in flight per worker (so a worker never
+   * waits for the hop), to whichever worker answers. When none are left, an idle worker also takes
+   * a copy of a chunk another worker still holds; the first answer wins. Same kernels, same floats:
+   * either copy gives the same output.
+   */
+  #runMessage(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType, cosine: boolean): Promise<ScanOutput[]> {
     const { nq, dim } = jobs[0]!;
     const packed = element === "f32" ? new Float32Array(nq * dim) : element === "i8" ? new Int8Array(nq * dim) : new Uint8Array(nq * dim);
     values.forEach((v, q) => packed.set(v, q * dim));
-    const requests = jobs.map((job, w) => {
-      const worker = this.#workers[w]!;
-      const c = chunks[w]!;
-      const uploads: BlockUpload[] = [];
-      job.pieces = job.pieces.map((p) => {
-        const block = c.blocks[p.block]!;
-        const handle = this.#handleOf(block);
-        if (!worker.held.has(handle)) {
-          worker.held.add(handle);
-          const bytes = this.kernels.heap.bytes().slice(block.ptr, block.ptr + block.byteLength);
-          uploads.push({ handle, element: block.element, dim, data: bytes.buffer });
+    const n = jobs.length;
+    const outputs: (ScanOutput | undefined)[] = new Array(n);
+    const running = this.#workers.map(() => new Set<number>());
+    const copies = new Int32Array(n);
+    let next = 0;
+    let left = n;
+    let settled = false;
+    return new Promise((resolve, reject) => {
+      const give = (w: number): void => {
+        let c: number | undefined;
+        if (next < n) c = next++;
+        else if (running[w]!.size === 0) {
+          // Nothing left to hand out: back up the pending chunk with the fewest copies running.
+          for (let j = 0; j < n; j++) if (outputs[j] === undefined && !running[w]!.has(j) && (c === undefined || copies[j]! < copies[c]!)) c = j;
         }
-        return { ...p, block: handle };
-      });
-      const queries = w === jobs.length - 1 ? packed.buffer : packed.slice().buffer;
-      const sent = worker.request({ type: "scan", job, queries, ids: c.ids, uploads, cosineNorms: cosine }, [queries, c.ids.buffer, ...uploads.map((u) => u.data)]);
-      // A failed scan may have left uploads unapplied: send them again next time.
-      sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
-      return sent;
+        if (c === undefined) return;
+        const chunk = c;
+        running[w]!.add(chunk);
+        copies[chunk]!++;
+        this.#sendChunk(w, jobs[chunk]!, chunks[chunk]!, packed, cosine).then(
+          (output) => {
+            running[w]!.delete(chunk);
+            copies[chunk]!--;
+            if (settled) return;
+            if (outputs[chunk] === undefined) {
+              outputs[chunk] = output;
+              this.#chunks[w]!++;
+              if (--left === 0) {
+                settled = true;
+                return resolve(outputs as ScanOutput[]);
+              }
+            }
+            give(w);
+          },
+          (error: unknown) => {
+            if (settled) return;
+            settled = true;
+            reject(error);
+          },
+        );
+      };
+      for (let round = 0; round < 2; round++) for (let w = 0; w < this.#workers.length; w++) give(w);
     });
-    const replies = await this.#settle(requests);
-    return replies.map((r) => (r as Extract<PoolReply, { type: "done" }>).output!);
   }
 
-  /** Waits for every worker (so none still writes into a buffer about to be freed), then throws the first error. */
-  async #settle(requests: Promise<PoolReply>[]): Promise<PoolReply[]> {
-    const settled = await Promise.allSettled(requests);
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<PoolReply>).value);
+  /** One chunk to one worker (message transport), with the blocks it does not hold yet. */
+  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, packed: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<ScanOutput> {
+    const worker = this.#workers[w]!;
+    const uploads: BlockUpload[] = [];
+    const pieces = job.pieces.map((p) => {
+      const block = chunk.blocks[p.block]!;
+      const handle = this.#handleOf(block);
+      if (!worker.held.has(handle)) {
+        worker.held.add(handle);
+        const bytes = this.kernels.heap.bytes().slice(block.ptr, block.ptr + block.byteLength);
+        uploads.push({ handle, element: block.element, dim: job.dim, data: bytes.buffer });
+      }
+      return { ...p, block: handle };
+    });
+    const queries = packed.slice().buffer;
+    const ids = chunk.ids.slice();
+    const sent = worker.request({ type: "scan", job: { ...job, pieces }, queries, ids, uploads, cosineNorms: cosine }, [queries, ids.buffer, ...uploads.map((u) => u.data)]);
+    // A failed scan may have left uploads unapplied: send them again next time.
+    sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
+    return ((await sent) as Extract<PoolReply, { type: "done" }>).output!;
   }
 
   #handleOf(block: Block): number {

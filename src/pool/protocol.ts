@@ -1,21 +1,25 @@
 /**
- * The scan pool's protocol, as types. The coordinating thread (pool.ts) splits the rows a search
- * covers into one contiguous chunk per worker; each worker scans its chunk for every query and
- * answers its chunk's top-k, which the coordinator merges.
+ * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts the rows a search
+ * covers into many small contiguous chunks (several per worker); idle workers take the next chunk,
+ * scan it for every query and answer the chunk's top-k, which the coordinator merges.
  *
- *   coordinator                                   scan worker (pool-scan.ts)
- *   ───────────                                   ──────────────────────────
+ *   coordinator                                   scan worker (scan.ts)
+ *   ───────────                                   ─────────────────────
  *   init {shared: module + memory}  ────────────► instantiate on the shared memory  ─► ready
  *   init {message: flavor}          ────────────► loadKernels(flavor)               ─► ready
- *   scan {job, buffers | uploads}   ────────────► kernels over the chunk, topk      ─► done | error
+ *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none ─► done {claimed} | error
+ *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output} | error
+ *   rows {task, counter}            ────────────► claim row ranges (Atomics)        ─► done {claimed} | error
  *   drop {handles}                  ────────────► frees cached blocks (message transport)
  *
- * Shared transport: every pointer in a job is into the one shared memory, allocated by the
- * coordinator; `done` carries nothing, the results are in memory. Message transport: a worker
- * keeps a copy of each block (sent once, by handle), allocates its own buffers, and `done`
- * carries the results (transferred).
+ * Shared transport: every worker of a search gets the same chunk list and claims chunks through an
+ * atomic counter in the shared memory, so a worker the OS deschedules leaves its share to the
+ * others; every pointer is into that memory, allocated by the coordinator; results are written in
+ * place. Message transport: the coordinator hands one chunk at a time to whichever worker answers;
+ * a worker keeps a copy of each block (sent once, by handle) and `done` carries the chunk's results.
  */
 import type { ElementType, KernelFlavor, Metric } from "../kernels/index.js";
+import type { RowTask } from "../kernels/parallel.js";
 
 /**
  * A run of rows of one block inside a worker's chunk: rows [row, row + count) of a dense target,
@@ -32,7 +36,7 @@ export interface ScanPiece {
   start: number;
 }
 
-/** One worker's share of a searchBatch. */
+/** One chunk of a searchBatch. */
 export interface ScanJob {
   metric: Metric;
   element: ElementType;
@@ -50,26 +54,50 @@ export interface ScanJob {
 }
 
 /**
- * Pointers into the shared memory for a job (shared transport only):
+ * One chunk in the shared memory (shared transport only):
  *
- *   queries   nq × dim elements     written by the coordinator
- *   qNorms    nq f32                worker scratch (cosine, multi)
  *   ids       Σ gathered ids i32    written by the coordinator
- *   dist      total × min(nq, 8) f32   worker scratch
  *   outIdx    nq × kk i32           top-k positions within the chunk, per query
  *   outDist   nq × kk f32
  *   outCount  nq i32                how many results each query has (≤ kk)
  *   blocks    [ptr, normsPtr] per block the pieces name
  */
-export interface SharedBuffers {
-  queries: number;
-  qNorms: number;
+export interface SharedChunk {
+  job: ScanJob;
   ids: number;
-  dist: number;
   outIdx: number;
   outDist: number;
   outCount: number;
   blocks: [ptr: number, norms: number][];
+}
+
+/**
+ * A shared-memory search as one worker gets it:
+ *
+ *   queries   nq × dim elements         written by the coordinator
+ *   counter   2 i32                     [next chunk to claim, chunks finished], updated with Atomics
+ *   qNorms    nq f32                    this worker's scratch (cosine, multi)
+ *   dist      max total × min(nq, 8) f32   this worker's scratch
+ */
+export interface SharedScan {
+  queries: number;
+  counter: number;
+  qNorms: number;
+  dist: number;
+  chunks: SharedChunk[];
+}
+
+/**
+ * Row-parallel build work (shared transport only): rows [0, rows) of `task` in ranges of
+ * `chunkRows`, claimed through `counter` (2 i32: [next range, ranges finished]); `scratch` is
+ * this worker's own.
+ */
+export interface RowsRequest {
+  task: RowTask;
+  rows: number;
+  chunkRows: number;
+  counter: number;
+  scratch: number;
 }
 
 /** A block copied to a worker once (message transport). */
@@ -83,7 +111,8 @@ export interface BlockUpload {
 export type PoolRequest =
   | { type: "init"; id: number; transport: "shared"; module: WebAssembly.Module; memory: WebAssembly.Memory }
   | { type: "init"; id: number; transport: "message"; flavor: KernelFlavor }
-  | { type: "scan"; id: number; job: ScanJob; shared: SharedBuffers }
+  | { type: "scan"; id: number; shared: SharedScan }
+  | { type: "rows"; id: number; rows: RowsRequest }
   | { type: "scan"; id: number; job: ScanJob; queries: ArrayBuffer; ids: Int32Array; uploads: BlockUpload[]; cosineNorms: boolean }
   | { type: "drop"; handles: number[] };
 
@@ -103,7 +132,7 @@ export interface WireError {
 
 export type PoolReply =
   | { type: "ready"; id: number }
-  | { type: "done"; id: number; output?: ScanOutput }
+  | { type: "done"; id: number; output?: ScanOutput; claimed?: number }
   | { type: "error"; id: number; error: WireError };
 
 /** A request before the pool numbers it. */

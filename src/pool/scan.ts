@@ -1,5 +1,5 @@
 /**
- * The scan worker's side of the pool (protocol in pool-protocol.ts). `servePool(endpoint)` answers
+ * The scan worker's side of the pool (protocol in protocol.ts). `servePool(endpoint)` answers
  * the coordinator; `runScan` is the scan itself, the same kernel calls in the same order as
  * Kernels.searchBatch restricted to one chunk of rows, so every distance is the same float.
  */
@@ -9,10 +9,11 @@ import type { KernelExports } from "../kernels/abi.js";
 import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
+import { runRowTask } from "../kernels/parallel.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
-import type { PoolReply, PoolRequest, ScanJob, ScanOutput, SharedBuffers, WireError } from "./protocol.js";
+import type { PoolReply, PoolRequest, RowsRequest, ScanJob, ScanOutput, SharedScan, WireError } from "./protocol.js";
 
 /** Queries per pass of the multi-query kernels; must equal MULTI_QUERIES in kernels.ts. */
 export const MULTI_QUERIES = 8;
@@ -148,6 +149,42 @@ class LocalScanner {
   }
 }
 
+/**
+ * Shared transport: claims chunks from the counter until none are left, scanning each into its own
+ * output slots; returns how many this worker scanned. A worker that starts late (busy, or
+ * descheduled) finds fewer chunks left — the others took them.
+ */
+export function runSharedScan(w: KernelExports, scan: SharedScan): number {
+  const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.counter, 2);
+  let claimed = 0;
+  for (;;) {
+    const c = Atomics.add(control(), 0, 1);
+    if (c >= scan.chunks.length) return claimed;
+    const chunk = scan.chunks[c]!;
+    runScan(w, chunk.job, {
+      queries: scan.queries, qNorms: scan.qNorms, dist: scan.dist, ids: chunk.ids,
+      outIdx: chunk.outIdx, outDist: chunk.outDist, outCount: chunk.outCount, block: (h) => chunk.blocks[h]!,
+    });
+    claimed++;
+    Atomics.add(control(), 1, 1);
+  }
+}
+
+/** Shared transport: claims ranges of `chunkRows` rows of a build task until none are left. */
+export function runSharedRows(w: KernelExports, r: RowsRequest): number {
+  const chunks = Math.ceil(r.rows / r.chunkRows);
+  const control = (): Int32Array => new Int32Array(w.memory.buffer, r.counter, 2);
+  let claimed = 0;
+  for (;;) {
+    const c = Atomics.add(control(), 0, 1);
+    if (c >= chunks) return claimed;
+    const first = c * r.chunkRows;
+    runRowTask(w, r.task, first, Math.min(r.chunkRows, r.rows - first), r.scratch);
+    claimed++;
+    Atomics.add(control(), 1, 1);
+  }
+}
+
 function toWire(error: unknown): WireError {
   if (isQuiverError(error)) return { code: error.code, message: error.message, details: error.details as Record<string, unknown> };
   return { message: error instanceof Error ? error.message : String(error) };
@@ -173,11 +210,12 @@ export function servePool(endpoint: Endpoint = globalThis as unknown as Endpoint
       reply({ type: "ready", id: m.id });
     } else if (m.type === "drop") {
       local?.drop(m.handles);
+    } else if (m.type === "rows") {
+      if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
+      reply({ type: "done", id: m.id, claimed: runSharedRows(shared, m.rows) });
     } else if ("shared" in m) {
       if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
-      const b: SharedBuffers = m.shared;
-      runScan(shared, m.job, { ...b, block: (h) => b.blocks[h]! });
-      reply({ type: "done", id: m.id });
+      reply({ type: "done", id: m.id, claimed: runSharedScan(shared, m.shared) });
     } else {
       if (local === undefined) throw new Error("scan worker was not initialised for message passing");
       for (const u of m.uploads) local.upload(u.handle, u.element, u.dim, u.data);

@@ -21,6 +21,8 @@ import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import { copyVectorF32 } from "../data/column.js";
 import { LeaseScope } from "../session.js";
+import type { RowParallel } from "../kernels/parallel.js";
+import type { ScanPool } from "../pool/pool.js";
 
 export interface CreateIndexOptions {
   config?: IndexConfig;
@@ -30,6 +32,15 @@ export interface CreateIndexOptions {
   name?: string;
   /** Reports build phases (sampling, k-means, encoding, … for vectors; indexing for full text). */
   progress?: (p: { phase: string; done: number; total: number }) => void;
+  /**
+   * Vector indexes: worker threads the build runs on — k-means assignment, PQ/SQ encoding and
+   * partition assignment split their rows across the connection's scan pool (`connect(uri,
+   * { workers })`) over shared WebAssembly memory (Node; cross-origin-isolated pages). The index
+   * is the same bytes as a one-thread build. Default: the pool's size when the connection has a
+   * shared-memory pool, else 1 (this thread). At most the pool's size; more than 1 without a pool
+   * is INVALID_ARGUMENT. Over message passing (pages that are not isolated) builds run on this thread.
+   */
+  workers?: number;
 }
 
 type VectorType = Extract<DataType, { kind: "vector" }>;
@@ -155,8 +166,23 @@ async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: stri
   return { file, fileSize: bytes.length };
 }
 
+/** The threads `createIndex({ workers })` asks for, as a RowParallel on `kernels`, or undefined for this thread. */
+async function buildThreads(kernels: Kernels, workers: number | undefined, scanPool: (() => Promise<ScanPool>) | undefined): Promise<RowParallel | undefined> {
+  if (workers !== undefined && (!Number.isSafeInteger(workers) || workers < 1)) {
+    throw createError("INVALID_ARGUMENT", `createIndex(): workers must be a positive integer, got ${String(workers)}.`, { workers });
+  }
+  if (workers === 1) return undefined;
+  if (scanPool === undefined) {
+    if (workers === undefined) return undefined;
+    throw createError("INVALID_ARGUMENT", `createIndex(): workers ${workers} needs a connection with a scan pool: connect(uri, { workers: ${workers} }).`, { workers });
+  }
+  const pool = await scanPool();
+  if (pool.transport !== "shared" || pool.kernels !== kernels) return undefined;
+  return pool.rowParallel(workers ?? pool.size);
+}
+
 export async function createIndexTransaction(
-  ds: Dataset, head: TableState, kernels: Kernels, column: string, options: CreateIndexOptions,
+  ds: Dataset, head: TableState, kernels: Kernels, column: string, options: CreateIndexOptions, scanPool?: () => Promise<ScanPool>,
 ): Promise<Transaction> {
   const type = vectorField(head, column);
   const config = options.config;
@@ -167,14 +193,15 @@ export async function createIndexTransaction(
   }
   if (type.element === "bit") return binaryIndexTransaction(ds, { ...head, fragments: await withColumn(ds, head, head.fragments, column) }, kernels, column, type, name, config, options);
   const params = { ...config.params, distanceType: (config.params.distanceType as string | undefined) ?? "l2" };
+  const parallel = await buildThreads(kernels, options.workers, scanPool);
   let index: VectorIndex;
   if (IVF_KINDS.has(config.type)) {
-    index = await buildIvfStreaming(ds, head, kernels, column, type, config.type, params, options.progress);
+    index = await buildIvfStreaming(ds, head, kernels, column, type, config.type, params, options.progress, parallel);
   } else {
     // HNSW is an in-memory design: the graph is built over all vectors at once.
     const { vectors, rowIds } = gatherVectors(await withColumn(ds, head, head.fragments, column), column, type);
     if (rowIds.length === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
-    index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress } as never);
+    index = await (await ann()).buildIndex(kernels, config.type, vectors, type.dim, rowIds, { ...params, progress: options.progress, parallel } as never);
   }
   const stored = await storeIndex(ds, index);
   const entry: IndexEntry = {
@@ -255,7 +282,7 @@ function gatherCodes(fragments: readonly Fragment[], column: string, type: Vecto
  */
 async function buildIvfStreaming(
   ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
-  params: Record<string, unknown>, progress: CreateIndexOptions["progress"],
+  params: Record<string, unknown>, progress: CreateIndexOptions["progress"], parallel: RowParallel | undefined,
 ): Promise<VectorIndex> {
   const { IvfIndex } = await ann();
   const dim = type.dim;
@@ -287,7 +314,7 @@ async function buildIvfStreaming(
     });
   }
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true,
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel,
   } as never);
   let done = 0;
   for (const frag of head.fragments) {
@@ -295,7 +322,7 @@ async function buildIvfStreaming(
     // encoding: the fragment itself (shared with queries of this version) is never changed.
     const col = frag.columns.get(column) ?? (await ds.readColumn(head.schema, frag, column));
     const { vectors, rowIds } = gatherVectors([{ ...frag, columns: new Map([[column, col]]) }], column, type);
-    if (rowIds.length > 0) await index.add(vectors, rowIds);
+    if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
     done += rowIds.length;
     progress?.({ phase: "encode", done, total });
   }

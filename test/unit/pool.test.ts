@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
-import { createScanPool, type ScanPool, type ScanTransport } from "../../src/pool/pool.js";
+import { chunkCount, createScanPool, type ScanPool, type ScanTransport } from "../../src/pool/pool.js";
 import { startTsWorker } from "./worker-harness.js";
 
 const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
 const createWorker = (): Worker => startTsWorker(poolWorker);
+const stalledWorker = new URL("./fixtures/stalled-pool-worker.ts", import.meta.url).href;
 
 function plain(results: SearchResult[]): { target: number[]; row: number[]; distance: number[] }[] {
   return results.map((r) => ({ target: Array.from(r.target), row: Array.from(r.row), distance: Array.from(r.distance) }));
@@ -175,28 +176,86 @@ describe.skipIf(!hasData("glove-100d-100k", "glove100k_base.fvecs"))("scan pool 
   }
 });
 
-describe("scan pool failures", () => {
-  // Answers `init`, then dies on the first scan, like a worker that ran out of memory.
-  const crashing = `
-    const { parentPort } = require("node:worker_threads");
-    parentPort.on("message", (m) => {
-      if (m.type === "init") parentPort.postMessage({ type: "ready", id: m.id });
-      else if (m.type === "scan") process.exit(7);
-    });`;
-
+describe("work stealing: a stalled worker does not stall the search", () => {
   for (const transport of ["shared", "message"] as const) {
-    it(`${transport}: a worker that dies mid-scan fails the search and the pool with CLOSED`, async () => {
+    it(`${transport}: the other worker takes every chunk, the answer is the single-thread one, ties included`, async () => {
+      let stalled: Worker | undefined;
       let started = 0;
       const pool = await createScanPool({
         workers: 2, transport, flavor: "simd",
-        createWorker: () => (started++ === 0 ? createWorker() : new Worker(crashing, { eval: true })),
+        createWorker: () => (started++ === 1 ? (stalled = startTsWorker(stalledWorker)) : createWorker()),
       });
+      try {
+        const rand = seededRandom(21);
+        const dim = 16;
+        const rows = 20_000;
+        const block = pool.kernels.upload(randomF32(rows * dim, rand, 4), dim);
+        const ids = randomIds(9000, rows, rand);
+        const queries = randomF32(5 * dim, rand, 4);
+        for (const [metric, targets] of [["l2", [{ block }]], ["cosine", [{ block }, { block, ids }]], ["dot", [{ block, ids }]]] as [Metric, SearchTarget[]][]) {
+          const before = pool.chunksByWorker;
+          // Resolves while worker 1 still holds its requests: nothing waits for it.
+          const actual = await pool.searchBatch(metric, queries, targets, dim, 25);
+          expect(plain(actual)).toEqual(plain(pool.kernels.searchBatch(metric, queries, targets, dim, 25)));
+          const after = pool.chunksByWorker;
+          const total = targets.reduce((n, t) => n + (t.ids?.length ?? rows), 0);
+          expect(chunkCount(total, 2)).toBeGreaterThan(8);
+          expect(after[0]! - before[0]!).toBe(chunkCount(total, 2));
+          expect(after[1]).toBe(0);
+        }
+        // Awake again, it takes chunks like any other and the answers stay exact.
+        stalled!.postMessage({ type: "release" });
+        for (let i = 0; i < 4; i++) {
+          const q = randomF32(3 * dim, rand, 4);
+          expect(plain(await pool.searchBatch("l2", q, [{ block }], dim, 10))).toEqual(plain(pool.kernels.searchBatch("l2", q, [{ block }], dim, 10)));
+        }
+        block.free();
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+});
+
+describe("scan pool failures", () => {
+  // Answers `init`, then dies on the first scan, like a worker that ran out of memory — over shared
+  // memory after claiming a chunk, so that chunk is never finished and the search cannot complete.
+  const crashing = `
+    const { parentPort } = require("node:worker_threads");
+    let memory;
+    parentPort.on("message", (m) => {
+      if (m.type === "init") {
+        memory = m.memory;
+        parentPort.postMessage({ type: "ready", id: m.id });
+      } else if (m.type === "scan") {
+        if (m.shared) Atomics.add(new Int32Array(memory.buffer, m.shared.counter, 2), 0, 1);
+        process.exit(7);
+      }
+    });`;
+
+  for (const transport of ["shared", "message"] as const) {
+    it(`${transport}: a worker that dies mid-scan fails the search (or leaves it to the others), then the pool, with CLOSED`, async () => {
+      let started = 0;
+      let crashing_: Worker | undefined;
+      const pool = await createScanPool({
+        workers: 2, transport, flavor: "simd",
+        createWorker: () => (started++ === 0 ? createWorker() : (crashing_ = new Worker(crashing, { eval: true }))),
+      });
+      const exited = new Promise((resolve) => crashing_!.once("exit", resolve));
       const block = pool.kernels.upload(new Float32Array(4096 * 8).fill(1), 8);
-      const error = await pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5).then(() => undefined, (e: unknown) => e);
-      expect(isQuiverError(error, "CLOSED")).toBe(true);
-      expect((error as Error).message).toMatch(/scan worker 1 exited with code 7/);
+      const first = await pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5).then((r) => r, (e: unknown) => e);
+      // Either it died holding a chunk (shared: one it claimed; message: one it was handed), and
+      // the search fails, or the live worker took (or backed up) every chunk before the death was
+      // seen, and the answer is complete and exact. Never a partial answer.
+      if (!isQuiverError(first, "CLOSED")) {
+        expect(plain(first as SearchResult[])).toEqual(plain(pool.kernels.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5)));
+      } else {
+        expect((first as Error).message).toMatch(/scan worker 1 exited with code 7/);
+      }
+      await exited;
       const again = await pool.searchBatch("l2", new Float32Array(8), [{ block }], 8, 5).then(() => undefined, (e: unknown) => e);
       expect(isQuiverError(again, "CLOSED")).toBe(true);
+      expect((again as Error).message).toMatch(/scan worker 1 exited with code 7/);
       block.free();
       await pool.close();
     });

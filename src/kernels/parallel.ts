@@ -1,0 +1,241 @@
+/**
+ * Row-parallel kernel calls, for index builds on several threads: one kernel over disjoint row
+ * ranges, each range's output written in place. A row's output depends on that row alone (its
+ * nearest centroid, its PQ or SQ code), so the bytes written are the same however the rows are
+ * split and whichever thread runs which range — a parallel build is bit for bit the serial one.
+ *
+ * The scan pool runs these over shared WebAssembly memory (src/pool/pool.ts `runRows`); every
+ * pointer in a task is into the memory of the runner's `kernels`, allocated by that thread.
+ *
+ *   kmeans_assign  x = rows of `width` f32 at row stride `stride` floats; c = k × width;
+ *                  assign n i32, dist n f32                 scratch k·(width + 1) f32 per thread
+ *   pq_encode      x = n × dim f32; codebook M × 256 × dsub; codes n × M u8
+ *                                                           scratch 256·(dim + M) f32 per thread
+ *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
+ *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row (the graph is
+ *                  only read): nodes = rows × [node i32, ep i32, epDist f32]; graph `links`
+ *                  (capacity × stride i32) over f32 `vectors` (capacity × dim, metric 0 l2 / 1 dot);
+ *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
+ *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
+ *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
+ *   hnsw_backlink  adds new nodes to the bottom-layer links of existing ones, one target node per
+ *                  row (each target's list is written by its row alone): targets = rows × [v, at,
+ *                  count] i32 naming `incoming` i32[at .. at + count); a list with room takes them
+ *                  all, a full one keeps the heuristic's pick among old and new (as a serial insert
+ *                  re-picks). scratch: ids, dists (stride − 1 + most) | out, tmp (stride − 1)
+ */
+import type { KernelExports } from "./abi.js";
+import type { Kernels } from "./kernels.js";
+
+export type RowTask =
+  | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
+  | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
+  | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
+  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
+  | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
+
+/** Something that runs row tasks across threads: the scan pool over shared memory. */
+export interface RowParallel {
+  /** The kernels whose memory the tasks' pointers are into. */
+  readonly kernels: Kernels;
+  /** Threads the tasks are split over. */
+  readonly workers: number;
+  /** Runs `task` over rows [0, rows), split into ranges that idle threads take in turn. */
+  runRows(task: RowTask, rows: number): Promise<void>;
+}
+
+/** The runner to use for `kernels`, or undefined when rows must run on this thread. */
+export function parallelFor(kernels: Kernels, parallel: RowParallel | undefined): RowParallel | undefined {
+  return parallel !== undefined && parallel.kernels === kernels && parallel.workers > 0 ? parallel : undefined;
+}
+
+/** Bytes of scratch one thread needs for `task`. */
+export function rowTaskScratch(task: RowTask): number {
+  if (task.kernel === "kmeans_assign") return task.k * (task.width + 1) * 4;
+  if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
+  if (task.kernel === "hnsw_link") return hnswLayout(task).total;
+  if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
+  return 0;
+}
+
+/** Leading bytes of a thread's scratch that must start zeroed (HNSW's epoch and visited marks). */
+export function rowTaskZeroed(task: RowTask): number {
+  return task.kernel === "hnsw_link" ? hnswLayout(task).cand : 0;
+}
+
+function hnswLayout(t: Extract<RowTask, { kernel: "hnsw_link" }>): { visited: number; cand: number; res: number; found: number; total: number } {
+  const align = (b: number): number => (b + 15) & ~15;
+  const visited = 16;
+  const cand = visited + align(t.capacity * 2);
+  const res = cand + align((t.capacity + 1) * 8);
+  const found = res + align((t.ef + 1 + t.stride) * 8);
+  return { visited, cand, res, found, total: found + t.ef * 8 + t.m * 4 };
+}
+
+/** Runs rows [first, first + count) of `task` with `scratch` (rowTaskScratch bytes) of this thread's own. */
+export function runRowTask(w: KernelExports, task: RowTask, first: number, count: number, scratch: number): void {
+  if (count <= 0) return;
+  if (task.kernel === "kmeans_assign") {
+    w.kmeans_assign(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.k, task.metric, scratch, task.assign + first * 4, task.dist + first * 4);
+  } else if (task.kernel === "pq_encode") {
+    w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
+  } else if (task.kernel === "sq_encode") {
+    w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
+  } else if (task.kernel === "hnsw_link") {
+    hnswLink(w, task, first, count, scratch);
+  } else {
+    hnswBacklink(w, task, first, count, scratch);
+  }
+}
+
+function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_backlink" }>, first: number, count: number, scratch: number): void {
+  const max = t.stride - 1;
+  const room = max + t.most;
+  const ids = scratch;
+  const dists = scratch + room * 4;
+  const out = scratch + room * 8;
+  const tmp = out + max * 4;
+  const rowBytes = t.dim * 4;
+  for (let r = first; r < first + count; r++) {
+    const buffer = w.memory.buffer;
+    const [v, at, k] = new Int32Array(buffer, t.targets + r * 12, 3) as unknown as [number, number, number];
+    const list = new Int32Array(buffer, t.links + v * t.stride * 4, t.stride);
+    const incoming = new Int32Array(buffer, t.incoming + at * 4, k);
+    const have = list[0]!;
+    if (have + k <= max) {
+      list.set(incoming, 1 + have);
+      list[0] = have + k;
+      continue;
+    }
+    const n = have + k;
+    const idv = new Int32Array(buffer, ids, n);
+    idv.set(list.subarray(1, 1 + have));
+    idv.set(incoming, have);
+    (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(t.vectors + v * rowBytes, t.vectors, ids, n, t.dim, dists);
+    // Ascending by distance to v (ties: earlier first, as the host's insertion sort keeps them).
+    const dv = new Float32Array(buffer, dists, n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dv[a]! - dv[b]! || a - b);
+    const sortedIds = order.map((i) => idv[i]!);
+    const sortedDists = order.map((i) => dv[i]!);
+    idv.set(sortedIds);
+    dv.set(sortedDists);
+    const kept = w.hnsw_select(t.vectors, t.dim, t.metric, ids, dists, n, max, out, tmp);
+    list.set(new Int32Array(buffer, out, kept), 1);
+    list[0] = kept;
+  }
+}
+
+function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>, first: number, count: number, scratch: number): void {
+  const l = hnswLayout(t);
+  const rowBytes = t.dim * 4;
+  for (let r = first; r < first + count; r++) {
+    const buffer = w.memory.buffer;
+    const head = new Int32Array(buffer, scratch, 1);
+    let epoch = head[0]! + 1;
+    if (epoch === 65_536) {
+      new Uint8Array(buffer, scratch + l.visited, t.capacity * 2).fill(0);
+      epoch = 1;
+    }
+    head[0] = epoch;
+    const node = new Int32Array(buffer, t.nodes + r * 12, 2);
+    const epDist = new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0]!;
+    const found = scratch + l.found;
+    const res = scratch + l.res;
+    const n = w.hnsw_search(
+      t.links, t.stride, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
+      node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
+    );
+    const out = t.out + r * (1 + t.m) * 4;
+    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4, found + t.ef * 8);
+    new Int32Array(w.memory.buffer, out, 1)[0] = picked;
+  }
+}
+
+/** Rows per round of the host-array helpers below (as CHUNK_ROWS in quantize.ts): bounds their memory. */
+const ROUND_ROWS = 65_536;
+
+/**
+ * Runs `task(x, rows, first)` over host rows copied into `p.kernels`' memory a round at a time,
+ * with `out` bytes per row of output the task writes at `outPtr`, copied back into `into`.
+ */
+async function rounds(
+  p: RowParallel, data: Float32Array, dim: number, outBytesPerRow: number[], run: (x: number, rows: number, outs: number[]) => RowTask,
+  collect: (outs: number[], rows: number, first: number) => void,
+): Promise<void> {
+  const n = data.length / dim;
+  if (n === 0) return;
+  const heap = p.kernels.heap;
+  const chunk = Math.min(n, ROUND_ROWS);
+  const ptrs: number[] = [];
+  try {
+    const x = heap.alloc(chunk * dim * 4);
+    ptrs.push(x);
+    for (const b of outBytesPerRow) ptrs.push(heap.alloc(chunk * b));
+    const outs = ptrs.slice(1);
+    for (let first = 0; first < n; first += chunk) {
+      const rows = Math.min(chunk, n - first);
+      heap.write(x, data.subarray(first * dim, (first + rows) * dim));
+      await p.runRows(run(x, rows, outs), rows);
+      collect(outs, rows, first);
+    }
+  } finally {
+    for (const ptr of ptrs) heap.free(ptr);
+  }
+}
+
+/** `assignNearest` (quantize.ts) with the rows split over `p`'s threads; the same output. */
+export async function assignNearestParallel(p: RowParallel, data: Float32Array, dim: number, centroids: Float32Array, metric: number): Promise<{ assign: Int32Array; dist: Float32Array }> {
+  const n = data.length / dim;
+  const k = centroids.length / dim;
+  const assign = new Int32Array(n);
+  const dist = new Float32Array(n);
+  const heap = p.kernels.heap;
+  const c = heap.alloc(centroids.byteLength);
+  try {
+    heap.write(c, centroids);
+    await rounds(p, data, dim, [4, 4],
+      (x, _rows, [a, d]) => ({ kernel: "kmeans_assign", x, stride: dim, width: dim, c, k, metric, assign: a!, dist: d! }),
+      ([a, d], rows, first) => {
+        assign.set(heap.i32(a!, rows), first);
+        dist.set(heap.f32(d!, rows), first);
+      });
+  } finally {
+    heap.free(c);
+  }
+  return { assign, dist };
+}
+
+/** `pqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
+export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array): Promise<Uint8Array> {
+  const n = data.length / dim;
+  const codes = new Uint8Array(n * M);
+  const heap = p.kernels.heap;
+  const book = heap.alloc(codebook.byteLength);
+  try {
+    heap.write(book, codebook);
+    await rounds(p, data, dim, [M],
+      (x, _rows, [out]) => ({ kernel: "pq_encode", x, dim, M, codebook: book, codes: out! }),
+      ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
+  } finally {
+    heap.free(book);
+  }
+  return codes;
+}
+
+/** `sqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
+export async function sqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, offset: Float32Array, invScale: Float32Array): Promise<Int8Array> {
+  const n = data.length / dim;
+  const codes = new Int8Array(n * dim);
+  const heap = p.kernels.heap;
+  const params = heap.alloc(dim * 8);
+  try {
+    heap.write(params, offset);
+    heap.write(params + dim * 4, invScale);
+    await rounds(p, data, dim, [dim],
+      (x, _rows, [out]) => ({ kernel: "sq_encode", x, dim, offset: params, invScale: params + dim * 4, codes: out! }),
+      ([out], rows, first) => codes.set(new Int8Array(heap.bytes().buffer, out!, rows * dim), first * dim));
+  } finally {
+    heap.free(params);
+  }
+  return codes;
+}

@@ -1,0 +1,203 @@
+/**
+ * Index builds on several threads (src/kernels/parallel.ts through the scan pool's `runRows`):
+ * k-means assignment, PQ/SQ encoding and partition assignment split their rows across workers over
+ * shared WebAssembly memory, and the result must be the single-thread one bit for bit — the same
+ * centroids, the same codes, the same index file — on GloVe, also when one worker is stalled.
+ */
+import type { Worker } from "node:worker_threads";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
+import { buildIndex } from "../../src/ann/index.js";
+import { kmeans } from "../../src/ann/kmeans.js";
+import { ProductQuantizer } from "../../src/ann/pq.js";
+import { ScalarQuantizer } from "../../src/ann/sq.js";
+import { connect, Index } from "../../src/index.js";
+import { isQuiverError } from "../../src/errors.js";
+import { createScanPool, type ScanPool } from "../../src/pool/pool.js";
+import { startTsWorker } from "./worker-harness.js";
+
+const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
+const stalledWorker = new URL("./fixtures/stalled-pool-worker.ts", import.meta.url).href;
+const createWorker = (): Worker => startTsWorker(poolWorker);
+
+const glove = hasData("glove-100d-100k", "glove100k_base.fvecs") ? loadGlove("l2") : undefined;
+
+/** The first n GloVe rows (real data), or seeded clustered values where the data set is absent. */
+function rows(n: number): { data: Float32Array; dim: number } {
+  if (glove) return { data: glove.base.data.slice(0, n * glove.base.dim), dim: glove.base.dim };
+  const rand = seededRandom(5);
+  const dim = 100;
+  return { data: Float32Array.from({ length: n * dim }, (_, i) => Math.floor(i / dim) % 37 + rand()), dim };
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+describe("row-parallel builds over shared memory (2 workers)", () => {
+  let pool: ScanPool;
+
+  beforeAll(async () => {
+    pool = await createScanPool({ workers: 2, transport: "shared", createWorker });
+  });
+  afterAll(async () => {
+    await pool?.close();
+  });
+
+  it("k-means: the same centroids and assignment, whole rows and one PQ sub-space", async () => {
+    const { data, dim } = rows(12_000);
+    const block = pool.kernels.upload(data, dim);
+    try {
+      for (const columns of [undefined, { offset: 8, width: 4 }]) {
+        const options = { k: 64, metric: "l2" as const, maxIterations: 6, seed: 3, columns };
+        const serial = await kmeans(pool.kernels, block, dim, options);
+        const before = pool.chunksByWorker;
+        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel() });
+        expect(parallel.iterations).toBe(serial.iterations);
+        expect(bytesEqual(new Uint8Array(parallel.centroids.buffer), new Uint8Array(serial.centroids.buffer))).toBe(true);
+        expect(Array.from(parallel.assign)).toEqual(Array.from(serial.assign));
+        const after = pool.chunksByWorker;
+        // Every iteration's rows went through the workers (several ranges per iteration).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8);
+      }
+    } finally {
+      block.free();
+    }
+  });
+
+  it("PQ and SQ codes are the same bytes", async () => {
+    const { data, dim } = rows(9_000);
+    const pq = await ProductQuantizer.train(pool.kernels, data.subarray(0, 3000 * dim), dim, { numSubVectors: 25, maxIterations: 4 });
+    expect(bytesEqual(await pq.encodeOn(pool.kernels, data, pool.rowParallel()), pq.encode(pool.kernels, data))).toBe(true);
+    const sq = ScalarQuantizer.train(pool.kernels, data, dim);
+    const a = await sq.encodeOn(pool.kernels, data, pool.rowParallel());
+    const b = sq.encode(pool.kernels, data);
+    expect(bytesEqual(new Uint8Array(a.buffer), new Uint8Array(b.buffer))).toBe(true);
+  });
+
+  for (const kind of ["IVF_PQ", "IVF_SQ", "IVF_FLAT"] as const) {
+    for (const distanceType of ["l2", "cosine"] as const) {
+      it(`${kind} ${distanceType}: the index file is the single-thread one, byte for byte, with progress reported`, async () => {
+        const { data, dim } = rows(15_000);
+        const options = { numPartitions: 40, numSubVectors: 20, maxIterations: 5, distanceType, sampleRate: 64 };
+        const serial = await buildIndex(pool.kernels, kind, data, dim, undefined, options);
+        const phases = new Set<string>();
+        const parallel = await buildIndex(pool.kernels, kind, data, dim, undefined, { ...options, parallel: pool.rowParallel(), progress: (p) => phases.add(p.phase) });
+        try {
+          expect(bytesEqual(await parallel.serialize(), await serial.serialize())).toBe(true);
+          expect(phases.has("kmeans") && phases.has("encode")).toBe(true);
+        } finally {
+          serial.free();
+          parallel.free();
+        }
+      });
+    }
+  }
+
+  for (const distanceType of ["cosine", "l2"] as const) {
+    it(`HNSW ${distanceType} (m 16, efConstruction 100): batched parallel insertion keeps recall@10 within 0.01 of the serial graph`, async () => {
+      const n = 12_000;
+      const { data, dim } = rows(n);
+      const nq = 200;
+      const queries = glove ? glove.queries.data.slice(0, nq * dim) : data.slice(0, nq * dim).map((v) => v + 0.25);
+      const exact = pool.kernels.upload(data, dim);
+      const truth = pool.kernels.searchBatch(distanceType, queries, [{ block: exact }], dim, 10).map((r) => new Set(r.row));
+      exact.free();
+      const options = { m: 16, efConstruction: 100, distanceType };
+      const serial = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, options);
+      const before = pool.chunksByWorker;
+      const inserted: number[] = [];
+      const parallel = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel(), progress: (p) => inserted.push(p.done) });
+      try {
+        const after = pool.chunksByWorker;
+        // Most insertions ran in the workers (after the first PARALLEL_FROM serial ones).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThan(n / 16);
+        expect(inserted.at(-1)).toBe(n);
+        const recall = async (index: typeof serial) => {
+          let hit = 0;
+          for (let q = 0; q < nq; q++) {
+            const found = await index.search(queries.subarray(q * dim, (q + 1) * dim), 10, { ef: 24 });
+            for (const r of found.rows) if (truth[q]!.has(r)) hit++;
+          }
+          return hit / (nq * 10);
+        };
+        const [a, b] = [await recall(serial), await recall(parallel)];
+        expect(a).toBeGreaterThan(0.8);
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(0.01);
+      } finally {
+        serial.free();
+        parallel.free();
+      }
+    });
+  }
+
+  it("runRows rejects bad input with a typed error", async () => {
+    const error = await pool.runRows({ kernel: "sq_encode", x: 0, dim: 4, offset: 0, invScale: 0, codes: 0 }, -1).then(() => undefined, (e: unknown) => e);
+    expect(isQuiverError(error, "INVALID_ARGUMENT")).toBe(true);
+  });
+});
+
+describe("a stalled worker leaves its rows to the other", () => {
+  it("the build completes on worker 0 with the same bytes while worker 1 holds its request", async () => {
+    let stalled: Worker | undefined;
+    let started = 0;
+    const pool = await createScanPool({
+      workers: 2, transport: "shared",
+      createWorker: () => (started++ === 1 ? (stalled = startTsWorker(stalledWorker)) : createWorker()),
+    });
+    try {
+      const { data, dim } = rows(8_000);
+      const options = { numPartitions: 30, numSubVectors: 25, maxIterations: 4, sampleRate: 64 };
+      const serial = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, options);
+      const parallel = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, { ...options, parallel: pool.rowParallel() });
+      expect(bytesEqual(await parallel.serialize(), await serial.serialize())).toBe(true);
+      expect(pool.chunksByWorker[1]).toBe(0);
+      expect(pool.chunksByWorker[0]).toBeGreaterThan(0);
+      serial.free();
+      parallel.free();
+      stalled!.postMessage({ type: "release" });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("message passing has no shared memory: runRows answers UNSUPPORTED", async () => {
+    const pool = await createScanPool({ workers: 1, transport: "message", createWorker });
+    const error = await pool.runRows({ kernel: "sq_encode", x: 0, dim: 4, offset: 0, invScale: 0, codes: 0 }, 10).then(() => undefined, (e: unknown) => e);
+    expect(isQuiverError(error, "UNSUPPORTED")).toBe(true);
+    await pool.close();
+  });
+});
+
+describe("table.createIndex({ workers })", () => {
+  const createScanWorker = createWorker;
+
+  it("builds on the connection's pool; the index answers exactly as a one-thread build's", async () => {
+    const { data, dim } = rows(6_000);
+    const records = Array.from({ length: 6_000 }, (_, i) => ({ id: i, vector: data.subarray(i * dim, (i + 1) * dim) }));
+    const pooled = await connect("memory://", { workers: 2, createScanWorker });
+    const single = await connect("memory://");
+    try {
+      const a = await pooled.createTable("t", records);
+      const b = await single.createTable("t", records);
+      const config = Index.ivfPq({ numPartitions: 24, numSubVectors: 20, maxIterations: 5 });
+      const phases: string[] = [];
+      await a.createIndex("vector", { config, workers: 2, progress: (p) => phases.push(p.phase) });
+      await b.createIndex("vector", { config });
+      expect(phases).toContain("kmeans");
+      for (let q = 0; q < 5; q++) {
+        const query = data.subarray((q * 997) * dim, (q * 997 + 1) * dim);
+        const x = await a.search(query).nprobes(6).limit(10).select(["id"]).toArray();
+        const y = await b.search(query).nprobes(6).limit(10).select(["id"]).toArray();
+        expect(x).toEqual(y);
+      }
+      const code = (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => (isQuiverError(e) ? e.code : String(e)));
+      expect(await code(a.createIndex("vector", { config, workers: 0 }))).toBe("INVALID_ARGUMENT");
+      expect(await code(b.createIndex("vector", { config, workers: 2 }))).toBe("INVALID_ARGUMENT");
+      expect(await b.countRows()).toBe(6_000);
+    } finally {
+      await pooled.close();
+      await single.close();
+    }
+  });
+});
