@@ -219,10 +219,12 @@ export class Connection {
    */
   async close(): Promise<void> {
     if (!this.#open) return;
-    await Promise.all([...this.#views].map((v) => v.close()));
+    // Closed at once (a call made meanwhile is CLOSED); then what it owns is released.
+    this.#open = false;
+    const views = [...this.#views];
     for (const ref of this.#tables) ref.deref()?.close();
     this.#tables.clear();
-    this.#open = false;
+    await Promise.all(views.map((v) => v.close()));
     const pool = this.#pool;
     this.#pool = undefined;
     await (await pool?.catch(() => undefined))?.close();
