@@ -12,6 +12,20 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
+ * `vite build` of the bench page in `pageDir` into `site` (minified, module workers). `alias` maps
+ * bare imports such as "quiverdb" to the sources.
+ */
+export async function buildBenchPage(pageDir: string, site: string, alias: { find: RegExp; replacement: string }[] = []): Promise<void> {
+  const vite = await import("vite");
+  await vite.build({
+    root: pageDir, configFile: false, logLevel: "warn", base: "/",
+    ...(alias.length > 0 ? { resolve: { alias } } : {}),
+    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
+    worker: { format: "es" },
+  });
+}
+
+/**
  * Serves the built page from `site` and the data files from `data` under /data/, with `headers` on
  * every response (e.g. COOP/COEP, which make the page crossOriginIsolated).
  */

@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "../src/index.js";
-import { playwrightLaunchOptions, staticServer } from "./browser-page.js";
+import { buildBenchPage, playwrightLaunchOptions, staticServer } from "./browser-page.js";
 import { loadGlove, recallAtK } from "./datasets.js";
 import { buildTable, queryTable, type BuildResult, type QueryResult } from "./encryption-tasks.js";
 import { machineInfo, progress, quantile, round, writeResults, type ResultRow } from "./report.js";
@@ -68,12 +68,7 @@ async function runBrowser(base: Float32Array, words: string[], dim: number, quer
   writeFileSync(join(dataDir, "meta.json"), JSON.stringify({ n: base.length / dim, dim }));
   progress("chromium: vite build of bench/storage-page");
   const site = join(scratch, "www");
-  const vite = await import("vite");
-  await vite.build({
-    root: join(benchDir, "storage-page"), configFile: false, logLevel: "warn", base: "/",
-    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
-    worker: { format: "es" },
-  });
+  await buildBenchPage(join(benchDir, "storage-page"), site);
   const { server, origin } = await staticServer(site, dataDir);
   const { chromium } = await import("@playwright/test");
   const context = await chromium.launchPersistentContext(join(scratch, "chromium-profile"), { headless: true, ...(await playwrightLaunchOptions()) });

@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
-import { playwrightLaunchOptions, staticServer } from "./browser-page.js";
+import { buildBenchPage, playwrightLaunchOptions, staticServer } from "./browser-page.js";
 import { median, p99, progress, round, sig, type ResultRow } from "./report.js";
 import { fitSpectrum, type FittedSpectrum } from "./scale-spectrum.js";
 import type { VectorModel } from "./scale-page/generate.js";
@@ -182,18 +182,10 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
   const data = join(scratch, "data");
   mkdirSync(data);
   progress("scale/chromium: vite build of bench/scale-page");
-  const vite = await import("vite");
-  await vite.build({
-    root: join(benchDir, "scale-page"), configFile: false, logLevel: "warn", base: "/",
-    resolve: {
-      alias: [
-        { find: /^quiverdb$/, replacement: join(root, "src/index.ts") },
-        { find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") },
-      ],
-    },
-    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
-    worker: { format: "es" },
-  });
+  await buildBenchPage(join(benchDir, "scale-page"), site, [
+    { find: /^quiverdb$/, replacement: join(root, "src/index.ts") },
+    { find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") },
+  ]);
   const { server, origin } = await staticServer(site, data, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
   const { chromium } = await import("@playwright/test");
   const launch = await playwrightLaunchOptions();

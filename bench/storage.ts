@@ -24,7 +24,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Row } from "../src/index.js";
 import { loadGlove, recallAtK } from "./datasets.js";
-import { playwrightLaunchOptions, staticServer } from "./browser-page.js";
+import { buildBenchPage, playwrightLaunchOptions, staticServer } from "./browser-page.js";
 import { machineInfo, median, progress, round, sig, writeResults, type ResultRow } from "./report.js";
 
 const benchFile = fileURLToPath(import.meta.url);
@@ -285,12 +285,7 @@ async function runBrowser(data: Data, scratch: string): Promise<BrowserRun> {
 
   progress("chromium: vite build of bench/storage-page");
   const site = join(scratch, "www");
-  const vite = await import("vite");
-  await vite.build({
-    root: join(benchDir, "storage-page"), configFile: false, logLevel: "warn", base: "/",
-    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
-    worker: { format: "es" },
-  });
+  await buildBenchPage(join(benchDir, "storage-page"), site);
   const { server, origin } = await staticServer(site, dataDir);
   const { chromium } = await import("@playwright/test");
   const launch = await playwrightLaunchOptions();

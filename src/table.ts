@@ -592,15 +592,14 @@ export class Table {
   }
 
   /**
-   * Runs a plan built elsewhere as pages of at most `batch` rows. A plain scan (no search, no
-   * orderBy) reads fragment by fragment and holds one fragment's columns at a time, so results
-   * larger than memory can be iterated; searches are bounded by their limit and run whole.
+   * Runs a plan built elsewhere as pages. A plain scan (no search, no orderBy) reads fragment by
+   * fragment in pages of at most `batch` rows and holds one fragment's columns at a time, so results
+   * larger than memory can be iterated; searches are bounded by their limit: one page.
    */
   async *stream(plan: QueryPlan, batch: number, reranker?: Reranker): AsyncGenerator<Row[], void, undefined> {
     const { streamable, streamScan } = await onDemand();
     if (!streamable(plan)) {
-      const rows = await this.execute(plan, reranker);
-      for (let at = 0; at < rows.length; at += batch) yield rows.slice(at, at + batch);
+      yield await this.execute(plan, reranker); // bounded by its limit; the caller cuts it into batches
       return;
     }
     const state = await this.state();

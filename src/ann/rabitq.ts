@@ -96,6 +96,9 @@ interface RqQuery {
   rotated: Float32Array;
   planes?: Uint8Array;
   sums?: { lo: number; delta: number; total: number; norm: number };
+  /** Per-partition scratch (l2, cosine): the residual to the partition's centroid and its bit planes, reused across partitions. */
+  residual?: Float32Array;
+  residualPlanes?: Uint8Array;
 }
 
 export class RabitqCodec implements IvfCodec {
@@ -213,10 +216,10 @@ export class RabitqCodec implements IvfCodec {
         cg: 0, c0: centroidDistance, cS: (-2 * delta) / rootD, cP: (-2 * lo) / rootD, c1: (lo * dp + delta * total) / rootD, ce: norm * spread,
       });
     }
-    const d = new Float32Array(dp);
+    const d = (state.residual ??= new Float32Array(dp));
     const c = p * dp;
     for (let i = 0; i < dp; i++) d[i] = state.rotated[i]! - this.#centroids[c + i]!;
-    const { planes, sums } = quantizeQuery(d, dp);
+    const { planes, sums } = quantizeQuery(d, dp, (state.residualPlanes ??= new Uint8Array(dp / 2)));
     const { lo, delta, total, norm } = sums;
     const h = this.#metric === "cosine" ? 0.5 : 1;
     return session.scanRq(part.codes!, part.rows, planes, {
@@ -241,7 +244,7 @@ export class RabitqCodec implements IvfCodec {
  * The query (D' values) rounded to 4 bits: t_i = round((v_i − lo) / Δ) ∈ [0, 15], as four bit
  * planes (bit i of plane j = bit j of t_i), with what the estimator needs back: lo, Δ, Σ t_i, ‖v‖.
  */
-export function quantizeQuery(v: Float32Array, dp: number): { planes: Uint8Array; sums: { lo: number; delta: number; total: number; norm: number } } {
+export function quantizeQuery(v: Float32Array, dp: number, out?: Uint8Array): { planes: Uint8Array; sums: { lo: number; delta: number; total: number; norm: number } } {
   let lo = Infinity;
   let hi = -Infinity;
   let norm = 0;
@@ -253,7 +256,7 @@ export function quantizeQuery(v: Float32Array, dp: number): { planes: Uint8Array
   }
   const delta = hi > lo ? (hi - lo) / 15 : 1;
   const bytes = dp / 8;
-  const planes = new Uint8Array(4 * bytes);
+  const planes = out?.fill(0) ?? new Uint8Array(4 * bytes);
   let total = 0;
   for (let i = 0; i < dp; i++) {
     const t = Math.min(15, Math.max(0, Math.round((v[i]! - lo) / delta)));

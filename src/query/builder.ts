@@ -277,7 +277,7 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
     const { arrowBatch, loadArrow, resultColumns, columnsAs } = await arrowConversions();
     const [a, table] = await Promise.all([loadArrow(), this.executor.tableSchema?.() ?? { fields: [] }]);
     const plan = { ...this.plan, ...(this.plan.vector ? { vector: { ...this.plan.vector } } : {}) };
-    const pages = this.executor.stream?.(plan, size, this.reranker) ?? oneStream(this.executor(plan, this.reranker));
+    const pages = this.executor.stream?.(plan, size, this.reranker) ?? onePage(this.executor(plan, this.reranker));
     // The first page fixes the schema (names and inferred types of computed columns); later pages follow it.
     let schema: Schema | undefined;
     for await (const rows of pages) {
@@ -294,7 +294,8 @@ abstract class QueryBase<Self> implements AsyncIterable<ArrowRecordBatch> {
   }
 }
 
-async function* oneStream(rows: Promise<Row[]>): AsyncGenerator<Row[], void, undefined> {
+/** A result that is not streamed, as a stream of one page (the reader cuts pages into batches). */
+export async function* onePage(rows: Promise<Row[]>): AsyncGenerator<Row[], void, undefined> {
   yield await rows;
 }
 

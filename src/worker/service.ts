@@ -14,7 +14,7 @@ import { createError } from "../errors.js";
 import type { Row } from "../data/rows.js";
 import type { Schema } from "../data/schema.js";
 import type { QueryPlan } from "../query/plan.js";
-import type { ExplainOptions } from "../query/builder.js";
+import { onePage, type ExplainOptions } from "../query/builder.js";
 import type { AddOptions, AddResult, Data, LiveColumns, Table } from "../table.js";
 import type { ColumnBatch } from "../arrow/detect.js";
 import type { MergePlan, MergeResult } from "../table/merge-insert.js";
@@ -46,11 +46,6 @@ function pulled<T>(data: T | BatchPull): T | AsyncIterable<ColumnBatch> {
       if (!done) await pull(true).catch(() => null);
     }
   })();
-}
-
-async function* pagesOf(rows: Promise<Row[]>, batch: number): AsyncGenerator<Row[], void, undefined> {
-  const all = await rows;
-  for (let at = 0; at < all.length; at += batch) yield all.slice(at, at + batch);
 }
 
 export class QuiverService implements WorkerApi {
@@ -192,8 +187,8 @@ export class QuiverService implements WorkerApi {
   async openStream(table: TableId, plan: QueryPlan, batch: number): Promise<number> {
     const held = this.#tables.get(table);
     const t = this.#table(table) as Partial<Pick<Table, "stream">> & Pick<Table, "execute">;
-    // A sharded view has no stream of its own: its (limited) result is paged.
-    const pages = (t.stream?.(plan, batch) ?? pagesOf(t.execute(plan), batch))[Symbol.asyncIterator]();
+    // A sharded view has no stream of its own: its (limited) result is one page.
+    const pages = (t.stream?.(plan, batch) ?? onePage(t.execute(plan)))[Symbol.asyncIterator]();
     const id = this.#nextId++;
     this.#streams.set(id, { pages, held: held! });
     return id;

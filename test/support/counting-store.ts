@@ -1,13 +1,21 @@
-/** A store that counts the bytes read through it (get / getRange); every other call goes to `inner` as is. */
+/**
+ * A store that counts the bytes read through it (get / getRange), and tells `onRead` of each read;
+ * every other call goes to `inner` as is.
+ */
 import type { BlobStore } from "../../src/storage/blob-store.js";
 
-export function counting(inner: BlobStore): BlobStore & { bytesRead: number } {
+export function counting(inner: BlobStore, onRead?: (key: string, bytes: number) => void): BlobStore & { bytesRead: number } {
   const counter = { bytesRead: 0 };
   return new Proxy(inner, {
     get(target, prop) {
       if (prop === "bytesRead") return counter.bytesRead;
-      if (prop === "get") return async (key: string) => { const b = await target.get(key); counter.bytesRead += b.length; return b; };
-      if (prop === "getRange") return async (key: string, o: number, n: number) => { const b = await target.getRange(key, o, n); counter.bytesRead += b.length; return b; };
+      const seen = (key: string, b: Uint8Array): Uint8Array => {
+        counter.bytesRead += b.length;
+        onRead?.(key, b.length);
+        return b;
+      };
+      if (prop === "get") return async (key: string) => seen(key, await target.get(key));
+      if (prop === "getRange") return async (key: string, o: number, n: number) => seen(key, await target.getRange(key, o, n));
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -6,19 +6,11 @@
 import * as A from "apache-arrow";
 import * as F from "@uwdata/flechette";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../support/error-code.js";
 import { connect, DataTypes, field, Index, schema, type Connection, type Row } from "../../src/index.js";
 
 const item = (t: A.DataType, nullable = true) => new A.Field("item", t, nullable);
 const vec = <T extends A.DataType>(values: unknown[], type: T) => A.vectorFromArray(values as never, type);
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-}
 
 /** One column per Arrow type: what goes in, what Quiver reads, and what comes back out. */
 interface Case {

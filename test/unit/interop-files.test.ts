@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf } from "../support/error-code.js";
 import { connect, DataTypes, field, getRegistry, schema, type Connection, type Row } from "../../src/index.js";
 import { addFromFile, exportArrowChunks, exportTable, importTable, type ImportProgress } from "../../src/interop.js";
 import { fixtureRows, writeParquetFixture, type FixtureRow } from "../support/parquet-fixture.js";
@@ -25,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-}
 
 const byId = (rows: Row[]): Row[] => [...rows].sort((a, b) => Number(a.id) - Number(b.id));
 

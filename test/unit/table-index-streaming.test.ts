@@ -6,32 +6,16 @@
  * high-water mark: linear memory never shrinks), which must not grow with the column.
  */
 import { describe, expect, it } from "vitest";
-import { connect, Index, MemoryStore, type BlobInfo, type BlobStore } from "../../src/index.js";
-
-/** Records the largest read of a data file. */
-class LargestRead implements BlobStore {
-  largest = 0;
-  constructor(readonly inner: BlobStore) {}
-  get uri(): string { return this.inner.uri; }
-  get readOnly(): boolean { return this.inner.readOnly; }
-  #seen(key: string, n: number): void { if (key.includes("/data/")) this.largest = Math.max(this.largest, n); }
-  async get(key: string): Promise<Uint8Array> { const b = await this.inner.get(key); this.#seen(key, b.length); return b; }
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> { const b = await this.inner.getRange(key, offset, length); this.#seen(key, b.length); return b; }
-  head(key: string): Promise<BlobInfo | undefined> { return this.inner.head(key); }
-  list(prefix: string): Promise<BlobInfo[]> { return this.inner.list(prefix); }
-  put(key: string, data: Uint8Array): Promise<void> { return this.inner.put(key, data); }
-  putIfAbsent(key: string, data: Uint8Array): Promise<boolean> { return this.inner.putIfAbsent(key, data); }
-  delete(key: string): Promise<void> { return this.inner.delete(key); }
-  close(): Promise<void> { return this.inner.close(); }
-}
+import { seededRandom } from "../../src/ann/common.js";
+import { connect, Index, MemoryStore } from "../../src/index.js";
+import { counting } from "../support/counting-store.js";
 
 const DIM = 64;
 const FRAGMENT_ROWS = 4096;
 
 function vectors(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-  return Float32Array.from({ length: n * DIM }, rand);
+  const rand = seededRandom(seed);
+  return Float32Array.from({ length: n * DIM }, () => rand() - 0.5);
 }
 
 /** Ingests `fragments` fragments, then builds the index through a fresh connection (a session and kernels of its own). */
@@ -48,15 +32,17 @@ async function build(fragments: number): Promise<{ columnBytes: number; fragment
   const dataFiles = (await store.list("t.quiver/data/")).map((b) => b.size);
   expect(dataFiles).toHaveLength(fragments);
 
-  const counting = new LargestRead(store);
-  const db = await connect(counting);
+  let largestRead = 0;
+  const db = await connect(counting(store, (key, n) => {
+    if (key.includes("/data/")) largestRead = Math.max(largestRead, n);
+  }));
   const t = await db.openTable("t");
   await t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 16, numSubVectors: 8, sampleRate: 64, maxIterations: 4 }) });
   const wasmReserved = db.memoryStats().wasm.reservedBytes;
   expect(await t.countRows()).toBe(fragments * FRAGMENT_ROWS);
   await db.close();
   await writer.close(); // closes the store too
-  return { columnBytes: fragments * FRAGMENT_ROWS * DIM * 4, fragmentFileBytes: Math.max(...dataFiles), largestRead: counting.largest, wasmReserved };
+  return { columnBytes: fragments * FRAGMENT_ROWS * DIM * 4, fragmentFileBytes: Math.max(...dataFiles), largestRead, wasmReserved };
 }
 
 describe("IVF_PQ build memory", () => {
