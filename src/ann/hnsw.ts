@@ -344,7 +344,10 @@ export class HnswIndex implements VectorIndex {
     this.#store.append(x);
     if (this.#graph !== this.#store) this.#graph.append(x);
     this.#rowIds.append(rowIds);
-    const p = this.#graph.spec.kind === "f32" ? parallelFor(this.#kernels, parallel) : undefined;
+    // Without shared memory the graph would have to be copied to the workers batch by batch: the
+    // insertion stays on this thread (docs/INDEXES.md, "Builds on several cores").
+    const shared = parallelFor(this.#kernels, parallel);
+    const p = this.#graph.spec.kind === "f32" && shared?.transport === "shared" ? shared : undefined;
     const slicer = new TimeSlicer();
     let reported = 0;
     for (let i = 0; i < n; ) {

@@ -8,7 +8,7 @@
  * [offset, offset + width) of each row (one PQ sub-space). centroids = k × width f32, row-major.
  */
 import type { Kernels } from "../kernels/kernels.js";
-import type { RowParallel } from "../kernels/parallel.js";
+import { parallelFor, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { normalizeRows, seededRandom } from "./common.js";
@@ -29,9 +29,11 @@ export interface KMeansOptions {
   /** Called after seeding (done 0) and after each iteration. */
   progress?: (done: number, total: number) => void;
   /**
-   * Threads for the assignment step (the scan pool over shared memory, on the same kernels as the
-   * block): each iteration's rows are split across them. The update step and seeding stay on this
-   * thread, so the centroids are bit for bit those of a single-thread run.
+   * Threads for the assignment step (the scan pool, on the same kernels as the block): each
+   * iteration's rows are split across them — over shared memory in place; over message passing
+   * the workers keep a copy of the rows for the whole run and are sent only the centroids each
+   * iteration. The update step and seeding stay on this thread, so the centroids are bit for bit
+   * those of a single-thread run.
    */
   parallel?: RowParallel;
 }
@@ -52,14 +54,18 @@ export interface KMeansResult {
  */
 export async function kmeans(kernels: Kernels, block: VectorBlock, dim: number, options: KMeansOptions): Promise<KMeansResult> {
   const session = new KMeansSession(kernels, block, dim, options.columns);
+  const p = parallelFor(kernels, options.parallel);
+  // Without shared memory the workers keep a copy of the rows for every iteration.
+  const held = p?.transport === "message" ? await p.hold(session.wholeRows(), dim) : undefined;
   try {
-    return await run(session, options);
+    return await run(session, options, held);
   } finally {
+    held?.release();
     session.free();
   }
 }
 
-async function run(session: KMeansSession, options: KMeansOptions): Promise<KMeansResult> {
+async function run(session: KMeansSession, options: KMeansOptions, held: HeldRows | undefined): Promise<KMeansResult> {
   const slicer = new TimeSlicer();
   const { metric } = options;
   const n = session.n;
@@ -78,12 +84,12 @@ async function run(session: KMeansSession, options: KMeansOptions): Promise<KMea
 
   let previous = Infinity;
   let iterations = 0;
-  let result = await session.assignOn(options.parallel, centroids, options.k, metric);
+  let result = await session.assignOn(options.parallel, centroids, options.k, metric, held);
   for (let it = 0; it < maxIterations; it++) {
     const { sums, counts } = session.update(options.k);
     recentre(centroids, sums, counts, k, width, random);
     if (options.spherical) normalizeRows(centroids, width);
-    result = await session.assignOn(options.parallel, centroids, options.k, metric);
+    result = await session.assignOn(options.parallel, centroids, options.k, metric, held);
     iterations = it + 1;
     options.progress?.(iterations, maxIterations);
     if (slicer.due()) await slicer.yieldNow();

@@ -20,7 +20,11 @@ export interface PqTrainOptions {
   maxIterations?: number;
   seed?: number;
   progress?: (done: number, total: number) => void;
-  /** Threads for k-means assignment (see KMeansOptions.parallel); the codebook comes out the same. */
+  /**
+   * Threads (the scan pool): with at least two sub-spaces per thread, whole sub-space runs go to
+   * whichever thread is free; with fewer, each run's assignment steps are split (KMeansOptions.parallel).
+   * The codebook comes out the same either way.
+   */
   parallel?: RowParallel;
 }
 
@@ -59,14 +63,24 @@ export class ProductQuantizer {
     if (n < 1) throw createError("INVALID_ARGUMENT", "Training a product quantizer needs at least one vector.");
     const dsub = dim / M;
     const codebook = new Float32Array(256 * dim);
+    const maxIterations = options.maxIterations ?? 25;
+    const seed = options.seed ?? 42;
+    const p = parallelFor(kernels, options.parallel);
+    if (p !== undefined && M >= 2 * p.workers) {
+      // Sub-spaces train independently: whole runs on the workers, each on its own columns.
+      const runs = Array.from({ length: M }, (_, m) => ({ rows: columnsOf(sample, dim, m * dsub, dsub), width: dsub, k: 256, maxIterations, seed: seed + m }));
+      const centroids = await p.kmeansRuns(runs, (done) => options.progress?.(done, M));
+      centroids.forEach((c, m) => codebook.set(c, m * 256 * dsub));
+      return new ProductQuantizer(dim, M, codebook);
+    }
     const block = kernels.upload(sample, dim);
     try {
       for (let m = 0; m < M; m++) {
         const { centroids } = await kmeans(kernels, block, dim, {
           k: 256,
           metric: "l2",
-          maxIterations: options.maxIterations ?? 25,
-          seed: (options.seed ?? 42) + m,
+          maxIterations,
+          seed: seed + m,
           columns: { offset: m * dsub, width: dsub },
           parallel: options.parallel,
         });
@@ -94,4 +108,12 @@ export class ProductQuantizer {
   decode(kernels: Kernels, codes: Uint8Array): Float32Array {
     return pqDecode(kernels, codes, this.dim, this.M, this.codebook);
   }
+}
+
+/** Columns [offset, offset + width) of every row of `x` (n × dim), as dense n × width rows. */
+function columnsOf(x: Float32Array, dim: number, offset: number, width: number): Float32Array {
+  const n = x.length / dim;
+  const out = new Float32Array(n * width);
+  for (let r = 0; r < n; r++) out.set(x.subarray(r * dim + offset, r * dim + offset + width), r * width);
+  return out;
 }

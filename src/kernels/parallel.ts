@@ -5,7 +5,8 @@
  * split and whichever thread runs which range — a parallel build is bit for bit the serial one.
  *
  * The scan pool runs these over shared WebAssembly memory (src/pool/pool.ts `runRows`); every
- * pointer in a task is into the memory of the runner's `kernels`, allocated by that thread.
+ * pointer in a task is into the memory of the runner's `kernels`, allocated by that thread. Without
+ * shared memory the same kernels run in the workers over rows copied to them once (`hold`).
  *
  *   kmeans_assign  x = rows of `width` f32 at row stride `stride` floats; c = k × width;
  *                  assign n i32, dist n f32                 scratch k·(width + 1) f32 per thread
@@ -34,14 +35,52 @@ export type RowTask =
   | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
   | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
-/** Something that runs row tasks across threads: the scan pool over shared memory. */
+/**
+ * Something that runs build work across threads: the scan pool.
+ *
+ * - "shared": `runRows` runs a RowTask whose pointers are into `kernels`' (shared) memory.
+ * - "message": no shared memory; `hold` copies rows to the workers once (each keeps its part, in
+ *   its own WebAssembly memory, until `release`), and every step after that sends only the small
+ *   inputs (centroids, codebook) and gets its part's outputs back.
+ *
+ * Either way every row's output is what one thread computes for it, so the build is the same bytes.
+ */
 export interface RowParallel {
-  /** The kernels whose memory the tasks' pointers are into. */
+  /** The kernels of the thread that drives the build (for "shared", the memory tasks point into). */
   readonly kernels: Kernels;
-  /** Threads the tasks are split over. */
+  /** Threads the work is split over. */
   readonly workers: number;
-  /** Runs `task` over rows [0, rows), split into ranges that idle threads take in turn. */
+  readonly transport: "shared" | "message";
+  /** Shared: runs `task` over rows [0, rows), split into ranges that idle threads take in turn. */
   runRows(task: RowTask, rows: number): Promise<void>;
+  /** Message: copies `data` (n × dim f32) to the workers, split into one contiguous part each. */
+  hold(data: Float32Array, dim: number): Promise<HeldRows>;
+  /**
+   * Whole k-means runs, one per task, on whichever thread is free (PQ sub-spaces: each trains on
+   * its own columns). Each run is `kmeans()` on one thread with these options, so its centroids
+   * are the single-thread ones bit for bit. `done` is called as each run finishes.
+   */
+  kmeansRuns(runs: KMeansRun[], done?: (finished: number) => void): Promise<Float32Array[]>;
+}
+
+/** One k-means over dense rows (n × width f32), l2, as src/ann/kmeans.ts runs it. */
+export interface KMeansRun {
+  rows: Float32Array;
+  width: number;
+  k: number;
+  maxIterations: number;
+  seed: number;
+}
+
+/** Rows copied to message-passing workers (RowParallel.hold); the outputs are in row order. */
+export interface HeldRows {
+  readonly rows: number;
+  /** kmeans_assign over columns [offset, offset + width) of each row: nearest of k centroids (k × width). */
+  assign(centroids: Float32Array, k: number, metric: number, offset: number, width: number): Promise<{ assign: Int32Array; dist: Float32Array }>;
+  pqEncode(codebook: Float32Array, M: number): Promise<Uint8Array>;
+  sqEncode(offset: Float32Array, invScale: Float32Array): Promise<Int8Array>;
+  /** The workers drop their parts. */
+  release(): void;
 }
 
 /** The runner to use for `kernels`, or undefined when rows must run on this thread. */
@@ -183,8 +222,19 @@ async function rounds(
   }
 }
 
+/** Runs `use` on `data` held by `p`'s message-passing workers, then lets them drop it. */
+async function withHeld<T>(p: RowParallel, data: Float32Array, dim: number, use: (held: HeldRows) => Promise<T>): Promise<T> {
+  const held = await p.hold(data, dim);
+  try {
+    return await use(held);
+  } finally {
+    held.release();
+  }
+}
+
 /** `assignNearest` (quantize.ts) with the rows split over `p`'s threads; the same output. */
 export async function assignNearestParallel(p: RowParallel, data: Float32Array, dim: number, centroids: Float32Array, metric: number): Promise<{ assign: Int32Array; dist: Float32Array }> {
+  if (p.transport === "message") return withHeld(p, data, dim, (h) => h.assign(centroids, centroids.length / dim, metric, 0, dim));
   const n = data.length / dim;
   const k = centroids.length / dim;
   const assign = new Int32Array(n);
@@ -207,6 +257,7 @@ export async function assignNearestParallel(p: RowParallel, data: Float32Array, 
 
 /** `pqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
 export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array): Promise<Uint8Array> {
+  if (p.transport === "message") return withHeld(p, data, dim, (h) => h.pqEncode(codebook, M));
   const n = data.length / dim;
   const codes = new Uint8Array(n * M);
   const heap = p.kernels.heap;
@@ -224,6 +275,7 @@ export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: 
 
 /** `sqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
 export async function sqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, offset: Float32Array, invScale: Float32Array): Promise<Int8Array> {
+  if (p.transport === "message") return withHeld(p, data, dim, (h) => h.sqEncode(offset, invScale));
   const n = data.length / dim;
   const codes = new Int8Array(n * dim);
   const heap = p.kernels.heap;

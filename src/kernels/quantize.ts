@@ -14,7 +14,7 @@
 import { createError } from "../errors.js";
 import { Block } from "./block.js";
 import type { Kernels } from "./kernels.js";
-import { parallelFor, type RowParallel } from "./parallel.js";
+import { parallelFor, type HeldRows, type RowParallel } from "./parallel.js";
 import type { VectorBlock } from "./types.js";
 
 /** Metrics the index kernels compute natively; cosine is dot over normalized vectors. */
@@ -105,6 +105,7 @@ export class KMeansSession {
   readonly #kernels: Kernels;
   readonly #x: number;
   readonly #dim: number;
+  readonly #offset: number;
   readonly #temps: Temps;
   readonly #assign: number;
   readonly #dist: number;
@@ -127,6 +128,7 @@ export class KMeansSession {
     this.width = width;
     this.#dim = dim;
     this.#x = b.ptr + offset * 4;
+    this.#offset = offset;
     this.#temps = new Temps(kernels);
     this.#assign = this.#temps.alloc(rows * 4);
     this.#dist = this.#temps.alloc(rows * 4);
@@ -166,16 +168,29 @@ export class KMeansSession {
     return { assign: heap.i32(this.#assign, this.n).slice(), dist: heap.f32(this.#dist, this.n).slice() };
   }
 
+  /** Every row, all `dim` columns (a copy): what message-passing workers are sent to hold. */
+  wholeRows(): Float32Array {
+    return this.#kernels.heap.f32(this.#x - this.#offset * 4, this.n * this.#dim).slice();
+  }
+
   /**
    * `assign` with the rows split over `parallel`'s threads when it runs on these kernels' memory
    * (else on this thread): every row's nearest centroid and distance come out the same either way.
+   * Over message passing, `held` is `wholeRows()` as the workers hold it; the answer is also kept
+   * here for `update`.
    */
-  async assignOn(parallel: RowParallel | undefined, centroids: Float32Array, k: number, metric: IndexMetric): Promise<{ assign: Int32Array; dist: Float32Array }> {
+  async assignOn(parallel: RowParallel | undefined, centroids: Float32Array, k: number, metric: IndexMetric, held?: HeldRows): Promise<{ assign: Int32Array; dist: Float32Array }> {
     const p = parallelFor(this.#kernels, parallel);
-    if (p === undefined) return this.assign(centroids, k, metric);
+    if (p === undefined || (p.transport === "message" && held === undefined)) return this.assign(centroids, k, metric);
     if (centroids.length !== k * this.width) throw createError("DIMENSION_MISMATCH", `Expected ${k} × ${this.width} centroid values, got ${centroids.length}.`);
-    this.#ensureCentroids(k);
     const heap = this.#kernels.heap;
+    if (held !== undefined) {
+      const result = await held.assign(centroids, k, metricCode(metric), this.#offset, this.width);
+      heap.write(this.#assign, result.assign);
+      heap.write(this.#dist, result.dist);
+      return result;
+    }
+    this.#ensureCentroids(k);
     heap.write(this.#centroids, centroids);
     await p.runRows({ kernel: "kmeans_assign", x: this.#x, stride: this.#dim, width: this.width, c: this.#centroids, k, metric: metricCode(metric), assign: this.#assign, dist: this.#dist }, this.n);
     return { assign: heap.i32(this.#assign, this.n).slice(), dist: heap.f32(this.#dist, this.n).slice() };

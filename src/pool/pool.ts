@@ -30,7 +30,8 @@
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
  *   at a time (queries and the chunk's row ids) to whichever worker answered, and backs up chunks a
- *   slow worker still holds once nothing else is left.
+ *   slow worker still holds once nothing else is left. Index builds send each worker its part
+ *   of the rows once, then only centroids or codebooks per step (build.ts).
  */
 import type { Endpoint } from "comlink";
 import { createError, QuiverError, type ErrorCode } from "../errors.js";
@@ -46,6 +47,7 @@ import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
 import { chunkOf, merge, type Chunk } from "./chunks.js";
 import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
 import { MULTI_QUERIES } from "./scan.js";
+import { emptyTraffic, MessageBuild, type BuildTraffic } from "./build.js";
 
 export type ScanTransport = "shared" | "message";
 
@@ -186,8 +188,9 @@ export class ScanPool {
   readonly #handles = new WeakMap<Block, number>();
   #nextHandle = 1;
   readonly #finalizer: FinalizationRegistry<number> | undefined;
-  /** Chunks (scans) and row ranges (builds) each worker has done, for `chunksByWorker`. */
+  /** Chunks (scans), row ranges and held parts (builds) each worker has done, for `chunksByWorker`. */
   readonly #chunks: number[];
+  readonly #traffic = emptyTraffic();
 
   /** Use `createScanPool()`. */
   constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[]) {
@@ -254,10 +257,29 @@ export class ScanPool {
     });
   }
 
-  /** This pool as a RowParallel for index builds (`workers` of its workers; default all). */
+  /**
+   * This pool as a RowParallel for index builds (`workers` of its workers; default all): over
+   * shared memory row tasks run in place (`runRows`); over message passing the workers hold copies
+   * of the rows (build.ts). Whole k-means runs (PQ sub-spaces) go by message on either transport.
+   */
   rowParallel(workers = this.size): RowParallel {
     const count = Math.max(1, Math.min(workers, this.size));
-    return { kernels: this.kernels, workers: count, runRows: (task, rows) => this.runRows(task, rows, count) };
+    const build = new MessageBuild(this.#workers.slice(0, count), () => this.#nextHandle++, (w) => this.#chunks[w]!++, this.#traffic);
+    const open = <T>(f: () => Promise<T>): Promise<T> => {
+      this.#checkOpen();
+      return f();
+    };
+    return {
+      kernels: this.kernels, workers: count, transport: this.transport,
+      runRows: (task, rows) => this.runRows(task, rows, count),
+      hold: (data, dim) => open(() => build.hold(data, dim)),
+      kmeansRuns: (runs, done) => open(() => build.kmeansRuns(runs, done)),
+    };
+  }
+
+  /** Requests and bytes that builds sent to and received from the workers by message, since the pool started. */
+  get buildTraffic(): Readonly<BuildTraffic> {
+    return { ...this.#traffic };
   }
 
   /** `searchBatch` for one query. */

@@ -10,6 +10,7 @@
  *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none ─► done {claimed} | error
  *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output} | error
  *   rows {task, counter}            ────────────► claim row ranges (Atomics)        ─► done {claimed} | error
+ *   build {uploads, job}            ────────────► keep the rows; kernel over them    ─► done {built} | error
  *   drop {handles}                  ────────────► frees cached blocks (message transport)
  *
  * Shared transport: every worker of a search gets the same chunk list and claims chunks through an
@@ -19,7 +20,7 @@
  * a worker keeps a copy of each block (sent once, by handle) and `done` carries the chunk's results.
  */
 import type { ElementType, KernelFlavor, Metric } from "../kernels/index.js";
-import type { RowTask } from "../kernels/parallel.js";
+import type { KMeansRun, RowTask } from "../kernels/parallel.js";
 
 /**
  * A run of rows of one block inside a worker's chunk: rows [row, row + count) of a dense target,
@@ -108,8 +109,27 @@ export interface BlockUpload {
   data: ArrayBuffer;
 }
 
+/**
+ * Build work over message passing (no shared memory): the kernel runs over a block the worker holds
+ * (sent once by `uploads`, dropped by `drop`) or, for "kmeans", a whole k-means over rows sent with
+ * it. Shapes as in kernels/parallel.ts; outputs come back in `done.rows`, transferred.
+ */
+export type BuildJob =
+  | { kernel: "kmeans_assign"; block: number; offset: number; width: number; k: number; metric: number; centroids: Float32Array }
+  | { kernel: "pq_encode"; block: number; M: number; codebook: Float32Array }
+  | { kernel: "sq_encode"; block: number; offset: Float32Array; invScale: Float32Array }
+  | { kernel: "kmeans"; run: KMeansRun };
+
+export interface BuildOutput {
+  assign?: Int32Array;
+  dist?: Float32Array;
+  codes?: Uint8Array;
+  centroids?: Float32Array;
+}
+
 export type PoolRequest =
   | { type: "init"; id: number; transport: "shared"; module: WebAssembly.Module; memory: WebAssembly.Memory }
+  | { type: "build"; id: number; job?: BuildJob; uploads: BlockUpload[] }
   | { type: "init"; id: number; transport: "message"; flavor: KernelFlavor }
   | { type: "scan"; id: number; shared: SharedScan }
   | { type: "rows"; id: number; rows: RowsRequest }
@@ -132,7 +152,7 @@ export interface WireError {
 
 export type PoolReply =
   | { type: "ready"; id: number }
-  | { type: "done"; id: number; output?: ScanOutput; claimed?: number }
+  | { type: "done"; id: number; output?: ScanOutput; claimed?: number; built?: BuildOutput }
   | { type: "error"; id: number; error: WireError };
 
 /** A request before the pool numbers it. */

@@ -13,7 +13,8 @@ import { runRowTask } from "../kernels/parallel.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
-import type { PoolReply, PoolRequest, RowsRequest, ScanJob, ScanOutput, SharedScan, WireError } from "./protocol.js";
+import type { BuildJob, BuildOutput, PoolReply, PoolRequest, RowsRequest, ScanJob, ScanOutput, SharedScan, WireError } from "./protocol.js";
+import { kmeans } from "../ann/kmeans.js";
 
 /** Queries per pass of the multi-query kernels; must equal MULTI_QUERIES in kernels.ts. */
 export const MULTI_QUERIES = 8;
@@ -93,12 +94,60 @@ export function runScan(w: KernelExports, job: ScanJob, a: ScanAddresses): void 
 /** Message transport: the worker's own kernels, its cached blocks and reusable buffers. */
 class LocalScanner {
   readonly #kernels: Kernels;
+  readonly #build: Scratch[];
   readonly #blocks = new Map<number, Block>();
   readonly #buffers: Scratch[];
 
   constructor(kernels: Kernels) {
     this.#kernels = kernels;
     this.#buffers = Array.from({ length: 7 }, () => new Scratch(kernels.heap));
+    this.#build = Array.from({ length: 4 }, () => new Scratch(kernels.heap));
+  }
+
+  /**
+   * Build work (protocol.ts BuildJob): the same kernel calls as kernels/quantize.ts over a held
+   * block, or a whole k-means as src/ann/kmeans.ts runs it on one thread.
+   */
+  async build(job: BuildJob): Promise<BuildOutput> {
+    const k = this.#kernels;
+    const heap = k.heap;
+    if (job.kernel === "kmeans") {
+      const { rows, width, k: count, maxIterations, seed } = job.run;
+      const block = k.upload(rows, width);
+      try {
+        return { centroids: (await kmeans(k, block, width, { k: count, metric: "l2", maxIterations, seed })).centroids };
+      } finally {
+        block.free();
+      }
+    }
+    const b = this.#blocks.get(job.block);
+    if (b === undefined) throw new Error(`scan worker holds no rows ${job.block}`);
+    const dim = b.dim!;
+    const n = b.byteLength / (dim * 4);
+    const [inA, inB, outA, outB] = this.#build as [Scratch, Scratch, Scratch, Scratch];
+    if (job.kernel === "kmeans_assign") {
+      const c = inA.reserve(job.centroids.byteLength);
+      const scratch = inB.reserve(job.k * (job.width + 1) * 4);
+      const assign = outA.reserve(n * 4);
+      const dist = outB.reserve(n * 4);
+      heap.write(c, job.centroids);
+      k.exports.kmeans_assign(b.ptr + job.offset * 4, n, job.width, dim, c, job.k, job.metric, scratch, assign, dist);
+      return { assign: heap.i32(assign, n).slice(), dist: heap.f32(dist, n).slice() };
+    }
+    if (job.kernel === "pq_encode") {
+      const book = inA.reserve(job.codebook.byteLength);
+      const scratch = inB.reserve(256 * (dim + job.M) * 4);
+      const codes = outA.reserve(n * job.M);
+      heap.write(book, job.codebook);
+      k.exports.pq_encode(b.ptr, n, dim, job.M, book, scratch, codes);
+      return { codes: heap.bytes().slice(codes, codes + n * job.M) };
+    }
+    const params = inA.reserve(dim * 8);
+    const codes = outA.reserve(n * dim);
+    heap.write(params, job.offset);
+    heap.write(params + dim * 4, job.invScale);
+    k.exports.sq_encode(b.ptr, n, dim, params, params + dim * 4, codes);
+    return { codes: heap.bytes().slice(codes, codes + n * dim) };
   }
 
   upload(handle: number, element: string, dim: number, data: ArrayBuffer): void {
@@ -210,6 +259,12 @@ export function servePool(endpoint: Endpoint = globalThis as unknown as Endpoint
       reply({ type: "ready", id: m.id });
     } else if (m.type === "drop") {
       local?.drop(m.handles);
+    } else if (m.type === "build") {
+      // Shared-memory workers also take message builds (whole k-means runs), in memory of their own.
+      local ??= new LocalScanner(await loadKernels({ flavor: shared ? "simd" : "auto" }));
+      for (const u of m.uploads) local.upload(u.handle, u.element, u.dim, u.data);
+      const built = m.job ? await local.build(m.job) : {};
+      reply({ type: "done", id: m.id, built }, Object.values(built).map((o) => (o as ArrayBufferView).buffer as ArrayBuffer));
     } else if (m.type === "rows") {
       if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
       reply({ type: "done", id: m.id, claimed: runSharedRows(shared, m.rows) });

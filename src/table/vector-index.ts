@@ -33,12 +33,13 @@ export interface CreateIndexOptions {
   /** Reports build phases (sampling, k-means, encoding, … for vectors; indexing for full text). */
   progress?: (p: { phase: string; done: number; total: number }) => void;
   /**
-   * Vector indexes: worker threads the build runs on — k-means assignment, PQ/SQ encoding and
-   * partition assignment split their rows across the connection's scan pool (`connect(uri,
-   * { workers })`) over shared WebAssembly memory (Node; cross-origin-isolated pages). The index
-   * is the same bytes as a one-thread build. Default: the pool's size when the connection has a
-   * shared-memory pool, else 1 (this thread). At most the pool's size; more than 1 without a pool
-   * is INVALID_ARGUMENT. Over message passing (pages that are not isolated) builds run on this thread.
+   * Vector indexes: worker threads the build runs on — k-means assignment, PQ sub-space training,
+   * PQ/SQ encoding and partition assignment split across the connection's scan pool (`connect(uri,
+   * { workers })`): over shared WebAssembly memory (Node; cross-origin-isolated pages), or by
+   * message passing elsewhere (each worker is sent its part of the rows once). The index is the
+   * same bytes as a one-thread build. HNSW insertion runs in the workers only over shared memory.
+   * Default: the pool's size when the connection has a pool, else 1 (this thread). At most the
+   * pool's size; more than 1 without a pool is INVALID_ARGUMENT.
    */
   workers?: number;
 }
@@ -177,7 +178,7 @@ async function buildThreads(kernels: Kernels, workers: number | undefined, scanP
     throw createError("INVALID_ARGUMENT", `createIndex(): workers ${workers} needs a connection with a scan pool: connect(uri, { workers: ${workers} }).`, { workers });
   }
   const pool = await scanPool();
-  if (pool.transport !== "shared" || pool.kernels !== kernels) return undefined;
+  if (pool.kernels !== kernels) return undefined;
   return pool.rowParallel(workers ?? pool.size);
 }
 

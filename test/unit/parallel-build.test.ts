@@ -14,6 +14,7 @@ import { ScalarQuantizer } from "../../src/ann/sq.js";
 import { connect, Index } from "../../src/index.js";
 import { isQuiverError } from "../../src/errors.js";
 import { createScanPool, type ScanPool } from "../../src/pool/pool.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
 import { startTsWorker } from "./worker-harness.js";
 
 const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
@@ -137,6 +138,107 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
   });
 });
 
+describe("builds over message passing (2 workers, no shared memory)", () => {
+  let pool: ScanPool;
+
+  beforeAll(async () => {
+    pool = await createScanPool({ workers: 2, transport: "message", createWorker });
+  });
+  afterAll(async () => {
+    await pool?.close();
+  });
+
+  it("k-means: the same centroids and assignment; rows sent once, then only centroids per iteration", async () => {
+    const { data, dim } = rows(12_000);
+    const block = pool.kernels.upload(data, dim);
+    try {
+      for (const columns of [undefined, { offset: 8, width: 4 }]) {
+        const width = columns?.width ?? dim;
+        const options = { k: 64, metric: "l2" as const, maxIterations: 6, seed: 3, columns };
+        const serial = await kmeans(pool.kernels, block, dim, options);
+        const before = pool.buildTraffic;
+        const counted = pool.chunksByWorker;
+        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel() });
+        expect(parallel.iterations).toBe(serial.iterations);
+        expect(bytesEqual(new Uint8Array(parallel.centroids.buffer), new Uint8Array(serial.centroids.buffer))).toBe(true);
+        expect(Array.from(parallel.assign)).toEqual(Array.from(serial.assign));
+        const after = pool.buildTraffic;
+        const steps = parallel.iterations + 1; // the assignment after seeding, then one per iteration
+        // The rows crossed once (whole rows: a sub-space run holds them all), split over both workers…
+        expect(after.rowBytes - before.rowBytes).toBe(data.byteLength);
+        // …and each step sent each worker the centroids alone, and got its part's assignments back.
+        expect(after.inputBytes - before.inputBytes).toBe(steps * 2 * 64 * width * 4);
+        expect(after.outputBytes - before.outputBytes).toBe(steps * 12_000 * 8);
+        expect(after.requests - before.requests).toBe(2 + steps * 2);
+        const done = pool.chunksByWorker.map((c, w) => c - counted[w]!);
+        expect(done).toEqual([steps, steps]);
+      }
+    } finally {
+      block.free();
+    }
+  });
+
+  it("PQ and SQ codes are the same bytes; PQ sub-spaces train as whole runs on the workers", async () => {
+    const { data, dim } = rows(9_000);
+    const sample = data.subarray(0, 3000 * dim);
+    const serialPq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4 });
+    const before = pool.chunksByWorker;
+    const reported: number[] = [];
+    const pq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4, parallel: pool.rowParallel(), progress: (done) => reported.push(done) });
+    // 25 runs answered by the workers (a run backed up on a slow worker counts once).
+    expect(pool.chunksByWorker.reduce((s, c, w) => s + c - before[w]!, 0)).toBe(25);
+    expect(reported).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(bytesEqual(new Uint8Array(pq.codebook.buffer), new Uint8Array(serialPq.codebook.buffer))).toBe(true);
+    expect(bytesEqual(await pq.encodeOn(pool.kernels, data, pool.rowParallel()), pq.encode(pool.kernels, data))).toBe(true);
+    const sq = ScalarQuantizer.train(pool.kernels, data, dim);
+    const a = await sq.encodeOn(pool.kernels, data, pool.rowParallel());
+    const b = sq.encode(pool.kernels, data);
+    expect(bytesEqual(new Uint8Array(a.buffer), new Uint8Array(b.buffer))).toBe(true);
+  });
+
+  for (const kind of ["IVF_PQ", "IVF_SQ", "IVF_FLAT"] as const) {
+    for (const distanceType of ["l2", "cosine"] as const) {
+      it(`${kind} ${distanceType}: the index file is the single-thread one, byte for byte, with progress reported`, async () => {
+        const { data, dim } = rows(15_000);
+        const options = { numPartitions: 40, numSubVectors: 20, maxIterations: 5, distanceType, sampleRate: 64 };
+        const serial = await buildIndex(pool.kernels, kind, data, dim, undefined, options);
+        const phases = new Set<string>();
+        const before = pool.chunksByWorker;
+        const parallel = await buildIndex(pool.kernels, kind, data, dim, undefined, { ...options, parallel: pool.rowParallel(), progress: (p) => phases.add(p.phase) });
+        try {
+          expect(bytesEqual(await parallel.serialize(), await serial.serialize())).toBe(true);
+          expect(phases.has("kmeans") && phases.has("encode")).toBe(true);
+          // Both workers took part.
+          expect(pool.chunksByWorker.every((c, w) => c > before[w]!)).toBe(true);
+        } finally {
+          serial.free();
+          parallel.free();
+        }
+      });
+    }
+  }
+
+  it("HNSW builds on this thread without shared memory: the serial graph, and no build traffic", async () => {
+    const { data, dim } = rows(4_000);
+    const options = { m: 8, efConstruction: 40 };
+    const serial = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, options);
+    const before = pool.buildTraffic.requests;
+    const pooled = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel() });
+    try {
+      expect(pool.buildTraffic.requests).toBe(before);
+      expect(bytesEqual(await pooled.serialize(), await serial.serialize())).toBe(true);
+    } finally {
+      serial.free();
+      pooled.free();
+    }
+  });
+
+  it("hold rejects rows that are not whole rows with a typed error", async () => {
+    const error = await pool.rowParallel().hold(new Float32Array(10), 3).then(() => undefined, (e: unknown) => e);
+    expect(isQuiverError(error, "DIMENSION_MISMATCH")).toBe(true);
+  });
+});
+
 describe("a stalled worker leaves its rows to the other", () => {
   it("the build completes on worker 0 with the same bytes while worker 1 holds its request", async () => {
     let stalled: Worker | undefined;
@@ -171,6 +273,30 @@ describe("a stalled worker leaves its rows to the other", () => {
 
 describe("table.createIndex({ workers })", () => {
   const createScanWorker = createWorker;
+
+  it("over message passing: the index file is a one-thread build's, and the workers did the rows", async () => {
+    const { data, dim } = rows(6_000);
+    const records = Array.from({ length: 6_000 }, (_, i) => ({ id: i, vector: data.subarray(i * dim, (i + 1) * dim) }));
+    const files = new Map<string, Uint8Array>();
+    const stores = { pooled: new MemoryStore(), single: new MemoryStore() };
+    const pooled = await connect(stores.pooled, { workers: 2, scanTransport: "message", createScanWorker });
+    const single = await connect(stores.single);
+    try {
+      const config = Index.ivfPq({ numPartitions: 24, numSubVectors: 20, maxIterations: 5 });
+      for (const [name, db] of [["pooled", pooled], ["single", single]] as const) {
+        const t = await db.createTable("t", records);
+        const phases: string[] = [];
+        await t.createIndex("vector", { config, progress: (p) => phases.push(p.phase) });
+        expect(phases).toContain("train-pq");
+        const [file] = await stores[name].list("t.quiver/_indices/");
+        files.set(name, await stores[name].get(file!.key));
+      }
+      expect(bytesEqual(files.get("pooled")!, files.get("single")!)).toBe(true);
+    } finally {
+      await pooled.close();
+      await single.close();
+    }
+  });
 
   it("builds on the connection's pool; the index answers exactly as a one-thread build's", async () => {
     const { data, dim } = rows(6_000);
