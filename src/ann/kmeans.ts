@@ -32,7 +32,8 @@ export interface KMeansOptions {
    * Threads for the assignment step (the scan pool, on the same kernels as the block): each
    * iteration's rows are split across them — over shared memory in place; over message passing
    * the workers keep a copy of the rows for the whole run and are sent only the centroids each
-   * iteration. The update step and seeding stay on this thread, so the centroids are bit for bit
+   * iteration. Over shared memory k-means++ seeding's distance updates are split too (large runs).
+   * The update step and the seeding's picks stay on this thread, so the centroids are bit for bit
    * those of a single-thread run.
    */
   parallel?: RowParallel;
@@ -76,7 +77,7 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
   const random = seededRandom(options.seed ?? 42);
 
   const centroids = new Float32Array(options.k * width);
-  seed(session, centroids, k, metric, random);
+  await seed(session, centroids, k, metric, random, n * width >= PARALLEL_SEEDING ? options.parallel : undefined);
   // Fewer rows than centroids: the surplus centroids repeat row 0 and are never nearer than it.
   for (let j = k; j < options.k; j++) centroids.copyWithin(j * width, 0, width);
   if (options.spherical) normalizeRows(centroids, width);
@@ -100,14 +101,20 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
   return { centroids, assign: result.assign, iterations, objective: objectiveOf(result.dist) };
 }
 
+/**
+ * Rows × width at which k-means++ seeding splits its minima updates over shared-memory threads: one
+ * round trip per centre, so below this the hop costs more than the update (PQ sub-spaces).
+ */
+const PARALLEL_SEEDING = 1 << 20;
+
 /** k-means++: the first centre uniformly, each next one with probability ∝ distance to the nearest chosen. */
-function seed(session: KMeansSession, centroids: Float32Array, k: number, metric: IndexMetric, random: () => number): void {
+async function seed(session: KMeansSession, centroids: Float32Array, k: number, metric: IndexMetric, random: () => number, parallel: RowParallel | undefined): Promise<void> {
   const width = session.width;
   let row = Math.floor(random() * session.n);
   centroids.set(session.row(row), 0);
   session.seedReset();
   for (let j = 1; j < k; j++) {
-    const total = session.seedAdd(centroids.subarray((j - 1) * width, j * width), metric);
+    const total = await session.seedAddOn(parallel, centroids.subarray((j - 1) * width, j * width), metric);
     // Every row coincides with a chosen centre (duplicates): any row will do.
     row = total > 0 ? session.seedPick(random() * total) : Math.floor(random() * session.n);
     centroids.set(session.row(row), j * width);

@@ -114,6 +114,6 @@ export class ProductQuantizer {
 function columnsOf(x: Float32Array, dim: number, offset: number, width: number): Float32Array {
   const n = x.length / dim;
   const out = new Float32Array(n * width);
-  for (let r = 0; r < n; r++) out.set(x.subarray(r * dim + offset, r * dim + offset + width), r * width);
+  for (let r = 0, o = 0; r < n; r++) for (let i = r * dim + offset, end = i + width; i < end; i++) out[o++] = x[i]!;
   return out;
 }

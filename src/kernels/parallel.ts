@@ -10,6 +10,7 @@
  *
  *   kmeans_assign  x = rows of `width` f32 at row stride `stride` floats; c = k × width;
  *                  assign n i32, dist n f32                 scratch k·(width + 1) f32 per thread
+ *   kmeanspp_update  x as kmeans_assign; c = one centre (width f32); mind n f32 min-updated in place
  *   pq_encode      x = n × dim f32; codebook M × 256 × dsub; codes n × M u8
  *                                                           scratch 256·(dim + M) f32 per thread
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
@@ -30,6 +31,7 @@ import type { Kernels } from "./kernels.js";
 
 export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
+  | { kernel: "kmeanspp_update"; x: number; stride: number; width: number; c: number; metric: number; mind: number }
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
   | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
@@ -116,6 +118,8 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
   if (count <= 0) return;
   if (task.kernel === "kmeans_assign") {
     w.kmeans_assign(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.k, task.metric, scratch, task.assign + first * 4, task.dist + first * 4);
+  } else if (task.kernel === "kmeanspp_update") {
+    w.kmeanspp_update(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.metric, task.mind + first * 4);
   } else if (task.kernel === "pq_encode") {
     w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
   } else if (task.kernel === "sq_encode") {

@@ -153,6 +153,24 @@ export class KMeansSession {
     return this.#kernels.exports.kmeanspp_update(this.#x, this.n, this.width, this.#dim, this.#centroids, metricCode(metric), this.#mind);
   }
 
+  /**
+   * `seedAdd` with the minima updated across `parallel`'s threads (shared memory; a row's minimum
+   * depends on that row alone), then summed here in row order as f64 — the kernel's sum, so the
+   * same total bit for bit. On this thread when `parallel` is not a shared-memory runner here.
+   */
+  async seedAddOn(parallel: RowParallel | undefined, centre: Float32Array, metric: IndexMetric): Promise<number> {
+    const p = parallelFor(this.#kernels, parallel);
+    if (p === undefined || p.transport !== "shared") return this.seedAdd(centre, metric);
+    this.#ensureCentroids(1);
+    const heap = this.#kernels.heap;
+    heap.write(this.#centroids, centre);
+    await p.runRows({ kernel: "kmeanspp_update", x: this.#x, stride: this.#dim, width: this.width, c: this.#centroids, metric: metricCode(metric), mind: this.#mind }, this.n);
+    const mind = heap.f32(this.#mind, this.n);
+    let total = 0;
+    for (let r = 0; r < mind.length; r++) total += mind[r]!;
+    return total;
+  }
+
   /** The row at which the running sum of the minima first exceeds `target`. */
   seedPick(target: number): number {
     return this.#kernels.exports.kmeanspp_pick(this.#mind, this.n, target);
