@@ -371,12 +371,14 @@ export class HnswIndex implements VectorIndex {
    * Inserts nodes [from, from + count) (vectors x, count × dim) with their bottom-layer searches in
    * parallel. Levels are drawn in node order, as a serial build draws them. Then:
    *
-   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point
-   *   2. workers:     each level-0 node's efConstruction search of the bottom layer as it stood
-   *                   before the batch, and the heuristic's pick of m neighbours (the graph is only
-   *                   read; assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. this thread: in node order, link each level-0 node to its pick, and insert each higher
-   *                   node serially as usual
+   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point;
+   *                   then, in node order, each node with upper layers is linked there (searches,
+   *                   picks and back links on layers ≥ 1, as a serial insert does) and enters the
+   *                   bottom layer at the nearest node from before the batch that layer 1 found
+   *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
+   *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
+   *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
+   *   3. this thread: in node order, link each node to its bottom-layer pick
    *   4. workers:     the back links, one existing node per task (#linkBackAll)
    *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
@@ -388,48 +390,53 @@ export class HnswIndex implements VectorIndex {
   async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
     const dim = this.dim;
     const levels = Array.from({ length: count }, () => this.#drawLevel());
-    const flat = levels.flatMap((level, j) => (level === 0 ? [j] : []));
     const store = this.#graph;
     const heap = this.#kernels.heap;
     const m = this.#m;
-    const buffer = heap.alloc(flat.length * (12 + (1 + m) * 4));
+    const buffer = heap.alloc(count * (12 + (1 + m) * 4));
     try {
-      const out = buffer + flat.length * 12;
-      const nodes = new Int32Array(flat.length * 3);
+      const out = buffer + count * 12;
+      const nodes = new Int32Array(count * 3);
       const epDist = new Float32Array(nodes.buffer);
-      flat.forEach((j, r) => {
+      const enter = (j: number, ep: number, d: number): void => {
+        nodes[j * 3] = from + j;
+        nodes[j * 3 + 1] = ep;
+        epDist[j * 3 + 2] = d;
+      };
+      // Descents first, while the upper layers are those from before the batch.
+      for (let j = 0; j < count; j++) {
+        if (levels[j]! > 0) continue;
         store.setQuery(x.subarray(j * dim, (j + 1) * dim));
         this.#descend(store, 0);
-        nodes[r * 3] = from + j;
-        nodes[r * 3 + 1] = this.#ep;
-        epDist[r * 3 + 2] = this.#epDist;
-      });
+        enter(j, this.#ep, this.#epDist);
+        this.#levels[from + j] = 0;
+      }
+      for (let j = 0; j < count; j++) {
+        if (levels[j]! === 0) continue;
+        const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
+        enter(j, ep, d);
+      }
       heap.write(buffer, nodes);
       const args = store.kernelArgs();
       await p.runRows({
         kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
         vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
-      }, flat.length);
-      const picks = heap.i32(out, flat.length * (1 + m)).slice();
+      }, count);
+      const picks = heap.i32(out, count * (1 + m)).slice();
       const chosen = new Int32Array(m);
       // New nodes each existing node gains a link back to, in node order.
       const incoming = new Map<number, number[]>();
-      let r = 0;
       for (let j = 0; j < count; j++) {
         const node = from + j;
-        if (levels[j]! > 0) this.#insert(node, x.subarray(j * dim, (j + 1) * dim), levels[j]!);
-        else {
-          this.#levels[node] = 0;
-          const at = r++ * (1 + m);
-          const picked = picks[at]!;
-          chosen.set(picks.subarray(at + 1, at + 1 + picked));
-          this.#layer0.setNeighbours(node, chosen, picked);
-          for (let i = 0; i < picked; i++) {
-            const v = chosen[i]!;
-            const list = incoming.get(v);
-            if (list) list.push(node);
-            else incoming.set(v, [node]);
-          }
+        const at = j * (1 + m);
+        const picked = picks[at]!;
+        chosen.set(picks.subarray(at + 1, at + 1 + picked));
+        this.#layer0.setNeighbours(node, chosen, picked);
+        for (let i = 0; i < picked; i++) {
+          const v = chosen[i]!;
+          const list = incoming.get(v);
+          if (list) list.push(node);
+          else incoming.set(v, [node]);
         }
         this.#size = node + 1;
       }
@@ -437,6 +444,51 @@ export class HnswIndex implements VectorIndex {
     } finally {
       heap.free(buffer);
     }
+  }
+
+  /**
+   * A batch node's upper layers (level ≥ 1), linked as #insert links them; its bottom layer is left
+   * to the batch. Returns where its bottom-layer search starts: the nearest node numbered below
+   * `batchStart` that the layer-1 search found (nodes of the batch have no bottom-layer links yet).
+   */
+  #insertUpper(node: number, vector: Float32Array, level: number, batchStart: number): [ep: number, dist: number] {
+    this.#levels[node] = level;
+    this.#layer0.setNeighbours(node, this.#batch, 0);
+    this.#upper[node] = new Int32Array(level * (1 + this.#m));
+    const store = this.#graph;
+    store.setQuery(vector);
+    this.#descend(store, level);
+    let ep = -1;
+    let epDist = 0;
+    for (let layer = Math.min(level, this.#maxLevel); layer >= 1; layer--) {
+      store.setQuery(vector);
+      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
+      const ids = this.#sortedIds.slice(0, count);
+      const dists = this.#sortedDist.slice(0, count);
+      this.#ep = ids[0]!;
+      this.#epDist = dists[0]!;
+      if (layer === 1) {
+        const i = ids.findIndex((id) => id < batchStart);
+        if (i >= 0) [ep, epDist] = [ids[i]!, dists[i]!];
+      }
+      const chosen = new Int32Array(this.#m);
+      const picked = this.#selectNeighbours(store, ids, dists, ids.length, this.#m, chosen);
+      this.#setLinks(node, layer, chosen, picked);
+      for (let j = 0; j < picked; j++) this.#linkBack(store, chosen[j]!, node, layer);
+    }
+    if (ep < 0) {
+      // Layer 1 found only nodes of this batch: enter the bottom layer at a node from before it.
+      ep = this.#entry < batchStart ? this.#entry : 0;
+      store.setQuery(vector);
+      const d = new Float32Array(1);
+      store.distances(Int32Array.of(ep), 1, d);
+      epDist = d[0]!;
+    }
+    if (level > this.#maxLevel) {
+      this.#entry = node;
+      this.#maxLevel = level;
+    }
+    return [ep, epDist];
   }
 
   /**
