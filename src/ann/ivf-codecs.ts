@@ -16,7 +16,7 @@
  * option for comparison.
  */
 import type { Kernels } from "../kernels/kernels.js";
-import type { RowParallel } from "../kernels/parallel.js";
+import { parallelFor, pqEncodeResidualParallel, type RowParallel } from "../kernels/parallel.js";
 import type { IndexMetric } from "../kernels/quantize.js";
 import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
@@ -202,6 +202,12 @@ export class PqCodec implements IvfCodec {
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    const p = parallelFor(kernels, parallel);
+    if (this.residual && p?.transport === "shared") {
+      // The residuals are formed in the workers, next to the encoding: not on this thread.
+      const codes = await pqEncodeResidualParallel(p, x, this.pq.dim, this.pq.M, this.pq.codebook, assign, centroids);
+      return this.#withNorms(kernels, codes, assign, centroids);
+    }
     const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
     return this.#withNorms(kernels, await this.pq.encodeOn(kernels, input, parallel), assign, centroids);
   }

@@ -37,6 +37,8 @@ export interface KMeansOptions {
    * those of a single-thread run.
    */
   parallel?: RowParallel;
+  /** Rows × width from which seeding splits over shared-memory `parallel` threads. Default 2^22 (4M); 0 always. */
+  seedOnThreadsFrom?: number;
 }
 
 export interface KMeansResult {
@@ -77,7 +79,7 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
   const random = seededRandom(options.seed ?? 42);
 
   const centroids = new Float32Array(options.k * width);
-  await seed(session, centroids, k, metric, random, n * width >= PARALLEL_SEEDING ? options.parallel : undefined);
+  await seed(session, centroids, k, metric, random, n * width >= (options.seedOnThreadsFrom ?? PARALLEL_SEEDING) ? options.parallel : undefined);
   // Fewer rows than centroids: the surplus centroids repeat row 0 and are never nearer than it.
   for (let j = k; j < options.k; j++) centroids.copyWithin(j * width, 0, width);
   if (options.spherical) normalizeRows(centroids, width);
@@ -102,10 +104,12 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
 }
 
 /**
- * Rows × width at which k-means++ seeding splits its minima updates over shared-memory threads: one
- * round trip per centre, so below this the hop costs more than the update (PQ sub-spaces).
+ * Rows × width at which k-means++ seeding splits its minima updates over shared-memory threads. A
+ * centre costs one round trip to the workers plus a sum over the rows here; on a 20K × 100 GloVe
+ * sample (141 centres) the split took more of this thread than the serial seeding did, so it
+ * starts at the IVF samples of 100K-row tables (316 × 256 rows × 100).
  */
-const PARALLEL_SEEDING = 1 << 20;
+const PARALLEL_SEEDING = 1 << 22;
 
 /** k-means++: the first centre uniformly, each next one with probability ∝ distance to the nearest chosen. */
 async function seed(session: KMeansSession, centroids: Float32Array, k: number, metric: IndexMetric, random: () => number, parallel: RowParallel | undefined): Promise<void> {

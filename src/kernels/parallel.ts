@@ -13,6 +13,8 @@
  *   kmeanspp_update  x as kmeans_assign; c = one centre (width f32); mind n f32 min-updated in place
  *   pq_encode      x = n × dim f32; codebook M × 256 × dsub; codes n × M u8
  *                                                           scratch 256·(dim + M) f32 per thread
+ *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
+ *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
  *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row (the graph is
  *                  only read): nodes = rows × [node i32, ep i32, epDist f32]; graph `links`
@@ -33,6 +35,7 @@ export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
   | { kernel: "kmeanspp_update"; x: number; stride: number; width: number; c: number; metric: number; mind: number }
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
+  | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
   | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
   | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
@@ -94,6 +97,7 @@ export function parallelFor(kernels: Kernels, parallel: RowParallel | undefined)
 export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "kmeans_assign") return task.k * (task.width + 1) * 4;
   if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
+  if (task.kernel === "pq_encode_residual") return 256 * (task.dim + task.M) * 4 + RESIDUAL_ROWS * task.dim * 4;
   if (task.kernel === "hnsw_link") return hnswLayout(task).total;
   if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
   return 0;
@@ -122,12 +126,40 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.kmeanspp_update(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.metric, task.mind + first * 4);
   } else if (task.kernel === "pq_encode") {
     w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
+  } else if (task.kernel === "pq_encode_residual") {
+    pqEncodeResidual(w, task, first, count, scratch);
   } else if (task.kernel === "sq_encode") {
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
   } else if (task.kernel === "hnsw_link") {
     hnswLink(w, task, first, count, scratch);
   } else {
     hnswBacklink(w, task, first, count, scratch);
+  }
+}
+
+/** Rows whose residuals a thread forms at a time before encoding them (scratch RESIDUAL_ROWS × dim f32). */
+const RESIDUAL_ROWS = 256;
+
+/**
+ * PQ codes of the residuals x_r − c_{assign_r}: formed here RESIDUAL_ROWS rows at a time, by the
+ * same f32 subtraction as `residuals` (src/ann/ivf-codecs.ts), then pq_encode — the same codes.
+ */
+function pqEncodeResidual(w: KernelExports, t: Extract<RowTask, { kernel: "pq_encode_residual" }>, first: number, count: number, scratch: number): void {
+  const dim = t.dim;
+  const out = scratch + 256 * (dim + t.M) * 4;
+  for (let a = first; a < first + count; a += RESIDUAL_ROWS) {
+    const rows = Math.min(RESIDUAL_ROWS, first + count - a);
+    const buffer = w.memory.buffer;
+    const x = new Float32Array(buffer, t.x + a * dim * 4, rows * dim);
+    const assign = new Int32Array(buffer, t.assign + a * 4, rows);
+    const c = new Float32Array(buffer, t.centroids, t.k * dim);
+    const r = new Float32Array(buffer, out, rows * dim);
+    for (let j = 0; j < rows; j++) {
+      const o = j * dim;
+      const co = assign[j]! * dim;
+      for (let i = 0; i < dim; i++) r[o + i] = x[o + i]! - c[co + i]!;
+    }
+    w.pq_encode(out, rows, dim, t.M, t.codebook, scratch, t.codes + a * t.M);
   }
 }
 
@@ -202,7 +234,7 @@ const ROUND_ROWS = 65_536;
  * with `out` bytes per row of output the task writes at `outPtr`, copied back into `into`.
  */
 async function rounds(
-  p: RowParallel, data: Float32Array, dim: number, outBytesPerRow: number[], run: (x: number, rows: number, outs: number[]) => RowTask,
+  p: RowParallel, data: Float32Array, dim: number, outBytesPerRow: number[], run: (x: number, rows: number, outs: number[], first: number) => RowTask,
   collect: (outs: number[], rows: number, first: number) => void,
 ): Promise<void> {
   const n = data.length / dim;
@@ -218,7 +250,7 @@ async function rounds(
     for (let first = 0; first < n; first += chunk) {
       const rows = Math.min(chunk, n - first);
       heap.write(x, data.subarray(first * dim, (first + rows) * dim));
-      await p.runRows(run(x, rows, outs), rows);
+      await p.runRows(run(x, rows, outs, first), rows);
       collect(outs, rows, first);
     }
   } finally {
@@ -270,6 +302,33 @@ export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: 
     heap.write(book, codebook);
     await rounds(p, data, dim, [M],
       (x, _rows, [out]) => ({ kernel: "pq_encode", x, dim, M, codebook: book, codes: out! }),
+      ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
+  } finally {
+    heap.free(book);
+  }
+  return codes;
+}
+
+/**
+ * `pqEncode` of `residuals(data, dim, assign, centroids)` (src/ann/ivf-codecs.ts) over shared
+ * memory, the residuals formed in the workers rather than on this thread; the same codes.
+ */
+export async function pqEncodeResidualParallel(
+  p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array, assign: Int32Array, centroids: Float32Array,
+): Promise<Uint8Array> {
+  const n = data.length / dim;
+  const k = centroids.length / dim;
+  const codes = new Uint8Array(n * M);
+  const heap = p.kernels.heap;
+  const book = heap.alloc(codebook.byteLength + centroids.byteLength);
+  try {
+    heap.write(book, codebook);
+    heap.write(book + codebook.byteLength, centroids);
+    await rounds(p, data, dim, [M, 4],
+      (x, rows, [out, a], first) => {
+        heap.write(a!, assign.subarray(first, first + rows));
+        return { kernel: "pq_encode_residual", x, dim, M, codebook: book, codes: out!, assign: a!, centroids: book + codebook.byteLength, k };
+      },
       ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
   } finally {
     heap.free(book);

@@ -53,13 +53,15 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
         const options = { k: 64, metric: "l2" as const, maxIterations: 6, seed: 3, columns };
         const serial = await kmeans(pool.kernels, block, dim, options);
         const before = pool.chunksByWorker;
-        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel() });
+        // Seeding splits too (by default only for large runs).
+        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel(), seedOnThreadsFrom: 0 });
         expect(parallel.iterations).toBe(serial.iterations);
         expect(bytesEqual(new Uint8Array(parallel.centroids.buffer), new Uint8Array(serial.centroids.buffer))).toBe(true);
         expect(Array.from(parallel.assign)).toEqual(Array.from(serial.assign));
         const after = pool.chunksByWorker;
-        // Every iteration's rows went through the workers (several ranges per iteration).
-        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8);
+        // Every iteration's rows went through the workers (several ranges per iteration), and every
+        // seeding step's (63 centres after the first, at least one range each).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8 + 63);
       }
     } finally {
       block.free();
