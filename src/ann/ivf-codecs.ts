@@ -16,7 +16,7 @@
  * option for comparison.
  */
 import type { Kernels } from "../kernels/kernels.js";
-import { parallelFor, pqEncodeResidualParallel, type RowParallel } from "../kernels/parallel.js";
+import { parallelFor, pqEncodeResidualParallel, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import type { IndexMetric } from "../kernels/quantize.js";
 import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
@@ -48,8 +48,11 @@ export interface IvfCodec {
   readonly hasNorms: boolean;
   /** Codes (n × codeSize bytes) and norm terms for vectors x (n × dim, in index space) in partitions `assign`. */
   encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array };
-  /** `encode` with the rows split over `parallel`'s threads: the same output. Codecs without it encode on this thread. */
-  encodeOn?(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }>;
+  /**
+   * `encode` with the rows split over `parallel`'s threads: the same output. `held` is `x` as
+   * message-passing workers already hold it. Codecs without it encode on this thread.
+   */
+  encodeOn?(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }>;
   /** Copies a partition's codes into WebAssembly memory. */
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock;
   /**
@@ -128,8 +131,8 @@ export class SqCodec implements IvfCodec {
     return this.#withNorms(kernels, this.sq.encode(kernels, x));
   }
 
-  async encodeOn(kernels: Kernels, x: Float32Array, _assign: Int32Array, _centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
-    return this.#withNorms(kernels, await this.sq.encodeOn(kernels, x, parallel));
+  async encodeOn(kernels: Kernels, x: Float32Array, _assign: Int32Array, _centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    return this.#withNorms(kernels, held ? await held.sqEncode(this.sq.offset, this.sq.invScale) : await this.sq.encodeOn(kernels, x, parallel));
   }
 
   #withNorms(kernels: Kernels, codes: Int8Array): { codes: Uint8Array; norms?: Float32Array } {
@@ -201,8 +204,9 @@ export class PqCodec implements IvfCodec {
     return this.#withNorms(kernels, this.pq.encode(kernels, input), assign, centroids);
   }
 
-  async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+  async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
     const p = parallelFor(kernels, parallel);
+    if (!this.residual && held) return this.#withNorms(kernels, await held.pqEncode(this.pq.codebook, this.pq.M), assign, centroids);
     if (this.residual && p?.transport === "shared") {
       // The residuals are formed in the workers, next to the encoding: not on this thread.
       const codes = await pqEncodeResidualParallel(p, x, this.pq.dim, this.pq.M, this.pq.codebook, assign, centroids);

@@ -331,11 +331,23 @@ export class IvfIndex implements VectorIndex {
     const n = checkVectors(vectors, this.dim, rowIds);
     if (n === 0) return;
     const x = forSpace(vectors, this.dim, this.metric);
-    const { assign } = await nearestCentroids(this.#kernels, x, this.dim, this.#centroids, this.metric, parallel);
     const codec = this.#codec;
-    const { codes, norms } = parallelFor(this.#kernels, parallel) && codec.encodeOn
-      ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, parallel)
-      : codec.encode(this.#kernels, x, assign, this.#centroids);
+    const p = parallelFor(this.#kernels, parallel);
+    // Over message passing the workers are sent the rows once, for the assignment and the encoding.
+    const held = p?.transport === "message" ? await p.hold(x, this.dim) : undefined;
+    let assign: Int32Array;
+    let encoded: { codes: Uint8Array; norms?: Float32Array };
+    try {
+      assign = held
+        ? (await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim)).assign
+        : (await nearestCentroids(this.#kernels, x, this.dim, this.#centroids, this.metric, parallel)).assign;
+      encoded = p && codec.encodeOn
+        ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, parallel, held)
+        : codec.encode(this.#kernels, x, assign, this.#centroids);
+    } finally {
+      held?.release();
+    }
+    const { codes, norms } = encoded;
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).

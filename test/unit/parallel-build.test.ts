@@ -206,12 +206,17 @@ describe("builds over message passing (2 workers, no shared memory)", () => {
         const serial = await buildIndex(pool.kernels, kind, data, dim, undefined, options);
         const phases = new Set<string>();
         const before = pool.chunksByWorker;
+        const sent = pool.buildTraffic.rowBytes;
         const parallel = await buildIndex(pool.kernels, kind, data, dim, undefined, { ...options, parallel: pool.rowParallel(), progress: (p) => phases.add(p.phase) });
         try {
           expect(bytesEqual(await parallel.serialize(), await serial.serialize())).toBe(true);
           expect(phases.has("kmeans") && phases.has("encode")).toBe(true);
           // Both workers took part.
           expect(pool.chunksByWorker.every((c, w) => c > before[w]!)).toBe(true);
+          // Rows crossed once per use: the k-means sample (40 × 64 rows) for all its iterations, and
+          // every row once for both its partition and its code (IVF_PQ also sends the residuals
+          // it encodes, and the PQ sample's).
+          if (kind !== "IVF_PQ") expect(pool.buildTraffic.rowBytes - sent).toBe((40 * 64 + 15_000) * dim * 4);
         } finally {
           serial.free();
           parallel.free();
