@@ -60,6 +60,8 @@ export interface IvfInternalOptions {
   pqSampleRows?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
+  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it). */
+  inSpace?: boolean;
 }
 
 export class IvfIndex implements VectorIndex {
@@ -94,12 +96,14 @@ export class IvfIndex implements VectorIndex {
    */
   static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     const n = checkVectors(vectors, dim, rowIds);
-    const index = await IvfIndex.train(kernels, kind, vectors, dim, options);
+    // One copy in index space (normalized for cosine) serves the training and every add step.
+    const x = forSpace(vectors, dim, checkDistanceType(options.distanceType));
+    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true });
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.add(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel);
+      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel);
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -125,7 +129,7 @@ export class IvfIndex implements VectorIndex {
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
-    const x = options.ownSample === true && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    const x = options.inSpace === true ? sample : options.ownSample === true && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
 
     // Coarse quantizer: k-means on numPartitions × sampleRate rows.
     progress?.({ phase: "sample", done: 0, total: 1 });
@@ -328,9 +332,14 @@ export class IvfIndex implements VectorIndex {
    * `parallel`, both steps split the rows across its threads (the same result).
    */
   async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel): Promise<void> {
-    const n = checkVectors(vectors, this.dim, rowIds);
+    checkVectors(vectors, this.dim, rowIds);
+    await this.#addInSpace(forSpace(vectors, this.dim, this.metric), rowIds, parallel);
+  }
+
+  /** `add` of vectors already in index space. */
+  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined): Promise<void> {
+    const n = rowIds.length;
     if (n === 0) return;
-    const x = forSpace(vectors, this.dim, this.metric);
     const codec = this.#codec;
     const p = parallelFor(this.#kernels, parallel);
     // Over message passing the workers are sent the rows once, for the assignment and the encoding.
