@@ -55,7 +55,8 @@ export interface ConnectionOptions {
    * Worker threads for exact scans (default 1: scans run in the calling thread). With 2 or more,
    * large scans are split across a pool of workers — over shared WebAssembly memory where the
    * runtime allows it (Node; cross-origin-isolated pages), else by message passing, which keeps a
-   * copy of the vectors in each worker. Results are identical either way.
+   * copy of the vectors in each worker. Results are identical either way. `createIndex` builds
+   * vector indexes on the same workers (CreateIndexOptions.workers).
    */
   workers?: number;
   /** How the scan pool reaches its workers: "auto" (default), "shared" or "message". */
