@@ -6,7 +6,16 @@ import { allowLocalModels } from "./rerank/local-models.js";
 // This thread may load transformers.js for embedding functions and cross-encoders (src/embeddings/local-models.ts).
 allowLocalModels();
 
-export { connect, Connection } from "./connection.js";
+import { provideApacheArrow } from "./arrow/apache-arrow.js";
+import { connect as openConnection, type Connection, type ConnectionOptions } from "./connection.js";
+import type { BlobStore } from "./storage/blob-store.js";
+
+/** Opens a database at `uri` (memory://, idb://, opfs://, a path, https://…), or on a BlobStore of your own. */
+export function connect(uri: string | BlobStore, options?: ConnectionOptions): Promise<Connection> {
+  provideApacheArrow();
+  return openConnection(uri, options);
+}
+export { Connection } from "./connection.js";
 export { Session, type SessionOptions, type MemoryStats } from "./session.js";
 export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";
