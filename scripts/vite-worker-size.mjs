@@ -28,6 +28,7 @@ export function viteWorkerSizes(assets, languages) {
   visit(entry);
   const languageFiles = files.filter((f) => languages.some((l) => f.startsWith(`${l}-`) && f.endsWith(".js")));
   return {
+    workerFile: entry,
     worker: gz(read(entry)),
     reachable: [...chunks].reduce((s, f) => s + gz(read(f)), 0),
     chunks: chunks.size,
