@@ -32,4 +32,3 @@ await Promise.all(LANGUAGES.map((language) => build({
   outfile: join(root, "dist/languages", `${language}.js`),
   logLevel: "error",
 })));
-console.log(`dist/languages: ${LANGUAGES.length} language files`);
