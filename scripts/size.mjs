@@ -5,8 +5,9 @@
 // imports statically, plus the SIMD kernels (.wasm); chunks behind dynamic imports (stemmers and
 // stop words of other languages, IndexedDB's wrapper, …) load only when used and are listed apart.
 // transformers.js and Apache Arrow are optional peers, never part of the core.
-// `--json` prints the figures as JSON (used by test/unit/package.test.ts).
-import { readFileSync } from "node:fs";
+// With dist/ built it also reports the worker script of a Vite app (see viteWorker below).
+// `--json` prints the figures as JSON (used by test/unit/package.test.ts); `--vite` adds the Vite figures to it.
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -74,18 +75,18 @@ const report = {
 };
 
 /**
- * `--vite`: the worker a Vite app gets from `connectWorker()`, built by Vite from the built package
+ * The worker a Vite app gets from `connectWorker()`, built by Vite from the built package
  * (dist/; `npm run build:ts` first) with its default worker format (a single IIFE, which inlines
  * every dynamic import it follows) and with `worker.format: "es"` (dynamic imports stay chunks).
  * Reports the worker script alone and, for "es", with every chunk it can load; other languages'
- * files stay out of both (dist/languages/*.js, emitted as assets). Slow (two Vite builds), so only on request.
+ * files stay out of both (dist/languages/*.js, emitted as assets). Two Vite builds (seconds): part of
+ * the printed report when dist/ is built, and of `--json` only with `--vite`.
  */
 async function viteWorker(format) {
-  const { existsSync, mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { build: viteBuild } = await import("vite");
   const { viteWorkerSizes } = await import("./vite-worker-size.mjs");
-  if (!existsSync(join(root, "dist/languages/german.js"))) throw new Error("npm run size -- --vite measures the built package: run npm run build:ts first.");
   const { LANGUAGES } = await import(join(root, "dist/fts/language-names.js"));
   const dir = mkdtempSync(join(tmpdir(), "quiver-size-vite-"));
   try {
@@ -102,7 +103,9 @@ async function viteWorker(format) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-if (process.argv.includes("--vite")) {
+const built = existsSync(join(root, "dist/languages/german.js")) && existsSync(join(root, "dist/worker/index.js"));
+if (process.argv.includes("--vite") && !built) throw new Error("npm run size -- --vite measures the built package: run npm run build:ts first.");
+if (built && (process.argv.includes("--vite") || !process.argv.includes("--json"))) {
   const [defaults, es] = [await viteWorker(undefined), await viteWorker("es")];
   report.worker.vite = { defaultsGzip: defaults.worker, esGzip: es.worker, esReachableGzip: es.reachable, esChunks: es.chunks, languageFiles: defaults.languageFiles, languageGzip: defaults.languageGzip };
 }
@@ -123,5 +126,5 @@ if (process.argv.includes("--json")) {
     console.log(`  in a Vite app: worker script ${kb(v.defaultsGzip)} gzip with Vite's default worker format (IIFE: all of Quiver's worker code in one file)`);
     console.log(`    with worker.format "es": ${kb(v.esGzip)} gzip up front, ${kb(v.esReachableGzip)} gzip with all ${v.esChunks - 1} chunks it loads on demand`);
     console.log(`    either way apart, on first use: ${v.languageFiles} language files, ${kb(v.languageGzip)} gzip in all; apache-arrow stays on the page`);
-  } else console.log(`  (npm run size -- --vite also builds a Vite app and reports its worker script)`);
+  } else console.log(`  (with dist/ built, npm run build:ts, this also reports the worker script a Vite app gets)`);
 }

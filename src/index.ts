@@ -1,16 +1,18 @@
 /**
  * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
  */
+import { provideApacheArrow } from "./arrow/apache-arrow.js";
+import { connect as openConnection, type Connection, type ConnectionOptions } from "./connection.js";
 import { allowLocalModels } from "./rerank/local-models.js";
+import type { BlobStore } from "./storage/blob-store.js";
 
 // This thread may load transformers.js for embedding functions and cross-encoders (src/embeddings/local-models.ts).
 allowLocalModels();
 
-import { provideApacheArrow } from "./arrow/apache-arrow.js";
-import { connect as openConnection, type Connection, type ConnectionOptions } from "./connection.js";
-import type { BlobStore } from "./storage/blob-store.js";
-
-/** Opens a database at `uri` (memory://, idb://, opfs://, a path, https://…), or on a BlobStore of your own. */
+/**
+ * Opens a database at `uri` (memory://, idb://, opfs://, a path, https://…), or on a BlobStore of
+ * your own. On this thread, Arrow output (toArrow(), schema()) loads apache-arrow on first use.
+ */
 export function connect(uri: string | BlobStore, options?: ConnectionOptions): Promise<Connection> {
   provideApacheArrow();
   return openConnection(uri, options);
