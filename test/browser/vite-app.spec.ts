@@ -8,16 +8,19 @@
  *    comes from its own file (dist/languages/german.js, emitted by Vite as an asset).
  * 2. `vite` (the dev server): the worker is a module worker, and German comes from @orama's modules.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { build, createServer } from "vite";
 import { LANGUAGES } from "../../src/fts/language-names.js";
 import { serveStatic } from "../unit/static-server.js";
 
 const repo = resolve(import.meta.dirname, "../..");
+const vite = join(repo, "node_modules/vite/bin/vite.js");
+// Vite run as a user runs it: NODE_ENV unset, so `vite build` is a production build and `vite` is
+// not; no forced colours, so the dev server prints its URL plainly.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_ENV" && k !== "FORCE_COLOR"));
 
 const PAGE = `
 import { Index } from "quiverdb";
@@ -83,7 +86,7 @@ test.describe("a Vite app with default settings", () => {
   test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("vite build: the IIFE worker fetches German's own file when the index is built", async ({ page }) => {
-    await build({ root: project, configFile: false, logLevel: "warn", build: { outDir: join(project, "web"), emptyOutDir: true } });
+    ok(spawnSync(process.execPath, [vite, "build", "--logLevel", "warn", "--outDir", "web"], { cwd: project, env, encoding: "utf8", timeout: 120_000 }), "vite build");
     const server = await serveStatic(join(project, "web"));
     try {
       const { result, before, after } = await germanSearch(page, `${server.origin}/`);
@@ -100,16 +103,25 @@ test.describe("a Vite app with default settings", () => {
   });
 
   test("vite dev server: the module worker imports German's stemmer and stop words when the index is built", async ({ page }) => {
-    const server = await createServer({ root: project, configFile: false, logLevel: "warn", server: { port: 0, host: "127.0.0.1" } });
-    await server.listen();
+    // Port 0: the OS picks a free one, and the server prints its URL.
+    const server = spawn(process.execPath, [vite, "--port", "0", "--host", "127.0.0.1"], { cwd: project, env, stdio: ["ignore", "pipe", "inherit"] });
     try {
-      const { result, before, after } = await germanSearch(page, server.resolvedUrls!.local[0]!);
+      const url = await new Promise<string>((found, failed) => {
+        let out = "";
+        server.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /Local:\s+(http:\/\/\S+)/.exec(out);
+          if (m) found(m[1]!);
+        });
+        server.on("exit", (code) => failed(new Error(`vite exited (${code}): ${out}`)));
+      });
+      const { result, before, after } = await germanSearch(page, url);
       expect(result).toEqual([1, 3]);
       const orama = (p: string): boolean => /\/@orama\/(stemmers|stopwords)\/dist\/\w+\.js$/.test(p) && !/\/en\.js$/.test(p);
       expect(before.filter(orama)).toEqual([]);
       expect(after.filter(orama).map((p) => p.replace(/^.*\/@orama\//, "")).sort()).toEqual(["stemmers/dist/de.js", "stopwords/dist/de.js"]);
     } finally {
-      await server.close();
+      server.kill();
     }
   });
 });

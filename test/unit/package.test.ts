@@ -19,9 +19,13 @@ import { serveStatic } from "./static-server.js";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const chromiumPath = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** The environment without the npm_* variables of the `npm test` that may be running us. */
+/**
+ * The environment without the npm_* variables of the `npm test` that may be running us, and without
+ * Vitest's NODE_ENV=test: `vite build` makes a production build (the "production" export condition)
+ * only when NODE_ENV is unset or "production", as in a user's shell.
+ */
 const env = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("npm_") || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(k)),
+  Object.entries(process.env).filter(([k]) => k !== "NODE_ENV" && (!k.startsWith("npm_") || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(k))),
 );
 
 function run(cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
