@@ -36,6 +36,11 @@ describe("the worker script, every dynamic import inlined", () => {
     });
   }
 
+  it("the page entry does reach apache-arrow, so the checks above would see it", async () => {
+    const inputs = await inputsOf("src/index.ts", "src/fts/language-files.ts");
+    expect(inputs.some((p) => p.includes("node_modules/apache-arrow/"))).toBe(true);
+  });
+
   it("the literal loader (other bundlers, Node) names every language, so each becomes a chunk of its own", async () => {
     const inputs = await inputsOf("src/worker/worker.ts", "src/fts/language-imports.ts");
     const orama = inputs.filter((p) => p.includes("node_modules/@orama/stemmers/")).length;
