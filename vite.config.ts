@@ -88,6 +88,7 @@ export default defineConfig({
       { find: /^quiverdb$/, replacement: resolve(repo, "src/index.ts") },
       { find: /^quiverdb\/worker$/, replacement: resolve(repo, "src/worker/index.ts") },
       { find: /^quiverdb\/worker\/serve$/, replacement: resolve(repo, "src/worker/serve.ts") },
+      { find: /^#fts-language-loader$/, replacement: resolve(repo, "src/fts/language-imports.ts") },
       // @energetic-ai/embeddings (the Universal Sentence Encoder's tokenizer and wrapper) imports
       // TensorFlow.js from @energetic-ai/core, a Node-only bundle; browsers get TensorFlow.js itself.
       { find: /^@energetic-ai\/core$/, replacement: resolve(demo, "lib/tf.ts") },

@@ -5,8 +5,9 @@
 // imports statically, plus the SIMD kernels (.wasm); chunks behind dynamic imports (stemmers and
 // stop words of other languages, IndexedDB's wrapper, …) load only when used and are listed apart.
 // transformers.js and Apache Arrow are optional peers, never part of the core.
-// `--json` prints the figures as JSON (used by test/unit/package.test.ts).
-import { readFileSync } from "node:fs";
+// With dist/ built it also reports the worker script of a Vite app (see viteWorker below).
+// `--json` prints the figures as JSON (used by test/unit/package.test.ts); `--vite` adds the Vite figures to it.
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -74,32 +75,40 @@ const report = {
 };
 
 /**
- * `--vite`: the worker a Vite app gets from `connectWorker()`, built by Vite with its default
- * worker format (a single IIFE, which inlines every dynamic import) and with `worker.format: "es"`
- * (dynamic imports stay separate chunks). Slow (two Vite builds), so only on request.
+ * The worker a Vite app gets from `connectWorker()`, built by Vite from the built package
+ * (dist/; `npm run build:ts` first) with its default worker format (a single IIFE, which inlines
+ * every dynamic import it follows) and with `worker.format: "es"` (dynamic imports stay chunks).
+ * Reports the worker script alone and, for "es", with every chunk it can load; other languages'
+ * files stay out of both (dist/languages/*.js, emitted as assets). Two Vite builds (seconds): part of
+ * the printed report when dist/ is built, and of `--json` only with `--vite`.
  */
 async function viteWorker(format) {
-  const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import("node:fs");
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { build: viteBuild } = await import("vite");
+  const { viteWorkerSizes } = await import("./vite-worker-size.mjs");
+  const { LANGUAGES } = await import(join(root, "dist/fts/language-names.js"));
   const dir = mkdtempSync(join(tmpdir(), "quiver-size-vite-"));
   try {
     writeFileSync(join(dir, "index.html"), `<!doctype html><script type="module" src="./main.js"></script>`);
     writeFileSync(join(dir, "main.js"), `import { connectWorker } from "quiverdb/worker";\nconsole.log(await (await connectWorker("memory://")).tableNames());\n`);
     await viteBuild({
       configFile: false, root: dir, logLevel: "silent",
-      resolve: { alias: [{ find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") }, { find: /^quiverdb$/, replacement: join(root, "src/index.ts") }] },
+      resolve: { alias: [{ find: /^quiverdb\/worker$/, replacement: join(root, "dist/worker/index.js") }, { find: /^quiverdb$/, replacement: join(root, "dist/index.js") }] },
       build: { outDir: join(dir, "dist"), emptyOutDir: true },
       ...(format ? { worker: { format } } : {}),
     });
-    const assets = join(dir, "dist", "assets");
-    const worker = readdirSync(assets).find((f) => /^worker-.*\.js$/.test(f));
-    return gz(readFileSync(join(assets, worker)));
+    return viteWorkerSizes(join(dir, "dist", "assets"), LANGUAGES);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-if (process.argv.includes("--vite")) report.worker.vite = { defaultsGzip: await viteWorker(undefined), esGzip: await viteWorker("es") };
+const built = existsSync(join(root, "dist/languages/german.js")) && existsSync(join(root, "dist/worker/index.js"));
+if (process.argv.includes("--vite") && !built) throw new Error("npm run size -- --vite measures the built package: run npm run build:ts first.");
+if (built && (process.argv.includes("--vite") || !process.argv.includes("--json"))) {
+  const [defaults, es] = [await viteWorker(undefined), await viteWorker("es")];
+  report.worker.vite = { defaultsGzip: defaults.worker, esGzip: es.worker, esReachableGzip: es.reachable, esChunks: es.chunks, languageFiles: defaults.languageFiles, languageGzip: defaults.languageGzip };
+}
 
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify(report));
@@ -113,6 +122,9 @@ if (process.argv.includes("--json")) {
   console.log(`  scalar fallback quiver.scalar.wasm ${kb(scalar.gzip)} gzip (instead of SIMD, on engines without it)`);
   console.log(`  quiverdb/worker: client ${kb(workerClient.gzip)} gzip on the page, worker script ${kb(workerScript.gzip)} gzip (+ the same WASM)`);
   if (report.worker.vite) {
-    console.log(`  in a Vite app: worker script ${kb(report.worker.vite.defaultsGzip)} gzip with Vite's default worker format (IIFE, everything inlined), ${kb(report.worker.vite.esGzip)} gzip with worker.format "es"`);
-  } else console.log(`  (npm run size -- --vite also builds a Vite app and reports its worker script)`);
+    const v = report.worker.vite;
+    console.log(`  in a Vite app: worker script ${kb(v.defaultsGzip)} gzip with Vite's default worker format (IIFE: all of Quiver's worker code in one file)`);
+    console.log(`    with worker.format "es": ${kb(v.esGzip)} gzip up front, ${kb(v.esReachableGzip)} gzip with all ${v.esChunks - 1} chunks it loads on demand`);
+    console.log(`    either way apart, on first use: ${v.languageFiles} language files, ${kb(v.languageGzip)} gzip in all; apache-arrow stays on the page`);
+  } else console.log(`  (with dist/ built, npm run build:ts, this also reports the worker script a Vite app gets)`);
 }

@@ -1,12 +1,23 @@
 /**
  * quiverdb: the public surface. Everything supported is named here; what is not exported is internal.
  */
+import { provideApacheArrow } from "./arrow/apache-arrow.js";
+import { connect as openConnection, type Connection, type ConnectionOptions } from "./connection.js";
 import { allowLocalModels } from "./rerank/local-models.js";
+import type { BlobStore } from "./storage/blob-store.js";
 
 // This thread may load transformers.js for embedding functions and cross-encoders (src/embeddings/local-models.ts).
 allowLocalModels();
 
-export { connect, Connection } from "./connection.js";
+/**
+ * Opens a database at `uri` (memory://, idb://, opfs://, a path, https://…), or on a BlobStore of
+ * your own. On this thread, Arrow output (toArrow(), schema()) loads apache-arrow on first use.
+ */
+export function connect(uri: string | BlobStore, options?: ConnectionOptions): Promise<Connection> {
+  provideApacheArrow();
+  return openConnection(uri, options);
+}
+export { Connection } from "./connection.js";
 export { Session, type SessionOptions, type MemoryStats } from "./session.js";
 export type { CloneTableOptions, ConnectionOptions, CreateTableOptions, OpenTableOptions, TableNamesOptions } from "./connection.js";
 export { Table } from "./table.js";

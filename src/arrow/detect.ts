@@ -9,6 +9,20 @@ import type { Schema } from "../data/schema.js";
 /** The conversion modules (from-arrow, to-arrow, results), loaded on first use. */
 export const arrowConversions = (): Promise<typeof import("./convert.js")> => import("./convert.js");
 
+let providedArrow: (() => Promise<unknown>) | undefined;
+
+/**
+ * Names how this thread imports apache-arrow (./apache-arrow.ts, called by the entries a page uses).
+ * The worker script never calls it, so no bundler puts apache-arrow into it: the worker only sends
+ * and takes plain columns, and its client builds the Arrow objects on the page.
+ */
+export function provideArrow(load: () => Promise<unknown>): void {
+  providedArrow ??= load;
+}
+
+/** The apache-arrow import named by provideArrow(), if one was. */
+export const providedArrowImport = (): (() => Promise<unknown>) | undefined => providedArrow;
+
 /** The properties of an Arrow type that Quiver reads. */
 export interface ArrowTypeLike {
   readonly typeId: number;

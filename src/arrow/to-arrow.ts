@@ -8,16 +8,21 @@
 import type * as Arrow from "apache-arrow";
 import { createError } from "../errors.js";
 import { buildColumn, type Column, type NumericArray } from "../data/column.js";
+import { providedArrowImport } from "./detect.js";
 import { f32ToF16Bits } from "../data/float16.js";
 import type { DataType, Field, Schema } from "../data/schema.js";
 
 export type ArrowModule = typeof Arrow;
 
 let loading: Promise<ArrowModule> | undefined;
+// Not a literal: bundlers must not follow it (see provideArrow); runtimes that resolve bare names
+// at run time (Node, Deno) load it this way when no entry named the import.
+const ARROW_PACKAGE = "apache-arrow";
 
 /** apache-arrow, imported once on first use; UNSUPPORTED (saying what to install) when it is missing. */
 export function loadArrow(): Promise<ArrowModule> {
-  loading ??= import("apache-arrow").then(
+  const load = providedArrowImport() ?? (() => import(/* @vite-ignore */ /* webpackIgnore: true */ ARROW_PACKAGE));
+  loading ??= load().then(
     (m) => m as ArrowModule,
     (e: unknown) => {
       loading = undefined;

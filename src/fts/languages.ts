@@ -1,14 +1,20 @@
 /**
  * Stemmers and stop-word lists per language, from `@orama/stemmers` and `@orama/stopwords`: ESM,
  * one small module per language (2–30 KB), Apache-2.0, no dependencies, and browser-safe. English
- * is bundled; every other language is a dynamic `import()`, so a bundler splits it into its own chunk
- * and an app only downloads the languages it indexes. The stemmers are Snowball ports except English,
- * which is Porter's original algorithm (see docs/FTS.md for how it compares on SciFact).
+ * is bundled; every other language loads on first use from a file of its own (a chunk a bundler
+ * splits off, or dist/languages/<name>.js), so an app only downloads the languages it indexes. The
+ * stemmers are Snowball ports except English, which is Porter's original algorithm (see docs/FTS.md
+ * for how it compares on SciFact).
  *
  * Names follow LanceDB (tantivy's `Language`), matched case-insensitively.
  */
 import { stemmer as englishStemmer } from "@orama/stemmers/english";
 import { stopwords as englishStopWords } from "@orama/stopwords/english";
+// One of two loaders, chosen by export condition (package.json "imports"): ./language-imports.ts
+// (literal import()s that bundlers split) or ./language-files.ts (one self-contained file per
+// language, for Vite's production builds, whose default IIFE workers would inline every import()).
+import { importLanguage } from "#fts-language-loader";
+import { LANGUAGES } from "./language-names.js";
 import { createError } from "../errors.js";
 
 export interface LanguagePack {
@@ -20,44 +26,10 @@ export interface LanguagePack {
   readonly stopWords?: readonly string[];
 }
 
-type Loader = () => Promise<{ stem?: (w: string) => string; stopWords?: readonly string[] }>;
-
-const both = (stem: Promise<{ stemmer: (w: string) => string }>, stop: Promise<{ stopwords: string[] }>): ReturnType<Loader> =>
-  Promise.all([stem, stop]).then(([a, b]) => ({ stem: a.stemmer, stopWords: b.stopwords }));
-
-// Each specifier is a literal so bundlers can see and split every language.
-const LOADERS: Record<string, Loader> = {
-  arabic: () => both(import("@orama/stemmers/arabic"), import("@orama/stopwords/arabic")),
-  armenian: () => both(import("@orama/stemmers/armenian"), import("@orama/stopwords/armenian")),
-  bulgarian: () => both(import("@orama/stemmers/bulgarian"), import("@orama/stopwords/bulgarian")),
-  danish: () => both(import("@orama/stemmers/danish"), import("@orama/stopwords/danish")),
-  dutch: () => both(import("@orama/stemmers/dutch"), import("@orama/stopwords/dutch")),
-  finnish: () => both(import("@orama/stemmers/finnish"), import("@orama/stopwords/finnish")),
-  french: () => both(import("@orama/stemmers/french"), import("@orama/stopwords/french")),
-  german: () => both(import("@orama/stemmers/german"), import("@orama/stopwords/german")),
-  greek: () => both(import("@orama/stemmers/greek"), import("@orama/stopwords/greek")),
-  hungarian: () => both(import("@orama/stemmers/hungarian"), import("@orama/stopwords/hungarian")),
-  indonesian: () => both(import("@orama/stemmers/indonesian"), import("@orama/stopwords/indonesian")),
-  irish: () => both(import("@orama/stemmers/irish"), import("@orama/stopwords/irish")),
-  italian: () => both(import("@orama/stemmers/italian"), import("@orama/stopwords/italian")),
-  lithuanian: () => both(import("@orama/stemmers/lithuanian"), import("@orama/stopwords/lithuanian")),
-  nepali: () => both(import("@orama/stemmers/nepali"), import("@orama/stopwords/nepali")),
-  norwegian: () => both(import("@orama/stemmers/norwegian"), import("@orama/stopwords/norwegian")),
-  portuguese: () => both(import("@orama/stemmers/portuguese"), import("@orama/stopwords/portuguese")),
-  romanian: () => both(import("@orama/stemmers/romanian"), import("@orama/stopwords/romanian")),
-  russian: () => both(import("@orama/stemmers/russian"), import("@orama/stopwords/russian")),
-  serbian: () => both(import("@orama/stemmers/serbian"), import("@orama/stopwords/serbian")),
-  spanish: () => both(import("@orama/stemmers/spanish"), import("@orama/stopwords/spanish")),
-  swedish: () => both(import("@orama/stemmers/swedish"), import("@orama/stopwords/swedish")),
-  tamil: () => both(import("@orama/stemmers/tamil"), import("@orama/stopwords/tamil")),
-  turkish: () => both(import("@orama/stemmers/turkish"), import("@orama/stopwords/turkish")),
-  ukrainian: () => both(import("@orama/stemmers/ukrainian"), import("@orama/stopwords/ukrainian")),
-};
-
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Every language name `language` accepts. */
-export const SUPPORTED_LANGUAGES: readonly string[] = ["English", ...Object.keys(LOADERS).map(capitalize)].sort();
+export const SUPPORTED_LANGUAGES: readonly string[] = ["English", ...LANGUAGES.map(capitalize)].sort();
 
 const loaded = new Map<string, LanguagePack>([
   ["english", { name: "English", stem: englishStemmer, stopWords: englishStopWords }],
@@ -65,7 +37,7 @@ const loaded = new Map<string, LanguagePack>([
 
 function key(language: string): string {
   const k = language.trim().toLowerCase();
-  if (!loaded.has(k) && !(k in LOADERS)) {
+  if (!loaded.has(k) && !(LANGUAGES as readonly string[]).includes(k)) {
     throw createError("INVALID_ARGUMENT", `FTS language "${language}" is not supported. Supported: ${SUPPORTED_LANGUAGES.join(", ")}.`);
   }
   return k;
@@ -76,8 +48,8 @@ export async function loadLanguage(language: string): Promise<LanguagePack> {
   const k = key(language);
   const have = loaded.get(k);
   if (have) return have;
-  const { stem, stopWords } = await LOADERS[k]!();
-  const pack: LanguagePack = { name: capitalize(k), ...(stem ? { stem } : {}), ...(stopWords ? { stopWords } : {}) };
+  const { stemmer, stopwords } = await importLanguage(k);
+  const pack: LanguagePack = { name: capitalize(k), stem: stemmer, stopWords: stopwords };
   loaded.set(k, pack);
   return pack;
 }

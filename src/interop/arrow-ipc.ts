@@ -9,6 +9,7 @@ import type * as Arrow from "apache-arrow";
 import { QuiverError, createError } from "../errors.js";
 import type { ColumnBatch } from "../arrow/detect.js";
 import { tabularToColumns } from "../arrow/from-arrow.js";
+import { provideApacheArrow } from "../arrow/apache-arrow.js";
 import { arrowData, arrowSchema, loadArrow, type ArrowModule } from "../arrow/to-arrow.js";
 import type { Column } from "../data/column.js";
 import type { Schema } from "../data/schema.js";
@@ -39,6 +40,7 @@ export function corrupt(source: ByteSource, e: unknown): QuiverError {
  * the consumer asks for it. The first batch carries the schema's metadata (embedding configs).
  */
 export async function* readArrowIpc(source: ByteSource): AsyncGenerator<ColumnBatch> {
+  provideApacheArrow();
   const a = await loadArrow();
   let reader: Arrow.AsyncRecordBatchFileReader | Arrow.AsyncRecordBatchStreamReader;
   try {

@@ -5,6 +5,7 @@
  */
 import { createError } from "../errors.js";
 import type { ColumnBatch } from "../arrow/detect.js";
+import { provideApacheArrow } from "../arrow/apache-arrow.js";
 import { loadArrow } from "../arrow/to-arrow.js";
 import type { CreateTableOptions } from "../connection.js";
 import type { Schema } from "../data/schema.js";
@@ -181,6 +182,7 @@ async function exportPlan(table: ExportableTable): Promise<{ schema: Schema; met
 export async function* exportArrowChunks(table: ExportableTable, options: ExportOptions = {}): AsyncGenerator<Uint8Array> {
   const format = options.format ?? "file";
   if (format !== "file" && format !== "stream") throw createError("INVALID_ARGUMENT", `format must be "file" or "stream", got ${JSON.stringify(format)}.`);
+  provideApacheArrow();
   const a = await loadArrow();
   const plan = await exportPlan(table);
   const schema = exportSchema(a, plan.schema, plan.metadata);

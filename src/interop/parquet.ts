@@ -15,6 +15,7 @@ import type { ColumnBatch } from "../arrow/detect.js";
 import { quiverSchemaOf } from "../arrow/types.js";
 import { buildColumn, type Column } from "../data/column.js";
 import { DataTypes, type DataType, type Field, type Schema } from "../data/schema.js";
+import { provideApacheArrow } from "../arrow/apache-arrow.js";
 import { loadArrow } from "../arrow/to-arrow.js";
 import type { ByteSource } from "./byte-source.js";
 
@@ -130,6 +131,7 @@ async function storedArrowSchema(meta: FileMetaData): Promise<{ schema: Schema; 
   const stored = meta.key_value_metadata?.find((kv) => kv.key === "ARROW:schema")?.value;
   if (!stored) return undefined;
   try {
+    provideApacheArrow();
     const a = await loadArrow();
     const binary = atob(stored);
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));

@@ -18,6 +18,7 @@ import type { QueryPlan, QueryVector } from "../query/plan.js";
 import type { AddOptions, AddResult, Data, LiveColumns } from "../table.js";
 import type { CreateData } from "../connection.js";
 import type { Schema as ArrowSchema, Table as ArrowTable } from "apache-arrow";
+import { provideApacheArrow } from "../arrow/apache-arrow.js";
 import { arrowConversions, isArrowData, isArrowSchema, type ArrowSchemaLike, type ColumnBatch } from "../arrow/detect.js";
 import { MergeInsertBuilder } from "../table/merge-builder.js";
 import type { Tags } from "../dataset/tags.js";
@@ -95,6 +96,7 @@ function linkFor(target: WorkerLike): Link {
  * owns). The entries (index.ts, index.node.ts) supply `start` for their runtime.
  */
 export async function connectThrough(uri: string, options: WorkerConnectionOptions, start: () => WorkerLike): Promise<RemoteConnection> {
+  provideApacheArrow(); // Arrow objects are built here, from the plain columns the worker sends
   if (typeof uri !== "string") {
     throw createError("INVALID_ARGUMENT", `connectWorker() takes a URI string, got ${typeof uri}: a BlobStore object cannot move into a worker.`);
   }

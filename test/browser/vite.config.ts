@@ -14,4 +14,6 @@ export default defineConfig({
   server: { fs: { allow: [root] }, ws: false },
   // The fixture imports no npm packages; skip scanning the whole repository for them.
   optimizeDeps: { noDiscovery: true, include: [] },
+  // package.json "imports" names files in dist/; the fixture runs the sources (as tsconfig.json's paths do).
+  resolve: { alias: { "#fts-language-loader": `${root}src/fts/language-imports.ts` } },
 });

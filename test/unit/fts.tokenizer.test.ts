@@ -118,6 +118,15 @@ describe("Tokenizer", () => {
     expect(terms[1]).not.toBe("mangeaient");
   });
 
+  it("every supported language loads, with its stemmer and its stop words", async () => {
+    for (const name of SUPPORTED_LANGUAGES) {
+      const pack = await loadLanguage(name);
+      expect(pack.name).toBe(name);
+      expect(typeof pack.stem, name).toBe("function");
+      expect(pack.stopWords!.length, name).toBeGreaterThan(10);
+    }
+  });
+
   it("stop words of a language are matched after folding too", async () => {
     // "été" is a French stop word; folded it is "ete" and must still be dropped.
     expect(await tok("été Été chat", { language: "French", stem: false })).toEqual(["chat"]);

@@ -12,14 +12,20 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LANGUAGES } from "../../src/fts/language-names.js";
+import { viteWorkerSizes } from "../../scripts/vite-worker-size.mjs";
 import { serveStatic } from "./static-server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const chromiumPath = process.env.QUIVER_CHROMIUM ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** The environment without the npm_* variables of the `npm test` that may be running us. */
+/**
+ * The environment without the npm_* variables of the `npm test` that may be running us, and without
+ * Vitest's NODE_ENV=test: `vite build` makes a production build (the "production" export condition)
+ * only when NODE_ENV is unset or "production", as in a user's shell.
+ */
 const env = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("npm_") || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(k)),
+  Object.entries(process.env).filter(([k]) => k !== "NODE_ENV" && (!k.startsWith("npm_") || ["npm_config_cache", "npm_config_registry", "npm_config_userconfig"].includes(k))),
 );
 
 function run(cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
@@ -34,6 +40,8 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 const ROWS = `Array.from({ length: 100 }, (_, i) => ({ id: i, tag: i % 2 ? "odd" : "even", vector: [i, i % 7, 1] }))`;
 const EXPECTED = { inThread: [10, 12, 8], worker: [10, 12, 8], error: [true, "DIMENSION_MISMATCH"] };
+// German stemming finds "Häuser" for "Haus" (English stemming would not).
+const GERMAN_DOCS = `[{ id: 1, text: "Die Häuser stehen am Fluss" }, { id: 2, text: "Ein Auto fährt schnell" }, { id: 3, text: "Das Haus am See" }]`;
 
 const NODE_CHECK = `
 import { connect, QuiverError } from "quiverdb";
@@ -52,7 +60,7 @@ console.log(JSON.stringify(out));
 `;
 
 const PAGE_CHECK = `
-import { connect, QuiverError } from "quiverdb";
+import { connect, Index, QuiverError } from "quiverdb";
 import { connectWorker } from "quiverdb/worker";
 const rows = ${ROWS};
 async function run() {
@@ -65,6 +73,12 @@ async function run() {
   const wt = await wdb.createTable("t", rows, { mode: "overwrite" });
   out.worker = (await wt.search([10.2, 3, 1]).where("tag = 'even'").select(["id"]).limit(3).toArray()).map((r) => r.id);
   out.error = await wt.search([1]).toArray().catch((e) => [e instanceof QuiverError, e.code]);
+  // The test counts the requests made from here on: the German stemmer's file, and only it.
+  document.body.dataset.ready = "german";
+  await new Promise((go) => { window.startGerman = go; });
+  const gt = await wdb.createTable("german", ${GERMAN_DOCS}, { mode: "overwrite" });
+  await gt.createIndex("text", { config: Index.fts({ language: "German" }) });
+  out.german = (await gt.query().fullTextSearch("Haus").select(["id"]).toArray()).map((r) => r.id).sort();
   await wdb.close();
   return out;
 }
@@ -73,6 +87,8 @@ run().then(
   (e) => { document.body.dataset.result = JSON.stringify({ failed: String(e?.stack ?? e) }); },
 );
 `;
+
+const PAGE_HTML = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script type="module" src="./main.js"></script></body></html>`;
 
 const TYPES_CHECK = `
 import { connect, QuiverError, type Row } from "quiverdb";
@@ -127,6 +143,7 @@ describe("the npm package", () => {
       "dist/worker/index.js", "dist/worker/index.d.ts", "dist/worker/index.node.js", "dist/worker/worker.js", "dist/worker/node-worker.js",
       "dist/interop.js", "dist/interop.d.ts", "dist/cli/main.js",
       "dist/langchain/index.js", "dist/langchain/index.d.ts",
+      "dist/fts/language-imports.js", "dist/fts/language-files.js", "dist/languages/german.js", "dist/languages/german.js.map",
     ]) expect(files, f).toContain(f);
     expect(files.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f))).toEqual([]);
     // Every script's source map ships with it, holding its sources (a bundler's dev server finds
@@ -172,7 +189,7 @@ describe("the npm package", () => {
 
   it("runs a query in Chromium from a page built by Vite, in-thread and through a Web Worker", async (ctx) => {
     if (unavailable) return ctx.skip(unavailable);
-    writeFileSync(join(project, "index.html"), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script type="module" src="./main.js"></script></body></html>`);
+    writeFileSync(join(project, "index.html"), PAGE_HTML);
     writeFileSync(join(project, "main.js"), PAGE_CHECK);
     ok(run(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn", "--outDir", "web"], project, 60_000), "vite build");
     const server = await serveStatic(join(project, "web"));
@@ -185,9 +202,17 @@ describe("the npm package", () => {
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${server.origin}/`);
+      await page.waitForSelector("body[data-ready], body[data-result]", { state: "attached", timeout: 30_000 });
+      const isLanguageFile = (path: string): boolean => LANGUAGES.some((l) => path.startsWith(`/assets/${l}-`));
+      expect(server.log.filter((r) => isLanguageFile(r.path))).toEqual([]);
+      const before = server.log.length;
+      await page.evaluate(() => (window as unknown as { startGerman(): void }).startGerman());
       await page.waitForSelector("body[data-result]", { state: "attached", timeout: 30_000 });
-      expect(JSON.parse((await page.evaluate(() => document.body.dataset.result))!)).toEqual(EXPECTED);
+      expect(JSON.parse((await page.evaluate(() => document.body.dataset.result))!)).toEqual({ ...EXPECTED, german: [1, 3] });
       expect(errors).toEqual([]);
+      // Vite's default worker (IIFE) fetched German's own file when the index was built, and no other language's.
+      const languages = server.log.slice(before).filter((r) => isLanguageFile(r.path));
+      expect(languages.map((r) => [r.path.replace(/-[\w-]+\.js$/, ".js"), r.status])).toEqual([["/assets/german.js", 200]]);
       // The kernels came from the bundle's own asset (once for the page, once for the worker).
       const wasm = server.log.filter((r) => r.path.endsWith(".wasm"));
       expect(wasm.map((r) => r.status)).toEqual([200, 200]);
@@ -197,6 +222,31 @@ describe("the npm package", () => {
       await browser.close();
       await server.close();
     }
+  });
+
+  it("under Vite's default worker format (IIFE), the worker holds Quiver's worker code only: languages in their own files, apache-arrow on the page", (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    const vite = join(root, "node_modules/vite/bin/vite.js");
+    // The same page built twice from the installed package: with Vite's defaults, and with ES-format workers.
+    writeFileSync(join(project, "index.html"), PAGE_HTML);
+    writeFileSync(join(project, "main.js"), PAGE_CHECK);
+    writeFileSync(join(project, "vite.es.config.mjs"), `export default { worker: { format: "es" } };\n`);
+    ok(run(process.execPath, [vite, "build", "--logLevel", "warn", "--outDir", "size-iife"], project, 120_000), "vite build");
+    ok(run(process.execPath, [vite, "build", "--logLevel", "warn", "--outDir", "size-es", "--config", "vite.es.config.mjs"], project, 120_000), "vite build (worker.format es)");
+    const iife = viteWorkerSizes(join(project, "size-iife", "assets"), LANGUAGES);
+    const es = viteWorkerSizes(join(project, "size-es", "assets"), LANGUAGES);
+    const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+    console.log(`Vite worker, gzip: IIFE (defaults) ${kb(iife.worker)}; ES ${kb(es.worker)} up front, ${kb(es.reachable)} with its ${es.chunks - 1} chunks; ${iife.languageFiles} language files ${kb(iife.languageGzip)}`);
+    // Every language is a file of its own in both builds, and none of their code is in the IIFE worker.
+    expect(iife.languageFiles).toBe(LANGUAGES.length);
+    expect(es.languageFiles).toBe(LANGUAGES.length);
+    const worker = readFileSync(join(project, "size-iife", "assets", iife.workerFile), "utf8");
+    expect(worker).not.toContain(`"welche","welchem"`); // German stop words
+    expect(worker).not.toContain("ARROW1"); // apache-arrow's IPC magic
+    // What the IIFE worker downloads at once is what the ES worker downloads across all its chunks,
+    // far below the 256 KB it was when languages and apache-arrow were inlined.
+    expect(iife.worker).toBeLessThanOrEqual(es.reachable * 1.05);
+    expect(iife.worker).toBeLessThan(180 * 1024);
   });
 
   it("keeps the core (JS + WASM, minified, gzip) within 100 KB", () => {
