@@ -49,7 +49,15 @@ export async function loadLanguage(language: string): Promise<LanguagePack> {
   const have = loaded.get(k);
   if (have) return have;
   const { stemmer, stopwords } = await importLanguage(k);
-  const pack: LanguagePack = { name: capitalize(k), stem: stemmer, stopWords: stopwords };
+  // A stemmer that throws on a word (Bulgarian's does for some, in strict mode) leaves it unstemmed.
+  const stem = (w: string): string => {
+    try {
+      return stemmer(w);
+    } catch {
+      return w;
+    }
+  };
+  const pack: LanguagePack = { name: capitalize(k), stem, stopWords: stopwords };
   loaded.set(k, pack);
   return pack;
 }

@@ -127,6 +127,14 @@ describe("Tokenizer", () => {
     }
   });
 
+  it("a word its stemmer throws on stays unstemmed (Bulgarian's stemmer fails on some words in strict mode)", async () => {
+    const { stemmer } = await import("@orama/stemmers/bulgarian");
+    expect(() => stemmer("автентичен")).toThrow();
+    const terms = await tok("автентичен документ", { language: "Bulgarian", removeStopWords: false });
+    expect(terms[0]).toBe("автентичен");
+    expect(terms).toHaveLength(2);
+  });
+
   it("stop words of a language are matched after folding too", async () => {
     // "été" is a French stop word; folded it is "ete" and must still be dropped.
     expect(await tok("été Été chat", { language: "French", stem: false })).toEqual(["chat"]);
