@@ -15,7 +15,7 @@
 
 export { alloc, free } from "./memory";
 export {
-  l2_f32, dot_f32, cosine_f32, cosine_f32_normed, norms_f32,
+  l2_f32, dot_f32, cosine_f32, cosine_f32_normed, norms_f32, f32_scan,
   l2_f32_gather, dot_f32_gather, cosine_f32_gather, cosine_f32_normed_gather,
 } from "./f32";
 export {
