@@ -11,7 +11,7 @@
 // Rows are not 16-byte aligned when dim % 4 != 0; v128.load does not need alignment, so the same
 // loop serves every dim and only the last dim % 4 lanes take the scalar tail.
 
-import { groupBits, groupSize, startGroup } from "./mask";
+import { dropLowestRun, groupSize, lowestRun, maskGroup } from "./mask";
 
 // ── row helpers ───────────────────────────────────────────────────────────────────────────────
 
@@ -112,37 +112,37 @@ import { groupBits, groupSize, startGroup } from "./mask";
 
 // ── dense scans: out[r] = d(q, x_r), r < n ───────────────────────────────────────────────────
 
+export function l2_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
+  let stride = <usize>dim << 2;
+  for (let r = 0; r < n; r++, x += stride) store<f32>(out + (<usize>r << 2), l2F32(q, x, dim));
+}
+
+/** out[r] = 1 − q·x_r */
+export function dot_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
+  let stride = <usize>dim << 2;
+  for (let r = 0; r < n; r++, x += stride) store<f32>(out + (<usize>r << 2), 1 - dotF32(q, x, dim));
+}
+
 /**
- * out[r] = d(q, x_r), l2 (metric 0) or 1 − q·x_r (metric 1), for the rows `allowed` lets through
- * (mask.ts; allowed = 0: every row), NaN for the others: an IVF_FLAT partition scan. Returns the
- * rows scored.
+ * l2_f32 (metric 0) or dot_f32 (metric 1) over the rows `allowed` lets through (mask.ts; allowed =
+ * 0: every row), NaN for the others: an IVF_FLAT partition scan. Each run of allowed rows is one
+ * call of the dense scan, so the distances are the dense scan's. Returns the rows scored.
  */
 export function f32_scan(q: usize, x: usize, n: i32, dim: i32, metric: i32, positions: usize, allowed: usize, out: usize): i32 {
   let stride = <usize>dim << 2;
   let scored = 0;
   for (let r0 = 0; r0 < n; r0 += 32) {
-    let count = groupSize(r0, n);
-    let bits = groupBits(positions, allowed, r0, count);
-    scored += startGroup(out, r0, count, bits);
-    while (bits != 0) {
-      let r = r0 + <i32>ctz<u32>(bits);
-      bits &= bits - 1;
-      let row = x + <usize>r * stride;
-      store<f32>(out + (<usize>r << 2), metric == 0 ? l2F32(q, row, dim) : 1 - dotF32(q, row, dim));
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
+    for (; bits != 0; bits = dropLowestRun(bits)) {
+      let run = lowestRun(bits);
+      let r = r0 + (run & 0xff);
+      run >>= 8;
+      if (metric == 0) l2_f32(q, x + <usize>r * stride, run, dim, out + (<usize>r << 2));
+      else dot_f32(q, x + <usize>r * stride, run, dim, out + (<usize>r << 2));
     }
   }
   return scored;
-}
-
-// l2_f32 and dot_f32 share f32_scan's body (unmasked), so the row loops exist once.
-
-export function l2_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
-  f32_scan(q, x, n, dim, 0, 0, 0, out);
-}
-
-/** out[r] = 1 − q·x_r */
-export function dot_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
-  f32_scan(q, x, n, dim, 1, 0, 0, out);
 }
 
 /** Cosine with the row norms computed on the fly (two dots per row). Prefer cosine_f32_normed. */

@@ -19,7 +19,7 @@
 
 import { nearest, prepareCentroids, scratchBytes, METRIC_L2 } from "./kmeans";
 import { dotF32, l2F32 } from "./f32";
-import { groupBits, groupSize, startGroup } from "./mask";
+import { groupSize, maskGroup } from "./mask";
 
 const KSUB: i32 = 256;
 const TABLE: usize = 1024; // bytes of one sub-space's 256 f32 entries
@@ -101,9 +101,8 @@ export function pq_lut_dot(q: usize, M: i32, dsub: i32, codebook: usize, w: f32,
 export function pq_adc(lut: usize, codes: usize, n: i32, M: i32, bias: f32, norms: usize, positions: usize, allowed: usize, out: usize): i32 {
   let scored = 0;
   for (let r0 = 0; r0 < n; r0 += 32) {
-    let count = groupSize(r0, n);
-    let bits = groupBits(positions, allowed, r0, count);
-    scored += startGroup(out, r0, count, bits);
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
     while (bits != 0) {
       let r = r0 + <i32>ctz<u32>(bits);
       bits &= bits - 1;

@@ -18,7 +18,7 @@
 // The host folds the query's norm, its quantization step and the metric into the constants
 // (src/ann/rabitq.ts), so one kernel serves l2, cosine and dot.
 
-import { groupBits, groupSize, startGroup } from "./mask";
+import { groupSize, maskGroup } from "./mask";
 
 // @ts-ignore: decorator
 @inline function wordCounts(x: u64, p: usize, bytes: usize): u64 {
@@ -36,9 +36,8 @@ export function rq_scan(planes: usize, codes: usize, n: i32, bytes: i32, cg: f32
   let b = <usize>bytes;
   let scored = 0;
   for (let r0 = 0; r0 < n; r0 += 32) {
-    let count = groupSize(r0, n);
-    let bits = groupBits(positions, allowed, r0, count);
-    scored += startGroup(out, r0, count, bits);
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
     while (bits != 0) {
       let r = r0 + <i32>ctz<u32>(bits);
       bits &= bits - 1;

@@ -25,7 +25,7 @@
 // Sixteen codes at a time are widened to two i16x8 and multiplied-and-paired into i32 lanes:
 //   i8x16 [c0 .. c15] → i16x8 [c0 .. c7], [c8 .. c15];  dot_i16x8_s(qi, c) → i32x4 [qi0c0+qi1c1, …]
 
-import { groupBits, groupSize, startGroup } from "./mask";
+import { groupSize, maskGroup } from "./mask";
 
 /** lo_i = min(lo_i, min_r x_ri), hi_i = max(hi_i, max_r x_ri). */
 export function sq_bounds(x: usize, n: i32, dim: i32, lo: usize, hi: usize): void {
@@ -136,9 +136,8 @@ export function sq_decode(codes: usize, n: i32, dim: i32, offset: usize, scale: 
 export function sq_ip(qi: usize, codes: usize, n: i32, dim: i32, w: f32, bias: f32, norms: usize, positions: usize, allowed: usize, out: usize): i32 {
   let scored = 0;
   for (let r0 = 0; r0 < n; r0 += 32) {
-    let count = groupSize(r0, n);
-    let bits = groupBits(positions, allowed, r0, count);
-    scored += startGroup(out, r0, count, bits);
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
     while (bits != 0) {
       let r = r0 + <i32>ctz<u32>(bits);
       bits &= bits - 1;
