@@ -12,7 +12,6 @@ import type { VectorIndex } from "../ann/index.js";
 import type { IndexEntry } from "../storage/manifest.js";
 import type { TableState } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, type Fragment } from "../dataset/fragment.js";
-import type { FragmentRows } from "../scalar/rowmask.js";
 
 interface LiveRows {
   /** The covered fragments this bitmap reflects (undefined: dropped, every row deleted). */
@@ -113,68 +112,19 @@ export function liveBitmap(index: VectorIndex, state: TableState, entry: IndexEn
   return bits;
 }
 
-/** b when the fragment's rows are positions b, b + 1, … in row order (an index built over whole fragments), else −1. */
-function baseOf(state: IndexRows, id: number, at: Int32Array): number {
-  const bases = (state.bases ??= new Map());
-  let base = bases.get(id);
-  if (base === undefined) {
-    base = at.length > 0 ? at[0]! : -1;
-    for (let r = 1; r < at.length && base >= 0; r++) if (at[r] !== base + r) base = -1;
-    bases.set(id, base);
-  }
-  return base;
-}
-
 /**
- * The positions of `index` holding the given rows (a prefilter's live, passing rows of each covered
- * fragment, listed or as a bitmap; undefined: none), as a bitmap the index applies inside its
- * search. A fragment bitmap whose rows sit at consecutive positions is shifted in word by word;
- * otherwise each row is mapped through the row → position table kept per index. Costs n / 8 bytes
- * plus the fragment bitmaps' words (or the rows given).
+ * The row → position table of `index` for the `covered` fragments (built once per index, and again
+ * when a covered fragment is new to it: a fragment dropped when the table was built may be back in
+ * an older version), with a cache the caller may keep per fragment beside it (`bases`).
  */
-export function allowedBitmap(index: VectorIndex, state: TableState, entry: IndexEntry, partOf: (frag: Fragment) => FragmentRows | undefined): Uint8Array {
+export function rowPositions(index: VectorIndex, covered: readonly (Fragment | undefined)[]): { positions: Map<number, Int32Array>; bases: Map<number, number> } {
   const rows = perIndex.get(index) ?? {};
   perIndex.set(index, rows);
-  const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
-  const covered = entry.fragments.map((id) => byId.get(id));
   let positions = positionsOf(index, rows, covered);
-  // A fragment the table had dropped when the table was first built may be back in an older version.
   if (covered.some((f) => f !== undefined && !positions.has(f.id))) {
     rows.positions = undefined;
     rows.bases = undefined;
     positions = positionsOf(index, rows, covered);
   }
-  // Words over positions (bit p & 31 of word p >>> 5, little-endian like the byte view), one spare.
-  const words = new Uint32Array((index.size + 31 >>> 5) + 1);
-  const set = (p: number): void => {
-    if (p >= 0) words[p >>> 5]! |= 1 << (p & 31);
-  };
-  for (const frag of covered) {
-    if (frag === undefined) continue;
-    const part = partOf(frag);
-    if (part === undefined) continue;
-    const at = positions.get(frag.id)!;
-    if (part.rows !== undefined) {
-      for (let i = 0; i < part.rows.length; i++) set(at[part.rows[i]!]!);
-      continue;
-    }
-    const bits = part.bits;
-    const n = Math.min(bits.length, (at.length + 31) >>> 5);
-    const base = baseOf(rows, frag.id, at);
-    if (base >= 0) {
-      const w0 = base >>> 5;
-      const shift = base & 31;
-      for (let w = 0; w < n; w++) {
-        const word = bits[w]!;
-        if (word === 0) continue;
-        words[w0 + w]! |= word << shift;
-        if (shift !== 0) words[w0 + w + 1]! |= word >>> (32 - shift);
-      }
-    } else {
-      for (let w = 0; w < n; w++) {
-        for (let word = bits[w]!; word !== 0; word &= word - 1) set(at[(w << 5) + 31 - Math.clz32(word & -word)]!);
-      }
-    }
-  }
-  return new Uint8Array(words.buffer, 0, Math.ceil(index.size / 8));
+  return { positions, bases: (rows.bases ??= new Map()) };
 }

@@ -23,7 +23,8 @@ import { selectFilter, selectParts, type FilterSelection } from "./selection.js"
 import type { FragmentRows } from "../scalar/rowmask.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import type { ScanPool } from "../pool/pool.js";
-import { allowedBitmap, liveBitmap } from "./live-rows.js";
+import { liveBitmap, rowPositions } from "./live-rows.js";
+import { lazyImport } from "../util/lazy.js";
 import { fewChunks } from "../storage/fragment-file.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
@@ -61,6 +62,8 @@ export interface VectorSearchContext {
 }
 
 const EMPTY_ROWS = new Int32Array(0);
+
+const allowedPositions = lazyImport((): Promise<typeof import("./allowed-bitmap.js")> => import("./allowed-bitmap.js"));
 
 /** A fragment with at most 1/FEW_DELETED of its rows deleted is scanned whole, its deleted rows dropped after. */
 const FEW_DELETED = 16;
@@ -424,7 +427,7 @@ export async function runVectorSearch(
     const bitmapOk = indexed.entry.kind !== "IVF_BINARY";
     const allowed = passing === undefined
       ? (bitmapOk ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, () => undefined))
-      : (bitmapOk ? allowedBitmap(indexed.index, state, indexed.entry, (frag) => passing!.get(frag)) : allowedRows(state, indexed.entry, rowsOf));
+      : (bitmapOk ? (await allowedPositions()).allowedBitmap(indexed.index, state, indexed.entry, (frag) => passing!.get(frag), rowPositions) : allowedRows(state, indexed.entry, rowsOf));
     const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });

@@ -1,15 +1,16 @@
 /**
- * A prefilter's rows as a bitmap over a vector index's positions (src/query/live-rows.ts
- * allowedBitmap): fragment bitmaps shifted in word by word where a fragment's rows sit at
- * consecutive positions, mapped row by row elsewhere, row lists mapped row by row — each against
- * a plain row → position mapping, over fragments at word-aligned and unaligned offsets, shuffled
- * and with rows the index does not hold.
+ * A prefilter's rows as a bitmap over a vector index's positions (src/query/allowed-bitmap.ts):
+ * fragment bitmaps shifted in word by word where a fragment's rows sit at consecutive positions,
+ * mapped row by row elsewhere, row lists mapped row by row — each against a plain row → position
+ * mapping, over fragments at word-aligned and unaligned offsets, shuffled and with rows the index
+ * does not hold.
  */
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/ann/common.js";
 import type { VectorIndex } from "../../src/ann/index.js";
 import type { TableState } from "../../src/dataset/dataset.js";
-import { allowedBitmap } from "../../src/query/live-rows.js";
+import { allowedBitmap } from "../../src/query/allowed-bitmap.js";
+import { rowPositions } from "../../src/query/live-rows.js";
 import type { FragmentRows } from "../../src/scalar/rowmask.js";
 import type { IndexEntry } from "../../src/storage/manifest.js";
 
@@ -50,7 +51,7 @@ describe("allowedBitmap", () => {
           parts.set(id, { bits, count: rows.length });
         }
       }
-      const got = allowedBitmap(index, state, entry, (frag) => parts.get(frag.id));
+      const got = allowedBitmap(index, state, entry, (frag) => parts.get(frag.id), rowPositions);
       expect(got.length).toBe(want.length);
       expect(Array.from(got)).toEqual(Array.from(want));
     }
