@@ -189,16 +189,6 @@ export function dot_f32_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32,
   }
 }
 
-export function cosine_f32_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32, out: usize): void {
-  let stride = <usize>dim << 2;
-  let qNorm = sqrt<f32>(dotF32(q, q, dim));
-  for (let j = 0; j < m; j++) {
-    let o = <usize>j << 2;
-    let row = x + <usize>load<i32>(ids + o) * stride;
-    store<f32>(out + o, cosineFromParts(dotF32(q, row, dim), qNorm, sqrt<f32>(dotF32(row, row, dim))));
-  }
-}
-
 export function cosine_f32_normed_gather(q: usize, x: usize, norms: usize, ids: usize, m: i32, dim: i32, out: usize): void {
   let stride = <usize>dim << 2;
   let qNorm = sqrt<f32>(dotF32(q, q, dim));

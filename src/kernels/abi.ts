@@ -34,10 +34,10 @@ export interface KernelExports {
   l2_f32: Dense; dot_f32: Dense; cosine_f32: Dense; cosine_f32_normed: DenseNormed; norms_f32: Norms;
   /** l2 (metric 0) or 1 − q·x (metric 1) of the rows `allowed` lets through, NaN for the others; returns the rows scored. */
   f32_scan(q: Ptr, x: Ptr, n: number, dim: number, metric: number, positions: Ptr, allowed: Ptr, out: Ptr): number;
-  l2_f32_gather: Gather; dot_f32_gather: Gather; cosine_f32_gather: Gather; cosine_f32_normed_gather: GatherNormed;
+  l2_f32_gather: Gather; dot_f32_gather: Gather; cosine_f32_normed_gather: GatherNormed;
 
-  l2_i8: Dense; dot_i8: Dense; cosine_i8: Dense; cosine_i8_normed: DenseNormed; norms_i8: Norms;
-  l2_i8_gather: Gather; dot_i8_gather: Gather; cosine_i8_gather: Gather; cosine_i8_normed_gather: GatherNormed;
+  l2_i8: Dense; dot_i8: Dense; cosine_i8_normed: DenseNormed; norms_i8: Norms;
+  l2_i8_gather: Gather; dot_i8_gather: Gather; cosine_i8_normed_gather: GatherNormed;
 
   hamming_u8: Dense; hamming_u8_gather: Gather;
 
@@ -104,9 +104,9 @@ export interface KernelExports {
 export const REQUIRED_EXPORTS = [
   "memory", "alloc", "free",
   "l2_f32", "dot_f32", "cosine_f32", "cosine_f32_normed", "norms_f32", "f32_scan",
-  "l2_f32_gather", "dot_f32_gather", "cosine_f32_gather", "cosine_f32_normed_gather",
-  "l2_i8", "dot_i8", "cosine_i8", "cosine_i8_normed", "norms_i8",
-  "l2_i8_gather", "dot_i8_gather", "cosine_i8_gather", "cosine_i8_normed_gather",
+  "l2_f32_gather", "dot_f32_gather", "cosine_f32_normed_gather",
+  "l2_i8", "dot_i8", "cosine_i8_normed", "norms_i8",
+  "l2_i8_gather", "dot_i8_gather", "cosine_i8_normed_gather",
   "hamming_u8", "hamming_u8_gather", "f16_to_f32", "topk",
   "l2_f32_multi", "dot_f32_multi", "cosine_f32_normed_multi",
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
