@@ -6,9 +6,12 @@
 //   norms n f32                        ‖x_r‖, from norms_f32, cached by the host per block
 //   ids   m i32                        row numbers into x (gather variants)
 //   out   n (or m) f32                 distances, smaller is closer
+//   positions, allowed                 a query's filter over the rows (f32_scan, see mask.ts)
 //
 // Rows are not 16-byte aligned when dim % 4 != 0; v128.load does not need alignment, so the same
 // loop serves every dim and only the last dim % 4 lanes take the scalar tail.
+
+import { dropLowestRun, groupSize, lowestRun, maskGroup } from "./mask";
 
 // ── row helpers ───────────────────────────────────────────────────────────────────────────────
 
@@ -120,6 +123,28 @@ export function dot_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void 
   for (let r = 0; r < n; r++, x += stride) store<f32>(out + (<usize>r << 2), 1 - dotF32(q, x, dim));
 }
 
+/**
+ * l2_f32 (metric 0) or dot_f32 (metric 1) over the rows `allowed` lets through (mask.ts; allowed =
+ * 0: every row), NaN for the others: an IVF_FLAT partition scan. Each run of allowed rows is one
+ * call of the dense scan, so the distances are the dense scan's. Returns the rows scored.
+ */
+export function f32_scan(q: usize, x: usize, n: i32, dim: i32, metric: i32, positions: usize, allowed: usize, out: usize): i32 {
+  let stride = <usize>dim << 2;
+  let scored = 0;
+  for (let r0 = 0; r0 < n; r0 += 32) {
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
+    for (; bits != 0; bits = dropLowestRun(bits)) {
+      let run = lowestRun(bits);
+      let r = r0 + (run & 0xff);
+      run >>= 8;
+      if (metric == 0) l2_f32(q, x + <usize>r * stride, run, dim, out + (<usize>r << 2));
+      else dot_f32(q, x + <usize>r * stride, run, dim, out + (<usize>r << 2));
+    }
+  }
+  return scored;
+}
+
 /** Cosine with the row norms computed on the fly (two dots per row). Prefer cosine_f32_normed. */
 export function cosine_f32(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
   let stride = <usize>dim << 2;
@@ -161,16 +186,6 @@ export function dot_f32_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32,
   for (let j = 0; j < m; j++) {
     let o = <usize>j << 2;
     store<f32>(out + o, 1 - dotF32(q, x + <usize>load<i32>(ids + o) * stride, dim));
-  }
-}
-
-export function cosine_f32_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32, out: usize): void {
-  let stride = <usize>dim << 2;
-  let qNorm = sqrt<f32>(dotF32(q, q, dim));
-  for (let j = 0; j < m; j++) {
-    let o = <usize>j << 2;
-    let row = x + <usize>load<i32>(ids + o) * stride;
-    store<f32>(out + o, cosineFromParts(dotF32(q, row, dim), qNorm, sqrt<f32>(dotF32(row, row, dim))));
   }
 }
 

@@ -118,13 +118,6 @@ export function dot_i8(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
   for (let r = 0; r < n; r++, x += <usize>dim) store<f32>(out + (<usize>r << 2), 1 - <f32>dotI8(q, x, dim));
 }
 
-export function cosine_i8(q: usize, x: usize, n: i32, dim: i32, out: usize): void {
-  let qNorm = normI8(q, dim);
-  for (let r = 0; r < n; r++, x += <usize>dim) {
-    store<f32>(out + (<usize>r << 2), cosineI8(dotI8(q, x, dim), qNorm, normI8(x, dim)));
-  }
-}
-
 export function cosine_i8_normed(q: usize, x: usize, norms: usize, n: i32, dim: i32, out: usize): void {
   let qNorm = normI8(q, dim);
   for (let r = 0; r < n; r++, x += <usize>dim) {
@@ -150,15 +143,6 @@ export function dot_i8_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32, 
   for (let j = 0; j < m; j++) {
     let o = <usize>j << 2;
     store<f32>(out + o, 1 - <f32>dotI8(q, x + <usize>load<i32>(ids + o) * <usize>dim, dim));
-  }
-}
-
-export function cosine_i8_gather(q: usize, x: usize, ids: usize, m: i32, dim: i32, out: usize): void {
-  let qNorm = normI8(q, dim);
-  for (let j = 0; j < m; j++) {
-    let o = <usize>j << 2;
-    let row = x + <usize>load<i32>(ids + o) * <usize>dim;
-    store<f32>(out + o, cosineI8(dotI8(q, row, dim), qNorm, normI8(row, dim)));
   }
 }
 

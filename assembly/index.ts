@@ -15,12 +15,12 @@
 
 export { alloc, free } from "./memory";
 export {
-  l2_f32, dot_f32, cosine_f32, cosine_f32_normed, norms_f32,
-  l2_f32_gather, dot_f32_gather, cosine_f32_gather, cosine_f32_normed_gather,
+  l2_f32, dot_f32, cosine_f32, cosine_f32_normed, norms_f32, f32_scan,
+  l2_f32_gather, dot_f32_gather, cosine_f32_normed_gather,
 } from "./f32";
 export {
-  l2_i8, dot_i8, cosine_i8, cosine_i8_normed, norms_i8,
-  l2_i8_gather, dot_i8_gather, cosine_i8_gather, cosine_i8_normed_gather,
+  l2_i8, dot_i8, cosine_i8_normed, norms_i8,
+  l2_i8_gather, dot_i8_gather, cosine_i8_normed_gather,
 } from "./i8";
 export { hamming_u8, hamming_u8_gather } from "./hamming";
 export { f16_to_f32 } from "./f16";

@@ -10,6 +10,7 @@
 //   norms     n f32, or 0          a per-row term the scan adds (IVF-PQ l2 stores ‖x̂_r‖² there)
 //   ids       m i32                row numbers into codes (gather variant)
 //   out       n (or m) f32
+//   positions, allowed             a query's filter over the rows (pq_adc, see mask.ts)
 //
 // Asymmetric distance (ADC): d(q, x̂_r) = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]].
 // There is no SIMD gather in WebAssembly, so the scan is scalar lookups in both builds; four
@@ -18,6 +19,7 @@
 
 import { nearest, prepareCentroids, scratchBytes, METRIC_L2 } from "./kmeans";
 import { dotF32, l2F32 } from "./f32";
+import { groupSize, maskGroup } from "./mask";
 
 const KSUB: i32 = 256;
 const TABLE: usize = 1024; // bytes of one sub-space's 256 f32 entries
@@ -91,17 +93,25 @@ export function pq_lut_dot(q: usize, M: i32, dsub: i32, codebook: usize, w: f32,
   return (s0 + s1) + (s2 + s3);
 }
 
-/** out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]]; norms = 0 leaves that term out. */
-export function pq_adc(lut: usize, codes: usize, n: i32, M: i32, bias: f32, norms: usize, out: usize): void {
-  let row = codes;
-  if (norms == 0) {
-    for (let r = 0; r < n; r++, row += <usize>M) store<f32>(out + (<usize>r << 2), bias + adcRow(lut, row, M));
-  } else {
-    for (let r = 0; r < n; r++, row += <usize>M) {
+/**
+ * out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]] for the rows `allowed` lets through
+ * (mask.ts; allowed = 0: every row), NaN for the others; norms = 0 leaves that term out. Returns
+ * the rows scored.
+ */
+export function pq_adc(lut: usize, codes: usize, n: i32, M: i32, bias: f32, norms: usize, positions: usize, allowed: usize, out: usize): i32 {
+  let scored = 0;
+  for (let r0 = 0; r0 < n; r0 += 32) {
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
+    while (bits != 0) {
+      let r = r0 + <i32>ctz<u32>(bits);
+      bits &= bits - 1;
       let o = <usize>r << 2;
-      store<f32>(out + o, bias + load<f32>(norms + o) + adcRow(lut, row, M));
+      let d = bias + adcRow(lut, codes + <usize>r * <usize>M, M);
+      store<f32>(out + o, norms == 0 ? d : d + load<f32>(norms + o));
     }
   }
+  return scored;
 }
 
 /** pq_adc for rows ids[0..m). */

@@ -8,6 +8,7 @@
 //   offset, scale, invScale   dim f32     invScale_i = 1/scale_i, or 0 for a constant dimension
 //   ids      m i32                        row numbers into codes (gather variants)
 //   out      n (or m) f32
+//   positions, allowed             a query's filter over the rows (sq_ip, see mask.ts)
 //
 // Distances reduce to one integer dot product per row. With x̂ = offset + scale ∘ c:
 //   dot:  1 − q·x̂ = (1 − q·offset) − Σ (q ∘ scale)_i · c_i
@@ -23,6 +24,8 @@
 //
 // Sixteen codes at a time are widened to two i16x8 and multiplied-and-paired into i32 lanes:
 //   i8x16 [c0 .. c15] → i16x8 [c0 .. c7], [c8 .. c15];  dot_i16x8_s(qi, c) → i32x4 [qi0c0+qi1c1, …]
+
+import { groupSize, maskGroup } from "./mask";
 
 /** lo_i = min(lo_i, min_r x_ri), hi_i = max(hi_i, max_r x_ri). */
 export function sq_bounds(x: usize, n: i32, dim: i32, lo: usize, hi: usize): void {
@@ -126,13 +129,24 @@ export function sq_decode(codes: usize, n: i32, dim: i32, offset: usize, scale: 
 
 // ── scans ─────────────────────────────────────────────────────────────────────────────────────
 
-/** out[r] = bias + w · Σ qi_i·c_ri + norms[r] (norms = 0: no per-row term). */
-export function sq_ip(qi: usize, codes: usize, n: i32, dim: i32, w: f32, bias: f32, norms: usize, out: usize): void {
-  for (let r = 0; r < n; r++, codes += <usize>dim) {
-    let o = <usize>r << 2;
-    let d = bias + w * <f32>sqIpRow(qi, codes, dim);
-    store<f32>(out + o, norms == 0 ? d : d + load<f32>(norms + o));
+/**
+ * out[r] = bias + w · Σ qi_i·c_ri + norms[r] (norms = 0: no per-row term) for the rows `allowed`
+ * lets through (mask.ts; allowed = 0: every row), NaN for the others. Returns the rows scored.
+ */
+export function sq_ip(qi: usize, codes: usize, n: i32, dim: i32, w: f32, bias: f32, norms: usize, positions: usize, allowed: usize, out: usize): i32 {
+  let scored = 0;
+  for (let r0 = 0; r0 < n; r0 += 32) {
+    let bits = maskGroup(positions, allowed, r0, groupSize(r0, n), out);
+    scored += <i32>popcnt<u32>(bits);
+    while (bits != 0) {
+      let r = r0 + <i32>ctz<u32>(bits);
+      bits &= bits - 1;
+      let o = <usize>r << 2;
+      let d = bias + w * <f32>sqIpRow(qi, codes + <usize>r * <usize>dim, dim);
+      store<f32>(out + o, norms == 0 ? d : d + load<f32>(norms + o));
+    }
   }
+  return scored;
 }
 
 export function sq_ip_gather(qi: usize, codes: usize, ids: usize, m: i32, dim: i32, w: f32, bias: f32, norms: usize, out: usize): void {

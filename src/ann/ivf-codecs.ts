@@ -24,11 +24,15 @@ import type { IndexHead, IndexWriter } from "./format.js";
 import { ProductQuantizer } from "./pq.js";
 import { ScalarQuantizer } from "./sq.js";
 
-/** One partition's resident data: rows × codeSize bytes of codes, and norms (pq l2) rows f32. */
+/**
+ * One partition's resident data: rows × codeSize bytes of codes, norms (pq l2) rows f32, and the
+ * rows' index positions (rows i32), which the scans test against a query's filter bitmap.
+ */
 export interface ResidentCodes {
   rows: number;
   codes: VectorBlock | null;
   norms: VectorBlock | null;
+  positionBlock?: VectorBlock | null;
 }
 
 export interface QueryConstants {
@@ -60,7 +64,10 @@ export interface IvfCodec {
    * scans need (SQ's weight and bias), kept by the caller so concurrent searches never share them.
    */
   begin(session: ScanSession, q: Float32Array): QueryConstants;
-  /** Scans partition p's rows; `centroidDistance` = d(q, c_p). Returns the rows' start in the session. */
+  /**
+   * Scans partition p's rows (those the session's filter allows, given the partition's positions);
+   * `centroidDistance` = d(q, c_p). Returns the rows' start in the session.
+   */
   scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, constants: QueryConstants): number;
   params(): Record<string, number | string | boolean>;
   /** Resident bytes besides partitions and centroids (codebooks, rotations); default 0. */
@@ -97,7 +104,7 @@ export class FlatCodec implements IvfCodec {
   }
 
   scan(session: ScanSession, part: ResidentCodes): number {
-    return session.scanF32(this.#space, part.codes!, part.rows, this.#dim);
+    return session.scanF32(this.#space, part.codes!, part.rows, this.#dim, part.positionBlock);
   }
 
   params(): Record<string, number | string | boolean> {
@@ -151,7 +158,7 @@ export class SqCodec implements IvfCodec {
   }
 
   scan(session: ScanSession, part: ResidentCodes, _p: number, _centroidDistance: number, c: QueryConstants): number {
-    return session.scanSq(part.codes!, part.rows, this.sq.dim, c.w, c.bias, part.norms ?? undefined);
+    return session.scanSq(part.codes!, part.rows, this.sq.dim, c.w, c.bias, part.norms ?? undefined, part.positionBlock);
   }
 
   params(): Record<string, number | string | boolean> {
@@ -248,7 +255,7 @@ export class PqCodec implements IvfCodec {
     let bias: number;
     if (!this.residual) bias = this.#space === "l2" ? 0 : 1;
     else bias = this.#space === "l2" ? centroidDistance - this.#centroidNorms[p]! : centroidDistance;
-    return session.scanPq(part.codes!, part.rows, this.pq.M, bias, part.norms ?? undefined);
+    return session.scanPq(part.codes!, part.rows, this.pq.M, bias, part.norms ?? undefined, part.positionBlock);
   }
 
   params(): Record<string, number | string | boolean> {

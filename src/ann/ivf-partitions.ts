@@ -9,21 +9,25 @@
  *   (pad to a multiple of 4)
  *   norms      n_p f32               only for PQ over residuals with l2: ‖x̂‖²
  *
- * Resident form: positions as an Int32Array in JS; codes and norms as WebAssembly blocks.
+ * Resident form: positions, codes and norms as WebAssembly blocks (the scan kernels test each row's
+ * position against a query's filter bitmap; the host reads the few positions a search returns). The
+ * cache entry owns the three and frees them when the partition is evicted, grown or the index freed.
  * A partition is pinned while a search scans it (so a concurrent search cannot evict it between
  * an await and the scan) and dirty once `add` changed it (it then no longer matches the file and
  * stays resident).
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { readBlock } from "../kernels/quantize.js";
+import { ownBlock, readBlock } from "../kernels/quantize.js";
+import type { VectorBlock } from "../kernels/types.js";
 import type { IvfCodec, ResidentCodes } from "./ivf-codecs.js";
 
 /** Reads `length` bytes at absolute `offset` of the index file: partition p's body. */
 export type LoadPartition = (p: number, range: { offset: number; length: number }) => Promise<Uint8Array>;
 
 interface Partition extends ResidentCodes {
-  positions: Int32Array | null;
+  /** Codes, norms and positions are in memory (always, for an empty partition). */
+  resident: boolean;
   /** Absolute offset of the body in the file (-1: only in memory). */
   offset: number;
   pins: number;
@@ -61,7 +65,8 @@ export class Partitions {
       rows: n,
       codes: null,
       norms: null,
-      positions: n === 0 ? new Int32Array(0) : null,
+      positionBlock: null,
+      resident: n === 0,
       offset: options.offsets ? options.offsets[p]! : -1,
       pins: 0,
       dirty: false,
@@ -84,11 +89,22 @@ export class Partitions {
   }
 
   /** Partition p's resident data; only valid while pinned (or between `add`'s pin and unpin). */
-  get(p: number): ResidentCodes & { positions: Int32Array } {
+  get(p: number): ResidentCodes {
     const part = this.#parts[p]!;
-    if (part.positions === null) throw createError("INVALID_ARGUMENT", `Partition ${p} is not resident.`);
+    if (!part.resident) throw createError("INVALID_ARGUMENT", `Partition ${p} is not resident.`);
     part.lastUsed = ++this.#clock;
-    return part as ResidentCodes & { positions: Int32Array };
+    return part;
+  }
+
+  /** The index position of row j of partition p (resident). */
+  position(p: number, j: number): number {
+    return this.#kernels.heap.i32(ownBlock(this.#kernels, this.get(p).positionBlock!).ptr + j * 4, 1)[0]!;
+  }
+
+  /** The index positions of partition p's rows (resident), copied out of WebAssembly memory. */
+  positions(p: number): Int32Array {
+    const block = this.get(p).positionBlock;
+    return block ? new Int32Array(readBlock(this.#kernels, block).buffer) : new Int32Array(0);
   }
 
   /** Makes partitions resident and pins them. Undefined when nothing had to be loaded. */
@@ -97,7 +113,7 @@ export class Partitions {
     for (let i = 0; i < ps.length; i++) {
       const part = this.#parts[ps[i]!]!;
       part.pins++;
-      if (part.positions === null) pending.push(this.#loadPart(ps[i]!));
+      if (!part.resident) pending.push(this.#loadPart(ps[i]!));
     }
     return pending.length === 0 ? undefined : Promise.all(pending).then(() => this.#evict());
   }
@@ -115,23 +131,24 @@ export class Partitions {
   /** Appends rows to a pinned, resident partition; it becomes dirty. */
   append(p: number, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
     const part = this.#parts[p]!;
-    if (part.positions === null) throw createError("INVALID_ARGUMENT", `Partition ${p} must be resident to grow.`);
-    const old = { positions: part.positions, codes: part.codes ? readBlock(this.#kernels, part.codes) : new Uint8Array(0), norms: part.norms ? readBlock(this.#kernels, part.norms) : new Uint8Array(0) };
+    if (!part.resident) throw createError("INVALID_ARGUMENT", `Partition ${p} must be resident to grow.`);
+    const read = (block: VectorBlock | null | undefined): Uint8Array => (block ? readBlock(this.#kernels, block) : new Uint8Array(0));
+    const old = { positions: read(part.positionBlock), codes: read(part.codes), norms: read(part.norms) };
     this.#drop(part);
     const merged = {
-      positions: concat(new Uint8Array(old.positions.buffer, old.positions.byteOffset, old.positions.byteLength), new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)),
+      positions: concat(old.positions, new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)),
       codes: concat(old.codes, codes),
       norms: norms ? concat(old.norms, new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength)) : undefined,
     };
     part.rows += positions.length;
     part.dirty = true;
-    this.#residentFrom(part, new Int32Array(merged.positions.buffer), merged.codes, merged.norms ? new Float32Array(merged.norms.buffer) : undefined);
+    this.#residentFrom(part, merged.positions, merged.codes, merged.norms ? new Float32Array(merged.norms.buffer) : undefined);
   }
 
   /** Partition p's body bytes (from memory, or read through the loader without caching). */
   async body(p: number): Promise<Uint8Array> {
     const part = this.#parts[p]!;
-    if (part.positions !== null) return this.#encode(part);
+    if (part.resident) return this.#encode(part);
     return this.#fetch(p, part);
   }
 
@@ -142,7 +159,7 @@ export class Partitions {
   #encode(part: Partition): Uint8Array {
     const { codeSize, hasNorms } = this.#codec;
     const out = new Uint8Array(bodyLength(part.rows, codeSize, hasNorms));
-    out.set(new Uint8Array(part.positions!.buffer, part.positions!.byteOffset, part.rows * 4), 0);
+    if (part.positionBlock) out.set(readBlock(this.#kernels, part.positionBlock), 0);
     if (part.codes) out.set(readBlock(this.#kernels, part.codes), part.rows * 4);
     if (hasNorms && part.norms) out.set(readBlock(this.#kernels, part.norms), out.byteLength - part.rows * 4);
     return out;
@@ -166,7 +183,7 @@ export class Partitions {
     const part = this.#parts[p]!;
     part.loading ??= this.#fetch(p, part)
       .then((bytes) => {
-        if (part.positions === null) this.#install(part, bytes);
+        if (!part.resident) this.#install(part, bytes);
       })
       .finally(() => {
         part.loading = null;
@@ -179,16 +196,17 @@ export class Partitions {
     const rows = part.rows;
     const length = bodyLength(rows, codeSize, hasNorms);
     if (body.byteLength < length) throw createError("CORRUPT_FILE", `A partition of ${rows} rows needs ${length} bytes, got ${body.byteLength}.`);
-    const positions = new Int32Array(body.slice(0, rows * 4).buffer);
+    const positions = body.subarray(0, rows * 4);
     const codes = body.subarray(rows * 4, rows * 4 + rows * codeSize);
     const norms = hasNorms ? new Float32Array(body.slice(length - rows * 4, length).buffer) : undefined;
     this.#residentFrom(part, positions, codes, norms);
   }
 
-  #residentFrom(part: Partition, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
-    part.positions = positions;
+  #residentFrom(part: Partition, positions: Uint8Array, codes: Uint8Array, norms: Float32Array | undefined): void {
+    part.resident = true;
     part.codes = part.rows > 0 ? this.#codec.upload(this.#kernels, codes) : null;
     part.norms = norms && part.rows > 0 ? this.#kernels.upload(norms, 1) : null;
+    part.positionBlock = part.rows > 0 ? this.#kernels.upload(positions) : null;
     part.lastUsed = ++this.#clock;
     this.#residentBytes += this.#sizeOf(part);
   }
@@ -198,19 +216,21 @@ export class Partitions {
   }
 
   #drop(part: Partition): void {
-    if (part.positions === null) return;
+    if (!part.resident) return;
     part.codes?.free();
     part.norms?.free();
+    part.positionBlock?.free();
     this.#residentBytes -= this.#sizeOf(part);
     part.codes = null;
     part.norms = null;
-    part.positions = part.rows === 0 ? new Int32Array(0) : null;
+    part.positionBlock = null;
+    part.resident = part.rows === 0;
   }
 
   /** Evicts least-recently-used partitions that can be read again until under the budget. */
   #evict(): void {
     if (this.#residentBytes <= this.#cacheBytes) return;
-    const candidates = this.#parts.filter((q) => q.positions !== null && q.rows > 0 && q.pins === 0 && !q.dirty && q.offset >= 0);
+    const candidates = this.#parts.filter((q) => q.resident && q.rows > 0 && q.pins === 0 && !q.dirty && q.offset >= 0);
     candidates.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const part of candidates) {
       if (this.#residentBytes <= this.#cacheBytes) break;

@@ -251,7 +251,9 @@ export class IvfIndex implements VectorIndex {
     if (k === 0 || this.size === 0) return emptyHits();
     const nlist = this.#parts.count;
     const nprobes = Math.min(nlist, checkPositiveInt(options.nprobes, "nprobes", DEFAULT_NPROBES));
-    const test = allowedTest(options.allowed, this.#rowIds);
+    // A bitmap filter is applied inside the scan kernels; a predicate row by row after each scan.
+    const bitmap = options.allowed instanceof Uint8Array ? options.allowed : undefined;
+    const test = bitmap ? undefined : allowedTest(options.allowed, this.#rowIds);
     const centroidDist = this.#kernels.distances(spaceOf(this.metric), q, this.#centroidBlock, this.dim);
 
     const session = this.#sessions.pop() ?? new ScanSession(this.#kernels);
@@ -263,7 +265,7 @@ export class IvfIndex implements VectorIndex {
       // A filter allowing a share s of the rows puts the k nearest allowed rows about as far out as
       // the k/s nearest overall: probe nprobes / √s partitions (the share known from a bitmap), and
       // more while fewer than the candidates asked for are allowed.
-      const share = options.allowed instanceof Uint8Array ? bitCount(options.allowed, this.size) / this.size : 1;
+      const share = bitmap ? bitCount(bitmap, this.size) / this.size : 1;
       const widened = share > 0 && share < 1 ? Math.min(nlist, Math.ceil(nprobes / Math.sqrt(share))) : nprobes;
       // maximumNprobes (LanceDB's name) caps how far a filtered search widens.
       const most = Math.min(nlist, Math.max(nprobes, options.maximumNprobes ?? nlist));
@@ -272,6 +274,7 @@ export class IvfIndex implements VectorIndex {
       let rows = 0;
       for (let i = 0; i < widened; i++) rows += this.#parts.rows(order[i]!);
       session.reset(rows);
+      session.setAllowed(bitmap, this.size);
       let allowed = 0;
       let next = 0;
       while (next < most) {
@@ -284,14 +287,13 @@ export class IvfIndex implements VectorIndex {
           const p = batch[i]!;
           const part = this.#parts.get(p);
           if (part.rows === 0) continue;
+          const scored = session.scored;
           const start = this.#codec.scan(session, part, p, centroidDist[p]!, constants);
           probed.push(p, start);
-          if (!test) allowed += part.rows;
-          else if (options.allowed instanceof Uint8Array) allowed += session.maskBits(start, part.rows, part.positions, options.allowed);
-          else {
-            const positions = part.positions;
+          if (test) {
+            const positions = this.#parts.positions(p);
             allowed += session.mask(start, part.rows, (j) => test(positions[j]!));
-          }
+          } else allowed += session.scored - scored;
         }
         next += batch.length;
         if (allowed >= need && next >= widened) break;
@@ -322,7 +324,7 @@ export class IvfIndex implements VectorIndex {
         if (probed[2 * mid + 1]! <= i) a = mid;
         else b = mid - 1;
       }
-      positions[j] = this.#parts.get(probed[2 * a]!).positions[i - probed[2 * a + 1]!]!;
+      positions[j] = this.#parts.position(probed[2 * a]!, i - probed[2 * a + 1]!);
     }
     return { rows: this.#rowIds.lookup(positions), positions, distances: top.distance };
   }

@@ -214,7 +214,7 @@ export class RabitqCodec implements IvfCodec {
       const { lo, delta, total, norm } = state.sums!;
       return session.scanRq(part.codes!, part.rows, state.planes!, {
         cg: 0, c0: centroidDistance, cS: (-2 * delta) / rootD, cP: (-2 * lo) / rootD, c1: (lo * dp + delta * total) / rootD, ce: norm * spread,
-      });
+      }, part.positionBlock);
     }
     const d = (state.residual ??= new Float32Array(dp));
     const c = p * dp;
@@ -224,7 +224,7 @@ export class RabitqCodec implements IvfCodec {
     const h = this.#metric === "cosine" ? 0.5 : 1;
     return session.scanRq(part.codes!, part.rows, planes, {
       cg: h, c0: h * norm * norm, cS: (-4 * h * delta) / rootD, cP: (-4 * h * lo) / rootD, c1: (2 * h * (lo * dp + delta * total)) / rootD, ce: 2 * h * norm * spread,
-    });
+    }, part.positionBlock);
   }
 
   params(): Record<string, number | string | boolean> {

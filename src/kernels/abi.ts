@@ -14,6 +14,8 @@
  *   SQ:      codes = n × dim i8 standing for offset + scale ∘ code; offset, scale, invScale = dim f32;
  *            qi = dim i16 (the query rounded once, see assembly/sq.ts)
  *   RaBitQ:  planes = 4 × bytes u8 (query bit planes); codes = n × (bytes + 8) u8 (bits, ‖r‖, ⟨ō, o'⟩)
+ *   masks:   positions = n i32 (each row's index position), allowed = bitmap over positions (bit p & 7
+ *            of byte p >> 3) or 0 for every row (assembly/mask.ts)
  *   HNSW:    links = n × stride i32 ([count, neighbours…] per node); visited = n u16; heaps of (f32, i32)
  */
 type Ptr = number;
@@ -30,10 +32,12 @@ export interface KernelExports {
   free(ptr: Ptr): void;
 
   l2_f32: Dense; dot_f32: Dense; cosine_f32: Dense; cosine_f32_normed: DenseNormed; norms_f32: Norms;
-  l2_f32_gather: Gather; dot_f32_gather: Gather; cosine_f32_gather: Gather; cosine_f32_normed_gather: GatherNormed;
+  /** l2 (metric 0) or 1 − q·x (metric 1) of the rows `allowed` lets through, NaN for the others; returns the rows scored. */
+  f32_scan(q: Ptr, x: Ptr, n: number, dim: number, metric: number, positions: Ptr, allowed: Ptr, out: Ptr): number;
+  l2_f32_gather: Gather; dot_f32_gather: Gather; cosine_f32_normed_gather: GatherNormed;
 
-  l2_i8: Dense; dot_i8: Dense; cosine_i8: Dense; cosine_i8_normed: DenseNormed; norms_i8: Norms;
-  l2_i8_gather: Gather; dot_i8_gather: Gather; cosine_i8_gather: Gather; cosine_i8_normed_gather: GatherNormed;
+  l2_i8: Dense; dot_i8: Dense; cosine_i8_normed: DenseNormed; norms_i8: Norms;
+  l2_i8_gather: Gather; dot_i8_gather: Gather; cosine_i8_normed_gather: GatherNormed;
 
   hamming_u8: Dense; hamming_u8_gather: Gather;
 
@@ -60,8 +64,8 @@ export interface KernelExports {
   pq_decode(codes: Ptr, n: number, M: number, dsub: number, codebook: Ptr, out: Ptr): void;
   pq_lut_l2(q: Ptr, M: number, dsub: number, codebook: Ptr, lut: Ptr): void;
   pq_lut_dot(q: Ptr, M: number, dsub: number, codebook: Ptr, w: number, lut: Ptr): void;
-  /** out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]] (norms = 0: no norms term). */
-  pq_adc(lut: Ptr, codes: Ptr, n: number, M: number, bias: number, norms: Ptr, out: Ptr): void;
+  /** out[r] = bias + norms[r] + Σ_m lut[m·256 + codes[r·M + m]] (norms = 0: no norms term) for allowed rows, NaN for the others; returns the rows scored. */
+  pq_adc(lut: Ptr, codes: Ptr, n: number, M: number, bias: number, norms: Ptr, positions: Ptr, allowed: Ptr, out: Ptr): number;
   pq_adc_gather(lut: Ptr, codes: Ptr, ids: Ptr, m: number, M: number, bias: number, norms: Ptr, out: Ptr): void;
 
   sq_bounds(x: Ptr, n: number, dim: number, lo: Ptr, hi: Ptr): void;
@@ -69,8 +73,8 @@ export interface KernelExports {
   sq_decode(codes: Ptr, n: number, dim: number, offset: Ptr, scale: Ptr, out: Ptr): void;
   /** out[r] = ‖scale ∘ c_r‖² */
   sq_norms(codes: Ptr, n: number, dim: number, scale: Ptr, out: Ptr): void;
-  /** qi = dim i16: out[r] = bias + w·Σ qi_i·c_ri + norms[r] (norms = 0: no norms term). */
-  sq_ip(qi: Ptr, codes: Ptr, n: number, dim: number, w: number, bias: number, norms: Ptr, out: Ptr): void;
+  /** qi = dim i16: out[r] = bias + w·Σ qi_i·c_ri + norms[r] (norms = 0: no norms term) for allowed rows, NaN for the others; returns the rows scored. */
+  sq_ip(qi: Ptr, codes: Ptr, n: number, dim: number, w: number, bias: number, norms: Ptr, positions: Ptr, allowed: Ptr, out: Ptr): number;
   sq_ip_gather(qi: Ptr, codes: Ptr, ids: Ptr, m: number, dim: number, w: number, bias: number, norms: Ptr, out: Ptr): void;
 
   /** Best-first search of one HNSW layer (assembly/hnsw.ts); returns the result count. */
@@ -90,18 +94,19 @@ export interface KernelExports {
 
   /**
    * RaBitQ estimates (assembly/rabitq.ts): planes = 4 × bytes u8, codes = n × (bytes + 8) u8;
-   * out = n f32; spread = n f32 (each estimate's error bound) or 0.
+   * out = n f32 (NaN for rows `allowed` masks); spread = n f32 (each estimate's error bound) or 0.
+   * Returns the rows scored.
    */
-  rq_scan(planes: Ptr, codes: Ptr, n: number, bytes: number, cg: number, c0: number, cS: number, cP: number, c1: number, ce: number, out: Ptr, spread: Ptr): void;
+  rq_scan(planes: Ptr, codes: Ptr, n: number, bytes: number, cg: number, c0: number, cS: number, cP: number, c1: number, ce: number, positions: Ptr, allowed: Ptr, out: Ptr, spread: Ptr): number;
 }
 
 /** Names every build must export; the loader checks them so a stale .wasm fails loudly. */
 export const REQUIRED_EXPORTS = [
   "memory", "alloc", "free",
-  "l2_f32", "dot_f32", "cosine_f32", "cosine_f32_normed", "norms_f32",
-  "l2_f32_gather", "dot_f32_gather", "cosine_f32_gather", "cosine_f32_normed_gather",
-  "l2_i8", "dot_i8", "cosine_i8", "cosine_i8_normed", "norms_i8",
-  "l2_i8_gather", "dot_i8_gather", "cosine_i8_gather", "cosine_i8_normed_gather",
+  "l2_f32", "dot_f32", "cosine_f32", "cosine_f32_normed", "norms_f32", "f32_scan",
+  "l2_f32_gather", "dot_f32_gather", "cosine_f32_normed_gather",
+  "l2_i8", "dot_i8", "cosine_i8_normed", "norms_i8",
+  "l2_i8_gather", "dot_i8_gather", "cosine_i8_normed_gather",
   "hamming_u8", "hamming_u8_gather", "f16_to_f32", "topk",
   "l2_f32_multi", "dot_f32_multi", "cosine_f32_normed_multi",
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",

@@ -10,6 +10,8 @@
  *                            what is already there, when a filtered search probes further
  *   top     k i32 + k f32    result of `top`
  *   spread  capacity f32     RaBitQ only: error bound of each row's estimate, parallel to dist
+ *   allowed ⌈size / 8⌉ u8    the query's filter as a bitmap over index positions (setAllowed),
+ *                            tested inside the scan kernels against each partition's positions
  *
  * A session holds per-query state, so one search uses one session from start to end; an index
  * keeps a small pool so concurrent searches (interleaved at their awaits) never share one.
@@ -26,6 +28,10 @@ export class ScanSession {
   readonly #lut: Scratch;
   readonly #topIdx: Scratch;
   readonly #topDist: Scratch;
+  readonly #allowed: Scratch;
+  /** The filter bitmap's pointer for this query, 0: every row. */
+  #allowedPtr = 0;
+  #scored = 0;
   #dist = 0;
   #spread = 0;
   #capacity = 0;
@@ -37,11 +43,35 @@ export class ScanSession {
     this.#lut = new Scratch(kernels.heap);
     this.#topIdx = new Scratch(kernels.heap);
     this.#topDist = new Scratch(kernels.heap);
+    this.#allowed = new Scratch(kernels.heap);
   }
 
   /** Rows scanned since `reset`. */
   get used(): number {
     return this.#used;
+  }
+
+  /** Rows whose distance the scans computed since `reset` (rows a filter masks are not scored). */
+  get scored(): number {
+    return this.#scored;
+  }
+
+  /**
+   * The query's filter: a bitmap over the index's `size` positions (bit p & 7 of byte p >> 3; bytes
+   * past its end count as zeros), copied into WebAssembly memory once for all the partitions the
+   * query scans; undefined: every row. Scans given a partition's positions then skip masked rows.
+   */
+  setAllowed(bits: Uint8Array | undefined, size: number): void {
+    if (bits === undefined) {
+      this.#allowedPtr = 0;
+      return;
+    }
+    const bytes = Math.ceil(size / 8);
+    const ptr = this.#allowed.reserve(bytes);
+    const used = Math.min(bits.length, bytes);
+    this.#kernels.heap.write(ptr, bits.subarray(0, used));
+    this.#kernels.heap.bytes().fill(0, ptr + used, ptr + bytes);
+    this.#allowedPtr = ptr;
   }
 
   /** The vector the f32 and SQ scans compare against. */
@@ -70,26 +100,30 @@ export class ScanSession {
   /** Empties the distance buffer, making room for `rows` distances up front. */
   reset(rows: number): void {
     this.#used = 0;
+    this.#scored = 0;
     this.#ensure(rows);
   }
 
-  /** d(query, x_r) for the first `rows` rows of an f32 block (dim = rows' width); returns their start. */
-  scanF32(metric: IndexMetric, block: VectorBlock, rows: number, dim: number): number {
+  /**
+   * d(query, x_r) for the first `rows` rows of an f32 block (dim = rows' width); returns their start.
+   * With `positions` (the rows' index positions, `rows` i32) and a filter set, masked rows are
+   * skipped and get NaN, as in every scan below.
+   */
+  scanF32(metric: IndexMetric, block: VectorBlock, rows: number, dim: number, positions?: VectorBlock | null): number {
     const b = ownBlock(this.#kernels, block);
+    const [pos, allowed] = this.#mask(positions, rows);
     const out = this.#append(rows);
-    const w = this.#kernels.exports;
-    const q = this.#query.reserve(dim * 4);
-    if (metricCode(metric) === 0) w.l2_f32(q, b.ptr, rows, dim, this.#dist + out * 4);
-    else w.dot_f32(q, b.ptr, rows, dim, this.#dist + out * 4);
+    this.#scored += this.#kernels.exports.f32_scan(this.#query.reserve(dim * 4), b.ptr, rows, dim, metricCode(metric), pos, allowed, this.#dist + out * 4);
     return out;
   }
 
   /** ADC distances bias + norms[r] + Σ lut for the first `rows` rows of an n × M code block. */
-  scanPq(codes: VectorBlock, rows: number, M: number, bias: number, norms?: VectorBlock): number {
+  scanPq(codes: VectorBlock, rows: number, M: number, bias: number, norms?: VectorBlock, positions?: VectorBlock | null): number {
     const c = ownBlock(this.#kernels, codes);
     const nPtr = norms ? ownBlock(this.#kernels, norms).ptr : 0;
+    const [pos, allowed] = this.#mask(positions, rows);
     const out = this.#append(rows);
-    this.#kernels.exports.pq_adc(this.#lut.reserve(0), c.ptr, rows, M, bias, nPtr, this.#dist + out * 4);
+    this.#scored += this.#kernels.exports.pq_adc(this.#lut.reserve(0), c.ptr, rows, M, bias, nPtr, pos, allowed, this.#dist + out * 4);
     return out;
   }
 
@@ -100,11 +134,12 @@ export class ScanSession {
   }
 
   /** SQ distances bias + w·Σ qi·c_r + norms[r] for the first `rows` rows of an n × dim i8 block. */
-  scanSq(codes: VectorBlock, rows: number, dim: number, w: number, bias: number, norms?: VectorBlock): number {
+  scanSq(codes: VectorBlock, rows: number, dim: number, w: number, bias: number, norms?: VectorBlock, positions?: VectorBlock | null): number {
     const c = ownBlock(this.#kernels, codes);
     const nPtr = norms ? ownBlock(this.#kernels, norms).ptr : 0;
+    const [pos, allowed] = this.#mask(positions, rows);
     const out = this.#append(rows);
-    this.#kernels.exports.sq_ip(this.#query.reserve(0), c.ptr, rows, dim, w, bias, nPtr, this.#dist + out * 4);
+    this.#scored += this.#kernels.exports.sq_ip(this.#query.reserve(0), c.ptr, rows, dim, w, bias, nPtr, pos, allowed, this.#dist + out * 4);
     return out;
   }
 
@@ -112,16 +147,17 @@ export class ScanSession {
    * RaBitQ estimates of the first `rows` rows of an n × (bytes + 8) code block against the query
    * bit planes `planes` (4 × bytes, see assembly/rabitq.ts), and each estimate's error bound.
    */
-  scanRq(codes: VectorBlock, rows: number, planes: Uint8Array, c: { cg: number; c0: number; cS: number; cP: number; c1: number; ce: number }): number {
+  scanRq(codes: VectorBlock, rows: number, planes: Uint8Array, c: { cg: number; c0: number; cS: number; cP: number; c1: number; ce: number }, positions?: VectorBlock | null): number {
     const code = ownBlock(this.#kernels, codes);
     const bytes = planes.byteLength / 4;
     if (code.byteLength < rows * (bytes + 8)) throw createError("DIMENSION_MISMATCH", `${rows} RaBitQ codes of ${bytes + 8} bytes do not fit a block of ${code.byteLength} bytes.`);
+    const [pos, allowed] = this.#mask(positions, rows);
     const q = this.#query.reserve(planes.byteLength);
     this.#kernels.heap.write(q, planes);
     const out = this.#append(rows);
     // The bound widths sit beside the distances; #ensure grows both once this exists.
     if (this.#spread === 0) this.#spread = this.#kernels.heap.alloc(this.#capacity * 4);
-    this.#kernels.exports.rq_scan(q, code.ptr, rows, bytes, c.cg, c.c0, c.cS, c.cP, c.c1, c.ce, this.#dist + out * 4, this.#spread + out * 4);
+    this.#scored += this.#kernels.exports.rq_scan(q, code.ptr, rows, bytes, c.cg, c.c0, c.cS, c.cP, c.c1, c.ce, pos, allowed, this.#dist + out * 4, this.#spread + out * 4);
     return out;
   }
 
@@ -130,29 +166,16 @@ export class ScanSession {
     return this.#kernels.heap.f32(this.#spread + i * 4, 1)[0]!;
   }
 
-  /** Marks rows [start, start + count) for which keep(i) is false as never-selected; returns how many stay. */
+  /**
+   * Marks rows [start, start + count) for which keep(i) is false as never-selected; returns how many
+   * stay. For filters that are not a bitmap (a predicate per row); bitmaps are applied in the scans.
+   */
   mask(start: number, count: number, keep: (i: number) => boolean): number {
     const d = this.#kernels.heap.f32(this.#dist + start * 4, count);
     let kept = 0;
     for (let i = 0; i < count; i++) {
       if (keep(i)) kept++;
       else d[i] = NaN; // topk never selects NaN
-    }
-    return kept;
-  }
-
-  /**
-   * Marks rows [start, start + count) whose position (`positions[i]`) has no bit in `allowed` (a
-   * bitmap over positions, bit p of byte p >> 3) as never-selected; returns how many stay. The
-   * bitmap form of `mask`, without a call per row.
-   */
-  maskBits(start: number, count: number, positions: ArrayLike<number>, allowed: Uint8Array): number {
-    const d = this.#kernels.heap.f32(this.#dist + start * 4, count);
-    let kept = 0;
-    for (let i = 0; i < count; i++) {
-      const p = positions[i]!;
-      if ((allowed[p >> 3]! >> (p & 7)) & 1) kept++;
-      else d[i] = NaN;
     }
     return kept;
   }
@@ -168,13 +191,22 @@ export class ScanSession {
   }
 
   release(): void {
-    for (const s of [this.#query, this.#lut, this.#topIdx, this.#topDist]) s.release();
+    for (const s of [this.#query, this.#lut, this.#topIdx, this.#topDist, this.#allowed]) s.release();
+    this.#allowedPtr = 0;
     this.#kernels.heap.free(this.#dist);
     this.#kernels.heap.free(this.#spread);
     this.#dist = 0;
     this.#spread = 0;
     this.#capacity = 0;
     this.#used = 0;
+  }
+
+  /** [positions, allowed] pointers for a scan of `rows` rows: both 0 unless a filter is set and the rows' positions are given. */
+  #mask(positions: VectorBlock | null | undefined, rows: number): [number, number] {
+    if (this.#allowedPtr === 0 || !positions) return [0, 0];
+    const p = ownBlock(this.#kernels, positions);
+    if (p.byteLength < rows * 4) throw createError("DIMENSION_MISMATCH", `${rows} rows need ${rows * 4} bytes of positions; the block holds ${p.byteLength}.`);
+    return [p.ptr, this.#allowedPtr];
   }
 
   #append(rows: number): number {

@@ -235,8 +235,8 @@ export class VectorStore {
         } else w.pq_adc_gather(this.#lut, this.#rows, idsPtr, n, spec.M, this.#bias, 0, out);
       } else if (spec.kind === "f32") (this.#l2 ? w.l2_f32 : w.dot_f32)(this.#query, this.#rows, n, this.dim, out);
       else if (spec.kind === "sq") {
-        w.sq_ip(this.#query, this.#rows, n, this.dim, this.#w, this.#bias, this.#norms, out);
-      } else w.pq_adc(this.#lut, this.#rows, n, spec.M, this.#bias, 0, out);
+        w.sq_ip(this.#query, this.#rows, n, this.dim, this.#w, this.#bias, this.#norms, 0, 0, out);
+      } else w.pq_adc(this.#lut, this.#rows, n, spec.M, this.#bias, 0, 0, 0, out);
       const count = w.topk(dist, n, kk, -Infinity, Infinity, topIdx, topDist);
       const index = heap.i32(topIdx, count).slice();
       if (ids) for (let j = 0; j < count; j++) index[j] = ids[index[j]!]!;

@@ -59,6 +59,8 @@ export interface IndexAnswer {
   readonly lookups: readonly string[];
   rows(id: number): Int32Array;
   count(id: number): number;
+  /** The passing rows as the mask holds them (a bitmap for a large answer, not listed); undefined: none. */
+  part(id: number): FragmentRows | undefined;
 }
 
 /** The filter answered over the `covered` fragments from their indexes, or undefined when no index helps. */
@@ -74,6 +76,7 @@ export async function answerFromIndexes(
       lookups: mask.steps,
       rows: (id) => listed.get(id) ?? listed.set(id, mask.t.rowsOf(id)).get(id)!,
       count: (id) => mask.t.countOf(id),
+      part: (id) => mask.t.parts.get(id),
     };
   }
   // Candidates: the filter decides, evaluated on these rows only.
@@ -86,7 +89,10 @@ export async function answerFromIndexes(
     passing.set(id, rows.filter((_, i) => pass[i] === 1));
   }
   const none = new Int32Array(0);
-  return { mode: "candidates", lookups: mask.steps, rows: (id) => passing.get(id) ?? none, count: (id) => passing.get(id)?.length ?? 0 };
+  return {
+    mode: "candidates", lookups: mask.steps, rows: (id) => passing.get(id) ?? none, count: (id) => passing.get(id)?.length ?? 0,
+    part: (id) => (passing.get(id)?.length ? { rows: passing.get(id)! } : undefined),
+  };
 }
 
 /** How many rows of the `covered` fragments pass, counted by an index without listing rows; undefined when that cannot be done. */

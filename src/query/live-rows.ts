@@ -23,6 +23,8 @@ interface IndexRows {
   live?: LiveRows;
   /** Fragment id → its rows' positions in the index (−1: not indexed), built on the first update. */
   positions?: Map<number, Int32Array>;
+  /** Fragment id → b when row r of the fragment is position b + r for every row (−1: not so), found once per fragment. */
+  bases?: Map<number, number>;
 }
 
 const perIndex = new WeakMap<VectorIndex, IndexRows>();
@@ -111,31 +113,18 @@ export function liveBitmap(index: VectorIndex, state: TableState, entry: IndexEn
 }
 
 /**
- * The positions of `index` holding the given rows (a prefilter's live, passing rows of each covered
- * fragment; undefined: none), as a bitmap the index applies inside its search. Costs the rows given
- * plus n / 8 bytes, through the row → position table kept per index.
+ * The row → position table of `index` for the `covered` fragments (built once per index, and again
+ * when a covered fragment is new to it: a fragment dropped when the table was built may be back in
+ * an older version), with a cache the caller may keep per fragment beside it (`bases`).
  */
-export function allowedBitmap(index: VectorIndex, state: TableState, entry: IndexEntry, rowsOf: (frag: Fragment) => Int32Array | undefined): Uint8Array {
+export function rowPositions(index: VectorIndex, covered: readonly (Fragment | undefined)[]): { positions: Map<number, Int32Array>; bases: Map<number, number> } {
   const rows = perIndex.get(index) ?? {};
   perIndex.set(index, rows);
-  const byId = new Map(state.fragments.map((f) => [f.id, f] as const));
-  const covered = entry.fragments.map((id) => byId.get(id));
   let positions = positionsOf(index, rows, covered);
-  // A fragment the table had dropped when the table was first built may be back in an older version.
   if (covered.some((f) => f !== undefined && !positions.has(f.id))) {
     rows.positions = undefined;
+    rows.bases = undefined;
     positions = positionsOf(index, rows, covered);
   }
-  const bits = new Uint8Array(Math.ceil(index.size / 8));
-  for (const frag of covered) {
-    if (frag === undefined) continue;
-    const at = positions.get(frag.id)!;
-    const pass = rowsOf(frag);
-    if (pass === undefined) continue;
-    for (let i = 0; i < pass.length; i++) {
-      const p = at[pass[i]!]!;
-      if (p >= 0) bits[p >> 3]! |= 1 << (p & 7);
-    }
-  }
-  return bits;
+  return { positions, bases: (rows.bases ??= new Map()) };
 }

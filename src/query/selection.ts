@@ -10,6 +10,7 @@
  */
 import { compileFilter, parseExpression, type CompiledFilter } from "../filter/index.js";
 import type { IndexResolver } from "../scalar/mask.js";
+import type { FragmentRows } from "../scalar/rowmask.js";
 import type { IndexAnswer } from "./index-selection.js";
 import { lazyImport } from "../util/lazy.js";
 import type { TableState } from "../dataset/dataset.js";
@@ -57,6 +58,8 @@ export interface FilterSelection {
   rows(frag: Fragment): Promise<Int32Array>;
   /** How many live rows of `frag` pass; where the indexes answered, without listing them. */
   count(frag: Fragment): Promise<number>;
+  /** The live rows of `frag` that pass, as listed rows or (a large index answer) a bitmap; undefined: none. */
+  part(frag: Fragment): Promise<FragmentRows | undefined>;
 }
 
 /** Evaluates `filter` over the live rows of `frag` (after reading its columns). */
@@ -84,6 +87,11 @@ export async function selectFilter(ctx: SelectionContext, filterSql: string, com
       summary: { filter: filterSql, ...summary, scannedFragments: scanned.length, scannedRows: scanned.reduce((s, f) => s + f.liveRows, 0) },
       rows: async (frag) => (by && by(frag) ? answer!.rows(frag.id) : scanFragment(ctx, filter, frag)),
       count: async (frag) => (by && by(frag) ? answer!.count(frag.id) : (await scanFragment(ctx, filter, frag)).length),
+      part: async (frag) => {
+        if (by && by(frag)) return answer!.part(frag.id);
+        const rows = await scanFragment(ctx, filter, frag);
+        return rows.length === 0 ? undefined : { rows };
+      },
     };
   };
   const noIndex = { indexes: [], lookups: [], mode: "scan", indexedFragments: 0, indexedRows: 0 } as const;
@@ -134,4 +142,14 @@ export async function selectAll(selection: FilterSelection, fragments: readonly 
     count += r.length;
   }
   return { rows, count };
+}
+
+/** Every fragment's passing rows as `part` gives them (fragments with none left out). */
+export async function selectParts(selection: FilterSelection, fragments: readonly Fragment[]): Promise<Map<Fragment, FragmentRows>> {
+  const parts = new Map<Fragment, FragmentRows>();
+  for (const frag of fragments) {
+    const p = await selection.part(frag);
+    if (p !== undefined) parts.set(frag, p);
+  }
+  return parts;
 }

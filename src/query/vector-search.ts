@@ -19,10 +19,12 @@ import { copyVectorF32, vectorStride, type NumericArray } from "../data/column.j
 import { ROW_ID_FRAGMENT } from "../dataset/fragment.js";
 import type { CompiledFilter } from "../filter/index.js";
 import { hitSource, type Hit } from "./hits.js";
-import { selectAll, selectFilter, type FilterSelection } from "./selection.js";
+import { selectFilter, selectParts, type FilterSelection } from "./selection.js";
+import type { FragmentRows } from "../scalar/rowmask.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import type { ScanPool } from "../pool/pool.js";
-import { allowedBitmap, liveBitmap } from "./live-rows.js";
+import { liveBitmap, rowPositions } from "./live-rows.js";
+import { lazyImport } from "../util/lazy.js";
 import { fewChunks } from "../storage/fragment-file.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
@@ -60,6 +62,8 @@ export interface VectorSearchContext {
 }
 
 const EMPTY_ROWS = new Int32Array(0);
+
+const allowedPositions = lazyImport((): Promise<typeof import("./allowed-bitmap.js")> => import("./allowed-bitmap.js"));
 
 /** A fragment with at most 1/FEW_DELETED of its rows deleted is scanned whole, its deleted rows dropped after. */
 const FEW_DELETED = 16;
@@ -337,9 +341,9 @@ export function chooseStrategy(index: IndexShape | undefined, allowedRows: numbe
 }
 
 /** Whether the passing rows of indexed fragments can be scanned without loading whole vector columns from storage. */
-async function cheapToScan(ctx: VectorSearchContext, field: VectorField, passing: ReadonlyMap<Fragment, Int32Array>, covered: ReadonlySet<number>): Promise<boolean> {
-  for (const [frag, rows] of passing) {
-    if (!covered.has(frag.id) || fewChunks(field.type, frag.numRows, rows)) continue;
+async function cheapToScan(ctx: VectorSearchContext, field: VectorField, passing: ReadonlyMap<Fragment, unknown>, rowsOf: (frag: Fragment) => Int32Array | undefined, covered: ReadonlySet<number>): Promise<boolean> {
+  for (const frag of passing.keys()) {
+    if (!covered.has(frag.id) || fewChunks(field.type, frag.numRows, rowsOf(frag)!)) continue;
     if ((await ctx.residentVectorBlock?.(frag, field.name)) === undefined) return false;
   }
   return true;
@@ -375,21 +379,34 @@ export async function runVectorSearch(
   const covered = new Set(indexed?.entry.fragments ?? []);
   const searched = indexed && vec.fastSearch ? state.fragments.filter((f) => covered.has(f.id)) : state.fragments;
 
-  // The prefilter's rows, per fragment (absent: none pass), when there is one.
-  let passing: Map<Fragment, Int32Array> | undefined;
+  // The prefilter's rows, per fragment (absent: none pass), when there is one: as the selection
+  // holds them (an index's large answer is a bitmap), listed only for the fragments scanned exactly
+  // (an index takes the bitmaps as they are, see allowedBitmap).
+  let passing: Map<Fragment, FragmentRows> | undefined;
+  let sel: FilterSelection | undefined;
   if (filter !== undefined && !vec.postfilter) {
-    const sel = selection ?? (await selectFilter(ctx, plan.filter!, filter));
-    passing = (await selectAll(sel, searched)).rows;
+    sel = selection ?? (await selectFilter(ctx, plan.filter!, filter));
+    passing = await selectParts(sel, searched);
   }
-  const rowsOf = (frag: Fragment): Int32Array | undefined => (passing === undefined ? undefined : passing.get(frag) ?? EMPTY_ROWS);
+  const listed = new Map<Fragment, Int32Array>();
+  const list = async (frags: readonly Fragment[]): Promise<void> => {
+    for (const f of frags) {
+      const p = passing?.get(f);
+      if (p !== undefined && !listed.has(f)) listed.set(f, p.rows ?? (await sel!.rows(f)));
+    }
+  };
+  const rowsOf = (frag: Fragment): Int32Array | undefined => (passing === undefined ? undefined : listed.get(frag) ?? EMPTY_ROWS);
+  await list(searched.filter((f) => !covered.has(f.id)));
   let allowedIndexed: number | undefined;
   if (passing !== undefined) {
     allowedIndexed = 0;
-    for (const [frag, rows] of passing) if (covered.has(frag.id)) allowedIndexed += rows.length;
+    for (const [frag, p] of passing) if (covered.has(frag.id)) allowedIndexed += p.rows !== undefined ? p.rows.length : p.count;
   }
   const shape = indexed && { kind: indexed.entry.kind, params: indexed.entry.params, rows: indexed.index.size };
   let strategy = chooseStrategy(shape, allowedIndexed, expectedLength(field), vec, k);
-  if (strategy.kind === "exact-prefiltered" && strategy.exactCost > EXACT_PREFILTER_ELEMENTS && !(await cheapToScan(ctx, field, passing!, covered))) {
+  // The exact paths (and binary IVF, which takes a predicate over rows) need the indexed fragments' rows listed.
+  if (strategy.kind === "exact-prefiltered" || indexed?.entry.kind === "IVF_BINARY") await list(searched);
+  if (strategy.kind === "exact-prefiltered" && strategy.exactCost > EXACT_PREFILTER_ELEMENTS && !(await cheapToScan(ctx, field, passing!, rowsOf, covered))) {
     // Scanning would first load vector columns that are not in memory: the index reads far less.
     strategy = { ...strategy, kind: "ann-prefiltered" };
   }
@@ -410,7 +427,7 @@ export async function runVectorSearch(
     const bitmapOk = indexed.entry.kind !== "IVF_BINARY";
     const allowed = passing === undefined
       ? (bitmapOk ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, () => undefined))
-      : (bitmapOk ? allowedBitmap(indexed.index, state, indexed.entry, rowsOf) : allowedRows(state, indexed.entry, rowsOf));
+      : (bitmapOk ? (await allowedPositions()).allowedBitmap(indexed.index, state, indexed.entry, (frag) => passing!.get(frag), rowPositions) : allowedRows(state, indexed.entry, rowsOf));
     const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });

@@ -11,6 +11,7 @@
  */
 import { corruptIndex, IndexHead, IndexWriter } from "../ann/format.js";
 import { compareKeys, inRange, type KeyRange, type KeyType, type ScalarKey } from "./keys.js";
+import { addressRunsMask, type MaskFrame, type RowMask } from "./rowmask.js";
 import { toRowSet, unionRows, type RowSet } from "./rowset.js";
 
 export function buildBitmap(keyType: KeyType, values: readonly (ScalarKey | null)[], rows: ArrayLike<number>): Uint8Array {
@@ -94,8 +95,25 @@ export class BitmapIndex {
     return out;
   }
 
-  equals(key: ScalarKey): RowSet {
-    if (typeof key === "number" && Number.isNaN(key)) return new Float64Array(0);
+  /**
+   * Rows whose key lies in `range` as a mask over `frame`, set from the value groups without
+   * merging them into one sorted list (an equality is one group; a range or IN several).
+   */
+  rangeMask(range: KeyRange, frame: MaskFrame): Promise<RowMask> {
+    const runs: [number, number][] = [];
+    const equal = range.lower !== undefined && range.upper !== undefined && compareKeys(range.lower, range.upper) === 0 && range.lowerInclusive !== false && range.upperInclusive !== false;
+    if (equal) {
+      const v = this.#find(range.lower!);
+      if (v >= 0) runs.push([this.#offsets[v]!, this.#offsets[v + 1]!]);
+    } else this.#keys.forEach((k, v) => {
+      if (inRange(k, range)) runs.push([this.#offsets[v]!, this.#offsets[v + 1]!]);
+    });
+    return Promise.resolve(addressRunsMask(this.#rows, runs, frame));
+  }
+
+  /** The value group of `key`, or −1 (NaN has none: no comparison matches it). */
+  #find(key: ScalarKey): number {
+    if (typeof key === "number" && Number.isNaN(key)) return -1;
     let lo = 0;
     let hi = this.#keys.length;
     while (lo < hi) {
@@ -103,7 +121,12 @@ export class BitmapIndex {
       if (compareKeys(this.#keys[mid]!, key) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.#keys.length && compareKeys(this.#keys[lo]!, key) === 0 ? this.#group(lo) : new Float64Array(0);
+    return lo < this.#keys.length && compareKeys(this.#keys[lo]!, key) === 0 ? lo : -1;
+  }
+
+  equals(key: ScalarKey): RowSet {
+    const v = this.#find(key);
+    return v >= 0 ? this.#group(v) : new Float64Array(0);
   }
 
   in(keys: readonly ScalarKey[]): RowSet {

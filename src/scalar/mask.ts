@@ -21,7 +21,7 @@ export interface ScalarLookup {
   range(range: KeyRange): RowSet | Promise<RowSet>;
   equals(key: ScalarKey): RowSet | Promise<RowSet>;
   isNull(): RowSet;
-  /** The rows of `range` as a mask over `frame`, built without a sorted row list (a BTREE). */
+  /** The rows of `range` as a mask over `frame`, built without a sorted row list (BTREE, BITMAP, LABEL_LIST). */
   rangeMask?(range: KeyRange, frame: MaskFrame): Promise<RowMask>;
   /** How many rows (live or not) the index holds in `range`, from page statistics where it can (a BTREE). */
   countRange?(range: KeyRange): Promise<number>;
@@ -88,7 +88,7 @@ function lazy(compute: () => RowMask): () => RowMask {
   return () => (v ??= compute());
 }
 
-/** The rows of `range` in `col`'s index, as a mask (a BTREE builds it from its pages directly). */
+/** The rows of `range` in `col`'s index, as a mask (BTREE from its pages, BITMAP from its value groups). */
 async function lookupRange(col: IndexedColumn, range: KeyRange, live: LiveRows): Promise<RowMask> {
   return col.lookup.rangeMask ? col.lookup.rangeMask(range, live.frame) : RowMask.fromAddresses(await col.lookup.range(range));
 }
@@ -301,7 +301,7 @@ async function arrayCall(e: Extract<Expr, { kind: "call" }>, live: LiveRows, lab
   }
   let hits: RowMask | undefined;
   for (const k of keys) {
-    const rows = RowMask.fromAddresses(await col.lookup.equals(k));
+    const rows = await lookupRange(col, { lower: k, lowerInclusive: true, upper: k, upperInclusive: true }, live);
     hits = hits === undefined ? rows : fn === "all" ? hits.and(rows) : hits.or(rows);
   }
   return counted(steps, `${col.kind}(${column}) ${e.name}(${keys.map((k) => JSON.stringify(k)).join(", ")})`, split(live, hits!, nullsOf(col), false));

@@ -235,7 +235,7 @@ export class RowMask {
   }
 }
 
-/** Builds a mask row by row, dense per fragment (sized by `numRows`): for large lookups whose rows come unsorted. */
+/** Builds a mask row by row, dense per fragment (sized by `numRows`): for large lookups whose rows come unsorted or in several lists. */
 export class DenseMaskBuilder {
   readonly #bits = new Map<number, Uint32Array>();
   readonly #numRows: (id: number) => number | undefined;
@@ -263,6 +263,27 @@ export class DenseMaskBuilder {
     }
   }
 
+  /** Sets the rows of row addresses `addresses` (any order); fragments `numRows` does not know are left out. */
+  addAddresses(addresses: Float64Array, from: number, to: number): void {
+    let base = -FRAGMENT; // no fragment yet
+    let bits: Uint32Array | undefined;
+    for (let i = from; i < to; i++) {
+      const a = addresses[i]!;
+      if (a < base || a >= base + FRAGMENT) {
+        const id = Math.floor(a / FRAGMENT);
+        base = id * FRAGMENT;
+        bits = this.#bits.get(id);
+        if (bits === undefined) {
+          const n = this.#numRows(id);
+          if (n !== undefined) this.#bits.set(id, (bits = new Uint32Array((n + 31) >>> 5)));
+        }
+      }
+      if (bits === undefined) continue;
+      const r = a - base;
+      if ((r >>> 5) < bits.length) bits[r >>> 5]! |= 1 << (r & 31);
+    }
+  }
+
   finish(): RowMask {
     const parts = new Map<number, FragmentRows>();
     for (const [id, bits] of this.#bits) {
@@ -271,4 +292,19 @@ export class DenseMaskBuilder {
     }
     return new RowMask(parts);
   }
+}
+
+/**
+ * The union of runs of ascending row addresses (`addresses[from .. to)` per run: a BITMAP or
+ * LABEL_LIST index's value groups) as a mask over `frame`: set straight into per-fragment bitmaps
+ * when the runs hold more than one row in DENSE_SHARE of the frame's rows, else merged as lists.
+ */
+export function addressRunsMask(addresses: Float64Array, runs: readonly (readonly [number, number])[], frame: MaskFrame): RowMask {
+  const total = runs.reduce((n, [from, to]) => n + to - from, 0);
+  if (total * DENSE_SHARE <= frame.totalRows) {
+    return runs.reduce((mask, [from, to]) => mask.or(RowMask.fromAddresses(addresses.subarray(from, to))), RowMask.empty());
+  }
+  const builder = new DenseMaskBuilder((id) => frame.numRows(id));
+  for (const [from, to] of runs) builder.addAddresses(addresses, from, to);
+  return builder.finish();
 }

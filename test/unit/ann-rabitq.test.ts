@@ -72,7 +72,7 @@ function runKernel(k: Kernels, planes: Uint8Array, codes: Uint8Array, n: number,
     heap.write(pPtr, planes);
     heap.write(cPtr, codes);
     const [cg, c0, cS, cP, c1, ce] = c as [number, number, number, number, number, number];
-    k.exports.rq_scan(pPtr, cPtr, n, bytes, cg, c0, cS, cP, c1, ce, out, spread);
+    k.exports.rq_scan(pPtr, cPtr, n, bytes, cg, c0, cS, cP, c1, ce, 0, 0, out, spread);
     return { estimate: heap.f32(out, n).slice(), spread: withSpread ? heap.f32(spread, n).slice() : new Float32Array(0) };
   } finally {
     for (const p of [pPtr, cPtr, out, spread]) heap.free(p);

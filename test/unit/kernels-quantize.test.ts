@@ -127,8 +127,8 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
         expectClose(lutDot, ref.pqLut("dot", q, M, dsub, codebook, -2), "lut dot");
         const norms = randomF32(N, 29 * dim);
         const ids = randomIds(M_IDS, N, 31 * dim);
-        expectClose(callRaw(k, "pq_adc", [lutL2, codes, N, M, 0.5, 0, "out"], N), ref.pqAdc(lutL2, codes, M, 0.5), "adc");
-        expectClose(callRaw(k, "pq_adc", [lutDot, codes, N, M, 1, norms, "out"], N), ref.pqAdc(lutDot, codes, M, 1, norms), "adc + norms");
+        expectClose(callRaw(k, "pq_adc", [lutL2, codes, N, M, 0.5, 0, 0, 0, "out"], N), ref.pqAdc(lutL2, codes, M, 0.5), "adc");
+        expectClose(callRaw(k, "pq_adc", [lutDot, codes, N, M, 1, norms, 0, 0, "out"], N), ref.pqAdc(lutDot, codes, M, 1, norms), "adc + norms");
         expectClose(callRaw(k, "pq_adc_gather", [lutL2, codes, ids, M_IDS, M, 0.25, norms, "out"], M_IDS), ref.pqAdc(lutL2, codes, M, 0.25, norms, ids), "adc gather");
         // ADC with the l2 table is exactly ‖q − decode(code)‖² up to rounding.
         expectClose(ref.pqAdc(lutL2, codes, M, 0), ref.l2(q, pqDecode(k, codes, dim, M, codebook), dim), "adc = l2 to the reconstruction");
@@ -161,7 +161,7 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
       for (const metric of ["l2", "dot"] as const) {
         const { qi, w, bias } = sqPrepareQuery(q, offset, scale, metric);
         const rowNorms = metric === "l2" ? norms : undefined;
-        const dense = callRaw(k, "sq_ip", [qi, codes, N, dim, w, bias, rowNorms ?? 0, "out"], N);
+        const dense = callRaw(k, "sq_ip", [qi, codes, N, dim, w, bias, rowNorms ?? 0, 0, 0, "out"], N);
         expectClose(dense, ref.sqIp(qi, codes, dim, w, bias, rowNorms), `sq ${metric}`);
         expectClose(callRaw(k, "sq_ip_gather", [qi, codes, ids, M_IDS, dim, w, bias, rowNorms ?? 0, "out"], M_IDS), ref.sqIp(qi, codes, dim, w, bias, rowNorms, ids), `sq ${metric} gather`);
         // With the query rounded to 15 bits, the scan still gives the distance to the decoded row.

@@ -1,13 +1,14 @@
 /**
  * Large index answers without sorted row lists (issue 12): row masks (per-fragment row lists or
  * bitmaps) against plain Set arithmetic; BTREE ranges set straight into bitmaps against the sorted
- * row-set lookup; counts from BTREE page statistics against the rows a lookup lists; and through a
+ * row-set lookup, BITMAP / LABEL_LIST value groups likewise; counts from BTREE page statistics against the rows a lookup lists; and through a
  * table, counts and rows with a BTREE against a table without one — fresh, with NULLs, after
  * deletes, with appended rows and after optimize.
  */
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/ann/common.js";
 import { connect, Index, type Row, type Table } from "../../src/index.js";
+import { BitmapIndex, buildBitmap } from "../../src/scalar/bitmap.js";
 import { buildBTree, BTreeIndex } from "../../src/scalar/btree.js";
 import type { KeyRange } from "../../src/scalar/keys.js";
 import { RowMask, type FragmentRows } from "../../src/scalar/rowmask.js";
@@ -126,6 +127,43 @@ describe("btree ranges as masks and counts", () => {
     expect(await wide.countRange({ lower: 10, lowerInclusive: true, upper: 100, upperInclusive: false })).toBe(keys.filter((k) => k !== null && k >= 10 && k < 100).length);
     expect(wide.stats.pages).toBeGreaterThan(50);
     expect(wide.stats.pagesRead).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("bitmap lookups as masks", () => {
+  const rand = seededRandom(SEED + 2);
+  const n = 20_000;
+  // Rows over fragments 0, 1 and 3 (8,000 rows each) in shuffled order; 40 values, a few frequent, NULLs and NaN.
+  const rows = Float64Array.from({ length: n }, (_, i) => [0, 1, 3][Math.floor(i / 8000)]! * FRAGMENT + (i % 8000));
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+  }
+  const keys = Array.from({ length: n }, () => (rand() < 0.05 ? null : rand() < 0.01 ? NaN : rand() < 0.5 ? Math.floor(rand() * 3) : Math.floor(rand() * 40)));
+  const index = new BitmapIndex(buildBitmap("number", keys, rows));
+  const frames = {
+    all: { numRows: (id: number) => ([0, 1, 3].includes(id) ? 8000 : undefined), totalRows: 24_000 },
+    "fragments 0 and 3": { numRows: (id: number) => ([0, 3].includes(id) ? 8000 : undefined), totalRows: 16_000 },
+  };
+
+  it("an equality or range set from the value groups equals the sorted row-set lookup, within the frame's fragments", async () => {
+    let dense = 0;
+    let sparse = 0;
+    const ranges: KeyRange[] = [];
+    for (let v = -1; v <= 41; v++) ranges.push({ lower: v, lowerInclusive: true, upper: v, upperInclusive: true });
+    ranges.push({ lower: NaN, lowerInclusive: true, upper: NaN, upperInclusive: true }, {}, { lower: 3, lowerInclusive: false }, { upper: 2, upperInclusive: true }, { lower: 10, lowerInclusive: true, upper: 12, upperInclusive: false });
+    for (const range of ranges) {
+      const listed = [...(await index.range(range))];
+      for (const [name, frame] of Object.entries(frames)) {
+        const mask = await index.rangeMask(range, frame);
+        if ([...mask.parts.values()].some((p) => p.bits !== undefined)) dense++;
+        else if (mask.size > 0) sparse++;
+        const within = (a: number): boolean => frame.numRows(Math.floor(a / FRAGMENT)) !== undefined;
+        expect([...mask.toAddresses()].filter(within), `${name}: ${JSON.stringify(range)}`).toEqual(listed.filter(within));
+      }
+    }
+    expect(dense).toBeGreaterThan(10);
+    expect(sparse).toBeGreaterThan(10);
   });
 });
 
