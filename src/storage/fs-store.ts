@@ -10,7 +10,7 @@
  * `removeTemporaryFiles` deletes old ones.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
@@ -106,6 +106,18 @@ export class FsStore implements BlobStore {
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     this.#checkOpen();
     checkRange(checkKey(key), offset, length);
+    return (await this.#readRanges(key, [{ offset, length }]))[0]!;
+  }
+
+  /** Several ranges of one file through one open file descriptor, read in parallel (positional reads). */
+  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    checkKey(key);
+    for (const r of ranges) checkRange(key, r.offset, r.length);
+    return ranges.length === 0 ? [] : this.#readRanges(key, ranges);
+  }
+
+  async #readRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -114,15 +126,17 @@ export class FsStore implements BlobStore {
     }
     try {
       const { size } = await handle.stat();
-      if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
-      const bytes = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
-        if (bytesRead === 0) throw shortReadError(this.uri, key, offset, length, offset + filled);
-        filled += bytesRead;
-      }
-      return bytes;
+      for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
+      return await Promise.all(ranges.map(async ({ offset, length }) => {
+        const bytes = new Uint8Array(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
+          if (bytesRead === 0) throw shortReadError(this.uri, key, offset, length, offset + filled);
+          filled += bytesRead;
+        }
+        return bytes;
+      }));
     } catch (error) {
       throw this.#readError(error, key);
     } finally {
