@@ -58,6 +58,8 @@ export interface IvfInternalOptions {
   pqIterations?: number;
   /** Rows PQ trains on. Default 64 × sampleRate (see docs/INDEXES.md). */
   pqSampleRows?: number;
+  /** The k-means sample's byte budget when no sampleRate is given. Default KMEANS_SAMPLE_BYTES (kmeans.ts). */
+  kmeansSampleBytes?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
 }
@@ -129,7 +131,7 @@ export class IvfIndex implements VectorIndex {
 
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
-    const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate), random);
+    const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
     const kmSample = kmRows.length === n ? x : gatherRows(x, dim, kmRows);
     const block = kernels.upload(kmSample, dim);
     let centroids: Float32Array;

@@ -34,9 +34,9 @@ export const MIN_ROWS_PER_CENTROID = 64;
  * a sampleRate; otherwise k × 256, cut to KMEANS_SAMPLE_BYTES but never under
  * k × MIN_ROWS_PER_CENTROID. (1M × 384 with 1,000 partitions: 64,000 rows, 98 MB, not 393 MB.)
  */
-export function kmeansSampleRows(k: number, dim: number, sampleRate: number | undefined): number {
+export function kmeansSampleRows(k: number, dim: number, sampleRate: number | undefined, budgetBytes = KMEANS_SAMPLE_BYTES): number {
   if (sampleRate !== undefined) return k * sampleRate;
-  const fit = Math.floor(KMEANS_SAMPLE_BYTES / (dim * 4 * k));
+  const fit = Math.floor(budgetBytes / (dim * 4 * k));
   return k * Math.min(DEFAULT_ROWS_PER_CENTROID, Math.max(MIN_ROWS_PER_CENTROID, fit));
 }
 
