@@ -104,9 +104,7 @@ export class FsStore implements BlobStore {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    this.#checkOpen();
-    checkRange(checkKey(key), offset, length);
-    return (await this.#readRanges(key, [{ offset, length }]))[0]!;
+    return (await this.getRanges(key, [{ offset, length }]))[0]!;
   }
 
   /** Several ranges of one file through one open file descriptor, read in parallel (positional reads). */
@@ -114,10 +112,7 @@ export class FsStore implements BlobStore {
     this.#checkOpen();
     checkKey(key);
     for (const r of ranges) checkRange(key, r.offset, r.length);
-    return ranges.length === 0 ? [] : this.#readRanges(key, ranges);
-  }
-
-  async #readRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    if (ranges.length === 0) return [];
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");

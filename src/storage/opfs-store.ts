@@ -169,9 +169,7 @@ export class OpfsStore implements BlobStore {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    this.#checkOpen();
-    checkRange(checkKey(key), offset, length);
-    return (await this.#read(key, [{ offset, length }]))[0]!;
+    return (await this.getRanges(key, [{ offset, length }]))[0]!;
   }
 
   /**
