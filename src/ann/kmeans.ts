@@ -40,6 +40,15 @@ export function kmeansSampleRows(k: number, dim: number, sampleRate: number | un
   return k * Math.min(DEFAULT_ROWS_PER_CENTROID, Math.max(MIN_ROWS_PER_CENTROID, fit));
 }
 
+/**
+ * Rows an IVF build over a table samples for training: the k-means sample (kmeansSampleRows) and
+ * the codec's — PQ trains on 64 × sampleRate rows, SQ takes its value ranges from the whole
+ * sample (256 × sampleRate at least) — whichever is more.
+ */
+export function ivfSampleRows(kind: string, k: number, dim: number, sampleRate: number | undefined): number {
+  return Math.max(kmeansSampleRows(k, dim, sampleRate), (kind === "IVF_SQ" ? 256 : 64) * (sampleRate ?? DEFAULT_ROWS_PER_CENTROID));
+}
+
 export interface KMeansOptions {
   k: number;
   /** "l2": minimize squared distance. "dot": maximize x·c (spherical k-means with `spherical`). */

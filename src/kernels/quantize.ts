@@ -30,9 +30,9 @@ const CHUNK_ROWS = 65_536;
  */
 const CHUNK_BYTES = 16 * 2 ** 20;
 
-/** Rows of `dim` f32 per kernel call, for `n` rows. */
+/** Rows of `dim` f32 per kernel call, for `n` rows (at least one, however wide). */
 function chunkRows(n: number, dim: number): number {
-  return Math.min(n, CHUNK_ROWS, Math.max(1, Math.floor(CHUNK_BYTES / (dim * 4))));
+  return Math.min(n, CHUNK_ROWS, Math.ceil(CHUNK_BYTES / (dim * 4)));
 }
 
 export function metricCode(metric: IndexMetric): number {

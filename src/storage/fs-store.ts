@@ -15,7 +15,7 @@ import {
   checkData,
   checkKey,
   checkPrefix,
-  checkRange,
+  checkRanges,
   closedError,
   isReservedName,
   keyShapeError,
@@ -91,16 +91,7 @@ export class FsStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
-    const path = this.#path(checkKey(key));
-    try {
-      const buffer = await this.#fs.readFile(path);
-      // A Buffer may be a view into a shared pool; hand out bytes that own their ArrayBuffer.
-      return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength
-        ? new Uint8Array(buffer.buffer, 0, buffer.byteLength)
-        : new Uint8Array(buffer);
-    } catch (error) {
-      throw this.#readError(error, key);
-    }
+    return (await this.#read(checkKey(key)))[0]!;
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
@@ -110,9 +101,11 @@ export class FsStore implements BlobStore {
   /** Several ranges of one file through one open file descriptor, read in parallel (positional reads). */
   async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
-    checkKey(key);
-    for (const r of ranges) checkRange(key, r.offset, r.length);
-    if (ranges.length === 0) return [];
+    return this.#read(checkRanges(key, ranges), ranges);
+  }
+
+  /** `ranges` of the file of `key`, or (without ranges) all of it. */
+  async #read(key: string, ranges?: readonly ByteRange[]): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -121,6 +114,7 @@ export class FsStore implements BlobStore {
     }
     try {
       const { size } = await handle.stat();
+      ranges ??= [{ offset: 0, length: size }];
       for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
       return await Promise.all(ranges.map(async ({ offset, length }) => {
         const bytes = new Uint8Array(length);

@@ -63,7 +63,7 @@ export class QuotaGuardStore implements BlobStore {
     this.readOnly = inner.readOnly;
     if (inner.inMemory !== undefined) this.inMemory = inner.inMemory;
     if (inner.remote !== undefined) this.remote = inner.remote;
-    if (inner.getRanges) this.getRanges = (key, ranges) => inner.getRanges!(key, ranges);
+    this.getRanges = inner.getRanges?.bind(inner);
     if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
     if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
   }
