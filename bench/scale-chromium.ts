@@ -63,6 +63,27 @@ export const DEFAULT_SWEEP: SearchConfig[] = [
   { nprobes: 120, refineFactor: 50 },
 ];
 
+/**
+ * The sweep at a million rows (1,000 partitions). At 100K (316 partitions) recall@10 reached 0.95
+ * at nprobes 40 refine 10 on spectrum-use (recall there is bound by the partitions probed: refine
+ * 30 added 0.000) and at nprobes 40 refine 30 on clusters (refine 10: 0.93). Probing the same
+ * share of 1,000 partitions is nprobes ~130; the sweep brackets that from below (cheaper, may
+ * miss 0.95) and above, with refine 10 for spectrum-like data and 30 for clusters.
+ */
+export const MILLION_SWEEP: SearchConfig[] = [
+  { nprobes: 60, refineFactor: 10 },
+  { nprobes: 100, refineFactor: 10 },
+  { nprobes: 100, refineFactor: 30 },
+  { nprobes: 150, refineFactor: 10 },
+  { nprobes: 150, refineFactor: 30 },
+  { nprobes: 250, refineFactor: 30 },
+];
+
+/** The sweep for a table of `rows`: the one measured at 100K below 500K rows, the million one above. */
+export function defaultSweep(rows: number): SearchConfig[] {
+  return rows >= 500_000 ? MILLION_SWEEP : DEFAULT_SWEEP;
+}
+
 // ── the tab's resident memory, from /proc ───────────────────────────────────────────────────
 
 interface ProcSample { renderer: number; rendererPid: number; total: number }
@@ -239,6 +260,8 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       const common = {
         system: "quiver", variant: "ivf_pq (chromium, opfs, worker)", dataset, metric: "cosine",
         rows_per_s: sig(o.rows / (ing.add_ms / 1000)), build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes,
+        build_wasm_peak_mb: mb(peak(b.memory, (s) => s.wasm_reserved)), build_ua_peak_mb: mb(peak(b.memory, (s) => s.ua_bytes)),
+        query_wasm_peak_mb: mb(peak(q.memory, (s) => s.wasm_reserved)), query_ua_peak_mb: mb(peak(q.memory, (s) => s.ua_bytes)),
       };
       for (const run of q.runs) {
         const r = recall(run.ids, truth.ids);

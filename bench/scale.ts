@@ -9,11 +9,13 @@
  *   npm run bench -- scale                              every part at 1M rows, writes bench/results/scale.{json,md}
  *   npm run bench -- scale chromium --rows 100000       a smaller table
  *   npm run bench -- scale chromium --datasets clusters  one data set (spectrum, clusters)
+ *   npm run bench -- scale chromium --nprobes 40,80 --refine 10,30   every pair instead of the default
+ *                                                       sweep (DEFAULT_SWEEP below 500K rows, MILLION_SWEEP from there)
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
  */
 import { loadavg } from "node:os";
 import { machineInfo, progress, round, writeResults, type ResultRow } from "./report.js";
-import { DEFAULT_SWEEP, runChromiumScale, type ScaleDataset } from "./scale-chromium.js";
+import { defaultSweep, runChromiumScale, type ScaleDataset } from "./scale-chromium.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
       rows: ROWS, queries: num("queries", 100), batch: num("batch", 50_000),
       datasets: (opt("datasets") ?? "spectrum,clusters").split(",") as ScaleDataset[],
       numPartitions: opt("partitions") === undefined ? undefined : Number(opt("partitions")),
-      numSubVectors: num("subvectors", 96), maxIterations: num("iterations", 10), sweep: DEFAULT_SWEEP,
+      numSubVectors: num("subvectors", 96), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS),
     };
     const run = await runChromiumScale(o);
     rows.push(...run.rows);
@@ -79,11 +81,25 @@ async function main(): Promise<void> {
       { heading: "bytes/query", value: (r) => r.bytes_fetched },
       { heading: "requests/query", value: (r) => r.requests_per_query },
       { heading: "tab RSS peak MB (queries)", value: (r) => r.tab_rss_query_peak_mb },
+      { heading: "query WASM / JS+WASM peak MiB", value: (r) => `${r.query_wasm_peak_mb} / ${r.query_ua_peak_mb ?? "–"}` },
+      { heading: "ingest rows/s", value: (r) => r.rows_per_s },
+      { heading: "build s", value: (r) => r.build_s },
+      { heading: "build WASM / JS+WASM peak MiB", value: (r) => `${r.build_wasm_peak_mb} / ${r.build_ua_peak_mb ?? "–"}` },
     ],
     notes,
     reproduce: `npm run bench -- scale${ROWS !== 1_000_000 ? ` --rows ${ROWS}` : ""}`,
   });
   progress(`wrote ${md}`);
+}
+
+/** `--nprobes a,b --refine c,d`: every pair; otherwise the default sweep for the table's size. */
+function sweepOption(rows: number): ReturnType<typeof defaultSweep> {
+  const list = (name: string): number[] | undefined => opt(name)?.split(",").map(Number);
+  const nprobes = list("nprobes");
+  const refine = list("refine");
+  if (nprobes === undefined && refine === undefined) return defaultSweep(rows);
+  const base = defaultSweep(rows);
+  return (nprobes ?? [...new Set(base.map((s) => s.nprobes))]).flatMap((n) => (refine ?? [...new Set(base.map((s) => s.refineFactor))]).map((r) => ({ nprobes: n, refineFactor: r })));
 }
 
 type Run = Awaited<ReturnType<typeof runChromiumScale>>;

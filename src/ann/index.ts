@@ -78,6 +78,7 @@ export { FlatIndex, HnswIndex, IvfIndex };
 export type { HnswKind, IvfKind, IvfOpenOptions };
 export { PREAMBLE_BYTES, readHeadLength } from "./format.js";
 export type { LoadPartition } from "./ivf-partitions.js";
+export { ivfSampleRows, kmeansSampleRows } from "./kmeans.js";
 export { ProductQuantizer } from "./pq.js";
 export { ScalarQuantizer } from "./sq.js";
 export type * from "./types.js";

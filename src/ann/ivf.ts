@@ -27,7 +27,7 @@ import {
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
-import { kmeans } from "./kmeans.js";
+import { kmeans, kmeansSampleRows } from "./kmeans.js";
 import { ProductQuantizer } from "./pq.js";
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
@@ -58,6 +58,8 @@ export interface IvfInternalOptions {
   pqIterations?: number;
   /** Rows PQ trains on. Default 64 × sampleRate (see docs/INDEXES.md). */
   pqSampleRows?: number;
+  /** The k-means sample's byte budget when no sampleRate is given. Default KMEANS_SAMPLE_BYTES (kmeans.ts). */
+  kmeansSampleBytes?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
   /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it). */
@@ -131,9 +133,9 @@ export class IvfIndex implements VectorIndex {
     const progress = options.progress;
     const x = options.inSpace === true ? sample : options.ownSample === true && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
 
-    // Coarse quantizer: k-means on numPartitions × sampleRate rows.
+    // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
-    const kmRows = sampleRows(n, numPartitions * sampleRate, random);
+    const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
     const kmSample = kmRows.length === n ? x : gatherRows(x, dim, kmRows);
     const block = kernels.upload(kmSample, dim);
     let centroids: Float32Array;

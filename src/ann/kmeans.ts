@@ -14,6 +14,41 @@ import type { VectorBlock } from "../kernels/types.js";
 import { normalizeRows, seededRandom } from "./common.js";
 import { TimeSlicer } from "../util/yield.js";
 
+/** Training rows per centroid when the caller names no sampleRate (LanceDB's and faiss's 256). */
+export const DEFAULT_ROWS_PER_CENTROID = 256;
+/**
+ * Float32 bytes of the k-means training sample, at most, when no sampleRate is given. The sample
+ * is held twice while k-means runs (the host's rows and their WebAssembly block): 256 rows per
+ * centroid would be 393 MB each at 1,000 partitions of 384-d, past what a browser tab can hold.
+ */
+export const KMEANS_SAMPLE_BYTES = 64 * 2 ** 20;
+/**
+ * The sample never falls below this many rows per centroid, whatever the budget: under ~40 per
+ * centroid k-means centroids wander (faiss warns below 39); at 64, recall@10 on glove-100d-100k
+ * stays within 0.01 of 256 per centroid (docs/INDEXES.md).
+ */
+export const MIN_ROWS_PER_CENTROID = 64;
+
+/**
+ * Rows k-means trains on for `k` centroids of `dim`-d rows: k × sampleRate when the caller gives
+ * a sampleRate; otherwise k × 256, cut to KMEANS_SAMPLE_BYTES but never under
+ * k × MIN_ROWS_PER_CENTROID. (1M × 384 with 1,000 partitions: 64,000 rows, 98 MB, not 393 MB.)
+ */
+export function kmeansSampleRows(k: number, dim: number, sampleRate: number | undefined, budgetBytes = KMEANS_SAMPLE_BYTES): number {
+  if (sampleRate !== undefined) return k * sampleRate;
+  const fit = Math.floor(budgetBytes / (dim * 4 * k));
+  return k * Math.min(DEFAULT_ROWS_PER_CENTROID, Math.max(MIN_ROWS_PER_CENTROID, fit));
+}
+
+/**
+ * Rows an IVF build over a table samples for training: the k-means sample (kmeansSampleRows) and
+ * the codec's — PQ trains on 64 × sampleRate rows, SQ takes its value ranges from the whole
+ * sample (256 × sampleRate at least) — whichever is more.
+ */
+export function ivfSampleRows(kind: string, k: number, dim: number, sampleRate: number | undefined): number {
+  return Math.max(kmeansSampleRows(k, dim, sampleRate), (kind === "IVF_SQ" ? 256 : 64) * (sampleRate ?? DEFAULT_ROWS_PER_CENTROID));
+}
+
 export interface KMeansOptions {
   k: number;
   /** "l2": minimize squared distance. "dot": maximize x·c (spherical k-means with `spherical`). */

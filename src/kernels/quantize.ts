@@ -1,7 +1,7 @@
 /**
  * Typed access to the index-building kernels (assembly/kmeans.ts, pq.ts, sq.ts): k-means
  * assignment and update, PQ encode/decode, SQ bounds/encode/decode. Inputs are copied into
- * WebAssembly memory in blocks of at most CHUNK_ROWS rows, so one call per block does the work
+ * WebAssembly memory in blocks of at most CHUNK_ROWS rows and CHUNK_BYTES, so one call per block does the work
  * and the temporary memory stays bounded however many rows are encoded.
  *
  * Shapes (row-major throughout):
@@ -20,8 +20,20 @@ import type { VectorBlock } from "./types.js";
 /** Metrics the index kernels compute natively; cosine is dot over normalized vectors. */
 export type IndexMetric = "l2" | "dot";
 
-/** Rows per kernel call when encoding host arrays (64 Ki rows × dim 1024 f32 = 256 MiB at most). */
+/** Rows per kernel call when encoding host arrays, at most. */
 const CHUNK_ROWS = 65_536;
+/**
+ * Float32 bytes of host rows per kernel call, at most: what a call borrows of WebAssembly memory.
+ * An index build encodes a fragment at a time; a 50K-row fragment of 384-d vectors in one block
+ * would be 77 MB, and memory never shrinks: a block larger than the hole the freed k-means
+ * sample left grows the memory by all of it.
+ */
+const CHUNK_BYTES = 16 * 2 ** 20;
+
+/** Rows of `dim` f32 per kernel call, for `n` rows (at least one, however wide). */
+function chunkRows(n: number, dim: number): number {
+  return Math.min(n, CHUNK_ROWS, Math.ceil(CHUNK_BYTES / (dim * 4)));
+}
 
 export function metricCode(metric: IndexMetric): number {
   if (metric !== "l2" && metric !== "dot") throw createError("INVALID_ARGUMENT", `Index kernels take "l2" or "dot", got "${String(metric)}".`);
@@ -52,7 +64,7 @@ function checkRows(data: Float32Array, dim: number, what: string): number {
 function chunked(kernels: Kernels, data: Float32Array, dim: number, fn: (ptr: number, rows: number, first: number) => void): void {
   const n = data.length / dim;
   if (n === 0) return;
-  const chunk = Math.min(n, CHUNK_ROWS);
+  const chunk = chunkRows(n, dim);
   const ptr = kernels.heap.alloc(chunk * dim * 4);
   try {
     for (let first = 0; first < n; first += chunk) {
@@ -253,7 +265,7 @@ export function assignNearest(kernels: Kernels, data: Float32Array, dim: number,
   try {
     const c = t.put(centroids);
     const scratch = t.alloc(k * (dim + 1) * 4);
-    const chunk = Math.min(n, CHUNK_ROWS);
+    const chunk = chunkRows(n, dim);
     const a = t.alloc(chunk * 4);
     const d = t.alloc(chunk * 4);
     chunked(kernels, data, dim, (x, rows, first) => {
@@ -284,7 +296,7 @@ export function pqEncode(kernels: Kernels, data: Float32Array, dim: number, M: n
   try {
     const book = t.put(codebook);
     const scratch = t.alloc(256 * (dim + M) * 4);
-    const out = t.alloc(Math.min(n, CHUNK_ROWS) * M);
+    const out = t.alloc(chunkRows(n, dim) * M);
     chunked(kernels, data, dim, (x, rows, first) => {
       kernels.exports.pq_encode(x, rows, dim, M, book, scratch, out);
       codes.set(kernels.heap.bytes().subarray(out, out + rows * M), first * M);
@@ -305,7 +317,7 @@ export function pqDecode(kernels: Kernels, codes: Uint8Array, dim: number, M: nu
   const t = new Temps(kernels);
   try {
     const book = t.put(codebook);
-    const chunk = Math.min(n, CHUNK_ROWS);
+    const chunk = chunkRows(n, dim);
     const src = t.alloc(chunk * M);
     const dst = t.alloc(chunk * dim * 4);
     for (let first = 0; first < n; first += chunk) {
@@ -345,7 +357,7 @@ export function sqEncode(kernels: Kernels, data: Float32Array, dim: number, offs
   try {
     const off = t.put(offset);
     const inv = t.put(invScale);
-    const out = t.alloc(Math.min(n, CHUNK_ROWS) * dim);
+    const out = t.alloc(chunkRows(n, dim) * dim);
     chunked(kernels, data, dim, (x, rows, first) => {
       kernels.exports.sq_encode(x, rows, dim, off, inv, out);
       const bytes = kernels.heap.bytes();
@@ -367,7 +379,7 @@ export function sqDecode(kernels: Kernels, codes: Int8Array, dim: number, offset
   try {
     const off = t.put(offset);
     const sc = t.put(scale);
-    const chunk = Math.min(n, CHUNK_ROWS);
+    const chunk = chunkRows(n, dim);
     const src = t.alloc(chunk * dim);
     const dst = t.alloc(chunk * dim * 4);
     for (let first = 0; first < n; first += chunk) {
@@ -417,7 +429,7 @@ export function sqNorms(kernels: Kernels, codes: Int8Array, dim: number, scale: 
   const t = new Temps(kernels);
   try {
     const sc = t.put(scale);
-    const chunk = Math.min(n, CHUNK_ROWS);
+    const chunk = chunkRows(n, dim);
     const src = t.alloc(chunk * dim);
     const dst = t.alloc(chunk * 4);
     for (let first = 0; first < n; first += chunk) {

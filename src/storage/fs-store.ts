@@ -10,12 +10,12 @@
  * `removeTemporaryFiles` deletes old ones.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
   checkPrefix,
-  checkRange,
+  checkRanges,
   closedError,
   isReservedName,
   keyShapeError,
@@ -91,21 +91,21 @@ export class FsStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
-    const path = this.#path(checkKey(key));
-    try {
-      const buffer = await this.#fs.readFile(path);
-      // A Buffer may be a view into a shared pool; hand out bytes that own their ArrayBuffer.
-      return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength
-        ? new Uint8Array(buffer.buffer, 0, buffer.byteLength)
-        : new Uint8Array(buffer);
-    } catch (error) {
-      throw this.#readError(error, key);
-    }
+    return (await this.#read(checkKey(key)))[0]!;
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.getRanges(key, [{ offset, length }]))[0]!;
+  }
+
+  /** Several ranges of one file through one open file descriptor, read in parallel (positional reads). */
+  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
-    checkRange(checkKey(key), offset, length);
+    return this.#read(checkRanges(key, ranges), ranges);
+  }
+
+  /** `ranges` of the file of `key`, or (without ranges) all of it. */
+  async #read(key: string, ranges?: readonly ByteRange[]): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -114,15 +114,18 @@ export class FsStore implements BlobStore {
     }
     try {
       const { size } = await handle.stat();
-      if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
-      const bytes = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
-        if (bytesRead === 0) throw shortReadError(this.uri, key, offset, length, offset + filled);
-        filled += bytesRead;
-      }
-      return bytes;
+      ranges ??= [{ offset: 0, length: size }];
+      for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
+      return await Promise.all(ranges.map(async ({ offset, length }) => {
+        const bytes = new Uint8Array(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
+          if (bytesRead === 0) throw shortReadError(this.uri, key, offset, length, offset + filled);
+          filled += bytesRead;
+        }
+        return bytes;
+      }));
     } catch (error) {
       throw this.#readError(error, key);
     } finally {

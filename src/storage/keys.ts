@@ -103,6 +103,13 @@ export function checkRange(key: string, offset: unknown, length: unknown): void 
   }
 }
 
+/** Checks a key and every range of a `getRanges` call (see checkKey, checkRange); returns the key. */
+export function checkRanges(key: string, ranges: readonly { offset: unknown; length: unknown }[]): string {
+  checkKey(key);
+  for (const r of ranges) checkRange(key, r.offset, r.length);
+  return key;
+}
+
 /** Checks the bytes given to `put` / `putIfAbsent`. */
 export function checkData(key: string, data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) {

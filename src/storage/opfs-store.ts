@@ -11,6 +11,10 @@
  *   is refused (another handle holds the file, or the browser lacks the mode) they read through
  *   `getFile()` instead.
  *
+ * `getRanges` reads many ranges of one file in one call (a refined query's candidate rows, the
+ * partitions a query probes, planned by range-reads.ts): one handle, one sync read per range with
+ * no await between them, instead of a promise and a handle lookup per range.
+ *
  * Writes go to a temporary file (`.quiver-tmp-<uuid>`) that is then `move()`d over the target, so
  * readers never see a half-written object: even `createWritable()` alone would first create the
  * target as an empty file, visible until the stream closes. Browsers without `move()` get exactly
@@ -20,12 +24,12 @@
  * reaches the disk: a write that resolved survives reloads and tab crashes.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
   checkPrefix,
-  checkRange,
+  checkRanges,
   closedError,
   isReservedName,
   keyShapeError,
@@ -94,6 +98,12 @@ const HANDLE_CACHE_ENTRIES = 1024;
 /** How long an idle read-only sync access handle stays open for the next read. */
 const READ_HANDLE_LINGER_MS = 100;
 
+/** A range to read; `length` undefined reads to the end of the file. */
+interface Want {
+  readonly offset: number;
+  readonly length?: number;
+}
+
 interface SharedRead {
   readonly handle: Promise<SyncAccessHandle>;
   users: number;
@@ -155,23 +165,20 @@ export class OpfsStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array> {
     this.#checkOpen();
-    const file = await this.#fileHandle(checkKey(key));
-    if (this.#sync) {
-      const bytes = await this.#readSync(file, key, 0, undefined);
-      if (bytes) return bytes;
-    }
-    return this.#readAsync(file, key, 0, undefined);
+    return (await this.#read(checkKey(key), [{ offset: 0 }]))[0]!;
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.getRanges(key, [{ offset, length }]))[0]!;
+  }
+
+  /**
+   * Several ranges of one file through one handle: in a worker one shared sync access handle reads
+   * them back to back (no await between them), elsewhere they are slices of one `File` snapshot.
+   */
+  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
-    checkRange(checkKey(key), offset, length);
-    const file = await this.#fileHandle(key);
-    if (this.#sync) {
-      const bytes = await this.#readSync(file, key, offset, length);
-      if (bytes) return bytes;
-    }
-    return this.#readAsync(file, key, offset, length);
+    return this.#read(checkRanges(key, ranges), ranges);
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -370,8 +377,18 @@ export class OpfsStore implements BlobStore {
     }
   }
 
+  /** `ranges` of `key` (length undefined: to the end of the file), in the order asked. */
+  async #read(key: string, ranges: readonly Want[]): Promise<Uint8Array[]> {
+    const file = await this.#fileHandle(key);
+    if (this.#sync) {
+      const bytes = await this.#readSync(file, key, ranges);
+      if (bytes) return bytes;
+    }
+    return this.#readAsync(file, key, ranges);
+  }
+
   /** Reads through a shared sync access handle; undefined when the file is locked by another one. */
-  async #readSync(file: FileHandle, key: string, offset: number, length: number | undefined): Promise<Uint8Array | undefined> {
+  async #readSync(file: FileHandle, key: string, ranges: readonly Want[]): Promise<Uint8Array[] | undefined> {
     let open = this.#reading.get(key);
     if (open === undefined) {
       open = { handle: file.createSyncAccessHandle!({ mode: "read-only" }), users: 0 };
@@ -391,19 +408,21 @@ export class OpfsStore implements BlobStore {
       if (isAbsent(error)) throw notFoundError(this.uri, key, error);
       throw error;
     }
-    // From here to the close the read is synchronous: no other read of this handle interleaves.
+    // From here to the close the reads are synchronous: no other read of this handle interleaves.
     try {
       const size = handle.getSize();
-      const want = length ?? size;
-      if (offset + want > size) throw shortReadError(this.uri, key, offset, want, size);
-      const bytes = new Uint8Array(want);
-      let filled = 0;
-      while (filled < want) {
-        const read = handle.read(bytes.subarray(filled), { at: offset + filled });
-        if (read === 0) throw shortReadError(this.uri, key, offset, want, offset + filled);
-        filled += read;
-      }
-      return bytes;
+      return ranges.map(({ offset, length }) => {
+        const want = length ?? size;
+        if (offset + want > size) throw shortReadError(this.uri, key, offset, want, size);
+        const bytes = new Uint8Array(want);
+        let filled = 0;
+        while (filled < want) {
+          const read = handle.read(bytes.subarray(filled), { at: offset + filled });
+          if (read === 0) throw shortReadError(this.uri, key, offset, want, offset + filled);
+          filled += read;
+        }
+        return bytes;
+      });
     } finally {
       if (--shared.users === 0) shared.idle = setTimeout(() => this.#closeIdleRead(key), READ_HANDLE_LINGER_MS);
     }
@@ -418,16 +437,18 @@ export class OpfsStore implements BlobStore {
     shared.handle.then((h) => h.close(), () => {});
   }
 
-  async #readAsync(file: FileHandle, key: string, offset: number, length: number | undefined): Promise<Uint8Array> {
+  async #readAsync(file: FileHandle, key: string, ranges: readonly Want[]): Promise<Uint8Array[]> {
     // A File snapshot becomes unreadable (NotReadableError) when the file is replaced before it is
     // read: take a fresh snapshot, which then holds the new object.
     for (let attempt = 0; ; attempt++) {
       try {
         const blob = await file.getFile();
-        const want = length ?? blob.size;
-        if (offset + want > blob.size) throw shortReadError(this.uri, key, offset, want, blob.size);
-        const part = offset === 0 && want === blob.size ? blob : blob.slice(offset, offset + want);
-        return new Uint8Array(await part.arrayBuffer());
+        return await Promise.all(ranges.map(async ({ offset, length }) => {
+          const want = length ?? blob.size;
+          if (offset + want > blob.size) throw shortReadError(this.uri, key, offset, want, blob.size);
+          const part = offset === 0 && want === blob.size ? blob : blob.slice(offset, offset + want);
+          return new Uint8Array(await part.arrayBuffer());
+        }));
       } catch (error) {
         if (isAbsent(error)) {
           this.#handles.delete(key);

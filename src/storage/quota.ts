@@ -15,7 +15,7 @@
  * into the browser's own QuotaExceededError mid-commit, not an exact accounting.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, BlobStore } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
 
 export interface StorageEstimateLike { usage?: number; quota?: number }
 
@@ -63,10 +63,12 @@ export class QuotaGuardStore implements BlobStore {
     this.readOnly = inner.readOnly;
     if (inner.inMemory !== undefined) this.inMemory = inner.inMemory;
     if (inner.remote !== undefined) this.remote = inner.remote;
+    this.getRanges = inner.getRanges?.bind(inner);
     if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
     if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
   }
 
+  getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
   listFolders?(prefix: string): Promise<string[]>;
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 

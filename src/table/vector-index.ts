@@ -46,20 +46,25 @@ export interface CreateIndexOptions {
 
 type VectorType = Extract<DataType, { kind: "vector" }>;
 
-/** Live rows with a vector, of the given fragments, as one n × dim float32 block and their row ids. */
+/**
+ * Live rows with a vector, of the given fragments, as one n × dim float32 block and their row ids.
+ * One fragment whose rows are all live, present and float32 comes back as a view of its column
+ * block, not a copy: index builds only read it.
+ */
 export function gatherVectors(fragments: readonly Fragment[], column: string, type: VectorType): { vectors: Float32Array; rowIds: Float64Array } {
   const picks = fragments.map((f) => {
     const col = f.columns.get(column)!;
     return [f, col, selectRows(f, col.validity ?? undefined)] as const;
   });
   const n = picks.reduce((s, [, , rows]) => s + rows.length, 0);
-  const vectors = new Float32Array(n * type.dim);
+  const same = picks.length === 1 && type.element === "float32" && n === fragments[0]!.numRows;
+  const vectors = same ? (picks[0]![1].data as Float32Array).subarray(0, n * type.dim) : new Float32Array(n * type.dim);
   const rowIds = new Float64Array(n);
   let at = 0;
   for (const [frag, col, rows] of picks) {
     if (type.element === "float32" && rows.length === frag.numRows) {
       // Every row live and present: the column block is already the layout wanted, copy it at once.
-      vectors.set((col.data as Float32Array).subarray(0, rows.length * type.dim), at * type.dim);
+      if (!same) vectors.set((col.data as Float32Array).subarray(0, rows.length * type.dim), at * type.dim);
       for (let i = 0; i < rows.length; i++) rowIds[at + i] = frag.id * ROW_ID_FRAGMENT + i;
       at += rows.length;
       continue;
@@ -285,17 +290,18 @@ async function buildIvfStreaming(
   ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
   params: Record<string, unknown>, progress: CreateIndexOptions["progress"], parallel: RowParallel | undefined,
 ): Promise<VectorIndex> {
-  const { IvfIndex } = await ann();
+  const { IvfIndex, ivfSampleRows } = await ann();
   const dim = type.dim;
   const liveRows = head.fragments.map((f) => selectRows(f));
   const total = liveRows.reduce((s, r) => s + r.length, 0);
   if (total === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
   const numPartitions = (params.numPartitions as number | undefined) ?? Math.max(1, Math.round(Math.sqrt(total)));
-  const sampleRate = (params.sampleRate as number | undefined) ?? 256;
-  const want = Math.min(total, Math.max(numPartitions, 256) * sampleRate);
+  const sampleRate = params.sampleRate as number | undefined;
+  // One sample serves k-means (capped in bytes unless a sampleRate is given) and the codec.
+  const want = Math.min(total, ivfSampleRows(kind, numPartitions, dim, sampleRate));
   // Every `step`-th live row: a deterministic sample spread over all fragments.
   const step = total / want;
-  const sample = new Float32Array(want * dim);
+  let sample = new Float32Array(want * dim);
   let taken = 0;
   let seen = 0;
   for (let f = 0; f < head.fragments.length && taken < want; f++) {
@@ -317,11 +323,14 @@ async function buildIvfStreaming(
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
     ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel,
   } as never);
+  // Let go of the sample (train normalized it in place) before the fragments' vectors arrive.
+  sample = EMPTY;
   let done = 0;
   for (const frag of head.fragments) {
     // A column not loaded yet is read into a private copy of the fragment and let go after
     // encoding: the fragment itself (shared with queries of this version) is never changed.
     const col = frag.columns.get(column) ?? (await ds.readColumn(head.schema, frag, column));
+    // Every row live, present and float32: the column block is the layout wanted (add only reads it), no copy.
     const { vectors, rowIds } = gatherVectors([{ ...frag, columns: new Map([[column, col]]) }], column, type);
     if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
     done += rowIds.length;
@@ -329,6 +338,8 @@ async function buildIvfStreaming(
   }
   return index;
 }
+
+const EMPTY = new Float32Array(0);
 
 /** Bit vectors: an IVF over Hamming space (src/ann/ivf-binary.ts); only IVF_FLAT applies. */
 async function binaryIndexTransaction(

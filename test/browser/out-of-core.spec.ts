@@ -2,7 +2,8 @@
  * Out of core in real Chromium: a table of 20K × 64 vectors with an IVF_PQ index, reopened cold
  * (after a page reload) from OPFS and IndexedDB, answers an indexed query with refine by reading
  * the index head, a few partitions and the candidates' vector rows — a small fraction of the
- * vector column — with the recall of the same query in memory.
+ * vector column — with the recall of the same query in memory. In a dedicated worker on OPFS, a
+ * refined query reads its candidates' rows in one sync-access-handle pass per fragment file.
  */
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
@@ -38,3 +39,25 @@ for (const backend of ["opfs", "idb"] as const) {
     expect(m.recall).toBeGreaterThanOrEqual(0.85);
   });
 }
+
+test("opfs in a worker: a refined query reads its k × refineFactor candidates in one store read per fragment file", async ({ page }) => {
+  test.setTimeout(180_000);
+  const uri = `opfs://ooc-reads-${randomUUID()}`;
+  await open(page);
+  await call(page, "build", uri, 2);
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toBeAttached();
+  const r = await call(page, "refineReadsInWorker", uri, 10);
+  const mean = (xs: { data: number; index: number }[]): number => xs.reduce((s, x) => s + x.data + x.index, 0) / xs.length;
+  console.log(`refine reads (opfs, worker, sync access ${r.syncAccess}, refine 10): ${mean(r.planned)} store reads per query planned, ${mean(r.single)} one per span; ${r.plannedBytes / r.planned.length} B per query`);
+  expect(r.syncAccess).toBe(true);
+  expect(r.identical).toBe(true);
+  expect(r.hits).toBe(8 * 10);
+  for (const q of r.planned) {
+    // 100 candidates over 2 files: their vector rows in one read per file, the hits' ids in one more per file.
+    expect(q.data).toBeLessThanOrEqual(2 * 2);
+    expect(q.index).toBeLessThanOrEqual(1);
+  }
+  for (const q of r.single) expect(q.data).toBeGreaterThan(50);
+  expect(r.plannedBytes).toBe(r.singleBytes);
+});

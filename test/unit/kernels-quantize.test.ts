@@ -269,3 +269,40 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
     });
   });
 });
+
+describe("host arrays past one kernel call (16 MiB of rows)", () => {
+  it("borrow one block of WebAssembly memory, not the array's size", async () => {
+    const k = await loadKernels();
+    const dim = 1024;
+    const x = randomF32(16_384 * dim, 3); // 64 MiB
+    const before = k.heap.size;
+    assignNearest(k, x, dim, randomF32(4 * dim, 4), "dot");
+    pqEncode(k, x, dim, 256, randomF32(256 * 256 * 4, 5));
+    // A 16 MiB block, scratch and the allocator's growth steps; one call for all rows borrowed 64 MiB.
+    expect(k.heap.size - before).toBeLessThan(48 * 2 ** 20);
+  });
+
+  it("assign, PQ and SQ encode block by block with the results of one call per piece", async () => {
+    const k = await loadKernels();
+    const dim = 1024;
+    const n = 4096 + 123; // 16.5 MiB: two blocks of 4,096 rows and 123
+    const x = randomF32(n * dim, 5);
+    const pieces = [[0, 1000], [1000, 4100], [4100, n]] as const;
+    const c = randomF32(7 * dim, 6);
+    const whole = assignNearest(k, x, dim, c, "l2");
+    const M = 256;
+    const codebook = randomF32(M * 256 * (dim / M), 7);
+    const codes = pqEncode(k, x, dim, M, codebook);
+    const bounds = sqBounds(k, x, dim);
+    const inv = bounds.hi.map((h, i) => 255 / Math.max(1e-6, h - bounds.lo[i]!));
+    const sq = sqEncode(k, x, dim, bounds.lo, inv);
+    for (const [from, to] of pieces) {
+      const part = x.subarray(from * dim, to * dim);
+      const a = assignNearest(k, part, dim, c, "l2");
+      expectExact(whole.assign.subarray(from, to), a.assign, `assign rows ${from}…${to}`);
+      expectExact(whole.dist.subarray(from, to), a.dist, `distances rows ${from}…${to}`);
+      expectExact(codes.subarray(from * M, to * M), pqEncode(k, part, dim, M, codebook), `PQ codes rows ${from}…${to}`);
+      expectExact(sq.subarray(from * dim, to * dim), sqEncode(k, part, dim, bounds.lo, inv), `SQ codes rows ${from}…${to}`);
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { connect, FsStore, Index, MemoryStore, type BlobInfo, type BlobStore, ty
 import type { DataType, Schema } from "../../src/data/schema.js";
 import { buildColumn, type Column } from "../../src/data/column.js";
 import { encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
+import { readCalls } from "../support/read-calls.js";
 
 /** A BlobStore that counts the bytes and calls of reads, by kind of object. */
 class CountingStore implements BlobStore {
@@ -124,6 +125,56 @@ describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
     }
     expect(overlap / (20 * K)).toBeGreaterThanOrEqual(0.9);
   });
+});
+
+describe("refine reads on a table in a directory (50K × 128 in 2 fragment files)", () => {
+  let dir: string;
+  const vectors = embedded(N, DIM, 7);
+  const queries = embedded(12, DIM, 99);
+  const query = (i: number): Float32Array => queries.subarray(i * DIM, (i + 1) * DIM);
+  const REFINE_WIDE = 10;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "quiver-ooc-reads-"));
+    dirs.push(dir);
+    const db = await connect(dir);
+    const rows = Array.from({ length: N }, (_, i) => ({ id: i, vector: vectors.subarray(i * DIM, (i + 1) * DIM) }));
+    const t = await db.createTable("t", rows.slice(0, N / 2));
+    await t.add(rows.slice(N / 2));
+    await t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 16 }) });
+    await db.close();
+  }, 120_000);
+
+  it("reads a refined query's k × refineFactor candidate rows in one read per fragment file, with the answers of one read per span", async () => {
+    const planned = readCalls(await FsStore.open(dir));
+    const single = readCalls(await FsStore.open(dir), { getRanges: false });
+    const [a, b] = await Promise.all([planned, single].map(async (c) => (await connect(c.store)).openTable("t")));
+    const search = (t: Table, q: number) => t.search(query(q)).nprobes(NPROBES).refineFactor(REFINE_WIDE).limit(K).select(["id"]).withRowId().toArray();
+    // Warm-up: index head, fragment footers and the chunk checksum tables of the columns read.
+    for (let q = 0; q < 4; q++) expect(await search(a, q)).toEqual(await search(b, q));
+    const tally = { planned: 0, single: 0, bytes: 0 };
+    for (let q = 4; q < 12; q++) {
+      planned.reset();
+      single.reset();
+      const got = await search(a, q);
+      const want = await search(b, q);
+      expect(got).toEqual(want);
+      expect(got).toHaveLength(K);
+      // 100 candidates over 2 files: one read of their vector rows per file, one of the hits' ids per file.
+      expect(planned.calls.data).toBeLessThanOrEqual(2 * 2);
+      // The partitions probed for the first time, if any, in one read.
+      expect(planned.calls.index).toBeLessThanOrEqual(1);
+      // One read per span: candidates 50 rows (~25 KB of vectors) apart on average rarely share one.
+      expect(single.calls.data).toBeGreaterThan((K * REFINE_WIDE) / 2);
+      // The same spans either way: neither path reads a byte more.
+      expect(planned.bytes).toEqual(single.bytes);
+      tally.planned += planned.calls.data + planned.calls.index;
+      tally.single += single.calls.data + single.calls.index;
+      tally.bytes += planned.bytes.data + planned.bytes.index;
+    }
+    console.log(`refine reads (node fs, refine ${REFINE_WIDE}): ${tally.planned / 8} store reads per query planned, ${tally.single / 8} one per span; ${tally.bytes / 8} B`);
+    await Promise.all([planned.store.close(), single.store.close()]);
+  }, 60_000);
 });
 
 describe("FragmentFile.readRows", () => {

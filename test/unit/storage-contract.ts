@@ -172,6 +172,23 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       }
     }));
 
+  test("getRanges (where a store has it) returns each range asked for, in order, with getRange's errors", () =>
+    withStore({ big, small: bytes(100, 6) }, async (store) => {
+      if (store.getRanges === undefined) return;
+      const n = big.length;
+      // Unsorted, overlapping, repeated, empty and whole-object ranges.
+      const ranges = [[n - 10, 10], [5, 100], [0, 1], [50, 100], [5, 100], [n, 0], [0, n], [123_457, 65_536]].map(([offset, length]) => ({ offset: offset!, length: length! }));
+      const got = await store.getRanges("big", ranges);
+      assert(got.length === ranges.length, `getRanges answered ${got.length} ranges for ${ranges.length}`);
+      ranges.forEach((r, i) => assertBytes(got[i], big.slice(r.offset, r.offset + r.length), `getRanges #${i} (${r.offset}, ${r.length})`));
+      got[1]!.fill(0);
+      assertBytes((await store.getRanges("big", [ranges[4]!]))[0], big.slice(5, 105), "after changing an answer");
+      assert((await store.getRanges("big", [])).length === 0, "no ranges, no answers");
+      await assertRejects(store.getRanges("small", [{ offset: 0, length: 10 }, { offset: 99, length: 2 }]), "CORRUPT_FILE", "a range past the end");
+      await assertRejects(store.getRanges("small", [{ offset: 0, length: 10 }, { offset: -1, length: 2 }]), "INVALID_ARGUMENT", "a negative offset");
+      await assertRejects(store.getRanges("absent", [{ offset: 0, length: 1 }]), "NOT_FOUND", "an absent object");
+    }));
+
   test("head reports the size and a modification time", () =>
     withStore({ "h/one": bytes(1234, 7) }, async (store) => {
       const info = await store.head("h/one");
