@@ -6,6 +6,7 @@
  * part that covers it; what no part covers is read with one range per request, and a server that
  * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
  */
+import { createError } from "../errors.js";
 import type { BlobStore, ByteRange } from "./blob-store.js";
 import { parseByteranges, type BytePart } from "./byteranges.js";
 
@@ -21,9 +22,21 @@ export interface RangeTransport {
   /** Cleared once the server shows it does not answer multi-range requests. */
   multiRange: boolean;
   store: BlobStore;
-  /** One attempt, no retries; the store's deadline and typed errors. */
-  read<T>(key: string, range: string, consume: (response: Response) => Promise<T>): Promise<T>;
+  /** With the store's retries unless `retries` says otherwise; the store's deadline and typed errors. */
+  read<T>(key: string, range: string, consume: (response: Response) => Promise<T>, retries?: number): Promise<T>;
   body(response: Response, limit: number): Promise<Uint8Array>;
+  url(key: string): string;
+}
+
+/** An object's size from the total of a one-byte range answer (for servers whose HEAD has no length). */
+export async function sizeByProbe(http: RangeTransport, key: string): Promise<number> {
+  const total = await http.read(key, "bytes=0-0", async (probe) => {
+    const t = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
+    await probe.body?.cancel();
+    return t;
+  });
+  if (total === undefined) throw createError("UNSUPPORTED", `HEAD ${http.url(key)}: the server reports no size for the object (no Content-Length, no Content-Range).`, { url: http.url(key) });
+  return Number(total);
 }
 
 export async function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
@@ -76,5 +89,5 @@ function multiRangeParts(http: RangeTransport, key: string, ranges: readonly Byt
     }
     await response.body?.cancel();
     return [];
-  });
+  }, 0);
 }
