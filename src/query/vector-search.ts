@@ -267,8 +267,8 @@ function allowedRows(state: TableState, entry: IndexEntry, passing: (frag: Fragm
  * are read from memory; for the others only the candidates' rows are range-read from storage
  * (a few KiB per candidate), not the whole column — and, in the same wave, the candidates' rows
  * of the fixed-width output columns `ahead` into `read` (the hits are among the candidates), where
- * they touch at most 1/8 of a column's checked 4 KiB chunks: the over-read is one chunk per
- * candidate and column at most.
+ * they touch at most a quarter of a column's checked 4 KiB chunks: the over-read is about one
+ * chunk per candidate and column, and never a whole column of a large fragment.
  */
 async function readCandidateVectors(
   ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ahead: readonly string[], read?: RowsRead,
@@ -291,8 +291,7 @@ async function readCandidateVectors(
     }
     let col = frag.columns.get(field.name);
     if (col === undefined && ctx.readRows !== undefined) {
-      // Where the candidates touch few chunks (as row reads of the output would): chunk reads the session keeps.
-      const also = ahead.filter((c) => !frag.columns.has(c) && fewChunks(findField(ctx.state.schema, c)!.type, frag.numRows, rows));
+      const also = ahead.filter((c) => !frag.columns.has(c) && fewChunks(findField(ctx.state.schema, c)!.type, frag.numRows, rows, 1 / 4));
       const [sub, ...cols] = await Promise.all([ctx.readRows(frag, field.name, rows), ...also.map((c) => ctx.readRows!(frag, c, rows))]);
       if (read !== undefined && also.length > 0) {
         const at = new Map<number, number>();

@@ -368,15 +368,15 @@ export function rowBytes(type: DataType): number {
 
 /**
  * Whether range-reading `rows` of a fixed-width column of `numRows` rows beats loading the column:
- * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most 1/8
- * of the column's chunks.
+ * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most
+ * `share` (default 1/8) of the column's chunks.
  */
-export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>): boolean {
+export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>, share = 1 / 8): boolean {
   if (!isFixedWidth(type)) return false;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes(type)));
   const chunks = new Set<number>();
   for (let i = 0; i < rows.length; i++) chunks.add(Math.floor(rows[i]! / perChunk));
-  return chunks.size * 8 <= Math.ceil(numRows / perChunk);
+  return chunks.size <= share * Math.ceil(numRows / perChunk);
 }
 
 /** Types whose rows have one width, so single rows can be range-read (see `readRows`). */
