@@ -326,13 +326,14 @@ export class FragmentFile {
 
   private async decode(type: DataType, layout: ColumnLayout): Promise<Column> {
     const n = layout.length;
-    const validity = layout.validity ? await this.read(layout.validity) : null;
+    // A column's buffers are read at once (over HTTP: one round trip, not one per buffer).
+    const [validity, offsets, values] = await Promise.all([
+      layout.validity ? this.read(layout.validity) : null,
+      type.kind === "utf8" ? this.u32(layout.offsets, n + 1) : undefined,
+      type.kind === "list" ? undefined : this.read(need(layout.values, this.key)),
+    ]);
     if (validity !== null && validity.length !== n) corrupt(this.key, "validity length mismatch");
-    if (type.kind === "utf8") {
-      const offsets = await this.u32(layout.offsets, n + 1);
-      const values = await this.read(need(layout.values, this.key));
-      return { type, length: n, validity, data: decodeStrings(offsets, values, this.key) };
-    }
+    if (type.kind === "utf8") return { type, length: n, validity, data: decodeStrings(offsets!, values!, this.key) };
     if (type.kind === "list") {
       const offsets = await this.u32(layout.offsets, n + 1);
       const child = await this.decode(type.item, need(layout.child, this.key));
@@ -346,7 +347,7 @@ export class FragmentFile {
       }
       return { type, length: n, validity, data };
     }
-    const bytes = await this.read(need(layout.values, this.key));
+    const bytes = values!;
     const Ctor = numericConstructor(type);
     const per = type.kind === "vector" ? vectorStride(type) : 1;
     if (bytes.length !== n * per * Ctor.BYTES_PER_ELEMENT) corrupt(this.key, `column buffer has ${bytes.length} bytes, expected ${n * per * Ctor.BYTES_PER_ELEMENT}`);
