@@ -74,6 +74,7 @@ export class HttpStore implements BlobStore {
   readonly #signal: AbortSignal | undefined;
   readonly #multiRange: boolean;
   #ranges: RangeTransport | undefined;
+  #listing: Promise<Uint8Array> | undefined;
   #closed = false;
   #requests = 0;
   #bytesFetched = 0;
@@ -217,7 +218,8 @@ export class HttpStore implements BlobStore {
     checkPrefix(prefix);
     // Loads while the listing travels.
     const parser = import("./http-listing.js");
-    const body = await this.#read("GET", LISTING_KEY, {}, async (response) => {
+    // Lists asked for while one is on its way (the shards of a view opening) share its answer.
+    const body = await (this.#listing ??= this.#read("GET", LISTING_KEY, {}, async (response) => {
       if (response.status === 404 || response.status === 410) {
         await response.body?.cancel();
         throw createError(
@@ -228,7 +230,7 @@ export class HttpStore implements BlobStore {
       }
       if (!response.ok) throw this.#statusError(response, "GET", LISTING_KEY);
       return this.#body(response, Infinity);
-    });
+    }).finally(() => (this.#listing = undefined)));
     return (await parser).parseListing(body, this.url(LISTING_KEY), this.uri, prefix);
   }
 
