@@ -114,7 +114,6 @@ export async function loadOutput(ctx: ExecutionContext, output: Output, hits: re
     // Columns refine read ahead for candidates holding every hit row need no read.
     const cols = new Map<string, PickedRows>();
     for (const [c, p] of read?.get(frag) ?? []) if (rows.every((r) => p.at.has(r))) cols.set(c, p);
-    if (cols.size > 0) picked.set(frag, cols);
     const byRow = ctx.readRows === undefined ? [] : plain.filter((src) => {
       if (frag.columns.has(src) || cols.has(src)) return false;
       const type = findField(ctx.state.schema, src)?.type;
@@ -122,12 +121,14 @@ export async function loadOutput(ctx: ExecutionContext, output: Output, hits: re
       if (type.kind === "vector") return true;
       return fewChunks(type, frag.numRows, rows) && (ctx.preferRowReads?.(frag, src, frag.numRows * rowBytes(type)) ?? false);
     });
-    await ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c) && !cols.has(c)), [frag]);
-    if (byRow.length === 0) return;
     const at = new Map<number, number>();
     rows.forEach((r, i) => at.set(r, i));
-    await Promise.all(byRow.map(async (c) => cols.set(c, { col: await ctx.readRows!(frag, c, rows), at })));
-    picked.set(frag, cols);
+    // Whole columns and rows of others at once: one round trip over HTTP.
+    await Promise.all([
+      ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c) && !cols.has(c)), [frag]),
+      ...byRow.map(async (c) => cols.set(c, { col: await ctx.readRows!(frag, c, rows), at })),
+    ]);
+    if (cols.size > 0) picked.set(frag, cols);
   }));
   return picked;
 }
@@ -193,6 +194,8 @@ async function runTextQuery(
     if (field !== undefined) await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, { dryRun: true, record: (v) => (trace.vector = v) });
     return [];
   }
+  // The data files the hits will be read from open while the index loads (fragments ≤ hits).
+  if (!trace?.dryRun && ctx.state.fragments.length <= k) ctx.readAhead?.(ctx.state.fragments, rowColumns(output));
   const ftsHits = await timed(trace, () => runFtsSearch(ctx, ft, selection, k), (hits, t) => Object.assign(trace!.fts!, { ms: t, rows: hits.length }));
   const rows = async (hits: Hit[], withRowId: boolean, read?: RowsRead): Promise<Row[]> => {
     return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits, read));
