@@ -95,3 +95,38 @@ describe("a remote indexed query in the 1M bench's layout", () => {
     expect(warm.log.length).toBeLessThanOrEqual(1 + FRAGMENTS);
   }, 120_000);
 });
+
+describe("a remote full-text query", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-fts-"));
+  let local: Connection;
+  let server: StaticServer;
+  const words = ["apple", "banana", "cherry", "pear", "plum", "fig", "kiwi", "lime"];
+  const rows = Array.from({ length: 12_000 }, (_, i) => ({ id: i, text: `${words[i % 8]} ${words[(i * 7) % 8]} w${i % 977}` }));
+
+  beforeAll(async () => {
+    local = await connect(join(dir, "src"));
+    const t = await local.createTable("docs", rows.slice(0, 6000));
+    await t.add(rows.slice(6000));
+    await t.createIndex("text", { config: Index.fts() });
+    await publishTable(join(dir, "src"), "docs", join(dir, "site"));
+    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await local?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers as the local table in at most 3 round trips (the data files' footers travel with the index)", async () => {
+    const want = await (await local.openTable("docs")).search("plum w17", "fts").select(["id", "text"]).limit(10).toArray();
+    const db = await connect(server.origin);
+    const t = await db.openTable("docs");
+    const from = server.log.length;
+    const got = await t.search("plum w17", "fts").select(["id", "text"]).limit(10).toArray();
+    const log = server.log.slice(from);
+    await db.close();
+    expect(got).toEqual(want);
+    expect(roundTrips(log)).toBeLessThanOrEqual(3);
+  }, 60_000);
+});
