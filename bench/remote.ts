@@ -16,7 +16,11 @@
  * 50,000 rows (`--batch`), exact ground truth for the queries, then IVF_PQ (1,000 partitions × 48
  * sub-vectors; k-means `--iterations`, default 50) on `--workers` threads (default 2). Pre-build it
  * once with `--build-only` on an idle machine; the figures of a query do not depend on the build's
- * speed. A 1M cache takes ~1.6 GB of disk.
+ * speed. A 1M cache takes ~1.6 GB of disk. Measured on the 2-core bench machine while shared with
+ * other jobs, one worker: 400K rows in 20 fragments of 20,000 built in 305 s (IVF_PQ 632 partitions:
+ * 228 s), and its 8 configurations (20 queries each) then ran in ~4 minutes. The 1M index is about
+ * 3–4× that work (k-means grows with partitions², encoding with rows × partitions): expect a first
+ * 1M build near 15 minutes with one worker, and the querying itself, which the cache leaves, at ~5.
  *
  * Variants: "multi-range" (the default reader: a query's partitions and each fragment's candidate
  * rows go out as multi-range requests, one wave each) and "one range per request" (HttpStore
@@ -224,7 +228,7 @@ async function main(): Promise<void> {
         `${N} × ${DIM} float32 (synthetic clusters, cosine) in ${Math.ceil(N / BATCH)} fragments of ${BATCH} rows, IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations; table built ${buildSeconds === undefined ? "earlier" : `in ${buildSeconds} s`} and cached), k = ${K}; ` +
           `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the one-range-per-request baseline), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server; ` +
           "Requests pass through a connection limit: 6 (a browser over HTTP/1.1: a fragment's multi-range request waits for a free connection) or none (0; as HTTP/2 multiplexing would).",
-        "Open: connect + openTable (manifest, listing). Cold: the first query (index head, fragment footers, chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
+        "Open: connect + openTable (listing, manifest). Cold: the first query (the index head in one read with the data files' footers, the partitions, the candidates' vectors and output rows with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
       ],
       columns: [
         col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("recall@10", (r) => r.recall_at_10),
