@@ -72,7 +72,9 @@ export function getRanges(http: RangeTransport, key: string, ranges: readonly By
 
 /** One read for every ask: their ranges sorted and merged where they overlap or touch, sliced back. */
 async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[]): Promise<void> {
-  const items = asks.flatMap((a, ask) => a.ranges.map((r, i) => ({ ...r, ask, i, span: 0 }))).sort((a, b) => a.offset - b.offset);
+  // Empty ranges last: each is a request of its own and would split the batches of the others.
+  const items = asks.flatMap((a, ask) => a.ranges.map((r, i) => ({ ...r, ask, i, span: 0 })))
+    .sort((a, b) => Number(a.length === 0) - Number(b.length === 0) || a.offset - b.offset);
   const spans: { offset: number; length: number }[] = [];
   for (const item of items) {
     const last = spans.at(-1);
@@ -86,7 +88,9 @@ async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[])
   try {
     bodies = await readSpans(http, key, spans);
   } catch (error) {
-    for (const a of asks) a.reject(error);
+    // Another caller's bad range (past the end of the file, say) must not fail this one's reads.
+    if (asks.length > 1) await Promise.all(asks.map((a) => readAsks(http, key, [a])));
+    else asks[0]!.reject(error);
     return;
   }
   const out = asks.map((a) => new Array<Uint8Array>(a.ranges.length));
