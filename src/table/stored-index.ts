@@ -16,6 +16,11 @@ import type { BlobStore, ByteRange } from "../storage/blob-store.js";
  * gave its length, else the preamble, whose head length then says what to read.
  */
 export async function openStoredIvf(store: BlobStore, kernels: Kernels, key: string, partitionBytes: number, first: Promise<Uint8Array>): Promise<VectorIndex> {
+  // The code the partition reads need loads while the head travels (in a page, each import is a
+  // request of its own), not between the head and the partitions.
+  // A failure here is left to the import that needs the module.
+  import("../storage/range-reads.js").catch(() => {});
+  if (store.remote === true) import("../storage/http-ranges.js").catch(() => {});
   let head = await first;
   const headLength = readHeadLength(head);
   if (head.byteLength < headLength) head = await store.getRange(key, 0, headLength);
