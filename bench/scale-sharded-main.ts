@@ -52,7 +52,8 @@ const markdown = {
   intro: [
     "**sharded**: the same rows as one published table and as shards (`npx quiverdb publish … --shards N`), read over HTTP " +
       "(`connect(url)`, then `openTable` or `openShardedTable`) with a fixed delay added to every request. **open ms**: connect + open; " +
-      "**cold**: open + the first query (ms, requests, bytes); then per query with warm caches: p50 / p99 ms, requests and bytes.",
+      "**cold**: open + the first query (ms, requests, bytes; round trips of the open and of the query); then per query with warm caches: p50 / p99 ms, requests, bytes and round trips. " +
+      "Requests, bytes and round trips (chains of requests each sent after the one before was answered) are counted on the server.",
   ],
   columns: [
     { heading: "layout", value: (r: ResultRow) => r.variant },
@@ -62,9 +63,11 @@ const markdown = {
     { heading: "cold ms", value: (r: ResultRow) => r.cold_first_query_ms },
     { heading: "cold requests", value: (r: ResultRow) => r.cold_requests },
     { heading: "cold bytes", value: (r: ResultRow) => r.cold_bytes },
+    { heading: "cold trips (open + query)", value: (r: ResultRow) => `${r.open_round_trips} + ${r.cold_query_round_trips}` },
     { heading: "p50 ms", value: (r: ResultRow) => r.p50_ms },
     { heading: "p99 ms", value: (r: ResultRow) => r.p99_ms },
     { heading: "requests/query", value: (r: ResultRow) => r.requests_per_query },
+    { heading: "trips/query p50 / max", value: (r: ResultRow) => `${r.round_trips_p50} / ${r.round_trips_max}` },
     { heading: "bytes/query", value: (r: ResultRow) => r.bytes_per_query },
     { heading: "recall@10", value: (r: ResultRow) => r.recall_at_10 },
   ],

@@ -4,9 +4,10 @@
  * CDN far away). GloVe vectors (glove-100d-100k, cosine, IVF_PQ) with each vector's word as a
  * BM25-indexed text column; the query words' vectors and the words themselves as queries.
  *
- * Per layout and query type: cold open (connect + open + first query: ms, requests, bytes), then
- * per query (the caches warm) the median and p99 ms, requests and bytes, and recall@10 against
- * exact search of the local table. A sharded query sends its shards' requests in parallel, so its
+ * Per layout and query type: cold open (connect + open + first query: ms, requests, bytes, round
+ * trips of the open and of the first query), then per query (the caches warm) the median and p99
+ * ms, requests, bytes and round trips (median and max), and recall@10 against exact search of the
+ * local table. Requests, bytes and round trips are counted on the server (static-server.ts). A sharded query sends its shards' requests in parallel, so its
  * latency follows the slowest shard while its requests add up.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,7 +20,7 @@ import { HttpStore } from "../src/storage/http-store.js";
 import { publishTable } from "../src/cli/publish.js";
 import { publishShardedTable } from "../src/cli/publish-shards.js";
 import type { Row } from "../src/data/rows.js";
-import { serveStatic } from "../test/unit/static-server.js";
+import { roundTrips, serveStatic, type ServedRequest } from "../test/unit/static-server.js";
 import { loadGlove } from "./datasets.js";
 import { median, p99, progress, round, type ResultRow } from "./report.js";
 
@@ -40,22 +41,15 @@ type Reader = { search: (q: Float32Array | string, kind: QueryKind) => Promise<R
 type Searchable = Pick<Table, "search" | "query">;
 type QueryKind = "vector" | "fts" | "hybrid";
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** `fetch` that waits `latencyMs` before each request, as a distant server would. */
-function distantFetch(latencyMs: number): typeof fetch {
-  return async (input, init) => {
-    await sleep(latencyMs);
-    return fetch(input, init);
-  };
-}
+const sum = (log: readonly ServedRequest[]): number => log.reduce((n, r) => n + r.bytes, 0);
 
 export async function shardedScale(o: ShardedScaleOptions): Promise<{ rows: ResultRow[]; description: string }> {
   const glove = loadGlove("cosine");
   const n = Math.min(o.rows, glove.base.n);
   const dim = glove.base.dim;
   const dir = mkdtempSync(join(tmpdir(), "quiver-bench-scale-"));
-  const server = await serveStatic(join(dir, "site"));
+  // Every answer waits `latencyMs`, as from a distant server; the server logs what it sent.
+  const server = await serveStatic(join(dir, "site"), { latencyMs: o.latencyMs });
   try {
     progress(`scale/sharded: building ${n} rows with IVF_PQ and BM25`);
     const src = join(dir, "src");
@@ -91,32 +85,40 @@ export async function shardedScale(o: ShardedScaleOptions): Promise<{ rows: Resu
     for (const kind of ["vector", "fts", "hybrid"] as QueryKind[]) {
       for (const layout of layouts) {
         progress(`scale/sharded: ${layout.variant}, ${kind}`);
-        const store = new HttpStore(`${server.origin}/${layout.base}`, { fetch: distantFetch(o.latencyMs) });
+        const store = new HttpStore(`${server.origin}/${layout.base}`);
         const arg = (q: number): never => (kind === "vector" ? vectors[q] : kind === "fts" ? words[q] : [vectors[q], words[q]]) as never;
+        const from = server.log.length;
         const t0 = performance.now();
         const db = await connect(store);
         const reader = await layout.open(db);
         const openMs = performance.now() - t0;
+        const openLog = server.log.slice(from);
         await reader.search(arg(0), kind);
-        const cold = { ms: performance.now() - t0, requests: store.requests, bytes: store.bytesFetched };
+        const coldLog = server.log.slice(from);
+        const cold = { ms: performance.now() - t0, requests: coldLog.length, bytes: sum(coldLog), roundTrips: roundTrips(coldLog), queryRoundTrips: roundTrips(coldLog.slice(openLog.length)) };
         const times: number[] = [];
+        const trips: number[] = [];
         let requests = 0;
         let bytes = 0;
         let found = 0;
+        // Query 0 again first: the cold query's vector, now warm.
         for (let q = 0; q < nq; q++) {
-          const [r0, b0] = [store.requests, store.bytesFetched];
+          const at = server.log.length;
           const s = performance.now();
           const hits = await reader.search(arg(q), kind);
           times.push(performance.now() - s);
-          requests += store.requests - r0;
-          bytes += store.bytesFetched - b0;
+          const log = server.log.slice(at);
+          requests += log.length;
+          bytes += sum(log);
+          trips.push(roundTrips(log));
           if (kind === "vector") found += hits.filter((h) => truth[q]!.has(h.id)).length;
         }
         await db.close();
         out.push({
           system: "quiver", variant: layout.variant, dataset: `glove-100d-100k (${n} rows), HTTP +${o.latencyMs} ms/request`, metric: kind === "fts" ? "bm25" : "cosine",
           query: kind, params: kind === "fts" ? { k: 10 } : { k: 10, nprobes: o.nprobes, refineFactor: o.refineFactor },
-          open_ms: round(openMs, 1), cold_first_query_ms: round(cold.ms, 1), cold_requests: cold.requests, cold_bytes: cold.bytes,
+          open_ms: round(openMs, 1), open_round_trips: roundTrips(openLog), cold_first_query_ms: round(cold.ms, 1), cold_requests: cold.requests, cold_bytes: cold.bytes,
+          cold_round_trips: cold.roundTrips, cold_query_round_trips: cold.queryRoundTrips, round_trips_p50: median(trips), round_trips_max: Math.max(...trips),
           p50_ms: round(median(times), 1), p99_ms: round(p99(times), 1),
           requests_per_query: round(requests / nq, 2), bytes_per_query: Math.round(bytes / nq),
           ...(kind === "vector" ? { recall_at_10: round(found / (10 * nq), 3) } : {}),

@@ -189,6 +189,7 @@ export class Table {
     return {
       state,
       readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
+      readAhead: this.dataset.store.remote ? (fragments, columns) => this.dataset.openFiles(fragments, columns) : undefined,
       preferRowReads: (fragment, column, bytes) => !this.dataset.hasColumn(fragment, column) && (this.dataset.store.remote === true || bytes * ROW_READ_SHARE > this.ctx.session.limitBytes),
       vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),
       residentVectorBlock: async (fragment, column) => (this.dataset.store.inMemory === true || this.ctx.session.has(this.dataset.columnCacheKey(fragment, column))

@@ -475,6 +475,14 @@ export class Dataset {
   }
 
   /**
+   * Opens the data files holding `names` of `frags` (reads their footers) in the background, all
+   * at once; a failure is left to the read that needs the file.
+   */
+  openFiles(frags: readonly Fragment[], names: readonly string[]): void {
+    for (const f of frags) for (const file of new Set(names.map((n) => this.fileOf(f, n)))) this.reader(file).catch(() => {});
+  }
+
+  /**
    * The data file opened for reading (its footer parsed), from the session's cache. Readers hold
    * only JS memory, so the lease is returned at once: the GC keeps a reader alive while used.
    */

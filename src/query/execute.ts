@@ -16,7 +16,7 @@ import { hitSource, type Hit } from "./hits.js";
 import { countFilter, selectFilter, type FilterSelection, type ScalarIndexLookup } from "./selection.js";
 import type { QueryTrace } from "./explain.js";
 import { DEFAULT_VECTOR_LIMIT, type QueryPlan } from "./plan.js";
-import { resolveVectorField, runVectorSearch, type VectorField, type VectorSearchTrace, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
+import { resolveVectorField, runVectorSearch, type PickedRows, type RowsRead, type VectorField, type VectorSearchTrace, type VectorIndexLookup, type VectorSearchContext } from "./vector-search.js";
 import { runFtsSearch, type FtsIndexLookup } from "./fts-search.js";
 import { LinearCombinationReranker } from "../rerank/linear-combination.js";
 import { RRFReranker } from "../rerank/rrf.js";
@@ -38,6 +38,8 @@ export interface ExecutionContext {
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
   readonly readRows?: VectorSearchContext["readRows"];
+  /** See VectorSearchContext.readAhead. */
+  readonly readAhead?: VectorSearchContext["readAhead"];
   /**
    * Whether a scalar column of a fragment (of about `bytes`) should be read for a few hit rows
    * rather than loaded whole and cached: when it is not decoded yet and the store is remote, or
@@ -84,11 +86,12 @@ export function resolveOutput(schema: Schema, select: QueryPlan["select"]): Outp
   return { plain, computed, needed: [...needed] };
 }
 
-/** Rows of one column of one fragment, read for the hits alone: the column and each row's place in it. */
-interface PickedRows {
-  readonly col: Column;
-  readonly at: ReadonlyMap<number, number>;
+/** Output columns copied as they are (not only read by expressions): the ones worth reading row by row. */
+function rowColumns(output: Output): string[] {
+  const inExpressions = new Set(output.computed.flatMap(([, expr]) => expr.columns));
+  return [...new Set(output.plain.map(([, src]) => src))].filter((src) => !inExpressions.has(src));
 }
+
 
 /**
  * Loads what the hits' output needs. Vector columns are range-read for the hit rows only (ten
@@ -97,32 +100,35 @@ interface PickedRows {
  * prefers it (a remote store, a column large against the cache). Other columns are loaded, and
  * cached by the session, for the fragments with hits.
  */
-export async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[]): Promise<Map<Fragment, Map<string, PickedRows>>> {
+export async function loadOutput(ctx: ExecutionContext, output: Output, hits: readonly Hit[], read?: RowsRead): Promise<Map<Fragment, Map<string, PickedRows>>> {
   const rowsOf = new Map<Fragment, number[]>();
   for (const h of hits) {
     let rows = rowsOf.get(h.frag);
     if (rows === undefined) rowsOf.set(h.frag, (rows = []));
     rows.push(h.row);
   }
-  const inExpressions = new Set(output.computed.flatMap(([, expr]) => expr.columns));
-  const plain = [...new Set(output.plain.map(([, src]) => src))].filter((src) => !inExpressions.has(src));
+  const plain = rowColumns(output);
   const picked = new Map<Fragment, Map<string, PickedRows>>();
   await Promise.all([...rowsOf].map(async ([frag, hitRows]) => {
     const rows = Int32Array.from(new Set(hitRows));
+    // Columns refine read ahead for candidates holding every hit row need no read.
+    const cols = new Map<string, PickedRows>();
+    for (const [c, p] of read?.get(frag) ?? []) if (rows.every((r) => p.at.has(r))) cols.set(c, p);
     const byRow = ctx.readRows === undefined ? [] : plain.filter((src) => {
-      if (frag.columns.has(src)) return false;
+      if (frag.columns.has(src) || cols.has(src)) return false;
       const type = findField(ctx.state.schema, src)?.type;
       if (type === undefined || !isFixedWidth(type)) return false;
       if (type.kind === "vector") return true;
       return fewChunks(type, frag.numRows, rows) && (ctx.preferRowReads?.(frag, src, frag.numRows * rowBytes(type)) ?? false);
     });
-    await ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c)), [frag]);
-    if (byRow.length === 0) return;
     const at = new Map<number, number>();
     rows.forEach((r, i) => at.set(r, i));
-    const cols = new Map<string, PickedRows>();
-    for (const c of byRow) cols.set(c, { col: await ctx.readRows!(frag, c, rows), at });
-    picked.set(frag, cols);
+    // Whole columns and rows of others at once: one round trip over HTTP.
+    await Promise.all([
+      ctx.ensureColumns(output.needed.filter((c) => !byRow.includes(c) && !cols.has(c)), [frag]),
+      ...byRow.map(async (c) => cols.set(c, { col: await ctx.readRows!(frag, c, rows), at })),
+    ]);
+    if (cols.size > 0) picked.set(frag, cols);
   }));
   return picked;
 }
@@ -188,9 +194,11 @@ async function runTextQuery(
     if (field !== undefined) await runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, { dryRun: true, record: (v) => (trace.vector = v) });
     return [];
   }
+  // The data files the hits will be read from open while the index loads (fragments ≤ hits).
+  if (!trace?.dryRun && ctx.state.fragments.length <= k) ctx.readAhead?.(ctx.state.fragments, rowColumns(output));
   const ftsHits = await timed(trace, () => runFtsSearch(ctx, ft, selection, k), (hits, t) => Object.assign(trace!.fts!, { ms: t, rows: hits.length }));
-  const rows = async (hits: Hit[], withRowId: boolean): Promise<Row[]> => {
-    return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits));
+  const rows = async (hits: Hit[], withRowId: boolean, read?: RowsRead): Promise<Row[]> => {
+    return materialize(hits, output, { ...plan, withRowId }, await loadOutput(ctx, output, hits, read));
   };
   let ranked: Row[];
   if (field === undefined) {
@@ -200,8 +208,9 @@ async function runTextQuery(
     ranked = await timed(trace, () => reranker.rerankFts!(ft.query, ftsRows), (r, t) => Object.assign(trace!.rerank!, { ms: t, rows: r.length }));
   } else {
     const vecTrace = trace && { dryRun: false, record: (v: VectorSearchTrace) => (trace.vector = v) };
-    const vecHits = await timed(trace, () => runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, vecTrace), (hits, t) => Object.assign(trace!.vector!, { ms: t, rows: hits.length }));
-    const [vecRows, ftsRows] = [await rows(vecHits, true), await rows(ftsHits, true)];
+    const read: RowsRead = new Map();
+    const vecHits = await timed(trace, () => runVectorSearch(ctx, { ...plan, offset: 0, limit: k }, plan.vector!, field, filter, selection, vecTrace, rowColumns(output), read), (hits, t) => Object.assign(trace!.vector!, { ms: t, rows: hits.length }));
+    const [vecRows, ftsRows] = await Promise.all([rows(vecHits, true, read), rows(ftsHits, true)]);
     ranked = await timed(trace, () => (reranker ?? new RRFReranker()).rerankHybrid(ft.query, vecRows, ftsRows), (r, t) => Object.assign(trace!.rerank!, { ms: t, rows: r.length }));
   }
   const page = ranked.slice(plan.offset, plan.offset + limit);
@@ -236,16 +245,17 @@ export async function executeQuery(ctx: ExecutionContext, plan: QueryPlan, reran
     const prefilter = filter !== undefined && !(field !== undefined && plan.vector!.postfilter);
     const selection = prefilter ? await timed(trace, () => selectFilter(ctx, plan.filter!, filter), (sel, t) => (trace!.selection = { ...sel.summary, ms: t })) : undefined;
     let hits: Hit[];
+    const read: RowsRead = new Map();
     if (field === undefined) {
       if (trace) trace.scan = { fragments: ctx.state.fragments.length, rows: ctx.state.fragments.reduce((n, f) => n + f.liveRows, 0) };
       if (trace?.dryRun) return [];
       hits = await timed(trace, () => runScan(ctx, plan, selection), (h, t) => Object.assign(trace!.scan!, { ms: t }));
     } else {
       const vecTrace = trace && { dryRun: trace.dryRun, record: (v: VectorSearchTrace) => (trace.vector = v) };
-      hits = await timed(trace, () => runVectorSearch(ctx, plan, plan.vector!, field, filter, selection, vecTrace), (h, t) => Object.assign(trace!.vector!, { ms: t, rows: h.length }));
+      hits = await timed(trace, () => runVectorSearch(ctx, plan, plan.vector!, field, filter, selection, vecTrace, rowColumns(output), read), (h, t) => Object.assign(trace!.vector!, { ms: t, rows: h.length }));
       if (trace?.dryRun) return [];
     }
-    const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits));
+    const rows = materialize(hits, output, plan, await loadOutput(ctx, output, hits, read));
     const r = rerankerOf(plan, reranker);
     if (r === undefined || field === undefined) return rows;
     if (r.rerankVector === undefined) throw createError("INVALID_ARGUMENT", "This reranker has no rerankVector(), so it cannot rerank a vector query alone; add fullTextSearch() for a hybrid query.");

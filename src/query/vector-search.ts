@@ -25,9 +25,18 @@ import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVect
 import type { ScanPool } from "../pool/pool.js";
 import { liveBitmap, rowPositions } from "./live-rows.js";
 import { lazyImport } from "../util/lazy.js";
-import { fewChunks } from "../storage/fragment-file.js";
+import { fewChunks, isFixedWidth } from "../storage/fragment-file.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
+
+/** Rows of one column of one fragment read for some rows alone: the column and each row's place in it. */
+export interface PickedRows {
+  readonly col: Column;
+  readonly at: ReadonlyMap<number, number>;
+}
+
+/** Columns' rows read ahead by refine, per fragment (see VectorSearchContext.readAhead). */
+export type RowsRead = Map<Fragment, Map<string, PickedRows>>;
 
 /** Finds a usable index on `column` for `metric`, opened; undefined when there is none. */
 export type VectorIndexLookup = (column: string, metric: DistanceType) => Promise<{ index: VectorIndex; entry: IndexEntry } | undefined>;
@@ -59,6 +68,13 @@ export interface VectorSearchContext {
    * reads candidates' vectors this way); absent: the column is loaded.
    */
   readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array) => Promise<Column>;
+  /**
+   * Remote tables, where every dependent read is a round trip: opens the data files holding
+   * `columns` of `fragments` (reads their footers) in the background, so they travel with the
+   * index head; and tells refine to read its candidates' rows of the output's fixed-width columns
+   * along with their vectors (into `RowsRead`), so the result needs no read of its own.
+   */
+  readonly readAhead?: (fragments: readonly Fragment[], columns: readonly string[]) => void;
 }
 
 const EMPTY_ROWS = new Int32Array(0);
@@ -253,10 +269,13 @@ function allowedRows(state: TableState, entry: IndexEntry, passing: (frag: Fragm
 /**
  * Vectors of `rowIds` (for refine), as rows × dim float32. Fragments whose vector column is loaded
  * are read from memory; for the others only the candidates' rows are range-read from storage
- * (a few KiB per candidate), not the whole column.
+ * (a few KiB per candidate), not the whole column — and, in the same wave, the candidates' rows
+ * of the fixed-width output columns `ahead` into `read` (the hits are among the candidates), where
+ * they touch at most a quarter of a column's checked 4 KiB chunks: the over-read is about one
+ * chunk per candidate and column, and never a whole column of a large fragment.
  */
 async function readCandidateVectors(
-  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array,
+  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ahead: readonly string[], read?: RowsRead,
 ): Promise<Float32Array> {
   const dim = field.type.dim;
   const out = new Float32Array(rowIds.length * dim);
@@ -276,7 +295,15 @@ async function readCandidateVectors(
     }
     let col = frag.columns.get(field.name);
     if (col === undefined && ctx.readRows !== undefined) {
-      const sub = await ctx.readRows(frag, field.name, rows);
+      const also = ahead.filter((c) => !frag.columns.has(c) && fewChunks(findField(ctx.state.schema, c)!.type, frag.numRows, rows, 1 / 4));
+      const [sub, ...cols] = await Promise.all([ctx.readRows(frag, field.name, rows), ...also.map((c) => ctx.readRows!(frag, c, rows))]);
+      if (read !== undefined && also.length > 0) {
+        const at = new Map<number, number>();
+        rows.forEach((r, j) => at.set(r, j));
+        let own = read.get(frag);
+        if (own === undefined) read.set(frag, (own = new Map()));
+        also.forEach((c, j) => own.set(c, { col: cols[j]!, at }));
+      }
       at.forEach((i, j) => copyVectorF32(sub, field.type, j, out, i * dim));
       return;
     }
@@ -364,7 +391,7 @@ export interface VectorSearchTrace {
 
 export async function runVectorSearch(
   ctx: VectorSearchContext, plan: QueryPlan, vec: VectorPlan, field: VectorField, filter: CompiledFilter | undefined,
-  selection?: FilterSelection, trace?: { readonly dryRun: boolean; record(t: VectorSearchTrace): void },
+  selection?: FilterSelection, trace?: { readonly dryRun: boolean; record(t: VectorSearchTrace): void }, output: readonly string[] = [], read?: RowsRead,
 ): Promise<Hit[]> {
   const { state } = ctx;
   const metric = resolveMetric(field, vec.distanceType);
@@ -375,6 +402,9 @@ export async function runVectorSearch(
   const range = { lo: lo ?? -Infinity, hi: hi ?? Infinity };
   const kernels = await ctx.kernels();
 
+  // Footers wanted by refine (or the output) go out with the index head: at most one per candidate.
+  const ahead = read === undefined ? [] : output.filter((c) => c !== field.name && isFixedWidth(findField(state.schema, c)!.type));
+  if (!trace?.dryRun && state.fragments.length <= k * (vec.refineFactor ?? 1)) ctx.readAhead?.(state.fragments, [field.name, ...ahead]);
   const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
   const covered = new Set(indexed?.entry.fragments ?? []);
   const searched = indexed && vec.fastSearch ? state.fragments.filter((f) => covered.has(f.id)) : state.fragments;
@@ -428,7 +458,7 @@ export async function runVectorSearch(
     const allowed = passing === undefined
       ? (bitmapOk ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, () => undefined))
       : (bitmapOk ? (await allowedPositions()).allowedBitmap(indexed.index, state, indexed.entry, (frag) => passing!.get(frag), rowPositions) : allowedRows(state, indexed.entry, rowsOf));
-    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds);
+    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds, ctx.readAhead ? ahead : [], read);
     for (let qi = 0; qi < queries.length; qi++) {
       const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
       for (let i = 0; i < res.rows.length; i++) {

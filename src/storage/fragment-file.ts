@@ -326,13 +326,14 @@ export class FragmentFile {
 
   private async decode(type: DataType, layout: ColumnLayout): Promise<Column> {
     const n = layout.length;
-    const validity = layout.validity ? await this.read(layout.validity) : null;
+    // A column's buffers are read at once (over HTTP: one round trip, not one per buffer).
+    const [validity, offsets, values] = await Promise.all([
+      layout.validity ? this.read(layout.validity) : null,
+      type.kind === "utf8" ? this.u32(layout.offsets, n + 1) : undefined,
+      type.kind === "list" ? undefined : this.read(need(layout.values, this.key)),
+    ]);
     if (validity !== null && validity.length !== n) corrupt(this.key, "validity length mismatch");
-    if (type.kind === "utf8") {
-      const offsets = await this.u32(layout.offsets, n + 1);
-      const values = await this.read(need(layout.values, this.key));
-      return { type, length: n, validity, data: decodeStrings(offsets, values, this.key) };
-    }
+    if (type.kind === "utf8") return { type, length: n, validity, data: decodeStrings(offsets!, values!, this.key) };
     if (type.kind === "list") {
       const offsets = await this.u32(layout.offsets, n + 1);
       const child = await this.decode(type.item, need(layout.child, this.key));
@@ -346,7 +347,7 @@ export class FragmentFile {
       }
       return { type, length: n, validity, data };
     }
-    const bytes = await this.read(need(layout.values, this.key));
+    const bytes = values!;
     const Ctor = numericConstructor(type);
     const per = type.kind === "vector" ? vectorStride(type) : 1;
     if (bytes.length !== n * per * Ctor.BYTES_PER_ELEMENT) corrupt(this.key, `column buffer has ${bytes.length} bytes, expected ${n * per * Ctor.BYTES_PER_ELEMENT}`);
@@ -368,15 +369,15 @@ export function rowBytes(type: DataType): number {
 
 /**
  * Whether range-reading `rows` of a fixed-width column of `numRows` rows beats loading the column:
- * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most 1/8
- * of the column's chunks.
+ * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most
+ * `share` (default 1/8) of the column's chunks.
  */
-export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>): boolean {
+export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>, share = 1 / 8): boolean {
   if (!isFixedWidth(type)) return false;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes(type)));
   const chunks = new Set<number>();
   for (let i = 0; i < rows.length; i++) chunks.add(Math.floor(rows[i]! / perChunk));
-  return chunks.size * 8 <= Math.ceil(numRows / perChunk);
+  return chunks.size <= share * Math.ceil(numRows / perChunk);
 }
 
 /** Types whose rows have one width, so single rows can be range-read (see `readRows`). */

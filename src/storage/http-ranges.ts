@@ -1,11 +1,13 @@
 /**
- * HttpStore.getRanges: many ranges of one file in few requests. Up to RANGES_PER_REQUEST ranges go
+ * HttpStore.getRanges: many ranges of one file in few requests. The ranges of one file asked for
+ * in the same task (by several readers) are read together. Up to RANGES_PER_REQUEST ranges go
  * in one `Range: bytes=a-b,c-d,…` request, answered `206 multipart/byteranges` (byteranges.ts);
  * the requests go out in parallel. Servers vary: one may answer with the whole file (200), or with
  * the first range only, or merge neighbouring ranges into one part. Every range is taken from a
  * part that covers it; what no part covers is read with one range per request, and a server that
  * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
  */
+import { createError } from "../errors.js";
 import type { BlobStore, ByteRange } from "./blob-store.js";
 import { parseByteranges, type BytePart } from "./byteranges.js";
 
@@ -21,12 +23,82 @@ export interface RangeTransport {
   /** Cleared once the server shows it does not answer multi-range requests. */
   multiRange: boolean;
   store: BlobStore;
-  /** One attempt, no retries; the store's deadline and typed errors. */
-  read<T>(key: string, range: string, consume: (response: Response) => Promise<T>): Promise<T>;
+  /** With the store's retries unless `retries` says otherwise; the store's deadline and typed errors. */
+  read<T>(key: string, range: string, consume: (response: Response) => Promise<T>, retries?: number): Promise<T>;
   body(response: Response, limit: number): Promise<Uint8Array>;
+  url(key: string): string;
 }
 
-export async function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+/** An object's size from the total of a one-byte range answer (for servers whose HEAD has no length). */
+export async function sizeByProbe(http: RangeTransport, key: string): Promise<number> {
+  const total = await http.read(key, "bytes=0-0", async (probe) => {
+    const t = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
+    await probe.body?.cancel();
+    return t;
+  });
+  if (total === undefined) throw createError("UNSUPPORTED", `HEAD ${http.url(key)}: the server reports no size for the object (no Content-Length, no Content-Range).`, { url: http.url(key) });
+  return Number(total);
+}
+
+interface Ask {
+  readonly ranges: readonly ByteRange[];
+  resolve(bytes: Uint8Array[]): void;
+  reject(error: unknown): void;
+}
+
+/** Asks per store and file waiting for the next flush. */
+const waiting = new WeakMap<RangeTransport, Map<string, Ask[]>>();
+
+/**
+ * `ranges` of `key`, read together with the other ranges of the same file asked for before the
+ * next task: refine's vector rows and the output rows it reads ahead, say, go out in one
+ * multi-range request per file instead of one each. Overlapping asks are read once.
+ */
+export function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+  let files = waiting.get(http);
+  if (files === undefined) waiting.set(http, (files = new Map()));
+  let asks = files.get(key);
+  if (asks === undefined) {
+    const batch: Ask[] = (asks = []);
+    files.set(key, batch);
+    // A task, not a microtask: the asks come down promise chains of different lengths.
+    setTimeout(() => {
+      files!.delete(key);
+      void readAsks(http, key, batch);
+    }, 0);
+  }
+  return new Promise((resolve, reject) => asks!.push({ ranges, resolve, reject }));
+}
+
+/** One read for every ask: their ranges sorted and merged where they overlap or touch, sliced back. */
+async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[]): Promise<void> {
+  // Empty ranges last: each is a request of its own and would split the batches of the others.
+  const items = asks.flatMap((a, ask) => a.ranges.map((r, i) => ({ ...r, ask, i, span: 0 })))
+    .sort((a, b) => Number(a.length === 0) - Number(b.length === 0) || a.offset - b.offset);
+  const spans: { offset: number; length: number }[] = [];
+  for (const item of items) {
+    const last = spans.at(-1);
+    // Empty ranges stay alone: reading one checks that the file is there and long enough.
+    if (last !== undefined && last.length > 0 && item.length > 0 && item.offset <= last.offset + last.length) {
+      last.length = Math.max(last.length, item.offset + item.length - last.offset);
+    } else spans.push({ offset: item.offset, length: item.length });
+    item.span = spans.length - 1;
+  }
+  let bodies: Uint8Array[];
+  try {
+    bodies = await readSpans(http, key, spans);
+  } catch (error) {
+    // Another caller's bad range (past the end of the file, say) must not fail this one's reads.
+    if (asks.length > 1) await Promise.all(asks.map((a) => readAsks(http, key, [a])));
+    else asks[0]!.reject(error);
+    return;
+  }
+  const out = asks.map((a) => new Array<Uint8Array>(a.ranges.length));
+  for (const { offset, length, ask, i, span } of items) out[ask]![i] = bodies[span]!.subarray(offset - spans[span]!.offset, offset - spans[span]!.offset + length);
+  asks.forEach((a, ask) => a.resolve(out[ask]!));
+}
+
+async function readSpans(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
   const out = new Array<Uint8Array>(ranges.length);
   const batches: number[][] = [];
   ranges.forEach((r, i) => {
@@ -76,5 +148,5 @@ function multiRangeParts(http: RangeTransport, key: string, ranges: readonly Byt
     }
     await response.body?.cancel();
     return [];
-  });
+  }, 0);
 }

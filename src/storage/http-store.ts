@@ -60,12 +60,6 @@ const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]
 /** What aborted an attempt when its deadline passed. */
 class Deadline extends Error {}
 
-interface ListingEntry {
-  key: string;
-  size: number;
-  modified?: number;
-}
-
 export class HttpStore implements BlobStore {
   readonly readOnly = true;
   readonly remote = true;
@@ -80,6 +74,7 @@ export class HttpStore implements BlobStore {
   readonly #signal: AbortSignal | undefined;
   readonly #multiRange: boolean;
   #ranges: RangeTransport | undefined;
+  #listing: Promise<Uint8Array> | undefined;
   #closed = false;
   #requests = 0;
   #bytesFetched = 0;
@@ -163,13 +158,17 @@ export class HttpStore implements BlobStore {
   async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
     for (const r of ranges) checkRange(checkKey(key), r.offset, r.length);
-    this.#ranges ??= {
+    return (await import("./http-ranges.js")).getRanges(this.#transport(), key, ranges);
+  }
+
+  #transport(): RangeTransport {
+    return (this.#ranges ??= {
       multiRange: this.#multiRange,
       store: this,
-      read: (k, range, consume) => this.#read("GET", k, { Range: range }, consume, 0),
+      read: (k, range, consume, retries) => this.#read("GET", k, { Range: range }, consume, retries),
       body: (response, limit) => this.#body(response, limit),
-    };
-    return (await import("./http-ranges.js")).getRanges(this.#ranges, key, ranges);
+      url: (k) => this.url(k),
+    });
   }
 
   async #rangeBody(response: Response, key: string, offset: number, length: number): Promise<Uint8Array> {
@@ -208,18 +207,8 @@ export class HttpStore implements BlobStore {
       return { modified: Date.parse(response.headers.get("Last-Modified") ?? ""), size: Number(response.headers.get("Content-Length") ?? Number.NaN) };
     });
     if (info === undefined) return undefined;
-    let size = info.size;
-    if (!Number.isSafeInteger(size)) {
-      // No length on HEAD (some servers and compressing proxies): ask for one byte and read the
-      // total from Content-Range.
-      const total = await this.#read("GET", key, { Range: "bytes=0-0" }, async (probe) => {
-        const t = /\/(\d+)$/.exec(probe.headers.get("Content-Range") ?? "")?.[1];
-        await probe.body?.cancel();
-        return t;
-      });
-      if (total === undefined) throw createError("UNSUPPORTED", `HEAD ${this.url(key)}: the server reports no size for the object (no Content-Length, no Content-Range).`, { url: this.url(key) });
-      size = Number(total);
-    }
+    // No length on HEAD (some servers and compressing proxies): a one-byte range read tells it.
+    const size = Number.isSafeInteger(info.size) ? info.size : await (await import("./http-ranges.js")).sizeByProbe(this.#transport(), key);
     return Number.isNaN(info.modified) ? { key, size } : { key, size, modified: info.modified };
   }
 
@@ -227,7 +216,10 @@ export class HttpStore implements BlobStore {
   async list(prefix: string): Promise<BlobInfo[]> {
     this.#checkOpen();
     checkPrefix(prefix);
-    const body = await this.#read("GET", LISTING_KEY, {}, async (response) => {
+    // Loads while the listing travels.
+    const parser = import("./http-listing.js");
+    // Lists asked for while one is on its way (the shards of a view opening) share its answer.
+    const body = await (this.#listing ??= this.#read("GET", LISTING_KEY, {}, async (response) => {
       if (response.status === 404 || response.status === 410) {
         await response.body?.cancel();
         throw createError(
@@ -238,25 +230,8 @@ export class HttpStore implements BlobStore {
       }
       if (!response.ok) throw this.#statusError(response, "GET", LISTING_KEY);
       return this.#body(response, Infinity);
-    });
-    const text = new TextDecoder().decode(body);
-    let entries: unknown;
-    try {
-      entries = JSON.parse(text);
-    } catch (error) {
-      throw createError("CORRUPT_FILE", `${this.url(LISTING_KEY)} is not valid JSON.`, { key: LISTING_KEY, store: this.uri }, error);
-    }
-    if (!Array.isArray(entries) || !entries.every(isListingEntry)) {
-      throw createError(
-        "CORRUPT_FILE",
-        `${this.url(LISTING_KEY)} must be an array of { key, size, modified? } objects.`,
-        { key: LISTING_KEY, store: this.uri },
-      );
-    }
-    return entries
-      .filter((e) => e.key.startsWith(prefix))
-      .map((e) => (e.modified === undefined ? { key: e.key, size: e.size } : { key: e.key, size: e.size, modified: e.modified }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }).finally(() => (this.#listing = undefined)));
+    return (await parser).parseListing(body, this.url(LISTING_KEY), this.uri, prefix);
   }
 
   async put(): Promise<void> {
@@ -384,18 +359,6 @@ function retryAfterMs(value: string | null): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-function isListingEntry(value: unknown): value is ListingEntry {
-  const e = value as ListingEntry;
-  return (
-    typeof e === "object" &&
-    e !== null &&
-    typeof e.key === "string" &&
-    Number.isSafeInteger(e.size) &&
-    e.size >= 0 &&
-    (e.modified === undefined || typeof e.modified === "number")
-  );
 }
 
 /**

@@ -52,6 +52,11 @@ export interface IndexEntry {
   readonly kind: string;
   readonly file: string;
   readonly fileSize: number;
+  /**
+   * IVF indexes: bytes from the start of the file a reader needs to open it (the head), so that
+   * it reads them at once instead of the preamble first. Absent in manifests written before it.
+   */
+  readonly headLength?: number;
   /** Fragment ids the index covers; rows of other fragments are searched flat. */
   readonly fragments: readonly number[];
   readonly params: Readonly<Record<string, unknown>>;

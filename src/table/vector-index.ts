@@ -14,7 +14,7 @@ const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/inde
 const binary = (): Promise<typeof import("../ann/ivf-binary.js")> => import("../ann/ivf-binary.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
-import type { BlobStore, ByteRange } from "../storage/blob-store.js";
+import type { BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
 import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
@@ -102,7 +102,7 @@ export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
     // so its budget bounds what the index can come to hold (at most a quarter of the budget).
     const partitions = Math.min(INDEX_CACHE_BYTES, Math.floor(ds.session.limitBytes / 4), entry.fileSize);
-    const index = await openStoredIndex(ds.store, kernels, key, entry.kind, partitions);
+    const index = await openStoredIndex(ds.store, kernels, key, entry, partitions);
     const resident = index.stats().memoryBytes;
     return { value: index, bytes: IVF_KINDS.has(entry.kind) ? resident + partitions : resident, free: () => index.free() };
   });
@@ -119,47 +119,23 @@ export function vectorIndexEntry(state: TableState, column: string, metric?: str
 }
 
 /**
- * IVF: reads the preamble, then the head (centroids, codebook, row ids), and range-reads partition
- * bodies when a query first probes them, keeping at most `partitionBytes` of them resident.
+ * IVF: reads the head (centroids, codebook, row ids), and range-reads partition bodies when a query
+ * first probes them, keeping at most `partitionBytes` of them resident (stored-index.ts).
  * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
  */
-async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, kind: string, partitionBytes: number): Promise<VectorIndex> {
-  if (kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(kernels, await store.get(key), key) as unknown as VectorIndex;
-  const { openIndex, readHeadLength, PREAMBLE_BYTES } = await ann();
-  if (!IVF_KINDS.has(kind)) return openIndex(kernels, await store.get(key));
-  const headLength = readHeadLength(await store.getRange(key, 0, PREAMBLE_BYTES));
-  const head = await store.getRange(key, 0, headLength);
-  return openIndex(kernels, head, {
-    cacheBytes: partitionBytes,
-    loadPartition: batchedReads(store, key),
-  });
-}
-
-/**
- * Range reads of one file asked for in the same tick — a search pins every partition it probes at
- * once — sent as one planned read (range-reads.ts): one round trip, and over HTTP one request for
- * many partitions. This is what prefetches a query's partitions in parallel.
- */
-function batchedReads(store: BlobStore, key: string): (p: number, range: ByteRange) => Promise<Uint8Array> {
-  type Ask = { range: ByteRange; resolve: (b: Uint8Array) => void; reject: (e: unknown) => void };
-  let batch: Ask[] | undefined;
-  return (_p, range) => new Promise((resolve, reject) => {
-    if (batch === undefined) {
-      const asked: Ask[] = [];
-      batch = asked;
-      queueMicrotask(() => {
-        batch = undefined;
-        import("../storage/range-reads.js")
-          .then(({ readRanges }) => readRanges(store, key, asked.map((a) => a.range)))
-          .then((bytes) => asked.forEach((a, i) => a.resolve(bytes[i]!)), (error: unknown) => asked.forEach((a) => a.reject(error)));
-      });
-    }
-    batch.push({ range, resolve, reject });
-  });
+async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, entry: IndexEntry, partitionBytes: number): Promise<VectorIndex> {
+  if (entry.kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(kernels, await store.get(key), key) as unknown as VectorIndex;
+  if (!IVF_KINDS.has(entry.kind)) return (await ann()).openIndex(kernels, await store.get(key));
+  // The first read goes out before the code that parses it loads: over HTTP, both at once. 32 is
+  // the preamble (PREAMBLE_BYTES of ann/format.ts, not loaded yet).
+  const hint = entry.headLength ?? 0;
+  const first = store.getRange(key, 0, Number.isSafeInteger(hint) && hint >= 32 && hint <= entry.fileSize ? hint : 32);
+  first.catch(() => {});
+  return (await import("./stored-index.js")).openStoredIvf(store, kernels, key, partitionBytes, first);
 }
 
 /** Writes a new index's file and hands the index to the session's cache (it owns it from now on). */
-async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: string; fileSize: number }> {
+async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: string; fileSize: number; headLength?: number }> {
   const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
   try {
@@ -169,7 +145,8 @@ async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: stri
     throw e;
   }
   ds.session.put("vectorIndex", ds.cacheKey + file, { value: index, bytes: index.stats().memoryBytes, free: () => index.free() });
-  return { file, fileSize: bytes.length };
+  // IVF files open from their head alone; the manifest records its length (see stored-index.ts).
+  return IVF_KINDS.has(index.kind) ? { file, fileSize: bytes.length, headLength: new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true) } : { file, fileSize: bytes.length };
 }
 
 /** The threads `createIndex({ workers })` asks for, as a RowParallel on `kernels`, or undefined for this thread. */

@@ -1,0 +1,132 @@
+/**
+ * Round trips of a remote indexed query in the layout of the 1M-row bench table (`npm run bench --
+ * remote`: 20 fragments, IVF_PQ, nprobes 20, refineFactor 10, select(["id"])), counted on a local
+ * server that adds latency to every answer. The bench table is 20 × 50,000 rows of 384-d vectors;
+ * here 20 × 40,000 rows of 8-d vectors: the same number of data files per query, and candidates
+ * that touch as few of each fragment's id chunks, so the requests form the same waves:
+ *
+ *   cold   1  index head (its length is in the manifest) + every data file's footer
+ *          2  the probed partitions (one multi-range request)
+ *          3  candidates' vectors + their ids, one multi-range request per data file (+ chunk
+ *             checksum tables)
+ *   warm   1  the probed partitions not yet resident
+ *          2  candidates' vectors + their ids, one request per data file
+ *
+ * A round trip is a chain link: a request sent after an earlier one was answered (static-server.ts).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishTable } from "../../src/cli/publish.js";
+import { connect, type Connection } from "../../src/connection.js";
+import type { Row } from "../../src/data/rows.js";
+import { Index } from "../../src/indexes/config.js";
+import type { Table } from "../../src/table.js";
+import { seededRandom } from "../../bench/datasets.js";
+import { roundTrips, serveStatic, type ServedRequest, type StaticServer } from "./static-server.js";
+
+const FRAGMENTS = 20;
+const PER_FRAGMENT = 40_000;
+const DIM = 8;
+/**
+ * Long enough that the requests of one wave, sent within a few ms of each other on an idle machine
+ * (tens of ms on a busy one), are never taken for a chain.
+ */
+const LATENCY_MS = 250;
+
+const search = (t: Table, q: Float32Array): Promise<Row[]> => t.search(q).nprobes(20).refineFactor(10).select(["id"]).limit(10).toArray();
+
+describe("a remote indexed query in the 1M bench's layout", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-"));
+  let local: Connection;
+  let table: Table;
+  let server: StaticServer;
+  const random = seededRandom(11);
+  const draw = (): Float32Array => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
+  const queries = Array.from({ length: 3 }, draw);
+  const want: Row[][] = [];
+
+  beforeAll(async () => {
+    local = await connect(join(dir, "src"));
+    for (let f = 0; f < FRAGMENTS; f++) {
+      const rows = Array.from({ length: PER_FRAGMENT }, (_, i) => ({ id: f * PER_FRAGMENT + i, vector: draw() }));
+      table = f === 0 ? await local.createTable("t", rows) : (await table.add(rows), table);
+    }
+    await table.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 2 }) });
+    for (const q of queries) want.push(await search(table, q));
+    await publishTable(join(dir, "src"), "t", join(dir, "site"));
+    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
+  }, 300_000);
+
+  afterAll(async () => {
+    await local?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function logged(body: () => Promise<Row[]>): Promise<{ rows: Row[]; log: ServedRequest[] }> {
+    const from = server.log.length;
+    const rows = await body();
+    return { rows, log: server.log.slice(from) };
+  }
+
+  it("answers as the local table: cold in 3 round trips, warm in 2", async () => {
+    expect((await table.stats()).fragmentStats.numFragments).toBe(FRAGMENTS);
+    const db = await connect(server.origin);
+    const t = await db.openTable("t");
+    const cold = await logged(() => search(t, queries[0]!));
+    const warm = await logged(() => search(t, queries[1]!));
+    const again = await logged(() => search(t, queries[2]!));
+    await db.close();
+    const figures = (log: ServedRequest[]) => ({ requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((n, r) => n + r.bytes, 0) });
+    console.log(`remote round trips: ${JSON.stringify({ cold: figures(cold.log), warm: figures(warm.log), again: figures(again.log) })}`);
+    expect(cold.rows).toEqual(want[0]);
+    expect(warm.rows).toEqual(want[1]);
+    expect(again.rows).toEqual(want[2]);
+    const index = (log: ServedRequest[]): ServedRequest[] => log.filter((r) => r.path.includes("/_indices/"));
+    // The head in one request (not the preamble first), the partitions in one more.
+    expect(index(cold.log)).toHaveLength(2);
+    expect(roundTrips(cold.log)).toBeLessThanOrEqual(3);
+    expect(roundTrips(warm.log)).toBeLessThanOrEqual(2);
+    expect(roundTrips(again.log)).toBeLessThanOrEqual(2);
+    // Warm: one request for the partitions, and per data file one for the candidates' vectors and ids together.
+    expect(index(warm.log)).toHaveLength(1);
+    expect(warm.log.length).toBeLessThanOrEqual(1 + FRAGMENTS);
+  }, 120_000);
+});
+
+describe("a remote full-text query", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-fts-"));
+  let local: Connection;
+  let server: StaticServer;
+  const words = ["apple", "banana", "cherry", "pear", "plum", "fig", "kiwi", "lime"];
+  const rows = Array.from({ length: 12_000 }, (_, i) => ({ id: i, text: `${words[i % 8]} ${words[(i * 7) % 8]} w${i % 977}` }));
+
+  beforeAll(async () => {
+    local = await connect(join(dir, "src"));
+    const t = await local.createTable("docs", rows.slice(0, 6000));
+    await t.add(rows.slice(6000));
+    await t.createIndex("text", { config: Index.fts() });
+    await publishTable(join(dir, "src"), "docs", join(dir, "site"));
+    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await local?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers as the local table in at most 3 round trips (the data files' footers travel with the index)", async () => {
+    const want = await (await local.openTable("docs")).search("plum w17", "fts").select(["id", "text"]).limit(10).toArray();
+    const db = await connect(server.origin);
+    const t = await db.openTable("docs");
+    const from = server.log.length;
+    const got = await t.search("plum w17", "fts").select(["id", "text"]).limit(10).toArray();
+    const log = server.log.slice(from);
+    await db.close();
+    expect(got).toEqual(want);
+    expect(roundTrips(log)).toBeLessThanOrEqual(3);
+  }, 60_000);
+});
