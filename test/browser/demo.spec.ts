@@ -12,7 +12,7 @@
  * Screenshots go to the test's output folder (test-results/).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -67,8 +67,16 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   // About 90 s on an idle 2-core machine; generous, as other suites often share it.
   test.setTimeout(360_000);
   const { errors, dialogs } = watchErrors(page);
+  // What a visitor waited for, kept beside the screenshots (timings.json) for the record.
+  const timings: Record<string, number | string> = {};
+  let since = Date.now();
+  const lap = (name: string): void => {
+    timings[name] = Date.now() - since;
+    since = Date.now();
+  };
   await page.goto(`${DEMO}/?n=20000&docs=80`);
   await expect(page.locator("#status")).toHaveAttribute("data-state", "ready");
+  lap("pageReadyMs");
   await expect(page.locator("#status")).toContainText("in a worker");
   await expect(page.locator("#storage")).toContainText("Storage:");
 
@@ -76,11 +84,15 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   const words = page.locator("#words");
   await expect(words).toHaveAttribute("data-state", "idle");
   await expect(page.locator("#words-query")).toBeDisabled();
+  since = Date.now();
   await page.click("#words-build");
   await expect(words).toHaveAttribute("data-state", "loading");
   await expect(words).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+  lap("wordsLoadAndIndexMs");
   await expect(page.locator("#words-info")).toContainText("20,000 words");
   const paris = await searchWords(page, "paris");
+  lap("wordsFirstSearchMs");
+  timings.wordsSearchShown = (await page.locator("#words-timing").textContent()) ?? "";
   expect(paris).toHaveLength(10);
   looksLikeParis(paris);
   expect(paris).not.toContain("paris");
@@ -97,6 +109,7 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   await page.check("#words-exact");
   await expect(page.locator("#words-results")).toHaveAttribute("data-for", "paris exact");
   await expect(page.locator("#words-timing")).toContainText("exact scan");
+  timings.wordsExactShown = (await page.locator("#words-timing").textContent()) ?? "";
   looksLikeParis(await page.locator("#words-results .word").allTextContents());
   await page.uncheck("#words-exact");
   await expect(page.locator("#words-timing")).toContainText("IVF_PQ");
@@ -160,8 +173,10 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
 
   // ── SciFact: vector, full-text and hybrid ──
   const docs = page.locator("#docs");
+  since = Date.now();
   await page.click("#docs-build");
   await expect(docs).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+  lap("docsLoadEmbedAndIndexMs");
   await expect(page.locator("#docs-info")).toContainText("80 abstracts");
   await expect(page.locator("#docs-columns .chip")).toHaveText([/^id /, /^title /, /^text /, /^chars /]);
 
@@ -171,7 +186,10 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   expect((await page.locator("#docs-results strong").first().textContent())!.toLowerCase()).toContain("vitamin d");
   await expect(page.locator("#docs-results .score").first()).toContainText("similarity");
   await expect(page.locator("#docs-map circle[data-role=neighbour]")).toHaveCount(10);
+  since = Date.now();
   await searchDocs(page, "hybrid", "vitamin D deficiency");
+  lap("docsHybridSearchMs");
+  timings.docsHybridShown = (await page.locator("#docs-timing").textContent()) ?? "";
   expect((await page.locator("#docs-results strong").first().textContent())!.toLowerCase()).toContain("vitamin");
   await expect(page.locator("#docs-results .score").first()).toContainText("relevance");
   await searchDocs(page, "fts", "cells", "title LIKE '%cell%'");
@@ -218,9 +236,11 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   await expect(page.locator("#docs-results li strong")).toHaveText(["Orrin Vale"]);
 
   // ── reload: everything is still there ──
+  since = Date.now();
   await page.reload();
   await expect(page.locator("#status")).toHaveAttribute("data-state", "ready");
   await expect(words).toHaveAttribute("data-state", "ready");
+  lap("reloadToWordsReadyMs");
   await expect(page.locator("#words-info")).toContainText("Opened the saved table");
   looksLikeParis(await searchWords(page, "paris"));
   await expect(docs).toHaveAttribute("data-state", "ready");
@@ -238,6 +258,8 @@ test("demo: a visitor's tour of words, documents and their own files", async ({ 
   await searchDocs(page, "fts", "zorblax");
   expect(await page.locator("#docs-results li").count()).toBeGreaterThan(0);
   await page.screenshot({ path: testInfo.outputPath("demo-desktop.png"), fullPage: true });
+  writeFileSync(testInfo.outputPath("timings.json"), JSON.stringify(timings, null, 2));
+  console.log(`demo timings: ${JSON.stringify(timings)}`);
 
   // Deleting everything asks first; saying no deletes nothing.
   dialogs.accept = false;
