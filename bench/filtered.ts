@@ -20,7 +20,7 @@
  */
 process.env.LANCE_CPU_THREADS ??= "1";
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seededRandom } from "../src/ann/common.js";
@@ -121,6 +121,8 @@ interface System {
   notes: string;
   build(): Promise<void>;
   search(q: Float32Array, where: string): Promise<number[]>;
+  /** Quiver only: the verbose plan of one filtered query (postfilter: as a postfiltered query). */
+  explain?(q: Float32Array, where: string, postfilter: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,10 @@ function quiverRows(): Record<string, unknown>[] {
 
 function quiver(variant: "ivf_pq" | "hnsw_sq"): System {
   let table: Table | undefined;
+  const query = (q: Float32Array, where: string) => {
+    const s = table!.search(q).distanceType("cosine").where(where).select(["id"]).limit(K);
+    return variant === "ivf_pq" ? s.nprobes(IVF.nprobes).refineFactor(IVF.refineFactor) : s.ef(EF);
+  };
   return {
     system: "quiver", variant,
     notes: variant === "ivf_pq" ? `IVF_PQ numPartitions=${Math.round(Math.sqrt(N))} numSubVectors=${DIM / 4}, nprobes=${IVF.nprobes} refineFactor=${IVF.refineFactor}` : `HNSW_SQ m=16 efConstruction=100, ef=${EF}`,
@@ -144,9 +150,11 @@ function quiver(variant: "ivf_pq" | "hnsw_sq"): System {
       });
     },
     async search(q, where) {
-      let s = table!.search(q).distanceType("cosine").where(where).select(["id"]).limit(K);
-      s = variant === "ivf_pq" ? s.nprobes(IVF.nprobes).refineFactor(IVF.refineFactor) : s.ef(EF);
-      return (await s.toArray()).map((r) => r.id as number);
+      return (await query(q, where).toArray()).map((r) => r.id as number);
+    },
+    async explain(q, where, postfilter) {
+      const s = query(q, where);
+      return (postfilter ? s.postfilter() : s).explainPlan(true);
     },
     async close() { table?.close(); },
   };
@@ -248,6 +256,9 @@ async function exactTruth(): Promise<Map<string, number[][]>> {
   return truth;
 }
 
+/** explainPlan(true) of one query per strategy, for the results' Markdown. */
+const plans: string[] = [];
+
 async function runFiltered(rows: ResultRow[]): Promise<void> {
   progress(`exact filtered ground truth for ${filters.length} filters × ${queries.length} queries …`);
   const truth = await exactTruth();
@@ -267,6 +278,14 @@ async function runFiltered(rows: ResultRow[]): Promise<void> {
     }
     const build_s = (performance.now() - t0) / 1000;
     progress(`${label} built in ${build_s.toFixed(1)} s`);
+    if (sys.explain) {
+      // The planner's choices, one query each: the fewest and the most rows allowed, and a postfilter.
+      const uniform = filters.filter((f) => f.kind === "uniform");
+      const cases: [Filter, boolean][] = [[uniform[0]!, false], [uniform.at(-1)!, false], ...(sys.variant === "ivf_pq" ? [[uniform.at(-1)!, true] as [Filter, boolean]] : [])];
+      for (const [f, post] of cases) {
+        plans.push(`${label}, where ${f.sql} (${(f.selectivity * 100).toFixed(2)} %)${post ? ", .postfilter()" : ""}:`, "```", await sys.explain(queries[0]!, f.sql, post), "```");
+      }
+    }
     for (const f of filters) {
       for (let i = 0; i < Math.min(WARMUP, queries.length); i++) await sys.search(queries[i]!, f.sql);
       const lat: number[] = [];
@@ -395,5 +414,6 @@ if (QUICK) {
     ],
     columns, groupBy: "dataset", reproduce: "npm run bench -- filtered",
   });
+  if (plans.length > 0) appendFileSync(out.md, ["", "## Plans (explainPlan(true), the first query)", "", ...plans, ""].join("\n"));
   progress(`wrote ${out.json} and ${out.md}`);
 }
