@@ -69,7 +69,7 @@ describe("Deno", () => {
       try {
         const run = await kvRun(dir, "contract", join(dir, "contract.kv"));
         expect(run.status, run.stderr).toBe(0);
-        expect(last(run.stdout)).toEqual({ cases: 26, failed: [] });
+        expect(last(run.stdout)).toEqual({ cases: 27, failed: [] });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

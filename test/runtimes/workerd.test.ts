@@ -133,7 +133,7 @@ describe("Cloudflare workerd", () => {
     it("passes the BlobStore contract", async () => {
       const r = await call("/do/contract/contract");
       expect(r.status, JSON.stringify(r.body)).toBe(200);
-      expect(r.body).toEqual({ cases: 26, failed: [] });
+      expect(r.body).toEqual({ cases: 27, failed: [] });
     }, 90_000);
 
     it("creates, appends to, indexes and searches a table; two requests appending at once lose no row", async () => {
