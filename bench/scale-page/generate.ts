@@ -17,6 +17,7 @@
  * spectrum is exactly the one asked for; three rounds spread each principal direction over all
  * coordinates (as a subsampled randomized Hadamard transform does).
  */
+import { seededRandom } from "../../src/ann/common.js";
 
 export interface SpectrumModel {
   kind: "spectrum";
@@ -42,18 +43,6 @@ export type VectorModel = SpectrumModel | ClusterModel;
 export type Draw = (count: number) => Float32Array;
 
 const ROUNDS = 3;
-
-/** mulberry32: uniform in [0, 1), the same sequence everywhere. */
-export function uniformStream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box–Muller, both outputs used). */
 export function normalStream(uniform: () => number): () => number {
@@ -89,7 +78,7 @@ export class StructuredRotation {
     this.#block = block;
     this.#blocks = dim / block;
     this.#tmp = new Float64Array(dim);
-    const uniform = uniformStream(seed);
+    const uniform = seededRandom(seed);
     const normal = normalStream(uniform);
     const b = this.#blocks;
     for (let r = 0; r < ROUNDS; r++) {
@@ -157,10 +146,10 @@ export class StructuredRotation {
 export function vectorModel(model: VectorModel): (streamSeed: number) => Draw {
   const dim = model.dim;
   if (model.kind === "clusters") {
-    const centreNormal = normalStream(uniformStream(model.seed));
+    const centreNormal = normalStream(seededRandom(model.seed));
     const centres = Float64Array.from({ length: model.clusters * dim }, centreNormal);
     return (streamSeed) => {
-      const uniform = uniformStream(streamSeed);
+      const uniform = seededRandom(streamSeed);
       const normal = normalStream(uniform);
       return (count) => {
         const out = new Float32Array(count * dim);
@@ -182,13 +171,13 @@ export function vectorModel(model: VectorModel): (streamSeed: number) => Draw {
   if (model.eigenvalues.length !== dim) throw new Error(`spectrum model: ${model.eigenvalues.length} eigenvalues for ${dim} dimensions`);
   const rotation = new StructuredRotation(dim, model.seed);
   const scale = Float64Array.from(model.eigenvalues, (l) => Math.sqrt(Math.max(0, l)));
-  const meanNormal = normalStream(uniformStream(model.seed ^ 0x5bd1e995));
+  const meanNormal = normalStream(seededRandom(model.seed ^ 0x5bd1e995));
   const mean = Float64Array.from({ length: dim }, meanNormal);
   const meanNorm = Math.hypot(...mean);
   const total = model.eigenvalues.reduce((s, l) => s + l, 0);
   for (let j = 0; j < dim; j++) mean[j] = (mean[j]! / meanNorm) * Math.sqrt(model.meanShare * total);
   return (streamSeed) => {
-    const normal = normalStream(uniformStream(streamSeed));
+    const normal = normalStream(seededRandom(streamSeed));
     const x = new Float64Array(dim);
     return (count) => {
       const out = new Float32Array(count * dim);

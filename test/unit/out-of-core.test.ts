@@ -12,6 +12,7 @@ import type { DataType, Schema } from "../../src/data/schema.js";
 import { buildColumn, type Column } from "../../src/data/column.js";
 import { encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
 import { readCalls } from "../support/read-calls.js";
+import { embedded } from "../browser/fixture/out-of-core-data.js";
 
 /** A BlobStore that counts the bytes and calls of reads, by kind of object. */
 class CountingStore implements BlobStore {
@@ -35,32 +36,6 @@ class CountingStore implements BlobStore {
   close(): Promise<void> { return this.inner.close(); }
 }
 
-/**
- * Deterministic vectors with structure, as embeddings have: points of a 12-dimensional latent
- * space mapped linearly into `dim` dimensions, plus a little noise. (Isotropic noise in 128-d would
- * make every neighbour nearly equidistant, which no approximate index can rank.)
- */
-function embedded(n: number, dim: number, seed: number): Float32Array {
-  const LATENT = 12;
-  let s = seed >>> 0;
-  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  let m = 12345;
-  const mrand = (): number => ((m = (Math.imul(m, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-  const map = Float32Array.from({ length: LATENT * dim }, mrand);
-  const out = new Float32Array(n * dim);
-  const z = new Float32Array(LATENT);
-  for (let i = 0; i < n; i++) {
-    for (let l = 0; l < LATENT; l++) z[l] = gauss();
-    for (let j = 0; j < dim; j++) {
-      let v = 0.02 * gauss();
-      for (let l = 0; l < LATENT; l++) v += z[l]! * map[l * dim + j]!;
-      out[i * dim + j] = v;
-    }
-  }
-  return out;
-}
-
 const N = 50_000;
 const DIM = 128;
 const K = 10;
@@ -72,8 +47,8 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
   let dir: string;
   let loaded: Table;
-  const vectors = embedded(N, DIM, 7);
-  const queries = embedded(20, DIM, 99);
+  const vectors = embedded(N, 7, DIM);
+  const queries = embedded(20, 99, DIM);
   const query = (i: number): Float32Array => queries.subarray(i * DIM, (i + 1) * DIM);
 
   beforeAll(async () => {
@@ -129,8 +104,8 @@ describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
 
 describe("refine reads on a table in a directory (50K × 128 in 2 fragment files)", () => {
   let dir: string;
-  const vectors = embedded(N, DIM, 7);
-  const queries = embedded(12, DIM, 99);
+  const vectors = embedded(N, 7, DIM);
+  const queries = embedded(12, 99, DIM);
   const query = (i: number): Float32Array => queries.subarray(i * DIM, (i + 1) * DIM);
   const REFINE_WIDE = 10;
 
