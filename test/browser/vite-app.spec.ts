@@ -19,8 +19,11 @@ import { serveStatic } from "../unit/static-server.js";
 const repo = resolve(import.meta.dirname, "../..");
 const vite = join(repo, "node_modules/vite/bin/vite.js");
 // Vite run as a user runs it: NODE_ENV unset, so `vite build` is a production build and `vite` is
-// not; no forced colours, so the dev server prints its URL plainly.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_ENV" && k !== "FORCE_COLOR"));
+// not. No colours, so the dev server prints its URL plainly (picocolors colours whenever CI is set).
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_ENV" && k !== "FORCE_COLOR")),
+  NO_COLOR: "1",
+};
 
 const PAGE = `
 import { Index } from "quiverdb";
@@ -108,12 +111,20 @@ test.describe("a Vite app with default settings", () => {
     try {
       const url = await new Promise<string>((found, failed) => {
         let out = "";
+        const late = setTimeout(() => failed(new Error(`vite printed no URL in 60 s: ${out}`)), 60_000);
         server.stdout!.on("data", (d: Buffer) => {
-          out += d.toString();
+          // Colour codes stripped in case a terminal setting turns them back on.
+          out += d.toString().replace(/\x1b\[[0-9;]*m/g, "");
           const m = /Local:\s+(http:\/\/\S+)/.exec(out);
-          if (m) found(m[1]!);
+          if (m) {
+            clearTimeout(late);
+            found(m[1]!);
+          }
         });
-        server.on("exit", (code) => failed(new Error(`vite exited (${code}): ${out}`)));
+        server.on("exit", (code) => {
+          clearTimeout(late);
+          failed(new Error(`vite exited (${code}): ${out}`));
+        });
       });
       const { result, before, after } = await germanSearch(page, url);
       expect(result).toEqual([1, 3]);
