@@ -379,7 +379,7 @@ async function main(): Promise<void> {
         `RSS before open ${qp.rss_before_open_mb} MB (Node + Quiver + kernels loaded), after open ${qp.rss_after_open_mb} MB, ` +
         `after all ${SWEEP.length * (NQ + 10) + 1} queries ${qp.rss_after_queries_mb} MB (**+${qp.rss_delta_mb} MB**, vs ${round(vectorBytes / MB, 0)} MiB of vectors); ` +
         `query process peak RSS **${qp.peak_rss_mb} MB**. Opening read ${round(qp.open.bytes / MB, 2)} MiB; the first (cold) query ${round(qp.first_query.bytes / MB, 2)} MiB; ` +
-        `${round(qp.total_bytes_read / MB, 1)} MiB were read in all (${round(qp.distinct_index_bytes_read / MB, 1)} MiB distinct index ranges; partition cache budget 64 MiB).`,
+        `${round(qp.total_bytes_read / MB, 1)} MiB were read in all (${round(qp.distinct_index_bytes_read / MB, 1)} MiB distinct index ranges; partition cache budget: half the session budget).`,
       `Columns: bytes/query = all bytes read from the store per query (index partitions + refine rows), averaged over the ${NQ} timed queries after a 10-query warm-up; rss = the query process's RSS after that configuration.`,
     ],
     columns: [

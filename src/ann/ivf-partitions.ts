@@ -118,8 +118,13 @@ export class Partitions {
     return pending.length === 0 ? undefined : Promise.all(pending).then(() => this.#evict());
   }
 
+  /**
+   * Unpins partitions; those over the budget go now (a search that pinned more than the budget
+   * holds could not let them go while it scanned).
+   */
   unpin(ps: ArrayLike<number>): void {
     for (let i = 0; i < ps.length; i++) this.#parts[ps[i]!]!.pins--;
+    this.#evict();
   }
 
   /** Loads with bytes the caller already has (a fully read file): no loader needed. */

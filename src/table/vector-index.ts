@@ -87,10 +87,15 @@ function vectorField(state: TableState, column: string): VectorType {
 }
 
 /**
- * Resident bytes of IVF partitions read on demand, per opened index, before the least recently
- * used are dropped. Centroids, codebook and row ids are resident on top of this.
+ * The share of the session's cache budget one opened IVF index may fill with partitions read on
+ * demand, before the least recently used are dropped (centroids, codebook and row ids are resident
+ * on top). Half: an index whose partitions fit keeps them all once probed, so a warm query reads
+ * nothing from storage (1M × 96-byte PQ codes are 100 MB, inside the default 256 MiB budget); a
+ * budget the probed partitions overflow re-reads and re-checks a share of them on every query,
+ * which cost more than the scan itself. The other half is for data-file readers, columns and other
+ * indexes.
  */
-export const INDEX_CACHE_BYTES = 64 * 1024 * 1024;
+export const INDEX_CACHE_SHARE = 1 / 2;
 
 /**
  * The index stored for `entry`, from the session's cache (opened from its file on a miss), leased
@@ -100,8 +105,8 @@ export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry
   const key = fileKey(tableDir(ds.table), entry.file);
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
-    // so its budget bounds what the index can come to hold (at most a quarter of the budget).
-    const partitions = Math.min(INDEX_CACHE_BYTES, Math.floor(ds.session.limitBytes / 4), entry.fileSize);
+    // so its budget bounds what the index can come to hold (INDEX_CACHE_SHARE of the budget).
+    const partitions = Math.min(Math.floor(ds.session.limitBytes * INDEX_CACHE_SHARE), entry.fileSize);
     const index = await openStoredIndex(ds.store, kernels, key, entry, partitions);
     const resident = index.stats().memoryBytes;
     return { value: index, bytes: IVF_KINDS.has(entry.kind) ? resident + partitions : resident, free: () => index.free() };

@@ -202,6 +202,26 @@ describe("IVF partitions read on demand", () => {
     }
   });
 
+  it("a search probing more partitions than the budget holds leaves the cache within it when it ends", async () => {
+    const index = await buildIndex(kernels, "IVF_PQ", base, DIM, rowIds, OPTIONS);
+    const bytes = await index.serialize();
+    const budget = 20_000; // 2,000 rows × (32 code bytes + 4 position bytes) = 72,000 in all
+    const lazy = openIndex(kernels, bytes.slice(0, readHeadLength(bytes)), {
+      loadPartition: async (_p, { offset, length }) => bytes.slice(offset, offset + length),
+      cacheBytes: budget,
+    });
+    try {
+      const before = lazy.bytes();
+      const all = await lazy.search(queries[0]!, K, { nprobes: 16 });
+      expect(Array.from(all.rows)).toEqual(Array.from((await index.search(queries[0]!, K, { nprobes: 16 })).rows));
+      expect(lazy.bytes() - before).toBeLessThanOrEqual(budget);
+      expect(lazy.bytes() - before).toBeGreaterThan(0);
+    } finally {
+      lazy.free();
+      index.free();
+    }
+  });
+
   it("refuses a head without loadPartition", async () => {
     const index = await buildIndex(kernels, "IVF_FLAT", base, DIM, rowIds, OPTIONS);
     const bytes = await index.serialize();

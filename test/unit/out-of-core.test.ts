@@ -86,6 +86,23 @@ describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
     await store.close();
   });
 
+  it("keeps every partition once read when they fit in half the session's budget: a warm query reads no index bytes", async () => {
+    const store = new CountingStore(await FsStore.open(dir));
+    // Partitions: 50K rows × (16 code bytes + a 4-byte position) = 0.95 MiB. A quarter of this
+    // budget (0.875 MiB) would not hold them, half of it does.
+    const db = await connect(store, { cacheBytes: 3.5 * 2 ** 20 });
+    const t = await db.openTable("t");
+    const all = (q: number) => t.search(query(q)).nprobes(64).limit(K).select(["id"]).toArray();
+    await all(0);
+    const firstIndexBytes = store.bytes.index;
+    store.reset();
+    for (let q = 1; q < 4; q++) await all(q);
+    expect(firstIndexBytes).toBeGreaterThan(N * 20);
+    expect(store.bytes.index).toBe(0);
+    expect((await db.memoryStats()).cache.byKind.vectorIndex.entries).toBe(1);
+    await db.close();
+  });
+
   it("answers as the fully loaded table does, within the recall of exact search", async () => {
     const t = await (await connect(new CountingStore(await FsStore.open(dir)))).openTable("t");
     let overlap = 0;
