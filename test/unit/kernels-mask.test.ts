@@ -107,7 +107,7 @@ function cases(): { name: string; kernel: "f32_scan" | "sq_ip" | "pq_adc" | "rq_
     out.push({ name: `sq dim ${dim} dot`, kernel: "sq_ip", args: [qi, codes, N, dim, -0.001, 1, 0, "positions", "allowed", "out"] });
     out.push({ name: `sq dim ${dim} l2`, kernel: "sq_ip", args: [qi, codes, N, dim, -0.002, 0.5, norms, "positions", "allowed", "out"] });
   }
-  for (const M of [5, 16]) {
+  for (const M of [5, 16, 96]) {
     const codes = dup(randomU8(N * M, 11 * M), M);
     const lut = randomF32(M * 256, 13 * M);
     const norms = randomF32(N, 17 * M);
@@ -167,6 +167,39 @@ describe.each(["simd", "scalar"] as const)("%s masked scan kernels", (flavor) =>
         k.heap.free(ptr);
       }
     });
+  });
+});
+
+describe.each(["simd", "scalar"] as const)("%s unfiltered pq_adc (two rows at a time)", (flavor) => {
+  // The unfiltered scan sums two rows at once; pq_adc_gather sums one row at a time (adcRow). Each
+  // row's lookups must be added in the same order: the same floats, bit for bit.
+  it.each([1, 5, 8, 16, 96])("M %i: every row as pq_adc_gather scores it alone, odd row counts included", async (M) => {
+    const k = await loadKernels({ flavor });
+    for (const n of [1, 2, 3, N]) {
+      const codes = randomU8(n * M, 19 * M + n);
+      const lut = randomF32(M * 256, 23 * M);
+      const norms = randomF32(n, 29 * M);
+      const ids = Int32Array.from({ length: n }, (_, i) => i);
+      for (const withNorms of [false, true]) {
+        const heap = k.heap;
+        const put = (a: ArrayBufferView): number => {
+          const p = heap.alloc(a.byteLength);
+          heap.write(p, a);
+          return p;
+        };
+        const [c, l, nr, id] = [put(codes), put(lut), put(norms), put(ids)];
+        const a = heap.alloc(n * 4);
+        const b = heap.alloc(n * 4);
+        try {
+          expect(k.exports.pq_adc(l, c, n, M, 0.75, withNorms ? nr : 0, 0, 0, a)).toBe(n);
+          k.exports.pq_adc_gather(l, c, id, n, M, 0.75, withNorms ? nr : 0, b);
+          expect(Array.from(heap.f32(a, n)).map(String)).toEqual(Array.from(heap.f32(b, n)).map(String));
+          expect(Array.from(heap.f32(a, n))).toEqual(Array.from(ref.pqAdc(lut, codes, M, 0.75, withNorms ? norms : undefined)).map((x) => expect.closeTo(x, 4)));
+        } finally {
+          for (const p of [c, l, nr, id, a, b]) heap.free(p);
+        }
+      }
+    }
   });
 });
 
