@@ -27,9 +27,10 @@ export async function buildBenchPage(pageDir: string, site: string, alias: { fin
 
 /**
  * Serves the built page from `site` and the data files from `data` under /data/, with `headers` on
- * every response (e.g. COOP/COEP, which make the page crossOriginIsolated).
+ * every response (e.g. COOP/COEP, which make the page crossOriginIsolated). `port` 0 (default): any
+ * free port; a fixed one keeps the origin, and so its OPFS and IndexedDB, from run to run.
  */
-export function staticServer(site: string, data: string, headers: Record<string, string> = {}): Promise<{ server: Server; origin: string }> {
+export function staticServer(site: string, data: string, headers: Record<string, string> = {}, port = 0): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const file = path.startsWith("/data/") ? join(data, path.slice(6)) : join(site, path === "/" ? "index.html" : path);
@@ -38,7 +39,7 @@ export function staticServer(site: string, data: string, headers: Record<string,
     res.writeHead(200, { ...headers, "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
     res.end(readFileSync(file));
   });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
+  return new Promise((ok, fail) => server.once("error", fail).listen(port, "127.0.0.1", () => {
     const address = server.address() as { port: number };
     ok({ server, origin: `http://127.0.0.1:${address.port}` });
   }));

@@ -15,6 +15,12 @@
  *   4. reload, then exact: the table's exact search (bypassVectorIndex) id range by id range: the
  *      ground truth for recall@10
  *
+ * `--keep <dir>` (scale.ts) keeps the Chromium profile, and with it the OPFS tables, in <dir>, with
+ * what steps 1, 2 and 4 measured: a later run with the same <dir> and table options goes straight
+ * to step 3 (a sweep of search settings, or a change to the query path, without ingesting and
+ * building again). The build figures it reports are then those of the run that built the table.
+ * The page is served from the same port each time (OPFS belongs to the origin).
+ *
  * Memory, three ways: the worker's session counters (db.memoryStats(): WebAssembly reserved — its
  * high-water mark, memory never shrinks — and allocated, cache bytes); the page's
  * performance.measureUserAgentSpecificMemory() (the page is served with COOP/COEP, so it is
@@ -22,7 +28,7 @@
  * a GC); and, from outside, the resident set (VmRSS) of Chromium's renderer processes, read from
  * /proc every 250 ms — the tab's footprint as the OS sees it, WebAssembly and all.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +58,22 @@ export interface ChromiumScaleOptions {
   numSubVectors: number;
   maxIterations: number;
   sweep: SearchConfig[];
+  /**
+   * A directory that keeps the Chromium profile (the OPFS tables), and per data set what its
+   * ingest, build and ground truth measured: a later run with the same directory and table options
+   * (rows, batch, partitions, sub-vectors, iterations, queries) only reloads and queries.
+   */
+  keep?: string;
+}
+
+/** What a kept data set's ingest, build and ground truth measured (`keep`). */
+interface KeptTable {
+  key: string;
+  ing: IngestResult;
+  b: BuildResult;
+  truth: { ids: number[][]; ms: number };
+  ingestPeak: { renderer: number; total: number };
+  buildPeak: { renderer: number; total: number };
 }
 
 export const DEFAULT_SWEEP: SearchConfig[] = [
@@ -198,16 +220,21 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     } else models.push({ name, model: { kind: "clusters", dim: DIM, clusters: 100, spread: 0.5, seed: 42 } });
   }
 
-  const scratch = mkdtempSync(join(tmpdir(), "quiver-bench-scale-"));
+  const scratch = o.keep === undefined ? mkdtempSync(join(tmpdir(), "quiver-bench-scale-")) : resolve(o.keep);
+  mkdirSync(scratch, { recursive: true });
   const site = join(scratch, "www");
   const data = join(scratch, "data");
-  mkdirSync(data);
+  mkdirSync(data, { recursive: true });
   progress("scale/chromium: vite build of bench/scale-page");
   await buildBenchPage(join(benchDir, "scale-page"), site, [
     { find: /^quiverdb$/, replacement: join(root, "src/index.ts") },
     { find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") },
   ]);
-  const { server, origin } = await staticServer(site, data, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+  // OPFS belongs to the origin: a kept profile is served from the port it was first served from.
+  const portFile = join(scratch, "port");
+  const keptPort = o.keep !== undefined && existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) : 0;
+  const { server, origin } = await staticServer(site, data, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }, keptPort);
+  if (o.keep !== undefined) writeFileSync(portFile, new URL(origin).port);
   const { chromium } = await import("@playwright/test");
   const launch = await playwrightLaunchOptions();
   const context = await chromium.launchPersistentContext(join(scratch, "profile"), {
@@ -227,18 +254,29 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     for (const { name, model } of models) {
       const dataset = `${name === "spectrum" ? "spectrum-use" : "clusters"}-${sizeLabel(o.rows)}-${DIM}d`;
       const uri = `opfs://scale-${name}`;
-      progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
-      tab.phase = `${name}/ingest`;
-      const ing: IngestResult = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
-      if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
-      progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
+      const keptFile = o.keep === undefined ? undefined : join(scratch, `${name}.json`);
+      const key = JSON.stringify({ rows: o.rows, batch: o.batch, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, queries: o.queries, model });
+      let kept = keptFile !== undefined && existsSync(keptFile) ? (JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
+      if (kept !== undefined && kept.key !== key) kept = undefined;
+      let ing: IngestResult;
+      let b: BuildResult;
+      if (kept !== undefined) {
+        progress(`scale/chromium ${dataset}: the table kept in ${scratch} (ingest, build and ground truth as measured then)`);
+        ({ ing, b } = kept);
+      } else {
+        progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
+        tab.phase = `${name}/ingest`;
+        ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
+        if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
+        progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
 
-      tab.phase = `${name}/build`;
-      progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors, ${o.maxIterations} iterations)`);
-      const b: BuildResult = await call(page, "build", {
-        uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, sampleEveryMs: 2000,
-      });
-      progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer RSS peak ${mb(tab.peaks.get(tab.phase)?.renderer)} MiB`);
+        tab.phase = `${name}/build`;
+        progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors, ${o.maxIterations} iterations)`);
+        b = await call(page, "build", {
+          uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, sampleEveryMs: 2000,
+        });
+        progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer RSS peak ${mb(tab.peaks.get(tab.phase)?.renderer)} MiB`);
+      }
 
       tab.phase = `${name}/reload`;
       await reload(page);
@@ -247,16 +285,23 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       const q: QueryResult = await call(page, "query", { uri, table: TABLE, model, queries: o.queries, k: K, warmup: 10, sweep: o.sweep });
       const queryPeak = tab.peaks.get(tab.phase)!;
 
-      tab.phase = `${name}/exact`;
-      await reload(page);
-      progress(`scale/chromium ${dataset}: exact ground truth`);
-      const truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
-      tab.phase = `${name}/drop`;
-      await reload(page);
-      await call(page, "drop", { uri, name: TABLE });
+      let truth: KeptTable["truth"];
+      if (kept !== undefined) truth = kept.truth;
+      else {
+        tab.phase = `${name}/exact`;
+        await reload(page);
+        progress(`scale/chromium ${dataset}: exact ground truth`);
+        truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
+      }
+      if (keptFile === undefined) {
+        tab.phase = `${name}/drop`;
+        await reload(page);
+        await call(page, "drop", { uri, name: TABLE });
+      }
 
-      const buildPeak = tab.peaks.get(`${name}/build`)!;
-      const ingestPeak = tab.peaks.get(`${name}/ingest`)!;
+      const buildPeak = kept?.buildPeak ?? tab.peaks.get(`${name}/build`)!;
+      const ingestPeak = kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!;
+      if (keptFile !== undefined && kept === undefined) writeFileSync(keptFile, JSON.stringify({ key, ing, b, truth, ingestPeak, buildPeak } satisfies KeptTable));
       const common = {
         system: "quiver", variant: "ivf_pq (chromium, opfs, worker)", dataset, metric: "cosine",
         rows_per_s: sig(o.rows / (ing.add_ms / 1000)), build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes,
@@ -303,7 +348,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     tab.stop();
     await context.close();
     server.close();
-    rmSync(scratch, { recursive: true, force: true });
+    if (o.keep === undefined) rmSync(scratch, { recursive: true, force: true });
   }
   if (fitted) {
     out.spectrum = {
