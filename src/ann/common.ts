@@ -138,6 +138,14 @@ export class RowIds {
     return r;
   }
 
+  /** Row ids over `ids` itself, not a copy: the caller gives it up (a section just read from a file). */
+  static adopt(ids: Float64Array): RowIds {
+    const r = new RowIds(1);
+    r.#ids = ids;
+    r.#size = ids.length;
+    return r;
+  }
+
   get size(): number {
     return this.#size;
   }

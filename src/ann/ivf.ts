@@ -203,7 +203,7 @@ export class IvfIndex implements VectorIndex {
       : kind === "IVF_RQ" ? RabitqCodec.read(kernels, head, metric, centroids) : PqCodec.read(kernels, head, space, centroids);
     const absolute = Float64Array.from(offsets, (o) => head.dataStart + o);
     const parts = new Partitions(kernels, codec, rows, {
-      offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes, verify: (p, body) => head.verifyBody(p, body),
+      offsets: absolute, load: options.loadPartition, cacheBytes: options.cacheBytes, verify: head.bodyCheck(),
     });
     // Bodies that came with the bytes are taken now; the rest wait for loadPartition.
     let missing = 0;
@@ -216,7 +216,7 @@ export class IvfIndex implements VectorIndex {
     if (missing > 0 && !options.loadPartition) {
       throw createError("INVALID_ARGUMENT", `${missing} partitions are not in the given bytes; pass the whole file or a loadPartition callback.`, { missing });
     }
-    return new IvfIndex(kernels, kind, metric, meta.dim, centroids, codec, parts, RowIds.from(rowIds), meta.params);
+    return new IvfIndex(kernels, kind, metric, meta.dim, centroids, codec, parts, RowIds.adopt(rowIds), meta.params);
   }
 
   get size(): number {

@@ -222,6 +222,31 @@ describe("IVF partitions read on demand", () => {
     }
   });
 
+  it("checks each partition read on demand against its checksum, with the head bytes it was opened from overwritten", async () => {
+    const index = await buildIndex(kernels, "IVF_PQ", base, DIM, rowIds, OPTIONS);
+    const bytes = await index.serialize();
+    const headLength = readHeadLength(bytes);
+    let head: Uint8Array | undefined = bytes.slice(0, headLength);
+    const lazy = openIndex(kernels, head, {
+      // A flipped bit in every body read: each must be refused, none served.
+      loadPartition: async (_p, { offset, length }) => {
+        const body = bytes.slice(offset, offset + length);
+        body[length >> 1]! ^= 0x04;
+        return body;
+      },
+    });
+    head.fill(0); // the index keeps what it needs of the head, not these bytes
+    head = undefined;
+    try {
+      const error = await lazy.search(queries[0]!, K, { nprobes: 2 }).catch((e: unknown) => e);
+      expect(isQuiverError(error) && error.code).toBe("CORRUPT_FILE");
+      expect(String((error as Error).message)).toMatch(/fails its checksum/);
+    } finally {
+      lazy.free();
+      index.free();
+    }
+  });
+
   it("refuses a head without loadPartition", async () => {
     const index = await buildIndex(kernels, "IVF_FLAT", base, DIM, rowIds, OPTIONS);
     const bytes = await index.serialize();
