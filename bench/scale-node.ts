@@ -11,7 +11,9 @@
  * configuration it prints recall@10 against exact search (the table's own, bypassVectorIndex), the
  * bytes and requests each warm query reads (a counting BlobStore), the session's WebAssembly and
  * cache bytes, page-free latency, and one query's analyzePlan() with its per-stage timings.
- * Timings on a shared machine are indications only; the counts are exact.
+ * Timings on a shared machine are indications only; the counts are exact. Run with
+ * `node --expose-gc --import tsx bench/scale-node.ts …` for the JS heap and ArrayBuffer bytes kept
+ * after a gc.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -143,12 +145,16 @@ async function main(): Promise<void> {
         for (const r of rows) if (gt.has(r.id as number)) hit++;
       }
       const stats = await db.memoryStats();
+      (globalThis as { gc?: () => void }).gc?.();
+      const js = process.memoryUsage();
       console.log(JSON.stringify({
         nprobes, refine, recall: round(hit / (QUERIES * K), 3), p50_ms: round(median(lat), 2), p99_ms: round(p99(lat), 2),
         bytes_per_query: Math.round((counts.bytes - b0) / QUERIES), requests_per_query: round((counts.requests - r0) / QUERIES, 1),
         index_bytes_per_query: Math.round((counts.indexBytes - i0) / QUERIES),
         wasm_reserved_mib: round(stats.wasm.reservedBytes / 2 ** 20, 1), wasm_allocated_mib: round(stats.wasm.allocatedBytes / 2 ** 20, 1),
         cache_mib: round(stats.cache.bytes / 2 ** 20, 1),
+        // After a gc when run with --expose-gc (node --expose-gc --import tsx …): what the JS side keeps.
+        js_heap_mib: round(js.heapUsed / 2 ** 20, 1), array_buffers_mib: round(js.arrayBuffers / 2 ** 20, 1),
       }));
       console.log(await search(QUERIES - 1, nprobes, refine).analyzePlan());
     }
