@@ -106,7 +106,9 @@ export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
     // so its budget bounds what the index can come to hold (INDEX_CACHE_SHARE of the budget).
-    const partitions = Math.min(Math.floor(ds.session.limitBytes * INDEX_CACHE_SHARE), entry.fileSize);
+    // The file's bodies are what can come to be resident on top of the head (counted in `resident`).
+    const bodies = entry.fileSize - (Number.isSafeInteger(entry.headLength) && entry.headLength! <= entry.fileSize ? entry.headLength! : 0);
+    const partitions = Math.min(Math.floor(ds.session.limitBytes * INDEX_CACHE_SHARE), bodies);
     const index = await openStoredIndex(ds.store, kernels, key, entry, partitions);
     const resident = index.stats().memoryBytes;
     return { value: index, bytes: IVF_KINDS.has(entry.kind) ? resident + partitions : resident, free: () => index.free() };

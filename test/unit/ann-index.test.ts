@@ -205,7 +205,7 @@ describe("IVF partitions read on demand", () => {
   it("a search probing more partitions than the budget holds leaves the cache within it when it ends", async () => {
     const index = await buildIndex(kernels, "IVF_PQ", base, DIM, rowIds, OPTIONS);
     const bytes = await index.serialize();
-    const budget = 20_000; // 2,000 rows × (32 code bytes + 4 position bytes) = 72,000 in all
+    const budget = 20_000; // 2,000 rows × (32 code bytes, a 4-byte position, a 4-byte l2 norm) = 80,000 in all
     const lazy = openIndex(kernels, bytes.slice(0, readHeadLength(bytes)), {
       loadPartition: async (_p, { offset, length }) => bytes.slice(offset, offset + length),
       cacheBytes: budget,

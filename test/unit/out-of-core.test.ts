@@ -88,8 +88,8 @@ describe("out-of-core IVF_PQ search (50K × 128 in a directory)", () => {
 
   it("keeps every partition once read when they fit in half the session's budget: a warm query reads no index bytes", async () => {
     const store = new CountingStore(await FsStore.open(dir));
-    // Partitions: 50K rows × (16 code bytes + a 4-byte position) = 0.95 MiB. A quarter of this
-    // budget (0.875 MiB) would not hold them, half of it does.
+    // Partitions: 50K rows × (16 code bytes, a 4-byte position, a 4-byte l2 norm) = 1.14 MiB. A
+    // quarter of this budget (0.875 MiB) would not hold them, half of it (1.75 MiB) does.
     const db = await connect(store, { cacheBytes: 3.5 * 2 ** 20 });
     const t = await db.openTable("t");
     const all = (q: number) => t.search(query(q)).nprobes(64).limit(K).select(["id"]).toArray();
