@@ -40,8 +40,10 @@ import { Index } from "../src/indexes/config.js";
 import { openStore } from "../src/storage/open-store.js";
 import { writeHttpListing } from "../src/storage/http-store.js";
 import { roundTrips, serveStatic, type ServedRequest } from "../test/unit/static-server.js";
-import { gaussian, seededRandom } from "./datasets.js";
+import { startTsWorker } from "../test/unit/worker-harness.js";
 import { machineInfo, median, p99, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
+import { fitSpectrum } from "./scale-spectrum.js";
+import { BASE_STREAM, QUERY_STREAM, vectorModel, type VectorModel } from "./scale-page/generate.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -61,38 +63,31 @@ const LATENCY = opt("latency", 50);
 const CONNECTION_LIMITS = (args.includes("--connections") ? args[args.indexOf("--connections") + 1]! : "6,0").split(",").map(Number);
 const PARTITIONS = opt("partitions", Math.max(1, Math.round(Math.sqrt(N))));
 const SUB_VECTORS = opt("subvectors", 48);
-/** Rows per fragment (one `add` each): the 1M table has 20 data files, as many as a query may touch. */
-const BATCH = opt("batch", 50_000);
-const ITERATIONS = opt("iterations", 50);
+/** Rows per fragment (one `add` each); the number of data files is what a query's reads fan out over. */
+const BATCH = opt("batch", 250_000);
+const ITERATIONS = opt("iterations", 10);
 const WORKERS = opt("workers", 2);
 const BUILD_ONLY = args.includes("--build-only");
 const CACHE = args.includes("--cache") ? args[args.indexOf("--cache") + 1]! : tmpdir();
+/** "spectrum" (fitted to real sentence embeddings, see scale-page/generate.ts) or "clusters" (isotropic). */
+const DATA = (args.includes("--data") ? args[args.indexOf("--data") + 1]! : "spectrum") as "spectrum" | "clusters";
+if (DATA !== "spectrum" && DATA !== "clusters") throw new Error(`--data must be spectrum or clusters, got ${DATA}`);
 const K = 10;
-const CLUSTERS = 100;
-const SPREAD = 0.5;
-const SWEEP = [
-  { nprobes: 20, refineFactor: 10 },
-  { nprobes: 20, refineFactor: 50 },
-];
-const dir = join(CACHE, `quiver-bench-remote-${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${BATCH}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
+/** `--sweep 20:10,100:20`: nprobes:refineFactor pairs, each run per reader and connection limit. */
+const SWEEP = (args.includes("--sweep") ? args[args.indexOf("--sweep") + 1]! : "20:10,50:20,100:20,150:40").split(",").map((pair) => {
+  const [nprobes, refineFactor] = pair.split(":").map(Number);
+  return { nprobes: nprobes!, refineFactor: refineFactor! };
+});
+/** The one-range-per-request baseline runs these sweep entries only (by position; default the last). */
+const BASELINE_SWEEP = (args.includes("--baseline-sweep") ? args[args.indexOf("--baseline-sweep") + 1]! : String(SWEEP.length - 1)).split(",").map(Number);
+// The clusters table keeps the cache name it had before the spectrum model (and its 50 iterations).
+const dir = join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${BATCH}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
 
-/** Batches of the mixture, then the queries (fresh draws), all from one seed. */
-function mixture(): (count: number) => Float32Array {
-  const normal = gaussian(seededRandom(42));
-  const centres = Float32Array.from({ length: CLUSTERS * DIM }, () => normal());
-  const uniform = seededRandom(7);
-  const noise = gaussian(uniform);
-  return (count) => {
-    const out = new Float32Array(count * DIM);
-    for (let r = 0; r < count; r++) {
-      const c = Math.floor(uniform() * CLUSTERS) * DIM;
-      let ss = 0;
-      for (let j = 0; j < DIM; j++) ss += (out[r * DIM + j] = centres[c + j]! + SPREAD * noise()) ** 2;
-      const inv = 1 / Math.sqrt(ss);
-      for (let j = 0; j < DIM; j++) out[r * DIM + j]! *= inv;
-    }
-    return out;
-  };
+/** The vector model: the spectrum fitted to USE vectors of the SciFact claims, or 100 isotropic clusters. */
+async function model(): Promise<VectorModel> {
+  if (DATA === "clusters") return { kind: "clusters", dim: DIM, clusters: 100, spread: 0.5, seed: 42 };
+  progress("fitting the spectrum model to USE vectors of the SciFact claims");
+  return (await fitSpectrum(DIM, 42)).model;
 }
 
 /** Builds the table and ground truth in `dir` unless a previous run left them there. */
@@ -107,11 +102,14 @@ async function build(): Promise<{ queries: Float32Array; truth: Int32Array; buil
   const started = performance.now();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const draw = mixture();
-  const queries = draw(NQ);
+  const streams = vectorModel(await model());
+  const draw = streams(BASE_STREAM);
+  const queries = streams(QUERY_STREAM)(NQ);
   const best = new Float64Array(NQ * K).fill(-Infinity);
   const truth = new Int32Array(NQ * K).fill(-1);
-  const db = await connect(join(dir, "db"), WORKERS > 1 ? { workers: WORKERS } : {});
+  // Under tsx the pool's workers run the TypeScript sources (as bench/ann.ts starts them).
+  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+  const db = await connect(join(dir, "db"), WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
   let table;
   for (let at = 0; at < N; at += BATCH) {
     const n = Math.min(BATCH, N - at);
@@ -144,7 +142,7 @@ async function build(): Promise<{ queries: Float32Array; truth: Int32Array; buil
   writeFileSync(join(dir, "queries.f32"), queries);
   writeFileSync(join(dir, "truth.i32"), truth);
   const buildSeconds = round((performance.now() - started) / 1000, 0);
-  writeFileSync(meta, JSON.stringify({ n: N, dim: DIM, nq: NQ, partitions: PARTITIONS, subVectors: SUB_VECTORS, batch: BATCH, iterations: ITERATIONS, buildSeconds }));
+  writeFileSync(meta, JSON.stringify({ data: DATA, n: N, dim: DIM, nq: NQ, partitions: PARTITIONS, subVectors: SUB_VECTORS, batch: BATCH, iterations: ITERATIONS, buildSeconds }));
   progress(`built ${dir} in ${buildSeconds} s`);
   return { queries, truth, buildSeconds };
 }
@@ -179,7 +177,8 @@ async function main(): Promise<void> {
   const rows: ResultRow[] = [];
   try {
     for (const connections of CONNECTION_LIMITS) for (const variant of ["multi-range", "one range per request"] as const) {
-      for (const { nprobes, refineFactor } of SWEEP) {
+      for (const [entry, { nprobes, refineFactor }] of SWEEP.entries()) {
+        if (variant !== "multi-range" && !BASELINE_SWEEP.includes(entry)) continue;
         const from = server.log.length;
         const t0 = performance.now();
         const db = await connect(server.origin, { http: { fetch: limitedFetch(connections), multiRange: variant === "multi-range" } });
@@ -200,7 +199,7 @@ async function main(): Promise<void> {
         const [cold, ...warm] = runs;
         const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
         const row: ResultRow = {
-          system: "quiver", variant, dataset: `synthetic-${N}x${DIM}`, metric: "cosine",
+          system: "quiver", variant, dataset: `${DATA}-${N}x${DIM}`, metric: "cosine",
           params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
           recall_at_10: round(hits / (runQueries * K), 3), queries: runQueries,
           open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,

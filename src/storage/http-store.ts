@@ -19,7 +19,7 @@
  * stalled server cannot hang a read. An AbortSignal in the options cancels everything (ABORTED).
  */
 import { createError, isQuiverError } from "../errors.js";
-import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
 import type { RangeTransport } from "./http-ranges.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
@@ -51,6 +51,16 @@ export interface HttpStoreOptions {
    * request (in parallel); false skips that first try.
    */
   multiRange?: boolean;
+  /**
+   * Most requests in flight at once; the others wait, those a query is waiting on before reads
+   * ahead of need (data files' footers opened while the index head travels). Default 0: no limit
+   * of the store's own (the runtime's applies). Set 6 for a server that speaks HTTP/1.1 to a
+   * browser, which opens 6 connections per host and queues the rest in order of sending, so a
+   * query's next step would wait behind its own read-ahead; over HTTP/2 or HTTP/3 (most CDNs) one
+   * connection carries every request at once, and a limit only lengthens the waves of a table of
+   * many data files.
+   */
+  maxConnections?: number;
 }
 
 
@@ -73,6 +83,10 @@ export class HttpStore implements BlobStore {
   readonly #maxRetryDelayMs: number;
   readonly #signal: AbortSignal | undefined;
   readonly #multiRange: boolean;
+  readonly #maxConnections: number;
+  #inFlight = 0;
+  /** Requests waiting for a connection: [those a query waits on, reads ahead of need]. */
+  readonly #waiting: [(() => void)[], (() => void)[]] = [[], []];
   #ranges: RangeTransport | undefined;
   #listing: Promise<Uint8Array> | undefined;
   #closed = false;
@@ -114,6 +128,7 @@ export class HttpStore implements BlobStore {
     this.#maxRetryDelayMs = count("maxRetryDelayMs", options.maxRetryDelayMs, 5_000);
     this.#signal = options.signal;
     this.#multiRange = options.multiRange ?? true;
+    this.#maxConnections = Math.floor(count("maxConnections", options.maxConnections, 0));
   }
 
   /** HTTP requests sent so far. */
@@ -140,7 +155,7 @@ export class HttpStore implements BlobStore {
     });
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> {
     this.#checkOpen();
     checkRange(checkKey(key), offset, length);
     if (length === 0) {
@@ -151,7 +166,7 @@ export class HttpStore implements BlobStore {
       return new Uint8Array(0);
     }
     const last = offset + length - 1;
-    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length));
+    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length), this.#retries, hint?.ahead);
   }
 
   /** Many ranges in few requests: multi-range requests while the server answers them (http-ranges.ts). */
@@ -261,10 +276,13 @@ export class HttpStore implements BlobStore {
    * One read: sends the request and hands the response to `consume` (which reads the body) within
    * one attempt's deadline; retries what a retry may cure; types every failure.
    */
-  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries): Promise<T> {
+  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries, ahead = false): Promise<T> {
     const url = this.url(key);
     for (let attempt = 0; ; attempt++) {
       this.#throwIfAborted(method, url);
+      // A connection is held from sending to the body's last byte (or the failure), not across a retry's pause.
+      if (this.#maxConnections > 0 && this.#inFlight >= this.#maxConnections) await new Promise<void>((go) => this.#waiting[ahead ? 1 : 0].push(go));
+      else this.#inFlight++;
       const controller = new AbortController();
       const cancel = (): void => controller.abort(this.#signal?.reason);
       this.#signal?.addEventListener("abort", cancel, { once: true });
@@ -272,6 +290,7 @@ export class HttpStore implements BlobStore {
       let retryAfter: number | undefined;
       let failure: string;
       try {
+        this.#throwIfAborted(method, url);
         this.#requests++;
         const response = await this.#fetch(url, { method, headers: { ...this.#headers, ...headers }, signal: controller.signal });
         if (method === "GET" && (response.status === 404 || response.status === 410)) {
@@ -298,6 +317,10 @@ export class HttpStore implements BlobStore {
       } finally {
         clearTimeout(timer);
         this.#signal?.removeEventListener("abort", cancel);
+        // The connection passes to the next waiting request, or is freed.
+        const next = this.#waiting[0].shift() ?? this.#waiting[1].shift();
+        if (next) next();
+        else this.#inFlight--;
       }
       const backoff = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       await this.#pause(retryAfter !== undefined && retryAfter <= this.#maxRetryDelayMs ? Math.max(retryAfter, backoff) : backoff, method, url);
