@@ -179,6 +179,7 @@ export class HttpStore implements BlobStore {
   #transport(): RangeTransport {
     return (this.#ranges ??= {
       multiRange: this.#multiRange,
+      maxConnections: this.#maxConnections,
       store: this,
       read: (k, range, consume, retries) => this.#read("GET", k, { Range: range }, consume, retries),
       body: (response, limit) => this.#body(response, limit),
