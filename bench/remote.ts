@@ -234,7 +234,7 @@ async function main(): Promise<void> {
         ...(NOTE ? [NOTE] : []),
       ],
       columns: [
-        col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("recall@10", (r) => r.recall_at_10),
+        col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("queries", (r) => r.queries), col("recall@10", (r) => r.recall_at_10),
         col("open ms / trips", (r) => `${r.open_ms} / ${r.open_round_trips}`),
         col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`), col("cold KB", (r) => round((r.cold_bytes as number) / 1024, 0)),
         col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm requests", (r) => r.warm_requests_p50),

@@ -269,8 +269,8 @@ export class FragmentFile {
     });
     let piece: (c: number) => Uint8Array;
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
-      // Most of the buffer anyway: read it whole, with its checksum.
-      const whole = await this.read(ref);
+      // Most of the buffer anyway: read it whole, with its checksum (in the file's request of this wave).
+      const whole = await this.read(ref, true);
       piece = (c) => whole.subarray(c * size, Math.min(length, (c + 1) * size));
     } else {
       // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
