@@ -19,13 +19,14 @@
  *
  * The table is cached in `<os tmpdir>/quiver-bench-remote-[spectrum-]<n>x384-p<partitions>-m<subvectors>-b<batch>[-i<iterations>]`
  * (or under `--cache <dir>`), with its queries and ground truth: later runs with the same
- * arguments reuse it and only query. The 1M table is 4 fragments of 250,000 rows (`--batch`),
- * IVF_PQ 1,000 partitions × 48 sub-vectors, k-means `--iterations` 10, built on `--workers` 2
- * threads: 426 s on the shared 2-core machine (index 230 s); 1.6 GB of disk. Four data files
- * because a query's candidate reads go to every data file, one request each (a Range names one
- * URL): a browser over HTTP/1.1 opens 6 connections per host, so 20 data files need ⌈20/6⌉ = 4
- * round trips for the candidates alone and a cold query at least 7 (`--batch 50000` builds that
- * layout, as appended; `optimize()` compacts to 1M rows per fragment before publishing).
+ * arguments reuse it and only query. Two 1M tables of the same rows: 4 fragments of 250,000 rows
+ * and 20 of 50,000 (`--batch 250000,50000`), IVF_PQ 1,000 partitions × 48 sub-vectors, k-means
+ * `--iterations` 10, built on `--workers` 2 threads: 426 s for the first on the shared 2-core
+ * machine (index 230 s); 1.6 GB of disk each. The data-file count matters because a query's
+ * candidate reads go to every data file, one request each (a Range names one URL): a browser over
+ * HTTP/1.1 opens 6 connections per host, so 20 data files need ⌈20/6⌉ = 4 round trips for the
+ * candidates alone and a cold query at least 7 (`optimize()` compacts a table to 1M rows per
+ * fragment before publishing; appending in batches leaves one fragment per batch).
  *
  * Readers: "multi-range" (the default reader: the probed partitions and each data file's
  * candidate rows with their chunk checksum tables go out as multi-range requests, with the
@@ -43,7 +44,7 @@ import { connect } from "../src/connection.js";
 import { Index } from "../src/indexes/config.js";
 import { openStore } from "../src/storage/open-store.js";
 import { writeHttpListing } from "../src/storage/http-store.js";
-import { limitedFetch, roundTrips, serveStatic, type ServedRequest } from "../test/unit/static-server.js";
+import { limitedFetch, roundTrips, serveStatic, type ServedRequest, type StaticServer } from "../test/unit/static-server.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
 import { machineInfo, median, p99, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
 import { fitSpectrum } from "./scale-spectrum.js";
@@ -73,8 +74,11 @@ const VARIANTS = ["multi-range", "multi-range, no budget", "one range per reques
 const CONNECTION_LIMITS = (args.includes("--connections") ? args[args.indexOf("--connections") + 1]! : "6,0").split(",").map(Number);
 const PARTITIONS = opt("partitions", Math.max(1, Math.round(Math.sqrt(N))));
 const SUB_VECTORS = opt("subvectors", 48);
-/** Rows per fragment (one `add` each); the number of data files is what a query's reads fan out over. */
-const BATCH = opt("batch", 250_000);
+/**
+ * Rows per fragment (one `add` each), one table per value: the number of data files is what a
+ * query's reads fan out over. Default 250,000 and 50,000: 4 and 20 data files at 1M rows.
+ */
+const BATCHES = (args.includes("--batch") ? args[args.indexOf("--batch") + 1]! : "250000,50000").split(",").map(Number);
 const ITERATIONS = opt("iterations", 10);
 const WORKERS = opt("workers", 2);
 const BUILD_ONLY = args.includes("--build-only");
@@ -93,7 +97,7 @@ const SWEEP = (args.includes("--sweep") ? args[args.indexOf("--sweep") + 1]! : "
 /** The one-range-per-request baseline runs these sweep entries only (by position; default the last). */
 const BASELINE_SWEEP = (args.includes("--baseline-sweep") ? args[args.indexOf("--baseline-sweep") + 1]! : String(SWEEP.length - 1)).split(",").map(Number);
 // The clusters table keeps the cache name it had before the spectrum model (and its 50 iterations).
-const dir = join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${BATCH}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
+const dirOf = (batch: number): string => join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${batch}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
 
 /** The vector model: the spectrum fitted to USE vectors of the SciFact claims, or 100 isotropic clusters. */
 async function model(): Promise<VectorModel> {
@@ -102,14 +106,15 @@ async function model(): Promise<VectorModel> {
   return (await fitSpectrum(DIM, 42)).model;
 }
 
-/** Builds the table and ground truth in `dir` unless a previous run left them there. */
-async function build(): Promise<{ queries: Float32Array; truth: Int32Array; buildSeconds?: number }> {
+/** Builds the table of `batch`-row fragments and the ground truth unless a previous run left them. */
+async function build(batch: number): Promise<{ dir: string; queries: Float32Array; truth: Int32Array; buildSeconds?: number }> {
+  const dir = dirOf(batch);
   const meta = join(dir, "bench-meta.json");
   if (existsSync(meta)) {
     progress(`reusing ${dir}`);
     const q = readFileSync(join(dir, "queries.f32"));
     const t = readFileSync(join(dir, "truth.i32"));
-    return { queries: new Float32Array(q.buffer, q.byteOffset, q.byteLength / 4), truth: new Int32Array(t.buffer, t.byteOffset, t.byteLength / 4), buildSeconds: JSON.parse(readFileSync(meta, "utf8")).buildSeconds };
+    return { dir, queries: new Float32Array(q.buffer, q.byteOffset, q.byteLength / 4), truth: new Int32Array(t.buffer, t.byteOffset, t.byteLength / 4), buildSeconds: JSON.parse(readFileSync(meta, "utf8")).buildSeconds };
   }
   const started = performance.now();
   rmSync(dir, { recursive: true, force: true });
@@ -123,8 +128,8 @@ async function build(): Promise<{ queries: Float32Array; truth: Int32Array; buil
   const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
   const db = await connect(join(dir, "db"), WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
   let table;
-  for (let at = 0; at < N; at += BATCH) {
-    const n = Math.min(BATCH, N - at);
+  for (let at = 0; at < N; at += batch) {
+    const n = Math.min(batch, N - at);
     const vectors = draw(n);
     for (let q = 0; q < NQ; q++) {
       for (let r = 0; r < n; r++) {
@@ -154,82 +159,95 @@ async function build(): Promise<{ queries: Float32Array; truth: Int32Array; buil
   writeFileSync(join(dir, "queries.f32"), queries);
   writeFileSync(join(dir, "truth.i32"), truth);
   const buildSeconds = round((performance.now() - started) / 1000, 0);
-  writeFileSync(meta, JSON.stringify({ data: DATA, n: N, dim: DIM, nq: NQ, partitions: PARTITIONS, subVectors: SUB_VECTORS, batch: BATCH, iterations: ITERATIONS, buildSeconds }));
+  writeFileSync(meta, JSON.stringify({ data: DATA, n: N, dim: DIM, nq: NQ, partitions: PARTITIONS, subVectors: SUB_VECTORS, batch, iterations: ITERATIONS, buildSeconds }));
   progress(`built ${dir} in ${buildSeconds} s`);
-  return { queries, truth, buildSeconds };
+  return { dir, queries, truth, buildSeconds };
 }
 
 interface QueryCost { ms: number; requests: number; roundTrips: number; bytes: number }
 const cost = (log: readonly ServedRequest[], ms: number): QueryCost => ({ ms, requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((s, r) => s + r.bytes, 0) });
 
 async function main(): Promise<void> {
-  const { queries, truth, buildSeconds } = await build();
+  const tables = [];
+  for (const batch of BATCHES) tables.push({ batch, ...(await build(batch)) });
   if (BUILD_ONLY) return;
-  const nq = Math.min(NQ, queries.length / DIM);
-  const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
   const rows: ResultRow[] = [];
-  try {
-    for (const connections of CONNECTION_LIMITS) for (const variant of VARIANTS) {
-      // Without a limit, the store's budget is none either way.
-      if (variant === "multi-range, no budget" && connections === 0) continue;
-      for (const [entry, { nprobes, refineFactor }] of SWEEP.entries()) {
-        if (variant !== "multi-range" && !BASELINE_SWEEP.includes(entry)) continue;
-        const from = server.log.length;
-        const t0 = performance.now();
-        const http = { fetch: limitedFetch(connections), multiRange: variant !== "one range per request", maxConnections: variant === "multi-range" ? connections : 0 };
-        const db = await connect(server.origin, { http });
-        const table = await db.openTable("t");
-        const open = cost(server.log.slice(from), performance.now() - t0);
-        const runs: QueryCost[] = [];
-        let hits = 0;
-        const runQueries = variant === "multi-range" ? nq : Math.min(nq, BASELINE_NQ);
-        for (let q = 0; q < runQueries; q++) {
-          const at = server.log.length;
-          const start = performance.now();
-          const found = await table.search(queries.subarray(q * DIM, (q + 1) * DIM)).distanceType("cosine").nprobes(nprobes).refineFactor(refineFactor).select(["id"]).limit(K).toArray();
-          runs.push(cost(server.log.slice(at), performance.now() - start));
-          const want = new Set(truth.subarray(q * K, (q + 1) * K));
-          hits += found.filter((r) => want.has(r.id as number)).length;
-        }
-        await db.close();
-        const [cold, ...warm] = runs;
-        const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
-        const row: ResultRow = {
-          system: "quiver", variant, dataset: `${DATA}-${N}x${DIM}`, metric: "cosine",
-          params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
-          recall_at_10: round(hits / (runQueries * K), 3), queries: runQueries,
-          open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
-          cold_ms: round(cold!.ms, 0), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
-          fragments: Math.ceil(N / BATCH),
-          p50_ms: warm.length ? round(median(pick((c) => c.ms)), 0) : null, p99_ms: warm.length ? round(p99(pick((c) => c.ms)), 0) : null,
-          warm_requests_p50: warm.length ? median(pick((c) => c.requests)) : null, warm_round_trips_p50: warm.length ? median(pick((c) => c.roundTrips)) : null,
-          warm_round_trips_max: warm.length ? Math.max(...pick((c) => c.roundTrips)) : null,
-          warm_bytes_p50: warm.length ? median(pick((c) => c.bytes)) : null,
-        };
-        rows.push(row);
-        progress(JSON.stringify(row));
-      }
+  for (const { batch, dir, queries, truth } of tables) {
+    const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
+    try {
+      await runTable(server, Math.ceil(N / batch), queries, truth, rows);
+    } finally {
+      await server.close();
     }
-  } finally {
-    await server.close();
   }
+  report(rows, tables);
+}
+
+/** Every reader, connection limit and sweep entry on one served table; a row each into `rows`. */
+async function runTable(server: StaticServer, fragments: number, queries: Float32Array, truth: Int32Array, rows: ResultRow[]): Promise<void> {
+  const nq = Math.min(NQ, queries.length / DIM);
+  for (const connections of CONNECTION_LIMITS) for (const variant of VARIANTS) {
+    // Without a limit, the store's budget is none either way.
+    if (variant === "multi-range, no budget" && connections === 0) continue;
+    for (const [entry, { nprobes, refineFactor }] of SWEEP.entries()) {
+      if (variant !== "multi-range" && !BASELINE_SWEEP.includes(entry)) continue;
+      const from = server.log.length;
+      const t0 = performance.now();
+      const http = { fetch: limitedFetch(connections), multiRange: variant !== "one range per request", maxConnections: variant === "multi-range" ? connections : 0 };
+      const db = await connect(server.origin, { http });
+      const table = await db.openTable("t");
+      const open = cost(server.log.slice(from), performance.now() - t0);
+      const runs: QueryCost[] = [];
+      let hits = 0;
+      const runQueries = variant === "multi-range" ? nq : Math.min(nq, BASELINE_NQ);
+      for (let q = 0; q < runQueries; q++) {
+        const at = server.log.length;
+        const start = performance.now();
+        const found = await table.search(queries.subarray(q * DIM, (q + 1) * DIM)).distanceType("cosine").nprobes(nprobes).refineFactor(refineFactor).select(["id"]).limit(K).toArray();
+        runs.push(cost(server.log.slice(at), performance.now() - start));
+        const want = new Set(truth.subarray(q * K, (q + 1) * K));
+        hits += found.filter((r) => want.has(r.id as number)).length;
+      }
+      await db.close();
+      const [cold, ...warm] = runs;
+      const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
+      const row: ResultRow = {
+        system: "quiver", variant, dataset: `${DATA}-${N}x${DIM}, ${fragments} data files`, metric: "cosine",
+        params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
+        recall_at_10: round(hits / (runQueries * K), 3), queries: runQueries,
+        open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
+        cold_ms: round(cold!.ms, 0), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
+        fragments,
+        p50_ms: warm.length ? round(median(pick((c) => c.ms)), 0) : null, p99_ms: warm.length ? round(p99(pick((c) => c.ms)), 0) : null,
+        warm_requests_p50: warm.length ? median(pick((c) => c.requests)) : null, warm_round_trips_p50: warm.length ? median(pick((c) => c.roundTrips)) : null,
+        warm_round_trips_max: warm.length ? Math.max(...pick((c) => c.roundTrips)) : null,
+        warm_bytes_p50: warm.length ? median(pick((c) => c.bytes)) : null,
+      };
+      rows.push(row);
+      progress(JSON.stringify(row));
+    }
+  }
+}
+
+function report(rows: ResultRow[], tables: readonly { batch: number; dir: string; buildSeconds?: number; queries: Float32Array }[]): void {
+  const nq = Math.min(NQ, tables[0]!.queries.length / DIM);
   const col = (heading: string, value: (r: ResultRow) => unknown): Column => ({ heading, value });
   const param = (name: string) => (r: ResultRow): unknown => r.params?.[name];
   writeResults(
-    { benchmark: "remote", date: new Date().toISOString(), machine: machineInfo(`local HTTP server adding ${LATENCY} ms per request; table cached in ${dir}`), rows },
+    { benchmark: "remote", date: new Date().toISOString(), machine: machineInfo(`local HTTP server adding ${LATENCY} ms per request; tables cached in ${tables.map((t) => t.dir).join(", ")}`), rows },
     {
       title: `Remote IVF_PQ queries over HTTP, ${LATENCY} ms per request`,
       intro: [
-        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine) in ${Math.ceil(N / BATCH)} fragments of ${BATCH} rows, IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations; table built ${buildSeconds === undefined ? "earlier" : `in ${buildSeconds} s`} and cached), k = ${K}; ` +
+        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations), as ${tables.map((t) => `${Math.ceil(N / t.batch)} fragments of ${t.batch} rows (built ${t.buildSeconds === undefined ? "earlier" : `in ${t.buildSeconds} s`})`).join(" and as ")}, cached; k = ${K}; ` +
           `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the other readers, which run the sweep's ${BASELINE_SWEEP.map((i) => `${SWEEP[i]?.nprobes}:${SWEEP[i]?.refineFactor}`).join(", ")} only), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server. ` +
           "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it.",
         "Open: connect + openTable (listing, manifest). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
-        ...CONNECTION_LIMITS.map((c) => {
-          const ok = rows.filter((r) => r.variant === "multi-range" && r.params?.connections === c && (r.recall_at_10 as number) >= 0.95);
+        ...tables.flatMap((t) => CONNECTION_LIMITS.map((c) => [Math.ceil(N / t.batch), c] as const)).map(([files, c]) => {
+          const ok = rows.filter((r) => r.variant === "multi-range" && r.fragments === files && r.params?.connections === c && (r.recall_at_10 as number) >= 0.95);
           const best = ok.sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
           return best === undefined
-            ? `Connections ${c}: no configuration reached recall@10 ≥ 0.95.`
-            : `Connections ${c}, fastest multi-range configuration at recall@10 ≥ 0.95: nprobes ${best.params?.nprobes}, refine ${best.params?.refineFactor} (recall ${best.recall_at_10}): cold ${best.cold_round_trips} round trips / ${best.cold_ms} ms, warm ${best.warm_round_trips_p50} (max ${best.warm_round_trips_max}) / p50 ${best.p50_ms} ms. Goal (issue 14: ≤ 4 round trips and < 1 s at 50 ms): round trips ${(best.cold_round_trips as number) <= 4 && (best.warm_round_trips_max as number) <= 4 ? "met" : "NOT met"}, cold time ${(best.cold_ms as number) < 1000 ? "met" : "NOT met"}, warm p50 ${(best.p50_ms as number) < 1000 ? "met" : "NOT met"}.`;
+            ? `${files} data files, connections ${c}: no configuration reached recall@10 ≥ 0.95.`
+            : `${files} data files, connections ${c}, fastest multi-range configuration at recall@10 ≥ 0.95: nprobes ${best.params?.nprobes}, refine ${best.params?.refineFactor} (recall ${best.recall_at_10}): cold ${best.cold_round_trips} round trips / ${best.cold_ms} ms, warm ${best.warm_round_trips_p50} (max ${best.warm_round_trips_max}) / p50 ${best.p50_ms} ms. Goal (issue 14: ≤ 4 round trips and < 1 s at 50 ms): round trips ${(best.cold_round_trips as number) <= 4 && (best.warm_round_trips_max as number) <= 4 ? "met" : "NOT met"}, cold time ${(best.cold_ms as number) < 1000 ? "met" : "NOT met"}, warm p50 ${(best.p50_ms as number) < 1000 ? "met" : "NOT met"}.`;
         }),
         ...(NOTE ? [NOTE] : []),
       ],
@@ -241,7 +259,7 @@ async function main(): Promise<void> {
         col("warm trips p50 / max", (r) => `${r.warm_round_trips_p50} / ${r.warm_round_trips_max}`), col("warm KB", (r) => r.warm_bytes_p50 === null ? null : round((r.warm_bytes_p50 as number) / 1024, 0)),
       ],
       groupBy: "dataset",
-      reproduce: `npm run bench -- remote --data ${DATA} --n ${N} --batch ${BATCH} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
+      reproduce: `npm run bench -- remote --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
     },
   );
 }
