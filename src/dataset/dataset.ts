@@ -487,6 +487,7 @@ export class Dataset {
    * only JS memory, so the lease is returned at once: the GC keeps a reader alive while used.
    */
   private async reader(file: DataFile, ahead = false): Promise<FragmentFile> {
+    if (!ahead) this.store.needed?.(file.key);
     const lease = await this.session.acquire("reader", `${this.store.uri}|${file.key}`, async () => {
       const reader = await FragmentFile.open(this.store, file.key, file.size, this.#rangeCache, ahead);
       return { value: reader, bytes: READER_BYTES };

@@ -60,6 +60,8 @@ export interface BlobStore {
    * to parallel `getRange`s (see range-reads.ts).
    */
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /** A read of `key` asked for `ahead` (RangeReadHint) is now waited on. Optional: stores without a budget ignore hints. */
+  needed?(key: string): void;
   /** Size and modification time, or `undefined` when absent. */
   head(key: string): Promise<BlobInfo | undefined>;
 

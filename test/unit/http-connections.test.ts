@@ -1,6 +1,7 @@
 /**
  * HttpStore's connection budget (`maxConnections`): never more requests in flight than it allows,
- * the others sent as connections free up, reads a query waits on before reads ahead of need. The
+ * the others sent as connections free up, reads a query waits on before reads ahead of need, which
+ * never hold the last free connection. The
  * fetch here answers only when the test says so, so the order of sending is observed exactly.
  */
 import { describe, expect, it } from "vitest";
@@ -87,6 +88,35 @@ describe("HttpStore maxConnections", () => {
     await f.drain(reads);
     await Promise.all(reads);
     expect(f.sent).toEqual(["index.qvi@0", "index.qvi@64", "c.qvf@16", "a.qvf@100", "b.qvf@100"]);
+  });
+
+  it("reads ahead leave the last free connection to the reads a query waits on", async () => {
+    const f = heldFetch();
+    const store = new HttpStore("http://cdn.test/db", { fetch: f.fetch, maxConnections: 3 });
+    const reads = Array.from({ length: 5 }, (_, i) => store.getRange(`f${i}.qvf`, 0, 8, { ahead: true }));
+    await f.settle();
+    expect(f.sent).toHaveLength(2);
+    reads.push(store.getRange("index.qvi", 0, 8));
+    await f.settle();
+    expect(f.sent).toEqual(["f0.qvf@0", "f1.qvf@0", "index.qvi@0"]);
+    await f.drain(reads);
+    expect(f.sent).toHaveLength(6);
+    expect(f.most()).toBe(3);
+  });
+
+  it("a read ahead that a query now waits on (needed) goes before the other reads ahead, after the reads already waited on", async () => {
+    const f = heldFetch();
+    const store = new HttpStore("http://cdn.test/db", { fetch: f.fetch, maxConnections: 1 });
+    const reads = [
+      store.getRange("index.qvi", 0, 8),
+      store.getRange("a.qvf", 100, 8, { ahead: true }),
+      store.getRange("b.qvf", 100, 8, { ahead: true }),
+      store.getRange("index.qvi", 64, 8),
+    ];
+    await f.settle();
+    store.needed("b.qvf");
+    await f.drain(reads);
+    expect(f.sent).toEqual(["index.qvi@0", "index.qvi@64", "b.qvf@100", "a.qvf@100"]);
   });
 
   it("an abort rejects the requests in flight and the waiting ones with ABORTED", async () => {
