@@ -20,6 +20,7 @@
  */
 import { createError, isQuiverError } from "../errors.js";
 import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
+import type { Connection, ConnectionBudget } from "./http-connections.js";
 import type { RangeTransport } from "./http-ranges.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
@@ -84,10 +85,8 @@ export class HttpStore implements BlobStore {
   readonly #signal: AbortSignal | undefined;
   readonly #multiRange: boolean;
   readonly #maxConnections: number;
-  #inFlight = 0;
-  #aheadInFlight = 0;
-  /** Requests waiting for a connection: [those a query waits on, reads ahead of need]. */
-  readonly #waiting: [Waiting[], Waiting[]] = [[], []];
+  #connections: Promise<ConnectionBudget> | undefined;
+  #budget: ConnectionBudget | undefined;
   #ranges: RangeTransport | undefined;
   #listing: Promise<Uint8Array> | undefined;
   #closed = false;
@@ -251,16 +250,9 @@ export class HttpStore implements BlobStore {
     return (await parser).parseListing(body, this.url(LISTING_KEY), this.uri, prefix);
   }
 
-  /** Reads ahead of `key` still waiting for a connection are now needed: they go with the reads a query waits on. */
+  /** Reads ahead of `key` still waiting for a connection are now waited on (see http-connections.ts). */
   needed(key: string): void {
-    const [now, ahead] = this.#waiting;
-    for (let i = 0; i < ahead.length;) {
-      if (ahead[i]!.key === key) {
-        const [slot] = ahead.splice(i, 1);
-        slot!.ahead = false;
-        now.push(slot!);
-      } else i++;
-    }
+    this.#budget?.needed(key);
   }
 
   async put(): Promise<void> {
@@ -295,14 +287,7 @@ export class HttpStore implements BlobStore {
     for (let attempt = 0; ; attempt++) {
       this.#throwIfAborted(method, url);
       // A connection is held from sending to the body's last byte (or the failure), not across a retry's pause.
-      const slot: Waiting = { key, ahead, go: () => {} };
-      if (this.#maxConnections > 0) {
-        await new Promise<void>((go) => {
-          slot.go = go;
-          this.#waiting[ahead ? 1 : 0].push(slot);
-          this.#dispatch();
-        });
-      }
+      const connection: Connection | undefined = this.#maxConnections > 0 ? await (await this.#budgetLoaded()).acquire(key, ahead) : undefined;
       const controller = new AbortController();
       const cancel = (): void => controller.abort(this.#signal?.reason);
       this.#signal?.addEventListener("abort", cancel, { once: true });
@@ -337,32 +322,15 @@ export class HttpStore implements BlobStore {
       } finally {
         clearTimeout(timer);
         this.#signal?.removeEventListener("abort", cancel);
-        if (this.#maxConnections > 0) {
-          this.#inFlight--;
-          if (slot.ahead) this.#aheadInFlight--;
-          this.#dispatch();
-        }
+        connection?.release();
       }
       const backoff = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       await this.#pause(retryAfter !== undefined && retryAfter <= this.#maxRetryDelayMs ? Math.max(retryAfter, backoff) : backoff, method, url);
     }
   }
 
-  /**
-   * Sends waiting requests while connections are free: those a query waits on first; reads ahead
-   * never take the last free connection, which stays for the query's next step (the partitions,
-   * once the index head is parsed).
-   */
-  #dispatch(): void {
-    const [now, ahead] = this.#waiting;
-    const max = this.#maxConnections;
-    while (this.#inFlight < max) {
-      const next = now.shift() ?? (this.#aheadInFlight < Math.max(1, max - 1) ? ahead.shift() : undefined);
-      if (next === undefined) return;
-      this.#inFlight++;
-      if (next.ahead) this.#aheadInFlight++;
-      next.go();
-    }
+  #budgetLoaded(): Promise<ConnectionBudget> {
+    return (this.#connections ??= import("./http-connections.js").then(({ ConnectionBudget }) => (this.#budget = new ConnectionBudget(this.#maxConnections))));
   }
 
   #throwIfAborted(method: string, url: string, cause?: unknown): void {
@@ -408,13 +376,6 @@ export class HttpStore implements BlobStore {
     const why = response.status === 401 || response.status === 403 ? " (check the headers, e.g. Authorization, passed in the http options)" : "";
     return createError("NETWORK_ERROR", `${method} ${url}: HTTP ${response.status} ${response.statusText}${why}`.trim(), { url, method, status: response.status });
   }
-}
-
-interface Waiting {
-  readonly key: string;
-  /** Sent as a read ahead (counts against the connections reads ahead may hold). */
-  ahead: boolean;
-  go(): void;
 }
 
 /** A 206 for other bytes than asked: retried like a network failure, never returned as data. */

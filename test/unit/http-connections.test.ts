@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { isQuiverError } from "../../src/errors.js";
 import { HttpStore } from "../../src/storage/http-store.js";
-// Loaded ahead, as a query that read before would have: getRanges then queues its request at once.
+// Loaded ahead, as a store that read before would have: requests then queue at once.
+import "../../src/storage/http-connections.js";
 import "../../src/storage/http-ranges.js";
 
 const FILE = Uint8Array.from({ length: 256 }, (_, i) => i);
