@@ -479,16 +479,17 @@ export class Dataset {
    * at once; a failure is left to the read that needs the file.
    */
   openFiles(frags: readonly Fragment[], names: readonly string[]): void {
-    for (const f of frags) for (const file of new Set(names.map((n) => this.fileOf(f, n)))) this.reader(file).catch(() => {});
+    for (const f of frags) for (const file of new Set(names.map((n) => this.fileOf(f, n)))) this.reader(file, true).catch(() => {});
   }
 
   /**
    * The data file opened for reading (its footer parsed), from the session's cache. Readers hold
    * only JS memory, so the lease is returned at once: the GC keeps a reader alive while used.
    */
-  private async reader(file: DataFile): Promise<FragmentFile> {
+  private async reader(file: DataFile, ahead = false): Promise<FragmentFile> {
+    if (!ahead) this.store.needed?.(file.key);
     const lease = await this.session.acquire("reader", `${this.store.uri}|${file.key}`, async () => {
-      const reader = await FragmentFile.open(this.store, file.key, file.size, this.#rangeCache);
+      const reader = await FragmentFile.open(this.store, file.key, file.size, this.#rangeCache, ahead);
       return { value: reader, bytes: READER_BYTES };
     });
     lease.release();

@@ -21,6 +21,16 @@ export interface ByteRange {
   readonly length: number;
 }
 
+/** How a read may be scheduled; stores without a connection budget ignore it. */
+export interface RangeReadHint {
+  /**
+   * Read ahead of need (a data file's footer opened in the background while a query reads its
+   * index): a store with few connections (HttpStore `maxConnections`) sends it after the reads a
+   * query is waiting on.
+   */
+  readonly ahead?: boolean;
+}
+
 export interface BlobStore {
   /** Where this store lives, e.g. `memory://x`, `idb://notes`, `opfs://notes`, `/data/db`, `https://cdn/x`. */
   readonly uri: string;
@@ -43,13 +53,15 @@ export interface BlobStore {
    * `length` bytes from `offset`. Throws NOT_FOUND when the object is absent and CORRUPT_FILE when
    * the range runs past its end (a truncated file), so callers never see short reads.
    */
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  getRange(key: string, offset: number, length: number, options?: RangeReadHint): Promise<Uint8Array>;
   /**
    * Several ranges of one object, in as few requests as the backend can (HTTP: multi-range
    * requests), answers in the order asked; same errors as `getRange`. Optional: readers fall back
    * to parallel `getRange`s (see range-reads.ts).
    */
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /** A read of `key` asked for `ahead` (RangeReadHint) is now waited on. Optional: stores without a budget ignore hints. */
+  needed?(key: string): void;
   /** Size and modification time, or `undefined` when absent. */
   head(key: string): Promise<BlobInfo | undefined>;
 

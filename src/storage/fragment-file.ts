@@ -183,13 +183,13 @@ export class FragmentFile {
     return this.footer.columns.map((c) => c.name);
   }
 
-  /** Reads the tail and footer; `size` (from the manifest) saves a HEAD request. */
-  static async open(store: BlobStore, key: string, size?: number, cache?: RangeCache): Promise<FragmentFile> {
+  /** Reads the tail and footer; `size` (from the manifest) saves a HEAD request. `ahead`: opened before it is needed (see RangeReadHint). */
+  static async open(store: BlobStore, key: string, size?: number, cache?: RangeCache, ahead = false): Promise<FragmentFile> {
     const total = size ?? (await store.head(key))?.size;
     if (total === undefined) throw createError("NOT_FOUND", `Fragment file ${key} is missing from ${store.uri}.`, { file: key });
     if (total < ALIGNMENT + TAIL) corrupt(key, `only ${total} bytes`);
     const guess = Math.min(total, TAIL_GUESS);
-    let tail = await store.getRange(key, total - guess, guess);
+    let tail = await store.getRange(key, total - guess, guess, { ahead });
     const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
     const m = magicBytes(MAGIC);
     for (let i = 0; i < 4; i++) if (tail[guess - 4 + i] !== m[i]) corrupt(key, "the file does not end with its magic bytes (truncated?)");
@@ -269,12 +269,16 @@ export class FragmentFile {
     });
     let piece: (c: number) => Uint8Array;
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
-      // Most of the buffer anyway: read it whole, with its checksum.
-      const whole = await this.read(ref);
+      // Most of the buffer anyway: read it whole, with its checksum (in the file's request of this wave).
+      const whole = await this.read(ref, true);
       piece = (c) => whole.subarray(c * size, Math.min(length, (c + 1) * size));
     } else {
+      // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
+      // chunk table is asked for, so that the table and the chunks are asked in the same task.
+      const { readRanges } = await import("./range-reads.js");
       const crcs = chunksRef && this.chunkCrcs(chunksRef, Math.ceil(length / size));
-      // The chunk table (read once per file and column) travels in the same wave as the chunks.
+      // The chunk table (read once per file and column) travels with the chunks: in the same
+      // multi-range request where the store has them (HTTP), else in the same wave.
       const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
         const table = await crcs;
         read.forEach((i, j) => {
@@ -283,8 +287,6 @@ export class FragmentFile {
         });
       };
       // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
-      // Loaded on demand: only tables whose columns stay in storage read rows.
-      const { readRanges } = await import("./range-reads.js");
       const read = await readRanges(this.store, this.key, ranges, { gapBytes: ROW_GAP_BYTES, verify, cache: crcs && this.cache });
       const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
       piece = (c) => at.get(c)!;
@@ -306,7 +308,7 @@ export class FragmentFile {
   private chunkCrcs(ref: BufferRef, count: number): Promise<Uint32Array> {
     let table = this.#chunkCrcs.get(ref[0]);
     if (table === undefined) {
-      table = this.read(ref).then((bytes) => {
+      table = this.read(ref, true).then((bytes) => {
         if (bytes.length !== count * 4) corrupt(this.key, `a chunk checksum table has ${bytes.length / 4} entries, its buffer ${count} chunks`);
         return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
       });
@@ -316,9 +318,10 @@ export class FragmentFile {
     return table;
   }
 
-  private async read(ref: BufferRef): Promise<Uint8Array> {
+  /** Buffer `ref`, checked. `together`: through the store's `getRanges`, batched with the file's other asks of this task. */
+  private async read(ref: BufferRef, together = false): Promise<Uint8Array> {
     const [offset, length, crc] = ref;
-    const bytes = await this.store.getRange(this.key, offset, length);
+    const bytes = together && this.store.getRanges && length > 0 ? (await this.store.getRanges(this.key, [{ offset, length }]))[0]! : await this.store.getRange(this.key, offset, length);
     if (bytes.length !== length || crc32(bytes) !== crc) corrupt(this.key, `checksum mismatch in the buffer at byte ${offset}`);
     // Typed-array views need their element alignment; stores normally return fresh buffers.
     return bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();

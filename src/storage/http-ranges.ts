@@ -6,6 +6,14 @@
  * the first range only, or merge neighbouring ranges into one part. Every range is taken from a
  * part that covers it; what no part covers is read with one range per request, and a server that
  * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
+ *
+ * With a connection budget (HttpStore `maxConnections`) every request holds a connection for a
+ * round trip, so a file's ranges are packed into as few requests as servers take: up to
+ * BUDGET_RANGES_PER_REQUEST each, and past that the closest ranges merge into one (reading the
+ * bytes between them) while the bytes nobody asked for stay within the bytes asked.
+ *
+ *   asked     [a)  [b)            [c)                      [d)     3 ranges allowed per request:
+ *   packed    [a────b)            [c)                      [d)     the smallest gap (a→b) is read
  */
 import { createError } from "../errors.js";
 import type { BlobStore, ByteRange } from "./blob-store.js";
@@ -16,12 +24,16 @@ import { parseByteranges, type BytePart } from "./byteranges.js";
  * common servers (8 KB) and Apache's MaxRanges (200).
  */
 export const RANGES_PER_REQUEST = 64;
+/** With a connection budget: below Apache's default MaxRanges (200), a Range header near 4 KB. */
+export const BUDGET_RANGES_PER_REQUEST = 192;
 const SINGLE_READS = 16;
 
 /** What HttpStore lends this module: its retried, deadline-bound reads. */
 export interface RangeTransport {
   /** Cleared once the server shows it does not answer multi-range requests. */
   multiRange: boolean;
+  /** The store's connection budget (0: none; see the file comment). */
+  readonly maxConnections: number;
   store: BlobStore;
   /** With the store's retries unless `retries` says otherwise; the store's deadline and typed errors. */
   read<T>(key: string, range: string, consume: (response: Response) => Promise<T>, retries?: number): Promise<T>;
@@ -84,6 +96,10 @@ async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[])
     } else spans.push({ offset: item.offset, length: item.length });
     item.span = spans.length - 1;
   }
+  if (http.maxConnections > 0 && http.multiRange) {
+    const into = packSpans(spans, BUDGET_RANGES_PER_REQUEST);
+    for (const item of items) item.span = into[item.span]!;
+  }
   let bodies: Uint8Array[];
   try {
     bodies = await readSpans(http, key, spans);
@@ -98,12 +114,48 @@ async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[])
   asks.forEach((a, ask) => a.resolve(out[ask]!));
 }
 
+/**
+ * Merges the closest of `spans` (sorted, disjoint; in place) until they fit in the fewest requests
+ * of `perRequest` ranges, as long as the bytes between merged spans stay within the bytes of the
+ * spans. Returns where each span went (old index → new index).
+ */
+export function packSpans(spans: { offset: number; length: number }[], perRequest: number): number[] {
+  const into = Array.from(spans.keys());
+  const nonEmpty = spans.filter((s) => s.length > 0).length;
+  let excess = nonEmpty - perRequest;
+  if (excess <= 0) return into;
+  const asked = spans.reduce((n, s) => n + s.length, 0);
+  // Gaps between neighbouring non-empty spans (empty spans, sorted last, take no part), smallest first.
+  const gaps = Array.from({ length: nonEmpty - 1 }, (_, i) => i).sort((i, j) => gapAfter(spans, i) - gapAfter(spans, j));
+  const join = new Uint8Array(spans.length);
+  let over = 0;
+  for (const i of gaps) {
+    if (excess === 0 || over + gapAfter(spans, i) > asked) break;
+    over += gapAfter(spans, i);
+    join[i] = 1;
+    excess--;
+  }
+  const packed: { offset: number; length: number }[] = [];
+  spans.forEach((s, i) => {
+    if (i > 0 && join[i - 1]) {
+      const last = packed.at(-1)!;
+      last.length = s.offset + s.length - last.offset;
+    } else packed.push({ ...s });
+    into[i] = packed.length - 1;
+  });
+  spans.splice(0, spans.length, ...packed);
+  return into;
+}
+
+const gapAfter = (spans: readonly ByteRange[], i: number): number => spans[i + 1]!.offset - spans[i]!.offset - spans[i]!.length;
+
 async function readSpans(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
   const out = new Array<Uint8Array>(ranges.length);
   const batches: number[][] = [];
+  const perRequest = http.maxConnections > 0 ? BUDGET_RANGES_PER_REQUEST : RANGES_PER_REQUEST;
   ranges.forEach((r, i) => {
     const last = batches.at(-1);
-    if (r.length > 0 && last !== undefined && last.length < RANGES_PER_REQUEST && ranges[last[0]!]!.length > 0) last.push(i);
+    if (r.length > 0 && last !== undefined && last.length < perRequest && ranges[last[0]!]!.length > 0) last.push(i);
     else batches.push([i]);
   });
   await Promise.all(batches.map(async (batch) => {

@@ -19,7 +19,8 @@
  * stalled server cannot hang a read. An AbortSignal in the options cancels everything (ABORTED).
  */
 import { createError, isQuiverError } from "../errors.js";
-import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
+import type { Connection, ConnectionBudget } from "./http-connections.js";
 import type { RangeTransport } from "./http-ranges.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
@@ -51,6 +52,16 @@ export interface HttpStoreOptions {
    * request (in parallel); false skips that first try.
    */
   multiRange?: boolean;
+  /**
+   * Most requests in flight at once; the others wait, those a query is waiting on before reads
+   * ahead of need (data files' footers opened while the index head travels). Default 0: no limit
+   * of the store's own (the runtime's applies). Set 6 for a server that speaks HTTP/1.1 to a
+   * browser, which opens 6 connections per host and queues the rest in order of sending, so a
+   * query's next step would wait behind its own read-ahead; over HTTP/2 or HTTP/3 (most CDNs) one
+   * connection carries every request at once, and a limit only lengthens the waves of a table of
+   * many data files.
+   */
+  maxConnections?: number;
 }
 
 
@@ -73,6 +84,9 @@ export class HttpStore implements BlobStore {
   readonly #maxRetryDelayMs: number;
   readonly #signal: AbortSignal | undefined;
   readonly #multiRange: boolean;
+  readonly #maxConnections: number;
+  #connections: Promise<ConnectionBudget> | undefined;
+  #budget: ConnectionBudget | undefined;
   #ranges: RangeTransport | undefined;
   #listing: Promise<Uint8Array> | undefined;
   #closed = false;
@@ -114,6 +128,7 @@ export class HttpStore implements BlobStore {
     this.#maxRetryDelayMs = count("maxRetryDelayMs", options.maxRetryDelayMs, 5_000);
     this.#signal = options.signal;
     this.#multiRange = options.multiRange ?? true;
+    this.#maxConnections = Math.floor(count("maxConnections", options.maxConnections, 0));
   }
 
   /** HTTP requests sent so far. */
@@ -140,7 +155,7 @@ export class HttpStore implements BlobStore {
     });
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> {
     this.#checkOpen();
     checkRange(checkKey(key), offset, length);
     if (length === 0) {
@@ -151,7 +166,7 @@ export class HttpStore implements BlobStore {
       return new Uint8Array(0);
     }
     const last = offset + length - 1;
-    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length));
+    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length), this.#retries, hint?.ahead);
   }
 
   /** Many ranges in few requests: multi-range requests while the server answers them (http-ranges.ts). */
@@ -164,6 +179,7 @@ export class HttpStore implements BlobStore {
   #transport(): RangeTransport {
     return (this.#ranges ??= {
       multiRange: this.#multiRange,
+      maxConnections: this.#maxConnections,
       store: this,
       read: (k, range, consume, retries) => this.#read("GET", k, { Range: range }, consume, retries),
       body: (response, limit) => this.#body(response, limit),
@@ -234,6 +250,11 @@ export class HttpStore implements BlobStore {
     return (await parser).parseListing(body, this.url(LISTING_KEY), this.uri, prefix);
   }
 
+  /** Reads ahead of `key` still waiting for a connection are now waited on (see http-connections.ts). */
+  needed(key: string): void {
+    this.#budget?.needed(key);
+  }
+
   async put(): Promise<void> {
     this.#checkOpen();
     throw readOnlyError(this.uri, "put");
@@ -261,10 +282,12 @@ export class HttpStore implements BlobStore {
    * One read: sends the request and hands the response to `consume` (which reads the body) within
    * one attempt's deadline; retries what a retry may cure; types every failure.
    */
-  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries): Promise<T> {
+  async #read<T>(method: "GET" | "HEAD", key: string, headers: Record<string, string>, consume: (response: Response) => Promise<T>, retries = this.#retries, ahead = false): Promise<T> {
     const url = this.url(key);
     for (let attempt = 0; ; attempt++) {
       this.#throwIfAborted(method, url);
+      // A connection is held from sending to the body's last byte (or the failure), not across a retry's pause.
+      const connection: Connection | undefined = this.#maxConnections > 0 ? await (await this.#budgetLoaded()).acquire(key, ahead) : undefined;
       const controller = new AbortController();
       const cancel = (): void => controller.abort(this.#signal?.reason);
       this.#signal?.addEventListener("abort", cancel, { once: true });
@@ -272,6 +295,7 @@ export class HttpStore implements BlobStore {
       let retryAfter: number | undefined;
       let failure: string;
       try {
+        this.#throwIfAborted(method, url);
         this.#requests++;
         const response = await this.#fetch(url, { method, headers: { ...this.#headers, ...headers }, signal: controller.signal });
         if (method === "GET" && (response.status === 404 || response.status === 410)) {
@@ -298,10 +322,15 @@ export class HttpStore implements BlobStore {
       } finally {
         clearTimeout(timer);
         this.#signal?.removeEventListener("abort", cancel);
+        connection?.release();
       }
       const backoff = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       await this.#pause(retryAfter !== undefined && retryAfter <= this.#maxRetryDelayMs ? Math.max(retryAfter, backoff) : backoff, method, url);
     }
+  }
+
+  #budgetLoaded(): Promise<ConnectionBudget> {
+    return (this.#connections ??= import("./http-connections.js").then(({ ConnectionBudget }) => (this.#budget = new ConnectionBudget(this.#maxConnections))));
   }
 
   #throwIfAborted(method: string, url: string, cause?: unknown): void {

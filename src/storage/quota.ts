@@ -15,7 +15,7 @@
  * into the browser's own QuotaExceededError mid-commit, not an exact accounting.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, BlobStore, ByteRange } from "./blob-store.js";
+import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
 
 export interface StorageEstimateLike { usage?: number; quota?: number }
 
@@ -73,7 +73,7 @@ export class QuotaGuardStore implements BlobStore {
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   get(key: string): Promise<Uint8Array> { return this.inner.get(key); }
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array> { return this.inner.getRange(key, offset, length); }
+  getRange(key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> { return this.inner.getRange(key, offset, length, hint); }
   head(key: string): Promise<BlobInfo | undefined> { return this.inner.head(key); }
   list(prefix: string): Promise<BlobInfo[]> { return this.inner.list(prefix); }
   delete(key: string): Promise<void> { return this.inner.delete(key); }

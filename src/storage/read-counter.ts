@@ -3,7 +3,7 @@
  * `getRanges`), for analyzePlan(). The wrapper forwards everything else to the store itself, so the
  * store's own flags and methods (`remote`, `inMemory`, `list`, …) behave as before.
  */
-import type { BlobStore, ByteRange } from "./blob-store.js";
+import type { BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
 
 export interface ReadCounts {
   bytes: number;
@@ -35,7 +35,7 @@ export function countReads(store: BlobStore): { store: BlobStore; reads: ReadCou
     }
   };
   const get = (key: string): Promise<Uint8Array> => counted(() => store.get(key));
-  const getRange = (key: string, offset: number, length: number): Promise<Uint8Array> => counted(() => store.getRange(key, offset, length));
+  const getRange = (key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> => counted(() => store.getRange(key, offset, length, hint));
   const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(() => store.getRanges!(key, ranges)));
   const proxy = new Proxy(store, {
     get(target, prop) {

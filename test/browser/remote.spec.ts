@@ -3,7 +3,9 @@
  * local server that answers multi-range requests; the page searches it with refine. The answers
  * must equal the local table's, the candidates' rows must come in a few multi-range requests per
  * fragment (the browser sends a CORS preflight for them first), and a server that does not answer
- * preflights must still give the same answers through single-range reads.
+ * preflights must still give the same answers through single-range reads. Over HTTP/1.1 Chromium
+ * opens 6 connections per host: with `maxConnections: 6` a table of 20 data files reads its index
+ * head before the data files' footers read ahead, instead of behind all of them.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +14,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { publishTable } from "../../src/cli/publish.js";
 import { connect } from "../../src/connection.js";
 import { Index } from "../../src/indexes/config.js";
-import { serveStatic, type StaticServer } from "../unit/static-server.js";
+import { roundTrips, serveStatic, type StaticServer } from "../unit/static-server.js";
 import type { Checks, RemoteAnswer } from "./fixture/remote-main.js";
 
 const ROWS = 10_000;
@@ -27,11 +29,14 @@ function vectors(n: number, seed: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: DIM }, rand));
 }
 
-async function search(page: Page, url: string, queries: number[][]): Promise<RemoteAnswer> {
+async function search(page: Page, url: string, queries: number[][], maxConnections?: number): Promise<RemoteAnswer> {
   page.on("pageerror", (error) => console.error(error));
   await page.goto("/test/browser/fixture/remote.html");
   await expect(page.locator("body[data-ready=true]")).toBeAttached();
-  return page.evaluate(([url, queries, nprobes, refine]) => (globalThis as unknown as { quiverRemote: Checks }).quiverRemote.search(url, queries, nprobes, refine), [url, queries, NPROBES, REFINE] as const);
+  return page.evaluate(
+    ([url, queries, nprobes, refine, max]) => (globalThis as unknown as { quiverRemote: Checks }).quiverRemote.search(url, queries, nprobes, refine, max ?? undefined),
+    [url, queries, NPROBES, REFINE, maxConnections ?? null] as const,
+  );
 }
 
 test.describe("remote tables in Chromium", () => {
@@ -84,4 +89,50 @@ test.describe("remote tables in Chromium", () => {
       }
     });
   }
+});
+
+test.describe("a remote table of 20 data files through Chromium's 6 connections per host", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-browser-20-"));
+  const FILES = 20;
+  const queries = vectors(1, 77);
+  let want: number[];
+
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    const db = await connect(join(dir, "src"));
+    const all = vectors(FILES * 1000, 6);
+    let table;
+    for (let f = 0; f < FILES; f++) {
+      const rows = all.slice(f * 1000, (f + 1) * 1000).map((v, i) => ({ id: f * 1000 + i, vector: Float32Array.from(v) }));
+      table = table === undefined ? await db.createTable("docs", rows) : (await table.add(rows), table);
+    }
+    await table!.createIndex("vector", { config: Index.ivfPq({ numPartitions: 32, numSubVectors: 8 }) });
+    want = (await table!.search(Float32Array.from(queries[0]!)).nprobes(NPROBES).refineFactor(REFINE).select(["id"]).limit(10).toArray()).map((r) => r.id as number);
+    await db.close();
+    await publishTable(join(dir, "src"), "docs", join(dir, "site"));
+  });
+
+  test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("with maxConnections 6 the index head waits behind one wave of footers at most; without, behind more", async ({ page }) => {
+    test.setTimeout(120_000);
+    // Long enough that the requests of one wave are never taken for a chain.
+    const server = await serveStatic(join(dir, "site"), { cors: "full", latencyMs: 250 });
+    try {
+      const waitedBehind: Record<string, number> = {};
+      for (const max of [0, 6]) {
+        const from = server.log.length;
+        const got = await search(page, server.origin, queries, max);
+        expect(got.hits[0]!.map((h) => h.id)).toEqual(want);
+        const log = server.log.slice(from).filter((r) => r.method === "GET");
+        const head = log.find((r) => r.path.includes("/_indices/"))!;
+        waitedBehind[max] = log.filter((r) => r.path.includes("/data/") && r.end <= head.start).length;
+        console.log(`Chromium, 20 data files, maxConnections ${max}: ${log.length} GETs, ${roundTrips(log)} round trips with the open, head behind ${waitedBehind[max]} footers`);
+      }
+      expect(waitedBehind[6]).toBeLessThanOrEqual(6);
+      expect(waitedBehind[0]).toBeGreaterThan(6);
+    } finally {
+      await server.close();
+    }
+  });
 });

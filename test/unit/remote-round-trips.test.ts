@@ -24,7 +24,7 @@ import type { Row } from "../../src/data/rows.js";
 import { Index } from "../../src/indexes/config.js";
 import type { Table } from "../../src/table.js";
 import { seededRandom } from "../../bench/datasets.js";
-import { roundTrips, serveStatic, type ServedRequest, type StaticServer } from "./static-server.js";
+import { limitedFetch, roundTrips, serveStatic, type ServedRequest, type StaticServer } from "./static-server.js";
 
 const FRAGMENTS = 20;
 const PER_FRAGMENT = 40_000;
@@ -93,6 +93,89 @@ describe("a remote indexed query in the 1M bench's layout", () => {
     // Warm: one request for the partitions, and per data file one for the candidates' vectors and ids together.
     expect(index(warm.log)).toHaveLength(1);
     expect(warm.log.length).toBeLessThanOrEqual(1 + FRAGMENTS);
+    // Cold: per data file its footer and one request for the candidates with the chunk checksum tables.
+    expect(cold.log.length).toBeLessThanOrEqual(2 + 2 * FRAGMENTS);
+  }, 120_000);
+
+  it("through a browser's 6 connections, with maxConnections 6: the index head goes before the read-ahead footers, cold in 7 round trips", async () => {
+    const run = async (maxConnections: number) => {
+      const db = await connect(server.origin, { http: { fetch: limitedFetch(6), maxConnections } });
+      const t = await db.openTable("t");
+      const cold = await logged(() => search(t, queries[0]!));
+      const warm = await logged(() => search(t, queries[1]!));
+      await db.close();
+      const head = cold.log.find((r) => r.path.includes("/_indices/"))!;
+      // Footers answered before the index head arrived: requests it waited behind.
+      const before = cold.log.filter((r) => r.path.includes("/data/") && r.end <= head.start).length;
+      return { cold, warm, before, trips: roundTrips(cold.log), warmTrips: roundTrips(warm.log) };
+    };
+    const fifo = await run(0);
+    const budget = await run(6);
+    console.log(`6 connections, 20 data files: ${JSON.stringify({ fifo: [fifo.before, fifo.trips, fifo.warmTrips], budget: [budget.before, budget.trips, budget.warmTrips] })}`);
+    for (const r of [fifo, budget]) {
+      expect(r.cold.rows).toEqual(want[0]);
+      expect(r.warm.rows).toEqual(want[1]);
+    }
+    // In the order sent, the head waits behind the footers sent first; with the budget behind one wave at most.
+    expect(fifo.before).toBeGreaterThan(6);
+    expect(budget.before).toBeLessThanOrEqual(6);
+    // 42 requests through 6 connections take at least 7 round trips (the candidates of 20 files at
+    // least 4): the footers still waiting when the candidates are known go first (needed).
+    expect(budget.trips).toBeLessThanOrEqual(7);
+    expect(budget.warmTrips).toBeLessThanOrEqual(5);
+  }, 120_000);
+});
+
+describe("a remote indexed query over 4 data files through a browser's 6 connections", () => {
+  // The 1M bench table's layout: 4 fragments (of 250,000 rows there, of 80,000 here), so that a
+  // wave of per-file requests fits in 6 connections. A fragment's 25 candidates touch under a
+  // quarter of its id column's 157 checked chunks, so their ids are read with their vectors.
+  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-4-"));
+  let local: Connection;
+  let table: Table;
+  let server: StaticServer;
+  const random = seededRandom(12);
+  const draw = (): Float32Array => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
+  const queries = Array.from({ length: 3 }, draw);
+  const want: Row[][] = [];
+
+  beforeAll(async () => {
+    local = await connect(join(dir, "src"));
+    for (let f = 0; f < 4; f++) {
+      const rows = Array.from({ length: 80_000 }, (_, i) => ({ id: f * 80_000 + i, vector: draw() }));
+      table = f === 0 ? await local.createTable("t", rows) : (await table.add(rows), table);
+    }
+    await table.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 2 }) });
+    for (const q of queries) want.push(await search(table, q));
+    await publishTable(join(dir, "src"), "t", join(dir, "site"));
+    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
+  }, 300_000);
+
+  afterAll(async () => {
+    await local?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers as the local table: cold in 3 round trips, warm in 2, one request per data file and wave", async () => {
+    const db = await connect(server.origin, { http: { fetch: limitedFetch(6), maxConnections: 6 } });
+    const t = await db.openTable("t");
+    const logs: ServedRequest[][] = [];
+    for (const [i, q] of queries.entries()) {
+      const from = server.log.length;
+      expect(await search(t, q)).toEqual(want[i]);
+      logs.push(server.log.slice(from));
+    }
+    await db.close();
+    const [cold, ...warm] = logs;
+    console.log(`4 data files, 6 connections: ${JSON.stringify(logs.map((l) => ({ requests: l.length, roundTrips: roundTrips(l) })))}`);
+    expect(roundTrips(cold!)).toBeLessThanOrEqual(3);
+    // Index head + 4 footers, the partitions, 4 candidate requests.
+    expect(cold!.length).toBeLessThanOrEqual(1 + 4 + 1 + 4);
+    for (const log of warm) {
+      expect(roundTrips(log)).toBeLessThanOrEqual(2);
+      expect(log.length).toBeLessThanOrEqual(1 + 4);
+    }
   }, 120_000);
 });
 

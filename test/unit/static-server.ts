@@ -58,6 +58,29 @@ export function roundTrips(requests: readonly ServedRequest[]): number {
   return Math.max(0, ...depth);
 }
 
+/**
+ * fetch with at most `limit` requests in flight (0: no limit), the others sent in the order they
+ * were made as earlier ones finish: a browser's connections to one host over HTTP/1.1 (6).
+ */
+export function limitedFetch(limit: number): typeof fetch {
+  if (limit <= 0) return fetch;
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (input, init) => {
+    if (active >= limit) await new Promise<void>((go) => waiting.push(go));
+    else active++;
+    try {
+      const response = await fetch(input, init);
+      const body = new Uint8Array(await response.arrayBuffer());
+      return new Response(response.status === 204 || init?.method === "HEAD" ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 export interface StaticServer {
   readonly origin: string;
   /** Every request answered so far. */
