@@ -63,6 +63,13 @@ const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
 
+/** A batch after this thread's part of its insertion: nodes = count × [node i32, ep i32, epDist f32]. */
+interface PreparedBatch {
+  from: number;
+  count: number;
+  nodes: Int32Array;
+}
+
 interface GraphParams {
   m: number;
   efConstruction: number;
@@ -349,12 +356,21 @@ export class HnswIndex implements VectorIndex {
     const shared = parallelFor(this.#kernels, parallel);
     const p = this.#graph.spec.kind === "f32" && shared?.transport === "shared" ? shared : undefined;
     const slicer = new TimeSlicer();
+    const batchAt = (i: number): number => (p && first + i >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor((first + i) / BATCH_SHARE)) : 1);
+    const prepare = (i: number, count: number): PreparedBatch => this.#prepareBatch(first + i, count, x.subarray(i * this.dim, (i + count) * this.dim));
     let reported = 0;
+    let ready: PreparedBatch | undefined;
     for (let i = 0; i < n; ) {
       const size = first + i;
-      const batch = p && size >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor(size / BATCH_SHARE)) : 1;
-      if (batch > 1) await this.#insertBatch(p!, size, batch, x.subarray(i * this.dim, (i + batch) * this.dim));
-      else {
+      const batch = batchAt(i);
+      if (batch > 1) {
+        const current = ready?.from === size ? ready : prepare(i, batch);
+        ready = undefined;
+        // This thread's part of the next batch runs while the workers search for this one.
+        const next = i + batch;
+        const nextBatch = next < n ? batchAt(next) : 0;
+        await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
+      } else {
         this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
         this.#size = size + 1;
       }
@@ -368,60 +384,81 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Inserts nodes [from, from + count) (vectors x, count × dim) with their bottom-layer searches in
-   * parallel. Levels are drawn in node order, as a serial build draws them. Then:
+   * Inserts nodes [from, from + count) with their bottom-layer searches in parallel, in two parts.
+   * Levels are drawn in node order, as a serial build draws them.
    *
-   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point;
-   *                   then, in node order, each node with upper layers is linked there (searches,
-   *                   picks and back links on layers ≥ 1, as a serial insert does) and enters the
-   *                   bottom layer at the nearest node from before the batch that layer 1 found
+   *   1. this thread (#prepareBatch): each level-0 node's greedy descent through the upper layers →
+   *                   its entry point; then, in node order, each node with upper layers is linked
+   *                   there (searches, picks and back links on layers ≥ 1, as a serial insert does)
+   *                   and enters the bottom layer at the nearest node from before the batch that
+   *                   layer 1 found
    *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
    *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
    *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
    *   3. this thread: in node order, link each node to its bottom-layer pick
    *   4. workers:     the back links, one existing node per task (#linkBackAll)
    *
+   * Step 1 touches only the upper layers and the new nodes' own (empty) bottom-layer lists, and
+   * steps 2–4 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
+   * of this one (#linkBatch's `meanwhile`): its descents see the upper layers exactly as they would
+   * after this batch, and the graph is the one the batches build one after the other.
+   *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
-   * thread and the result deterministic for a given seed. What the batch costs is that its nodes do
-   * not find each other in step 2, and that a full list re-picks once for all its new neighbours:
-   * a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the serial one's
-   * within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * thread and the result deterministic for a given seed, whatever the number of workers. What the
+   * batch costs is that its nodes do not find each other in step 2, and that a full list re-picks
+   * once for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall
+   * of the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
    */
-  async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
+  #prepareBatch(from: number, count: number, x: Float32Array): PreparedBatch {
     const dim = this.dim;
     const levels = Array.from({ length: count }, () => this.#drawLevel());
+    const store = this.#graph;
+    const nodes = new Int32Array(count * 3);
+    const epDist = new Float32Array(nodes.buffer);
+    const enter = (j: number, ep: number, d: number): void => {
+      nodes[j * 3] = from + j;
+      nodes[j * 3 + 1] = ep;
+      epDist[j * 3 + 2] = d;
+    };
+    // Descents first, while the upper layers are those from before the batch.
+    for (let j = 0; j < count; j++) {
+      if (levels[j]! > 0) continue;
+      store.setQuery(x.subarray(j * dim, (j + 1) * dim));
+      this.#descend(store, 0);
+      enter(j, this.#ep, this.#epDist);
+      this.#levels[from + j] = 0;
+    }
+    for (let j = 0; j < count; j++) {
+      if (levels[j]! === 0) continue;
+      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
+      enter(j, ep, d);
+    }
+    return { from, count, nodes };
+  }
+
+  /** Steps 2–4 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
+  async #linkBatch(p: RowParallel, batch: PreparedBatch, meanwhile?: () => void): Promise<void> {
+    const { from, count, nodes } = batch;
+    const dim = this.dim;
     const store = this.#graph;
     const heap = this.#kernels.heap;
     const m = this.#m;
     const buffer = heap.alloc(count * (12 + (1 + m) * 4));
     try {
       const out = buffer + count * 12;
-      const nodes = new Int32Array(count * 3);
-      const epDist = new Float32Array(nodes.buffer);
-      const enter = (j: number, ep: number, d: number): void => {
-        nodes[j * 3] = from + j;
-        nodes[j * 3 + 1] = ep;
-        epDist[j * 3 + 2] = d;
-      };
-      // Descents first, while the upper layers are those from before the batch.
-      for (let j = 0; j < count; j++) {
-        if (levels[j]! > 0) continue;
-        store.setQuery(x.subarray(j * dim, (j + 1) * dim));
-        this.#descend(store, 0);
-        enter(j, this.#ep, this.#epDist);
-        this.#levels[from + j] = 0;
-      }
-      for (let j = 0; j < count; j++) {
-        if (levels[j]! === 0) continue;
-        const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
-        enter(j, ep, d);
-      }
       heap.write(buffer, nodes);
       const args = store.kernelArgs();
-      await p.runRows({
+      const linking = p.runRows({
         kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
         vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
       }, count);
+      // The workers write into `buffer` until `linking` settles, whatever `meanwhile` does.
+      try {
+        meanwhile?.();
+      } finally {
+        await linking.catch(() => undefined);
+      }
+      await linking;
       const picks = heap.i32(out, count * (1 + m)).slice();
       const chosen = new Int32Array(m);
       // New nodes each existing node gains a link back to, in node order.

@@ -134,6 +134,27 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
     });
   }
 
+  it("HNSW: the graph is the same bytes on 1 and 2 workers, the next batch prepared while the workers link this one", async () => {
+    const n = 9_000;
+    const { data, dim } = rows(n);
+    const options = { m: 12, efConstruction: 60, distanceType: "cosine" as const, seed: 7 };
+    const built: Uint8Array[] = [];
+    for (const workers of [1, 2]) {
+      const before = pool.chunksByWorker;
+      const index = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel(workers) });
+      try {
+        built.push(await index.serialize());
+        const after = pool.chunksByWorker;
+        // Batches ran (past the serial prefix): the link steps went through the workers asked for.
+        expect(after[0]! - before[0]!).toBeGreaterThan(n / 64);
+        if (workers === 1) expect(after[1]).toBe(before[1]);
+      } finally {
+        index.free();
+      }
+    }
+    expect(bytesEqual(built[0]!, built[1]!)).toBe(true);
+  });
+
   it("runRows rejects bad input with a typed error", async () => {
     const error = await pool.runRows({ kernel: "sq_encode", x: 0, dim: 4, offset: 0, invScale: 0, codes: 0 }, -1).then(() => undefined, (e: unknown) => e);
     expect(isQuiverError(error, "INVALID_ARGUMENT")).toBe(true);
