@@ -379,7 +379,8 @@ export class HnswIndex implements VectorIndex {
         reported = i;
         progress({ phase: "insert", done: i, total: n });
       }
-      if ((batch > 1 || i % 32 === 0) && slicer.due()) await slicer.yieldNow();
+      // A batch awaits the workers twice: the event loop has had its turns.
+      if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
     }
   }
 

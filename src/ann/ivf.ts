@@ -62,7 +62,7 @@ export interface IvfInternalOptions {
   kmeansSampleBytes?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
-  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it). */
+  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
   inSpace?: boolean;
 }
 
@@ -120,7 +120,8 @@ export class IvfIndex implements VectorIndex {
     if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ" && kind !== "IVF_RQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
-    const n = checkVectors(sample, dim, undefined);
+    // `inSpace` rows are `build`'s, checked before they were normalized: one pass over them less.
+    const n = options.inSpace === true && sample.length % dim === 0 ? sample.length / dim : checkVectors(sample, dim, undefined);
     if (n === 0) throw createError("INVALID_ARGUMENT", "An IVF index needs at least one training vector.");
     const numPartitions = Math.min(n, checkPositiveInt(options.numPartitions, "numPartitions", Math.max(1, Math.round(Math.sqrt(n))), 65_536));
     const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", DEFAULT_SAMPLE_RATE);

@@ -96,14 +96,15 @@ export async function kmeans(kernels: Kernels, block: VectorBlock, dim: number, 
   // Without shared memory the workers keep a copy of the rows for every iteration.
   const held = p?.transport === "message" ? await p.hold(session.wholeRows(), dim) : undefined;
   try {
-    return await run(session, options, held);
+    return await run(session, options, held, p !== undefined);
   } finally {
     held?.release();
     session.free();
   }
 }
 
-async function run(session: KMeansSession, options: KMeansOptions, held: HeldRows | undefined): Promise<KMeansResult> {
+/** `onThreads`: each assignment awaits other threads, which gives the event loop its turns. */
+async function run(session: KMeansSession, options: KMeansOptions, held: HeldRows | undefined, onThreads: boolean): Promise<KMeansResult> {
   const slicer = new TimeSlicer();
   const { metric } = options;
   const n = session.n;
@@ -130,7 +131,7 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
     result = await session.assignOn(options.parallel, centroids, options.k, metric, held);
     iterations = it + 1;
     options.progress?.(iterations, maxIterations);
-    if (slicer.due()) await slicer.yieldNow();
+    if (!onThreads && slicer.due()) await slicer.yieldNow();
     const objective = objectiveOf(result.dist);
     if (previous - objective <= tolerance * Math.abs(objective)) break;
     previous = objective;
