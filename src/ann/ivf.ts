@@ -27,7 +27,7 @@ import {
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
-import { kmeans, kmeansSampleRows } from "./kmeans.js";
+import { kmeans, kmeansSampleRows, uploadRows } from "./kmeans.js";
 import { ProductQuantizer } from "./pq.js";
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
@@ -137,8 +137,7 @@ export class IvfIndex implements VectorIndex {
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
-    const kmSample = kmRows.length === n ? x : gatherRows(x, dim, kmRows);
-    const block = kernels.upload(kmSample, dim);
+    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, x, dim, kmRows);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {

@@ -7,6 +7,7 @@
  * Shapes: the training rows are a resident block of n × dim f32; a run may cover only the columns
  * [offset, offset + width) of each row (one PQ sub-space). centroids = k × width f32, row-major.
  */
+import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { parallelFor, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
@@ -47,6 +48,20 @@ export function kmeansSampleRows(k: number, dim: number, sampleRate: number | un
  */
 export function ivfSampleRows(kind: string, k: number, dim: number, sampleRate: number | undefined): number {
   return Math.max(kmeansSampleRows(k, dim, sampleRate), (kind === "IVF_SQ" ? 256 : 64) * (sampleRate ?? DEFAULT_ROWS_PER_CENTROID));
+}
+
+/**
+ * Rows `rows` of x (n × dim f32) as a block of `kernels`, gathered straight into WebAssembly memory:
+ * the same block as `kernels.upload(gatherRows(x, dim, rows), dim)` without the packed copy on the
+ * host (a k-means sample is tens of MB, and a fresh array costs its page faults on this thread).
+ */
+export function uploadRows(kernels: Kernels, x: Float32Array, dim: number, rows: ArrayLike<number>): Block {
+  const heap = kernels.heap;
+  const length = rows.length * dim;
+  const ptr = heap.alloc(length * 4);
+  const out = heap.f32(ptr, length);
+  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  return new Block(heap, ptr, length, dim, "f32", length * 4);
 }
 
 export interface KMeansOptions {

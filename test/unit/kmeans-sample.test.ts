@@ -7,9 +7,31 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { IvfIndex } from "../../src/ann/ivf.js";
-import { KMEANS_SAMPLE_BYTES, kmeansSampleRows, MIN_ROWS_PER_CENTROID } from "../../src/ann/kmeans.js";
+import { gatherRows, sampleRows, seededRandom } from "../../src/ann/common.js";
+import { KMEANS_SAMPLE_BYTES, kmeansSampleRows, MIN_ROWS_PER_CENTROID, uploadRows } from "../../src/ann/kmeans.js";
+import { readBlock } from "../../src/kernels/quantize.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { hasData, loadGlove, loadSiftSmall, recallAtK } from "../../bench/datasets.js";
+
+describe("uploadRows", () => {
+  it("gathers the sample straight into a block: the bytes of uploading the gathered rows", async () => {
+    const kernels = await loadKernels();
+    const dim = 7;
+    const random = seededRandom(9);
+    const x = Float32Array.from({ length: 500 * dim }, () => random() - 0.5);
+    for (const rows of [sampleRows(500, 123, random), Int32Array.of(499, 0, 17), Int32Array.of(3)]) {
+      const direct = uploadRows(kernels, x, dim, rows);
+      const packed = kernels.upload(gatherRows(x, dim, rows), dim);
+      try {
+        expect(direct.rows).toBe(rows.length);
+        expect(Array.from(readBlock(kernels, direct))).toEqual(Array.from(readBlock(kernels, packed)));
+      } finally {
+        direct.free();
+        packed.free();
+      }
+    }
+  });
+});
 
 describe("kmeansSampleRows", () => {
   it("caps the default sample in bytes, keeps a floor per centroid and honours an explicit sampleRate", () => {
