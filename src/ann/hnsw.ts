@@ -396,11 +396,11 @@ export class HnswIndex implements VectorIndex {
    *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
    *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
    *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. this thread: in node order, link each node to its bottom-layer pick
-   *   4. workers:     the back links, one existing node per task (#linkBackAll)
+   *   3. workers:     the back links, one existing node per task (#linkBackAll); meanwhile this
+   *                   thread links each new node to its bottom-layer pick, in node order
    *
    * Step 1 touches only the upper layers and the new nodes' own (empty) bottom-layer lists, and
-   * steps 2–4 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
+   * steps 2 and 3 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
    * of this one (#linkBatch's `meanwhile`): its descents see the upper layers exactly as they would
    * after this batch, and the graph is the one the batches build one after the other.
    *
@@ -437,7 +437,7 @@ export class HnswIndex implements VectorIndex {
     return { from, count, nodes };
   }
 
-  /** Steps 2–4 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
+  /** Steps 2 and 3 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
   async #linkBatch(p: RowParallel, batch: PreparedBatch, meanwhile?: () => void): Promise<void> {
     const { from, count, nodes } = batch;
     const dim = this.dim;
@@ -461,24 +461,33 @@ export class HnswIndex implements VectorIndex {
       }
       await linking;
       const picks = heap.i32(out, count * (1 + m)).slice();
-      const chosen = new Int32Array(m);
       // New nodes each existing node gains a link back to, in node order.
       const incoming = new Map<number, number[]>();
       for (let j = 0; j < count; j++) {
-        const node = from + j;
         const at = j * (1 + m);
-        const picked = picks[at]!;
-        chosen.set(picks.subarray(at + 1, at + 1 + picked));
-        this.#layer0.setNeighbours(node, chosen, picked);
-        for (let i = 0; i < picked; i++) {
-          const v = chosen[i]!;
+        for (let i = 1; i <= picks[at]!; i++) {
+          const v = picks[at + i]!;
           const list = incoming.get(v);
-          if (list) list.push(node);
-          else incoming.set(v, [node]);
+          if (list) list.push(from + j);
+          else incoming.set(v, [from + j]);
         }
-        this.#size = node + 1;
       }
-      await this.#linkBackAll(p, incoming);
+      const linkingBack = this.#linkBackAll(p, incoming);
+      // Meanwhile the forward links: the new nodes' own lists, which no back link reads or writes
+      // (every pick is a node from before the batch).
+      try {
+        const chosen = new Int32Array(m);
+        for (let j = 0; j < count; j++) {
+          const at = j * (1 + m);
+          const picked = picks[at]!;
+          chosen.set(picks.subarray(at + 1, at + 1 + picked));
+          this.#layer0.setNeighbours(from + j, chosen, picked);
+          this.#size = from + j + 1;
+        }
+      } finally {
+        await linkingBack.catch(() => undefined);
+      }
+      await linkingBack;
     } finally {
       heap.free(buffer);
     }
