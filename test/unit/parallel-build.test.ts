@@ -145,8 +145,9 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
       try {
         built.push(await index.serialize());
         const after = pool.chunksByWorker;
-        // Batches ran (past the serial prefix): the link steps went through the workers asked for.
-        expect(after[0]! - before[0]!).toBeGreaterThan(n / 64);
+        // Batches ran (past the serial prefix): the link steps went through the workers asked for
+        // (with 2, either may have taken most of them: the machine is shared).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThan(n / 64);
         if (workers === 1) expect(after[1]).toBe(before[1]);
       } finally {
         index.free();
