@@ -33,7 +33,7 @@ import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
-import { TimeSlicer } from "../util/yield.js";
+import { TimeSlicer, yieldToEventLoop } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
 
@@ -64,6 +64,29 @@ export interface IvfInternalOptions {
   ownSample?: boolean;
   /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
   inSpace?: boolean;
+  /**
+   * With `inSpace`: `train`'s sample is still being normalized from `rows` (`build`'s vectors) and
+   * is whole once `ready` resolves. The k-means sample normalizes its own rows from `rows`; the
+   * rest of the training waits for `ready`.
+   */
+  normalizing?: { rows: Float32Array; ready: Promise<void> };
+}
+
+/** Rows per slice of `normalizeInSlices`: about a millisecond of work at 100 dimensions. */
+const NORMALIZE_SLICE_ROWS = 4096;
+
+/**
+ * `forSpace(vectors, dim, "cosine")` written into `out`, a slice of rows at a time with a turn of
+ * the event loop between slices: the same floats (each row is normalized by itself), made while
+ * the caller's other work awaits.
+ */
+async function normalizeInSlices(vectors: Float32Array, dim: number, out: Float32Array): Promise<void> {
+  for (let first = 0; first < vectors.length; first += NORMALIZE_SLICE_ROWS * dim) {
+    const end = Math.min(vectors.length, first + NORMALIZE_SLICE_ROWS * dim);
+    out.set(vectors.subarray(first, end), first);
+    normalizeRows(out.subarray(first, end), dim);
+    await yieldToEventLoop();
+  }
 }
 
 export class IvfIndex implements VectorIndex {
@@ -98,9 +121,14 @@ export class IvfIndex implements VectorIndex {
    */
   static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     const n = checkVectors(vectors, dim, rowIds);
-    // One copy in index space (normalized for cosine) serves the training and every add step.
-    const x = forSpace(vectors, dim, checkDistanceType(options.distanceType));
-    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true });
+    // One copy in index space (normalized for cosine) serves the training and every add step. Its
+    // rows are normalized a slice at a time while k-means runs — whose sample normalizes its own
+    // rows — so this thread does it while it would otherwise wait for the workers.
+    const cosine = checkDistanceType(options.distanceType) === "cosine";
+    const x = cosine ? new Float32Array(vectors.length) : vectors;
+    const normalizing = cosine ? { rows: vectors, ready: normalizeInSlices(vectors, dim, x) } : undefined;
+    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true, normalizing });
+    await normalizing?.ready;
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
@@ -137,7 +165,9 @@ export class IvfIndex implements VectorIndex {
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
-    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, x, dim, kmRows);
+    const normalizing = options.inSpace === true ? options.normalizing : undefined;
+    if (normalizing && kmRows.length === n) await normalizing.ready;
+    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {
@@ -152,6 +182,8 @@ export class IvfIndex implements VectorIndex {
     } finally {
       block.free();
     }
+    // Everything from here on reads the whole of x.
+    await normalizing?.ready;
 
     const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
     let codec: IvfCodec;

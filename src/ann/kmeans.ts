@@ -54,13 +54,16 @@ export function ivfSampleRows(kind: string, k: number, dim: number, sampleRate: 
  * Rows `rows` of x (n × dim f32) as a block of `kernels`, gathered straight into WebAssembly memory:
  * the same block as `kernels.upload(gatherRows(x, dim, rows), dim)` without the packed copy on the
  * host (a k-means sample is tens of MB, and a fresh array costs its page faults on this thread).
+ * With `normalize`, each row is normalized there as `normalizeRows` does it (the same floats as
+ * gathering from normalized rows).
  */
-export function uploadRows(kernels: Kernels, x: Float32Array, dim: number, rows: ArrayLike<number>): Block {
+export function uploadRows(kernels: Kernels, x: Float32Array, dim: number, rows: ArrayLike<number>, normalize = false): Block {
   const heap = kernels.heap;
   const length = rows.length * dim;
   const ptr = heap.alloc(length * 4);
   const out = heap.f32(ptr, length);
   for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  if (normalize) normalizeRows(out, dim);
   return new Block(heap, ptr, length, dim, "f32", length * 4);
 }
 

@@ -33,6 +33,33 @@ describe("uploadRows", () => {
   });
 });
 
+describe("IvfIndex.build for cosine normalizes its copy while k-means runs", () => {
+  it("and builds the index of train() on the vectors, normalized up front, then add()", async () => {
+    const kernels = await loadKernels();
+    const dim = 16;
+    const n = 9000;
+    const random = seededRandom(4);
+    // Rows of very different lengths, so normalizing matters; 9,000 rows span several slices.
+    const vectors = Float32Array.from({ length: n * dim }, (_, i) => (random() - 0.5) * (1 + (Math.floor(i / dim) % 13)));
+    const original = vectors.slice();
+    for (const kind of ["IVF_PQ", "IVF_FLAT"] as const) {
+      // numPartitions × sampleRate < n: the k-means sample is gathered (and normalized) row by row.
+      const options = { numPartitions: 24, numSubVectors: 4, sampleRate: 64, maxIterations: 6, distanceType: "cosine" as const };
+      const built = await IvfIndex.build(kernels, kind, vectors, dim, undefined, options);
+      const trained = await IvfIndex.train(kernels, kind, vectors, dim, options);
+      try {
+        await trained.add(vectors, Float64Array.from({ length: n }, (_, i) => i));
+        expect(Array.from(await built.serialize())).toEqual(Array.from(await trained.serialize()));
+      } finally {
+        built.free();
+        trained.free();
+      }
+    }
+    // The caller's vectors are untouched.
+    expect(vectors.every((v, i) => v === original[i])).toBe(true);
+  });
+});
+
 describe("kmeansSampleRows", () => {
   it("caps the default sample in bytes, keeps a floor per centroid and honours an explicit sampleRate", () => {
     // 1M × 384, √n = 1,000 partitions: 256 per centroid would be 393 MB; the cap leaves 43, the floor 64.
