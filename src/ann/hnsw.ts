@@ -53,15 +53,23 @@ export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
 /**
- * Parallel insertion (see #insertBatch): the graph is built serially up to this many nodes, then in
+ * Parallel insertion (see #prepareBatch): the graph is built serially up to this many nodes, then in
  * batches of at most MAX_BATCH nodes and at most 1/BATCH_SHARE of the graph so far, so a batch's
- * nodes — which do not see each other while searching — are a sliver of what they search.
+ * nodes — which do not see each other while searching — are a sliver of what they search. (From
+ * 1,024 rather than 2,048 nodes: the same recall on GloVe, half the serial prefix.)
  */
-const PARALLEL_FROM = 2048;
+const PARALLEL_FROM = 1024;
 const MAX_BATCH = 512;
 const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
+
+/** A batch after this thread's part of its insertion: nodes = count × [node i32, ep i32, epDist f32]. */
+interface PreparedBatch {
+  from: number;
+  count: number;
+  nodes: Int32Array;
+}
 
 interface GraphParams {
   m: number;
@@ -334,7 +342,7 @@ export class HnswIndex implements VectorIndex {
   /**
    * Appends vectors already in index space (normalized for cosine) and links each into the graph.
    * With `parallel` (threads over these kernels' shared memory) and an f32 graph, nodes past
-   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#insertBatch).
+   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#prepareBatch, #linkBatch).
    */
   async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"], parallel?: RowParallel): Promise<void> {
     const n = x.length / this.dim;
@@ -349,12 +357,21 @@ export class HnswIndex implements VectorIndex {
     const shared = parallelFor(this.#kernels, parallel);
     const p = this.#graph.spec.kind === "f32" && shared?.transport === "shared" ? shared : undefined;
     const slicer = new TimeSlicer();
+    const batchAt = (i: number): number => (p && first + i >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor((first + i) / BATCH_SHARE)) : 1);
+    const prepare = (i: number, count: number): PreparedBatch => this.#prepareBatch(first + i, count, x.subarray(i * this.dim, (i + count) * this.dim));
     let reported = 0;
+    let ready: PreparedBatch | undefined;
     for (let i = 0; i < n; ) {
       const size = first + i;
-      const batch = p && size >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor(size / BATCH_SHARE)) : 1;
-      if (batch > 1) await this.#insertBatch(p!, size, batch, x.subarray(i * this.dim, (i + batch) * this.dim));
-      else {
+      const batch = batchAt(i);
+      if (batch > 1) {
+        const current = ready?.from === size ? ready : prepare(i, batch);
+        ready = undefined;
+        // This thread's part of the next batch runs while the workers search for this one.
+        const next = i + batch;
+        const nextBatch = next < n ? batchAt(next) : 0;
+        await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
+      } else {
         this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
         this.#size = size + 1;
       }
@@ -363,84 +380,115 @@ export class HnswIndex implements VectorIndex {
         reported = i;
         progress({ phase: "insert", done: i, total: n });
       }
-      if ((batch > 1 || i % 32 === 0) && slicer.due()) await slicer.yieldNow();
+      // A batch awaits the workers twice: the event loop has had its turns.
+      if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
     }
   }
 
   /**
-   * Inserts nodes [from, from + count) (vectors x, count × dim) with their bottom-layer searches in
-   * parallel. Levels are drawn in node order, as a serial build draws them. Then:
+   * Inserts nodes [from, from + count) with their bottom-layer searches in parallel, in two parts.
+   * Levels are drawn in node order, as a serial build draws them.
    *
-   *   1. this thread: each level-0 node's greedy descent through the upper layers → its entry point;
-   *                   then, in node order, each node with upper layers is linked there (searches,
-   *                   picks and back links on layers ≥ 1, as a serial insert does) and enters the
-   *                   bottom layer at the nearest node from before the batch that layer 1 found
+   *   1. this thread (#prepareBatch): each level-0 node's greedy descent through the upper layers →
+   *                   its entry point; then, in node order, each node with upper layers is linked
+   *                   there (searches, picks and back links on layers ≥ 1, as a serial insert does)
+   *                   and enters the bottom layer at the nearest node from before the batch that
+   *                   layer 1 found
    *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
    *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
    *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. this thread: in node order, link each node to its bottom-layer pick
-   *   4. workers:     the back links, one existing node per task (#linkBackAll)
+   *   3. workers:     the back links, one existing node per task (#linkBackAll); meanwhile this
+   *                   thread links each new node to its bottom-layer pick, in node order
+   *
+   * Step 1 touches only the upper layers and the new nodes' own (empty) bottom-layer lists, and
+   * steps 2 and 3 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
+   * of this one (#linkBatch's `meanwhile`): its descents see the upper layers exactly as they would
+   * after this batch, and the graph is the one the batches build one after the other.
    *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
-   * thread and the result deterministic for a given seed. What the batch costs is that its nodes do
-   * not find each other in step 2, and that a full list re-picks once for all its new neighbours:
-   * a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the serial one's
-   * within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * thread and the result deterministic for a given seed, whatever the number of workers. What the
+   * batch costs is that its nodes do not find each other in step 2, and that a full list re-picks
+   * once for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall
+   * of the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
    */
-  async #insertBatch(p: RowParallel, from: number, count: number, x: Float32Array): Promise<void> {
+  #prepareBatch(from: number, count: number, x: Float32Array): PreparedBatch {
     const dim = this.dim;
     const levels = Array.from({ length: count }, () => this.#drawLevel());
+    const store = this.#graph;
+    const nodes = new Int32Array(count * 3);
+    const epDist = new Float32Array(nodes.buffer);
+    const enter = (j: number, ep: number, d: number): void => {
+      nodes[j * 3] = from + j;
+      nodes[j * 3 + 1] = ep;
+      epDist[j * 3 + 2] = d;
+    };
+    // Descents first, while the upper layers are those from before the batch.
+    for (let j = 0; j < count; j++) {
+      if (levels[j]! > 0) continue;
+      store.setQuery(x.subarray(j * dim, (j + 1) * dim));
+      this.#descend(store, 0);
+      enter(j, this.#ep, this.#epDist);
+      this.#levels[from + j] = 0;
+    }
+    for (let j = 0; j < count; j++) {
+      if (levels[j]! === 0) continue;
+      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
+      enter(j, ep, d);
+    }
+    return { from, count, nodes };
+  }
+
+  /** Steps 2 and 3 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
+  async #linkBatch(p: RowParallel, batch: PreparedBatch, meanwhile?: () => void): Promise<void> {
+    const { from, count, nodes } = batch;
+    const dim = this.dim;
     const store = this.#graph;
     const heap = this.#kernels.heap;
     const m = this.#m;
     const buffer = heap.alloc(count * (12 + (1 + m) * 4));
     try {
       const out = buffer + count * 12;
-      const nodes = new Int32Array(count * 3);
-      const epDist = new Float32Array(nodes.buffer);
-      const enter = (j: number, ep: number, d: number): void => {
-        nodes[j * 3] = from + j;
-        nodes[j * 3 + 1] = ep;
-        epDist[j * 3 + 2] = d;
-      };
-      // Descents first, while the upper layers are those from before the batch.
-      for (let j = 0; j < count; j++) {
-        if (levels[j]! > 0) continue;
-        store.setQuery(x.subarray(j * dim, (j + 1) * dim));
-        this.#descend(store, 0);
-        enter(j, this.#ep, this.#epDist);
-        this.#levels[from + j] = 0;
-      }
-      for (let j = 0; j < count; j++) {
-        if (levels[j]! === 0) continue;
-        const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
-        enter(j, ep, d);
-      }
       heap.write(buffer, nodes);
       const args = store.kernelArgs();
-      await p.runRows({
+      const linking = p.runRows({
         kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
         vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
       }, count);
+      // The workers write into `buffer` until `linking` settles, whatever `meanwhile` does.
+      try {
+        meanwhile?.();
+      } finally {
+        await linking.catch(() => undefined);
+      }
+      await linking;
       const picks = heap.i32(out, count * (1 + m)).slice();
-      const chosen = new Int32Array(m);
       // New nodes each existing node gains a link back to, in node order.
       const incoming = new Map<number, number[]>();
       for (let j = 0; j < count; j++) {
-        const node = from + j;
         const at = j * (1 + m);
-        const picked = picks[at]!;
-        chosen.set(picks.subarray(at + 1, at + 1 + picked));
-        this.#layer0.setNeighbours(node, chosen, picked);
-        for (let i = 0; i < picked; i++) {
-          const v = chosen[i]!;
+        for (let i = 1; i <= picks[at]!; i++) {
+          const v = picks[at + i]!;
           const list = incoming.get(v);
-          if (list) list.push(node);
-          else incoming.set(v, [node]);
+          if (list) list.push(from + j);
+          else incoming.set(v, [from + j]);
         }
-        this.#size = node + 1;
       }
-      await this.#linkBackAll(p, incoming);
+      const linkingBack = this.#linkBackAll(p, incoming);
+      // Meanwhile the forward links: the new nodes' own lists, which no back link reads or writes
+      // (every pick is a node from before the batch).
+      try {
+        const chosen = new Int32Array(m);
+        for (let j = 0; j < count; j++) {
+          const at = j * (1 + m);
+          const picked = picks[at]!;
+          chosen.set(picks.subarray(at + 1, at + 1 + picked));
+          this.#layer0.setNeighbours(from + j, chosen, picked);
+          this.#size = from + j + 1;
+        }
+      } finally {
+        await linkingBack.catch(() => undefined);
+      }
+      await linkingBack;
     } finally {
       heap.free(buffer);
     }

@@ -27,13 +27,13 @@ import {
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
-import { kmeans, kmeansSampleRows } from "./kmeans.js";
+import { kmeans, kmeansSampleRows, uploadRows } from "./kmeans.js";
 import { ProductQuantizer } from "./pq.js";
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
-import { TimeSlicer } from "../util/yield.js";
+import { TimeSlicer, yieldToEventLoop } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
 
@@ -62,8 +62,31 @@ export interface IvfInternalOptions {
   kmeansSampleBytes?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
-  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it). */
+  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
   inSpace?: boolean;
+  /**
+   * With `inSpace`: `train`'s sample is still being normalized from `rows` (`build`'s vectors) and
+   * is whole once `ready` resolves. The k-means sample normalizes its own rows from `rows`; the
+   * rest of the training waits for `ready`.
+   */
+  normalizing?: { rows: Float32Array; ready: Promise<void> };
+}
+
+/** Rows per slice of `normalizeInSlices`: about a millisecond of work at 100 dimensions. */
+const NORMALIZE_SLICE_ROWS = 4096;
+
+/**
+ * `forSpace(vectors, dim, "cosine")` written into `out`, a slice of rows at a time with a turn of
+ * the event loop between slices: the same floats (each row is normalized by itself), made while
+ * the caller's other work awaits.
+ */
+async function normalizeInSlices(vectors: Float32Array, dim: number, out: Float32Array): Promise<void> {
+  for (let first = 0; first < vectors.length; first += NORMALIZE_SLICE_ROWS * dim) {
+    const end = Math.min(vectors.length, first + NORMALIZE_SLICE_ROWS * dim);
+    out.set(vectors.subarray(first, end), first);
+    normalizeRows(out.subarray(first, end), dim);
+    await yieldToEventLoop();
+  }
 }
 
 export class IvfIndex implements VectorIndex {
@@ -98,9 +121,14 @@ export class IvfIndex implements VectorIndex {
    */
   static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     const n = checkVectors(vectors, dim, rowIds);
-    // One copy in index space (normalized for cosine) serves the training and every add step.
-    const x = forSpace(vectors, dim, checkDistanceType(options.distanceType));
-    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true });
+    // One copy in index space (normalized for cosine) serves the training and every add step. Its
+    // rows are normalized a slice at a time while k-means runs — whose sample normalizes its own
+    // rows — so this thread does it while it would otherwise wait for the workers.
+    const cosine = checkDistanceType(options.distanceType) === "cosine";
+    const x = cosine ? new Float32Array(vectors.length) : vectors;
+    const normalizing = cosine ? { rows: vectors, ready: normalizeInSlices(vectors, dim, x) } : undefined;
+    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true, normalizing });
+    await normalizing?.ready;
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
@@ -120,7 +148,8 @@ export class IvfIndex implements VectorIndex {
     if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ" && kind !== "IVF_RQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
-    const n = checkVectors(sample, dim, undefined);
+    // `inSpace` rows are `build`'s, checked before they were normalized: one pass over them less.
+    const n = options.inSpace === true && sample.length % dim === 0 ? sample.length / dim : checkVectors(sample, dim, undefined);
     if (n === 0) throw createError("INVALID_ARGUMENT", "An IVF index needs at least one training vector.");
     const numPartitions = Math.min(n, checkPositiveInt(options.numPartitions, "numPartitions", Math.max(1, Math.round(Math.sqrt(n))), 65_536));
     const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", DEFAULT_SAMPLE_RATE);
@@ -136,8 +165,9 @@ export class IvfIndex implements VectorIndex {
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
-    const kmSample = kmRows.length === n ? x : gatherRows(x, dim, kmRows);
-    const block = kernels.upload(kmSample, dim);
+    const normalizing = options.inSpace === true ? options.normalizing : undefined;
+    if (normalizing && kmRows.length === n) await normalizing.ready;
+    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {
@@ -152,6 +182,8 @@ export class IvfIndex implements VectorIndex {
     } finally {
       block.free();
     }
+    // Everything from here on reads the whole of x.
+    await normalizing?.ready;
 
     const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
     let codec: IvfCodec;

@@ -7,6 +7,7 @@
  * Shapes: the training rows are a resident block of n × dim f32; a run may cover only the columns
  * [offset, offset + width) of each row (one PQ sub-space). centroids = k × width f32, row-major.
  */
+import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { parallelFor, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
@@ -47,6 +48,23 @@ export function kmeansSampleRows(k: number, dim: number, sampleRate: number | un
  */
 export function ivfSampleRows(kind: string, k: number, dim: number, sampleRate: number | undefined): number {
   return Math.max(kmeansSampleRows(k, dim, sampleRate), (kind === "IVF_SQ" ? 256 : 64) * (sampleRate ?? DEFAULT_ROWS_PER_CENTROID));
+}
+
+/**
+ * Rows `rows` of x (n × dim f32) as a block of `kernels`, gathered straight into WebAssembly memory:
+ * the same block as `kernels.upload(gatherRows(x, dim, rows), dim)` without the packed copy on the
+ * host (a k-means sample is tens of MB, and a fresh array costs its page faults on this thread).
+ * With `normalize`, each row is normalized there as `normalizeRows` does it (the same floats as
+ * gathering from normalized rows).
+ */
+export function uploadRows(kernels: Kernels, x: Float32Array, dim: number, rows: ArrayLike<number>, normalize = false): Block {
+  const heap = kernels.heap;
+  const length = rows.length * dim;
+  const ptr = heap.alloc(length * 4);
+  const out = heap.f32(ptr, length);
+  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  if (normalize) normalizeRows(out, dim);
+  return new Block(heap, ptr, length, dim, "f32", length * 4);
 }
 
 export interface KMeansOptions {
@@ -96,14 +114,15 @@ export async function kmeans(kernels: Kernels, block: VectorBlock, dim: number, 
   // Without shared memory the workers keep a copy of the rows for every iteration.
   const held = p?.transport === "message" ? await p.hold(session.wholeRows(), dim) : undefined;
   try {
-    return await run(session, options, held);
+    return await run(session, options, held, p !== undefined);
   } finally {
     held?.release();
     session.free();
   }
 }
 
-async function run(session: KMeansSession, options: KMeansOptions, held: HeldRows | undefined): Promise<KMeansResult> {
+/** `onThreads`: each assignment awaits other threads, which gives the event loop its turns. */
+async function run(session: KMeansSession, options: KMeansOptions, held: HeldRows | undefined, onThreads: boolean): Promise<KMeansResult> {
   const slicer = new TimeSlicer();
   const { metric } = options;
   const n = session.n;
@@ -130,7 +149,7 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
     result = await session.assignOn(options.parallel, centroids, options.k, metric, held);
     iterations = it + 1;
     options.progress?.(iterations, maxIterations);
-    if (slicer.due()) await slicer.yieldNow();
+    if (!onThreads && slicer.due()) await slicer.yieldNow();
     const objective = objectiveOf(result.dist);
     if (previous - objective <= tolerance * Math.abs(objective)) break;
     previous = objective;

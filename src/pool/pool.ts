@@ -86,6 +86,13 @@ const CHUNKS_PER_WORKER = 8;
 const MIN_CHUNK_ROWS = 512;
 /** Rows of a build task per claim: small enough to balance, large enough that a claim is noise. */
 const MIN_TASK_ROWS = 256;
+/**
+ * A build task is cut into this many ranges per worker. Every task ends in a barrier (the next
+ * k-means iteration, the next HNSW step needs all of it), where a worker idles for up to one range
+ * while the other finishes its last: ranges of 1/32 of a worker's share keep that under ~3 %,
+ * and a claim is one atomic add.
+ */
+const TASK_RANGES_PER_WORKER = 32;
 
 /** Chunks for a scan of `total` rows over `workers` workers. */
 export function chunkCount(total: number, workers: number): number {
@@ -229,7 +236,7 @@ export class ScanPool {
     // One HNSW insertion search is itself a sizeable piece of work: claim a few at a time.
     // A seeding step is one distance per row: claim many at a time.
     const least = task.kernel === "hnsw_link" ? 4 : task.kernel === "hnsw_backlink" ? 64 : task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS;
-    const chunkRows = Math.max(least, Math.ceil(rows / (count * CHUNKS_PER_WORKER)));
+    const chunkRows = Math.max(least, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
     const chunks = Math.ceil(rows / chunkRows);
     const used = this.#workers.slice(0, Math.min(count, chunks));
     const heap = this.kernels.heap;

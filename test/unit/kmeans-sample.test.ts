@@ -7,9 +7,58 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { IvfIndex } from "../../src/ann/ivf.js";
-import { KMEANS_SAMPLE_BYTES, kmeansSampleRows, MIN_ROWS_PER_CENTROID } from "../../src/ann/kmeans.js";
+import { gatherRows, sampleRows, seededRandom } from "../../src/ann/common.js";
+import { KMEANS_SAMPLE_BYTES, kmeansSampleRows, MIN_ROWS_PER_CENTROID, uploadRows } from "../../src/ann/kmeans.js";
+import { readBlock } from "../../src/kernels/quantize.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { hasData, loadGlove, loadSiftSmall, recallAtK } from "../../bench/datasets.js";
+
+describe("uploadRows", () => {
+  it("gathers the sample straight into a block: the bytes of uploading the gathered rows", async () => {
+    const kernels = await loadKernels();
+    const dim = 7;
+    const random = seededRandom(9);
+    const x = Float32Array.from({ length: 500 * dim }, () => random() - 0.5);
+    for (const rows of [sampleRows(500, 123, random), Int32Array.of(499, 0, 17), Int32Array.of(3)]) {
+      const direct = uploadRows(kernels, x, dim, rows);
+      const packed = kernels.upload(gatherRows(x, dim, rows), dim);
+      try {
+        expect(direct.rows).toBe(rows.length);
+        expect(Array.from(readBlock(kernels, direct))).toEqual(Array.from(readBlock(kernels, packed)));
+      } finally {
+        direct.free();
+        packed.free();
+      }
+    }
+  });
+});
+
+describe("IvfIndex.build for cosine normalizes its copy while k-means runs", () => {
+  it("and builds the index of train() on the vectors, normalized up front, then add()", async () => {
+    const kernels = await loadKernels();
+    const dim = 16;
+    const n = 9000;
+    const random = seededRandom(4);
+    // Rows of very different lengths, so normalizing matters; 9,000 rows span several slices.
+    const vectors = Float32Array.from({ length: n * dim }, (_, i) => (random() - 0.5) * (1 + (Math.floor(i / dim) % 13)));
+    const original = vectors.slice();
+    for (const kind of ["IVF_PQ", "IVF_FLAT"] as const) {
+      // numPartitions × sampleRate < n: the k-means sample is gathered (and normalized) row by row.
+      const options = { numPartitions: 24, numSubVectors: 4, sampleRate: 64, maxIterations: 6, distanceType: "cosine" as const };
+      const built = await IvfIndex.build(kernels, kind, vectors, dim, undefined, options);
+      const trained = await IvfIndex.train(kernels, kind, vectors, dim, options);
+      try {
+        await trained.add(vectors, Float64Array.from({ length: n }, (_, i) => i));
+        expect(Array.from(await built.serialize())).toEqual(Array.from(await trained.serialize()));
+      } finally {
+        built.free();
+        trained.free();
+      }
+    }
+    // The caller's vectors are untouched.
+    expect(vectors.every((v, i) => v === original[i])).toBe(true);
+  });
+});
 
 describe("kmeansSampleRows", () => {
   it("caps the default sample in bytes, keeps a floor per centroid and honours an explicit sampleRate", () => {

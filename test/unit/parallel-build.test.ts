@@ -134,6 +134,28 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
     });
   }
 
+  it("HNSW: the graph is the same bytes on 1 and 2 workers, the next batch prepared while the workers link this one", async () => {
+    const n = 9_000;
+    const { data, dim } = rows(n);
+    const options = { m: 12, efConstruction: 60, distanceType: "cosine" as const, seed: 7 };
+    const built: Uint8Array[] = [];
+    for (const workers of [1, 2]) {
+      const before = pool.chunksByWorker;
+      const index = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel(workers) });
+      try {
+        built.push(await index.serialize());
+        const after = pool.chunksByWorker;
+        // Batches ran (past the serial prefix): the link steps went through the workers (either
+        // may have taken most of them — the machine is shared — and worker 1's count may still
+        // take in a late reply to the test before, so the two are counted together).
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThan(n / 64);
+      } finally {
+        index.free();
+      }
+    }
+    expect(bytesEqual(built[0]!, built[1]!)).toBe(true);
+  });
+
   it("runRows rejects bad input with a typed error", async () => {
     const error = await pool.runRows({ kernel: "sq_encode", x: 0, dim: 4, offset: 0, invScale: 0, codes: 0 }, -1).then(() => undefined, (e: unknown) => e);
     expect(isQuiverError(error, "INVALID_ARGUMENT")).toBe(true);
