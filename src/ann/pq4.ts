@@ -17,6 +17,25 @@ export const PQ4_BLOCK = 32;
 /** Sub-spaces the fast scan sums in u16 lanes without overflow: 255 · 256 < 2^16. */
 export const PQ4_MAX_SUBVECTORS = 256;
 
+/**
+ * refineFactor a 4-bit IVF_PQ search uses when none is given and vectors can be fetched: 16
+ * centroids per sub-space rank candidates coarsely (docs/INDEXES.md has the measurements).
+ */
+export const PQ4_DEFAULT_REFINE = 10;
+
+/**
+ * Default numSubVectors for 4-bit codes: the divisor of dim nearest dim / 2 (two floats per
+ * sub-vector: dim / 4 bytes per row, as 8 bits at dim / 4 sub-vectors), and at most 256.
+ */
+export function defaultSubVectors4(dim: number): number {
+  const target = Math.min(PQ4_MAX_SUBVECTORS, Math.max(1, Math.round(dim / 2)));
+  let best = 1;
+  for (let m = 1; m <= Math.min(dim, PQ4_MAX_SUBVECTORS); m++) {
+    if (dim % m === 0 && Math.abs(m - target) < Math.abs(best - target)) best = m;
+  }
+  return best;
+}
+
 /** Bytes of n rows of M 4-bit codes in the blocked layout. */
 export function blockedBytes(n: number, M: number): number {
   return Math.ceil(n / PQ4_BLOCK) * M * 16;
