@@ -417,7 +417,8 @@ export class IvfIndex implements VectorIndex {
     w.section("partitionOffsets", offsets);
     const start = w.bodiesStart;
     for (let p = 0; p < nlist; p++) offsets[p] = start + w.body(bodies[p]!);
-    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params });
+    // 4-bit codes: format version 3, which builds that would misread the partitions refuse (format.ts).
+    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, this.#params.numBits === 4 ? 3 : 2);
   }
 
   free(): void {
