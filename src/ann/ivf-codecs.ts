@@ -240,6 +240,8 @@ export class PqCodec implements IvfCodec {
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    // The threads' encoders take 256 centroids per sub-space: 4-bit codes encode here.
+    if (this.pq.nbits === 4) return this.encode(kernels, x, assign, centroids);
     const p = parallelFor(kernels, parallel);
     if (!this.residual && held) return this.#withNorms(kernels, await held.pqEncode(this.pq.codebook, this.pq.M), assign, centroids);
     if (this.residual && p?.transport === "shared") {

@@ -18,6 +18,8 @@ import { defaultSubVectors4 } from "../../src/ann/pq4.js";
 import type { VectorIndex } from "../../src/ann/types.js";
 import { connect, Index } from "../../src/index.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
+import { createScanPool, type ScanPool } from "../../src/pool/pool.js";
+import { startTsWorker } from "./worker-harness.js";
 import { randomF32 } from "./kernels-helpers.js";
 
 const K = 10;
@@ -207,6 +209,31 @@ async function rewriteParams(bytes: Uint8Array, params: Record<string, number | 
   const { kind, metric, dim, size } = head.meta;
   return w.finish({ kind, metric, dim, size, params });
 }
+
+describe.each(["shared", "message"] as const)("numBits 4 with a scan pool (%s, 2 workers)", (transport) => {
+  let pool: ScanPool;
+  beforeAll(async () => {
+    pool = await createScanPool({ workers: 2, transport, createWorker: () => startTsWorker(new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href) });
+  });
+  afterAll(async () => {
+    await pool?.close();
+  });
+
+  it.each(["l2", "cosine"] as const)("%s: the index file is the single-thread one, byte for byte", async (distanceType) => {
+    const dim = 24;
+    const data = randomF32(6000 * dim, 77);
+    const options = { numBits: 4, numPartitions: 12, numSubVectors: 12, maxIterations: 5, distanceType, sampleRate: 64 };
+    const serial = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, options);
+    const parallel = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, { ...options, parallel: pool.rowParallel() });
+    try {
+      expect(parallel.stats().params).toMatchObject({ numBits: 4 });
+      expect(Buffer.from(await parallel.serialize()).equals(Buffer.from(await serial.serialize()))).toBe(true);
+    } finally {
+      serial.free();
+      parallel.free();
+    }
+  });
+});
 
 describe.skipIf(!hasData("siftsmall"))("numBits 4 through a table", () => {
   it("createIndex(Index.ivfPq({ numBits: 4 })), reopen, search: refined by default, filtered with where", async () => {
