@@ -104,17 +104,31 @@ export function pq4_lut(q: usize, M: i32, dsub: i32, codebook: usize, w: f32, lu
     storeBlock(a2, out + 64, off, sc);
     storeBlock(a3, out + 96, off, sc);
   } else {
-    for (let j = 0; j < 16; j++) {
-      let lo: u32 = 0, hi: u32 = 0;
+    // Four code bytes per load: rows j … j + 3 (low nibbles) and j + 16 … j + 19 (high nibbles).
+    for (let j = 0; j < 16; j += 4) {
+      let s0: u32 = 0, s1: u32 = 0, s2: u32 = 0, s3: u32 = 0, h0: u32 = 0, h1: u32 = 0, h2: u32 = 0, h3: u32 = 0;
       let c = block + <usize>j;
       let t = qlut;
       for (let m = 0; m < M; m++, c += 16, t += 16) {
-        let b = <usize>load<u8>(c);
-        lo += <u32>load<u8>(t + (b & 15));
-        hi += <u32>load<u8>(t + (b >> 4));
+        let w = load<u32>(c);
+        s0 += <u32>load<u8>(t + <usize>(w & 15));
+        h0 += <u32>load<u8>(t + <usize>((w >> 4) & 15));
+        s1 += <u32>load<u8>(t + <usize>((w >> 8) & 15));
+        h1 += <u32>load<u8>(t + <usize>((w >> 12) & 15));
+        s2 += <u32>load<u8>(t + <usize>((w >> 16) & 15));
+        h2 += <u32>load<u8>(t + <usize>((w >> 20) & 15));
+        s3 += <u32>load<u8>(t + <usize>((w >> 24) & 15));
+        h3 += <u32>load<u8>(t + <usize>(w >> 28));
       }
-      store<f32>(out + (<usize>j << 2), offset + scale * <f32>lo);
-      store<f32>(out + (<usize>(j + 16) << 2), offset + scale * <f32>hi);
+      let o = out + (<usize>j << 2);
+      store<f32>(o, offset + scale * <f32>s0);
+      store<f32>(o, offset + scale * <f32>s1, 4);
+      store<f32>(o, offset + scale * <f32>s2, 8);
+      store<f32>(o, offset + scale * <f32>s3, 12);
+      store<f32>(o, offset + scale * <f32>h0, 64);
+      store<f32>(o, offset + scale * <f32>h1, 68);
+      store<f32>(o, offset + scale * <f32>h2, 72);
+      store<f32>(o, offset + scale * <f32>h3, 76);
     }
   }
 }
