@@ -9,7 +9,7 @@
 // arguments — src/kernels validates everything before calling in.
 //
 // Index building and scanning (src/ann): k-means (kmeans.ts), product quantization with 8-bit
-// codes (pq.ts), int8 scalar quantization (sq.ts), RaBitQ's popcount scan (rabitq.ts) and the
+// codes (pq.ts) and its 4-bit fast scan (pq4.ts), int8 scalar quantization (sq.ts), RaBitQ's popcount scan (rabitq.ts) and the
 // bottom-layer HNSW search (hnsw.ts).
 // Principal components for 2-D maps of a vector space: pca.ts.
 
@@ -28,6 +28,7 @@ export { topk } from "./topk";
 export { l2_f32_multi, dot_f32_multi, cosine_f32_normed_multi } from "./multi";
 export { kmeans_assign, kmeans_update, kmeanspp_update, kmeanspp_pick } from "./kmeans";
 export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } from "./pq";
+export { pq4_encode, pq4_lut, pq4_scan } from "./pq4";
 export { sq_bounds, sq_encode, sq_decode, sq_norms, sq_ip, sq_ip_gather } from "./sq";
 export { hnsw_search, hnsw_select } from "./hnsw";
 export { pca_cov_matvec, pca_project } from "./pca";

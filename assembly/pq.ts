@@ -28,18 +28,23 @@ const TABLE: usize = 1024; // bytes of one sub-space's 256 f32 entries
 
 /** codes[r·M + m] = nearest centroid of sub-space m to x_r's m-th sub-vector (x: n × dim f32). */
 export function pq_encode(x: usize, n: i32, dim: i32, M: i32, codebook: usize, scratch: usize, codes: usize): void {
+  encodeCodes(x, n, dim, M, KSUB, codebook, scratch, codes);
+}
+
+/** pq_encode with `ksub` centroids per sub-space (256 here, 16 for pq4.ts); scratch M × ksub × (dsub + 1) f32. */
+export function encodeCodes(x: usize, n: i32, dim: i32, M: i32, ksub: i32, codebook: usize, scratch: usize, codes: usize): void {
   let dsub = dim / M;
-  let bookStep = <usize>(KSUB * dsub) << 2;
-  let scratchStep = scratchBytes(KSUB, dsub);
+  let bookStep = <usize>(ksub * dsub) << 2;
+  let scratchStep = scratchBytes(ksub, dsub);
   for (let m = 0; m < M; m++) {
-    prepareCentroids(codebook + <usize>m * bookStep, KSUB, dsub, METRIC_L2, scratch + <usize>m * scratchStep);
+    prepareCentroids(codebook + <usize>m * bookStep, ksub, dsub, METRIC_L2, scratch + <usize>m * scratchStep);
   }
   let rowStep = <usize>dim << 2;
   let subStep = <usize>dsub << 2;
   for (let r = 0; r < n; r++, x += rowStep) {
     let out = codes + <usize>r * <usize>M;
     for (let m = 0; m < M; m++) {
-      let j = nearest(x + <usize>m * subStep, dsub, codebook + <usize>m * bookStep, KSUB, scratch + <usize>m * scratchStep, 2);
+      let j = nearest(x + <usize>m * subStep, dsub, codebook + <usize>m * bookStep, ksub, scratch + <usize>m * scratchStep, 2);
       store<u8>(out + <usize>m, <u8>j);
     }
   }
@@ -61,10 +66,7 @@ export function pq_decode(codes: usize, n: i32, M: i32, dsub: i32, codebook: usi
 
 /** lut[m·256 + j] = ‖q_m − c_mj‖²: summed over m it is ‖q − x̂‖² (PQ over raw vectors). */
 export function pq_lut_l2(q: usize, M: i32, dsub: i32, codebook: usize, lut: usize): void {
-  let subBytes = <usize>dsub << 2;
-  for (let m = 0; m < M; m++, q += subBytes) {
-    for (let j = 0; j < KSUB; j++, codebook += subBytes, lut += 4) store<f32>(lut, l2F32(q, codebook, dsub));
-  }
+  tables(q, M, dsub, KSUB, codebook, 0, lut);
 }
 
 /**
@@ -72,9 +74,14 @@ export function pq_lut_l2(q: usize, M: i32, dsub: i32, codebook: usize, lut: usi
  * cross term of ‖q − c − r̂‖² = ‖q‖² − 2q·c − 2q·r̂ + ‖c + r̂‖² (l2 over residuals).
  */
 export function pq_lut_dot(q: usize, M: i32, dsub: i32, codebook: usize, w: f32, lut: usize): void {
+  tables(q, M, dsub, KSUB, codebook, w, lut);
+}
+
+/** lut[m·ksub + j] = ‖q_m − c_mj‖² (w = 0) or w · q_m·c_mj (w ≠ 0), for ksub centroids per sub-space. */
+export function tables(q: usize, M: i32, dsub: i32, ksub: i32, codebook: usize, w: f32, lut: usize): void {
   let subBytes = <usize>dsub << 2;
   for (let m = 0; m < M; m++, q += subBytes) {
-    for (let j = 0; j < KSUB; j++, codebook += subBytes, lut += 4) store<f32>(lut, w * dotF32(q, codebook, dsub));
+    for (let j = 0; j < ksub; j++, codebook += subBytes, lut += 4) store<f32>(lut, w == 0 ? l2F32(q, codebook, dsub) : w * dotF32(q, codebook, dsub));
   }
 }
 

@@ -3,7 +3,7 @@
  * side in one run on glove-100d-100k (cosine, published angular ground truth, all 1,000 queries) and
  * siftsmall (l2, published ground truth, 100 queries):
  *
- *   quiver            IVF_FLAT, IVF_SQ, IVF_PQ, IVF_RQ, HNSW, HNSW_SQ, HNSW_PQ through the kernels-level
+ *   quiver            IVF_FLAT, IVF_SQ, IVF_PQ (8 and 4 bits: ivf_pq, ivf_pq4), IVF_RQ, HNSW, HNSW_SQ, HNSW_PQ through the kernels-level
  *                     API (buildIndex / index.search), IVF_PQ, IVF_RQ and HNSW_SQ also through the table API
  *                     (createIndex + table.search().nprobes().refineFactor().ef()); build rows:
  *                     IVF_PQ and HNSW built on a shared-memory scan pool of 1 and of 2 workers
@@ -160,13 +160,14 @@ const kernels = () => (kernelsP ??= loadKernels());
 /**
  * Quiver through src/ann. With `buildWorkers`, the index is built on a scan pool of that many
  * workers over shared memory (createIndex({ workers }) at the kernels level: the build's row-parallel
- * steps run in the workers, this thread waits); searches stay on this thread.
+ * steps run in the workers, this thread waits); searches stay on this thread. `bits` 4: IVF_PQ with
+ * 4-bit codes (`ivf_pq4`) at twice the sub-vectors, so the same bytes per row as 8 bits.
  */
-function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
+function quiverKernels(kind: IndexKind, buildWorkers?: number, bits?: 4): System {
   let index: VectorIndex | undefined;
   let pool: ScanPool | undefined;
   return {
-    system: "quiver", variant: `${kind.toLowerCase()}${buildWorkers ? `-build-${buildWorkers}w` : ""}`, api: "kernels (buildIndex / index.search)",
+    system: "quiver", variant: `${kind.toLowerCase()}${bits ?? ""}${buildWorkers ? `-build-${buildWorkers}w` : ""}`, api: "kernels (buildIndex / index.search)",
     threads: buildWorkers ? `build ${buildWorkers} worker${buildWorkers > 1 ? "s" : ""} (shared WASM memory); search 1` : "1 (WASM)",
     async prepare() {
       // Worker start-up (here also tsx compiling the worker's TypeScript) is not build time.
@@ -174,8 +175,10 @@ function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
     },
     async build(ds) {
       const sw = sweep(ds);
+      const m4 = 2 * ds.numSubVectors;
+      const numSubVectors = bits === 4 ? (ds.dim % m4 === 0 && m4 <= 256 ? m4 : undefined) : ds.numSubVectors;
       index = await buildIndex(pool ? pool.kernels : await kernels(), kind, ds.base, ds.dim, undefined, {
-        distanceType: ds.metric, numPartitions: ds.numPartitions, numSubVectors: ds.numSubVectors, m: HNSW_M, efConstruction: HNSW_EFC,
+        distanceType: ds.metric, numPartitions: ds.numPartitions, numSubVectors, m: HNSW_M, efConstruction: HNSW_EFC, ...(bits ? { numBits: bits } : {}),
         ...(pool ? { parallel: pool.rowParallel() } : {}),
       });
       const fetchVectors = async (rows: Float64Array): Promise<Float32Array> => {
@@ -194,7 +197,7 @@ function quiverKernels(kind: IndexKind, buildWorkers?: number): System {
       const ix = index;
       const stats = ix.stats().params;
       const params = kind.startsWith("IVF")
-        ? { numPartitions: stats.numPartitions ?? ds.numPartitions, ...(kind === "IVF_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors } : kind === "IVF_RQ" ? { numBits: 1 } : {}) }
+        ? { numPartitions: stats.numPartitions ?? ds.numPartitions, ...(kind === "IVF_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors, numBits: stats.numBits ?? 8 } : kind === "IVF_RQ" ? { numBits: 1 } : {}) }
         : { m: HNSW_M, efConstruction: HNSW_EFC, ...(kind === "HNSW_PQ" ? { numSubVectors: stats.numSubVectors ?? ds.numSubVectors } : {}) };
       return {
         index_bytes: ix.bytes(), params, extra: { index_bytes_per_vector: round(ix.bytes() / ds.n, 1) },
@@ -715,7 +718,7 @@ function summary(rows: ResultRow[], dataset: string, target: number): string[] {
 
 const peers: (() => System)[] = [lance, hnswlibNode, hnswlibWasm, usearch, edgevec, voy, orama, pglite];
 const quiverSystems = (): System[] => [
-  quiverKernels("IVF_FLAT"), quiverKernels("IVF_SQ"), quiverKernels("IVF_PQ"), quiverKernels("IVF_RQ"),
+  quiverKernels("IVF_FLAT"), quiverKernels("IVF_SQ"), quiverKernels("IVF_PQ"), quiverKernels("IVF_PQ", undefined, 4), quiverKernels("IVF_RQ"),
   quiverKernels("HNSW"), quiverKernels("HNSW_SQ"), quiverKernels("HNSW_PQ"),
   quiverTable("IVF_PQ"), quiverTable("IVF_RQ"), quiverTable("HNSW_SQ"), quiverTable("IVF_PQ", 0.01), quiverTable("HNSW_SQ", 0.01),
   quiverKernels("IVF_PQ", 1), quiverKernels("IVF_PQ", 2), quiverKernels("HNSW", 1), quiverKernels("HNSW", 2),

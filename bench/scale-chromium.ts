@@ -56,6 +56,8 @@ export interface ChromiumScaleOptions {
   datasets: ScaleDataset[];
   numPartitions?: number;
   numSubVectors: number;
+  /** Bits per PQ code: 8 (default) or 4 (the fast scan). */
+  numBits?: 4 | 8;
   maxIterations: number;
   sweep: SearchConfig[];
   /**
@@ -255,7 +257,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       const dataset = `${name === "spectrum" ? "spectrum-use" : "clusters"}-${sizeLabel(o.rows)}-${DIM}d`;
       const uri = `opfs://scale-${name}`;
       const keptFile = o.keep === undefined ? undefined : join(scratch, `${name}.json`);
-      const key = JSON.stringify({ rows: o.rows, batch: o.batch, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, queries: o.queries, model });
+      const key = JSON.stringify({ rows: o.rows, batch: o.batch, numPartitions, numSubVectors: o.numSubVectors, ...(o.numBits === 4 ? { numBits: 4 } : {}), maxIterations: o.maxIterations, queries: o.queries, model });
       let kept = keptFile !== undefined && existsSync(keptFile) ? (JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
       if (kept !== undefined && kept.key !== key) kept = undefined;
       let ing: IngestResult;
@@ -271,9 +273,9 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
 
         tab.phase = `${name}/build`;
-        progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors, ${o.maxIterations} iterations)`);
+        progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
         b = await call(page, "build", {
-          uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, sampleEveryMs: 2000,
+          uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, numBits: o.numBits, maxIterations: o.maxIterations, sampleEveryMs: 2000,
         });
         progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer RSS peak ${mb(tab.peaks.get(tab.phase)?.renderer)} MiB`);
       }
@@ -312,7 +314,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         const r = recall(run.ids, truth.ids);
         out.rows.push({
           ...common,
-          params: { numPartitions, numSubVectors: o.numSubVectors, maxIterations: o.maxIterations, nprobes: run.nprobes, refineFactor: run.refineFactor },
+          params: { numPartitions, numSubVectors: o.numSubVectors, numBits: o.numBits ?? 8, maxIterations: o.maxIterations, nprobes: run.nprobes, refineFactor: run.refineFactor },
           qps: sig((run.latency_ms.length * 1000) / run.latency_ms.reduce((s, x) => s + x, 0)),
           p50_ms: sig(median(run.latency_ms)), p99_ms: sig(p99(run.latency_ms)), recall_at_10: round(r, 3),
           bytes_fetched: Math.round(run.bytes.reduce((s, x) => s + x, 0) / run.bytes.length),

@@ -10,6 +10,7 @@
  *   npm run bench -- scale chromium --rows 100000       a smaller table
  *   npm run bench -- scale chromium --datasets clusters  one data set (spectrum, clusters)
  *   npm run bench -- scale chromium --nprobes 40,80 --refine 10,30   every pair instead of the default
+ *   npm run bench -- scale chromium --bits 4            IVF_PQ with 4-bit codes (192 sub-vectors unless --subvectors)
  *                                                       sweep (DEFAULT_SWEEP below 500K rows, MILLION_SWEEP from there)
  *   npm run bench -- scale chromium --keep /tmp/scale   keeps the browser profile (the OPFS tables) and the
  *                                                       ground truth there: the next run with the same
@@ -27,7 +28,7 @@ const opt = (name: string): string | undefined => {
 };
 const num = (name: string, dflt: number): number => Number(opt(name) ?? dflt);
 const PARTS = ["chromium", "sharded"] as const;
-const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep"];
+const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep"];
 const named = args.filter((a, i) => !a.startsWith("--") && !VALUE_FLAGS.includes(args[i - 1] ?? ""));
 const parts = named.length > 0 ? named : [...PARTS];
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`scale: unknown part "${p}" (parts: ${PARTS.join(", ")})`);
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
       rows: ROWS, queries: num("queries", 100), batch: num("batch", 50_000),
       datasets: (opt("datasets") ?? "spectrum,clusters").split(",") as ScaleDataset[],
       numPartitions: opt("partitions") === undefined ? undefined : Number(opt("partitions")),
-      numSubVectors: num("subvectors", 96), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
+      // --bits 4: IVF_PQ with 4-bit codes, by default at 192 sub-vectors (the same 96 bytes per row).
+      numBits: num("bits", 8) as 4 | 8, numSubVectors: num("subvectors", num("bits", 8) === 4 ? 192 : 96), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
     };
     const run = await runChromiumScale(o);
     rows.push(...run.rows);

@@ -101,7 +101,7 @@ async function ingest(c: IngestConfig): Promise<IngestResult> {
   return { rows, add_ms: add, generate_ms: generate, wall_ms: performance.now() - wall, batches, progress_calls: progressCalls, origin_usage: usage };
 }
 
-export interface BuildConfig { uri: string; table: string; numPartitions: number; numSubVectors: number; maxIterations: number; sampleRate?: number; sampleEveryMs: number }
+export interface BuildConfig { uri: string; table: string; numPartitions: number; numSubVectors: number; numBits?: number; maxIterations: number; sampleRate?: number; sampleEveryMs: number }
 export interface BuildResult {
   build_ms: number; index_bytes?: number;
   /** When each build phase was first reported (ms from the start) and how many progress calls came. */
@@ -119,7 +119,7 @@ async function build(c: BuildConfig): Promise<BuildResult> {
   let lastLine = 0;
   const during = sampler(db, t0, c.sampleEveryMs);
   await table.createIndex("vector", {
-    config: Index.ivfPq({ numPartitions: c.numPartitions, numSubVectors: c.numSubVectors, maxIterations: c.maxIterations, sampleRate: c.sampleRate, distanceType: "cosine" }),
+    config: Index.ivfPq({ numPartitions: c.numPartitions, numSubVectors: c.numSubVectors, numBits: c.numBits, maxIterations: c.maxIterations, sampleRate: c.sampleRate, distanceType: "cosine" }),
     progress: ({ phase, done, total }) => {
       calls++;
       const now = performance.now() - t0;

@@ -24,6 +24,10 @@
  * the whole file or from its own range read), so a range read verifies exactly what it read.
  * Anything that does not match, or a meta field out of range, is CORRUPT_FILE.
  *
+ * Version 3 is version 2's layout, written only for files a version-2 reader would misread: IVF_PQ
+ * with 4-bit codes (params.numBits 4, blocked partitions). Builds before them then answer
+ * UNSUPPORTED ("upgrade quiverdb") instead of calling the file damaged; every other file stays 2.
+ *
  * Version 1 (written by quiverdb before checksums) had a 16-byte preamble, no CRCs and
  * `[offset, length]` section entries; it is still read, with structural checks only.
  */
@@ -31,7 +35,8 @@ import { createError } from "../errors.js";
 import { crc32 } from "../storage/crc32.js";
 
 export const MAGIC = 0x58495651; // "QVIX" read as a little-endian u32
-export const FORMAT_VERSION = 2;
+/** The newest version this build reads (it writes 2, or 3 where a version-2 reader would misread). */
+export const FORMAT_VERSION = 3;
 /** Bytes to read first: they hold the head's length (and, in version 2, the header checksum). */
 export const PREAMBLE_BYTES = 32;
 const V1_PREAMBLE_BYTES = 16;
@@ -84,7 +89,7 @@ export class IndexWriter {
     return this.#headBytes;
   }
 
-  finish(meta: Omit<IndexMeta, "sections">): Uint8Array {
+  finish(meta: Omit<IndexMeta, "sections">, version = 2): Uint8Array {
     const sections: Record<string, [number, number, number]> = {};
     let at = 0;
     for (const s of this.#head) {
@@ -97,7 +102,7 @@ export class IndexWriter {
     const out = new Uint8Array(headLength + this.#bodyBytes);
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
-    view.setUint16(4, FORMAT_VERSION, true);
+    view.setUint16(4, version, true);
     view.setUint32(8, json.byteLength, true);
     view.setUint32(12, headLength, true);
     out.set(json, PREAMBLE_BYTES);
@@ -170,7 +175,7 @@ export class IndexHead {
       if (headerCrc(bytes.subarray(0, PREAMBLE_BYTES), metaBytes) !== stored) corruptIndex("header checksum mismatch");
     }
     if (this.version > FORMAT_VERSION) {
-      throw createError("UNSUPPORTED", `Index format version ${this.version} is not supported (this build reads versions 1 and ${FORMAT_VERSION}); upgrade quiverdb or rebuild the index.`, { version: this.version });
+      throw createError("UNSUPPORTED", `Index format version ${this.version} is not supported (this build reads versions 1 to ${FORMAT_VERSION}); upgrade quiverdb or rebuild the index.`, { version: this.version });
     }
     let meta: unknown;
     try {

@@ -5,7 +5,8 @@
  *   sq    int8 SQ codes (ScalarQuantizer over the raw vectors)    dim bytes per row, plus for l2
  *         one f32 per row: ‖scale ∘ c‖²
  *   pq    8-bit PQ codes (ProductQuantizer over residuals x − c_p) M bytes per row, plus for l2
- *         one f32 per row: ‖x̂‖², x̂ = c_p + decode(code)
+ *         one f32 per row: ‖x̂‖², x̂ = c_p + decode(code); or 4-bit codes, M/2 bytes per row in
+ *         pq4.ts's blocked layout, scanned by the fast scan (assembly/pq4.ts) with u8 tables
  *
  * PQ over residuals, with one lookup table per query for every partition (not one per partition):
  *   dot:  1 − q·x̂ = (1 − q·c_p) + Σ_m (−q_m·r̂_m)                bias_p = d(q, c_p)
@@ -20,8 +21,9 @@ import { parallelFor, pqEncodeResidualParallel, type HeldRows, type RowParallel 
 import type { IndexMetric } from "../kernels/quantize.js";
 import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
-import type { IndexHead, IndexWriter } from "./format.js";
+import { corruptIndex, type IndexHead, type IndexWriter } from "./format.js";
 import { ProductQuantizer } from "./pq.js";
+import { blockedBytes, packBlocked, unpackBlocked } from "./pq4.js";
 import { ScalarQuantizer } from "./sq.js";
 
 /**
@@ -44,6 +46,19 @@ export interface QueryConstants {
 
 const NONE: QueryConstants = { w: 0, bias: 0 };
 
+export interface CodeLayout {
+  bytes(rows: number): number;
+  /** n × codeSize row-major codes → stored bytes. */
+  pack(codes: Uint8Array): Uint8Array;
+  /** Stored bytes of `rows` rows → row-major codes. */
+  unpack(stored: Uint8Array, rows: number): Uint8Array;
+}
+
+/** Bytes of codes a partition of `rows` rows stores. */
+export function storedCodeBytes(codec: IvfCodec, rows: number): number {
+  return codec.layout ? codec.layout.bytes(rows) : rows * codec.codeSize;
+}
+
 export interface IvfCodec {
   readonly name: "flat" | "sq" | "pq" | "rq";
   /** Bytes of codes per row. */
@@ -57,7 +72,12 @@ export interface IvfCodec {
    * message-passing workers already hold it. Codecs without it encode on this thread.
    */
   encodeOn?(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }>;
-  /** Copies a partition's codes into WebAssembly memory. */
+  /**
+   * Codes kept in another layout than `encode`'s n × codeSize rows (4-bit PQ: blocked, pq4.ts):
+   * its bytes for n rows, and the conversions. Without it a partition stores rows × codeSize bytes.
+   */
+  readonly layout?: CodeLayout;
+  /** Copies a partition's codes (in its stored layout) into WebAssembly memory. */
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock;
   /**
    * Per-query preparation (query vector or lookup table) in the session; returns constants the
@@ -179,6 +199,7 @@ export class PqCodec implements IvfCodec {
   readonly hasNorms: boolean;
   readonly pq: ProductQuantizer;
   readonly residual: boolean;
+  readonly layout?: CodeLayout;
   readonly #space: IndexMetric;
   readonly #codebook: VectorBlock;
   /** ‖c_p‖² per partition (l2 over residuals). */
@@ -190,6 +211,10 @@ export class PqCodec implements IvfCodec {
     this.residual = residual;
     this.codeSize = pq.M;
     this.hasNorms = residual && space === "l2";
+    if (pq.nbits === 4) {
+      const M = pq.M;
+      this.layout = { bytes: (rows) => blockedBytes(rows, M), pack: (codes) => packBlocked(codes, M), unpack: (stored, rows) => unpackBlocked(stored, rows, M) };
+    }
     this.#codebook = kernels.upload(pq.codebook, pq.dsub);
     const dim = pq.dim;
     this.#centroidNorms = new Float32Array(centroids.length / dim);
@@ -202,7 +227,10 @@ export class PqCodec implements IvfCodec {
 
   static read(kernels: Kernels, head: IndexHead, space: IndexMetric, centroids: Float32Array): PqCodec {
     const { dim, params } = head.meta;
-    const pq = new ProductQuantizer(dim, Number(params.numSubVectors), head.f32("pqCodebook"));
+    // Files from before 4-bit codes say numBits 8 (or nothing): 8.
+    const bits = params.numBits ?? 8;
+    if (bits !== 4 && bits !== 8) corruptIndex(`its PQ codes have ${String(bits)} bits (4 or 8 are known)`);
+    const pq = new ProductQuantizer(dim, Number(params.numSubVectors), head.f32("pqCodebook"), bits);
     return new PqCodec(kernels, pq, space, params.residual !== false, centroids);
   }
 
@@ -212,6 +240,8 @@ export class PqCodec implements IvfCodec {
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
+    // The threads' encoders take 256 centroids per sub-space: 4-bit codes encode here.
+    if (this.pq.nbits === 4) return this.encode(kernels, x, assign, centroids);
     const p = parallelFor(kernels, parallel);
     if (!this.residual && held) return this.#withNorms(kernels, await held.pqEncode(this.pq.codebook, this.pq.M), assign, centroids);
     if (this.residual && p?.transport === "shared") {
@@ -242,24 +272,34 @@ export class PqCodec implements IvfCodec {
   }
 
   upload(kernels: Kernels, codes: Uint8Array): VectorBlock {
-    return kernels.upload(codes, this.pq.M);
+    return kernels.upload(codes, this.layout ? undefined : this.pq.M);
+  }
+
+  bytes(): number {
+    return this.pq.codebook.byteLength;
   }
 
   begin(session: ScanSession, q: Float32Array): QueryConstants {
+    if (this.pq.nbits === 4) {
+      // w: the tables' shared scale; bias: Σ of their minima (assembly/pq4.ts).
+      const [scale, base] = session.setLut4(q, this.#codebook, this.pq.M, !this.residual && this.#space === "l2" ? 0 : this.#space === "l2" ? -2 : -1);
+      return { w: scale, bias: base };
+    }
     if (!this.residual && this.#space === "l2") session.setLut("l2", q, this.#codebook, this.pq.M);
     else session.setLut("dot", q, this.#codebook, this.pq.M, this.#space === "l2" ? -2 : -1);
     return NONE;
   }
 
-  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number): number {
+  scan(session: ScanSession, part: ResidentCodes, p: number, centroidDistance: number, c: QueryConstants): number {
     let bias: number;
     if (!this.residual) bias = this.#space === "l2" ? 0 : 1;
     else bias = this.#space === "l2" ? centroidDistance - this.#centroidNorms[p]! : centroidDistance;
+    if (this.layout) return session.scanPq4(part.codes!, part.rows, this.pq.M, bias + c.bias, c.w, part.norms ?? undefined, part.positionBlock);
     return session.scanPq(part.codes!, part.rows, this.pq.M, bias, part.norms ?? undefined, part.positionBlock);
   }
 
   params(): Record<string, number | string | boolean> {
-    return { numSubVectors: this.pq.M, numBits: 8, residual: this.residual };
+    return { numSubVectors: this.pq.M, numBits: this.pq.nbits, residual: this.residual };
   }
 
   write(w: IndexWriter): void {

@@ -5,7 +5,8 @@
  * Body of partition p in the file (n_p rows), one contiguous range:
  *
  *   positions  n_p i32               position (build/add order) of each row
- *   codes      n_p × codeSize bytes  f32 vectors, SQ codes or PQ codes (see ivf-codecs.ts)
+ *   codes      n_p × codeSize bytes  f32 vectors, SQ codes or PQ codes (see ivf-codecs.ts); 4-bit
+ *                                    PQ: ⌈n_p/32⌉·16·M bytes in pq4.ts's blocked layout
  *   (pad to a multiple of 4)
  *   norms      n_p f32               only for PQ over residuals with l2: ‖x̂‖²
  *
@@ -20,7 +21,7 @@ import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { ownBlock, readBlock } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
-import type { IvfCodec, ResidentCodes } from "./ivf-codecs.js";
+import { storedCodeBytes, type IvfCodec, type ResidentCodes } from "./ivf-codecs.js";
 
 /** Reads `length` bytes at absolute `offset` of the index file: partition p's body. */
 export type LoadPartition = (p: number, range: { offset: number; length: number }) => Promise<Uint8Array>;
@@ -36,9 +37,10 @@ interface Partition extends ResidentCodes {
   loading: Promise<void> | null;
 }
 
-export function bodyLength(rows: number, codeSize: number, hasNorms: boolean): number {
-  const codesEnd = rows * 4 + rows * codeSize;
-  return hasNorms ? Math.ceil(codesEnd / 4) * 4 + rows * 4 : codesEnd;
+/** Bytes of the body of a partition of `rows` rows. */
+export function bodyLength(rows: number, codec: IvfCodec): number {
+  const codesEnd = rows * 4 + storedCodeBytes(codec, rows);
+  return codec.hasNorms ? Math.ceil(codesEnd / 4) * 4 + rows * 4 : codesEnd;
 }
 
 export class Partitions {
@@ -140,9 +142,11 @@ export class Partitions {
     const read = (block: VectorBlock | null | undefined): Uint8Array => (block ? readBlock(this.#kernels, block) : new Uint8Array(0));
     const old = { positions: read(part.positionBlock), codes: read(part.codes), norms: read(part.norms) };
     this.#drop(part);
+    // A blocked layout is rebuilt from rows (its last block may have been padding).
+    const layout = this.#codec.layout;
     const merged = {
       positions: concat(old.positions, new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)),
-      codes: concat(old.codes, codes),
+      codes: layout ? layout.pack(concat(layout.unpack(old.codes, part.rows), codes)) : concat(old.codes, codes),
       norms: norms ? concat(old.norms, new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength)) : undefined,
     };
     part.rows += positions.length;
@@ -162,11 +166,10 @@ export class Partitions {
   }
 
   #encode(part: Partition): Uint8Array {
-    const { codeSize, hasNorms } = this.#codec;
-    const out = new Uint8Array(bodyLength(part.rows, codeSize, hasNorms));
+    const out = new Uint8Array(bodyLength(part.rows, this.#codec));
     if (part.positionBlock) out.set(readBlock(this.#kernels, part.positionBlock), 0);
     if (part.codes) out.set(readBlock(this.#kernels, part.codes), part.rows * 4);
-    if (hasNorms && part.norms) out.set(readBlock(this.#kernels, part.norms), out.byteLength - part.rows * 4);
+    if (this.#codec.hasNorms && part.norms) out.set(readBlock(this.#kernels, part.norms), out.byteLength - part.rows * 4);
     return out;
   }
 
@@ -174,7 +177,7 @@ export class Partitions {
     if (!this.#load || part.offset < 0) {
       throw createError("INVALID_ARGUMENT", `Partition ${p} is not in memory and the index was opened without loadPartition.`, { partition: p });
     }
-    const length = bodyLength(part.rows, this.#codec.codeSize, this.#codec.hasNorms);
+    const length = bodyLength(part.rows, this.#codec);
     const bytes = await this.#load(p, { offset: part.offset, length });
     if (!(bytes instanceof Uint8Array) || bytes.byteLength < length) {
       throw createError("CORRUPT_FILE", `loadPartition(${p}) returned ${bytes?.byteLength} bytes; the partition needs ${length}.`, { partition: p });
@@ -197,13 +200,12 @@ export class Partitions {
   }
 
   #install(part: Partition, body: Uint8Array): void {
-    const { codeSize, hasNorms } = this.#codec;
     const rows = part.rows;
-    const length = bodyLength(rows, codeSize, hasNorms);
+    const length = bodyLength(rows, this.#codec);
     if (body.byteLength < length) throw createError("CORRUPT_FILE", `A partition of ${rows} rows needs ${length} bytes, got ${body.byteLength}.`);
     const positions = body.subarray(0, rows * 4);
-    const codes = body.subarray(rows * 4, rows * 4 + rows * codeSize);
-    const norms = hasNorms ? new Float32Array(body.slice(length - rows * 4, length).buffer) : undefined;
+    const codes = body.subarray(rows * 4, rows * 4 + storedCodeBytes(this.#codec, rows));
+    const norms = this.#codec.hasNorms ? new Float32Array(body.slice(length - rows * 4, length).buffer) : undefined;
     this.#residentFrom(part, positions, codes, norms);
   }
 
@@ -217,7 +219,7 @@ export class Partitions {
   }
 
   #sizeOf(part: Partition): number {
-    return part.rows * (4 + this.#codec.codeSize + (this.#codec.hasNorms ? 4 : 0));
+    return part.rows * (4 + (this.#codec.hasNorms ? 4 : 0)) + storedCodeBytes(this.#codec, part.rows);
   }
 
   #drop(part: Partition): void {

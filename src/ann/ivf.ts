@@ -29,6 +29,7 @@ import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-cod
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
 import { kmeans, kmeansSampleRows, uploadRows } from "./kmeans.js";
 import { ProductQuantizer } from "./pq.js";
+import { defaultSubVectors4, PQ4_DEFAULT_REFINE, PQ4_MAX_SUBVECTORS } from "./pq4.js";
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
@@ -156,6 +157,8 @@ export class IvfIndex implements VectorIndex {
     const maxIterations = checkPositiveInt(options.maxIterations, "maxIterations", DEFAULT_MAX_ITERATIONS, 10_000);
     if (kind === "IVF_RQ") {
       if (options.numBits !== undefined && options.numBits !== 1) throw createError("INVALID_ARGUMENT", `IVF_RQ supports numBits 1 (one sign bit per dimension, classic RaBitQ), got ${options.numBits}.`, { numBits: options.numBits });
+    } else if (kind === "IVF_PQ") {
+      if (options.numBits !== undefined && options.numBits !== 8 && options.numBits !== 4) throw createError("INVALID_ARGUMENT", `IVF_PQ numBits must be 8 (256 centroids per sub-space) or 4 (16, the fast scan), got ${options.numBits}.`, { numBits: options.numBits });
     } else if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
@@ -194,13 +197,16 @@ export class IvfIndex implements VectorIndex {
       codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);
       progress?.({ phase: "train-sq", done: 1, total: 1 });
     } else {
-      const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", defaultSubVectors(dim), dim);
+      const numBits = options.numBits === 4 ? 4 : 8;
+      // 4 bits: twice the sub-vectors of 8 bits, the same bytes per row (dim / 4), at most 256.
+      const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", numBits === 4 ? defaultSubVectors4(dim) : defaultSubVectors(dim), numBits === 4 ? Math.min(dim, PQ4_MAX_SUBVECTORS) : dim);
       const residual = options.residual ?? true;
       const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
       let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
       if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids);
       const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
+        numBits,
         maxIterations: options.pqIterations ?? maxIterations,
         seed,
         parallel: options.parallel,
@@ -241,7 +247,7 @@ export class IvfIndex implements VectorIndex {
     let missing = 0;
     for (let p = 0; p < rows.length; p++) {
       if (rows[p] === 0) continue;
-      const body = head.slice(offsets[p]!, bodyLength(rows[p]!, codec.codeSize, codec.hasNorms));
+      const body = head.slice(offsets[p]!, bodyLength(rows[p]!, codec));
       if (body && !options.loadPartition) parts.adopt(p, body);
       else missing++;
     }
@@ -260,7 +266,7 @@ export class IvfIndex implements VectorIndex {
   }
 
   bytes(): number {
-    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.name === "pq" ? 256 * this.dim * 4 : 0) + (this.#codec.bytes?.() ?? 0);
+    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.bytes?.() ?? 0);
   }
 
   stats(): IndexStats {
@@ -279,7 +285,10 @@ export class IvfIndex implements VectorIndex {
   async search(query: Float32Array | ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<SearchHits> {
     checkK(k);
     // RaBitQ codes rank candidates coarsely: re-rank by default whenever vectors can be fetched.
-    if (this.kind === "IVF_RQ" && options.refineFactor === undefined && typeof options.fetchVectors === "function") options = { ...options, refineFactor: RQ_DEFAULT_REFINE };
+    if (options.refineFactor === undefined && typeof options.fetchVectors === "function") {
+      if (this.kind === "IVF_RQ") options = { ...options, refineFactor: RQ_DEFAULT_REFINE };
+      else if (this.#params.numBits === 4) options = { ...options, refineFactor: PQ4_DEFAULT_REFINE };
+    }
     const q = prepareQuery(query, this.dim, this.metric);
     const need = candidateCount(k, options);
     if (k === 0 || this.size === 0) return emptyHits();
@@ -440,7 +449,8 @@ export class IvfIndex implements VectorIndex {
     w.section("partitionOffsets", offsets);
     const start = w.bodiesStart;
     for (let p = 0; p < nlist; p++) offsets[p] = start + w.body(bodies[p]!);
-    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params });
+    // 4-bit codes: format version 3, which builds that would misread the partitions refuse (format.ts).
+    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, this.#params.numBits === 4 ? 3 : 2);
   }
 
   free(): void {

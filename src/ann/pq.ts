@@ -1,11 +1,13 @@
 /**
- * Product quantizer with 8-bit codes (faiss's contract: train / encode / decode).
+ * Product quantizer with 8-bit or 4-bit codes (faiss's contract: train / encode / decode).
  *
  *   dim = M · dsub          each vector is cut into M sub-vectors of dsub floats
- *   codebook  M × 256 × dsub f32    sub-space m's centroid j at ((m·256 + j)·dsub)
+ *   ksub = 2^nbits          256 (8 bits) or 16 (4 bits) centroids per sub-space
+ *   codebook  M × ksub × dsub f32   sub-space m's centroid j at ((m·ksub + j)·dsub)
  *   codes     n × M u8              one byte per sub-vector: the index of its nearest centroid
+ *                                   (4 bits: 0–15, packed for the fast scan by pq4.ts)
  *
- * Training runs k-means (k = 256) in each sub-space on the same sample, reading the sub-space's
+ * Training runs k-means (k = ksub) in each sub-space on the same sample, reading the sub-space's
  * columns straight out of one resident block (no per-sub-space copies).
  */
 import { createError } from "../errors.js";
@@ -26,6 +28,8 @@ export interface PqTrainOptions {
    * The codebook comes out the same either way.
    */
   parallel?: RowParallel;
+  /** Bits per code: 8 (default) or 4. */
+  numBits?: 4 | 8;
 }
 
 export class ProductQuantizer {
@@ -33,16 +37,18 @@ export class ProductQuantizer {
   /** numSubVectors */
   readonly M: number;
   readonly dsub: number;
-  readonly nbits = 8;
-  readonly ksub = 256;
-  /** M × 256 × dsub f32 */
+  readonly nbits: 4 | 8;
+  readonly ksub: 16 | 256;
+  /** M × ksub × dsub f32 */
   readonly codebook: Float32Array;
 
-  constructor(dim: number, M: number, codebook: Float32Array) {
+  constructor(dim: number, M: number, codebook: Float32Array, nbits: 4 | 8 = 8) {
     if (!Number.isInteger(M) || M < 1 || dim % M !== 0) {
       throw createError("INVALID_ARGUMENT", `numSubVectors must divide the dimension: ${dim} is not a multiple of ${M}.`, { dim, numSubVectors: M });
     }
-    if (codebook.length !== 256 * dim) throw createError("CORRUPT_FILE", `A PQ codebook for dimension ${dim} holds ${256 * dim} floats, got ${codebook.length}.`);
+    this.nbits = nbits;
+    this.ksub = nbits === 4 ? 16 : 256;
+    if (codebook.length !== this.ksub * dim) throw createError("CORRUPT_FILE", `A ${nbits}-bit PQ codebook for dimension ${dim} holds ${this.ksub * dim} floats, got ${codebook.length}.`);
     this.dim = dim;
     this.M = M;
     this.dsub = dim / M;
@@ -62,51 +68,61 @@ export class ProductQuantizer {
     const n = sample.length / dim;
     if (n < 1) throw createError("INVALID_ARGUMENT", "Training a product quantizer needs at least one vector.");
     const dsub = dim / M;
-    const codebook = new Float32Array(256 * dim);
+    const nbits = options.numBits ?? 8;
+    const ksub = nbits === 4 ? 16 : 256;
+    const codebook = new Float32Array(ksub * dim);
     const maxIterations = options.maxIterations ?? 25;
     const seed = options.seed ?? 42;
     const p = parallelFor(kernels, options.parallel);
     if (p !== undefined && M >= 2 * p.workers) {
       // Sub-spaces train independently: whole runs on the workers, each on its own columns.
-      const runs = Array.from({ length: M }, (_, m) => ({ rows: columnsOf(sample, dim, m * dsub, dsub), width: dsub, k: 256, maxIterations, seed: seed + m }));
+      const runs = Array.from({ length: M }, (_, m) => ({ rows: columnsOf(sample, dim, m * dsub, dsub), width: dsub, k: ksub, maxIterations, seed: seed + m }));
       const centroids = await p.kmeansRuns(runs, (done) => options.progress?.(done, M));
-      centroids.forEach((c, m) => codebook.set(c, m * 256 * dsub));
-      return new ProductQuantizer(dim, M, codebook);
+      centroids.forEach((c, m) => codebook.set(c, m * ksub * dsub));
+      return new ProductQuantizer(dim, M, codebook, nbits);
     }
     const block = kernels.upload(sample, dim);
     try {
       for (let m = 0; m < M; m++) {
         const { centroids } = await kmeans(kernels, block, dim, {
-          k: 256,
+          k: ksub,
           metric: "l2",
           maxIterations,
           seed: seed + m,
           columns: { offset: m * dsub, width: dsub },
           parallel: options.parallel,
         });
-        codebook.set(centroids, m * 256 * dsub);
+        codebook.set(centroids, m * ksub * dsub);
         options.progress?.(m + 1, M);
       }
     } finally {
       block.free();
     }
-    return new ProductQuantizer(dim, M, codebook);
+    return new ProductQuantizer(dim, M, codebook, nbits);
   }
 
   /** n × dim → n × M codes. */
   encode(kernels: Kernels, x: Float32Array): Uint8Array {
-    return pqEncode(kernels, x, this.dim, this.M, this.codebook);
+    return pqEncode(kernels, x, this.dim, this.M, this.codebook, this.ksub);
   }
 
   /** `encode` with the rows split over `parallel`'s threads (when on these kernels); the same codes. */
   async encodeOn(kernels: Kernels, x: Float32Array, parallel: RowParallel | undefined): Promise<Uint8Array> {
     const p = parallelFor(kernels, parallel);
-    return p ? pqEncodeParallel(p, x, this.dim, this.M, this.codebook) : this.encode(kernels, x);
+    return p && this.nbits === 8 ? pqEncodeParallel(p, x, this.dim, this.M, this.codebook) : this.encode(kernels, x);
   }
 
   /** n × M codes → n × dim reconstructions. */
   decode(kernels: Kernels, codes: Uint8Array): Float32Array {
-    return pqDecode(kernels, codes, this.dim, this.M, this.codebook);
+    if (this.nbits === 8) return pqDecode(kernels, codes, this.dim, this.M, this.codebook);
+    // 16 centroids: copying them on the host costs what the copy into WebAssembly memory would.
+    const { M, dsub, codebook } = this;
+    const out = new Float32Array((codes.length / M) * this.dim);
+    for (let i = 0; i < codes.length; i++) {
+      const src = ((i % M) * 16 + codes[i]!) * dsub;
+      out.set(codebook.subarray(src, src + dsub), i * dsub);
+    }
+    return out;
   }
 }
 

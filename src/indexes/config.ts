@@ -19,9 +19,16 @@ export interface IvfOptions {
 }
 
 export interface IvfPqOptions extends IvfOptions {
-  /** Sub-vectors per vector; must divide the dimension. Default dim / 4 (or the nearest divisor). More: better recall, bigger codes. */
+  /**
+   * Sub-vectors per vector; must divide the dimension. Default dim / 4 for 8 bits, dim / 2 for 4
+   * bits (the nearest divisor; both dim / 4 bytes per row). More: better recall, bigger codes.
+   * 4 bits: at most 256.
+   */
   numSubVectors?: number;
-  /** Bits per code: 8 (256 centroids per sub-space). */
+  /**
+   * Bits per code: 8 (default, 256 centroids per sub-space) or 4 (16 centroids, scanned 16 rows
+   * per SIMD lookup; coarser, so searches re-rank on the vectors, refineFactor default 10).
+   */
   numBits?: number;
 }
 
@@ -88,9 +95,9 @@ function vectorConfig(type: VectorIndexType, options: Record<string, unknown>, a
       if (v !== "l2" && v !== "cosine" && v !== "dot") throw createError("INVALID_ARGUMENT", `distanceType must be "l2", "cosine" or "dot", got ${JSON.stringify(v)}.`);
       params[k] = v;
     } else if (k === "numBits") {
-      const bits = type === "IVF_RQ" ? 1 : 8;
-      if (v !== bits) throw createError("INVALID_ARGUMENT", `numBits must be ${bits}, got ${String(v)}.`);
-      params[k] = bits;
+      const bits = type === "IVF_RQ" ? [1] : type === "IVF_PQ" ? [4, 8] : [8];
+      if (!bits.includes(v as number)) throw createError("INVALID_ARGUMENT", `numBits must be ${bits.join(" or ")}, got ${String(v)}.`);
+      params[k] = v as number;
     } else {
       params[k] = positiveInt(k, v)!;
     }

@@ -68,6 +68,13 @@ export interface KernelExports {
   pq_adc(lut: Ptr, codes: Ptr, n: number, M: number, bias: number, norms: Ptr, positions: Ptr, allowed: Ptr, out: Ptr): number;
   pq_adc_gather(lut: Ptr, codes: Ptr, ids: Ptr, m: number, M: number, bias: number, norms: Ptr, out: Ptr): void;
 
+  /** 4-bit PQ (assembly/pq4.ts): codes = n × M u8 (0–15); scratch = M × 16 × (dsub + 1) f32. */
+  pq4_encode(x: Ptr, n: number, dim: number, M: number, codebook: Ptr, scratch: Ptr, codes: Ptr): void;
+  /** lut = M × 16 f32 (w = 0: l2, else w·dot), qlut = M × 16 u8, consts = [scale, Σ min] f32. */
+  pq4_lut(q: Ptr, M: number, dsub: number, codebook: Ptr, w: number, lut: Ptr, qlut: Ptr, consts: Ptr): void;
+  /** blocked = ⌈n/32⌉ × M × 16 u8; out (room for ⌈n/32⌉·32 f32)[r] = offset + scale·Σ qlut + norms[r] for allowed rows, NaN for the others; returns the rows scored. */
+  pq4_scan(qlut: Ptr, blocked: Ptr, n: number, M: number, offset: number, scale: number, norms: Ptr, positions: Ptr, allowed: Ptr, out: Ptr): number;
+
   sq_bounds(x: Ptr, n: number, dim: number, lo: Ptr, hi: Ptr): void;
   sq_encode(x: Ptr, n: number, dim: number, offset: Ptr, invScale: Ptr, codes: Ptr): void;
   sq_decode(codes: Ptr, n: number, dim: number, offset: Ptr, scale: Ptr, out: Ptr): void;
@@ -111,6 +118,7 @@ export const REQUIRED_EXPORTS = [
   "l2_f32_multi", "dot_f32_multi", "cosine_f32_normed_multi",
   "kmeans_assign", "kmeans_update", "kmeanspp_update", "kmeanspp_pick",
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
+  "pq4_encode", "pq4_lut", "pq4_scan",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
   "hnsw_search", "hnsw_select", "pca_cov_matvec", "pca_project", "rq_scan",
 ] as const satisfies readonly (keyof KernelExports)[];

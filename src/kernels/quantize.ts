@@ -7,7 +7,7 @@
  * Shapes (row-major throughout):
  *   data       n × dim f32
  *   centroids  k × width f32 (width = the column range a k-means session covers)
- *   codebook   M × 256 × dsub f32, dsub = dim / M
+ *   codebook   M × 256 × dsub f32, dsub = dim / M (M × 16 × dsub for 4-bit codes)
  *   PQ codes   n × M u8;   SQ codes n × dim i8 standing for offset + scale ∘ code
  *   SQ query   dim i16 (qi) with a weight w and a bias: d = bias + w·Σ qi·c + norms[r] (assembly/sq.ts)
  */
@@ -281,24 +281,28 @@ export function assignNearest(kernels: Kernels, data: Float32Array, dim: number,
 
 // ── product quantization ────────────────────────────────────────────────────────────────────
 
-function checkCodebook(dim: number, M: number, codebook: Float32Array): number {
+function checkCodebook(dim: number, M: number, codebook: Float32Array, ksub = 256): number {
   if (!Number.isInteger(M) || M < 1 || dim % M !== 0) throw createError("INVALID_ARGUMENT", `numSubVectors ${M} must divide the dimension ${dim}.`, { dim, numSubVectors: M });
-  if (codebook.length !== 256 * dim) throw createError("DIMENSION_MISMATCH", `A codebook for dimension ${dim} holds M × 256 × dsub = ${256 * dim} floats, got ${codebook.length}.`);
+  if (codebook.length !== ksub * dim) throw createError("DIMENSION_MISMATCH", `A codebook for dimension ${dim} holds M × ${ksub} × dsub = ${ksub * dim} floats, got ${codebook.length}.`);
   return dim / M;
 }
 
-/** n × M codes: each sub-vector's nearest of its sub-space's 256 centroids. */
-export function pqEncode(kernels: Kernels, data: Float32Array, dim: number, M: number, codebook: Float32Array): Uint8Array {
+/**
+ * n × M codes: each sub-vector's nearest of its sub-space's `ksub` centroids (256: 8-bit codes,
+ * 16: 4-bit codes, still one per byte; src/ann/pq4.ts packs them for the fast scan).
+ */
+export function pqEncode(kernels: Kernels, data: Float32Array, dim: number, M: number, codebook: Float32Array, ksub: 16 | 256 = 256): Uint8Array {
   const n = checkRows(data, dim, "pqEncode");
-  checkCodebook(dim, M, codebook);
+  checkCodebook(dim, M, codebook, ksub);
   const codes = new Uint8Array(n * M);
   const t = new Temps(kernels);
   try {
     const book = t.put(codebook);
-    const scratch = t.alloc(256 * (dim + M) * 4);
+    const scratch = t.alloc(ksub * (dim + M) * 4);
     const out = t.alloc(chunkRows(n, dim) * M);
+    const encode = ksub === 16 ? kernels.exports.pq4_encode : kernels.exports.pq_encode;
     chunked(kernels, data, dim, (x, rows, first) => {
-      kernels.exports.pq_encode(x, rows, dim, M, book, scratch, out);
+      encode(x, rows, dim, M, book, scratch, out);
       codes.set(kernels.heap.bytes().subarray(out, out + rows * M), first * M);
     });
   } finally {

@@ -5,7 +5,8 @@
  * WebAssembly memory a session owns (reused from query to query):
  *
  *   query   dim f32 / i16    the query as the scan kernels want it (f32, or rounded for SQ)
- *   lut     M × 256 f32      PQ lookup table, one per query
+ *   lut     M × 256 f32      PQ lookup table, one per query (4-bit PQ: M × 16 f32, then its
+ *                            M × 16 u8 quantized copy and [scale, Σ min], assembly/pq4.ts)
  *   dist    capacity f32     distances of every scanned row, blocks back to back; grows, keeping
  *                            what is already there, when a filtered search probes further
  *   top     k i32 + k f32    result of `top`
@@ -95,6 +96,41 @@ export class ScanSession {
     const dsub = q.length / M;
     if (mode === "l2") this.#kernels.exports.pq_lut_l2(qPtr, M, dsub, book.ptr, lut);
     else this.#kernels.exports.pq_lut_dot(qPtr, M, dsub, book.ptr, w, lut);
+  }
+
+  /**
+   * The 4-bit PQ tables for q against a resident codebook (M × 16 × dsub f32), quantized to u8
+   * (assembly/pq4.ts): w = 0 → ‖q_m − c_mj‖², else w · q_m·c_mj. Returns [scale, Σ_m min_m]:
+   * a row's distance is bias + Σ min + scale · Σ qlut (+ its norm).
+   */
+  setLut4(q: Float32Array, codebook: VectorBlock, M: number, w: number): [number, number] {
+    const book = ownBlock(this.#kernels, codebook);
+    if (book.byteLength !== q.length * 16 * 4 || q.length % M !== 0 || M > 256) {
+      throw createError("DIMENSION_MISMATCH", `A 4-bit codebook of ${book.byteLength / 4} floats does not fit a query of dimension ${q.length} with ${M} sub-vectors (at most 256).`);
+    }
+    const qPtr = this.#query.reserve(q.byteLength);
+    const lut = this.#lut.reserve(M * 80 + 8);
+    this.#kernels.heap.write(qPtr, q);
+    const consts = lut + M * 80;
+    this.#kernels.exports.pq4_lut(qPtr, M, q.length / M, book.ptr, w, lut, lut + M * 64, consts);
+    const c = this.#kernels.heap.f32(consts, 2);
+    return [c[0]!, c[1]!];
+  }
+
+  /**
+   * Fast-scan distances offset + scale · Σ qlut + norms[r] for the first `rows` rows of 4-bit codes
+   * in the blocked layout (src/ann/pq4.ts), against the tables of the last `setLut4`.
+   */
+  scanPq4(codes: VectorBlock, rows: number, M: number, offset: number, scale: number, norms?: VectorBlock, positions?: VectorBlock | null): number {
+    const c = ownBlock(this.#kernels, codes);
+    if (c.byteLength < Math.ceil(rows / 32) * M * 16) throw createError("DIMENSION_MISMATCH", `${rows} rows of ${M} 4-bit codes do not fit a block of ${c.byteLength} bytes.`);
+    const nPtr = norms ? ownBlock(this.#kernels, norms).ptr : 0;
+    const [pos, allowed] = this.#mask(positions, rows);
+    // The kernel writes whole blocks of 32: room for the tail's padding past the rows.
+    this.#ensure(this.#used + Math.ceil(rows / 32) * 32);
+    const out = this.#append(rows);
+    this.#scored += this.#kernels.exports.pq4_scan(this.#lut.reserve(0) + M * 64, c.ptr, rows, M, offset, scale, nPtr, pos, allowed, this.#dist + out * 4);
+    return out;
   }
 
   /** Empties the distance buffer, making room for `rows` distances up front. */

@@ -306,7 +306,7 @@ describe("building", () => {
   it("rejects options it cannot honour", async () => {
     const bad: [IndexKind, BuildOptions][] = [
       ["IVF_PQ", { numSubVectors: 30 }], // does not divide 128
-      ["IVF_PQ", { numBits: 4 }],
+      ["IVF_PQ", { numBits: 2 }],
       ["IVF_FLAT", { numPartitions: 0 }],
       ["HNSW", { m: 0 }],
       ["FLAT", { distanceType: "manhattan" as never }],
