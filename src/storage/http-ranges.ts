@@ -18,6 +18,7 @@
 import { createError } from "../errors.js";
 import type { BlobStore, ByteRange } from "./blob-store.js";
 import { parseByteranges, type BytePart } from "./byteranges.js";
+import { shortReadError } from "./keys.js";
 
 /**
  * Most ranges in one request: its Range header stays near 1.5 KB, under the header limits of
@@ -38,7 +39,43 @@ export interface RangeTransport {
   /** With the store's retries unless `retries` says otherwise; the store's deadline and typed errors. */
   read<T>(key: string, range: string, consume: (response: Response) => Promise<T>, retries?: number): Promise<T>;
   body(response: Response, limit: number): Promise<Uint8Array>;
+  /** The store's typed error for an unexpected status (the body cancelled). */
+  statusError(response: Response, key: string): Error;
   url(key: string): string;
+}
+
+/** A 206 for other bytes than asked: retried like a network failure (by its name), never returned as data. */
+class WrongRange extends Error {
+  override name = "WrongRange";
+}
+
+/** One range's bytes from the answer to a single-range request: a 206 for exactly those bytes, or a 200 sliced. */
+export async function rangeBody(http: RangeTransport, response: Response, key: string, offset: number, length: number): Promise<Uint8Array> {
+  const uri = http.store.uri;
+  if (response.status === 416) {
+    await response.body?.cancel();
+    const size = Number(/\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN);
+    throw shortReadError(uri, key, offset, length, Number.isNaN(size) ? 0 : size);
+  }
+  if (response.status === 206) {
+    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("Content-Range") ?? "");
+    if (!range || Number(range[1]) !== offset) {
+      await response.body?.cancel();
+      // Never data: bytes from another offset would decode as something else.
+      throw new WrongRange(`GET ${http.url(key)}: asked for bytes ${offset}-${offset + length - 1}, the server sent ${range?.[0] ?? "no Content-Range"}.`);
+    }
+    const bytes = await http.body(response, length);
+    if (bytes.length < length) {
+      const size = range && range[3] !== "*" ? Number(range[3]) : offset + bytes.length;
+      throw shortReadError(uri, key, offset, length, size);
+    }
+    return bytes.length === length ? bytes : bytes.slice(0, length);
+  }
+  if (!response.ok) throw http.statusError(response, key);
+  // 200: the server ignored the Range header and sends the whole file; stop once we have the range.
+  const bytes = await http.body(response, offset + length);
+  if (bytes.length < offset + length) throw shortReadError(uri, key, offset, length, bytes.length);
+  return bytes.slice(offset, offset + length);
 }
 
 /** An object's size from the total of a one-byte range answer (for servers whose HEAD has no length). */

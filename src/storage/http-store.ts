@@ -166,7 +166,9 @@ export class HttpStore implements BlobStore {
       return new Uint8Array(0);
     }
     const last = offset + length - 1;
-    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => this.#rangeBody(response, key, offset, length), this.#retries, hint?.ahead);
+    // The answer's checks (206, 200, 416) load with the first range read: the core does not carry them.
+    const ranges = await import("./http-ranges.js");
+    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => ranges.rangeBody(this.#transport(), response, key, offset, length), this.#retries, hint?.ahead);
   }
 
   /** Many ranges in few requests: multi-range requests while the server answers them (http-ranges.ts). */
@@ -183,35 +185,9 @@ export class HttpStore implements BlobStore {
       store: this,
       read: (k, range, consume, retries) => this.#read("GET", k, { Range: range }, consume, retries),
       body: (response, limit) => this.#body(response, limit),
+      statusError: (response, k) => this.#statusError(response, "GET", k),
       url: (k) => this.url(k),
     });
-  }
-
-  async #rangeBody(response: Response, key: string, offset: number, length: number): Promise<Uint8Array> {
-    if (response.status === 416) {
-      await response.body?.cancel();
-      const size = Number(/\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "")?.[1] ?? Number.NaN);
-      throw shortReadError(this.uri, key, offset, length, Number.isNaN(size) ? 0 : size);
-    }
-    if (response.status === 206) {
-      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("Content-Range") ?? "");
-      if (!range || Number(range[1]) !== offset) {
-        await response.body?.cancel();
-        // Never data: bytes from another offset would decode as something else.
-        throw new WrongRange(`GET ${this.url(key)}: asked for bytes ${offset}-${offset + length - 1}, the server sent ${range?.[0] ?? "no Content-Range"}.`);
-      }
-      const bytes = await this.#body(response, length);
-      if (bytes.length < length) {
-        const size = range && range[3] !== "*" ? Number(range[3]) : offset + bytes.length;
-        throw shortReadError(this.uri, key, offset, length, size);
-      }
-      return bytes.length === length ? bytes : bytes.slice(0, length);
-    }
-    if (!response.ok) throw this.#statusError(response, "GET", key);
-    // 200: the server ignored the Range header and sends the whole file; stop once we have the range.
-    const bytes = await this.#body(response, offset + length);
-    if (bytes.length < offset + length) throw shortReadError(this.uri, key, offset, length, bytes.length);
-    return bytes.slice(offset, offset + length);
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -310,7 +286,7 @@ export class HttpStore implements BlobStore {
         if (isQuiverError(error)) throw error;
         this.#throwIfAborted(method, url, error);
         const timedOut = controller.signal.aborted && controller.signal.reason instanceof Deadline;
-        failure = timedOut ? `no complete answer within ${this.#timeoutMs} ms` : error instanceof WrongRange ? error.message : `the connection failed (${(error as Error)?.message ?? String(error)})`;
+        failure = timedOut ? `no complete answer within ${this.#timeoutMs} ms` : (error as Error)?.name === "WrongRange" ? (error as Error).message : `the connection failed (${(error as Error)?.message ?? String(error)})`;
         if (attempt >= retries) {
           throw createError(
             "NETWORK_ERROR",
@@ -377,9 +353,6 @@ export class HttpStore implements BlobStore {
     return createError("NETWORK_ERROR", `${method} ${url}: HTTP ${response.status} ${response.statusText}${why}`.trim(), { url, method, status: response.status });
   }
 }
-
-/** A 206 for other bytes than asked: retried like a network failure, never returned as data. */
-class WrongRange extends Error {}
 
 /** Retry-After as ms (seconds or an HTTP date); undefined when absent or unreadable. */
 function retryAfterMs(value: string | null): number | undefined {
