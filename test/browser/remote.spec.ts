@@ -129,8 +129,9 @@ test.describe("a remote table of 20 data files through Chromium's 6 connections 
         waitedBehind[max] = log.filter((r) => r.path.includes("/data/") && r.end <= head.start).length;
         console.log(`Chromium, 20 data files, maxConnections ${max}: ${log.length} GETs, ${roundTrips(log)} round trips with the open, head behind ${waitedBehind[max]} footers`);
       }
+      // The budget's guarantee. Without one, how many footers go first depends on the order the
+      // browser dispatches requests (18 in most runs, 0 in one full-suite run): logged, not asserted.
       expect(waitedBehind[6]).toBeLessThanOrEqual(6);
-      expect(waitedBehind[0]).toBeGreaterThan(6);
     } finally {
       await server.close();
     }
