@@ -7,6 +7,7 @@
  */
 import { packBlocked } from "../src/ann/pq4.js";
 import { loadKernels } from "../src/kernels/index.js";
+import { msPerRun } from "./report.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -16,16 +17,7 @@ const opt = (name: string, dflt: number): number => {
 const ROWS = opt("rows", 100_000);
 const M = opt("m", 96);
 
-function time(fn: () => unknown, minMs = 500): number {
-  for (let i = 0; i < 3; i++) fn();
-  let runs = 0;
-  const start = performance.now();
-  while (performance.now() - start < minMs) {
-    fn();
-    runs++;
-  }
-  return (performance.now() - start) / runs;
-}
+const time = (fn: () => unknown, minMs = 500): number => msPerRun(fn, minMs);
 
 let seed = 1;
 const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);

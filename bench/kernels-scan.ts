@@ -3,6 +3,7 @@
  * Run: npx tsx bench/kernels-scan.ts   (not a test; numbers vary by machine)
  */
 import { loadKernels } from "../src/kernels/index.js";
+import { msPerRun } from "./report.js";
 import * as ref from "../test/support/reference.js";
 
 const ROWS = 100_000;
@@ -17,16 +18,7 @@ function random(n: number, seed: number): Float32Array {
   });
 }
 
-function time(fn: () => unknown, minMs = 400): number {
-  for (let i = 0; i < 3; i++) fn();
-  let runs = 0;
-  const start = performance.now();
-  while (performance.now() - start < minMs) {
-    fn();
-    runs++;
-  }
-  return (performance.now() - start) / runs;
-}
+const time = (fn: () => unknown, minMs = 400): number => msPerRun(fn, minMs);
 
 const data = random(ROWS * DIM, 1);
 const queries = random(16 * DIM, 2);

@@ -203,6 +203,18 @@ export function cpuWindow(): () => CpuWindow {
 // ── statistics ──────────────────────────────────────────────────────────────────────────────
 
 /** The q-quantile (0..1) of `values` by the nearest-rank method. */
+/** Mean ms per call of `fn` over at least `minMs` of calls, after 3 warm-up calls (kernel micro-benches). */
+export function msPerRun(fn: () => unknown, minMs = 500): number {
+  for (let i = 0; i < 3; i++) fn();
+  let runs = 0;
+  const start = performance.now();
+  while (performance.now() - start < minMs) {
+    fn();
+    runs++;
+  }
+  return (performance.now() - start) / runs;
+}
+
 export function quantile(values: ArrayLike<number>, q: number): number {
   const sorted = Float64Array.from(values).sort();
   if (sorted.length === 0) return NaN;

@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BlobStore } from "../src/storage/blob-store.js";
+import { countReads } from "../src/storage/read-counter.js";
 import { median, p99, round } from "./report.js";
 import { fitSpectrum } from "./scale-spectrum.js";
 import { BASE_STREAM, QUERY_STREAM, vectorModel, type VectorModel } from "./scale-page/generate.js";
@@ -53,35 +54,16 @@ async function model(): Promise<VectorModel> {
   return fitted;
 }
 
+/** Reads through the store, all of them and those of index files (src/storage/read-counter.ts). */
 function counting(inner: BlobStore): { store: BlobStore; counts: { bytes: number; requests: number; indexBytes: number } } {
-  const counts = { bytes: 0, requests: 0, indexBytes: 0 };
-  const tally = (key: string, bytes: number): void => {
-    counts.bytes += bytes;
-    counts.requests++;
-    if (key.includes("_indices/")) counts.indexBytes += bytes;
+  const index = countReads(inner, (key) => key.includes("_indices/"));
+  const all = countReads(index.store);
+  const counts = {
+    get bytes() { return all.reads.bytes; },
+    get requests() { return all.reads.requests; },
+    get indexBytes() { return index.reads.bytes; },
   };
-  const get = async (key: string): Promise<Uint8Array> => { const b = await inner.get(key); tally(key, b.byteLength); return b; };
-  const getRange = async (key: string, offset: number, length: number): Promise<Uint8Array> => {
-    const b = await inner.getRange(key, offset, length);
-    tally(key, b.byteLength);
-    return b;
-  };
-  const getRanges = inner.getRanges && (async (key: string, ranges: readonly { offset: number; length: number }[]): Promise<Uint8Array[]> => {
-    const b = await inner.getRanges!(key, ranges);
-    tally(key, b.reduce((n, x) => n + x.byteLength, 0));
-    return b;
-  });
-  // The stores keep their state in private fields: every other member is the inner store's, bound to it.
-  const store = new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "get") return get;
-      if (prop === "getRange") return getRange;
-      if (prop === "getRanges") return getRanges;
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  return { store, counts };
+  return { store: all.store, counts };
 }
 
 async function main(): Promise<void> {

@@ -108,9 +108,8 @@ export function sampleRows(n: number, count: number, random: () => number): Int3
   return pool.subarray(0, count).sort();
 }
 
-/** The rows `rows` of x (n × dim), packed. */
-export function gatherRows(x: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * dim);
+/** The rows `rows` of x (n × dim), packed (into `out` when given: n_rows × dim f32). */
+export function gatherRows(x: Float32Array, dim: number, rows: ArrayLike<number>, out: Float32Array = new Float32Array(rows.length * dim)): Float32Array {
   for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
   return out;
 }

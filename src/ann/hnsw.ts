@@ -455,12 +455,7 @@ export class HnswIndex implements VectorIndex {
         vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
       }, count);
       // The workers write into `buffer` until `linking` settles, whatever `meanwhile` does.
-      try {
-        meanwhile?.();
-      } finally {
-        await linking.catch(() => undefined);
-      }
-      await linking;
+      await alongside(linking, () => meanwhile?.());
       const picks = heap.i32(out, count * (1 + m)).slice();
       // New nodes each existing node gains a link back to, in node order.
       const incoming = new Map<number, number[]>();
@@ -473,10 +468,9 @@ export class HnswIndex implements VectorIndex {
           else incoming.set(v, [from + j]);
         }
       }
-      const linkingBack = this.#linkBackAll(p, incoming);
       // Meanwhile the forward links: the new nodes' own lists, which no back link reads or writes
       // (every pick is a node from before the batch).
-      try {
+      await alongside(this.#linkBackAll(p, incoming), () => {
         const chosen = new Int32Array(m);
         for (let j = 0; j < count; j++) {
           const at = j * (1 + m);
@@ -485,10 +479,7 @@ export class HnswIndex implements VectorIndex {
           this.#layer0.setNeighbours(from + j, chosen, picked);
           this.#size = from + j + 1;
         }
-      } finally {
-        await linkingBack.catch(() => undefined);
-      }
-      await linkingBack;
+      });
     } finally {
       heap.free(buffer);
     }
@@ -849,4 +840,17 @@ function bitmapOf(positions: Int32Array, n: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);
   return bits;
+}
+
+/**
+ * `work` on this thread while `pending` (the workers' task) runs; `pending` settles before this
+ * returns even when `work` throws (its memory stays the workers' until then), and its failure wins.
+ */
+async function alongside<T>(pending: Promise<T>, work: () => void): Promise<T> {
+  try {
+    work();
+  } finally {
+    await pending.catch(() => undefined);
+  }
+  return pending;
 }

@@ -12,7 +12,7 @@ import type { Kernels } from "../kernels/kernels.js";
 import { parallelFor, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import { KMeansSession, type IndexMetric } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
-import { normalizeRows, seededRandom } from "./common.js";
+import { gatherRows, normalizeRows, seededRandom } from "./common.js";
 import { TimeSlicer } from "../util/yield.js";
 
 /** Training rows per centroid when the caller names no sampleRate (LanceDB's and faiss's 256). */
@@ -61,8 +61,7 @@ export function uploadRows(kernels: Kernels, x: Float32Array, dim: number, rows:
   const heap = kernels.heap;
   const length = rows.length * dim;
   const ptr = heap.alloc(length * 4);
-  const out = heap.f32(ptr, length);
-  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
+  const out = gatherRows(x, dim, rows, heap.f32(ptr, length));
   if (normalize) normalizeRows(out, dim);
   return new Block(heap, ptr, length, dim, "f32", length * 4);
 }

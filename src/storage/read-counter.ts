@@ -18,11 +18,13 @@ export interface ReadCounts {
   roundTrips: number;
 }
 
-export function countReads(store: BlobStore): { store: BlobStore; reads: ReadCounts } {
+/** `only`: count the reads of the keys it accepts (all by default). */
+export function countReads(store: BlobStore, only?: (key: string) => boolean): { store: BlobStore; reads: ReadCounts } {
   const reads: ReadCounts = { bytes: 0, requests: 0, roundTrips: 0 };
   // Depth of the deepest read finished so far.
   let finished = 0;
-  const counted = async <T extends Uint8Array | Uint8Array[]>(read: () => Promise<T>): Promise<T> => {
+  const counted = async <T extends Uint8Array | Uint8Array[]>(key: string, read: () => Promise<T>): Promise<T> => {
+    if (only && !only(key)) return read();
     const depth = finished + 1;
     reads.requests++;
     reads.roundTrips = Math.max(reads.roundTrips, depth);
@@ -34,9 +36,9 @@ export function countReads(store: BlobStore): { store: BlobStore; reads: ReadCou
       finished = Math.max(finished, depth);
     }
   };
-  const get = (key: string): Promise<Uint8Array> => counted(() => store.get(key));
-  const getRange = (key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> => counted(() => store.getRange(key, offset, length, hint));
-  const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(() => store.getRanges!(key, ranges)));
+  const get = (key: string): Promise<Uint8Array> => counted(key, () => store.get(key));
+  const getRange = (key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> => counted(key, () => store.getRange(key, offset, length, hint));
+  const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(key, () => store.getRanges!(key, ranges)));
   const proxy = new Proxy(store, {
     get(target, prop) {
       if (prop === "get") return get;

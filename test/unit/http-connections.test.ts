@@ -47,6 +47,16 @@ function heldFetch() {
   return { fetch, sent, answer, settle, drain, most: () => most, held: () => held.length };
 }
 
+/** Through one connection: a query's read, two reads ahead (a.qvf, b.qvf), then the query's next read. */
+function queryAndAhead(store: HttpStore): Promise<Uint8Array>[] {
+  return [
+    store.getRange("index.qvi", 0, 8),
+    store.getRange("a.qvf", 100, 8, { ahead: true }),
+    store.getRange("b.qvf", 100, 8, { ahead: true }),
+    store.getRange("index.qvi", 64, 8),
+  ];
+}
+
 describe("HttpStore maxConnections", () => {
   it("sends at most maxConnections requests at once, the rest as answers come back, all answered right", async () => {
     const f = heldFetch();
@@ -76,12 +86,7 @@ describe("HttpStore maxConnections", () => {
   it("reads a query waits on go before reads ahead of need that were queued earlier", async () => {
     const f = heldFetch();
     const store = new HttpStore("http://cdn.test/db", { fetch: f.fetch, maxConnections: 1 });
-    const reads = [
-      store.getRange("index.qvi", 0, 8),
-      store.getRange("a.qvf", 100, 8, { ahead: true }),
-      store.getRange("b.qvf", 100, 8, { ahead: true }),
-      store.getRange("index.qvi", 64, 8),
-    ];
+    const reads = queryAndAhead(store);
     await f.settle();
     // Multi-range reads (getRanges) are reads a query waits on too.
     reads.push(store.getRanges("c.qvf", [{ offset: 16, length: 4 }, { offset: 20, length: 4 }]).then((b) => b[0]!));
@@ -108,12 +113,7 @@ describe("HttpStore maxConnections", () => {
   it("a read ahead that a query now waits on (needed) goes before the other reads ahead, after the reads already waited on", async () => {
     const f = heldFetch();
     const store = new HttpStore("http://cdn.test/db", { fetch: f.fetch, maxConnections: 1 });
-    const reads = [
-      store.getRange("index.qvi", 0, 8),
-      store.getRange("a.qvf", 100, 8, { ahead: true }),
-      store.getRange("b.qvf", 100, 8, { ahead: true }),
-      store.getRange("index.qvi", 64, 8),
-    ];
+    const reads = queryAndAhead(store);
     await f.settle();
     store.needed("b.qvf");
     await f.drain(reads);

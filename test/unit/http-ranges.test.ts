@@ -13,24 +13,31 @@ import { BUDGET_RANGES_PER_REQUEST, packSpans, RANGES_PER_REQUEST } from "../../
 import { HttpStore } from "../../src/storage/http-store.js";
 import { serveStatic, type StaticServer } from "./static-server.js";
 
-describe("HttpStore.getRanges from several callers at once", () => {
+/** f.bin (`file`) served from a fresh directory around the calling describe: `served.server` once started. */
+function servedFile(file: Uint8Array): { server: StaticServer } {
   const dir = mkdtempSync(join(tmpdir(), "quiver-http-ranges-"));
-  const file = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) % 251);
-  let server: StaticServer;
+  const served = { server: undefined as unknown as StaticServer };
 
   beforeAll(async () => {
     writeFileSync(join(dir, "f.bin"), file);
-    server = await serveStatic(dir);
+    served.server = await serveStatic(dir);
   });
 
   afterAll(async () => {
-    await server.close();
+    await served.server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
+  return served;
+}
+
+describe("HttpStore.getRanges from several callers at once", () => {
+  const file = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) % 251);
+  const served = servedFile(file);
+
   it("sends one request for the ranges of one file asked for in the same task, each caller getting its own", async () => {
-    const store = new HttpStore(server.origin);
-    const from = server.log.length;
+    const store = new HttpStore(served.server.origin);
+    const from = served.server.log.length;
     const [a, b, c] = await Promise.all([
       store.getRanges("f.bin", [{ offset: 10, length: 100 }, { offset: 50_000, length: 10 }]),
       store.getRanges("f.bin", [{ offset: 60, length: 100 }, { offset: 90_000, length: 5 }]),
@@ -39,14 +46,14 @@ describe("HttpStore.getRanges from several callers at once", () => {
     expect(a).toEqual([file.slice(10, 110), file.slice(50_000, 50_010)]);
     expect(b).toEqual([file.slice(60, 160), file.slice(90_000, 90_005)]);
     expect(c).toEqual([new Uint8Array(0)]);
-    const gets = server.log.slice(from).filter((r) => r.method === "GET");
+    const gets = served.server.log.slice(from).filter((r) => r.method === "GET");
     // The overlapping 10–110 and 60–160 are one span: three spans in one request.
     expect(gets).toHaveLength(1);
     expect(gets[0]!.range).toBe("bytes=10-159,50000-50009,90000-90004");
   });
 
   it("a range past the end fails its caller only", async () => {
-    const store = new HttpStore(server.origin, { retries: 0 });
+    const store = new HttpStore(served.server.origin, { retries: 0 });
     const [good, bad] = await Promise.allSettled([
       store.getRanges("f.bin", [{ offset: 0, length: 8 }, { offset: 70_000, length: 8 }]),
       store.getRanges("f.bin", [{ offset: 200_000, length: 8 }, { offset: 10, length: 8 }]),
@@ -57,35 +64,24 @@ describe("HttpStore.getRanges from several callers at once", () => {
 });
 
 describe("getRanges with a connection budget", () => {
-  const dir = mkdtempSync(join(tmpdir(), "quiver-http-ranges-budget-"));
   const file = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 17) % 253);
-  let server: StaticServer;
-
-  beforeAll(async () => {
-    writeFileSync(join(dir, "f.bin"), file);
-    server = await serveStatic(dir);
-  });
-
-  afterAll(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const served = servedFile(file);
 
   /** `count` ranges of `length` bytes, `stride` bytes apart, read through `store`: the bytes, and the GETs it sent. */
   async function read(store: HttpStore, count: number, length: number, stride: number) {
     const ranges = Array.from({ length: count }, (_, i) => ({ offset: 7 + i * stride, length }));
-    const from = server.log.length;
+    const from = served.server.log.length;
     const got = await store.getRanges("f.bin", ranges);
     got.forEach((bytes, i) => expect(bytes).toEqual(file.slice(ranges[i]!.offset, ranges[i]!.offset + length)));
-    const gets = server.log.slice(from).filter((r) => r.method === "GET");
+    const gets = served.server.log.slice(from).filter((r) => r.method === "GET");
     return { gets, bytes: gets.reduce((n, r) => n + r.bytes, 0), asked: count * length };
   }
 
   it("packs up to BUDGET_RANGES_PER_REQUEST ranges per request (64 without a budget); far-apart ranges are not merged past the bytes asked", async () => {
     // 300 ranges of 10 bytes, 290 bytes apart: merging them all would read 29× what was asked.
-    const free = await read(new HttpStore(server.origin), 300, 10, 300);
+    const free = await read(new HttpStore(served.server.origin), 300, 10, 300);
     expect(free.gets).toHaveLength(Math.ceil(300 / RANGES_PER_REQUEST));
-    const budget = await read(new HttpStore(server.origin, { maxConnections: 6 }), 300, 10, 300);
+    const budget = await read(new HttpStore(served.server.origin, { maxConnections: 6 }), 300, 10, 300);
     expect(budget.gets).toHaveLength(2);
     expect(budget.gets.every((r) => r.range!.split(",").length <= BUDGET_RANGES_PER_REQUEST)).toBe(true);
     // Ten 290-byte gaps fit in the 3,000 bytes asked; the body also carries the multipart headers.
@@ -95,7 +91,7 @@ describe("getRanges with a connection budget", () => {
 
   it("merges close ranges until the file's ranges fit one request, over-reading only the gaps", async () => {
     // 250 ranges of 100 bytes with 10-byte gaps: 58 merges (580 bytes of gaps) make 192 spans.
-    const budget = await read(new HttpStore(server.origin, { maxConnections: 6 }), 250, 100, 110);
+    const budget = await read(new HttpStore(served.server.origin, { maxConnections: 6 }), 250, 100, 110);
     expect(budget.gets).toHaveLength(1);
     expect(budget.gets[0]!.range!.split(",")).toHaveLength(BUDGET_RANGES_PER_REQUEST);
   });

@@ -37,43 +37,52 @@ const LATENCY_MS = 250;
 
 const search = (t: Table, q: Float32Array): Promise<Row[]> => t.search(q).nprobes(20).refineFactor(10).select(["id"]).limit(10).toArray();
 
-describe("a remote indexed query in the 1M bench's layout", () => {
-  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-"));
-  let local: Connection;
-  let table: Table;
-  let server: StaticServer;
-  const random = seededRandom(11);
+/**
+ * A local table of `fragments` data files of `perFragment` random 8-d rows with an IVF_PQ index,
+ * published and served with LATENCY_MS per answer (set up and torn down around the calling
+ * describe); `want` holds the local table's answers to `queries`.
+ */
+function servedVectorTable(name: string, fragments: number, perFragment: number, seed: number) {
+  const dir = mkdtempSync(join(tmpdir(), `quiver-remote-trips-${name}-`));
+  const random = seededRandom(seed);
   const draw = (): Float32Array => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
-  const queries = Array.from({ length: 3 }, draw);
-  const want: Row[][] = [];
+  const fixture = { queries: Array.from({ length: 3 }, draw), want: [] as Row[][], table: undefined as unknown as Table, server: undefined as unknown as StaticServer };
+  let local: Connection | undefined;
 
   beforeAll(async () => {
     local = await connect(join(dir, "src"));
-    for (let f = 0; f < FRAGMENTS; f++) {
-      const rows = Array.from({ length: PER_FRAGMENT }, (_, i) => ({ id: f * PER_FRAGMENT + i, vector: draw() }));
-      table = f === 0 ? await local.createTable("t", rows) : (await table.add(rows), table);
+    for (let f = 0; f < fragments; f++) {
+      const rows = Array.from({ length: perFragment }, (_, i) => ({ id: f * perFragment + i, vector: draw() }));
+      fixture.table = f === 0 ? await local.createTable("t", rows) : (await fixture.table.add(rows), fixture.table);
     }
-    await table.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 2 }) });
-    for (const q of queries) want.push(await search(table, q));
+    await fixture.table.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 2 }) });
+    for (const q of fixture.queries) fixture.want.push(await search(fixture.table, q));
     await publishTable(join(dir, "src"), "t", join(dir, "site"));
-    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
+    fixture.server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
   }, 300_000);
 
   afterAll(async () => {
     await local?.close();
-    await server?.close();
+    await fixture.server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
+  return fixture;
+}
+
+describe("a remote indexed query in the 1M bench's layout", () => {
+  const served = servedVectorTable("20", FRAGMENTS, PER_FRAGMENT, 11);
+  const { queries, want } = served;
+
   async function logged(body: () => Promise<Row[]>): Promise<{ rows: Row[]; log: ServedRequest[] }> {
-    const from = server.log.length;
+    const from = served.server.log.length;
     const rows = await body();
-    return { rows, log: server.log.slice(from) };
+    return { rows, log: served.server.log.slice(from) };
   }
 
   it("answers as the local table: cold in 3 round trips, warm in 2", async () => {
-    expect((await table.stats()).fragmentStats.numFragments).toBe(FRAGMENTS);
-    const db = await connect(server.origin);
+    expect((await served.table.stats()).fragmentStats.numFragments).toBe(FRAGMENTS);
+    const db = await connect(served.server.origin);
     const t = await db.openTable("t");
     const cold = await logged(() => search(t, queries[0]!));
     const warm = await logged(() => search(t, queries[1]!));
@@ -99,7 +108,7 @@ describe("a remote indexed query in the 1M bench's layout", () => {
 
   it("through a browser's 6 connections, with maxConnections 6: the index head goes before the read-ahead footers, cold in 7 round trips", async () => {
     const run = async (maxConnections: number) => {
-      const db = await connect(server.origin, { http: { fetch: limitedFetch(6), maxConnections } });
+      const db = await connect(served.server.origin, { http: { fetch: limitedFetch(6), maxConnections } });
       const t = await db.openTable("t");
       const cold = await logged(() => search(t, queries[0]!));
       const warm = await logged(() => search(t, queries[1]!));
@@ -130,41 +139,17 @@ describe("a remote indexed query over 4 data files through a browser's 6 connect
   // The 1M bench table's layout: 4 fragments (of 250,000 rows there, of 80,000 here), so that a
   // wave of per-file requests fits in 6 connections. A fragment's 25 candidates touch under a
   // quarter of its id column's 157 checked chunks, so their ids are read with their vectors.
-  const dir = mkdtempSync(join(tmpdir(), "quiver-remote-trips-4-"));
-  let local: Connection;
-  let table: Table;
-  let server: StaticServer;
-  const random = seededRandom(12);
-  const draw = (): Float32Array => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
-  const queries = Array.from({ length: 3 }, draw);
-  const want: Row[][] = [];
-
-  beforeAll(async () => {
-    local = await connect(join(dir, "src"));
-    for (let f = 0; f < 4; f++) {
-      const rows = Array.from({ length: 80_000 }, (_, i) => ({ id: f * 80_000 + i, vector: draw() }));
-      table = f === 0 ? await local.createTable("t", rows) : (await table.add(rows), table);
-    }
-    await table.createIndex("vector", { config: Index.ivfPq({ numPartitions: 64, numSubVectors: 2 }) });
-    for (const q of queries) want.push(await search(table, q));
-    await publishTable(join(dir, "src"), "t", join(dir, "site"));
-    server = await serveStatic(join(dir, "site"), { latencyMs: LATENCY_MS });
-  }, 300_000);
-
-  afterAll(async () => {
-    await local?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const served = servedVectorTable("4", 4, 80_000, 12);
+  const { queries, want } = served;
 
   it("answers as the local table: cold in 3 round trips, warm in 2, one request per data file and wave", async () => {
-    const db = await connect(server.origin, { http: { fetch: limitedFetch(6), maxConnections: 6 } });
+    const db = await connect(served.server.origin, { http: { fetch: limitedFetch(6), maxConnections: 6 } });
     const t = await db.openTable("t");
     const logs: ServedRequest[][] = [];
     for (const [i, q] of queries.entries()) {
-      const from = server.log.length;
+      const from = served.server.log.length;
       expect(await search(t, q)).toEqual(want[i]);
-      logs.push(server.log.slice(from));
+      logs.push(served.server.log.slice(from));
     }
     await db.close();
     const [cold, ...warm] = logs;
