@@ -61,6 +61,13 @@ export interface ChromiumScaleOptions {
   maxIterations: number;
   sweep: SearchConfig[];
   /**
+   * Also build IVF_RQ (RaBitQ, 1 bit per dimension) on the same table with the same partitions
+   * after the IVF_PQ queries, and query it over this sweep (issue 14: index bytes per vector,
+   * recall and QPS against IVF_PQ). The table's IVF_PQ version is restored afterwards, so a kept
+   * table stays as it was.
+   */
+  rqSweep?: SearchConfig[];
+  /**
    * A directory that keeps the Chromium profile (the OPFS tables), and per data set what its
    * ingest, build and ground truth measured: a later run with the same directory and table options
    * (rows, batch, partitions, sub-vectors, iterations, queries) only reloads and queries.
@@ -209,6 +216,57 @@ export interface ChromiumScaleRun {
   datasets: Record<string, unknown>;
 }
 
+/**
+ * IVF_RQ on the table just queried with IVF_PQ: built in a fresh worker (same partitions and
+ * iterations), queried after a reload over `sweep` against the same ground truth; then the IVF_PQ
+ * version is restored (a new version with the old index), so the table ends as it began.
+ */
+async function rabitq(page: Page, tab: TabMemory, c: {
+  name: ScaleDataset; dataset: string; uri: string; model: VectorModel; numPartitions: number; truth: { ids: number[][] };
+  rows: number; queries: number; maxIterations: number; sweep: SearchConfig[];
+}): Promise<{ rows: ResultRow[]; summary: Record<string, unknown> }> {
+  tab.phase = `${c.name}/rq-build`;
+  await reload(page);
+  progress(`scale/chromium ${c.dataset}: createIndex IVF_RQ (${c.numPartitions} partitions, 1 bit per dimension, ${c.maxIterations} iterations)`);
+  const b = await call(page, "build", { uri: c.uri, table: TABLE, kind: "IVF_RQ", numPartitions: c.numPartitions, numSubVectors: 0, maxIterations: c.maxIterations, sampleEveryMs: 2000 });
+  const buildPeak = tab.peaks.get(tab.phase)!;
+  progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes (${round((b.index_bytes ?? 0) / c.rows, 1)} B/vector)`);
+  tab.phase = `${c.name}/rq-reload`;
+  await reload(page);
+  tab.phase = `${c.name}/rq-query`;
+  const q: QueryResult = await call(page, "query", { uri: c.uri, table: TABLE, model: c.model, queries: c.queries, k: K, warmup: 10, sweep: c.sweep });
+  const queryPeak = tab.peaks.get(tab.phase)!;
+  tab.phase = `${c.name}/rq-restore`;
+  await reload(page);
+  await call(page, "restore", { uri: c.uri, table: TABLE, version: b.version_before });
+  const common = {
+    system: "quiver", variant: "ivf_rq (chromium, opfs, worker)", dataset: c.dataset, metric: "cosine",
+    build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, index_bytes_per_vector: round((b.index_bytes ?? 0) / c.rows, 1),
+    build_wasm_peak_mb: mb(peak(b.memory, (s) => s.wasm_reserved)), build_ua_peak_mb: mb(peak(b.memory, (s) => s.ua_bytes)),
+    query_wasm_peak_mb: mb(peak(q.memory, (s) => s.wasm_reserved)), query_ua_peak_mb: mb(peak(q.memory, (s) => s.ua_bytes)),
+  };
+  const rows: ResultRow[] = q.runs.map((run) => {
+    const r = recall(run.ids, c.truth.ids);
+    progress(`  IVF_RQ nprobes ${run.nprobes} refine ${run.refineFactor}: recall@10 ${round(r, 3)}, p50 ${sig(median(run.latency_ms))} ms`);
+    return {
+      ...common,
+      params: { numPartitions: c.numPartitions, numBits: 1, maxIterations: c.maxIterations, nprobes: run.nprobes, refineFactor: run.refineFactor },
+      qps: sig((run.latency_ms.length * 1000) / run.latency_ms.reduce((s, x) => s + x, 0)),
+      p50_ms: sig(median(run.latency_ms)), p99_ms: sig(p99(run.latency_ms)), recall_at_10: round(r, 3),
+      bytes_fetched: Math.round(run.bytes.reduce((s, x) => s + x, 0) / run.bytes.length),
+      requests_per_query: round(run.requests.reduce((s, x) => s + x, 0) / run.requests.length, 1),
+      tab_rss_query_peak_mb: mb(queryPeak.renderer),
+    };
+  });
+  const summary = {
+    build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, index_bytes_per_vector: common.index_bytes_per_vector, phases_ms: b.phases,
+    worker_wasm_reserved_peak_mb: common.build_wasm_peak_mb, ua_memory_peak_mb: common.build_ua_peak_mb, tab_rss_build_peak_mb: mb(buildPeak.renderer),
+    open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), tab_rss_query_peak_mb: mb(queryPeak.renderer),
+    worker_cache_peak_mb: mb(peak(q.memory, (s) => s.cache_bytes)),
+  };
+  return { rows, summary };
+}
+
 export async function runChromiumScale(o: ChromiumScaleOptions): Promise<ChromiumScaleRun> {
   const numPartitions = o.numPartitions ?? Math.max(1, Math.round(Math.sqrt(o.rows)));
   const models: { name: ScaleDataset; model: VectorModel }[] = [];
@@ -295,6 +353,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         progress(`scale/chromium ${dataset}: exact ground truth`);
         truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
       }
+      const rq = o.rqSweep === undefined ? undefined : await rabitq(page, tab, { name, dataset, uri, model, numPartitions, truth, rows: o.rows, queries: o.queries, maxIterations: o.maxIterations, sweep: o.rqSweep });
       if (keptFile === undefined) {
         tab.phase = `${name}/drop`;
         await reload(page);
@@ -323,6 +382,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         });
         progress(`  nprobes ${run.nprobes} refine ${run.refineFactor}: recall@10 ${round(r, 3)}, p50 ${sig(median(run.latency_ms))} ms, p99 ${sig(p99(run.latency_ms))} ms, ${out.rows.at(-1)!.bytes_fetched} B/query`);
       }
+      if (rq !== undefined) out.rows.push(...rq.rows);
       out.datasets[dataset] = {
         model: name === "spectrum" ? { kind: "spectrum", dim: DIM, seed: 42, meanShare: fitted!.model.meanShare } : model,
         ingest: {
@@ -344,6 +404,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
           memory: q.memory.map((s) => ({ ...s, wasm_reserved: mb(s.wasm_reserved), wasm_allocated: mb(s.wasm_allocated), cache_bytes: mb(s.cache_bytes), ua_bytes: mb(s.ua_bytes), ua_worker_bytes: mb(s.ua_worker_bytes), main_js_heap: mb(s.main_js_heap) })),
         },
         exact: { s: round(truth.ms / 1000, 1), method: `table.search(all ${o.queries} queries).bypassVectorIndex().where(id range of ${o.batch})` },
+        ...(rq === undefined ? {} : { ivf_rq: rq.summary }),
       };
     }
   } finally {

@@ -12,6 +12,8 @@
  *   npm run bench -- scale chromium --nprobes 40,80 --refine 10,30   every pair instead of the default
  *   npm run bench -- scale chromium --bits 4            IVF_PQ with 4-bit codes (192 sub-vectors unless --subvectors)
  *                                                       sweep (DEFAULT_SWEEP below 500K rows, MILLION_SWEEP from there)
+ *   npm run bench -- scale chromium --rq               also IVF_RQ (RaBitQ) on the same table, over the same
+ *                                                       nprobes (refine: --rq-refine, else the sweep's)
  *   npm run bench -- scale chromium --keep /tmp/scale   keeps the browser profile (the OPFS tables) and the
  *                                                       ground truth there: the next run with the same
  *                                                       directory and table options only queries
@@ -28,7 +30,7 @@ const opt = (name: string): string | undefined => {
 };
 const num = (name: string, dflt: number): number => Number(opt(name) ?? dflt);
 const PARTS = ["chromium", "sharded"] as const;
-const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep"];
+const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--rq-refine"];
 const named = args.filter((a, i) => !a.startsWith("--") && !VALUE_FLAGS.includes(args[i - 1] ?? ""));
 const parts = named.length > 0 ? named : [...PARTS];
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`scale: unknown part "${p}" (parts: ${PARTS.join(", ")})`);
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
       numPartitions: opt("partitions") === undefined ? undefined : Number(opt("partitions")),
       // --bits 4: IVF_PQ with 4-bit codes, by default at 192 sub-vectors (the same 96 bytes per row).
       numBits: num("bits", 8) as 4 | 8, numSubVectors: num("subvectors", num("bits", 8) === 4 ? 192 : 96), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
+      rqSweep: args.includes("--rq") ? rqSweepOption(sweepOption(ROWS)) : undefined,
     };
     const run = await runChromiumScale(o);
     rows.push(...run.rows);
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     intro,
     groupBy: "dataset",
     columns: [
+      { heading: "index", value: (r) => indexLabel(r) },
       { heading: "nprobes", value: (r) => (r.params as Record<string, unknown>).nprobes },
       { heading: "refine", value: (r) => (r.params as Record<string, unknown>).refineFactor },
       { heading: "recall@10", value: (r) => r.recall_at_10 },
@@ -107,8 +111,21 @@ function sweepOption(rows: number): ReturnType<typeof defaultSweep> {
   return (nprobes ?? [...new Set(base.map((s) => s.nprobes))]).flatMap((n) => (refine ?? [...new Set(base.map((s) => s.refineFactor))]).map((r) => ({ nprobes: n, refineFactor: r })));
 }
 
+/** IVF_RQ's sweep: the IVF_PQ sweep's nprobes, with `--rq-refine a,b` for the refine factors if given. */
+function rqSweepOption(sweep: ReturnType<typeof defaultSweep>): ReturnType<typeof defaultSweep> {
+  const refine = opt("rq-refine")?.split(",").map(Number);
+  if (refine === undefined) return sweep;
+  return [...new Set(sweep.map((s) => s.nprobes))].flatMap((n) => refine.map((r) => ({ nprobes: n, refineFactor: r })));
+}
+
 type Run = Awaited<ReturnType<typeof runChromiumScale>>;
-type Section = { ingest: Record<string, number>; build: Record<string, number>; query: Record<string, number>; exact: { s: number } };
+type Section = { ingest: Record<string, number>; build: Record<string, number>; query: Record<string, number>; exact: { s: number }; ivf_rq?: Record<string, number> };
+
+/** "IVF_PQ 192×4 bit" or "IVF_RQ 1 bit/dim": which index a row measured. */
+function indexLabel(r: ResultRow): string {
+  const p = r.params as Record<string, number>;
+  return String(r.variant).startsWith("ivf_rq") ? "IVF_RQ 1 bit/dim" : `IVF_PQ ${p.numSubVectors}×${p.numBits} bit`;
+}
 
 function chromiumIntro(run: Run, n: number, batch: number, queries: number): string[] {
   const s = run.spectrum;
@@ -129,7 +146,7 @@ function chromiumNotes(rows: ResultRow[], datasets: Record<string, unknown>): st
   const out: string[] = [];
   for (const [dataset, raw] of Object.entries(datasets)) {
     const d = raw as Section;
-    const mine = rows.filter((r) => r.dataset === dataset);
+    const mine = rows.filter((r) => r.dataset === dataset && !String(r.variant).startsWith("ivf_rq"));
     const good = mine.filter((r) => (r.recall_at_10 as number) >= 0.95).sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
     const verdict = good === undefined
       ? `no configuration of the sweep reached recall@10 0.95 (best ${Math.max(...mine.map((r) => r.recall_at_10 as number))}): goal NOT met`
@@ -140,6 +157,18 @@ function chromiumNotes(rows: ResultRow[], datasets: Record<string, unknown>): st
         `Queries: open ${d.query.open_ms} ms, first (cold) query ${d.query.first_query_ms} ms reading ${d.query.first_query_bytes.toLocaleString("en")} bytes; tab RSS ${d.query.tab_rss_before_open_mb} MB before the open, peak ${d.query.tab_rss_peak_mb} MB; worker WebAssembly peak ${d.query.worker_wasm_reserved_peak_mb} MiB, cache peak ${d.query.worker_cache_peak_mb} MiB, measureUserAgentSpecificMemory peak ${d.query.ua_memory_peak_mb ?? "–"} MiB. ` +
         `Exact ground truth ${d.exact.s} s. ${verdict}.`,
     );
+    if (d.ivf_rq !== undefined) {
+      const rq = rows.filter((r) => r.dataset === dataset && String(r.variant).startsWith("ivf_rq"));
+      const best = rq.filter((r) => (r.recall_at_10 as number) >= 0.95).sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
+      out.push(
+        `  - IVF_RQ on the same table (same partitions): build ${d.ivf_rq.build_s} s, index ${round(d.ivf_rq.index_bytes / MB, 1)} MiB = ${d.ivf_rq.index_bytes_per_vector} B/vector ` +
+          `(IVF_PQ: ${round(d.build.index_bytes / MB, 1)} MiB = ${round(d.build.index_bytes / d.ingest.rows, 1)} B/vector); worker WebAssembly peak ${d.ivf_rq.worker_wasm_reserved_peak_mb} MiB during the build; ` +
+          `tab RSS peak ${d.ivf_rq.tab_rss_query_peak_mb} MB while querying. ` +
+          (best === undefined
+            ? `No IVF_RQ configuration of the sweep reached recall@10 0.95 (best ${Math.max(...rq.map((r) => r.recall_at_10 as number))}).`
+            : `Fastest IVF_RQ configuration at recall@10 ≥ 0.95: nprobes ${(best.params as Record<string, unknown>).nprobes}, refine ${(best.params as Record<string, unknown>).refineFactor}: p50 ${best.p50_ms} ms, ${best.qps} QPS.`),
+      );
+    }
   }
   return out;
 }

@@ -101,9 +101,15 @@ async function ingest(c: IngestConfig): Promise<IngestResult> {
   return { rows, add_ms: add, generate_ms: generate, wall_ms: performance.now() - wall, batches, progress_calls: progressCalls, origin_usage: usage };
 }
 
-export interface BuildConfig { uri: string; table: string; numPartitions: number; numSubVectors: number; numBits?: number; maxIterations: number; sampleRate?: number; sampleEveryMs: number }
+export interface BuildConfig {
+  uri: string; table: string; numPartitions: number; numSubVectors: number; numBits?: number; maxIterations: number; sampleRate?: number; sampleEveryMs: number;
+  /** IVF_PQ (default) or IVF_RQ (RaBitQ, 1 bit per dimension; numSubVectors and numBits unused). */
+  kind?: "IVF_PQ" | "IVF_RQ";
+}
 export interface BuildResult {
   build_ms: number; index_bytes?: number;
+  /** The table's version before and after the build (to restore the index the table had before). */
+  version_before: number; version_after: number;
   /** When each build phase was first reported (ms from the start) and how many progress calls came. */
   phases: Record<string, number>; progress_calls: number;
   memory: MemorySample[];
@@ -112,6 +118,7 @@ export interface BuildResult {
 async function build(c: BuildConfig): Promise<BuildResult> {
   const db = await connectWorker(c.uri);
   const table = await db.openTable(c.table);
+  const version_before = await table.version();
   const t0 = performance.now();
   const memory = [await sampleMemory(db, "before", t0)];
   const phases: Record<string, number> = {};
@@ -119,7 +126,9 @@ async function build(c: BuildConfig): Promise<BuildResult> {
   let lastLine = 0;
   const during = sampler(db, t0, c.sampleEveryMs);
   await table.createIndex("vector", {
-    config: Index.ivfPq({ numPartitions: c.numPartitions, numSubVectors: c.numSubVectors, numBits: c.numBits, maxIterations: c.maxIterations, sampleRate: c.sampleRate, distanceType: "cosine" }),
+    config: c.kind === "IVF_RQ"
+      ? Index.ivfRq({ numPartitions: c.numPartitions, maxIterations: c.maxIterations, sampleRate: c.sampleRate, distanceType: "cosine" })
+      : Index.ivfPq({ numPartitions: c.numPartitions, numSubVectors: c.numSubVectors, numBits: c.numBits, maxIterations: c.maxIterations, sampleRate: c.sampleRate, distanceType: "cosine" }),
     progress: ({ phase, done, total }) => {
       calls++;
       const now = performance.now() - t0;
@@ -133,8 +142,19 @@ async function build(c: BuildConfig): Promise<BuildResult> {
   const build_ms = performance.now() - t0;
   memory.push(...(await during.stop()), await sampleMemory(db, "after", t0));
   const stats = await table.indexStats("vector_idx");
+  const version_after = await table.version();
   await db.close();
-  return { build_ms, index_bytes: stats?.sizeBytes, phases, progress_calls: calls, memory };
+  return { build_ms, index_bytes: stats?.sizeBytes, version_before, version_after, phases, progress_calls: calls, memory };
+}
+
+/** Makes `version` the table's latest again (a new version with its data and indexes): the index built before another build. */
+async function restore(c: { uri: string; table: string; version: number }): Promise<number> {
+  const db = await connectWorker(c.uri);
+  const table = await db.openTable(c.table);
+  await table.restore(c.version);
+  const version = await table.version();
+  await db.close();
+  return version;
 }
 
 export interface SearchConfig { nprobes: number; refineFactor: number }
@@ -227,7 +247,7 @@ async function drop(c: { uri: string; name: string }): Promise<void> {
   await db.close();
 }
 
-const phases = { ingest, build, query, exact, drop };
+const phases = { ingest, build, restore, query, exact, drop };
 export type Phases = typeof phases;
 Object.assign(globalThis, { quiverScale: phases });
 document.body.dataset.ready = "true";
