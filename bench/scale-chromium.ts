@@ -19,6 +19,8 @@
  * what steps 1, 2 and 4 measured: a later run with the same <dir> and table options goes straight
  * to step 3 (a sweep of search settings, or a change to the query path, without ingesting and
  * building again). The build figures it reports are then those of the run that built the table.
+ * With other index options (partitions, sub-vectors, bits, iterations) the kept table's index is
+ * built again (createIndex replaces it); ingest and ground truth stay.
  * The page is served from the same port each time (OPFS belongs to the origin).
  *
  * Memory, three ways: the worker's session counters (db.memoryStats(): WebAssembly reserved — its
@@ -77,12 +79,24 @@ export interface ChromiumScaleOptions {
 
 /** What a kept data set's ingest, build and ground truth measured (`keep`). */
 interface KeptTable {
+  /** The table's options (tableKey); `indexKey` the index's. */
   key: string;
+  indexKey?: string;
   ing: IngestResult;
   b: BuildResult;
   truth: { ids: number[][]; ms: number };
   ingestPeak: PhasePeak | OldPeak;
   buildPeak: PhasePeak | OldPeak;
+}
+
+const tableKey = (t: { rows: number; batch: number; queries: number; model: unknown }): string => JSON.stringify({ rows: t.rows, batch: t.batch, queries: t.queries, model: t.model });
+
+/** A kept file's keys; files kept before the index had a key of its own had one key for both. */
+function keptKeys(kept: KeptTable): KeptTable & { indexKey: string } {
+  if (kept.indexKey !== undefined) return kept as KeptTable & { indexKey: string };
+  const old = JSON.parse(kept.key) as { rows: number; batch: number; queries: number; model: unknown; numPartitions: number; numSubVectors: number; numBits?: number; maxIterations: number };
+  const indexKey = JSON.stringify({ numPartitions: old.numPartitions, numSubVectors: old.numSubVectors, ...(old.numBits === 4 ? { numBits: 4 } : {}), maxIterations: old.maxIterations });
+  return { ...kept, key: tableKey(old), indexKey };
 }
 
 /** Peaks as tables kept before the private footprint was read (VmRSS only). */
@@ -229,21 +243,27 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       const dataset = `${name === "spectrum" ? "spectrum-use" : "clusters"}-${sizeLabel(o.rows)}-${DIM}d`;
       const uri = `opfs://scale-${name}`;
       const keptFile = o.keep === undefined ? undefined : join(scratch, `${name}.json`);
-      const key = JSON.stringify({ rows: o.rows, batch: o.batch, numPartitions, numSubVectors: o.numSubVectors, ...(o.numBits === 4 ? { numBits: 4 } : {}), maxIterations: o.maxIterations, queries: o.queries, model });
-      let kept = keptFile !== undefined && existsSync(keptFile) ? (JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
+      const key = tableKey({ rows: o.rows, batch: o.batch, queries: o.queries, model });
+      const indexKey = JSON.stringify({ numPartitions, numSubVectors: o.numSubVectors, ...(o.numBits === 4 ? { numBits: 4 } : {}), maxIterations: o.maxIterations });
+      let kept = keptFile !== undefined && existsSync(keptFile) ? keptKeys(JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
       if (kept !== undefined && kept.key !== key) kept = undefined;
+      // A kept table with another index: the index is built again (createIndex replaces it); ingest and ground truth stay.
+      const keptIndex = kept !== undefined && kept.indexKey === indexKey;
       let ing: IngestResult;
       let b: BuildResult;
       if (kept !== undefined) {
-        progress(`scale/chromium ${dataset}: the table kept in ${scratch} (ingest, build and ground truth as measured then)`);
-        ({ ing, b } = kept);
+        progress(`scale/chromium ${dataset}: the table kept in ${scratch} (ingest${keptIndex ? ", build" : ""} and ground truth as measured then)`);
+        ing = kept.ing;
       } else {
         progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
         tab.phase = `${name}/ingest`;
         ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
         if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
-
+      }
+      if (kept !== undefined && keptIndex) b = kept.b;
+      else {
+        if (kept !== undefined) await reload(page);
         tab.phase = `${name}/build`;
         progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
         b = await call(page, "build", {
@@ -277,9 +297,13 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         await call(page, "drop", { uri, name: TABLE });
       }
 
-      const buildPeak = phasePeak(kept?.buildPeak ?? tab.peaks.get(`${name}/build`)!);
+      const buildPeak = phasePeak((keptIndex ? kept?.buildPeak : undefined) ?? tab.peaks.get(`${name}/build`)!);
       const ingestPeak = phasePeak(kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!);
-      if (keptFile !== undefined && kept === undefined) writeFileSync(keptFile, JSON.stringify({ key, ing, b, truth, ingestPeak: tab.peaks.get(`${name}/ingest`)!, buildPeak: tab.peaks.get(`${name}/build`)! } satisfies KeptTable));
+      if (keptFile !== undefined && !keptIndex) {
+        writeFileSync(keptFile, JSON.stringify({
+          key, indexKey, ing, b, truth, ingestPeak: kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!, buildPeak: tab.peaks.get(`${name}/build`)!,
+        } satisfies KeptTable));
+      }
       const common = {
         system: "quiver", variant: "ivf_pq (chromium, opfs, worker)", dataset, metric: "cosine",
         rows_per_s: sig(o.rows / (ing.add_ms / 1000)), build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes,
