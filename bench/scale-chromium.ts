@@ -29,7 +29,9 @@
  * crossOriginIsolated; Chromium runs with ForceEagerMeasureMemory so a measurement does not wait for
  * a GC); and, from outside, the renderer process (page, its workers, WebAssembly and all) read from
  * /proc (proc-memory.ts): every 250 ms for peaks, and at the query phase's stages (page loaded,
- * worker started, kernels instantiated, table opened, first query, after each search setting).
+ * worker started, kernels instantiated, table opened, first query, after each search setting, and
+ * after a critical memory-pressure signal over CDP, which makes every isolate collect its garbage
+ * and the allocators give free pages back: what is left is what is held, not what waits for a GC).
  * Two figures from there: VmRSS, which counts the pages of the chromium binary and its libraries
  * that every Chromium process shares, and the private footprint (RssAnon + VmSwap), what Chrome's
  * task manager shows as the tab's memory and what the issue's < 300 MB goal is read against.
@@ -167,6 +169,22 @@ function sizeLabel(n: number): string {
   return n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}K`;
 }
 
+/**
+ * Signals memory pressure, then waits until the renderer's private footprint stops falling (three
+ * samples 250 ms apart within 64 KiB), at most 5 s.
+ */
+async function settle(tab: TabMemory, pressure: () => Promise<unknown>): Promise<void> {
+  await pressure();
+  let last = Infinity;
+  let steady = 0;
+  for (let i = 0; i < 20 && steady < 3; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = tab.sample().renderer?.footprint ?? 0;
+    steady = Math.abs(last - now) <= 65_536 ? steady + 1 : 0;
+    last = now;
+  }
+}
+
 /** One stage of the query phase: the renderer's figures (proc-memory.ts says which is which), in MiB. */
 export interface StageRow {
   stage: string;
@@ -234,6 +252,8 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     await page.exposeFunction("quiverScaleProgress", (line: string) => progress(`  ${line}`));
     let stagePrefix = "";
     await page.exposeFunction("quiverScaleMark", (stage: string) => void tab.mark(`${stagePrefix}${stage}`));
+    const cdp = await context.newCDPSession(page);
+    await page.exposeFunction("quiverScaleSettle", () => settle(tab, () => cdp.send("Memory.simulatePressureNotification", { level: "critical" })));
     await reload(page, `${origin}/index.html`);
     out.browser = `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`;
     out.crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);

@@ -14,6 +14,9 @@ declare global {
   var quiverScaleProgress: ((line: string) => Promise<void>) | undefined;
   // Exposed by the driver: reads the tab's memory from /proc at a named stage, then resolves.
   var quiverScaleMark: ((stage: string) => Promise<void>) | undefined;
+  // Exposed by the driver: a critical memory-pressure signal to the renderer (every isolate collects
+  // its garbage, the allocators give free pages back); resolves once the footprint stops falling.
+  var quiverScaleSettle: (() => Promise<void>) | undefined;
 }
 
 const report = (line: string): void => void globalThis.quiverScaleProgress?.(line);
@@ -212,6 +215,10 @@ async function query(c: QueryConfig): Promise<QueryResult> {
     report(`query nprobes=${s.nprobes} refine=${s.refineFactor}: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms`);
   }
   memory.push(await sampleMemory(db, "end", t0));
+  // What stays once garbage is collected: what Quiver holds, apart from what the engines free lazily.
+  await globalThis.quiverScaleSettle?.();
+  await mark("after the sweep, under memory pressure");
+  memory.push(await sampleMemory(db, "after memory pressure", t0));
   await db.close();
   worker.terminate();
   return { open_ms, first_query_ms, first_query_bytes, runs, memory };
