@@ -242,7 +242,9 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
   const { chromium } = await import("@playwright/test");
   const launch = await playwrightLaunchOptions();
   const context = await chromium.launchPersistentContext(join(scratch, "profile"), {
-    headless: true, ...launch, args: [...(launch.args ?? []), "--enable-blink-features=ForceEagerMeasureMemory"],
+    headless: true, ...launch,
+    // QUIVER_BENCH_JS_FLAGS: V8 flags for a diagnosis (e.g. "--max-semi-space-size=1": does the footprint follow the young generation?).
+    args: [...(launch.args ?? []), "--enable-blink-features=ForceEagerMeasureMemory", ...(process.env.QUIVER_BENCH_JS_FLAGS ? [`--js-flags=${process.env.QUIVER_BENCH_JS_FLAGS}`] : [])],
   });
   const tab = new TabMemory();
   const out: ChromiumScaleRun = { rows: [], browser: "", crossOriginIsolated: false, datasets: {} };
