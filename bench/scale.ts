@@ -20,6 +20,9 @@
  *                                                       ground truth there: the next run with the same
  *                                                       directory and table options only queries
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
+ *
+ * Diagnosis (environment): QUIVER_BENCH_SMAPS=<dir> copies the renderer's /proc/PID/smaps at each
+ * stage of the query phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags.
  */
 import { loadavg } from "node:os";
 import { machineInfo, progress, round, writeResults, type ResultRow } from "./report.js";
