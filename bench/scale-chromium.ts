@@ -19,22 +19,31 @@
  * what steps 1, 2 and 4 measured: a later run with the same <dir> and table options goes straight
  * to step 3 (a sweep of search settings, or a change to the query path, without ingesting and
  * building again). The build figures it reports are then those of the run that built the table.
+ * With other index options (partitions, sub-vectors, bits, iterations) the kept table's index is
+ * built again (createIndex replaces it); ingest and ground truth stay.
  * The page is served from the same port each time (OPFS belongs to the origin).
  *
  * Memory, three ways: the worker's session counters (db.memoryStats(): WebAssembly reserved — its
  * high-water mark, memory never shrinks — and allocated, cache bytes); the page's
  * performance.measureUserAgentSpecificMemory() (the page is served with COOP/COEP, so it is
  * crossOriginIsolated; Chromium runs with ForceEagerMeasureMemory so a measurement does not wait for
- * a GC); and, from outside, the resident set (VmRSS) of Chromium's renderer processes, read from
- * /proc every 250 ms — the tab's footprint as the OS sees it, WebAssembly and all.
+ * a GC); and, from outside, the renderer process (page, its workers, WebAssembly and all) read from
+ * /proc (proc-memory.ts): every 250 ms for peaks, and at the query phase's stages (page loaded,
+ * worker started, kernels instantiated, table opened, first query, after each search setting, and
+ * after a critical memory-pressure signal over CDP, which makes every isolate collect its garbage
+ * and the allocators give free pages back: what is left is what is held, not what waits for a GC).
+ * Two figures from there: VmRSS, which counts the pages of the chromium binary and its libraries
+ * that every Chromium process shares, and the private footprint (RssAnon + VmSwap), what Chrome's
+ * task manager shows as the tab's memory and what the issue's < 300 MB goal is read against.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import { buildBenchPage, playwrightLaunchOptions, staticServer } from "./browser-page.js";
 import { median, p99, progress, round, sig, type ResultRow } from "./report.js";
+import { TabMemory, type PhasePeak, type ProcMemory } from "./proc-memory.js";
 import { fitSpectrum, type FittedSpectrum } from "./scale-spectrum.js";
 import type { VectorModel } from "./scale-page/generate.js";
 import type { BuildResult, IngestResult, MemorySample, Phases, QueryResult, SearchConfig } from "./scale-page/page.js";
@@ -60,6 +69,8 @@ export interface ChromiumScaleOptions {
   numBits?: 4 | 8;
   maxIterations: number;
   sweep: SearchConfig[];
+  /** The query worker's session budget in bytes (connect({ cacheBytes })); default 256 MiB. Half of it may hold IVF partitions. */
+  cacheBytes?: number;
   /**
    * Also build IVF_RQ (RaBitQ, 1 bit per dimension) on the same table with the same partitions
    * after the IVF_PQ queries, and query it over this sweep (issue 14: index bytes per vector,
@@ -77,13 +88,29 @@ export interface ChromiumScaleOptions {
 
 /** What a kept data set's ingest, build and ground truth measured (`keep`). */
 interface KeptTable {
+  /** The table's options (tableKey); `indexKey` the index's. */
   key: string;
+  indexKey?: string;
   ing: IngestResult;
   b: BuildResult;
   truth: { ids: number[][]; ms: number };
-  ingestPeak: { renderer: number; total: number };
-  buildPeak: { renderer: number; total: number };
+  ingestPeak: PhasePeak | OldPeak;
+  buildPeak: PhasePeak | OldPeak;
 }
+
+const tableKey = (t: { rows: number; batch: number; queries: number; model: unknown }): string => JSON.stringify({ rows: t.rows, batch: t.batch, queries: t.queries, model: t.model });
+
+/** A kept file's keys; files kept before the index had a key of its own had one key for both. */
+function keptKeys(kept: KeptTable): KeptTable & { indexKey: string } {
+  if (kept.indexKey !== undefined) return kept as KeptTable & { indexKey: string };
+  const old = JSON.parse(kept.key) as { rows: number; batch: number; queries: number; model: unknown; numPartitions: number; numSubVectors: number; numBits?: number; maxIterations: number };
+  const indexKey = JSON.stringify({ numPartitions: old.numPartitions, numSubVectors: old.numSubVectors, ...(old.numBits === 4 ? { numBits: 4 } : {}), maxIterations: old.maxIterations });
+  return { ...kept, key: tableKey(old), indexKey };
+}
+
+/** Peaks as tables kept before the private footprint was read (VmRSS only). */
+interface OldPeak { renderer: number; total: number }
+const phasePeak = (p: PhasePeak | OldPeak): Partial<PhasePeak> => ("renderer" in p ? { vmRss: p.renderer, chromiumVmRss: p.total } : p);
 
 export const DEFAULT_SWEEP: SearchConfig[] = [
   { nprobes: 20, refineFactor: 10 },
@@ -113,65 +140,6 @@ export const MILLION_SWEEP: SearchConfig[] = [
 /** The sweep for a table of `rows`: the one measured at 100K below 500K rows, the million one above. */
 export function defaultSweep(rows: number): SearchConfig[] {
   return rows >= 500_000 ? MILLION_SWEEP : DEFAULT_SWEEP;
-}
-
-// ── the tab's resident memory, from /proc ───────────────────────────────────────────────────
-
-interface ProcSample { renderer: number; rendererPid: number; total: number }
-
-/** Chromium processes started by this Node process (its descendants), by type, with VmRSS. */
-function chromiumMemory(): ProcSample {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch { /* exited meanwhile */ }
-  }
-  const ours = new Set([process.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, ppid] of parent) if (!ours.has(pid) && ours.has(ppid)) { ours.add(pid); grew = true; }
-  }
-  ours.delete(process.pid);
-  const sample: ProcSample = { renderer: 0, rendererPid: 0, total: 0 };
-  for (const pid of ours) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!cmd.includes("chrom")) continue;
-      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
-      sample.total += rss;
-      if (cmd.includes("--type=renderer") && rss > sample.renderer) Object.assign(sample, { renderer: rss, rendererPid: pid });
-    } catch { /* exited meanwhile */ }
-  }
-  return sample;
-}
-
-/** Peaks of the renderer's RSS per named phase, sampled every 250 ms. */
-class TabMemory {
-  readonly peaks = new Map<string, { renderer: number; total: number }>();
-  readonly marks = new Map<string, number>();
-  phase = "idle";
-  readonly #timer: NodeJS.Timeout;
-  constructor() {
-    this.#timer = setInterval(() => this.sample(), 250);
-  }
-  sample(): ProcSample {
-    const s = chromiumMemory();
-    const p = this.peaks.get(this.phase) ?? { renderer: 0, total: 0 };
-    this.peaks.set(this.phase, { renderer: Math.max(p.renderer, s.renderer), total: Math.max(p.total, s.total) });
-    return s;
-  }
-  /** The renderer's RSS now, kept under `label`. */
-  mark(label: string): number {
-    const r = this.sample().renderer;
-    this.marks.set(label, r);
-    return r;
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-  }
 }
 
 // ── driving the page ────────────────────────────────────────────────────────────────────────
@@ -208,6 +176,40 @@ function sizeLabel(n: number): string {
   return n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}K`;
 }
 
+/**
+ * Signals memory pressure, then waits until the renderer's private footprint stops falling (three
+ * samples 250 ms apart within 64 KiB), at most 5 s.
+ */
+async function settle(tab: TabMemory, pressure: () => Promise<unknown>): Promise<void> {
+  await pressure();
+  let last = Infinity;
+  let steady = 0;
+  for (let i = 0; i < 20 && steady < 3; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = tab.sample().renderer?.footprint ?? 0;
+    steady = Math.abs(last - now) <= 65_536 ? steady + 1 : 0;
+    last = now;
+  }
+}
+
+/** One stage of the query phase: the renderer's figures (proc-memory.ts says which is which), in MiB. */
+export interface StageRow {
+  stage: string;
+  footprint_mb: number;
+  vmrss_mb: number;
+  private_mb?: number;
+  pss_mb?: number;
+  rss_file_mb?: number;
+  rss_shmem_mb?: number;
+}
+
+function stageRow(stage: string, m: ProcMemory): StageRow {
+  return {
+    stage, footprint_mb: mb(m.footprint)!, vmrss_mb: mb(m.vmRss)!, private_mb: mb(m.privateClean + m.privateDirty),
+    pss_mb: mb(m.pss), rss_file_mb: mb(m.rssFile), rss_shmem_mb: mb(m.rssShmem),
+  };
+}
+
 export interface ChromiumScaleRun {
   rows: ResultRow[];
   browser: string;
@@ -223,7 +225,7 @@ export interface ChromiumScaleRun {
  */
 async function rabitq(page: Page, tab: TabMemory, c: {
   name: ScaleDataset; dataset: string; uri: string; model: VectorModel; numPartitions: number; truth: { ids: number[][] };
-  rows: number; queries: number; maxIterations: number; sweep: SearchConfig[];
+  rows: number; queries: number; maxIterations: number; sweep: SearchConfig[]; cacheBytes?: number;
 }): Promise<{ rows: ResultRow[]; summary: Record<string, unknown> }> {
   tab.phase = `${c.name}/rq-build`;
   await reload(page);
@@ -234,7 +236,7 @@ async function rabitq(page: Page, tab: TabMemory, c: {
   tab.phase = `${c.name}/rq-reload`;
   await reload(page);
   tab.phase = `${c.name}/rq-query`;
-  const q: QueryResult = await call(page, "query", { uri: c.uri, table: TABLE, model: c.model, queries: c.queries, k: K, warmup: 10, sweep: c.sweep });
+  const q: QueryResult = await call(page, "query", { uri: c.uri, table: TABLE, model: c.model, queries: c.queries, k: K, warmup: 10, sweep: c.sweep, cacheBytes: c.cacheBytes });
   const queryPeak = tab.peaks.get(tab.phase)!;
   tab.phase = `${c.name}/rq-restore`;
   await reload(page);
@@ -255,13 +257,13 @@ async function rabitq(page: Page, tab: TabMemory, c: {
       p50_ms: sig(median(run.latency_ms)), p99_ms: sig(p99(run.latency_ms)), recall_at_10: round(r, 3),
       bytes_fetched: Math.round(run.bytes.reduce((s, x) => s + x, 0) / run.bytes.length),
       requests_per_query: round(run.requests.reduce((s, x) => s + x, 0) / run.requests.length, 1),
-      tab_rss_query_peak_mb: mb(queryPeak.renderer),
+      tab_rss_query_peak_mb: mb(queryPeak.vmRss), tab_footprint_query_peak_mb: mb(queryPeak.footprint),
     };
   });
   const summary = {
     build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, index_bytes_per_vector: common.index_bytes_per_vector, phases_ms: b.phases,
-    worker_wasm_reserved_peak_mb: common.build_wasm_peak_mb, ua_memory_peak_mb: common.build_ua_peak_mb, tab_rss_build_peak_mb: mb(buildPeak.renderer),
-    open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), tab_rss_query_peak_mb: mb(queryPeak.renderer),
+    worker_wasm_reserved_peak_mb: common.build_wasm_peak_mb, ua_memory_peak_mb: common.build_ua_peak_mb, tab_rss_build_peak_mb: mb(buildPeak.vmRss), tab_footprint_build_peak_mb: mb(buildPeak.footprint),
+    open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), tab_rss_query_peak_mb: mb(queryPeak.vmRss), tab_footprint_query_peak_mb: mb(queryPeak.footprint),
     worker_cache_peak_mb: mb(peak(q.memory, (s) => s.cache_bytes)),
   };
   return { rows, summary };
@@ -298,7 +300,9 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
   const { chromium } = await import("@playwright/test");
   const launch = await playwrightLaunchOptions();
   const context = await chromium.launchPersistentContext(join(scratch, "profile"), {
-    headless: true, ...launch, args: [...(launch.args ?? []), "--enable-blink-features=ForceEagerMeasureMemory"],
+    headless: true, ...launch,
+    // QUIVER_BENCH_JS_FLAGS: V8 flags for a diagnosis (e.g. "--max-semi-space-size=1": does the footprint follow the young generation?).
+    args: [...(launch.args ?? []), "--enable-blink-features=ForceEagerMeasureMemory", ...(process.env.QUIVER_BENCH_JS_FLAGS ? [`--js-flags=${process.env.QUIVER_BENCH_JS_FLAGS}`] : [])],
   });
   const tab = new TabMemory();
   const out: ChromiumScaleRun = { rows: [], browser: "", crossOriginIsolated: false, datasets: {} };
@@ -306,6 +310,10 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => progress(`page error: ${e.message}`));
     await page.exposeFunction("quiverScaleProgress", (line: string) => progress(`  ${line}`));
+    let stagePrefix = "";
+    await page.exposeFunction("quiverScaleMark", (stage: string) => void tab.mark(`${stagePrefix}${stage}`));
+    const cdp = await context.newCDPSession(page);
+    await page.exposeFunction("quiverScaleSettle", () => settle(tab, () => cdp.send("Memory.simulatePressureNotification", { level: "critical" })));
     await reload(page, `${origin}/index.html`);
     out.browser = `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`;
     out.crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
@@ -315,35 +323,45 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       const dataset = `${name === "spectrum" ? "spectrum-use" : "clusters"}-${sizeLabel(o.rows)}-${DIM}d`;
       const uri = `opfs://scale-${name}`;
       const keptFile = o.keep === undefined ? undefined : join(scratch, `${name}.json`);
-      const key = JSON.stringify({ rows: o.rows, batch: o.batch, numPartitions, numSubVectors: o.numSubVectors, ...(o.numBits === 4 ? { numBits: 4 } : {}), maxIterations: o.maxIterations, queries: o.queries, model });
-      let kept = keptFile !== undefined && existsSync(keptFile) ? (JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
+      const key = tableKey({ rows: o.rows, batch: o.batch, queries: o.queries, model });
+      const indexKey = JSON.stringify({ numPartitions, numSubVectors: o.numSubVectors, ...(o.numBits === 4 ? { numBits: 4 } : {}), maxIterations: o.maxIterations });
+      let kept = keptFile !== undefined && existsSync(keptFile) ? keptKeys(JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
       if (kept !== undefined && kept.key !== key) kept = undefined;
+      // A kept table with another index: the index is built again (createIndex replaces it); ingest and ground truth stay.
+      const keptIndex = kept !== undefined && kept.indexKey === indexKey;
       let ing: IngestResult;
       let b: BuildResult;
       if (kept !== undefined) {
-        progress(`scale/chromium ${dataset}: the table kept in ${scratch} (ingest, build and ground truth as measured then)`);
-        ({ ing, b } = kept);
+        progress(`scale/chromium ${dataset}: the table kept in ${scratch} (ingest${keptIndex ? ", build" : ""} and ground truth as measured then)`);
+        ing = kept.ing;
       } else {
         progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
         tab.phase = `${name}/ingest`;
         ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
         if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
-
+      }
+      if (kept !== undefined && keptIndex) b = kept.b;
+      else {
+        if (kept !== undefined) await reload(page);
         tab.phase = `${name}/build`;
         progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
         b = await call(page, "build", {
           uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, numBits: o.numBits, maxIterations: o.maxIterations, sampleEveryMs: 2000,
         });
-        progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer RSS peak ${mb(tab.peaks.get(tab.phase)?.renderer)} MiB`);
+        progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer VmRSS peak ${mb(tab.peaks.get(tab.phase)?.vmRss)} MiB, private footprint peak ${mb(tab.peaks.get(tab.phase)?.footprint)} MiB`);
       }
 
       tab.phase = `${name}/reload`;
       await reload(page);
-      const baseline = tab.mark(`${name}/before-open`);
+      stagePrefix = `${name}/`;
+      const baseline = tab.mark(`${name}/page loaded`);
       tab.phase = `${name}/query`;
-      const q: QueryResult = await call(page, "query", { uri, table: TABLE, model, queries: o.queries, k: K, warmup: 10, sweep: o.sweep });
+      const q: QueryResult = await call(page, "query", { uri, table: TABLE, model, queries: o.queries, k: K, warmup: 10, sweep: o.sweep, cacheBytes: o.cacheBytes });
       const queryPeak = tab.peaks.get(tab.phase)!;
+      const stages = [...tab.marks].filter(([label]) => label.startsWith(stagePrefix)).map(([label, m]) => stageRow(label.slice(stagePrefix.length), m));
+      stages.push({ stage: "peak over the queries (250 ms samples)", vmrss_mb: mb(queryPeak.vmRss)!, footprint_mb: mb(queryPeak.footprint)! });
+      for (const st of stages) progress(`  ${st.stage}: private footprint ${st.footprint_mb} MiB, VmRSS ${st.vmrss_mb} MiB`);
 
       let truth: KeptTable["truth"];
       if (kept !== undefined) truth = kept.truth;
@@ -353,16 +371,20 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         progress(`scale/chromium ${dataset}: exact ground truth`);
         truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
       }
-      const rq = o.rqSweep === undefined ? undefined : await rabitq(page, tab, { name, dataset, uri, model, numPartitions, truth, rows: o.rows, queries: o.queries, maxIterations: o.maxIterations, sweep: o.rqSweep });
+      const rq = o.rqSweep === undefined ? undefined : await rabitq(page, tab, { name, dataset, uri, model, numPartitions, truth, rows: o.rows, queries: o.queries, maxIterations: o.maxIterations, sweep: o.rqSweep, cacheBytes: o.cacheBytes });
       if (keptFile === undefined) {
         tab.phase = `${name}/drop`;
         await reload(page);
         await call(page, "drop", { uri, name: TABLE });
       }
 
-      const buildPeak = kept?.buildPeak ?? tab.peaks.get(`${name}/build`)!;
-      const ingestPeak = kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!;
-      if (keptFile !== undefined && kept === undefined) writeFileSync(keptFile, JSON.stringify({ key, ing, b, truth, ingestPeak, buildPeak } satisfies KeptTable));
+      const buildPeak = phasePeak((keptIndex ? kept?.buildPeak : undefined) ?? tab.peaks.get(`${name}/build`)!);
+      const ingestPeak = phasePeak(kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!);
+      if (keptFile !== undefined && !keptIndex) {
+        writeFileSync(keptFile, JSON.stringify({
+          key, indexKey, ing, b, truth, ingestPeak: kept?.ingestPeak ?? tab.peaks.get(`${name}/ingest`)!, buildPeak: tab.peaks.get(`${name}/build`)!,
+        } satisfies KeptTable));
+      }
       const common = {
         system: "quiver", variant: "ivf_pq (chromium, opfs, worker)", dataset, metric: "cosine",
         rows_per_s: sig(o.rows / (ing.add_ms / 1000)), build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes,
@@ -378,7 +400,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
           p50_ms: sig(median(run.latency_ms)), p99_ms: sig(p99(run.latency_ms)), recall_at_10: round(r, 3),
           bytes_fetched: Math.round(run.bytes.reduce((s, x) => s + x, 0) / run.bytes.length),
           requests_per_query: round(run.requests.reduce((s, x) => s + x, 0) / run.requests.length, 1),
-          tab_rss_query_peak_mb: mb(queryPeak.renderer),
+          tab_rss_query_peak_mb: mb(queryPeak.vmRss), tab_footprint_query_peak_mb: mb(queryPeak.footprint), ...(o.cacheBytes === undefined ? {} : { cache_bytes: o.cacheBytes }),
         });
         progress(`  nprobes ${run.nprobes} refine ${run.refineFactor}: recall@10 ${round(r, 3)}, p50 ${sig(median(run.latency_ms))} ms, p99 ${sig(p99(run.latency_ms))} ms, ${out.rows.at(-1)!.bytes_fetched} B/query`);
       }
@@ -388,17 +410,19 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         ingest: {
           rows: o.rows, batch: o.batch, batches: ing.batches, add_s: round(ing.add_ms / 1000, 1), rows_per_s: round(o.rows / (ing.add_ms / 1000), 0),
           generate_s: round(ing.generate_ms / 1000, 1), wall_s: round(ing.wall_ms / 1000, 1), progress_calls: ing.progress_calls,
-          origin_usage_bytes: ing.origin_usage, tab_rss_peak_mb: mb(ingestPeak.renderer), chromium_rss_peak_mb: mb(ingestPeak.total),
+          origin_usage_bytes: ing.origin_usage, tab_rss_peak_mb: mb(ingestPeak.vmRss), tab_footprint_peak_mb: mb(ingestPeak.footprint), chromium_rss_peak_mb: mb(ingestPeak.chromiumVmRss),
         },
         build: {
           build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, phases_ms: b.phases, progress_calls: b.progress_calls,
           worker_wasm_reserved_peak_mb: mb(peak(b.memory, (s) => s.wasm_reserved)), worker_wasm_allocated_peak_mb: mb(peak(b.memory, (s) => s.wasm_allocated)),
           ua_memory_peak_mb: mb(peak(b.memory, (s) => s.ua_bytes)), ua_worker_peak_mb: mb(peak(b.memory, (s) => s.ua_worker_bytes)),
-          tab_rss_peak_mb: mb(buildPeak.renderer), chromium_rss_peak_mb: mb(buildPeak.total), memory_samples: b.memory.length,
+          tab_rss_peak_mb: mb(buildPeak.vmRss), tab_footprint_peak_mb: mb(buildPeak.footprint), chromium_rss_peak_mb: mb(buildPeak.chromiumVmRss), memory_samples: b.memory.length,
         },
         query: {
           open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), first_query_bytes: q.first_query_bytes,
-          tab_rss_before_open_mb: mb(baseline), tab_rss_peak_mb: mb(queryPeak.renderer), chromium_rss_peak_mb: mb(queryPeak.total),
+          tab_rss_before_open_mb: mb(baseline?.vmRss), tab_rss_peak_mb: mb(queryPeak.vmRss), chromium_rss_peak_mb: mb(queryPeak.chromiumVmRss),
+          tab_footprint_before_open_mb: mb(baseline?.footprint), tab_footprint_peak_mb: mb(queryPeak.footprint), cache_bytes: o.cacheBytes ?? 256 * MB,
+          stages,
           worker_wasm_reserved_peak_mb: mb(peak(q.memory, (s) => s.wasm_reserved)), worker_cache_peak_mb: mb(peak(q.memory, (s) => s.cache_bytes)),
           ua_memory_peak_mb: mb(peak(q.memory, (s) => s.ua_bytes)), ua_worker_peak_mb: mb(peak(q.memory, (s) => s.ua_worker_bytes)),
           memory: q.memory.map((s) => ({ ...s, wasm_reserved: mb(s.wasm_reserved), wasm_allocated: mb(s.wasm_allocated), cache_bytes: mb(s.cache_bytes), ua_bytes: mb(s.ua_bytes), ua_worker_bytes: mb(s.ua_worker_bytes), main_js_heap: mb(s.main_js_heap) })),

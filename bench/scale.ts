@@ -10,7 +10,11 @@
  *   npm run bench -- scale chromium --rows 100000       a smaller table
  *   npm run bench -- scale chromium --datasets clusters  one data set (spectrum, clusters)
  *   npm run bench -- scale chromium --nprobes 40,80 --refine 10,30   every pair instead of the default
- *   npm run bench -- scale chromium --bits 4            IVF_PQ with 4-bit codes (192 sub-vectors unless --subvectors)
+ *   npm run bench -- scale chromium --bits 4            IVF_PQ with 4-bit codes (192 sub-vectors unless --sub-vectors)
+ *   npm run bench -- scale chromium --sub-vectors 96    PQ sub-vectors (--subvectors too); 4-bit × 96 = 48 bytes per row
+ *   npm run bench -- scale chromium --cache-mib 64      the query worker's session budget (connect({ cacheBytes }));
+ *                                                       half may hold IVF partitions: less memory, more bytes read per query
+ *   npm run bench -- scale chromium --results scale-x   writes bench/results/scale-x.{json,md} instead of scale.{json,md}
  *                                                       sweep (DEFAULT_SWEEP below 500K rows, MILLION_SWEEP from there)
  *   npm run bench -- scale chromium --rq               also IVF_RQ (RaBitQ) on the same table, over the same
  *                                                       nprobes (refine: --rq-refine, else the sweep's)
@@ -18,10 +22,13 @@
  *                                                       ground truth there: the next run with the same
  *                                                       directory and table options only queries
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
+ *
+ * Diagnosis (environment): QUIVER_BENCH_SMAPS=<dir> copies the renderer's /proc/PID/smaps at each
+ * stage of the query phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags.
  */
 import { loadavg } from "node:os";
 import { machineInfo, progress, round, writeResults, type ResultRow } from "./report.js";
-import { defaultSweep, runChromiumScale, type ScaleDataset } from "./scale-chromium.js";
+import { defaultSweep, runChromiumScale, type ScaleDataset, type StageRow } from "./scale-chromium.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -30,12 +37,15 @@ const opt = (name: string): string | undefined => {
 };
 const num = (name: string, dflt: number): number => Number(opt(name) ?? dflt);
 const PARTS = ["chromium", "sharded"] as const;
-const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--rq-refine"];
+const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--sub-vectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--cache-mib", "--results", "--rq-refine"];
 const named = args.filter((a, i) => !a.startsWith("--") && !VALUE_FLAGS.includes(args[i - 1] ?? ""));
 const parts = named.length > 0 ? named : [...PARTS];
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`scale: unknown part "${p}" (parts: ${PARTS.join(", ")})`);
 const ROWS = num("rows", 1_000_000);
 const QUICK = args.includes("--quick");
+const SUB_VECTORS = opt("sub-vectors") ?? opt("subvectors");
+const CACHE_MIB = opt("cache-mib");
+const RESULTS = opt("results") ?? "scale";
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
@@ -55,7 +65,8 @@ async function main(): Promise<void> {
       datasets: (opt("datasets") ?? "spectrum,clusters").split(",") as ScaleDataset[],
       numPartitions: opt("partitions") === undefined ? undefined : Number(opt("partitions")),
       // --bits 4: IVF_PQ with 4-bit codes, by default at 192 sub-vectors (the same 96 bytes per row).
-      numBits: num("bits", 8) as 4 | 8, numSubVectors: num("subvectors", num("bits", 8) === 4 ? 192 : 96), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
+      numBits: num("bits", 8) as 4 | 8, numSubVectors: SUB_VECTORS === undefined ? (num("bits", 8) === 4 ? 192 : 96) : Number(SUB_VECTORS), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
+      cacheBytes: CACHE_MIB === undefined ? undefined : Number(CACHE_MIB) * MB,
       rqSweep: args.includes("--rq") ? rqSweepOption(sweepOption(ROWS)) : undefined,
     };
     const run = await runChromiumScale(o);
@@ -65,7 +76,7 @@ async function main(): Promise<void> {
     notes.push(...chromiumNotes(rows, run.datasets));
   }
   const results = {
-    benchmark: "scale",
+    benchmark: RESULTS,
     date: new Date().toISOString(),
     machine: machineInfo(`1-minute load average ${round(loadAtStart, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end (a shared machine). Peak RSS is the Node driver's; Chromium's is in the rows.`),
     rows,
@@ -89,12 +100,14 @@ async function main(): Promise<void> {
       { heading: "QPS", value: (r) => r.qps },
       { heading: "bytes/query", value: (r) => r.bytes_fetched },
       { heading: "requests/query", value: (r) => r.requests_per_query },
-      { heading: "tab RSS peak MB (queries)", value: (r) => r.tab_rss_query_peak_mb },
+      { heading: "tab private footprint peak MiB (queries)", value: (r) => r.tab_footprint_query_peak_mb ?? "–" },
+      { heading: "tab VmRSS peak MiB (queries)", value: (r) => r.tab_rss_query_peak_mb },
       { heading: "query WASM / JS+WASM peak MiB", value: (r) => `${r.query_wasm_peak_mb} / ${r.query_ua_peak_mb ?? "–"}` },
       { heading: "ingest rows/s", value: (r) => r.rows_per_s },
       { heading: "build s", value: (r) => r.build_s },
       { heading: "build WASM / JS+WASM peak MiB", value: (r) => `${r.build_wasm_peak_mb} / ${r.build_ua_peak_mb ?? "–"}` },
     ],
+    groupIntro: (dataset) => stageTable(extra.chromium as { datasets: Record<string, Section> } | undefined, dataset),
     notes,
     reproduce: `npm run bench -- scale${ROWS !== 1_000_000 ? ` --rows ${ROWS}` : ""}`,
   });
@@ -119,12 +132,26 @@ function rqSweepOption(sweep: ReturnType<typeof defaultSweep>): ReturnType<typeo
 }
 
 type Run = Awaited<ReturnType<typeof runChromiumScale>>;
-type Section = { ingest: Record<string, number>; build: Record<string, number>; query: Record<string, number>; exact: { s: number }; ivf_rq?: Record<string, number> };
+type Section = { ingest: Record<string, number>; build: Record<string, number>; query: Record<string, number> & { stages?: StageRow[] }; exact: { s: number }; ivf_rq?: Record<string, number> };
 
 /** "IVF_PQ 192×4 bit" or "IVF_RQ 1 bit/dim": which index a row measured. */
 function indexLabel(r: ResultRow): string {
   const p = r.params as Record<string, number>;
   return String(r.variant).startsWith("ivf_rq") ? "IVF_RQ 1 bit/dim" : `IVF_PQ ${p.numSubVectors}×${p.numBits} bit`;
+}
+
+/** The tab's memory at each stage of the query phase, as a Markdown table. */
+function stageTable(chromium: { datasets: Record<string, Section> } | undefined, dataset: string): string | undefined {
+  const stages = chromium?.datasets[dataset]?.query.stages;
+  if (stages === undefined) return undefined;
+  const v = (x: number | undefined): string => (x === undefined ? "–" : String(x));
+  return [
+    `Tab memory during the queries (renderer process, MiB; private footprint = RssAnon + VmSwap, Chrome's task-manager figure; VmRSS includes the shared chromium binary and libraries):`,
+    "",
+    "| stage | private footprint | VmRSS | private (smaps) | PSS | RssFile | RssShmem |",
+    "|---|---|---|---|---|---|---|",
+    ...stages.map((st) => `| ${st.stage} | ${v(st.footprint_mb)} | ${v(st.vmrss_mb)} | ${v(st.private_mb)} | ${v(st.pss_mb)} | ${v(st.rss_file_mb)} | ${v(st.rss_shmem_mb)} |`),
+  ].join("\n");
 }
 
 function chromiumIntro(run: Run, n: number, batch: number, queries: number): string[] {
@@ -138,7 +165,11 @@ function chromiumIntro(run: Run, n: number, batch: number, queries: number): str
       (s ? `(${s.source.texts} SciFact claims, ${s.source.dims}-d; variance in the top 10/50/100 directions ${s.topShare.source.top10}/${s.topShare.source.top50}/${s.topShare.source.top100}) resampled to 384 (model: ${s.topShare.model.top10}/${s.topShare.model.top50}/${s.topShare.model.top100}), mean share ‖μ‖²/Σλ = ${s.meanShare}, ` : "") +
       `U a seeded structured random rotation (scale-page/generate.ts); **clusters** — 100 isotropic Gaussian clusters (spread 0.5), as bench/out-of-core.ts. ${queries} held-out queries from the same model.`,
     `Latency is page-side (\`await tbl.search(q)…toArray()\`, the worker hop included), one query at a time after 10 warm-up queries; bytes/query from \`analyzePlan()\` (all reads from OPFS) of the same queries run again right after the timed pass. ` +
-      `Tab RSS = VmRSS of Chromium's renderer process (page + its workers, WebAssembly included) sampled every 250 ms from /proc. Goal (issue 14): p50 < 10 ms at recall@10 ≥ 0.95 with < 300 MB of tab memory.`,
+      `Tab memory is the renderer process (the page, its dedicated worker, WebAssembly included), read from /proc every 250 ms and at the stages of the query phase (bench/proc-memory.ts). ` +
+      `**Private footprint** = RssAnon + VmSwap of /proc/PID/status: the pages the tab owns, what Chrome's task manager shows as its "Memory footprint" on Linux; the goal is read against it. ` +
+      `**VmRSS** counts besides those the file-backed pages of the chromium binary and its shared libraries (RssFile, mapped by every Chromium process and kept once by the OS) and shared memory (RssShmem): it is not the tab's own memory. ` +
+      `Private = Private_Clean + Private_Dirty of smaps_rollup (pages no other process maps); PSS divides shared pages among their processes. ` +
+      `Goal (issue 14): p50 < 10 ms at recall@10 ≥ 0.95 with < 300 MB of tab memory.`,
   ];
 }
 
@@ -150,11 +181,12 @@ function chromiumNotes(rows: ResultRow[], datasets: Record<string, unknown>): st
     const good = mine.filter((r) => (r.recall_at_10 as number) >= 0.95).sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
     const verdict = good === undefined
       ? `no configuration of the sweep reached recall@10 0.95 (best ${Math.max(...mine.map((r) => r.recall_at_10 as number))}): goal NOT met`
-      : `fastest configuration at recall@10 ≥ 0.95: nprobes ${(good.params as Record<string, unknown>).nprobes}, refine ${(good.params as Record<string, unknown>).refineFactor}: p50 ${good.p50_ms} ms, tab RSS peak ${d.query.tab_rss_peak_mb} MB: goal ${(good.p50_ms as number) < 10 && d.query.tab_rss_peak_mb < 300 ? "met" : "NOT met"}`;
+      : `fastest configuration at recall@10 ≥ 0.95: nprobes ${(good.params as Record<string, unknown>).nprobes}, refine ${(good.params as Record<string, unknown>).refineFactor}: p50 ${good.p50_ms} ms, ` +
+        `tab private footprint peak ${d.query.tab_footprint_peak_mb ?? "–"} MiB (VmRSS ${d.query.tab_rss_peak_mb} MiB): goal (300 MB = 286 MiB) ${(good.p50_ms as number) < 10 && d.query.tab_footprint_peak_mb !== undefined && d.query.tab_footprint_peak_mb * MB < 300e6 ? "met" : "NOT met"}`;
     out.push(
-      `- **${dataset}**: ingest ${d.ingest.rows_per_s.toLocaleString("en")} rows/s (add calls; ${d.ingest.add_s} s, drawing the vectors ${d.ingest.generate_s} s more; tab RSS peak ${d.ingest.tab_rss_peak_mb} MB). ` +
-        `Build ${d.build.build_s} s, index ${round(d.build.index_bytes / MB, 1)} MiB; during the build: worker WebAssembly peak ${d.build.worker_wasm_reserved_peak_mb} MiB, measureUserAgentSpecificMemory peak ${d.build.ua_memory_peak_mb ?? "–"} MiB, tab RSS peak ${d.build.tab_rss_peak_mb} MB. ` +
-        `Queries: open ${d.query.open_ms} ms, first (cold) query ${d.query.first_query_ms} ms reading ${d.query.first_query_bytes.toLocaleString("en")} bytes; tab RSS ${d.query.tab_rss_before_open_mb} MB before the open, peak ${d.query.tab_rss_peak_mb} MB; worker WebAssembly peak ${d.query.worker_wasm_reserved_peak_mb} MiB, cache peak ${d.query.worker_cache_peak_mb} MiB, measureUserAgentSpecificMemory peak ${d.query.ua_memory_peak_mb ?? "–"} MiB. ` +
+      `- **${dataset}**: ingest ${d.ingest.rows_per_s.toLocaleString("en")} rows/s (add calls; ${d.ingest.add_s} s, drawing the vectors ${d.ingest.generate_s} s more; tab private footprint peak ${d.ingest.tab_footprint_peak_mb ?? "–"} MiB, VmRSS ${d.ingest.tab_rss_peak_mb} MiB). ` +
+        `Build ${d.build.build_s} s, index ${round(d.build.index_bytes / MB, 1)} MiB; during the build: worker WebAssembly peak ${d.build.worker_wasm_reserved_peak_mb} MiB, measureUserAgentSpecificMemory peak ${d.build.ua_memory_peak_mb ?? "–"} MiB, tab private footprint peak ${d.build.tab_footprint_peak_mb ?? "–"} MiB, VmRSS ${d.build.tab_rss_peak_mb} MiB. ` +
+        `Queries: open ${d.query.open_ms} ms, first (cold) query ${d.query.first_query_ms} ms reading ${d.query.first_query_bytes.toLocaleString("en")} bytes; tab private footprint ${d.query.tab_footprint_before_open_mb ?? "–"} MiB with the page loaded, peak ${d.query.tab_footprint_peak_mb ?? "–"} MiB (VmRSS ${d.query.tab_rss_before_open_mb} and ${d.query.tab_rss_peak_mb} MiB); session budget ${round((d.query.cache_bytes ?? 256 * MB) / MB, 0)} MiB; worker WebAssembly peak ${d.query.worker_wasm_reserved_peak_mb} MiB, cache peak ${d.query.worker_cache_peak_mb} MiB, measureUserAgentSpecificMemory peak ${d.query.ua_memory_peak_mb ?? "–"} MiB. ` +
         `Exact ground truth ${d.exact.s} s. ${verdict}.`,
     );
     if (d.ivf_rq !== undefined) {
@@ -163,7 +195,7 @@ function chromiumNotes(rows: ResultRow[], datasets: Record<string, unknown>): st
       out.push(
         `  - IVF_RQ on the same table (same partitions): build ${d.ivf_rq.build_s} s, index ${round(d.ivf_rq.index_bytes / MB, 1)} MiB = ${d.ivf_rq.index_bytes_per_vector} B/vector ` +
           `(IVF_PQ: ${round(d.build.index_bytes / MB, 1)} MiB = ${round(d.build.index_bytes / d.ingest.rows, 1)} B/vector); worker WebAssembly peak ${d.ivf_rq.worker_wasm_reserved_peak_mb} MiB during the build; ` +
-          `tab RSS peak ${d.ivf_rq.tab_rss_query_peak_mb} MB while querying. ` +
+          `tab private footprint peak ${d.ivf_rq.tab_footprint_query_peak_mb ?? "–"} MiB while querying (VmRSS ${d.ivf_rq.tab_rss_query_peak_mb} MiB). ` +
           (best === undefined
             ? `No IVF_RQ configuration of the sweep reached recall@10 0.95 (best ${Math.max(...rq.map((r) => r.recall_at_10 as number))}).`
             : `Fastest IVF_RQ configuration at recall@10 ≥ 0.95: nprobes ${(best.params as Record<string, unknown>).nprobes}, refine ${(best.params as Record<string, unknown>).refineFactor}: p50 ${best.p50_ms} ms, ${best.qps} QPS.`),

@@ -6,15 +6,21 @@
  * run after a page reload starts from a cold worker. `body[data-ready]` says the page is loaded.
  */
 import { DataTypes, field, Index, schema, type MemoryStats } from "quiverdb";
-import { connectWorker, type RemoteConnection } from "quiverdb/worker";
+import { connectWorker, startWorker, type RemoteConnection } from "quiverdb/worker";
 import { BASE_STREAM, categoryOf, QUERY_STREAM, vectorModel, type VectorModel } from "./generate.js";
 
 declare global {
   // Exposed by the driver (page.exposeFunction): progress lines for its log.
   var quiverScaleProgress: ((line: string) => Promise<void>) | undefined;
+  // Exposed by the driver: reads the tab's memory from /proc at a named stage, then resolves.
+  var quiverScaleMark: ((stage: string) => Promise<void>) | undefined;
+  // Exposed by the driver: a critical memory-pressure signal to the renderer (every isolate collects
+  // its garbage, the allocators give free pages back); resolves once the footprint stops falling.
+  var quiverScaleSettle: (() => Promise<void>) | undefined;
 }
 
 const report = (line: string): void => void globalThis.quiverScaleProgress?.(line);
+const mark = async (stage: string): Promise<void> => { await globalThis.quiverScaleMark?.(stage); };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ── memory ──────────────────────────────────────────────────────────────────────────────────
@@ -158,7 +164,11 @@ async function restore(c: { uri: string; table: string; version: number }): Prom
 }
 
 export interface SearchConfig { nprobes: number; refineFactor: number }
-export interface QueryConfig { uri: string; table: string; model: VectorModel; queries: number; k: number; warmup: number; sweep: SearchConfig[] }
+export interface QueryConfig {
+  uri: string; table: string; model: VectorModel; queries: number; k: number; warmup: number; sweep: SearchConfig[];
+  /** The worker connection's session budget (connect({ cacheBytes })); default the session's (256 MiB). */
+  cacheBytes?: number;
+}
 export interface QueryRun extends SearchConfig {
   latency_ms: number[]; ids: number[][];
   /** Bytes and requests read from storage by each query, run again with analyzePlan() right after the timed pass. */
@@ -180,15 +190,29 @@ async function query(c: QueryConfig): Promise<QueryResult> {
   const dim = c.model.dim;
   const vectors = vectorModel(c.model)(QUERY_STREAM)(c.queries);
   const q = (i: number): Float32Array => vectors.slice(i * dim, (i + 1) * dim);
+  // Stages the driver reads the tab's memory at (mark): the worker started; the kernels compiled
+  // and instantiated, by a one-row search in a throw-away memory:// connection of the same worker
+  // (the compiled module is the worker's, shared by its connections; the probe's instance goes
+  // with it); the table opened; the first query; after each configuration of the sweep.
+  const worker = startWorker();
+  const probe = await connectWorker("memory://", { worker });
+  await mark("worker started");
+  const probeTable = await probe.createTable("probe", [{ vector: new Float32Array([1, 0, 0, 0]) }]);
+  await probeTable.search(new Float32Array([1, 0, 0, 0])).limit(1).toArray();
+  await probe.close();
+  await mark("kernels instantiated");
   const t0 = performance.now();
-  const db = await connectWorker(c.uri);
+  const db = await connectWorker(c.uri, { worker, ...(c.cacheBytes === undefined ? {} : { cacheBytes: c.cacheBytes }) });
   const table = await db.openTable(c.table);
   const open_ms = performance.now() - t0;
+  await mark("table opened");
   const memory = [await sampleMemory(db, "open", t0)];
   const search = (i: number, s: SearchConfig) => table.search(q(i)).distanceType("cosine").nprobes(s.nprobes).refineFactor(s.refineFactor).select(["id"]).limit(c.k);
   let t = performance.now();
   const [first_query_bytes] = readsOf(await search(0, c.sweep[0]!).analyzePlan());
   const first_query_ms = performance.now() - t;
+  await mark("first query");
+  memory.push(await sampleMemory(db, "first query", t0));
   const runs: QueryRun[] = [];
   for (const s of c.sweep) {
     for (let i = 0; i < Math.min(c.warmup, c.queries); i++) await search(i, s).toArray();
@@ -200,6 +224,7 @@ async function query(c: QueryConfig): Promise<QueryResult> {
       run.ids.push(rows.map((r) => r.id as number));
     }
     memory.push(await sampleMemory(db, `after nprobes=${s.nprobes} refine=${s.refineFactor}`, t0));
+    await mark(`after nprobes ${s.nprobes} refine ${s.refineFactor}`);
     for (let i = 0; i < c.queries; i++) {
       const [bytes, requests] = readsOf(await search(i, s).analyzePlan());
       run.bytes.push(bytes);
@@ -210,7 +235,12 @@ async function query(c: QueryConfig): Promise<QueryResult> {
     report(`query nprobes=${s.nprobes} refine=${s.refineFactor}: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms`);
   }
   memory.push(await sampleMemory(db, "end", t0));
+  // What stays once garbage is collected: what Quiver holds, apart from what the engines free lazily.
+  await globalThis.quiverScaleSettle?.();
+  await mark("after the sweep, under memory pressure");
+  memory.push(await sampleMemory(db, "after memory pressure", t0));
   await db.close();
+  worker.terminate();
   return { open_ms, first_query_ms, first_query_bytes, runs, memory };
 }
 

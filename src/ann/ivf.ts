@@ -266,7 +266,7 @@ export class IvfIndex implements VectorIndex {
   }
 
   bytes(): number {
-    return this.#centroids.byteLength * 2 + this.#rowIds.size * 8 + this.#parts.residentBytes + (this.#codec.bytes?.() ?? 0);
+    return this.#centroids.byteLength * 2 + this.#rowIds.bytes + this.#parts.residentBytes + (this.#codec.bytes?.() ?? 0);
   }
 
   stats(): IndexStats {

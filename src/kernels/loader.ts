@@ -70,9 +70,13 @@ export function registerWasmModule(flavor: KernelFlavor, module: WebAssembly.Mod
   cache.delete(flavor);
 }
 
+/** Compiled modules per flavor (code, no memory), kept for the sessions that come later. */
+const compiled = new Map<KernelFlavor, Promise<WebAssembly.Module>>();
+
 /**
- * A new kernels instance with a WebAssembly memory of its own (a Session's): the module is compiled
- * once per flavor and kept (compiled code, no memory), the instance is the caller's to drop.
+ * A new kernels instance with a WebAssembly memory of its own (a Session's), the caller's to drop.
+ * The first call per flavor compiles the module and hands that very instance to its caller; later
+ * calls instantiate the kept module. No instance (and no memory) is made only to compile.
  */
 export async function newKernels(options: Pick<LoadKernelsOptions, "flavor"> = {}): Promise<Kernels> {
   const requested = options.flavor ?? "auto";
@@ -80,22 +84,13 @@ export async function newKernels(options: Pick<LoadKernelsOptions, "flavor"> = {
     throw createError("INVALID_ARGUMENT", `Unknown kernel flavor "${String(requested)}"; use "auto", "simd" or "scalar".`, { flavor: requested });
   }
   const flavor: KernelFlavor = requested === "auto" ? (supportsSimd() ? "simd" : "scalar") : requested;
-  return instantiateKernels(flavor, await compiledModule(flavor));
-}
-
-const compiled = new Map<KernelFlavor, Promise<WebAssembly.Module>>();
-
-function compiledModule(flavor: KernelFlavor): Promise<WebAssembly.Module> {
-  const registeredModule = registered.get(flavor);
-  if (registeredModule !== undefined) return Promise.resolve(registeredModule);
-  let pending = compiled.get(flavor);
-  if (pending === undefined) {
-    // The shared instance's load reports what it tried when the module cannot be found.
-    pending = loadKernels({ flavor }).then((k) => k.module!);
-    compiled.set(flavor, pending);
-    pending.catch(() => compiled.delete(flavor));
-  }
-  return pending;
+  const module = registered.get(flavor) ?? compiled.get(flavor);
+  if (module !== undefined) return instantiateKernels(flavor, await module);
+  const first = instantiateKernels(flavor, defaultUrl(flavor));
+  const pending = first.then((k) => k.module!);
+  compiled.set(flavor, pending);
+  pending.catch(() => compiled.delete(flavor));
+  return first;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/ann/common.js";
-import { connect, Session } from "../../src/index.js";
+import { connect, Index, Session } from "../../src/index.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
 import { counting } from "../support/counting-store.js";
 import type { Table } from "../../src/table.js";
@@ -214,6 +214,44 @@ describe("costs that scale with the result", () => {
     }
     const page = await t.search(data[100]!.vector).select(["id"]).offset(5).limit(5).toArray();
     expect(page).toHaveLength(5);
+    await db.close();
+  });
+});
+
+describe("WebAssembly memory under IVF partition eviction", () => {
+  it("stops growing across rounds of reopened tables and queries that evict and re-read partitions: freed blocks are reused", async () => {
+    const dim = 32;
+    const n = 32_000;
+    const rand = seededRandom(7);
+    const rows = Array.from({ length: n }, (_, i) => ({ id: i, vector: Float32Array.from({ length: dim }, () => rand() * 2 - 1) }));
+    const volume = new MemoryVolume();
+    const build = await connect(new MemoryStore("memory://evict", volume));
+    await (await build.createTable("v", rows)).createIndex("vector", { config: Index.ivfPq({ numPartitions: 32, numSubVectors: 32, numBits: 4, maxIterations: 4 }) });
+    await build.close();
+
+    // 1 MiB budget: at most 512 KiB of partitions, under the index's 32,000 × (16 code + 4 position) bytes.
+    let indexBytes = 0;
+    const store = counting(new MemoryStore("memory://evict", volume), (key, bytes) => { if (key.includes("_indices/")) indexBytes += bytes; });
+    const db = await connect(store, { cacheBytes: 2 ** 20 });
+    const queries = Array.from({ length: 8 }, (_, i) => rows[i * 3999]!.vector);
+    const round = async (): Promise<{ reserved: number; indexBytes: number }> => {
+      indexBytes = 0;
+      const table = await db.openTable("v");
+      for (const [i, q] of queries.entries()) {
+        const hits = await table.search(q).nprobes(6 + (i % 3) * 10).refineFactor(4).select(["id"]).limit(3).toArray();
+        expect(hits[0]!.id).toBe(i * 3999);
+      }
+      table.close();
+      return { reserved: db.memoryStats().wasm.reservedBytes, indexBytes };
+    };
+    const rounds = [];
+    for (let r = 0; r < 6; r++) rounds.push(await round());
+    // Every round re-reads partitions it had to evict (more than the 512 KiB budget's worth)…
+    for (const r of rounds.slice(1)) expect(r.indexBytes).toBeGreaterThan(2 ** 19);
+    // …and reserved memory, a high-water mark, stops moving after the first rounds.
+    const settled = rounds[2]!.reserved;
+    expect(rounds.slice(2).map((r) => r.reserved)).toEqual(rounds.slice(2).map(() => settled));
+    expect(db.memoryStats().wasm.allocatedBytes).toBeLessThan(settled);
     await db.close();
   });
 });
