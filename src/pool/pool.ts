@@ -46,7 +46,7 @@ import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, Unnumber
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
 import { chunkOf, merge, type Chunk } from "./chunks.js";
 import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
-import { MULTI_QUERIES } from "./scan.js";
+import { MULTI_QUERIES, now } from "./scan.js";
 import { emptyTraffic, MessageBuild, type BuildTraffic } from "./build.js";
 
 export type ScanTransport = "shared" | "message";
@@ -75,6 +75,28 @@ export interface ScanPoolOptions {
    * Default: those scripts next to this module. Override when serving them from elsewhere.
    */
   createWorker?: () => WorkerLike | Promise<WorkerLike>;
+  /**
+   * Called after each pooled search once every worker it involved has answered (a stalled worker's
+   * scans are reported when it wakes), with which worker scanned which chunk and when. For
+   * benchmarks and diagnosis; default none.
+   */
+  onScan?: (report: ScanReport) => void;
+}
+
+/** One pooled search as it ran (ScanPoolOptions.onScan). Times are ms after the search began. */
+export interface ScanReport {
+  transport: ScanTransport;
+  queries: number;
+  rows: number;
+  chunks: number;
+  /** Every chunk scan: a chunk scanned twice (a copy, backing up a late worker) appears twice, `used` on the answer that won. */
+  scans: { chunk: number; worker: number; start: number; end: number; used: boolean; copy: boolean }[];
+  /** Until the last request to a worker was posted. */
+  dispatchMs: number;
+  /** Until every chunk was answered. */
+  answeredMs: number;
+  /** From the first start of the chunk that started last until every chunk was answered: the tail a late worker causes. */
+  tailMs: number;
 }
 
 /**
@@ -198,10 +220,12 @@ export class ScanPool {
   /** Chunks (scans), row ranges and held parts (builds) each worker has done, for `chunksByWorker`. */
   readonly #chunks: number[];
   readonly #traffic = emptyTraffic();
+  readonly #onScan: ((report: ScanReport) => void) | undefined;
 
   /** Use `createScanPool()`. */
-  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[]) {
+  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[], onScan?: (report: ScanReport) => void) {
     this.kernels = kernels;
+    this.#onScan = onScan;
     this.transport = transport;
     this.#workers = workers;
     this.#chunks = workers.map(() => 0);
@@ -383,6 +407,7 @@ export class ScanPool {
    */
   #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
     const heap = this.kernels.heap;
+    const t0 = now();
     const { nq, dim, multi } = jobs[0]!;
     const esize = element === "f32" ? 4 : 1;
     const align = (b: number): number => (b + 15) & ~15;
@@ -413,7 +438,19 @@ export class ScanPool {
     const requests = workers.map((w, i) => w.request({
       type: "scan", shared: { queries: base, counter: base + counter, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, chunks: list },
     }));
-    void Promise.allSettled(requests).then(() => heap.free(base));
+    const dispatched = now();
+    let answered = 0;
+    void Promise.allSettled(requests).then((replies) => {
+      heap.free(base);
+      const scans: ScanReport["scans"] = [];
+      replies.forEach((r, i) => {
+        const trace = r.status === "fulfilled" ? (r.value as { trace?: number[] }).trace ?? [] : [];
+        for (let j = 0; j < trace.length; j += 4) {
+          scans.push({ chunk: trace[j]!, worker: workers[i]!.index, start: trace[j + 1]! - t0, end: trace[j + 2]! - t0, used: true, copy: trace[j + 3] === 1 });
+        }
+      });
+      this.#report(t0, dispatched, answered, nq, chunks, scans);
+    });
     return new Promise((resolve, reject) => {
       let settled = false;
       requests.forEach((request, i) => request.then(
@@ -421,6 +458,7 @@ export class ScanPool {
           this.#chunks[workers[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
           if (settled || Atomics.load(heap.i32(base + counter, 2), 1) < jobs.length) return;
           settled = true;
+          answered = now();
           resolve(jobs.map((job, c) => {
             const l = list[c]!;
             return { count: heap.i32(l.outCount, nq).slice(), index: heap.i32(l.outIdx, nq * job.kk).slice(), distance: heap.f32(l.outDist, nq * job.kk).slice() };
@@ -452,6 +490,11 @@ export class ScanPool {
     let next = 0;
     let left = n;
     let settled = false;
+    const t0 = now();
+    let dispatched = 0;
+    let answered = 0;
+    let inFlight = 0;
+    const scans: ScanReport["scans"] = [];
     return new Promise((resolve, reject) => {
       const give = (w: number): void => {
         let c: number | undefined;
@@ -463,17 +506,22 @@ export class ScanPool {
         if (c === undefined) return;
         const chunk = c;
         running[w]!.add(chunk);
+        const copy = copies[chunk]! > 0 || outputs[chunk] !== undefined;
         copies[chunk]!++;
+        inFlight++;
         this.#sendChunk(w, jobs[chunk]!, chunks[chunk]!, packed, cosine).then(
-          (output) => {
+          ({ output, trace }) => {
             running[w]!.delete(chunk);
             copies[chunk]!--;
+            const used = outputs[chunk] === undefined && !settled;
+            scans.push({ chunk, worker: w, start: trace[1]! - t0, end: trace[2]! - t0, used, copy });
             if (settled) return;
             if (outputs[chunk] === undefined) {
               outputs[chunk] = output;
               this.#chunks[w]!++;
               if (--left === 0) {
                 settled = true;
+                answered = now();
                 return resolve(outputs as ScanOutput[]);
               }
             }
@@ -484,14 +532,17 @@ export class ScanPool {
             settled = true;
             reject(error);
           },
-        );
+        ).finally(() => {
+          if (--inFlight === 0) this.#report(t0, dispatched, answered, nq, chunks, scans);
+        });
       };
       for (let round = 0; round < 2; round++) for (let w = 0; w < this.#workers.length; w++) give(w);
+      dispatched = now();
     });
   }
 
   /** One chunk to one worker (message transport), with the blocks it does not hold yet. */
-  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, packed: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<ScanOutput> {
+  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, packed: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<{ output: ScanOutput; trace: number[] }> {
     const worker = this.#workers[w]!;
     const uploads: BlockUpload[] = [];
     const pieces = job.pieces.map((p) => {
@@ -509,7 +560,20 @@ export class ScanPool {
     const sent = worker.request({ type: "scan", job: { ...job, pieces }, queries, ids, uploads, cosineNorms: cosine }, [queries, ids.buffer, ...uploads.map((u) => u.data)]);
     // A failed scan may have left uploads unapplied: send them again next time.
     sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
-    return ((await sent) as Extract<PoolReply, { type: "done" }>).output!;
+    const reply = (await sent) as Extract<PoolReply, { type: "done" }>;
+    return { output: reply.output!, trace: reply.trace ?? [] };
+  }
+
+  /** Hands a finished search's trace to `onScan` (answered: 0 when it failed). */
+  #report(t0: number, dispatched: number, answered: number, queries: number, chunks: Chunk[], scans: ScanReport["scans"]): void {
+    if (this.#onScan === undefined || answered === 0) return;
+    const firstStart = new Map<number, number>();
+    for (const s of scans) firstStart.set(s.chunk, Math.min(firstStart.get(s.chunk) ?? Infinity, s.start));
+    const lastStart = Math.max(...firstStart.values());
+    this.#onScan({
+      transport: this.transport, queries, rows: chunks.reduce((n, c) => n + c.total, 0), chunks: chunks.length,
+      scans: scans.sort((a, b) => a.start - b.start), dispatchMs: dispatched - t0, answeredMs: answered - t0, tailMs: answered - t0 - lastStart,
+    });
   }
 
   #handleOf(block: Block): number {
@@ -581,6 +645,6 @@ export async function createScanPool(options: ScanPoolOptions = {}): Promise<Sca
     await Promise.all(workers.map((w) => w.terminate()));
     throw error;
   }
-  pool = new ScanPool(kernels, transport, workers);
+  pool = new ScanPool(kernels, transport, workers, options.onScan);
   return pool;
 }

@@ -152,7 +152,7 @@ export interface WireError {
 
 export type PoolReply =
   | { type: "ready"; id: number }
-  | { type: "done"; id: number; output?: ScanOutput; claimed?: number; built?: BuildOutput }
+  | { type: "done"; id: number; output?: ScanOutput; claimed?: number; built?: BuildOutput; trace?: number[] }
   | { type: "error"; id: number; error: WireError };
 
 /** A request before the pool numbers it. */

@@ -203,19 +203,21 @@ class LocalScanner {
  * output slots; returns how many this worker scanned. A worker that starts late (busy, or
  * descheduled) finds fewer chunks left — the others took them.
  */
-export function runSharedScan(w: KernelExports, scan: SharedScan): number {
+export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[] = []): number {
   const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.counter, 2);
   let claimed = 0;
   for (;;) {
     const c = Atomics.add(control(), 0, 1);
     if (c >= scan.chunks.length) return claimed;
     const chunk = scan.chunks[c]!;
+    const start = now();
     runScan(w, chunk.job, {
       queries: scan.queries, qNorms: scan.qNorms, dist: scan.dist, ids: chunk.ids,
       outIdx: chunk.outIdx, outDist: chunk.outDist, outCount: chunk.outCount, block: (h) => chunk.blocks[h]!,
     });
     claimed++;
     Atomics.add(control(), 1, 1);
+    trace.push(c, start, now(), 0);
   }
 }
 
@@ -232,6 +234,11 @@ export function runSharedRows(w: KernelExports, r: RowsRequest): number {
     claimed++;
     Atomics.add(control(), 1, 1);
   }
+}
+
+/** Milliseconds since the epoch, sub-millisecond: comparable across threads (each has its own timeOrigin). */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function toWire(error: unknown): WireError {
@@ -270,12 +277,15 @@ export function servePool(endpoint: Endpoint = globalThis as unknown as Endpoint
       reply({ type: "done", id: m.id, claimed: runSharedRows(shared, m.rows) });
     } else if ("shared" in m) {
       if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
-      reply({ type: "done", id: m.id, claimed: runSharedScan(shared, m.shared) });
+      const trace: number[] = [];
+      const claimed = runSharedScan(shared, m.shared, trace);
+      reply({ type: "done", id: m.id, claimed, trace });
     } else {
       if (local === undefined) throw new Error("scan worker was not initialised for message passing");
       for (const u of m.uploads) local.upload(u.handle, u.element, u.dim, u.data);
+      const start = now();
       const output = local.scan(m.job, m.queries, m.ids, m.cosineNorms);
-      reply({ type: "done", id: m.id, output }, [output.count.buffer, output.index.buffer, output.distance.buffer]);
+      reply({ type: "done", id: m.id, output, trace: [-1, start, now(), 0] }, [output.count.buffer, output.index.buffer, output.distance.buffer]);
     }
   }
 }
