@@ -7,13 +7,19 @@
  *   await pool.close();
  *
  * `searchBatch` answers exactly what `Kernels.searchBatch` answers for the same arguments — same
- * rows, same float distances, ties in the same (target, row) order. The rows the targets cover,
- * laid end to end in target order, are cut into small contiguous chunks, several per worker
- * (CHUNKS_PER_WORKER), which idle workers take in turn — work stealing, so a worker the OS
- * deschedules holds up one small chunk, not half the scan:
+ * rows, same float distances, ties in the same (target, row) order. A search is cut into chunks
+ * of about equal cost (`chunkElements` = rows × dim × queries, ~0.5 ms of scanning: well under a
+ * scheduler's time slice): groups of 8 queries × contiguous ranges of the rows the targets cover,
+ * laid end to end in target order (chunks.ts splitScan). Idle workers take the next chunk — work
+ * stealing — and once none are left, back up the oldest chunk a late worker still holds (the
+ * first answer wins), so a worker the OS sets aside mid-chunk holds up nothing:
  *
  *   targets  [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
- *   chunks   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· | 6 ··· | 7 ··· ]   taken by whoever is free
+ *   queries 0–7   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· ]   taken by whoever is free
+ *   queries 8–15  [ 6 ··· | 7 ··· | 8 ··· | 9 ··· | 10 ·· | 11 ·· ]
+ *
+ * A search too small to pay for the hop (under 1/8 of a chunk) runs on the calling thread with the
+ * same kernels; one under two chunks' worth goes to one worker whole.
  *
  * Each worker runs the same kernels as Kernels.searchBatch over a chunk (per-row distances do not
  * depend on their neighbours) and selects the chunk's top-k; the coordinator merges those lists by
@@ -23,14 +29,16 @@
  * Two transports:
  * - "shared": one `WebAssembly.Memory({ shared: true })` that every worker's instance imports
  *   (kernels/shared.ts). Blocks uploaded once through `pool.kernels` are visible to all workers;
- *   only pointers cross, and workers claim chunks through an atomic counter in that memory. Only
- *   this thread allocates — workers write into buffers it allocated. Needs SharedArrayBuffer:
+ *   only pointers cross: one request per worker per search with the chunk list, workers claim
+ *   chunks through an atomic counter in that memory and settle a chunk with a compare-and-swap
+ *   on its state word (claimer's or copy's slot). Only this thread allocates — workers write into
+ *   buffers it allocated. Needs SharedArrayBuffer:
  *   always in Node; in browsers only on crossOriginIsolated pages. The same workers also run
  *   index builds' row-parallel kernels (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
- *   at a time (queries and the chunk's row ids) to whichever worker answered, and backs up chunks a
- *   slow worker still holds once nothing else is left. Index builds send each worker its part
+ *   at a time (the chunk's queries and row ids), two in flight per worker, to whichever worker
+ *   answered, and backs up chunks a slow worker still holds once nothing else is left. Index builds send each worker its part
  *   of the rows once, then only centroids or codebooks per step (build.ts).
  */
 import type { Endpoint } from "comlink";
@@ -42,14 +50,32 @@ import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
 import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
 import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validate.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, UnnumberedRequest } from "./protocol.js";
+import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, ScanSlot, SharedChunk, UnnumberedRequest } from "./protocol.js";
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
-import { chunkOf, merge, type Chunk } from "./chunks.js";
+import { CHUNK_ELEMENTS, chunkOf, merge, MULTI_QUERIES, splitScan, type Chunk, type ScanSplit } from "./chunks.js";
 import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
-import { MULTI_QUERIES, now } from "./scan.js";
+import { now } from "./scan.js";
 import { emptyTraffic, MessageBuild, type BuildTraffic } from "./build.js";
 
 export type ScanTransport = "shared" | "message";
+
+/** One search being run: how it is cut, its row chunks, one job per (query group, row chunk), its queries. */
+interface SearchRun {
+  split: ScanSplit;
+  rows: Chunk[];
+  jobs: ScanJob[];
+  values: (Float32Array | Int8Array | Uint8Array)[];
+  element: ElementType;
+  cosine: boolean;
+  /** When the search began (scan.ts `now()`). */
+  t0: number;
+}
+
+/**
+ * A conservative scanning rate (elements per ms on one core; SIMD f32 scans run at 6–12 million)
+ * for how long an idle worker waits for a late chunk before it has timed chunks of its own.
+ */
+const ELEMENTS_PER_MS = 4_000_000;
 
 export interface ScanPoolOptions {
   /** Worker threads. Default: hardware concurrency, at most 4. More workers than cores only adds hops. */
@@ -76,6 +102,15 @@ export interface ScanPoolOptions {
    */
   createWorker?: () => WorkerLike | Promise<WorkerLike>;
   /**
+   * Work per chunk of a search, in elements (rows × dim × queries). Default 4,194,304: about
+   * 0.5 ms of SIMD scanning on one core, well under a scheduler's time slice, so a worker the OS
+   * sets aside holds up one short chunk (which an idle worker then scans too). Smaller: finer
+   * balance, but one claim (shared) or one message round trip (message) more per chunk. A search
+   * under 2 chunks' worth goes to one worker; under 1/8 of a chunk it runs on the calling thread,
+   * where it costs less than the hop. Limit: integer ≥ 1.
+   */
+  chunkElements?: number;
+  /**
    * Called after each pooled search once every worker it involved has answered (a stalled worker's
    * scans are reported when it wakes), with which worker scanned which chunk and when. For
    * benchmarks and diagnosis; default none.
@@ -88,7 +123,10 @@ export interface ScanReport {
   transport: ScanTransport;
   queries: number;
   rows: number;
+  /** Chunks: `groups` query groups × `rowChunks` row ranges. */
   chunks: number;
+  groups: number;
+  rowChunks: number;
   /** Every chunk scan: a chunk scanned twice (a copy, backing up a late worker) appears twice, `used` on the answer that won. */
   scans: { chunk: number; worker: number; start: number; end: number; used: boolean; copy: boolean }[];
   /** Until the last request to a worker was posted. */
@@ -99,13 +137,6 @@ export interface ScanReport {
   tailMs: number;
 }
 
-/**
- * A search is cut into this many chunks per worker, so that when one worker stalls (the OS gave
- * its core to another process) the others take its share instead of waiting for it.
- */
-const CHUNKS_PER_WORKER = 8;
-/** Fewer rows than this per chunk and the hop (or the claim) costs more than the scan. */
-const MIN_CHUNK_ROWS = 512;
 /** Rows of a build task per claim: small enough to balance, large enough that a claim is noise. */
 const MIN_TASK_ROWS = 256;
 /**
@@ -115,11 +146,6 @@ const MIN_TASK_ROWS = 256;
  * and a claim is one atomic add.
  */
 const TASK_RANGES_PER_WORKER = 32;
-
-/** Chunks for a scan of `total` rows over `workers` workers. */
-export function chunkCount(total: number, workers: number): number {
-  return Math.max(1, Math.min(workers * CHUNKS_PER_WORKER, Math.floor(total / MIN_CHUNK_ROWS)));
-}
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -221,11 +247,13 @@ export class ScanPool {
   readonly #chunks: number[];
   readonly #traffic = emptyTraffic();
   readonly #onScan: ((report: ScanReport) => void) | undefined;
+  readonly #chunkElements: number;
 
   /** Use `createScanPool()`. */
-  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[], onScan?: (report: ScanReport) => void) {
+  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[], options: Pick<ScanPoolOptions, "onScan" | "chunkElements"> = {}) {
     this.kernels = kernels;
-    this.#onScan = onScan;
+    this.#onScan = options.onScan;
+    this.#chunkElements = options.chunkElements ?? CHUNK_ELEMENTS;
     this.transport = transport;
     this.#workers = workers;
     this.#chunks = workers.map(() => 0);
@@ -335,15 +363,20 @@ export class ScanPool {
     const total = scans.reduce((n, s) => n + s.count, 0);
     if (values.length === 0) return [];
     if (total === 0 || k === 0) return values.map(() => ({ target: new Int32Array(0), row: new Int32Array(0), distance: new Float32Array(0) }));
+    // Too small to be worth a hop: the same kernels on this thread give the same answer.
+    if (total * dim * values.length * 8 < this.#chunkElements) return this.kernels.searchBatch(metric, queries, targets, dim, k, range);
     if (metric === "cosine") this.#ensureNorms(scans, dim);
 
-    const n = chunkCount(total, this.#workers.length);
-    const chunks = Array.from({ length: n }, (_, c) => chunkOf(scans, Math.round((total * c) / n), Math.round((total * (c + 1)) / n)));
-    const jobs = chunks.map((c): ScanJob => ({ metric, element, multi, dim, nq: values.length, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces }));
-    const outputs = this.transport === "shared"
-      ? await this.#runShared(jobs, chunks, values, element)
-      : await this.#runMessage(jobs, chunks, values, element, metric === "cosine");
-    return values.map((_, q) => merge(q, k, chunks, jobs, outputs, scans));
+    const split = splitScan(total, values.length, dim, k, this.#workers.length, this.#chunkElements);
+    const rows = Array.from({ length: split.rowChunks }, (_, r) => chunkOf(scans, Math.round((total * r) / split.rowChunks), Math.round((total * (r + 1)) / split.rowChunks)));
+    const jobs: ScanJob[] = [];
+    for (let g = 0; g < split.groups; g++) {
+      const nq = Math.min(split.groupSize, values.length - g * split.groupSize);
+      for (const c of rows) jobs.push({ metric, element, multi, dim, nq, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces });
+    }
+    const run: SearchRun = { split, rows, jobs, values, element, cosine: metric === "cosine", t0: now() };
+    const outputs = this.transport === "shared" ? await this.#runShared(run) : await this.#runMessage(run);
+    return values.map((_, q) => merge(q, k, split, rows, jobs, outputs, scans));
   }
 
   /**
@@ -401,42 +434,48 @@ export class ScanPool {
 
   /**
    * Every worker gets the whole chunk list and claims chunks through an atomic counter until none
-   * are left. Resolves as soon as every chunk is finished — a worker still asleep (busy, or
-   * descheduled) when the others have taken everything is not waited for; the memory is freed
-   * once it too has answered, since until then it may still read the counter.
+   * are left, then backs up late chunks (scan.ts runSharedScan). Resolves as soon as every chunk is
+   * finished — a worker still asleep (busy, or descheduled) is not waited for, even mid-chunk: an
+   * idle worker's copy of that chunk answers for it. The memory is freed once every worker has
+   * answered, since until then one may still read the control words or write its slot.
    */
-  #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
+  #runShared(run: SearchRun): Promise<ScanOutput[]> {
+    const { jobs, rows, split, values, element } = run;
     const heap = this.kernels.heap;
-    const t0 = now();
-    const { nq, dim, multi } = jobs[0]!;
+    const { dim, multi } = jobs[0]!;
+    const n = jobs.length;
     const esize = element === "f32" ? 4 : 1;
     const align = (b: number): number => (b + 15) & ~15;
     // One allocation per call, carved up; concurrent searches each get their own.
-    let size = align(nq * dim * esize);
+    let size = align(values.length * dim * esize);
     const at = (bytes: number): number => {
       const off = size;
       size += align(bytes);
       return off;
     };
-    const counter = at(8);
-    const layout = jobs.map((job, c) => ({ ids: at(chunks[c]!.ids.byteLength), outIdx: at(nq * job.kk * 4), outDist: at(nq * job.kk * 4), outCount: at(nq * 4) }));
-    const workers = this.#workers.slice(0, Math.min(this.#workers.length, jobs.length));
+    const control = at((2 + 2 * n) * 4);
+    const idsAt = rows.map((c) => at(c.ids.byteLength));
+    const slot = (job: ScanJob) => ({ idx: at(job.nq * job.kk * 4), dist: at(job.nq * job.kk * 4), count: at(job.nq * 4) });
+    const slots = jobs.map((job) => [slot(job), slot(job)] as const);
+    const workers = this.#workers.slice(0, Math.min(this.#workers.length, n));
     const largest = Math.max(...jobs.map((j) => j.total));
-    const scratch = workers.map(() => ({ qNorms: at(nq * 4), dist: at(largest * Math.min(nq, multi ? MULTI_QUERIES : 1) * 4) }));
+    const scratch = workers.map(() => ({ qNorms: at(split.groupSize * 4), dist: at(largest * Math.min(split.groupSize, multi ? MULTI_QUERIES : 1) * 4) }));
     const base = heap.alloc(size);
     values.forEach((v, q) => heap.write(base + q * dim * esize, v));
-    heap.i32(base + counter, 2).fill(0);
-    const list = jobs.map((job, c) => {
-      const l = layout[c]!;
-      const chunk = chunks[c]!;
-      if (chunk.ids.length > 0) heap.write(base + l.ids, chunk.ids);
+    heap.i32(base + control, 2 + 2 * n).fill(0);
+    rows.forEach((c, r) => c.ids.length > 0 && heap.write(base + idsAt[r]!, c.ids));
+    const list = jobs.map((job, c): SharedChunk => {
+      const r = c % split.rowChunks;
+      const g = Math.floor(c / split.rowChunks);
+      const moved = (x: ScanSlot): ScanSlot => ({ idx: base + x.idx, dist: base + x.dist, count: base + x.count });
       return {
-        job, ids: base + l.ids, outIdx: base + l.outIdx, outDist: base + l.outDist, outCount: base + l.outCount,
-        blocks: chunk.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
+        job, queries: base + g * split.groupSize * dim * esize, ids: base + idsAt[r]!, slots: [moved(slots[c]![0]), moved(slots[c]![1])],
+        blocks: rows[r]!.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
       };
     });
+    const patienceMs = (largest * dim * split.groupSize) / ELEMENTS_PER_MS;
     const requests = workers.map((w, i) => w.request({
-      type: "scan", shared: { queries: base, counter: base + counter, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, chunks: list },
+      type: "scan", shared: { control: base + control, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, patienceMs, chunks: list },
     }));
     const dispatched = now();
     let answered = 0;
@@ -446,22 +485,24 @@ export class ScanPool {
       replies.forEach((r, i) => {
         const trace = r.status === "fulfilled" ? (r.value as { trace?: number[] }).trace ?? [] : [];
         for (let j = 0; j < trace.length; j += 4) {
-          scans.push({ chunk: trace[j]!, worker: workers[i]!.index, start: trace[j + 1]! - t0, end: trace[j + 2]! - t0, used: true, copy: trace[j + 3] === 1 });
+          const flags = trace[j + 3]!;
+          scans.push({ chunk: trace[j]!, worker: workers[i]!.index, start: trace[j + 1]! - run.t0, end: trace[j + 2]! - run.t0, used: flags >= 2, copy: (flags & 1) === 1 });
         }
       });
-      this.#report(t0, dispatched, answered, nq, chunks, scans);
+      this.#report(run, dispatched, answered, scans);
     });
     return new Promise((resolve, reject) => {
       let settled = false;
       requests.forEach((request, i) => request.then(
         (reply) => {
           this.#chunks[workers[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
-          if (settled || Atomics.load(heap.i32(base + counter, 2), 1) < jobs.length) return;
+          if (settled || Atomics.load(heap.i32(base + control, 2), 1) < n) return;
           settled = true;
           answered = now();
-          resolve(jobs.map((job, c) => {
-            const l = list[c]!;
-            return { count: heap.i32(l.outCount, nq).slice(), index: heap.i32(l.outIdx, nq * job.kk).slice(), distance: heap.f32(l.outDist, nq * job.kk).slice() };
+          const state = heap.i32(base + control + 8, n).slice();
+          resolve(list.map(({ job, slots: pair }, c) => {
+            const out = pair[state[c]! - 1]!;
+            return { count: heap.i32(out.count, job.nq).slice(), index: heap.i32(out.idx, job.nq * job.kk).slice(), distance: heap.f32(out.dist, job.nq * job.kk).slice() };
           }));
         },
         (error: unknown) => {
@@ -479,8 +520,10 @@ export class ScanPool {
    * a copy of a chunk another worker still holds; the first answer wins. Same kernels, same floats:
    * either copy gives the same output.
    */
-  #runMessage(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType, cosine: boolean): Promise<ScanOutput[]> {
-    const { nq, dim } = jobs[0]!;
+  #runMessage(run: SearchRun): Promise<ScanOutput[]> {
+    const { jobs, rows, split, values, element } = run;
+    const { dim } = jobs[0]!;
+    const nq = values.length;
     const packed = element === "f32" ? new Float32Array(nq * dim) : element === "i8" ? new Int8Array(nq * dim) : new Uint8Array(nq * dim);
     values.forEach((v, q) => packed.set(v, q * dim));
     const n = jobs.length;
@@ -490,7 +533,6 @@ export class ScanPool {
     let next = 0;
     let left = n;
     let settled = false;
-    const t0 = now();
     let dispatched = 0;
     let answered = 0;
     let inFlight = 0;
@@ -506,15 +548,17 @@ export class ScanPool {
         if (c === undefined) return;
         const chunk = c;
         running[w]!.add(chunk);
-        const copy = copies[chunk]! > 0 || outputs[chunk] !== undefined;
+        const copy = copies[chunk]! > 0;
         copies[chunk]!++;
         inFlight++;
-        this.#sendChunk(w, jobs[chunk]!, chunks[chunk]!, packed, cosine).then(
+        const g = Math.floor(chunk / split.rowChunks);
+        const queries = packed.slice(g * split.groupSize * dim, (g * split.groupSize + jobs[chunk]!.nq) * dim);
+        this.#sendChunk(w, jobs[chunk]!, rows[chunk % split.rowChunks]!, queries, run.cosine).then(
           ({ output, trace }) => {
             running[w]!.delete(chunk);
             copies[chunk]!--;
             const used = outputs[chunk] === undefined && !settled;
-            scans.push({ chunk, worker: w, start: trace[1]! - t0, end: trace[2]! - t0, used, copy });
+            scans.push({ chunk, worker: w, start: trace[1]! - run.t0, end: trace[2]! - run.t0, used, copy });
             if (settled) return;
             if (outputs[chunk] === undefined) {
               outputs[chunk] = output;
@@ -533,7 +577,7 @@ export class ScanPool {
             reject(error);
           },
         ).finally(() => {
-          if (--inFlight === 0) this.#report(t0, dispatched, answered, nq, chunks, scans);
+          if (--inFlight === 0) this.#report(run, dispatched, answered, scans);
         });
       };
       for (let round = 0; round < 2; round++) for (let w = 0; w < this.#workers.length; w++) give(w);
@@ -542,7 +586,7 @@ export class ScanPool {
   }
 
   /** One chunk to one worker (message transport), with the blocks it does not hold yet. */
-  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, packed: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<{ output: ScanOutput; trace: number[] }> {
+  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, queries: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<{ output: ScanOutput; trace: number[] }> {
     const worker = this.#workers[w]!;
     const uploads: BlockUpload[] = [];
     const pieces = job.pieces.map((p) => {
@@ -555,9 +599,8 @@ export class ScanPool {
       }
       return { ...p, block: handle };
     });
-    const queries = packed.slice().buffer;
     const ids = chunk.ids.slice();
-    const sent = worker.request({ type: "scan", job: { ...job, pieces }, queries, ids, uploads, cosineNorms: cosine }, [queries, ids.buffer, ...uploads.map((u) => u.data)]);
+    const sent = worker.request({ type: "scan", job: { ...job, pieces }, queries: queries.buffer as ArrayBuffer, ids, uploads, cosineNorms: cosine }, [queries.buffer, ids.buffer, ...uploads.map((u) => u.data)]);
     // A failed scan may have left uploads unapplied: send them again next time.
     sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
     const reply = (await sent) as Extract<PoolReply, { type: "done" }>;
@@ -565,14 +608,15 @@ export class ScanPool {
   }
 
   /** Hands a finished search's trace to `onScan` (answered: 0 when it failed). */
-  #report(t0: number, dispatched: number, answered: number, queries: number, chunks: Chunk[], scans: ScanReport["scans"]): void {
+  #report(run: SearchRun, dispatched: number, answered: number, scans: ScanReport["scans"]): void {
     if (this.#onScan === undefined || answered === 0) return;
     const firstStart = new Map<number, number>();
     for (const s of scans) firstStart.set(s.chunk, Math.min(firstStart.get(s.chunk) ?? Infinity, s.start));
     const lastStart = Math.max(...firstStart.values());
     this.#onScan({
-      transport: this.transport, queries, rows: chunks.reduce((n, c) => n + c.total, 0), chunks: chunks.length,
-      scans: scans.sort((a, b) => a.start - b.start), dispatchMs: dispatched - t0, answeredMs: answered - t0, tailMs: answered - t0 - lastStart,
+      transport: this.transport, queries: run.values.length, rows: run.rows.reduce((n, c) => n + c.total, 0), chunks: run.jobs.length,
+      groups: run.split.groups, rowChunks: run.split.rowChunks,
+      scans: scans.sort((a, b) => a.start - b.start), dispatchMs: dispatched - run.t0, answeredMs: answered - run.t0, tailMs: answered - run.t0 - lastStart,
     });
   }
 
@@ -612,6 +656,9 @@ export async function createScanPool(options: ScanPoolOptions = {}): Promise<Sca
   if (requested === "shared" && options.kernels !== undefined) {
     throw createError("INVALID_ARGUMENT", "The shared transport makes its own kernels over shared memory (pool.kernels); do not pass `kernels`.");
   }
+  if (options.chunkElements !== undefined && !(Number.isSafeInteger(options.chunkElements) && options.chunkElements >= 1)) {
+    throw createError("INVALID_ARGUMENT", `chunkElements must be an integer ≥ 1, got ${String(options.chunkElements)}.`, { chunkElements: options.chunkElements });
+  }
   const flavor = options.flavor ?? "auto";
   const transport: ScanTransport =
     requested !== "auto" ? requested : options.kernels === undefined && flavor !== "scalar" && supportsSharedMemory() ? "shared" : "message";
@@ -645,6 +692,6 @@ export async function createScanPool(options: ScanPoolOptions = {}): Promise<Sca
     await Promise.all(workers.map((w) => w.terminate()));
     throw error;
   }
-  pool = new ScanPool(kernels, transport, workers, options.onScan);
+  pool = new ScanPool(kernels, transport, workers, options);
   return pool;
 }

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
-import { chunkCount, createScanPool, type ScanPool, type ScanTransport } from "../../src/pool/pool.js";
+import { splitScan } from "../../src/pool/chunks.js";
+import { createScanPool, type ScanPool, type ScanReport, type ScanTransport } from "../../src/pool/pool.js";
 import { startTsWorker } from "./worker-harness.js";
 
 const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
@@ -33,8 +34,11 @@ for (const transport of ["shared", "message"] as const satisfies readonly ScanTr
     let pool: ScanPool;
     let kernels: Kernels;
 
+    const reports: ScanReport[] = [];
+
     beforeAll(async () => {
-      pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker });
+      // Small chunks, so these small searches are cut into many (query groups × row ranges).
+      pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker, chunkElements: 20_000, onScan: (r) => reports.push(r) });
       kernels = pool.kernels;
     });
     afterAll(async () => {
@@ -79,6 +83,10 @@ for (const transport of ["shared", "message"] as const satisfies readonly ScanTr
               const q = queries.subarray(0, dim);
               expect(plain([await pool.search(metric, q, targets, dim, 7)])).toEqual(plain([kernels.search(metric, q, targets, dim, 7)]));
             }
+            // 11 queries of 17-d over 2,203 rows: two query groups (8 + 3) × row ranges, all reported.
+            const split = reports.find((r) => r.queries === 11 && r.rows === 2203)!;
+            expect(split.groups).toBe(2);
+            expect(split.rowChunks).toBeGreaterThan(1);
           } finally {
             for (const x of [a, b, c]) {
               pool.release(x);
@@ -182,7 +190,7 @@ describe("work stealing: a stalled worker does not stall the search", () => {
       let stalled: Worker | undefined;
       let started = 0;
       const pool = await createScanPool({
-        workers: 2, transport, flavor: "simd",
+        workers: 2, transport, flavor: "simd", chunkElements: 50_000,
         createWorker: () => (started++ === 1 ? (stalled = startTsWorker(stalledWorker)) : createWorker()),
       });
       try {
@@ -199,8 +207,9 @@ describe("work stealing: a stalled worker does not stall the search", () => {
           expect(plain(actual)).toEqual(plain(pool.kernels.searchBatch(metric, queries, targets, dim, 25)));
           const after = pool.chunksByWorker;
           const total = targets.reduce((n, t) => n + (t.ids?.length ?? rows), 0);
-          expect(chunkCount(total, 2)).toBeGreaterThan(8);
-          expect(after[0]! - before[0]!).toBe(chunkCount(total, 2));
+          const split = splitScan(total, 5, dim, 25, 2, 50_000);
+          expect(split.groups * split.rowChunks).toBeGreaterThan(8);
+          expect(after[0]! - before[0]!).toBe(split.groups * split.rowChunks);
           expect(after[1]).toBe(0);
         }
         // Awake again, it takes chunks like any other and the answers stay exact.
@@ -228,7 +237,7 @@ describe("scan pool failures", () => {
         memory = m.memory;
         parentPort.postMessage({ type: "ready", id: m.id });
       } else if (m.type === "scan") {
-        if (m.shared) Atomics.add(new Int32Array(memory.buffer, m.shared.counter, 2), 0, 1);
+        if (m.shared) Atomics.add(new Int32Array(memory.buffer, m.shared.control, 2), 0, 1);
         process.exit(7);
       }
     });`;
@@ -238,7 +247,7 @@ describe("scan pool failures", () => {
       let started = 0;
       let crashing_: Worker | undefined;
       const pool = await createScanPool({
-        workers: 2, transport, flavor: "simd",
+        workers: 2, transport, flavor: "simd", chunkElements: 4096,
         createWorker: () => (started++ === 0 ? createWorker() : (crashing_ = new Worker(crashing, { eval: true }))),
       });
       const exited = new Promise((resolve) => crashing_!.once("exit", resolve));
