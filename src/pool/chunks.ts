@@ -40,7 +40,7 @@ export function splitScan(total: number, nq: number, dim: number, k: number, wor
   const want = Math.floor((total * dim * nq) / chunkElements);
   if (workers <= 1 || want <= 1) return { groupSize: nq, groups: 1, rowChunks: 1 };
   const groups0 = Math.min(Math.ceil(nq / MULTI_QUERIES), want);
-  const groupSize = Math.ceil(Math.ceil(nq / groups0) / MULTI_QUERIES) * MULTI_QUERIES;
+  const groupSize = Math.min(nq, Math.ceil(Math.ceil(nq / groups0) / MULTI_QUERIES) * MULTI_QUERIES);
   const groups = Math.ceil(nq / groupSize);
   const byRows = Math.max(1, Math.floor(total / Math.max(MIN_CHUNK_ROWS, k)));
   const byOutput = Math.max(1, Math.floor(OUTPUT_BUDGET / (nq * Math.min(k, total) * 16)));
