@@ -36,7 +36,11 @@ try {
       const block = pool.kernels.upload(set.base, set.dim);
       const nq = set.queries.length / set.dim;
       for (const batch of [1, 32]) {
-        await pool.searchBatch("cosine", set.queries.subarray(0, batch * set.dim), [{ block }], set.dim, 10); // warm-up
+        // Warm-up: every worker holds the block (message passing copies it on first use) and has
+        // answered, so no worker starts the measured searches behind.
+        reports.length = 0;
+        await pool.searchBatch("cosine", set.queries.subarray(0, batch * set.dim), [{ block }], set.dim, 10);
+        while (reports.length === 0) await new Promise((r) => setTimeout(r, 10));
         const inThread: number[] = [];
         reports.length = 0;
         for (let q = 0; q + batch <= nq; q += batch) {
@@ -46,7 +50,7 @@ try {
           inThread.push(performance.now() - t);
           await pool.searchBatch("cosine", qs, [{ block }], set.dim, 10);
         }
-        await new Promise((r) => setTimeout(r, 50)); // late workers' reports
+        while (reports.length < Math.floor(nq / batch)) await new Promise((r) => setTimeout(r, 10)); // late workers' reports
         const byWorker = [0, 0];
         let copies = 0, copiesUsed = 0, scans = 0;
         const chunkMs: number[] = [];

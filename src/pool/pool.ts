@@ -77,6 +77,12 @@ interface SearchRun {
  */
 const ELEMENTS_PER_MS = 4_000_000;
 
+/** How long an idle worker waits for a late chunk before backing it up, until chunks of this search were timed. */
+function patienceMs(run: SearchRun): number {
+  const largest = Math.max(...run.jobs.map((j) => j.total * j.nq));
+  return (largest * run.jobs[0]!.dim) / ELEMENTS_PER_MS;
+}
+
 export interface ScanPoolOptions {
   /** Worker threads. Default: hardware concurrency, at most 4. More workers than cores only adds hops. */
   workers?: number;
@@ -457,7 +463,9 @@ export class ScanPool {
     const idsAt = rows.map((c) => at(c.ids.byteLength));
     const slot = (job: ScanJob) => ({ idx: at(job.nq * job.kk * 4), dist: at(job.nq * job.kk * 4), count: at(job.nq * 4) });
     const slots = jobs.map((job) => [slot(job), slot(job)] as const);
-    const workers = this.#workers.slice(0, Math.min(this.#workers.length, n));
+    // Every worker, even for fewer chunks than workers: one that finds nothing to claim stands by
+    // to back up a chunk whose claimer is late.
+    const workers = this.#workers;
     const largest = Math.max(...jobs.map((j) => j.total));
     const scratch = workers.map(() => ({ qNorms: at(split.groupSize * 4), dist: at(largest * Math.min(split.groupSize, multi ? MULTI_QUERIES : 1) * 4) }));
     const base = heap.alloc(size);
@@ -473,9 +481,8 @@ export class ScanPool {
         blocks: rows[r]!.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
       };
     });
-    const patienceMs = (largest * dim * split.groupSize) / ELEMENTS_PER_MS;
     const requests = workers.map((w, i) => w.request({
-      type: "scan", shared: { control: base + control, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, patienceMs, chunks: list },
+      type: "scan", shared: { control: base + control, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, patienceMs: patienceMs(run), chunks: list },
     }));
     const dispatched = now();
     let answered = 0;
@@ -538,11 +545,27 @@ export class ScanPool {
     let inFlight = 0;
     const scans: ScanReport["scans"] = [];
     return new Promise((resolve, reject) => {
-      const give = (w: number): void => {
+      // An idle worker with nothing left to take waits this long (the mean scan time of this
+      // search's answered chunks, or an estimate) before backing up a chunk another still holds.
+      let scannedMs = 0;
+      let scanned = 0;
+      const patience = (): number => (scanned > 0 ? scannedMs / scanned : patienceMs(run));
+      const waiting = new Set<number>();
+      const give = (w: number, late = false): void => {
         let c: number | undefined;
         if (next < n) c = next++;
-        else if (running[w]!.size === 0) {
-          // Nothing left to hand out: back up the pending chunk with the fewest copies running.
+        else if (running[w]!.size === 0 && !late) {
+          let pending = false;
+          for (let j = 0; j < n && !pending; j++) pending = outputs[j] === undefined && !running[w]!.has(j);
+          if (waiting.has(w) || !pending) return;
+          waiting.add(w);
+          setTimeout(() => {
+            waiting.delete(w);
+            if (!settled && running[w]!.size === 0) give(w, true);
+          }, patience());
+          return;
+        } else if (running[w]!.size === 0) {
+          // Still unanswered after the wait: back up the pending chunk with the fewest copies running.
           for (let j = 0; j < n; j++) if (outputs[j] === undefined && !running[w]!.has(j) && (c === undefined || copies[j]! < copies[c]!)) c = j;
         }
         if (c === undefined) return;
@@ -559,6 +582,8 @@ export class ScanPool {
             copies[chunk]!--;
             const used = outputs[chunk] === undefined && !settled;
             scans.push({ chunk, worker: w, start: trace[1]! - run.t0, end: trace[2]! - run.t0, used, copy });
+            scannedMs += trace[2]! - trace[1]!;
+            scanned++;
             if (settled) return;
             if (outputs[chunk] === undefined) {
               outputs[chunk] = output;

@@ -331,7 +331,9 @@ describe("cutting a search into chunks", () => {
       expect(plain([await pool.search("l2", q, [{ block: large }], dim, 10)])).toEqual(plain([pool.kernels.search("l2", q, [{ block: large }], dim, 10)]));
       await expect.poll(() => reports.length).toBe(1);
       expect(reports[0]).toMatchObject({ chunks: 1, groups: 1, rowChunks: 1 });
-      expect(reports[0]!.scans).toHaveLength(1);
+      // The other worker stands by: it scans a copy only if the claimer is late (a loaded machine).
+      expect(reports[0]!.scans.filter((x) => x.used)).toHaveLength(1);
+      expect(reports[0]!.scans.filter((x) => x.copy).length).toBeLessThanOrEqual(1);
       expect(pool.chunksByWorker.reduce((a, b) => a + b, 0)).toBe(1);
       for (const bad of [0, 1.5, -3]) {
         const e = await createScanPool({ workers: 1, chunkElements: bad, createWorker }).then(() => undefined, (x: unknown) => x);
