@@ -29,17 +29,18 @@
  * Two transports:
  * - "shared": one `WebAssembly.Memory({ shared: true })` that every worker's instance imports
  *   (kernels/shared.ts). Blocks uploaded once through `pool.kernels` are visible to all workers;
- *   only pointers cross: one request per worker per search with the chunk list, workers claim
+ *   only pointers cross: one request per worker per search with the chunk list; workers claim
  *   chunks through an atomic counter in that memory and settle a chunk with a compare-and-swap
- *   on its state word (claimer's or copy's slot). Only this thread allocates — workers write into
- *   buffers it allocated. Needs SharedArrayBuffer:
- *   always in Node; in browsers only on crossOriginIsolated pages. The same workers also run
- *   index builds' row-parallel kernels (`runRows`: k-means assignment, PQ and SQ encoding).
+ *   on its state word (the claimer's slot or a copy's). Only this thread allocates — workers
+ *   write into buffers it allocated. Needs SharedArrayBuffer: always in Node; in browsers only on
+ *   crossOriginIsolated pages. The same workers also run index builds' row-parallel kernels
+ *   (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
  *   at a time (the chunk's queries and row ids), two in flight per worker, to whichever worker
- *   answered, and backs up chunks a slow worker still holds once nothing else is left. Index builds send each worker its part
- *   of the rows once, then only centroids or codebooks per step (build.ts).
+ *   answered; once nothing else is left and a chunk stays unanswered for the search's mean chunk
+ *   time, an idle worker gets a copy of it. Index builds send each worker its part of the rows
+ *   once, then only centroids or codebooks per step (build.ts).
  */
 import type { Endpoint } from "comlink";
 import { createError, QuiverError, type ErrorCode } from "../errors.js";
@@ -523,9 +524,9 @@ export class ScanPool {
 
   /**
    * The coordinator hands chunks out one at a time, two in flight per worker (so a worker never
-   * waits for the hop), to whichever worker answers. When none are left, an idle worker also takes
-   * a copy of a chunk another worker still holds; the first answer wins. Same kernels, same floats:
-   * either copy gives the same output.
+   * waits for the hop), to whichever worker answers. When none are left, an idle worker waits the
+   * search's mean chunk time, then takes a copy of a chunk another worker still holds; the first
+   * answer wins. Same kernels, same floats: either copy gives the same output.
    */
   #runMessage(run: SearchRun): Promise<ScanOutput[]> {
     const { jobs, rows, split, values, element } = run;

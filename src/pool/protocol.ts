@@ -1,14 +1,16 @@
 /**
- * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts the rows a search
- * covers into many small contiguous chunks (several per worker); idle workers take the next chunk,
- * scan it for every query and answer the chunk's top-k, which the coordinator merges.
+ * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts a search into small
+ * chunks of about equal cost (a group of queries × a contiguous range of rows, chunks.ts); idle
+ * workers take the next chunk, scan it for its queries and answer the chunk's top-k, which the
+ * coordinator merges.
  *
  *   coordinator                                   scan worker (scan.ts)
  *   ───────────                                   ─────────────────────
  *   init {shared: module + memory}  ────────────► instantiate on the shared memory  ─► ready
  *   init {message: flavor}          ────────────► loadKernels(flavor)               ─► ready
- *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none ─► done {claimed} | error
- *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output} | error
+ *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none,
+ *                                                 then back up late ones            ─► done {claimed, trace} | error
+ *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output, trace} | error
  *   rows {task, counter}            ────────────► claim row ranges (Atomics)        ─► done {claimed} | error
  *   build {uploads, job}            ────────────► keep the rows; kernel over them    ─► done {built} | error
  *   drop {handles}                  ────────────► frees cached blocks (message transport)
