@@ -10,6 +10,11 @@
  * 2. The worker hop: round-trip of a small query (top-10 over 1,000 rows) in-thread vs through the
  *    comlink worker API (`connectWorker`), and kernels vs the scan pool, back to back per query.
  *
+ * Each pool row also counts how its searches were cut and run (ScanPoolOptions.onScan): chunks per
+ * search, chunk scans that were copies backing up a late worker (and how many of those answered),
+ * the share of chunks the busier worker answered, and the median tail (from the first start of the
+ * chunk that started last to the answer).
+ *
  * `--background-load`: a busy-loop process runs beside the scan rows (one core taken, as when the
  * OS gives a worker's core to another program), to measure the work-stealing split under load;
  * rows are marked `background: "1 busy process"`. `--rows=N` keeps the first N rows of each data
@@ -18,7 +23,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Worker } from "node:worker_threads";
 import type { Kernels, SearchResult, VectorBlock } from "../src/kernels/index.js";
-import type { ScanPool, ScanTransport } from "../src/pool/pool.js";
+import type { ScanPool, ScanReport, ScanTransport } from "../src/pool/pool.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
 import { loadGlove, syntheticClusters } from "./datasets.js";
 import { cpuWindow, machineInfo, median, p99, progress, renderMarkdown, round, sig, writeResults, type ResultRow } from "./report.js";
@@ -65,6 +70,9 @@ interface Runner {
   variant: string;
   transport: "in-thread" | ScanTransport;
   workers: number;
+  /** The pool's onScan reports (pool runners), and the searches made since they were cleared. */
+  reports?: ScanReport[];
+  calls?: number;
   search(queries: Float32Array[]): Promise<SearchResult[]> | SearchResult[];
 }
 
@@ -77,9 +85,10 @@ interface Timing {
 }
 
 /** Runs every runner over all queries in calls of `batch`, taking turns chunk by chunk (first runner rotating). */
-async function interleaved(runners: Runner[], queries: Float32Array[], batch: number): Promise<Timing[]> {
+async function interleaved(runners: Runner[], queries: Float32Array[], batch: number, warmedUp?: () => Promise<void>): Promise<Timing[]> {
   const out = runners.map((): Timing => ({ latencies: [], wallMs: 0, cpuMs: 0, othersMs: 0, results: [] }));
   for (const r of runners) await r.search(queries.slice(0, Math.min(batch, queries.length))); // warm-up
+  await warmedUp?.();
   const chunk = Math.max(CHUNK, batch * 2);
   for (let from = 0, turn = 0; from < queries.length; from += chunk, turn++) {
     for (let j = 0; j < runners.length; j++) {
@@ -109,21 +118,52 @@ function same(a: SearchResult[], b: SearchResult[]): boolean {
   });
 }
 
-async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPool>): Promise<ResultRow[]> {
+/** Counts over a runner's onScan reports (see the header). */
+function scanCounts(reports: ScanReport[]): Record<string, number> {
+  if (reports.length === 0) return {};
+  const n = reports.length;
+  const scans = reports.flatMap((r) => r.scans);
+  const byWorker = new Map<number, number>();
+  for (const x of scans) if (x.used) byWorker.set(x.worker, (byWorker.get(x.worker) ?? 0) + 1);
+  const used = scans.filter((x) => x.used).length;
+  return {
+    chunks_per_search: round(reports.reduce((a, r) => a + r.chunks, 0) / n, 1),
+    copies_per_search: round(scans.filter((x) => x.copy).length / n, 2),
+    copies_used_per_search: round(scans.filter((x) => x.copy && x.used).length / n, 2),
+    busier_worker_share: round(Math.max(...byWorker.values()) / used, 2),
+    tail_ms_p50: sig(median(reports.map((r) => r.tailMs))),
+  };
+}
+
+async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPool>, reports: Map<ScanPool, ScanReport[]>): Promise<ResultRow[]> {
   const block = kernels.upload(ds.base, ds.dim);
   const blocks = new Map<ScanPool, VectorBlock>();
   for (const pool of pools.values()) blocks.set(pool, pool.transport === "shared" ? pool.kernels.upload(ds.base, ds.dim) : block);
   const runners: Runner[] = [
     { variant: "in-thread", transport: "in-thread", workers: 1, search: (qs) => kernels.searchBatch("cosine", qs, [{ block }], ds.dim, K) },
-    ...[...pools.entries()].map(([name, pool]): Runner => ({
-      variant: name, transport: pool.transport, workers: pool.size,
-      search: (qs) => pool.searchBatch("cosine", qs, [{ block: blocks.get(pool)! }], ds.dim, K),
-    })),
+    ...[...pools.entries()].map(([name, pool]): Runner => {
+      const runner: Runner = {
+        variant: name, transport: pool.transport, workers: pool.size, reports: reports.get(pool), calls: 0,
+        search: (qs) => {
+          runner.calls!++;
+          return pool.searchBatch("cosine", qs, [{ block: blocks.get(pool)! }], ds.dim, K);
+        },
+      };
+      return runner;
+    }),
   ];
   const out: ResultRow[] = [];
   for (const batch of [1, BATCH]) {
     progress(`${ds.name} · ${batch === 1 ? "single queries" : `batches of ${batch}`} · ${runners.map((r) => r.variant).join(", ")}`);
-    const timings = await interleaved(runners, ds.queries, batch);
+    const timings = await interleaved(runners, ds.queries, batch, async () => {
+      // After the warm-up: every worker holds the block and has answered; count from here.
+      await settleReports(runners);
+      for (const r of runners) {
+        r.reports?.splice(0);
+        r.calls = 0;
+      }
+    });
+    await settleReports(runners);
     const reference = timings[0]!.results;
     const qps = timings.map((t) => (ds.queries.length * 1000) / t.wallMs);
     runners.forEach((r, i) => {
@@ -137,6 +177,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
         cpu_util: round(t.cpuMs / t.wallMs, 2), others_cores: round(t.othersMs / t.wallMs, 2),
         identical_to_in_thread: same(t.results, reference),
+        ...scanCounts(r.reports ?? []),
       });
     });
   }
@@ -146,6 +187,16 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
     pool.release(block);
   }
   return out;
+}
+
+/**
+ * Waits (up to 5 s) until every pooled search has been reported: a report comes once every worker
+ * of the search answered, so a late worker's comes after the answer.
+ */
+async function settleReports(runners: Runner[]): Promise<void> {
+  const until = performance.now() + 5000;
+  const pending = () => runners.some((r) => r.reports !== undefined && r.reports.length < (r.calls ?? 0));
+  while (pending() && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Per-query back-to-back pairs (alternating which goes first): a vs b, and the difference of medians of pairs. */
@@ -234,16 +285,20 @@ async function main(): Promise<void> {
   const kernels = await loadKernels({ flavor: "simd" });
   const createWorker = () => startTsWorker(poolWorker);
   const pools = new Map<string, ScanPool>();
+  const reports = new Map<ScanPool, ScanReport[]>();
   for (const transport of ["shared", "message"] as const) {
     for (const workers of [1, 2]) {
-      pools.set(`${transport}-${workers}w`, await createScanPool({ workers, transport, kernels: transport === "message" ? kernels : undefined, createWorker }));
+      const list: ScanReport[] = [];
+      const pool = await createScanPool({ workers, transport, kernels: transport === "message" ? kernels : undefined, createWorker, onScan: (r) => list.push(r) });
+      pools.set(`${transport}-${workers}w`, pool);
+      reports.set(pool, list);
     }
   }
   const datasets = loadDatasets();
   const results: ResultRow[] = [];
   const load = LOAD ? startBusyLoop() : undefined;
   try {
-    for (const ds of datasets) results.push(...(await scanRows(ds, kernels, pools)));
+    for (const ds of datasets) results.push(...(await scanRows(ds, kernels, pools, reports)));
   } finally {
     load?.kill();
   }
@@ -291,6 +346,10 @@ async function main(): Promise<void> {
       { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
       { heading: "identical", value: (r: ResultRow) => r.identical_to_in_thread },
       { heading: "hop µs (p50)", value: (r: ResultRow) => r.hop_p50_us },
+      { heading: "chunks / search", value: (r: ResultRow) => r.chunks_per_search },
+      { heading: "copies / search (used)", value: (r: ResultRow) => (r.copies_per_search === undefined ? undefined : `${r.copies_per_search} (${r.copies_used_per_search})`) },
+      { heading: "busier worker's share", value: (r: ResultRow) => r.busier_worker_share },
+      { heading: "tail ms (p50)", value: (r: ResultRow) => r.tail_ms_p50 },
     ],
     groupIntro: (g: string) => datasets.find((d) => d.name === g)?.description ??
       "Worker hop: the same query timed back to back through both paths (alternating which goes first); hop = median of the per-query differences.",

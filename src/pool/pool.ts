@@ -7,13 +7,19 @@
  *   await pool.close();
  *
  * `searchBatch` answers exactly what `Kernels.searchBatch` answers for the same arguments — same
- * rows, same float distances, ties in the same (target, row) order. The rows the targets cover,
- * laid end to end in target order, are cut into small contiguous chunks, several per worker
- * (CHUNKS_PER_WORKER), which idle workers take in turn — work stealing, so a worker the OS
- * deschedules holds up one small chunk, not half the scan:
+ * rows, same float distances, ties in the same (target, row) order. A search is cut into chunks
+ * of about equal cost (`chunkElements` = rows × dim × queries, ~0.5 ms of scanning: well under a
+ * scheduler's time slice): groups of 8 queries × contiguous ranges of the rows the targets cover,
+ * laid end to end in target order (chunks.ts splitScan). Idle workers take the next chunk — work
+ * stealing — and once none are left, back up the oldest chunk a late worker still holds (the
+ * first answer wins), so a worker the OS sets aside mid-chunk holds up nothing:
  *
  *   targets  [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
- *   chunks   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· | 6 ··· | 7 ··· ]   taken by whoever is free
+ *   queries 0–7   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· ]   taken by whoever is free
+ *   queries 8–15  [ 6 ··· | 7 ··· | 8 ··· | 9 ··· | 10 ·· | 11 ·· ]
+ *
+ * A search too small to pay for the hop (under 1/8 of a chunk) runs on the calling thread with the
+ * same kernels; one under two chunks' worth goes to one worker whole.
  *
  * Each worker runs the same kernels as Kernels.searchBatch over a chunk (per-row distances do not
  * depend on their neighbours) and selects the chunk's top-k; the coordinator merges those lists by
@@ -23,15 +29,18 @@
  * Two transports:
  * - "shared": one `WebAssembly.Memory({ shared: true })` that every worker's instance imports
  *   (kernels/shared.ts). Blocks uploaded once through `pool.kernels` are visible to all workers;
- *   only pointers cross, and workers claim chunks through an atomic counter in that memory. Only
- *   this thread allocates — workers write into buffers it allocated. Needs SharedArrayBuffer:
- *   always in Node; in browsers only on crossOriginIsolated pages. The same workers also run
- *   index builds' row-parallel kernels (`runRows`: k-means assignment, PQ and SQ encoding).
+ *   only pointers cross: one request per worker per search with the chunk list; workers claim
+ *   chunks through an atomic counter in that memory and settle a chunk with a compare-and-swap
+ *   on its state word (the claimer's slot or a copy's). Only this thread allocates — workers
+ *   write into buffers it allocated. Needs SharedArrayBuffer: always in Node; in browsers only on
+ *   crossOriginIsolated pages. The same workers also run index builds' row-parallel kernels
+ *   (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
- *   at a time (queries and the chunk's row ids) to whichever worker answered, and backs up chunks a
- *   slow worker still holds once nothing else is left. Index builds send each worker its part
- *   of the rows once, then only centroids or codebooks per step (build.ts).
+ *   at a time (the chunk's queries and row ids), two in flight per worker, to whichever worker
+ *   answered; once nothing else is left and a chunk stays unanswered for the search's mean chunk
+ *   time, an idle worker gets a copy of it. Index builds send each worker its part of the rows
+ *   once, then only centroids or codebooks per step (build.ts).
  */
 import type { Endpoint } from "comlink";
 import { createError, QuiverError, type ErrorCode } from "../errors.js";
@@ -39,17 +48,18 @@ import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
 import { loadSharedKernels, supportsSharedMemory } from "../kernels/shared.js";
-import type { DistanceRange, ElementType, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
+import type { DistanceRange, KernelFlavor, Metric, QueryVector, SearchResult, SearchTarget } from "../kernels/types.js";
 import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validate.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
-import type { BlockUpload, PoolReply, PoolRequest, ScanJob, ScanOutput, UnnumberedRequest } from "./protocol.js";
+import type { PoolReply, PoolRequest, ScanJob, UnnumberedRequest } from "./protocol.js";
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
-import { chunkOf, merge, type Chunk } from "./chunks.js";
+import { CHUNK_ELEMENTS, chunkOf, merge, splitScan } from "./chunks.js";
 import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
-import { MULTI_QUERIES } from "./scan.js";
+import { now } from "./scan.js";
+import { runMessage, runShared, type ScanReport, type ScanTransport, type SearchHost, type SearchRun } from "./search.js";
 import { emptyTraffic, MessageBuild, type BuildTraffic } from "./build.js";
 
-export type ScanTransport = "shared" | "message";
+export type { ScanReport, ScanTransport } from "./search.js";
 
 export interface ScanPoolOptions {
   /** Worker threads. Default: hardware concurrency, at most 4. More workers than cores only adds hops. */
@@ -75,15 +85,23 @@ export interface ScanPoolOptions {
    * Default: those scripts next to this module. Override when serving them from elsewhere.
    */
   createWorker?: () => WorkerLike | Promise<WorkerLike>;
+  /**
+   * Work per chunk of a search, in elements (rows × dim × queries). Default 4,194,304: about
+   * 0.5 ms of SIMD scanning on one core, well under a scheduler's time slice, so a worker the OS
+   * sets aside holds up one short chunk (which an idle worker then scans too). Smaller: finer
+   * balance, but one claim (shared) or one message round trip (message) more per chunk. A search
+   * under 2 chunks' worth goes to one worker; under 1/8 of a chunk it runs on the calling thread,
+   * where it costs less than the hop. Limit: integer ≥ 1.
+   */
+  chunkElements?: number;
+  /**
+   * Called after each pooled search once every worker it involved has answered (a stalled worker's
+   * scans are reported when it wakes), with which worker scanned which chunk and when. For
+   * benchmarks and diagnosis; default none.
+   */
+  onScan?: (report: ScanReport) => void;
 }
 
-/**
- * A search is cut into this many chunks per worker, so that when one worker stalls (the OS gave
- * its core to another process) the others take its share instead of waiting for it.
- */
-const CHUNKS_PER_WORKER = 8;
-/** Fewer rows than this per chunk and the hop (or the claim) costs more than the scan. */
-const MIN_CHUNK_ROWS = 512;
 /** Rows of a build task per claim: small enough to balance, large enough that a claim is noise. */
 const MIN_TASK_ROWS = 256;
 /**
@@ -93,11 +111,6 @@ const MIN_TASK_ROWS = 256;
  * and a claim is one atomic add.
  */
 const TASK_RANGES_PER_WORKER = 32;
-
-/** Chunks for a scan of `total` rows over `workers` workers. */
-export function chunkCount(total: number, workers: number): number {
-  return Math.max(1, Math.min(workers * CHUNKS_PER_WORKER, Math.floor(total / MIN_CHUNK_ROWS)));
-}
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -198,10 +211,19 @@ export class ScanPool {
   /** Chunks (scans), row ranges and held parts (builds) each worker has done, for `chunksByWorker`. */
   readonly #chunks: number[];
   readonly #traffic = emptyTraffic();
+  readonly #chunkElements: number;
+  /** What the search runners (search.ts) use of this pool. */
+  readonly #host: SearchHost;
 
   /** Use `createScanPool()`. */
-  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[]) {
+  constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[], options: Pick<ScanPoolOptions, "onScan" | "chunkElements"> = {}) {
     this.kernels = kernels;
+    this.#chunkElements = options.chunkElements ?? CHUNK_ELEMENTS;
+    this.#host = {
+      transport, heap: kernels.heap, workers, onScan: options.onScan,
+      won: (w, chunks) => void (this.#chunks[w]! += chunks),
+      handleOf: (block) => this.#handleOf(block),
+    };
     this.transport = transport;
     this.#workers = workers;
     this.#chunks = workers.map(() => 0);
@@ -311,15 +333,20 @@ export class ScanPool {
     const total = scans.reduce((n, s) => n + s.count, 0);
     if (values.length === 0) return [];
     if (total === 0 || k === 0) return values.map(() => ({ target: new Int32Array(0), row: new Int32Array(0), distance: new Float32Array(0) }));
+    // Too small to be worth a hop: the same kernels on this thread give the same answer.
+    if (total * dim * values.length * 8 < this.#chunkElements) return this.kernels.searchBatch(metric, queries, targets, dim, k, range);
     if (metric === "cosine") this.#ensureNorms(scans, dim);
 
-    const n = chunkCount(total, this.#workers.length);
-    const chunks = Array.from({ length: n }, (_, c) => chunkOf(scans, Math.round((total * c) / n), Math.round((total * (c + 1)) / n)));
-    const jobs = chunks.map((c): ScanJob => ({ metric, element, multi, dim, nq: values.length, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces }));
-    const outputs = this.transport === "shared"
-      ? await this.#runShared(jobs, chunks, values, element)
-      : await this.#runMessage(jobs, chunks, values, element, metric === "cosine");
-    return values.map((_, q) => merge(q, k, chunks, jobs, outputs, scans));
+    const split = splitScan(total, values.length, dim, k, this.#workers.length, this.#chunkElements);
+    const rows = Array.from({ length: split.rowChunks }, (_, r) => chunkOf(scans, Math.round((total * r) / split.rowChunks), Math.round((total * (r + 1)) / split.rowChunks)));
+    const jobs: ScanJob[] = [];
+    for (let g = 0; g < split.groups; g++) {
+      const nq = Math.min(split.groupSize, values.length - g * split.groupSize);
+      for (const c of rows) jobs.push({ metric, element, multi, dim, nq, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces });
+    }
+    const run: SearchRun = { split, rows, jobs, values, element, cosine: metric === "cosine", t0: now() };
+    const outputs = this.transport === "shared" ? await runShared(this.#host, run) : await runMessage(this.#host, run);
+    return values.map((_, q) => merge(q, k, split, rows, jobs, outputs, scans));
   }
 
   /**
@@ -375,143 +402,6 @@ export class ScanPool {
     for (const s of scans) if (s.block.normsPtr === 0 && s.count > 0) this.kernels.norms(s.block, dim);
   }
 
-  /**
-   * Every worker gets the whole chunk list and claims chunks through an atomic counter until none
-   * are left. Resolves as soon as every chunk is finished — a worker still asleep (busy, or
-   * descheduled) when the others have taken everything is not waited for; the memory is freed
-   * once it too has answered, since until then it may still read the counter.
-   */
-  #runShared(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType): Promise<ScanOutput[]> {
-    const heap = this.kernels.heap;
-    const { nq, dim, multi } = jobs[0]!;
-    const esize = element === "f32" ? 4 : 1;
-    const align = (b: number): number => (b + 15) & ~15;
-    // One allocation per call, carved up; concurrent searches each get their own.
-    let size = align(nq * dim * esize);
-    const at = (bytes: number): number => {
-      const off = size;
-      size += align(bytes);
-      return off;
-    };
-    const counter = at(8);
-    const layout = jobs.map((job, c) => ({ ids: at(chunks[c]!.ids.byteLength), outIdx: at(nq * job.kk * 4), outDist: at(nq * job.kk * 4), outCount: at(nq * 4) }));
-    const workers = this.#workers.slice(0, Math.min(this.#workers.length, jobs.length));
-    const largest = Math.max(...jobs.map((j) => j.total));
-    const scratch = workers.map(() => ({ qNorms: at(nq * 4), dist: at(largest * Math.min(nq, multi ? MULTI_QUERIES : 1) * 4) }));
-    const base = heap.alloc(size);
-    values.forEach((v, q) => heap.write(base + q * dim * esize, v));
-    heap.i32(base + counter, 2).fill(0);
-    const list = jobs.map((job, c) => {
-      const l = layout[c]!;
-      const chunk = chunks[c]!;
-      if (chunk.ids.length > 0) heap.write(base + l.ids, chunk.ids);
-      return {
-        job, ids: base + l.ids, outIdx: base + l.outIdx, outDist: base + l.outDist, outCount: base + l.outCount,
-        blocks: chunk.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
-      };
-    });
-    const requests = workers.map((w, i) => w.request({
-      type: "scan", shared: { queries: base, counter: base + counter, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, chunks: list },
-    }));
-    void Promise.allSettled(requests).then(() => heap.free(base));
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      requests.forEach((request, i) => request.then(
-        (reply) => {
-          this.#chunks[workers[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
-          if (settled || Atomics.load(heap.i32(base + counter, 2), 1) < jobs.length) return;
-          settled = true;
-          resolve(jobs.map((job, c) => {
-            const l = list[c]!;
-            return { count: heap.i32(l.outCount, nq).slice(), index: heap.i32(l.outIdx, nq * job.kk).slice(), distance: heap.f32(l.outDist, nq * job.kk).slice() };
-          }));
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          reject(error);
-        },
-      ));
-    });
-  }
-
-  /**
-   * The coordinator hands chunks out one at a time, two in flight per worker (so a worker never
-   * waits for the hop), to whichever worker answers. When none are left, an idle worker also takes
-   * a copy of a chunk another worker still holds; the first answer wins. Same kernels, same floats:
-   * either copy gives the same output.
-   */
-  #runMessage(jobs: ScanJob[], chunks: Chunk[], values: (Float32Array | Int8Array | Uint8Array)[], element: ElementType, cosine: boolean): Promise<ScanOutput[]> {
-    const { nq, dim } = jobs[0]!;
-    const packed = element === "f32" ? new Float32Array(nq * dim) : element === "i8" ? new Int8Array(nq * dim) : new Uint8Array(nq * dim);
-    values.forEach((v, q) => packed.set(v, q * dim));
-    const n = jobs.length;
-    const outputs: (ScanOutput | undefined)[] = new Array(n);
-    const running = this.#workers.map(() => new Set<number>());
-    const copies = new Int32Array(n);
-    let next = 0;
-    let left = n;
-    let settled = false;
-    return new Promise((resolve, reject) => {
-      const give = (w: number): void => {
-        let c: number | undefined;
-        if (next < n) c = next++;
-        else if (running[w]!.size === 0) {
-          // Nothing left to hand out: back up the pending chunk with the fewest copies running.
-          for (let j = 0; j < n; j++) if (outputs[j] === undefined && !running[w]!.has(j) && (c === undefined || copies[j]! < copies[c]!)) c = j;
-        }
-        if (c === undefined) return;
-        const chunk = c;
-        running[w]!.add(chunk);
-        copies[chunk]!++;
-        this.#sendChunk(w, jobs[chunk]!, chunks[chunk]!, packed, cosine).then(
-          (output) => {
-            running[w]!.delete(chunk);
-            copies[chunk]!--;
-            if (settled) return;
-            if (outputs[chunk] === undefined) {
-              outputs[chunk] = output;
-              this.#chunks[w]!++;
-              if (--left === 0) {
-                settled = true;
-                return resolve(outputs as ScanOutput[]);
-              }
-            }
-            give(w);
-          },
-          (error: unknown) => {
-            if (settled) return;
-            settled = true;
-            reject(error);
-          },
-        );
-      };
-      for (let round = 0; round < 2; round++) for (let w = 0; w < this.#workers.length; w++) give(w);
-    });
-  }
-
-  /** One chunk to one worker (message transport), with the blocks it does not hold yet. */
-  async #sendChunk(w: number, job: ScanJob, chunk: Chunk, packed: Float32Array | Int8Array | Uint8Array, cosine: boolean): Promise<ScanOutput> {
-    const worker = this.#workers[w]!;
-    const uploads: BlockUpload[] = [];
-    const pieces = job.pieces.map((p) => {
-      const block = chunk.blocks[p.block]!;
-      const handle = this.#handleOf(block);
-      if (!worker.held.has(handle)) {
-        worker.held.add(handle);
-        const bytes = this.kernels.heap.bytes().slice(block.ptr, block.ptr + block.byteLength);
-        uploads.push({ handle, element: block.element, dim: job.dim, data: bytes.buffer });
-      }
-      return { ...p, block: handle };
-    });
-    const queries = packed.slice().buffer;
-    const ids = chunk.ids.slice();
-    const sent = worker.request({ type: "scan", job: { ...job, pieces }, queries, ids, uploads, cosineNorms: cosine }, [queries, ids.buffer, ...uploads.map((u) => u.data)]);
-    // A failed scan may have left uploads unapplied: send them again next time.
-    sent.catch(() => uploads.forEach((u) => worker.held.delete(u.handle)));
-    return ((await sent) as Extract<PoolReply, { type: "done" }>).output!;
-  }
-
   #handleOf(block: Block): number {
     let h = this.#handles.get(block);
     if (h === undefined) {
@@ -548,6 +438,9 @@ export async function createScanPool(options: ScanPoolOptions = {}): Promise<Sca
   if (requested === "shared" && options.kernels !== undefined) {
     throw createError("INVALID_ARGUMENT", "The shared transport makes its own kernels over shared memory (pool.kernels); do not pass `kernels`.");
   }
+  if (options.chunkElements !== undefined && !(Number.isSafeInteger(options.chunkElements) && options.chunkElements >= 1)) {
+    throw createError("INVALID_ARGUMENT", `chunkElements must be an integer ≥ 1, got ${String(options.chunkElements)}.`, { chunkElements: options.chunkElements });
+  }
   const flavor = options.flavor ?? "auto";
   const transport: ScanTransport =
     requested !== "auto" ? requested : options.kernels === undefined && flavor !== "scalar" && supportsSharedMemory() ? "shared" : "message";
@@ -581,6 +474,6 @@ export async function createScanPool(options: ScanPoolOptions = {}): Promise<Sca
     await Promise.all(workers.map((w) => w.terminate()));
     throw error;
   }
-  pool = new ScanPool(kernels, transport, workers);
+  pool = new ScanPool(kernels, transport, workers, options);
   return pool;
 }

@@ -1,23 +1,28 @@
 /**
- * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts the rows a search
- * covers into many small contiguous chunks (several per worker); idle workers take the next chunk,
- * scan it for every query and answer the chunk's top-k, which the coordinator merges.
+ * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts a search into small
+ * chunks of about equal cost (a group of queries × a contiguous range of rows, chunks.ts); idle
+ * workers take the next chunk, scan it for its queries and answer the chunk's top-k, which the
+ * coordinator merges.
  *
  *   coordinator                                   scan worker (scan.ts)
  *   ───────────                                   ─────────────────────
  *   init {shared: module + memory}  ────────────► instantiate on the shared memory  ─► ready
  *   init {message: flavor}          ────────────► loadKernels(flavor)               ─► ready
- *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none ─► done {claimed} | error
- *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output} | error
+ *   scan {shared: chunk list}       ────────────► claim chunks (Atomics) until none,
+ *                                                 then back up late ones            ─► done {claimed, trace} | error
+ *   scan {job, uploads}             ────────────► kernels over one chunk, topk      ─► done {output, trace} | error
  *   rows {task, counter}            ────────────► claim row ranges (Atomics)        ─► done {claimed} | error
  *   build {uploads, job}            ────────────► keep the rows; kernel over them    ─► done {built} | error
  *   drop {handles}                  ────────────► frees cached blocks (message transport)
  *
  * Shared transport: every worker of a search gets the same chunk list and claims chunks through an
  * atomic counter in the shared memory, so a worker the OS deschedules leaves its share to the
- * others; every pointer is into that memory, allocated by the coordinator; results are written in
- * place. Message transport: the coordinator hands one chunk at a time to whichever worker answers;
- * a worker keeps a copy of each block (sent once, by handle) and `done` carries the chunk's results.
+ * others; once none are left to claim, an idle worker scans a copy of the oldest chunk a late
+ * worker still holds (first answer wins, by compare-and-swap on the chunk's state). Every pointer
+ * is into that memory, allocated by the coordinator; results are written in place. Message
+ * transport: the coordinator hands one chunk at a time to whichever worker answers, and backs up
+ * a late worker's chunks the same way; a worker keeps a copy of each block (sent once, by handle)
+ * and `done` carries the chunk's results. `done.trace` times each chunk scan (scan.ts `now()`).
  */
 import type { ElementType, KernelFlavor, Metric } from "../kernels/index.js";
 import type { KMeansRun, RowTask } from "../kernels/parallel.js";
@@ -44,6 +49,7 @@ export interface ScanJob {
   /** Whether to use the multi-query kernels (the same rule as Kernels.searchBatch, so the same floats). */
   multi: boolean;
   dim: number;
+  /** Queries of the chunk (its group of the search's queries). */
   nq: number;
   /** Rows in the chunk (Σ piece.count). */
   total: number;
@@ -54,37 +60,48 @@ export interface ScanJob {
   pieces: ScanPiece[];
 }
 
+/** Where one scan of a chunk writes its top-k lists (shared transport). */
+export interface ScanSlot {
+  /** nq × kk i32: top-k positions within the chunk, per query. */
+  idx: number;
+  /** nq × kk f32. */
+  dist: number;
+  /** nq i32: how many results each query has (≤ kk). */
+  count: number;
+}
+
 /**
- * One chunk in the shared memory (shared transport only):
- *
- *   ids       Σ gathered ids i32    written by the coordinator
- *   outIdx    nq × kk i32           top-k positions within the chunk, per query
- *   outDist   nq × kk f32
- *   outCount  nq i32                how many results each query has (≤ kk)
- *   blocks    [ptr, normsPtr] per block the pieces name
+ * One chunk in the shared memory (shared transport only): its queries (nq × dim elements, a slice
+ * of the search's), its gathered ids (Σ i32, written by the coordinator), the blocks its pieces name
+ * ([ptr, normsPtr] each), and two output slots: [0] for the worker that claimed it, [1] for a copy
+ * an idle worker may scan when the claimer is late. The chunk's state word says which one won.
  */
 export interface SharedChunk {
   job: ScanJob;
+  queries: number;
   ids: number;
-  outIdx: number;
-  outDist: number;
-  outCount: number;
+  slots: [claimed: ScanSlot, copy: ScanSlot];
   blocks: [ptr: number, norms: number][];
 }
 
 /**
  * A shared-memory search as one worker gets it:
  *
- *   queries   nq × dim elements         written by the coordinator
- *   counter   2 i32                     [next chunk to claim, chunks finished], updated with Atomics
- *   qNorms    nq f32                    this worker's scratch (cosine, multi)
+ *   control   (2 + 2 × chunks) i32, updated with Atomics:
+ *             [0] next chunk to claim   [1] chunks finished
+ *             [2 + c]          chunk c's state: 0 unfinished, 1 its claimer's answer won, 2 a copy's
+ *             [2 + chunks + c] 1 once an idle worker took a copy of chunk c (one copy per chunk)
+ *   qNorms    max group nq f32           this worker's scratch (cosine, multi)
  *   dist      max total × min(nq, 8) f32   this worker's scratch
+ *
+ * `patienceMs`: how long an idle worker waits for a late chunk before scanning a copy, until it has
+ * timed chunks of its own (then it waits as long as its own chunks took on average).
  */
 export interface SharedScan {
-  queries: number;
-  counter: number;
+  control: number;
   qNorms: number;
   dist: number;
+  patienceMs: number;
   chunks: SharedChunk[];
 }
 
@@ -152,7 +169,7 @@ export interface WireError {
 
 export type PoolReply =
   | { type: "ready"; id: number }
-  | { type: "done"; id: number; output?: ScanOutput; claimed?: number; built?: BuildOutput }
+  | { type: "done"; id: number; output?: ScanOutput; claimed?: number; built?: BuildOutput; trace?: number[] }
   | { type: "error"; id: number; error: WireError };
 
 /** A request before the pool numbers it. */

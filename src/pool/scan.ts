@@ -15,9 +15,8 @@ import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
 import type { BuildJob, BuildOutput, PoolReply, PoolRequest, RowsRequest, ScanJob, ScanOutput, SharedScan, WireError } from "./protocol.js";
 import { kmeans } from "../ann/kmeans.js";
+import { MULTI_QUERIES } from "./chunks.js";
 
-/** Queries per pass of the multi-query kernels; must equal MULTI_QUERIES in kernels.ts. */
-export const MULTI_QUERIES = 8;
 
 /** Where things are for one job; `block(i)` gives a piece's block pointer and its norms. */
 export interface ScanAddresses {
@@ -199,23 +198,52 @@ class LocalScanner {
 }
 
 /**
- * Shared transport: claims chunks from the counter until none are left, scanning each into its own
- * output slots; returns how many this worker scanned. A worker that starts late (busy, or
- * descheduled) finds fewer chunks left — the others took them.
+ * Shared transport: claims chunks from the counter until none are left, scanning each into its
+ * claimer slot. Then, while chunks are unfinished, it backs up the oldest one nobody has copied
+ * yet — a worker the OS set aside mid-chunk must not hold up the search: it waits up to its own
+ * mean chunk time (or `patienceMs`) for that chunk, and if it is still unfinished, scans a copy
+ * into the copy slot. Whichever answer is first to move the chunk's state from 0 wins; both are
+ * the same floats. Returns the chunks this worker won; `trace` gets (chunk, start, end, flags)
+ * per scan, flags 1 for a copy, +2 when that scan's answer won.
  */
-export function runSharedScan(w: KernelExports, scan: SharedScan): number {
-  const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.counter, 2);
-  let claimed = 0;
+export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[] = []): number {
+  const n = scan.chunks.length;
+  const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.control, 2 + 2 * n);
+  let won = 0;
+  let scannedMs = 0;
+  let scanned = 0;
+  const run = (c: number, slot: 0 | 1): void => {
+    const chunk = scan.chunks[c]!;
+    const out = chunk.slots[slot];
+    const start = now();
+    runScan(w, chunk.job, {
+      queries: chunk.queries, qNorms: scan.qNorms, dist: scan.dist, ids: chunk.ids,
+      outIdx: out.idx, outDist: out.dist, outCount: out.count, block: (h) => chunk.blocks[h]!,
+    });
+    const end = now();
+    scannedMs += end - start;
+    scanned++;
+    const first = Atomics.compareExchange(control(), 2 + c, 0, slot + 1) === 0;
+    if (first) {
+      won++;
+      Atomics.add(control(), 1, 1);
+    }
+    Atomics.notify(control(), 2 + c);
+    trace.push(c, start, end, slot + (first ? 2 : 0));
+  };
   for (;;) {
     const c = Atomics.add(control(), 0, 1);
-    if (c >= scan.chunks.length) return claimed;
-    const chunk = scan.chunks[c]!;
-    runScan(w, chunk.job, {
-      queries: scan.queries, qNorms: scan.qNorms, dist: scan.dist, ids: chunk.ids,
-      outIdx: chunk.outIdx, outDist: chunk.outDist, outCount: chunk.outCount, block: (h) => chunk.blocks[h]!,
-    });
-    claimed++;
-    Atomics.add(control(), 1, 1);
+    if (c < n) {
+      run(c, 0);
+      continue;
+    }
+    if (Atomics.load(control(), 1) >= n) return won;
+    let late = -1;
+    for (let j = 0; j < n && late < 0; j++) if (Atomics.load(control(), 2 + j) === 0 && Atomics.load(control(), 2 + n + j) === 0) late = j;
+    if (late < 0) return won; // every unfinished chunk already has a copy running
+    Atomics.wait(control(), 2 + late, 0, scanned > 0 ? scannedMs / scanned : scan.patienceMs);
+    if (Atomics.load(control(), 2 + late) !== 0 || Atomics.compareExchange(control(), 2 + n + late, 0, 1) !== 0) continue;
+    run(late, 1);
   }
 }
 
@@ -232,6 +260,11 @@ export function runSharedRows(w: KernelExports, r: RowsRequest): number {
     claimed++;
     Atomics.add(control(), 1, 1);
   }
+}
+
+/** Milliseconds since the epoch, sub-millisecond: comparable across threads (each has its own timeOrigin). */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function toWire(error: unknown): WireError {
@@ -270,12 +303,15 @@ export function servePool(endpoint: Endpoint = globalThis as unknown as Endpoint
       reply({ type: "done", id: m.id, claimed: runSharedRows(shared, m.rows) });
     } else if ("shared" in m) {
       if (shared === undefined) throw new Error("scan worker was not initialised for shared memory");
-      reply({ type: "done", id: m.id, claimed: runSharedScan(shared, m.shared) });
+      const trace: number[] = [];
+      const claimed = runSharedScan(shared, m.shared, trace);
+      reply({ type: "done", id: m.id, claimed, trace });
     } else {
       if (local === undefined) throw new Error("scan worker was not initialised for message passing");
       for (const u of m.uploads) local.upload(u.handle, u.element, u.dim, u.data);
+      const start = now();
       const output = local.scan(m.job, m.queries, m.ids, m.cosineNorms);
-      reply({ type: "done", id: m.id, output }, [output.count.buffer, output.index.buffer, output.distance.buffer]);
+      reply({ type: "done", id: m.id, output, trace: [-1, start, now(), 2] }, [output.count.buffer, output.index.buffer, output.distance.buffer]);
     }
   }
 }

@@ -8,12 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
-import { chunkCount, createScanPool, type ScanPool, type ScanTransport } from "../../src/pool/pool.js";
+import { splitScan } from "../../src/pool/chunks.js";
+import { createScanPool, type ScanPool, type ScanReport, type ScanTransport } from "../../src/pool/pool.js";
 import { startTsWorker } from "./worker-harness.js";
 
 const poolWorker = new URL("../../src/pool/pool-node-worker.ts", import.meta.url).href;
 const createWorker = (): Worker => startTsWorker(poolWorker);
 const stalledWorker = new URL("./fixtures/stalled-pool-worker.ts", import.meta.url).href;
+const midChunkWorker = new URL("./fixtures/mid-chunk-pool-worker.ts", import.meta.url).href;
 
 function plain(results: SearchResult[]): { target: number[]; row: number[]; distance: number[] }[] {
   return results.map((r) => ({ target: Array.from(r.target), row: Array.from(r.row), distance: Array.from(r.distance) }));
@@ -33,8 +35,11 @@ for (const transport of ["shared", "message"] as const satisfies readonly ScanTr
     let pool: ScanPool;
     let kernels: Kernels;
 
+    const reports: ScanReport[] = [];
+
     beforeAll(async () => {
-      pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker });
+      // Small chunks, so these small searches are cut into many (query groups × row ranges).
+      pool = await createScanPool({ workers: 2, transport, flavor: "simd", createWorker, chunkElements: 20_000, onScan: (r) => reports.push(r) });
       kernels = pool.kernels;
     });
     afterAll(async () => {
@@ -79,6 +84,10 @@ for (const transport of ["shared", "message"] as const satisfies readonly ScanTr
               const q = queries.subarray(0, dim);
               expect(plain([await pool.search(metric, q, targets, dim, 7)])).toEqual(plain([kernels.search(metric, q, targets, dim, 7)]));
             }
+            // 11 queries of 17-d over 2,203 rows: two query groups (8 + 3) × row ranges, all reported.
+            const split = reports.find((r) => r.queries === 11 && r.rows === 2203)!;
+            expect(split.groups).toBe(2);
+            expect(split.rowChunks).toBeGreaterThan(1);
           } finally {
             for (const x of [a, b, c]) {
               pool.release(x);
@@ -182,7 +191,7 @@ describe("work stealing: a stalled worker does not stall the search", () => {
       let stalled: Worker | undefined;
       let started = 0;
       const pool = await createScanPool({
-        workers: 2, transport, flavor: "simd",
+        workers: 2, transport, flavor: "simd", chunkElements: 50_000,
         createWorker: () => (started++ === 1 ? (stalled = startTsWorker(stalledWorker)) : createWorker()),
       });
       try {
@@ -199,8 +208,9 @@ describe("work stealing: a stalled worker does not stall the search", () => {
           expect(plain(actual)).toEqual(plain(pool.kernels.searchBatch(metric, queries, targets, dim, 25)));
           const after = pool.chunksByWorker;
           const total = targets.reduce((n, t) => n + (t.ids?.length ?? rows), 0);
-          expect(chunkCount(total, 2)).toBeGreaterThan(8);
-          expect(after[0]! - before[0]!).toBe(chunkCount(total, 2));
+          const split = splitScan(total, 5, dim, 25, 2, 50_000);
+          expect(split.groups * split.rowChunks).toBeGreaterThan(8);
+          expect(after[0]! - before[0]!).toBe(split.groups * split.rowChunks);
           expect(after[1]).toBe(0);
         }
         // Awake again, it takes chunks like any other and the answers stay exact.
@@ -217,6 +227,124 @@ describe("work stealing: a stalled worker does not stall the search", () => {
   }
 });
 
+describe("work stealing: a worker stalled mid-chunk (shared memory)", () => {
+  it("the idle worker scans a copy of the stalled chunk and its answer is used; the late answer loses", async () => {
+    // Worker 0 claims the first chunk and blocks inside its first kernel call; worker 1 gets the
+    // search only once worker 0 is stalled, so it finds that chunk claimed and unfinished.
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    let midChunk: Worker | undefined;
+    let live: Worker | undefined;
+    const held: [unknown, readonly unknown[] | undefined][] = [];
+    let open = false;
+    const reports: ScanReport[] = [];
+    let started = 0;
+    const pool = await createScanPool({
+      workers: 2, transport: "shared", chunkElements: 100_000, onScan: (r) => reports.push(r),
+      createWorker: () => {
+        if (started++ === 0) {
+          midChunk = startTsWorker(midChunkWorker);
+          midChunk.postMessage({ type: "gate", buffer: gate.buffer });
+          midChunk.on("message", (m: { type: string }) => {
+            if (m.type !== "stalled") return;
+            open = true;
+            for (const [message, transfer] of held.splice(0)) live!.postMessage(message, transfer as never);
+          });
+          return midChunk;
+        }
+        live = createWorker();
+        return {
+          postMessage: (m: unknown, transfer?: readonly unknown[]) => ((m as { type: string }).type === "scan" && !open ? held.push([m, transfer]) : live!.postMessage(m, transfer as never)),
+          on: live.on.bind(live), off: live.off.bind(live), terminate: () => live!.terminate(),
+        };
+      },
+    });
+    try {
+      const rand = seededRandom(33);
+      const dim = 24;
+      const rows = 12_000;
+      const block = pool.kernels.upload(randomF32(rows * dim, rand, 5), dim);
+      const queries = randomF32(3 * dim, rand, 5);
+      const split = splitScan(rows, 3, dim, 15, 2, 100_000);
+      const chunks = split.groups * split.rowChunks;
+      expect(chunks).toBeGreaterThan(4);
+      // Resolves while worker 0 is still blocked mid-chunk: worker 1's copy answered for it.
+      const actual = await pool.searchBatch("cosine", queries, [{ block }], dim, 15);
+      expect(plain(actual)).toEqual(plain(pool.kernels.searchBatch("cosine", queries, [{ block }], dim, 15)));
+      expect(Atomics.load(gate, 0)).toBe(0);
+      expect(pool.chunksByWorker).toEqual([0, chunks]);
+      // Let worker 0 finish its chunk: it loses the race, and the report (sent once every worker
+      // answered) shows that chunk scanned twice, the copy's answer used.
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await expect.poll(() => reports.length).toBe(1);
+      const report = reports[0]!;
+      expect(report.chunks).toBe(chunks);
+      const stalledScans = report.scans.filter((x) => x.worker === 0);
+      expect(stalledScans).toHaveLength(1);
+      expect(stalledScans[0]).toMatchObject({ used: false, copy: false });
+      const copies = report.scans.filter((x) => x.copy);
+      expect(copies).toHaveLength(1);
+      expect(copies[0]).toMatchObject({ chunk: stalledScans[0]!.chunk, worker: 1, used: true });
+      expect(report.scans.filter((x) => x.used)).toHaveLength(chunks);
+      expect(new Set(report.scans.filter((x) => x.used).map((x) => x.chunk)).size).toBe(chunks);
+      expect(pool.chunksByWorker).toEqual([0, chunks]);
+      // Awake again, it takes chunks like any other and the answers stay exact.
+      const q = randomF32(2 * dim, rand, 5);
+      expect(plain(await pool.searchBatch("l2", q, [{ block }], dim, 10))).toEqual(plain(pool.kernels.searchBatch("l2", q, [{ block }], dim, 10)));
+      block.free();
+    } finally {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await pool.close();
+    }
+  });
+});
+
+describe("cutting a search into chunks", () => {
+  it("sizes chunks by rows × dim × queries, groups queries by 8 first, and leaves small searches whole", () => {
+    const C = 1 << 22;
+    // One 384-d query over 100K rows: ~9 chunks' worth, all row ranges.
+    expect(splitScan(100_000, 1, 384, 10, 2, C)).toEqual({ groupSize: 1, groups: 1, rowChunks: 9 });
+    // 32 queries: 4 groups of 8, then row ranges for the rest of the cost.
+    const batch = splitScan(100_000, 32, 384, 10, 2, C);
+    expect(batch).toMatchObject({ groupSize: 8, groups: 4 });
+    expect(batch.rowChunks).toBe(Math.ceil(Math.floor((100_000 * 384 * 32) / C) / 4));
+    // Under two chunks' worth, or one worker: one chunk.
+    expect(splitScan(10_000, 1, 384, 10, 2, C)).toEqual({ groupSize: 1, groups: 1, rowChunks: 1 });
+    expect(splitScan(100_000, 32, 384, 10, 1, C)).toEqual({ groupSize: 32, groups: 1, rowChunks: 1 });
+    // 11 queries, small chunks: groups of 8 and 3, never a row range under 256 rows or under k rows.
+    expect(splitScan(2_000, 11, 17, 10, 2, 1000)).toEqual({ groupSize: 8, groups: 2, rowChunks: Math.floor(2000 / 256) });
+    expect(splitScan(2_000, 11, 17, 1000, 2, 1000).rowChunks).toBe(2);
+  });
+
+  it("a tiny search runs on the calling thread, a small one on one worker, both with the same answer", async () => {
+    const reports: ScanReport[] = [];
+    const pool = await createScanPool({ workers: 2, transport: "shared", createWorker, onScan: (r) => reports.push(r) });
+    try {
+      const rand = seededRandom(8);
+      const dim = 64;
+      const small = pool.kernels.upload(randomF32(1000 * dim, rand), dim); // 64K elements per query: in-thread
+      const large = pool.kernels.upload(randomF32(60_000 * dim, rand), dim); // 3.8M: one chunk, one worker
+      const q = randomF32(dim, rand);
+      expect(plain([await pool.search("l2", q, [{ block: small }], dim, 10)])).toEqual(plain([pool.kernels.search("l2", q, [{ block: small }], dim, 10)]));
+      expect(pool.chunksByWorker).toEqual([0, 0]);
+      expect(plain([await pool.search("l2", q, [{ block: large }], dim, 10)])).toEqual(plain([pool.kernels.search("l2", q, [{ block: large }], dim, 10)]));
+      await expect.poll(() => reports.length).toBe(1);
+      expect(reports[0]).toMatchObject({ chunks: 1, groups: 1, rowChunks: 1 });
+      // The other worker stands by: it scans a copy only if the claimer is late (a loaded machine).
+      expect(reports[0]!.scans.filter((x) => x.used)).toHaveLength(1);
+      expect(reports[0]!.scans.filter((x) => x.copy).length).toBeLessThanOrEqual(1);
+      expect(pool.chunksByWorker.reduce((a, b) => a + b, 0)).toBe(1);
+      for (const bad of [0, 1.5, -3]) {
+        const e = await createScanPool({ workers: 1, chunkElements: bad, createWorker }).then(() => undefined, (x: unknown) => x);
+        expect(isQuiverError(e, "INVALID_ARGUMENT")).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe("scan pool failures", () => {
   // Answers `init`, then dies on the first scan, like a worker that ran out of memory — over shared
   // memory after claiming a chunk, so that chunk is never finished and the search cannot complete.
@@ -228,7 +356,7 @@ describe("scan pool failures", () => {
         memory = m.memory;
         parentPort.postMessage({ type: "ready", id: m.id });
       } else if (m.type === "scan") {
-        if (m.shared) Atomics.add(new Int32Array(memory.buffer, m.shared.counter, 2), 0, 1);
+        if (m.shared) Atomics.add(new Int32Array(memory.buffer, m.shared.control, 2), 0, 1);
         process.exit(7);
       }
     });`;
@@ -238,7 +366,7 @@ describe("scan pool failures", () => {
       let started = 0;
       let crashing_: Worker | undefined;
       const pool = await createScanPool({
-        workers: 2, transport, flavor: "simd",
+        workers: 2, transport, flavor: "simd", chunkElements: 4096,
         createWorker: () => (started++ === 0 ? createWorker() : (crashing_ = new Worker(crashing, { eval: true }))),
       });
       const exited = new Promise((resolve) => crashing_!.once("exit", resolve));
