@@ -10,15 +10,16 @@
  *
  *   levels   capacity u8                    top layer of each node
  *   layer0   GraphLayer (WebAssembly)        node v at v·(1 + 2m) i32: [count, n_0 … n_{2m−1}]
- *   upper    per node with level L ≥ 1:      Int32Array(L × (1 + m)); layer l at (l − 1)·(1 + m):
- *                                             [count, n_0 … n_{m−1}]
+ *   upper    UpperLayers (WebAssembly)       node v with level L ≥ 1: L × (1 + m) i32, layer l at
+ *                                             (l − 1)·(1 + m): [count, n_0 … n_{m−1}]
  *   store    VectorStore (WebAssembly)       node v's vector as f32 (HNSW), int8 SQ codes (HNSW_SQ)
  *                                             or 8-bit PQ codes (HNSW_PQ)
  *   rowIds   n f64                            by node id
  *
  * The bottom layer holds almost all the work, so its search runs as one WebAssembly call per
- * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates). The upper layers hold
- * about n/m nodes; they are searched here, one batched distance call per expanded node.
+ * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates), and so does the greedy
+ * descent through the upper layers (hnsw_descend). The upper layers hold about n/m nodes; an
+ * insertion's efConstruction search of them runs here, one batched distance call per expanded node.
  *
  * The graph is built on exact f32 distances even for HNSW_SQ / HNSW_PQ (a temporary f32 store,
  * while it fits in BUILD_F32_BYTES), so quantization affects only the search-time distances; those
@@ -30,7 +31,7 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { GraphLayer } from "../kernels/graph.js";
+import { GraphLayer, UpperLayers } from "../kernels/graph.js";
 import { Scratch } from "../kernels/memory.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
@@ -64,11 +65,16 @@ const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
 
-/** A batch after this thread's part of its insertion: nodes = count × [node i32, ep i32, epDist f32]. */
+/**
+ * A batch after this thread's part of its insertion: `nodes` = count × [node i32, ep i32, epDist f32]
+ * in WebAssembly memory (ep −1: a level-0 node, descended by the workers from `entry` at `top`).
+ */
 interface PreparedBatch {
   from: number;
   count: number;
-  nodes: Int32Array;
+  nodes: number;
+  entry: number;
+  top: number;
 }
 
 interface GraphParams {
@@ -102,7 +108,7 @@ export class HnswIndex implements VectorIndex {
   #maxLevel = -1;
   #levels = new Uint8Array(0);
   readonly #layer0: GraphLayer;
-  #upper: (Int32Array | undefined)[] = [];
+  readonly #upper: UpperLayers;
 
   // Search scratch, reused by every search and insert (both are synchronous once started).
   #visited = new Uint16Array(0);
@@ -146,6 +152,7 @@ export class HnswIndex implements VectorIndex {
     this.#linkDist = new Float32Array(this.#m0 + 1);
     this.#linkChosen = new Int32Array(this.#m0);
     this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
+    this.#upper = new UpperLayers(kernels, graph.m);
     this.#selectScratch = new Scratch(kernels.heap);
   }
 
@@ -227,14 +234,7 @@ export class HnswIndex implements VectorIndex {
     index.#reserve(n);
     index.#levels.set(levels);
     index.#layer0.load(new Uint8Array(links0.buffer, links0.byteOffset, links0.byteLength));
-    let at = 0;
-    for (let v = 0; v < n; v++) {
-      const level = index.#levels[v]!;
-      if (level === 0) continue;
-      const len = level * (1 + index.#m);
-      index.#upper[v] = upper.slice(at, at + len);
-      at += len;
-    }
+    index.#upper.load(levels, upper);
     index.#size = n;
     index.#entry = entry;
     index.#maxLevel = maxLevel;
@@ -246,9 +246,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   bytes(): number {
-    let upper = 0;
-    for (const u of this.#upper) upper += u ? u.byteLength : 0;
-    return this.#store.bytes + this.#layer0.bytes + this.#size * (8 + 1) + upper;
+    return this.#store.bytes + this.#layer0.bytes + this.#size * (8 + 1) + this.#upper.bytes;
   }
 
   stats(): IndexStats {
@@ -309,18 +307,7 @@ export class HnswIndex implements VectorIndex {
     w.section("rowIds", this.#rowIds.toArray());
     w.section("levels", this.#levels.subarray(0, n));
     w.section("links0", this.#layer0.encoded(n));
-    let upperLength = 0;
-    for (let v = 0; v < n; v++) upperLength += this.#upper[v]?.length ?? 0;
-    const upper = new Int32Array(upperLength);
-    let at = 0;
-    for (let v = 0; v < n; v++) {
-      const u = this.#upper[v];
-      if (u) {
-        upper.set(u, at);
-        at += u.length;
-      }
-    }
-    w.section("upper", upper);
+    w.section("upper", this.#upper.encoded());
     w.section("rows", this.#store.encoded());
     const quantizer = this.#quantizer;
     if (quantizer instanceof ScalarQuantizer) {
@@ -334,6 +321,7 @@ export class HnswIndex implements VectorIndex {
   free(): void {
     this.#store.free();
     this.#layer0.free();
+    this.#upper.free();
     this.#selectScratch.release();
   }
 
@@ -360,128 +348,122 @@ export class HnswIndex implements VectorIndex {
     const batchAt = (i: number): number => (p && first + i >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor((first + i) / BATCH_SHARE)) : 1);
     const prepare = (i: number, count: number): PreparedBatch => this.#prepareBatch(first + i, count, x.subarray(i * this.dim, (i + count) * this.dim));
     let reported = 0;
+    // A prepared batch owns WebAssembly memory until it is linked; one left by a failure is freed here.
     let ready: PreparedBatch | undefined;
-    for (let i = 0; i < n; ) {
-      const size = first + i;
-      const batch = batchAt(i);
-      if (batch > 1) {
-        const current = ready?.from === size ? ready : prepare(i, batch);
-        ready = undefined;
-        // This thread's part of the next batch runs while the workers search for this one.
-        const next = i + batch;
-        const nextBatch = next < n ? batchAt(next) : 0;
-        await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
-      } else {
-        this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
-        this.#size = size + 1;
+    try {
+      for (let i = 0; i < n; ) {
+        const size = first + i;
+        const batch = batchAt(i);
+        if (batch > 1) {
+          if (ready?.from !== size) {
+            ready = prepare(i, batch);
+            await this.#descendBatch(p!, ready);
+          }
+          const current = ready;
+          ready = undefined;
+          // The next batch's upper layers are linked on this thread while the workers search for this one.
+          const next = i + batch;
+          const nextBatch = next < n ? batchAt(next) : 0;
+          await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
+        } else {
+          this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
+          this.#size = size + 1;
+        }
+        i += batch;
+        if (progress && (i - reported >= 1024 || i === n)) {
+          reported = i;
+          progress({ phase: "insert", done: i, total: n });
+        }
+        // A batch awaits the workers twice: the event loop has had its turns.
+        if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
       }
-      i += batch;
-      if (progress && (i - reported >= 1024 || i === n)) {
-        reported = i;
-        progress({ phase: "insert", done: i, total: n });
-      }
-      // A batch awaits the workers twice: the event loop has had its turns.
-      if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
+    } finally {
+      if (ready) this.#kernels.heap.free(ready.nodes);
     }
   }
 
   /**
-   * Inserts nodes [from, from + count) with their bottom-layer searches in parallel, in two parts.
-   * Levels are drawn in node order, as a serial build draws them.
+   * Inserts nodes [from, from + count) with their searches in parallel. Levels are drawn in node
+   * order, as a serial build draws them.
    *
-   *   1. this thread (#prepareBatch): each level-0 node's greedy descent through the upper layers →
-   *                   its entry point; then, in node order, each node with upper layers is linked
-   *                   there (searches, picks and back links on layers ≥ 1, as a serial insert does)
-   *                   and enters the bottom layer at the nearest node from before the batch that
-   *                   layer 1 found
-   *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
-   *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
-   *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. workers:     the back links, one existing node per task (#linkBackAll); meanwhile this
-   *                   thread links each new node to its bottom-layer pick, in node order
+   *   1. this thread (#prepareBatch): in node order, each node with upper layers (~1/m of them) is
+   *                   linked there (searches, picks and back links on layers ≥ 1, as a serial
+   *                   insert does) and enters the bottom layer at the nearest node from before the
+   *                   batch that layer 1 found
+   *   2. workers (#descendBatch): each level-0 node's greedy descent through the upper layers as
+   *                   step 1 left them, from the entry point before the batch and passing over the
+   *                   batch's nodes (assembly/hnsw.ts hnsw_descend) → its entry point
+   *   3. workers:     every node's efConstruction search of the bottom layer as it stood before
+   *                   the batch, the heuristic's pick of m neighbours, written as the node's own
+   *                   list (hnsw_search + hnsw_select; nothing links to a batch node yet, so no
+   *                   search reads those lists)
+   *   4. workers:     the back links, one existing node per task (#linkBackAll)
    *
-   * Step 1 touches only the upper layers and the new nodes' own (empty) bottom-layer lists, and
-   * steps 2 and 3 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
-   * of this one (#linkBatch's `meanwhile`): its descents see the upper layers exactly as they would
-   * after this batch, and the graph is the one the batches build one after the other.
+   * Steps 1 and 2 touch only the upper layers (read-only in 2) and steps 3 and 4 only the bottom
+   * layer, so this thread runs step 1 of the next batch during step 3 of this one, and the workers
+   * take step 2 of the next batch straight after step 4 of this one, in the same barrier: per batch
+   * this thread computes only the upper-layer links and the list of back links.
    *
-   * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
-   * thread and the result deterministic for a given seed, whatever the number of workers. What the
-   * batch costs is that its nodes do not find each other in step 2, and that a full list re-picks
-   * once for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall
-   * of the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * hnswlib inserts concurrently with a lock per node instead; batches keep the result
+   * deterministic for a given seed, whatever the number of workers. What the batch costs is that
+   * its nodes do not find each other in step 3, and that a full list re-picks once for all its new
+   * neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the
+   * serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
    */
   #prepareBatch(from: number, count: number, x: Float32Array): PreparedBatch {
     const dim = this.dim;
     const levels = Array.from({ length: count }, () => this.#drawLevel());
-    const store = this.#graph;
+    const entry = this.#entry;
+    const top = this.#maxLevel;
     const nodes = new Int32Array(count * 3);
     const epDist = new Float32Array(nodes.buffer);
-    const enter = (j: number, ep: number, d: number): void => {
+    for (let j = 0; j < count; j++) {
       nodes[j * 3] = from + j;
+      nodes[j * 3 + 1] = -1; // descends in the workers
+      if (levels[j]! === 0) {
+        this.#levels[from + j] = 0;
+        continue;
+      }
+      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
       nodes[j * 3 + 1] = ep;
       epDist[j * 3 + 2] = d;
-    };
-    // Descents first, while the upper layers are those from before the batch.
-    for (let j = 0; j < count; j++) {
-      if (levels[j]! > 0) continue;
-      store.setQuery(x.subarray(j * dim, (j + 1) * dim));
-      this.#descend(store, 0);
-      enter(j, this.#ep, this.#epDist);
-      this.#levels[from + j] = 0;
     }
-    for (let j = 0; j < count; j++) {
-      if (levels[j]! === 0) continue;
-      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
-      enter(j, ep, d);
-    }
-    return { from, count, nodes };
+    const heap = this.#kernels.heap;
+    const ptr = heap.alloc(nodes.byteLength);
+    heap.write(ptr, nodes);
+    return { from, count, nodes: ptr, entry, top };
   }
 
-  /** Steps 2 and 3 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
-  async #linkBatch(p: RowParallel, batch: PreparedBatch, meanwhile?: () => void): Promise<void> {
+  /** Step 2 of a prepared batch (#prepareBatch): its level-0 nodes' descents, in the workers. */
+  #descendBatch(p: RowParallel, batch: PreparedBatch): Promise<void> {
+    const args = this.#graph.kernelArgs();
+    const { offsets, pool } = this.#upper.pointers;
+    return p.runRows({
+      kernel: "hnsw_descend", offsets, pool, m: this.#m, vectors: args.rows, dim: this.dim, metric: args.metric,
+      entry: batch.entry, top: batch.top, limit: batch.from, nodes: batch.nodes,
+    }, batch.count);
+  }
+
+  /**
+   * Steps 3 and 4 of a prepared, descended batch (#prepareBatch); `prepareNext` (step 1 of the next
+   * batch) runs on this thread during step 3, and that batch's descents go with step 4. Frees the batch.
+   */
+  async #linkBatch(p: RowParallel, batch: PreparedBatch, prepareNext?: () => PreparedBatch): Promise<void> {
     const { from, count, nodes } = batch;
-    const dim = this.dim;
-    const store = this.#graph;
     const heap = this.#kernels.heap;
     const m = this.#m;
-    const buffer = heap.alloc(count * (12 + (1 + m) * 4));
     try {
-      const out = buffer + count * 12;
-      heap.write(buffer, nodes);
-      const args = store.kernelArgs();
+      const args = this.#graph.kernelArgs();
       const linking = p.runRows({
         kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
-        vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
+        vectors: args.rows, dim: this.dim, metric: args.metric, ef: this.#efConstruction, m, nodes,
       }, count);
-      // The workers write into `buffer` until `linking` settles, whatever `meanwhile` does.
-      await alongside(linking, () => meanwhile?.());
-      const picks = heap.i32(out, count * (1 + m)).slice();
-      // New nodes each existing node gains a link back to, in node order.
-      const incoming = new Map<number, number[]>();
-      for (let j = 0; j < count; j++) {
-        const at = j * (1 + m);
-        for (let i = 1; i <= picks[at]!; i++) {
-          const v = picks[at + i]!;
-          const list = incoming.get(v);
-          if (list) list.push(from + j);
-          else incoming.set(v, [from + j]);
-        }
-      }
-      // Meanwhile the forward links: the new nodes' own lists, which no back link reads or writes
-      // (every pick is a node from before the batch).
-      await alongside(this.#linkBackAll(p, incoming), () => {
-        const chosen = new Int32Array(m);
-        for (let j = 0; j < count; j++) {
-          const at = j * (1 + m);
-          const picked = picks[at]!;
-          chosen.set(picks.subarray(at + 1, at + 1 + picked));
-          this.#layer0.setNeighbours(from + j, chosen, picked);
-          this.#size = from + j + 1;
-        }
-      });
+      let next: PreparedBatch | undefined;
+      await alongside(linking, () => void (next = prepareNext?.()));
+      await settled([this.#linkBackAll(p, from, count), ...(next ? [this.#descendBatch(p, next)] : [])]);
+      this.#size = from + count;
     } finally {
-      heap.free(buffer);
+      heap.free(nodes);
     }
   }
 
@@ -493,7 +475,7 @@ export class HnswIndex implements VectorIndex {
   #insertUpper(node: number, vector: Float32Array, level: number, batchStart: number): [ep: number, dist: number] {
     this.#levels[node] = level;
     this.#layer0.setNeighbours(node, this.#batch, 0);
-    this.#upper[node] = new Int32Array(level * (1 + this.#m));
+    this.#upper.add(node, level);
     const store = this.#graph;
     store.setQuery(vector);
     this.#descend(store, level);
@@ -531,39 +513,42 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * The back links of a batch, in the workers: each existing node v takes all its new neighbours
-   * at once — appended while its list has room, else the heuristic re-picks among old and new
-   * (a serial build re-picks once per new neighbour). Each worker writes only the lists of the
-   * targets it claimed, and nothing else reads links meanwhile.
+   * The back links of the batch [from, from + count), in the workers: each existing node v takes
+   * all its new neighbours at once, in node order — appended while its list has room, else the
+   * heuristic re-picks among old and new (a serial build re-picks once per new neighbour). Each
+   * worker writes only the lists of the targets it claimed, and nothing else reads links meanwhile.
    */
-  async #linkBackAll(p: RowParallel, incoming: Map<number, number[]>): Promise<void> {
-    if (incoming.size === 0) return;
-    const targets = [...incoming.keys()];
+  async #linkBackAll(p: RowParallel, from: number, count: number): Promise<void> {
+    // (target, new node) pairs as target · count + j, sorted: by target, then node order.
+    const keys = new Float64Array(count * this.#m);
+    const picks = this.#linkIds;
     let total = 0;
-    let most = 0;
-    for (const list of incoming.values()) {
-      total += list.length;
-      most = Math.max(most, list.length);
+    for (let j = 0; j < count; j++) {
+      const picked = this.#layer0.neighbours(from + j, picks);
+      for (let i = 0; i < picked; i++) keys[total++] = picks[i]! * count + j;
     }
+    if (total === 0) return;
+    const pairs = keys.subarray(0, total).sort();
+    const table: number[] = [];
+    const ids = new Int32Array(total);
+    let most = 0;
+    for (let i = 0; i < total; i++) {
+      const v = Math.floor(pairs[i]! / count);
+      ids[i] = from + pairs[i]! - v * count;
+      if (table.length === 0 || table[table.length - 3] !== v) table.push(v, i, 0);
+      most = Math.max(most, ++table[table.length - 1]!);
+    }
+    const targets = table.length / 3;
     const heap = this.#kernels.heap;
-    const buffer = heap.alloc(targets.length * 12 + total * 4);
+    const buffer = heap.alloc(targets * 12 + total * 4);
     try {
-      const table = new Int32Array(targets.length * 3);
-      const ids = new Int32Array(total);
-      let at = 0;
-      targets.forEach((v, i) => {
-        const list = incoming.get(v)!;
-        table.set([v, at, list.length], i * 3);
-        ids.set(list, at);
-        at += list.length;
-      });
-      heap.write(buffer, table);
-      heap.write(buffer + targets.length * 12, ids);
+      heap.write(buffer, Int32Array.from(table));
+      heap.write(buffer + targets * 12, ids);
       const args = this.#graph.kernelArgs();
       await p.runRows({
         kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, vectors: args.rows, dim: this.dim,
-        metric: args.metric, most, targets: buffer, incoming: buffer + targets.length * 12,
-      }, targets.length);
+        metric: args.metric, most, targets: buffer, incoming: buffer + targets * 12,
+      }, targets);
     } finally {
       heap.free(buffer);
     }
@@ -577,7 +562,7 @@ export class HnswIndex implements VectorIndex {
   #insert(node: number, vector: Float32Array, level = this.#drawLevel()): void {
     this.#levels[node] = level;
     this.#layer0.setNeighbours(node, this.#batch, 0);
-    if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));
+    if (level > 0) this.#upper.add(node, level);
     if (this.#entry < 0) {
       this.#entry = node;
       this.#maxLevel = level;
@@ -674,8 +659,8 @@ export class HnswIndex implements VectorIndex {
   }
 
   #addUpper(v: number, layer: number, node: number): boolean {
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     const count = links[base]!;
     if (count >= this.#m) return false;
     links[base + 1 + count] = node;
@@ -686,8 +671,8 @@ export class HnswIndex implements VectorIndex {
   /** Copies v's links on `layer` into out; returns the count. */
   #getLinks(v: number, layer: number, out: Int32Array): number {
     if (layer === 0) return this.#layer0.neighbours(v, out);
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     const count = links[base]!;
     for (let j = 0; j < count; j++) out[j] = links[base + 1 + j]!;
     return count;
@@ -695,8 +680,8 @@ export class HnswIndex implements VectorIndex {
 
   #setLinks(v: number, layer: number, ids: Int32Array, count: number): void {
     if (layer === 0) return this.#layer0.setNeighbours(v, ids, count);
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     links[base] = count;
     links.set(ids.subarray(0, count), base + 1);
   }
@@ -706,34 +691,19 @@ export class HnswIndex implements VectorIndex {
   #ep = 0;
   #epDist = 0;
 
-  /** Greedy descent from the entry point to layer `to` + 1 … : leaves the nearest node in #ep. */
-  #descend(store: VectorStore, to: number): void {
-    const batch = this.#batch;
-    const dist = this.#batchDist;
-    batch[0] = this.#entry;
-    store.distances(batch, 1, dist);
-    let ep = this.#entry;
-    let epDist = dist[0]!;
-    for (let layer = this.#maxLevel; layer > to; layer--) {
-      const stride = 1 + this.#m;
-      for (let changed = true; changed; ) {
-        changed = false;
-        const links = this.#upper[ep]!;
-        const base = (layer - 1) * stride;
-        const count = links[base]!;
-        for (let j = 0; j < count; j++) batch[j] = links[base + 1 + j]!;
-        store.distances(batch, count, dist);
-        for (let j = 0; j < count; j++) {
-          if (dist[j]! < epDist) {
-            epDist = dist[j]!;
-            ep = batch[j]!;
-            changed = true;
-          }
-        }
-      }
-    }
-    this.#ep = ep;
-    this.#epDist = epDist;
+  /**
+   * Greedy descent from the entry point to layer `to` + 1 (assembly/hnsw.ts hnsw_descend), for the
+   * store's current query, passing over nodes ≥ `limit`: leaves the nearest node in #ep.
+   */
+  #descend(store: VectorStore, to: number, limit = 0x7fff_ffff): void {
+    const args = store.kernelArgs();
+    const { offsets, pool } = this.#upper.pointers;
+    const out = this.#selectScratch.reserve(4);
+    this.#ep = this.#kernels.exports.hnsw_descend(
+      offsets, pool, this.#m, args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
+      this.#entry, this.#maxLevel, to, limit, out,
+    );
+    this.#epDist = this.#kernels.heap.f32(out, 1)[0]!;
   }
 
   /**
@@ -748,7 +718,6 @@ export class HnswIndex implements VectorIndex {
     const results = this.#results;
     const batch = this.#batch;
     const dist = this.#batchDist;
-    const base = (layer - 1) * (1 + this.#m);
     candidates.clear();
     results.clear();
     visited[ep] = epoch;
@@ -761,7 +730,8 @@ export class HnswIndex implements VectorIndex {
       if (d > bound && results.size >= ef) break;
       const c = candidates.topId();
       candidates.pop();
-      const list = this.#upper[c]!;
+      const list = this.#upper.lists();
+      const base = this.#upper.at(c, layer);
       const count = list[base]!;
       let fresh = 0;
       for (let j = 1; j <= count; j++) {
@@ -807,6 +777,7 @@ export class HnswIndex implements VectorIndex {
     levels.set(this.#levels);
     this.#levels = levels;
     this.#layer0.reserve(capacity);
+    this.#upper.reserve(capacity);
     const visited = new Uint16Array(capacity);
     visited.set(this.#visited);
     this.#visited = visited;
@@ -840,6 +811,12 @@ function bitmapOf(positions: Int32Array, n: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);
   return bits;
+}
+
+/** Waits for all of `pending` (the workers hold their memory until then); the first failure wins. */
+async function settled(pending: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(pending);
+  for (const r of results) if (r.status === "rejected") throw r.reason;
 }
 
 /**

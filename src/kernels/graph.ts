@@ -180,3 +180,116 @@ export class GraphLayer {
     return this.#view;
   }
 }
+
+/**
+ * HNSW's upper layers (1 … L) in WebAssembly memory, where the descent kernel (assembly/hnsw.ts
+ * hnsw_descend) and build workers read them:
+ *
+ *   offsets  capacity i32            node v's lists start at pool[offsets[v]], or −1 (level 0)
+ *   pool     i32, grows ×1.5         node v of level L: L × (1 + m) i32, layer l at (l − 1)(1 + m):
+ *                                    [count, n_0 … n_{m−1}]
+ *
+ * Nodes are added in node order, so the pool is their lists back to back in node order: the
+ * index file's "upper" section as it is.
+ */
+export class UpperLayers {
+  readonly m: number;
+  readonly #kernels: Kernels;
+  #capacity = 0;
+  #offsets = 0;
+  #pool = 0;
+  #poolCapacity = 0;
+  #used = 0;
+  #buffer: ArrayBuffer | null = null;
+  #offsetsView = new Int32Array(0);
+  #poolView = new Int32Array(0);
+
+  constructor(kernels: Kernels, m: number) {
+    this.#kernels = kernels;
+    this.m = m;
+  }
+
+  /** Room for nodes [0, n); new nodes have no upper layers. */
+  reserve(n: number): void {
+    if (n <= this.#capacity) return;
+    const heap = this.#kernels.heap;
+    const capacity = Math.max(n, Math.ceil(this.#capacity * 1.5), 16);
+    const offsets = heap.alloc(capacity * 4);
+    const view = heap.i32(offsets, capacity);
+    view.fill(-1);
+    if (this.#capacity > 0) view.set(heap.i32(this.#offsets, this.#capacity));
+    heap.free(this.#offsets);
+    this.#offsets = offsets;
+    this.#capacity = capacity;
+    this.#buffer = null;
+  }
+
+  /** Gives node v (the highest node so far) `level` empty layers. */
+  add(v: number, level: number): void {
+    const need = this.#used + level * (1 + this.m);
+    if (need > this.#poolCapacity) {
+      const heap = this.#kernels.heap;
+      const capacity = Math.max(need, Math.ceil(this.#poolCapacity * 1.5), 1024);
+      const pool = heap.alloc(capacity * 4);
+      if (this.#used > 0) heap.bytes().copyWithin(pool, this.#pool, this.#pool + this.#used * 4);
+      heap.free(this.#pool);
+      this.#pool = pool;
+      this.#poolCapacity = capacity;
+      this.#buffer = null;
+    }
+    const [offsets, pool] = this.#views();
+    pool.fill(0, this.#used, need);
+    offsets[v] = this.#used;
+    this.#used = need;
+  }
+
+  /** Where node v's list on `layer` (≥ 1) starts in `lists()`: [count, neighbours…]. */
+  at(v: number, layer: number): number {
+    return this.#views()[0][v]! + (layer - 1) * (1 + this.m);
+  }
+
+  /** The pool as i32 (a fresh view after any WebAssembly allocation). */
+  lists(): Int32Array {
+    return this.#views()[1];
+  }
+
+  /** Pointers for the kernels: offsets and pool. */
+  get pointers(): { offsets: number; pool: number } {
+    return { offsets: this.#offsets, pool: this.#pool };
+  }
+
+  /** Every node's lists in node order (the file's "upper" section). */
+  encoded(): Int32Array {
+    return this.lists().slice(0, this.#used);
+  }
+
+  /** Sets the lists of nodes [0, levels.length) from `encoded` (as `encoded()` wrote it). */
+  load(levels: Uint8Array, encoded: Int32Array): void {
+    this.reserve(levels.length);
+    for (let v = 0; v < levels.length; v++) if (levels[v]! > 0) this.add(v, levels[v]!);
+    this.lists().set(encoded.subarray(0, this.#used));
+  }
+
+  get bytes(): number {
+    return (this.#capacity + this.#poolCapacity) * 4;
+  }
+
+  free(): void {
+    const heap = this.#kernels.heap;
+    heap.free(this.#offsets);
+    heap.free(this.#pool);
+    this.#offsets = this.#pool = 0;
+    this.#capacity = this.#poolCapacity = this.#used = 0;
+    this.#buffer = null;
+  }
+
+  #views(): [Int32Array, Int32Array] {
+    const buffer = this.#kernels.heap.bytes().buffer as ArrayBuffer;
+    if (buffer !== this.#buffer) {
+      this.#buffer = buffer;
+      this.#offsetsView = new Int32Array(buffer, this.#offsets, this.#capacity);
+      this.#poolView = new Int32Array(buffer, this.#pool, this.#poolCapacity);
+    }
+    return [this.#offsetsView, this.#poolView];
+  }
+}

@@ -16,10 +16,14 @@
  *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
  *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
- *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row (the graph is
- *                  only read): nodes = rows × [node i32, ep i32, epDist f32]; graph `links`
- *                  (capacity × stride i32) over f32 `vectors` (capacity × dim, metric 0 l2 / 1 dot);
- *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
+ *   hnsw_descend   one HNSW greedy descent through the upper layers per row whose ep is −1 (a
+ *                  level-0 node of a batch): nodes = rows × [node i32, ep i32, epDist f32], ep and
+ *                  epDist written; from `entry` at layer `top`, passing over nodes ≥ `limit`; upper
+ *                  layers `offsets` / `pool` (kernels/graph.ts UpperLayers)   scratch 4 bytes
+ *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row: nodes as
+ *                  above; graph `links` (capacity × stride i32) over f32 `vectors` (capacity × dim,
+ *                  metric 0 l2 / 1 dot); the pick becomes the node's own list (which nothing
+ *                  links to yet: every other list is only read)
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
  *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
  *   hnsw_backlink  adds new nodes to the bottom-layer links of existing ones, one target node per
@@ -37,7 +41,8 @@ export type RowTask =
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
   | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
-  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
+  | { kernel: "hnsw_descend"; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; entry: number; top: number; limit: number; nodes: number }
+  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number }
   | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
 /**
@@ -99,6 +104,7 @@ export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
   if (task.kernel === "pq_encode_residual") return 256 * (task.dim + task.M) * 4 + RESIDUAL_ROWS * task.dim * 4;
   if (task.kernel === "hnsw_link") return hnswLayout(task).total;
+  if (task.kernel === "hnsw_descend") return 4;
   if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
   return 0;
 }
@@ -132,6 +138,8 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
   } else if (task.kernel === "hnsw_link") {
     hnswLink(w, task, first, count, scratch);
+  } else if (task.kernel === "hnsw_descend") {
+    hnswDescend(w, task, first, count, scratch);
   } else {
     hnswBacklink(w, task, first, count, scratch);
   }
@@ -220,9 +228,20 @@ function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>
       t.links, t.stride, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
       node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
     );
-    const out = t.out + r * (1 + t.m) * 4;
-    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4, found + t.ef * 8);
-    new Int32Array(w.memory.buffer, out, 1)[0] = picked;
+    const list = t.links + node[0]! * t.stride * 4;
+    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, list + 4, found + t.ef * 8);
+    new Int32Array(w.memory.buffer, list, 1)[0] = picked;
+  }
+}
+
+function hnswDescend(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_descend" }>, first: number, count: number, scratch: number): void {
+  for (let r = first; r < first + count; r++) {
+    const node = new Int32Array(w.memory.buffer, t.nodes + r * 12, 2);
+    if (node[1]! >= 0) continue;
+    const ep = w.hnsw_descend(t.offsets, t.pool, t.m, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * t.dim * 4, 0, 0, 0, t.entry, t.top, 0, t.limit, scratch);
+    const buffer = w.memory.buffer;
+    new Int32Array(buffer, t.nodes + r * 12 + 4, 1)[0] = ep;
+    new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0] = new Float32Array(buffer, scratch, 1)[0]!;
   }
 }
 
