@@ -38,7 +38,6 @@ import {
   allowedPositions, allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
-import { FarthestFirst, NearestFirst } from "./heap.js";
 import { ProductQuantizer } from "./pq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
@@ -111,17 +110,11 @@ export class HnswIndex implements VectorIndex {
   readonly #upper: UpperLayers;
 
   // Search scratch, reused by every search and insert (both are synchronous once started).
-  #visited = new Uint16Array(0);
-  #epoch = 0;
-  readonly #candidates = new NearestFirst();
-  readonly #results = new FarthestFirst();
   readonly #batch: Int32Array;
   readonly #batchDist: Float32Array;
   readonly #linkIds: Int32Array;
   readonly #linkDist: Float32Array;
   readonly #linkChosen: Int32Array;
-  #sortedIds = new Int32Array(64);
-  #sortedDist = new Float32Array(64);
   /** WebAssembly scratch of the neighbour heuristic over f32 rows: ids, dists, picks, distances. */
   readonly #selectScratch: Scratch;
 
@@ -484,8 +477,8 @@ export class HnswIndex implements VectorIndex {
     for (let layer = Math.min(level, this.#maxLevel); layer >= 1; layer--) {
       store.setQuery(vector);
       const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
-      const ids = this.#sortedIds.slice(0, count);
-      const dists = this.#sortedDist.slice(0, count);
+      const ids = this.#layer0.ids.slice(0, count);
+      const dists = this.#layer0.distances.slice(0, count);
       this.#ep = ids[0]!;
       this.#epDist = dists[0]!;
       if (layer === 1) {
@@ -573,17 +566,9 @@ export class HnswIndex implements VectorIndex {
     this.#descend(store, level);
     for (let layer = Math.min(level, this.#maxLevel); layer >= 0; layer--) {
       store.setQuery(vector); // linking below compared stored rows with each other
-      let ids: Int32Array;
-      let dists: Float32Array;
-      if (layer === 0) {
-        const count = this.#layer0.search(store, this.#ep, this.#epDist, this.#efConstruction);
-        ids = this.#layer0.ids.slice(0, count);
-        dists = this.#layer0.distances.slice(0, count);
-      } else {
-        const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
-        ids = this.#sortedIds.slice(0, count);
-        dists = this.#sortedDist.slice(0, count);
-      }
+      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
+      const ids = this.#layer0.ids.slice(0, count);
+      const dists = this.#layer0.distances.slice(0, count);
       this.#ep = ids[0]!;
       this.#epDist = dists[0]!;
       // Neighbours of the new node: the heuristic's pick of m among the efConstruction found.
@@ -708,66 +693,11 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Best-first search of an upper layer (≥ 1) from (ep, epDist) with a result list of size ef —
-   * the same algorithm as the bottom layer's kernel (assembly/hnsw.ts). Leaves the results in
-   * #sortedIds / #sortedDist, nearest first, and returns their count.
+   * the bottom layer's kernel over the upper layers' lists (layer 0: the bottom layer). Leaves the
+   * results in #layer0.ids / .distances, nearest first, and returns their count.
    */
   #searchLayer(store: VectorStore, ep: number, epDist: number, ef: number, layer: number): number {
-    const visited = this.#nextEpoch();
-    const epoch = this.#epoch;
-    const candidates = this.#candidates;
-    const results = this.#results;
-    const batch = this.#batch;
-    const dist = this.#batchDist;
-    candidates.clear();
-    results.clear();
-    visited[ep] = epoch;
-    candidates.push(epDist, ep);
-    results.push(epDist, ep);
-    let bound = epDist;
-
-    while (candidates.size > 0) {
-      const d = candidates.topKey();
-      if (d > bound && results.size >= ef) break;
-      const c = candidates.topId();
-      candidates.pop();
-      const list = this.#upper.lists();
-      const base = this.#upper.at(c, layer);
-      const count = list[base]!;
-      let fresh = 0;
-      for (let j = 1; j <= count; j++) {
-        const nb = list[base + j]!;
-        if (visited[nb] !== epoch) {
-          visited[nb] = epoch;
-          batch[fresh++] = nb;
-        }
-      }
-      if (fresh === 0) continue;
-      store.distances(batch, fresh, dist);
-      for (let j = 0; j < fresh; j++) {
-        const dn = dist[j]!;
-        if (results.size < ef || dn < bound) {
-          const nb = batch[j]!;
-          candidates.push(dn, nb);
-          results.push(dn, nb);
-          if (results.size > ef) results.pop();
-          bound = results.topKey();
-        }
-      }
-    }
-    if (this.#sortedIds.length < results.size) {
-      this.#sortedIds = new Int32Array(results.size * 2);
-      this.#sortedDist = new Float32Array(results.size * 2);
-    }
-    return results.drainAscending(this.#sortedIds, this.#sortedDist);
-  }
-
-  /** The visited marks for a new search: marks equal to #epoch mean "seen in this search". */
-  #nextEpoch(): Uint16Array {
-    if (++this.#epoch === 65_536) {
-      this.#visited.fill(0);
-      this.#epoch = 1;
-    }
-    return this.#visited;
+    return this.#layer0.search(store, ep, epDist, ef, undefined, layer === 0 ? undefined : { layers: this.#upper, layer });
   }
 
   #reserve(n: number): void {
@@ -778,9 +708,6 @@ export class HnswIndex implements VectorIndex {
     this.#levels = levels;
     this.#layer0.reserve(capacity);
     this.#upper.reserve(capacity);
-    const visited = new Uint16Array(capacity);
-    visited.set(this.#visited);
-    this.#visited = visited;
   }
 }
 

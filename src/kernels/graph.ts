@@ -113,9 +113,10 @@ export class GraphLayer {
   /**
    * Best-first search from (ep, epDist) with a result list of size ef, distances from the store's
    * current query; `allowed` (bitmap over nodes) limits which nodes enter the results. Results are
-   * left in `ids` / `distances`, nearest first; returns their count.
+   * left in `ids` / `distances`, nearest first; returns their count. With `upper`, searches that
+   * upper layer instead of this one (with this layer's scratch: it has room for every node).
    */
-  search(store: VectorStore, ep: number, epDist: number, ef: number, allowed?: Uint8Array): number {
+  search(store: VectorStore, ep: number, epDist: number, ef: number, allowed?: Uint8Array, upper?: { layers: UpperLayers; layer: number }): number {
     const heap = this.#kernels.heap;
     const args = store.kernelArgs();
     if (args.size > this.#capacity) throw createError("INVALID_ARGUMENT", `The store holds ${args.size} rows but the graph has room for ${this.#capacity}.`);
@@ -131,8 +132,9 @@ export class GraphLayer {
       heap.bytes().fill(0, this.#visited, this.#visited + this.#capacity * 2);
       this.#epoch = 1;
     }
+    const over = upper?.layers.pointers;
     const count = this.#kernels.exports.hnsw_search(
-      this.#links, this.stride, this.#visited, this.#epoch, allowedPtr,
+      over ? over.pool : this.#links, over ? 1 + upper!.layers.m : this.stride, over ? over.offsets : 0, upper?.layer ?? 0, this.#visited, this.#epoch, allowedPtr,
       args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
       ep, epDist, ef, this.#cand, res, res + (ef + 1) * 8, out, out + ef * 4,
     );

@@ -225,7 +225,7 @@ function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>
     const found = scratch + l.found;
     const res = scratch + l.res;
     const n = w.hnsw_search(
-      t.links, t.stride, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
+      t.links, t.stride, 0, 0, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
       node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
     );
     const list = t.links + node[0]! * t.stride * 4;
