@@ -64,18 +64,6 @@ const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
 
-/**
- * A batch after this thread's part of its insertion: `nodes` = count × [node i32, ep i32, epDist f32]
- * in WebAssembly memory (ep −1: a level-0 node, descended by the workers from `entry` at `top`).
- */
-interface PreparedBatch {
-  from: number;
-  count: number;
-  nodes: number;
-  entry: number;
-  top: number;
-}
-
 interface GraphParams {
   m: number;
   efConstruction: number;
@@ -339,209 +327,122 @@ export class HnswIndex implements VectorIndex {
     const p = this.#graph.spec.kind === "f32" && shared?.transport === "shared" ? shared : undefined;
     const slicer = new TimeSlicer();
     const batchAt = (i: number): number => (p && first + i >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor((first + i) / BATCH_SHARE)) : 1);
-    const prepare = (i: number, count: number): PreparedBatch => this.#prepareBatch(first + i, count, x.subarray(i * this.dim, (i + count) * this.dim));
     let reported = 0;
-    // A prepared batch owns WebAssembly memory until it is linked; one left by a failure is freed here.
-    let ready: PreparedBatch | undefined;
-    try {
-      for (let i = 0; i < n; ) {
-        const size = first + i;
-        const batch = batchAt(i);
-        if (batch > 1) {
-          if (ready?.from !== size) {
-            ready = prepare(i, batch);
-            await this.#descendBatch(p!, ready);
-          }
-          const current = ready;
-          ready = undefined;
-          // The next batch's upper layers are linked on this thread while the workers search for this one.
-          const next = i + batch;
-          const nextBatch = next < n ? batchAt(next) : 0;
-          await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
-        } else {
-          this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
-          this.#size = size + 1;
-        }
-        i += batch;
-        if (progress && (i - reported >= 1024 || i === n)) {
-          reported = i;
-          progress({ phase: "insert", done: i, total: n });
-        }
-        // A batch awaits the workers twice: the event loop has had its turns.
-        if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
+    for (let i = 0; i < n; ) {
+      const size = first + i;
+      const batch = batchAt(i);
+      if (batch > 1) await this.#insertBatch(p!, size, batch);
+      else {
+        this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
+        this.#size = size + 1;
       }
-    } finally {
-      if (ready) this.#kernels.heap.free(ready.nodes);
+      i += batch;
+      if (progress && (i - reported >= 1024 || i === n)) {
+        reported = i;
+        progress({ phase: "insert", done: i, total: n });
+      }
+      // A batch awaits the workers twice: the event loop has had its turns.
+      if (batch === 1 && i % 32 === 0 && slicer.due()) await slicer.yieldNow();
     }
   }
 
   /**
-   * Inserts nodes [from, from + count) with their searches in parallel. Levels are drawn in node
-   * order, as a serial build draws them.
+   * Inserts nodes [from, from + count) (their vectors already in the store) with all their
+   * searches in the workers, in two steps. Levels are drawn in node order, as a serial build draws them.
    *
-   *   1. this thread (#prepareBatch): in node order, each node with upper layers (~1/m of them) is
-   *                   linked there (searches, picks and back links on layers ≥ 1, as a serial
-   *                   insert does) and enters the bottom layer at the nearest node from before the
-   *                   batch that layer 1 found
-   *   2. workers (#descendBatch): each level-0 node's greedy descent through the upper layers as
-   *                   step 1 left them, from the entry point before the batch and passing over the
-   *                   batch's nodes (assembly/hnsw.ts hnsw_descend) → its entry point
-   *   3. workers:     every node's efConstruction search of the bottom layer as it stood before
-   *                   the batch, the heuristic's pick of m neighbours, written as the node's own
-   *                   list (hnsw_search + hnsw_select; nothing links to a batch node yet, so no
-   *                   search reads those lists)
-   *   4. workers:     the back links, one existing node per task (#linkBackAll)
+   *   1. workers (hnsw_link, one node per row): the greedy descent from the entry point to the
+   *      node's level, then on each of its layers, top down, the efConstruction search of the
+   *      layer as it stood before the batch and the heuristic's pick of m neighbours, written as
+   *      the node's own list on that layer (nothing links to a batch node yet, so no search reads
+   *      those lists, and every other list is only read)
+   *   2. workers (hnsw_backlink, one (node, layer) list per row): the back links (#linkBackAll)
    *
-   * Steps 1 and 2 touch only the upper layers (read-only in 2) and steps 3 and 4 only the bottom
-   * layer, so this thread runs step 1 of the next batch during step 3 of this one, and the workers
-   * take step 2 of the next batch straight after step 4 of this one, in the same barrier: per batch
-   * this thread computes only the upper-layer links and the list of back links.
+   * This thread only draws the levels, gives the upper nodes their (empty) lists, moves the entry
+   * point, and sorts the back links by target between the steps.
    *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the result
    * deterministic for a given seed, whatever the number of workers. What the batch costs is that
-   * its nodes do not find each other in step 3, and that a full list re-picks once for all its new
-   * neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall of the graph is the
-   * serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * its nodes do not find each other in step 1, on any layer, and that a full list re-picks once
+   * for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph (and of each layer,
+   * on average), and the recall of the graph is the serial one's within noise
+   * (test/unit/parallel-build.test.ts, on GloVe).
    */
-  #prepareBatch(from: number, count: number, x: Float32Array): PreparedBatch {
-    const dim = this.dim;
-    const levels = Array.from({ length: count }, () => this.#drawLevel());
-    const entry = this.#entry;
-    const top = this.#maxLevel;
-    const nodes = new Int32Array(count * 3);
-    const epDist = new Float32Array(nodes.buffer);
+  async #insertBatch(p: RowParallel, from: number, count: number): Promise<void> {
+    const nodes = new Int32Array(count * 2);
     for (let j = 0; j < count; j++) {
-      nodes[j * 3] = from + j;
-      nodes[j * 3 + 1] = -1; // descends in the workers
-      if (levels[j]! === 0) {
-        this.#levels[from + j] = 0;
-        continue;
-      }
-      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
-      nodes[j * 3 + 1] = ep;
-      epDist[j * 3 + 2] = d;
+      const level = this.#drawLevel();
+      this.#levels[from + j] = level;
+      if (level > 0) this.#upper.add(from + j, level);
+      nodes[j * 2] = from + j;
+      nodes[j * 2 + 1] = level;
     }
     const heap = this.#kernels.heap;
-    const ptr = heap.alloc(nodes.byteLength);
-    heap.write(ptr, nodes);
-    return { from, count, nodes: ptr, entry, top };
-  }
-
-  /** Step 2 of a prepared batch (#prepareBatch): its level-0 nodes' descents, in the workers. */
-  #descendBatch(p: RowParallel, batch: PreparedBatch): Promise<void> {
-    const args = this.#graph.kernelArgs();
-    const { offsets, pool } = this.#upper.pointers;
-    return p.runRows({
-      kernel: "hnsw_descend", offsets, pool, m: this.#m, vectors: args.rows, dim: this.dim, metric: args.metric,
-      entry: batch.entry, top: batch.top, limit: batch.from, nodes: batch.nodes,
-    }, batch.count);
-  }
-
-  /**
-   * Steps 3 and 4 of a prepared, descended batch (#prepareBatch); `prepareNext` (step 1 of the next
-   * batch) runs on this thread during step 3, and that batch's descents go with step 4. Frees the batch.
-   */
-  async #linkBatch(p: RowParallel, batch: PreparedBatch, prepareNext?: () => PreparedBatch): Promise<void> {
-    const { from, count, nodes } = batch;
-    const heap = this.#kernels.heap;
-    const m = this.#m;
+    const buffer = heap.alloc(nodes.byteLength);
     try {
+      heap.write(buffer, nodes);
       const args = this.#graph.kernelArgs();
-      const linking = p.runRows({
-        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
-        vectors: args.rows, dim: this.dim, metric: args.metric, ef: this.#efConstruction, m, nodes,
+      const { offsets, pool } = this.#upper.pointers;
+      await p.runRows({
+        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity, offsets, pool,
+        vectors: args.rows, dim: this.dim, metric: args.metric, ef: this.#efConstruction, m: this.#m, nodes: buffer,
+        entry: this.#entry, top: this.#maxLevel, limit: from,
       }, count);
-      let next: PreparedBatch | undefined;
-      await alongside(linking, () => void (next = prepareNext?.()));
-      await settled([this.#linkBackAll(p, from, count), ...(next ? [this.#descendBatch(p, next)] : [])]);
-      this.#size = from + count;
     } finally {
-      heap.free(nodes);
+      heap.free(buffer);
     }
-  }
-
-  /**
-   * A batch node's upper layers (level ≥ 1), linked as #insert links them; its bottom layer is left
-   * to the batch. Returns where its bottom-layer search starts: the nearest node numbered below
-   * `batchStart` that the layer-1 search found (nodes of the batch have no bottom-layer links yet).
-   */
-  #insertUpper(node: number, vector: Float32Array, level: number, batchStart: number): [ep: number, dist: number] {
-    this.#levels[node] = level;
-    this.#layer0.setNeighbours(node, this.#batch, 0);
-    this.#upper.add(node, level);
-    const store = this.#graph;
-    store.setQuery(vector);
-    this.#descend(store, level);
-    let ep = -1;
-    let epDist = 0;
-    for (let layer = Math.min(level, this.#maxLevel); layer >= 1; layer--) {
-      store.setQuery(vector);
-      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
-      const ids = this.#layer0.ids.slice(0, count);
-      const dists = this.#layer0.distances.slice(0, count);
-      this.#ep = ids[0]!;
-      this.#epDist = dists[0]!;
-      if (layer === 1) {
-        const i = ids.findIndex((id) => id < batchStart);
-        if (i >= 0) [ep, epDist] = [ids[i]!, dists[i]!];
-      }
-      const chosen = new Int32Array(this.#m);
-      const picked = this.#selectNeighbours(store, ids, dists, ids.length, this.#m, chosen);
-      this.#setLinks(node, layer, chosen, picked);
-      for (let j = 0; j < picked; j++) this.#linkBack(store, chosen[j]!, node, layer);
+    await this.#linkBackAll(p, from, count);
+    for (let j = 0; j < count; j++) {
+      if (nodes[j * 2 + 1]! <= this.#maxLevel) continue;
+      this.#entry = from + j;
+      this.#maxLevel = nodes[j * 2 + 1]!;
     }
-    if (ep < 0) {
-      // Layer 1 found only nodes of this batch: enter the bottom layer at a node from before it.
-      ep = this.#entry < batchStart ? this.#entry : 0;
-      store.setQuery(vector);
-      const d = new Float32Array(1);
-      store.distances(Int32Array.of(ep), 1, d);
-      epDist = d[0]!;
-    }
-    if (level > this.#maxLevel) {
-      this.#entry = node;
-      this.#maxLevel = level;
-    }
-    return [ep, epDist];
+    this.#size = from + count;
   }
 
   /**
    * The back links of the batch [from, from + count), in the workers: each existing node v takes
-   * all its new neighbours at once, in node order — appended while its list has room, else the
-   * heuristic re-picks among old and new (a serial build re-picks once per new neighbour). Each
-   * worker writes only the lists of the targets it claimed, and nothing else reads links meanwhile.
+   * all its new neighbours on a layer at once, in node order — appended while its list has room,
+   * else the heuristic re-picks among old and new (a serial build re-picks once per new
+   * neighbour). Each worker writes only the lists it claimed, and nothing else reads links meanwhile.
    */
   async #linkBackAll(p: RowParallel, from: number, count: number): Promise<void> {
-    // (target, new node) pairs as target · count + j, sorted: by target, then node order.
-    const keys = new Float64Array(count * this.#m);
+    // (layer, target, new node) triples as (layer · capacity + target) · count + j, sorted: by
+    // list, then node order.
+    const capacity = this.#levels.length;
+    const keys: number[] = [];
     const picks = this.#linkIds;
-    let total = 0;
     for (let j = 0; j < count; j++) {
-      const picked = this.#layer0.neighbours(from + j, picks);
-      for (let i = 0; i < picked; i++) keys[total++] = picks[i]! * count + j;
+      for (let layer = Math.min(this.#levels[from + j]!, this.#maxLevel); layer >= 0; layer--) {
+        const picked = this.#getLinks(from + j, layer, picks);
+        for (let i = 0; i < picked; i++) keys.push((layer * capacity + picks[i]!) * count + j);
+      }
     }
+    const total = keys.length;
     if (total === 0) return;
-    const pairs = keys.subarray(0, total).sort();
+    const pairs = Float64Array.from(keys).sort();
     const table: number[] = [];
     const ids = new Int32Array(total);
     let most = 0;
     for (let i = 0; i < total; i++) {
-      const v = Math.floor(pairs[i]! / count);
-      ids[i] = from + pairs[i]! - v * count;
-      if (table.length === 0 || table[table.length - 3] !== v) table.push(v, i, 0);
+      const list = Math.floor(pairs[i]! / count);
+      ids[i] = from + pairs[i]! - list * count;
+      const v = list % capacity;
+      const layer = (list - v) / capacity;
+      if (table.length === 0 || table[table.length - 4] !== v || table[table.length - 3] !== layer) table.push(v, layer, i, 0);
       most = Math.max(most, ++table[table.length - 1]!);
     }
-    const targets = table.length / 3;
+    const rows = table.length / 4;
     const heap = this.#kernels.heap;
-    const buffer = heap.alloc(targets * 12 + total * 4);
+    const buffer = heap.alloc(rows * 16 + total * 4);
     try {
       heap.write(buffer, Int32Array.from(table));
-      heap.write(buffer + targets * 12, ids);
+      heap.write(buffer + rows * 16, ids);
       const args = this.#graph.kernelArgs();
+      const { offsets, pool } = this.#upper.pointers;
       await p.runRows({
-        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, vectors: args.rows, dim: this.dim,
-        metric: args.metric, most, targets: buffer, incoming: buffer + targets * 12,
-      }, targets);
+        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, offsets, pool, m: this.#m,
+        vectors: args.rows, dim: this.dim, metric: args.metric, most, targets: buffer, incoming: buffer + rows * 16,
+      }, rows);
     } finally {
       heap.free(buffer);
     }
@@ -738,23 +639,4 @@ function bitmapOf(positions: Int32Array, n: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);
   return bits;
-}
-
-/** Waits for all of `pending` (the workers hold their memory until then); the first failure wins. */
-async function settled(pending: Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(pending);
-  for (const r of results) if (r.status === "rejected") throw r.reason;
-}
-
-/**
- * `work` on this thread while `pending` (the workers' task) runs; `pending` settles before this
- * returns even when `work` throws (its memory stays the workers' until then), and its failure wins.
- */
-async function alongside<T>(pending: Promise<T>, work: () => void): Promise<T> {
-  try {
-    work();
-  } finally {
-    await pending.catch(() => undefined);
-  }
-  return pending;
 }

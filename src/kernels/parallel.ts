@@ -16,19 +16,18 @@
  *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
  *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
- *   hnsw_descend   one HNSW greedy descent through the upper layers per row whose ep is −1 (a
- *                  level-0 node of a batch): nodes = rows × [node i32, ep i32, epDist f32], ep and
- *                  epDist written; from `entry` at layer `top`, passing over nodes ≥ `limit`; upper
- *                  layers `offsets` / `pool` (kernels/graph.ts UpperLayers)   scratch 4 bytes
- *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row: nodes as
- *                  above; graph `links` (capacity × stride i32) over f32 `vectors` (capacity × dim,
- *                  metric 0 l2 / 1 dot); the pick becomes the node's own list (which nothing
- *                  links to yet: every other list is only read)
+ *   hnsw_link      one HNSW insertion per row: nodes = rows × [node i32, level i32]; the greedy
+ *                  descent from `entry` at layer `top` to the node's level (passing over nodes ≥
+ *                  `limit`, the batch), then on each of its layers the efConstruction search and the
+ *                  heuristic's pick of m, written as the node's own list there (which nothing links
+ *                  to yet: every other list is only read). Bottom layer `links` (capacity × stride
+ *                  i32), upper layers `offsets` / `pool` (kernels/graph.ts UpperLayers), over f32
+ *                  `vectors` (capacity × dim, metric 0 l2 / 1 dot)
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
  *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
- *   hnsw_backlink  adds new nodes to the bottom-layer links of existing ones, one target node per
- *                  row (each target's list is written by its row alone): targets = rows × [v, at,
- *                  count] i32 naming `incoming` i32[at .. at + count); a list with room takes them
+ *   hnsw_backlink  adds new nodes to the links of existing ones, one target list per row (written
+ *                  by its row alone): targets = rows × [v, layer, at, count] i32 naming `incoming`
+ *                  i32[at .. at + count); graph as hnsw_link's; a list with room takes them
  *                  all, a full one keeps the heuristic's pick among old and new (as a serial insert
  *                  re-picks). scratch: ids, dists (stride − 1 + most) | out, tmp (stride − 1)
  */
@@ -41,9 +40,11 @@ export type RowTask =
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
   | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
-  | { kernel: "hnsw_descend"; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; entry: number; top: number; limit: number; nodes: number }
-  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number }
-  | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
+  | {
+    kernel: "hnsw_link"; links: number; stride: number; capacity: number; offsets: number; pool: number; vectors: number; dim: number; metric: number;
+    ef: number; m: number; nodes: number; entry: number; top: number; limit: number;
+  }
+  | { kernel: "hnsw_backlink"; links: number; stride: number; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
 /**
  * Something that runs build work across threads: the scan pool.
@@ -104,7 +105,6 @@ export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
   if (task.kernel === "pq_encode_residual") return 256 * (task.dim + task.M) * 4 + RESIDUAL_ROWS * task.dim * 4;
   if (task.kernel === "hnsw_link") return hnswLayout(task).total;
-  if (task.kernel === "hnsw_descend") return 4;
   if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
   return 0;
 }
@@ -138,8 +138,7 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
   } else if (task.kernel === "hnsw_link") {
     hnswLink(w, task, first, count, scratch);
-  } else if (task.kernel === "hnsw_descend") {
-    hnswDescend(w, task, first, count, scratch);
+
   } else {
     hnswBacklink(w, task, first, count, scratch);
   }
@@ -171,18 +170,24 @@ function pqEncodeResidual(w: KernelExports, t: Extract<RowTask, { kernel: "pq_en
   }
 }
 
+/** Where node v's list on `layer` is: the bottom layer node-major, an upper one through the offsets. */
+function listOf(w: KernelExports, t: { links: number; stride: number; offsets: number; pool: number; m: number }, v: number, layer: number): number {
+  if (layer === 0) return t.links + v * t.stride * 4;
+  return t.pool + (new Int32Array(w.memory.buffer, t.offsets + v * 4, 1)[0]! + (layer - 1) * (1 + t.m)) * 4;
+}
+
 function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_backlink" }>, first: number, count: number, scratch: number): void {
-  const max = t.stride - 1;
-  const room = max + t.most;
+  const room = t.stride - 1 + t.most;
   const ids = scratch;
   const dists = scratch + room * 4;
   const out = scratch + room * 8;
-  const tmp = out + max * 4;
+  const tmp = out + (t.stride - 1) * 4;
   const rowBytes = t.dim * 4;
   for (let r = first; r < first + count; r++) {
     const buffer = w.memory.buffer;
-    const [v, at, k] = new Int32Array(buffer, t.targets + r * 12, 3) as unknown as [number, number, number];
-    const list = new Int32Array(buffer, t.links + v * t.stride * 4, t.stride);
+    const [v, layer, at, k] = new Int32Array(buffer, t.targets + r * 16, 4) as unknown as [number, number, number, number];
+    const max = layer === 0 ? t.stride - 1 : t.m;
+    const list = new Int32Array(buffer, listOf(w, t, v, layer), max + 1);
     const incoming = new Int32Array(buffer, t.incoming + at * 4, k);
     const have = list[0]!;
     if (have + k <= max) {
@@ -210,38 +215,35 @@ function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_back
 
 function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>, first: number, count: number, scratch: number): void {
   const l = hnswLayout(t);
-  const rowBytes = t.dim * 4;
+  const found = scratch + l.found;
+  const res = scratch + l.res;
+  const tmp = found + t.ef * 8;
   for (let r = first; r < first + count; r++) {
-    const buffer = w.memory.buffer;
-    const head = new Int32Array(buffer, scratch, 1);
-    let epoch = head[0]! + 1;
-    if (epoch === 65_536) {
-      new Uint8Array(buffer, scratch + l.visited, t.capacity * 2).fill(0);
-      epoch = 1;
+    const [node, level] = new Int32Array(w.memory.buffer, t.nodes + r * 8, 2) as unknown as [number, number];
+    const q = t.vectors + node * t.dim * 4;
+    let ep = w.hnsw_descend(t.offsets, t.pool, t.m, 0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, t.entry, t.top, level, t.limit, tmp);
+    let epDist = new Float32Array(w.memory.buffer, tmp, 1)[0]!;
+    for (let layer = Math.min(level, t.top); layer >= 0; layer--) {
+      const head = new Int32Array(w.memory.buffer, scratch, 1);
+      let epoch = head[0]! + 1;
+      if (epoch === 65_536) {
+        new Uint8Array(w.memory.buffer, scratch + l.visited, t.capacity * 2).fill(0);
+        epoch = 1;
+      }
+      head[0] = epoch;
+      const bottom = layer === 0;
+      const n = w.hnsw_search(
+        bottom ? t.links : t.pool, bottom ? t.stride : 1 + t.m, bottom ? 0 : t.offsets, layer, scratch + l.visited, epoch, 0,
+        0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, ep, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
+      );
+      const list = listOf(w, t, node, layer);
+      const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, list + 4, tmp);
+      const buffer = w.memory.buffer;
+      new Int32Array(buffer, list, 1)[0] = picked;
+      // The next layer down starts from the nearest node this one found.
+      ep = new Int32Array(buffer, found, 1)[0]!;
+      epDist = new Float32Array(buffer, found + t.ef * 4, 1)[0]!;
     }
-    head[0] = epoch;
-    const node = new Int32Array(buffer, t.nodes + r * 12, 2);
-    const epDist = new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0]!;
-    const found = scratch + l.found;
-    const res = scratch + l.res;
-    const n = w.hnsw_search(
-      t.links, t.stride, 0, 0, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
-      node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
-    );
-    const list = t.links + node[0]! * t.stride * 4;
-    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, list + 4, found + t.ef * 8);
-    new Int32Array(w.memory.buffer, list, 1)[0] = picked;
-  }
-}
-
-function hnswDescend(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_descend" }>, first: number, count: number, scratch: number): void {
-  for (let r = first; r < first + count; r++) {
-    const node = new Int32Array(w.memory.buffer, t.nodes + r * 12, 2);
-    if (node[1]! >= 0) continue;
-    const ep = w.hnsw_descend(t.offsets, t.pool, t.m, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * t.dim * 4, 0, 0, 0, t.entry, t.top, 0, t.limit, scratch);
-    const buffer = w.memory.buffer;
-    new Int32Array(buffer, t.nodes + r * 12 + 4, 1)[0] = ep;
-    new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0] = new Float32Array(buffer, scratch, 1)[0]!;
   }
 }
 

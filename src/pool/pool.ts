@@ -235,7 +235,7 @@ export class ScanPool {
     const count = Math.max(1, Math.min(workers, this.size));
     // One HNSW insertion search is itself a sizeable piece of work: claim a few at a time.
     // A seeding step is one distance per row: claim many at a time.
-    const least = task.kernel === "hnsw_link" ? 4 : task.kernel === "hnsw_backlink" || task.kernel === "hnsw_descend" ? 64 : task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS;
+    const least = task.kernel === "hnsw_link" ? 4 : task.kernel === "hnsw_backlink" ? 64 : task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS;
     const chunkRows = Math.max(least, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
     const chunks = Math.ceil(rows / chunkRows);
     const used = this.#workers.slice(0, Math.min(count, chunks));
