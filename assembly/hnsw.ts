@@ -4,8 +4,10 @@
 //
 // Shapes:
 //   links    n × stride i32, node-major: node v at links + v·stride·4 = [count, n_0 … n_{stride−2}];
-//            or, with offsets ≠ 0 (an upper layer, see hnsw_descend), node v's list on `layer` at
-//            links + (offsets[v] + (layer − 1)·stride)·4
+//            or, with offsets ≠ 0 (an upper layer), node v's list on `layer` at
+//            links + (offsets[v] + (layer − 1)·stride)·4 (src/kernels/graph.ts UpperLayers).
+//            With ef = 1 the search is HNSW's greedy descent through one layer: it moves to each
+//            neighbour nearer than the best so far, in list order, until none is
 //   visited  n u16; node v is visited in this search when visited[v] == epoch (the host bumps
 //            epoch per search and clears the array when it wraps)
 //   allowed  bitmap over nodes (bit v & 7 of byte v >> 3), or 0 for all: only allowed nodes enter
@@ -224,45 +226,4 @@ export function hnsw_select(rows: usize, dim: i32, metric: i32, ids: usize, dist
     }
   }
   return kept;
-}
-
-// ── greedy descent through the upper layers ──────────────────────────────────────────────────
-
-/**
- * HNSW's greedy descent: from `entry` at layer `top` down to layer `to` + 1, at each layer move to
- * the nearest neighbour of the current node while one is nearer (strictly) than it. Neighbours
- * numbered ≥ `limit` are passed over (a build batch's new nodes, not yet in the bottom layer).
- *
- * Upper layers: node v's lists at pool + offsets[v]·4, layer l (≥ 1) at (l − 1)·(1 + m) i32:
- * [count, n_0 … n_{m−1}]. The query and store arguments are hnsw_search's. Writes the distance
- * of the node it stops at to outDist; returns that node.
- */
-export function hnsw_descend(
-  offsets: usize, pool: usize, m: i32,
-  kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, w: f32, bias: f32,
-  entry: i32, top: i32, to: i32, limit: i32, outDist: usize,
-): i32 {
-  let ep = entry;
-  let epDist = distanceTo(kind, metric, rows, ep, dim, M, q, aux, w, bias);
-  let listBytes = <usize>(1 + m) << 2;
-  for (let layer = top; layer > to; layer--) {
-    let changed = true;
-    while (changed) {
-      changed = false;
-      let list = pool + (<usize>load<i32>(offsets + (<usize>ep << 2)) << 2) + <usize>(layer - 1) * listBytes;
-      let count = load<i32>(list);
-      for (let j = 1; j <= count; j++) {
-        let nb = load<i32>(list + (<usize>j << 2));
-        if (nb >= limit) continue;
-        let d = distanceTo(kind, metric, rows, nb, dim, M, q, aux, w, bias);
-        if (d < epDist) {
-          epDist = d;
-          ep = nb;
-          changed = true;
-        }
-      }
-    }
-  }
-  store<f32>(outDist, epDist);
-  return ep;
 }

@@ -30,6 +30,6 @@ export { kmeans_assign, kmeans_update, kmeanspp_update, kmeanspp_pick } from "./
 export { pq_encode, pq_decode, pq_lut_l2, pq_lut_dot, pq_adc, pq_adc_gather } from "./pq";
 export { pq4_encode, pq4_lut, pq4_scan } from "./pq4";
 export { sq_bounds, sq_encode, sq_decode, sq_norms, sq_ip, sq_ip_gather } from "./sq";
-export { hnsw_search, hnsw_select, hnsw_descend } from "./hnsw";
+export { hnsw_search, hnsw_select } from "./hnsw";
 export { pca_cov_matvec, pca_project } from "./pca";
 export { rq_scan } from "./rabitq";

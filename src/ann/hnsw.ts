@@ -17,9 +17,9 @@
  *   rowIds   n f64                            by node id
  *
  * The bottom layer holds almost all the work, so its search runs as one WebAssembly call per
- * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates), and so does the greedy
- * descent through the upper layers (hnsw_descend). The upper layers hold about n/m nodes; an
- * insertion's efConstruction search of them runs here, one batched distance call per expanded node.
+ * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates); the upper layers (about
+ * n/m nodes) are searched by the same kernel through UpperLayers' offsets, and a greedy descent
+ * is that search with ef = 1.
  *
  * The graph is built on exact f32 distances even for HNSW_SQ / HNSW_PQ (a temporary f32 store,
  * while it fits in BUILD_F32_BYTES), so quantization affects only the search-time distances; those
@@ -385,7 +385,7 @@ export class HnswIndex implements VectorIndex {
       await p.runRows({
         kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity, offsets, pool,
         vectors: args.rows, dim: this.dim, metric: args.metric, ef: this.#efConstruction, m: this.#m, nodes: buffer,
-        entry: this.#entry, top: this.#maxLevel, limit: from,
+        entry: this.#entry, top: this.#maxLevel,
       }, count);
     } finally {
       heap.free(buffer);
@@ -578,18 +578,23 @@ export class HnswIndex implements VectorIndex {
   #epDist = 0;
 
   /**
-   * Greedy descent from the entry point to layer `to` + 1 (assembly/hnsw.ts hnsw_descend), for the
-   * store's current query, passing over nodes ≥ `limit`: leaves the nearest node in #ep.
+   * Greedy descent from the entry point to layer `to` + 1, for the store's current query: a
+   * search with ef = 1 per layer (assembly/hnsw.ts). Leaves the nearest node in #ep.
    */
-  #descend(store: VectorStore, to: number, limit = 0x7fff_ffff): void {
-    const args = store.kernelArgs();
-    const { offsets, pool } = this.#upper.pointers;
-    const out = this.#selectScratch.reserve(4);
-    this.#ep = this.#kernels.exports.hnsw_descend(
-      offsets, pool, this.#m, args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
-      this.#entry, this.#maxLevel, to, limit, out,
-    );
-    this.#epDist = this.#kernels.heap.f32(out, 1)[0]!;
+  #descend(store: VectorStore, to: number): void {
+    const batch = this.#batch;
+    const dist = this.#batchDist;
+    batch[0] = this.#entry;
+    store.distances(batch, 1, dist);
+    let ep = this.#entry;
+    let epDist = dist[0]!;
+    for (let layer = this.#maxLevel; layer > to; layer--) {
+      this.#searchLayer(store, ep, epDist, 1, layer);
+      ep = this.#layer0.ids[0]!;
+      epDist = this.#layer0.distances[0]!;
+    }
+    this.#ep = ep;
+    this.#epDist = epDist;
   }
 
   /**

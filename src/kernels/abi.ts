@@ -91,17 +91,6 @@ export interface KernelExports {
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;
 
-  /**
-   * Greedy descent through HNSW's upper layers (node v's lists at pool + offsets[v]·4, layer l at
-   * (l − 1)(1 + m) i32) from entry at layer top to layer to + 1, passing over nodes ≥ limit; the
-   * query and store as hnsw_search's. Writes the distance to outDist; returns the node.
-   */
-  hnsw_descend(
-    offsets: Ptr, pool: Ptr, m: number,
-    kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, w: number, bias: number,
-    entry: number, top: number, to: number, limit: number, outDist: Ptr,
-  ): number;
-
   /** hnswlib's neighbour heuristic over f32 rows (metric 0 l2, 1 dot): ids/dists ascending → out; tmp = max f32; returns the count kept. */
   hnsw_select(rows: Ptr, dim: number, metric: number, ids: Ptr, dists: Ptr, count: number, max: number, out: Ptr, tmp: Ptr): number;
 
@@ -131,5 +120,5 @@ export const REQUIRED_EXPORTS = [
   "pq_encode", "pq_decode", "pq_lut_l2", "pq_lut_dot", "pq_adc", "pq_adc_gather",
   "pq4_encode", "pq4_lut", "pq4_scan",
   "sq_bounds", "sq_encode", "sq_decode", "sq_norms", "sq_ip", "sq_ip_gather",
-  "hnsw_search", "hnsw_select", "hnsw_descend", "pca_cov_matvec", "pca_project", "rq_scan",
+  "hnsw_search", "hnsw_select", "pca_cov_matvec", "pca_project", "rq_scan",
 ] as const satisfies readonly (keyof KernelExports)[];

@@ -17,14 +17,14 @@
  *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
  *   hnsw_link      one HNSW insertion per row: nodes = rows × [node i32, level i32]; the greedy
- *                  descent from `entry` at layer `top` to the node's level (passing over nodes ≥
- *                  `limit`, the batch), then on each of its layers the efConstruction search and the
+ *                  descent (hnsw_search with ef 1) from `entry` at layer `top` to the node's level,
+ *                  then on each of its layers the efConstruction search and the
  *                  heuristic's pick of m, written as the node's own list there (which nothing links
  *                  to yet: every other list is only read). Bottom layer `links` (capacity × stride
  *                  i32), upper layers `offsets` / `pool` (kernels/graph.ts UpperLayers), over f32
  *                  `vectors` (capacity × dim, metric 0 l2 / 1 dot)
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
- *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
+ *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp max(m, 2) f32
  *   hnsw_backlink  adds new nodes to the links of existing ones, one target list per row (written
  *                  by its row alone): targets = rows × [v, layer, at, count] i32 naming `incoming`
  *                  i32[at .. at + count); graph as hnsw_link's; a list with room takes them
@@ -42,7 +42,7 @@ export type RowTask =
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
   | {
     kernel: "hnsw_link"; links: number; stride: number; capacity: number; offsets: number; pool: number; vectors: number; dim: number; metric: number;
-    ef: number; m: number; nodes: number; entry: number; top: number; limit: number;
+    ef: number; m: number; nodes: number; entry: number; top: number;
   }
   | { kernel: "hnsw_backlink"; links: number; stride: number; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
@@ -120,7 +120,7 @@ function hnswLayout(t: Extract<RowTask, { kernel: "hnsw_link" }>): { visited: nu
   const cand = visited + align(t.capacity * 2);
   const res = cand + align((t.capacity + 1) * 8);
   const found = res + align((t.ef + 1 + t.stride) * 8);
-  return { visited, cand, res, found, total: found + t.ef * 8 + t.m * 4 };
+  return { visited, cand, res, found, total: found + t.ef * 8 + Math.max(t.m, 2) * 4 };
 }
 
 /** Runs rows [first, first + count) of `task` with `scratch` (rowTaskScratch bytes) of this thread's own. */
@@ -221,9 +221,13 @@ function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>
   for (let r = first; r < first + count; r++) {
     const [node, level] = new Int32Array(w.memory.buffer, t.nodes + r * 8, 2) as unknown as [number, number];
     const q = t.vectors + node * t.dim * 4;
-    let ep = w.hnsw_descend(t.offsets, t.pool, t.m, 0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, t.entry, t.top, level, t.limit, tmp);
-    let epDist = new Float32Array(w.memory.buffer, tmp, 1)[0]!;
-    for (let layer = Math.min(level, t.top); layer >= 0; layer--) {
+    // The entry point's distance, then the descent: an ef-1 search per layer above the node's level.
+    new Int32Array(w.memory.buffer, tmp, 1)[0] = t.entry;
+    (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(q, t.vectors, tmp, 1, t.dim, tmp + 4);
+    let ep = t.entry;
+    let epDist = new Float32Array(w.memory.buffer, tmp + 4, 1)[0]!;
+    for (let layer = t.top; layer >= 0; layer--) {
+      const ef = layer > level ? 1 : t.ef;
       const head = new Int32Array(w.memory.buffer, scratch, 1);
       let epoch = head[0]! + 1;
       if (epoch === 65_536) {
@@ -234,15 +238,16 @@ function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>
       const bottom = layer === 0;
       const n = w.hnsw_search(
         bottom ? t.links : t.pool, bottom ? t.stride : 1 + t.m, bottom ? 0 : t.offsets, layer, scratch + l.visited, epoch, 0,
-        0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, ep, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
+        0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, ep, epDist, ef, scratch + l.cand, res, res + (ef + 1) * 8, found, found + ef * 4,
       );
-      const list = listOf(w, t, node, layer);
-      const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, list + 4, tmp);
-      const buffer = w.memory.buffer;
-      new Int32Array(buffer, list, 1)[0] = picked;
+      if (layer <= level) {
+        const list = listOf(w, t, node, layer);
+        const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + ef * 4, n, t.m, list + 4, tmp);
+        new Int32Array(w.memory.buffer, list, 1)[0] = picked;
+      }
       // The next layer down starts from the nearest node this one found.
-      ep = new Int32Array(buffer, found, 1)[0]!;
-      epDist = new Float32Array(buffer, found + t.ef * 4, 1)[0]!;
+      ep = new Int32Array(w.memory.buffer, found, 1)[0]!;
+      epDist = new Float32Array(w.memory.buffer, found + ef * 4, 1)[0]!;
     }
   }
 }

@@ -381,9 +381,9 @@ export function graphSearch(
 }
 
 /**
- * HNSW's greedy descent (assembly/hnsw.ts hnsw_descend): from `entry` at layer `top` down to
- * layer `to` + 1, move to the nearest neighbour (strictly nearer, first in list order on ties)
- * while there is one, passing over nodes ≥ limit. `list(v, layer)` gives v's neighbours there.
+ * HNSW's greedy descent, as hnswlib writes it: from `entry` at layer `top` down to layer `to` + 1,
+ * walk the current node's list and move to each neighbour strictly nearer than the best so far,
+ * until a list brings none; nodes ≥ limit are passed over. `list(v, layer)`: v's neighbours there.
  */
 export function graphDescend(
   list: (v: number, layer: number) => ArrayLike<number>, distance: (v: number) => number, entry: number, top: number, to: number, limit: number,
