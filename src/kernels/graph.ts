@@ -77,10 +77,6 @@ export class GraphLayer {
     return this.#links;
   }
 
-  degree(v: number): number {
-    return this.#links32()[v * this.stride]!;
-  }
-
   /** Copies node v's neighbours into out; returns how many. */
   neighbours(v: number, out: Int32Array): number {
     const links = this.#links32();
