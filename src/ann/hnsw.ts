@@ -103,6 +103,8 @@ export class HnswIndex implements VectorIndex {
   readonly #linkIds: Int32Array;
   readonly #linkDist: Float32Array;
   readonly #linkChosen: Int32Array;
+  /** #linkBackAll's row of each bottom-layer target in the current batch; −1 between batches. */
+  #slots = new Int32Array(0);
   /** WebAssembly scratch of the neighbour heuristic over f32 rows: ids, dists, picks, distances. */
   readonly #selectScratch: Scratch;
 
@@ -406,36 +408,55 @@ export class HnswIndex implements VectorIndex {
    * neighbour). Each worker writes only the lists it claimed, and nothing else reads links meanwhile.
    */
   async #linkBackAll(p: RowParallel, from: number, count: number): Promise<void> {
-    // (layer, target, new node) triples as (layer · capacity + target) · count + j, sorted: by
-    // list, then node order.
+    // Group the (list, new node) pairs by list — a target node on a layer — in node order: bottom
+    // layer lists through #slots (target → row, −1 between batches), the few upper ones by key.
     const capacity = this.#levels.length;
-    const keys: number[] = [];
+    if (this.#slots.length < capacity) this.#slots = new Int32Array(capacity).fill(-1);
+    const slots = this.#slots;
+    const upper = new Map<number, number>();
+    const lists: number[] = []; // per row: target, layer
+    const sizes: number[] = [];
+    const pairRow = new Int32Array(count * this.#m * (this.#maxLevel + 1));
+    const pairNode = new Int32Array(pairRow.length);
     const picks = this.#linkIds;
+    let total = 0;
     for (let j = 0; j < count; j++) {
       for (let layer = Math.min(this.#levels[from + j]!, this.#maxLevel); layer >= 0; layer--) {
         const picked = this.#getLinks(from + j, layer, picks);
-        for (let i = 0; i < picked; i++) keys.push((layer * capacity + picks[i]!) * count + j);
+        for (let i = 0; i < picked; i++) {
+          const v = picks[i]!;
+          let row = layer === 0 ? slots[v]! : upper.get(layer * capacity + v) ?? -1;
+          if (row < 0) {
+            row = sizes.push(0) - 1;
+            lists.push(v, layer);
+            if (layer === 0) slots[v] = row;
+            else upper.set(layer * capacity + v, row);
+          }
+          sizes[row]!++;
+          pairRow[total] = row;
+          pairNode[total++] = from + j;
+        }
       }
     }
-    const total = keys.length;
     if (total === 0) return;
-    const pairs = Float64Array.from(keys).sort();
-    const table: number[] = [];
-    const ids = new Int32Array(total);
+    const rows = sizes.length;
+    const table = new Int32Array(rows * 4); // [v, layer, at, count]
     let most = 0;
-    for (let i = 0; i < total; i++) {
-      const list = Math.floor(pairs[i]! / count);
-      ids[i] = from + pairs[i]! - list * count;
-      const v = list % capacity;
-      const layer = (list - v) / capacity;
-      if (table.length === 0 || table[table.length - 4] !== v || table[table.length - 3] !== layer) table.push(v, layer, i, 0);
-      most = Math.max(most, ++table[table.length - 1]!);
+    for (let r = 0, at = 0; r < rows; r++) {
+      table.set([lists[r * 2]!, lists[r * 2 + 1]!, at], r * 4);
+      at += sizes[r]!;
+      most = Math.max(most, sizes[r]!);
+      if (lists[r * 2 + 1] === 0) slots[lists[r * 2]!] = -1;
     }
-    const rows = table.length / 4;
+    const ids = new Int32Array(total);
+    for (let q = 0; q < total; q++) {
+      const r = pairRow[q]! * 4;
+      ids[table[r + 2]! + table[r + 3]!++] = pairNode[q]!;
+    }
     const heap = this.#kernels.heap;
     const buffer = heap.alloc(rows * 16 + total * 4);
     try {
-      heap.write(buffer, Int32Array.from(table));
+      heap.write(buffer, table);
       heap.write(buffer + rows * 16, ids);
       const args = this.#graph.kernelArgs();
       const { offsets, pool } = this.#upper.pointers;
