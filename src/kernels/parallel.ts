@@ -200,13 +200,19 @@ function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_back
     idv.set(list.subarray(1, 1 + have));
     idv.set(incoming, have);
     (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(t.vectors + v * rowBytes, t.vectors, ids, n, t.dim, dists);
-    // Ascending by distance to v (ties: earlier first, as the host's insertion sort keeps them).
+    // Ascending by distance to v, ties earlier first: the host's insertion sort (sortByDistance).
     const dv = new Float32Array(buffer, dists, n);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dv[a]! - dv[b]! || a - b);
-    const sortedIds = order.map((i) => idv[i]!);
-    const sortedDists = order.map((i) => dv[i]!);
-    idv.set(sortedIds);
-    dv.set(sortedDists);
+    for (let i = 1; i < n; i++) {
+      const d = dv[i]!;
+      const id = idv[i]!;
+      let j = i - 1;
+      for (; j >= 0 && dv[j]! > d; j--) {
+        dv[j + 1] = dv[j]!;
+        idv[j + 1] = idv[j]!;
+      }
+      dv[j + 1] = d;
+      idv[j + 1] = id;
+    }
     const kept = w.hnsw_select(t.vectors, t.dim, t.metric, ids, dists, n, max, out, tmp);
     list.set(new Int32Array(buffer, out, kept), 1);
     list[0] = kept;
