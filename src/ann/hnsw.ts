@@ -360,7 +360,7 @@ export class HnswIndex implements VectorIndex {
    *   2. workers (hnsw_backlink, one (node, layer) list per row): the back links (#linkBackAll)
    *
    * This thread only draws the levels, gives the upper nodes their (empty) lists, moves the entry
-   * point, and sorts the back links by target between the steps.
+   * point, and groups the back links by list between the steps.
    *
    * hnswlib inserts concurrently with a lock per node instead; batches keep the result
    * deterministic for a given seed, whatever the number of workers. What the batch costs is that
