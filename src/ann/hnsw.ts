@@ -414,11 +414,13 @@ export class HnswIndex implements VectorIndex {
     if (this.#slots.length < capacity) this.#slots = new Int32Array(capacity).fill(-1);
     const slots = this.#slots;
     const upper = new Map<number, number>();
-    const lists: number[] = []; // per row: target, layer
-    const sizes: number[] = [];
-    const pairRow = new Int32Array(count * this.#m * (this.#maxLevel + 1));
-    const pairNode = new Int32Array(pairRow.length);
+    const room = count * this.#m * (this.#maxLevel + 1); // pairs at most: m per node and layer
+    const lists = new Int32Array(room * 2); // per row: target, layer
+    const sizes = new Int32Array(room);
+    const pairRow = new Int32Array(room);
+    const pairNode = new Int32Array(room);
     const picks = this.#linkIds;
+    let rows = 0;
     let total = 0;
     for (let j = 0; j < count; j++) {
       for (let layer = Math.min(this.#levels[from + j]!, this.#maxLevel); layer >= 0; layer--) {
@@ -427,8 +429,9 @@ export class HnswIndex implements VectorIndex {
           const v = picks[i]!;
           let row = layer === 0 ? slots[v]! : upper.get(layer * capacity + v) ?? -1;
           if (row < 0) {
-            row = sizes.push(0) - 1;
-            lists.push(v, layer);
+            row = rows++;
+            lists[row * 2] = v;
+            lists[row * 2 + 1] = layer;
             if (layer === 0) slots[v] = row;
             else upper.set(layer * capacity + v, row);
           }
@@ -439,13 +442,14 @@ export class HnswIndex implements VectorIndex {
       }
     }
     if (total === 0) return;
-    const rows = sizes.length;
     const table = new Int32Array(rows * 4); // [v, layer, at, count]
-    let most = 0;
+    let longest = 0;
     for (let r = 0, at = 0; r < rows; r++) {
-      table.set([lists[r * 2]!, lists[r * 2 + 1]!, at], r * 4);
+      table[r * 4] = lists[r * 2]!;
+      table[r * 4 + 1] = lists[r * 2 + 1]!;
+      table[r * 4 + 2] = at;
       at += sizes[r]!;
-      most = Math.max(most, sizes[r]!);
+      longest = Math.max(longest, sizes[r]!);
       if (lists[r * 2 + 1] === 0) slots[lists[r * 2]!] = -1;
     }
     const ids = new Int32Array(total);
@@ -462,7 +466,7 @@ export class HnswIndex implements VectorIndex {
       const { offsets, pool } = this.#upper.pointers;
       await p.runRows({
         kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, offsets, pool, m: this.#m,
-        vectors: args.rows, dim: this.dim, metric: args.metric, most, targets: buffer, incoming: buffer + rows * 16,
+        vectors: args.rows, dim: this.dim, metric: args.metric, most: longest, targets: buffer, incoming: buffer + rows * 16,
       }, rows);
     } finally {
       heap.free(buffer);
