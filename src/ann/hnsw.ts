@@ -53,7 +53,7 @@ export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
 /**
- * Parallel insertion (see #prepareBatch): the graph is built serially up to this many nodes, then in
+ * Parallel insertion (see #insertBatch): the graph is built serially up to this many nodes, then in
  * batches of at most MAX_BATCH nodes and at most 1/BATCH_SHARE of the graph so far, so a batch's
  * nodes — which do not see each other while searching — are a sliver of what they search. (From
  * 1,024 rather than 2,048 nodes: the same recall on GloVe, half the serial prefix.)
@@ -313,7 +313,7 @@ export class HnswIndex implements VectorIndex {
   /**
    * Appends vectors already in index space (normalized for cosine) and links each into the graph.
    * With `parallel` (threads over these kernels' shared memory) and an f32 graph, nodes past
-   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#prepareBatch, #linkBatch).
+   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#insertBatch).
    */
   async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"], parallel?: RowParallel): Promise<void> {
     const n = x.length / this.dim;

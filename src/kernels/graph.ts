@@ -180,8 +180,8 @@ export class GraphLayer {
 }
 
 /**
- * HNSW's upper layers (1 … L) in WebAssembly memory, where the descent kernel (assembly/hnsw.ts
- * hnsw_descend) and build workers read them:
+ * HNSW's upper layers (1 … L) in WebAssembly memory, where the search kernel (assembly/hnsw.ts
+ * hnsw_search, given `offsets`) reads them, on this thread and in build workers:
  *
  *   offsets  capacity i32            node v's lists start at pool[offsets[v]], or −1 (level 0)
  *   pool     i32, grows ×1.5         node v of level L: L × (1 + m) i32, layer l at (l − 1)(1 + m):
