@@ -3,7 +3,11 @@
 // in place — no host round trip per node.
 //
 // Shapes:
-//   links    n × stride i32, node-major: node v at links + v·stride·4 = [count, n_0 … n_{stride−2}]
+//   links    n × stride i32, node-major: node v at links + v·stride·4 = [count, n_0 … n_{stride−2}];
+//            or, with offsets ≠ 0 (an upper layer), node v's list on `layer` at
+//            links + (offsets[v] + (layer − 1)·stride)·4 (src/kernels/graph.ts UpperLayers).
+//            With ef = 1 the search is HNSW's greedy descent through one layer: it moves to each
+//            neighbour nearer than the best so far, in list order, until none is
 //   visited  n u16; node v is visited in this search when visited[v] == epoch (the host bumps
 //            epoch per search and clears the array when it wraps)
 //   allowed  bitmap over nodes (bit v & 7 of byte v >> 3), or 0 for all: only allowed nodes enter
@@ -99,8 +103,8 @@ import { adcRow } from "./pq";
   return size + 1;
 }
 
-// @ts-ignore: decorator
-@inline function popMax(h: usize, size: i32): i32 {
+// Not inlined: its two callers (the result list's trim and the final drain) share one body.
+function popMax(h: usize, size: i32): i32 {
   let n = size - 1;
   if (n == 0) return 0;
   let last = load<u64>(h + (<usize>n << 3));
@@ -125,7 +129,7 @@ import { adcRow } from "./pq";
 // ── the search ────────────────────────────────────────────────────────────────────────────────
 
 export function hnsw_search(
-  links: usize, stride: i32, visited: usize, epoch: i32, allowed: usize,
+  links: usize, stride: i32, offsets: usize, layer: i32, visited: usize, epoch: i32, allowed: usize,
   kind: i32, metric: i32, rows: usize, dim: i32, M: i32, q: usize, aux: usize, w: f32, bias: f32,
   ep: i32, epDist: f32, ef: i32, cand: usize, res: usize, batch: usize, outIds: usize, outDist: usize,
 ): i32 {
@@ -142,7 +146,9 @@ export function hnsw_search(
     if (load<f32>(cand) > bound && nr >= ef) break;
     let c = load<i32>(cand, 4);
     nc = popMin(cand, nc);
-    let list = links + <usize>c * linkStep;
+    let list = offsets == 0
+      ? links + <usize>c * linkStep
+      : links + ((<usize>load<i32>(offsets + (<usize>c << 2)) + <usize>(layer - 1) * <usize>stride) << 2);
     let count = load<i32>(list);
     // First the unvisited neighbours and their distances, then the heap updates: the distance
     // loop has no branches on heap state, so the rows' cache misses overlap.

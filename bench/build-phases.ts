@@ -86,13 +86,24 @@ async function run(workers: number): Promise<void> {
   phases.push({ phase: "setup", from: start });
   current = "setup";
   // This thread's CPU while a row task is in the workers' hands: serial work hidden behind theirs.
+  // And the workers' time off the CPU while they held one (workers × wall − their CPU): the
+  // barrier at its end (a worker done while another finishes its last range), the messages to
+  // start and end it, and any time the OS gave their core to another thread or process.
   let hidden = 0;
+  let tasks = 0;
+  let offCpu = 0;
   const parallel = pool?.rowParallel();
   if (parallel) {
     const runRows = parallel.runRows;
     parallel.runRows = (task, rows) => {
       const before = threadNs(mainTid);
-      return runRows(task, rows).finally(() => void (hidden += threadNs(mainTid) - before));
+      const started = { at: performance.now(), workers: tids.reduce((s, t) => s + threadNs(t), 0) };
+      return runRows(task, rows).finally(() => {
+        hidden += threadNs(mainTid) - before;
+        tasks++;
+        const cpu = tids.reduce((s, t) => s + threadNs(t), 0) - started.workers;
+        offCpu += workers * (performance.now() - started.at) * 1e6 - cpu;
+      });
     };
   }
   const index = await buildIndex(kernels, KIND, base, dim, undefined, {
@@ -114,6 +125,7 @@ async function run(workers: number): Promise<void> {
   console.log(`total      ${(end.at - start.at).toFixed(0).padStart(8)} ${ms(serial).padStart(12)} ${ms(work).padStart(15)}`);
   const exposed = serial - hidden;
   console.log(`coordinator CPU while the workers held a row task (hidden): ${ms(hidden).trim()} ms; exposed serial ${ms(exposed).trim()} ms = ${((100 * exposed) / (serial + work)).toFixed(1)} % of all CPU`);
+  if (tasks > 0) console.log(`${tasks} row tasks; the workers' time off the CPU while holding them (barrier tails, messages, descheduling): ${ms(offCpu).trim()} ms = ${((100 * offCpu) / work).toFixed(1)} % of their CPU`);
   // On 2 cores the hidden work shares them with 2 workers: their part and it split two ways.
   console.log(`bounds on 2 cores from CPU (ideal split, no waits): 1 worker ≥ ${((exposed + Math.max(hidden, work)) / 1e9).toFixed(2)} s, ` +
     `2 workers ≥ ${((exposed + Math.max(hidden, (hidden + work) / 2)) / 1e9).toFixed(2)} s; all of it on one thread ${((serial + work) / 1e9).toFixed(2)} s`);

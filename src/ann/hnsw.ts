@@ -10,15 +10,16 @@
  *
  *   levels   capacity u8                    top layer of each node
  *   layer0   GraphLayer (WebAssembly)        node v at v·(1 + 2m) i32: [count, n_0 … n_{2m−1}]
- *   upper    per node with level L ≥ 1:      Int32Array(L × (1 + m)); layer l at (l − 1)·(1 + m):
- *                                             [count, n_0 … n_{m−1}]
+ *   upper    UpperLayers (WebAssembly)       node v with level L ≥ 1: L × (1 + m) i32, layer l at
+ *                                             (l − 1)·(1 + m): [count, n_0 … n_{m−1}]
  *   store    VectorStore (WebAssembly)       node v's vector as f32 (HNSW), int8 SQ codes (HNSW_SQ)
  *                                             or 8-bit PQ codes (HNSW_PQ)
  *   rowIds   n f64                            by node id
  *
  * The bottom layer holds almost all the work, so its search runs as one WebAssembly call per
- * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates). The upper layers hold
- * about n/m nodes; they are searched here, one batched distance call per expanded node.
+ * query (assembly/hnsw.ts: expand, skip visited, distance, heap updates); the upper layers (about
+ * n/m nodes) are searched by the same kernel through UpperLayers' offsets, and a greedy descent
+ * is that search with ef = 1.
  *
  * The graph is built on exact f32 distances even for HNSW_SQ / HNSW_PQ (a temporary f32 store,
  * while it fits in BUILD_F32_BYTES), so quantization affects only the search-time distances; those
@@ -30,14 +31,13 @@
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { GraphLayer } from "../kernels/graph.js";
+import { GraphLayer, UpperLayers } from "../kernels/graph.js";
 import { Scratch } from "../kernels/memory.js";
 import { VectorStore, type StoreSpec } from "../kernels/store.js";
 import {
   allowedPositions, allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
-import { FarthestFirst, NearestFirst } from "./heap.js";
 import { ProductQuantizer } from "./pq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
@@ -53,7 +53,7 @@ export const DEFAULT_EF = 64;
 /** Largest f32 copy made to build a quantized index's graph on exact distances. */
 const BUILD_F32_BYTES = 512 * 2 ** 20;
 /**
- * Parallel insertion (see #prepareBatch): the graph is built serially up to this many nodes, then in
+ * Parallel insertion (see #insertBatch): the graph is built serially up to this many nodes, then in
  * batches of at most MAX_BATCH nodes and at most 1/BATCH_SHARE of the graph so far, so a batch's
  * nodes — which do not see each other while searching — are a sliver of what they search. (From
  * 1,024 rather than 2,048 nodes: the same recall on GloVe, half the serial prefix.)
@@ -63,13 +63,6 @@ const MAX_BATCH = 512;
 const BATCH_SHARE = 32;
 
 type Quantizer = ScalarQuantizer | ProductQuantizer | undefined;
-
-/** A batch after this thread's part of its insertion: nodes = count × [node i32, ep i32, epDist f32]. */
-interface PreparedBatch {
-  from: number;
-  count: number;
-  nodes: Int32Array;
-}
 
 interface GraphParams {
   m: number;
@@ -102,20 +95,16 @@ export class HnswIndex implements VectorIndex {
   #maxLevel = -1;
   #levels = new Uint8Array(0);
   readonly #layer0: GraphLayer;
-  #upper: (Int32Array | undefined)[] = [];
+  readonly #upper: UpperLayers;
 
   // Search scratch, reused by every search and insert (both are synchronous once started).
-  #visited = new Uint16Array(0);
-  #epoch = 0;
-  readonly #candidates = new NearestFirst();
-  readonly #results = new FarthestFirst();
   readonly #batch: Int32Array;
   readonly #batchDist: Float32Array;
   readonly #linkIds: Int32Array;
   readonly #linkDist: Float32Array;
   readonly #linkChosen: Int32Array;
-  #sortedIds = new Int32Array(64);
-  #sortedDist = new Float32Array(64);
+  /** #linkBackAll's row of each bottom-layer target in the current batch; −1 between batches. */
+  #slots = new Int32Array(0);
   /** WebAssembly scratch of the neighbour heuristic over f32 rows: ids, dists, picks, distances. */
   readonly #selectScratch: Scratch;
 
@@ -146,6 +135,7 @@ export class HnswIndex implements VectorIndex {
     this.#linkDist = new Float32Array(this.#m0 + 1);
     this.#linkChosen = new Int32Array(this.#m0);
     this.#layer0 = new GraphLayer(kernels, this.#m0, Math.max(1, rowIds.size));
+    this.#upper = new UpperLayers(kernels, graph.m);
     this.#selectScratch = new Scratch(kernels.heap);
   }
 
@@ -227,14 +217,7 @@ export class HnswIndex implements VectorIndex {
     index.#reserve(n);
     index.#levels.set(levels);
     index.#layer0.load(new Uint8Array(links0.buffer, links0.byteOffset, links0.byteLength));
-    let at = 0;
-    for (let v = 0; v < n; v++) {
-      const level = index.#levels[v]!;
-      if (level === 0) continue;
-      const len = level * (1 + index.#m);
-      index.#upper[v] = upper.slice(at, at + len);
-      at += len;
-    }
+    index.#upper.load(levels, upper);
     index.#size = n;
     index.#entry = entry;
     index.#maxLevel = maxLevel;
@@ -246,9 +229,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   bytes(): number {
-    let upper = 0;
-    for (const u of this.#upper) upper += u ? u.byteLength : 0;
-    return this.#store.bytes + this.#layer0.bytes + this.#size * (8 + 1) + upper;
+    return this.#store.bytes + this.#layer0.bytes + this.#size * (8 + 1) + this.#upper.bytes;
   }
 
   stats(): IndexStats {
@@ -309,18 +290,7 @@ export class HnswIndex implements VectorIndex {
     w.section("rowIds", this.#rowIds.toArray());
     w.section("levels", this.#levels.subarray(0, n));
     w.section("links0", this.#layer0.encoded(n));
-    let upperLength = 0;
-    for (let v = 0; v < n; v++) upperLength += this.#upper[v]?.length ?? 0;
-    const upper = new Int32Array(upperLength);
-    let at = 0;
-    for (let v = 0; v < n; v++) {
-      const u = this.#upper[v];
-      if (u) {
-        upper.set(u, at);
-        at += u.length;
-      }
-    }
-    w.section("upper", upper);
+    w.section("upper", this.#upper.encoded());
     w.section("rows", this.#store.encoded());
     const quantizer = this.#quantizer;
     if (quantizer instanceof ScalarQuantizer) {
@@ -334,6 +304,7 @@ export class HnswIndex implements VectorIndex {
   free(): void {
     this.#store.free();
     this.#layer0.free();
+    this.#upper.free();
     this.#selectScratch.release();
   }
 
@@ -342,7 +313,7 @@ export class HnswIndex implements VectorIndex {
   /**
    * Appends vectors already in index space (normalized for cosine) and links each into the graph.
    * With `parallel` (threads over these kernels' shared memory) and an f32 graph, nodes past
-   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#prepareBatch, #linkBatch).
+   * PARALLEL_FROM are inserted in batches whose searches run in the workers (#insertBatch).
    */
   async #addSpace(x: Float32Array, rowIds: Float64Array, progress?: HnswBuildOptions["progress"], parallel?: RowParallel): Promise<void> {
     const n = x.length / this.dim;
@@ -358,20 +329,12 @@ export class HnswIndex implements VectorIndex {
     const p = this.#graph.spec.kind === "f32" && shared?.transport === "shared" ? shared : undefined;
     const slicer = new TimeSlicer();
     const batchAt = (i: number): number => (p && first + i >= PARALLEL_FROM ? Math.min(n - i, MAX_BATCH, Math.floor((first + i) / BATCH_SHARE)) : 1);
-    const prepare = (i: number, count: number): PreparedBatch => this.#prepareBatch(first + i, count, x.subarray(i * this.dim, (i + count) * this.dim));
     let reported = 0;
-    let ready: PreparedBatch | undefined;
     for (let i = 0; i < n; ) {
       const size = first + i;
       const batch = batchAt(i);
-      if (batch > 1) {
-        const current = ready?.from === size ? ready : prepare(i, batch);
-        ready = undefined;
-        // This thread's part of the next batch runs while the workers search for this one.
-        const next = i + batch;
-        const nextBatch = next < n ? batchAt(next) : 0;
-        await this.#linkBatch(p!, current, nextBatch > 1 ? () => (ready = prepare(next, nextBatch)) : undefined);
-      } else {
+      if (batch > 1) await this.#insertBatch(p!, size, batch);
+      else {
         this.#insert(size, x.subarray(i * this.dim, (i + 1) * this.dim));
         this.#size = size + 1;
       }
@@ -386,184 +349,125 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Inserts nodes [from, from + count) with their bottom-layer searches in parallel, in two parts.
-   * Levels are drawn in node order, as a serial build draws them.
+   * Inserts nodes [from, from + count) (their vectors already in the store) with all their
+   * searches in the workers, in two steps. Levels are drawn in node order, as a serial build draws them.
    *
-   *   1. this thread (#prepareBatch): each level-0 node's greedy descent through the upper layers →
-   *                   its entry point; then, in node order, each node with upper layers is linked
-   *                   there (searches, picks and back links on layers ≥ 1, as a serial insert does)
-   *                   and enters the bottom layer at the nearest node from before the batch that
-   *                   layer 1 found
-   *   2. workers:     every node's efConstruction search of the bottom layer as it stood before
-   *                   the batch, and the heuristic's pick of m neighbours (the graph is only read;
-   *                   assembly/hnsw.ts hnsw_search + hnsw_select over the shared memory)
-   *   3. workers:     the back links, one existing node per task (#linkBackAll); meanwhile this
-   *                   thread links each new node to its bottom-layer pick, in node order
+   *   1. workers (hnsw_link, one node per row): the greedy descent from the entry point to the
+   *      node's level, then on each of its layers, top down, the efConstruction search of the
+   *      layer as it stood before the batch and the heuristic's pick of m neighbours, written as
+   *      the node's own list on that layer (nothing links to a batch node yet, so no search reads
+   *      those lists, and every other list is only read)
+   *   2. workers (hnsw_backlink, one (node, layer) list per row): the back links (#linkBackAll)
    *
-   * Step 1 touches only the upper layers and the new nodes' own (empty) bottom-layer lists, and
-   * steps 2 and 3 only the bottom layer, so step 1 of the next batch runs on this thread during step 2
-   * of this one (#linkBatch's `meanwhile`): its descents see the upper layers exactly as they would
-   * after this batch, and the graph is the one the batches build one after the other.
+   * This thread only draws the levels, gives the upper nodes their (empty) lists, moves the entry
+   * point, and groups the back links by list between the steps.
    *
-   * hnswlib inserts concurrently with a lock per node instead; batches keep the graph code on one
-   * thread and the result deterministic for a given seed, whatever the number of workers. What the
-   * batch costs is that its nodes do not find each other in step 2, and that a full list re-picks
-   * once for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph, and the recall
-   * of the graph is the serial one's within noise (test/unit/parallel-build.test.ts, on GloVe).
+   * hnswlib inserts concurrently with a lock per node instead; batches keep the result
+   * deterministic for a given seed, whatever the number of workers. What the batch costs is that
+   * its nodes do not find each other in step 1, on any layer, and that a full list re-picks once
+   * for all its new neighbours: a batch is at most 1/BATCH_SHARE of the graph (and of each layer,
+   * on average), and the recall of the graph is the serial one's within noise
+   * (test/unit/parallel-build.test.ts, on GloVe).
    */
-  #prepareBatch(from: number, count: number, x: Float32Array): PreparedBatch {
-    const dim = this.dim;
-    const levels = Array.from({ length: count }, () => this.#drawLevel());
-    const store = this.#graph;
-    const nodes = new Int32Array(count * 3);
-    const epDist = new Float32Array(nodes.buffer);
-    const enter = (j: number, ep: number, d: number): void => {
-      nodes[j * 3] = from + j;
-      nodes[j * 3 + 1] = ep;
-      epDist[j * 3 + 2] = d;
-    };
-    // Descents first, while the upper layers are those from before the batch.
+  async #insertBatch(p: RowParallel, from: number, count: number): Promise<void> {
+    const nodes = new Int32Array(count * 2);
     for (let j = 0; j < count; j++) {
-      if (levels[j]! > 0) continue;
-      store.setQuery(x.subarray(j * dim, (j + 1) * dim));
-      this.#descend(store, 0);
-      enter(j, this.#ep, this.#epDist);
-      this.#levels[from + j] = 0;
+      const level = this.#drawLevel();
+      this.#levels[from + j] = level;
+      if (level > 0) this.#upper.add(from + j, level);
+      nodes[j * 2] = from + j;
+      nodes[j * 2 + 1] = level;
     }
-    for (let j = 0; j < count; j++) {
-      if (levels[j]! === 0) continue;
-      const [ep, d] = this.#insertUpper(from + j, x.subarray(j * dim, (j + 1) * dim), levels[j]!, from);
-      enter(j, ep, d);
-    }
-    return { from, count, nodes };
-  }
-
-  /** Steps 2 and 3 of a prepared batch (#prepareBatch); `meanwhile` runs on this thread during step 2. */
-  async #linkBatch(p: RowParallel, batch: PreparedBatch, meanwhile?: () => void): Promise<void> {
-    const { from, count, nodes } = batch;
-    const dim = this.dim;
-    const store = this.#graph;
     const heap = this.#kernels.heap;
-    const m = this.#m;
-    const buffer = heap.alloc(count * (12 + (1 + m) * 4));
+    const buffer = heap.alloc(nodes.byteLength);
     try {
-      const out = buffer + count * 12;
       heap.write(buffer, nodes);
-      const args = store.kernelArgs();
-      const linking = p.runRows({
-        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity,
-        vectors: args.rows, dim, metric: args.metric, ef: this.#efConstruction, m, nodes: buffer, out,
+      const args = this.#graph.kernelArgs();
+      const { offsets, pool } = this.#upper.pointers;
+      await p.runRows({
+        kernel: "hnsw_link", links: this.#layer0.linksPtr, stride: this.#layer0.stride, capacity: this.#layer0.capacity, offsets, pool,
+        vectors: args.rows, dim: this.dim, metric: args.metric, ef: this.#efConstruction, m: this.#m, nodes: buffer,
+        entry: this.#entry, top: this.#maxLevel,
       }, count);
-      // The workers write into `buffer` until `linking` settles, whatever `meanwhile` does.
-      await alongside(linking, () => meanwhile?.());
-      const picks = heap.i32(out, count * (1 + m)).slice();
-      // New nodes each existing node gains a link back to, in node order.
-      const incoming = new Map<number, number[]>();
-      for (let j = 0; j < count; j++) {
-        const at = j * (1 + m);
-        for (let i = 1; i <= picks[at]!; i++) {
-          const v = picks[at + i]!;
-          const list = incoming.get(v);
-          if (list) list.push(from + j);
-          else incoming.set(v, [from + j]);
-        }
-      }
-      // Meanwhile the forward links: the new nodes' own lists, which no back link reads or writes
-      // (every pick is a node from before the batch).
-      await alongside(this.#linkBackAll(p, incoming), () => {
-        const chosen = new Int32Array(m);
-        for (let j = 0; j < count; j++) {
-          const at = j * (1 + m);
-          const picked = picks[at]!;
-          chosen.set(picks.subarray(at + 1, at + 1 + picked));
-          this.#layer0.setNeighbours(from + j, chosen, picked);
-          this.#size = from + j + 1;
-        }
-      });
     } finally {
       heap.free(buffer);
     }
+    await this.#linkBackAll(p, from, count);
+    for (let j = 0; j < count; j++) {
+      if (nodes[j * 2 + 1]! <= this.#maxLevel) continue;
+      this.#entry = from + j;
+      this.#maxLevel = nodes[j * 2 + 1]!;
+    }
+    this.#size = from + count;
   }
 
   /**
-   * A batch node's upper layers (level ≥ 1), linked as #insert links them; its bottom layer is left
-   * to the batch. Returns where its bottom-layer search starts: the nearest node numbered below
-   * `batchStart` that the layer-1 search found (nodes of the batch have no bottom-layer links yet).
+   * The back links of the batch [from, from + count), in the workers: each existing node v takes
+   * all its new neighbours on a layer at once, in node order — appended while its list has room,
+   * else the heuristic re-picks among old and new (a serial build re-picks once per new
+   * neighbour). Each worker writes only the lists it claimed, and nothing else reads links meanwhile.
    */
-  #insertUpper(node: number, vector: Float32Array, level: number, batchStart: number): [ep: number, dist: number] {
-    this.#levels[node] = level;
-    this.#layer0.setNeighbours(node, this.#batch, 0);
-    this.#upper[node] = new Int32Array(level * (1 + this.#m));
-    const store = this.#graph;
-    store.setQuery(vector);
-    this.#descend(store, level);
-    let ep = -1;
-    let epDist = 0;
-    for (let layer = Math.min(level, this.#maxLevel); layer >= 1; layer--) {
-      store.setQuery(vector);
-      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
-      const ids = this.#sortedIds.slice(0, count);
-      const dists = this.#sortedDist.slice(0, count);
-      this.#ep = ids[0]!;
-      this.#epDist = dists[0]!;
-      if (layer === 1) {
-        const i = ids.findIndex((id) => id < batchStart);
-        if (i >= 0) [ep, epDist] = [ids[i]!, dists[i]!];
-      }
-      const chosen = new Int32Array(this.#m);
-      const picked = this.#selectNeighbours(store, ids, dists, ids.length, this.#m, chosen);
-      this.#setLinks(node, layer, chosen, picked);
-      for (let j = 0; j < picked; j++) this.#linkBack(store, chosen[j]!, node, layer);
-    }
-    if (ep < 0) {
-      // Layer 1 found only nodes of this batch: enter the bottom layer at a node from before it.
-      ep = this.#entry < batchStart ? this.#entry : 0;
-      store.setQuery(vector);
-      const d = new Float32Array(1);
-      store.distances(Int32Array.of(ep), 1, d);
-      epDist = d[0]!;
-    }
-    if (level > this.#maxLevel) {
-      this.#entry = node;
-      this.#maxLevel = level;
-    }
-    return [ep, epDist];
-  }
-
-  /**
-   * The back links of a batch, in the workers: each existing node v takes all its new neighbours
-   * at once — appended while its list has room, else the heuristic re-picks among old and new
-   * (a serial build re-picks once per new neighbour). Each worker writes only the lists of the
-   * targets it claimed, and nothing else reads links meanwhile.
-   */
-  async #linkBackAll(p: RowParallel, incoming: Map<number, number[]>): Promise<void> {
-    if (incoming.size === 0) return;
-    const targets = [...incoming.keys()];
+  async #linkBackAll(p: RowParallel, from: number, count: number): Promise<void> {
+    // Group the (list, new node) pairs by list — a target node on a layer — in node order: bottom
+    // layer lists through #slots (target → row, −1 between batches), the few upper ones by key.
+    const capacity = this.#levels.length;
+    if (this.#slots.length < capacity) this.#slots = new Int32Array(capacity).fill(-1);
+    const slots = this.#slots;
+    const upper = new Map<number, number>();
+    const room = count * this.#m * (this.#maxLevel + 1); // pairs at most: m per node and layer
+    const lists = new Int32Array(room * 2); // per row: target, layer
+    const sizes = new Int32Array(room);
+    const pairRow = new Int32Array(room);
+    const pairNode = new Int32Array(room);
+    const picks = this.#linkIds;
+    let rows = 0;
     let total = 0;
-    let most = 0;
-    for (const list of incoming.values()) {
-      total += list.length;
-      most = Math.max(most, list.length);
+    for (let j = 0; j < count; j++) {
+      for (let layer = Math.min(this.#levels[from + j]!, this.#maxLevel); layer >= 0; layer--) {
+        const picked = this.#getLinks(from + j, layer, picks);
+        for (let i = 0; i < picked; i++) {
+          const v = picks[i]!;
+          let row = layer === 0 ? slots[v]! : upper.get(layer * capacity + v) ?? -1;
+          if (row < 0) {
+            row = rows++;
+            lists[row * 2] = v;
+            lists[row * 2 + 1] = layer;
+            if (layer === 0) slots[v] = row;
+            else upper.set(layer * capacity + v, row);
+          }
+          sizes[row]!++;
+          pairRow[total] = row;
+          pairNode[total++] = from + j;
+        }
+      }
+    }
+    if (total === 0) return;
+    const table = new Int32Array(rows * 4); // [v, layer, at, count]
+    let longest = 0;
+    for (let r = 0, at = 0; r < rows; r++) {
+      table[r * 4] = lists[r * 2]!;
+      table[r * 4 + 1] = lists[r * 2 + 1]!;
+      table[r * 4 + 2] = at;
+      at += sizes[r]!;
+      longest = Math.max(longest, sizes[r]!);
+      if (lists[r * 2 + 1] === 0) slots[lists[r * 2]!] = -1;
+    }
+    const ids = new Int32Array(total);
+    for (let q = 0; q < total; q++) {
+      const r = pairRow[q]! * 4;
+      ids[table[r + 2]! + table[r + 3]!++] = pairNode[q]!;
     }
     const heap = this.#kernels.heap;
-    const buffer = heap.alloc(targets.length * 12 + total * 4);
+    const buffer = heap.alloc(rows * 16 + total * 4);
     try {
-      const table = new Int32Array(targets.length * 3);
-      const ids = new Int32Array(total);
-      let at = 0;
-      targets.forEach((v, i) => {
-        const list = incoming.get(v)!;
-        table.set([v, at, list.length], i * 3);
-        ids.set(list, at);
-        at += list.length;
-      });
       heap.write(buffer, table);
-      heap.write(buffer + targets.length * 12, ids);
+      heap.write(buffer + rows * 16, ids);
       const args = this.#graph.kernelArgs();
+      const { offsets, pool } = this.#upper.pointers;
       await p.runRows({
-        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, vectors: args.rows, dim: this.dim,
-        metric: args.metric, most, targets: buffer, incoming: buffer + targets.length * 12,
-      }, targets.length);
+        kernel: "hnsw_backlink", links: this.#layer0.linksPtr, stride: this.#layer0.stride, offsets, pool, m: this.#m,
+        vectors: args.rows, dim: this.dim, metric: args.metric, most: longest, targets: buffer, incoming: buffer + rows * 16,
+      }, rows);
     } finally {
       heap.free(buffer);
     }
@@ -577,7 +481,7 @@ export class HnswIndex implements VectorIndex {
   #insert(node: number, vector: Float32Array, level = this.#drawLevel()): void {
     this.#levels[node] = level;
     this.#layer0.setNeighbours(node, this.#batch, 0);
-    if (level > 0) this.#upper[node] = new Int32Array(level * (1 + this.#m));
+    if (level > 0) this.#upper.add(node, level);
     if (this.#entry < 0) {
       this.#entry = node;
       this.#maxLevel = level;
@@ -588,17 +492,9 @@ export class HnswIndex implements VectorIndex {
     this.#descend(store, level);
     for (let layer = Math.min(level, this.#maxLevel); layer >= 0; layer--) {
       store.setQuery(vector); // linking below compared stored rows with each other
-      let ids: Int32Array;
-      let dists: Float32Array;
-      if (layer === 0) {
-        const count = this.#layer0.search(store, this.#ep, this.#epDist, this.#efConstruction);
-        ids = this.#layer0.ids.slice(0, count);
-        dists = this.#layer0.distances.slice(0, count);
-      } else {
-        const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
-        ids = this.#sortedIds.slice(0, count);
-        dists = this.#sortedDist.slice(0, count);
-      }
+      const count = this.#searchLayer(store, this.#ep, this.#epDist, this.#efConstruction, layer);
+      const ids = this.#layer0.ids.slice(0, count);
+      const dists = this.#layer0.distances.slice(0, count);
       this.#ep = ids[0]!;
       this.#epDist = dists[0]!;
       // Neighbours of the new node: the heuristic's pick of m among the efConstruction found.
@@ -674,8 +570,8 @@ export class HnswIndex implements VectorIndex {
   }
 
   #addUpper(v: number, layer: number, node: number): boolean {
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     const count = links[base]!;
     if (count >= this.#m) return false;
     links[base + 1 + count] = node;
@@ -686,8 +582,8 @@ export class HnswIndex implements VectorIndex {
   /** Copies v's links on `layer` into out; returns the count. */
   #getLinks(v: number, layer: number, out: Int32Array): number {
     if (layer === 0) return this.#layer0.neighbours(v, out);
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     const count = links[base]!;
     for (let j = 0; j < count; j++) out[j] = links[base + 1 + j]!;
     return count;
@@ -695,8 +591,8 @@ export class HnswIndex implements VectorIndex {
 
   #setLinks(v: number, layer: number, ids: Int32Array, count: number): void {
     if (layer === 0) return this.#layer0.setNeighbours(v, ids, count);
-    const links = this.#upper[v]!;
-    const base = (layer - 1) * (1 + this.#m);
+    const links = this.#upper.lists();
+    const base = this.#upper.at(v, layer);
     links[base] = count;
     links.set(ids.subarray(0, count), base + 1);
   }
@@ -706,7 +602,10 @@ export class HnswIndex implements VectorIndex {
   #ep = 0;
   #epDist = 0;
 
-  /** Greedy descent from the entry point to layer `to` + 1 … : leaves the nearest node in #ep. */
+  /**
+   * Greedy descent from the entry point to layer `to` + 1, for the store's current query: a
+   * search with ef = 1 per layer (assembly/hnsw.ts). Leaves the nearest node in #ep.
+   */
   #descend(store: VectorStore, to: number): void {
     const batch = this.#batch;
     const dist = this.#batchDist;
@@ -715,22 +614,9 @@ export class HnswIndex implements VectorIndex {
     let ep = this.#entry;
     let epDist = dist[0]!;
     for (let layer = this.#maxLevel; layer > to; layer--) {
-      const stride = 1 + this.#m;
-      for (let changed = true; changed; ) {
-        changed = false;
-        const links = this.#upper[ep]!;
-        const base = (layer - 1) * stride;
-        const count = links[base]!;
-        for (let j = 0; j < count; j++) batch[j] = links[base + 1 + j]!;
-        store.distances(batch, count, dist);
-        for (let j = 0; j < count; j++) {
-          if (dist[j]! < epDist) {
-            epDist = dist[j]!;
-            ep = batch[j]!;
-            changed = true;
-          }
-        }
-      }
+      this.#searchLayer(store, ep, epDist, 1, layer);
+      ep = this.#layer0.ids[0]!;
+      epDist = this.#layer0.distances[0]!;
     }
     this.#ep = ep;
     this.#epDist = epDist;
@@ -738,66 +624,11 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Best-first search of an upper layer (≥ 1) from (ep, epDist) with a result list of size ef —
-   * the same algorithm as the bottom layer's kernel (assembly/hnsw.ts). Leaves the results in
-   * #sortedIds / #sortedDist, nearest first, and returns their count.
+   * the bottom layer's kernel over the upper layers' lists (layer 0: the bottom layer). Leaves the
+   * results in #layer0.ids / .distances, nearest first, and returns their count.
    */
   #searchLayer(store: VectorStore, ep: number, epDist: number, ef: number, layer: number): number {
-    const visited = this.#nextEpoch();
-    const epoch = this.#epoch;
-    const candidates = this.#candidates;
-    const results = this.#results;
-    const batch = this.#batch;
-    const dist = this.#batchDist;
-    const base = (layer - 1) * (1 + this.#m);
-    candidates.clear();
-    results.clear();
-    visited[ep] = epoch;
-    candidates.push(epDist, ep);
-    results.push(epDist, ep);
-    let bound = epDist;
-
-    while (candidates.size > 0) {
-      const d = candidates.topKey();
-      if (d > bound && results.size >= ef) break;
-      const c = candidates.topId();
-      candidates.pop();
-      const list = this.#upper[c]!;
-      const count = list[base]!;
-      let fresh = 0;
-      for (let j = 1; j <= count; j++) {
-        const nb = list[base + j]!;
-        if (visited[nb] !== epoch) {
-          visited[nb] = epoch;
-          batch[fresh++] = nb;
-        }
-      }
-      if (fresh === 0) continue;
-      store.distances(batch, fresh, dist);
-      for (let j = 0; j < fresh; j++) {
-        const dn = dist[j]!;
-        if (results.size < ef || dn < bound) {
-          const nb = batch[j]!;
-          candidates.push(dn, nb);
-          results.push(dn, nb);
-          if (results.size > ef) results.pop();
-          bound = results.topKey();
-        }
-      }
-    }
-    if (this.#sortedIds.length < results.size) {
-      this.#sortedIds = new Int32Array(results.size * 2);
-      this.#sortedDist = new Float32Array(results.size * 2);
-    }
-    return results.drainAscending(this.#sortedIds, this.#sortedDist);
-  }
-
-  /** The visited marks for a new search: marks equal to #epoch mean "seen in this search". */
-  #nextEpoch(): Uint16Array {
-    if (++this.#epoch === 65_536) {
-      this.#visited.fill(0);
-      this.#epoch = 1;
-    }
-    return this.#visited;
+    return this.#layer0.search(store, ep, epDist, ef, undefined, layer === 0 ? undefined : { layers: this.#upper, layer });
   }
 
   #reserve(n: number): void {
@@ -807,9 +638,7 @@ export class HnswIndex implements VectorIndex {
     levels.set(this.#levels);
     this.#levels = levels;
     this.#layer0.reserve(capacity);
-    const visited = new Uint16Array(capacity);
-    visited.set(this.#visited);
-    this.#visited = visited;
+    this.#upper.reserve(capacity);
   }
 }
 
@@ -840,17 +669,4 @@ function bitmapOf(positions: Int32Array, n: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < positions.length; i++) bits[positions[i]! >> 3]! |= 1 << (positions[i]! & 7);
   return bits;
-}
-
-/**
- * `work` on this thread while `pending` (the workers' task) runs; `pending` settles before this
- * returns even when `work` throws (its memory stays the workers' until then), and its failure wins.
- */
-async function alongside<T>(pending: Promise<T>, work: () => void): Promise<T> {
-  try {
-    work();
-  } finally {
-    await pending.catch(() => undefined);
-  }
-  return pending;
 }

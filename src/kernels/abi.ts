@@ -84,9 +84,9 @@ export interface KernelExports {
   sq_ip(qi: Ptr, codes: Ptr, n: number, dim: number, w: number, bias: number, norms: Ptr, positions: Ptr, allowed: Ptr, out: Ptr): number;
   sq_ip_gather(qi: Ptr, codes: Ptr, ids: Ptr, m: number, dim: number, w: number, bias: number, norms: Ptr, out: Ptr): void;
 
-  /** Best-first search of one HNSW layer (assembly/hnsw.ts); returns the result count. */
+  /** Best-first search of one HNSW layer (assembly/hnsw.ts; offsets 0: the bottom layer, node-major); returns the result count. */
   hnsw_search(
-    links: Ptr, stride: number, visited: Ptr, epoch: number, allowed: Ptr,
+    links: Ptr, stride: number, offsets: Ptr, layer: number, visited: Ptr, epoch: number, allowed: Ptr,
     kind: number, metric: number, rows: Ptr, dim: number, M: number, q: Ptr, aux: Ptr, w: number, bias: number,
     ep: number, epDist: number, ef: number, cand: Ptr, res: Ptr, batch: Ptr, outIds: Ptr, outDist: Ptr,
   ): number;

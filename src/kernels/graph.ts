@@ -77,10 +77,6 @@ export class GraphLayer {
     return this.#links;
   }
 
-  degree(v: number): number {
-    return this.#links32()[v * this.stride]!;
-  }
-
   /** Copies node v's neighbours into out; returns how many. */
   neighbours(v: number, out: Int32Array): number {
     const links = this.#links32();
@@ -113,9 +109,10 @@ export class GraphLayer {
   /**
    * Best-first search from (ep, epDist) with a result list of size ef, distances from the store's
    * current query; `allowed` (bitmap over nodes) limits which nodes enter the results. Results are
-   * left in `ids` / `distances`, nearest first; returns their count.
+   * left in `ids` / `distances`, nearest first; returns their count. With `upper`, searches that
+   * upper layer instead of this one (with this layer's scratch: it has room for every node).
    */
-  search(store: VectorStore, ep: number, epDist: number, ef: number, allowed?: Uint8Array): number {
+  search(store: VectorStore, ep: number, epDist: number, ef: number, allowed?: Uint8Array, upper?: { layers: UpperLayers; layer: number }): number {
     const heap = this.#kernels.heap;
     const args = store.kernelArgs();
     if (args.size > this.#capacity) throw createError("INVALID_ARGUMENT", `The store holds ${args.size} rows but the graph has room for ${this.#capacity}.`);
@@ -131,8 +128,9 @@ export class GraphLayer {
       heap.bytes().fill(0, this.#visited, this.#visited + this.#capacity * 2);
       this.#epoch = 1;
     }
+    const over = upper?.layers.pointers;
     const count = this.#kernels.exports.hnsw_search(
-      this.#links, this.stride, this.#visited, this.#epoch, allowedPtr,
+      over ? over.pool : this.#links, over ? 1 + upper!.layers.m : this.stride, over ? over.offsets : 0, upper?.layer ?? 0, this.#visited, this.#epoch, allowedPtr,
       args.kind, args.metric, args.rows, args.dim, args.M, args.query, args.aux, args.w, args.bias,
       ep, epDist, ef, this.#cand, res, res + (ef + 1) * 8, out, out + ef * 4,
     );
@@ -178,5 +176,118 @@ export class GraphLayer {
       this.#view = new Int32Array(bytes.buffer, this.#links, this.#capacity * this.stride);
     }
     return this.#view;
+  }
+}
+
+/**
+ * HNSW's upper layers (1 … L) in WebAssembly memory, where the search kernel (assembly/hnsw.ts
+ * hnsw_search, given `offsets`) reads them, on this thread and in build workers:
+ *
+ *   offsets  capacity i32            node v's lists start at pool[offsets[v]], or −1 (level 0)
+ *   pool     i32, grows ×1.5         node v of level L: L × (1 + m) i32, layer l at (l − 1)(1 + m):
+ *                                    [count, n_0 … n_{m−1}]
+ *
+ * Nodes are added in node order, so the pool is their lists back to back in node order: the
+ * index file's "upper" section as it is.
+ */
+export class UpperLayers {
+  readonly m: number;
+  readonly #kernels: Kernels;
+  #capacity = 0;
+  #offsets = 0;
+  #pool = 0;
+  #poolCapacity = 0;
+  #used = 0;
+  #buffer: ArrayBuffer | null = null;
+  #offsetsView = new Int32Array(0);
+  #poolView = new Int32Array(0);
+
+  constructor(kernels: Kernels, m: number) {
+    this.#kernels = kernels;
+    this.m = m;
+  }
+
+  /** Room for nodes [0, n); new nodes have no upper layers. */
+  reserve(n: number): void {
+    if (n <= this.#capacity) return;
+    const heap = this.#kernels.heap;
+    const capacity = Math.max(n, Math.ceil(this.#capacity * 1.5), 16);
+    const offsets = heap.alloc(capacity * 4);
+    const view = heap.i32(offsets, capacity);
+    view.fill(-1);
+    if (this.#capacity > 0) view.set(heap.i32(this.#offsets, this.#capacity));
+    heap.free(this.#offsets);
+    this.#offsets = offsets;
+    this.#capacity = capacity;
+    this.#buffer = null;
+  }
+
+  /** Gives node v (the highest node so far) `level` empty layers. */
+  add(v: number, level: number): void {
+    const need = this.#used + level * (1 + this.m);
+    if (need > this.#poolCapacity) {
+      const heap = this.#kernels.heap;
+      const capacity = Math.max(need, Math.ceil(this.#poolCapacity * 1.5), 1024);
+      const pool = heap.alloc(capacity * 4);
+      if (this.#used > 0) heap.bytes().copyWithin(pool, this.#pool, this.#pool + this.#used * 4);
+      heap.free(this.#pool);
+      this.#pool = pool;
+      this.#poolCapacity = capacity;
+      this.#buffer = null;
+    }
+    const [offsets, pool] = this.#views();
+    pool.fill(0, this.#used, need);
+    offsets[v] = this.#used;
+    this.#used = need;
+  }
+
+  /** Where node v's list on `layer` (≥ 1) starts in `lists()`: [count, neighbours…]. */
+  at(v: number, layer: number): number {
+    return this.#views()[0][v]! + (layer - 1) * (1 + this.m);
+  }
+
+  /** The pool as i32 (a fresh view after any WebAssembly allocation). */
+  lists(): Int32Array {
+    return this.#views()[1];
+  }
+
+  /** Pointers for the kernels: offsets and pool. */
+  get pointers(): { offsets: number; pool: number } {
+    return { offsets: this.#offsets, pool: this.#pool };
+  }
+
+  /** Every node's lists in node order (the file's "upper" section). */
+  encoded(): Int32Array {
+    return this.lists().slice(0, this.#used);
+  }
+
+  /** Sets the lists of nodes [0, levels.length) from `encoded` (as `encoded()` wrote it). */
+  load(levels: Uint8Array, encoded: Int32Array): void {
+    this.reserve(levels.length);
+    for (let v = 0; v < levels.length; v++) if (levels[v]! > 0) this.add(v, levels[v]!);
+    this.lists().set(encoded.subarray(0, this.#used));
+  }
+
+  get bytes(): number {
+    return (this.#capacity + this.#poolCapacity) * 4;
+  }
+
+  free(): void {
+    const heap = this.#kernels.heap;
+    heap.free(this.#offsets);
+    heap.free(this.#pool);
+    this.#offsets = this.#pool = 0;
+    this.#capacity = this.#poolCapacity = this.#used = 0;
+    this.#buffer = null;
+  }
+
+  #views(): [Int32Array, Int32Array] {
+    const buffer = this.#kernels.heap.bytes().buffer as ArrayBuffer;
+    if (buffer !== this.#buffer) {
+      this.#buffer = buffer;
+      this.#offsetsView = new Int32Array(buffer, this.#offsets, this.#capacity);
+      this.#poolView = new Int32Array(buffer, this.#pool, this.#poolCapacity);
+    }
+    return [this.#offsetsView, this.#poolView];
   }
 }

@@ -16,15 +16,18 @@
  *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
  *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
- *   hnsw_link      one HNSW bottom-layer insertion search + neighbour pick per row (the graph is
- *                  only read): nodes = rows × [node i32, ep i32, epDist f32]; graph `links`
- *                  (capacity × stride i32) over f32 `vectors` (capacity × dim, metric 0 l2 / 1 dot);
- *                  out = rows × (1 + m) i32: [picked, neighbour ids…]
+ *   hnsw_link      one HNSW insertion per row: nodes = rows × [node i32, level i32]; the greedy
+ *                  descent (hnsw_search with ef 1) from `entry` at layer `top` to the node's level,
+ *                  then on each of its layers the efConstruction search and the
+ *                  heuristic's pick of m, written as the node's own list there (which nothing links
+ *                  to yet: every other list is only read). Bottom layer `links` (capacity × stride
+ *                  i32), upper layers `offsets` / `pool` (kernels/graph.ts UpperLayers), over f32
+ *                  `vectors` (capacity × dim, metric 0 l2 / 1 dot)
  *                  scratch: [epoch i32, pad] | visited capacity u16 | cand (capacity + 1) pairs |
- *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp m f32
- *   hnsw_backlink  adds new nodes to the bottom-layer links of existing ones, one target node per
- *                  row (each target's list is written by its row alone): targets = rows × [v, at,
- *                  count] i32 naming `incoming` i32[at .. at + count); a list with room takes them
+ *                  res (ef + 1 + stride) pairs | found ef i32 + ef f32 | tmp max(m, 2) f32
+ *   hnsw_backlink  adds new nodes to the links of existing ones, one target list per row (written
+ *                  by its row alone): targets = rows × [v, layer, at, count] i32 naming `incoming`
+ *                  i32[at .. at + count); graph as hnsw_link's; a list with room takes them
  *                  all, a full one keeps the heuristic's pick among old and new (as a serial insert
  *                  re-picks). scratch: ids, dists (stride − 1 + most) | out, tmp (stride − 1)
  */
@@ -37,8 +40,11 @@ export type RowTask =
   | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
   | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
-  | { kernel: "hnsw_link"; links: number; stride: number; capacity: number; vectors: number; dim: number; metric: number; ef: number; m: number; nodes: number; out: number }
-  | { kernel: "hnsw_backlink"; links: number; stride: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
+  | {
+    kernel: "hnsw_link"; links: number; stride: number; capacity: number; offsets: number; pool: number; vectors: number; dim: number; metric: number;
+    ef: number; m: number; nodes: number; entry: number; top: number;
+  }
+  | { kernel: "hnsw_backlink"; links: number; stride: number; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
 
 /**
  * Something that runs build work across threads: the scan pool.
@@ -114,7 +120,7 @@ function hnswLayout(t: Extract<RowTask, { kernel: "hnsw_link" }>): { visited: nu
   const cand = visited + align(t.capacity * 2);
   const res = cand + align((t.capacity + 1) * 8);
   const found = res + align((t.ef + 1 + t.stride) * 8);
-  return { visited, cand, res, found, total: found + t.ef * 8 + t.m * 4 };
+  return { visited, cand, res, found, total: found + t.ef * 8 + Math.max(t.m, 2) * 4 };
 }
 
 /** Runs rows [first, first + count) of `task` with `scratch` (rowTaskScratch bytes) of this thread's own. */
@@ -132,6 +138,7 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
     w.sq_encode(task.x + first * task.dim * 4, count, task.dim, task.offset, task.invScale, task.codes + first * task.dim);
   } else if (task.kernel === "hnsw_link") {
     hnswLink(w, task, first, count, scratch);
+
   } else {
     hnswBacklink(w, task, first, count, scratch);
   }
@@ -163,18 +170,24 @@ function pqEncodeResidual(w: KernelExports, t: Extract<RowTask, { kernel: "pq_en
   }
 }
 
+/** Where node v's list on `layer` is: the bottom layer node-major, an upper one through the offsets. */
+function listOf(w: KernelExports, t: { links: number; stride: number; offsets: number; pool: number; m: number }, v: number, layer: number): number {
+  if (layer === 0) return t.links + v * t.stride * 4;
+  return t.pool + (new Int32Array(w.memory.buffer, t.offsets + v * 4, 1)[0]! + (layer - 1) * (1 + t.m)) * 4;
+}
+
 function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_backlink" }>, first: number, count: number, scratch: number): void {
-  const max = t.stride - 1;
-  const room = max + t.most;
+  const room = t.stride - 1 + t.most;
   const ids = scratch;
   const dists = scratch + room * 4;
   const out = scratch + room * 8;
-  const tmp = out + max * 4;
+  const tmp = out + (t.stride - 1) * 4;
   const rowBytes = t.dim * 4;
   for (let r = first; r < first + count; r++) {
     const buffer = w.memory.buffer;
-    const [v, at, k] = new Int32Array(buffer, t.targets + r * 12, 3) as unknown as [number, number, number];
-    const list = new Int32Array(buffer, t.links + v * t.stride * 4, t.stride);
+    const [v, layer, at, k] = new Int32Array(buffer, t.targets + r * 16, 4) as unknown as [number, number, number, number];
+    const max = layer === 0 ? t.stride - 1 : t.m;
+    const list = new Int32Array(buffer, listOf(w, t, v, layer), max + 1);
     const incoming = new Int32Array(buffer, t.incoming + at * 4, k);
     const have = list[0]!;
     if (have + k <= max) {
@@ -187,13 +200,19 @@ function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_back
     idv.set(list.subarray(1, 1 + have));
     idv.set(incoming, have);
     (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(t.vectors + v * rowBytes, t.vectors, ids, n, t.dim, dists);
-    // Ascending by distance to v (ties: earlier first, as the host's insertion sort keeps them).
+    // Ascending by distance to v, ties earlier first: the host's insertion sort (sortByDistance).
     const dv = new Float32Array(buffer, dists, n);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dv[a]! - dv[b]! || a - b);
-    const sortedIds = order.map((i) => idv[i]!);
-    const sortedDists = order.map((i) => dv[i]!);
-    idv.set(sortedIds);
-    dv.set(sortedDists);
+    for (let i = 1; i < n; i++) {
+      const d = dv[i]!;
+      const id = idv[i]!;
+      let j = i - 1;
+      for (; j >= 0 && dv[j]! > d; j--) {
+        dv[j + 1] = dv[j]!;
+        idv[j + 1] = idv[j]!;
+      }
+      dv[j + 1] = d;
+      idv[j + 1] = id;
+    }
     const kept = w.hnsw_select(t.vectors, t.dim, t.metric, ids, dists, n, max, out, tmp);
     list.set(new Int32Array(buffer, out, kept), 1);
     list[0] = kept;
@@ -202,27 +221,40 @@ function hnswBacklink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_back
 
 function hnswLink(w: KernelExports, t: Extract<RowTask, { kernel: "hnsw_link" }>, first: number, count: number, scratch: number): void {
   const l = hnswLayout(t);
-  const rowBytes = t.dim * 4;
+  const found = scratch + l.found;
+  const res = scratch + l.res;
+  const tmp = found + t.ef * 8;
   for (let r = first; r < first + count; r++) {
-    const buffer = w.memory.buffer;
-    const head = new Int32Array(buffer, scratch, 1);
-    let epoch = head[0]! + 1;
-    if (epoch === 65_536) {
-      new Uint8Array(buffer, scratch + l.visited, t.capacity * 2).fill(0);
-      epoch = 1;
+    const [node, level] = new Int32Array(w.memory.buffer, t.nodes + r * 8, 2) as unknown as [number, number];
+    const q = t.vectors + node * t.dim * 4;
+    // The entry point's distance, then the descent: an ef-1 search per layer above the node's level.
+    new Int32Array(w.memory.buffer, tmp, 1)[0] = t.entry;
+    (t.metric === 0 ? w.l2_f32_gather : w.dot_f32_gather)(q, t.vectors, tmp, 1, t.dim, tmp + 4);
+    let ep = t.entry;
+    let epDist = new Float32Array(w.memory.buffer, tmp + 4, 1)[0]!;
+    for (let layer = t.top; layer >= 0; layer--) {
+      const ef = layer > level ? 1 : t.ef;
+      const head = new Int32Array(w.memory.buffer, scratch, 1);
+      let epoch = head[0]! + 1;
+      if (epoch === 65_536) {
+        new Uint8Array(w.memory.buffer, scratch + l.visited, t.capacity * 2).fill(0);
+        epoch = 1;
+      }
+      head[0] = epoch;
+      const bottom = layer === 0;
+      const n = w.hnsw_search(
+        bottom ? t.links : t.pool, bottom ? t.stride : 1 + t.m, bottom ? 0 : t.offsets, layer, scratch + l.visited, epoch, 0,
+        0, t.metric, t.vectors, t.dim, 0, q, 0, 0, 0, ep, epDist, ef, scratch + l.cand, res, res + (ef + 1) * 8, found, found + ef * 4,
+      );
+      if (layer <= level) {
+        const list = listOf(w, t, node, layer);
+        const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + ef * 4, n, t.m, list + 4, tmp);
+        new Int32Array(w.memory.buffer, list, 1)[0] = picked;
+      }
+      // The next layer down starts from the nearest node this one found.
+      ep = new Int32Array(w.memory.buffer, found, 1)[0]!;
+      epDist = new Float32Array(w.memory.buffer, found + ef * 4, 1)[0]!;
     }
-    head[0] = epoch;
-    const node = new Int32Array(buffer, t.nodes + r * 12, 2);
-    const epDist = new Float32Array(buffer, t.nodes + r * 12 + 8, 1)[0]!;
-    const found = scratch + l.found;
-    const res = scratch + l.res;
-    const n = w.hnsw_search(
-      t.links, t.stride, scratch + l.visited, epoch, 0, 0, t.metric, t.vectors, t.dim, 0, t.vectors + node[0]! * rowBytes, 0, 0, 0,
-      node[1]!, epDist, t.ef, scratch + l.cand, res, res + (t.ef + 1) * 8, found, found + t.ef * 4,
-    );
-    const out = t.out + r * (1 + t.m) * 4;
-    const picked = w.hnsw_select(t.vectors, t.dim, t.metric, found, found + t.ef * 4, n, t.m, out + 4, found + t.ef * 8);
-    new Int32Array(w.memory.buffer, out, 1)[0] = picked;
   }
 }
 

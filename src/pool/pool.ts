@@ -255,10 +255,11 @@ export class ScanPool {
     if (!Number.isSafeInteger(rows) || rows < 0) throw createError("INVALID_ARGUMENT", `rows must be a non-negative integer, got ${rows}.`);
     if (rows === 0) return;
     const count = Math.max(1, Math.min(workers, this.size));
-    // One HNSW insertion search is itself a sizeable piece of work: claim a few at a time.
-    // A seeding step is one distance per row: claim many at a time.
-    const least = task.kernel === "hnsw_link" ? 4 : task.kernel === "hnsw_backlink" ? 64 : task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS;
-    const chunkRows = Math.max(least, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
+    // An HNSW insertion (a tenth of a millisecond or more) or back-link list is sizeable work, and
+    // each HNSW batch is two barriers: claim 2 insertions or 32 lists at a time, so a worker done
+    // first waits for at most that. A seeding step is one distance per row: claim many at a time.
+    const chunkRows = task.kernel === "hnsw_link" ? 2 : task.kernel === "hnsw_backlink" ? 32
+      : Math.max(task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
     const chunks = Math.ceil(rows / chunkRows);
     const used = this.#workers.slice(0, Math.min(count, chunks));
     const heap = this.kernels.heap;

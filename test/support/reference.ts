@@ -379,3 +379,30 @@ export function graphSearch(
   results.sort((a, b) => a[0] - b[0]);
   return { ids: Int32Array.from(results, (r) => r[1]), distances: Float32Array.from(results, (r) => r[0]) };
 }
+
+/**
+ * HNSW's greedy descent, as hnswlib writes it: from `entry` at layer `top` down to layer `to` + 1,
+ * walk the current node's list and move to each neighbour strictly nearer than the best so far,
+ * until a list brings none; nodes ≥ limit are passed over. `list(v, layer)`: v's neighbours there.
+ */
+export function graphDescend(
+  list: (v: number, layer: number) => ArrayLike<number>, distance: (v: number) => number, entry: number, top: number, to: number, limit: number,
+): { ep: number; distance: number } {
+  let ep = entry;
+  let best = distance(ep);
+  for (let layer = top; layer > to; layer--) {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const nb of Array.from(list(ep, layer))) {
+        if (nb >= limit) continue;
+        const d = distance(nb);
+        if (d < best) {
+          best = d;
+          ep = nb;
+          changed = true;
+        }
+      }
+    }
+  }
+  return { ep, distance: best };
+}

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { KMeansSession, assignNearest, pqDecode, pqEncode, sqBounds, sqDecode, sqEncode, sqPrepareQuery } from "../../src/kernels/quantize.js";
-import { GraphLayer } from "../../src/kernels/graph.js";
+import { GraphLayer, UpperLayers } from "../../src/kernels/graph.js";
 import { VectorStore } from "../../src/kernels/store.js";
 import * as ref from "../support/reference.js";
 import { F32_DIMS, callRaw, expectClose, expectExact, randomF32, randomIds, rng } from "./kernels-helpers.js";
@@ -267,6 +267,74 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
         }
       }
     });
+  });
+
+  it.each([1, 16, 100])("HNSW upper layers (dim %i): the search over UpperLayers and the greedy descent (ef 1 per layer) match the reference", (dim) => {
+    const n = 300;
+    const m = 6;
+    const r = rng(67 * dim);
+    const data = randomF32(n * dim, 71 * dim);
+    // Random levels (about 1/3 of the nodes reach layer 1, fewer each layer up), random lists.
+    const levels = Uint8Array.from({ length: n }, () => (r() < 0.35 ? 1 + Math.floor(-Math.log(1 - r()) * 0.9) : 0));
+    const onLayer = (layer: number): number[] => Array.from({ length: n }, (_, v) => v).filter((v) => levels[v]! >= layer);
+    const top = Math.max(...levels);
+    const upper = new UpperLayers(k, m);
+    upper.reserve(8); // starts small: reserve and add must keep what is there
+    upper.reserve(n);
+    const lists = new Map<string, number[]>();
+    for (let v = 0; v < n; v++) {
+      if (levels[v] === 0) continue;
+      upper.add(v, levels[v]!);
+      for (let layer = 1; layer <= levels[v]!; layer++) {
+        const peers = onLayer(layer).filter((u) => u !== v);
+        const list = Array.from({ length: Math.min(peers.length, 1 + Math.floor(r() * m)) }, () => peers[Math.floor(r() * peers.length)]!);
+        lists.set(`${v}/${layer}`, list);
+        const at = upper.at(v, layer);
+        upper.lists().set([list.length, ...list], at);
+      }
+    }
+    const entry = onLayer(top)[0]!;
+    for (const metric of ["l2", "dot"] as const) {
+      const store = new VectorStore(k, { kind: "f32", dim, metric }, n);
+      const graph = new GraphLayer(k, 2 * m, n);
+      try {
+        store.append(data);
+        for (let qi = 0; qi < 3; qi++) {
+          store.setQuery(randomF32(dim, 73 * dim + qi));
+          const exact = new Float32Array(n);
+          store.distances(Int32Array.from({ length: n }, (_, v) => v), n, exact);
+          // The search of layer 1 is the bottom layer's search over that layer's lists.
+          const dense = new Int32Array(n * (1 + m));
+          for (const v of onLayer(1)) dense.set([lists.get(`${v}/1`)!.length, ...lists.get(`${v}/1`)!], v * (1 + m));
+          const count = graph.search(store, entry, exact[entry]!, 8, undefined, { layers: upper, layer: 1 });
+          const want = ref.graphSearch(dense, 1 + m, (v) => exact[v]!, entry, 8);
+          expectExact(graph.ids.subarray(0, count), want.ids, `${metric} layer-1 search ids`);
+          expectClose(graph.distances.subarray(0, count), want.distances, `${metric} layer-1 search distances`);
+          // The greedy descent is an ef-1 search per layer, from the top down to layer 1.
+          let ep = entry;
+          for (let layer = top; layer >= 1; layer--) {
+            graph.search(store, ep, exact[ep]!, 1, undefined, { layers: upper, layer });
+            ep = graph.ids[0]!;
+          }
+          const expected = ref.graphDescend((v, layer) => lists.get(`${v}/${layer}`)!, (v) => exact[v]!, entry, top, 0, n);
+          expect(ep, `${metric} descent`).toBe(expected.ep);
+          expectClose(graph.distances.subarray(0, 1), Float32Array.of(expected.distance), `${metric} descent distance`);
+        }
+      } finally {
+        graph.free();
+        store.free();
+      }
+    }
+    // The pool is the nodes' lists back to back in node order: loading it gives the same layers.
+    const copy = new UpperLayers(k, m);
+    try {
+      copy.load(levels, upper.encoded());
+      expectExact(copy.encoded(), upper.encoded(), "upper layers round trip");
+      expect(copy.encoded().length).toBe(Array.from(levels).reduce((s, l) => s + l * (1 + m), 0));
+    } finally {
+      copy.free();
+      upper.free();
+    }
   });
 });
 

@@ -134,20 +134,37 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
     });
   }
 
-  it("HNSW: the graph is the same bytes on 1 and 2 workers, the next batch prepared while the workers link this one", async () => {
+  it("HNSW: the graph is the same bytes on 1 and 2 workers; past the serial prefix every insertion, upper layers included, runs in the workers", async () => {
     const n = 9_000;
     const { data, dim } = rows(n);
     const options = { m: 12, efConstruction: 60, distanceType: "cosine" as const, seed: 7 };
     const built: Uint8Array[] = [];
     for (const workers of [1, 2]) {
       const before = pool.chunksByWorker;
-      const index = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel: pool.rowParallel(workers) });
+      // What the workers were given, by kernel: rows, and back-link lists on the upper layers.
+      const given = new Map<string, number>();
+      let upperLists = 0;
+      const parallel = pool.rowParallel(workers);
+      const runRows = parallel.runRows;
+      parallel.runRows = (task, count) => {
+        given.set(task.kernel, (given.get(task.kernel) ?? 0) + count);
+        if (task.kernel === "hnsw_backlink") {
+          const table = pool.kernels.heap.i32(task.targets, count * 4);
+          for (let r = 0; r < count; r++) if (table[r * 4 + 1]! > 0) upperLists++;
+        }
+        return runRows(task, count);
+      };
+      const index = await buildIndex(pool.kernels, "HNSW", data, dim, undefined, { ...options, parallel });
       try {
         built.push(await index.serialize());
+        // Every node after the first 1,024 (PARALLEL_FROM) was inserted by a worker, and the upper
+        // layers' back links went there too (about 1/m of the nodes have upper layers).
+        expect(given.get("hnsw_link")).toBe(n - 1024);
+        expect(upperLists).toBeGreaterThan((n - 1024) / 12 / 2);
+        expect(given.get("hnsw_backlink")).toBeGreaterThan(upperLists);
         const after = pool.chunksByWorker;
-        // Batches ran (past the serial prefix): the link steps went through the workers (either
-        // may have taken most of them — the machine is shared — and worker 1's count may still
-        // take in a late reply to the test before, so the two are counted together).
+        // Either worker may have taken most of the ranges (the machine is shared), and worker 1's
+        // count may still take in a late reply to the test before: the two are counted together.
         expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThan(n / 64);
       } finally {
         index.free();
