@@ -240,14 +240,15 @@ export class PqCodec implements IvfCodec {
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
-    // The threads' encoders take 256 centroids per sub-space: 4-bit codes encode here.
-    if (this.pq.nbits === 4) return this.encode(kernels, x, assign, centroids);
+    const { dim, M, codebook, ksub } = this.pq;
     const p = parallelFor(kernels, parallel);
-    if (!this.residual && held) return this.#withNorms(kernels, await held.pqEncode(this.pq.codebook, this.pq.M), assign, centroids);
-    if (this.residual && p?.transport === "shared") {
-      // The residuals are formed in the workers, next to the encoding: not on this thread.
-      const codes = await pqEncodeResidualParallel(p, x, this.pq.dim, this.pq.M, this.pq.codebook, assign, centroids);
+    // The residuals are formed in the workers, next to the encoding: not on this thread.
+    if (held) {
+      const codes = this.residual ? await held.pqEncodeResidual(codebook, M, ksub, assign, centroids) : await held.pqEncode(codebook, M, ksub);
       return this.#withNorms(kernels, codes, assign, centroids);
+    }
+    if (this.residual && p?.transport === "shared") {
+      return this.#withNorms(kernels, await pqEncodeResidualParallel(p, x, dim, M, codebook, assign, centroids, ksub), assign, centroids);
     }
     const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
     return this.#withNorms(kernels, await this.pq.encodeOn(kernels, input, parallel), assign, centroids);
