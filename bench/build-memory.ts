@@ -6,10 +6,14 @@
  * counts do not depend on the machine's load, unlike timings.
  *
  *   npx tsx bench/scale-node.ts --dir /tmp/t --rows 200000 --queries 10     # once: the table
- *   node --expose-gc --import tsx bench/build-memory.ts --dir /tmp/t [--bits 4|8] [--workers 2] [--subvectors 96]
+ *   node --expose-gc --import tsx bench/build-memory.ts --dir /tmp/t [--bits 4|8] [--workers 2] [--subvectors 96] [--sample-rate 16]
  *
- * Prints one JSON line: peaks over the build, and the index's resident bytes at the end.
+ * Prints one JSON line: peaks over the build, the index's resident bytes at the end, and the
+ * index file's digest (byte-identical builds print the same).
  */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { round } from "./report.js";
 
 const args = process.argv.slice(2);
@@ -21,6 +25,8 @@ const DIR = str("dir", "/tmp/quiver-scale-node-spectrum-200000");
 const BITS = Number(str("bits", "8")) as 4 | 8;
 const WORKERS = Number(str("workers", "1"));
 const SUB_VECTORS = Number(str("subvectors", BITS === 4 ? "192" : "96"));
+/** k-means rows per partition; default: the sample capped at 64 MiB. A small one leaves the partitions' growth in view. */
+const SAMPLE_RATE = args.includes("--sample-rate") ? Number(str("sample-rate", "256")) : undefined;
 
 const { connect, Index } = await import("../src/index.js");
 const db = await connect(DIR, WORKERS > 1 ? { workers: WORKERS } : {});
@@ -45,7 +51,7 @@ const before = { ...peak };
 const timer = setInterval(sample, 20);
 const t = performance.now();
 await table.createIndex("vector", {
-  config: Index.ivfPq({ numPartitions: Math.round(Math.sqrt(rows)), numSubVectors: SUB_VECTORS, numBits: BITS, maxIterations: 10, distanceType: "cosine" }),
+  config: Index.ivfPq({ numPartitions: Math.round(Math.sqrt(rows)), numSubVectors: SUB_VECTORS, numBits: BITS, maxIterations: 10, distanceType: "cosine", sampleRate: SAMPLE_RATE }),
   workers: WORKERS,
   progress: (p) => sample(p),
 });
@@ -53,11 +59,15 @@ clearInterval(timer);
 sample();
 const after = db.memoryStats();
 const stats = await table.indexStats("vector_idx");
+// The newest index file's digest: builds that must be byte-identical print the same one.
+const indices = join(DIR, "vectors.quiver", "_indices");
+const newest = readdirSync(indices).map((f) => join(indices, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+const sha256 = createHash("sha256").update(readFileSync(newest)).digest("hex").slice(0, 16);
 console.log(JSON.stringify({
-  rows, bits: BITS, subVectors: SUB_VECTORS, workers: WORKERS, build_s: round((performance.now() - t) / 1000, 1),
+  rows, bits: BITS, subVectors: SUB_VECTORS, workers: WORKERS, sampleRate: SAMPLE_RATE ?? "default", build_s: round((performance.now() - t) / 1000, 1),
   wasm_reserved_before_mib: mib(before.wasmReserved), wasm_reserved_peak_mib: mib(peak.wasmReserved), wasm_allocated_peak_mib: mib(peak.wasmAllocated),
   rss_peak_mib: mib(peak.rss), array_buffers_peak_mib: mib(peak.arrayBuffers),
   wasm_reserved_at_encode_mib: mib(encodeStart), wasm_reserved_end_mib: mib(after.wasm.reservedBytes), index_resident_mib: mib(after.cache.byKind.vectorIndex.bytes),
-  index_file_mib: mib(stats?.sizeBytes ?? 0),
+  index_file_mib: mib(stats?.sizeBytes ?? 0), index_sha256: sha256,
 }));
 await db.close();

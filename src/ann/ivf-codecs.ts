@@ -23,7 +23,7 @@ import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { corruptIndex, type IndexHead, type IndexWriter } from "./format.js";
 import { ProductQuantizer } from "./pq.js";
-import { blockedBytes, packBlocked, unpackBlocked } from "./pq4.js";
+import { blockedBytes, packBlocked, packBlockedAt, unpackBlocked } from "./pq4.js";
 import { ScalarQuantizer } from "./sq.js";
 
 /**
@@ -50,6 +50,11 @@ export interface CodeLayout {
   bytes(rows: number): number;
   /** n × codeSize row-major codes → stored bytes. */
   pack(codes: Uint8Array): Uint8Array;
+  /**
+   * Appends row-major codes after `rows` stored rows in `out`: the stored bytes of those rows,
+   * zeros after them, `bytes(rows + n)` long.
+   */
+  packAt(codes: Uint8Array, out: Uint8Array, rows: number): void;
   /** Stored bytes of `rows` rows → row-major codes. */
   unpack(stored: Uint8Array, rows: number): Uint8Array;
 }
@@ -213,7 +218,10 @@ export class PqCodec implements IvfCodec {
     this.hasNorms = residual && space === "l2";
     if (pq.nbits === 4) {
       const M = pq.M;
-      this.layout = { bytes: (rows) => blockedBytes(rows, M), pack: (codes) => packBlocked(codes, M), unpack: (stored, rows) => unpackBlocked(stored, rows, M) };
+      this.layout = {
+        bytes: (rows) => blockedBytes(rows, M), pack: (codes) => packBlocked(codes, M), packAt: (codes, out, rows) => void packBlockedAt(codes, M, out, rows),
+        unpack: (stored, rows) => unpackBlocked(stored, rows, M),
+      };
     }
     this.#codebook = kernels.upload(pq.codebook, pq.dsub);
     const dim = pq.dim;

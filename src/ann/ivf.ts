@@ -43,6 +43,13 @@ const DEFAULT_SAMPLE_RATE = 256;
 const DEFAULT_MAX_ITERATIONS = 50;
 /** Rows per `add` step while building: bounds the temporary memory of one step. */
 const BUILD_CHUNK = 65_536;
+/**
+ * Bytes of f32 rows per slice of an `add` on this thread or over shared memory: the normalized
+ * copy (cosine), the assignment's and the encoding's copies into WebAssembly memory and the
+ * residuals are one slice's, reused or dropped slice by slice, not the whole batch's (a 50,000-row
+ * fragment of 384-d vectors is 77 MB; a slice is 16 MiB, as quantize.ts's CHUNK_BYTES).
+ */
+const ADD_SLICE_BYTES = 16 * 2 ** 20;
 
 export interface IvfOpenOptions {
   /** Reads partition bodies on demand; without it the bytes given to open must hold the whole file. */
@@ -134,7 +141,7 @@ export class IvfIndex implements VectorIndex {
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel);
+      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, false);
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -378,30 +385,17 @@ export class IvfIndex implements VectorIndex {
    */
   async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel): Promise<void> {
     checkVectors(vectors, this.dim, rowIds);
-    await this.#addInSpace(forSpace(vectors, this.dim, this.metric), rowIds, parallel);
+    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine");
   }
 
-  /** `add` of vectors already in index space. */
-  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined): Promise<void> {
+  /** `add` of vectors in index space, or to be normalized first (`normalize`: cosine's raw vectors). */
+  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean): Promise<void> {
     const n = rowIds.length;
     if (n === 0) return;
-    const codec = this.#codec;
     const p = parallelFor(this.#kernels, parallel);
-    // Over message passing the workers are sent the rows once, for the assignment and the encoding.
-    const held = p?.transport === "message" ? await p.hold(x, this.dim) : undefined;
-    let assign: Int32Array;
-    let encoded: { codes: Uint8Array; norms?: Float32Array };
-    try {
-      assign = held
-        ? (await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim)).assign
-        : (await nearestCentroids(this.#kernels, x, this.dim, this.#centroids, this.metric, parallel)).assign;
-      encoded = p && codec.encodeOn
-        ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, parallel, held)
-        : codec.encode(this.#kernels, x, assign, this.#centroids);
-    } finally {
-      held?.release();
-    }
-    const { codes, norms } = encoded;
+    const { codes, norms, assign } = p?.transport === "message"
+      ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x)
+      : await this.#encodeSliced(x, p, normalize);
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
@@ -431,8 +425,61 @@ export class IvfIndex implements VectorIndex {
       }
     } finally {
       this.#parts.unpin(touched);
+      this.#parts.endAppends();
     }
     this.#rowIds.append(rowIds);
+  }
+
+  /**
+   * Partitions and codes of x's rows over message passing: the workers are sent the rows once, for
+   * both the assignment and the encoding (residuals formed there).
+   */
+  async #encodeHeld(p: RowParallel, x: Float32Array): Promise<Encoded> {
+    const held = await p.hold(x, this.dim);
+    try {
+      const { assign } = await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim);
+      const codec = this.#codec;
+      const encoded = codec.encodeOn
+        ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, p, held)
+        : codec.encode(this.#kernels, x, assign, this.#centroids);
+      return { ...encoded, assign };
+    } finally {
+      held.release();
+    }
+  }
+
+  /**
+   * Partitions and codes of x's rows a slice at a time (ADD_SLICE_BYTES), on this thread or on
+   * `p`'s threads over shared memory. Every row's partition and code depend on that row alone, so
+   * the output is the whole batch's at once, byte for byte.
+   */
+  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean): Promise<Encoded> {
+    const { dim } = this;
+    const codec = this.#codec;
+    const n = x.length / dim;
+    const assign = new Int32Array(n);
+    const codes = new Uint8Array(n * codec.codeSize);
+    const norms = codec.hasNorms ? new Float32Array(n) : undefined;
+    const slice = Math.max(1, Math.min(n, Math.floor(ADD_SLICE_BYTES / (dim * 4))));
+    // Cosine: each slice normalized into one reused buffer, the same floats as forSpace's copy.
+    const space = normalize ? new Float32Array(slice * dim) : undefined;
+    const slicer = new TimeSlicer();
+    for (let first = 0; first < n; first += slice) {
+      const rows = Math.min(slice, n - first);
+      let xs = x.subarray(first * dim, (first + rows) * dim);
+      if (space) {
+        const into = space.subarray(0, rows * dim);
+        into.set(xs);
+        xs = normalizeRows(into, dim);
+      }
+      const a = (await nearestCentroids(this.#kernels, xs, dim, this.#centroids, this.metric, p)).assign;
+      const e = p && codec.encodeOn ? await codec.encodeOn(this.#kernels, xs, a, this.#centroids, p) : codec.encode(this.#kernels, xs, a, this.#centroids);
+      assign.set(a, first);
+      codes.set(e.codes, first * codec.codeSize);
+      if (norms) norms.set(e.norms!, first);
+      if (slicer.due()) await slicer.yieldNow();
+    }
+    return { codes, norms, assign };
   }
 
   async serialize(): Promise<Uint8Array> {
@@ -460,6 +507,13 @@ export class IvfIndex implements VectorIndex {
     for (const s of this.#sessions) s.release();
     this.#sessions.length = 0;
   }
+}
+
+/** A batch's codes (n × codeSize), norm terms (codecs with norms) and partitions, in row order. */
+interface Encoded {
+  codes: Uint8Array;
+  norms?: Float32Array;
+  assign: Int32Array;
 }
 
 /** Partition membership: nearest centroid by l2 (cosine: by dot, the same order on unit vectors). */
