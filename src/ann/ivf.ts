@@ -49,7 +49,7 @@ const BUILD_CHUNK = 65_536;
  * residuals are one slice's, reused or dropped slice by slice, not the whole batch's (a 50,000-row
  * fragment of 384-d vectors is 77 MB; a slice is 16 MiB, as quantize.ts's CHUNK_BYTES).
  */
-const ADD_SLICE_BYTES = 16 * 2 ** 20;
+const ADD_SLICE_BYTES = 4 * 2 ** 20;
 
 export interface IvfOpenOptions {
   /** Reads partition bodies on demand; without it the bytes given to open must hold the whole file. */
