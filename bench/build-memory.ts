@@ -29,7 +29,9 @@ const SUB_VECTORS = Number(str("subvectors", BITS === 4 ? "192" : "96"));
 const SAMPLE_RATE = args.includes("--sample-rate") ? Number(str("sample-rate", "256")) : undefined;
 
 const { connect, Index } = await import("../src/index.js");
-const db = await connect(DIR, WORKERS > 1 ? { workers: WORKERS } : {});
+const { startTsWorker } = await import("../test/unit/worker-harness.js");
+const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+const db = await connect(DIR, WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
 const table = await db.openTable("vectors");
 const rows = await table.countRows();
 const mib = (b: number): number => round(b / 2 ** 20, 1);
