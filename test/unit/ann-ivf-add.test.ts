@@ -6,7 +6,7 @@
  * WebAssembly memory an add takes on top of what it keeps (the codes) is bounded by a slice, not by
  * the batch: a high-water mark of the heap's allocated bytes, counted at every allocation.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { IvfIndex, type IvfKind } from "../../src/ann/index.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { randomF32 } from "./kernels-helpers.js";
@@ -15,7 +15,6 @@ let kernels: Kernels;
 beforeAll(async () => {
   kernels = await loadKernels();
 });
-afterAll(() => kernels?.free?.());
 
 /** Clustered rows: 30 centres and noise, so partitions differ in size. */
 function clustered(n: number, dim: number, seed: number): Float32Array {
