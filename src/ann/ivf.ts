@@ -458,25 +458,30 @@ export class IvfIndex implements VectorIndex {
     const codec = this.#codec;
     const n = x.length / dim;
     const assign = new Int32Array(n);
-    const codes = new Uint8Array(n * codec.codeSize);
+    // IVF_FLAT stores the rows themselves: its codes are x, or x normalized slice by slice in place
+    // of a codes array (as forSpace's one copy). Other codecs' codes are small next to x.
+    const flat = codec.name === "flat";
+    const codes = flat && !normalize ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(n * codec.codeSize);
     const norms = codec.hasNorms ? new Float32Array(n) : undefined;
     const slice = Math.max(1, Math.min(n, Math.floor(ADD_SLICE_BYTES / (dim * 4))));
     // Cosine: each slice normalized into one reused buffer, the same floats as forSpace's copy.
-    const space = normalize ? new Float32Array(slice * dim) : undefined;
+    const space = normalize && !flat ? new Float32Array(slice * dim) : undefined;
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += slice) {
       const rows = Math.min(slice, n - first);
       let xs = x.subarray(first * dim, (first + rows) * dim);
-      if (space) {
-        const into = space.subarray(0, rows * dim);
+      if (normalize) {
+        const into = space ? space.subarray(0, rows * dim) : new Float32Array(codes.buffer, first * dim * 4, rows * dim);
         into.set(xs);
         xs = normalizeRows(into, dim);
       }
       const a = (await nearestCentroids(this.#kernels, xs, dim, this.#centroids, this.metric, p)).assign;
-      const e = p && codec.encodeOn ? await codec.encodeOn(this.#kernels, xs, a, this.#centroids, p) : codec.encode(this.#kernels, xs, a, this.#centroids);
       assign.set(a, first);
-      codes.set(e.codes, first * codec.codeSize);
-      if (norms) norms.set(e.norms!, first);
+      if (!flat) {
+        const e = p && codec.encodeOn ? await codec.encodeOn(this.#kernels, xs, a, this.#centroids, p) : codec.encode(this.#kernels, xs, a, this.#centroids);
+        codes.set(e.codes, first * codec.codeSize);
+        if (norms) norms.set(e.norms!, first);
+      }
       if (slicer.due()) await slicer.yieldNow();
     }
     return { codes, norms, assign };
