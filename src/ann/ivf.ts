@@ -97,6 +97,52 @@ async function normalizeInSlices(vectors: Float32Array, dim: number, out: Float3
   }
 }
 
+/**
+ * Bytes of WebAssembly memory a build of `rows` rows will want at once: the larger of the k-means
+ * working set (its sample block, per-row buffers and centroid buffers) and the filled partitions
+ * (positions, codes, norms; a quarter more for the holes growing partitions leave, and an add's
+ * slices). IVF_RQ's codes are not sized here: only its training counts.
+ */
+export function ivfBuildBytes(kind: IvfKind, rows: number, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): number {
+  const k = Math.min(rows, options.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows))));
+  const sample = Math.min(rows, kmeansSampleRows(k, dim, options.sampleRate, options.kmeansSampleBytes));
+  const training = sample * (dim * 4 + 12) + 4 * k * (dim + 1) * 4;
+  const l2 = (options.distanceType ?? "l2") === "l2";
+  let perRow = 0;
+  let perPartition = 0;
+  if (kind === "IVF_FLAT") perRow = dim * 4;
+  else if (kind === "IVF_SQ") perRow = dim + (l2 ? 4 : 0);
+  else if (kind === "IVF_PQ") {
+    const four = options.numBits === 4;
+    const M = options.numSubVectors ?? (four ? defaultSubVectors4(dim) : defaultSubVectors(dim));
+    perRow = (four ? M / 2 : M) + (l2 && options.residual !== false ? 4 : 0);
+    if (four) perPartition = 16 * M;
+  }
+  if (perRow === 0) return training;
+  const partitions = rows * (perRow + 4) + k * perPartition;
+  return Math.max(training, Math.ceil(partitions * 1.25) + Math.min(rows * dim * 4, ADD_SLICE_BYTES) + 2 * k * dim * 4);
+}
+
+/** Working sets below this are left to grow memory as they go: a doubling then costs less than this. */
+const RESERVE_FROM_BYTES = 16 * 2 ** 20;
+
+/**
+ * Grows WebAssembly memory to hold `bytes` more in one free block now, if it cannot already, so
+ * that a build's allocations fit in it. Why: the allocator (AssemblyScript's TLSF) grows memory by
+ * at least its current size when a block does not fit, and memory never shrinks — a 94 MiB k-means
+ * sample followed by a 1.5 MiB centroid buffer reserved 198 MiB. One growth to the build's
+ * working set up front, when memory is small, grows by just that. Working sets under 16 MiB are
+ * left alone. A hint: a failure is ignored (the build's own allocations then report it).
+ */
+export function reserveMemory(kernels: Kernels, bytes: number): void {
+  if (bytes < RESERVE_FROM_BYTES) return;
+  try {
+    kernels.heap.free(kernels.heap.alloc(bytes));
+  } catch {
+    // The build's allocations will raise OUT_OF_MEMORY themselves if they do not fit.
+  }
+}
+
 export class IvfIndex implements VectorIndex {
   readonly kind: IvfKind;
   readonly metric: DistanceType;

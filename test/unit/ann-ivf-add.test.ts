@@ -7,7 +7,7 @@
  * the batch: a high-water mark of the heap's allocated bytes, counted at every allocation.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { IvfIndex, type IvfKind } from "../../src/ann/index.js";
+import { ivfBuildBytes, IvfIndex, reserveMemory, type IvfKind } from "../../src/ann/index.js";
 import { loadKernels, type Kernels } from "../../src/kernels/index.js";
 import { randomF32 } from "./kernels-helpers.js";
 
@@ -105,4 +105,35 @@ describe("IvfIndex.add memory", () => {
       index.free();
     }
   }, 120_000);
+});
+
+describe("reserveMemory", () => {
+  it("grows WebAssembly memory once to hold a build's working set, so its blocks then fit without growing it", async () => {
+    const fresh = await loadKernels();
+    const heap = fresh.heap;
+    const start = heap.size;
+    // More than the memory holds now, whatever earlier tests left free in it.
+    const working = start + 48 * 2 ** 20;
+    reserveMemory(fresh, working);
+    const reserved = heap.size;
+    expect(reserved).toBeGreaterThan(start);
+    // Grown by the working set, rounded as TLSF rounds a large request (up to 1/16 of its power of two).
+    expect(reserved - start).toBeLessThan(working * 1.0625 + 2 ** 20);
+    // A block of nearly all of it (a k-means sample), then small buffers after it: no further growth.
+    const blocks = [heap.alloc(working - 5 * 2 ** 20), heap.alloc(2 ** 20), heap.alloc(2 ** 20), heap.alloc(3 * 2 ** 20)];
+    expect(heap.size).toBe(reserved);
+    blocks.forEach((b) => heap.free(b));
+    // Working sets under 16 MiB are left to grow as they go.
+    reserveMemory(fresh, 8 * 2 ** 20);
+    expect(heap.size).toBe(reserved);
+  });
+
+  it("ivfBuildBytes plans the larger of the k-means working set and the filled partitions", () => {
+    // 1M × 384, 1,000 partitions: a 64,000-row sample (98 MB) against 100 B/row of codes and positions.
+    const rows = 1_000_000;
+    const planned = ivfBuildBytes("IVF_PQ", rows, 384, { numPartitions: 1000, numSubVectors: 96, distanceType: "cosine" });
+    expect(planned).toBeGreaterThan(rows * 100 * 1.25);
+    expect(planned).toBeLessThan(rows * 100 * 1.25 + 8 * 2 ** 20);
+    expect(ivfBuildBytes("IVF_PQ", rows, 384, { numPartitions: 1000, numSubVectors: 96, distanceType: "cosine", sampleRate: 256 })).toBeGreaterThan(256_000 * 384 * 4);
+  });
 });
