@@ -68,6 +68,11 @@ export interface IvfInternalOptions {
   pqSampleRows?: number;
   /** The k-means sample's byte budget when no sampleRate is given. Default KMEANS_SAMPLE_BYTES (kmeans.ts). */
   kmeansSampleBytes?: number;
+  /**
+   * Rows the index will be built over (`add`ed after `train`): the build's working set
+   * (`ivfBuildBytes`) is reserved in WebAssembly memory before training allocates anything.
+   */
+  buildRows?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
   /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
@@ -213,6 +218,8 @@ export class IvfIndex implements VectorIndex {
     } else if (kind === "IVF_PQ") {
       if (options.numBits !== undefined && options.numBits !== 8 && options.numBits !== 4) throw createError("INVALID_ARGUMENT", `IVF_PQ numBits must be 8 (256 centroids per sub-space) or 4 (16, the fast scan), got ${options.numBits}.`, { numBits: options.numBits });
     } else if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
+    // The build's working set in one growth of WebAssembly memory, before anything else grows it.
+    if (options.buildRows !== undefined) reserveMemory(kernels, ivfBuildBytes(kind, options.buildRows, dim, { ...options, numPartitions }));
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;

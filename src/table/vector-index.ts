@@ -274,13 +274,11 @@ async function buildIvfStreaming(
   ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
   params: Record<string, unknown>, progress: CreateIndexOptions["progress"], parallel: RowParallel | undefined,
 ): Promise<VectorIndex> {
-  const { IvfIndex, ivfSampleRows, ivfBuildBytes, reserveMemory } = await ann();
+  const { IvfIndex, ivfSampleRows } = await ann();
   const dim = type.dim;
   const liveRows = head.fragments.map((f) => selectRows(f));
   const total = liveRows.reduce((s, r) => s + r.length, 0);
   if (total === 0) throw createError("INVALID_ARGUMENT", `createIndex(): column "${column}" has no vectors to index yet; add rows first.`);
-  // The build's working set in one growth of WebAssembly memory, before anything else grows it.
-  reserveMemory(kernels, ivfBuildBytes(kind as "IVF_PQ", total, dim, params as never));
   const numPartitions = (params.numPartitions as number | undefined) ?? Math.max(1, Math.round(Math.sqrt(total)));
   const sampleRate = params.sampleRate as number | undefined;
   // One sample serves k-means (capped in bytes unless a sampleRate is given) and the codec.
@@ -307,7 +305,7 @@ async function buildIvfStreaming(
     });
   }
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel,
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel, buildRows: total,
   } as never);
   // Let go of the sample (train normalized it in place) before the fragments' vectors arrive.
   sample = EMPTY;
