@@ -75,6 +75,7 @@ function openHead(kernels: Kernels, head: IndexHead, options: IvfOpenOptions): V
 }
 
 export { FlatIndex, HnswIndex, IvfIndex };
+export { ivfBuildBytes, reserveMemory } from "./ivf.js";
 export type { HnswKind, IvfKind, IvfOpenOptions };
 export { PREAMBLE_BYTES, readHeadLength } from "./format.js";
 export type { LoadPartition } from "./ivf-partitions.js";

@@ -23,7 +23,7 @@ import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { corruptIndex, type IndexHead, type IndexWriter } from "./format.js";
 import { ProductQuantizer } from "./pq.js";
-import { blockedBytes, packBlocked, unpackBlocked } from "./pq4.js";
+import { blockedBytes, packBlocked, packBlockedAt, unpackBlocked } from "./pq4.js";
 import { ScalarQuantizer } from "./sq.js";
 
 /**
@@ -50,6 +50,11 @@ export interface CodeLayout {
   bytes(rows: number): number;
   /** n × codeSize row-major codes → stored bytes. */
   pack(codes: Uint8Array): Uint8Array;
+  /**
+   * Appends row-major codes after `rows` stored rows in `out`: the stored bytes of those rows,
+   * zeros after them, `bytes(rows + n)` long.
+   */
+  packAt(codes: Uint8Array, out: Uint8Array, rows: number): void;
   /** Stored bytes of `rows` rows → row-major codes. */
   unpack(stored: Uint8Array, rows: number): Uint8Array;
 }
@@ -213,7 +218,10 @@ export class PqCodec implements IvfCodec {
     this.hasNorms = residual && space === "l2";
     if (pq.nbits === 4) {
       const M = pq.M;
-      this.layout = { bytes: (rows) => blockedBytes(rows, M), pack: (codes) => packBlocked(codes, M), unpack: (stored, rows) => unpackBlocked(stored, rows, M) };
+      this.layout = {
+        bytes: (rows) => blockedBytes(rows, M), pack: (codes) => packBlocked(codes, M), packAt: (codes, out, rows) => void packBlockedAt(codes, M, out, rows),
+        unpack: (stored, rows) => unpackBlocked(stored, rows, M),
+      };
     }
     this.#codebook = kernels.upload(pq.codebook, pq.dsub);
     const dim = pq.dim;
@@ -240,14 +248,15 @@ export class PqCodec implements IvfCodec {
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
-    // The threads' encoders take 256 centroids per sub-space: 4-bit codes encode here.
-    if (this.pq.nbits === 4) return this.encode(kernels, x, assign, centroids);
+    const { dim, M, codebook, ksub } = this.pq;
     const p = parallelFor(kernels, parallel);
-    if (!this.residual && held) return this.#withNorms(kernels, await held.pqEncode(this.pq.codebook, this.pq.M), assign, centroids);
-    if (this.residual && p?.transport === "shared") {
-      // The residuals are formed in the workers, next to the encoding: not on this thread.
-      const codes = await pqEncodeResidualParallel(p, x, this.pq.dim, this.pq.M, this.pq.codebook, assign, centroids);
+    // The residuals are formed in the workers, next to the encoding: not on this thread.
+    if (held) {
+      const codes = this.residual ? await held.pqEncodeResidual(codebook, M, ksub, assign, centroids) : await held.pqEncode(codebook, M, ksub);
       return this.#withNorms(kernels, codes, assign, centroids);
+    }
+    if (this.residual && p?.transport === "shared") {
+      return this.#withNorms(kernels, await pqEncodeResidualParallel(p, x, dim, M, codebook, assign, centroids, ksub), assign, centroids);
     }
     const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
     return this.#withNorms(kernels, await this.pq.encodeOn(kernels, input, parallel), assign, centroids);

@@ -52,6 +52,8 @@ export class Partitions {
   readonly #cacheBytes: number;
   #residentBytes = 0;
   #clock = 0;
+  /** `append`'s merge buffers: positions, codes, norms. */
+  readonly #merging: (Uint8Array | undefined)[] = [];
 
   /** `rows[p]` rows per partition; `offsets[p]` absolute body offsets when bodies live in a file. */
   constructor(
@@ -135,23 +137,49 @@ export class Partitions {
     this.#install(this.#parts[p]!, body);
   }
 
-  /** Appends rows to a pinned, resident partition; it becomes dirty. */
+  /**
+   * Appends rows to a pinned, resident partition; it becomes dirty. Each of its arrays is merged
+   * in a host buffer reused from one append to the next (the old bytes copied out of WebAssembly
+   * memory, the new ones after them) before the old blocks are freed and the merged ones uploaded:
+   * an append leaves no garbage the size of the partition, and a 4-bit blocked layout takes the new
+   * rows into its padding without being unpacked. `endAppends` lets the buffers go.
+   */
   append(p: number, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
     const part = this.#parts[p]!;
     if (!part.resident) throw createError("INVALID_ARGUMENT", `Partition ${p} must be resident to grow.`);
-    const read = (block: VectorBlock | null | undefined): Uint8Array => (block ? readBlock(this.#kernels, block) : new Uint8Array(0));
-    const old = { positions: read(part.positionBlock), codes: read(part.codes), norms: read(part.norms) };
-    this.#drop(part);
-    // A blocked layout is rebuilt from rows (its last block may have been padding).
-    const layout = this.#codec.layout;
-    const merged = {
-      positions: concat(old.positions, new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)),
-      codes: layout ? layout.pack(concat(layout.unpack(old.codes, part.rows), codes)) : concat(old.codes, codes),
-      norms: norms ? concat(old.norms, new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength)) : undefined,
+    const old = part.rows;
+    const rows = old + positions.length;
+    const codec = this.#codec;
+    const merged = (i: number, block: VectorBlock | null | undefined, oldBytes: number, bytes: number): Uint8Array => {
+      let buffer = this.#merging[i];
+      if (buffer === undefined || buffer.byteLength < bytes) buffer = this.#merging[i] = new Uint8Array(Math.max(bytes, Math.ceil((buffer?.byteLength ?? 0) * 1.5)));
+      const out = buffer.subarray(0, bytes);
+      const from = block ? ownBlock(this.#kernels, block).ptr : 0;
+      if (block) out.set(this.#kernels.heap.bytes().subarray(from, from + oldBytes));
+      out.fill(0, block ? oldBytes : 0);
+      return out;
     };
-    part.rows += positions.length;
+    const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const nextPositions = merged(0, part.positionBlock, old * 4, rows * 4);
+    nextPositions.set(asBytes(positions), old * 4);
+    const nextCodes = merged(1, part.codes, storedCodeBytes(codec, old), storedCodeBytes(codec, rows));
+    if (codec.layout) codec.layout.packAt(codes, nextCodes, old);
+    else nextCodes.set(codes, old * codec.codeSize);
+    let nextNorms: Float32Array | undefined;
+    if (norms) {
+      const bytes = merged(2, part.norms, old * 4, rows * 4);
+      bytes.set(asBytes(norms), old * 4);
+      nextNorms = new Float32Array(bytes.buffer, 0, rows);
+    }
+    this.#drop(part);
+    part.rows = rows;
     part.dirty = true;
-    this.#residentFrom(part, merged.positions, merged.codes, merged.norms ? new Float32Array(merged.norms.buffer) : undefined);
+    this.#residentFrom(part, nextPositions, nextCodes, nextNorms);
+  }
+
+  /** Drops the host buffers `append` reuses (at most the largest partition's arrays). */
+  endAppends(): void {
+    this.#merging.length = 0;
   }
 
   /** Partition p's body bytes (from memory, or read through the loader without caching). */
@@ -246,9 +274,3 @@ export class Partitions {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
-}

@@ -43,6 +43,13 @@ const DEFAULT_SAMPLE_RATE = 256;
 const DEFAULT_MAX_ITERATIONS = 50;
 /** Rows per `add` step while building: bounds the temporary memory of one step. */
 const BUILD_CHUNK = 65_536;
+/**
+ * Bytes of f32 rows per slice of an `add` on this thread or over shared memory: the normalized
+ * copy (cosine), the assignment's and the encoding's copies into WebAssembly memory and the
+ * residuals are one slice's, reused or dropped slice by slice, not the whole batch's (a 50,000-row
+ * fragment of 384-d vectors is 77 MB; a slice is 16 MiB, as quantize.ts's CHUNK_BYTES).
+ */
+const ADD_SLICE_BYTES = 4 * 2 ** 20;
 
 export interface IvfOpenOptions {
   /** Reads partition bodies on demand; without it the bytes given to open must hold the whole file. */
@@ -61,6 +68,11 @@ export interface IvfInternalOptions {
   pqSampleRows?: number;
   /** The k-means sample's byte budget when no sampleRate is given. Default KMEANS_SAMPLE_BYTES (kmeans.ts). */
   kmeansSampleBytes?: number;
+  /**
+   * Rows the index will be built over (`add`ed after `train`): the build's working set
+   * (`ivfBuildBytes`) is reserved in WebAssembly memory before training allocates anything.
+   */
+  buildRows?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
   /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
@@ -87,6 +99,52 @@ async function normalizeInSlices(vectors: Float32Array, dim: number, out: Float3
     out.set(vectors.subarray(first, end), first);
     normalizeRows(out.subarray(first, end), dim);
     await yieldToEventLoop();
+  }
+}
+
+/**
+ * Bytes of WebAssembly memory a build of `rows` rows will want at once: the larger of the k-means
+ * working set (its sample block, per-row buffers and centroid buffers) and the filled partitions
+ * (positions, codes, norms; a quarter more for the holes growing partitions leave, and an add's
+ * slices). IVF_RQ's codes are not sized here: only its training counts.
+ */
+export function ivfBuildBytes(kind: IvfKind, rows: number, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): number {
+  const k = Math.min(rows, options.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows))));
+  const sample = Math.min(rows, kmeansSampleRows(k, dim, options.sampleRate, options.kmeansSampleBytes));
+  const training = sample * (dim * 4 + 12) + 4 * k * (dim + 1) * 4;
+  const l2 = (options.distanceType ?? "l2") === "l2";
+  let perRow = 0;
+  let perPartition = 0;
+  if (kind === "IVF_FLAT") perRow = dim * 4;
+  else if (kind === "IVF_SQ") perRow = dim + (l2 ? 4 : 0);
+  else if (kind === "IVF_PQ") {
+    const four = options.numBits === 4;
+    const M = options.numSubVectors ?? (four ? defaultSubVectors4(dim) : defaultSubVectors(dim));
+    perRow = (four ? M / 2 : M) + (l2 && options.residual !== false ? 4 : 0);
+    if (four) perPartition = 16 * M;
+  }
+  if (perRow === 0) return training;
+  const partitions = rows * (perRow + 4) + k * perPartition;
+  return Math.max(training, Math.ceil(partitions * 1.25) + Math.min(rows * dim * 4, ADD_SLICE_BYTES) + 2 * k * dim * 4);
+}
+
+/** Working sets below this are left to grow memory as they go: a doubling then costs less than this. */
+const RESERVE_FROM_BYTES = 16 * 2 ** 20;
+
+/**
+ * Grows WebAssembly memory to hold `bytes` more in one free block now, if it cannot already, so
+ * that a build's allocations fit in it. Why: the allocator (AssemblyScript's TLSF) grows memory by
+ * at least its current size when a block does not fit, and memory never shrinks — a 94 MiB k-means
+ * sample followed by a 1.5 MiB centroid buffer reserved 198 MiB. One growth to the build's
+ * working set up front, when memory is small, grows by just that. Working sets under 16 MiB are
+ * left alone. A hint: a failure is ignored (the build's own allocations then report it).
+ */
+export function reserveMemory(kernels: Kernels, bytes: number): void {
+  if (bytes < RESERVE_FROM_BYTES) return;
+  try {
+    kernels.heap.free(kernels.heap.alloc(bytes));
+  } catch {
+    // The build's allocations will raise OUT_OF_MEMORY themselves if they do not fit.
   }
 }
 
@@ -134,7 +192,7 @@ export class IvfIndex implements VectorIndex {
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel);
+      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, false);
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -160,6 +218,8 @@ export class IvfIndex implements VectorIndex {
     } else if (kind === "IVF_PQ") {
       if (options.numBits !== undefined && options.numBits !== 8 && options.numBits !== 4) throw createError("INVALID_ARGUMENT", `IVF_PQ numBits must be 8 (256 centroids per sub-space) or 4 (16, the fast scan), got ${options.numBits}.`, { numBits: options.numBits });
     } else if (options.numBits !== undefined && options.numBits !== 8) throw createError("INVALID_ARGUMENT", `numBits must be 8 (256 centroids per sub-space), got ${options.numBits}.`);
+    // The build's working set in one growth of WebAssembly memory, before anything else grows it.
+    if (options.buildRows !== undefined) reserveMemory(kernels, ivfBuildBytes(kind, options.buildRows, dim, { ...options, numPartitions }));
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
@@ -378,30 +438,17 @@ export class IvfIndex implements VectorIndex {
    */
   async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel): Promise<void> {
     checkVectors(vectors, this.dim, rowIds);
-    await this.#addInSpace(forSpace(vectors, this.dim, this.metric), rowIds, parallel);
+    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine");
   }
 
-  /** `add` of vectors already in index space. */
-  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined): Promise<void> {
+  /** `add` of vectors in index space, or to be normalized first (`normalize`: cosine's raw vectors). */
+  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean): Promise<void> {
     const n = rowIds.length;
     if (n === 0) return;
-    const codec = this.#codec;
     const p = parallelFor(this.#kernels, parallel);
-    // Over message passing the workers are sent the rows once, for the assignment and the encoding.
-    const held = p?.transport === "message" ? await p.hold(x, this.dim) : undefined;
-    let assign: Int32Array;
-    let encoded: { codes: Uint8Array; norms?: Float32Array };
-    try {
-      assign = held
-        ? (await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim)).assign
-        : (await nearestCentroids(this.#kernels, x, this.dim, this.#centroids, this.metric, parallel)).assign;
-      encoded = p && codec.encodeOn
-        ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, parallel, held)
-        : codec.encode(this.#kernels, x, assign, this.#centroids);
-    } finally {
-      held?.release();
-    }
-    const { codes, norms } = encoded;
+    const { codes, norms, assign } = p?.transport === "message"
+      ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x)
+      : await this.#encodeSliced(x, p, normalize);
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
@@ -431,8 +478,66 @@ export class IvfIndex implements VectorIndex {
       }
     } finally {
       this.#parts.unpin(touched);
+      this.#parts.endAppends();
     }
     this.#rowIds.append(rowIds);
+  }
+
+  /**
+   * Partitions and codes of x's rows over message passing: the workers are sent the rows once, for
+   * both the assignment and the encoding (residuals formed there).
+   */
+  async #encodeHeld(p: RowParallel, x: Float32Array): Promise<Encoded> {
+    const held = await p.hold(x, this.dim);
+    try {
+      const { assign } = await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim);
+      const codec = this.#codec;
+      const encoded = codec.encodeOn
+        ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, p, held)
+        : codec.encode(this.#kernels, x, assign, this.#centroids);
+      return { ...encoded, assign };
+    } finally {
+      held.release();
+    }
+  }
+
+  /**
+   * Partitions and codes of x's rows a slice at a time (ADD_SLICE_BYTES), on this thread or on
+   * `p`'s threads over shared memory. Every row's partition and code depend on that row alone, so
+   * the output is the whole batch's at once, byte for byte.
+   */
+  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean): Promise<Encoded> {
+    const { dim } = this;
+    const codec = this.#codec;
+    const n = x.length / dim;
+    const assign = new Int32Array(n);
+    // IVF_FLAT stores the rows themselves: its codes are x, or x normalized slice by slice in place
+    // of a codes array (as forSpace's one copy). Other codecs' codes are small next to x.
+    const flat = codec.name === "flat";
+    const codes = flat && !normalize ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(n * codec.codeSize);
+    const norms = codec.hasNorms ? new Float32Array(n) : undefined;
+    const slice = Math.max(1, Math.min(n, Math.floor(ADD_SLICE_BYTES / (dim * 4))));
+    // Cosine: each slice normalized into one reused buffer, the same floats as forSpace's copy.
+    const space = normalize && !flat ? new Float32Array(slice * dim) : undefined;
+    const slicer = new TimeSlicer();
+    for (let first = 0; first < n; first += slice) {
+      const rows = Math.min(slice, n - first);
+      let xs = x.subarray(first * dim, (first + rows) * dim);
+      if (normalize) {
+        const into = space ? space.subarray(0, rows * dim) : new Float32Array(codes.buffer, first * dim * 4, rows * dim);
+        into.set(xs);
+        xs = normalizeRows(into, dim);
+      }
+      const a = (await nearestCentroids(this.#kernels, xs, dim, this.#centroids, this.metric, p)).assign;
+      assign.set(a, first);
+      if (!flat) {
+        const e = p && codec.encodeOn ? await codec.encodeOn(this.#kernels, xs, a, this.#centroids, p) : codec.encode(this.#kernels, xs, a, this.#centroids);
+        codes.set(e.codes, first * codec.codeSize);
+        if (norms) norms.set(e.norms!, first);
+      }
+      if (slicer.due()) await slicer.yieldNow();
+    }
+    return { codes, norms, assign };
   }
 
   async serialize(): Promise<Uint8Array> {
@@ -460,6 +565,13 @@ export class IvfIndex implements VectorIndex {
     for (const s of this.#sessions) s.release();
     this.#sessions.length = 0;
   }
+}
+
+/** A batch's codes (n × codeSize), norm terms (codecs with norms) and partitions, in row order. */
+interface Encoded {
+  codes: Uint8Array;
+  norms?: Float32Array;
+  assign: Int32Array;
 }
 
 /** Partition membership: nearest centroid by l2 (cosine: by dot, the same order on unit vectors). */

@@ -109,7 +109,7 @@ export class ProductQuantizer {
   /** `encode` with the rows split over `parallel`'s threads (when on these kernels); the same codes. */
   async encodeOn(kernels: Kernels, x: Float32Array, parallel: RowParallel | undefined): Promise<Uint8Array> {
     const p = parallelFor(kernels, parallel);
-    return p && this.nbits === 8 ? pqEncodeParallel(p, x, this.dim, this.M, this.codebook) : this.encode(kernels, x);
+    return p ? pqEncodeParallel(p, x, this.dim, this.M, this.codebook, this.ksub) : this.encode(kernels, x);
   }
 
   /** n × M codes → n × dim reconstructions. */

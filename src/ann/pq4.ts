@@ -44,13 +44,24 @@ export function blockedBytes(n: number, M: number): number {
 /** Row-major codes (n × M, 0–15 each) → the blocked layout. */
 export function packBlocked(codes: Uint8Array, M: number): Uint8Array {
   if (codes.length % M !== 0) throw createError("DIMENSION_MISMATCH", `${codes.length} codes are not whole rows of ${M}.`);
+  return packBlockedAt(codes, M, new Uint8Array(blockedBytes(codes.length / M, M)), 0);
+}
+
+/**
+ * Writes row-major codes as rows `first`, `first` + 1, … of the blocked layout in `out`, whose
+ * nibbles for those rows must be 0: the blocked bytes of `first` rows (their tail block's padding
+ * is code 0) with zeros after them become the blocked bytes of all the rows — an append that
+ * never unpacks the rows already there.
+ */
+export function packBlockedAt(codes: Uint8Array, M: number, out: Uint8Array, first: number): Uint8Array {
   const n = codes.length / M;
-  const out = new Uint8Array(blockedBytes(n, M));
-  for (let r = 0; r < n; r++) {
+  if (out.length < blockedBytes(first + n, M)) throw createError("INVALID_ARGUMENT", `${first + n} rows of ${M} 4-bit codes need ${blockedBytes(first + n, M)} bytes, got ${out.length}.`);
+  for (let i = 0; i < n; i++) {
+    const r = first + i;
     const j = r % PQ4_BLOCK;
     const base = (r - j) * M * 16 / PQ4_BLOCK + (j & 15);
     const shift = j < 16 ? 0 : 4;
-    for (let m = 0; m < M; m++) out[base + m * 16]! |= (codes[r * M + m]! & 15) << shift;
+    for (let m = 0; m < M; m++) out[base + m * 16]! |= (codes[i * M + m]! & 15) << shift;
   }
   return out;
 }

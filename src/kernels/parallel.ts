@@ -11,8 +11,8 @@
  *   kmeans_assign  x = rows of `width` f32 at row stride `stride` floats; c = k × width;
  *                  assign n i32, dist n f32                 scratch k·(width + 1) f32 per thread
  *   kmeanspp_update  x as kmeans_assign; c = one centre (width f32); mind n f32 min-updated in place
- *   pq_encode      x = n × dim f32; codebook M × 256 × dsub; codes n × M u8
- *                                                           scratch 256·(dim + M) f32 per thread
+ *   pq_encode      x = n × dim f32; codebook M × ksub × dsub (ksub 256: 8-bit codes, 16: 4-bit);
+ *                  codes n × M u8                           scratch ksub·(dim + M) f32 per thread
  *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
  *                                                           scratch as pq_encode + 256 × dim f32
  *   sq_encode      x = n × dim f32; offset, invScale dim f32; codes n × dim i8   no scratch
@@ -37,14 +37,17 @@ import type { Kernels } from "./kernels.js";
 export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
   | { kernel: "kmeanspp_update"; x: number; stride: number; width: number; c: number; metric: number; mind: number }
-  | { kernel: "pq_encode"; x: number; dim: number; M: number; codebook: number; codes: number }
-  | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; codebook: number; codes: number; assign: number; centroids: number; k: number }
+  | { kernel: "pq_encode"; x: number; dim: number; M: number; ksub: PqKsub; codebook: number; codes: number }
+  | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; ksub: PqKsub; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
   | {
     kernel: "hnsw_link"; links: number; stride: number; capacity: number; offsets: number; pool: number; vectors: number; dim: number; metric: number;
     ef: number; m: number; nodes: number; entry: number; top: number;
   }
   | { kernel: "hnsw_backlink"; links: number; stride: number; offsets: number; pool: number; m: number; vectors: number; dim: number; metric: number; most: number; targets: number; incoming: number };
+
+/** Centroids per PQ sub-space: 256 (8-bit codes, assembly/pq.ts) or 16 (4-bit, assembly/pq4.ts). */
+export type PqKsub = 16 | 256;
 
 /**
  * Something that runs build work across threads: the scan pool.
@@ -88,7 +91,12 @@ export interface HeldRows {
   readonly rows: number;
   /** kmeans_assign over columns [offset, offset + width) of each row: nearest of k centroids (k × width). */
   assign(centroids: Float32Array, k: number, metric: number, offset: number, width: number): Promise<{ assign: Int32Array; dist: Float32Array }>;
-  pqEncode(codebook: Float32Array, M: number): Promise<Uint8Array>;
+  pqEncode(codebook: Float32Array, M: number, ksub: PqKsub): Promise<Uint8Array>;
+  /**
+   * pqEncode of the residuals x_r − c_{assign_r}, formed in the workers from the rows they hold:
+   * each is sent its part's assignments and the centroids (k × dim), not residual rows.
+   */
+  pqEncodeResidual(codebook: Float32Array, M: number, ksub: PqKsub, assign: Int32Array, centroids: Float32Array): Promise<Uint8Array>;
   sqEncode(offset: Float32Array, invScale: Float32Array): Promise<Int8Array>;
   /** The workers drop their parts. */
   release(): void;
@@ -102,8 +110,8 @@ export function parallelFor(kernels: Kernels, parallel: RowParallel | undefined)
 /** Bytes of scratch one thread needs for `task`. */
 export function rowTaskScratch(task: RowTask): number {
   if (task.kernel === "kmeans_assign") return task.k * (task.width + 1) * 4;
-  if (task.kernel === "pq_encode") return 256 * (task.dim + task.M) * 4;
-  if (task.kernel === "pq_encode_residual") return 256 * (task.dim + task.M) * 4 + RESIDUAL_ROWS * task.dim * 4;
+  if (task.kernel === "pq_encode") return task.ksub * (task.dim + task.M) * 4;
+  if (task.kernel === "pq_encode_residual") return task.ksub * (task.dim + task.M) * 4 + RESIDUAL_ROWS * task.dim * 4;
   if (task.kernel === "hnsw_link") return hnswLayout(task).total;
   if (task.kernel === "hnsw_backlink") return (task.stride - 1 + task.most) * 8 + (task.stride - 1) * 8;
   return 0;
@@ -131,7 +139,7 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
   } else if (task.kernel === "kmeanspp_update") {
     w.kmeanspp_update(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.metric, task.mind + first * 4);
   } else if (task.kernel === "pq_encode") {
-    w.pq_encode(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
+    pqEncoder(w, task.ksub)(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
   } else if (task.kernel === "pq_encode_residual") {
     pqEncodeResidual(w, task, first, count, scratch);
   } else if (task.kernel === "sq_encode") {
@@ -144,6 +152,11 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
   }
 }
 
+/** The encoder for `ksub` centroids per sub-space (the same one quantize.ts's pqEncode picks). */
+function pqEncoder(w: KernelExports, ksub: PqKsub): KernelExports["pq_encode"] {
+  return ksub === 16 ? w.pq4_encode : w.pq_encode;
+}
+
 /** Rows whose residuals a thread forms at a time before encoding them (scratch RESIDUAL_ROWS × dim f32). */
 const RESIDUAL_ROWS = 256;
 
@@ -153,7 +166,8 @@ const RESIDUAL_ROWS = 256;
  */
 function pqEncodeResidual(w: KernelExports, t: Extract<RowTask, { kernel: "pq_encode_residual" }>, first: number, count: number, scratch: number): void {
   const dim = t.dim;
-  const out = scratch + 256 * (dim + t.M) * 4;
+  const out = scratch + t.ksub * (dim + t.M) * 4;
+  const encode = pqEncoder(w, t.ksub);
   for (let a = first; a < first + count; a += RESIDUAL_ROWS) {
     const rows = Math.min(RESIDUAL_ROWS, first + count - a);
     const buffer = w.memory.buffer;
@@ -166,7 +180,7 @@ function pqEncodeResidual(w: KernelExports, t: Extract<RowTask, { kernel: "pq_en
       const co = assign[j]! * dim;
       for (let i = 0; i < dim; i++) r[o + i] = x[o + i]! - c[co + i]!;
     }
-    w.pq_encode(out, rows, dim, t.M, t.codebook, scratch, t.codes + a * t.M);
+    encode(out, rows, dim, t.M, t.codebook, scratch, t.codes + a * t.M);
   }
 }
 
@@ -324,8 +338,8 @@ export async function assignNearestParallel(p: RowParallel, data: Float32Array, 
 }
 
 /** `pqEncode` (quantize.ts) with the rows split over `p`'s threads; the same codes. */
-export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array): Promise<Uint8Array> {
-  if (p.transport === "message") return withHeld(p, data, dim, (h) => h.pqEncode(codebook, M));
+export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array, ksub: PqKsub = 256): Promise<Uint8Array> {
+  if (p.transport === "message") return withHeld(p, data, dim, (h) => h.pqEncode(codebook, M, ksub));
   const n = data.length / dim;
   const codes = new Uint8Array(n * M);
   const heap = p.kernels.heap;
@@ -333,7 +347,7 @@ export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: 
   try {
     heap.write(book, codebook);
     await rounds(p, data, dim, [M],
-      (x, _rows, [out]) => ({ kernel: "pq_encode", x, dim, M, codebook: book, codes: out! }),
+      (x, _rows, [out]) => ({ kernel: "pq_encode", x, dim, M, ksub, codebook: book, codes: out! }),
       ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
   } finally {
     heap.free(book);
@@ -346,7 +360,7 @@ export async function pqEncodeParallel(p: RowParallel, data: Float32Array, dim: 
  * memory, the residuals formed in the workers rather than on this thread; the same codes.
  */
 export async function pqEncodeResidualParallel(
-  p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array, assign: Int32Array, centroids: Float32Array,
+  p: RowParallel, data: Float32Array, dim: number, M: number, codebook: Float32Array, assign: Int32Array, centroids: Float32Array, ksub: PqKsub = 256,
 ): Promise<Uint8Array> {
   const n = data.length / dim;
   const k = centroids.length / dim;
@@ -359,7 +373,7 @@ export async function pqEncodeResidualParallel(
     await rounds(p, data, dim, [M, 4],
       (x, rows, [out, a], first) => {
         heap.write(a!, assign.subarray(first, first + rows));
-        return { kernel: "pq_encode_residual", x, dim, M, codebook: book, codes: out!, assign: a!, centroids: book + codebook.byteLength, k };
+        return { kernel: "pq_encode_residual", x, dim, M, ksub, codebook: book, codes: out!, assign: a!, centroids: book + codebook.byteLength, k };
       },
       ([out], rows, first) => codes.set(heap.bytes().subarray(out!, out! + rows * M), first * M));
   } finally {

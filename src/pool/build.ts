@@ -6,7 +6,10 @@
  *                   transferred (the worker uploads it into its own WebAssembly memory)
  *   assign(c)       every worker: kmeans_assign of its part against the centroids c (the only
  *                   bytes sent per k-means iteration) → its part's assignments and distances
- *   pqEncode / sqEncode   the same over the codebook / the SQ ranges → its part's codes
+ *   pqEncode / sqEncode   the same over the codebook (16 or 256 centroids per sub-space) / the SQ
+ *                   ranges → its part's codes
+ *   pqEncodeResidual  pqEncode of x_r − c_{assign_r}, formed in the worker: sent its part's
+ *                   assignments and the centroids, never residual rows
  *   release()       the workers drop their parts
  *
  * Each row's output depends on that row alone and the workers run the coordinator's kernel build
@@ -45,11 +48,14 @@ export function emptyTraffic(): BuildTraffic {
 export class MessageBuild {
   readonly #workers: readonly BuildWorker[];
   readonly #handle: () => number;
-  readonly #counted: (worker: number) => void;
+  readonly #counted: (worker: number, kernel?: string, rows?: number) => void;
   readonly traffic: BuildTraffic;
 
-  /** `handle` numbers held parts (the pool's block handles); `counted` tallies a worker's finished part. */
-  constructor(workers: readonly BuildWorker[], handle: () => number, counted: (worker: number) => void, traffic: BuildTraffic) {
+  /**
+   * `handle` numbers held parts (the pool's block handles); `counted` tallies a worker's finished
+   * part (and, for kernels over held rows, the kernel and its rows).
+   */
+  constructor(workers: readonly BuildWorker[], handle: () => number, counted: (worker: number, kernel?: string, rows?: number) => void, traffic: BuildTraffic) {
     this.#workers = workers;
     this.#handle = handle;
     this.#counted = counted;
@@ -82,14 +88,16 @@ export class MessageBuild {
       release();
       throw error;
     }
-    const run = async (job: (block: number) => BuildJob, inputs: ArrayBufferView[]): Promise<BuildOutput[]> => {
+    const run = async (job: (block: number, first: number, rows: number) => BuildJob, inputs: (first: number, rows: number) => ArrayBufferView[]): Promise<BuildOutput[]> => {
       if (released) throw createError("CLOSED", "These held rows were released.");
       return Promise.all(parts.map(async (p) => {
-        const out = await this.#send(p.worker, job(p.handle), [], [], inputs);
-        this.#counted(p.worker.index);
+        const j = job(p.handle, p.first, p.rows);
+        const out = await this.#send(p.worker, j, [], [], inputs(p.first, p.rows));
+        this.#counted(p.worker.index, j.kernel, p.rows);
         return out;
       }));
     };
+    const shared = (...inputs: ArrayBufferView[]) => () => inputs;
     const join = <T extends Int32Array | Float32Array | Uint8Array>(outs: T[], make: (length: number) => T): T => {
       const all = make(outs.reduce((s, o) => s + o.length, 0));
       let at = 0;
@@ -102,12 +110,26 @@ export class MessageBuild {
     return {
       rows: n,
       assign: async (centroids, k, metric, offset, width) => {
-        const outs = await run((block) => ({ kernel: "kmeans_assign", block, offset, width, k, metric, centroids }), [centroids]);
+        const outs = await run((block) => ({ kernel: "kmeans_assign", block, offset, width, k, metric, centroids }), shared(centroids));
         return { assign: join(outs.map((o) => o.assign!), (l) => new Int32Array(l)), dist: join(outs.map((o) => o.dist!), (l) => new Float32Array(l)) };
       },
-      pqEncode: async (codebook, M) => join((await run((block) => ({ kernel: "pq_encode", block, M, codebook }), [codebook])).map((o) => o.codes!), (l) => new Uint8Array(l)),
+      pqEncode: async (codebook, M, ksub) => join((await run((block) => ({ kernel: "pq_encode", block, M, ksub, codebook }), shared(codebook))).map((o) => o.codes!), (l) => new Uint8Array(l)),
+      pqEncodeResidual: async (codebook, M, ksub, assign, centroids) => {
+        if (assign.length !== n) throw createError("DIMENSION_MISMATCH", `pqEncodeResidual(): ${assign.length} assignments for ${n} held rows.`);
+        // A copy of each part's assignments: a clone of a view would carry its whole buffer.
+        const parts = new Map<number, Int32Array>();
+        const part = (first: number, rows: number): Int32Array => {
+          if (!parts.has(first)) parts.set(first, assign.slice(first, first + rows));
+          return parts.get(first)!;
+        };
+        const outs = await run(
+          (block, first, rows) => ({ kernel: "pq_encode_residual", block, M, ksub, codebook, assign: part(first, rows), centroids }),
+          (first, rows) => [codebook, part(first, rows), centroids],
+        );
+        return join(outs.map((o) => o.codes!), (l) => new Uint8Array(l));
+      },
       sqEncode: async (offset, invScale) => {
-        const outs = await run((block) => ({ kernel: "sq_encode", block, offset, invScale }), [offset, invScale]);
+        const outs = await run((block) => ({ kernel: "sq_encode", block, offset, invScale }), shared(offset, invScale));
         const codes = join(outs.map((o) => o.codes!), (l) => new Uint8Array(l));
         return new Int8Array(codes.buffer);
       },

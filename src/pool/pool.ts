@@ -214,6 +214,8 @@ export class ScanPool {
   readonly #chunkElements: number;
   /** What the search runners (search.ts) use of this pool. */
   readonly #host: SearchHost;
+  /** Rows each worker ran of each build kernel (row ranges over shared memory, held parts over message passing). */
+  readonly #rows = new Map<string, number[]>();
 
   /** Use `createScanPool()`. */
   constructor(kernels: Kernels, transport: ScanTransport, workers: PoolWorker[], options: Pick<ScanPoolOptions, "onScan" | "chunkElements"> = {}) {
@@ -264,11 +266,14 @@ export class ScanPool {
     const used = this.#workers.slice(0, Math.min(count, chunks));
     const heap = this.kernels.heap;
     const scratchBytes = (rowTaskScratch(task) + 15) & ~15;
-    const base = heap.alloc(16 + used.length * scratchBytes);
-    heap.i32(base, 2).fill(0);
+    // [next range, ranges finished] then one i32 per worker: the rows it ran, added before it
+    // counts a range finished — so complete once every range is, though a reply may come later.
+    const head = (8 + used.length * 4 + 15) & ~15;
+    const base = heap.alloc(head + used.length * scratchBytes);
+    heap.i32(base, head / 4).fill(0);
     const zeroed = rowTaskZeroed(task);
-    for (let i = 0; i < used.length; i++) heap.bytes().fill(0, base + 16 + i * scratchBytes, base + 16 + i * scratchBytes + zeroed);
-    const requests = used.map((w, i) => w.request({ type: "rows", rows: { task, rows, chunkRows, counter: base, scratch: base + 16 + i * scratchBytes } }));
+    for (let i = 0; i < used.length; i++) heap.bytes().fill(0, base + head + i * scratchBytes, base + head + i * scratchBytes + zeroed);
+    const requests = used.map((w, i) => w.request({ type: "rows", rows: { task, rows, chunkRows, counter: base, tally: base + 8 + i * 4, scratch: base + head + i * scratchBytes } }));
     void Promise.allSettled(requests).then(() => heap.free(base));
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -277,6 +282,7 @@ export class ScanPool {
           this.#chunks[used[i]!.index]! += (reply as { claimed?: number }).claimed ?? 0;
           if (settled || Atomics.load(heap.i32(base, 2), 1) < chunks) return;
           settled = true;
+          used.forEach((w, j) => this.#countRows(w.index, task.kernel, Atomics.load(heap.i32(base + 8 + j * 4, 1), 0)));
           resolve();
         },
         (error: unknown) => {
@@ -295,7 +301,10 @@ export class ScanPool {
    */
   rowParallel(workers = this.size): RowParallel {
     const count = Math.max(1, Math.min(workers, this.size));
-    const build = new MessageBuild(this.#workers.slice(0, count), () => this.#nextHandle++, (w) => this.#chunks[w]!++, this.#traffic);
+    const build = new MessageBuild(this.#workers.slice(0, count), () => this.#nextHandle++, (w, kernel, rows) => {
+      this.#chunks[w]!++;
+      if (kernel !== undefined) this.#countRows(w, kernel, rows ?? 0);
+    }, this.#traffic);
     const open = <T>(f: () => Promise<T>): Promise<T> => {
       this.#checkOpen();
       return f();
@@ -306,6 +315,22 @@ export class ScanPool {
       hold: (data, dim) => open(() => build.hold(data, dim)),
       kmeansRuns: (runs, done) => open(() => build.kmeansRuns(runs, done)),
     };
+  }
+
+  /**
+   * Rows each worker ran of each row-parallel build kernel ("kmeans_assign", "pq_encode",
+   * "pq_encode_residual", "sq_encode", …) since the pool started, indexed by worker: evidence
+   * of where a build's work ran. Over message passing a part a worker holds counts once per
+   * kernel call over it.
+   */
+  get buildRows(): Readonly<Record<string, readonly number[]>> {
+    return Object.fromEntries([...this.#rows].map(([kernel, rows]) => [kernel, [...rows]]));
+  }
+
+  #countRows(worker: number, kernel: string, rows: number): void {
+    let tally = this.#rows.get(kernel);
+    if (tally === undefined) this.#rows.set(kernel, (tally = this.#workers.map(() => 0)));
+    tally[worker]! += rows;
   }
 
   /** Requests and bytes that builds sent to and received from the workers by message, since the pool started. */

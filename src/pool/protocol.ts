@@ -25,7 +25,7 @@
  * and `done` carries the chunk's results. `done.trace` times each chunk scan (scan.ts `now()`).
  */
 import type { ElementType, KernelFlavor, Metric } from "../kernels/index.js";
-import type { KMeansRun, RowTask } from "../kernels/parallel.js";
+import type { KMeansRun, PqKsub, RowTask } from "../kernels/parallel.js";
 
 /**
  * A run of rows of one block inside a worker's chunk: rows [row, row + count) of a dense target,
@@ -107,14 +107,15 @@ export interface SharedScan {
 
 /**
  * Row-parallel build work (shared transport only): rows [0, rows) of `task` in ranges of
- * `chunkRows`, claimed through `counter` (2 i32: [next range, ranges finished]); `scratch` is
- * this worker's own.
+ * `chunkRows`, claimed through `counter` (2 i32: [next range, ranges finished]); `tally` (1 i32)
+ * and `scratch` are this worker's own: the rows it ran, and its working memory.
  */
 export interface RowsRequest {
   task: RowTask;
   rows: number;
   chunkRows: number;
   counter: number;
+  tally: number;
   scratch: number;
 }
 
@@ -133,7 +134,9 @@ export interface BlockUpload {
  */
 export type BuildJob =
   | { kernel: "kmeans_assign"; block: number; offset: number; width: number; k: number; metric: number; centroids: Float32Array }
-  | { kernel: "pq_encode"; block: number; M: number; codebook: Float32Array }
+  | { kernel: "pq_encode"; block: number; M: number; ksub: PqKsub; codebook: Float32Array }
+  /** pq_encode of the held rows' residuals x_r − c_{assign_r}: `assign` is the part's (one per held row), centroids k × dim. */
+  | { kernel: "pq_encode_residual"; block: number; M: number; ksub: PqKsub; codebook: Float32Array; assign: Int32Array; centroids: Float32Array }
   | { kernel: "sq_encode"; block: number; offset: Float32Array; invScale: Float32Array }
   | { kernel: "kmeans"; run: KMeansRun };
 

@@ -9,7 +9,7 @@ import type { KernelExports } from "../kernels/abi.js";
 import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
-import { runRowTask } from "../kernels/parallel.js";
+import { rowTaskScratch, runRowTask, type RowTask } from "../kernels/parallel.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
@@ -133,12 +133,24 @@ class LocalScanner {
       k.exports.kmeans_assign(b.ptr + job.offset * 4, n, job.width, dim, c, job.k, job.metric, scratch, assign, dist);
       return { assign: heap.i32(assign, n).slice(), dist: heap.f32(dist, n).slice() };
     }
-    if (job.kernel === "pq_encode") {
-      const book = inA.reserve(job.codebook.byteLength);
-      const scratch = inB.reserve(256 * (dim + job.M) * 4);
+    if (job.kernel === "pq_encode" || job.kernel === "pq_encode_residual") {
+      // The row task the shared transport runs, over this worker's own memory.
+      const residual = job.kernel === "pq_encode_residual";
+      const book = inA.reserve(job.codebook.byteLength + (residual ? job.centroids.byteLength : 0));
       const codes = outA.reserve(n * job.M);
+      const assign = residual ? outB.reserve(n * 4) : 0;
+      const base = { x: b.ptr, dim, M: job.M, ksub: job.ksub, codebook: book, codes };
+      const task: RowTask = residual
+        ? { ...base, kernel: "pq_encode_residual", assign, centroids: book + job.codebook.byteLength, k: job.centroids.length / dim }
+        : { ...base, kernel: "pq_encode" };
+      const scratch = inB.reserve(rowTaskScratch(task));
       heap.write(book, job.codebook);
-      k.exports.pq_encode(b.ptr, n, dim, job.M, book, scratch, codes);
+      if (residual) {
+        if (job.assign.length !== n) throw new Error(`scan worker holds ${n} rows, was sent ${job.assign.length} assignments`);
+        heap.write(book + job.codebook.byteLength, job.centroids);
+        heap.write(assign, job.assign);
+      }
+      runRowTask(k.exports, task, 0, n, scratch);
       return { codes: heap.bytes().slice(codes, codes + n * job.M) };
     }
     const params = inA.reserve(dim * 8);
@@ -247,7 +259,10 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
   }
 }
 
-/** Shared transport: claims ranges of `chunkRows` rows of a build task until none are left. */
+/**
+ * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left; adds
+ * each range's rows to its tally before counting the range finished. Returns the ranges it ran.
+ */
 export function runSharedRows(w: KernelExports, r: RowsRequest): number {
   const chunks = Math.ceil(r.rows / r.chunkRows);
   const control = (): Int32Array => new Int32Array(w.memory.buffer, r.counter, 2);
@@ -256,8 +271,10 @@ export function runSharedRows(w: KernelExports, r: RowsRequest): number {
     const c = Atomics.add(control(), 0, 1);
     if (c >= chunks) return claimed;
     const first = c * r.chunkRows;
-    runRowTask(w, r.task, first, Math.min(r.chunkRows, r.rows - first), r.scratch);
+    const count = Math.min(r.chunkRows, r.rows - first);
+    runRowTask(w, r.task, first, count, r.scratch);
     claimed++;
+    Atomics.add(new Int32Array(w.memory.buffer, r.tally, 1), 0, count);
     Atomics.add(control(), 1, 1);
   }
 }

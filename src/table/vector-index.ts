@@ -305,7 +305,7 @@ async function buildIvfStreaming(
     });
   }
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel,
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel, buildRows: total,
   } as never);
   // Let go of the sample (train normalized it in place) before the fragments' vectors arrive.
   sample = EMPTY;

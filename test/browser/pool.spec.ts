@@ -39,9 +39,12 @@ test("index builds over message passing in Chromium equal the single-thread buil
   // The rows crossed once; each step sent the two workers the centroids (50 × 32 f32) and got back
   // 8 bytes (assignment, distance) per row.
   expect(report.kmeansTraffic).toEqual({ rowBytes: report.kmeansRowBytes, inputBytes: steps * 2 * 50 * 32 * 4, outputBytes: steps * 6000 * 8, requests: 2 + 2 * steps });
-  expect(report.files).toBe(6);
+  // IVF_PQ 8 and 4 bits, IVF_SQ, IVF_FLAT; l2 and cosine each.
+  expect(report.files).toBe(8);
   expect(report.fileMismatches).toEqual([]);
   expect(report.buildParts.every((c) => c > 0)).toBe(true);
+  // Four IVF_PQ builds (8 and 4 bits, l2 and cosine) encoded all 6000 rows on the workers, half each.
+  expect(report.pqEncodedRows).toEqual([4 * 3000, 4 * 3000]);
   // Progress kept coming while the workers ran: every k-means iteration, every PQ sub-space, the encoding.
   expect(report.progress.kmeans).toBeGreaterThanOrEqual(2);
   expect(report.progress["train-pq"]).toBe(8);

@@ -306,19 +306,47 @@ describe.each(["shared", "message"] as const)("numBits 4 with a scan pool (%s, 2
     await pool?.close();
   });
 
-  it.each(["l2", "cosine"] as const)("%s: the index file is the single-thread one, byte for byte", async (distanceType) => {
-    const dim = 24;
-    const data = randomF32(6000 * dim, 77);
-    const options = { numBits: 4, numPartitions: 12, numSubVectors: 12, maxIterations: 5, distanceType, sampleRate: 64 };
-    const serial = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, options);
-    const parallel = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, { ...options, parallel: pool.rowParallel() });
-    try {
-      expect(parallel.stats().params).toMatchObject({ numBits: 4 });
-      expect(Buffer.from(await parallel.serialize()).equals(Buffer.from(await serial.serialize()))).toBe(true);
-    } finally {
-      serial.free();
-      parallel.free();
+  /** Rows the workers ran of `kernel` since `before` (pool.buildRows), per worker. */
+  const rowsSince = (before: Readonly<Record<string, readonly number[]>>, kernel: string): number[] =>
+    (pool.buildRows[kernel] ?? [0, 0]).map((r, w) => r - (before[kernel]?.[w] ?? 0));
+
+  for (const distanceType of ["l2", "cosine"] as const) {
+    for (const residual of [true, false]) {
+      it(`${distanceType}${residual ? "" : ", raw PQ"}: the workers encode every row, and the index file is the single-thread one, byte for byte`, async () => {
+        const dim = 24;
+        const n = 6000;
+        const data = randomF32(n * dim, 77);
+        const options = { numBits: 4, numPartitions: 12, numSubVectors: 12, maxIterations: 5, distanceType, sampleRate: 64, residual };
+        const serial = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, options);
+        const before = pool.buildRows;
+        const parallel = await buildIndex(pool.kernels, "IVF_PQ", data, dim, undefined, { ...options, parallel: pool.rowParallel() });
+        try {
+          // Every row's 4-bit code came from a worker, once (residuals formed there too).
+          const encoded = rowsSince(before, residual ? "pq_encode_residual" : "pq_encode");
+          expect(encoded.reduce((a, b) => a + b, 0)).toBe(n);
+          // Message passing splits the held rows in two fixed parts; over shared memory either
+          // worker may have claimed most ranges (the machine is shared).
+          if (transport === "message") expect(encoded).toEqual([n / 2, n / 2]);
+          expect(parallel.stats().params).toMatchObject({ numBits: 4 });
+          expect(Buffer.from(await parallel.serialize()).equals(Buffer.from(await serial.serialize()))).toBe(true);
+        } finally {
+          serial.free();
+          parallel.free();
+        }
+      });
     }
+  }
+
+  it("ProductQuantizer.encodeOn with 16 centroids per sub-space: the workers' codes are encode's", async () => {
+    const dim = 30;
+    const data = randomF32(5000 * dim, 78);
+    const { ProductQuantizer } = await import("../../src/ann/pq.js");
+    const pq = await ProductQuantizer.train(pool.kernels, data.subarray(0, 1000 * dim), dim, { numSubVectors: 15, numBits: 4, maxIterations: 4 });
+    const before = pool.buildRows;
+    const codes = await pq.encodeOn(pool.kernels, data, pool.rowParallel());
+    expect(rowsSince(before, "pq_encode").reduce((a, b) => a + b, 0)).toBe(5000);
+    expect(Math.max(...codes)).toBeLessThan(16);
+    expect(Buffer.from(codes).equals(Buffer.from(pq.encode(pool.kernels, data)))).toBe(true);
   });
 });
 

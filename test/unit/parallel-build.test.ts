@@ -253,9 +253,10 @@ describe("builds over message passing (2 workers, no shared memory)", () => {
           // Both workers took part.
           expect(pool.chunksByWorker.every((c, w) => c > before[w]!)).toBe(true);
           // Rows crossed once per use: the k-means sample (40 × 64 rows) for all its iterations, and
-          // every row once for both its partition and its code (IVF_PQ also sends the residuals
-          // it encodes, and the PQ sample's).
-          if (kind !== "IVF_PQ") expect(pool.buildTraffic.rowBytes - sent).toBe((40 * 64 + 15_000) * dim * 4);
+          // every row once for both its partition and its code — IVF_PQ's residuals are formed in
+          // the workers from those rows — plus, for IVF_PQ, the PQ sample (64 × 64 rows), assigned
+          // to partitions before its residuals train the codebook.
+          expect(pool.buildTraffic.rowBytes - sent).toBe((40 * 64 + 15_000 + (kind === "IVF_PQ" ? 64 * 64 : 0)) * dim * 4);
         } finally {
           serial.free();
           parallel.free();
