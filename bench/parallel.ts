@@ -33,6 +33,8 @@ const BATCH = 32;
 const CHUNK = 64;
 const QUICK = process.argv.includes("--quick");
 const LOAD = process.argv.includes("--background-load");
+/** `--chunk-elements=N`: the pools' chunk size (rows × dim × queries; default the pool's own). */
+const CHUNK_ELEMENTS = ((v) => (v === undefined ? undefined : Number(v)))(process.argv.find((a) => a.startsWith("--chunk-elements="))?.slice(17));
 const ROWS = Number(process.argv.find((a) => a.startsWith("--rows="))?.slice(7) ?? Infinity);
 const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const tableWorker = new URL("../src/worker/node-worker.ts", import.meta.url).href;
@@ -289,7 +291,7 @@ async function main(): Promise<void> {
   for (const transport of ["shared", "message"] as const) {
     for (const workers of [1, 2]) {
       const list: ScanReport[] = [];
-      const pool = await createScanPool({ workers, transport, kernels: transport === "message" ? kernels : undefined, createWorker, onScan: (r) => list.push(r) });
+      const pool = await createScanPool({ workers, transport, kernels: transport === "message" ? kernels : undefined, createWorker, onScan: (r) => list.push(r), chunkElements: CHUNK_ELEMENTS });
       pools.set(`${transport}-${workers}w`, pool);
       reports.set(pool, list);
     }
