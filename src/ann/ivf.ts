@@ -47,7 +47,7 @@ const BUILD_CHUNK = 65_536;
  * Bytes of f32 rows per slice of an `add` on this thread or over shared memory: the normalized
  * copy (cosine), the assignment's and the encoding's copies into WebAssembly memory and the
  * residuals are one slice's, reused or dropped slice by slice, not the whole batch's (a 50,000-row
- * fragment of 384-d vectors is 77 MB; a slice is 16 MiB, as quantize.ts's CHUNK_BYTES).
+ * fragment of 384-d vectors is 77 MB; a slice is 4 MiB).
  */
 const ADD_SLICE_BYTES = 4 * 2 ** 20;
 

@@ -84,7 +84,8 @@ export async function newKernels(options: Pick<LoadKernelsOptions, "flavor"> = {
     throw createError("INVALID_ARGUMENT", `Unknown kernel flavor "${String(requested)}"; use "auto", "simd" or "scalar".`, { flavor: requested });
   }
   const flavor: KernelFlavor = requested === "auto" ? (supportsSimd() ? "simd" : "scalar") : requested;
-  const module = registered.get(flavor) ?? compiled.get(flavor);
+  // The shared instance's module (loadKernels) serves too, when it was loaded first.
+  const module = registered.get(flavor) ?? compiled.get(flavor) ?? cache.get(flavor)?.then((k) => k.module!);
   if (module !== undefined) return instantiateKernels(flavor, await module);
   const first = instantiateKernels(flavor, defaultUrl(flavor));
   const pending = first.then((k) => k.module!);
