@@ -62,6 +62,8 @@ export interface ChromiumScaleOptions {
   queries: number;
   /** Rows per add() call (one fragment each). */
   batch: number;
+  /** Ingest as one add() of a stream of record batches of this many rows (`batch` rows per fragment). */
+  stream?: number;
   datasets: ScaleDataset[];
   numPartitions?: number;
   numSubVectors: number;
@@ -337,7 +339,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       } else {
         progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
         tab.phase = `${name}/ingest`;
-        ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch });
+        ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch, stream: o.stream });
         if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
       }
@@ -408,7 +410,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       out.datasets[dataset] = {
         model: name === "spectrum" ? { kind: "spectrum", dim: DIM, seed: 42, meanShare: fitted!.model.meanShare } : model,
         ingest: {
-          rows: o.rows, batch: o.batch, batches: ing.batches, add_s: round(ing.add_ms / 1000, 1), rows_per_s: round(o.rows / (ing.add_ms / 1000), 0),
+          rows: o.rows, batch: o.batch, stream_batch: o.stream, batches: ing.batches, add_s: round(ing.add_ms / 1000, 1), rows_per_s: round(o.rows / (ing.add_ms / 1000), 0),
           generate_s: round(ing.generate_ms / 1000, 1), wall_s: round(ing.wall_ms / 1000, 1), progress_calls: ing.progress_calls,
           origin_usage_bytes: ing.origin_usage, tab_rss_peak_mb: mb(ingestPeak.vmRss), tab_footprint_peak_mb: mb(ingestPeak.footprint), chromium_rss_peak_mb: mb(ingestPeak.chromiumVmRss),
         },

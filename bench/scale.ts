@@ -16,6 +16,8 @@
  *                                                       half may hold IVF partitions: less memory, more bytes read per query
  *   npm run bench -- scale chromium --results scale-x   writes bench/results/scale-x.{json,md} instead of scale.{json,md}
  *                                                       sweep (DEFAULT_SWEEP below 500K rows, MILLION_SWEEP from there)
+ *   npm run bench -- scale chromium --stream 10000     ingest as one add() of a stream of Arrow record batches of
+ *                                                       10,000 rows, drawn as the worker pulls them (--batch rows per fragment)
  *   npm run bench -- scale chromium --rq               also IVF_RQ (RaBitQ) on the same table, over the same
  *                                                       nprobes (refine: --rq-refine, else the sweep's)
  *   npm run bench -- scale chromium --keep /tmp/scale   keeps the browser profile (the OPFS tables) and the
@@ -37,7 +39,7 @@ const opt = (name: string): string | undefined => {
 };
 const num = (name: string, dflt: number): number => Number(opt(name) ?? dflt);
 const PARTS = ["chromium", "sharded"] as const;
-const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--sub-vectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--cache-mib", "--results", "--rq-refine"];
+const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--sub-vectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--cache-mib", "--results", "--rq-refine", "--stream"];
 const named = args.filter((a, i) => !a.startsWith("--") && !VALUE_FLAGS.includes(args[i - 1] ?? ""));
 const parts = named.length > 0 ? named : [...PARTS];
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`scale: unknown part "${p}" (parts: ${PARTS.join(", ")})`);
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   if (!parts.includes("chromium")) return;
   {
     const o = {
-      rows: ROWS, queries: num("queries", 100), batch: num("batch", 50_000),
+      rows: ROWS, queries: num("queries", 100), batch: num("batch", 50_000), stream: args.includes("--stream") ? num("stream", 10_000) : undefined,
       datasets: (opt("datasets") ?? "spectrum,clusters").split(",") as ScaleDataset[],
       numPartitions: opt("partitions") === undefined ? undefined : Number(opt("partitions")),
       // --bits 4: IVF_PQ with 4-bit codes, by default at 192 sub-vectors (the same 96 bytes per row).

@@ -68,7 +68,10 @@ import { streamTransaction, type StreamWriteOptions } from "./table/stream-write
 export interface AddOptions {
   /** `append` (default) keeps existing rows; `overwrite` replaces them. */
   mode?: "append" | "overwrite";
-  /** Called after each chunk of rows is checked and converted; use it to drive a progress bar. */
+  /**
+   * Called after each chunk of rows is checked and converted (for a stream of record batches: after
+   * each fragment is written); use it to drive a progress bar.
+   */
   progress?: (progress: WriteProgress) => void;
   /** For a stream of record batches: rows gathered per fragment (see CreateTableOptions.fragmentBytes). */
   fragmentBytes?: StreamWriteOptions["fragmentBytes"];

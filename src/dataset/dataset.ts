@@ -18,12 +18,12 @@
 import { countReads, type ReadCounts } from "../storage/read-counter.js";
 import type { RangeCache } from "../storage/range-reads.js";
 import { createError } from "../errors.js";
-import { columnBytes, type Column } from "../data/column.js";
+import { columnBytes, concatColumns, type Column } from "../data/column.js";
 import { findField, type Field, type Schema } from "../data/schema.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import { writeParts, type BlobStore } from "../storage/blob-store.js";
 import { decodeDeletions, encodeDeletions } from "../storage/deletion-file.js";
 import { randomId } from "../storage/envelope.js";
-import { encodeFragment, FragmentFile } from "../storage/fragment-file.js";
+import { encodeFragmentParts, FragmentFile } from "../storage/fragment-file.js";
 import {
   decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir, versionFromKey, versionsPrefix,
   type FragmentEntry, type IndexEntry, type Manifest, type OperationRecord, type OperationType, type VersionFile,
@@ -378,22 +378,32 @@ export class Dataset {
   }
 
   /** Writes one data file holding `fields` of `columns`. */
-  async writeDataFile(fields: readonly Field[], columns: ReadonlyMap<string, Column>, numRows: number): Promise<DataFile> {
-    const bytes = encodeFragment(fields, columns, numRows);
+  /** A column may be given as pieces of consecutive rows (a stream's batches), written without joining them. */
+  async writeDataFile(fields: readonly Field[], columns: ReadonlyMap<string, Column | readonly Column[]>, numRows: number): Promise<DataFile> {
+    const parts = encodeFragmentParts(fields, columns, numRows);
     const key = `${this.dir}data/${randomId()}.qvf`;
-    await this.store.put(key, bytes);
-    return { key, size: bytes.length, columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
+    await writeParts(this.store, key, parts);
+    return { key, size: parts.reduce((n, p) => n + p.length, 0), columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
   }
 
-  /** Writes a data file for `columns`; the fragment gets its id when committed. */
-  async writeFragment(schema: Schema, columns: Map<string, Column>, numRows: number): Promise<Fragment> {
+  /**
+   * Writes a data file for `columns` (each a column or pieces of consecutive rows); the fragment
+   * gets its id when committed.
+   */
+  async writeFragment(schema: Schema, columns: ReadonlyMap<string, Column | readonly Column[]>, numRows: number): Promise<Fragment> {
     const file = await this.writeDataFile(schema.fields, columns, numRows);
     // In memory the written columns are the cheapest copy to keep; elsewhere they are read back on
     // demand, so a long ingest does not hold every batch it wrote. Vector columns are never kept:
     // exact search reads them into WebAssembly memory (a session-owned vector block), and a second
     // copy in JS would double what the table costs.
     const keep = new Map<string, Column>();
-    if (this.store.inMemory === true) for (const [name, col] of columns) if (col.type.kind !== "vector") keep.set(name, col);
+    if (this.store.inMemory === true) {
+      for (const field of schema.fields) {
+        const given = columns.get(field.name);
+        if (given === undefined || field.type.kind === "vector") continue;
+        keep.set(field.name, Array.isArray(given) ? concatColumns(field.type, given as readonly Column[]) : given as Column);
+      }
+    }
     return { id: -1, numRows, files: [file], columns: keep, deletions: null, deletionFile: null, liveRows: numRows };
   }
 

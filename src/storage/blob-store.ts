@@ -73,6 +73,13 @@ export interface BlobStore {
    * the key exists. Readers never observe a partially written object.
    */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  /**
+   * Writes (or replaces) an object made of `parts` back to back, as `put` of them joined would,
+   * without joining them first (a fragment file is its columns' bytes plus small headers). The
+   * parts must not change until the promise resolves. Optional: `writeParts` joins them and calls
+   * `put` for stores without it.
+   */
+  putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<BlobInfo[]>;
   /**
@@ -98,4 +105,18 @@ export interface BlobStore {
   renameFolder?(from: string, to: string): Promise<boolean>;
   /** Releases handles (database connections, file handles). The store is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/** `parts` joined into one buffer (one part is returned as it is). */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** Writes an object made of `parts`: through `putParts` where the store has it, else `put` of them joined. */
+export function writeParts(store: BlobStore, key: string, parts: readonly Uint8Array[]): Promise<void> {
+  return store.putParts !== undefined ? store.putParts(key, parts) : store.put(key, joinParts(parts));
 }

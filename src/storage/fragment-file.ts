@@ -20,9 +20,9 @@
  *   list<T>   offsets (n + 1) × u32 into a child column of all items (encoded the same way)
  */
 import { createError } from "../errors.js";
-import { buildColumn, numericConstructor, readValue, vectorStride, type Column, type NumericArray } from "../data/column.js";
+import { buildColumn, concatColumns, numericConstructor, readValue, vectorStride, type Column, type NumericArray } from "../data/column.js";
 import { typesEqual, typeToString, type DataType, type Field } from "../data/schema.js";
-import type { BlobStore } from "./blob-store.js";
+import { joinParts, type BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
 import type { RangeCache } from "./range-reads.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
@@ -83,22 +83,41 @@ class FileBuilder {
     this.size += bytes.length;
   }
 
-  buffer(bytes: Uint8Array): BufferRef {
+  /** One buffer, given whole or as pieces written back to back (not copied: they must not change before the write). */
+  buffer(bytes: Uint8Array | readonly Uint8Array[]): BufferRef {
+    const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
     const offset = this.size;
-    this.push(bytes);
+    let crc = 0;
+    for (const p of pieces) {
+      this.push(p);
+      crc = crc32(p, crc);
+    }
     const pad = alignUp(this.size) - this.size;
     if (pad > 0) this.push(new Uint8Array(pad));
-    return [offset, bytes.length, crc32(bytes)];
+    return [offset, this.size - pad - offset, crc];
   }
 
-  /** The CRC of each CHUNK_BYTES chunk of `bytes`, written as a buffer of its own. */
-  chunks(bytes: Uint8Array): BufferRef {
-    const crcs = new Uint32Array(Math.ceil(bytes.length / CHUNK_BYTES));
-    for (let c = 0; c < crcs.length; c++) crcs[c] = crc32(bytes.subarray(c * CHUNK_BYTES, (c + 1) * CHUNK_BYTES));
+  /** The CRC of each CHUNK_BYTES chunk of `bytes` (whole or in pieces, chunks spanning them), written as a buffer of its own. */
+  chunks(bytes: Uint8Array | readonly Uint8Array[]): BufferRef {
+    const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
+    const total = pieces.reduce((sum, p) => sum + p.length, 0);
+    const crcs = new Uint32Array(Math.ceil(total / CHUNK_BYTES));
+    let chunk = 0;
+    let filled = 0;
+    for (const p of pieces) {
+      for (let at = 0; at < p.length;) {
+        const take = Math.min(CHUNK_BYTES - filled, p.length - at);
+        crcs[chunk] = crc32(p.subarray(at, at + take), crcs[chunk]);
+        at += take;
+        filled += take;
+        if (filled === CHUNK_BYTES) { chunk++; filled = 0; }
+      }
+    }
     return this.buffer(bytesOf(crcs));
   }
 
-  finish(footer: FragmentFooter): Uint8Array {
+  /** The file as the pieces written, in order (see `writeParts`): no copy into one buffer. */
+  finish(footer: FragmentFooter): Uint8Array[] {
     const json = encodeJson(footer);
     this.push(json);
     const tail = new Uint8Array(TAIL);
@@ -107,10 +126,7 @@ class FileBuilder {
     dv.setUint32(4, crc32(json), true);
     tail.set(magicBytes(MAGIC), 8);
     this.push(tail);
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const p of this.parts) { out.set(p, at); at += p.length; }
-    return out;
+    return this.parts;
   }
 }
 
@@ -126,6 +142,19 @@ function encodeUtf8(strings: readonly string[], f: FileBuilder): { offsets: Buff
     offsets[i + 1] = at;
   }
   return { offsets: f.buffer(bytesOf(offsets)), values: f.buffer(out.subarray(0, at)) };
+}
+
+/**
+ * A column given as pieces (a stream's batches): a fixed-width column without nulls is written
+ * straight from the pieces' bytes; any other is joined first (its bytes are small beside vectors).
+ */
+function encodeColumnPieces(type: DataType, pieces: readonly Column[], f: FileBuilder): ColumnLayout {
+  if (pieces.length === 1) return encodeColumn(pieces[0]!, f);
+  if (type.kind === "utf8" || type.kind === "list" || pieces.some((c) => c.validity !== null && c.validity.includes(0))) {
+    return encodeColumn(concatColumns(type, pieces), f);
+  }
+  const values = pieces.map((c) => bytesOf(c.data as NumericArray));
+  return { length: pieces.reduce((n, c) => n + c.length, 0), validity: undefined, values: f.buffer(values), valueChunks: f.chunks(values), validityChunks: undefined };
 }
 
 function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
@@ -151,15 +180,25 @@ function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
   };
 }
 
-/** Encodes a fragment's columns, in schema order, into one file. */
-export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<string, Column>, numRows: number): Uint8Array {
+/**
+ * Encodes a fragment's columns, in schema order, into one file, returned as the pieces to write in
+ * order (`writeParts`): the columns' bytes are not copied into one buffer. A column may be given as
+ * pieces (consecutive rows), which gives the same file as the pieces joined.
+ */
+export function encodeFragmentParts(fields: readonly Field[], columns: ReadonlyMap<string, Column | readonly Column[]>, numRows: number): Uint8Array[] {
   const f = new FileBuilder();
   const layouts = fields.map((field) => {
-    const col = columns.get(field.name);
-    if (col === undefined || col.length !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
-    return { name: field.name, type: field.type, ...encodeColumn(col, f) };
+    const given = columns.get(field.name);
+    const pieces = given === undefined ? [] : Array.isArray(given) ? given as readonly Column[] : [given as Column];
+    if (pieces.length === 0 || pieces.reduce((n, c) => n + c.length, 0) !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
+    return { name: field.name, type: field.type, ...encodeColumnPieces(field.type, pieces, f) };
   });
   return f.finish({ numRows, chunkBytes: CHUNK_BYTES, columns: layouts });
+}
+
+/** Encodes a fragment's columns, in schema order, into one file (one buffer). */
+export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<string, Column>, numRows: number): Uint8Array {
+  return joinParts(encodeFragmentParts(fields, columns, numRows));
 }
 
 /** A fragment file opened for reading: footer parsed, columns fetched on demand. */

@@ -142,8 +142,20 @@ export class FsDirectoryStore extends FsStore {
   async put(key: string, data: Uint8Array): Promise<void> {
     this.#checkOpen();
     checkData(checkKey(key), data);
+    await this.#replace(key, [data.slice()]);
+  }
+
+  /** As `put` of the parts joined; the parts are written in turn, not copied (they must not change meanwhile). */
+  async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    for (const p of parts) checkData(key, p);
+    await this.#replace(key, parts);
+  }
+
+  async #replace(key: string, parts: readonly Uint8Array[]): Promise<void> {
     const [dir, path] = this.#placement(key);
-    const temp = await this.#writeTemporary(dir, key, data.slice());
+    const temp = await this.#writeTemporary(dir, key, parts);
     try {
       await this.#fs.rename(temp, path);
     } catch (error) {
@@ -157,7 +169,7 @@ export class FsDirectoryStore extends FsStore {
     this.#checkOpen();
     checkData(checkKey(key), data);
     const [dir, path] = this.#placement(key);
-    const temp = await this.#writeTemporary(dir, key, data.slice());
+    const temp = await this.#writeTemporary(dir, key, [data.slice()]);
     try {
       await this.#fs.link(temp, path);
     } catch (error) {
@@ -330,15 +342,17 @@ export class FsDirectoryStore extends FsStore {
    * Writes `data` to a new temporary file in `dir` and fsyncs it; returns its path. Callers pass a
    * copy: the caller of put may change its array while the write is under way.
    */
-  async #writeTemporary(dir: string, key: string, data: Uint8Array): Promise<string> {
+  async #writeTemporary(dir: string, key: string, parts: readonly Uint8Array[]): Promise<string> {
     const temp = `${dir}/${temporaryName()}`;
     try {
       await this.#fs.mkdir(dir, { recursive: true });
       const handle = await this.#fs.open(temp, "wx");
       try {
-        let written = 0;
-        while (written < data.length) {
-          written += (await handle.write(data, written, data.length - written)).bytesWritten;
+        for (const data of parts) {
+          let written = 0;
+          while (written < data.length) {
+            written += (await handle.write(data, written, data.length - written)).bytesWritten;
+          }
         }
         await handle.sync();
       } finally {

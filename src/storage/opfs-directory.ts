@@ -197,7 +197,16 @@ export class OpfsDirectoryStore extends OpfsStore {
     checkData(checkKey(key), data);
     const copy = data.slice(); // the caller may change `data` while the write is under way
     this.#closeIdleRead(key);
-    await this.#withKeyLock(key, false, () => this.#write(key, copy));
+    await this.#withKeyLock(key, false, () => this.#write(key, [copy]));
+  }
+
+  /** As `put` of the parts joined; the parts are written in turn, not copied (they must not change meanwhile). */
+  async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    for (const p of parts) checkData(key, p);
+    this.#closeIdleRead(key);
+    await this.#withKeyLock(key, false, () => this.#write(key, parts));
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -206,7 +215,7 @@ export class OpfsDirectoryStore extends OpfsStore {
     const copy = data.slice(); // the caller may change `data` while the write is under way
     return this.#withKeyLock(key, true, async () => {
       if (await this.#exists(key)) return false;
-      await this.#write(key, copy);
+      await this.#write(key, [copy]);
       return true;
     });
   }
@@ -456,7 +465,7 @@ export class OpfsDirectoryStore extends OpfsStore {
   }
 
   /** Writes `data` under `key` through a temporary file; the caller holds the key's lock. */
-  async #write(key: string, data: Uint8Array): Promise<void> {
+  async #write(key: string, data: readonly Uint8Array[]): Promise<void> {
     const segments = keySegments(key);
     const name = segments.at(-1)!;
     let dir: DirectoryHandle;
@@ -483,15 +492,18 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
   }
 
-  async #writeFile(file: FileHandle, data: Uint8Array): Promise<void> {
+  async #writeFile(file: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
     if (this.#sync) {
       const handle = await file.createSyncAccessHandle!();
       try {
         let written = 0;
-        while (written < data.length) {
-          const n = handle.write(data.subarray(written), { at: written });
-          if (n === 0) throw createError("QUOTA_EXCEEDED", `${this.uri}: the browser accepted no more bytes.`);
-          written += n;
+        for (const data of parts) {
+          for (let at = 0; at < data.length;) {
+            const n = handle.write(data.subarray(at), { at: written });
+            if (n === 0) throw createError("QUOTA_EXCEEDED", `${this.uri}: the browser accepted no more bytes.`);
+            at += n;
+            written += n;
+          }
         }
         handle.flush();
       } finally {
@@ -501,7 +513,7 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
     const stream = await file.createWritable();
     try {
-      await stream.write(data as Uint8Array<ArrayBuffer>);
+      for (const data of parts) await stream.write(data as Uint8Array<ArrayBuffer>);
       await stream.close();
     } catch (error) {
       await stream.abort().catch(() => {});

@@ -66,10 +66,19 @@ export class QuotaGuardStore implements BlobStore {
     this.getRanges = inner.getRanges?.bind(inner);
     if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
     if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
+    if (inner.putParts) {
+      this.putParts = async (key, parts) => {
+        const bytes = parts.reduce((n, p) => n + p.length, 0);
+        await this.#check(key, bytes);
+        await inner.putParts!(key, parts);
+        this.#wrote(bytes);
+      };
+    }
   }
 
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
   listFolders?(prefix: string): Promise<string[]>;
+  putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   get(key: string): Promise<Uint8Array> { return this.inner.get(key); }
@@ -80,25 +89,28 @@ export class QuotaGuardStore implements BlobStore {
   close(): Promise<void> { return this.inner.close(); }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    await this.#check(key, data);
+    // Not bytes: the store below reports the bad argument.
+    const bytes = data instanceof Uint8Array ? data.length : 0;
+    await this.#check(key, bytes);
     await this.inner.put(key, data);
-    this.#wrote(data);
+    this.#wrote(bytes);
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
-    await this.#check(key, data);
+    const bytes = data instanceof Uint8Array ? data.length : 0;
+    await this.#check(key, bytes);
     const done = await this.inner.putIfAbsent(key, data);
-    if (done) this.#wrote(data);
+    if (done) this.#wrote(bytes);
     return done;
   }
 
-  #wrote(data: Uint8Array): void {
-    this.#originFree -= data?.length ?? 0;
-    this.#databaseBytes += data?.length ?? 0;
+  #wrote(bytes: number): void {
+    this.#originFree -= bytes;
+    this.#databaseBytes += bytes;
   }
 
-  async #check(key: string, data: Uint8Array): Promise<void> {
-    if (!(data instanceof Uint8Array)) return; // the store below reports the bad argument
+  async #check(key: string, bytes: number): Promise<void> {
+    if (bytes === 0) return;
     if (performance.now() - this.#checkedAt > ESTIMATE_TTL_MS) {
       const estimate = this.options.estimate ?? navigatorStorage()?.estimate?.bind(navigatorStorage());
       const e = estimate ? await estimate() : {};
@@ -108,15 +120,15 @@ export class QuotaGuardStore implements BlobStore {
     }
     const limitFree = this.options.limitBytes === undefined ? Infinity : this.options.limitBytes - this.#databaseBytes;
     const free = Math.min(this.#originFree, limitFree);
-    if (data.length <= free) return;
+    if (bytes <= free) return;
     const reclaimable = await this.options.reclaimable?.().catch(() => undefined);
     const which = limitFree <= this.#originFree ? `the database's storageLimit of ${this.options.limitBytes} bytes` : "the browser's quota for this origin";
     throw createError(
       "QUOTA_EXCEEDED",
-      `Writing "${key}" (${data.length} bytes) to ${this.uri} would pass ${which}: ${Math.max(0, free)} bytes are free. Nothing was written.` +
+      `Writing "${key}" (${bytes} bytes) to ${this.uri} would pass ${which}: ${Math.max(0, free)} bytes are free. Nothing was written.` +
         (reclaimable ? ` optimize({ cleanupOlderThan }) would free ${reclaimable} bytes of old versions;` : "") +
         " ask for persistent storage (db.requestPersistence()) or free space.",
-      { key, store: this.uri, needed: data.length, free: Math.max(0, free), limitBytes: this.options.limitBytes, reclaimableBytes: reclaimable },
+      { key, store: this.uri, needed: bytes, free: Math.max(0, free), limitBytes: this.options.limitBytes, reclaimableBytes: reclaimable },
     );
   }
 }

@@ -5,13 +5,14 @@
  * that fails midway commits nothing (the files it wrote are deleted).
  */
 import { arrowConversions, type ColumnBatch } from "../arrow/detect.js";
-import { columnBytes, concatColumns, type Column } from "../data/column.js";
+import { columnBytes, type Column } from "../data/column.js";
 import { schema as makeSchema, type Schema } from "../data/schema.js";
 import { createError } from "../errors.js";
 import { Dataset, type TableState, type Transaction } from "../dataset/dataset.js";
 import type { Session } from "../session.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import type { Fragment } from "../dataset/fragment.js";
+import type { WriteProgress } from "./writes.js";
 
 /** Columns checked against the table schema, as a stream of batches hands them over. */
 export interface ColumnChunk {
@@ -28,6 +29,8 @@ export interface StreamWriteOptions {
   readonly fragmentBytes?: number;
   /** Most rows per fragment (default 1,048,576, the compaction target). */
   readonly fragmentRows?: number;
+  /** Called after each fragment is written: rows written so far, and rows read from the stream so far. */
+  readonly progress?: (p: WriteProgress) => void;
 }
 
 const FRAGMENT_BYTES = 64 * 2 ** 20;
@@ -49,16 +52,18 @@ export async function writeColumnStream(
   let pendingRows = 0;
   let pendingBytes = 0;
   let numRows = 0;
+  let written = 0;
   const flush = async (): Promise<void> => {
     if (pendingRows === 0) return;
-    const columns = pending.length === 1
-      ? pending[0]!.columns
-      : new Map(schema.fields.map((f) => [f.name, concatColumns(f.type, pending.map((c) => c.columns.get(f.name)!))] as const));
+    // The batches' columns go to the file as pieces: a fragment's vectors are not joined into one copy first.
+    const columns = new Map(schema.fields.map((f) => [f.name, pending.map((c) => c.columns.get(f.name)!)] as const));
     const rows = pendingRows;
     pending = [];
     pendingRows = 0;
     pendingBytes = 0;
     added.push(await ds.writeFragment(schema, columns, rows));
+    written += rows;
+    options.progress?.({ phase: "write", rowsDone: written, rowsTotal: numRows });
   };
   try {
     for await (const chunk of chunks) {

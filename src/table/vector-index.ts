@@ -6,7 +6,7 @@
 import { createError } from "../errors.js";
 import type { Column, NumericArray } from "../data/column.js";
 import { f16BitsToF32 } from "../data/float16.js";
-import { findField, type DataType } from "../data/schema.js";
+import { findField, type DataType, type Schema } from "../data/schema.js";
 import type { VectorIndex } from "../ann/index.js";
 
 /** The ANN code loads on first use, so tables without vector indexes do not ship it. */
@@ -311,16 +311,51 @@ async function buildIvfStreaming(
   sample = EMPTY;
   let done = 0;
   for (const frag of head.fragments) {
-    // A column not loaded yet is read into a private copy of the fragment and let go after
-    // encoding: the fragment itself (shared with queries of this version) is never changed.
-    const col = frag.columns.get(column) ?? (await ds.readColumn(head.schema, frag, column));
-    // Every row live, present and float32: the column block is the layout wanted (add only reads it), no copy.
-    const { vectors, rowIds } = gatherVectors([{ ...frag, columns: new Map([[column, col]]) }], column, type);
-    if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
-    done += rowIds.length;
-    progress?.({ phase: "encode", done, total });
+    for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type)) {
+      if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
+      done += rowIds.length;
+      progress?.({ phase: "encode", done, total });
+    }
   }
   return index;
+}
+
+/** Bytes of vectors read from storage at once while an index adds a fragment's rows. */
+const ADD_READ_BYTES = 16 * 2 ** 20;
+
+/**
+ * A fragment's live, present vectors (float32) with their row ids. A column already in memory is
+ * gathered at once; one in storage is read ADD_READ_BYTES of rows at a time, so adding a fragment
+ * of any size holds one slice of it in JS, not its whole column (and the fragment, shared with
+ * queries of this version, is never changed).
+ */
+export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, sliceBytes = ADD_READ_BYTES): AsyncGenerator<{ vectors: Float32Array; rowIds: Float64Array }> {
+  if (frag.columns.has(column)) {
+    yield gatherVectors([frag], column, type);
+    return;
+  }
+  const live = selectRows(frag);
+  const step = Math.max(1, Math.floor(sliceBytes / (type.dim * 4)));
+  for (let at = 0; at < live.length; at += step) {
+    const rows = live.subarray(at, at + step);
+    const col = await ds.readRows(schema, frag, column, rows);
+    const present = col.validity === null ? rows.length : col.validity.reduce((n, v) => n + v, 0);
+    const rowIds = new Float64Array(present);
+    if (present === rows.length && type.element === "float32") {
+      // Every row present and float32: the rows read are the layout wanted, no copy.
+      for (let i = 0; i < rows.length; i++) rowIds[i] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
+      yield { vectors: col.data as Float32Array, rowIds };
+      continue;
+    }
+    const vectors = new Float32Array(present * type.dim);
+    let k = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (col.validity !== null && col.validity[i] === 0) continue;
+      copyVectorF32(col, type, i, vectors, k * type.dim);
+      rowIds[k++] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
+    }
+    yield { vectors, rowIds };
+  }
 }
 
 const EMPTY = new Float32Array(0);

@@ -16,9 +16,13 @@ import { fragmentSource, selectRows, type Fragment } from "../dataset/fragment.j
 import { yieldToEventLoop } from "../util/yield.js";
 
 export interface WriteProgress {
-  /** `embed`: texts are being embedded (tables with an embedding function); `convert`: rows checked and converted. */
-  readonly phase: "embed" | "convert";
+  /**
+   * `embed`: texts are being embedded (tables with an embedding function); `convert`: rows checked
+   * and converted; `write`: a stream of record batches had a fragment written (`rowsDone` rows so far).
+   */
+  readonly phase: "embed" | "convert" | "write";
   readonly rowsDone: number;
+  /** Rows in the write; for a stream (whose length is not known until it ends), the rows read so far. */
   readonly rowsTotal: number;
 }
 

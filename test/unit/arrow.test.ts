@@ -7,7 +7,7 @@ import * as A from "apache-arrow";
 import * as F from "@uwdata/flechette";
 import { describe, expect, it } from "vitest";
 import { codeOf } from "../support/error-code.js";
-import { connect, DataTypes, field, Index, schema, type Connection, type Row } from "../../src/index.js";
+import { connect, DataTypes, field, Index, schema, type Connection, type Row, type WriteProgress } from "../../src/index.js";
 
 const item = (t: A.DataType, nullable = true) => new A.Field("item", t, nullable);
 const vec = <T extends A.DataType>(values: unknown[], type: T) => A.vectorFromArray(values as never, type);
@@ -172,6 +172,25 @@ describe("Arrow in: every type, nulls included", () => {
     // A column the Arrow data lacks is null when nullable.
     await t.add(new A.Table({ id: vec([9], new A.Float64()) }));
     expect((await t.query().where("id = 9").toArray())[0]!.vector).toBeNull();
+  });
+
+  it("a streamed add() writes fragments of fragmentRows from batches, reporting each fragment written", async () => {
+    const db = await memoryDb();
+    const t = await db.createTable("s", [{ id: 0, vector: [0, 0] }], { schema: schema([field("id", DataTypes.int32()), field("vector", DataTypes.vector(2))]) });
+    const batch = (from: number, n: number) => new A.Table({
+      id: vec(Array.from({ length: n }, (_, i) => from + i), new A.Int32()),
+      vector: vec(Array.from({ length: n }, (_, i) => [from + i, -(from + i)]), new A.FixedSizeList(2, item(new A.Float32()))),
+    }).batches[0]!;
+    async function* batches(): AsyncGenerator<A.RecordBatch> {
+      for (let from = 1; from <= 70; from += 7) yield batch(from, 7); // ten batches of 7 rows
+    }
+    const seen: WriteProgress[] = [];
+    expect(await t.add(batches(), { fragmentRows: 20, progress: (p) => seen.push(p) })).toEqual({ version: 2 });
+    // Rows gather into fragments of ≥ 20 (whole batches): 21, 21, 21, 7.
+    expect(seen).toEqual([21, 42, 63, 70].map((rowsDone) => ({ phase: "write", rowsDone, rowsTotal: rowsDone })));
+    expect((await t.stats()).fragmentStats.numFragments).toBe(5);
+    const rows = await t.query().where("id >= 60").toArray();
+    expect(rows.map((r) => [r.id, Array.from(r.vector as Float32Array)])).toEqual(Array.from({ length: 11 }, (_, i) => [60 + i, [60 + i, -(60 + i)]]));
   });
 
   it("reads dictionary-encoded strings (what tableFromArrays makes) and sliced tables", async () => {

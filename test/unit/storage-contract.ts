@@ -4,7 +4,7 @@
  * runs the very same cases in a page and in a worker against IndexedDB and OPFS. So this file
  * imports no test framework and brings its own small assertions.
  */
-import type { BlobStore } from "../../src/storage/blob-store.js";
+import { joinParts, writeParts, type BlobStore } from "../../src/storage/blob-store.js";
 
 export interface ContractSubject {
   /**
@@ -335,6 +335,19 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       assert((await store.head("view"))?.size === 50, "head size is the view's");
       assert(await store.putIfAbsent("view2", whole.subarray(900)), "putIfAbsent wrote");
       assertBytes(await store.get("view2"), whole.slice(900), "putIfAbsent of a view");
+    }));
+
+  test("an object written in parts (putParts, or put of them joined) reads back as the parts joined", () =>
+    withStore({}, async (store) => {
+      const whole = bytes(90_000, 11);
+      // Uneven parts, one empty, one a view into the middle of a bigger buffer.
+      const parts = [whole.subarray(0, 5000), new Uint8Array(0), whole.subarray(5000, 5001), whole.subarray(5001)];
+      await writeParts(store, "parts/obj", parts);
+      assertBytes(await store.get("parts/obj"), whole, "get");
+      assert((await store.head("parts/obj"))?.size === whole.length, "head size is the parts' total");
+      assertBytes(await store.getRange("parts/obj", 4990, 20), whole.slice(4990, 5010), "a range across the parts' seams");
+      await writeParts(store, "parts/obj", [bytes(10, 12), bytes(20, 13)]);
+      assertBytes(await store.get("parts/obj"), joinParts([bytes(10, 12), bytes(20, 13)]), "replaced by a second write");
     }));
 
   test("put and putIfAbsent reject data that is not a Uint8Array", () =>

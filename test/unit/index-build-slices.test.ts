@@ -1,0 +1,67 @@
+/**
+ * An index build reads an on-disk fragment's vectors a slice of rows at a time (vectorSlices), not
+ * the whole column: the slices must give exactly the rows and vectors the whole column would,
+ * deleted rows and null vectors left out. (That an index added in uneven slices is the same file as
+ * one added at once is ann-ivf-add.test.ts's.)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { connect, DataTypes, field, schema } from "../../src/index.js";
+import { Dataset } from "../../src/dataset/dataset.js";
+import { Session } from "../../src/session.js";
+import { FsStore } from "../../src/storage/fs-store.js";
+import { gatherVectors, vectorSlices } from "../../src/table/vector-index.js";
+import { seededRandom } from "../../src/ann/common.js";
+
+const DIM = 8;
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+function rows(n: number, from = 0) {
+  const r = seededRandom(from + 1);
+  return Array.from({ length: n }, (_, i) => ({ id: from + i, vector: (from + i) % 13 === 5 ? null : Array.from({ length: DIM }, () => r() * 2 - 1) }));
+}
+
+describe("index builds read on-disk vectors in slices", () => {
+  it("slices give the rows and vectors of the whole column, without deleted rows or nulls", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-slices-"));
+    dirs.push(dir);
+    const db = await connect(dir);
+    const t = await db.createTable("t", rows(1000), { schema: schema([field("id", DataTypes.int32()), field("vector", DataTypes.vector(DIM))]) });
+    await t.add(rows(333, 1000));
+    await t.delete("id % 7 = 3 OR id BETWEEN 400 AND 460");
+    await db.close();
+
+    const store = await FsStore.open(dir);
+    const session = new Session();
+    try {
+      const ds = await Dataset.open(store, "t", session);
+      const head = ds.head();
+      const type = head.schema.fields[1]!.type as Parameters<typeof gatherVectors>[2];
+      let sliced = 0;
+      for (const frag of head.fragments) {
+        expect(frag.columns.has("vector")).toBe(false); // on disk: the sliced path
+        const whole = gatherVectors([{ ...frag, columns: new Map([["vector", await ds.readColumn(head.schema, frag, "vector")]]) }], "vector", type);
+        const ids: number[] = [];
+        const vectors: number[] = [];
+        let slices = 0;
+        for await (const s of vectorSlices(ds, head.schema, frag, "vector", type, DIM * 4 * 37)) {
+          expect(s.vectors.length).toBe(s.rowIds.length * DIM);
+          ids.push(...s.rowIds);
+          vectors.push(...s.vectors);
+          slices++;
+        }
+        expect(slices).toBe(Math.ceil(frag.liveRows / 37));
+        expect(ids).toEqual(Array.from(whole.rowIds));
+        expect(vectors).toEqual(Array.from(whole.vectors));
+        sliced += ids.length;
+      }
+      const kept = Array.from({ length: 1333 }, (_, id) => id).filter((id) => id % 7 !== 3 && (id < 400 || id > 460) && id % 13 !== 5);
+      expect(sliced).toBe(kept.length);
+    } finally {
+      await store.close();
+    }
+  });
+});
