@@ -36,6 +36,20 @@ const CHUNK_ROWS = 16384;
  * repaints; without one it runs straight through.
  */
 export async function rowsToColumns(schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Promise<Map<string, Column>> {
+  const pieces = await rowsToPieces(schema, rows, progress);
+  const columns = new Map<string, Column>();
+  for (const f of schema.fields) {
+    const p = pieces.get(f.name)!;
+    columns.set(f.name, p.length === 1 ? p[0]! : concatColumns(f.type, p));
+  }
+  return columns;
+}
+
+/**
+ * As `rowsToColumns`, each column left as the pieces of CHUNK_ROWS rows it was converted in: what a
+ * data file is written from (writeFragment) without joining them into one more copy.
+ */
+async function rowsToPieces(schema: Schema, rows: readonly Row[], progress?: (p: WriteProgress) => void): Promise<Map<string, Column[]>> {
   if (!Array.isArray(rows)) rowsToBatch(rows, schema); // throws the typed error for non-arrays
   const batches: RecordBatch[] = [];
   for (let at = 0; at === 0 || at < rows.length; at += CHUNK_ROWS) {
@@ -45,21 +59,21 @@ export async function rowsToColumns(schema: Schema, rows: readonly Row[], progre
       if (at + CHUNK_ROWS < rows.length) await yieldToEventLoop();
     }
   }
-  if (batches.length === 1) return new Map(batches[0]!.columns);
-  const columns = new Map<string, Column>();
-  for (const f of schema.fields) columns.set(f.name, concatColumns(f.type, batches.map((b) => b.columns.get(f.name)!)));
-  return columns;
+  return new Map(schema.fields.map((f) => [f.name, batches.map((b) => b.columns.get(f.name)!)]));
 }
 
 export async function appendTransaction(
   ds: Dataset, head: TableState, rows: readonly Row[], mode: "append" | "overwrite", progress?: (p: WriteProgress) => void,
 ): Promise<Transaction> {
-  return appendColumnsTransaction(ds, head, await rowsToColumns(head.schema, rows, progress), rows.length, mode);
+  return appendColumnsTransaction(ds, head, await rowsToPieces(head.schema, rows, progress), rows.length, mode);
 }
 
-/** As `appendTransaction`, for columns already checked against `head.schema` (e.g. read from Arrow). */
+/**
+ * As `appendTransaction`, for columns already checked against `head.schema` (e.g. read from Arrow);
+ * a column may be given as pieces of consecutive rows.
+ */
 export async function appendColumnsTransaction(
-  ds: Dataset, head: TableState, columns: Map<string, Column>, numRows: number, mode: "append" | "overwrite",
+  ds: Dataset, head: TableState, columns: ReadonlyMap<string, Column | readonly Column[]>, numRows: number, mode: "append" | "overwrite",
 ): Promise<Transaction> {
   const added = numRows > 0 ? [await ds.writeFragment(head.schema, columns, numRows)] : [];
   return mode === "overwrite"
