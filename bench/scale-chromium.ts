@@ -8,7 +8,7 @@
  *
  *   1. ingest: the page draws the seeded vectors and adds them in batches (createTable + add);
  *      rows/s counts the add calls only (drawing is timed apart)
- *   2. build: createIndex(IVF_PQ, cosine) in a fresh worker, with progress; memory sampled meanwhile
+ *   2. reload, then build: createIndex(IVF_PQ, cosine) in a fresh worker, with progress; memory sampled meanwhile
  *   3. reload, then query: a fresh worker opens the table cold; per search configuration a warm-up,
  *      the timed top-10 queries (page-side latency: the worker hop included), then the same queries
  *      again with analyzePlan() for the bytes each reads from OPFS
@@ -345,7 +345,8 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       }
       if (kept !== undefined && keptIndex) b = kept.b;
       else {
-        if (kept !== undefined) await reload(page);
+        // A fresh page: the build's memory is measured, not what the ingest's batches left for the GC.
+        await reload(page);
         tab.phase = `${name}/build`;
         progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
         b = await call(page, "build", {

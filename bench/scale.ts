@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const run = await runChromiumScale(o);
     rows.push(...run.rows);
     extra.chromium = { browser: run.browser, crossOriginIsolated: run.crossOriginIsolated, options: o, spectrum: run.spectrum, datasets: run.datasets };
-    intro.push(...chromiumIntro(run, o.rows, o.batch, o.queries));
+    intro.push(...chromiumIntro(run, o.rows, o.batch, o.queries, o.stream));
     notes.push(...chromiumNotes(rows, run.datasets));
   }
   const results = {
@@ -156,12 +156,15 @@ function stageTable(chromium: { datasets: Record<string, Section> } | undefined,
   ].join("\n");
 }
 
-function chromiumIntro(run: Run, n: number, batch: number, queries: number): string[] {
+function chromiumIntro(run: Run, n: number, batch: number, queries: number, stream?: number): string[] {
   const s = run.spectrum;
   return [
     `**Chromium** (${run.browser}, headless, persistent profile; page crossOriginIsolated: ${run.crossOriginIsolated}): ${n.toLocaleString("en")} rows × 384 float32 ` +
       `(id int32, category utf8, vector) on OPFS, the database in a dedicated worker (\`connectWorker\` from quiverdb/worker); the page uses the public API only (bench/scale-page). ` +
-      `The page draws seeded vectors and adds them in batches of ${batch.toLocaleString("en")} (one fragment each); createIndex(IVF_PQ, cosine) runs in a fresh worker with progress; ` +
+      (stream === undefined
+        ? `The page draws seeded vectors and adds them in batches of ${batch.toLocaleString("en")} row objects (one add() and one fragment each); `
+        : `The page streams seeded vectors through one add() as Arrow record batches of ${stream.toLocaleString("en")} rows, each drawn when the worker pulls it; the worker writes a fragment per ${batch.toLocaleString("en")} rows; `) +
+      `after a reload, createIndex(IVF_PQ, cosine) runs in a fresh worker with progress; ` +
       `the page is reloaded and a fresh worker opens the table cold for the queries; ground truth is the table's exact search (bypassVectorIndex), one id range at a time, after another reload.`,
     `Data sets (both L2-normalized): **spectrum-use** — x = μ + U·diag(√λ)·z with λ the covariance eigenvalues of real Universal Sentence Encoder vectors ` +
       (s ? `(${s.source.texts} SciFact claims, ${s.source.dims}-d; variance in the top 10/50/100 directions ${s.topShare.source.top10}/${s.topShare.source.top50}/${s.topShare.source.top100}) resampled to 384 (model: ${s.topShare.model.top10}/${s.topShare.model.top50}/${s.topShare.model.top100}), mean share ‖μ‖²/Σλ = ${s.meanShare}, ` : "") +
