@@ -7,9 +7,11 @@
  * equal the source's; the rebuilt index, trained on the live rows, answers as the source's index
  * does but for near ties (recall@10 against exact search within 0.05 of the source's).
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTable } from "../../src/cli/publish.js";
 import { connect, type Connection } from "../../src/connection.js";
@@ -132,5 +134,21 @@ describe("publishTable with compact", () => {
   it("compacts to data files of targetRowsPerFragment rows", async () => {
     await publishTable(join(dir, "src"), "t", join(dir, "by-4"), { compact: true, targetRowsPerFragment: 5 * PER_FRAGMENT });
     expect(files(join(dir, "by-4"), "data")).toHaveLength(FRAGMENTS / 5);
+  }, 300_000);
+
+  it("from the command line: npm run publish-table -- … --compact --target-rows N, and quiverdb publish … --compact", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: root, encoding: "utf8", timeout: 240_000 });
+    const script = run("npm", ["run", "--silent", "publish-table", "--", join(dir, "src"), "t", join(dir, "cli-10"), "--compact", "--target-rows", String(10 * PER_FRAGMENT)]);
+    expect(script.stderr).toBe("");
+    expect(script.stdout).toMatch(/published t \(latest version, compacted\): \d+ files/);
+    expect(files(join(dir, "cli-10"), "data")).toHaveLength(FRAGMENTS / 10);
+    const bin = run("npx", ["tsx", "src/cli/main.ts", "publish", join(dir, "src"), "t", join(dir, "cli"), "--compact", "--quiet"]);
+    expect(bin.status).toBe(0);
+    expect(files(join(dir, "cli"), "data")).toHaveLength(1);
+    // --target-rows without --compact is a usage error (exit 2), and nothing is written.
+    const usage = run("npx", ["tsx", "src/cli/main.ts", "publish", join(dir, "src"), "t", join(dir, "cli-bad"), "--target-rows", "5"]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/--target-rows needs --compact/);
   }, 300_000);
 });
