@@ -52,6 +52,7 @@ import { connect } from "../src/connection.js";
 import { Index } from "../src/indexes/config.js";
 import { openStore } from "../src/storage/open-store.js";
 import { writeHttpListing } from "../src/storage/http-store.js";
+import { publishTable } from "../src/cli/publish.js";
 import { limitedFetch, serveStatic, type StaticServer } from "../test/unit/static-server.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
 import { machineInfo, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
@@ -91,6 +92,12 @@ const BATCHES = (args.includes("--batch") ? args[args.indexOf("--batch") + 1]! :
 const ITERATIONS = opt("iterations", 10);
 const WORKERS = opt("workers", 2);
 const BUILD_ONLY = args.includes("--build-only");
+/**
+ * `--compact`: query each table as `publishTable(…, { compact: true })` publishes it (the latest
+ * version, compacted into fragments of up to 1,048,576 rows, the index rebuilt), cached next to it
+ * in `<table dir>-compact`.
+ */
+const COMPACT = args.includes("--compact");
 /** Real Chromium over HTTP/2 and HTTP/1.1 (bench/remote-chromium.ts) instead of Node's fetch. */
 const HTTP2 = args.includes("--http2");
 const CACHE = args.includes("--cache") ? args[args.indexOf("--cache") + 1]! : tmpdir();
@@ -175,22 +182,44 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   return { dir, queries, truth, buildSeconds };
 }
 
+/** Data files a query reads: one per fragment, or per 1,048,576 rows once compacted. */
+const dataFiles = (batch: number): number => Math.ceil(N / (COMPACT ? 1_048_576 : batch));
+
+/** The table of `dir` as a compacted publication, published once into `<dir>-compact` (its `db`). */
+async function compacted(dir: string): Promise<string> {
+  const out = `${dir}-compact`;
+  if (existsSync(join(out, "published.json"))) {
+    progress(`reusing ${out}`);
+    return out;
+  }
+  rmSync(out, { recursive: true, force: true });
+  const started = performance.now();
+  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+  const connection = WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {};
+  const stats = await publishTable(join(dir, "db"), "t", join(out, "db"), { compact: true, connection });
+  const seconds = round((performance.now() - started) / 1000, 0);
+  writeFileSync(join(out, "published.json"), JSON.stringify({ ...stats, seconds }));
+  progress(`published ${dir} compacted into ${out} in ${seconds} s (${stats.files} files)`);
+  return out;
+}
+
 const RUN: RemoteRun = { dataset: `${DATA}-${N}x${DIM}`, partitions: PARTITIONS, subVectors: SUB_VECTORS, latency: LATENCY, k: K, dim: DIM, nq: NQ, sweep: SWEEP };
 
 async function main(): Promise<void> {
   const tables = [];
   for (const batch of BATCHES) tables.push({ batch, ...(await build(batch)) });
+  if (COMPACT) for (const t of tables) t.dir = await compacted(t.dir);
   if (BUILD_ONLY) return;
   if (HTTP2) {
     const nq = Math.min(NQ, tables[0]!.queries.length / DIM);
-    const { rows, browser } = await chromiumRows({ ...RUN, nq }, tables.map((t) => ({ ...t, fragments: Math.ceil(N / t.batch) })));
+    const { rows, browser } = await chromiumRows({ ...RUN, nq }, tables.map((t) => ({ ...t, fragments: dataFiles(t.batch) })));
     return report(rows, tables, browser);
   }
   const rows: ResultRow[] = [];
   for (const { batch, dir, queries, truth } of tables) {
     const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
     try {
-      await runTable(server, Math.ceil(N / batch), queries, truth, rows);
+      await runTable(server, dataFiles(batch), queries, truth, rows);
     } finally {
       await server.close();
     }
@@ -252,11 +281,11 @@ function report(rows: ResultRow[], tables: readonly { batch: number; dir: string
   const col = (heading: string, value: (r: ResultRow) => unknown): Column => ({ heading, value });
   const param = (name: string) => (r: ResultRow): unknown => r.params?.[name];
   writeResults(
-    { benchmark: HTTP2 ? "remote-http2" : "remote", date: new Date().toISOString(), machine: machineInfo(`local ${HTTP2 ? "HTTP/2 (TLS) and HTTP/1.1 servers" : "HTTP server"} adding ${LATENCY} ms per request; tables cached in ${tables.map((t) => t.dir).join(", ")}${browser ? `; ${browser}` : ""}`), rows },
+    { benchmark: `remote${HTTP2 ? "-http2" : ""}${COMPACT ? "-compact" : ""}`, date: new Date().toISOString(), machine: machineInfo(`local ${HTTP2 ? "HTTP/2 (TLS) and HTTP/1.1 servers" : "HTTP server"} adding ${LATENCY} ms per request; tables cached in ${tables.map((t) => t.dir).join(", ")}${browser ? `; ${browser}` : ""}`), rows },
     {
       title: HTTP2 ? `Remote IVF_PQ queries from Chromium over HTTP/2 and HTTP/1.1, ${LATENCY} ms per request` : `Remote IVF_PQ queries over HTTP, ${LATENCY} ms per request`,
       intro: [
-        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations), as ${tables.map((t) => `${Math.ceil(N / t.batch)} fragments of ${t.batch} rows (built ${t.buildSeconds === undefined ? "earlier" : `in ${t.buildSeconds} s`})`).join(" and as ")}, cached; k = ${K}; ` +
+        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations), as ${tables.map((t) => `${Math.ceil(N / t.batch)} fragments of ${t.batch} rows (built ${t.buildSeconds === undefined ? "earlier" : `in ${t.buildSeconds} s`})${COMPACT ? `, published with publishTable(…, { compact: true }) as ${dataFiles(t.batch)} data file${dataFiles(t.batch) > 1 ? "s" : ""} (index rebuilt)` : ""}`).join(" and as ")}, cached; k = ${K}; ` +
           (HTTP2
             ? `${nq} queries per configuration, each a different vector; a fresh browser context (no connection, no cache) per configuration. Requests, round trips and bytes are counted on the server. ` +
               "Real Chromium (Playwright, launched with --ignore-certificate-errors) runs the queries through the public API, from a page served by the table's own server (same origin, so no CORS preflights). HTTP/2: TLS with a self-signed certificate made for the run, every request multiplexed over one connection; the page sets no `maxConnections`. HTTP/1.1: plain http://, where Chromium opens at most 6 connections per host and queues the rest; the page sets `maxConnections: 6`."
@@ -275,8 +304,8 @@ function report(rows: ResultRow[], tables: readonly { batch: number; dir: string
       ],
       groupBy: "dataset",
       reproduce: HTTP2
-        ? `npm run bench -- remote --http2 --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --latency ${LATENCY} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")}`
-        : `npm run bench -- remote --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
+        ? `npm run bench -- remote --http2${COMPACT ? " --compact" : ""} --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --latency ${LATENCY} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")}`
+        : `npm run bench -- remote${COMPACT ? " --compact" : ""} --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
     },
   );
 }

@@ -20,7 +20,7 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "../connection.js";
+import { connect, type ConnectionOptions } from "../connection.js";
 import { createError } from "../errors.js";
 import { FsStore } from "../storage/fs-store.js";
 import { writeHttpListing } from "../storage/http-store.js";
@@ -42,6 +42,8 @@ export interface PublishOptions {
    * (LanceDB's). Only with `compact`.
    */
   targetRowsPerFragment?: number;
+  /** Options of the connection that compacts the copy, e.g. `workers` for the index rebuild. Only with `compact`. */
+  connection?: ConnectionOptions;
 }
 
 export async function publishTable(srcDir: string, table: string, outDir: string, options: PublishOptions = {}): Promise<PublishStats> {
@@ -60,7 +62,7 @@ export async function publishTable(srcDir: string, table: string, outDir: string
   const scratch = await mkdtemp(join(tmpdir(), "quiver-publish-"));
   try {
     await cp(join(srcDir, `${table}.quiver`), join(scratch, `${table}.quiver`), { recursive: true });
-    const copy = await connect(scratch);
+    const copy = await connect(scratch, options.connection);
     try {
       const t = await copy.openTable(table);
       // A bound in the future prunes every version but the latest (and tagged ones), committed
