@@ -17,8 +17,12 @@ import { buildBenchPage, playwrightLaunchOptions } from "./browser-page.js";
 import { median, p99, progress, round, type ResultRow } from "./report.js";
 import type { RemoteBenchPage } from "./remote-page/page.js";
 
-export interface QueryCost { ms: number; requests: number; roundTrips: number; bytes: number }
-export const cost = (log: readonly ServedRequest[], ms: number): QueryCost => ({ ms, requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((s, r) => s + r.bytes, 0) });
+/** A step's requests counted on the server; `serverMs`: from the first request's arrival to the last answer's end. */
+export interface QueryCost { ms: number; requests: number; roundTrips: number; bytes: number; serverMs: number }
+export const cost = (log: readonly ServedRequest[], ms: number): QueryCost => ({
+  ms, requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((s, r) => s + r.bytes, 0),
+  serverMs: log.length === 0 ? 0 : Math.max(...log.map((r) => r.end)) - Math.min(...log.map((r) => r.start)),
+});
 
 export interface RemoteTable { dir: string; fragments: number; queries: Float32Array; truth: Int32Array }
 export interface RemoteRun { dataset: string; partitions: number; subVectors: number; latency: number; k: number; dim: number; nq: number; sweep: readonly { nprobes: number; refineFactor: number }[] }
@@ -37,9 +41,9 @@ export function remoteRow(run: RemoteRun, variant: string, fragments: number, pa
     params: { numPartitions: run.partitions, numSubVectors: run.subVectors, latency_ms: run.latency, ...params },
     recall_at_10: round(hits / (runs.length * run.k), 3), queries: runs.length,
     open_ms: r(open.ms), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
-    cold_ms: r(cold!.ms), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
+    cold_ms: r(cold!.ms), cold_server_ms: r(cold!.serverMs), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
     fragments,
-    p50_ms: warm.length ? r(median(pick((c) => c.ms))) : null, p99_ms: warm.length ? r(p99(pick((c) => c.ms))) : null,
+    p50_ms: warm.length ? r(median(pick((c) => c.ms))) : null, server_p50_ms: warm.length ? r(median(pick((c) => c.serverMs))) : null, p99_ms: warm.length ? r(p99(pick((c) => c.ms))) : null,
     warm_requests_p50: warm.length ? median(pick((c) => c.requests)) : null, warm_round_trips_p50: warm.length ? median(pick((c) => c.roundTrips)) : null,
     warm_round_trips_max: warm.length ? Math.max(...pick((c) => c.roundTrips)) : null,
     warm_bytes_p50: warm.length ? median(pick((c) => c.bytes)) : null,

@@ -291,15 +291,15 @@ function report(rows: ResultRow[], tables: readonly { batch: number; dir: string
               "Real Chromium (Playwright, launched with --ignore-certificate-errors) runs the queries through the public API, from a page served by the table's own server (same origin, so no CORS preflights). HTTP/2: TLS with a self-signed certificate made for the run, every request multiplexed over one connection; the page sets no `maxConnections`. HTTP/1.1: plain http://, where Chromium opens at most 6 connections per host and queues the rest; the page sets `maxConnections: 6`."
             : `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the other readers, which run the sweep's ${BASELINE_SWEEP.map((i) => `${SWEEP[i]?.nprobes}:${SWEEP[i]?.refineFactor}`).join(", ")} only), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server. ` +
               "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it."),
-        "Open: connect + openTable (listing, manifest). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
+        "Open: connect + openTable (listing, manifest). \"On server\": from the first request's arrival to the last answer's end (the rest of a query's time is the client's work and its waits before sending). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
         ...goals(rows),
         ...(NOTE ? [NOTE] : []),
       ],
       columns: [
         col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("queries", (r) => r.queries), col("recall@10", (r) => r.recall_at_10),
         col("open ms / trips", (r) => `${r.open_ms} / ${r.open_round_trips}`),
-        col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`), col("cold KB", (r) => round((r.cold_bytes as number) / 1024, 0)),
-        col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm requests", (r) => r.warm_requests_p50),
+        col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`), col("cold ms on server", (r) => r.cold_server_ms), col("cold KB", (r) => round((r.cold_bytes as number) / 1024, 0)),
+        col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm p50 ms on server", (r) => r.server_p50_ms), col("warm requests", (r) => r.warm_requests_p50),
         col("warm trips p50 / max", (r) => `${r.warm_round_trips_p50} / ${r.warm_round_trips_max}`), col("warm KB", (r) => r.warm_bytes_p50 === null ? null : round((r.warm_bytes_p50 as number) / 1024, 0)),
       ],
       groupBy: "dataset",
