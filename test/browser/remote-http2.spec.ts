@@ -60,18 +60,20 @@ test.describe("a remote table of 20 data files over HTTP/2 in Chromium", () => {
     await publishTable(join(dir, "src"), "docs", join(dir, "site"));
   });
 
-  /** A page in the published directory running the fixture's module from the test server. */
-  const samePage = (baseURL: string): string => {
+  /** A page in the published directory running the fixture's module from the test server: its URL on the table's server. */
+  const samePage = (baseURL: string): ((origin: string) => string) => {
     writeFileSync(join(dir, "site", "page.html"), `<!doctype html><meta charset="utf-8"><body><script type="module" src="${baseURL}/test/browser/fixture/remote-main.ts"></script></body>`);
-    return "/page.html";
+    return (origin) => `${origin}/page.html`;
   };
+  /** The fixture's page on the test server: another origin than the table's. */
+  const otherPage = (): string => "/test/browser/fixture/remote.html";
 
   test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Opens the table, runs a cold and a warm query; the server's requests of each step. */
-  async function run(page: Page, server: StaticServer, maxConnections: number, pageUrl: string): Promise<{ open: ServedRequest[]; cold: ServedRequest[]; warm: ServedRequest[]; ids: number[][] }> {
+  async function run(page: Page, server: StaticServer, maxConnections: number, pageUrl: (origin: string) => string): Promise<{ open: ServedRequest[]; cold: ServedRequest[]; warm: ServedRequest[]; ids: number[][] }> {
     page.on("pageerror", (error) => console.error(error));
-    await page.goto(pageUrl.startsWith("/page") ? server.origin + pageUrl : pageUrl);
+    await page.goto(pageUrl(server.origin));
     await expect(page.locator("body[data-ready=true]")).toBeAttached();
     const at = server.log.length;
     await page.evaluate(([url, max]) => (globalThis as unknown as { quiverRemote: Checks }).quiverRemote.open(url, max), [server.origin, maxConnections] as const);
@@ -116,7 +118,7 @@ test.describe("a remote table of 20 data files over HTTP/2 in Chromium", () => {
     test.setTimeout(120_000);
     const server = await serveStatic(join(dir, "site"), { cors: "full", latencyMs: LATENCY_MS, http2: true });
     try {
-      const { open, cold, warm, ids } = await run(page, server, 0, "/test/browser/fixture/remote.html");
+      const { open, cold, warm, ids } = await run(page, server, 0, otherPage);
       expect(ids).toEqual(want);
       expect(cold.filter((r) => r.method === "OPTIONS").length).toBeGreaterThan(0);
       expect(warm.filter((r) => r.method === "OPTIONS")).toHaveLength(0);
