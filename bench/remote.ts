@@ -36,6 +36,14 @@
  * range per request" (`multiRange: false`). Node's fetch opens as many connections as asked; a
  * browser over HTTP/1.1 opens 6 per host, so requests go through a 6-connection limit here too,
  * and again with none (`--connections 6,0`, the default; none is as HTTP/2 multiplexing).
+ *
+ *   npm run bench -- remote --http2                real Chromium instead (bench/remote-chromium.ts),
+ *                                                  over HTTP/2 (TLS) and over HTTP/1.1; writes remote-http2.*
+ *
+ * `--http2` runs the multi-range reader in Chromium, from a page served by the table's server:
+ * over HTTP/2 with TLS, as static hosting serves (one connection multiplexes every request), and
+ * over plain HTTP/1.1, where Chromium itself holds 6 connections per host (the page sets
+ * `maxConnections: 6`). Node's connection limits (`--connections`) do not apply there.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,9 +52,11 @@ import { connect } from "../src/connection.js";
 import { Index } from "../src/indexes/config.js";
 import { openStore } from "../src/storage/open-store.js";
 import { writeHttpListing } from "../src/storage/http-store.js";
-import { limitedFetch, roundTrips, serveStatic, type ServedRequest, type StaticServer } from "../test/unit/static-server.js";
+import { publishTable } from "../src/cli/publish.js";
+import { limitedFetch, serveStatic, type StaticServer } from "../test/unit/static-server.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
-import { machineInfo, median, p99, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
+import { machineInfo, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
+import { chromiumRows, cost, remoteRow, type QueryCost, type RemoteRun } from "./remote-chromium.js";
 import { fitSpectrum } from "./scale-spectrum.js";
 import { BASE_STREAM, QUERY_STREAM, vectorModel, type VectorModel } from "./scale-page/generate.js";
 
@@ -82,6 +92,14 @@ const BATCHES = (args.includes("--batch") ? args[args.indexOf("--batch") + 1]! :
 const ITERATIONS = opt("iterations", 10);
 const WORKERS = opt("workers", 2);
 const BUILD_ONLY = args.includes("--build-only");
+/**
+ * `--compact`: query each table as `publishTable(…, { compact: true })` publishes it (the latest
+ * version, compacted into fragments of up to 1,048,576 rows, the index rebuilt), cached next to it
+ * in `<table dir>-compact`.
+ */
+const COMPACT = args.includes("--compact");
+/** Real Chromium over HTTP/2 and HTTP/1.1 (bench/remote-chromium.ts) instead of Node's fetch. */
+const HTTP2 = args.includes("--http2");
 const CACHE = args.includes("--cache") ? args[args.indexOf("--cache") + 1]! : tmpdir();
 /** "spectrum" (fitted to real sentence embeddings, see scale-page/generate.ts) or "clusters" (isotropic). */
 const DATA = (args.includes("--data") ? args[args.indexOf("--data") + 1]! : "spectrum") as "spectrum" | "clusters";
@@ -164,18 +182,44 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   return { dir, queries, truth, buildSeconds };
 }
 
-interface QueryCost { ms: number; requests: number; roundTrips: number; bytes: number }
-const cost = (log: readonly ServedRequest[], ms: number): QueryCost => ({ ms, requests: log.length, roundTrips: roundTrips(log), bytes: log.reduce((s, r) => s + r.bytes, 0) });
+/** Data files a query reads: one per fragment, or per 1,048,576 rows once compacted. */
+const dataFiles = (batch: number): number => Math.ceil(N / (COMPACT ? 1_048_576 : batch));
+
+/** The table of `dir` as a compacted publication, published once into `<dir>-compact` (its `db`). */
+async function compacted(dir: string): Promise<string> {
+  const out = `${dir}-compact`;
+  if (existsSync(join(out, "published.json"))) {
+    progress(`reusing ${out}`);
+    return out;
+  }
+  rmSync(out, { recursive: true, force: true });
+  const started = performance.now();
+  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+  const connection = WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {};
+  const stats = await publishTable(join(dir, "db"), "t", join(out, "db"), { compact: true, connection });
+  const seconds = round((performance.now() - started) / 1000, 0);
+  writeFileSync(join(out, "published.json"), JSON.stringify({ ...stats, seconds }));
+  progress(`published ${dir} compacted into ${out} in ${seconds} s (${stats.files} files)`);
+  return out;
+}
+
+const RUN: RemoteRun = { dataset: `${DATA}-${N}x${DIM}`, partitions: PARTITIONS, subVectors: SUB_VECTORS, latency: LATENCY, k: K, dim: DIM, nq: NQ, sweep: SWEEP };
 
 async function main(): Promise<void> {
   const tables = [];
   for (const batch of BATCHES) tables.push({ batch, ...(await build(batch)) });
+  if (COMPACT) for (const t of tables) t.dir = await compacted(t.dir);
   if (BUILD_ONLY) return;
+  if (HTTP2) {
+    const nq = Math.min(NQ, tables[0]!.queries.length / DIM);
+    const { rows, browser } = await chromiumRows({ ...RUN, nq }, tables.map((t) => ({ ...t, fragments: dataFiles(t.batch) })));
+    return report(rows, tables, browser);
+  }
   const rows: ResultRow[] = [];
   for (const { batch, dir, queries, truth } of tables) {
     const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
     try {
-      await runTable(server, Math.ceil(N / batch), queries, truth, rows);
+      await runTable(server, dataFiles(batch), queries, truth, rows);
     } finally {
       await server.close();
     }
@@ -209,57 +253,59 @@ async function runTable(server: StaticServer, fragments: number, queries: Float3
         hits += found.filter((r) => want.has(r.id as number)).length;
       }
       await db.close();
-      const [cold, ...warm] = runs;
-      const pick = (f: (c: QueryCost) => number): number[] => warm.map(f);
-      const row: ResultRow = {
-        system: "quiver", variant, dataset: `${DATA}-${N}x${DIM}, ${fragments} data files`, metric: "cosine",
-        params: { numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, nprobes, refineFactor, latency_ms: LATENCY, connections },
-        recall_at_10: round(hits / (runQueries * K), 3), queries: runQueries,
-        open_ms: round(open.ms, 0), open_requests: open.requests, open_round_trips: open.roundTrips, open_bytes: open.bytes,
-        cold_ms: round(cold!.ms, 0), cold_requests: cold!.requests, cold_round_trips: cold!.roundTrips, cold_bytes: cold!.bytes,
-        fragments,
-        p50_ms: warm.length ? round(median(pick((c) => c.ms)), 0) : null, p99_ms: warm.length ? round(p99(pick((c) => c.ms)), 0) : null,
-        warm_requests_p50: warm.length ? median(pick((c) => c.requests)) : null, warm_round_trips_p50: warm.length ? median(pick((c) => c.roundTrips)) : null,
-        warm_round_trips_max: warm.length ? Math.max(...pick((c) => c.roundTrips)) : null,
-        warm_bytes_p50: warm.length ? median(pick((c) => c.bytes)) : null,
-      };
+      const row = remoteRow(RUN, variant, fragments, { nprobes, refineFactor, connections }, open, runs, hits);
       rows.push(row);
       progress(JSON.stringify(row));
     }
   }
 }
 
-function report(rows: ResultRow[], tables: readonly { batch: number; dir: string; buildSeconds?: number; queries: Float32Array }[]): void {
+/** Per table and multi-range configuration (reader and connections), the fastest at recall@10 ≥ 0.95 against the goal. */
+function goals(rows: readonly ResultRow[]): string[] {
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    if (!String(r.variant).startsWith("multi-range") || String(r.variant).includes("no budget")) continue;
+    const key = `${r.fragments} data files, ${r.variant}, connections ${r.params?.connections}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups].map(([key, group]) => {
+    const best = group.filter((r) => (r.recall_at_10 as number) >= 0.95).sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
+    return best === undefined
+      ? `${key}: no configuration reached recall@10 ≥ 0.95.`
+      : `${key}, fastest configuration at recall@10 ≥ 0.95: nprobes ${best.params?.nprobes}, refine ${best.params?.refineFactor} (recall ${best.recall_at_10}): cold ${best.cold_round_trips} round trips / ${best.cold_ms} ms, warm ${best.warm_round_trips_p50} (max ${best.warm_round_trips_max}) / p50 ${best.p50_ms} ms. Goal (issue 14: ≤ 4 round trips and < 1 s at 50 ms): round trips ${(best.cold_round_trips as number) <= 4 && (best.warm_round_trips_max as number) <= 4 ? "met" : "NOT met"}, cold time ${(best.cold_ms as number) < 1000 ? "met" : "NOT met"}, warm p50 ${(best.p50_ms as number) < 1000 ? "met" : "NOT met"}.`;
+  });
+}
+
+function report(rows: ResultRow[], tables: readonly { batch: number; dir: string; buildSeconds?: number; queries: Float32Array }[], browser?: string): void {
   const nq = Math.min(NQ, tables[0]!.queries.length / DIM);
   const col = (heading: string, value: (r: ResultRow) => unknown): Column => ({ heading, value });
   const param = (name: string) => (r: ResultRow): unknown => r.params?.[name];
   writeResults(
-    { benchmark: "remote", date: new Date().toISOString(), machine: machineInfo(`local HTTP server adding ${LATENCY} ms per request; tables cached in ${tables.map((t) => t.dir).join(", ")}`), rows },
+    { benchmark: `remote${HTTP2 ? "-http2" : ""}${COMPACT ? "-compact" : ""}`, date: new Date().toISOString(), machine: machineInfo(`local ${HTTP2 ? "HTTP/2 (TLS) and HTTP/1.1 servers" : "HTTP server"} adding ${LATENCY} ms per request; tables cached in ${tables.map((t) => t.dir).join(", ")}${browser ? `; ${browser}` : ""}`), rows },
     {
-      title: `Remote IVF_PQ queries over HTTP, ${LATENCY} ms per request`,
+      title: HTTP2 ? `Remote IVF_PQ queries from Chromium over HTTP/2 and HTTP/1.1, ${LATENCY} ms per request` : `Remote IVF_PQ queries over HTTP, ${LATENCY} ms per request`,
       intro: [
-        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations), as ${tables.map((t) => `${Math.ceil(N / t.batch)} fragments of ${t.batch} rows (built ${t.buildSeconds === undefined ? "earlier" : `in ${t.buildSeconds} s`})`).join(" and as ")}, cached; k = ${K}; ` +
-          `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the other readers, which run the sweep's ${BASELINE_SWEEP.map((i) => `${SWEEP[i]?.nprobes}:${SWEEP[i]?.refineFactor}`).join(", ")} only), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server. ` +
-          "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it.",
-        "Open: connect + openTable (listing, manifest). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
-        ...tables.flatMap((t) => CONNECTION_LIMITS.map((c) => [Math.ceil(N / t.batch), c] as const)).map(([files, c]) => {
-          const ok = rows.filter((r) => r.variant === "multi-range" && r.fragments === files && r.params?.connections === c && (r.recall_at_10 as number) >= 0.95);
-          const best = ok.sort((a, b) => (a.p50_ms as number) - (b.p50_ms as number))[0];
-          return best === undefined
-            ? `${files} data files, connections ${c}: no configuration reached recall@10 ≥ 0.95.`
-            : `${files} data files, connections ${c}, fastest multi-range configuration at recall@10 ≥ 0.95: nprobes ${best.params?.nprobes}, refine ${best.params?.refineFactor} (recall ${best.recall_at_10}): cold ${best.cold_round_trips} round trips / ${best.cold_ms} ms, warm ${best.warm_round_trips_p50} (max ${best.warm_round_trips_max}) / p50 ${best.p50_ms} ms. Goal (issue 14: ≤ 4 round trips and < 1 s at 50 ms): round trips ${(best.cold_round_trips as number) <= 4 && (best.warm_round_trips_max as number) <= 4 ? "met" : "NOT met"}, cold time ${(best.cold_ms as number) < 1000 ? "met" : "NOT met"}, warm p50 ${(best.p50_ms as number) < 1000 ? "met" : "NOT met"}.`;
-        }),
+        `${N} × ${DIM} float32 (${DATA === "spectrum" ? "spectrum model fitted to USE sentence embeddings" : "isotropic Gaussian clusters"}, cosine), IVF_PQ ${PARTITIONS} partitions × ${SUB_VECTORS} sub-vectors (k-means ${ITERATIONS} iterations), as ${tables.map((t) => `${Math.ceil(N / t.batch)} fragments of ${t.batch} rows (built ${t.buildSeconds === undefined ? "earlier" : `in ${t.buildSeconds} s`})${COMPACT ? `, published with publishTable(…, { compact: true }) as ${dataFiles(t.batch)} data file${dataFiles(t.batch) > 1 ? "s" : ""} (index rebuilt)` : ""}`).join(" and as ")}, cached; k = ${K}; ` +
+          (HTTP2
+            ? `${nq} queries per configuration, each a different vector; a fresh browser context (no connection, no cache) per configuration. Requests, round trips and bytes are counted on the server. ` +
+              "Real Chromium (Playwright, launched with --ignore-certificate-errors) runs the queries through the public API, from a page served by the table's own server (same origin, so no CORS preflights). HTTP/2: TLS with a self-signed certificate made for the run, every request multiplexed over one connection; the page sets no `maxConnections`. HTTP/1.1: plain http://, where Chromium opens at most 6 connections per host and queues the rest; the page sets `maxConnections: 6`."
+            : `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the other readers, which run the sweep's ${BASELINE_SWEEP.map((i) => `${SWEEP[i]?.nprobes}:${SWEEP[i]?.refineFactor}`).join(", ")} only), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server. ` +
+              "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it."),
+        "Open: connect + openTable (listing, manifest). \"On server\": from the first request's arrival to the last answer's end (the rest of a query's time is the client's work and its waits before sending). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
+        ...goals(rows),
         ...(NOTE ? [NOTE] : []),
       ],
       columns: [
         col("reader", (r) => r.variant), col("connections", param("connections")), col("nprobes", param("nprobes")), col("refine", param("refineFactor")), col("queries", (r) => r.queries), col("recall@10", (r) => r.recall_at_10),
         col("open ms / trips", (r) => `${r.open_ms} / ${r.open_round_trips}`),
-        col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`), col("cold KB", (r) => round((r.cold_bytes as number) / 1024, 0)),
-        col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm requests", (r) => r.warm_requests_p50),
+        col("cold ms / requests / trips", (r) => `${r.cold_ms} / ${r.cold_requests} / ${r.cold_round_trips}`), col("cold ms on server", (r) => r.cold_server_ms), col("cold KB", (r) => round((r.cold_bytes as number) / 1024, 0)),
+        col("warm p50 / p99 ms", (r) => `${r.p50_ms} / ${r.p99_ms}`), col("warm p50 ms on server", (r) => r.server_p50_ms), col("warm requests", (r) => r.warm_requests_p50),
         col("warm trips p50 / max", (r) => `${r.warm_round_trips_p50} / ${r.warm_round_trips_max}`), col("warm KB", (r) => r.warm_bytes_p50 === null ? null : round((r.warm_bytes_p50 as number) / 1024, 0)),
       ],
       groupBy: "dataset",
-      reproduce: `npm run bench -- remote --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
+      reproduce: HTTP2
+        ? `npm run bench -- remote --http2${COMPACT ? " --compact" : ""} --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --latency ${LATENCY} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")}`
+        : `npm run bench -- remote${COMPACT ? " --compact" : ""} --data ${DATA} --n ${N} --batch ${BATCHES.join(",")} --iterations ${ITERATIONS} --queries ${NQ} --baseline-queries ${BASELINE_NQ} --latency ${LATENCY} --connections ${CONNECTION_LIMITS.join(",")} --sweep ${SWEEP.map((c) => `${c.nprobes}:${c.refineFactor}`).join(",")} --baseline-sweep ${BASELINE_SWEEP.join(",")}`,
     },
   );
 }

@@ -25,7 +25,7 @@ import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVect
 import type { ScanPool } from "../pool/pool.js";
 import { liveBitmap, rowPositions } from "./live-rows.js";
 import { lazyImport } from "../util/lazy.js";
-import { fewChunks, isFixedWidth } from "../storage/fragment-file.js";
+import { fewChunks, isFixedWidth, rowBytes } from "../storage/fragment-file.js";
 
 export type VectorField = Field & { readonly type: Extract<DataType, { kind: "vector" }> };
 
@@ -274,6 +274,12 @@ function allowedRows(state: TableState, entry: IndexEntry, passing: (frag: Fragm
  * they touch at most a quarter of a column's checked 4 KiB chunks: the over-read is about one
  * chunk per candidate and column, and never a whole column of a large fragment.
  */
+/**
+ * A column of a fragment this small is read ahead with the candidates' vectors whichever of its
+ * chunks they touch: at most this many bytes, where a later read would cost a round trip.
+ */
+const SMALL_COLUMN_BYTES = 16_384;
+
 async function readCandidateVectors(
   ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ahead: readonly string[], read?: RowsRead,
 ): Promise<Float32Array> {
@@ -295,7 +301,11 @@ async function readCandidateVectors(
     }
     let col = frag.columns.get(field.name);
     if (col === undefined && ctx.readRows !== undefined) {
-      const also = ahead.filter((c) => !frag.columns.has(c) && fewChunks(findField(ctx.state.schema, c)!.type, frag.numRows, rows, 1 / 4));
+      const also = ahead.filter((c) => {
+        if (frag.columns.has(c)) return false;
+        const type = findField(ctx.state.schema, c)!.type;
+        return fewChunks(type, frag.numRows, rows, 1 / 4) || frag.numRows * rowBytes(type) <= SMALL_COLUMN_BYTES;
+      });
       const [sub, ...cols] = await Promise.all([ctx.readRows(frag, field.name, rows), ...also.map((c) => ctx.readRows!(frag, c, rows))]);
       if (read !== undefined && also.length > 0) {
         const at = new Map<number, number>();

@@ -8,10 +8,18 @@
  * for the servers found in the wild: "multipart" (nginx, Apache: 206 multipart/byteranges),
  * "first" (servers that read the first range only), "whole" (200 with the whole file), "refuse"
  * (416). `latencyMs` delays every answer, as a distant server would.
+ *
+ * `http2: true` serves over HTTP/2 with TLS (a certificate made for the run by the `openssl`
+ * binary, so a browser must be told to ignore certificate errors), as static hosting does: a
+ * browser then multiplexes every request over one connection instead of queueing them behind
+ * its 6 HTTP/1.1 connections per host.
  */
-import { createReadStream } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
+import { tmpdir } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 
 const TYPES: Record<string, string> = {
@@ -28,6 +36,8 @@ export interface ServedRequest {
   readonly path: string;
   readonly range?: string;
   readonly status: number;
+  /** "1.1" or "2.0". */
+  readonly httpVersion: string;
   /** Body bytes sent. */
   readonly bytes: number;
   /** When the request arrived and when its answer was handed to the socket (performance.now()). */
@@ -43,6 +53,23 @@ export interface StaticServerOptions {
    * browser sends before a multi-range request), "simple" only the headers of simple requests.
    */
   cors?: "full" | "simple";
+  /** Serve HTTP/2 over TLS with a self-signed certificate for 127.0.0.1 (origin https://…). Default false. */
+  http2?: boolean;
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, valid one day, made by the `openssl` binary. */
+export function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-tls-"));
+  try {
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    ], { stdio: "ignore" });
+    return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -93,18 +120,20 @@ export interface StaticServer {
 export async function serveStatic(rootDir: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
   const log: ServedRequest[] = [];
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<void> => {
     const arrived = performance.now();
     if (options.latencyMs) await new Promise((ok) => setTimeout(ok, options.latencyMs));
     const entry = (status: number, bytes: number): ServedRequest => {
-      const served = { method: req.method ?? "", path, range: req.headers.range, status, bytes, start: arrived, end: performance.now() };
+      const served = { method: req.method ?? "", path, range: req.headers.range, status, httpVersion: req.httpVersion, bytes, start: arrived, end: performance.now() };
       log.push(served);
       res.once("finish", () => { served.end = performance.now(); });
       return served;
     };
     const done = (status: number, bytes = 0, headers: Record<string, string | number> = {}, body?: string | Uint8Array): void => {
       entry(status, bytes);
-      res.writeHead(status, headers).end(body);
+      res.writeHead(status, headers);
+      if (body === undefined) res.end();
+      else res.end(body);
     };
     let path = "";
     try {
@@ -175,8 +204,26 @@ export async function serveStatic(rootDir: string, options: StaticServerOptions 
     entry(status, length);
     res.writeHead(status, headers);
     if (length === 0) return void res.end();
-    createReadStream(target, { start, end }).pipe(res);
-  });
+    createReadStream(target, { start, end }).pipe(res as NodeJS.WritableStream);
+  };
+  if (options.http2) {
+    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: false }, (req, res) => void handle(req, res));
+    const sessions = new Set<Http2Session>();
+    server.on("session", (session) => { sessions.add(session); session.once("close", () => sessions.delete(session)); });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const { port } = server.address() as { port: number };
+    return {
+      origin: `https://127.0.0.1:${port}`,
+      log,
+      bytesSent: () => log.reduce((sum, r) => sum + r.bytes, 0),
+      close: () =>
+        new Promise<void>((ok, fail) => {
+          server.close((error) => (error ? fail(error) : ok()));
+          for (const session of sessions) session.destroy();
+        }),
+    };
+  }
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const { port } = server.address() as { port: number };
   return {
