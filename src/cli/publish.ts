@@ -17,13 +17,14 @@
  * Files are immutable once written, so a CDN may cache everything except `_versions/` and the listing.
  * Run as `npx quiverdb publish …` or, in this repository, `npm run publish-table -- …`.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connect, type ConnectionOptions } from "../connection.js";
 import { createError } from "../errors.js";
 import { FsStore } from "../storage/fs-store.js";
 import { writeHttpListing } from "../storage/http-store.js";
+import { temporaryName } from "../storage/keys.js";
 
 export interface PublishStats {
   files: number;
@@ -81,6 +82,25 @@ export async function publishTable(srcDir: string, table: string, outDir: string
   }
 }
 
+/**
+ * Copies one file by the file system (no bytes through this process: a compacted data file may be
+ * gigabytes) to a temporary name beside `to`, then renames it into place, so a reader of the output
+ * never sees half a file. Returns the bytes copied.
+ */
+async function copyFileInto(from: string, to: string): Promise<number> {
+  await mkdir(dirname(to), { recursive: true });
+  // The store's own temporary name: listings skip it, and removeTemporaryFiles sweeps one a crash left.
+  const temp = join(dirname(to), temporaryName());
+  try {
+    await copyFile(from, temp);
+    await rename(temp, to);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  return (await stat(to)).size;
+}
+
 /** Copies every file of `table` from `srcDir` into `outDir`, manifests last, and rewrites the listing. */
 async function copyTable(srcDir: string, table: string, outDir: string): Promise<PublishStats> {
   const src = await FsStore.open(srcDir);
@@ -91,11 +111,7 @@ async function copyTable(srcDir: string, table: string, outDir: string): Promise
     // Manifests last, so a reader of a half-finished copy never sees a version whose files are missing.
     const files = [...wanted].sort((a, b) => Number(a.includes("/_versions/")) - Number(b.includes("/_versions/")));
     let bytes = 0;
-    for (const key of files) {
-      const data = await src.get(key);
-      await out.put(key, data);
-      bytes += data.length;
-    }
+    for (const key of files) bytes += await copyFileInto(join(srcDir, key), join(outDir, key));
     // Files of an earlier publication that the table no longer has: the copy must equal the source.
     for (const old of await out.list(prefix)) if (!wanted.has(old.key)) await out.delete(old.key);
     await writeHttpListing(out);
