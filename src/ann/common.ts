@@ -218,6 +218,43 @@ export class RowIds {
     return out;
   }
 
+  /**
+   * The ids as runs, [position of a run's first id, that id] pairs, when there are at most one per
+   * 16 ids (how an index file stores them compactly); else null.
+   */
+  runPairs(): Float64Array | null {
+    const runs = this.#runs ?? runsOf(this.#ids.subarray(0, this.#size));
+    if (runs === null) return null;
+    const pairs = new Float64Array(2 * runs.first.length);
+    for (let r = 0; r < runs.first.length; r++) {
+      pairs[2 * r] = runs.first[r]!;
+      pairs[2 * r + 1] = runs.id[r]!;
+    }
+    return pairs;
+  }
+
+  /**
+   * `size` ids from `runPairs()`'s pairs; null when the pairs are malformed (first position not 0,
+   * positions not increasing or past `size`, ids not non-negative safe integers).
+   */
+  static fromRunPairs(pairs: Float64Array, size: number): RowIds | null {
+    const count = pairs.length / 2;
+    if (!Number.isInteger(count) || (count === 0) !== (size === 0) || (count > 0 && pairs[0] !== 0)) return null;
+    const first = new Int32Array(count);
+    const id = new Float64Array(count);
+    for (let r = 0; r < count; r++) {
+      const at = pairs[2 * r]!;
+      const value = pairs[2 * r + 1]!;
+      if (!Number.isInteger(at) || at >= size || (r > 0 && at <= first[r - 1]!) || !Number.isSafeInteger(value) || value < 0) return null;
+      first[r] = at;
+      id[r] = value;
+    }
+    const ids = new RowIds(1);
+    ids.#size = size;
+    if (count > 0) ids.#runs = { first, id };
+    return ids;
+  }
+
   lookup(positions: Int32Array): Float64Array {
     const out = new Float64Array(positions.length);
     for (let i = 0; i < positions.length; i++) out[i] = this.get(positions[i]!);

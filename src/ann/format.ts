@@ -27,6 +27,10 @@
  * Version 3 is version 2's layout, written only for files a version-2 reader would misread: IVF_PQ
  * with 4-bit codes (params.numBits 4, blocked partitions). Builds before them then answer
  * UNSUPPORTED ("upgrade quiverdb") instead of calling the file damaged; every other file stays 2.
+ * Version 4 is version 3's, where an IVF index may store its row ids as a `rowIdRuns` section
+ * ([position, id] f64 pairs, one per run of consecutive ids) instead of `rowIds` (one f64 per row):
+ * written when the ids make at most one run per 16 rows (rows indexed in table order do), so a 1M-row
+ * head is 8 MB smaller.
  *
  * Version 1 (written by quiverdb before checksums) had a 16-byte preamble, no CRCs and
  * `[offset, length]` section entries; it is still read, with structural checks only.
@@ -35,8 +39,8 @@ import { createError } from "../errors.js";
 import { crc32 } from "../storage/crc32.js";
 
 export const MAGIC = 0x58495651; // "QVIX" read as a little-endian u32
-/** The newest version this build reads (it writes 2, or 3 where a version-2 reader would misread). */
-export const FORMAT_VERSION = 3;
+/** The newest version this build reads (it writes 2, or 3 or 4 where an older reader would misread). */
+export const FORMAT_VERSION = 4;
 /** Bytes to read first: they hold the head's length (and, in version 2, the header checksum). */
 export const PREAMBLE_BYTES = 32;
 const V1_PREAMBLE_BYTES = 16;

@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { RowIds, seededRandom } from "../../src/ann/common.js";
+import { IndexHead, readHeadLength, PREAMBLE_BYTES } from "../../src/ann/format.js";
+import { IvfIndex } from "../../src/ann/ivf.js";
+import { loadKernels } from "../../src/kernels/index.js";
 import { connect, Index } from "../../src/index.js";
 import { ROW_ID_FRAGMENT } from "../../src/dataset/fragment.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
@@ -79,3 +82,51 @@ describe("an IVF index opened from storage", () => {
     await db.close();
   });
 });
+
+describe("row ids in an IVF index file", () => {
+  const dim = 16;
+  const n = 4000;
+  const rand = seededRandom(21);
+  const vectors = Float32Array.from({ length: n * dim }, () => rand() * 2 - 1);
+  const build = async (ids: Float64Array, numBits: 4 | 8) => IvfIndex.build(await loadKernels(), "IVF_PQ", vectors, dim, ids, { numPartitions: 8, numSubVectors: 4, numBits, distanceType: "l2" } as never);
+
+  it("are stored as runs (format 4, a head of a few bytes of ids) when they run in sequence, one by one otherwise (format 2, or 3 for 4-bit codes)", async () => {
+    const inOrder = fragmentIds([1500, 2500]);
+    const scattered = Float64Array.from({ length: n }, (_, i) => (i * 7919) % 100_003);
+    const heads: Record<string, IndexHead> = {};
+    for (const [name, ids, bits] of [["runs", inOrder, 8], ["runs4", inOrder, 4], ["scattered", scattered, 8], ["scattered4", scattered, 4]] as const) {
+      const index = await build(ids, bits);
+      const bytes = await index.serialize();
+      const head = new IndexHead(bytes.slice(0, readHeadLength(bytes.subarray(0, PREAMBLE_BYTES))));
+      heads[name] = head;
+      const reopened = IvfIndex.open(await loadKernels(), new IndexHead(bytes));
+      // The same rows back, in position order.
+      const q = vectors.subarray(0, dim);
+      expect((await reopened.search(q, 10, { nprobes: 8 })).rows).toEqual((await index.search(q, 10, { nprobes: 8 })).rows);
+      expect(Array.from({ length: n }, (_, p) => reopened.rowId(p))).toEqual(Array.from(ids));
+    }
+    expect([heads.runs!.version, heads.runs4!.version, heads.scattered!.version, heads.scattered4!.version]).toEqual([4, 4, 2, 3]);
+    expect(heads.runs!.has("rowIdRuns") && !heads.runs!.has("rowIds")).toBe(true);
+    expect(heads.runs!.meta.sections.rowIdRuns![1]).toBe(2 * 2 * 8); // two runs: [position, id] pairs
+    expect(heads.scattered!.meta.sections.rowIds![1]).toBe(n * 8);
+  });
+
+  it("malformed runs are CORRUPT_FILE", async () => {
+    expect(RowIds.fromRunPairs(Float64Array.from([0, 5, 10, 100]), 20)?.toArray()).toEqual(Float64Array.from([...Array.from({ length: 10 }, (_, i) => 5 + i), ...Array.from({ length: 10 }, (_, i) => 100 + i)]));
+    for (const bad of [[1, 5], [0, 5, 0, 9], [0, 5, 30, 1], [0, -1], [0, 0.5], [0, 5, 7]]) expect(RowIds.fromRunPairs(Float64Array.from(bad), 20)).toBeNull();
+    const bytes = await (await build(fragmentIds([n]), 8)).serialize();
+    const head = new IndexHead(bytes);
+    const [offset] = head.meta.sections.rowIdRuns!;
+    const damaged = bytes.slice();
+    new DataView(damaged.buffer).setFloat64(head.dataStart + offset, 3, true); // the first run starts at 3
+    const kernels = await loadKernels();
+    let code: string | undefined;
+    try {
+      IvfIndex.open(kernels, new IndexHead(damaged));
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect(code).toBe("CORRUPT_FILE");
+  });
+});
+
