@@ -21,6 +21,7 @@
  * set (smoke runs). Writes bench/results/parallel.json and .md (parallel-load.* with the load).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { performance as nodePerformance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import type { Kernels, SearchResult, VectorBlock } from "../src/kernels/index.js";
 import type { ScanPool, ScanReport, ScanTransport } from "../src/pool/pool.js";
@@ -36,6 +37,8 @@ const LOAD = process.argv.includes("--background-load");
 /** `--chunk-elements=N`: the pools' chunk size (rows × dim × queries; default the pool's own). */
 const CHUNK_ELEMENTS = ((v) => (v === undefined ? undefined : Number(v)))(process.argv.find((a) => a.startsWith("--chunk-elements="))?.slice(17));
 const ROWS = Number(process.argv.find((a) => a.startsWith("--rows="))?.slice(7) ?? Infinity);
+/** `--batch-only`: batches of 32 only (no single queries, no hop rows); prints the table, writes nothing. */
+const BATCH_ONLY = process.argv.includes("--batch-only");
 const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const tableWorker = new URL("../src/worker/node-worker.ts", import.meta.url).href;
 
@@ -83,12 +86,14 @@ interface Timing {
   wallMs: number;
   cpuMs: number;
   othersMs: number;
+  /** Time this (the calling) thread was busy, by its event loop's utilization. */
+  mainMs: number;
   results: SearchResult[];
 }
 
 /** Runs every runner over all queries in calls of `batch`, taking turns chunk by chunk (first runner rotating). */
 async function interleaved(runners: Runner[], queries: Float32Array[], batch: number, warmedUp?: () => Promise<void>): Promise<Timing[]> {
-  const out = runners.map((): Timing => ({ latencies: [], wallMs: 0, cpuMs: 0, othersMs: 0, results: [] }));
+  const out = runners.map((): Timing => ({ latencies: [], wallMs: 0, cpuMs: 0, othersMs: 0, mainMs: 0, results: [] }));
   for (const r of runners) await r.search(queries.slice(0, Math.min(batch, queries.length))); // warm-up
   await warmedUp?.();
   const chunk = Math.max(CHUNK, batch * 2);
@@ -97,6 +102,7 @@ async function interleaved(runners: Runner[], queries: Float32Array[], batch: nu
       const i = (j + turn) % runners.length;
       const t = out[i]!;
       const end = cpuWindow();
+      const elu = nodePerformance.eventLoopUtilization();
       for (let at = from; at < Math.min(queries.length, from + chunk); at += batch) {
         const group = queries.slice(at, Math.min(queries.length, from + chunk, at + batch));
         const t0 = performance.now();
@@ -104,6 +110,7 @@ async function interleaved(runners: Runner[], queries: Float32Array[], batch: nu
         t.latencies.push(performance.now() - t0);
         t.results.push(...res);
       }
+      t.mainMs += nodePerformance.eventLoopUtilization(elu).active;
       const w = end();
       t.wallMs += w.wallMs;
       t.cpuMs += w.ownCpuMs;
@@ -155,7 +162,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
     }),
   ];
   const out: ResultRow[] = [];
-  for (const batch of [1, BATCH]) {
+  for (const batch of BATCH_ONLY ? [BATCH] : [1, BATCH]) {
     progress(`${ds.name} · ${batch === 1 ? "single queries" : `batches of ${batch}`} · ${runners.map((r) => r.variant).join(", ")}`);
     const timings = await interleaved(runners, ds.queries, batch, async () => {
       // After the warm-up: every worker holds the block and has answered; count from here.
@@ -177,7 +184,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
         qps: sig(qps[i]!), p50_ms: sig(median(t.latencies)), p99_ms: sig(p99(t.latencies)),
         latency_per: batch === 1 ? "query" : `batch of ${batch}`,
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
-        cpu_util: round(t.cpuMs / t.wallMs, 2), others_cores: round(t.othersMs / t.wallMs, 2),
+        cpu_util: round(t.cpuMs / t.wallMs, 2), main_ms_per_search: sig(t.mainMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
         identical_to_in_thread: same(t.results, reference),
         ...scanCounts(r.reports ?? []),
       });
@@ -304,7 +311,7 @@ async function main(): Promise<void> {
   } finally {
     load?.kill();
   }
-  results.push(...(await hopRows(datasets[0]!, kernels, pools)));
+  if (!BATCH_ONLY) results.push(...(await hopRows(datasets[0]!, kernels, pools)));
   for (const pool of pools.values()) await pool.close();
 
   const find = (ds: string, variant: string) => results.find((r) => r.dataset === ds && r.variant === variant);
@@ -345,6 +352,7 @@ async function main(): Promise<void> {
       { heading: "speedup", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
       { heading: "vs in-thread", value: (r: ResultRow) => (r.speedup_vs_in_thread === undefined ? "–" : `${r.speedup_vs_in_thread}×`) },
       { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
+      { heading: "calling thread ms / search", value: (r: ResultRow) => r.main_ms_per_search },
       { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
       { heading: "identical", value: (r: ResultRow) => r.identical_to_in_thread },
       { heading: "hop µs (p50)", value: (r: ResultRow) => r.hop_p50_us },
@@ -358,7 +366,7 @@ async function main(): Promise<void> {
     notes: [findings.join("\n")],
     reproduce: `npm run bench -- parallel${LOAD ? " --background-load" : ""}`,
   };
-  if (QUICK) {
+  if (QUICK || BATCH_ONLY) {
     console.log(renderMarkdown(report, markdown));
     return;
   }
