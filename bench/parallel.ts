@@ -184,7 +184,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
         qps: sig(qps[i]!), p50_ms: sig(median(t.latencies)), p99_ms: sig(p99(t.latencies)),
         latency_per: batch === 1 ? "query" : `batch of ${batch}`,
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
-        cpu_util: round(t.cpuMs / t.wallMs, 2), main_ms_per_search: sig(t.mainMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
+        cpu_util: round(t.cpuMs / t.wallMs, 2), main_ms_per_search: sig(t.mainMs / t.latencies.length), cpu_ms_per_search: sig(t.cpuMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
         identical_to_in_thread: same(t.results, reference),
         ...scanCounts(r.reports ?? []),
       });
@@ -352,6 +352,7 @@ async function main(): Promise<void> {
       { heading: "speedup", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
       { heading: "vs in-thread", value: (r: ResultRow) => (r.speedup_vs_in_thread === undefined ? "–" : `${r.speedup_vs_in_thread}×`) },
       { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
+      { heading: "CPU ms / search", value: (r: ResultRow) => r.cpu_ms_per_search },
       { heading: "calling thread ms / search", value: (r: ResultRow) => r.main_ms_per_search },
       { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
       { heading: "identical", value: (r: ResultRow) => r.identical_to_in_thread },
