@@ -18,10 +18,11 @@
  * `--background-load`: a busy-loop process runs beside the scan rows (one core taken, as when the
  * OS gives a worker's core to another program), to measure the work-stealing split under load;
  * rows are marked `background: "1 busy process"`. `--rows=N` keeps the first N rows of each data
- * set (smoke runs). Writes bench/results/parallel.json and .md (parallel-load.* with the load).
+ * set (smoke runs); `--batch-only` runs only the batches of 32 and prints the table instead of
+ * writing it (quick before/after comparisons). Writes bench/results/parallel.json and .md
+ * (parallel-load.* with the load).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { performance as nodePerformance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import type { Kernels, SearchResult, VectorBlock } from "../src/kernels/index.js";
 import type { ScanPool, ScanReport, ScanTransport } from "../src/pool/pool.js";
@@ -86,14 +87,12 @@ interface Timing {
   wallMs: number;
   cpuMs: number;
   othersMs: number;
-  /** Time this (the calling) thread was busy, by its event loop's utilization. */
-  mainMs: number;
   results: SearchResult[];
 }
 
 /** Runs every runner over all queries in calls of `batch`, taking turns chunk by chunk (first runner rotating). */
 async function interleaved(runners: Runner[], queries: Float32Array[], batch: number, warmedUp?: () => Promise<void>): Promise<Timing[]> {
-  const out = runners.map((): Timing => ({ latencies: [], wallMs: 0, cpuMs: 0, othersMs: 0, mainMs: 0, results: [] }));
+  const out = runners.map((): Timing => ({ latencies: [], wallMs: 0, cpuMs: 0, othersMs: 0, results: [] }));
   for (const r of runners) await r.search(queries.slice(0, Math.min(batch, queries.length))); // warm-up
   await warmedUp?.();
   const chunk = Math.max(CHUNK, batch * 2);
@@ -102,7 +101,6 @@ async function interleaved(runners: Runner[], queries: Float32Array[], batch: nu
       const i = (j + turn) % runners.length;
       const t = out[i]!;
       const end = cpuWindow();
-      const elu = nodePerformance.eventLoopUtilization();
       for (let at = from; at < Math.min(queries.length, from + chunk); at += batch) {
         const group = queries.slice(at, Math.min(queries.length, from + chunk, at + batch));
         const t0 = performance.now();
@@ -110,7 +108,6 @@ async function interleaved(runners: Runner[], queries: Float32Array[], batch: nu
         t.latencies.push(performance.now() - t0);
         t.results.push(...res);
       }
-      t.mainMs += nodePerformance.eventLoopUtilization(elu).active;
       const w = end();
       t.wallMs += w.wallMs;
       t.cpuMs += w.ownCpuMs;
@@ -184,7 +181,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
         qps: sig(qps[i]!), p50_ms: sig(median(t.latencies)), p99_ms: sig(p99(t.latencies)),
         latency_per: batch === 1 ? "query" : `batch of ${batch}`,
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
-        cpu_util: round(t.cpuMs / t.wallMs, 2), main_ms_per_search: sig(t.mainMs / t.latencies.length), cpu_ms_per_search: sig(t.cpuMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
+        cpu_util: round(t.cpuMs / t.wallMs, 2), cpu_ms_per_search: sig(t.cpuMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
         identical_to_in_thread: same(t.results, reference),
         ...scanCounts(r.reports ?? []),
       });
@@ -340,7 +337,7 @@ async function main(): Promise<void> {
         "over shared WebAssembly memory (`shared`) and message passing with a copy of the block per worker (`message`). The runners take " +
         `turns in chunks of ${CHUNK} queries (first runner rotating). **speedup**: qps over the 1-worker pool of the same transport ` +
         "(in-thread rows: 1); **vs in-thread**: qps over `Kernels.searchBatch` on this thread. **CPU util**: process CPU time / wall time " +
-        "(all threads). **identical**: every answer equals the in-thread one (rows, distances, order).",
+        "(all threads); **CPU ms / search**: process CPU time per search, all threads (the 2-worker rows' excess over the 1-worker rows is what splitting costs). **identical**: every answer equals the in-thread one (rows, distances, order).",
     ],
     columns: [
       { heading: "variant", value: (r: ResultRow) => r.variant },
@@ -353,7 +350,6 @@ async function main(): Promise<void> {
       { heading: "vs in-thread", value: (r: ResultRow) => (r.speedup_vs_in_thread === undefined ? "–" : `${r.speedup_vs_in_thread}×`) },
       { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
       { heading: "CPU ms / search", value: (r: ResultRow) => r.cpu_ms_per_search },
-      { heading: "calling thread ms / search", value: (r: ResultRow) => r.main_ms_per_search },
       { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
       { heading: "identical", value: (r: ResultRow) => r.identical_to_in_thread },
       { heading: "hop µs (p50)", value: (r: ResultRow) => r.hop_p50_us },

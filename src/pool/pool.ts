@@ -42,8 +42,8 @@
  *   (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
- *   at a time (the chunk's queries and row ids), two in flight per worker, to whichever worker
- *   answered; once nothing else is left and a chunk is late (as above), an idle worker gets a
+ *   at a time (the chunk's queries and row ids) to whichever worker answered, two in flight per
+ *   worker once chunks are short; once nothing else is left and a chunk is late (as above), an idle worker gets a
  *   copy of it. Index builds send each worker its part of the rows once, then only centroids or
  *   codebooks per step (build.ts).
  */

@@ -157,8 +157,8 @@ export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[
 }
 
 /**
- * The coordinator hands chunks out in plan order (biggest first), two in flight per worker (so a
- * worker never waits for the hop), to whichever worker answers. When none are left, an idle worker
+ * The coordinator hands chunks out in plan order (biggest first) to whichever worker answers, two
+ * in flight per worker once they are short (so a worker does not wait for the hop). When none are left, an idle worker
  * backs up a chunk another still holds once it is late — LATE_FACTOR × its expected time at the
  * search's measured rate since that worker started it; the first answer wins. Same kernels, same
  * floats: either copy gives the same output.
@@ -200,6 +200,10 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
       return at;
     };
     const waiting = new Set<number>();
+    // A second chunk in flight hides the hop only where chunks are short (near the smallest): a
+    // big one queued behind another could not be taken by an idle worker until it is late.
+    const smallest = Math.min(...jobs.map(jobElements));
+    const depth = (): number => (next < n && jobElements(jobs[next]!) <= 2 * smallest ? 2 : 1);
     const give = (w: number): void => {
       let c: number | undefined;
       if (next < n) c = next++;
@@ -253,6 +257,7 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
             }
           }
           give(w);
+          if (running[w]!.length < depth()) give(w);
         },
         (error: unknown) => {
           if (settled) return;
@@ -263,7 +268,7 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
         if (--inFlight === 0) report(host, run, dispatched, answered, scans);
       });
     };
-    for (let round = 0; round < 2; round++) for (let w = 0; w < host.workers.length; w++) give(w);
+    for (let round = 0; round < 2; round++) for (let w = 0; w < host.workers.length; w++) if (running[w]!.length < (round === 0 ? 1 : depth())) give(w);
     dispatched = now();
   });
 }

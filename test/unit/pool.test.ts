@@ -299,6 +299,56 @@ describe("work stealing: a worker stalled mid-chunk (shared memory)", () => {
   });
 });
 
+describe("guided chunks: few requests, shrinking chunks", () => {
+  for (const transport of ["shared", "message"] as const) {
+    it(`${transport}: a batch of 32 is cut as planScan says, biggest first, with one scan request per chunk scan (message) or per worker (shared)`, async () => {
+      const reports: ScanReport[] = [];
+      let requests = 0;
+      const pool = await createScanPool({
+        workers: 2, transport, flavor: "simd", onScan: (r) => reports.push(r),
+        createWorker: () => {
+          const w = createWorker();
+          return {
+            postMessage: (m: unknown, transfer?: readonly unknown[]) => {
+              if ((m as { type: string }).type === "scan") requests++;
+              w.postMessage(m, transfer as never);
+            },
+            on: w.on.bind(w), off: w.off.bind(w), terminate: () => w.terminate(),
+          };
+        },
+      });
+      try {
+        const rand = seededRandom(17);
+        const dim = 64;
+        const rows = 50_000;
+        const block = pool.kernels.upload(randomF32(rows * dim, rand), dim);
+        const queries = randomF32(32 * dim, rand);
+        const plan = planScan(rows, 32, dim, 10, 2, CHUNK_ELEMENTS);
+        for (const metric of ["l2", "cosine"] as const) {
+          const before = requests;
+          expect(plain(await pool.searchBatch(metric, queries, [{ block }], dim, 10))).toEqual(plain(pool.kernels.searchBatch(metric, queries, [{ block }], dim, 10)));
+          await expect.poll(() => reports.length).toBe(metric === "l2" ? 1 : 2);
+          const report = reports.at(-1)!;
+          expect(report.chunks).toBe(plan.chunks.length);
+          expect(report.chunkRows).toEqual(plan.chunks.map((c) => c.b - c.a));
+          expect(report.chunkRows[0]).toBe(rows / 4);
+          expect(report.chunkRows[0]! / report.chunkRows.at(-2)!).toBeGreaterThan(5);
+          // The fixed 0.5 ms split cut this batch into 4 groups × 6 row ranges: 24 chunks.
+          expect(report.chunks).toBeLessThan(12);
+          expect(report.scans.filter((x) => x.used)).toHaveLength(report.chunks);
+          const sent = requests - before;
+          if (transport === "shared") expect(sent).toBe(2);
+          else expect(sent).toBe(report.scans.length);
+          expect(report.scans.length - report.chunks).toBe(report.scans.filter((x) => x.copy).length);
+        }
+        block.free();
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+});
+
 describe("cutting a search into chunks", () => {
   it("cuts big chunks first, shrinking to chunkElements, in few chunks; small searches stay whole", () => {
     const C = CHUNK_ELEMENTS;
