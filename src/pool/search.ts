@@ -50,7 +50,7 @@ export interface SearchRun {
  */
 const ELEMENTS_PER_MS = 4_000_000;
 /** Elements (rows × dim × queries) of a job. */
-export function jobElements(job: ScanJob): number {
+function jobElements(job: ScanJob): number {
   return job.total * job.nq * job.dim;
 }
 
@@ -158,10 +158,10 @@ export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[
 
 /**
  * The coordinator hands chunks out in plan order (biggest first) to whichever worker answers, two
- * in flight per worker once they are short (so a worker does not wait for the hop). When none are left, an idle worker
- * backs up a chunk another still holds once it is late — LATE_FACTOR × its expected time at the
- * search's measured rate since that worker started it; the first answer wins. Same kernels, same
- * floats: either copy gives the same output.
+ * in flight per worker once they are short (so a worker does not wait for the hop). When none are
+ * left, an idle worker backs up a chunk another still holds once it is late — LATE_FACTOR × its
+ * expected time at the search's measured rate since that worker began it; the first answer wins.
+ * Same kernels, same floats: either copy gives the same output.
  */
 export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput[]> {
   const { jobs, rows, plan, values, element } = run;
