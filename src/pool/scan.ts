@@ -248,7 +248,8 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
   for (;;) {
     const c = Atomics.add(control(), 0, 1);
     if (c < n) {
-      Atomics.store(control(), 2 + 2 * n + c, Math.round((now() - scan.t0) * 1000) + 1);
+      // µs fit an i32 for 35 minutes; a search that long would count as claimed at that mark.
+      Atomics.store(control(), 2 + 2 * n + c, Math.min(0x7ffffffe, Math.round((now() - scan.t0) * 1000)) + 1);
       run(c, 0);
       continue;
     }
