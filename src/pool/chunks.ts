@@ -54,7 +54,8 @@ export interface ScanPlan {
 
 /**
  * Cuts a search into chunks, biggest first (see GUIDED_SHARE), none under `chunkElements` nor
- * under max(256, k) rows, unless it is all there is. Queries stay in one group while a smallest
+ * under max(256, k) rows but a group's last, which takes what is left (at least half a smallest
+ * chunk, or the whole group when it is that small). Queries stay in one group while a smallest
  * chunk still spans 256 rows; else they go in groups, multiples of MULTI_QUERIES, so each query is
  * computed in the same group of 8 as Kernels.searchBatch does and every distance is the same
  * float. A search under two smallest chunks' worth, or on one worker, stays one chunk: splitting
