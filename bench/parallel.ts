@@ -18,7 +18,9 @@
  * `--background-load`: a busy-loop process runs beside the scan rows (one core taken, as when the
  * OS gives a worker's core to another program), to measure the work-stealing split under load;
  * rows are marked `background: "1 busy process"`. `--rows=N` keeps the first N rows of each data
- * set (smoke runs). Writes bench/results/parallel.json and .md (parallel-load.* with the load).
+ * set (smoke runs); `--batch-only` runs only the batches of 32 and prints the table instead of
+ * writing it (quick before/after comparisons). Writes bench/results/parallel.json and .md
+ * (parallel-load.* with the load).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Worker } from "node:worker_threads";
@@ -36,6 +38,8 @@ const LOAD = process.argv.includes("--background-load");
 /** `--chunk-elements=N`: the pools' chunk size (rows × dim × queries; default the pool's own). */
 const CHUNK_ELEMENTS = ((v) => (v === undefined ? undefined : Number(v)))(process.argv.find((a) => a.startsWith("--chunk-elements="))?.slice(17));
 const ROWS = Number(process.argv.find((a) => a.startsWith("--rows="))?.slice(7) ?? Infinity);
+/** `--batch-only`: batches of 32 only (no single queries, no hop rows); prints the table, writes nothing. */
+const BATCH_ONLY = process.argv.includes("--batch-only");
 const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
 const tableWorker = new URL("../src/worker/node-worker.ts", import.meta.url).href;
 
@@ -155,7 +159,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
     }),
   ];
   const out: ResultRow[] = [];
-  for (const batch of [1, BATCH]) {
+  for (const batch of BATCH_ONLY ? [BATCH] : [1, BATCH]) {
     progress(`${ds.name} · ${batch === 1 ? "single queries" : `batches of ${batch}`} · ${runners.map((r) => r.variant).join(", ")}`);
     const timings = await interleaved(runners, ds.queries, batch, async () => {
       // After the warm-up: every worker holds the block and has answered; count from here.
@@ -177,7 +181,7 @@ async function scanRows(ds: Dataset, kernels: Kernels, pools: Map<string, ScanPo
         qps: sig(qps[i]!), p50_ms: sig(median(t.latencies)), p99_ms: sig(p99(t.latencies)),
         latency_per: batch === 1 ? "query" : `batch of ${batch}`,
         speedup: round(qps[i]! / qps[one]!, 2), speedup_vs_in_thread: round(qps[i]! / qps[0]!, 2),
-        cpu_util: round(t.cpuMs / t.wallMs, 2), others_cores: round(t.othersMs / t.wallMs, 2),
+        cpu_util: round(t.cpuMs / t.wallMs, 2), cpu_ms_per_search: sig(t.cpuMs / t.latencies.length), others_cores: round(t.othersMs / t.wallMs, 2),
         identical_to_in_thread: same(t.results, reference),
         ...scanCounts(r.reports ?? []),
       });
@@ -304,7 +308,7 @@ async function main(): Promise<void> {
   } finally {
     load?.kill();
   }
-  results.push(...(await hopRows(datasets[0]!, kernels, pools)));
+  if (!BATCH_ONLY) results.push(...(await hopRows(datasets[0]!, kernels, pools)));
   for (const pool of pools.values()) await pool.close();
 
   const find = (ds: string, variant: string) => results.find((r) => r.dataset === ds && r.variant === variant);
@@ -333,7 +337,7 @@ async function main(): Promise<void> {
         "over shared WebAssembly memory (`shared`) and message passing with a copy of the block per worker (`message`). The runners take " +
         `turns in chunks of ${CHUNK} queries (first runner rotating). **speedup**: qps over the 1-worker pool of the same transport ` +
         "(in-thread rows: 1); **vs in-thread**: qps over `Kernels.searchBatch` on this thread. **CPU util**: process CPU time / wall time " +
-        "(all threads). **identical**: every answer equals the in-thread one (rows, distances, order).",
+        "(all threads); **CPU ms / search**: process CPU time per search, all threads (the 2-worker rows' excess over the 1-worker rows is what splitting costs). **identical**: every answer equals the in-thread one (rows, distances, order).",
     ],
     columns: [
       { heading: "variant", value: (r: ResultRow) => r.variant },
@@ -345,6 +349,7 @@ async function main(): Promise<void> {
       { heading: "speedup", value: (r: ResultRow) => (r.speedup === undefined ? "–" : `${r.speedup}×`) },
       { heading: "vs in-thread", value: (r: ResultRow) => (r.speedup_vs_in_thread === undefined ? "–" : `${r.speedup_vs_in_thread}×`) },
       { heading: "CPU util", value: (r: ResultRow) => r.cpu_util },
+      { heading: "CPU ms / search", value: (r: ResultRow) => r.cpu_ms_per_search },
       { heading: "other procs (cores)", value: (r: ResultRow) => r.others_cores },
       { heading: "identical", value: (r: ResultRow) => r.identical_to_in_thread },
       { heading: "hop µs (p50)", value: (r: ResultRow) => r.hop_p50_us },
@@ -358,7 +363,7 @@ async function main(): Promise<void> {
     notes: [findings.join("\n")],
     reproduce: `npm run bench -- parallel${LOAD ? " --background-load" : ""}`,
   };
-  if (QUICK) {
+  if (QUICK || BATCH_ONLY) {
     console.log(renderMarkdown(report, markdown));
     return;
   }

@@ -7,19 +7,24 @@
  *   await pool.close();
  *
  * `searchBatch` answers exactly what `Kernels.searchBatch` answers for the same arguments — same
- * rows, same float distances, ties in the same (target, row) order. A search is cut into chunks
- * of about equal cost (`chunkElements` = rows × dim × queries, ~0.5 ms of scanning: well under a
- * scheduler's time slice): groups of 8 queries × contiguous ranges of the rows the targets cover,
- * laid end to end in target order (chunks.ts splitScan). Idle workers take the next chunk — work
- * stealing — and once none are left, back up the oldest chunk a late worker still holds (the
- * first answer wins), so a worker the OS sets aside mid-chunk holds up nothing:
+ * rows, same float distances, ties in the same (target, row) order. A search is cut into chunks —
+ * its queries (in groups of 8 when there are many) × contiguous ranges of the rows the targets
+ * cover, laid end to end in target order — by guided self-scheduling (chunks.ts planScan): the
+ * first chunk takes 1/(2 × workers) of the work, each next one that share of what is left, down to
+ * `chunkElements` (rows × dim × queries, ~0.5 ms of scanning: well under a scheduler's time slice).
+ * Idle workers take the next chunk — work stealing — so few chunks carry most of the work (few
+ * claims, messages and lists to merge) and the short ones come last; once none are left, an idle
+ * worker backs up a chunk that is late (twice its expected time at the measured rate; the first
+ * answer wins), so a worker the OS sets aside mid-chunk holds up nothing:
  *
- *   targets  [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
- *   queries 0–7   [ 0 ··· | 1 ··· | 2 ··· | 3 ··· | 4 ··· | 5 ··· ]   taken by whoever is free
- *   queries 8–15  [ 6 ··· | 7 ··· | 8 ··· | 9 ··· | 10 ·· | 11 ·· ]
+ *   rows     [ block 0 ············ | block 1 (ids) ······ | block 2 ········ ]
+ *   chunks   [ 0 ·················· | 1 ············ | 2 ········ | 3 ···· |4 ·|5 ·|6·|7·]
+ *            each: all the queries (or one group of them) × its rows; taken in order by
+ *            whoever is free
  *
  * A search too small to pay for the hop (under 1/8 of a chunk) runs on the calling thread with the
- * same kernels; one under two chunks' worth goes to one worker whole.
+ * same kernels; one under two chunks' worth goes to one worker whole, and so does every search on
+ * a one-worker pool.
  *
  * Each worker runs the same kernels as Kernels.searchBatch over a chunk (per-row distances do not
  * depend on their neighbours) and selects the chunk's top-k; the coordinator merges those lists by
@@ -37,10 +42,10 @@
  *   (`runRows`: k-means assignment, PQ and SQ encoding).
  * - "message": each worker keeps its own copy of every block it has scanned (sent once, by handle,
  *   dropped when the block is garbage collected or `release`d); the coordinator posts one chunk
- *   at a time (the chunk's queries and row ids), two in flight per worker, to whichever worker
- *   answered; once nothing else is left and a chunk stays unanswered for the search's mean chunk
- *   time, an idle worker gets a copy of it. Index builds send each worker its part of the rows
- *   once, then only centroids or codebooks per step (build.ts).
+ *   at a time (the chunk's queries and row ids) to whichever worker answered, two in flight per
+ *   worker once chunks are short; once nothing else is left and a chunk is late (as above), an idle worker gets a
+ *   copy of it. Index builds send each worker its part of the rows once, then only centroids or
+ *   codebooks per step (build.ts).
  */
 import type { Endpoint } from "comlink";
 import { createError, QuiverError, type ErrorCode } from "../errors.js";
@@ -53,7 +58,7 @@ import { checkDim, checkK, checkRange, toElementArray } from "../kernels/validat
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
 import type { PoolReply, PoolRequest, ScanJob, UnnumberedRequest } from "./protocol.js";
 import { planScans, splitQueries, type Scan } from "../kernels/scan-layout.js";
-import { CHUNK_ELEMENTS, chunkOf, merge, splitScan } from "./chunks.js";
+import { CHUNK_ELEMENTS, chunkOf, mergeChunks, planScan } from "./chunks.js";
 import { rowTaskScratch, rowTaskZeroed, type RowParallel, type RowTask } from "../kernels/parallel.js";
 import { now } from "./scan.js";
 import { runMessage, runShared, type ScanReport, type ScanTransport, type SearchHost, type SearchRun } from "./search.js";
@@ -86,12 +91,13 @@ export interface ScanPoolOptions {
    */
   createWorker?: () => WorkerLike | Promise<WorkerLike>;
   /**
-   * Work per chunk of a search, in elements (rows × dim × queries). Default 4,194,304: about
-   * 0.5 ms of SIMD scanning on one core, well under a scheduler's time slice, so a worker the OS
-   * sets aside holds up one short chunk (which an idle worker then scans too). Smaller: finer
-   * balance, but one claim (shared) or one message round trip (message) more per chunk. A search
-   * under 2 chunks' worth goes to one worker; under 1/8 of a chunk it runs on the calling thread,
-   * where it costs less than the hop. Limit: integer ≥ 1.
+   * Smallest chunk of a search, in elements (rows × dim × queries). Default 4,194,304: about
+   * 0.5 ms of SIMD scanning on one core, well under a scheduler's time slice. Chunks start at
+   * 1/(2 × workers) of the search and shrink to this size, so the last ones — those a worker the
+   * OS sets aside can hold up (an idle worker then scans a copy) — are short. Smaller: finer
+   * balance at the end, but more claims (shared) or message round trips (message). A search under
+   * 2 chunks' worth goes to one worker; under 1/8 of a chunk it runs on the calling thread, where
+   * it costs less than the hop. Limit: integer ≥ 1.
    */
   chunkElements?: number;
   /**
@@ -363,16 +369,15 @@ export class ScanPool {
     if (total * dim * values.length * 8 < this.#chunkElements) return this.kernels.searchBatch(metric, queries, targets, dim, k, range);
     if (metric === "cosine") this.#ensureNorms(scans, dim);
 
-    const split = splitScan(total, values.length, dim, k, this.#workers.length, this.#chunkElements);
-    const rows = Array.from({ length: split.rowChunks }, (_, r) => chunkOf(scans, Math.round((total * r) / split.rowChunks), Math.round((total * (r + 1)) / split.rowChunks)));
-    const jobs: ScanJob[] = [];
-    for (let g = 0; g < split.groups; g++) {
-      const nq = Math.min(split.groupSize, values.length - g * split.groupSize);
-      for (const c of rows) jobs.push({ metric, element, multi, dim, nq, total: c.total, kk: Math.min(k, c.total), lo, hi, pieces: c.pieces });
-    }
-    const run: SearchRun = { split, rows, jobs, values, element, cosine: metric === "cosine", t0: now() };
+    const plan = planScan(total, values.length, dim, k, this.#workers.length, this.#chunkElements);
+    const rows = plan.chunks.map((c) => chunkOf(scans, c.a, c.b));
+    const jobs = plan.chunks.map((c, i): ScanJob => {
+      const nq = Math.min(plan.groupSize, values.length - c.group * plan.groupSize);
+      return { metric, element, multi, dim, nq, total: rows[i]!.total, kk: Math.min(k, rows[i]!.total), lo, hi, pieces: rows[i]!.pieces };
+    });
+    const run: SearchRun = { plan, rows, jobs, values, element, cosine: metric === "cosine", t0: now() };
     const outputs = this.transport === "shared" ? await runShared(this.#host, run) : await runMessage(this.#host, run);
-    return values.map((_, q) => merge(q, k, split, rows, jobs, outputs, scans));
+    return mergeChunks(values.length, k, plan, jobs.map((j) => j.kk), outputs, scans);
   }
 
   /**

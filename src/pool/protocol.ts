@@ -1,8 +1,8 @@
 /**
- * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts a search into small
- * chunks of about equal cost (a group of queries × a contiguous range of rows, chunks.ts); idle
- * workers take the next chunk, scan it for its queries and answer the chunk's top-k, which the
- * coordinator merges.
+ * The scan pool's protocol, as types. The coordinating thread (pool.ts) cuts a search into chunks
+ * (a group of queries × a contiguous range of rows, biggest first, chunks.ts); idle workers take
+ * the next chunk, scan it for its queries and answer the chunk's top-k, which the coordinator
+ * merges.
  *
  *   coordinator                                   scan worker (scan.ts)
  *   ───────────                                   ─────────────────────
@@ -17,8 +17,8 @@
  *
  * Shared transport: every worker of a search gets the same chunk list and claims chunks through an
  * atomic counter in the shared memory, so a worker the OS deschedules leaves its share to the
- * others; once none are left to claim, an idle worker scans a copy of the oldest chunk a late
- * worker still holds (first answer wins, by compare-and-swap on the chunk's state). Every pointer
+ * others; once none are left to claim, an idle worker scans a copy of a chunk a late worker still
+ * holds (first answer wins, by compare-and-swap on the chunk's state). Every pointer
  * is into that memory, allocated by the coordinator; results are written in place. Message
  * transport: the coordinator hands one chunk at a time to whichever worker answers, and backs up
  * a late worker's chunks the same way; a worker keeps a copy of each block (sent once, by handle)
@@ -87,21 +87,24 @@ export interface SharedChunk {
 /**
  * A shared-memory search as one worker gets it:
  *
- *   control   (2 + 2 × chunks) i32, updated with Atomics:
+ *   control   (2 + 3 × chunks) i32, updated with Atomics:
  *             [0] next chunk to claim   [1] chunks finished
- *             [2 + c]          chunk c's state: 0 unfinished, 1 its claimer's answer won, 2 a copy's
- *             [2 + chunks + c] 1 once an idle worker took a copy of chunk c (one copy per chunk)
+ *             [2 + c]              chunk c's state: 0 unfinished, 1 its claimer's answer won, 2 a copy's
+ *             [2 + chunks + c]     1 once an idle worker took a copy of chunk c (one copy per chunk)
+ *             [2 + 2 × chunks + c] when chunk c was claimed: µs after `t0`, + 1 (0: not yet)
  *   qNorms    max group nq f32           this worker's scratch (cosine, multi)
  *   dist      max total × min(nq, 8) f32   this worker's scratch
  *
- * `patienceMs`: how long an idle worker waits for a late chunk before scanning a copy, until it has
- * timed chunks of its own (then it waits as long as its own chunks took on average).
+ * `t0`: when the search began (scan.ts `now()`, comparable across threads). `msPerElement`: the
+ * scanning rate an idle worker assumes to judge whether a chunk is late (LATE_FACTOR × its
+ * expected time after its claim), until it has timed chunks of its own.
  */
 export interface SharedScan {
   control: number;
   qNorms: number;
   dist: number;
-  patienceMs: number;
+  t0: number;
+  msPerElement: number;
   chunks: SharedChunk[];
 }
 

@@ -15,7 +15,7 @@ import { attachSharedKernels } from "../kernels/shared.js";
 import type { BlockData } from "../kernels/types.js";
 import type { BuildJob, BuildOutput, PoolReply, PoolRequest, RowsRequest, ScanJob, ScanOutput, SharedScan, WireError } from "./protocol.js";
 import { kmeans } from "../ann/kmeans.js";
-import { MULTI_QUERIES } from "./chunks.js";
+import { LATE_FACTOR, MULTI_QUERIES } from "./chunks.js";
 
 
 /** Where things are for one job; `block(i)` gives a piece's block pointer and its norms. */
@@ -211,19 +211,21 @@ class LocalScanner {
 
 /**
  * Shared transport: claims chunks from the counter until none are left, scanning each into its
- * claimer slot. Then, while chunks are unfinished, it backs up the oldest one nobody has copied
- * yet — a worker the OS set aside mid-chunk must not hold up the search: it waits up to its own
- * mean chunk time (or `patienceMs`) for that chunk, and if it is still unfinished, scans a copy
- * into the copy slot. Whichever answer is first to move the chunk's state from 0 wins; both are
- * the same floats. Returns the chunks this worker won; `trace` gets (chunk, start, end, flags)
- * per scan, flags 1 for a copy, +2 when that scan's answer won.
+ * claimer slot. Then, while chunks are unfinished, it backs up the one nobody has copied yet that
+ * is due first — a worker the OS set aside mid-chunk must not hold up the search: it waits until
+ * that chunk is late (LATE_FACTOR × the chunk's elements at this worker's own measured rate, after
+ * its claim) and, if it is still unfinished, scans a copy into the copy slot. Whichever answer is
+ * first to move the chunk's state from 0 wins; both are the same floats. Returns the chunks this
+ * worker won; `trace` gets (chunk, start, end, flags) per scan, flags 1 for a copy, +2 when that
+ * scan's answer won.
  */
 export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[] = []): number {
   const n = scan.chunks.length;
-  const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.control, 2 + 2 * n);
+  const control = (): Int32Array => new Int32Array(w.memory.buffer, scan.control, 2 + 3 * n);
+  const elements = scan.chunks.map(({ job }) => job.total * job.nq * job.dim);
   let won = 0;
   let scannedMs = 0;
-  let scanned = 0;
+  let scannedElements = 0;
   const run = (c: number, slot: 0 | 1): void => {
     const chunk = scan.chunks[c]!;
     const out = chunk.slots[slot];
@@ -234,7 +236,7 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
     });
     const end = now();
     scannedMs += end - start;
-    scanned++;
+    scannedElements += elements[c]!;
     const first = Atomics.compareExchange(control(), 2 + c, 0, slot + 1) === 0;
     if (first) {
       won++;
@@ -246,15 +248,28 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
   for (;;) {
     const c = Atomics.add(control(), 0, 1);
     if (c < n) {
+      // µs fit an i32 for 35 minutes; a search that long would count as claimed at that mark.
+      Atomics.store(control(), 2 + 2 * n + c, Math.min(0x7ffffffe, Math.round((now() - scan.t0) * 1000)) + 1);
       run(c, 0);
       continue;
     }
     if (Atomics.load(control(), 1) >= n) return won;
+    const msPerElement = scannedElements > 0 ? scannedMs / scannedElements : scan.msPerElement;
     let late = -1;
-    for (let j = 0; j < n && late < 0; j++) if (Atomics.load(control(), 2 + j) === 0 && Atomics.load(control(), 2 + n + j) === 0) late = j;
+    let due = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (Atomics.load(control(), 2 + j) !== 0 || Atomics.load(control(), 2 + n + j) !== 0) continue;
+      const claimed = Atomics.load(control(), 2 + 2 * n + j);
+      const at = (claimed === 0 ? now() - scan.t0 : (claimed - 1) / 1000) + LATE_FACTOR * elements[j]! * msPerElement;
+      if (at < due) [late, due] = [j, at];
+    }
     if (late < 0) return won; // every unfinished chunk already has a copy running
-    Atomics.wait(control(), 2 + late, 0, scanned > 0 ? scannedMs / scanned : scan.patienceMs);
-    if (Atomics.load(control(), 2 + late) !== 0 || Atomics.compareExchange(control(), 2 + n + late, 0, 1) !== 0) continue;
+    const wait = due - (now() - scan.t0);
+    if (wait > 0) {
+      Atomics.wait(control(), 2 + late, 0, wait);
+      continue;
+    }
+    if (Atomics.compareExchange(control(), 2 + n + late, 0, 1) !== 0) continue;
     run(late, 1);
   }
 }

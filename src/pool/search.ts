@@ -7,7 +7,7 @@ import type { Block } from "../kernels/block.js";
 import type { ElementType } from "../kernels/types.js";
 import type { WasmHeap } from "../kernels/memory.js";
 import type { BlockUpload, PoolReply, ScanJob, ScanOutput, ScanSlot, SharedChunk, UnnumberedRequest } from "./protocol.js";
-import { MULTI_QUERIES, type Chunk, type ScanSplit } from "./chunks.js";
+import { LATE_FACTOR, MULTI_QUERIES, type Chunk, type ScanPlan } from "./chunks.js";
 import { now } from "./scan.js";
 
 export type ScanTransport = "shared" | "message";
@@ -32,9 +32,9 @@ export interface SearchHost {
   readonly onScan: ((report: ScanReport) => void) | undefined;
 }
 
-/** One search being run: how it is cut, its row chunks, one job per (query group, row chunk), its queries. */
+/** One search being run: how it is cut, and per planned chunk its rows and its job; its queries. */
 export interface SearchRun {
-  split: ScanSplit;
+  plan: ScanPlan;
   rows: Chunk[];
   jobs: ScanJob[];
   values: (Float32Array | Int8Array | Uint8Array)[];
@@ -49,11 +49,9 @@ export interface SearchRun {
  * for how long an idle worker waits for a late chunk before it has timed chunks of its own.
  */
 const ELEMENTS_PER_MS = 4_000_000;
-
-/** How long an idle worker waits for a late chunk before backing it up, until chunks of this search were timed. */
-function patienceMs(run: SearchRun): number {
-  const largest = Math.max(...run.jobs.map((j) => j.total * j.nq));
-  return (largest * run.jobs[0]!.dim) / ELEMENTS_PER_MS;
+/** Elements (rows × dim × queries) of a job. */
+function jobElements(job: ScanJob): number {
+  return job.total * job.nq * job.dim;
 }
 
 /** One pooled search as it ran (ScanPoolOptions.onScan). Times are ms after the search began. */
@@ -61,10 +59,11 @@ export interface ScanReport {
   transport: ScanTransport;
   queries: number;
   rows: number;
-  /** Chunks: `groups` query groups × `rowChunks` row ranges. */
+  /** Chunks, in `groups` query groups. */
   chunks: number;
   groups: number;
-  rowChunks: number;
+  /** Rows of each chunk, in the order workers take them (shrinking). */
+  chunkRows: number[];
   /** Every chunk scan: a chunk scanned twice (a copy, backing up a late worker) appears twice, `used` on the answer that won. */
   scans: { chunk: number; worker: number; start: number; end: number; used: boolean; copy: boolean }[];
   /** Until the last request to a worker was posted. */
@@ -83,7 +82,7 @@ export interface ScanReport {
  * answered, since until then one may still read the control words or write its slot.
  */
 export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[]> {
-  const { jobs, rows, split, values, element } = run;
+  const { jobs, rows, plan, values, element } = run;
   const heap = host.heap;
   const { dim, multi } = jobs[0]!;
   const n = jobs.length;
@@ -96,7 +95,7 @@ export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[
     size += align(bytes);
     return off;
   };
-  const control = at((2 + 2 * n) * 4);
+  const control = at((2 + 3 * n) * 4);
   const idsAt = rows.map((c) => at(c.ids.byteLength));
   const slot = (job: ScanJob) => ({ idx: at(job.nq * job.kk * 4), dist: at(job.nq * job.kk * 4), count: at(job.nq * 4) });
   const slots = jobs.map((job) => [slot(job), slot(job)] as const);
@@ -104,22 +103,21 @@ export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[
   // to back up a chunk whose claimer is late.
   const workers = host.workers;
   const largest = Math.max(...jobs.map((j) => j.total));
-  const scratch = workers.map(() => ({ qNorms: at(split.groupSize * 4), dist: at(largest * Math.min(split.groupSize, multi ? MULTI_QUERIES : 1) * 4) }));
+  const scratch = workers.map(() => ({ qNorms: at(plan.groupSize * 4), dist: at(largest * Math.min(plan.groupSize, multi ? MULTI_QUERIES : 1) * 4) }));
   const base = heap.alloc(size);
   values.forEach((v, q) => heap.write(base + q * dim * esize, v));
-  heap.i32(base + control, 2 + 2 * n).fill(0);
+  heap.i32(base + control, 2 + 3 * n).fill(0);
   rows.forEach((c, r) => c.ids.length > 0 && heap.write(base + idsAt[r]!, c.ids));
   const list = jobs.map((job, c): SharedChunk => {
-    const r = c % split.rowChunks;
-    const g = Math.floor(c / split.rowChunks);
+    const g = plan.chunks[c]!.group;
     const moved = (x: ScanSlot): ScanSlot => ({ idx: base + x.idx, dist: base + x.dist, count: base + x.count });
     return {
-      job, queries: base + g * split.groupSize * dim * esize, ids: base + idsAt[r]!, slots: [moved(slots[c]![0]), moved(slots[c]![1])],
-      blocks: rows[r]!.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
+      job, queries: base + g * plan.groupSize * dim * esize, ids: base + idsAt[c]!, slots: [moved(slots[c]![0]), moved(slots[c]![1])],
+      blocks: rows[c]!.blocks.map((b): [number, number] => [b.ptr, b.normsPtr]),
     };
   });
   const requests = workers.map((w, i) => w.request({
-    type: "scan", shared: { control: base + control, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, patienceMs: patienceMs(run), chunks: list },
+    type: "scan", shared: { control: base + control, qNorms: base + scratch[i]!.qNorms, dist: base + scratch[i]!.dist, t0: run.t0, msPerElement: 1 / ELEMENTS_PER_MS, chunks: list },
   }));
   const dispatched = now();
   let answered = 0;
@@ -159,21 +157,25 @@ export function runShared(host: SearchHost, run: SearchRun): Promise<ScanOutput[
 }
 
 /**
- * The coordinator hands chunks out one at a time, two in flight per worker (so a worker never
- * waits for the hop), to whichever worker answers. When none are left, an idle worker waits the
- * search's mean chunk time, then takes a copy of a chunk another worker still holds; the first
- * answer wins. Same kernels, same floats: either copy gives the same output.
+ * The coordinator hands chunks out in plan order (biggest first) to whichever worker answers, two
+ * in flight per worker once they are short (so a worker does not wait for the hop). When none are
+ * left, an idle worker backs up a chunk another still holds once it is late — LATE_FACTOR × its
+ * expected time at the search's measured rate since that worker began it; the first answer wins.
+ * Same kernels, same floats: either copy gives the same output.
  */
 export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput[]> {
-  const { jobs, rows, split, values, element } = run;
+  const { jobs, rows, plan, values, element } = run;
   const { dim } = jobs[0]!;
   const nq = values.length;
   const packed = element === "f32" ? new Float32Array(nq * dim) : element === "i8" ? new Int8Array(nq * dim) : new Uint8Array(nq * dim);
   values.forEach((v, q) => packed.set(v, q * dim));
   const n = jobs.length;
   const outputs: (ScanOutput | undefined)[] = new Array(n);
-  const running = host.workers.map(() => new Set<number>());
+  // Chunks each worker holds, in the order it runs them.
+  const running = host.workers.map(() => [] as number[]);
   const copies = new Int32Array(n);
+  // When each worker began the first chunk it holds (its previous answer, or when it was sent to it idle).
+  const began = new Float64Array(host.workers.length);
   let next = 0;
   let left = n;
   let settled = false;
@@ -182,45 +184,68 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
   let inFlight = 0;
   const scans: ScanReport["scans"] = [];
   return new Promise((resolve, reject) => {
-    // An idle worker with nothing left to take waits this long (the mean scan time of this
-    // search's answered chunks, or an estimate) before backing up a chunk another still holds.
     let scannedMs = 0;
-    let scanned = 0;
-    const patience = (): number => (scanned > 0 ? scannedMs / scanned : patienceMs(run));
+    let scannedElements = 0;
+    const msPerElement = (): number => (scannedElements > 0 ? scannedMs / scannedElements : 1 / ELEMENTS_PER_MS);
+    // A chunk is late LATE_FACTOR × its expected time after its worker could begin it (after the ones queued before it).
+    const lateAt = (c: number): number => {
+      let at = Infinity;
+      running.forEach((queue, v) => {
+        const i = queue.indexOf(c);
+        if (i < 0) return;
+        let elements = 0;
+        for (let j = 0; j <= i; j++) elements += jobElements(jobs[queue[j]!]!);
+        at = Math.min(at, began[v]! + LATE_FACTOR * elements * msPerElement());
+      });
+      return at;
+    };
     const waiting = new Set<number>();
-    const give = (w: number, late = false): void => {
+    // A second chunk in flight hides the hop only where chunks are short (near the smallest): a
+    // big one queued behind another could not be taken by an idle worker until it is late.
+    const smallest = Math.min(...jobs.map(jobElements));
+    const depth = (): number => (next < n && jobElements(jobs[next]!) <= 2 * smallest ? 2 : 1);
+    const give = (w: number): void => {
       let c: number | undefined;
       if (next < n) c = next++;
-      else if (running[w]!.size === 0 && !late) {
-        let pending = false;
-        for (let j = 0; j < n && !pending; j++) pending = outputs[j] === undefined && !running[w]!.has(j);
-        if (waiting.has(w) || !pending) return;
-        waiting.add(w);
-        setTimeout(() => {
-          waiting.delete(w);
-          if (!settled && running[w]!.size === 0) give(w, true);
-        }, patience());
-        return;
-      } else if (running[w]!.size === 0) {
-        // Still unanswered after the wait: back up the pending chunk with the fewest copies running.
-        for (let j = 0; j < n; j++) if (outputs[j] === undefined && !running[w]!.has(j) && (c === undefined || copies[j]! < copies[c]!)) c = j;
+      else if (running[w]!.length === 0) {
+        // Nothing left to hand out: back up the pending chunk that is latest, once it is late.
+        let due = Infinity;
+        for (let j = 0; j < n; j++) {
+          if (outputs[j] !== undefined || copies[j]! > 1 || running[w]!.includes(j)) continue;
+          const at = lateAt(j);
+          if (at < due) [c, due] = [j, at];
+        }
+        if (c === undefined) return;
+        const wait = due - now();
+        if (wait > 0) {
+          if (waiting.has(w)) return;
+          waiting.add(w);
+          setTimeout(() => {
+            waiting.delete(w);
+            if (!settled && running[w]!.length === 0) give(w);
+          }, wait);
+          return;
+        }
       }
       if (c === undefined) return;
       const chunk = c;
-      running[w]!.add(chunk);
+      if (running[w]!.length === 0) began[w] = now();
+      running[w]!.push(chunk);
       const copy = copies[chunk]! > 0;
       copies[chunk]!++;
       inFlight++;
-      const g = Math.floor(chunk / split.rowChunks);
-      const queries = packed.slice(g * split.groupSize * dim, (g * split.groupSize + jobs[chunk]!.nq) * dim);
-      sendChunk(host, w, jobs[chunk]!, rows[chunk % split.rowChunks]!, queries, run.cosine).then(
+      const g = plan.chunks[chunk]!.group;
+      const queries = packed.slice(g * plan.groupSize * dim, (g * plan.groupSize + jobs[chunk]!.nq) * dim);
+      sendChunk(host, w, jobs[chunk]!, rows[chunk]!, queries, run.cosine).then(
         ({ output, trace }) => {
-          running[w]!.delete(chunk);
+          const mine = running[w]!;
+          mine.splice(mine.indexOf(chunk), 1);
+          if (mine.length > 0) began[w] = now();
           copies[chunk]!--;
           const used = outputs[chunk] === undefined && !settled;
           scans.push({ chunk, worker: w, start: trace[1]! - run.t0, end: trace[2]! - run.t0, used, copy });
           scannedMs += trace[2]! - trace[1]!;
-          scanned++;
+          scannedElements += jobElements(jobs[chunk]!);
           if (settled) return;
           if (outputs[chunk] === undefined) {
             outputs[chunk] = output;
@@ -232,6 +257,7 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
             }
           }
           give(w);
+          if (running[w]!.length < depth()) give(w);
         },
         (error: unknown) => {
           if (settled) return;
@@ -242,7 +268,7 @@ export function runMessage(host: SearchHost, run: SearchRun): Promise<ScanOutput
         if (--inFlight === 0) report(host, run, dispatched, answered, scans);
       });
     };
-    for (let round = 0; round < 2; round++) for (let w = 0; w < host.workers.length; w++) give(w);
+    for (let round = 0; round < 2; round++) for (let w = 0; w < host.workers.length; w++) if (running[w]!.length < (round === 0 ? 1 : depth())) give(w);
     dispatched = now();
   });
 }
@@ -276,8 +302,8 @@ function report(host: SearchHost, run: SearchRun, dispatched: number, answered: 
   for (const s of scans) firstStart.set(s.chunk, Math.min(firstStart.get(s.chunk) ?? Infinity, s.start));
   const lastStart = Math.max(...firstStart.values());
   host.onScan({
-    transport: host.transport, queries: run.values.length, rows: run.rows.reduce((n, c) => n + c.total, 0), chunks: run.jobs.length,
-    groups: run.split.groups, rowChunks: run.split.rowChunks,
+    transport: host.transport, queries: run.values.length, rows: Math.max(...run.plan.chunks.map((c) => c.b)), chunks: run.jobs.length,
+    groups: run.plan.groups, chunkRows: run.jobs.map((j) => j.total),
     scans: scans.sort((a, b) => a.start - b.start), dispatchMs: dispatched - run.t0, answeredMs: answered - run.t0, tailMs: answered - run.t0 - lastStart,
   });
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasData, loadGlove, seededRandom } from "../../bench/datasets.js";
 import { isQuiverError } from "../../src/errors.js";
 import { loadKernels, type Kernels, type Metric, type SearchResult, type SearchTarget } from "../../src/kernels/index.js";
-import { splitScan } from "../../src/pool/chunks.js";
+import { CHUNK_ELEMENTS, planScan } from "../../src/pool/chunks.js";
 import { createScanPool, type ScanPool, type ScanReport, type ScanTransport } from "../../src/pool/pool.js";
 import { startTsWorker } from "./worker-harness.js";
 
@@ -87,7 +87,7 @@ for (const transport of ["shared", "message"] as const satisfies readonly ScanTr
             // 11 queries of 17-d over 2,203 rows: two query groups (8 + 3) × row ranges, all reported.
             const split = reports.find((r) => r.queries === 11 && r.rows === 2203)!;
             expect(split.groups).toBe(2);
-            expect(split.rowChunks).toBeGreaterThan(1);
+            expect(split.chunks).toBeGreaterThan(2);
           } finally {
             for (const x of [a, b, c]) {
               pool.release(x);
@@ -208,9 +208,9 @@ describe("work stealing: a stalled worker does not stall the search", () => {
           expect(plain(actual)).toEqual(plain(pool.kernels.searchBatch(metric, queries, targets, dim, 25)));
           const after = pool.chunksByWorker;
           const total = targets.reduce((n, t) => n + (t.ids?.length ?? rows), 0);
-          const split = splitScan(total, 5, dim, 25, 2, 50_000);
-          expect(split.groups * split.rowChunks).toBeGreaterThan(8);
-          expect(after[0]! - before[0]!).toBe(split.groups * split.rowChunks);
+          const chunks = planScan(total, 5, dim, 25, 2, 50_000).chunks.length;
+          expect(chunks).toBeGreaterThan(4);
+          expect(after[0]! - before[0]!).toBe(chunks);
           expect(after[1]).toBe(0);
         }
         // Awake again, it takes chunks like any other and the answers stay exact.
@@ -264,8 +264,7 @@ describe("work stealing: a worker stalled mid-chunk (shared memory)", () => {
       const rows = 12_000;
       const block = pool.kernels.upload(randomF32(rows * dim, rand, 5), dim);
       const queries = randomF32(3 * dim, rand, 5);
-      const split = splitScan(rows, 3, dim, 15, 2, 100_000);
-      const chunks = split.groups * split.rowChunks;
+      const chunks = planScan(rows, 3, dim, 15, 2, 100_000).chunks.length;
       expect(chunks).toBeGreaterThan(4);
       // Resolves while worker 0 is still blocked mid-chunk: worker 1's copy answered for it.
       const actual = await pool.searchBatch("cosine", queries, [{ block }], dim, 15);
@@ -300,21 +299,105 @@ describe("work stealing: a worker stalled mid-chunk (shared memory)", () => {
   });
 });
 
+describe("guided chunks: few requests, shrinking chunks", () => {
+  for (const transport of ["shared", "message"] as const) {
+    it(`${transport}: a batch of 32 is cut as planScan says, biggest first, with one scan request per chunk scan (message) or per worker (shared)`, async () => {
+      const reports: ScanReport[] = [];
+      let requests = 0;
+      const pool = await createScanPool({
+        workers: 2, transport, flavor: "simd", onScan: (r) => reports.push(r),
+        createWorker: () => {
+          const w = createWorker();
+          return {
+            postMessage: (m: unknown, transfer?: readonly unknown[]) => {
+              if ((m as { type: string }).type === "scan") requests++;
+              w.postMessage(m, transfer as never);
+            },
+            on: w.on.bind(w), off: w.off.bind(w), terminate: () => w.terminate(),
+          };
+        },
+      });
+      try {
+        const rand = seededRandom(17);
+        const dim = 64;
+        const rows = 50_000;
+        const block = pool.kernels.upload(randomF32(rows * dim, rand), dim);
+        const queries = randomF32(32 * dim, rand);
+        const plan = planScan(rows, 32, dim, 10, 2, CHUNK_ELEMENTS);
+        for (const metric of ["l2", "cosine"] as const) {
+          const before = requests;
+          expect(plain(await pool.searchBatch(metric, queries, [{ block }], dim, 10))).toEqual(plain(pool.kernels.searchBatch(metric, queries, [{ block }], dim, 10)));
+          await expect.poll(() => reports.length).toBe(metric === "l2" ? 1 : 2);
+          const report = reports.at(-1)!;
+          expect(report.chunks).toBe(plan.chunks.length);
+          expect(report.chunkRows).toEqual(plan.chunks.map((c) => c.b - c.a));
+          expect(report.chunkRows[0]).toBe(rows / 4);
+          expect(report.chunkRows[0]! / report.chunkRows.at(-2)!).toBeGreaterThan(5);
+          // The fixed 0.5 ms split cut this batch into 4 groups × 6 row ranges: 24 chunks.
+          expect(report.chunks).toBeLessThan(12);
+          expect(report.scans.filter((x) => x.used)).toHaveLength(report.chunks);
+          const sent = requests - before;
+          if (transport === "shared") expect(sent).toBe(2);
+          else expect(sent).toBe(report.scans.length);
+          expect(report.scans.length - report.chunks).toBe(report.scans.filter((x) => x.copy).length);
+        }
+        block.free();
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+});
+
 describe("cutting a search into chunks", () => {
-  it("sizes chunks by rows × dim × queries, groups queries by 8 first, and leaves small searches whole", () => {
-    const C = 1 << 22;
-    // One 384-d query over 100K rows: ~9 chunks' worth, all row ranges.
-    expect(splitScan(100_000, 1, 384, 10, 2, C)).toEqual({ groupSize: 1, groups: 1, rowChunks: 9 });
-    // 32 queries: 4 groups of 8, then row ranges for the rest of the cost.
-    const batch = splitScan(100_000, 32, 384, 10, 2, C);
-    expect(batch).toMatchObject({ groupSize: 8, groups: 4 });
-    expect(batch.rowChunks).toBe(Math.ceil(Math.floor((100_000 * 384 * 32) / C) / 4));
+  it("cuts big chunks first, shrinking to chunkElements, in few chunks; small searches stay whole", () => {
+    const C = CHUNK_ELEMENTS;
+    const rowsOf = (plan: ReturnType<typeof planScan>) => plan.chunks.map((c) => c.b - c.a);
+    const contiguous = (plan: ReturnType<typeof planScan>, total: number) => {
+      for (let g = 0; g < plan.groups; g++) {
+        const mine = plan.chunks.filter((c) => c.group === g);
+        expect(mine[0]!.a).toBe(0);
+        mine.forEach((c, i) => i > 0 && expect(c.a).toBe(mine[i - 1]!.b));
+        expect(mine.at(-1)!.b).toBe(total);
+      }
+    };
+    // 32 queries of 384-d over 100K rows, 2 workers: one group of 32; the first chunk takes a quarter
+    // of the work, each next one a quarter of what is left, down to C; the fixed split made 292.
+    const batch = planScan(100_000, 32, 384, 10, 2, C);
+    expect(batch).toMatchObject({ groupSize: 32, groups: 1 });
+    contiguous(batch, 100_000);
+    const rows = rowsOf(batch);
+    expect(rows[0]).toBe(25_000);
+    expect(rows[1]).toBe(18_750);
+    for (let i = 1; i < rows.length - 1; i++) expect(rows[i]!).toBeLessThanOrEqual(rows[i - 1]!);
+    // The smallest chunks are C's worth; the last takes what is left (0.5 to 1.5 of that).
+    const smallest = Math.ceil(C / (384 * 32));
+    expect(Math.min(...rows.slice(0, -1))).toBe(smallest);
+    expect(rows.at(-1)!).toBeGreaterThanOrEqual(smallest / 2);
+    expect(rows.at(-1)!).toBeLessThan(1.5 * smallest);
+    expect(rows).toHaveLength(19);
+    // More workers: smaller first chunks (1 / (2 × workers) of the work).
+    expect(rowsOf(planScan(100_000, 32, 384, 10, 4, C))[0]).toBe(12_500);
+    // One 384-d query over 100K rows: ~9 smallest chunks' worth, 7 chunks.
+    expect(rowsOf(planScan(100_000, 1, 384, 10, 2, C))).toEqual([25_000, 18_750, 14_063, 10_923, 10_923, 10_923, 9_418]);
     // Under two chunks' worth, or one worker: one chunk.
-    expect(splitScan(10_000, 1, 384, 10, 2, C)).toEqual({ groupSize: 1, groups: 1, rowChunks: 1 });
-    expect(splitScan(100_000, 32, 384, 10, 1, C)).toEqual({ groupSize: 32, groups: 1, rowChunks: 1 });
-    // 11 queries, small chunks: groups of 8 and 3, never a row range under 256 rows or under k rows.
-    expect(splitScan(2_000, 11, 17, 10, 2, 1000)).toEqual({ groupSize: 8, groups: 2, rowChunks: Math.floor(2000 / 256) });
-    expect(splitScan(2_000, 11, 17, 1000, 2, 1000).rowChunks).toBe(2);
+    expect(planScan(10_000, 1, 384, 10, 2, C).chunks).toEqual([{ group: 0, a: 0, b: 10_000 }]);
+    expect(planScan(100_000, 32, 384, 10, 1, C).chunks).toEqual([{ group: 0, a: 0, b: 100_000 }]);
+    // Many queries with small chunks: groups that are multiples of 8 (here 8 and 3), so the kernels
+    // see the same groups of 8 as in one thread; never a chunk under 256 rows or under k rows.
+    const groups = planScan(2_000, 11, 17, 10, 2, 1000);
+    expect(groups).toMatchObject({ groupSize: 8, groups: 2 });
+    contiguous(groups, 2_000);
+    expect(Math.min(...rowsOf(groups))).toBeGreaterThanOrEqual(256);
+    const bigK = planScan(2_000, 11, 17, 1000, 2, 1000);
+    contiguous(bigK, 2_000);
+    expect(Math.min(...rowsOf(bigK))).toBeGreaterThanOrEqual(1000);
+    // Large k over many queries: bigger chunks until their lists (two slots each) fit in 32 MiB.
+    const lists = planScan(1_000_000, 64, 16, 5_000, 2, 1 << 16);
+    expect(lists).toMatchObject({ groupSize: 8, groups: 8 });
+    expect(lists.chunks.length).toBeGreaterThan(8);
+    expect(lists.chunks.reduce((n, c) => n + 8 * Math.min(5_000, c.b - c.a) * 16, 0)).toBeLessThanOrEqual(32 << 20);
+    contiguous(lists, 1_000_000);
   });
 
   it("a tiny search runs on the calling thread, a small one on one worker, both with the same answer", async () => {
@@ -330,7 +413,7 @@ describe("cutting a search into chunks", () => {
       expect(pool.chunksByWorker).toEqual([0, 0]);
       expect(plain([await pool.search("l2", q, [{ block: large }], dim, 10)])).toEqual(plain([pool.kernels.search("l2", q, [{ block: large }], dim, 10)]));
       await expect.poll(() => reports.length).toBe(1);
-      expect(reports[0]).toMatchObject({ chunks: 1, groups: 1, rowChunks: 1 });
+      expect(reports[0]).toMatchObject({ chunks: 1, groups: 1, chunkRows: [60_000] });
       // The other worker stands by: it scans a copy only if the claimer is late (a loaded machine).
       expect(reports[0]!.scans.filter((x) => x.used)).toHaveLength(1);
       expect(reports[0]!.scans.filter((x) => x.copy).length).toBeLessThanOrEqual(1);
