@@ -53,15 +53,28 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
         const options = { k: 64, metric: "l2" as const, maxIterations: 6, seed: 3, columns };
         const serial = await kmeans(pool.kernels, block, dim, options);
         const before = pool.chunksByWorker;
-        // Seeding splits too (by default only for large runs).
-        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel(), seedOnThreadsFrom: 0 });
+        // Row tasks handed to the pool, by kernel: [calls, ranges].
+        const given = new Map<string, [number, number]>();
+        const threads = pool.rowParallel();
+        const runRows = threads.runRows;
+        threads.runRows = (task, count) => {
+          const [calls, ranges] = given.get(task.kernel) ?? [0, 0];
+          given.set(task.kernel, [calls + 1, ranges + count]);
+          return runRows(task, count);
+        };
+        // Seeding runs on the threads too (by default only for large runs).
+        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: threads, seedOnThreadsFrom: 0 });
         expect(parallel.iterations).toBe(serial.iterations);
         expect(bytesEqual(new Uint8Array(parallel.centroids.buffer), new Uint8Array(serial.centroids.buffer))).toBe(true);
         expect(Array.from(parallel.assign)).toEqual(Array.from(serial.assign));
+        // The whole seeding is one task — one request per worker, not one per centre — of 63
+        // rounds (the centres after the first) over 12,000 / 512 blocks each.
+        expect(given.get("kmeanspp_seed")).toEqual([1, 63 * Math.ceil(12_000 / 512)]);
+        expect(given.get("kmeans_assign")![0]).toBe(parallel.iterations + 1);
         const after = pool.chunksByWorker;
         // Every iteration's rows went through the workers (several ranges per iteration), and every
-        // seeding step's (63 centres after the first, at least one range each).
-        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8 + 63);
+        // seeding round's blocks.
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8 + 63 * 24);
       }
     } finally {
       block.free();
