@@ -9,6 +9,7 @@ import type { KernelExports } from "../kernels/abi.js";
 import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
+import { seedWait } from "../kernels/kmeanspp.js";
 import { rowTaskScratch, runRowTask, type RowTask } from "../kernels/parallel.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
@@ -261,13 +262,19 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
 
 /**
  * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left; adds
- * each range's rows to its tally before counting the range finished. Returns the ranges it ran.
+ * each range's rows to its tally before counting the range finished (a seeding's next range only once its
+ * round is open: kmeanspp.ts). Returns the ranges it ran.
  */
 export function runSharedRows(w: KernelExports, r: RowsRequest): number {
   const chunks = Math.ceil(r.rows / r.chunkRows);
   const control = (): Int32Array => new Int32Array(w.memory.buffer, r.counter, 2);
   let claimed = 0;
   for (;;) {
+    if (r.task.kernel === "kmeanspp_seed") {
+      const next = Atomics.load(control(), 0);
+      if (next >= chunks) return claimed;
+      seedWait(w, r.task, next);
+    }
     const c = Atomics.add(control(), 0, 1);
     if (c >= chunks) return claimed;
     const first = c * r.chunkRows;
