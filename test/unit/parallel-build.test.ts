@@ -232,15 +232,30 @@ describe("builds over message passing (2 workers, no shared memory)", () => {
     }
   });
 
-  it("PQ and SQ codes are the same bytes; PQ sub-spaces train as whole runs on the workers", async () => {
+  it("PQ and SQ codes are the same bytes; PQ sub-spaces train as whole runs on the workers, the odd one split", async () => {
     const { data, dim } = rows(9_000);
     const sample = data.subarray(0, 3000 * dim);
     const serialPq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4 });
+    const threads = pool.rowParallel();
+    const given = { runs: 0, holds: 0 };
+    const { kmeansRuns, hold } = threads;
+    threads.kmeansRuns = (runs, done) => {
+      given.runs += runs.length;
+      return kmeansRuns(runs, done);
+    };
+    threads.hold = (rows, d) => {
+      given.holds++;
+      return hold(rows, d);
+    };
     const before = pool.chunksByWorker;
     const reported: number[] = [];
-    const pq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4, parallel: pool.rowParallel(), progress: (done) => reported.push(done) });
-    // 25 runs answered by the workers (a run backed up on a slow worker counts once).
-    expect(pool.chunksByWorker.reduce((s, c, w) => s + c - before[w]!, 0)).toBe(25);
+    const pq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4, parallel: threads, progress: (done) => reported.push(done) });
+    // 24 whole runs, 12 a worker; the 25th would have kept one worker busy alone, so its rows were
+    // held by both and each of its assignment steps split: at most 5 steps (4 iterations) × 2 parts.
+    expect(given).toEqual({ runs: 24, holds: 1 });
+    const answered = pool.chunksByWorker.reduce((s, c, w) => s + c - before[w]!, 0);
+    expect(answered).toBeGreaterThan(24);
+    expect(answered).toBeLessThanOrEqual(24 + 5 * 2);
     expect(reported).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(bytesEqual(new Uint8Array(pq.codebook.buffer), new Uint8Array(serialPq.codebook.buffer))).toBe(true);
     expect(bytesEqual(await pq.encodeOn(pool.kernels, data, pool.rowParallel()), pq.encode(pool.kernels, data))).toBe(true);
