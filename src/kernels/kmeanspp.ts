@@ -6,14 +6,14 @@
  * Rows fall in blocks of `block` rows (seedBlockRows: set by n alone, never by the thread count).
  * Round j (1 ≤ j < k) folds centre j − 1 into each block's running minima (`mind`) and stores the
  * block's f64 sum in `sums`; the pick then sums the blocks in order and walks into the one block
- * holding the target. A block's sum is the kernel's sequential sum over its rows, so every thread count gives
- * the same sums, the same picks, the same centres.
+ * holding the target. A block's sum is the kernel's sequential sum over its rows, so every thread
+ * count gives the same sums, the same picks, the same centres.
  *
  * Over shared memory every round is ranges of the pool's counter: range c is block c mod blocks
  * of round 1 + ⌊c / blocks⌋. A thread waits (Atomics.wait) for the next range's round to open
- * before it claims it; the thread that finishes a round's last block picks the next centre and opens
- * the next round. The coordinator makes one request per worker for the whole seeding, not one
- * round trip per centre.
+ * before it claims it; the thread that finishes a round's last block picks the next centre and
+ * opens the next round. The coordinator makes one request per worker for the whole seeding, not
+ * one round trip per centre.
  *
  *   x          rows of `width` f32 at row stride `stride` floats (n rows)
  *   mind       n f32, +∞ before round 1

@@ -261,9 +261,9 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
 }
 
 /**
- * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left; adds
- * each range's rows to its tally before counting the range finished (a seeding's next range only once its
- * round is open: kmeanspp.ts). Returns the ranges it ran.
+ * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left (a
+ * seeding's next range only once its round is open: kmeanspp.ts); adds each range's rows to its
+ * tally before counting the range finished. Returns the ranges it ran.
  */
 export function runSharedRows(w: KernelExports, r: RowsRequest): number {
   const chunks = Math.ceil(r.rows / r.chunkRows);
