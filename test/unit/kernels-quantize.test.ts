@@ -353,6 +353,43 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
       upper.free();
     }
   });
+
+  it("k-means++ seeding over many blocks of rows picks where the reference's running sum passes each draw", async () => {
+    const n = 3000;
+    const dim = 16;
+    const x = randomF32(n * dim, 77);
+    const draws = Float64Array.from({ length: 12 }, (_, i) => ((i * 0.618034) % 1) * 0.999);
+    const block = k.upload(x, dim);
+    const session = new KMeansSession(k, block, dim);
+    try {
+      // 3000 rows: 12 blocks of 256 (seedBlockRows), each summed on its own.
+      const centres = await session.seed(draws.length, "l2", draws);
+      const rowOf = (j: number): number => {
+        const centre = centres.subarray(j * dim, (j + 1) * dim);
+        for (let r = 0; r < n; r++) if (centre.every((v, i) => v === x[r * dim + i])) return r;
+        return -1;
+      };
+      const chosen = [rowOf(0)];
+      expect(chosen[0]).toBe(Math.floor(draws[0]! * n));
+      const mind = new Float64Array(n).fill(Infinity);
+      for (let j = 1; j < draws.length; j++) {
+        const d = ref.l2(x.subarray(chosen[j - 1]! * dim, chosen[j - 1]! * dim + dim), x, dim);
+        for (let r = 0; r < n; r++) mind[r] = Math.min(mind[r]!, d[r]!);
+        const total = mind.reduce((a, b) => a + b, 0);
+        const target = draws[j]! * total;
+        const r = rowOf(j);
+        expect(r, `centre ${j} is a row`).toBeGreaterThanOrEqual(0);
+        const before = mind.subarray(0, r).reduce((a, b) => a + b, 0);
+        expect(before).toBeLessThanOrEqual(target + 1e-5 * total);
+        expect(before + mind[r]!).toBeGreaterThanOrEqual(target - 1e-5 * total);
+        chosen.push(r);
+      }
+      expect(new Set(chosen).size).toBe(draws.length);
+    } finally {
+      session.free();
+      block.free();
+    }
+  });
 });
 
 describe("host arrays past one kernel call (16 MiB of rows)", () => {
