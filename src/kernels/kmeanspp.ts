@@ -11,8 +11,9 @@
  *
  * Over shared memory every round is ranges of the pool's counter: range c is block c mod blocks
  * of round 1 + ⌊c / blocks⌋. A thread waits (Atomics.wait) for the next range's round to open
- * before it claims it; the thread that finishes a round's last block picks the next centre and
- * opens the next round. The coordinator makes one request per worker for the whole seeding, not
+ * before it claims it (src/pool/scan.ts), and again after, should another thread have claimed
+ * ahead of it; the thread that finishes a round's last block picks the next centre and opens
+ * the next round. The coordinator makes one request per worker for the whole seeding, not
  * one round trip per centre.
  *
  *   x          rows of `width` f32 at row stride `stride` floats (n rows)
@@ -109,25 +110,15 @@ export function seedRanges(t: SeedTask): number {
 }
 
 /**
- * Waits until range c's round is open. A thread calls this before it claims a range (and
- * seedRange again after): a thread the OS is slow to wake then holds no range the others need.
- */
-export function seedWait(w: KernelExports, t: SeedTask, c: number): void {
-  const j = 1 + Math.floor(c / seedBlocks(t));
-  const rounds = new Int32Array(w.memory.buffer, t.rounds, 1);
-  for (let open = Atomics.load(rounds, 0); open < j; open = Atomics.load(rounds, 0)) Atomics.wait(rounds, 0, open);
-}
-
-/**
  * Runs range c of a shared-memory seeding (see the top of this file): waits for its round to open,
  * folds its block, and when it is the round's last block, picks the centre and opens the next.
  */
 export function seedRange(w: KernelExports, t: SeedTask, c: number): void {
   const blocks = seedBlocks(t);
   const j = 1 + Math.floor(c / blocks);
-  seedWait(w, t, c);
-  seedFold(w, t, j, c % blocks);
   const rounds = new Int32Array(w.memory.buffer, t.rounds, 1 + t.k);
+  for (let open = Atomics.load(rounds, 0); open < j; open = Atomics.load(rounds, 0)) Atomics.wait(rounds, 0, open);
+  seedFold(w, t, j, c % blocks);
   if (Atomics.add(rounds, j, 1) + 1 < blocks) return;
   seedPick(w, t, j);
   Atomics.store(rounds, 0, j + 1);
