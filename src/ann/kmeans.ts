@@ -84,12 +84,12 @@ export interface KMeansOptions {
    * Threads for the assignment step (the scan pool, on the same kernels as the block): each
    * iteration's rows are split across them — over shared memory in place; over message passing
    * the workers keep a copy of the rows for the whole run and are sent only the centroids each
-   * iteration. Over shared memory k-means++ seeding's distance updates are split too (large runs).
-   * The update step and the seeding's picks stay on this thread, so the centroids are bit for bit
-   * those of a single-thread run.
+   * iteration. Over shared memory k-means++ seeding runs on the threads too (from
+   * seedOnThreadsFrom). The update step stays on this thread; the centroids are bit for bit those
+   * of a single-thread run.
    */
   parallel?: RowParallel;
-  /** Rows × width from which seeding splits over shared-memory `parallel` threads. Default 2^22 (4M); 0 always. */
+  /** Rows × width from which seeding runs on shared-memory `parallel` threads. Default 2^20 (1M); 0 always. */
   seedOnThreadsFrom?: number;
 }
 
@@ -157,25 +157,19 @@ async function run(session: KMeansSession, options: KMeansOptions, held: HeldRow
 }
 
 /**
- * Rows × width at which k-means++ seeding splits its minima updates over shared-memory threads. A
- * centre costs one round trip to the workers plus a sum over the rows here; on a 20K × 100 GloVe
- * sample (141 centres) the split took more of this thread than the serial seeding did, so it
- * starts at the IVF samples of 100K-row tables (316 × 256 rows × 100).
+ * Rows × width at which k-means++ seeding runs on shared-memory threads: one request per worker for
+ * the whole seeding, then a barrier among the workers per centre (tens of microseconds), which
+ * pays once a centre's distances take longer than that: from about 8K rows of 128.
  */
-const PARALLEL_SEEDING = 1 << 22;
+const PARALLEL_SEEDING = 1 << 20;
 
-/** k-means++: the first centre uniformly, each next one with probability ∝ distance to the nearest chosen. */
+/**
+ * k-means++: the first centre uniformly, each next one with probability ∝ distance to the nearest
+ * chosen (src/kernels/kmeanspp.ts). One draw of `random` per centre, taken here up front.
+ */
 async function seed(session: KMeansSession, centroids: Float32Array, k: number, metric: IndexMetric, random: () => number, parallel: RowParallel | undefined): Promise<void> {
-  const width = session.width;
-  let row = Math.floor(random() * session.n);
-  centroids.set(session.row(row), 0);
-  session.seedReset();
-  for (let j = 1; j < k; j++) {
-    const total = await session.seedAddOn(parallel, centroids.subarray((j - 1) * width, j * width), metric);
-    // Every row coincides with a chosen centre (duplicates): any row will do.
-    row = total > 0 ? session.seedPick(random() * total) : Math.floor(random() * session.n);
-    centroids.set(session.row(row), j * width);
-  }
+  const draws = Float64Array.from({ length: k }, () => random());
+  centroids.set(await session.seed(k, metric, draws, parallel), 0);
 }
 
 /**

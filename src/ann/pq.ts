@@ -24,8 +24,9 @@ export interface PqTrainOptions {
   progress?: (done: number, total: number) => void;
   /**
    * Threads (the scan pool): with at least two sub-spaces per thread, whole sub-space runs go to
-   * whichever thread is free; with fewer, each run's assignment steps are split (KMeansOptions.parallel).
-   * The codebook comes out the same either way.
+   * whichever thread is free, all but the last M mod threads; those, and every sub-space when there
+   * are fewer, run one at a time with their assignment steps split (KMeansOptions.parallel). The
+   * codebook comes out the same either way.
    */
   parallel?: RowParallel;
   /** Bits per code: 8 (default) or 4. */
@@ -74,16 +75,20 @@ export class ProductQuantizer {
     const maxIterations = options.maxIterations ?? 25;
     const seed = options.seed ?? 42;
     const p = parallelFor(kernels, options.parallel);
+    let first = 0;
     if (p !== undefined && M >= 2 * p.workers) {
-      // Sub-spaces train independently: whole runs on the workers, each on its own columns.
-      const runs = Array.from({ length: M }, (_, m) => ({ rows: columnsOf(sample, dim, m * dsub, dsub), width: dsub, k: ksub, maxIterations, seed: seed + m }));
+      // Sub-spaces train independently: whole runs on the workers, each on its own columns. The
+      // last M mod workers would leave the other workers idle at the end, so they train below.
+      first = M - (M % p.workers);
+      const runs = Array.from({ length: first }, (_, m) => ({ rows: columnsOf(sample, dim, m * dsub, dsub), width: dsub, k: ksub, maxIterations, seed: seed + m }));
       const centroids = await p.kmeansRuns(runs, (done) => options.progress?.(done, M));
       centroids.forEach((c, m) => codebook.set(c, m * ksub * dsub));
-      return new ProductQuantizer(dim, M, codebook, nbits);
+      if (first === M) return new ProductQuantizer(dim, M, codebook, nbits);
     }
+    // One sub-space after another, each run's assignment steps split across the threads.
     const block = kernels.upload(sample, dim);
     try {
-      for (let m = 0; m < M; m++) {
+      for (let m = first; m < M; m++) {
         const { centroids } = await kmeans(kernels, block, dim, {
           k: ksub,
           metric: "l2",

@@ -10,7 +10,8 @@
  *
  *   kmeans_assign  x = rows of `width` f32 at row stride `stride` floats; c = k × width;
  *                  assign n i32, dist n f32                 scratch k·(width + 1) f32 per thread
- *   kmeanspp_update  x as kmeans_assign; c = one centre (width f32); mind n f32 min-updated in place
+ *   kmeanspp_seed  k-means++ seeding (kmeanspp.ts): "rows" are its ranges, a block of one round
+ *                  each; a range waits for its round to open, so ranges are claimed one at a time
  *   pq_encode      x = n × dim f32; codebook M × ksub × dsub (ksub 256: 8-bit codes, 16: 4-bit);
  *                  codes n × M u8                           scratch ksub·(dim + M) f32 per thread
  *   pq_encode_residual  as pq_encode over x_r − c_{assign_r} (assign n i32, centroids k × dim f32)
@@ -33,10 +34,11 @@
  */
 import type { KernelExports } from "./abi.js";
 import type { Kernels } from "./kernels.js";
+import { seedRange, type SeedTask } from "./kmeanspp.js";
 
 export type RowTask =
   | { kernel: "kmeans_assign"; x: number; stride: number; width: number; c: number; k: number; metric: number; assign: number; dist: number }
-  | { kernel: "kmeanspp_update"; x: number; stride: number; width: number; c: number; metric: number; mind: number }
+  | SeedTask
   | { kernel: "pq_encode"; x: number; dim: number; M: number; ksub: PqKsub; codebook: number; codes: number }
   | { kernel: "pq_encode_residual"; x: number; dim: number; M: number; ksub: PqKsub; codebook: number; codes: number; assign: number; centroids: number; k: number }
   | { kernel: "sq_encode"; x: number; dim: number; offset: number; invScale: number; codes: number }
@@ -136,8 +138,8 @@ export function runRowTask(w: KernelExports, task: RowTask, first: number, count
   if (count <= 0) return;
   if (task.kernel === "kmeans_assign") {
     w.kmeans_assign(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.k, task.metric, scratch, task.assign + first * 4, task.dist + first * 4);
-  } else if (task.kernel === "kmeanspp_update") {
-    w.kmeanspp_update(task.x + first * task.stride * 4, count, task.width, task.stride, task.c, task.metric, task.mind + first * 4);
+  } else if (task.kernel === "kmeanspp_seed") {
+    for (let c = first; c < first + count; c++) seedRange(w, task, c);
   } else if (task.kernel === "pq_encode") {
     pqEncoder(w, task.ksub)(task.x + first * task.dim * 4, count, task.dim, task.M, task.codebook, scratch, task.codes + first * task.M);
   } else if (task.kernel === "pq_encode_residual") {

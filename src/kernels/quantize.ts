@@ -14,6 +14,7 @@
 import { createError } from "../errors.js";
 import { Block } from "./block.js";
 import type { Kernels } from "./kernels.js";
+import { seedBlockRows, seedCentre, seedRanges, seedSerial, type SeedTask } from "./kmeanspp.js";
 import { parallelFor, type HeldRows, type RowParallel } from "./parallel.js";
 import type { VectorBlock } from "./types.js";
 
@@ -109,7 +110,7 @@ class Temps {
  *
  *   assign  n i32    nearest centroid per row, from the last `assign`
  *   dist    n f32    its distance
- *   mind    n f32    k-means++ running minimum distance
+ *   mind    n f32    k-means++ running minimum distance (kmeanspp.ts)
  */
 export class KMeansSession {
   readonly n: number;
@@ -153,39 +154,34 @@ export class KMeansSession {
     return this.#kernels.heap.f32(p, this.width).slice();
   }
 
-  /** Starts k-means++ seeding: every row's distance to the chosen centres is +∞. */
-  seedReset(): void {
-    this.#kernels.heap.f32(this.#mind, this.n).fill(Infinity);
-  }
-
-  /** Folds one new centre into the running minima; returns Σ of the minima. */
-  seedAdd(centre: Float32Array, metric: IndexMetric): number {
-    this.#ensureCentroids(1);
-    this.#kernels.heap.write(this.#centroids, centre);
-    return this.#kernels.exports.kmeanspp_update(this.#x, this.n, this.width, this.#dim, this.#centroids, metricCode(metric), this.#mind);
-  }
-
   /**
-   * `seedAdd` with the minima updated across `parallel`'s threads (shared memory; a row's minimum
-   * depends on that row alone), then summed here in row order as f64 — the kernel's sum, so the
-   * same total bit for bit. On this thread when `parallel` is not a shared-memory runner here.
+   * k-means++ centres (k × width, a copy) drawn by `draws` (k values in [0, 1); kmeanspp.ts):
+   * across `parallel`'s threads when it runs on these kernels' shared memory, else on this thread —
+   * the same centres either way.
    */
-  async seedAddOn(parallel: RowParallel | undefined, centre: Float32Array, metric: IndexMetric): Promise<number> {
-    const p = parallelFor(this.#kernels, parallel);
-    if (p === undefined || p.transport !== "shared") return this.seedAdd(centre, metric);
-    this.#ensureCentroids(1);
+  async seed(k: number, metric: IndexMetric, draws: Float64Array, parallel?: RowParallel): Promise<Float32Array> {
+    if (draws.length !== k || k < 1 || k > this.n) throw createError("INVALID_ARGUMENT", `Seeding ${k} centres from ${this.n} rows takes ${k} draws, got ${draws.length}.`);
+    this.#ensureCentroids(k);
     const heap = this.#kernels.heap;
-    heap.write(this.#centroids, centre);
-    await p.runRows({ kernel: "kmeanspp_update", x: this.#x, stride: this.#dim, width: this.width, c: this.#centroids, metric: metricCode(metric), mind: this.#mind }, this.n);
-    const mind = heap.f32(this.#mind, this.n);
-    let total = 0;
-    for (let r = 0; r < mind.length; r++) total += mind[r]!;
-    return total;
-  }
-
-  /** The row at which the running sum of the minima first exceeds `target`. */
-  seedPick(target: number): number {
-    return this.#kernels.exports.kmeanspp_pick(this.#mind, this.n, target);
+    const temps = new Temps(this.#kernels);
+    try {
+      heap.f32(this.#mind, this.n).fill(Infinity);
+      const rounds = temps.alloc((1 + k) * 4);
+      heap.i32(rounds, 1 + k).fill(0)[0] = 1;
+      const block = seedBlockRows(this.n);
+      const task: SeedTask = {
+        kernel: "kmeanspp_seed", x: this.#x, n: this.n, block, stride: this.#dim, width: this.width, metric: metricCode(metric), k,
+        mind: this.#mind, sums: temps.alloc(Math.ceil(this.n / block) * 8), centroids: this.#centroids, draws: temps.put(draws), rounds,
+      };
+      const w = this.#kernels.exports;
+      seedCentre(w, task, 0, Math.floor(draws[0]! * this.n));
+      const p = parallelFor(this.#kernels, parallel);
+      if (p?.transport === "shared" && k > 1) await p.runRows(task, seedRanges(task));
+      else seedSerial(w, task);
+      return heap.f32(this.#centroids, k * this.width).slice();
+    } finally {
+      temps.free();
+    }
   }
 
   /** Nearest of k centroids (k × width) for every row; also kept for `update`. */

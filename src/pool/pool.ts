@@ -265,9 +265,9 @@ export class ScanPool {
     const count = Math.max(1, Math.min(workers, this.size));
     // An HNSW insertion (a tenth of a millisecond or more) or back-link list is sizeable work, and
     // each HNSW batch is two barriers: claim 2 insertions or 32 lists at a time, so a worker done
-    // first waits for at most that. A seeding step is one distance per row: claim many at a time.
-    const chunkRows = task.kernel === "hnsw_link" ? 2 : task.kernel === "hnsw_backlink" ? 32
-      : Math.max(task.kernel === "kmeanspp_update" ? 16 * MIN_TASK_ROWS : MIN_TASK_ROWS, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
+    // first waits for at most that. A seeding's ranges are blocks already, each waiting its round.
+    const chunkRows = task.kernel === "hnsw_link" ? 2 : task.kernel === "hnsw_backlink" ? 32 : task.kernel === "kmeanspp_seed" ? 1
+      : Math.max(MIN_TASK_ROWS, Math.ceil(rows / (count * TASK_RANGES_PER_WORKER)));
     const chunks = Math.ceil(rows / chunkRows);
     const used = this.#workers.slice(0, Math.min(count, chunks));
     const heap = this.kernels.heap;

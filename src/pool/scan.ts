@@ -9,6 +9,7 @@ import type { KernelExports } from "../kernels/abi.js";
 import { Block } from "../kernels/block.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { loadKernels } from "../kernels/loader.js";
+import { seedBlocks } from "../kernels/kmeanspp.js";
 import { rowTaskScratch, runRowTask, type RowTask } from "../kernels/parallel.js";
 import { Scratch } from "../kernels/memory.js";
 import { attachSharedKernels } from "../kernels/shared.js";
@@ -275,14 +276,25 @@ export function runSharedScan(w: KernelExports, scan: SharedScan, trace: number[
 }
 
 /**
- * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left; adds
- * each range's rows to its tally before counting the range finished. Returns the ranges it ran.
+ * Shared transport: claims ranges of `chunkRows` rows of a build task until none are left (a
+ * seeding's next range only once its round is open: kmeanspp.ts); adds each range's rows to its
+ * tally before counting the range finished. Returns the ranges it ran.
  */
 export function runSharedRows(w: KernelExports, r: RowsRequest): number {
   const chunks = Math.ceil(r.rows / r.chunkRows);
   const control = (): Int32Array => new Int32Array(w.memory.buffer, r.counter, 2);
+  // A seeding's round opens once every range of the rounds before it is finished (the last one
+  // picks the centre before it counts itself finished). Waiting for that here, on the counter,
+  // touches none of the task's memory, which the coordinator frees once the last range finishes.
+  const blocks = r.task.kernel === "kmeanspp_seed" ? seedBlocks(r.task) : 0;
   let claimed = 0;
   for (;;) {
+    if (blocks > 0) {
+      const next = Atomics.load(control(), 0);
+      if (next >= chunks) return claimed;
+      const opens = next - (next % blocks);
+      for (let done = Atomics.load(control(), 1); done < opens; done = Atomics.load(control(), 1)) Atomics.wait(control(), 1, done);
+    }
     const c = Atomics.add(control(), 0, 1);
     if (c >= chunks) return claimed;
     const first = c * r.chunkRows;
@@ -291,6 +303,7 @@ export function runSharedRows(w: KernelExports, r: RowsRequest): number {
     claimed++;
     Atomics.add(new Int32Array(w.memory.buffer, r.tally, 1), 0, count);
     Atomics.add(control(), 1, 1);
+    if (blocks > 0) Atomics.notify(control(), 1);
   }
 }
 

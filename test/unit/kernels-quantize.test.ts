@@ -76,7 +76,7 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
       }
     });
 
-    it("k-means on a column range (a PQ sub-space) and k-means++ seeding", () => {
+    it("k-means on a column range (a PQ sub-space) and k-means++ seeding", async () => {
       const offset = Math.floor(dim / 3);
       const width = Math.max(1, dim - offset - 1);
       const cols = new Float32Array(N * width);
@@ -88,13 +88,30 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
         const { assign, dist } = session.assign(c, 5, "l2");
         expectNearestByDistance(cols, width, c, 5, "l2", assign, dist, "sub-space");
         expectClose(session.row(4), cols.subarray(4 * width, 5 * width), "row");
-        session.seedReset();
-        const centre = cols.subarray(2 * width, 3 * width);
-        const total = session.seedAdd(centre, "l2");
-        const d = ref.l2(centre, cols, width);
-        expectClose([total], [d.reduce((a, b) => a + b, 0)], "seed total");
-        const prefix = d[0]! + d[1]! + d[2]! + d[3]!;
-        expect(session.seedPick(prefix - 1e-3 * Math.max(1, d[3]!))).toBe(3);
+        // Seeding: centre 0 is row ⌊draw₀ · N⌋; centre j the row where the running sum of the
+        // rows' squared distances to the nearest earlier centre passes draw_j × their total.
+        const draws = Float64Array.from([0.3, 0.9, 0.1, 0.55, 0.75]);
+        const centres = await session.seed(draws.length, "l2", draws);
+        const rowOf = (j: number): number => {
+          const centre = centres.subarray(j * width, (j + 1) * width);
+          for (let r = 0; r < N; r++) if (centre.every((v, i) => v === cols[r * width + i])) return r;
+          return -1;
+        };
+        const chosen = [rowOf(0)];
+        expect(chosen[0]).toBe(Math.floor(draws[0]! * N));
+        for (let j = 1; j < draws.length; j++) {
+          const mind = Array.from({ length: N }, (_, r) => Math.min(...chosen.map((q) => ref.l2(cols.subarray(q * width, (q + 1) * width), cols.subarray(r * width, (r + 1) * width), width)[0]!)));
+          const total = mind.reduce((a, b) => a + b, 0);
+          const target = draws[j]! * total;
+          const r = rowOf(j);
+          expect(r, `centre ${j} is a row`).toBeGreaterThanOrEqual(0);
+          expect(chosen, `centre ${j} is a new row`).not.toContain(r);
+          const before = mind.slice(0, r).reduce((a, b) => a + b, 0);
+          const tolerance = 1e-5 * total;
+          expect(before).toBeLessThanOrEqual(target + tolerance);
+          expect(before + mind[r]!).toBeGreaterThanOrEqual(target - tolerance);
+          chosen.push(r);
+        }
       } finally {
         session.free();
         block.free();
@@ -334,6 +351,43 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
     } finally {
       copy.free();
       upper.free();
+    }
+  });
+
+  it("k-means++ seeding over many blocks of rows picks where the reference's running sum passes each draw", async () => {
+    const n = 3000;
+    const dim = 16;
+    const x = randomF32(n * dim, 77);
+    const draws = Float64Array.from({ length: 12 }, (_, i) => ((i * 0.618034) % 1) * 0.999);
+    const block = k.upload(x, dim);
+    const session = new KMeansSession(k, block, dim);
+    try {
+      // 3000 rows: 12 blocks of 256 (seedBlockRows), each summed on its own.
+      const centres = await session.seed(draws.length, "l2", draws);
+      const rowOf = (j: number): number => {
+        const centre = centres.subarray(j * dim, (j + 1) * dim);
+        for (let r = 0; r < n; r++) if (centre.every((v, i) => v === x[r * dim + i])) return r;
+        return -1;
+      };
+      const chosen = [rowOf(0)];
+      expect(chosen[0]).toBe(Math.floor(draws[0]! * n));
+      const mind = new Float64Array(n).fill(Infinity);
+      for (let j = 1; j < draws.length; j++) {
+        const d = ref.l2(x.subarray(chosen[j - 1]! * dim, chosen[j - 1]! * dim + dim), x, dim);
+        for (let r = 0; r < n; r++) mind[r] = Math.min(mind[r]!, d[r]!);
+        const total = mind.reduce((a, b) => a + b, 0);
+        const target = draws[j]! * total;
+        const r = rowOf(j);
+        expect(r, `centre ${j} is a row`).toBeGreaterThanOrEqual(0);
+        const before = mind.subarray(0, r).reduce((a, b) => a + b, 0);
+        expect(before).toBeLessThanOrEqual(target + 1e-5 * total);
+        expect(before + mind[r]!).toBeGreaterThanOrEqual(target - 1e-5 * total);
+        chosen.push(r);
+      }
+      expect(new Set(chosen).size).toBe(draws.length);
+    } finally {
+      session.free();
+      block.free();
     }
   });
 });

@@ -53,15 +53,28 @@ describe("row-parallel builds over shared memory (2 workers)", () => {
         const options = { k: 64, metric: "l2" as const, maxIterations: 6, seed: 3, columns };
         const serial = await kmeans(pool.kernels, block, dim, options);
         const before = pool.chunksByWorker;
-        // Seeding splits too (by default only for large runs).
-        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: pool.rowParallel(), seedOnThreadsFrom: 0 });
+        // Row tasks handed to the pool, by kernel: [calls, ranges].
+        const given = new Map<string, [number, number]>();
+        const threads = pool.rowParallel();
+        const runRows = threads.runRows;
+        threads.runRows = (task, count) => {
+          const [calls, ranges] = given.get(task.kernel) ?? [0, 0];
+          given.set(task.kernel, [calls + 1, ranges + count]);
+          return runRows(task, count);
+        };
+        // Seeding runs on the threads too (by default only for large runs).
+        const parallel = await kmeans(pool.kernels, block, dim, { ...options, parallel: threads, seedOnThreadsFrom: 0 });
         expect(parallel.iterations).toBe(serial.iterations);
         expect(bytesEqual(new Uint8Array(parallel.centroids.buffer), new Uint8Array(serial.centroids.buffer))).toBe(true);
         expect(Array.from(parallel.assign)).toEqual(Array.from(serial.assign));
+        // The whole seeding is one task — one request per worker, not one per centre — of 63
+        // rounds (the centres after the first) over 12,000 / 512 blocks each.
+        expect(given.get("kmeanspp_seed")).toEqual([1, 63 * Math.ceil(12_000 / 512)]);
+        expect(given.get("kmeans_assign")![0]).toBe(parallel.iterations + 1);
         const after = pool.chunksByWorker;
         // Every iteration's rows went through the workers (several ranges per iteration), and every
-        // seeding step's (63 centres after the first, at least one range each).
-        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8 + 63);
+        // seeding round's blocks.
+        expect(after[0]! + after[1]! - before[0]! - before[1]!).toBeGreaterThanOrEqual(parallel.iterations * 8 + 63 * 24);
       }
     } finally {
       block.free();
@@ -219,15 +232,30 @@ describe("builds over message passing (2 workers, no shared memory)", () => {
     }
   });
 
-  it("PQ and SQ codes are the same bytes; PQ sub-spaces train as whole runs on the workers", async () => {
+  it("PQ and SQ codes are the same bytes; PQ sub-spaces train as whole runs on the workers, the odd one split", async () => {
     const { data, dim } = rows(9_000);
     const sample = data.subarray(0, 3000 * dim);
     const serialPq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4 });
+    const threads = pool.rowParallel();
+    const given = { runs: 0, holds: 0 };
+    const { kmeansRuns, hold } = threads;
+    threads.kmeansRuns = (runs, done) => {
+      given.runs += runs.length;
+      return kmeansRuns(runs, done);
+    };
+    threads.hold = (rows, d) => {
+      given.holds++;
+      return hold(rows, d);
+    };
     const before = pool.chunksByWorker;
     const reported: number[] = [];
-    const pq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4, parallel: pool.rowParallel(), progress: (done) => reported.push(done) });
-    // 25 runs answered by the workers (a run backed up on a slow worker counts once).
-    expect(pool.chunksByWorker.reduce((s, c, w) => s + c - before[w]!, 0)).toBe(25);
+    const pq = await ProductQuantizer.train(pool.kernels, sample, dim, { numSubVectors: 25, maxIterations: 4, parallel: threads, progress: (done) => reported.push(done) });
+    // 24 whole runs, 12 a worker; the 25th would have kept one worker busy alone, so its rows were
+    // held by both and each of its assignment steps split: at most 5 steps (4 iterations) × 2 parts.
+    expect(given).toEqual({ runs: 24, holds: 1 });
+    const answered = pool.chunksByWorker.reduce((s, c, w) => s + c - before[w]!, 0);
+    expect(answered).toBeGreaterThan(24);
+    expect(answered).toBeLessThanOrEqual(24 + 5 * 2);
     expect(reported).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(bytesEqual(new Uint8Array(pq.codebook.buffer), new Uint8Array(serialPq.codebook.buffer))).toBe(true);
     expect(bytesEqual(await pq.encodeOn(pool.kernels, data, pool.rowParallel()), pq.encode(pool.kernels, data))).toBe(true);
