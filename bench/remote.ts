@@ -10,6 +10,8 @@
  *   npm run bench -- remote                        1M × 384, 50 queries, 50 ms per request
  *   npm run bench -- remote --n 20000 --batch 5000 --queries 5 --sweep 10:10   a quick smoke
  *   npm run bench -- remote --build-only           builds (or finds) the cached table and stops
+ *   npm run bench -- remote --reindex              builds the cached tables' vector index again first (after
+ *                                                  a change to the index or its file format)
  *
  * Data (`--data`): "spectrum" (default) draws x = μ + U·diag(√λ)·z with the eigenvalues fitted to
  * real sentence embeddings (USE vectors of the SciFact claims; bench/scale-spectrum.ts and
@@ -92,6 +94,7 @@ const BATCHES = (args.includes("--batch") ? args[args.indexOf("--batch") + 1]! :
 const ITERATIONS = opt("iterations", 10);
 const WORKERS = opt("workers", 2);
 const BUILD_ONLY = args.includes("--build-only");
+const REINDEX = args.includes("--reindex");
 /**
  * `--compact`: query each table as `publishTable(…, { compact: true })` publishes it (the latest
  * version, compacted into fragments of up to 1,048,576 rows, the index rebuilt), cached next to it
@@ -130,6 +133,7 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   const meta = join(dir, "bench-meta.json");
   if (existsSync(meta)) {
     progress(`reusing ${dir}`);
+    if (REINDEX) await reindex(join(dir, "db"));
     const q = readFileSync(join(dir, "queries.f32"));
     const t = readFileSync(join(dir, "truth.i32"));
     return { dir, queries: new Float32Array(q.buffer, q.byteOffset, q.byteLength / 4), truth: new Int32Array(t.buffer, t.byteOffset, t.byteLength / 4), buildSeconds: JSON.parse(readFileSync(meta, "utf8")).buildSeconds };
@@ -182,6 +186,21 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   return { dir, queries, truth, buildSeconds };
 }
 
+/** Builds the vector index of the cached table in `db` again (same options), as a new version, and rewrites the listing. */
+async function reindex(db: string): Promise<void> {
+  const started = performance.now();
+  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+  const conn = await connect(db, WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
+  await (await conn.openTable("t")).createIndex("vector", {
+    config: Index.ivfPq({ numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, distanceType: "cosine", maxIterations: ITERATIONS }),
+  });
+  await conn.close();
+  const store = await openStore(db);
+  await writeHttpListing(store);
+  await store.close();
+  progress(`index of ${db} built again in ${round((performance.now() - started) / 1000, 0)} s`);
+}
+
 /** Data files a query reads: one per fragment, or per 1,048,576 rows once compacted. */
 const dataFiles = (batch: number): number => Math.ceil(N / (COMPACT ? 1_048_576 : batch));
 
@@ -190,6 +209,7 @@ async function compacted(dir: string): Promise<string> {
   const out = `${dir}-compact`;
   if (existsSync(join(out, "published.json"))) {
     progress(`reusing ${out}`);
+    if (REINDEX) await reindex(join(out, "db"));
     return out;
   }
   rmSync(out, { recursive: true, force: true });
