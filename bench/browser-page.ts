@@ -48,5 +48,11 @@ export function staticServer(site: string, data: string, headers: Record<string,
 /** Launch options of playwright.config.ts (executable and flags), so the bench runs the browser the tests run. */
 export async function playwrightLaunchOptions(): Promise<{ executablePath?: string; args?: string[] }> {
   const config = (await import("../playwright.config.js")).default as { use?: { launchOptions?: { executablePath?: string; args?: string[] } } };
-  return config.use?.launchOptions ?? {};
+  const options = config.use?.launchOptions ?? {};
+  if (options.executablePath === undefined && !existsSync((await import("@playwright/test")).chromium.executablePath())) {
+    // As `npm test` says (scripts/test.mjs), instead of Playwright's "run npx playwright install", which cannot download here.
+    throw new Error("The browser benchmarks need Chromium, and none was found: `sudo apt-get install -y chromium` (Debian/Ubuntu), "
+      + "or QUIVER_CHROMIUM=/path/to/chrome, or `npx playwright install chromium`.");
+  }
+  return options;
 }
