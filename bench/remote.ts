@@ -120,6 +120,12 @@ const BASELINE_SWEEP = (args.includes("--baseline-sweep") ? args[args.indexOf("-
 // The clusters table keeps the cache name it had before the spectrum model (and its 50 iterations).
 const dirOf = (batch: number): string => join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${batch}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
 
+/** Connection options of the builds: `--workers` pool threads (under tsx they run the TypeScript sources, as bench/ann.ts starts them). */
+const POOL_WORKER = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
+const POOL = WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(POOL_WORKER) } : {};
+/** The tables' vector index, built by the first run and by `--reindex`. */
+const INDEX_CONFIG = Index.ivfPq({ numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, distanceType: "cosine", maxIterations: ITERATIONS });
+
 /** The vector model: the spectrum fitted to USE vectors of the SciFact claims, or 100 isotropic clusters. */
 async function model(): Promise<VectorModel> {
   if (DATA === "clusters") return { kind: "clusters", dim: DIM, clusters: 100, spread: 0.5, seed: 42 };
@@ -146,9 +152,7 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   const queries = streams(QUERY_STREAM)(NQ);
   const best = new Float64Array(NQ * K).fill(-Infinity);
   const truth = new Int32Array(NQ * K).fill(-1);
-  // Under tsx the pool's workers run the TypeScript sources (as bench/ann.ts starts them).
-  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
-  const db = await connect(join(dir, "db"), WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
+  const db = await connect(join(dir, "db"), POOL);
   let table;
   for (let at = 0; at < N; at += batch) {
     const n = Math.min(batch, N - at);
@@ -170,7 +174,7 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
   }
   const indexing = performance.now();
   await table!.createIndex("vector", {
-    config: Index.ivfPq({ numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, distanceType: "cosine", maxIterations: ITERATIONS }),
+    config: INDEX_CONFIG,
     progress: (p) => { if (p.done === p.total) progress(`index: ${p.phase} done`); },
   });
   progress(`index built in ${round((performance.now() - indexing) / 1000, 0)} s`);
@@ -189,10 +193,9 @@ async function build(batch: number): Promise<{ dir: string; queries: Float32Arra
 /** Builds the vector index of the cached table in `db` again (same options), as a new version, and rewrites the listing. */
 async function reindex(db: string): Promise<void> {
   const started = performance.now();
-  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
-  const conn = await connect(db, WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {});
+  const conn = await connect(db, POOL);
   await (await conn.openTable("t")).createIndex("vector", {
-    config: Index.ivfPq({ numPartitions: PARTITIONS, numSubVectors: SUB_VECTORS, distanceType: "cosine", maxIterations: ITERATIONS }),
+    config: INDEX_CONFIG,
   });
   await conn.close();
   const store = await openStore(db);
@@ -214,8 +217,7 @@ async function compacted(dir: string): Promise<string> {
   }
   rmSync(out, { recursive: true, force: true });
   const started = performance.now();
-  const poolWorker = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
-  const connection = WORKERS > 1 ? { workers: WORKERS, createScanWorker: () => startTsWorker(poolWorker) } : {};
+  const connection = POOL;
   const stats = await publishTable(join(dir, "db"), "t", join(out, "db"), { compact: true, connection });
   const seconds = round((performance.now() - started) / 1000, 0);
   writeFileSync(join(out, "published.json"), JSON.stringify({ ...stats, seconds }));
