@@ -20,7 +20,8 @@ export async function buildBenchPage(pageDir: string, site: string, alias: { fin
   await vite.build({
     root: pageDir, configFile: false, logLevel: "warn", base: "/",
     ...(alias.length > 0 ? { resolve: { alias } } : {}),
-    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: true, reportCompressedSize: false },
+    // Unminified under QUIVER_BENCH_CPU_PROFILE, so a profile names the functions.
+    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: !process.env.QUIVER_BENCH_CPU_PROFILE, reportCompressedSize: false },
     worker: { format: "es" },
   });
 }

@@ -42,6 +42,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import { buildBenchPage, playwrightLaunchOptions, staticServer } from "./browser-page.js";
+import { WorkerProfiler } from "./cpu-profile.js";
 import { median, p99, progress, round, sig, type ResultRow } from "./report.js";
 import { TabMemory, type PhasePeak, type ProcMemory } from "./proc-memory.js";
 import { fitSpectrum, type FittedSpectrum } from "./scale-spectrum.js";
@@ -316,6 +317,11 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     await page.exposeFunction("quiverScaleMark", (stage: string) => void tab.mark(`${stagePrefix}${stage}`));
     const cdp = await context.newCDPSession(page);
     await page.exposeFunction("quiverScaleSettle", () => settle(tab, () => cdp.send("Memory.simulatePressureNotification", { level: "critical" })));
+    // QUIVER_BENCH_CPU_PROFILE: a profile of the query worker per timed pass (the page brackets each).
+    let profiler: WorkerProfiler | undefined;
+    let profileLabel = "";
+    await page.exposeFunction("quiverScaleTimed", (what: "start" | "stop", label: string) =>
+      what === "start" ? profiler?.start() : profiler?.stop(process.env.QUIVER_BENCH_CPU_PROFILE!, `${profileLabel}-${label}`));
     await reload(page, `${origin}/index.html`);
     out.browser = `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`;
     out.crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
@@ -360,7 +366,10 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       stagePrefix = `${name}/`;
       const baseline = tab.mark(`${name}/page loaded`);
       tab.phase = `${name}/query`;
+      if (process.env.QUIVER_BENCH_CPU_PROFILE) [profiler, profileLabel] = [await WorkerProfiler.attach(cdp), name];
       const q: QueryResult = await call(page, "query", { uri, table: TABLE, model, queries: o.queries, k: K, warmup: 10, sweep: o.sweep, cacheBytes: o.cacheBytes });
+      await profiler?.detach();
+      profiler = undefined;
       const queryPeak = tab.peaks.get(tab.phase)!;
       const stages = [...tab.marks].filter(([label]) => label.startsWith(stagePrefix)).map(([label, m]) => stageRow(label.slice(stagePrefix.length), m));
       stages.push({ stage: "peak over the queries (250 ms samples)", vmrss_mb: mb(queryPeak.vmRss)!, footprint_mb: mb(queryPeak.footprint)! });

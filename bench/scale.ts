@@ -26,7 +26,8 @@
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
  *
  * Diagnosis (environment): QUIVER_BENCH_SMAPS=<dir> copies the renderer's /proc/PID/smaps at each
- * stage of the query phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags.
+ * stage of the query phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags;
+ * QUIVER_BENCH_CPU_PROFILE=<dir> writes CPU profiles of the query phase's workers there (bench/cpu-profile.ts).
  */
 import { loadavg } from "node:os";
 import { machineInfo, progress, round, writeResults, type ResultRow } from "./report.js";

@@ -18,6 +18,8 @@ declare global {
   // Exposed by the driver: a critical memory-pressure signal to the renderer (every isolate collects
   // its garbage, the allocators give free pages back); resolves once the footprint stops falling.
   var quiverScaleSettle: (() => Promise<void>) | undefined;
+  /** The driver's CPU profiler (QUIVER_BENCH_CPU_PROFILE): a profile per timed pass. */
+  var quiverScaleTimed: ((what: "start" | "stop", label: string) => Promise<void>) | undefined;
 }
 
 const report = (line: string): void => void globalThis.quiverScaleProgress?.(line);
@@ -272,12 +274,14 @@ async function query(c: QueryConfig): Promise<QueryResult> {
   for (const s of c.sweep) {
     for (let i = 0; i < Math.min(c.warmup, c.queries); i++) await search(i, s).toArray();
     const run: QueryRun = { ...s, latency_ms: [], ids: [], bytes: [], requests: [] };
+    await globalThis.quiverScaleTimed?.("start", "");
     for (let i = 0; i < c.queries; i++) {
       t = performance.now();
       const rows = await search(i, s).toArray();
       run.latency_ms.push(performance.now() - t);
       run.ids.push(rows.map((r) => r.id as number));
     }
+    await globalThis.quiverScaleTimed?.("stop", `${runs.length}-nprobes${s.nprobes}-refine${s.refineFactor}`);
     memory.push(await sampleMemory(db, `after nprobes=${s.nprobes} refine=${s.refineFactor}`, t0));
     await mark(`after nprobes ${s.nprobes} refine ${s.refineFactor}`);
     for (let i = 0; i < c.queries; i++) {

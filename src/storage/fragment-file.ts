@@ -11,7 +11,8 @@
  * the tail, then only the byte ranges of the columns it needs. Since format 2, the buffers of
  * fixed-width columns (values, validity) also have a CRC per 4 KiB chunk, in a buffer of their own
  * (`valueChunks`, `validityChunks`: u32 per chunk), so a read of a few rows verifies the chunks it
- * read instead of trusting them.
+ * read instead of trusting them. Since format 3, a vector column's chunks hold whole rows (its
+ * `chunkBytes`): re-ranking reads and checks each candidate's row, not the 4 KiB around it.
  *
  * Buffers per type (all little-endian):
  *   validity  n bytes (1 = present), only when the column has nulls
@@ -27,9 +28,11 @@ import { crc32 } from "./crc32.js";
 import type { RangeCache } from "./range-reads.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
 
-export const FRAGMENT_FORMAT_VERSION = 2;
-/** Bytes per checksummed chunk of a fixed-width buffer (a row read reads whole chunks). */
+export const FRAGMENT_FORMAT_VERSION = 3;
+/** Bytes per checksummed chunk of a fixed-width buffer (a row read reads whole chunks), but see `chunkBytesFor`. */
 const CHUNK_BYTES = 4096;
+/** A vector column's chunks are whole rows, as many as fit in this many bytes (at least one). */
+const VECTOR_CHUNK_BYTES = 1024;
 const MAGIC = "QVFR";
 const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
@@ -46,9 +49,11 @@ type BufferRef = readonly [number, number, number];
 interface ColumnLayout {
   readonly validity?: BufferRef;
   readonly values?: BufferRef;
-  /** CRC-32 of each CHUNK_BYTES chunk of `values` / `validity` (format 2, fixed-width columns). */
+  /** CRC-32 of each chunk of `values` / `validity` (format 2, fixed-width columns). */
   readonly valueChunks?: BufferRef;
   readonly validityChunks?: BufferRef;
+  /** Chunk size of `valueChunks` when it is not the footer's (format 3: vector columns, see `chunkBytesFor`). */
+  readonly chunkBytes?: number;
   readonly offsets?: BufferRef;
   /** Items of a list column. */
   readonly child?: ColumnLayout;
@@ -57,8 +62,10 @@ interface ColumnLayout {
 }
 
 interface FragmentFooter {
+  /** The format version (from format 3; the header has it too, but a reader fetches only the tail). */
+  readonly format?: number;
   readonly numRows: number;
-  /** Chunk size of `valueChunks` / `validityChunks` (format 2). */
+  /** Chunk size of `validityChunks`, and of `valueChunks` where the column gives none (format 2). */
   readonly chunkBytes?: number;
   readonly columns: readonly (ColumnLayout & { readonly name: string; readonly type: DataType })[];
 }
@@ -97,20 +104,20 @@ class FileBuilder {
     return [offset, this.size - pad - offset, crc];
   }
 
-  /** The CRC of each CHUNK_BYTES chunk of `bytes` (whole or in pieces, chunks spanning them), written as a buffer of its own. */
-  chunks(bytes: Uint8Array | readonly Uint8Array[]): BufferRef {
+  /** The CRC of each `size`-byte chunk of `bytes` (whole or in pieces, chunks spanning them), written as a buffer of its own. */
+  chunks(bytes: Uint8Array | readonly Uint8Array[], size = CHUNK_BYTES): BufferRef {
     const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
     const total = pieces.reduce((sum, p) => sum + p.length, 0);
-    const crcs = new Uint32Array(Math.ceil(total / CHUNK_BYTES));
+    const crcs = new Uint32Array(Math.ceil(total / size));
     let chunk = 0;
     let filled = 0;
     for (const p of pieces) {
       for (let at = 0; at < p.length;) {
-        const take = Math.min(CHUNK_BYTES - filled, p.length - at);
+        const take = Math.min(size - filled, p.length - at);
         crcs[chunk] = crc32(p.subarray(at, at + take), crcs[chunk]);
         at += take;
         filled += take;
-        if (filled === CHUNK_BYTES) { chunk++; filled = 0; }
+        if (filled === size) { chunk++; filled = 0; }
       }
     }
     return this.buffer(bytesOf(crcs));
@@ -154,7 +161,26 @@ function encodeColumnPieces(type: DataType, pieces: readonly Column[], f: FileBu
     return encodeColumn(concatColumns(type, pieces), f);
   }
   const values = pieces.map((c) => bytesOf(c.data as NumericArray));
-  return { length: pieces.reduce((n, c) => n + c.length, 0), validity: undefined, values: f.buffer(values), valueChunks: f.chunks(values), validityChunks: undefined };
+  return { length: pieces.reduce((n, c) => n + c.length, 0), validity: undefined, values: f.buffer(values), ...valueChunks(type, values, f), validityChunks: undefined };
+}
+
+/** The chunk table of a fixed-width column's values, with its chunk size when that is not the file's default. */
+function valueChunks(type: DataType, values: Uint8Array | readonly Uint8Array[], f: FileBuilder): Pick<ColumnLayout, "valueChunks" | "chunkBytes"> {
+  const size = chunkBytesFor(type);
+  return size === CHUNK_BYTES ? { valueChunks: f.chunks(values) } : { valueChunks: f.chunks(values, size), chunkBytes: size };
+}
+
+/**
+ * Bytes per checksummed chunk of a fixed-width column. A vector's chunks are whole rows (one row of
+ * 256 dimensions or more of float32), so re-ranking a candidate reads and checks its own row: with
+ * 4 KiB chunks a 1,536-byte row cost 4–8 KiB, most of a refined query's reads. The chunk table grows
+ * to 4 bytes per row (0.3 % of a 384-d float32 column); it is read once per file. Other columns keep
+ * 4 KiB chunks: their rows are a few bytes, and their row reads are few (the results' columns).
+ */
+export function chunkBytesFor(type: DataType): number {
+  if (type.kind !== "vector") return CHUNK_BYTES;
+  const row = rowBytes(type);
+  return row * Math.max(1, Math.floor(VECTOR_CHUNK_BYTES / row));
 }
 
 function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
@@ -175,7 +201,7 @@ function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
   }
   const values = bytesOf(col.data as NumericArray);
   return {
-    length: col.length, validity, values: f.buffer(values), valueChunks: f.chunks(values),
+    length: col.length, validity, values: f.buffer(values), ...valueChunks(t, values, f),
     validityChunks: hasNulls ? f.chunks(col.validity!) : undefined,
   };
 }
@@ -193,7 +219,7 @@ export function encodeFragmentParts(fields: readonly Field[], columns: ReadonlyM
     if (pieces.length === 0 || pieces.reduce((n, c) => n + c.length, 0) !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
     return { name: field.name, type: field.type, ...encodeColumnPieces(field.type, pieces, f) };
   });
-  return f.finish({ numRows, chunkBytes: CHUNK_BYTES, columns: layouts });
+  return f.finish({ format: FRAGMENT_FORMAT_VERSION, numRows, chunkBytes: CHUNK_BYTES, columns: layouts });
 }
 
 /** Encodes a fragment's columns, in schema order, into one file (one buffer). */
@@ -277,7 +303,7 @@ export class FragmentFile {
     const valuesRef = need(layout.values, this.key);
     if (valuesRef[1] !== n * width) corrupt(this.key, `column buffer has ${valuesRef[1]} bytes, expected ${n * width}`);
     const [values, validity] = await Promise.all([
-      this.readSpans(valuesRef, width, rows, layout.valueChunks),
+      this.readSpans(valuesRef, width, rows, layout.valueChunks, layout.chunkBytes),
       layout.validity ? this.readSpans(layout.validity, 1, rows, layout.validityChunks) : null,
     ]);
     const data = new Ctor(values.buffer as ArrayBuffer, values.byteOffset, rows.length * per) as NumericArray | BigInt64Array;
@@ -286,15 +312,16 @@ export class FragmentFile {
 
   /**
    * Bytes rows × `width` of buffer `ref`, for `rows` in the given order. With chunk CRCs (format 2)
-   * the 4 KiB chunks holding the rows are read and checked; format 1 reads the rows' bytes alone.
+   * the chunks holding the rows (`chunkBytes`, else the footer's) are read and checked; format 1
+   * reads the rows' bytes alone.
    * Either way every range goes out in one planned read (range-reads.ts): neighbours within
    * ROW_GAP_BYTES share a span, and a store with multi-range reads takes all spans in one request.
    */
-  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunksRef?: BufferRef): Promise<Uint8Array> {
+  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunksRef?: BufferRef, chunkBytes?: number): Promise<Uint8Array> {
     const [offset, length] = ref;
     const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
-    const size = chunksRef === undefined ? width : this.footer.chunkBytes ?? CHUNK_BYTES;
+    const size = chunksRef === undefined ? width : chunkBytes ?? this.footer.chunkBytes ?? CHUNK_BYTES;
     // Pieces (chunks, or rows without chunk CRCs) holding the rows, by index in the buffer.
     const wanted = new Set<number>();
     for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
@@ -411,12 +438,12 @@ export function rowBytes(type: DataType): number {
 
 /**
  * Whether range-reading `rows` of a fixed-width column of `numRows` rows beats loading the column:
- * row reads fetch whole checked CHUNK_BYTES chunks, so they pay while the rows touch at most
+ * row reads fetch whole checked chunks (`chunkBytesFor`), so they pay while the rows touch at most
  * `share` (default 1/8) of the column's chunks.
  */
 export function fewChunks(type: DataType, numRows: number, rows: ArrayLike<number>, share = 1 / 8): boolean {
   if (!isFixedWidth(type)) return false;
-  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes(type)));
+  const perChunk = Math.max(1, Math.floor(chunkBytesFor(type) / rowBytes(type)));
   const chunks = new Set<number>();
   for (let i = 0; i < rows.length; i++) chunks.add(Math.floor(rows[i]! / perChunk));
   return chunks.size <= share * Math.ceil(numRows / perChunk);
@@ -462,6 +489,13 @@ function checkFooter(footer: FragmentFooter, key: string, footerStart: number): 
   if (typeof footer !== "object" || footer === null || !Number.isInteger(footer.numRows) || footer.numRows < 0 || !Array.isArray(footer.columns)) {
     corrupt(key, "footer has the wrong shape");
   }
+  if (footer.format !== undefined && footer.format > FRAGMENT_FORMAT_VERSION) {
+    throw createError("UNSUPPORTED", `Fragment file ${key} is format ${footer.format}; this version of Quiver reads formats up to ${FRAGMENT_FORMAT_VERSION}. Upgrade quiverdb to read it.`, { file: key, format: footer.format });
+  }
+  const checkSize = (size: unknown): void => {
+    if (size !== undefined && !(Number.isInteger(size) && (size as number) > 0)) corrupt(key, "a chunk size is not a positive integer");
+  };
+  checkSize(footer.chunkBytes);
   const checkRef = (ref: unknown): void => {
     if (ref === undefined) return;
     if (!Array.isArray(ref) || ref.length !== 3 || !ref.every((x) => Number.isInteger(x) && x >= 0)) corrupt(key, "a buffer reference is malformed");
@@ -469,7 +503,7 @@ function checkFooter(footer: FragmentFooter, key: string, footerStart: number): 
   };
   const checkLayout = (l: ColumnLayout, depth: number): void => {
     if (depth > 32 || typeof l !== "object" || l === null || !Number.isInteger(l.length) || l.length < 0) corrupt(key, "a column layout is malformed");
-    checkRef(l.validity); checkRef(l.values); checkRef(l.offsets); checkRef(l.valueChunks); checkRef(l.validityChunks);
+    checkRef(l.validity); checkRef(l.values); checkRef(l.offsets); checkRef(l.valueChunks); checkRef(l.validityChunks); checkSize(l.chunkBytes);
     if (l.child !== undefined) checkLayout(l.child, depth + 1);
   };
   for (const c of footer.columns) {

@@ -101,7 +101,10 @@ interface Want {
 interface SharedRead {
   readonly handle: Promise<SyncAccessHandle>;
   users: number;
-  idle?: ReturnType<typeof setTimeout>;
+  /** The file's size, read once per open (a write or delete of the key closes the handle first). */
+  size?: number;
+  /** When the last read ended (performance.now()), for the sweep that closes idle handles. */
+  idleSince: number;
 }
 
 /** OpfsStore's implementation, loaded by OpfsStore.open. */
@@ -124,6 +127,12 @@ export class OpfsDirectoryStore extends OpfsStore {
    * put and delete close it first; another tab or worker retries as it does for any reader.
    */
   readonly #reading = new Map<string, SharedRead>();
+  /**
+   * One timer closes the handles idle for READ_HANDLE_LINGER_MS, rather than a timer per read:
+   * a query reads a file or two per fragment, and setting and clearing a timer each time cost as
+   * much as the reads.
+   */
+  #sweep?: ReturnType<typeof setTimeout>;
   #closed = false;
 
   private constructor(uri: string, root: DirectoryHandle, sync: boolean) {
@@ -334,6 +343,8 @@ export class OpfsDirectoryStore extends OpfsStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#handles.clear();
+    clearTimeout(this.#sweep);
+    this.#sweep = undefined;
     for (const key of [...this.#reading.keys()]) this.#closeIdleRead(key);
   }
 
@@ -396,13 +407,11 @@ export class OpfsDirectoryStore extends OpfsStore {
   async #readSync(file: FileHandle, key: string, ranges: readonly Want[]): Promise<Uint8Array[] | undefined> {
     let open = this.#reading.get(key);
     if (open === undefined) {
-      open = { handle: file.createSyncAccessHandle!({ mode: "read-only" }), users: 0 };
+      open = { handle: file.createSyncAccessHandle!({ mode: "read-only" }), users: 0, idleSince: 0 };
       this.#reading.set(key, open);
     }
     const shared = open;
     shared.users++;
-    clearTimeout(shared.idle);
-    shared.idle = undefined;
     let handle: SyncAccessHandle;
     try {
       handle = await shared.handle;
@@ -415,7 +424,7 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
     // From here to the close the reads are synchronous: no other read of this handle interleaves.
     try {
-      const size = handle.getSize();
+      const size = (shared.size ??= handle.getSize());
       return ranges.map(({ offset, length }) => {
         const want = length ?? size;
         if (offset + want > size) throw shortReadError(this.uri, key, offset, want, size);
@@ -429,15 +438,33 @@ export class OpfsDirectoryStore extends OpfsStore {
         return bytes;
       });
     } finally {
-      if (--shared.users === 0) shared.idle = setTimeout(() => this.#closeIdleRead(key), READ_HANDLE_LINGER_MS);
+      if (--shared.users === 0) {
+        shared.idleSince = performance.now();
+        this.#scheduleSweep();
+      }
     }
+  }
+
+  /** Closes, every READ_HANDLE_LINGER_MS while any is open and idle, the handles idle that long. */
+  #scheduleSweep(): void {
+    if (this.#sweep !== undefined || this.#closed) return;
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      const now = performance.now();
+      let idle = false;
+      for (const [key, shared] of [...this.#reading]) {
+        if (shared.users > 0) continue;
+        if (now - shared.idleSince >= READ_HANDLE_LINGER_MS) this.#closeIdleRead(key);
+        else idle = true;
+      }
+      if (idle) this.#scheduleSweep();
+    }, READ_HANDLE_LINGER_MS);
   }
 
   /** Closes the shared read handle of `key` if no read uses it (before a write or delete of the key, or on close). */
   #closeIdleRead(key: string): void {
     const shared = this.#reading.get(key);
     if (shared === undefined || shared.users > 0) return;
-    clearTimeout(shared.idle);
     this.#reading.delete(key);
     shared.handle.then((h) => h.close(), () => {});
   }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, FsStore, Index, MemoryStore, type BlobInfo, type BlobStore, type Table } from "../../src/index.js";
 import type { DataType, Schema } from "../../src/data/schema.js";
 import { buildColumn, type Column } from "../../src/data/column.js";
-import { encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
+import { chunkBytesFor, encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
+import { crc32 } from "../../src/storage/crc32.js";
 import { readCalls } from "../support/read-calls.js";
 import { embedded } from "../browser/fixture/out-of-core-data.js";
 
@@ -217,10 +218,12 @@ describe("FragmentFile.readRows", () => {
     const { store, f } = await file();
     const type = schema.fields[0]!.type;
     await f.readRows("vector", type, Int32Array.from([10, 12, 40, 2900]));
-    // 32-byte rows in 4 KiB checksummed chunks: rows 10…40 lie in chunk 0, row 2900 (~90 KB
-    // further) in chunk 22; plus the column's table of chunk checksums, read once.
+    // 32-byte rows in checksummed chunks of 32 rows (1 KiB): rows 10 and 12 lie in chunk 0, row 40
+    // in chunk 1 (one span with chunk 0), row 2900 (~90 KB further) in chunk 90; plus the column's
+    // table of chunk checksums, read once.
+    expect(chunkBytesFor(type)).toBe(1024);
     expect(store.calls).toBe(3);
-    expect(store.bytes.data).toBe(2 * 4096 + Math.ceil((n * 32) / 4096) * 4);
+    expect(store.bytes.data).toBe(3 * 1024 + Math.ceil((n * 32) / 1024) * 4);
     store.reset();
     await f.readRows("vector", type, Int32Array.from([11, 2901]));
     expect(store.calls).toBe(2);
@@ -239,6 +242,59 @@ describe("FragmentFile.readRows", () => {
     void f;
   });
 
+  it("chunks a wide vector column by row: a candidate's read is its own row", async () => {
+    const type: DataType = { kind: "vector", dim: 384, element: "float32" };
+    expect(chunkBytesFor(type)).toBe(1536);
+    expect(chunkBytesFor({ kind: "vector", dim: 100, element: "float32" })).toBe(800);
+    expect(chunkBytesFor({ kind: "vector", dim: 1536, element: "float32" })).toBe(6144);
+    expect(chunkBytesFor({ kind: "int", bits: 32, signed: true })).toBe(4096);
+    const rows = 2000;
+    const fields = [{ name: "vector", type, nullable: false }];
+    const values = Array.from({ length: rows }, (_, i) => Array.from({ length: 384 }, (_, j) => Math.sin(i * 7 + j)));
+    const store = new CountingStore(new MemoryStore("memory://wide"));
+    await store.put("t.quiver/data/w.qvf", encodeFragment(fields, new Map([["vector", buildColumn(type, values, false, { column: "vector", rowOffset: 0 })]]), rows));
+    const f = await FragmentFile.open(store, "t.quiver/data/w.qvf");
+    await f.readRows("vector", type, Int32Array.of(0)); // reads the checksum table once
+    store.reset();
+    const picked = Int32Array.from([5, 1999, 700, 31]);
+    const got = await f.readRows("vector", type, picked);
+    expect(store.bytes.data).toBe(picked.length * 1536);
+    picked.forEach((r, i) => expect(Array.from((got.data as Float32Array).subarray(i * 384, (i + 1) * 384))).toEqual(Array.from(Float32Array.from(values[r]!))));
+    // A flipped bit in a row read is CORRUPT_FILE; in a row not read, harmless.
+    const bytes = await store.get("t.quiver/data/w.qvf");
+    bytes[64 + 700 * 1536 + 9]! ^= 0x04;
+    await store.put("t.quiver/data/w.qvf", bytes);
+    const reopened = await FragmentFile.open(store, "t.quiver/data/w.qvf");
+    await expect(reopened.readRows("vector", type, Int32Array.of(700))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+    await expect(reopened.readRows("vector", type, Int32Array.of(699, 701))).resolves.toMatchObject({ length: 2 });
+  });
+
+  it("reads format 2 files (4 KiB chunks for every column) and verifies their row reads", async () => {
+    const { store } = await file();
+    const type = schema.fields[0]!.type;
+    const v2 = asFormat2(await store.get("t.quiver/data/f.qvf"));
+    await store.put("t.quiver/data/v2.qvf", v2);
+    const f = await FragmentFile.open(store, "t.quiver/data/v2.qvf");
+    store.reset();
+    await f.readRows("vector", type, Int32Array.from([10, 2900]));
+    expect(store.bytes.data).toBe(2 * 4096 + Math.ceil((n * 32) / 4096) * 4);
+    const got = await f.readRows("vector", type, Int32Array.of(2900));
+    expect(Array.from(got.data as Float32Array)).toEqual(Array.from({ length: 8 }, (_, j) => Math.fround(2900 + j / 10)));
+    v2[64 + 2900 * 32 + 1]! ^= 0x01;
+    await store.put("t.quiver/data/v2.qvf", v2);
+    const flipped = await FragmentFile.open(store, "t.quiver/data/v2.qvf");
+    await expect(flipped.readRows("vector", type, Int32Array.of(2900))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+  });
+
+  it("refuses a fragment of a newer format as UNSUPPORTED, and a malformed chunk size as CORRUPT_FILE", async () => {
+    const { store } = await file();
+    const bytes = await store.get("t.quiver/data/f.qvf");
+    await store.put("t.quiver/data/new.qvf", withFooter(bytes, (footer) => ({ ...footer, format: 99 })));
+    await expect(FragmentFile.open(store, "t.quiver/data/new.qvf")).rejects.toMatchObject({ code: "UNSUPPORTED" });
+    await store.put("t.quiver/data/bad.qvf", withFooter(bytes, (footer) => ({ ...footer, columns: footer.columns.map((c: { name: string }) => (c.name === "vector" ? { ...c, chunkBytes: 0 } : c)) })));
+    await expect(FragmentFile.open(store, "t.quiver/data/bad.qvf")).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+  });
+
   it("reads the whole buffer, checksum checked, when the rows cover most of it", async () => {
     const { store, f } = await file();
     await f.readRows("n", schema.fields[2]!.type, Int32Array.from({ length: 2000 }, (_, i) => i));
@@ -253,3 +309,47 @@ describe("FragmentFile.readRows", () => {
     await expect(f.readRows("n", schema.fields[1]!.type, Int32Array.of(1))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
   });
 });
+
+/** A fragment file's footer (JSON) replaced by `change(footer)`, its tail's length and CRC made to match. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function withFooter(file: Uint8Array, change: (footer: any) => any, appended: readonly Uint8Array[] = []): Uint8Array {
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const length = dv.getUint32(file.length - 12, true);
+  const start = file.length - 12 - length;
+  const footer = change(JSON.parse(new TextDecoder().decode(file.subarray(start, start + length))));
+  const body = [file.slice(0, start), ...appended];
+  const json = new TextEncoder().encode(JSON.stringify(footer));
+  const tail = new Uint8Array(12);
+  new DataView(tail.buffer).setUint32(0, json.length, true);
+  new DataView(tail.buffer).setUint32(4, crc32(json), true);
+  tail.set(file.subarray(file.length - 4), 8);
+  const out = new Uint8Array(body.reduce((s, b) => s + b.length, 0) + json.length + 12);
+  let at = 0;
+  for (const b of [...body, json, tail]) { out.set(b, at); at += b.length; }
+  return out;
+}
+
+/** The file as format 2 wrote it: the columns that chunk by row get a 4 KiB chunk table instead, appended before the footer. */
+function asFormat2(file: Uint8Array): Uint8Array {
+  const tables: Uint8Array[] = [];
+  // withFooter calls the change before it joins the body, so the tables are there to append.
+  return withFooter(file, (footer) => {
+    let size = file.length - 12 - new DataView(file.buffer, file.byteOffset).getUint32(file.length - 12, true);
+    const columns = footer.columns.map((c: { chunkBytes?: number; values: [number, number, number] }) => {
+      if (c.chunkBytes === undefined) return c;
+      const [offset, length] = c.values;
+      const crcs = new Uint32Array(Math.ceil(length / 4096));
+      for (let i = 0; i < crcs.length; i++) crcs[i] = crc32(file.subarray(offset + i * 4096, offset + Math.min(length, (i + 1) * 4096)));
+      const bytes = new Uint8Array(crcs.buffer);
+      const padded = new Uint8Array(Math.ceil(bytes.length / 64) * 64);
+      padded.set(bytes);
+      tables.push(padded);
+      const ref = [size, bytes.length, crc32(bytes)];
+      size += padded.length;
+      const { chunkBytes: _, ...rest } = c;
+      return { ...rest, valueChunks: ref };
+    });
+    const { format: _, ...rest } = footer;
+    return { ...rest, columns };
+  }, tables);
+}
