@@ -43,6 +43,12 @@ const ROW_GAP_BYTES = 16 * 1024;
 /** Row reads covering at least this share of a buffer read it whole (and verify its checksum). */
 const WHOLE_BUFFER_SHARE = 0.5;
 
+/**
+ * The range-read planner, loaded on the first partial read (kept out of the core bundle) and held:
+ * a dynamic import per read, even of a loaded module, cost a refined query more than its CRCs.
+ */
+let rangeReads: Promise<typeof import("./range-reads.js")> | undefined;
+
 /** [offset, length, crc32] of one buffer in the file. */
 type BufferRef = readonly [number, number, number];
 
@@ -341,7 +347,7 @@ export class FragmentFile {
     } else {
       // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
       // chunk table is asked for, so that the table and the chunks are asked in the same task.
-      const { readRanges } = await import("./range-reads.js");
+      const { readRanges } = await (rangeReads ??= import("./range-reads.js"));
       const crcs = chunksRef && this.chunkCrcs(chunksRef, Math.ceil(length / size));
       // The chunk table (read once per file and column) travels with the chunks: in the same
       // multi-range request where the store has them (HTTP), else in the same wave.
