@@ -19,7 +19,7 @@
  * embeddings; "clusters" is 100 isotropic Gaussian clusters, on which PQ recall stalls well below
  * 0.9 whatever nprobes. Ground truth (exact top-10 by cosine) is computed while the rows are drawn.
  *
- * The table is cached in `<os tmpdir>/quiver-bench-remote-[spectrum-]<n>x384-p<partitions>-m<subvectors>-b<batch>[-i<iterations>]`
+ * The table is cached in `<os tmpdir>/quiver-bench-remote-[spectrum-]<n>x384-p<partitions>-m<subvectors>-b<batch>[-i<iterations>][-f<data file format>]`
  * (or under `--cache <dir>`), with its queries and ground truth: later runs with the same
  * arguments reuse it and only query. Two 1M tables of the same rows: 4 fragments of 250,000 rows
  * and 20 of 50,000 (`--batch 250000,50000`), IVF_PQ 1,000 partitions × 48 sub-vectors, k-means
@@ -55,6 +55,7 @@ import { Index } from "../src/indexes/config.js";
 import { openStore } from "../src/storage/open-store.js";
 import { writeHttpListing } from "../src/storage/http-store.js";
 import { publishTable } from "../src/cli/publish.js";
+import { FRAGMENT_FORMAT_VERSION } from "../src/storage/fragment-file.js";
 import { limitedFetch, serveStatic, type StaticServer } from "../test/unit/static-server.js";
 import { startTsWorker } from "../test/unit/worker-harness.js";
 import { machineInfo, progress, round, writeResults, type Column, type ResultRow } from "./report.js";
@@ -118,7 +119,9 @@ const SWEEP = (args.includes("--sweep") ? args[args.indexOf("--sweep") + 1]! : "
 /** The one-range-per-request baseline runs these sweep entries only (by position; default the last). */
 const BASELINE_SWEEP = (args.includes("--baseline-sweep") ? args[args.indexOf("--baseline-sweep") + 1]! : String(SWEEP.length - 1)).split(",").map(Number);
 // The clusters table keeps the cache name it had before the spectrum model (and its 50 iterations).
-const dirOf = (batch: number): string => join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${batch}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}`);
+// The data files' format is part of the key (from format 3, which chunks vector rows for their checksums): a
+// table cached by an older writer is not measured as today's.
+const dirOf = (batch: number): string => join(CACHE, `quiver-bench-remote-${DATA === "spectrum" ? "spectrum-" : ""}${N}x${DIM}-p${PARTITIONS}-m${SUB_VECTORS}-b${batch}${ITERATIONS === 50 ? "" : `-i${ITERATIONS}`}${FRAGMENT_FORMAT_VERSION > 2 ? `-f${FRAGMENT_FORMAT_VERSION}` : ""}`);
 
 /** Connection options of the builds: `--workers` pool threads (under tsx they run the TypeScript sources, as bench/ann.ts starts them). */
 const POOL_WORKER = new URL("../src/pool/pool-node-worker.ts", import.meta.url).href;
