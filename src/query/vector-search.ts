@@ -410,12 +410,15 @@ export async function runVectorSearch(
   const k = plan.offset + limit;
   const [lo, hi] = vec.distanceRange ?? [undefined, undefined];
   const range = { lo: lo ?? -Infinity, hi: hi ?? Infinity };
-  const kernels = await ctx.kernels();
+  // The kernels load (on a first query, a request of their own) while the index opens.
+  const loading = ctx.kernels();
+  loading.catch(() => {});
 
   // Footers wanted by refine (or the output) go out with the index head: at most one per candidate.
   const ahead = read === undefined ? [] : output.filter((c) => c !== field.name && isFixedWidth(findField(state.schema, c)!.type));
   if (!trace?.dryRun && state.fragments.length <= k * (vec.refineFactor ?? 1)) ctx.readAhead?.(state.fragments, [field.name, ...ahead]);
   const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
+  const kernels = await loading;
   const covered = new Set(indexed?.entry.fragments ?? []);
   const searched = indexed && vec.fastSearch ? state.fragments.filter((f) => covered.has(f.id)) : state.fragments;
 

@@ -166,9 +166,11 @@ export class HttpStore implements BlobStore {
       return new Uint8Array(0);
     }
     const last = offset + length - 1;
-    // The answer's checks (206, 200, 416) load with the first range read: the core does not carry them.
-    const ranges = await import("./http-ranges.js");
-    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, (response) => ranges.rangeBody(this.#transport(), response, key, offset, length), this.#retries, hint?.ahead);
+    // The answer's checks (206, 200, 416) load with the first range read (the core does not carry
+    // them), while the request travels: on a cold page, not one round trip before it.
+    const ranges = import("./http-ranges.js");
+    ranges.catch(() => {});
+    return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, async (response) => (await ranges).rangeBody(this.#transport(), response, key, offset, length), this.#retries, hint?.ahead);
   }
 
   /** Many ranges in few requests: multi-range requests while the server answers them (http-ranges.ts). */
