@@ -35,8 +35,20 @@ const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
 const TAIL_GUESS = 16 * 1024;
 
-/** Row reads merge two spans when at most this many bytes lie between them (one span instead of two). */
+/**
+ * Row reads merge two spans when at most this many bytes lie between them (one span instead of
+ * two), except from remote stores: there every byte travels, a multi-range request carries many
+ * spans for a few dozen bytes of headers each, and HttpStore merges spans itself for a server that
+ * answers one range per request.
+ */
 const ROW_GAP_BYTES = 16 * 1024;
+/**
+ * What reading one chunk checksum alone costs a remote row read, in bytes: its 4 and the part
+ * headers of a multi-range answer. A read takes the entries it needs while they cost less than the
+ * whole chunk table (a 50,000-row 384-d column's table is 75 KB, for the ~20 chunks a query
+ * reads), else the table (kept for the file's later reads).
+ */
+const ENTRY_READ_BYTES = 96;
 /** Row reads covering at least this share of a buffer read it whole (and verify its checksum). */
 const WHOLE_BUFFER_SHARE = 0.5;
 
@@ -205,6 +217,11 @@ export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<st
 export class FragmentFile {
   /** Chunk CRC tables read so far, by buffer offset (read once, then row reads check against them). */
   readonly #chunkCrcs = new Map<number, Promise<Uint32Array>>();
+  /**
+   * Remote files with large chunk tables: the entries read so far, by buffer offset and chunk,
+   * each kept once the chunk it belongs to matched it.
+   */
+  readonly #chunkCrcEntries = new Map<number, Map<number, number>>();
 
   private constructor(
     private readonly store: BlobStore,
@@ -295,6 +312,8 @@ export class FragmentFile {
     const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
     const size = chunksRef === undefined ? width : this.footer.chunkBytes ?? CHUNK_BYTES;
+    const remote = this.store.remote === true;
+    const gapBytes = remote ? 0 : ROW_GAP_BYTES;
     // Pieces (chunks, or rows without chunk CRCs) holding the rows, by index in the buffer.
     const wanted = new Set<number>();
     for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
@@ -304,7 +323,7 @@ export class FragmentFile {
     let spanBytes = 0;
     ranges.forEach((r, i) => {
       const gap = i === 0 ? Infinity : r.offset - ranges[i - 1]!.offset - ranges[i - 1]!.length;
-      spanBytes += r.length + (gap <= ROW_GAP_BYTES ? gap : 0);
+      spanBytes += r.length + (gap <= gapBytes ? gap : 0);
     });
     let piece: (c: number) => Uint8Array;
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
@@ -315,18 +334,26 @@ export class FragmentFile {
       // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
       // chunk table is asked for, so that the table and the chunks are asked in the same task.
       const { readRanges } = await import("./range-reads.js");
-      const crcs = chunksRef && this.chunkCrcs(chunksRef, Math.ceil(length / size));
-      // The chunk table (read once per file and column) travels with the chunks: in the same
-      // multi-range request where the store has them (HTTP), else in the same wave.
+      const count = Math.ceil(length / size);
+      // The chunk checksums (the table, read once per file and column; or, remote, the entries of
+      // these chunks) travel with the chunks: in the same multi-range request where the store has
+      // them (HTTP), else in the same wave.
+      const crcs = chunksRef && (remote && !this.#chunkCrcs.has(chunksRef[0]) && this.unknownEntries(chunksRef, pieces).length * ENTRY_READ_BYTES < chunksRef[1]
+        ? this.chunkCrcEntries(chunksRef, count, pieces, readRanges)
+        : this.chunkCrcs(chunksRef, count));
+      // Its failure is the read's (through verify), not an unhandled rejection when the chunks fail first.
+      crcs?.catch(() => {});
       const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
         const table = await crcs;
         read.forEach((i, j) => {
           if (bytes[j]!.length !== ranges[i]!.length) corrupt(this.key, `short read in the buffer at byte ${offset}`);
           if (table && crc32(bytes[j]!) !== table[pieces[i]!]) corrupt(this.key, `checksum mismatch in chunk ${pieces[i]} of the buffer at byte ${offset}`);
         });
+        // Entries read alone are kept only once their chunks matched them (a damaged answer is not kept).
+        if (table && !(table instanceof Uint32Array)) this.keepEntries(chunksRef!, read.map((i) => pieces[i]!), table);
       };
       // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
-      const read = await readRanges(this.store, this.key, ranges, { gapBytes: ROW_GAP_BYTES, verify, cache: crcs && this.cache });
+      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache: crcs && this.cache });
       const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
       piece = (c) => at.get(c)!;
     }
@@ -342,6 +369,43 @@ export class FragmentFile {
       }
     });
     return out;
+  }
+
+  /**
+   * The checksums of chunks `pieces` of a buffer whose chunk table is `ref`: those kept from earlier
+   * reads, the others read as 4-byte ranges of the table (not the table: a remote query would
+   * otherwise fetch a checksum per 4 KiB of the whole column). The table's own checksum cannot be
+   * checked on a part of it; each entry is checked by its chunk instead, as damage to either makes
+   * them differ. Indexed by chunk, as the whole table is.
+   */
+  private async chunkCrcEntries(ref: BufferRef, count: number, pieces: Int32Array, readRanges: typeof import("./range-reads.js").readRanges): Promise<Record<number, number>> {
+    const known = this.#chunkCrcEntries.get(ref[0]);
+    const missing = this.unknownEntries(ref, pieces);
+    if (ref[1] !== count * 4) corrupt(this.key, `a chunk checksum table has ${ref[1] / 4} entries, its buffer ${count} chunks`);
+    const read = missing.length === 0 ? [] : await readRanges(this.store, this.key, missing.map((c) => ({ offset: ref[0] + c * 4, length: 4 })), { gapBytes: 0 });
+    const entries: Record<number, number> = {};
+    for (const c of pieces) {
+      const kept = known?.get(c);
+      if (kept !== undefined) entries[c] = kept;
+    }
+    missing.forEach((c, i) => {
+      const b = read[i]!;
+      if (b.length !== 4) corrupt(this.key, `short read in the chunk checksum table at byte ${ref[0]}`);
+      entries[c] = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    });
+    return entries;
+  }
+
+  /** Chunks among `pieces` whose checksum was not kept from an earlier read. */
+  private unknownEntries(ref: BufferRef, pieces: Int32Array): number[] {
+    const known = this.#chunkCrcEntries.get(ref[0]);
+    return known === undefined ? Array.from(pieces) : Array.from(pieces).filter((c) => !known.has(c));
+  }
+
+  private keepEntries(ref: BufferRef, chunks: readonly number[], entries: Record<number, number>): void {
+    let known = this.#chunkCrcEntries.get(ref[0]);
+    if (known === undefined) this.#chunkCrcEntries.set(ref[0], (known = new Map()));
+    for (const c of chunks) known.set(c, entries[c]!);
   }
 
   private chunkCrcs(ref: BufferRef, count: number): Promise<Uint32Array> {

@@ -5,7 +5,9 @@
  * the requests go out in parallel. Servers vary: one may answer with the whole file (200), or with
  * the first range only, or merge neighbouring ranges into one part. Every range is taken from a
  * part that covers it; what no part covers is read with one range per request, and a server that
- * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
+ * left some out is not asked for several ranges again (its ranges then merge with neighbours up to
+ * SINGLE_RANGE_GAP_BYTES apart: fewer requests for a few bytes more). Loaded on demand: only
+ * remote tables use it.
  *
  * With a connection budget (HttpStore `maxConnections`) every request holds a connection for a
  * round trip, so a file's ranges are packed into as few requests as servers take: up to
@@ -28,6 +30,11 @@ export const RANGES_PER_REQUEST = 64;
 /** With a connection budget: below Apache's default MaxRanges (200), a Range header near 4 KB. */
 export const BUDGET_RANGES_PER_REQUEST = 192;
 const SINGLE_READS = 16;
+/**
+ * Against a server that answers one range per request, ranges at most this far apart are read as
+ * one (readers ask for exact ranges, counting on multi-range requests to carry them).
+ */
+const SINGLE_RANGE_GAP_BYTES = 16 * 1024;
 
 /** What HttpStore lends this module: its retried, deadline-bound reads. */
 export interface RangeTransport {
@@ -125,10 +132,11 @@ async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[])
   const items = asks.flatMap((a, ask) => a.ranges.map((r, i) => ({ ...r, ask, i, span: 0 })))
     .sort((a, b) => Number(a.length === 0) - Number(b.length === 0) || a.offset - b.offset);
   const spans: { offset: number; length: number }[] = [];
+  const gap = http.multiRange ? 0 : SINGLE_RANGE_GAP_BYTES;
   for (const item of items) {
     const last = spans.at(-1);
     // Empty ranges stay alone: reading one checks that the file is there and long enough.
-    if (last !== undefined && last.length > 0 && item.length > 0 && item.offset <= last.offset + last.length) {
+    if (last !== undefined && last.length > 0 && item.length > 0 && item.offset <= last.offset + last.length + gap) {
       last.length = Math.max(last.length, item.offset + item.length - last.offset);
     } else spans.push({ offset: item.offset, length: item.length });
     item.span = spans.length - 1;

@@ -43,7 +43,8 @@ function batchedReads(store: BlobStore, key: string): (p: number, range: ByteRan
       batch = asked;
       queueMicrotask(() => {
         batch = undefined;
-        readRanges(store, key, asked.map((a) => a.range))
+        // Remote: the probed bodies alone (an unprobed partition between two is ~50 KB nobody asked for).
+        readRanges(store, key, asked.map((a) => a.range), store.remote === true ? { gapBytes: 0 } : {})
           .then((bytes) => asked.forEach((a, i) => a.resolve(bytes[i]!)), (error: unknown) => asked.forEach((a) => a.reject(error)));
       });
     }

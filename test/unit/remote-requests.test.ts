@@ -177,4 +177,47 @@ describe("remote indexed queries in few requests", () => {
       await served.close();
     }
   });
+
+  it("a flipped bit in a chunk checksum read alone (not with its table) is CORRUPT_FILE, every time", async () => {
+    // Few candidates per file, so their chunks' checksums are read one by one, not as the table.
+    const few = (t: Table): Promise<Row[]> => t.search(queries[2]!).nprobes(NPROBES).refineFactor(2).select(["id"]).limit(3).toArray();
+    const good = await connect(url);
+    const hit = (await few(await good.openTable("docs")))[0]!.id as number;
+    await good.close();
+    const bad = join(dir, "bad-entry");
+    cpSync(site, bad, { recursive: true });
+    const bytes = new Uint8Array((makeRows(0, ROWS, rng(5))[hit]!.vector as Float32Array).buffer);
+    const dataDir = join(bad, "docs.quiver", "data");
+    let table: [number, number] | undefined;
+    let dataFile = "";
+    for (const name of readdirSync(dataDir)) {
+      const file = readFileSync(join(dataDir, name));
+      const at = file.indexOf(bytes);
+      if (at < 0) continue;
+      const footerLength = file.readUInt32LE(file.length - 12);
+      const footer = JSON.parse(file.subarray(file.length - 12 - footerLength, file.length - 12).toString()) as { columns: { name: string; values: number[]; valueChunks: number[] }[] };
+      const vector = footer.columns.find((c) => c.name === "vector")!;
+      table = [vector.valueChunks[0]!, vector.valueChunks[1]!];
+      file[vector.valueChunks[0]! + 4 * Math.floor((at - vector.values[0]!) / 4096)]! ^= 0x04;
+      writeFileSync(join(dataDir, name), file);
+      dataFile = name;
+    }
+    expect(table).toBeDefined();
+    const served = await serveStatic(bad, { multiRange: "multipart" });
+    try {
+      const db = await connect(served.origin);
+      const t = await db.openTable("docs");
+      await expect(few(t)).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+      await expect(few(t)).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+      // The checksums were read alone: no row read of the file (the footer's read of the file's
+      // tail aside) asked for its whole table.
+      const [start, length] = table!;
+      const asked = served.log.filter((r) => r.path.endsWith(dataFile) && r.range?.includes(",")).flatMap((r) => (r.range ?? "").replace("bytes=", "").split(",").map((x) => x.split("-").map(Number)));
+      expect(asked.some(([a, b]) => a! <= start && b! >= start + length - 1)).toBe(false);
+      expect(asked.some(([a, b]) => a! >= start && b! < start + length)).toBe(true);
+      await db.close();
+    } finally {
+      await served.close();
+    }
+  });
 });
