@@ -26,6 +26,10 @@ import { joinParts, type BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
 import type { RangeCache } from "./range-reads.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
+import { lazyImport } from "../util/lazy.js";
+
+/** Loaded once (see lazyImport): every row read of a query waits on it, and they should go out together. */
+const rangeReads = lazyImport(() => import("./range-reads.js"));
 
 export const FRAGMENT_FORMAT_VERSION = 2;
 /** Bytes per checksummed chunk of a fixed-width buffer (a row read reads whole chunks). */
@@ -333,7 +337,7 @@ export class FragmentFile {
     } else {
       // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
       // chunk table is asked for, so that the table and the chunks are asked in the same task.
-      const { readRanges } = await import("./range-reads.js");
+      const { readRanges } = await rangeReads();
       const count = Math.ceil(length / size);
       // The chunk checksums (the table, read once per file and column; or, remote, the entries of
       // these chunks) travel with the chunks: in the same multi-range request where the store has

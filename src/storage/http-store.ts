@@ -22,9 +22,17 @@ import { createError, isQuiverError } from "../errors.js";
 import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
 import type { Connection, ConnectionBudget } from "./http-connections.js";
 import type { RangeTransport } from "./http-ranges.js";
+import { lazyImport } from "../util/lazy.js";
 import { checkKey, checkPrefix, checkRange, closedError, keySegments, notFoundError, readOnlyError, shortReadError } from "./keys.js";
 
 export const LISTING_KEY = "_listing.json";
+
+/**
+ * The range-read module, loaded once: a query reads many ranges, and in a page each `import()`
+ * resolves in a task of its own, so reads asked for together would go out in different tasks
+ * (and requests).
+ */
+const rangeCode = lazyImport(() => import("./http-ranges.js"));
 
 export interface HttpStoreOptions {
   /** The fetch to use. Default: the global `fetch`. For tests, proxies and runtimes with their own. */
@@ -168,7 +176,7 @@ export class HttpStore implements BlobStore {
     const last = offset + length - 1;
     // The answer's checks (206, 200, 416) load with the first range read (the core does not carry
     // them), while the request travels: on a cold page, not one round trip before it.
-    const ranges = import("./http-ranges.js");
+    const ranges = rangeCode();
     ranges.catch(() => {});
     return this.#read("GET", key, { Range: `bytes=${offset}-${last}` }, async (response) => (await ranges).rangeBody(this.#transport(), response, key, offset, length), this.#retries, hint?.ahead);
   }
@@ -177,7 +185,7 @@ export class HttpStore implements BlobStore {
   async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
     for (const r of ranges) checkRange(checkKey(key), r.offset, r.length);
-    return (await import("./http-ranges.js")).getRanges(this.#transport(), key, ranges);
+    return (await rangeCode()).getRanges(this.#transport(), key, ranges);
   }
 
   #transport(): RangeTransport {
@@ -202,7 +210,7 @@ export class HttpStore implements BlobStore {
     });
     if (info === undefined) return undefined;
     // No length on HEAD (some servers and compressing proxies): a one-byte range read tells it.
-    const size = Number.isSafeInteger(info.size) ? info.size : await (await import("./http-ranges.js")).sizeByProbe(this.#transport(), key);
+    const size = Number.isSafeInteger(info.size) ? info.size : await (await rangeCode()).sizeByProbe(this.#transport(), key);
     return Number.isNaN(info.modified) ? { key, size } : { key, size, modified: info.modified };
   }
 
