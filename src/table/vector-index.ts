@@ -132,8 +132,13 @@ export function vectorIndexEntry(state: TableState, column: string, metric?: str
  * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
  */
 async function openStoredIndex(store: BlobStore, kernels: Kernels | Promise<Kernels>, key: string, entry: IndexEntry, partitionBytes: number): Promise<VectorIndex> {
-  if (entry.kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(await kernels, await store.get(key), key) as unknown as VectorIndex;
-  if (!IVF_KINDS.has(entry.kind)) return (await ann()).openIndex(await kernels, await store.get(key));
+  if (!IVF_KINDS.has(entry.kind)) {
+    // The whole file (a graph walk touches any node), asked for before the kernels are awaited.
+    const bytes = store.get(key);
+    bytes.catch(() => {});
+    if (entry.kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(await kernels, await bytes, key) as unknown as VectorIndex;
+    return (await ann()).openIndex(await kernels, await bytes);
+  }
   // The first read goes out before the kernels and the code that parses it have loaded: over
   // HTTP, all three travel at once. 32 is the preamble (PREAMBLE_BYTES of ann/format.ts, not loaded yet).
   const hint = entry.headLength ?? 0;
