@@ -108,21 +108,24 @@ const waiting = new WeakMap<RangeTransport, Map<string, Ask[]>>();
 /**
  * `ranges` of `key`, read together with the other ranges of the same file asked for before the
  * next task: refine's vector rows and the output rows it reads ahead, say, go out in one
- * multi-range request per file instead of one each. Overlapping asks are read once.
+ * multi-range request per file instead of one each. Overlapping asks are read once. Every file's
+ * asks flush in the same task, so a query's requests to many files (refine's, one per data file)
+ * leave back to back, not each in a task of its own behind the answers already arriving (which
+ * stretched one wave into a chain of round trips on a busy page).
  */
 export function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
   let files = waiting.get(http);
-  if (files === undefined) waiting.set(http, (files = new Map()));
-  let asks = files.get(key);
-  if (asks === undefined) {
-    const batch: Ask[] = (asks = []);
-    files.set(key, batch);
+  if (files === undefined) {
+    const batch = new Map<string, Ask[]>();
+    waiting.set(http, (files = batch));
     // A task, not a microtask: the asks come down promise chains of different lengths.
     setTimeout(() => {
-      files!.delete(key);
-      void readAsks(http, key, batch);
+      waiting.delete(http);
+      for (const [file, asks] of batch) void readAsks(http, file, asks);
     }, 0);
   }
+  let asks = files.get(key);
+  if (asks === undefined) files.set(key, (asks = []));
   return new Promise((resolve, reject) => asks!.push({ ranges, resolve, reject }));
 }
 

@@ -35,6 +35,24 @@ describe("HttpStore.getRanges from several callers at once", () => {
   const file = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) % 251);
   const served = servedFile(file);
 
+  it("sends the requests of many files asked for in the same task back to back, in one task", async () => {
+    // Served under several names, as a query's data files are.
+    const names = ["a.bin", "b.bin", "c.bin", "d.bin", "e.bin"];
+    let calls = 0;
+    let inFirstTask = -1;
+    const store = new HttpStore(served.server.origin, {
+      fetch: (input, init) => {
+        // What the task that sent the first request went on to send before anything else ran.
+        if (calls++ === 0) queueMicrotask(() => (inFirstTask = calls));
+        return fetch(String(input).replace(/[a-e]\.bin$/, "f.bin"), init);
+      },
+    });
+    const got = await Promise.all(names.map((n) => store.getRanges(n, [{ offset: 10, length: 5 }, { offset: 50_000, length: 5 }])));
+    for (const parts of got) expect(parts).toEqual([file.slice(10, 15), file.slice(50_000, 50_005)]);
+    expect(calls).toBe(names.length);
+    expect(inFirstTask).toBe(names.length);
+  });
+
   it("sends one request for the ranges of one file asked for in the same task, each caller getting its own", async () => {
     const store = new HttpStore(served.server.origin);
     const from = served.server.log.length;
