@@ -12,16 +12,16 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * `vite build` of the bench page in `pageDir` into `site` (minified, module workers). `alias` maps
- * bare imports such as "quiverdb" to the sources.
+ * `vite build` of the bench page in `pageDir` into `site` (minified unless `minify` is false, e.g.
+ * so a CPU profile names functions; module workers). `alias` maps bare imports such as "quiverdb"
+ * to the sources.
  */
-export async function buildBenchPage(pageDir: string, site: string, alias: { find: RegExp; replacement: string }[] = []): Promise<void> {
+export async function buildBenchPage(pageDir: string, site: string, alias: { find: RegExp; replacement: string }[] = [], minify = true): Promise<void> {
   const vite = await import("vite");
   await vite.build({
     root: pageDir, configFile: false, logLevel: "warn", base: "/",
     ...(alias.length > 0 ? { resolve: { alias } } : {}),
-    // Unminified under QUIVER_BENCH_CPU_PROFILE, so a profile names the functions.
-    build: { outDir: site, emptyOutDir: true, target: "esnext", minify: !process.env.QUIVER_BENCH_CPU_PROFILE, reportCompressedSize: false },
+    build: { outDir: site, emptyOutDir: true, target: "esnext", minify, reportCompressedSize: false },
     worker: { format: "es" },
   });
 }

@@ -8,7 +8,7 @@
  * rest (the page then gives HttpStore `maxConnections: 6`). A fresh browser context per
  * configuration, so each starts with no connection and no cache.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +31,19 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 /** The protocols the Chromium rows run, and the connection budget the page gives HttpStore for each. */
 const PROTOCOLS = [{ name: "HTTP/2", http2: true, maxConnections: 0 }, { name: "HTTP/1.1", http2: false, maxConnections: 6 }] as const;
 
+/** Starts sampling the page's CPU; the function returned stops and gives the profile. */
+async function startProfile(context: import("@playwright/test").BrowserContext, page: import("@playwright/test").Page): Promise<() => Promise<unknown>> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  await cdp.send("Profiler.start");
+  return async () => {
+    const { profile } = await cdp.send("Profiler.stop");
+    await cdp.detach();
+    return profile;
+  };
+}
+
 /** One result row of a configuration: the open's cost, the cold query and the warm ones. */
 export function remoteRow(run: RemoteRun, variant: string, fragments: number, params: Record<string, unknown>, open: QueryCost, runs: readonly QueryCost[], hits: number): ResultRow {
   const [cold, ...warm] = runs;
@@ -50,14 +63,24 @@ export function remoteRow(run: RemoteRun, variant: string, fragments: number, pa
   };
 }
 
-/** Every protocol and sweep entry on every table, in Chromium; a row each. */
-export async function chromiumRows(run: RemoteRun, tables: readonly RemoteTable[]): Promise<{ rows: ResultRow[]; browser: string }> {
+/**
+ * QUIVER_BENCH_CPU_PROFILE=<dir>: a diagnosis of each configuration's cold query, written into
+ * <dir> as `<protocol>-<nprobes>-<refine>.cpuprofile` (a CDP CPU profile of the page, sampled every
+ * 100 µs; open it in Chromium's DevTools or summarize it with scripts/cpuprofile-summary.mjs) and
+ * `….requests.json` (the page's Resource Timing entries of the query's requests, in ms from the
+ * query's start, and the server's log of them), to see where a cold query's time goes between its
+ * round trips. The page is then built unminified, so the profile names functions.
+ */
+const PROFILE_DIR = process.env.QUIVER_BENCH_CPU_PROFILE;
+
+/** Every protocol (`protocols`: "http2", "http1.1") and sweep entry on every table, in Chromium; a row each. */
+export async function chromiumRows(run: RemoteRun, tables: readonly RemoteTable[], protocols: readonly string[] = ["http2", "http1.1"]): Promise<{ rows: ResultRow[]; browser: string }> {
   const scratch = mkdtempSync(join(tmpdir(), "quiver-bench-remote-chromium-"));
   const rows: ResultRow[] = [];
   try {
     const site = join(scratch, "www");
     progress("remote/chromium: vite build of bench/remote-page");
-    await buildBenchPage(join(benchDir, "remote-page"), site, [{ find: /^quiverdb$/, replacement: join(benchDir, "../src/index.ts") }]);
+    await buildBenchPage(join(benchDir, "remote-page"), site, [{ find: /^quiverdb$/, replacement: join(benchDir, "../src/index.ts") }], PROFILE_DIR === undefined);
     const { chromium } = await import("@playwright/test");
     const launch = await playwrightLaunchOptions();
     const browser = await chromium.launch({ headless: true, ...launch, args: [...(launch.args ?? []), "--ignore-certificate-errors"] });
@@ -68,7 +91,7 @@ export async function chromiumRows(run: RemoteRun, tables: readonly RemoteTable[
         mkdirSync(root);
         for (const name of readdirSync(site)) symlinkSync(join(site, name), join(root, name));
         for (const name of readdirSync(join(table.dir, "db"))) symlinkSync(join(table.dir, "db", name), join(root, name));
-        for (const protocol of PROTOCOLS) {
+        for (const protocol of PROTOCOLS.filter((p) => protocols.includes(p.name.toLowerCase().replace("/", "")))) {
           const server = await serveStatic(root, { latencyMs: run.latency, http2: protocol.http2 });
           try {
             for (const { nprobes, refineFactor } of run.sweep) {
@@ -87,7 +110,20 @@ export async function chromiumRows(run: RemoteRun, tables: readonly RemoteTable[
                 for (let q = 0; q < run.nq; q++) {
                   const at = server.log.length;
                   const vector = Array.from(table.queries.subarray(q * run.dim, (q + 1) * run.dim));
+                  const profiler = q === 0 && PROFILE_DIR !== undefined ? await startProfile(context, page) : undefined;
                   const got = await page.evaluate(([v, n, r, k]) => (globalThis as unknown as { quiverRemoteBench: RemoteBenchPage }).quiverRemoteBench.query(v, n, r, k), [vector, nprobes, refineFactor, run.k] as const);
+                  if (profiler !== undefined) {
+                    const name = join(PROFILE_DIR!, `${protocol.name.toLowerCase().replace("/", "")}-${nprobes}-${refineFactor}`);
+                    mkdirSync(PROFILE_DIR!, { recursive: true });
+                    writeFileSync(`${name}.cpuprofile`, JSON.stringify(await profiler()));
+                    const requests = await page.evaluate((since) => (globalThis as unknown as { quiverRemoteBench: RemoteBenchPage }).quiverRemoteBench.requests(since), got.start);
+                    // The server's view of the same requests: arrival and end, ms from the first arrival.
+                    const served = tableLog(at);
+                    const first = Math.min(...served.map((r) => r.start));
+                    const serverLog = served.map((r) => ({ path: r.path, ranges: r.range?.split(",").length ?? 0, bytes: r.bytes, arrived: round(r.start - first, 1), end: round(r.end - first, 1) }));
+                    writeFileSync(`${name}.requests.json`, JSON.stringify({ ms: got.ms, requests, server: serverLog }, null, 1));
+                    progress(`remote/chromium: cold query profiled into ${name}.cpuprofile (${round(got.ms, 0)} ms)`);
+                  }
                   runs.push(cost(tableLog(at), got.ms));
                   const want = new Set(table.truth.subarray(q * run.k, (q + 1) * run.k));
                   hits += got.ids.filter((id) => want.has(id)).length;

@@ -42,6 +42,11 @@
  *   npm run bench -- remote --http2                real Chromium instead (bench/remote-chromium.ts),
  *                                                  over HTTP/2 (TLS) and over HTTP/1.1; writes remote-http2.*
  *
+ * `--quick` prints the rows as JSON on stdout and writes no results file (for trying a change
+ * without touching bench/results); `--protocols http2` (or `http1.1`) runs one protocol of
+ * `--http2` only (default both). QUIVER_BENCH_CPU_PROFILE=<dir> with `--http2` records a CPU
+ * profile of each configuration's cold query into <dir> (see bench/remote-chromium.ts).
+ *
  * `--http2` runs the multi-range reader in Chromium, from a page served by the table's server:
  * over HTTP/2 with TLS, as static hosting serves (one connection multiplexes every request), and
  * over plain HTTP/1.1, where Chromium itself holds 6 connections per host (the page sets
@@ -104,6 +109,10 @@ const REINDEX = args.includes("--reindex");
 const COMPACT = args.includes("--compact");
 /** Real Chromium over HTTP/2 and HTTP/1.1 (bench/remote-chromium.ts) instead of Node's fetch. */
 const HTTP2 = args.includes("--http2");
+/** `--protocols http2,http1.1`: the protocols `--http2` runs (default both). */
+const PROTOCOLS = (args.includes("--protocols") ? args[args.indexOf("--protocols") + 1]! : "http2,http1.1").split(",");
+/** Prints the rows as JSON instead of writing bench/results. */
+const QUICK = args.includes("--quick");
 const CACHE = args.includes("--cache") ? args[args.indexOf("--cache") + 1]! : tmpdir();
 /** "spectrum" (fitted to real sentence embeddings, see scale-page/generate.ts) or "clusters" (isotropic). */
 const DATA = (args.includes("--data") ? args[args.indexOf("--data") + 1]! : "spectrum") as "spectrum" | "clusters";
@@ -237,8 +246,8 @@ async function main(): Promise<void> {
   if (BUILD_ONLY) return;
   if (HTTP2) {
     const nq = Math.min(NQ, tables[0]!.queries.length / DIM);
-    const { rows, browser } = await chromiumRows({ ...RUN, nq }, tables.map((t) => ({ ...t, fragments: dataFiles(t.batch) })));
-    return report(rows, tables, browser);
+    const { rows, browser } = await chromiumRows({ ...RUN, nq }, tables.map((t) => ({ ...t, fragments: dataFiles(t.batch) })), PROTOCOLS);
+    return QUICK ? console.log(JSON.stringify(rows, null, 1)) : report(rows, tables, browser);
   }
   const rows: ResultRow[] = [];
   for (const { batch, dir, queries, truth } of tables) {
@@ -249,7 +258,8 @@ async function main(): Promise<void> {
       await server.close();
     }
   }
-  report(rows, tables);
+  if (QUICK) console.log(JSON.stringify(rows, null, 1));
+  else report(rows, tables);
 }
 
 /** Every reader, connection limit and sweep entry on one served table; a row each into `rows`. */

@@ -294,7 +294,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
   await buildBenchPage(join(benchDir, "scale-page"), site, [
     { find: /^quiverdb$/, replacement: join(root, "src/index.ts") },
     { find: /^quiverdb\/worker$/, replacement: join(root, "src/worker/index.ts") },
-  ]);
+  ], !process.env.QUIVER_BENCH_CPU_PROFILE);
   // OPFS belongs to the origin: a kept profile is served from the port it was first served from.
   const portFile = join(scratch, "port");
   const keptPort = o.keep !== undefined && existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) : 0;

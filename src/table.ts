@@ -211,7 +211,7 @@ export class Table {
       scalarIndexes: this.scalarLookup(state),
       vectorIndex: async (column, metric) => {
         const entry = vectorIndexEntry(state, column, metric);
-        return entry && { entry, index: await loadVectorIndex(this.dataset, await this.ctx.kernels(), entry, scope) };
+        return entry && { entry, index: await loadVectorIndex(this.dataset, this.ctx.kernels(), entry, scope) };
       },
     };
   }

@@ -8,9 +8,22 @@ import { connect, type Connection, type Table } from "quiverdb";
 export interface RemoteBenchPage {
   /** connect + openTable; ms. `maxConnections` as HttpStore's option. */
   open(url: string, maxConnections: number): Promise<number>;
-  query(vector: number[], nprobes: number, refineFactor: number, k: number): Promise<{ ids: number[]; ms: number }>;
+  /** `start`: performance.now() when the query began (for `requests`). */
+  query(vector: number[], nprobes: number, refineFactor: number, k: number): Promise<{ ids: number[]; ms: number; start: number }>;
+  /** The requests sent since `since` (performance.now()), as Resource Timing saw them, in ms from `since`. */
+  requests(since: number): RequestTiming[];
   close(): Promise<void>;
 }
+
+export interface RequestTiming {
+  url: string;
+  /** fetch() called, request sent, first byte of the answer, last byte; ms. */
+  start: number; requestStart: number; responseStart: number; responseEnd: number;
+  bytes: number;
+}
+
+// Room for every request of a run (the default buffer holds 250 entries).
+performance.setResourceTimingBufferSize(100_000);
 
 let opened: { db: Connection; table: Table } | undefined;
 
@@ -24,7 +37,13 @@ const page: RemoteBenchPage = {
   async query(vector, nprobes, refineFactor, k) {
     const start = performance.now();
     const rows = await opened!.table.search(Float32Array.from(vector)).distanceType("cosine").nprobes(nprobes).refineFactor(refineFactor).select(["id"]).limit(k).toArray();
-    return { ids: rows.map((r) => r.id as number), ms: performance.now() - start };
+    return { ids: rows.map((r) => r.id as number), ms: performance.now() - start, start };
+  },
+  requests(since) {
+    const at = (t: number): number => Math.round((t - since) * 10) / 10;
+    return (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+      .filter((e) => e.startTime >= since)
+      .map((e) => ({ url: e.name, start: at(e.startTime), requestStart: at(e.requestStart), responseStart: at(e.responseStart), responseEnd: at(e.responseEnd), bytes: e.encodedBodySize }));
   },
   async close() {
     await opened?.db.close();

@@ -410,12 +410,19 @@ export async function runVectorSearch(
   const k = plan.offset + limit;
   const [lo, hi] = vec.distanceRange ?? [undefined, undefined];
   const range = { lo: lo ?? -Infinity, hi: hi ?? Infinity };
-  const kernels = await ctx.kernels();
+  // The kernels load (on a first query, a request of their own) while the index opens.
+  const loading = ctx.kernels();
+  loading.catch(() => {});
 
-  // Footers wanted by refine (or the output) go out with the index head: at most one per candidate.
+  // The index opens first (its head is the read the query waits on: over HTTP/1.1 it must not
+  // queue behind the footers), then the footers wanted by refine (or the output) go out with the
+  // head: at most one per candidate.
+  const opening = vec.bypassVectorIndex ? undefined : ctx.vectorIndex?.(field.name, metric);
+  opening?.catch(() => {});
   const ahead = read === undefined ? [] : output.filter((c) => c !== field.name && isFixedWidth(findField(state.schema, c)!.type));
   if (!trace?.dryRun && state.fragments.length <= k * (vec.refineFactor ?? 1)) ctx.readAhead?.(state.fragments, [field.name, ...ahead]);
-  const indexed = vec.bypassVectorIndex ? undefined : await ctx.vectorIndex?.(field.name, metric);
+  const indexed = await opening;
+  const kernels = await loading;
   const covered = new Set(indexed?.entry.fragments ?? []);
   const searched = indexed && vec.fastSearch ? state.fragments.filter((f) => covered.has(f.id)) : state.fragments;
 

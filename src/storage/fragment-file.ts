@@ -11,8 +11,9 @@
  * the tail, then only the byte ranges of the columns it needs. Since format 2, the buffers of
  * fixed-width columns (values, validity) also have a CRC per 4 KiB chunk, in a buffer of their own
  * (`valueChunks`, `validityChunks`: u32 per chunk), so a read of a few rows verifies the chunks it
- * read instead of trusting them. Since format 3, a vector column's chunks hold whole rows (its
- * `chunkBytes`): re-ranking reads and checks each candidate's row, not the 4 KiB around it.
+ * read instead of trusting them. Since format 3, chunks are whole rows, as many as fit in 512 bytes
+ * (the footer's `chunkBytes`, or the column's for wider rows): re-ranking reads and checks each
+ * candidate's own vector, not the 4 KiB around it.
  *
  * Buffers per type (all little-endian):
  *   validity  n bytes (1 = present), only when the column has nulls
@@ -27,27 +28,37 @@ import { joinParts, type BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
 import type { RangeCache } from "./range-reads.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
+import { lazyImport } from "../util/lazy.js";
+
+/** Loaded once (see lazyImport): every row read of a query waits on it, and they should go out together. */
+const rangeReads = lazyImport(() => import("./range-reads.js"));
 
 export const FRAGMENT_FORMAT_VERSION = 3;
-/** Bytes per checksummed chunk of a fixed-width buffer (a row read reads whole chunks), but see `chunkBytesFor`. */
+/** Bytes per checksummed chunk of a fixed-width buffer in format 2 (a row read reads whole chunks). */
 const CHUNK_BYTES = 4096;
-/** A vector column's chunks are whole rows, as many as fit in this many bytes (at least one). */
-const VECTOR_CHUNK_BYTES = 1024;
+/** From format 3, a fixed-width buffer's chunks are whole rows, as many as fit in this many bytes (at least one); see `chunkBytesFor`. */
+const ROW_CHUNK_BYTES = 512;
 const MAGIC = "QVFR";
 const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
 const TAIL_GUESS = 16 * 1024;
 
-/** Row reads merge two spans when at most this many bytes lie between them (one span instead of two). */
+/**
+ * Row reads merge two spans when at most this many bytes lie between them (one span instead of
+ * two), except from remote stores: there every byte travels, a multi-range request carries many
+ * spans for a few dozen bytes of headers each, and HttpStore merges spans itself for a server that
+ * answers one range per request.
+ */
 const ROW_GAP_BYTES = 16 * 1024;
+/**
+ * What reading one chunk checksum alone costs a remote row read, in bytes: its 4 and the part
+ * headers of a multi-range answer. A read takes the entries it needs while they cost less than the
+ * whole chunk table (a 50,000-row 384-d column's table is 75 KB, for the ~20 chunks a query
+ * reads), else the table (kept for the file's later reads).
+ */
+const ENTRY_READ_BYTES = 96;
 /** Row reads covering at least this share of a buffer read it whole (and verify its checksum). */
 const WHOLE_BUFFER_SHARE = 0.5;
-
-/**
- * The range-read planner, loaded on the first partial read (kept out of the core bundle) and held:
- * a dynamic import per read, even of a loaded module, cost a refined query more than its CRCs.
- */
-let rangeReads: Promise<typeof import("./range-reads.js")> | undefined;
 
 /** [offset, length, crc32] of one buffer in the file. */
 type BufferRef = readonly [number, number, number];
@@ -58,7 +69,7 @@ interface ColumnLayout {
   /** CRC-32 of each chunk of `values` / `validity` (format 2, fixed-width columns). */
   readonly valueChunks?: BufferRef;
   readonly validityChunks?: BufferRef;
-  /** Chunk size of `valueChunks` when it is not the footer's (format 3: vector columns, see `chunkBytesFor`). */
+  /** Chunk size of `valueChunks` when it is not the footer's (format 3: rows wider than 512 bytes or not dividing it, see `chunkBytesFor`). */
   readonly chunkBytes?: number;
   readonly offsets?: BufferRef;
   /** Items of a list column. */
@@ -111,7 +122,7 @@ class FileBuilder {
   }
 
   /** The CRC of each `size`-byte chunk of `bytes` (whole or in pieces, chunks spanning them), written as a buffer of its own. */
-  chunks(bytes: Uint8Array | readonly Uint8Array[], size = CHUNK_BYTES): BufferRef {
+  chunks(bytes: Uint8Array | readonly Uint8Array[], size: number): BufferRef {
     const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
     const total = pieces.reduce((sum, p) => sum + p.length, 0);
     const crcs = new Uint32Array(Math.ceil(total / size));
@@ -173,20 +184,20 @@ function encodeColumnPieces(type: DataType, pieces: readonly Column[], f: FileBu
 /** The chunk table of a fixed-width column's values, with its chunk size when that is not the file's default. */
 function valueChunks(type: DataType, values: Uint8Array | readonly Uint8Array[], f: FileBuilder): Pick<ColumnLayout, "valueChunks" | "chunkBytes"> {
   const size = chunkBytesFor(type);
-  return size === CHUNK_BYTES ? { valueChunks: f.chunks(values) } : { valueChunks: f.chunks(values, size), chunkBytes: size };
+  return { valueChunks: f.chunks(values, size), ...(size === ROW_CHUNK_BYTES ? {} : { chunkBytes: size }) };
 }
 
 /**
- * Bytes per checksummed chunk of a fixed-width column. A vector's chunks are whole rows (one row of
- * 256 dimensions or more of float32), so re-ranking a candidate reads and checks its own row: with
- * 4 KiB chunks a 1,536-byte row cost 4–8 KiB, most of a refined query's reads. The chunk table grows
- * to 4 bytes per row (0.3 % of a 384-d float32 column); it is read once per file. Other columns keep
- * 4 KiB chunks: their rows are a few bytes, and their row reads are few (the results' columns).
+ * Bytes per checksummed chunk of a fixed-width column: whole rows, as many as fit in 512 bytes, at
+ * least one. Re-ranking a candidate so reads and checks its own vector (a 384-d float32 row is one
+ * 1,536-byte chunk), and the ids of 400 candidates cost 400 × 512 bytes, where 4 KiB chunks (format
+ * 2) cost 4–8 KiB per vector and 4 KiB per id: most of a refined query's reads. The chunk tables
+ * grow to 0.8 % of a column of numbers and 0.26 % of a 384-d float32 column; a local reader reads
+ * a table once per file, a remote one only the entries it uses.
  */
 export function chunkBytesFor(type: DataType): number {
-  if (type.kind !== "vector") return CHUNK_BYTES;
   const row = rowBytes(type);
-  return row * Math.max(1, Math.floor(VECTOR_CHUNK_BYTES / row));
+  return row * Math.max(1, Math.floor(ROW_CHUNK_BYTES / row));
 }
 
 function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
@@ -208,7 +219,7 @@ function encodeColumn(col: Column, f: FileBuilder): ColumnLayout {
   const values = bytesOf(col.data as NumericArray);
   return {
     length: col.length, validity, values: f.buffer(values), ...valueChunks(t, values, f),
-    validityChunks: hasNulls ? f.chunks(col.validity!) : undefined,
+    validityChunks: hasNulls ? f.chunks(col.validity!, ROW_CHUNK_BYTES) : undefined,
   };
 }
 
@@ -225,7 +236,7 @@ export function encodeFragmentParts(fields: readonly Field[], columns: ReadonlyM
     if (pieces.length === 0 || pieces.reduce((n, c) => n + c.length, 0) !== numRows) throw new Error(`encodeFragment: column ${field.name} missing or of wrong length`);
     return { name: field.name, type: field.type, ...encodeColumnPieces(field.type, pieces, f) };
   });
-  return f.finish({ format: FRAGMENT_FORMAT_VERSION, numRows, chunkBytes: CHUNK_BYTES, columns: layouts });
+  return f.finish({ format: FRAGMENT_FORMAT_VERSION, numRows, chunkBytes: ROW_CHUNK_BYTES, columns: layouts });
 }
 
 /** Encodes a fragment's columns, in schema order, into one file (one buffer). */
@@ -237,6 +248,11 @@ export function encodeFragment(fields: readonly Field[], columns: ReadonlyMap<st
 export class FragmentFile {
   /** Chunk CRC tables read so far, by buffer offset (read once, then row reads check against them). */
   readonly #chunkCrcs = new Map<number, Promise<Uint32Array>>();
+  /**
+   * Remote files with large chunk tables: the entries read so far, by buffer offset and chunk,
+   * each kept once the chunk it belongs to matched it.
+   */
+  readonly #chunkCrcEntries = new Map<number, Map<number, number>>();
 
   private constructor(
     private readonly store: BlobStore,
@@ -328,6 +344,8 @@ export class FragmentFile {
     const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
     const size = chunksRef === undefined ? width : chunkBytes ?? this.footer.chunkBytes ?? CHUNK_BYTES;
+    const remote = this.store.remote === true;
+    const gapBytes = remote ? 0 : ROW_GAP_BYTES;
     // Pieces (chunks, or rows without chunk CRCs) holding the rows, by index in the buffer.
     const wanted = new Set<number>();
     for (const r of rows) for (let c = Math.floor((r * width) / size); c <= Math.floor(((r + 1) * width - 1) / size); c++) wanted.add(c);
@@ -337,7 +355,7 @@ export class FragmentFile {
     let spanBytes = 0;
     ranges.forEach((r, i) => {
       const gap = i === 0 ? Infinity : r.offset - ranges[i - 1]!.offset - ranges[i - 1]!.length;
-      spanBytes += r.length + (gap <= ROW_GAP_BYTES ? gap : 0);
+      spanBytes += r.length + (gap <= gapBytes ? gap : 0);
     });
     let piece: (c: number) => Uint8Array;
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
@@ -347,19 +365,27 @@ export class FragmentFile {
     } else {
       // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
       // chunk table is asked for, so that the table and the chunks are asked in the same task.
-      const { readRanges } = await (rangeReads ??= import("./range-reads.js"));
-      const crcs = chunksRef && this.chunkCrcs(chunksRef, Math.ceil(length / size));
-      // The chunk table (read once per file and column) travels with the chunks: in the same
-      // multi-range request where the store has them (HTTP), else in the same wave.
+      const { readRanges } = await rangeReads();
+      const count = Math.ceil(length / size);
+      // The chunk checksums (the table, read once per file and column; or, remote, the entries of
+      // these chunks) travel with the chunks: in the same multi-range request where the store has
+      // them (HTTP), else in the same wave.
+      const crcs = chunksRef && (remote && !this.#chunkCrcs.has(chunksRef[0]) && this.unknownEntries(chunksRef, pieces).length * ENTRY_READ_BYTES < chunksRef[1]
+        ? this.chunkCrcEntries(chunksRef, count, pieces, readRanges)
+        : this.chunkCrcs(chunksRef, count));
+      // Its failure is the read's (through verify), not an unhandled rejection when the chunks fail first.
+      crcs?.catch(() => {});
       const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
         const table = await crcs;
         read.forEach((i, j) => {
           if (bytes[j]!.length !== ranges[i]!.length) corrupt(this.key, `short read in the buffer at byte ${offset}`);
           if (table && crc32(bytes[j]!) !== table[pieces[i]!]) corrupt(this.key, `checksum mismatch in chunk ${pieces[i]} of the buffer at byte ${offset}`);
         });
+        // Entries read alone are kept only once their chunks matched them (a damaged answer is not kept).
+        if (table && !(table instanceof Uint32Array)) this.keepEntries(chunksRef!, read.map((i) => pieces[i]!), table);
       };
       // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
-      const read = await readRanges(this.store, this.key, ranges, { gapBytes: ROW_GAP_BYTES, verify, cache: crcs && this.cache });
+      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache: crcs && this.cache });
       const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
       piece = (c) => at.get(c)!;
     }
@@ -375,6 +401,43 @@ export class FragmentFile {
       }
     });
     return out;
+  }
+
+  /**
+   * The checksums of chunks `pieces` of a buffer whose chunk table is `ref`: those kept from earlier
+   * reads, the others read as 4-byte ranges of the table (not the table: a remote query would
+   * otherwise fetch a checksum per 4 KiB of the whole column). The table's own checksum cannot be
+   * checked on a part of it; each entry is checked by its chunk instead, as damage to either makes
+   * them differ. Indexed by chunk, as the whole table is.
+   */
+  private async chunkCrcEntries(ref: BufferRef, count: number, pieces: Int32Array, readRanges: typeof import("./range-reads.js").readRanges): Promise<Record<number, number>> {
+    const known = this.#chunkCrcEntries.get(ref[0]);
+    const missing = this.unknownEntries(ref, pieces);
+    if (ref[1] !== count * 4) corrupt(this.key, `a chunk checksum table has ${ref[1] / 4} entries, its buffer ${count} chunks`);
+    const read = missing.length === 0 ? [] : await readRanges(this.store, this.key, missing.map((c) => ({ offset: ref[0] + c * 4, length: 4 })), { gapBytes: 0 });
+    const entries: Record<number, number> = {};
+    for (const c of pieces) {
+      const kept = known?.get(c);
+      if (kept !== undefined) entries[c] = kept;
+    }
+    missing.forEach((c, i) => {
+      const b = read[i]!;
+      if (b.length !== 4) corrupt(this.key, `short read in the chunk checksum table at byte ${ref[0]}`);
+      entries[c] = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    });
+    return entries;
+  }
+
+  /** Chunks among `pieces` whose checksum was not kept from an earlier read. */
+  private unknownEntries(ref: BufferRef, pieces: Int32Array): number[] {
+    const known = this.#chunkCrcEntries.get(ref[0]);
+    return known === undefined ? Array.from(pieces) : Array.from(pieces).filter((c) => !known.has(c));
+  }
+
+  private keepEntries(ref: BufferRef, chunks: readonly number[], entries: Record<number, number>): void {
+    let known = this.#chunkCrcEntries.get(ref[0]);
+    if (known === undefined) this.#chunkCrcEntries.set(ref[0], (known = new Map()));
+    for (const c of chunks) known.set(c, entries[c]!);
   }
 
   private chunkCrcs(ref: BufferRef, count: number): Promise<Uint32Array> {

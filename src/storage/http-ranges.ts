@@ -5,7 +5,9 @@
  * the requests go out in parallel. Servers vary: one may answer with the whole file (200), or with
  * the first range only, or merge neighbouring ranges into one part. Every range is taken from a
  * part that covers it; what no part covers is read with one range per request, and a server that
- * left some out is not asked for several ranges again. Loaded on demand: only remote tables use it.
+ * left some out is not asked for several ranges again (its ranges then merge with neighbours up to
+ * SINGLE_RANGE_GAP_BYTES apart: fewer requests for a few bytes more). Loaded on demand: only
+ * remote tables use it.
  *
  * With a connection budget (HttpStore `maxConnections`) every request holds a connection for a
  * round trip, so a file's ranges are packed into as few requests as servers take: up to
@@ -21,13 +23,20 @@ import { parseByteranges, type BytePart } from "./byteranges.js";
 import { shortReadError } from "./keys.js";
 
 /**
- * Most ranges in one request: its Range header stays near 1.5 KB, under the header limits of
- * common servers (8 KB) and Apache's MaxRanges (200).
+ * Most ranges in one request: its Range header stays near 3 KB, under the header limits of
+ * common servers (8 KB) and Apache's MaxRanges (200). A refined query asks two per candidate in a
+ * data file (its row and, until the file's table is read, its chunk's checksum): 64 split the
+ * candidates of a file of 30 or more into two requests.
  */
-export const RANGES_PER_REQUEST = 64;
+export const RANGES_PER_REQUEST = 128;
 /** With a connection budget: below Apache's default MaxRanges (200), a Range header near 4 KB. */
 export const BUDGET_RANGES_PER_REQUEST = 192;
 const SINGLE_READS = 16;
+/**
+ * Against a server that answers one range per request, ranges at most this far apart are read as
+ * one (readers ask for exact ranges, counting on multi-range requests to carry them).
+ */
+const SINGLE_RANGE_GAP_BYTES = 16 * 1024;
 
 /** What HttpStore lends this module: its retried, deadline-bound reads. */
 export interface RangeTransport {
@@ -101,21 +110,24 @@ const waiting = new WeakMap<RangeTransport, Map<string, Ask[]>>();
 /**
  * `ranges` of `key`, read together with the other ranges of the same file asked for before the
  * next task: refine's vector rows and the output rows it reads ahead, say, go out in one
- * multi-range request per file instead of one each. Overlapping asks are read once.
+ * multi-range request per file instead of one each. Overlapping asks are read once. Every file's
+ * asks flush in the same task, so a query's requests to many files (refine's, one per data file)
+ * leave back to back, not each in a task of its own behind the answers already arriving (which
+ * stretched one wave into a chain of round trips on a busy page).
  */
 export function getRanges(http: RangeTransport, key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
   let files = waiting.get(http);
-  if (files === undefined) waiting.set(http, (files = new Map()));
-  let asks = files.get(key);
-  if (asks === undefined) {
-    const batch: Ask[] = (asks = []);
-    files.set(key, batch);
+  if (files === undefined) {
+    const batch = new Map<string, Ask[]>();
+    waiting.set(http, (files = batch));
     // A task, not a microtask: the asks come down promise chains of different lengths.
     setTimeout(() => {
-      files!.delete(key);
-      void readAsks(http, key, batch);
+      waiting.delete(http);
+      for (const [file, asks] of batch) void readAsks(http, file, asks);
     }, 0);
   }
+  let asks = files.get(key);
+  if (asks === undefined) files.set(key, (asks = []));
   return new Promise((resolve, reject) => asks!.push({ ranges, resolve, reject }));
 }
 
@@ -125,10 +137,11 @@ async function readAsks(http: RangeTransport, key: string, asks: readonly Ask[])
   const items = asks.flatMap((a, ask) => a.ranges.map((r, i) => ({ ...r, ask, i, span: 0 })))
     .sort((a, b) => Number(a.length === 0) - Number(b.length === 0) || a.offset - b.offset);
   const spans: { offset: number; length: number }[] = [];
+  const gap = http.multiRange ? 0 : SINGLE_RANGE_GAP_BYTES;
   for (const item of items) {
     const last = spans.at(-1);
     // Empty ranges stay alone: reading one checks that the file is there and long enough.
-    if (last !== undefined && last.length > 0 && item.length > 0 && item.offset <= last.offset + last.length) {
+    if (last !== undefined && last.length > 0 && item.length > 0 && item.offset <= last.offset + last.length + gap) {
       last.length = Math.max(last.length, item.offset + item.length - last.offset);
     } else spans.push({ offset: item.offset, length: item.length });
     item.span = spans.length - 1;

@@ -39,6 +39,8 @@ export interface Span extends ByteRange {
 }
 
 export const DEFAULT_GAP_BYTES = 64 * 1024;
+/** Cached pieces covering at least this share of the body they came in keep views of it (see readRanges). */
+const SHARED_BODY_SHARE = 3 / 4;
 
 /** The spans that read `ranges`: sorted by offset, neighbours at most `gapBytes` apart merged. */
 export function planSpans(ranges: readonly ByteRange[], gapBytes: number = DEFAULT_GAP_BYTES): Span[] {
@@ -79,8 +81,19 @@ export async function readRanges(store: BlobStore, key: string, ranges: readonly
     }
   });
   await options.verify?.(missing, missing.map((i) => out[i]!));
-  // A copy when the piece is part of a larger body, so the cache holds (and is charged) its bytes alone.
-  if (options.cache) for (const i of missing) options.cache.set(key, ranges[i]!, out[i]!.byteLength === out[i]!.buffer.byteLength ? out[i]! : out[i]!.slice());
+  if (options.cache) {
+    // The cache is charged for the pieces' bytes, so a piece cut from a larger body is kept as a
+    // copy, unless the pieces kept cover most of that body (a multi-range answer is little but
+    // them): then the views keep it alive for about what they are charged, and copying them all
+    // would cost as much time as reading them did.
+    const kept = new Map<ArrayBufferLike, number>();
+    for (const i of missing) kept.set(out[i]!.buffer, (kept.get(out[i]!.buffer) ?? 0) + out[i]!.byteLength);
+    for (const i of missing) {
+      const piece = out[i]!;
+      const whole = kept.get(piece.buffer)! >= piece.buffer.byteLength * SHARED_BODY_SHARE;
+      options.cache.set(key, ranges[i]!, whole ? piece : piece.slice());
+    }
+  }
   return out;
 }
 

@@ -10,6 +10,9 @@
 import { openIndex, readHeadLength, type VectorIndex } from "../ann/index.js";
 import type { Kernels } from "../kernels/index.js";
 import type { BlobStore, ByteRange } from "../storage/blob-store.js";
+// Imported with this module, not when the partitions are asked for: in a page a dynamic import is
+// a request of its own, and it would come between the head and the partitions.
+import { readRanges } from "../storage/range-reads.js";
 
 /**
  * `first` is bytes [0, n) of the file for some n ≥ PREAMBLE_BYTES: the head when the manifest
@@ -19,7 +22,6 @@ export async function openStoredIvf(store: BlobStore, kernels: Kernels, key: str
   // The code the partition reads need loads while the head travels (in a page, each import is a
   // request of its own), not between the head and the partitions.
   // A failure here is left to the import that needs the module.
-  import("../storage/range-reads.js").catch(() => {});
   if (store.remote === true) import("../storage/http-ranges.js").catch(() => {});
   let head = await first;
   const headLength = readHeadLength(head);
@@ -41,8 +43,8 @@ function batchedReads(store: BlobStore, key: string): (p: number, range: ByteRan
       batch = asked;
       queueMicrotask(() => {
         batch = undefined;
-        import("../storage/range-reads.js")
-          .then(({ readRanges }) => readRanges(store, key, asked.map((a) => a.range)))
+        // Remote: the probed bodies alone (an unprobed partition between two is ~50 KB nobody asked for).
+        readRanges(store, key, asked.map((a) => a.range), store.remote === true ? { gapBytes: 0 } : {})
           .then((bytes) => asked.forEach((a, i) => a.resolve(bytes[i]!)), (error: unknown) => asked.forEach((a) => a.reject(error)));
       });
     }

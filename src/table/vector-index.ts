@@ -100,8 +100,9 @@ export const INDEX_CACHE_SHARE = 1 / 2;
 /**
  * The index stored for `entry`, from the session's cache (opened from its file on a miss), leased
  * by `scope` until the operation using it ends: its WebAssembly memory is freed only after that.
+ * `kernels` may still be loading: the file's first read goes out before they are needed.
  */
-export function loadVectorIndex(ds: Dataset, kernels: Kernels, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
+export function loadVectorIndex(ds: Dataset, kernels: Kernels | Promise<Kernels>, entry: IndexEntry, scope: LeaseScope): Promise<VectorIndex> {
   const key = fileKey(tableDir(ds.table), entry.file);
   return scope.acquire("vectorIndex", ds.cacheKey + entry.file, async () => {
     // Partitions read on demand may grow to `partitions` bytes: the session charges that up front,
@@ -130,15 +131,21 @@ export function vectorIndexEntry(state: TableState, column: string, metric?: str
  * first probes them, keeping at most `partitionBytes` of them resident (stored-index.ts).
  * HNSW and FLAT are in-memory designs (a graph walk touches any node): the whole file is read.
  */
-async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, entry: IndexEntry, partitionBytes: number): Promise<VectorIndex> {
-  if (entry.kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(kernels, await store.get(key), key) as unknown as VectorIndex;
-  if (!IVF_KINDS.has(entry.kind)) return (await ann()).openIndex(kernels, await store.get(key));
-  // The first read goes out before the code that parses it loads: over HTTP, both at once. 32 is
-  // the preamble (PREAMBLE_BYTES of ann/format.ts, not loaded yet).
+async function openStoredIndex(store: BlobStore, kernels: Kernels | Promise<Kernels>, key: string, entry: IndexEntry, partitionBytes: number): Promise<VectorIndex> {
+  if (!IVF_KINDS.has(entry.kind)) {
+    // The whole file (a graph walk touches any node), asked for before the kernels are awaited.
+    const bytes = store.get(key);
+    bytes.catch(() => {});
+    if (entry.kind === "IVF_BINARY") return (await binary()).BinaryIvfIndex.open(await kernels, await bytes, key) as unknown as VectorIndex;
+    return (await ann()).openIndex(await kernels, await bytes);
+  }
+  // The first read goes out before the kernels and the code that parses it have loaded: over
+  // HTTP, all three travel at once. 32 is the preamble (PREAMBLE_BYTES of ann/format.ts, not loaded yet).
   const hint = entry.headLength ?? 0;
   const first = store.getRange(key, 0, Number.isSafeInteger(hint) && hint >= 32 && hint <= entry.fileSize ? hint : 32);
   first.catch(() => {});
-  return (await import("./stored-index.js")).openStoredIvf(store, kernels, key, partitionBytes, first);
+  const code = import("./stored-index.js");
+  return (await code).openStoredIvf(store, await kernels, key, partitionBytes, first);
 }
 
 /** Writes a new index's file and hands the index to the session's cache (it owns it from now on). */

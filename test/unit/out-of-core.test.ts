@@ -218,12 +218,12 @@ describe("FragmentFile.readRows", () => {
     const { store, f } = await file();
     const type = schema.fields[0]!.type;
     await f.readRows("vector", type, Int32Array.from([10, 12, 40, 2900]));
-    // 32-byte rows in checksummed chunks of 32 rows (1 KiB): rows 10 and 12 lie in chunk 0, row 40
-    // in chunk 1 (one span with chunk 0), row 2900 (~90 KB further) in chunk 90; plus the column's
-    // table of chunk checksums, read once.
-    expect(chunkBytesFor(type)).toBe(1024);
+    // 32-byte rows in checksummed chunks of 16 rows (512 bytes): rows 10 and 12 lie in chunk 0, row
+    // 40 in chunk 2 (one span with chunk 0, so chunk 1 is read too), row 2900 (~90 KB further) in
+    // chunk 181; plus the column's table of chunk checksums, read once.
+    expect(chunkBytesFor(type)).toBe(512);
     expect(store.calls).toBe(3);
-    expect(store.bytes.data).toBe(3 * 1024 + Math.ceil((n * 32) / 1024) * 4);
+    expect(store.bytes.data).toBe(4 * 512 + Math.ceil((n * 32) / 512) * 4);
     store.reset();
     await f.readRows("vector", type, Int32Array.from([11, 2901]));
     expect(store.calls).toBe(2);
@@ -245,9 +245,11 @@ describe("FragmentFile.readRows", () => {
   it("chunks a wide vector column by row: a candidate's read is its own row", async () => {
     const type: DataType = { kind: "vector", dim: 384, element: "float32" };
     expect(chunkBytesFor(type)).toBe(1536);
-    expect(chunkBytesFor({ kind: "vector", dim: 100, element: "float32" })).toBe(800);
+    expect(chunkBytesFor({ kind: "vector", dim: 100, element: "float32" })).toBe(400);
+    expect(chunkBytesFor({ kind: "vector", dim: 64, element: "float32" })).toBe(512);
     expect(chunkBytesFor({ kind: "vector", dim: 1536, element: "float32" })).toBe(6144);
-    expect(chunkBytesFor({ kind: "int", bits: 32, signed: true })).toBe(4096);
+    expect(chunkBytesFor({ kind: "int", bits: 32, signed: true })).toBe(512);
+    expect(chunkBytesFor({ kind: "int", bits: 64, signed: true })).toBe(512);
     const rows = 2000;
     const fields = [{ name: "vector", type, nullable: false }];
     const values = Array.from({ length: rows }, (_, i) => Array.from({ length: 384 }, (_, j) => Math.sin(i * 7 + j)));
@@ -270,6 +272,7 @@ describe("FragmentFile.readRows", () => {
   });
 
   it("reads format 2 files (4 KiB chunks for every column) and verifies their row reads", async () => {
+    // The same rows, ids and nulls as format 3 reads them.
     const { store } = await file();
     const type = schema.fields[0]!.type;
     const v2 = asFormat2(await store.get("t.quiver/data/f.qvf"));
@@ -280,6 +283,9 @@ describe("FragmentFile.readRows", () => {
     expect(store.bytes.data).toBe(2 * 4096 + Math.ceil((n * 32) / 4096) * 4);
     const got = await f.readRows("vector", type, Int32Array.of(2900));
     expect(Array.from(got.data as Float32Array)).toEqual(Array.from({ length: 8 }, (_, j) => Math.fround(2900 + j / 10)));
+    const maybe = await f.readRows("maybe", schema.fields[4]!.type, Int32Array.of(2900, 2901));
+    expect(Array.from(maybe.validity!)).toEqual([0, 1]);
+    expect((maybe.data as Float64Array)[1]).toBe(2901 / 2);
     v2[64 + 2900 * 32 + 1]! ^= 0x01;
     await store.put("t.quiver/data/v2.qvf", v2);
     const flipped = await FragmentFile.open(store, "t.quiver/data/v2.qvf");
@@ -329,27 +335,31 @@ function withFooter(file: Uint8Array, change: (footer: any) => any, appended: re
   return out;
 }
 
-/** The file as format 2 wrote it: the columns that chunk by row get a 4 KiB chunk table instead, appended before the footer. */
+/** The file as format 2 wrote it: every chunk table at 4 KiB (appended before the footer), no per-column chunk sizes, no `format`. */
 function asFormat2(file: Uint8Array): Uint8Array {
   const tables: Uint8Array[] = [];
+  let size = file.length - 12 - new DataView(file.buffer, file.byteOffset).getUint32(file.length - 12, true);
+  const table = (buffer: [number, number, number]): [number, number, number] => {
+    const [offset, length] = buffer;
+    const crcs = new Uint32Array(Math.ceil(length / 4096));
+    for (let i = 0; i < crcs.length; i++) crcs[i] = crc32(file.subarray(offset + i * 4096, offset + Math.min(length, (i + 1) * 4096)));
+    const bytes = new Uint8Array(crcs.buffer);
+    const padded = new Uint8Array(Math.ceil(bytes.length / 64) * 64);
+    padded.set(bytes);
+    tables.push(padded);
+    const ref: [number, number, number] = [size, bytes.length, crc32(bytes)];
+    size += padded.length;
+    return ref;
+  };
   // withFooter calls the change before it joins the body, so the tables are there to append.
   return withFooter(file, (footer) => {
-    let size = file.length - 12 - new DataView(file.buffer, file.byteOffset).getUint32(file.length - 12, true);
-    const columns = footer.columns.map((c: { chunkBytes?: number; values: [number, number, number] }) => {
-      if (c.chunkBytes === undefined) return c;
-      const [offset, length] = c.values;
-      const crcs = new Uint32Array(Math.ceil(length / 4096));
-      for (let i = 0; i < crcs.length; i++) crcs[i] = crc32(file.subarray(offset + i * 4096, offset + Math.min(length, (i + 1) * 4096)));
-      const bytes = new Uint8Array(crcs.buffer);
-      const padded = new Uint8Array(Math.ceil(bytes.length / 64) * 64);
-      padded.set(bytes);
-      tables.push(padded);
-      const ref = [size, bytes.length, crc32(bytes)];
-      size += padded.length;
-      const { chunkBytes: _, ...rest } = c;
-      return { ...rest, valueChunks: ref };
-    });
+    type Layout = { chunkBytes?: number; values?: [number, number, number]; validity?: [number, number, number]; valueChunks?: unknown; validityChunks?: unknown };
+    const columns = footer.columns.map(({ chunkBytes: _, ...c }: Layout) => ({
+      ...c,
+      ...(c.valueChunks ? { valueChunks: table(c.values!) } : {}),
+      ...(c.validityChunks ? { validityChunks: table(c.validity!) } : {}),
+    }));
     const { format: _, ...rest } = footer;
-    return { ...rest, columns };
+    return { ...rest, chunkBytes: 4096, columns };
   }, tables);
 }

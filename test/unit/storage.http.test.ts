@@ -116,6 +116,34 @@ describe("HttpStore", () => {
     expect(store.requests).toBe(2);
   });
 
+  it("reads a body into one buffer of its Content-Length, and on past a Content-Length that undercounts it", async () => {
+    const body = bytes(100_000, 3);
+    // A stream that answers BYOB reads in pieces, as a network body does.
+    const answer = (announced: number): Response => {
+      let at = 0;
+      const stream = new ReadableStream({
+        type: "bytes",
+        pull(controller) {
+          const n = Math.min(7_000, body.length - at);
+          if (n === 0) {
+            controller.close();
+            // A BYOB read waiting at the end is answered "done" by an empty response.
+            return controller.byobRequest?.respond(0);
+          }
+          controller.enqueue(body.slice(at, at + n));
+          at += n;
+        },
+      });
+      return new Response(stream, { status: 200, headers: { "Content-Length": String(announced) } });
+    };
+    for (const announced of [body.length, 4_096]) {
+      const store = new HttpStore("https://example.invalid/db", { fetch: async () => answer(announced) });
+      const got = await store.get("k");
+      expect(got).toEqual(body);
+      expect(store.bytesFetched).toBe(body.length);
+    }
+  });
+
   it("uses the fetch it is given", async () => {
     const dir = await publish(new Map([["k", bytes(10, 1)]]));
     const urls: string[] = [];
