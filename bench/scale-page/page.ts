@@ -193,6 +193,8 @@ async function build(c: BuildConfig): Promise<BuildResult> {
     progress: ({ phase, done, total }) => {
       calls++;
       const now = performance.now() - t0;
+      // The tab's memory at the start of each build phase (with smaps copies under QUIVER_BENCH_SMAPS).
+      if (phases[phase] === undefined) void mark(`build ${phase}`);
       phases[phase] ??= Math.round(now);
       if (now - lastLine > 5000 || done === total) {
         lastLine = now;
