@@ -25,6 +25,7 @@ import {
   allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, normalizeRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
+import { crc32 } from "../storage/crc32.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
 import { kmeans, kmeansSampleRows, uploadRows } from "./kmeans.js";
@@ -33,7 +34,7 @@ import { defaultSubVectors4, PQ4_DEFAULT_REFINE, PQ4_MAX_SUBVECTORS } from "./pq
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
-import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, SerializedStream, VectorIndex } from "./types.js";
 import { TimeSlicer, yieldToEventLoop } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
@@ -544,6 +545,25 @@ export class IvfIndex implements VectorIndex {
   }
 
   async serialize(): Promise<Uint8Array> {
+    const { size, parts } = await this.serializeStream();
+    const out = new Uint8Array(size);
+    let at = 0;
+    for await (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /**
+   * The file `serialize` returns, as its size and its bytes in order, for `writeStream`: the head,
+   * then the partition bodies copied out of WebAssembly memory through one reused buffer of
+   * STREAM_PART_BYTES. A 1M-row index's codes (~100 MB) are then never copied whole into JS; each
+   * part must be consumed before the next is asked for, and the index not changed meanwhile.
+   * Bodies are read twice — once for their checksums, which the head lists, once to be written —
+   * straight from WebAssembly memory when resident, through the loader otherwise.
+   */
+  async serializeStream(): Promise<SerializedStream> {
     const nlist = this.#parts.count;
     const w = new IndexWriter();
     w.section("centroids", this.#centroids);
@@ -554,14 +574,49 @@ export class IvfIndex implements VectorIndex {
     this.#codec.write(w);
     const offsets = new Float64Array(nlist);
     // The offsets table is a head section too, so the bodies start after it.
-    const bodies: Uint8Array[] = [];
-    for (let p = 0; p < nlist; p++) bodies.push(await this.#parts.body(p));
     w.section("partitionOffsets", offsets);
     const start = w.bodiesStart;
-    for (let p = 0; p < nlist; p++) offsets[p] = start + w.body(bodies[p]!);
+    const lengths = new Float64Array(nlist);
+    for (let p = 0; p < nlist; p++) {
+      // Checksummed as soon as they are had: resident pieces are views valid until WebAssembly memory next grows.
+      const pieces = this.#parts.residentPieces(p) ?? [await this.#parts.body(p)];
+      let crc = 0;
+      for (const piece of pieces) {
+        crc = crc32(piece, crc);
+        lengths[p]! += piece.length;
+      }
+      offsets[p] = start + w.bodyOf(lengths[p]!, crc);
+    }
     // Row id runs: format version 4; 4-bit codes: 3. Builds that would misread either refuse them (format.ts).
     const version = runs !== null ? 4 : this.#params.numBits === 4 ? 3 : 2;
-    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, version);
+    const head = w.head({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, version);
+    return { size: head.length + w.bodyBytes, headLength: head.length, parts: this.#bodyParts(head, lengths) };
+  }
+
+  /** The head, then every body padded to 16 bytes, gathered into one reused buffer (`serializeStream`). */
+  async *#bodyParts(head: Uint8Array, lengths: Float64Array): AsyncGenerator<Uint8Array> {
+    yield head;
+    const buffer = new Uint8Array(STREAM_PART_BYTES);
+    let used = 0;
+    for (let p = 0; p < lengths.length; p++) {
+      const length = lengths[p]!;
+      const padded = Math.ceil(length / 16) * 16;
+      // A body not resident is read once here; resident pieces are taken again after every yield
+      // (the consumer's awaits may let WebAssembly memory grow and move them).
+      const read = this.#parts.residentPieces(p) === undefined ? [await this.#parts.body(p)] : undefined;
+      for (let at = 0; at < padded;) {
+        if (used === buffer.length) {
+          yield buffer;
+          used = 0;
+        }
+        const n = Math.min(buffer.length - used, padded - at);
+        buffer.fill(0, used, used + n);
+        copyPieces(read ?? this.#parts.residentPieces(p)!, at, buffer.subarray(used, used + Math.max(0, Math.min(n, length - at))));
+        used += n;
+        at += n;
+      }
+    }
+    if (used > 0) yield buffer.subarray(0, used);
   }
 
   free(): void {
@@ -570,6 +625,26 @@ export class IvfIndex implements VectorIndex {
     this.#centroidBlock.free();
     for (const s of this.#sessions) s.release();
     this.#sessions.length = 0;
+  }
+}
+
+/** Bytes of the buffer `serializeStream` hands its partition bodies out in. */
+const STREAM_PART_BYTES = 4 * 2 ** 20;
+
+/** Bytes [from, from + into.length) of `pieces` laid end to end, copied into `into`. */
+function copyPieces(pieces: readonly Uint8Array[], from: number, into: Uint8Array): void {
+  let skip = from;
+  let at = 0;
+  for (const piece of pieces) {
+    if (at === into.length) return;
+    if (skip >= piece.length) {
+      skip -= piece.length;
+      continue;
+    }
+    const n = Math.min(piece.length - skip, into.length - at);
+    into.set(piece.subarray(skip, skip + n), at);
+    at += n;
+    skip = 0;
   }
 }
 

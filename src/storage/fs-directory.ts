@@ -12,7 +12,7 @@
  * `removeTemporaryFiles` deletes old ones.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, ByteRange } from "./blob-store.js";
+import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import { FsStore, type FsStoreOptions } from "./fs-store.js";
 import {
   checkData,
@@ -153,7 +153,15 @@ export class FsDirectoryStore extends FsStore {
     await this.#replace(key, parts);
   }
 
-  async #replace(key: string, parts: readonly Uint8Array[]): Promise<void> {
+  /** As `put` of the parts joined; each part is written before the next is asked for (it may reuse its buffer). */
+  async putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    checkStreamSize(key, size);
+    await this.#replace(key, sizedParts(key, size, parts));
+  }
+
+  async #replace(key: string, parts: readonly Uint8Array[] | AsyncIterable<Uint8Array>): Promise<void> {
     const [dir, path] = this.#placement(key);
     const temp = await this.#writeTemporary(dir, key, parts);
     try {
@@ -342,13 +350,13 @@ export class FsDirectoryStore extends FsStore {
    * Writes `data` to a new temporary file in `dir` and fsyncs it; returns its path. Callers pass a
    * copy: the caller of put may change its array while the write is under way.
    */
-  async #writeTemporary(dir: string, key: string, parts: readonly Uint8Array[]): Promise<string> {
+  async #writeTemporary(dir: string, key: string, parts: readonly Uint8Array[] | AsyncIterable<Uint8Array>): Promise<string> {
     const temp = `${dir}/${temporaryName()}`;
     try {
       await this.#fs.mkdir(dir, { recursive: true });
       const handle = await this.#fs.open(temp, "wx");
       try {
-        for (const data of parts) {
+        for await (const data of parts) {
           let written = 0;
           while (written < data.length) {
             written += (await handle.write(data, written, data.length - written)).bytesWritten;

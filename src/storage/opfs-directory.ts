@@ -24,7 +24,7 @@
  * reaches the disk: a write that resolved survives reloads and tab crashes.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, ByteRange } from "./blob-store.js";
+import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
@@ -43,6 +43,9 @@ import { OpfsStore, type OpfsStoreOptions } from "./opfs-store.js";
 
 
 // Parts of the File System API that TypeScript's DOM library does not describe (yet).
+/** A file's bytes in order: a put's parts, or a streamed put's. */
+type Parts = readonly Uint8Array[] | AsyncIterable<Uint8Array>;
+
 interface SyncAccessHandle {
   read(buffer: Uint8Array, options?: { at?: number }): number;
   write(buffer: Uint8Array, options?: { at?: number }): number;
@@ -207,6 +210,15 @@ export class OpfsDirectoryStore extends OpfsStore {
     for (const p of parts) checkData(key, p);
     this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, () => this.#write(key, parts));
+  }
+
+  /** As `put` of the parts joined; each part is written before the next is asked for (it may reuse its buffer). */
+  async putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    checkStreamSize(key, size);
+    this.#closeIdleRead(key);
+    await this.#withKeyLock(key, false, () => this.#write(key, sizedParts(key, size, parts)));
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -465,7 +477,7 @@ export class OpfsDirectoryStore extends OpfsStore {
   }
 
   /** Writes `data` under `key` through a temporary file; the caller holds the key's lock. */
-  async #write(key: string, data: readonly Uint8Array[]): Promise<void> {
+  async #write(key: string, data: Parts): Promise<void> {
     const segments = keySegments(key);
     const name = segments.at(-1)!;
     let dir: DirectoryHandle;
@@ -492,12 +504,12 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
   }
 
-  async #writeFile(file: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  async #writeFile(file: FileHandle, parts: Parts): Promise<void> {
     if (this.#sync) {
       const handle = await file.createSyncAccessHandle!();
       try {
         let written = 0;
-        for (const data of parts) {
+        for await (const data of parts) {
           for (let at = 0; at < data.length;) {
             const n = handle.write(data.subarray(at), { at: written });
             if (n === 0) throw createError("QUOTA_EXCEEDED", `${this.uri}: the browser accepted no more bytes.`);
@@ -513,7 +525,8 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
     const stream = await file.createWritable();
     try {
-      for (const data of parts) await stream.write(data as Uint8Array<ArrayBuffer>);
+      // write() resolves once the chunk is taken in, so a streamed part's buffer may be reused after it.
+      for await (const data of parts) await stream.write(data as Uint8Array<ArrayBuffer>);
       await stream.close();
     } catch (error) {
       await stream.abort().catch(() => {});

@@ -74,11 +74,19 @@ export class QuotaGuardStore implements BlobStore {
         this.#wrote(bytes);
       };
     }
+    if (inner.putStream) {
+      this.putStream = async (key, size, parts) => {
+        await this.#check(key, size);
+        await inner.putStream!(key, size, parts);
+        this.#wrote(size);
+      };
+    }
   }
 
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
   listFolders?(prefix: string): Promise<string[]>;
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
+  putStream?(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   get(key: string): Promise<Uint8Array> { return this.inner.get(key); }

@@ -14,7 +14,7 @@ const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/inde
 const binary = (): Promise<typeof import("../ann/ivf-binary.js")> => import("../ann/ivf-binary.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import { writeStream, type BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
 import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
@@ -141,19 +141,35 @@ async function openStoredIndex(store: BlobStore, kernels: Kernels, key: string, 
   return (await import("./stored-index.js")).openStoredIvf(store, kernels, key, partitionBytes, first);
 }
 
-/** Writes a new index's file and hands the index to the session's cache (it owns it from now on). */
+/**
+ * Writes a new index's file and hands the index to the session's cache (it owns it from now on).
+ * An index that can stream its file (IVF) is written a piece at a time: its codes, already in
+ * WebAssembly memory, are not copied whole into JS (and again by the store) to be written.
+ */
 async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: string; fileSize: number; headLength?: number }> {
-  const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
+  const key = `${tableDir(ds.table)}${file}`;
+  let fileSize: number;
+  let headLength: number;
   try {
-    await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
+    if (index.serializeStream !== undefined) {
+      const stream = await index.serializeStream();
+      await writeStream(ds.store, key, stream.size, stream.parts);
+      fileSize = stream.size;
+      headLength = stream.headLength;
+    } else {
+      const bytes = await index.serialize();
+      await ds.store.put(key, bytes);
+      fileSize = bytes.length;
+      headLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+    }
   } catch (e) {
     index.free();
     throw e;
   }
   ds.session.put("vectorIndex", ds.cacheKey + file, { value: index, bytes: index.stats().memoryBytes, free: () => index.free() });
   // IVF files open from their head alone; the manifest records its length (see stored-index.ts).
-  return IVF_KINDS.has(index.kind) ? { file, fileSize: bytes.length, headLength: new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true) } : { file, fileSize: bytes.length };
+  return IVF_KINDS.has(index.kind) ? { file, fileSize, headLength } : { file, fileSize };
 }
 
 /** The threads `createIndex({ workers })` asks for, as a RowParallel on `kernels`, or undefined for this thread. */
