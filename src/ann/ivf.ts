@@ -18,7 +18,8 @@
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { assignNearestParallel, parallelFor, type RowParallel } from "../kernels/parallel.js";
-import { assignNearest, metricCode } from "../kernels/quantize.js";
+import { Block } from "../kernels/block.js";
+import { assignNearest, metricCode, ownBlock } from "../kernels/quantize.js";
 import { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import {
@@ -203,9 +204,28 @@ export class IvfIndex implements VectorIndex {
   /**
    * An empty index whose centroids and codec are trained on `sample` (n × dim): k-means sees
    * numPartitions × sampleRate of its rows, PQ 256 × sampleRate residuals, SQ all of them.
+   *
+   * `sample` may be a block of this kernels' WebAssembly memory (n × dim f32, `dim` rows): a table's
+   * build reads its sample straight there, so the sample is not held twice (in JS and as the
+   * k-means block) while k-means runs. The block is then the index's: normalized in place for
+   * cosine, used as the k-means block when k-means takes every row, and freed once the codec's rows
+   * are copied out of it.
    */
-  static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
+  static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array | Block, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
+    const onHeap = sample instanceof Block ? ownBlock(kernels, sample) : undefined;
+    try {
+      return await IvfIndex.#train(kernels, kind, onHeap ?? (sample as Float32Array), onHeap, dim, options);
+    } finally {
+      onHeap?.free();
+    }
+  }
+
+  static async #train(kernels: Kernels, kind: IvfKind, given: Float32Array | Block, onHeap: Block | undefined, dim: number, options: IvfBuildOptions & IvfInternalOptions): Promise<IvfIndex> {
     if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ" && kind !== "IVF_RQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
+    // The sample's floats: a view of WebAssembly memory for a block, taken again after anything
+    // that may grow the memory (a view of memory that grew no longer sees it).
+    const heapRows = (): Float32Array => kernels.heap.f32(onHeap!.ptr, onHeap!.length);
+    const sample = onHeap ? heapRows() : given as Float32Array;
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
     // `inSpace` rows are `build`'s, checked before they were normalized: one pass over them less.
@@ -224,14 +244,22 @@ export class IvfIndex implements VectorIndex {
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
-    const x = options.inSpace === true ? sample : options.ownSample === true && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    // A block is the index's own: normalized in place, as an owned sample is.
+    const x = options.inSpace === true ? sample : (onHeap !== undefined || options.ownSample === true) && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    // Rows of x (all when `rows` is undefined) as a JS array the codec's training may keep: a copy
+    // for a block (its memory is freed, or may move, while the codec trains).
+    const rowsOf = (rows?: ArrayLike<number>): Float32Array => {
+      const from = onHeap ? heapRows() : x;
+      return rows === undefined ? (onHeap ? from.slice() : from) : gatherRows(from, dim, rows);
+    };
 
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
     const normalizing = options.inSpace === true ? options.normalizing : undefined;
     if (normalizing && kmRows.length === n) await normalizing.ready;
-    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
+    const block = onHeap ? (kmRows.length === n ? onHeap : gatherOnHeap(kernels, onHeap, dim, kmRows))
+      : kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {
@@ -244,7 +272,7 @@ export class IvfIndex implements VectorIndex {
         parallel: options.parallel,
       })).centroids;
     } finally {
-      block.free();
+      if (block !== onHeap) block.free();
     }
     // Everything from here on reads the whole of x.
     await normalizing?.ready;
@@ -255,7 +283,7 @@ export class IvfIndex implements VectorIndex {
     else if (kind === "IVF_RQ") codec = new RabitqCodec(kernels, dim, metric, centroids, await randomRotation(dim, seed));
     else if (kind === "IVF_SQ") {
       progress?.({ phase: "train-sq", done: 0, total: 1 });
-      codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);
+      codec = new SqCodec(ScalarQuantizer.train(kernels, rowsOf(), dim), space);
       progress?.({ phase: "train-sq", done: 1, total: 1 });
     } else {
       const numBits = options.numBits === 4 ? 4 : 8;
@@ -263,7 +291,9 @@ export class IvfIndex implements VectorIndex {
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", numBits === 4 ? defaultSubVectors4(dim) : defaultSubVectors(dim), numBits === 4 ? Math.min(dim, PQ4_MAX_SUBVECTORS) : dim);
       const residual = options.residual ?? true;
       const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
-      let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
+      let pqSample = pqRows.length === n ? rowsOf() : rowsOf(pqRows);
+      // The block's rows are all copied out that the codec needs: its memory goes back before PQ trains.
+      onHeap?.free();
       if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids);
       const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
@@ -626,6 +656,16 @@ export class IvfIndex implements VectorIndex {
     for (const s of this.#sessions) s.release();
     this.#sessions.length = 0;
   }
+}
+
+/** Rows `rows` of a block as a new block of the same kernels, copied within WebAssembly memory. */
+function gatherOnHeap(kernels: Kernels, from: Block, dim: number, rows: ArrayLike<number>): Block {
+  const heap = kernels.heap;
+  const length = rows.length * dim;
+  const ptr = heap.alloc(length * 4);
+  // Views taken after the allocation, which may have grown (and so moved) the memory.
+  gatherRows(heap.f32(from.ptr, from.length), dim, rows, heap.f32(ptr, length));
+  return new Block(heap, ptr, length, dim, "f32", length * 4);
 }
 
 /** Bytes of the buffer `serializeStream` hands its partition bodies out in. */

@@ -20,6 +20,7 @@ import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import { copyVectorF32 } from "../data/column.js";
+import { Block } from "../kernels/block.js";
 import { LeaseScope } from "../session.js";
 import type { RowParallel } from "../kernels/parallel.js";
 import type { ScanPool } from "../pool/pool.js";
@@ -290,7 +291,7 @@ async function buildIvfStreaming(
   ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
   params: Record<string, unknown>, progress: CreateIndexOptions["progress"], parallel: RowParallel | undefined,
 ): Promise<VectorIndex> {
-  const { IvfIndex, ivfSampleRows } = await ann();
+  const { IvfIndex, ivfBuildBytes, ivfSampleRows, reserveMemory } = await ann();
   const dim = type.dim;
   const liveRows = head.fragments.map((f) => selectRows(f));
   const total = liveRows.reduce((s, r) => s + r.length, 0);
@@ -299,32 +300,43 @@ async function buildIvfStreaming(
   const sampleRate = params.sampleRate as number | undefined;
   // One sample serves k-means (capped in bytes unless a sampleRate is given) and the codec.
   const want = Math.min(total, ivfSampleRows(kind, numPartitions, dim, sampleRate));
-  // Every `step`-th live row: a deterministic sample spread over all fragments.
-  const step = total / want;
-  let sample = new Float32Array(want * dim);
+  // The build's working set in one growth of WebAssembly memory, before the sample takes its share
+  // of it (see reserveMemory).
+  reserveMemory(kernels, ivfBuildBytes(kind as "IVF_FLAT", total, dim, { ...params, numPartitions: Math.min(numPartitions, want) } as never));
+  // The sample is read straight into WebAssembly memory, where k-means wants it: not held in JS
+  // too (at 1M × 384 with 1,000 partitions it is 98 MB). train takes the block over.
+  const heap = kernels.heap;
+  const ptr = heap.alloc(want * dim * 4);
   let taken = 0;
-  let seen = 0;
-  for (let f = 0; f < head.fragments.length && taken < want; f++) {
-    const frag = head.fragments[f]!;
-    const rows = liveRows[f]!;
-    const picks: number[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      if (taken + picks.length < want && Math.floor((seen + i) / step) >= taken + picks.length) picks.push(rows[i]!);
+  try {
+    // Every `step`-th live row: a deterministic sample spread over all fragments.
+    const step = total / want;
+    let seen = 0;
+    for (let f = 0; f < head.fragments.length && taken < want; f++) {
+      const frag = head.fragments[f]!;
+      const rows = liveRows[f]!;
+      const picks: number[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        if (taken + picks.length < want && Math.floor((seen + i) / step) >= taken + picks.length) picks.push(rows[i]!);
+      }
+      seen += rows.length;
+      if (picks.length === 0) continue;
+      const loaded = frag.columns.get(column);
+      const col = loaded ?? (await ds.readRows(head.schema, frag, column, Int32Array.from(picks)));
+      // A view taken after the read's awaits: memory that grew meanwhile is only seen by a new view.
+      const sample = heap.f32(ptr, want * dim);
+      picks.forEach((r, i) => {
+        if (col.validity !== null && col.validity[loaded ? r : i] === 0) return;
+        copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
+      });
     }
-    seen += rows.length;
-    if (picks.length === 0) continue;
-    const loaded = frag.columns.get(column);
-    const col = loaded ?? (await ds.readRows(head.schema, frag, column, Int32Array.from(picks)));
-    picks.forEach((r, i) => {
-      if (col.validity !== null && col.validity[loaded ? r : i] === 0) return;
-      copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
-    });
+  } catch (e) {
+    heap.free(ptr);
+    throw e;
   }
-  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel, buildRows: total,
+  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", new Block(heap, ptr, taken * dim, dim, "f32", taken * dim * 4), dim, {
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, parallel,
   } as never);
-  // Let go of the sample (train normalized it in place) before the fragments' vectors arrive.
-  sample = EMPTY;
   let done = 0;
   for (const frag of head.fragments) {
     for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type)) {
@@ -373,8 +385,6 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
     yield { vectors, rowIds };
   }
 }
-
-const EMPTY = new Float32Array(0);
 
 /** Bit vectors: an IVF over Hamming space (src/ann/ivf-binary.ts); only IVF_FLAT applies. */
 async function binaryIndexTransaction(
