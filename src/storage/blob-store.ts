@@ -62,6 +62,13 @@ export interface BlobStore {
    * to parallel `getRange`s (see range-reads.ts).
    */
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /**
+   * Reads `into.length` bytes of `key` from `offset` into `into` and returns it: `getRange` into a
+   * buffer the caller reuses, for a reader that goes through a file slice after slice (an index
+   * build reading a vector column) and would otherwise leave a fresh buffer per slice for the GC.
+   * NOT_FOUND / short reads as `getRange`. Optional: such readers use `getRange` without it.
+   */
+  readInto?(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   /** A read of `key` asked for `ahead` (RangeReadHint) is now waited on. Optional: stores without a budget ignore hints. */
   needed?(key: string): void;
   /** Size and modification time, or `undefined` when absent. */

@@ -99,8 +99,14 @@ export class FsDirectoryStore extends FsStore {
     return this.#read(checkRanges(key, ranges), ranges);
   }
 
-  /** `ranges` of the file of `key`, or (without ranges) all of it. */
-  async #read(key: string, ranges?: readonly ByteRange[]): Promise<Uint8Array[]> {
+  async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRanges(key, [{ offset, length: into.length }]);
+    return (await this.#read(key, [{ offset, length: into.length }], into))[0]!;
+  }
+
+  /** `ranges` of the file of `key`, or (without ranges) all of it; one range may be read `into` a given buffer. */
+  async #read(key: string, ranges?: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -112,7 +118,7 @@ export class FsDirectoryStore extends FsStore {
       ranges ??= [{ offset: 0, length: size }];
       for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
       return await Promise.all(ranges.map(async ({ offset, length }) => {
-        const bytes = new Uint8Array(length);
+        const bytes = into ?? new Uint8Array(length);
         let filled = 0;
         while (filled < length) {
           const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);

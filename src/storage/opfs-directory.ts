@@ -99,6 +99,8 @@ const READ_HANDLE_LINGER_MS = 100;
 interface Want {
   readonly offset: number;
   readonly length?: number;
+  /** Where the bytes go (`readInto`), instead of a new buffer. */
+  readonly into?: Uint8Array;
 }
 
 interface SharedRead {
@@ -178,6 +180,12 @@ export class OpfsDirectoryStore extends OpfsStore {
   async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
     this.#checkOpen();
     return this.#read(checkRanges(key, ranges), ranges);
+  }
+
+  async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRanges(key, [{ offset, length: into.length }]);
+    return (await this.#read(key, [{ offset, length: into.length, into }]))[0]!;
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -428,10 +436,10 @@ export class OpfsDirectoryStore extends OpfsStore {
     // From here to the close the reads are synchronous: no other read of this handle interleaves.
     try {
       const size = handle.getSize();
-      return ranges.map(({ offset, length }) => {
+      return ranges.map(({ offset, length, into }) => {
         const want = length ?? size;
         if (offset + want > size) throw shortReadError(this.uri, key, offset, want, size);
-        const bytes = new Uint8Array(want);
+        const bytes = into ?? new Uint8Array(want);
         let filled = 0;
         while (filled < want) {
           const read = handle.read(bytes.subarray(filled), { at: offset + filled });
@@ -460,11 +468,14 @@ export class OpfsDirectoryStore extends OpfsStore {
     for (let attempt = 0; ; attempt++) {
       try {
         const blob = await file.getFile();
-        return await Promise.all(ranges.map(async ({ offset, length }) => {
+        return await Promise.all(ranges.map(async ({ offset, length, into }) => {
           const want = length ?? blob.size;
           if (offset + want > blob.size) throw shortReadError(this.uri, key, offset, want, blob.size);
           const part = offset === 0 && want === blob.size ? blob : blob.slice(offset, offset + want);
-          return new Uint8Array(await part.arrayBuffer());
+          const bytes = new Uint8Array(await part.arrayBuffer());
+          if (into === undefined) return bytes;
+          into.set(bytes);
+          return into;
         }));
       } catch (error) {
         if (isAbsent(error)) {
