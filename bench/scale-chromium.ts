@@ -341,6 +341,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       } else {
         progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
         tab.phase = `${name}/ingest`;
+        tab.trace("ingest start");
         ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch, stream: o.stream });
         if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);

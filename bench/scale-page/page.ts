@@ -151,6 +151,8 @@ async function ingestStream(c: IngestConfig, perBatch: number): Promise<IngestRe
   await table.add(recordBatches(), {
     fragmentRows: c.batch, fragmentBytes: 2 ** 31,
     progress: (p) => {
+      // The tab's memory as each fragment is written (with smaps copies under QUIVER_BENCH_SMAPS).
+      void mark(`ingest ${p.rowsDone} rows written`);
       progressCalls++;
       report(`ingest ${p.rowsDone}/${c.rows} written: ${Math.round(p.rowsDone / ((performance.now() - wall - generate) / 1000))} rows/s`);
     },
