@@ -308,6 +308,8 @@ async function buildIvfStreaming(
   const heap = kernels.heap;
   const ptr = heap.alloc(want * dim * 4);
   let taken = 0;
+  // One read buffer for the sample's runs and then every slice of every fragment (vectorSlices).
+  const reuse: { buffer?: Uint8Array } = {};
   try {
     // Every `step`-th live row: a deterministic sample spread over all fragments.
     const step = total / want;
@@ -322,13 +324,15 @@ async function buildIvfStreaming(
       seen += rows.length;
       if (picks.length === 0) continue;
       const loaded = frag.columns.get(column);
-      const col = loaded ?? (await ds.readRows(head.schema, frag, column, Int32Array.from(picks)));
-      // A view taken after the read's awaits: memory that grew meanwhile is only seen by a new view.
-      const sample = heap.f32(ptr, want * dim);
-      picks.forEach((r, i) => {
-        if (col.validity !== null && col.validity[loaded ? r : i] === 0) return;
-        copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
-      });
+      const reads = loaded !== undefined ? [{ col: loaded, picks, at: (j: number) => picks[j]! }] : sampleReads(ds, head.schema, frag, column, type, picks, reuse);
+      for await (const { col, picks: group, at } of reads) {
+        // A view taken after the read's awaits: memory that grew meanwhile is only seen by a new view.
+        const sample = heap.f32(ptr, want * dim);
+        for (let j = 0; j < group.length; j++) {
+          if (col.validity !== null && col.validity[at(j)] === 0) continue;
+          copyVectorF32(col, type, at(j), sample, taken++ * dim);
+        }
+      }
     }
   } catch (e) {
     heap.free(ptr);
@@ -338,8 +342,6 @@ async function buildIvfStreaming(
     ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, parallel,
   } as never);
   let done = 0;
-  // One read buffer for every slice of every fragment: each slice is added before the next is read.
-  const reuse: { buffer?: Uint8Array } = {};
   for (const frag of head.fragments) {
     for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
       if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
@@ -352,6 +354,45 @@ async function buildIvfStreaming(
 
 /** Bytes of vectors read from storage at once while an index adds a fragment's rows. */
 const ADD_READ_BYTES = 16 * 2 ** 20;
+
+/**
+ * Sample picks this close together (bytes from one to the next) are read as whole runs of rows:
+ * a read of the picks alone would fetch nearly every byte between them anyway (4 KiB chunks,
+ * gaps up to 16 KiB bridged), and the whole fragment's column at once.
+ */
+const DENSE_PICK_BYTES = 20 * 1024;
+
+/**
+ * The sample's picked rows (`picks`, ascending) of an on-disk fragment, as columns to copy them
+ * from: `at(j)` is pick j's row in `col`. Dense picks are read ADD_READ_BYTES of rows at a time
+ * into `reuse`'s buffer (each group is copied out before the next is read), so sampling a
+ * fragment leaves no column-sized buffer for the GC; sparse picks, or a store or column that
+ * cannot be read into a buffer, take one read of the picks alone.
+ */
+async function* sampleReads(
+  ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, picks: number[], reuse: { buffer?: Uint8Array },
+): AsyncGenerator<{ col: Column; picks: number[]; at: (j: number) => number }> {
+  const rowBytes = type.dim * 4;
+  const spacing = picks.length > 1 ? ((picks[picks.length - 1]! - picks[0]!) / (picks.length - 1)) * rowBytes : Infinity;
+  let from = 0;
+  if (type.element === "float32" && spacing <= DENSE_PICK_BYTES) {
+    const groupRows = Math.max(1, Math.floor(ADD_READ_BYTES / rowBytes));
+    reuse.buffer ??= new Uint8Array(groupRows * rowBytes + 2 * 65_536);
+    while (from < picks.length) {
+      const lo = picks[from]!;
+      let end = from;
+      while (end < picks.length && picks[end]! < lo + groupRows) end++;
+      const group = picks.slice(from, end);
+      const col = await ds.readRowsInto(schema, frag, column, lo, group[group.length - 1]! - lo + 1, reuse.buffer);
+      if (col === undefined) break;
+      yield { col, picks: group, at: (j) => group[j]! - lo };
+      from = end;
+    }
+  }
+  if (from === picks.length) return;
+  const rest = picks.slice(from);
+  yield { col: await ds.readRows(schema, frag, column, Int32Array.from(rest)), picks: rest, at: (j) => j };
+}
 
 /**
  * A fragment's live, present vectors (float32) with their row ids. A column already in memory is

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { connect, DataTypes, field, schema } from "../../src/index.js";
+import { connect, DataTypes, field, Index, MemoryStore, schema } from "../../src/index.js";
 import { Dataset } from "../../src/dataset/dataset.js";
 import { Session } from "../../src/session.js";
 import { FsStore } from "../../src/storage/fs-store.js";
@@ -113,5 +113,36 @@ describe("index builds read on-disk vectors in slices", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("an IVF build over files read into one buffer (sample runs and slices) writes the index a build over plain row reads does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-slices-"));
+    dirs.push(dir);
+    const r = seededRandom(4);
+    const batches = [0, 1, 2].map((b) => Array.from({ length: 2500 }, (_, i) => ({ id: b * 2500 + i, vector: Array.from({ length: 24 }, () => r() * 2 - 1) })));
+    const s = schema([field("id", DataTypes.int32()), field("vector", DataTypes.vector(24))]);
+    const memory = new MemoryStore();
+    for (const target of [dir, memory]) {
+      const db = await connect(target);
+      const t = await db.createTable("t", batches[0]!, { schema: s });
+      for (const b of batches.slice(1)) await t.add(b);
+      // (Closing a connection closes its store: the memory store is left open to be read again.)
+      if (typeof target === "string") await db.close();
+    }
+    const indexBytes = async (target: string | MemoryStore): Promise<Uint8Array> => {
+      // A fresh connection: the vectors come from the data files, not from fragments still in memory.
+      const db = await connect(target);
+      const t = await db.openTable("t");
+      await t.createIndex("vector", { config: Index.ivfPq({ numPartitions: 12, numSubVectors: 6, numBits: 4, maxIterations: 3, distanceType: "cosine" }) });
+      const store = target instanceof MemoryStore ? target : await FsStore.open(target);
+      const [file] = await store.list("t.quiver/_indices/");
+      const bytes = await store.get(file!.key);
+      if (!(target instanceof MemoryStore)) await store.close();
+      return bytes;
+    };
+    const fromFiles = await indexBytes(dir);
+    const fromRows = await indexBytes(memory);
+    expect(fromFiles.length).toBe(fromRows.length);
+    expect(Buffer.compare(Buffer.from(fromFiles), Buffer.from(fromRows))).toBe(0);
   });
 });
