@@ -356,11 +356,14 @@ async function buildIvfStreaming(
 const ADD_READ_BYTES = 16 * 2 ** 20;
 
 /**
- * Sample picks this close together (bytes from one to the next) are read as whole runs of rows:
- * a read of the picks alone would fetch nearly every byte between them anyway (4 KiB chunks,
- * gaps up to 16 KiB bridged), and the whole fragment's column at once.
+ * Sample picks this close together (bytes from one pick's row to the next's, beyond one row) are
+ * read as whole runs of rows: a read of the picks alone fetches each pick's 4 KiB chunks (two at
+ * most) and bridges gaps up to 16 KiB (FragmentFile.readRows), so it would fetch nearly every
+ * byte between them anyway — and, past half the column, the fragment's whole column at once (at
+ * 1M × 384 rows and 1,000 partitions the picks are 24 KB apart: 77 MB per fragment, twenty of them
+ * read faster than the collector frees them).
  */
-const DENSE_PICK_BYTES = 20 * 1024;
+const DENSE_PICK_GAP_BYTES = 16 * 1024 + 2 * 4096;
 
 /**
  * The sample's picked rows (`picks`, ascending) of an on-disk fragment, as columns to copy them
@@ -375,7 +378,7 @@ async function* sampleReads(
   const rowBytes = type.dim * 4;
   const spacing = picks.length > 1 ? ((picks[picks.length - 1]! - picks[0]!) / (picks.length - 1)) * rowBytes : Infinity;
   let from = 0;
-  if (type.element === "float32" && spacing <= DENSE_PICK_BYTES) {
+  if (type.element === "float32" && spacing <= DENSE_PICK_GAP_BYTES + rowBytes) {
     const groupRows = Math.max(1, Math.floor(ADD_READ_BYTES / rowBytes));
     reuse.buffer ??= new Uint8Array(groupRows * rowBytes + 2 * 65_536);
     while (from < picks.length) {
