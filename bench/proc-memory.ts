@@ -15,7 +15,7 @@
  *                   unique set size; close to RssAnon, plus file pages no other process maps
  *   Pss             resident pages with each shared page divided among the processes sharing it
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Bytes, per the field names of /proc/PID/status and /proc/PID/smaps_rollup. */
@@ -112,13 +112,22 @@ export class TabMemory {
   readonly marks = new Map<string, ProcMemory>();
   phase = "idle";
   readonly #timer: NodeJS.Timeout;
+  readonly #start = Date.now();
+  /** QUIVER_BENCH_TRACE=<file>: every sample and mark appended as a line (ms, phase, MiB), to line memory up with a phase's steps. */
+  readonly #trace = process.env.QUIVER_BENCH_TRACE;
 
   constructor(everyMs = 250) {
     this.#timer = setInterval(() => this.sample(), everyMs);
   }
 
+  /** A line in the trace file (when QUIVER_BENCH_TRACE names one). */
+  trace(line: string): void {
+    if (this.#trace) appendFileSync(this.#trace, `${Date.now() - this.#start}\t${this.phase}\t${line}\n`);
+  }
+
   sample(): TabSample {
     const s = sampleTab();
+    if (s.renderer) this.trace(`footprint ${(s.renderer.footprint / 2 ** 20).toFixed(1)} vmrss ${(s.renderer.vmRss / 2 ** 20).toFixed(1)}`);
     const p = this.peaks.get(this.phase) ?? { vmRss: 0, footprint: 0, chromiumVmRss: 0 };
     this.peaks.set(this.phase, {
       vmRss: Math.max(p.vmRss, s.renderer?.vmRss ?? 0), footprint: Math.max(p.footprint, s.renderer?.footprint ?? 0), chromiumVmRss: Math.max(p.chromiumVmRss, s.chromiumVmRss),
@@ -134,6 +143,7 @@ export class TabMemory {
     const r = this.sample().renderer;
     if (r === undefined) return r;
     this.marks.set(label, r);
+    this.trace(`mark ${label}`);
     const dir = process.env.QUIVER_BENCH_SMAPS;
     if (dir) {
       try {

@@ -19,8 +19,8 @@
  * what steps 1, 2 and 4 measured: a later run with the same <dir> and table options goes straight
  * to step 3 (a sweep of search settings, or a change to the query path, without ingesting and
  * building again). The build figures it reports are then those of the run that built the table.
- * With other index options (partitions, sub-vectors, bits, iterations) the kept table's index is
- * built again (createIndex replaces it); ingest and ground truth stay.
+ * With other index options (partitions, sub-vectors, bits, iterations), or with `rebuild`, the kept
+ * table's index is built again (createIndex replaces it); ingest and ground truth stay.
  * The page is served from the same port each time (OPFS belongs to the origin).
  *
  * Memory, three ways: the worker's session counters (db.memoryStats(): WebAssembly reserved — its
@@ -87,6 +87,8 @@ export interface ChromiumScaleOptions {
    * (rows, batch, partitions, sub-vectors, iterations, queries) only reloads and queries.
    */
   keep?: string;
+  /** With `keep`: build the kept table's index again even when its options are unchanged (to measure the build). */
+  rebuild?: boolean;
 }
 
 /** What a kept data set's ingest, build and ground truth measured (`keep`). */
@@ -312,7 +314,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => progress(`page error: ${e.message}`));
-    await page.exposeFunction("quiverScaleProgress", (line: string) => progress(`  ${line}`));
+    await page.exposeFunction("quiverScaleProgress", (line: string) => { progress(`  ${line}`); tab.trace(line); });
     let stagePrefix = "";
     await page.exposeFunction("quiverScaleMark", (stage: string) => void tab.mark(`${stagePrefix}${stage}`));
     const cdp = await context.newCDPSession(page);
@@ -336,7 +338,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       let kept = keptFile !== undefined && existsSync(keptFile) ? keptKeys(JSON.parse(readFileSync(keptFile, "utf8")) as KeptTable) : undefined;
       if (kept !== undefined && kept.key !== key) kept = undefined;
       // A kept table with another index: the index is built again (createIndex replaces it); ingest and ground truth stay.
-      const keptIndex = kept !== undefined && kept.indexKey === indexKey;
+      const keptIndex = kept !== undefined && kept.indexKey === indexKey && o.rebuild !== true;
       let ing: IngestResult;
       let b: BuildResult;
       if (kept !== undefined) {
@@ -345,6 +347,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       } else {
         progress(`scale/chromium ${dataset}: ingest ${o.rows} rows in batches of ${o.batch}`);
         tab.phase = `${name}/ingest`;
+        tab.trace("ingest start");
         ing = await call(page, "ingest", { uri, table: TABLE, model, rows: o.rows, batch: o.batch, stream: o.stream });
         if (ing.rows !== o.rows) throw new Error(`${dataset}: the table holds ${ing.rows} rows, not ${o.rows}`);
         progress(`  ${round(o.rows / (ing.add_ms / 1000), 0)} rows/s (add calls), drawing ${round(ing.generate_ms / 1000, 1)} s`);
@@ -355,9 +358,11 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         await reload(page);
         tab.phase = `${name}/build`;
         progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
+        tab.trace("build start");
         b = await call(page, "build", {
           uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, numBits: o.numBits, maxIterations: o.maxIterations, sampleEveryMs: 2000,
         });
+        for (const s of b.memory) tab.trace(`build sample at ${s.at_ms} ms: wasm reserved ${mb(s.wasm_reserved)} allocated ${mb(s.wasm_allocated)} ua ${mb(s.ua_bytes)} (workers ${mb(s.ua_worker_bytes)}) main heap ${mb(s.main_js_heap)} MiB`);
         progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer VmRSS peak ${mb(tab.peaks.get(tab.phase)?.vmRss)} MiB, private footprint peak ${mb(tab.peaks.get(tab.phase)?.footprint)} MiB`);
       }
 

@@ -23,10 +23,15 @@
  *   npm run bench -- scale chromium --keep /tmp/scale   keeps the browser profile (the OPFS tables) and the
  *                                                       ground truth there: the next run with the same
  *                                                       directory and table options only queries
+ *   npm run bench -- scale chromium --keep /tmp/scale --rebuild   builds the kept table's index again (to
+ *                                                       measure the build) even when its options are unchanged
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
  *
  * Diagnosis (environment): QUIVER_BENCH_SMAPS=<dir> copies the renderer's /proc/PID/smaps at each
- * stage of the query phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags;
+ * stage of the query phase and at the start of each build phase; QUIVER_BENCH_TRACE=<file> appends
+ * every 250 ms sample of the renderer, each mark, the page's progress lines and the build's WebAssembly
+ * and measureUserAgentSpecificMemory samples to <file> as lines (ms, phase, what), to line memory up
+ * with the steps of a phase; QUIVER_BENCH_JS_FLAGS="<v8 flags>" starts Chromium with --js-flags;
  * QUIVER_BENCH_CPU_PROFILE=<dir> writes CPU profiles of the query phase's workers there (bench/cpu-profile.ts).
  */
 import { loadavg } from "node:os";
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
       numBits: num("bits", 8) as 4 | 8, numSubVectors: SUB_VECTORS === undefined ? (num("bits", 8) === 4 ? 192 : 96) : Number(SUB_VECTORS), maxIterations: num("iterations", 10), sweep: sweepOption(ROWS), keep: opt("keep"),
       cacheBytes: CACHE_MIB === undefined ? undefined : Number(CACHE_MIB) * MB,
       rqSweep: args.includes("--rq") ? rqSweepOption(sweepOption(ROWS)) : undefined,
+      rebuild: args.includes("--rebuild"),
     };
     const run = await runChromiumScale(o);
     rows.push(...run.rows);

@@ -153,6 +153,8 @@ async function ingestStream(c: IngestConfig, perBatch: number): Promise<IngestRe
   await table.add(recordBatches(), {
     fragmentRows: c.batch, fragmentBytes: 2 ** 31,
     progress: (p) => {
+      // The tab's memory as each fragment is written (with smaps copies under QUIVER_BENCH_SMAPS).
+      void mark(`ingest ${p.rowsDone} rows written`);
       progressCalls++;
       report(`ingest ${p.rowsDone}/${c.rows} written: ${Math.round(p.rowsDone / ((performance.now() - wall - generate) / 1000))} rows/s`);
     },
@@ -195,6 +197,8 @@ async function build(c: BuildConfig): Promise<BuildResult> {
     progress: ({ phase, done, total }) => {
       calls++;
       const now = performance.now() - t0;
+      // The tab's memory at the start of each build phase (with smaps copies under QUIVER_BENCH_SMAPS).
+      if (phases[phase] === undefined) void mark(`build ${phase}`);
       phases[phase] ??= Math.round(now);
       if (now - lastLine > 5000 || done === total) {
         lastLine = now;

@@ -81,10 +81,18 @@ export class IndexWriter {
 
   /** Adds a body after the head; returns its offset from the data start. */
   body(bytes: Uint8Array): number {
-    const at = this.#bodyBytes;
     this.#bodies.push(bytes);
-    this.#bodyCrcs.push(crc32(bytes));
-    this.#bodyBytes += align16(bytes.byteLength);
+    return this.bodyOf(bytes.byteLength, crc32(bytes));
+  }
+
+  /**
+   * Adds a body known by its length and CRC-32 alone; returns its offset from the data start. Its
+   * bytes are the caller's to write after the head (`head`), each body padded to 16 bytes.
+   */
+  bodyOf(length: number, crc: number): number {
+    const at = this.#bodyBytes;
+    this.#bodyCrcs.push(crc);
+    this.#bodyBytes += align16(length);
     return at;
   }
 
@@ -93,7 +101,28 @@ export class IndexWriter {
     return this.#headBytes;
   }
 
+  /** Bytes of the bodies, padding included: the file is `head(…)` followed by them. */
+  get bodyBytes(): number {
+    return this.#bodyBytes;
+  }
+
+  /** The whole file: the head and the bodies given to `body`. */
   finish(meta: Omit<IndexMeta, "sections">, version = 2): Uint8Array {
+    const head = this.#build(meta, version, this.#bodyBytes);
+    let body = head.headLength;
+    for (const b of this.#bodies) {
+      head.out.set(b, body);
+      body += align16(b.byteLength);
+    }
+    return head.out;
+  }
+
+  /** The head alone (headLength bytes): the file up to its bodies, which follow it in the order they were added. */
+  head(meta: Omit<IndexMeta, "sections">, version = 2): Uint8Array {
+    return this.#build(meta, version, 0).out;
+  }
+
+  #build(meta: Omit<IndexMeta, "sections">, version: number, room: number): { out: Uint8Array; headLength: number } {
     const sections: Record<string, [number, number, number]> = {};
     let at = 0;
     for (const s of this.#head) {
@@ -103,7 +132,7 @@ export class IndexWriter {
     const json = new TextEncoder().encode(JSON.stringify({ ...meta, sections, bodies: this.#bodyCrcs }));
     const data = align16(PREAMBLE_BYTES + json.byteLength);
     const headLength = data + this.#headBytes;
-    const out = new Uint8Array(headLength + this.#bodyBytes);
+    const out = new Uint8Array(headLength + room);
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
     view.setUint16(4, version, true);
@@ -112,12 +141,7 @@ export class IndexWriter {
     out.set(json, PREAMBLE_BYTES);
     view.setUint32(16, headerCrc(out.subarray(0, PREAMBLE_BYTES), json), true);
     for (const s of this.#head) out.set(s.bytes, data + sections[s.name]![0]);
-    let body = headLength;
-    for (const b of this.#bodies) {
-      out.set(b, body);
-      body += align16(b.byteLength);
-    }
-    return out;
+    return { out, headLength };
   }
 }
 

@@ -189,6 +189,29 @@ export class Partitions {
     return this.#fetch(p, part);
   }
 
+  /**
+   * A resident partition's body as the pieces it is made of, in order (positions, codes, the zero
+   * bytes before norms, norms), as views of WebAssembly memory: no copy, but valid only until the
+   * next allocation there, so read them at once. Undefined when p is not resident (see `body`).
+   */
+  residentPieces(p: number): Uint8Array[] | undefined {
+    const part = this.#parts[p]!;
+    if (!part.resident) return undefined;
+    if (part.rows === 0) return [];
+    const heap = this.#kernels.heap.bytes();
+    const view = (block: VectorBlock | null | undefined): Uint8Array => {
+      if (!block) return new Uint8Array(0);
+      const b = ownBlock(this.#kernels, block);
+      return heap.subarray(b.ptr, b.ptr + b.byteLength);
+    };
+    const pieces = [view(part.positionBlock), view(part.codes)];
+    if (this.#codec.hasNorms && part.norms) {
+      const codesEnd = pieces[0]!.length + pieces[1]!.length;
+      pieces.push(new Uint8Array(bodyLength(part.rows, this.#codec) - part.rows * 4 - codesEnd), view(part.norms));
+    }
+    return pieces;
+  }
+
   free(): void {
     for (const part of this.#parts) this.#drop(part);
   }

@@ -18,13 +18,15 @@
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { assignNearestParallel, parallelFor, type RowParallel } from "../kernels/parallel.js";
-import { assignNearest, metricCode } from "../kernels/quantize.js";
+import { Block } from "../kernels/block.js";
+import { assignNearest, metricCode, ownBlock } from "../kernels/quantize.js";
 import { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
 import {
   allowedTest, bitCount, checkDistanceType, checkK, checkPositiveInt, checkVectors, defaultSubVectors, forSpace, gatherRows, normalizeRows, prepareQuery, RowIds, sampleRows, seededRandom, spaceOf,
 } from "./common.js";
 import { corruptIndex, IndexWriter, type IndexHead } from "./format.js";
+import { crc32 } from "../storage/crc32.js";
 import { FlatCodec, PqCodec, residuals, SqCodec, type IvfCodec } from "./ivf-codecs.js";
 import { bodyLength, Partitions, type LoadPartition } from "./ivf-partitions.js";
 import { kmeans, kmeansSampleRows, uploadRows } from "./kmeans.js";
@@ -33,7 +35,7 @@ import { defaultSubVectors4, PQ4_DEFAULT_REFINE, PQ4_MAX_SUBVECTORS } from "./pq
 import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./rabitq.js";
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
-import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, VectorIndex } from "./types.js";
+import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, SerializedStream, VectorIndex } from "./types.js";
 import { TimeSlicer, yieldToEventLoop } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
@@ -202,9 +204,28 @@ export class IvfIndex implements VectorIndex {
   /**
    * An empty index whose centroids and codec are trained on `sample` (n × dim): k-means sees
    * numPartitions × sampleRate of its rows, PQ 256 × sampleRate residuals, SQ all of them.
+   *
+   * `sample` may be a block of this kernels' WebAssembly memory (n × dim f32, `dim` rows): a table's
+   * build reads its sample straight there, so the sample is not held twice (in JS and as the
+   * k-means block) while k-means runs. The block is then the index's: normalized in place for
+   * cosine, used as the k-means block when k-means takes every row, and freed once the codec's rows
+   * are copied out of it.
    */
-  static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
+  static async train(kernels: Kernels, kind: IvfKind, sample: Float32Array | Block, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
+    const onHeap = sample instanceof Block ? ownBlock(kernels, sample) : undefined;
+    try {
+      return await IvfIndex.#train(kernels, kind, onHeap ?? (sample as Float32Array), onHeap, dim, options);
+    } finally {
+      onHeap?.free();
+    }
+  }
+
+  static async #train(kernels: Kernels, kind: IvfKind, given: Float32Array | Block, onHeap: Block | undefined, dim: number, options: IvfBuildOptions & IvfInternalOptions): Promise<IvfIndex> {
     if (kind !== "IVF_FLAT" && kind !== "IVF_PQ" && kind !== "IVF_SQ" && kind !== "IVF_RQ") throw createError("INVALID_ARGUMENT", `Unknown IVF kind "${String(kind)}".`);
+    // The sample's floats: a view of WebAssembly memory for a block, taken again after anything
+    // that may grow the memory (a view of memory that grew no longer sees it).
+    const heapRows = (): Float32Array => kernels.heap.f32(onHeap!.ptr, onHeap!.length);
+    const sample = onHeap ? heapRows() : given as Float32Array;
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
     // `inSpace` rows are `build`'s, checked before they were normalized: one pass over them less.
@@ -223,14 +244,22 @@ export class IvfIndex implements VectorIndex {
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
-    const x = options.inSpace === true ? sample : options.ownSample === true && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    // A block is the index's own: normalized in place, as an owned sample is.
+    const x = options.inSpace === true ? sample : (onHeap !== undefined || options.ownSample === true) && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    // Rows of x (all when `rows` is undefined) as a JS array the codec's training may keep: a copy
+    // for a block (its memory is freed, or may move, while the codec trains).
+    const rowsOf = (rows?: ArrayLike<number>): Float32Array => {
+      const from = onHeap ? heapRows() : x;
+      return rows === undefined ? (onHeap ? from.slice() : from) : gatherRows(from, dim, rows);
+    };
 
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
     const normalizing = options.inSpace === true ? options.normalizing : undefined;
     if (normalizing && kmRows.length === n) await normalizing.ready;
-    const block = kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
+    const block = onHeap ? (kmRows.length === n ? onHeap : gatherOnHeap(kernels, onHeap, dim, kmRows))
+      : kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {
@@ -243,7 +272,7 @@ export class IvfIndex implements VectorIndex {
         parallel: options.parallel,
       })).centroids;
     } finally {
-      block.free();
+      if (block !== onHeap) block.free();
     }
     // Everything from here on reads the whole of x.
     await normalizing?.ready;
@@ -254,7 +283,7 @@ export class IvfIndex implements VectorIndex {
     else if (kind === "IVF_RQ") codec = new RabitqCodec(kernels, dim, metric, centroids, await randomRotation(dim, seed));
     else if (kind === "IVF_SQ") {
       progress?.({ phase: "train-sq", done: 0, total: 1 });
-      codec = new SqCodec(ScalarQuantizer.train(kernels, x, dim), space);
+      codec = new SqCodec(ScalarQuantizer.train(kernels, rowsOf(), dim), space);
       progress?.({ phase: "train-sq", done: 1, total: 1 });
     } else {
       const numBits = options.numBits === 4 ? 4 : 8;
@@ -262,7 +291,9 @@ export class IvfIndex implements VectorIndex {
       const numSubVectors = checkPositiveInt(options.numSubVectors, "numSubVectors", numBits === 4 ? defaultSubVectors4(dim) : defaultSubVectors(dim), numBits === 4 ? Math.min(dim, PQ4_MAX_SUBVECTORS) : dim);
       const residual = options.residual ?? true;
       const pqRows = sampleRows(n, options.pqSampleRows ?? 64 * sampleRate, random);
-      let pqSample = pqRows.length === n ? x : gatherRows(x, dim, pqRows);
+      let pqSample = pqRows.length === n ? rowsOf() : rowsOf(pqRows);
+      // The block's rows are all copied out that the codec needs: its memory goes back before PQ trains.
+      onHeap?.free();
       if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids);
       const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
@@ -544,6 +575,25 @@ export class IvfIndex implements VectorIndex {
   }
 
   async serialize(): Promise<Uint8Array> {
+    const { size, parts } = await this.serializeStream();
+    const out = new Uint8Array(size);
+    let at = 0;
+    for await (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /**
+   * The file `serialize` returns, as its size and its bytes in order, for `writeStream`: the head,
+   * then the partition bodies copied out of WebAssembly memory through one reused buffer of
+   * STREAM_PART_BYTES. A 1M-row index's codes (~100 MB) are then never copied whole into JS; each
+   * part must be consumed before the next is asked for, and the index not changed meanwhile.
+   * Bodies are read twice — once for their checksums, which the head lists, once to be written —
+   * straight from WebAssembly memory when resident, through the loader otherwise.
+   */
+  async serializeStream(): Promise<SerializedStream> {
     const nlist = this.#parts.count;
     const w = new IndexWriter();
     w.section("centroids", this.#centroids);
@@ -554,14 +604,49 @@ export class IvfIndex implements VectorIndex {
     this.#codec.write(w);
     const offsets = new Float64Array(nlist);
     // The offsets table is a head section too, so the bodies start after it.
-    const bodies: Uint8Array[] = [];
-    for (let p = 0; p < nlist; p++) bodies.push(await this.#parts.body(p));
     w.section("partitionOffsets", offsets);
     const start = w.bodiesStart;
-    for (let p = 0; p < nlist; p++) offsets[p] = start + w.body(bodies[p]!);
+    const lengths = new Float64Array(nlist);
+    for (let p = 0; p < nlist; p++) {
+      // Checksummed as soon as they are had: resident pieces are views valid until WebAssembly memory next grows.
+      const pieces = this.#parts.residentPieces(p) ?? [await this.#parts.body(p)];
+      let crc = 0;
+      for (const piece of pieces) {
+        crc = crc32(piece, crc);
+        lengths[p]! += piece.length;
+      }
+      offsets[p] = start + w.bodyOf(lengths[p]!, crc);
+    }
     // Row id runs: format version 4; 4-bit codes: 3. Builds that would misread either refuse them (format.ts).
     const version = runs !== null ? 4 : this.#params.numBits === 4 ? 3 : 2;
-    return w.finish({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, version);
+    const head = w.head({ kind: this.kind, metric: this.metric, dim: this.dim, size: this.size, params: this.#params }, version);
+    return { size: head.length + w.bodyBytes, headLength: head.length, parts: this.#bodyParts(head, lengths) };
+  }
+
+  /** The head, then every body padded to 16 bytes, gathered into one reused buffer (`serializeStream`). */
+  async *#bodyParts(head: Uint8Array, lengths: Float64Array): AsyncGenerator<Uint8Array> {
+    yield head;
+    const buffer = new Uint8Array(STREAM_PART_BYTES);
+    let used = 0;
+    for (let p = 0; p < lengths.length; p++) {
+      const length = lengths[p]!;
+      const padded = Math.ceil(length / 16) * 16;
+      // A body not resident is read once here; resident pieces are taken again after every yield
+      // (the consumer's awaits may let WebAssembly memory grow and move them).
+      const read = this.#parts.residentPieces(p) === undefined ? [await this.#parts.body(p)] : undefined;
+      for (let at = 0; at < padded;) {
+        if (used === buffer.length) {
+          yield buffer;
+          used = 0;
+        }
+        const n = Math.min(buffer.length - used, padded - at);
+        buffer.fill(0, used, used + n);
+        copyPieces(read ?? this.#parts.residentPieces(p)!, at, buffer.subarray(used, used + Math.max(0, Math.min(n, length - at))));
+        used += n;
+        at += n;
+      }
+    }
+    if (used > 0) yield buffer.subarray(0, used);
   }
 
   free(): void {
@@ -570,6 +655,36 @@ export class IvfIndex implements VectorIndex {
     this.#centroidBlock.free();
     for (const s of this.#sessions) s.release();
     this.#sessions.length = 0;
+  }
+}
+
+/** Rows `rows` of a block as a new block of the same kernels, copied within WebAssembly memory. */
+function gatherOnHeap(kernels: Kernels, from: Block, dim: number, rows: ArrayLike<number>): Block {
+  const heap = kernels.heap;
+  const length = rows.length * dim;
+  const ptr = heap.alloc(length * 4);
+  // Views taken after the allocation, which may have grown (and so moved) the memory.
+  gatherRows(heap.f32(from.ptr, from.length), dim, rows, heap.f32(ptr, length));
+  return new Block(heap, ptr, length, dim, "f32", length * 4);
+}
+
+/** Bytes of the buffer `serializeStream` hands its partition bodies out in. */
+const STREAM_PART_BYTES = 4 * 2 ** 20;
+
+/** Bytes [from, from + into.length) of `pieces` laid end to end, copied into `into`. */
+function copyPieces(pieces: readonly Uint8Array[], from: number, into: Uint8Array): void {
+  let skip = from;
+  let at = 0;
+  for (const piece of pieces) {
+    if (at === into.length) return;
+    if (skip >= piece.length) {
+      skip -= piece.length;
+      continue;
+    }
+    const n = Math.min(piece.length - skip, into.length - at);
+    into.set(piece.subarray(skip, skip + n), at);
+    at += n;
+    skip = 0;
   }
 }
 

@@ -131,6 +131,19 @@ export interface VectorIndex {
   add(vectors: Float32Array, rowIds: Float64Array): Promise<void>;
   /** The whole index as bytes (layout in docs/INDEXES.md); `openIndex` reads it back. */
   serialize(): Promise<Uint8Array>;
+  /** `serialize`'s bytes handed out a piece at a time (`writeStream`), where an index can do so without a whole copy. */
+  serializeStream?(): Promise<SerializedStream>;
   /** Releases the WebAssembly memory; the index cannot be used afterwards. */
   free(): void;
+}
+
+/**
+ * An index file as its bytes in order: `size` bytes in all, the first `headLength` of them what
+ * opening it needs. Each part must be consumed before the next is asked for (the producer may reuse
+ * one buffer), and the index left unchanged until the last.
+ */
+export interface SerializedStream {
+  size: number;
+  headLength: number;
+  parts: AsyncIterable<Uint8Array>;
 }

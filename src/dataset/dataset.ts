@@ -485,6 +485,17 @@ export class Dataset {
   }
 
   /**
+   * Rows [first, first + count) of a fixed-width column, read into `buffer` (reused by the caller)
+   * where the store and file allow it (FragmentFile.readRowsInto); undefined where they do not.
+   */
+  async readRowsInto(schema: Schema, frag: Fragment, name: string, first: number, count: number, buffer: Uint8Array): Promise<Column | undefined> {
+    const field = findField(schema, name);
+    if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
+    const file = this.fileOf(frag, name);
+    return (await this.reader(file)).readRowsInto(file.columns[name]!, field.type, first, count, buffer);
+  }
+
+  /**
    * Opens the data files holding `names` of `frags` (reads their footers) in the background, all
    * at once; a failure is left to the read that needs the file.
    */

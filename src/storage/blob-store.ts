@@ -6,6 +6,8 @@
  * Keys are relative, "/"-separated paths such as `docs.quiver/_versions/3.manifest`: no leading
  * "/", no "." or ".." segments, no empty segments. Backends map them onto their own namespace.
  */
+import { createError } from "../errors.js";
+import { checkData } from "./keys.js";
 
 export interface BlobInfo {
   readonly key: string;
@@ -60,6 +62,13 @@ export interface BlobStore {
    * to parallel `getRange`s (see range-reads.ts).
    */
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /**
+   * Reads `into.length` bytes of `key` from `offset` into `into` and returns it: `getRange` into a
+   * buffer the caller reuses, for a reader that goes through a file slice after slice (an index
+   * build reading a vector column) and would otherwise leave a fresh buffer per slice for the GC.
+   * NOT_FOUND / short reads as `getRange`. Optional: such readers use `getRange` without it.
+   */
+  readInto?(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   /** A read of `key` asked for `ahead` (RangeReadHint) is now waited on. Optional: stores without a budget ignore hints. */
   needed?(key: string): void;
   /** Size and modification time, or `undefined` when absent. */
@@ -80,6 +89,14 @@ export interface BlobStore {
    * `put` for stores without it.
    */
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Writes (or replaces) an object of `size` bytes whose bytes `parts` yields in order. Each part
+   * is written before the next is asked for, so the producer may hand out one reused buffer
+   * (an index file leaves WebAssembly memory a few MiB at a time instead of as a file-sized copy).
+   * Writing a different number of bytes than `size` is INVALID_ARGUMENT and writes nothing.
+   * Optional: `writeStream` gathers the parts into one buffer and calls `put` for stores without it.
+   */
+  putStream?(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<BlobInfo[]>;
   /**
@@ -119,4 +136,44 @@ export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
 /** Writes an object made of `parts`: through `putParts` where the store has it, else `put` of them joined. */
 export function writeParts(store: BlobStore, key: string, parts: readonly Uint8Array[]): Promise<void> {
   return store.putParts !== undefined ? store.putParts(key, parts) : store.put(key, joinParts(parts));
+}
+
+/**
+ * Writes an object of `size` bytes yielded by `parts` (see `putStream`): through `putStream` where
+ * the store has it, else gathered into one buffer (each part copied as it comes, so the producer may
+ * reuse its buffer) and `put`.
+ */
+export async function writeStream(store: BlobStore, key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+  if (store.putStream !== undefined) return store.putStream(key, size, parts);
+  checkStreamSize(key, size);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for await (const part of sizedParts(key, size, parts)) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return store.put(key, out);
+}
+
+/** `putStream`'s size: a byte count. */
+export function checkStreamSize(key: string, size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw createError("INVALID_ARGUMENT", `putStream("${key}"): size must be a byte count, got ${String(size)}.`, { key, size });
+}
+
+/** A stream that yielded more or fewer bytes than it said it would (`putStream`). */
+export function streamSizeError(key: string, size: number, written: number): Error {
+  return createError("INVALID_ARGUMENT", `putStream("${key}"): the parts hold ${written === size ? "" : written > size ? "more than " : ""}${written} bytes, not the ${size} announced; nothing was written.`, { key, size, written });
+}
+
+/** `parts` as they pass, each checked to be bytes, ending in INVALID_ARGUMENT when they do not add up to `size` (stores' `putStream`). */
+export async function* sizedParts(key: string, size: number, parts: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  checkStreamSize(key, size);
+  let at = 0;
+  for await (const part of parts) {
+    checkData(key, part);
+    at += part.length;
+    if (at > size) throw streamSizeError(key, size, at);
+    yield part;
+  }
+  if (at !== size) throw streamSizeError(key, size, at);
 }

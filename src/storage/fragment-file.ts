@@ -333,6 +333,43 @@ export class FragmentFile {
   }
 
   /**
+   * Rows [first, first + count) of a fixed-width column without nulls, read into `buffer` (which
+   * the caller reuses from one call to the next) through the store's `readInto`: the whole
+   * checksummed chunks holding the rows, each checked against its CRC, and the column a view of `buffer`.
+   * Undefined, reading nothing, where that does not apply — a store without `readInto`, a
+   * cached (remote) file, a column with nulls or without chunk CRCs, a buffer too small or
+   * misaligned — and the caller uses `readRows`.
+   */
+  async readRowsInto(name: string, expected: DataType, first: number, count: number, buffer: Uint8Array): Promise<Column | undefined> {
+    const layout = this.footer.columns.find((c) => c.name === name);
+    if (layout === undefined || !typesEqual(layout.type, expected) || !isFixedWidth(expected)) return undefined;
+    if (this.store.readInto === undefined || this.cache !== undefined || layout.validity !== undefined || layout.valueChunks === undefined) return undefined;
+    const n = layout.length;
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 1 || first + count > n) return undefined;
+    const Ctor = numericConstructor(expected);
+    const per = expected.kind === "vector" ? vectorStride(expected) : 1;
+    const width = per * Ctor.BYTES_PER_ELEMENT;
+    const [offset, length] = need(layout.values, this.key);
+    if (length !== n * width) corrupt(this.key, `column buffer has ${length} bytes, expected ${n * width}`);
+    const size = layout.chunkBytes ?? this.footer.chunkBytes ?? CHUNK_BYTES;
+    const c0 = Math.floor((first * width) / size);
+    const c1 = Math.ceil(((first + count) * width) / size);
+    const spanStart = c0 * size;
+    const spanLength = Math.min(length, c1 * size) - spanStart;
+    const at = buffer.byteOffset + first * width - spanStart;
+    if (buffer.length < spanLength || at % Ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+    const crcs = this.chunkCrcs(layout.valueChunks, Math.ceil(length / size));
+    const bytes = await this.store.readInto(this.key, offset + spanStart, buffer.subarray(0, spanLength));
+    const table = await crcs;
+    for (let c = c0; c < c1; c++) {
+      const chunk = bytes.subarray((c - c0) * size, Math.min(spanLength, (c - c0 + 1) * size));
+      if (crc32(chunk) !== table[c]) corrupt(this.key, `checksum mismatch in chunk ${c} of the buffer at byte ${offset}`);
+    }
+    const data = new Ctor(buffer.buffer as ArrayBuffer, at, count * per) as NumericArray | BigInt64Array;
+    return { type: expected, length: count, validity: null, data };
+  }
+
+  /**
    * Bytes rows × `width` of buffer `ref`, for `rows` in the given order. With chunk CRCs (format 2)
    * the chunks holding the rows (`chunkBytes`, else the footer's) are read and checked; format 1
    * reads the rows' bytes alone.

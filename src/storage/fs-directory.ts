@@ -12,7 +12,7 @@
  * `removeTemporaryFiles` deletes old ones.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, ByteRange } from "./blob-store.js";
+import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import { FsStore, type FsStoreOptions } from "./fs-store.js";
 import {
   checkData,
@@ -99,8 +99,14 @@ export class FsDirectoryStore extends FsStore {
     return this.#read(checkRanges(key, ranges), ranges);
   }
 
-  /** `ranges` of the file of `key`, or (without ranges) all of it. */
-  async #read(key: string, ranges?: readonly ByteRange[]): Promise<Uint8Array[]> {
+  async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRanges(key, [{ offset, length: into.length }]);
+    return (await this.#read(key, [{ offset, length: into.length }], into))[0]!;
+  }
+
+  /** `ranges` of the file of `key`, or (without ranges) all of it; one range may be read `into` a given buffer. */
+  async #read(key: string, ranges?: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -112,7 +118,7 @@ export class FsDirectoryStore extends FsStore {
       ranges ??= [{ offset: 0, length: size }];
       for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
       return await Promise.all(ranges.map(async ({ offset, length }) => {
-        const bytes = new Uint8Array(length);
+        const bytes = into ?? new Uint8Array(length);
         let filled = 0;
         while (filled < length) {
           const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
@@ -153,7 +159,15 @@ export class FsDirectoryStore extends FsStore {
     await this.#replace(key, parts);
   }
 
-  async #replace(key: string, parts: readonly Uint8Array[]): Promise<void> {
+  /** As `put` of the parts joined; each part is written before the next is asked for (it may reuse its buffer). */
+  async putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    checkStreamSize(key, size);
+    await this.#replace(key, sizedParts(key, size, parts));
+  }
+
+  async #replace(key: string, parts: readonly Uint8Array[] | AsyncIterable<Uint8Array>): Promise<void> {
     const [dir, path] = this.#placement(key);
     const temp = await this.#writeTemporary(dir, key, parts);
     try {
@@ -342,13 +356,13 @@ export class FsDirectoryStore extends FsStore {
    * Writes `data` to a new temporary file in `dir` and fsyncs it; returns its path. Callers pass a
    * copy: the caller of put may change its array while the write is under way.
    */
-  async #writeTemporary(dir: string, key: string, parts: readonly Uint8Array[]): Promise<string> {
+  async #writeTemporary(dir: string, key: string, parts: readonly Uint8Array[] | AsyncIterable<Uint8Array>): Promise<string> {
     const temp = `${dir}/${temporaryName()}`;
     try {
       await this.#fs.mkdir(dir, { recursive: true });
       const handle = await this.#fs.open(temp, "wx");
       try {
-        for (const data of parts) {
+        for await (const data of parts) {
           let written = 0;
           while (written < data.length) {
             written += (await handle.write(data, written, data.length - written)).bytesWritten;

@@ -33,10 +33,12 @@ export abstract class FsStore implements BlobStore {
   abstract get(key: string): Promise<Uint8Array>;
   abstract getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   abstract getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  abstract readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   abstract head(key: string): Promise<BlobInfo | undefined>;
   abstract put(key: string, data: Uint8Array): Promise<void>;
   abstract putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   abstract putParts(key: string, parts: readonly Uint8Array[]): Promise<void>;
+  abstract putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
   abstract list(prefix: string): Promise<BlobInfo[]>;
   abstract renameFolder(from: string, to: string): Promise<boolean>;
   abstract delete(key: string): Promise<void>;

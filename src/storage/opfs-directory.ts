@@ -24,7 +24,7 @@
  * reaches the disk: a write that resolved survives reloads and tab crashes.
  */
 import { createError } from "../errors.js";
-import type { BlobInfo, ByteRange } from "./blob-store.js";
+import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
@@ -43,6 +43,9 @@ import { OpfsStore, type OpfsStoreOptions } from "./opfs-store.js";
 
 
 // Parts of the File System API that TypeScript's DOM library does not describe (yet).
+/** A file's bytes in order: a put's parts, or a streamed put's. */
+type Parts = readonly Uint8Array[] | AsyncIterable<Uint8Array>;
+
 interface SyncAccessHandle {
   read(buffer: Uint8Array, options?: { at?: number }): number;
   write(buffer: Uint8Array, options?: { at?: number }): number;
@@ -96,6 +99,8 @@ const READ_HANDLE_LINGER_MS = 100;
 interface Want {
   readonly offset: number;
   readonly length?: number;
+  /** Where the bytes go (`readInto`), instead of a new buffer. */
+  readonly into?: Uint8Array;
 }
 
 interface SharedRead {
@@ -186,6 +191,12 @@ export class OpfsDirectoryStore extends OpfsStore {
     return this.#read(checkRanges(key, ranges), ranges);
   }
 
+  async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    checkRanges(key, [{ offset, length: into.length }]);
+    return (await this.#read(key, [{ offset, length: into.length, into }]))[0]!;
+  }
+
   async head(key: string): Promise<BlobInfo | undefined> {
     this.#checkOpen();
     checkKey(key);
@@ -216,6 +227,15 @@ export class OpfsDirectoryStore extends OpfsStore {
     for (const p of parts) checkData(key, p);
     this.#closeIdleRead(key);
     await this.#withKeyLock(key, false, () => this.#write(key, parts));
+  }
+
+  /** As `put` of the parts joined; each part is written before the next is asked for (it may reuse its buffer). */
+  async putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#checkOpen();
+    checkKey(key);
+    checkStreamSize(key, size);
+    this.#closeIdleRead(key);
+    await this.#withKeyLock(key, false, () => this.#write(key, sizedParts(key, size, parts)));
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -425,10 +445,10 @@ export class OpfsDirectoryStore extends OpfsStore {
     // From here to the close the reads are synchronous: no other read of this handle interleaves.
     try {
       const size = (shared.size ??= handle.getSize());
-      return ranges.map(({ offset, length }) => {
+      return ranges.map(({ offset, length, into }) => {
         const want = length ?? size;
         if (offset + want > size) throw shortReadError(this.uri, key, offset, want, size);
-        const bytes = new Uint8Array(want);
+        const bytes = into ?? new Uint8Array(want);
         let filled = 0;
         while (filled < want) {
           const read = handle.read(bytes.subarray(filled), { at: offset + filled });
@@ -475,11 +495,14 @@ export class OpfsDirectoryStore extends OpfsStore {
     for (let attempt = 0; ; attempt++) {
       try {
         const blob = await file.getFile();
-        return await Promise.all(ranges.map(async ({ offset, length }) => {
+        return await Promise.all(ranges.map(async ({ offset, length, into }) => {
           const want = length ?? blob.size;
           if (offset + want > blob.size) throw shortReadError(this.uri, key, offset, want, blob.size);
           const part = offset === 0 && want === blob.size ? blob : blob.slice(offset, offset + want);
-          return new Uint8Array(await part.arrayBuffer());
+          const bytes = new Uint8Array(await part.arrayBuffer());
+          if (into === undefined) return bytes;
+          into.set(bytes);
+          return into;
         }));
       } catch (error) {
         if (isAbsent(error)) {
@@ -492,7 +515,7 @@ export class OpfsDirectoryStore extends OpfsStore {
   }
 
   /** Writes `data` under `key` through a temporary file; the caller holds the key's lock. */
-  async #write(key: string, data: readonly Uint8Array[]): Promise<void> {
+  async #write(key: string, data: Parts): Promise<void> {
     const segments = keySegments(key);
     const name = segments.at(-1)!;
     let dir: DirectoryHandle;
@@ -519,12 +542,12 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
   }
 
-  async #writeFile(file: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  async #writeFile(file: FileHandle, parts: Parts): Promise<void> {
     if (this.#sync) {
       const handle = await file.createSyncAccessHandle!();
       try {
         let written = 0;
-        for (const data of parts) {
+        for await (const data of parts) {
           for (let at = 0; at < data.length;) {
             const n = handle.write(data.subarray(at), { at: written });
             if (n === 0) throw createError("QUOTA_EXCEEDED", `${this.uri}: the browser accepted no more bytes.`);
@@ -540,7 +563,8 @@ export class OpfsDirectoryStore extends OpfsStore {
     }
     const stream = await file.createWritable();
     try {
-      for (const data of parts) await stream.write(data as Uint8Array<ArrayBuffer>);
+      // write() resolves once the chunk is taken in, so a streamed part's buffer may be reused after it.
+      for await (const data of parts) await stream.write(data as Uint8Array<ArrayBuffer>);
       await stream.close();
     } catch (error) {
       await stream.abort().catch(() => {});

@@ -64,6 +64,7 @@ export class QuotaGuardStore implements BlobStore {
     if (inner.inMemory !== undefined) this.inMemory = inner.inMemory;
     if (inner.remote !== undefined) this.remote = inner.remote;
     this.getRanges = inner.getRanges?.bind(inner);
+    if (inner.readInto) this.readInto = inner.readInto.bind(inner);
     if (inner.listFolders) this.listFolders = (prefix) => inner.listFolders!(prefix);
     if (inner.removeTemporaryFiles) this.removeTemporaryFiles = (prefix, age) => inner.removeTemporaryFiles!(prefix, age);
     if (inner.putParts) {
@@ -74,11 +75,20 @@ export class QuotaGuardStore implements BlobStore {
         this.#wrote(bytes);
       };
     }
+    if (inner.putStream) {
+      this.putStream = async (key, size, parts) => {
+        await this.#check(key, size);
+        await inner.putStream!(key, size, parts);
+        this.#wrote(size);
+      };
+    }
   }
 
   getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  readInto?(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   listFolders?(prefix: string): Promise<string[]>;
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
+  putStream?(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   get(key: string): Promise<Uint8Array> { return this.inner.get(key); }

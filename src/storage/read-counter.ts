@@ -1,6 +1,6 @@
 /**
  * Counts what is read through a store (bytes, calls and round trips of `get` / `getRange` /
- * `getRanges`), for analyzePlan(). The wrapper forwards everything else to the store itself, so the
+ * `getRanges` / `readInto`), for analyzePlan(). The wrapper forwards everything else to the store itself, so the
  * store's own flags and methods (`remote`, `inMemory`, `list`, …) behave as before.
  */
 import type { BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
@@ -39,11 +39,13 @@ export function countReads(store: BlobStore, only?: (key: string) => boolean): {
   const get = (key: string): Promise<Uint8Array> => counted(key, () => store.get(key));
   const getRange = (key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> => counted(key, () => store.getRange(key, offset, length, hint));
   const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(key, () => store.getRanges!(key, ranges)));
+  const readInto = store.readInto && ((key: string, offset: number, into: Uint8Array): Promise<Uint8Array> => counted(key, () => store.readInto!(key, offset, into)));
   const proxy = new Proxy(store, {
     get(target, prop) {
       if (prop === "get") return get;
       if (prop === "getRange") return getRange;
       if (prop === "getRanges") return getRanges;
+      if (prop === "readInto") return readInto;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -14,12 +14,13 @@ const ann = (): Promise<typeof import("../ann/index.js")> => import("../ann/inde
 const binary = (): Promise<typeof import("../ann/ivf-binary.js")> => import("../ann/ivf-binary.js");
 import type { IndexConfig, VectorIndexConfig } from "../indexes/config.js";
 import type { Kernels } from "../kernels/index.js";
-import type { BlobStore } from "../storage/blob-store.js";
+import { writeStream, type BlobStore } from "../storage/blob-store.js";
 import { randomId } from "../storage/envelope.js";
 import { fileKey, tableDir, type IndexEntry } from "../storage/manifest.js";
 import type { Dataset, TableState, Transaction } from "../dataset/dataset.js";
 import { ROW_ID_FRAGMENT, selectRows, type Fragment } from "../dataset/fragment.js";
 import { copyVectorF32 } from "../data/column.js";
+import { Block } from "../kernels/block.js";
 import { LeaseScope } from "../session.js";
 import type { RowParallel } from "../kernels/parallel.js";
 import type { ScanPool } from "../pool/pool.js";
@@ -148,19 +149,35 @@ async function openStoredIndex(store: BlobStore, kernels: Kernels | Promise<Kern
   return (await code).openStoredIvf(store, await kernels, key, partitionBytes, first);
 }
 
-/** Writes a new index's file and hands the index to the session's cache (it owns it from now on). */
+/**
+ * Writes a new index's file and hands the index to the session's cache (it owns it from now on).
+ * An index that can stream its file (IVF) is written a piece at a time: its codes, already in
+ * WebAssembly memory, are not copied whole into JS (and again by the store) to be written.
+ */
 async function storeIndex(ds: Dataset, index: VectorIndex): Promise<{ file: string; fileSize: number; headLength?: number }> {
-  const bytes = await index.serialize();
   const file = `_indices/${randomId()}.qvi`;
+  const key = `${tableDir(ds.table)}${file}`;
+  let fileSize: number;
+  let headLength: number;
   try {
-    await ds.store.put(`${tableDir(ds.table)}${file}`, bytes);
+    if (index.serializeStream !== undefined) {
+      const stream = await index.serializeStream();
+      await writeStream(ds.store, key, stream.size, stream.parts);
+      fileSize = stream.size;
+      headLength = stream.headLength;
+    } else {
+      const bytes = await index.serialize();
+      await ds.store.put(key, bytes);
+      fileSize = bytes.length;
+      headLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+    }
   } catch (e) {
     index.free();
     throw e;
   }
   ds.session.put("vectorIndex", ds.cacheKey + file, { value: index, bytes: index.stats().memoryBytes, free: () => index.free() });
   // IVF files open from their head alone; the manifest records its length (see stored-index.ts).
-  return IVF_KINDS.has(index.kind) ? { file, fileSize: bytes.length, headLength: new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true) } : { file, fileSize: bytes.length };
+  return IVF_KINDS.has(index.kind) ? { file, fileSize, headLength } : { file, fileSize };
 }
 
 /** The threads `createIndex({ workers })` asks for, as a RowParallel on `kernels`, or undefined for this thread. */
@@ -281,7 +298,7 @@ async function buildIvfStreaming(
   ds: Dataset, head: TableState, kernels: Kernels, column: string, type: VectorType, kind: string,
   params: Record<string, unknown>, progress: CreateIndexOptions["progress"], parallel: RowParallel | undefined,
 ): Promise<VectorIndex> {
-  const { IvfIndex, ivfSampleRows } = await ann();
+  const { IvfIndex, ivfBuildBytes, ivfSampleRows, reserveMemory } = await ann();
   const dim = type.dim;
   const liveRows = head.fragments.map((f) => selectRows(f));
   const total = liveRows.reduce((s, r) => s + r.length, 0);
@@ -290,35 +307,50 @@ async function buildIvfStreaming(
   const sampleRate = params.sampleRate as number | undefined;
   // One sample serves k-means (capped in bytes unless a sampleRate is given) and the codec.
   const want = Math.min(total, ivfSampleRows(kind, numPartitions, dim, sampleRate));
-  // Every `step`-th live row: a deterministic sample spread over all fragments.
-  const step = total / want;
-  let sample = new Float32Array(want * dim);
+  // The build's working set in one growth of WebAssembly memory, before the sample takes its share
+  // of it (see reserveMemory).
+  reserveMemory(kernels, ivfBuildBytes(kind as "IVF_FLAT", total, dim, { ...params, numPartitions: Math.min(numPartitions, want) } as never));
+  // The sample is read straight into WebAssembly memory, where k-means wants it: not held in JS
+  // too (at 1M × 384 with 1,000 partitions it is 98 MB). train takes the block over.
+  const heap = kernels.heap;
+  const ptr = heap.alloc(want * dim * 4);
   let taken = 0;
-  let seen = 0;
-  for (let f = 0; f < head.fragments.length && taken < want; f++) {
-    const frag = head.fragments[f]!;
-    const rows = liveRows[f]!;
-    const picks: number[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      if (taken + picks.length < want && Math.floor((seen + i) / step) >= taken + picks.length) picks.push(rows[i]!);
+  // One read buffer for the sample's runs and then every slice of every fragment (vectorSlices).
+  const reuse: { buffer?: Uint8Array } = {};
+  try {
+    // Every `step`-th live row: a deterministic sample spread over all fragments.
+    const step = total / want;
+    let seen = 0;
+    for (let f = 0; f < head.fragments.length && taken < want; f++) {
+      const frag = head.fragments[f]!;
+      const rows = liveRows[f]!;
+      const picks: number[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        if (taken + picks.length < want && Math.floor((seen + i) / step) >= taken + picks.length) picks.push(rows[i]!);
+      }
+      seen += rows.length;
+      if (picks.length === 0) continue;
+      const loaded = frag.columns.get(column);
+      const reads = loaded !== undefined ? [{ col: loaded, picks, at: (j: number) => picks[j]! }] : sampleReads(ds, head.schema, frag, column, type, picks, reuse);
+      for await (const { col, picks: group, at } of reads) {
+        // A view taken after the read's awaits: memory that grew meanwhile is only seen by a new view.
+        const sample = heap.f32(ptr, want * dim);
+        for (let j = 0; j < group.length; j++) {
+          if (col.validity !== null && col.validity[at(j)] === 0) continue;
+          copyVectorF32(col, type, at(j), sample, taken++ * dim);
+        }
+      }
     }
-    seen += rows.length;
-    if (picks.length === 0) continue;
-    const loaded = frag.columns.get(column);
-    const col = loaded ?? (await ds.readRows(head.schema, frag, column, Int32Array.from(picks)));
-    picks.forEach((r, i) => {
-      if (col.validity !== null && col.validity[loaded ? r : i] === 0) return;
-      copyVectorF32(col, type, loaded ? r : i, sample, taken++ * dim);
-    });
+  } catch (e) {
+    heap.free(ptr);
+    throw e;
   }
-  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", sample.subarray(0, taken * dim), dim, {
-    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, ownSample: true, parallel, buildRows: total,
+  const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", new Block(heap, ptr, taken * dim, dim, "f32", taken * dim * 4), dim, {
+    ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, parallel,
   } as never);
-  // Let go of the sample (train normalized it in place) before the fragments' vectors arrive.
-  sample = EMPTY;
   let done = 0;
   for (const frag of head.fragments) {
-    for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type)) {
+    for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
       if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
       done += rowIds.length;
       progress?.({ phase: "encode", done, total });
@@ -331,12 +363,57 @@ async function buildIvfStreaming(
 const ADD_READ_BYTES = 16 * 2 ** 20;
 
 /**
+ * Sample picks this close together (bytes from one pick's row to the next's, beyond one row) are
+ * read as whole runs of rows: a read of the picks alone fetches each pick's 4 KiB chunks (two at
+ * most) and bridges gaps up to 16 KiB (FragmentFile.readRows), so it would fetch nearly every
+ * byte between them anyway — and, past half the column, the fragment's whole column at once (at
+ * 1M × 384 rows and 1,000 partitions the picks are 24 KB apart: 77 MB per fragment, twenty of them
+ * read faster than the collector frees them).
+ */
+const DENSE_PICK_GAP_BYTES = 16 * 1024 + 2 * 4096;
+
+/**
+ * The sample's picked rows (`picks`, ascending) of an on-disk fragment, as columns to copy them
+ * from: `at(j)` is pick j's row in `col`. Dense picks are read ADD_READ_BYTES of rows at a time
+ * into `reuse`'s buffer (each group is copied out before the next is read), so sampling a
+ * fragment leaves no column-sized buffer for the GC; sparse picks, or a store or column that
+ * cannot be read into a buffer, take one read of the picks alone.
+ */
+async function* sampleReads(
+  ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, picks: number[], reuse: { buffer?: Uint8Array },
+): AsyncGenerator<{ col: Column; picks: number[]; at: (j: number) => number }> {
+  const rowBytes = type.dim * 4;
+  const spacing = picks.length > 1 ? ((picks[picks.length - 1]! - picks[0]!) / (picks.length - 1)) * rowBytes : Infinity;
+  let from = 0;
+  if (type.element === "float32" && spacing <= DENSE_PICK_GAP_BYTES + rowBytes) {
+    const groupRows = Math.max(1, Math.floor(ADD_READ_BYTES / rowBytes));
+    reuse.buffer ??= new Uint8Array(groupRows * rowBytes + 2 * 65_536);
+    while (from < picks.length) {
+      const lo = picks[from]!;
+      let end = from;
+      while (end < picks.length && picks[end]! < lo + groupRows) end++;
+      const group = picks.slice(from, end);
+      const col = await ds.readRowsInto(schema, frag, column, lo, group[group.length - 1]! - lo + 1, reuse.buffer);
+      if (col === undefined) break;
+      yield { col, picks: group, at: (j) => group[j]! - lo };
+      from = end;
+    }
+  }
+  if (from === picks.length) return;
+  const rest = picks.slice(from);
+  yield { col: await ds.readRows(schema, frag, column, Int32Array.from(rest)), picks: rest, at: (j) => j };
+}
+
+/**
  * A fragment's live, present vectors (float32) with their row ids. A column already in memory is
  * gathered at once; one in storage is read ADD_READ_BYTES of rows at a time, so adding a fragment
  * of any size holds one slice of it in JS, not its whole column (and the fragment, shared with
- * queries of this version, is never changed).
+ * queries of this version, is never changed). Where the store can read into a given buffer, runs
+ * of consecutive float32 rows are read into one buffer reused slice after slice (`reuse`), so a
+ * build over a million rows does not leave a 16 MiB buffer per slice for the GC: each slice's
+ * vectors are then valid only until the next slice is asked for.
  */
-export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, sliceBytes = ADD_READ_BYTES): AsyncGenerator<{ vectors: Float32Array; rowIds: Float64Array }> {
+export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, sliceBytes = ADD_READ_BYTES, reuse?: { buffer?: Uint8Array }): AsyncGenerator<{ vectors: Float32Array; rowIds: Float64Array }> {
   if (frag.columns.has(column)) {
     yield gatherVectors([frag], column, type);
     return;
@@ -345,6 +422,16 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
   const step = Math.max(1, Math.floor(sliceBytes / (type.dim * 4)));
   for (let at = 0; at < live.length; at += step) {
     const rows = live.subarray(at, at + step);
+    const run = reuse !== undefined && type.element === "float32" && rows[rows.length - 1]! - rows[0]! === rows.length - 1;
+    // The rows' bytes plus the partial chunks at either end (chunks are 4 KiB; 64 KiB of slack).
+    if (run) reuse.buffer ??= new Uint8Array(step * type.dim * 4 + 2 * 65_536);
+    const into = run ? await ds.readRowsInto(schema, frag, column, rows[0]!, rows.length, reuse.buffer!) : undefined;
+    if (into !== undefined) {
+      const rowIds = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) rowIds[i] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
+      yield { vectors: into.data as Float32Array, rowIds };
+      continue;
+    }
     const col = await ds.readRows(schema, frag, column, rows);
     const present = col.validity === null ? rows.length : col.validity.reduce((n, v) => n + v, 0);
     const rowIds = new Float64Array(present);
@@ -364,8 +451,6 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
     yield { vectors, rowIds };
   }
 }
-
-const EMPTY = new Float32Array(0);
 
 /** Bit vectors: an IVF over Hamming space (src/ann/ivf-binary.ts); only IVF_FLAT applies. */
 async function binaryIndexTransaction(

@@ -42,6 +42,8 @@ test("streams through quiverdb/worker on OPFS: an import pulled batch by batch, 
   expect(report.firstIds[0]).toBe(100);
   expect(report.firstIds).toEqual([...report.firstIds].sort((a, b) => a - b));
   expect(report.afterBreak).toBe(10);
+  expect(report.callerArraysIntact).toBe(true);
+  expect(report.vectorRoundTrip).toBe(true);
 });
 
 test("interop files: a Parquet File into IndexedDB, an Arrow IPC file through OPFS, garbage refused", async ({ page }) => {

@@ -4,7 +4,7 @@
  * runs the very same cases in a page and in a worker against IndexedDB and OPFS. So this file
  * imports no test framework and brings its own small assertions.
  */
-import { joinParts, writeParts, type BlobStore } from "../../src/storage/blob-store.js";
+import { joinParts, writeParts, writeStream, type BlobStore } from "../../src/storage/blob-store.js";
 
 export interface ContractSubject {
   /**
@@ -348,6 +348,30 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       assertBytes(await store.getRange("parts/obj", 4990, 20), whole.slice(4990, 5010), "a range across the parts' seams");
       await writeParts(store, "parts/obj", [bytes(10, 12), bytes(20, 13)]);
       assertBytes(await store.get("parts/obj"), joinParts([bytes(10, 12), bytes(20, 13)]), "replaced by a second write");
+    }));
+
+  test("an object written as a stream (putStream, or put of it gathered) reads back whole, though every part reuses one buffer", () =>
+    withStore({}, async (store) => {
+      const whole = bytes(70_000, 14);
+      // The producer hands out one 8,192-byte buffer again and again, as an index file's writer does.
+      async function* reused(source: Uint8Array): AsyncGenerator<Uint8Array> {
+        const buffer = new Uint8Array(8192);
+        for (let at = 0; at < source.length; at += buffer.length) {
+          const n = Math.min(buffer.length, source.length - at);
+          buffer.set(source.subarray(at, at + n));
+          yield buffer.subarray(0, n);
+          buffer.fill(0xee);
+        }
+      }
+      await writeStream(store, "stream/obj", whole.length, reused(whole));
+      assertBytes(await store.get("stream/obj"), whole, "get");
+      assert((await store.head("stream/obj"))?.size === whole.length, "head size is the stream's");
+      assertBytes(await store.getRange("stream/obj", 8180, 30), whole.slice(8180, 8210), "a range across two parts");
+      await assertRejects(writeStream(store, "stream/short", whole.length + 1, reused(whole)), "INVALID_ARGUMENT", "a stream shorter than its size");
+      await assertRejects(writeStream(store, "stream/long", whole.length - 1, reused(whole)), "INVALID_ARGUMENT", "a stream longer than its size");
+      assert((await store.head("stream/short")) === undefined && (await store.head("stream/long")) === undefined, "a stream of the wrong size writes nothing");
+      await writeStream(store, "stream/obj", 0, reused(new Uint8Array(0)));
+      assert((await store.head("stream/obj"))?.size === 0, "replaced by an empty stream");
     }));
 
   test("put and putIfAbsent reject data that is not a Uint8Array", () =>
