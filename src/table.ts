@@ -35,10 +35,10 @@ const schemaOps = (): Promise<typeof import("./table/schema-ops.js")> => import(
 import { Tags } from "./dataset/tags.js";
 import { TableEmbedding, type FunctionOptions } from "./table/embedding.js";
 import type { ResolvedEmbeddingConfig } from "./embeddings/index.js";
-import {
-  createIndexTransaction, extendIndex, loadVectorIndex, rebuildIndex, vectorIndexEntry, VECTOR_KINDS,
-  type CreateIndexOptions,
-} from "./table/vector-index.js";
+import { loadVectorIndex, vectorIndexEntry, VECTOR_KINDS, type CreateIndexOptions } from "./table/vector-index.js";
+
+/** Vector index builds load on first use (vector-index-build.ts): a table that only queries does not ship them. */
+const indexBuild = (): Promise<typeof import("./table/vector-index-build.js")> => import("./table/vector-index-build.js");
 import { Index } from "./indexes/config.js";
 import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
 import type { IndexedColumn } from "./scalar/mask.js";
@@ -503,7 +503,8 @@ export class Table {
         const moved = entry.fragments.some((id) => !live.has(id));
         // A vector index cannot be trained without rows: one whose rows are all deleted is dropped.
         if (moved && head.fragments.every((f) => f.liveRows === 0)) continue;
-        indices.push(moved ? await rebuildIndex(this.dataset, head, kernels, entry) : await extendIndex(this.dataset, head, kernels, entry));
+        const build = await indexBuild();
+        indices.push(moved ? await build.rebuildIndex(this.dataset, head, kernels, entry) : await build.extendIndex(this.dataset, head, kernels, entry));
       }
       if (indices.length !== head.indices.length || indices.some((e, i) => e !== head.indices[i])) {
         const before = head.indices;
@@ -680,7 +681,7 @@ export class Table {
       ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : config.kind === "scalar"
       ? await (await scalarIndexes()).createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
-      : await createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config }, this.ctx.scanPool);
+      : await (await indexBuild()).createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config }, this.ctx.scanPool);
     const version = await this.commit(tx, head);
     this.#releaseIndexes(head.indices, this.dataset.head().indices);
     return { version };

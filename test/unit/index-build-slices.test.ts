@@ -12,7 +12,7 @@ import { connect, DataTypes, field, Index, MemoryStore, schema } from "../../src
 import { Dataset } from "../../src/dataset/dataset.js";
 import { Session } from "../../src/session.js";
 import { FsStore } from "../../src/storage/fs-store.js";
-import { gatherVectors, vectorSlices } from "../../src/table/vector-index.js";
+import { gatherVectors, vectorSlices } from "../../src/table/vector-index-build.js";
 import { seededRandom } from "../../src/ann/common.js";
 
 const DIM = 8;
