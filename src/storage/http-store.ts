@@ -19,7 +19,7 @@
  * stalled server cannot hang a read. An AbortSignal in the options cancels everything (ABORTED).
  */
 import { createError, isQuiverError } from "../errors.js";
-import type { BlobInfo, BlobStore, ByteRange, RangeReadHint } from "./blob-store.js";
+import { joinParts, type BlobInfo, type BlobStore, type ByteRange, type RangeReadHint } from "./blob-store.js";
 import type { Connection, ConnectionBudget } from "./http-connections.js";
 import type { RangeTransport } from "./http-ranges.js";
 import { lazyImport } from "../util/lazy.js";
@@ -351,14 +351,7 @@ export class HttpStore implements BlobStore {
       this.#bytesFetched += value.length;
     }
     if (total >= limit) await reader.cancel();
-    if (chunks.length === 1) return chunks[0]!;
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    return bytes;
+    return joinParts(chunks);
   }
 
   /**
@@ -387,24 +380,15 @@ export class HttpStore implements BlobStore {
       if (done) return new Uint8Array(buffer, 0, at);
     }
     const more: Uint8Array[] = [new Uint8Array(buffer)];
-    let total = length;
     for (;;) {
       const { done, value } = await reader.read(new Uint8Array(64 * 1024));
       if (value !== undefined && value.byteLength > 0) {
         more.push(value);
-        total += value.byteLength;
         this.#bytesFetched += value.byteLength;
       }
       if (done) break;
     }
-    if (more.length === 1) return more[0]!;
-    const joined = new Uint8Array(total);
-    let to = 0;
-    for (const part of more) {
-      joined.set(part, to);
-      to += part.byteLength;
-    }
-    return joined;
+    return joinParts(more);
   }
 
   #statusError(response: Response, method: string, key: string): Error {
