@@ -36,7 +36,7 @@ import { RabitqCodec, randomRotation, rqCandidates, RQ_DEFAULT_REFINE } from "./
 import { candidateCount, emptyHits, refine } from "./refine.js";
 import { ScalarQuantizer } from "./sq.js";
 import type { DistanceType, IndexStats, IvfBuildOptions, SearchHits, SearchOptions, SerializedStream, VectorIndex } from "./types.js";
-import { TimeSlicer, yieldToEventLoop } from "../util/yield.js";
+import { TimeSlicer } from "../util/yield.js";
 
 export type IvfKind = "IVF_FLAT" | "IVF_PQ" | "IVF_SQ" | "IVF_RQ";
 
@@ -77,31 +77,12 @@ export interface IvfInternalOptions {
   buildRows?: number;
   /** `train`'s sample is the index's to change: cosine normalizes it in place instead of a copy (one sample less in memory). */
   ownSample?: boolean;
-  /** `train`'s sample is already in index space (normalized for cosine, as `forSpace` makes it) and checked (`build`'s rows). */
-  inSpace?: boolean;
   /**
-   * With `inSpace`: `train`'s sample is still being normalized from `rows` (`build`'s vectors) and
-   * is whole once `ready` resolves. The k-means sample normalizes its own rows from `rows`; the
-   * rest of the training waits for `ready`.
+   * `train`'s sample is `build`'s rows: checked already, and not the index's to change. For cosine
+   * each copy the training takes of them (the k-means block, the codec's rows) is normalized as it
+   * is taken — the same floats as copies of the normalized rows, without a normalized copy of all.
    */
-  normalizing?: { rows: Float32Array; ready: Promise<void> };
-}
-
-/** Rows per slice of `normalizeInSlices`: about a millisecond of work at 100 dimensions. */
-const NORMALIZE_SLICE_ROWS = 4096;
-
-/**
- * `forSpace(vectors, dim, "cosine")` written into `out`, a slice of rows at a time with a turn of
- * the event loop between slices: the same floats (each row is normalized by itself), made while
- * the caller's other work awaits.
- */
-async function normalizeInSlices(vectors: Float32Array, dim: number, out: Float32Array): Promise<void> {
-  for (let first = 0; first < vectors.length; first += NORMALIZE_SLICE_ROWS * dim) {
-    const end = Math.min(vectors.length, first + NORMALIZE_SLICE_ROWS * dim);
-    out.set(vectors.subarray(first, end), first);
-    normalizeRows(out.subarray(first, end), dim);
-    await yieldToEventLoop();
-  }
+  borrowed?: boolean;
 }
 
 /**
@@ -182,19 +163,16 @@ export class IvfIndex implements VectorIndex {
    */
   static async build(kernels: Kernels, kind: IvfKind, vectors: Float32Array, dim: number, rowIds?: Float64Array, options: IvfBuildOptions & IvfInternalOptions = {}): Promise<IvfIndex> {
     const n = checkVectors(vectors, dim, rowIds);
-    // One copy in index space (normalized for cosine) serves the training and every add step. Its
-    // rows are normalized a slice at a time while k-means runs — whose sample normalizes its own
-    // rows — so this thread does it while it would otherwise wait for the workers.
+    // No normalized copy of all rows for cosine: the training normalizes the rows it copies, and
+    // each add step a slice at a time (one reused buffer), so this thread's work stays small
+    // beside the workers' — on two cores it would take its share from theirs.
     const cosine = checkDistanceType(options.distanceType) === "cosine";
-    const x = cosine ? new Float32Array(vectors.length) : vectors;
-    const normalizing = cosine ? { rows: vectors, ready: normalizeInSlices(vectors, dim, x) } : undefined;
-    const index = await IvfIndex.train(kernels, kind, x, dim, { ...options, inSpace: true, normalizing });
-    await normalizing?.ready;
+    const index = await IvfIndex.train(kernels, kind, vectors, dim, { ...options, borrowed: true });
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.#addInSpace(x.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, false);
+      await index.#addInSpace(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, cosine);
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -228,8 +206,8 @@ export class IvfIndex implements VectorIndex {
     const sample = onHeap ? heapRows() : given as Float32Array;
     const metric = checkDistanceType(options.distanceType);
     const space = spaceOf(metric);
-    // `inSpace` rows are `build`'s, checked before they were normalized: one pass over them less.
-    const n = options.inSpace === true && sample.length % dim === 0 ? sample.length / dim : checkVectors(sample, dim, undefined);
+    // `borrowed` rows are `build`'s, checked already: one pass over them less.
+    const n = options.borrowed === true && sample.length % dim === 0 ? sample.length / dim : checkVectors(sample, dim, undefined);
     if (n === 0) throw createError("INVALID_ARGUMENT", "An IVF index needs at least one training vector.");
     const numPartitions = Math.min(n, checkPositiveInt(options.numPartitions, "numPartitions", Math.max(1, Math.round(Math.sqrt(n))), 65_536));
     const sampleRate = checkPositiveInt(options.sampleRate, "sampleRate", DEFAULT_SAMPLE_RATE);
@@ -244,22 +222,23 @@ export class IvfIndex implements VectorIndex {
     const seed = options.seed ?? 42;
     const random = seededRandom(seed);
     const progress = options.progress;
-    // A block is the index's own: normalized in place, as an owned sample is.
-    const x = options.inSpace === true ? sample : (onHeap !== undefined || options.ownSample === true) && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
+    // Borrowed rows stay as they are (their copies are normalized); a block is the index's own:
+    // normalized in place, as an owned sample is.
+    const normalizeCopies = options.borrowed === true && metric === "cosine";
+    const x = options.borrowed === true ? sample : (onHeap !== undefined || options.ownSample === true) && metric === "cosine" ? normalizeRows(sample, dim) : forSpace(sample, dim, metric);
     // Rows of x (all when `rows` is undefined) as a JS array the codec's training may keep: a copy
     // for a block (its memory is freed, or may move, while the codec trains).
     const rowsOf = (rows?: ArrayLike<number>): Float32Array => {
       const from = onHeap ? heapRows() : x;
-      return rows === undefined ? (onHeap ? from.slice() : from) : gatherRows(from, dim, rows);
+      const out = rows === undefined ? (onHeap || normalizeCopies ? from.slice() : from) : gatherRows(from, dim, rows);
+      return normalizeCopies ? normalizeRows(out, dim) : out;
     };
 
     // Coarse quantizer: k-means on numPartitions × sampleRate rows (by default capped in bytes).
     progress?.({ phase: "sample", done: 0, total: 1 });
     const kmRows = sampleRows(n, kmeansSampleRows(numPartitions, dim, options.sampleRate, options.kmeansSampleBytes), random);
-    const normalizing = options.inSpace === true ? options.normalizing : undefined;
-    if (normalizing && kmRows.length === n) await normalizing.ready;
     const block = onHeap ? (kmRows.length === n ? onHeap : gatherOnHeap(kernels, onHeap, dim, kmRows))
-      : kmRows.length === n ? kernels.upload(x, dim) : uploadRows(kernels, normalizing?.rows ?? x, dim, kmRows, normalizing !== undefined);
+      : kmRows.length === n && !normalizeCopies ? kernels.upload(x, dim) : uploadRows(kernels, x, dim, kmRows, normalizeCopies);
     let centroids: Float32Array;
     try {
       centroids = (await kmeans(kernels, block, dim, {
@@ -274,8 +253,6 @@ export class IvfIndex implements VectorIndex {
     } finally {
       if (block !== onHeap) block.free();
     }
-    // Everything from here on reads the whole of x.
-    await normalizing?.ready;
 
     const params: Record<string, number | string | boolean> = { numPartitions, sampleRate, maxIterations };
     let codec: IvfCodec;
