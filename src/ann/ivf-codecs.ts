@@ -17,7 +17,7 @@
  * option for comparison.
  */
 import type { Kernels } from "../kernels/kernels.js";
-import { parallelFor, pqEncodeResidualParallel, type HeldRows, type RowParallel } from "../kernels/parallel.js";
+import { parallelFor, pqEncodeResidualHere, pqEncodeResidualParallel, type HeldRows, type RowParallel } from "../kernels/parallel.js";
 import type { IndexMetric } from "../kernels/quantize.js";
 import type { ScanSession } from "../kernels/scan.js";
 import type { VectorBlock } from "../kernels/types.js";
@@ -243,8 +243,9 @@ export class PqCodec implements IvfCodec {
   }
 
   encode(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array): { codes: Uint8Array; norms?: Float32Array } {
-    const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
-    return this.#withNorms(kernels, this.pq.encode(kernels, input), assign, centroids);
+    const { dim, M, codebook, ksub } = this.pq;
+    const codes = this.residual ? pqEncodeResidualHere(kernels, x, dim, M, codebook, assign, centroids, ksub) : this.pq.encode(kernels, x);
+    return this.#withNorms(kernels, codes, assign, centroids);
   }
 
   async encodeOn(kernels: Kernels, x: Float32Array, assign: Int32Array, centroids: Float32Array, parallel: RowParallel | undefined, held?: HeldRows): Promise<{ codes: Uint8Array; norms?: Float32Array }> {
@@ -258,6 +259,7 @@ export class PqCodec implements IvfCodec {
     if (this.residual && p?.transport === "shared") {
       return this.#withNorms(kernels, await pqEncodeResidualParallel(p, x, dim, M, codebook, assign, centroids, ksub), assign, centroids);
     }
+    if (p === undefined) return this.encode(kernels, x, assign, centroids);
     const input = this.residual ? residuals(x, this.pq.dim, assign, centroids) : x;
     return this.#withNorms(kernels, await this.pq.encodeOn(kernels, input, parallel), assign, centroids);
   }
@@ -320,9 +322,8 @@ export class PqCodec implements IvfCodec {
   }
 }
 
-/** x_r − c_{assign_r} for every row. */
-export function residuals(x: Float32Array, dim: number, assign: Int32Array, centroids: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+/** x_r − c_{assign_r} for every row, into `out` (x itself may be given: each value is read before it is written). */
+export function residuals(x: Float32Array, dim: number, assign: Int32Array, centroids: Float32Array, out: Float32Array = new Float32Array(x.length)): Float32Array {
   for (let r = 0; r < assign.length; r++) {
     const c = assign[r]! * dim;
     const o = r * dim;

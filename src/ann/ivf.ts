@@ -271,7 +271,8 @@ export class IvfIndex implements VectorIndex {
       let pqSample = pqRows.length === n ? rowsOf() : rowsOf(pqRows);
       // The block's rows are all copied out that the codec needs: its memory goes back before PQ trains.
       onHeap?.free();
-      if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids);
+      // In place when the sample is a copy made here, not x itself (which may be the caller's rows).
+      if (residual) pqSample = residuals(pqSample, dim, (await nearestCentroids(kernels, pqSample, dim, centroids, metric, options.parallel)).assign, centroids, pqSample === x ? undefined : pqSample);
       const pq = await ProductQuantizer.train(kernels, pqSample, dim, {
         numSubVectors,
         numBits,
@@ -445,21 +446,23 @@ export class IvfIndex implements VectorIndex {
 
   /**
    * Assigns each vector to its nearest centroid and appends its code to that partition; with
-   * `parallel`, both steps split the rows across its threads (the same result).
+   * `parallel`, both steps split the rows across its threads (the same result). `scratch`: the
+   * vectors are the caller's to discard (a build's read buffer), so cosine normalizes them in place
+   * instead of into a buffer of the add's own.
    */
-  async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel): Promise<void> {
+  async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel, scratch = false): Promise<void> {
     checkVectors(vectors, this.dim, rowIds);
-    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine");
+    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine", scratch);
   }
 
   /** `add` of vectors in index space, or to be normalized first (`normalize`: cosine's raw vectors). */
-  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean): Promise<void> {
+  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean, scratch = false): Promise<void> {
     const n = rowIds.length;
     if (n === 0) return;
     const p = parallelFor(this.#kernels, parallel);
     const { codes, norms, assign } = p?.transport === "message"
       ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x)
-      : await this.#encodeSliced(x, p, normalize);
+      : await this.#encodeSliced(x, p, normalize, scratch);
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
@@ -517,7 +520,7 @@ export class IvfIndex implements VectorIndex {
    * `p`'s threads over shared memory. Every row's partition and code depend on that row alone, so
    * the output is the whole batch's at once, byte for byte.
    */
-  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean): Promise<Encoded> {
+  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean, scratch: boolean): Promise<Encoded> {
     const { dim } = this;
     const codec = this.#codec;
     const n = x.length / dim;
@@ -528,13 +531,15 @@ export class IvfIndex implements VectorIndex {
     const codes = flat && !normalize ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(n * codec.codeSize);
     const norms = codec.hasNorms ? new Float32Array(n) : undefined;
     const slice = Math.max(1, Math.min(n, Math.floor(ADD_SLICE_BYTES / (dim * 4))));
-    // Cosine: each slice normalized into one reused buffer, the same floats as forSpace's copy.
-    const space = normalize && !flat ? new Float32Array(slice * dim) : undefined;
+    // Cosine: each slice normalized into one reused buffer (or in place, in the caller's scratch),
+    // the same floats as forSpace's copy.
+    const space = normalize && !flat && !scratch ? new Float32Array(slice * dim) : undefined;
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += slice) {
       const rows = Math.min(slice, n - first);
       let xs = x.subarray(first * dim, (first + rows) * dim);
-      if (normalize) {
+      if (normalize && !flat && space === undefined) xs = normalizeRows(xs, dim);
+      else if (normalize) {
         const into = space ? space.subarray(0, rows * dim) : new Float32Array(codes.buffer, first * dim * 4, rows * dim);
         into.set(xs);
         xs = normalizeRows(into, dim);

@@ -265,8 +265,8 @@ async function buildIvfStreaming(
   } as never);
   let done = 0;
   for (const frag of head.fragments) {
-    for await (const { vectors, rowIds } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
-      if (rowIds.length > 0) await index.add(vectors, rowIds, parallel);
+    for await (const { vectors, rowIds, scratch } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
+      if (rowIds.length > 0) await index.add(vectors, rowIds, parallel, scratch);
       done += rowIds.length;
       progress?.({ phase: "encode", done, total });
     }
@@ -328,9 +328,10 @@ async function* sampleReads(
  * build over a million rows does not leave a 16 MiB buffer per slice for the GC: each slice's
  * vectors are then valid only until the next slice is asked for.
  */
-export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, sliceBytes = ADD_READ_BYTES, reuse?: { buffer?: Uint8Array }): AsyncGenerator<{ vectors: Float32Array; rowIds: Float64Array }> {
+export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment, column: string, type: VectorType, sliceBytes = ADD_READ_BYTES, reuse?: { buffer?: Uint8Array }): AsyncGenerator<{ vectors: Float32Array; rowIds: Float64Array; scratch: boolean }> {
   if (frag.columns.has(column)) {
-    yield gatherVectors([frag], column, type);
+    // Possibly a view of the fragment's own column, which queries share: not to be changed.
+    yield { ...gatherVectors([frag], column, type), scratch: false };
     return;
   }
   const live = selectRows(frag);
@@ -344,7 +345,7 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
     if (into !== undefined) {
       const rowIds = new Float64Array(rows.length);
       for (let i = 0; i < rows.length; i++) rowIds[i] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
-      yield { vectors: into.data as Float32Array, rowIds };
+      yield { vectors: into.data as Float32Array, rowIds, scratch: true };
       continue;
     }
     const col = await ds.readRows(schema, frag, column, rows);
@@ -353,7 +354,7 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
     if (present === rows.length && type.element === "float32") {
       // Every row present and float32: the rows read are the layout wanted, no copy.
       for (let i = 0; i < rows.length; i++) rowIds[i] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
-      yield { vectors: col.data as Float32Array, rowIds };
+      yield { vectors: col.data as Float32Array, rowIds, scratch: false };
       continue;
     }
     const vectors = new Float32Array(present * type.dim);
@@ -363,7 +364,7 @@ export async function* vectorSlices(ds: Dataset, schema: Schema, frag: Fragment,
       copyVectorF32(col, type, i, vectors, k * type.dim);
       rowIds[k++] = frag.id * ROW_ID_FRAGMENT + rows[i]!;
     }
-    yield { vectors, rowIds };
+    yield { vectors, rowIds, scratch: true };
   }
 }
 

@@ -40,12 +40,19 @@ describe("IvfIndex.add in slices", () => {
           numPartitions: 12, maxIterations: 4, sampleRate: 64, distanceType,
           ...(kind === "IVF_PQ" ? { numSubVectors: numBits === 4 ? 64 : 32, numBits } : {}),
         };
+        const original = data.slice();
         const built = await IvfIndex.build(kernels, kind, data, dim, ids, options);
         // Trained on all the rows, as build trains: the same centroids and codebooks.
         const once = await IvfIndex.train(kernels, kind, data, dim, options);
         const pieces = await IvfIndex.train(kernels, kind, data, dim, options);
+        const onScratch = await IvfIndex.train(kernels, kind, data, dim, options);
         try {
           await once.add(data, ids);
+          // The caller's rows are read, never changed (build and train take every row here: the
+          // PQ sample is all of them, and cosine normalizes copies).
+          expect(Buffer.from(data.buffer).equals(Buffer.from(original.buffer))).toBe(true);
+          // A scratch copy may be normalized in place: the same index.
+          await onScratch.add(data.slice(), ids, undefined, true);
           // Uneven calls: a partition's 4-bit blocks fill across calls (1 row, then 37, …).
           let at = 0;
           for (const rows of [1, 37, 1100, 5, n - 1143]) {
@@ -55,6 +62,7 @@ describe("IvfIndex.add in slices", () => {
           const expected = Buffer.from(await built.serialize());
           expect(Buffer.from(await once.serialize()).equals(expected)).toBe(true);
           expect(Buffer.from(await pieces.serialize()).equals(expected)).toBe(true);
+          expect(Buffer.from(await onScratch.serialize()).equals(expected)).toBe(true);
           // The bytes are an index that finds its rows: each row's own vector ranks it first.
           const q = data.subarray(7 * dim, 8 * dim);
           const fetchVectors = async (rows: ArrayLike<number>): Promise<Float32Array> => {
@@ -67,6 +75,7 @@ describe("IvfIndex.add in slices", () => {
           built.free();
           once.free();
           pieces.free();
+          onScratch.free();
         }
       });
     }
