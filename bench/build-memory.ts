@@ -9,7 +9,9 @@
  *   node --expose-gc --import tsx bench/build-memory.ts --dir /tmp/t [--bits 4|8] [--workers 2] [--subvectors 96] [--sample-rate 16]
  *
  * Prints one JSON line: peaks over the build, the index's resident bytes at the end, and the
- * index file's digest (byte-identical builds print the same).
+ * index file's digest (byte-identical builds print the same); then, per build phase, the peaks
+ * within it and (with --expose-gc) the ArrayBuffer bytes still live when it began — a phase's
+ * peak above that is mostly what the collector had not yet freed.
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -38,7 +40,15 @@ const mib = (b: number): number => round(b / 2 ** 20, 1);
 const peak = { wasmReserved: 0, wasmAllocated: 0, rss: 0, arrayBuffers: 0 };
 /** WebAssembly memory when the encoding began (the trained centroids and codebook, the freed samples' room). */
 let encodeStart = -1;
+/** Per phase: ArrayBuffer bytes live at its start (after a gc), and its peaks. */
+const phases = new Map<string, { liveAtStart: number; arrayBuffers: number; wasmAllocated: number; rss: number }>();
+let phase = "start";
 const sample = (progress?: { phase: string }): void => {
+  if (progress !== undefined && progress.phase !== phase) {
+    phase = progress.phase;
+    (globalThis as { gc?: () => void }).gc?.();
+    phases.set(phase, { liveAtStart: process.memoryUsage().arrayBuffers, arrayBuffers: 0, wasmAllocated: 0, rss: 0 });
+  }
   if (progress?.phase === "encode" && encodeStart < 0) encodeStart = db.memoryStats().wasm.reservedBytes;
   const w = db.memoryStats().wasm;
   const p = process.memoryUsage();
@@ -46,6 +56,12 @@ const sample = (progress?: { phase: string }): void => {
   peak.wasmAllocated = Math.max(peak.wasmAllocated, w.allocatedBytes);
   peak.rss = Math.max(peak.rss, p.rss);
   peak.arrayBuffers = Math.max(peak.arrayBuffers, p.arrayBuffers);
+  const now = phases.get(phase);
+  if (now !== undefined) {
+    now.arrayBuffers = Math.max(now.arrayBuffers, p.arrayBuffers);
+    now.wasmAllocated = Math.max(now.wasmAllocated, w.allocatedBytes);
+    now.rss = Math.max(now.rss, p.rss);
+  }
 };
 (globalThis as { gc?: () => void }).gc?.();
 sample();
@@ -72,4 +88,7 @@ console.log(JSON.stringify({
   wasm_reserved_at_encode_mib: mib(encodeStart), wasm_reserved_end_mib: mib(after.wasm.reservedBytes), index_resident_mib: mib(after.cache.byKind.vectorIndex.bytes),
   index_file_mib: mib(stats?.sizeBytes ?? 0), index_sha256: sha256,
 }));
+for (const [name, p] of phases) {
+  console.log(`${name.padEnd(10)} ArrayBuffers live at start ${mib(p.liveAtStart)} MiB, peak ${mib(p.arrayBuffers)}; WebAssembly allocated peak ${mib(p.wasmAllocated)} MiB; RSS peak ${mib(p.rss)} MiB`);
+}
 await db.close();
