@@ -43,25 +43,35 @@ let nearestScore: f32 = 0;
     a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(c2 + o)));
     a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(c3 + o)));
   }
+  return dot4Tail(sum4(a0, a1, a2, a3), x, c, cstride, i, dim);
+}
+
+/** [Σ a0, Σ a1, Σ a2, Σ a3] by a transpose-add. */
+// @ts-ignore: decorator
+@inline function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   // [a0_0+a0_2, a1_0+a1_2, a0_1+a0_3, a1_1+a1_3] and likewise for a2, a3
   let s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
   let s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
-  let s = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
-  if (i < dim) {
-    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
-    for (; i < dim; i++) {
-      let o = <usize>i << 2;
-      let xi = load<f32>(x + o);
-      t0 += xi * load<f32>(c + o);
-      t1 += xi * load<f32>(c1 + o);
-      t2 += xi * load<f32>(c2 + o);
-      t3 += xi * load<f32>(c3 + o);
-    }
-    let t = f32x4.replace_lane(f32x4.splat(t0), 1, t1);
-    t = f32x4.replace_lane(f32x4.replace_lane(t, 2, t2), 3, t3);
-    s = f32x4.add(s, t);
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+/** s plus the products of the columns [i, dim) that do not fill a vector (dim mod 4), added per centroid. */
+// @ts-ignore: decorator
+@inline function dot4Tail(s: v128, x: usize, c: usize, cstride: usize, i: i32, dim: i32): v128 {
+  if (i >= dim) return s;
+  let c1 = c + cstride, c2 = c1 + cstride, c3 = c2 + cstride;
+  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+  for (; i < dim; i++) {
+    let o = <usize>i << 2;
+    let xi = load<f32>(x + o);
+    t0 += xi * load<f32>(c + o);
+    t1 += xi * load<f32>(c1 + o);
+    t2 += xi * load<f32>(c2 + o);
+    t3 += xi * load<f32>(c3 + o);
   }
-  return s;
+  let t = f32x4.replace_lane(f32x4.splat(t0), 1, t1);
+  t = f32x4.replace_lane(f32x4.replace_lane(t, 2, t2), 3, t3);
+  return f32x4.add(s, t);
 }
 
 /** Widest rows that take the transposed path (one splat per coordinate, no horizontal sums). */
@@ -181,15 +191,8 @@ export function nearest(x: usize, dim: i32, c: usize, k: i32, scratch: usize, w:
       }
     }
     if (j > 0) {
-      // Fold the four lanes: smallest score, then lowest index among equal scores.
-      best = f32x4.extract_lane(bestV, 0);
-      bestJ = i32x4.extract_lane(bestI, 0);
-      let v1 = f32x4.extract_lane(bestV, 1), i1 = i32x4.extract_lane(bestI, 1);
-      let v2 = f32x4.extract_lane(bestV, 2), i2 = i32x4.extract_lane(bestI, 2);
-      let v3 = f32x4.extract_lane(bestV, 3), i3 = i32x4.extract_lane(bestI, 3);
-      if (v1 < best || (v1 == best && i1 < bestJ)) { best = v1; bestJ = i1; }
-      if (v2 < best || (v2 == best && i2 < bestJ)) { best = v2; bestJ = i2; }
-      if (v3 < best || (v3 == best && i3 < bestJ)) { best = v3; bestJ = i3; }
+      bestJ = foldLanes(bestV, bestI);
+      best = foldedScore;
     }
   }
   for (; j < k; j++) {
@@ -200,18 +203,121 @@ export function nearest(x: usize, dim: i32, c: usize, k: i32, scratch: usize, w:
   return bestJ;
 }
 
+/** The lane of the smallest score, ties to the lowest index (its index; the score in foldedScore). */
+function foldLanes(bestV: v128, bestI: v128): i32 {
+  let best = f32x4.extract_lane(bestV, 0);
+  let bestJ = i32x4.extract_lane(bestI, 0);
+  let v1 = f32x4.extract_lane(bestV, 1), i1 = i32x4.extract_lane(bestI, 1);
+  let v2 = f32x4.extract_lane(bestV, 2), i2 = i32x4.extract_lane(bestI, 2);
+  let v3 = f32x4.extract_lane(bestV, 3), i3 = i32x4.extract_lane(bestI, 3);
+  if (v1 < best || (v1 == best && i1 < bestJ)) { best = v1; bestJ = i1; }
+  if (v2 < best || (v2 == best && i2 < bestJ)) { best = v2; bestJ = i2; }
+  if (v3 < best || (v3 == best && i3 < bestJ)) { best = v3; bestJ = i3; }
+  foldedScore = best;
+  return bestJ;
+}
+
+let foldedScore: f32 = 0;
+
+/** `nearest` of row y, from the last `nearestPair` call (its score in nearestScoreY). */
+let nearestY: i32 = 0;
+let nearestScoreY: f32 = 0;
+
+/**
+ * `nearest` for rows x and y at once (SIMD build, dim > SMALL_DIM): the same centroids and scores
+ * as two `nearest` calls, each load of a centroid serving both rows — which halves the centroid
+ * traffic, the bound once the centroids outgrow the core's cache (1,000 × 384 f32 is 1.5 MB).
+ * Returns x's; y's is left in nearestY and nearestScoreY.
+ */
+function nearestPair(x: usize, y: usize, dim: i32, c: usize, k: i32, scratch: usize, w: f32): i32 {
+  let stride = <usize>dim << 2;
+  let bestX: f32 = Infinity, bestY: f32 = Infinity;
+  let bestJX = 0, bestJY = 0;
+  let j = 0;
+  let bestV = f32x4.splat(Infinity), bestW = f32x4.splat(Infinity);
+  let bestI = i32x4.splat(0), bestIW = i32x4.splat(0);
+  let idx = i32x4(0, 1, 2, 3);
+  let wv = f32x4.splat(w);
+  for (; j + 4 <= k; j += 4) {
+    // dot4 of both rows, each row's sums in dot4's order (the same floats).
+    let c0 = c + <usize>j * stride, c1 = c0 + stride, c2 = c1 + stride, c3 = c2 + stride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      let o = <usize>i << 2;
+      let xv = v128.load(x + o);
+      let yv = v128.load(y + o);
+      let v = v128.load(c0 + o);
+      a0 = f32x4.add(a0, f32x4.mul(xv, v));
+      b0 = f32x4.add(b0, f32x4.mul(yv, v));
+      v = v128.load(c1 + o);
+      a1 = f32x4.add(a1, f32x4.mul(xv, v));
+      b1 = f32x4.add(b1, f32x4.mul(yv, v));
+      v = v128.load(c2 + o);
+      a2 = f32x4.add(a2, f32x4.mul(xv, v));
+      b2 = f32x4.add(b2, f32x4.mul(yv, v));
+      v = v128.load(c3 + o);
+      a3 = f32x4.add(a3, f32x4.mul(xv, v));
+      b3 = f32x4.add(b3, f32x4.mul(yv, v));
+    }
+    let cn = v128.load(scratch + (<usize>j << 2));
+    let sx = f32x4.sub(cn, f32x4.mul(wv, dot4Tail(sum4(a0, a1, a2, a3), x, c0, stride, i, dim)));
+    let sy = f32x4.sub(cn, f32x4.mul(wv, dot4Tail(sum4(b0, b1, b2, b3), y, c0, stride, i, dim)));
+    let lt = f32x4.lt(sx, bestV);
+    bestV = v128.bitselect(sx, bestV, lt);
+    bestI = v128.bitselect(idx, bestI, lt);
+    let ltY = f32x4.lt(sy, bestW);
+    bestW = v128.bitselect(sy, bestW, ltY);
+    bestIW = v128.bitselect(idx, bestIW, ltY);
+    idx = i32x4.add(idx, i32x4.splat(4));
+  }
+  if (j > 0) {
+    bestJX = foldLanes(bestV, bestI);
+    bestX = foldedScore;
+    bestJY = foldLanes(bestW, bestIW);
+    bestY = foldedScore;
+  }
+  for (; j < k; j++) {
+    let cj = c + <usize>j * stride;
+    let cn = load<f32>(scratch + (<usize>j << 2));
+    let sx = cn - w * dotF32(x, cj, dim);
+    if (sx < bestX) { bestX = sx; bestJX = j; }
+    let sy = cn - w * dotF32(y, cj, dim);
+    if (sy < bestY) { bestY = sy; bestJY = j; }
+  }
+  nearestScore = bestX;
+  nearestY = bestJY;
+  nearestScoreY = bestY;
+  return bestJX;
+}
+
 /** Nearest centroid and its distance for each of n rows; scratch = k·(dim + 1) f32. */
 export function kmeans_assign(x: usize, n: i32, dim: i32, stride: i32, c: usize, k: i32, metric: i32, scratch: usize, assign: usize, dist: usize): void {
   prepareCentroids(c, k, dim, metric, scratch);
   let rowStep = <usize>stride << 2;
   let w: f32 = metric == METRIC_L2 ? 2 : 1;
-  for (let r = 0; r < n; r++, x += rowStep) {
+  let cstride = <usize>dim << 2;
+  let r = 0;
+  if (ASC_FEATURE_SIMD && dim > SMALL_DIM) {
+    // Rows in pairs: one pass over the centroids serves two rows.
+    for (; r + 2 <= n; r += 2, x += rowStep << 1) {
+      let o = <usize>r << 2;
+      let y = x + rowStep;
+      let j = nearestPair(x, y, dim, c, k, scratch, w);
+      store<i32>(assign + o, j);
+      store<i32>(assign + o, nearestY, 4);
+      store<f32>(dist + o, metric == METRIC_L2 ? l2F32(x, c + <usize>j * cstride, dim) : 1 + nearestScore);
+      store<f32>(dist + o, metric == METRIC_L2 ? l2F32(y, c + <usize>nearestY * cstride, dim) : 1 + nearestScoreY, 4);
+    }
+  }
+  for (; r < n; r++, x += rowStep) {
     let o = <usize>r << 2;
     let j = nearest(x, dim, c, k, scratch, w);
     store<i32>(assign + o, j);
     // The ranking score ‖c‖² − 2x·c loses precision to cancellation, so the reported l2 distance
     // is recomputed directly (one more pass over dim, against k passes for the search).
-    let d: f32 = metric == METRIC_L2 ? l2F32(x, c + <usize>j * (<usize>dim << 2), dim) : 1 + nearestScore;
+    let d: f32 = metric == METRIC_L2 ? l2F32(x, c + <usize>j * cstride, dim) : 1 + nearestScore;
     store<f32>(dist + o, d);
   }
 }

@@ -76,6 +76,19 @@ describe.each(["simd", "scalar"] as const)("%s index kernels", (flavor) => {
       }
     });
 
+    it("assigns a row in a batch (rows taken in pairs) exactly as alone", () => {
+      // N is odd: the batch ends with a row outside any pair; 17 centroids leave a remainder past groups of four.
+      const c = randomF32(17 * dim, 23 * dim);
+      for (const metric of ["l2", "dot"] as const) {
+        const batch = assignNearest(k, x, dim, c, metric);
+        for (let r = 0; r < N; r++) {
+          const alone = assignNearest(k, x.subarray(r * dim, (r + 1) * dim), dim, c, metric);
+          expectExact(batch.assign.subarray(r, r + 1), alone.assign, `${metric} row ${r}: centroid`);
+          expectExact(batch.dist.subarray(r, r + 1), alone.dist, `${metric} row ${r}: distance`);
+        }
+      }
+    });
+
     it("k-means on a column range (a PQ sub-space) and k-means++ seeding", async () => {
       const offset = Math.floor(dim / 3);
       const width = Math.max(1, dim - offset - 1);
