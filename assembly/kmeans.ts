@@ -47,8 +47,7 @@ let nearestScore: f32 = 0;
 }
 
 /** [Σ a0, Σ a1, Σ a2, Σ a3] by a transpose-add. */
-// @ts-ignore: decorator
-@inline function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   // [a0_0+a0_2, a1_0+a1_2, a0_1+a0_3, a1_1+a1_3] and likewise for a2, a3
   let s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
   let s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
@@ -56,8 +55,7 @@ let nearestScore: f32 = 0;
 }
 
 /** s plus the products of the columns [i, dim) that do not fill a vector (dim mod 4), added per centroid. */
-// @ts-ignore: decorator
-@inline function dot4Tail(s: v128, x: usize, c: usize, cstride: usize, i: i32, dim: i32): v128 {
+function dot4Tail(s: v128, x: usize, c: usize, cstride: usize, i: i32, dim: i32): v128 {
   if (i >= dim) return s;
   let c1 = c + cstride, c2 = c1 + cstride, c3 = c2 + cstride;
   let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
