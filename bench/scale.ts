@@ -25,6 +25,8 @@
  *                                                       directory and table options only queries
  *   npm run bench -- scale chromium --keep /tmp/scale --rebuild   builds the kept table's index again (to
  *                                                       measure the build) even when its options are unchanged
+ *   npm run bench -- scale chromium --phases ingest     stops each data set after its ingest and prints its memory
+ *                                                       peaks; writes nothing (a write-path change in minutes)
  *   npm run bench -- scale --quick                      prints the JSON, writes nothing
  *
  * Diagnosis (environment): QUIVER_BENCH_SMAPS=<dir> copies the renderer's /proc/PID/smaps at each
@@ -45,7 +47,7 @@ const opt = (name: string): string | undefined => {
 };
 const num = (name: string, dflt: number): number => Number(opt(name) ?? dflt);
 const PARTS = ["chromium", "sharded"] as const;
-const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--sub-vectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--cache-mib", "--results", "--rq-refine", "--stream"];
+const VALUE_FLAGS = ["--rows", "--queries", "--batch", "--datasets", "--partitions", "--subvectors", "--sub-vectors", "--bits", "--iterations", "--shards", "--latency", "--nprobes", "--refine", "--keep", "--cache-mib", "--results", "--rq-refine", "--stream", "--phases"];
 const named = args.filter((a, i) => !a.startsWith("--") && !VALUE_FLAGS.includes(args[i - 1] ?? ""));
 const parts = named.length > 0 ? named : [...PARTS];
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`scale: unknown part "${p}" (parts: ${PARTS.join(", ")})`);
@@ -77,8 +79,11 @@ async function main(): Promise<void> {
       cacheBytes: CACHE_MIB === undefined ? undefined : Number(CACHE_MIB) * MB,
       rqSweep: args.includes("--rq") ? rqSweepOption(sweepOption(ROWS)) : undefined,
       rebuild: args.includes("--rebuild"),
+      ingestOnly: opt("phases") === "ingest",
     };
+    if (opt("phases") !== undefined && !o.ingestOnly) throw new Error(`scale: --phases takes "ingest" (the only phase that runs alone), not "${opt("phases")}"`);
     const run = await runChromiumScale(o);
+    if (o.ingestOnly) return;
     rows.push(...run.rows);
     extra.chromium = { browser: run.browser, crossOriginIsolated: run.crossOriginIsolated, options: o, spectrum: run.spectrum, datasets: run.datasets };
     intro.push(...chromiumIntro(run, o.rows, o.batch, o.queries, o.stream));

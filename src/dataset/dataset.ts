@@ -377,11 +377,16 @@ export class Dataset {
     }
   }
 
+  /** A fresh key for a data file of this table. */
+  newDataFileKey(): string {
+    return `${this.dir}data/${randomId()}.qvf`;
+  }
+
   /** Writes one data file holding `fields` of `columns`. */
   /** A column may be given as pieces of consecutive rows (a stream's batches), written without joining them. */
   async writeDataFile(fields: readonly Field[], columns: ReadonlyMap<string, Column | readonly Column[]>, numRows: number): Promise<DataFile> {
     const parts = encodeFragmentParts(fields, columns, numRows);
-    const key = `${this.dir}data/${randomId()}.qvf`;
+    const key = this.newDataFileKey();
     await writeParts(this.store, key, parts);
     return { key, size: parts.reduce((n, p) => n + p.length, 0), columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
   }

@@ -94,9 +94,11 @@ export interface BlobStore {
    * is written before the next is asked for, so the producer may hand out one reused buffer
    * (an index file leaves WebAssembly memory a few MiB at a time instead of as a file-sized copy).
    * Writing a different number of bytes than `size` is INVALID_ARGUMENT and writes nothing.
+   * `size` undefined: the object is whatever the parts add up to (a fragment written as a stream's
+   * batches arrive). Atomic either way: when `parts` throws, nothing is written.
    * Optional: `writeStream` gathers the parts into one buffer and calls `put` for stores without it.
    */
-  putStream?(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
+  putStream?(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<BlobInfo[]>;
   /**
@@ -143,9 +145,14 @@ export function writeParts(store: BlobStore, key: string, parts: readonly Uint8A
  * the store has it, else gathered into one buffer (each part copied as it comes, so the producer may
  * reuse its buffer) and `put`.
  */
-export async function writeStream(store: BlobStore, key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+export async function writeStream(store: BlobStore, key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void> {
   if (store.putStream !== undefined) return store.putStream(key, size, parts);
   checkStreamSize(key, size);
+  if (size === undefined) {
+    const copies: Uint8Array[] = [];
+    for await (const part of sizedParts(key, size, parts)) copies.push(part.slice());
+    return store.put(key, joinParts(copies));
+  }
   const out = new Uint8Array(size);
   let at = 0;
   for await (const part of sizedParts(key, size, parts)) {
@@ -155,9 +162,9 @@ export async function writeStream(store: BlobStore, key: string, size: number, p
   return store.put(key, out);
 }
 
-/** `putStream`'s size: a byte count. */
-export function checkStreamSize(key: string, size: number): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw createError("INVALID_ARGUMENT", `putStream("${key}"): size must be a byte count, got ${String(size)}.`, { key, size });
+/** `putStream`'s size: a byte count, or undefined (whatever the parts add up to). */
+export function checkStreamSize(key: string, size: number | undefined): void {
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw createError("INVALID_ARGUMENT", `putStream("${key}"): size must be a byte count, got ${String(size)}.`, { key, size });
 }
 
 /** A stream that yielded more or fewer bytes than it said it would (`putStream`). */
@@ -165,15 +172,16 @@ export function streamSizeError(key: string, size: number, written: number): Err
   return createError("INVALID_ARGUMENT", `putStream("${key}"): the parts hold ${written === size ? "" : written > size ? "more than " : ""}${written} bytes, not the ${size} announced; nothing was written.`, { key, size, written });
 }
 
-/** `parts` as they pass, each checked to be bytes, ending in INVALID_ARGUMENT when they do not add up to `size` (stores' `putStream`). */
-export async function* sizedParts(key: string, size: number, parts: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** `parts` as they pass, each checked to be bytes, ending in INVALID_ARGUMENT when they do not add up to `size` where one is given (stores' `putStream`). */
+export async function* sizedParts(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   checkStreamSize(key, size);
+  const most = size ?? Infinity;
   let at = 0;
   for await (const part of parts) {
     checkData(key, part);
     at += part.length;
-    if (at > size) throw streamSizeError(key, size, at);
+    if (at > most) throw streamSizeError(key, most, at);
     yield part;
   }
-  if (at !== size) throw streamSizeError(key, size, at);
+  if (size !== undefined && at !== size) throw streamSizeError(key, size, at);
 }

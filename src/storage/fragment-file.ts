@@ -37,7 +37,7 @@ export const FRAGMENT_FORMAT_VERSION = 3;
 /** Bytes per checksummed chunk of a fixed-width buffer in format 2 (a row read reads whole chunks). */
 const CHUNK_BYTES = 4096;
 /** From format 3, a fixed-width buffer's chunks are whole rows, as many as fit in this many bytes (at least one); see `chunkBytesFor`. */
-const ROW_CHUNK_BYTES = 512;
+export const ROW_CHUNK_BYTES = 512;
 const MAGIC = "QVFR";
 const TAIL = 12;
 /** Bytes read from the end of a file in the first request; most footers fit. */
@@ -61,9 +61,9 @@ const ENTRY_READ_BYTES = 96;
 const WHOLE_BUFFER_SHARE = 0.5;
 
 /** [offset, length, crc32] of one buffer in the file. */
-type BufferRef = readonly [number, number, number];
+export type BufferRef = readonly [number, number, number];
 
-interface ColumnLayout {
+export interface ColumnLayout {
   readonly validity?: BufferRef;
   readonly values?: BufferRef;
   /** CRC-32 of each chunk of `values` / `validity` (format 2, fixed-width columns). */
@@ -78,7 +78,7 @@ interface ColumnLayout {
   readonly length: number;
 }
 
-interface FragmentFooter {
+export interface FragmentFooter {
   /** The format version (from format 3; the header has it too, but a reader fetches only the tail). */
   readonly format?: number;
   readonly numRows: number;
@@ -87,11 +87,11 @@ interface FragmentFooter {
   readonly columns: readonly (ColumnLayout & { readonly name: string; readonly type: DataType })[];
 }
 
-function bytesOf(a: ArrayBufferView): Uint8Array {
+export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-class FileBuilder {
+export class FileBuilder {
   readonly parts: Uint8Array[] = [];
   size = 0;
 
@@ -116,28 +116,22 @@ class FileBuilder {
       this.push(p);
       crc = crc32(p, crc);
     }
-    const pad = alignUp(this.size) - this.size;
-    if (pad > 0) this.push(new Uint8Array(pad));
-    return [offset, this.size - pad - offset, crc];
+    const length = this.size - offset;
+    this.pad();
+    return [offset, length, crc];
   }
 
   /** The CRC of each `size`-byte chunk of `bytes` (whole or in pieces, chunks spanning them), written as a buffer of its own. */
   chunks(bytes: Uint8Array | readonly Uint8Array[], size: number): BufferRef {
-    const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
-    const total = pieces.reduce((sum, p) => sum + p.length, 0);
-    const crcs = new Uint32Array(Math.ceil(total / size));
-    let chunk = 0;
-    let filled = 0;
-    for (const p of pieces) {
-      for (let at = 0; at < p.length;) {
-        const take = Math.min(size - filled, p.length - at);
-        crcs[chunk] = crc32(p.subarray(at, at + take), crcs[chunk]);
-        at += take;
-        filled += take;
-        if (filled === size) { chunk++; filled = 0; }
-      }
-    }
-    return this.buffer(bytesOf(crcs));
+    const crcs = new ChunkCrcs(size);
+    for (const p of bytes instanceof Uint8Array ? [bytes] : bytes) crcs.add(p);
+    return this.buffer(bytesOf(Uint32Array.from(crcs.crcs)));
+  }
+
+  /** Zeros up to the next 64-byte boundary, after a buffer pushed piece by piece. */
+  pad(): void {
+    const pad = alignUp(this.size) - this.size;
+    if (pad > 0) this.push(new Uint8Array(pad));
   }
 
   /** The file as the pieces written, in order (see `writeParts`): no copy into one buffer. */
@@ -151,6 +145,29 @@ class FileBuilder {
     tail.set(magicBytes(MAGIC), 8);
     this.push(tail);
     return this.parts;
+  }
+}
+
+/** The CRC-32 of each `size`-byte chunk of a buffer given piece by piece (chunks span pieces; the last may be short). */
+export class ChunkCrcs {
+  readonly crcs: number[] = [];
+  /** Bytes the last chunk still takes. */
+  #room = 0;
+
+  constructor(readonly size: number) {}
+
+  add(p: Uint8Array): void {
+    for (let at = 0; at < p.length;) {
+      if (this.#room === 0) {
+        this.crcs.push(0);
+        this.#room = this.size;
+      }
+      const take = Math.min(this.#room, p.length - at);
+      const last = this.crcs.length - 1;
+      this.crcs[last] = crc32(p.subarray(at, at + take), this.crcs[last]);
+      at += take;
+      this.#room -= take;
+    }
   }
 }
 
@@ -172,7 +189,7 @@ function encodeUtf8(strings: readonly string[], f: FileBuilder): { offsets: Buff
  * A column given as pieces (a stream's batches): a fixed-width column without nulls is written
  * straight from the pieces' bytes; any other is joined first (its bytes are small beside vectors).
  */
-function encodeColumnPieces(type: DataType, pieces: readonly Column[], f: FileBuilder): ColumnLayout {
+export function encodeColumnPieces(type: DataType, pieces: readonly Column[], f: FileBuilder): ColumnLayout {
   if (pieces.length === 1) return encodeColumn(pieces[0]!, f);
   if (type.kind === "utf8" || type.kind === "list" || pieces.some((c) => c.validity !== null && c.validity.includes(0))) {
     return encodeColumn(concatColumns(type, pieces), f);

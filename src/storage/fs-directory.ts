@@ -160,7 +160,7 @@ export class FsDirectoryStore extends FsStore {
   }
 
   /** As `put` of the parts joined; each part is written before the next is asked for (it may reuse its buffer). */
-  async putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void> {
+  async putStream(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void> {
     this.#checkOpen();
     checkKey(key);
     checkStreamSize(key, size);

@@ -38,7 +38,7 @@ export abstract class FsStore implements BlobStore {
   abstract put(key: string, data: Uint8Array): Promise<void>;
   abstract putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   abstract putParts(key: string, parts: readonly Uint8Array[]): Promise<void>;
-  abstract putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
+  abstract putStream(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void>;
   abstract list(prefix: string): Promise<BlobInfo[]>;
   abstract renameFolder(from: string, to: string): Promise<boolean>;
   abstract delete(key: string): Promise<void>;

@@ -39,7 +39,7 @@ export abstract class OpfsStore implements BlobStore {
   abstract put(key: string, data: Uint8Array): Promise<void>;
   abstract putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   abstract putParts(key: string, parts: readonly Uint8Array[]): Promise<void>;
-  abstract putStream(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
+  abstract putStream(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void>;
   abstract list(prefix: string): Promise<BlobInfo[]>;
   abstract delete(key: string): Promise<void>;
   abstract listFolders(prefix: string): Promise<string[]>;

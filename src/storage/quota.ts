@@ -77,9 +77,18 @@ export class QuotaGuardStore implements BlobStore {
     }
     if (inner.putStream) {
       this.putStream = async (key, size, parts) => {
-        await this.#check(key, size);
-        await inner.putStream!(key, size, parts);
-        this.#wrote(size);
+        let written = 0;
+        if (size !== undefined) await this.#check(key, size);
+        // A stream of unknown size is checked as it grows: past the room, the write fails and leaves nothing.
+        const checked = size !== undefined ? parts : (async function* (guard: QuotaGuardStore) {
+          for await (const part of parts) {
+            await guard.#check(key, written + part.length);
+            written += part.length;
+            yield part;
+          }
+        })(this);
+        await inner.putStream!(key, size, checked);
+        this.#wrote(size ?? written);
       };
     }
   }
@@ -88,7 +97,7 @@ export class QuotaGuardStore implements BlobStore {
   readInto?(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   listFolders?(prefix: string): Promise<string[]>;
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
-  putStream?(key: string, size: number, parts: AsyncIterable<Uint8Array>): Promise<void>;
+  putStream?(key: string, size: number | undefined, parts: AsyncIterable<Uint8Array>): Promise<void>;
   removeTemporaryFiles?(prefix: string, olderThanMs: number): Promise<number>;
 
   get(key: string): Promise<Uint8Array> { return this.inner.get(key); }

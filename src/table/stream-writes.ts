@@ -22,9 +22,11 @@ export interface ColumnChunk {
 
 export interface StreamWriteOptions {
   /**
-   * A fragment is written once the batches gathered since the last one hold this many bytes
-   * (default 64 MiB): what the write holds in memory at once, besides the batch being read. Fewer,
-   * larger fragments scan faster; `optimize()` merges small ones later.
+   * A fragment ends once the batches written to it since the last one hold this many bytes
+   * (default 64 MiB). Fewer, larger fragments scan faster; `optimize()` merges small ones later.
+   * What the write holds at once: on stores in memory (and tables without a fixed-width column),
+   * a fragment's worth; elsewhere a batch and the fragment's columns other than its widest
+   * fixed-width one (the vectors go to the file batch by batch).
    */
   readonly fragmentBytes?: number;
   /** Most rows per fragment (default 1,048,576, the compaction target). */
@@ -37,45 +39,63 @@ const FRAGMENT_BYTES = 64 * 2 ** 20;
 const FRAGMENT_ROWS = 1_048_576;
 
 /**
- * Writes a stream of column chunks as fragments, a few batches at a time, so a large import never
- * holds more than one fragment's worth of rows. Nothing is committed here: the caller commits the
+ * Writes a stream of column chunks as fragments. Nothing is committed here: the caller commits the
  * returned fragments in one version (a failed stream leaves no version behind). When the stream
  * fails, the data files already written are deleted (best effort; cleanup sweeps what remains).
+ *
+ * Where the store keeps its objects outside this realm's memory, a fragment's widest fixed-width
+ * column (the vectors) goes to its file batch by batch (storage/fragment-stream.ts), so the write
+ * holds about one batch and the fragment's small columns, not a fragment's worth of rows. In memory
+ * (and for tables without a fixed-width column) the batches of a fragment are gathered and written
+ * at once: the in-memory table keeps its columns anyway.
  */
 export async function writeColumnStream(
   ds: Dataset, schema: Schema, chunks: AsyncIterable<ColumnChunk>, options: StreamWriteOptions = {},
 ): Promise<{ added: Fragment[]; numRows: number }> {
   const maxBytes = options.fragmentBytes ?? FRAGMENT_BYTES;
   const maxRows = options.fragmentRows ?? FRAGMENT_ROWS;
+  const streamed = ds.store.inMemory === true ? undefined : await import("./stream-fragment.js");
+  const wide = streamed?.widestField(schema.fields);
   const added: Fragment[] = [];
-  let pending: ColumnChunk[] = [];
-  let pendingRows = 0;
-  let pendingBytes = 0;
+  const it = chunks[Symbol.asyncIterator]();
   let numRows = 0;
   let written = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingRows === 0) return;
-    // The batches' columns go to the file as pieces: a fragment's vectors are not joined into one copy first.
-    const columns = new Map(schema.fields.map((f) => [f.name, pending.map((c) => c.columns.get(f.name)!)] as const));
-    const rows = pendingRows;
-    pending = [];
-    pendingRows = 0;
-    pendingBytes = 0;
-    added.push(await ds.writeFragment(schema, columns, rows));
-    written += rows;
-    options.progress?.({ phase: "write", rowsDone: written, rowsTotal: numRows });
+  /** The stream's next batch that has rows; undefined at its end. */
+  const next = async (): Promise<ColumnChunk | undefined> => {
+    for (let r = await it.next(); r.done !== true; r = await it.next()) {
+      if (r.value.numRows === 0) continue;
+      numRows += r.value.numRows;
+      return r.value;
+    }
+    return undefined;
   };
   try {
-    for await (const chunk of chunks) {
-      if (chunk.numRows === 0) continue;
-      pending.push(chunk);
-      pendingRows += chunk.numRows;
-      numRows += chunk.numRows;
-      for (const col of chunk.columns.values()) pendingBytes += columnBytes(col);
-      if (pendingBytes >= maxBytes || pendingRows >= maxRows) await flush();
+    for (let first = await next(); first !== undefined; first = await next()) {
+      let rows = 0;
+      let bytes = 0;
+      /** A fragment's batches: `first`, then more until it is full or the stream ends. */
+      const batches = async function* (): AsyncGenerator<ColumnChunk> {
+        for (let c: ColumnChunk | undefined = first!; c !== undefined; c = await next()) {
+          yield c;
+          rows += c.numRows;
+          for (const col of c.columns.values()) bytes += columnBytes(col);
+          if (bytes >= maxBytes || rows >= maxRows) return;
+        }
+      };
+      if (wide === undefined) {
+        const pending: ColumnChunk[] = [];
+        for await (const c of batches()) pending.push(c);
+        // The batches' columns go to the file as pieces: a fragment's vectors are not joined into one copy first.
+        const columns = new Map(schema.fields.map((f) => [f.name, pending.map((c) => c.columns.get(f.name)!)] as const));
+        added.push(await ds.writeFragment(schema, columns, rows));
+      } else {
+        added.push(await streamed!.writeStreamedFragment(ds, schema.fields, wide, batches()));
+      }
+      written += rows;
+      options.progress?.({ phase: "write", rowsDone: written, rowsTotal: numRows });
     }
-    await flush();
   } catch (e) {
+    await it.return?.();
     await Promise.all(added.flatMap((f) => f.files.map((d) => ds.store.delete(d.key).catch(() => undefined))));
     throw e;
   }

@@ -25,7 +25,7 @@ import type { Tags } from "../dataset/tags.js";
 import type { CreateIndexOptions } from "../table/vector-index.js";
 import { terminate, toEndpoint, type WorkerLike } from "../util/worker-endpoint.js";
 import type { BatchPull, ConnectionId, ForwardedTableMethod, TableArgs, TableHandle, TableId, TableResult, TagMethod, WireCreateTableOptions, WorkerApi } from "./protocol.js";
-import { registerErrorTransfer, transferPlan } from "./transfer.js";
+import { registerErrorTransfer, transferColumns, transferPlan } from "./transfer.js";
 
 export interface WorkerConnectionOptions extends ConnectionOptions {
   /**
@@ -133,7 +133,7 @@ function isBatchStream(data: unknown): data is AsyncIterable<unknown> {
 
 /**
  * The worker pulls a stream of record batches one at a time (each converted to columns here and
- * copied over), so a streamed import holds one batch on this side and one fragment's worth in the
+ * moved over), so a streamed import holds one batch on this side and one fragment's worth in the
  * worker, never the whole input. Ends (returns the iterator) when the stream does or the worker stops.
  */
 function batchPull(data: AsyncIterable<unknown>): BatchPull {
@@ -144,7 +144,11 @@ function batchPull(data: AsyncIterable<unknown>): BatchPull {
       return null;
     }
     const next = await batches.next();
-    return next.done === true ? null : (await arrowConversions()).arrowToColumns(next.value);
+    if (next.done === true) return null;
+    const batch = await (await arrowConversions()).arrowToColumns(next.value);
+    // Converted here, its arrays are its own and move to the worker (a batch of 5,000 384-d vectors
+    // is 7 MiB that would be cloned); a column batch the caller gave is still theirs, and is copied.
+    return batch === next.value ? batch : transferColumns(batch);
   };
 }
 

@@ -5,6 +5,7 @@
 import { transfer } from "comlink";
 import type { Row } from "../data/rows.js";
 import type { QueryPlan } from "../query/plan.js";
+import type { ColumnBatch } from "../arrow/detect.js";
 
 export { registerErrorTransfer } from "../util/error-transfer.js";
 
@@ -38,4 +39,11 @@ export function transferRows(rows: Row[]): Row[] {
     }
   }
   return transfer(rows, buffers);
+}
+
+/** A column batch with its columns' typed arrays marked for transfer: for batches converted on this side, whose arrays nobody else holds. */
+export function transferColumns(batch: ColumnBatch): ColumnBatch {
+  const seen = new Set<ArrayBuffer>();
+  const buffers = [...batch.columns.values()].map((c) => ownedBuffer(c.data, seen)).filter((b) => b !== undefined);
+  return transfer(batch, buffers);
 }

@@ -374,6 +374,27 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       assert((await store.head("stream/obj"))?.size === 0, "replaced by an empty stream");
     }));
 
+  test("a stream of unknown size writes what its parts add up to, and a stream that fails writes nothing", () =>
+    withStore({}, async (store) => {
+      const whole = bytes(70_000, 15);
+      async function* pieces(failAt = Infinity): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < whole.length; at += 9000) {
+          if (at >= failAt) throw new Error("the source failed");
+          yield whole.subarray(at, Math.min(whole.length, at + 9000));
+        }
+      }
+      await writeStream(store, "stream/any", undefined, pieces());
+      assertBytes(await store.get("stream/any"), whole, "get");
+      assert((await store.head("stream/any"))?.size === whole.length, "head size is what the parts add up to");
+      let failed = false;
+      await writeStream(store, "stream/failed", undefined, pieces(30_000)).catch(() => { failed = true; });
+      assert(failed, "the source's failure is the write's");
+      await writeStream(store, "stream/any", undefined, pieces(30_000)).catch(() => undefined);
+      assert((await store.head("stream/failed")) === undefined, "a failed stream leaves no object");
+      assertBytes(await store.get("stream/any"), whole, "a failed stream leaves the object it would have replaced");
+      if (store.removeTemporaryFiles) assert((await store.removeTemporaryFiles("", 0)) === 0, "a failed stream leaves no temporary file");
+    }));
+
   test("put and putIfAbsent reject data that is not a Uint8Array", () =>
     withStore({}, async (store) => {
       for (const data of [[1, 2, 3], "abc", new ArrayBuffer(3), null, new Float32Array(2)] as unknown[]) {

@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connect, isQuiverError, type Row } from "../../src/index.js";
 import { MemoryStore, MemoryVolume } from "../../src/storage/memory-store.js";
+import { writeStream } from "../../src/storage/blob-store.js";
+import { FsStore } from "../../src/storage/fs-store.js";
 import { QuotaGuardStore } from "../../src/storage/quota.js";
 import { bytes } from "./storage-contract.js";
 
@@ -68,6 +73,25 @@ describe("storageLimit", () => {
     await guard.put("a", bytes(100, 1));
     await expect(guard.put("b", bytes(1, 2))).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
     expect(await inner.head("b")).toBeUndefined();
+  });
+
+  it("a stream of unknown size is checked as it grows: past the room, QUOTA_EXCEEDED and nothing written", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "quiver-quota-stream-"));
+    try {
+      const inner = await FsStore.open(dir);
+      const guard = new QuotaGuardStore(inner, { estimate: async () => ({ usage: 0, quota: 1000 }) });
+      async function* parts(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < 4; i++) yield bytes(300, i);
+      }
+      await expect(writeStream(guard, "s", undefined, parts())).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
+      expect(await inner.head("s")).toBeUndefined();
+      expect(await inner.removeTemporaryFiles!("", 0)).toBe(0);
+      await writeStream(guard, "s", undefined, (async function* () { yield bytes(900, 1); })());
+      expect((await inner.head("s"))?.size).toBe(900);
+      await inner.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
