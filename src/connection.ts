@@ -16,7 +16,7 @@ import { Session, type MemoryStats } from "./session.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import type { ScanPool, ScanPoolOptions } from "./pool/pool.js";
 import { openStore } from "./storage/open-store.js";
-import { decodeManifest, encodeManifest, TABLE_SUFFIX, tableDir } from "./storage/manifest.js";
+import { decodeManifest, encodeManifest, filesOf, TABLE_SUFFIX, tableDir, TEMPORARY_FILE_AGE_MS } from "./storage/manifest.js";
 import type { HttpStoreOptions } from "./storage/http-store.js";
 import { Dataset } from "./dataset/dataset.js";
 /** Cloning and renaming load on first use (and so does the clone check of dropTable). */
@@ -27,7 +27,6 @@ import type { BackupSource, RestoreBackupOptions } from "./table/backup.js";
 import type { QuotaGuardOptions } from "./storage/quota.js";
 import type { StorageReport } from "./table/storage-report.js";
 import type { EncryptionOptions } from "./storage/encryption-key.js";
-import { filesOf, TEMPORARY_FILE_AGE_MS } from "./table/optimize.js";
 import { Tags } from "./dataset/tags.js";
 import { appendColumnsTransaction, rowsToColumns } from "./table/writes.js";
 import { createFromStream, type StreamWriteOptions } from "./table/stream-writes.js";

@@ -26,8 +26,12 @@ import type { FullTextPlan, QueryPlan, QueryVector } from "./query/plan.js";
 import type { FtsCorpusStatistics } from "./fts/index.js";
 import { leaseVectorBlock } from "./table/vector-blocks.js";
 import type { Dataset, TableState, Transaction, VersionInfo } from "./dataset/dataset.js";
-import { MergeInsertBuilder, mergeTransaction } from "./table/merge-insert.js";
-import { compactionTransaction, defaultCleanupCutoff, prune, type OptimizeOptions, type OptimizeStats } from "./table/optimize.js";
+import { MergeInsertBuilder } from "./table/merge-builder.js";
+/** Merge-insert's matching and rewriting load on the first mergeInsert().execute(). */
+const mergeInsert = lazyImport((): Promise<typeof import("./table/merge-insert.js")> => import("./table/merge-insert.js"));
+import type { OptimizeOptions, OptimizeStats } from "./table/optimize.js";
+/** Compaction and pruning load on the first optimize(). */
+const optimizer = lazyImport((): Promise<typeof import("./table/optimize.js")> => import("./table/optimize.js"));
 import type { AddColumnsSql, ColumnAlteration } from "./table/schema-ops.js";
 
 /** Schema changes (add / alter / drop columns) load on first use. */
@@ -40,7 +44,8 @@ import { loadVectorIndex, vectorIndexEntry, VECTOR_KINDS, type CreateIndexOption
 /** Vector index builds load on first use (vector-index-build.ts): a table that only queries does not ship them. */
 const indexBuild = (): Promise<typeof import("./table/vector-index-build.js")> => import("./table/vector-index-build.js");
 import { Index } from "./indexes/config.js";
-import { createFtsIndexTransaction, loadFtsIndex, refreshFtsIndex } from "./table/fts-index.js";
+/** Full-text index builds and loads, on the first full-text index a table uses. */
+const ftsIndexes = lazyImport((): Promise<typeof import("./table/fts-index.js")> => import("./table/fts-index.js"));
 import type { IndexedColumn } from "./scalar/mask.js";
 import { SCALAR_KINDS } from "./indexes/config.js";
 
@@ -206,7 +211,7 @@ export class Table {
         for (const c of columns ?? []) {
           if (!entries.some((e) => e.columns[0] === c)) throw createError("INVALID_ARGUMENT", `Column "${c}" has no full-text index; create one with createIndex("${c}", { config: Index.fts() }).`, { column: c });
         }
-        return Promise.all(entries.map(async (entry) => ({ entry, shards: await loadFtsIndex(this.dataset, state, entry) })));
+        return Promise.all(entries.map(async (entry) => ({ entry, shards: await (await ftsIndexes()).loadFtsIndex(this.dataset, state, entry) })));
       },
       scalarIndexes: this.scalarLookup(state),
       vectorIndex: async (column, metric) => {
@@ -454,6 +459,7 @@ export class Table {
     return new MergeInsertBuilder(keys, async (plan, rows) => {
       const head = await this.writable();
       const embedded = await this.#embedding.rows(head, rows);
+      const { mergeTransaction } = await mergeInsert();
       const { tx, inserted, updated, deleted } = await this.fromSnapshot(head, () => mergeTransaction(this.dataset, head, plan, embedded, this.scalarLookup(head)));
       return { version: await this.commit(tx, head), numInsertedRows: inserted, numUpdatedRows: updated, numDeletedRows: deleted };
     });
@@ -482,6 +488,7 @@ export class Table {
     await this.writable();
     const target = options.targetRowsPerFragment ?? 1_048_576;
     if (!Number.isInteger(target) || target < 1) throw createError("INVALID_ARGUMENT", `targetRowsPerFragment must be a positive integer, got ${String(target)}.`);
+    const { compactionTransaction, defaultCleanupCutoff, prune } = await optimizer();
     const cutoff = options.cleanupOlderThan ?? defaultCleanupCutoff();
     if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) throw createError("INVALID_ARGUMENT", "cleanupOlderThan must be a valid Date.");
     // Maintenance is about the table as it is now, not as this handle last saw it.
@@ -497,7 +504,7 @@ export class Table {
       const live = new Set(head.fragments.map((f) => f.id));
       const indices = [];
       for (const entry of head.indices) {
-        if (entry.kind === "FTS") { indices.push(await refreshFtsIndex(this.dataset, head, entry)); continue; }
+        if (entry.kind === "FTS") { indices.push(await (await ftsIndexes()).refreshFtsIndex(this.dataset, head, entry)); continue; }
         if (SCALAR_KINDS.includes(entry.kind)) { indices.push(await (await scalarIndexes()).refreshScalarIndex(this.dataset, head, entry)); continue; }
         if (!VECTOR_KINDS.has(entry.kind)) { indices.push(entry); continue; }
         const moved = entry.fragments.some((id) => !live.has(id));
@@ -678,7 +685,7 @@ export class Table {
     const head = await this.writable();
     const config = options.config ?? (await (await scalarIndexes()).defaultScalarConfig(this.dataset, head, column)) ?? Index.ivfPq();
     const tx = config.kind === "fts"
-      ? await createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
+      ? await (await ftsIndexes()).createFtsIndexTransaction(this.dataset, head, column, { ...options, config })
       : config.kind === "scalar"
       ? await (await scalarIndexes()).createScalarIndexTransaction(this.dataset, head, column, { ...options, config })
       : await (await indexBuild()).createIndexTransaction(this.dataset, head, await this.ctx.kernels(), column, { ...options, config }, this.ctx.scanPool);

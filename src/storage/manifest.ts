@@ -213,3 +213,17 @@ export function decodeFloor(bytes: Uint8Array, what: string): VersionFloor {
   if (typeof f !== "object" || f === null || !Number.isInteger(f.floor) || !Number.isInteger(f.maxExclusive)) corrupt(what, "its fields are malformed");
   return f;
 }
+
+/** Age past which a writer's temporary file is taken for one a crashed writer left (cleanup, drop). */
+export const TEMPORARY_FILE_AGE_MS = 3600 * 1000;
+
+/** Every file a version names: its fragments' data and deletion files and its index files. */
+export function filesOf(m: Manifest, dir: string): string[] {
+  const out: string[] = [];
+  for (const f of m.fragments) {
+    for (const d of f.files) out.push(fileKey(dir, d.file));
+    if (f.deletionFile !== null) out.push(fileKey(dir, f.deletionFile));
+  }
+  for (const i of m.indices) out.push(fileKey(dir, i.file));
+  return out;
+}

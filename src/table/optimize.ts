@@ -7,7 +7,7 @@
  */
 import { concatColumns, takeColumn, type Column } from "../data/column.js";
 import {
-  encodeFloor, encodeManifest, encodeTombstone, fileKey, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, type Manifest, type OperationRecord,
+  encodeFloor, encodeManifest, encodeTombstone, filesOf, floorFromKey, floorKey, floorPrefix, manifestKey, tableDir, TEMPORARY_FILE_AGE_MS, type Manifest, type OperationRecord,
 } from "../storage/manifest.js";
 import { EXCLUSIVE, readFloor, TOMBSTONE_KEEP } from "../dataset/commit-rules.js";
 import { onDemandKit } from "../query/on-demand-kit.js";
@@ -38,7 +38,6 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
  * A temporary file (a write in progress, renamed into place when complete) older than this belongs
  * to a writer that crashed: optimize() and opening a table remove it.
  */
-export const TEMPORARY_FILE_AGE_MS = 3600 * 1000;
 /** A fragment with more than this share of its rows deleted is rewritten. */
 const DELETED_SHARE = 0.1;
 
@@ -86,16 +85,6 @@ export async function compactionTransaction(ds: Dataset, head: TableState, targe
     added.push(await ds.writeFragment(head.schema, columns, rows));
   }
   return { type: "optimize", readVersion: head.version, removed: bins.flat().map((f) => f.id), added };
-}
-
-export function filesOf(m: Manifest, dir: string): string[] {
-  const out: string[] = [];
-  for (const f of m.fragments) {
-    for (const d of f.files) out.push(fileKey(dir, d.file));
-    if (f.deletionFile !== null) out.push(fileKey(dir, f.deletionFile));
-  }
-  for (const i of m.indices) out.push(fileKey(dir, i.file));
-  return out;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Tags } from "../dataset/tags.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { manifestKey, tableDir } from "../storage/manifest.js";
 import type { Session } from "../session.js";
-import type { filesOf } from "./optimize.js";
+import type { filesOf } from "../storage/manifest.js";
 import { navigatorStorage } from "../storage/quota.js";
 
 export interface VersionStorage {
