@@ -53,6 +53,11 @@ export class FragmentStream {
     return this.#rows;
   }
 
+  /** Bytes of the file handed out so far (by `add` and `finish`): its size once finished. */
+  get size(): number {
+    return this.#file.size;
+  }
+
   /**
    * Takes a batch (every field's column, `numRows` rows each) and returns the bytes to write now,
    * in order: the file's header with the first batch, then the wide column's rows (not copied: they

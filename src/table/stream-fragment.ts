@@ -21,24 +21,17 @@ export { widestField } from "../storage/fragment-stream.js";
 export async function writeStreamedFragment(ds: Dataset, fields: readonly Field[], wide: Field, batches: AsyncIterable<ColumnChunk>): Promise<Fragment> {
   const fragment = new FragmentStream(fields, wide);
   const key = ds.newDataFileKey();
-  let size = 0;
   const parts = async function* (): AsyncGenerator<Uint8Array> {
     for await (const c of batches) yield* fragment.add(c.columns, c.numRows);
     yield* fragment.finish();
   };
-  const counted = async function* (): AsyncGenerator<Uint8Array> {
-    for await (const p of parts()) {
-      size += p.length;
-      yield p;
-    }
-  };
   try {
-    await writeStream(ds.store, key, undefined, counted());
+    await writeStream(ds.store, key, undefined, parts());
   } catch (e) {
     await ds.store.delete(key).catch(() => undefined);
     throw e;
   }
   const rows = fragment.numRows;
-  const file = { key, size, columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
+  const file = { key, size: fragment.size, columns: Object.fromEntries(fields.map((f) => [f.name, f.name])) };
   return { id: -1, numRows: rows, files: [file], columns: new Map(), deletions: null, deletionFile: null, liveRows: rows };
 }

@@ -24,9 +24,9 @@ export interface StreamWriteOptions {
   /**
    * A fragment ends once the batches written to it since the last one hold this many bytes
    * (default 64 MiB). Fewer, larger fragments scan faster; `optimize()` merges small ones later.
-   * What the write holds at once: on stores in memory (and tables without a fixed-width column),
-   * a fragment's worth; elsewhere a batch and the fragment's columns other than its widest
-   * fixed-width one (the vectors go to the file batch by batch).
+   * What the write holds at once: on stores that write streams (OPFS, the file system) a batch and
+   * the fragment's columns other than its widest fixed-width one (the vectors go to the file batch
+   * by batch); elsewhere, and for tables without a fixed-width column, a fragment's worth.
    */
   readonly fragmentBytes?: number;
   /** Most rows per fragment (default 1,048,576, the compaction target). */
@@ -43,18 +43,21 @@ const FRAGMENT_ROWS = 1_048_576;
  * returned fragments in one version (a failed stream leaves no version behind). When the stream
  * fails, the data files already written are deleted (best effort; cleanup sweeps what remains).
  *
- * Where the store keeps its objects outside this realm's memory, a fragment's widest fixed-width
- * column (the vectors) goes to its file batch by batch (storage/fragment-stream.ts), so the write
- * holds about one batch and the fragment's small columns, not a fragment's worth of rows. In memory
- * (and for tables without a fixed-width column) the batches of a fragment are gathered and written
- * at once: the in-memory table keeps its columns anyway.
+ * Where the store writes streams (putStream: OPFS, the file system), a fragment's widest
+ * fixed-width column (the vectors) goes to its file batch by batch (storage/fragment-stream.ts), so
+ * the write holds about one batch and the fragment's small columns, not a fragment's worth of rows.
+ * Elsewhere (and for tables without a fixed-width column) the batches of a fragment are gathered
+ * and written at once: an in-memory table keeps its columns anyway, and a store without putStream
+ * would gather the streamed parts into one buffer itself.
  */
 export async function writeColumnStream(
   ds: Dataset, schema: Schema, chunks: AsyncIterable<ColumnChunk>, options: StreamWriteOptions = {},
 ): Promise<{ added: Fragment[]; numRows: number }> {
   const maxBytes = options.fragmentBytes ?? FRAGMENT_BYTES;
   const maxRows = options.fragmentRows ?? FRAGMENT_ROWS;
-  const streamed = ds.store.inMemory === true ? undefined : await import("./stream-fragment.js");
+  // A store that cannot write a stream (IndexedDB, key-value stores) would gather the parts into
+  // one buffer anyway: writing the fragment at once costs it one copy less.
+  const streamed = ds.store.inMemory === true || ds.store.putStream === undefined ? undefined : await import("./stream-fragment.js");
   const wide = streamed?.widestField(schema.fields);
   const added: Fragment[] = [];
   const it = chunks[Symbol.asyncIterator]();
