@@ -11,15 +11,18 @@
  *   norms      n_p f32               only for PQ over residuals with l2: ‖x̂‖²
  *
  * Resident form: positions, codes and norms as WebAssembly blocks (the scan kernels test each row's
- * position against a query's filter bitmap; the host reads the few positions a search returns). The
- * cache entry owns the three and frees them when the partition is evicted, grown or the index freed.
+ * position against a query's filter bitmap; the host reads the few positions a search returns),
+ * sized for `capacity` rows: rows are appended in place while they fit. A build reserves every
+ * partition's final size before its first append (`reserve`), so each partition is allocated once
+ * and growing partitions leave no holes in WebAssembly memory. The cache entry owns the three and
+ * frees them when the partition is evicted, grown or the index freed.
  * A partition is pinned while a search scans it (so a concurrent search cannot evict it between
  * an await and the scan) and dirty once `add` changed it (it then no longer matches the file and
  * stays resident).
  */
 import { createError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { ownBlock, readBlock } from "../kernels/quantize.js";
+import { ownBlock } from "../kernels/quantize.js";
 import type { VectorBlock } from "../kernels/types.js";
 import { storedCodeBytes, type IvfCodec, type ResidentCodes } from "./ivf-codecs.js";
 
@@ -29,6 +32,8 @@ export type LoadPartition = (p: number, range: { offset: number; length: number 
 interface Partition extends ResidentCodes {
   /** Codes, norms and positions are in memory (always, for an empty partition). */
   resident: boolean;
+  /** Rows the resident blocks have room for (≥ rows). */
+  capacity: number;
   /** Absolute offset of the body in the file (-1: only in memory). */
   offset: number;
   pins: number;
@@ -52,8 +57,8 @@ export class Partitions {
   readonly #cacheBytes: number;
   #residentBytes = 0;
   #clock = 0;
-  /** `append`'s merge buffers: positions, codes, norms. */
-  readonly #merging: (Uint8Array | undefined)[] = [];
+  /** Zero bytes the blocks of a grown partition are made from (`#grow`); `endAppends` lets them go. */
+  #zeros: Uint8Array | undefined;
 
   /** `rows[p]` rows per partition; `offsets[p]` absolute body offsets when bodies live in a file. */
   constructor(
@@ -67,6 +72,7 @@ export class Partitions {
     this.#cacheBytes = options.cacheBytes ?? Infinity;
     this.#parts = Array.from(rows, (n, p) => ({
       rows: n,
+      capacity: n,
       codes: null,
       norms: null,
       positionBlock: null,
@@ -108,7 +114,7 @@ export class Partitions {
   /** The index positions of partition p's rows (resident), copied out of WebAssembly memory. */
   positions(p: number): Int32Array {
     const block = this.get(p).positionBlock;
-    return block ? new Int32Array(readBlock(this.#kernels, block).buffer) : new Int32Array(0);
+    return block ? new Int32Array(this.#view(block, this.#parts[p]!.rows * 4).slice().buffer) : new Int32Array(0);
   }
 
   /** Makes partitions resident and pins them. Undefined when nothing had to be loaded. */
@@ -138,48 +144,44 @@ export class Partitions {
   }
 
   /**
-   * Appends rows to a pinned, resident partition; it becomes dirty. Each of its arrays is merged
-   * in a host buffer reused from one append to the next (the old bytes copied out of WebAssembly
-   * memory, the new ones after them) before the old blocks are freed and the merged ones uploaded:
-   * an append leaves no garbage the size of the partition, and a 4-bit blocked layout takes the new
-   * rows into its padding without being unpacked. `endAppends` lets the buffers go.
+   * Makes room for `more[p]` rows still to come in each resident partition p, so that appending
+   * them allocates nothing: a build that knows every row's partition sizes each one once.
+   */
+  reserve(more: Int32Array): void {
+    for (let p = 0; p < this.#parts.length; p++) {
+      const part = this.#parts[p]!;
+      // A partition not in memory grows when it is appended to.
+      if (part.resident && part.rows + more[p]! > part.capacity) this.#grow(part, part.rows + more[p]!);
+    }
+    this.endAppends();
+  }
+
+  /**
+   * Appends rows to a pinned, resident partition; it becomes dirty. Rows that fit its capacity are
+   * written in place (a 4-bit blocked layout takes them into its padding without being unpacked);
+   * otherwise the partition first grows to exactly the rows it will hold.
    */
   append(p: number, positions: Int32Array, codes: Uint8Array, norms: Float32Array | undefined): void {
     const part = this.#parts[p]!;
     if (!part.resident) throw createError("INVALID_ARGUMENT", `Partition ${p} must be resident to grow.`);
     const old = part.rows;
     const rows = old + positions.length;
+    if (rows > part.capacity) this.#grow(part, rows);
     const codec = this.#codec;
-    const merged = (i: number, block: VectorBlock | null | undefined, oldBytes: number, bytes: number): Uint8Array => {
-      let buffer = this.#merging[i];
-      if (buffer === undefined || buffer.byteLength < bytes) buffer = this.#merging[i] = new Uint8Array(Math.max(bytes, Math.ceil((buffer?.byteLength ?? 0) * 1.5)));
-      const out = buffer.subarray(0, bytes);
-      const from = block ? ownBlock(this.#kernels, block).ptr : 0;
-      if (block) out.set(this.#kernels.heap.bytes().subarray(from, from + oldBytes));
-      out.fill(0, block ? oldBytes : 0);
-      return out;
-    };
     const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const nextPositions = merged(0, part.positionBlock, old * 4, rows * 4);
-    nextPositions.set(asBytes(positions), old * 4);
-    const nextCodes = merged(1, part.codes, storedCodeBytes(codec, old), storedCodeBytes(codec, rows));
-    if (codec.layout) codec.layout.packAt(codes, nextCodes, old);
-    else nextCodes.set(codes, old * codec.codeSize);
-    let nextNorms: Float32Array | undefined;
-    if (norms) {
-      const bytes = merged(2, part.norms, old * 4, rows * 4);
-      bytes.set(asBytes(norms), old * 4);
-      nextNorms = new Float32Array(bytes.buffer, 0, rows);
-    }
-    this.#drop(part);
+    this.#view(part.positionBlock!, rows * 4).set(asBytes(positions), old * 4);
+    const stored = this.#view(part.codes!, storedCodeBytes(codec, part.capacity));
+    if (codec.layout) codec.layout.packAt(codes, stored, old);
+    else stored.set(codes, old * codec.codeSize);
+    if (norms) this.#view(part.norms!, rows * 4).set(asBytes(norms), old * 4);
     part.rows = rows;
     part.dirty = true;
-    this.#residentFrom(part, nextPositions, nextCodes, nextNorms);
+    part.lastUsed = ++this.#clock;
   }
 
-  /** Drops the host buffers `append` reuses (at most the largest partition's arrays). */
+  /** Lets go of the zero bytes growing partitions are made from (at most the largest partition's). */
   endAppends(): void {
-    this.#merging.length = 0;
+    this.#zeros = undefined;
   }
 
   /** Partition p's body bytes (from memory, or read through the loader without caching). */
@@ -196,32 +198,74 @@ export class Partitions {
    */
   residentPieces(p: number): Uint8Array[] | undefined {
     const part = this.#parts[p]!;
-    if (!part.resident) return undefined;
-    if (part.rows === 0) return [];
-    const heap = this.#kernels.heap.bytes();
-    const view = (block: VectorBlock | null | undefined): Uint8Array => {
-      if (!block) return new Uint8Array(0);
-      const b = ownBlock(this.#kernels, block);
-      return heap.subarray(b.ptr, b.ptr + b.byteLength);
-    };
-    const pieces = [view(part.positionBlock), view(part.codes)];
-    if (this.#codec.hasNorms && part.norms) {
-      const codesEnd = pieces[0]!.length + pieces[1]!.length;
-      pieces.push(new Uint8Array(bodyLength(part.rows, this.#codec) - part.rows * 4 - codesEnd), view(part.norms));
-    }
-    return pieces;
+    return part.resident ? this.#pieces(part) : undefined;
   }
 
   free(): void {
     for (const part of this.#parts) this.#drop(part);
   }
 
+  #pieces(part: Partition): Uint8Array[] {
+    if (part.rows === 0) return [];
+    const rows = part.rows;
+    const pieces = [this.#view(part.positionBlock!, rows * 4), this.#view(part.codes!, storedCodeBytes(this.#codec, rows))];
+    if (this.#codec.hasNorms && part.norms) {
+      const codesEnd = pieces[0]!.length + pieces[1]!.length;
+      pieces.push(new Uint8Array(bodyLength(rows, this.#codec) - rows * 4 - codesEnd), this.#view(part.norms, rows * 4));
+    }
+    return pieces;
+  }
+
   #encode(part: Partition): Uint8Array {
     const out = new Uint8Array(bodyLength(part.rows, this.#codec));
-    if (part.positionBlock) out.set(readBlock(this.#kernels, part.positionBlock), 0);
-    if (part.codes) out.set(readBlock(this.#kernels, part.codes), part.rows * 4);
-    if (this.#codec.hasNorms && part.norms) out.set(readBlock(this.#kernels, part.norms), out.byteLength - part.rows * 4);
+    let at = 0;
+    for (const piece of this.#pieces(part)) {
+      out.set(piece, at);
+      at += piece.length;
+    }
     return out;
+  }
+
+  /** The first `bytes` bytes of a block, as a view of WebAssembly memory (valid until it next grows). */
+  #view(block: VectorBlock, bytes: number): Uint8Array {
+    const { ptr } = ownBlock(this.#kernels, block);
+    return this.#kernels.heap.bytes().subarray(ptr, ptr + bytes);
+  }
+
+  /**
+   * New blocks for `capacity` rows, the partition's rows copied into them and zeros after (the
+   * 4-bit layout ORs appended codes in); the old blocks are freed.
+   */
+  #grow(part: Partition, capacity: number): void {
+    const kernels = this.#kernels;
+    const codec = this.#codec;
+    const codeBytes = storedCodeBytes(codec, capacity);
+    if ((this.#zeros?.byteLength ?? 0) < Math.max(codeBytes, capacity * 4)) this.#zeros = new Uint8Array(Math.max(codeBytes, capacity * 4));
+    const zeros = this.#zeros!;
+    const made: VectorBlock[] = [];
+    try {
+      made.push(kernels.upload(zeros.subarray(0, capacity * 4)));
+      made.push(codec.upload(kernels, zeros.subarray(0, codeBytes)));
+      if (codec.hasNorms) made.push(kernels.upload(new Float32Array(zeros.buffer, 0, capacity), 1));
+    } catch (error) {
+      for (const block of made) block.free();
+      throw error;
+    }
+    const [positionBlock, codes, norms] = made;
+    const rows = part.rows;
+    const copy = (from: VectorBlock | null | undefined, to: VectorBlock, bytes: number): void => {
+      if (from) this.#view(to, bytes).set(this.#view(from, bytes));
+    };
+    copy(part.positionBlock, positionBlock!, rows * 4);
+    copy(part.codes, codes!, storedCodeBytes(codec, rows));
+    if (norms) copy(part.norms, norms, rows * 4);
+    this.#drop(part);
+    part.resident = true;
+    part.capacity = capacity;
+    part.positionBlock = positionBlock!;
+    part.codes = codes!;
+    part.norms = norms ?? null;
+    this.#residentBytes += this.#sizeOf(part);
   }
 
   async #fetch(p: number, part: Partition): Promise<Uint8Array> {
@@ -262,6 +306,7 @@ export class Partitions {
 
   #residentFrom(part: Partition, positions: Uint8Array, codes: Uint8Array, norms: Float32Array | undefined): void {
     part.resident = true;
+    part.capacity = part.rows;
     part.codes = part.rows > 0 ? this.#codec.upload(this.#kernels, codes) : null;
     part.norms = norms && part.rows > 0 ? this.#kernels.upload(norms, 1) : null;
     part.positionBlock = part.rows > 0 ? this.#kernels.upload(positions) : null;
@@ -270,7 +315,7 @@ export class Partitions {
   }
 
   #sizeOf(part: Partition): number {
-    return part.rows * (4 + (this.#codec.hasNorms ? 4 : 0)) + storedCodeBytes(this.#codec, part.rows);
+    return part.capacity * (4 + (this.#codec.hasNorms ? 4 : 0)) + storedCodeBytes(this.#codec, part.capacity);
   }
 
   #drop(part: Partition): void {
@@ -283,6 +328,7 @@ export class Partitions {
     part.norms = null;
     part.positionBlock = null;
     part.resident = part.rows === 0;
+    part.capacity = 0;
   }
 
   /** Evicts least-recently-used partitions that can be read again until under the budget. */

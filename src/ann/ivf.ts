@@ -88,7 +88,7 @@ export interface IvfInternalOptions {
 /**
  * Bytes of WebAssembly memory a build of `rows` rows will want at once: the larger of the k-means
  * working set (its sample block, per-row buffers and centroid buffers) and the filled partitions
- * (positions, codes, norms; a quarter more for the holes growing partitions leave, and an add's
+ * (positions, codes, norms — each allocated once at its final size, see `reserve` — and an add's
  * slices). IVF_RQ's codes are not sized here: only its training counts.
  */
 export function ivfBuildBytes(kind: IvfKind, rows: number, dim: number, options: IvfBuildOptions & IvfInternalOptions = {}): number {
@@ -108,7 +108,7 @@ export function ivfBuildBytes(kind: IvfKind, rows: number, dim: number, options:
   }
   if (perRow === 0) return training;
   const partitions = rows * (perRow + 4) + k * perPartition;
-  return Math.max(training, Math.ceil(partitions * 1.25) + Math.min(rows * dim * 4, ADD_SLICE_BYTES) + 2 * k * dim * 4);
+  return Math.max(training, partitions + Math.min(rows * dim * 4, ADD_SLICE_BYTES) + 2 * k * dim * 4);
 }
 
 /** Working sets below this are left to grow memory as they go: a doubling then costs less than this. */
@@ -170,9 +170,19 @@ export class IvfIndex implements VectorIndex {
     const index = await IvfIndex.train(kernels, kind, vectors, dim, { ...options, borrowed: true });
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
+    // Two passes: every row's partition first, so that each partition is allocated once at its
+    // final size (see `reserve`), then the codes written into them.
+    const assign = new Int32Array(n);
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.#addInSpace(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, cosine);
+      assign.set(await index.#assignInSpace(vectors.subarray(first * dim, end * dim), options.parallel, cosine), first);
+      options.progress?.({ phase: "assign", done: end, total: n });
+      if (slicer.due()) await slicer.yieldNow();
+    }
+    index.reserve(assign);
+    for (let first = 0; first < n; first += BUILD_CHUNK) {
+      const end = Math.min(n, first + BUILD_CHUNK);
+      await index.#addInSpace(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, cosine, false, assign.subarray(first, end));
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
@@ -450,19 +460,57 @@ export class IvfIndex implements VectorIndex {
    * vectors are the caller's to discard (a build's read buffer), so cosine normalizes them in place
    * instead of into a buffer of the add's own.
    */
-  async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel, scratch = false): Promise<void> {
+  async add(vectors: Float32Array, rowIds: Float64Array, parallel?: RowParallel, scratch = false, assign?: Int32Array): Promise<void> {
     checkVectors(vectors, this.dim, rowIds);
-    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine", scratch);
+    if (assign !== undefined) this.#checkAssign(assign, rowIds.length);
+    await this.#addInSpace(vectors, rowIds, parallel, this.metric === "cosine", scratch, assign);
   }
 
-  /** `add` of vectors in index space, or to be normalized first (`normalize`: cosine's raw vectors). */
-  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean, scratch = false): Promise<void> {
+  /**
+   * The partition `add` would put each vector in. A build's first pass: with every row's partition
+   * known, `reserve` sizes each partition once, and `add` is then given the assignment.
+   */
+  async assign(vectors: Float32Array, parallel?: RowParallel, scratch = false): Promise<Int32Array> {
+    checkVectors(vectors, this.dim, undefined);
+    return this.#assignInSpace(vectors, parallel, this.metric === "cosine", scratch);
+  }
+
+  /**
+   * Allocates, once, the room the rows `assign` sent to each partition will take: appending them
+   * then writes in place, and growing partitions leave no holes in WebAssembly memory.
+   */
+  reserve(assign: Int32Array): void {
+    this.#checkAssign(assign, assign.length);
+    const more = new Int32Array(this.#parts.count);
+    for (let r = 0; r < assign.length; r++) more[assign[r]!]!++;
+    this.#parts.reserve(more);
+  }
+
+  #checkAssign(assign: Int32Array, n: number): void {
+    const nlist = this.#parts.count;
+    if (assign.length !== n) throw createError("INVALID_ARGUMENT", `An assignment of ${assign.length} rows was given for ${n} vectors.`);
+    for (let r = 0; r < n; r++) {
+      if (!(assign[r]! >= 0 && assign[r]! < nlist)) throw createError("INVALID_ARGUMENT", `Row ${r} is assigned to partition ${assign[r]}; the index has ${nlist}.`);
+    }
+  }
+
+  async #assignInSpace(x: Float32Array, parallel: RowParallel | undefined, normalize: boolean, scratch = false): Promise<Int32Array> {
+    const p = parallelFor(this.#kernels, parallel);
+    if (p?.transport === "message") return (await nearestCentroids(this.#kernels, normalize ? forSpace(x, this.dim, this.metric) : x, this.dim, this.#centroids, this.metric, p)).assign;
+    return (await this.#encodeSliced(x, p, normalize, scratch, undefined, false)).assign;
+  }
+
+  /**
+   * `add` of vectors in index space, or to be normalized first (`normalize`: cosine's raw vectors);
+   * `given`: their partitions, from `assign`.
+   */
+  async #addInSpace(x: Float32Array, rowIds: Float64Array, parallel: RowParallel | undefined, normalize: boolean, scratch = false, given?: Int32Array): Promise<void> {
     const n = rowIds.length;
     if (n === 0) return;
     const p = parallelFor(this.#kernels, parallel);
     const { codes, norms, assign } = p?.transport === "message"
-      ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x)
-      : await this.#encodeSliced(x, p, normalize, scratch);
+      ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x, given)
+      : await this.#encodeSliced(x, p, normalize, scratch, given);
     const first = this.#rowIds.size;
 
     // Counting sort by partition: rows of partition p at order[starts[p] .. starts[p + 1]).
@@ -501,10 +549,10 @@ export class IvfIndex implements VectorIndex {
    * Partitions and codes of x's rows over message passing: the workers are sent the rows once, for
    * both the assignment and the encoding (residuals formed there).
    */
-  async #encodeHeld(p: RowParallel, x: Float32Array): Promise<Encoded> {
+  async #encodeHeld(p: RowParallel, x: Float32Array, given: Int32Array | undefined): Promise<Encoded> {
     const held = await p.hold(x, this.dim);
     try {
-      const { assign } = await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim);
+      const assign = given ?? (await held.assign(this.#centroids, this.#parts.count, metricCode(assignMetric(this.metric)), 0, this.dim)).assign;
       const codec = this.#codec;
       const encoded = codec.encodeOn
         ? await codec.encodeOn(this.#kernels, x, assign, this.#centroids, p, held)
@@ -520,33 +568,33 @@ export class IvfIndex implements VectorIndex {
    * `p`'s threads over shared memory. Every row's partition and code depend on that row alone, so
    * the output is the whole batch's at once, byte for byte.
    */
-  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean, scratch: boolean): Promise<Encoded> {
+  async #encodeSliced(x: Float32Array, p: RowParallel | undefined, normalize: boolean, scratch: boolean, given?: Int32Array, encode = true): Promise<Encoded> {
     const { dim } = this;
     const codec = this.#codec;
     const n = x.length / dim;
-    const assign = new Int32Array(n);
+    const assign = given ?? new Int32Array(n);
     // IVF_FLAT stores the rows themselves: its codes are x, or x normalized slice by slice in place
     // of a codes array (as forSpace's one copy). Other codecs' codes are small next to x.
     const flat = codec.name === "flat";
-    const codes = flat && !normalize ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(n * codec.codeSize);
-    const norms = codec.hasNorms ? new Float32Array(n) : undefined;
+    const inCodes = flat && encode && normalize;
+    const codes = !encode ? new Uint8Array(0) : flat && !normalize ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(n * codec.codeSize);
+    const norms = encode && codec.hasNorms ? new Float32Array(n) : undefined;
     const slice = Math.max(1, Math.min(n, Math.floor(ADD_SLICE_BYTES / (dim * 4))));
     // Cosine: each slice normalized into one reused buffer (or in place, in the caller's scratch),
     // the same floats as forSpace's copy.
-    const space = normalize && !flat && !scratch ? new Float32Array(slice * dim) : undefined;
+    const space = normalize && !inCodes && !scratch ? new Float32Array(slice * dim) : undefined;
     const slicer = new TimeSlicer();
     for (let first = 0; first < n; first += slice) {
       const rows = Math.min(slice, n - first);
       let xs = x.subarray(first * dim, (first + rows) * dim);
-      if (normalize && !flat && space === undefined) xs = normalizeRows(xs, dim);
-      else if (normalize) {
-        const into = space ? space.subarray(0, rows * dim) : new Float32Array(codes.buffer, first * dim * 4, rows * dim);
-        into.set(xs);
+      if (normalize) {
+        const into = inCodes ? new Float32Array(codes.buffer, first * dim * 4, rows * dim) : space?.subarray(0, rows * dim) ?? xs;
+        if (into !== xs) into.set(xs);
         xs = normalizeRows(into, dim);
       }
-      const a = (await nearestCentroids(this.#kernels, xs, dim, this.#centroids, this.metric, p)).assign;
-      assign.set(a, first);
-      if (!flat) {
+      const a = given ? given.subarray(first, first + rows) : (await nearestCentroids(this.#kernels, xs, dim, this.#centroids, this.metric, p)).assign;
+      if (!given) assign.set(a, first);
+      if (encode && !flat) {
         const e = p && codec.encodeOn ? await codec.encodeOn(this.#kernels, xs, a, this.#centroids, p) : codec.encode(this.#kernels, xs, a, this.#centroids);
         codes.set(e.codes, first * codec.codeSize);
         if (norms) norms.set(e.norms!, first);

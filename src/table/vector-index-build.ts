@@ -263,10 +263,24 @@ async function buildIvfStreaming(
   const index = await IvfIndex.train(kernels, kind as "IVF_FLAT", new Block(heap, ptr, taken * dim, dim, "f32", taken * dim * 4), dim, {
     ...params, numPartitions: Math.min(numPartitions, taken), sampleRate, progress, parallel,
   } as never);
+  // Two passes over the vectors (the same snapshot, read twice): every row's partition first, so
+  // that each partition is allocated once at its final size (IvfIndex.reserve: partitions grown a
+  // slice at a time leave holes in WebAssembly memory, a quarter of the index's size at 1M rows);
+  // then the codes, written in place.
+  const assign = new Int32Array(total);
   let done = 0;
   for (const frag of head.fragments) {
     for await (const { vectors, rowIds, scratch } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
-      if (rowIds.length > 0) await index.add(vectors, rowIds, parallel, scratch);
+      if (rowIds.length > 0) assign.set(await index.assign(vectors, parallel, scratch), done);
+      done += rowIds.length;
+      progress?.({ phase: "assign", done, total });
+    }
+  }
+  index.reserve(assign.subarray(0, done));
+  done = 0;
+  for (const frag of head.fragments) {
+    for await (const { vectors, rowIds, scratch } of vectorSlices(ds, head.schema, frag, column, type, ADD_READ_BYTES, reuse)) {
+      if (rowIds.length > 0) await index.add(vectors, rowIds, parallel, scratch, assign.subarray(done, done + rowIds.length));
       done += rowIds.length;
       progress?.({ phase: "encode", done, total });
     }

@@ -280,11 +280,12 @@ describe("builds over message passing (2 workers, no shared memory)", () => {
           expect(phases.has("kmeans") && phases.has("encode")).toBe(true);
           // Both workers took part.
           expect(pool.chunksByWorker.every((c, w) => c > before[w]!)).toBe(true);
-          // Rows crossed once per use: the k-means sample (40 × 64 rows) for all its iterations, and
-          // every row once for both its partition and its code — IVF_PQ's residuals are formed in
-          // the workers from those rows — plus, for IVF_PQ, the PQ sample (64 × 64 rows), assigned
-          // to partitions before its residuals train the codebook.
-          expect(pool.buildTraffic.rowBytes - sent).toBe((40 * 64 + 15_000 + (kind === "IVF_PQ" ? 64 * 64 : 0)) * dim * 4);
+          // Rows crossed once per use: the k-means sample (40 × 64 rows) for all its iterations;
+          // every row once for its partition (the pass that sizes the partitions) and once for its
+          // code — IVF_PQ's residuals are formed in the workers from those rows — plus, for
+          // IVF_PQ, the PQ sample (64 × 64 rows), assigned to partitions before its residuals
+          // train the codebook.
+          expect(pool.buildTraffic.rowBytes - sent).toBe((40 * 64 + 2 * 15_000 + (kind === "IVF_PQ" ? 64 * 64 : 0)) * dim * 4);
         } finally {
           serial.free();
           parallel.free();
