@@ -52,7 +52,7 @@
  * over plain HTTP/1.1, where Chromium itself holds 6 connections per host (the page sets
  * `maxConnections: 6`). Node's connection limits (`--connections`) do not apply there.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "../src/connection.js";
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
   for (const { batch, dir, queries, truth } of tables) {
     const server = await serveStatic(join(dir, "db"), { multiRange: "multipart", latencyMs: LATENCY });
     try {
-      await runTable(server, dataFiles(batch), queries, truth, rows);
+      await runTable(server, join(dir, "db"), dataFiles(batch), queries, truth, rows);
     } finally {
       await server.close();
     }
@@ -262,14 +262,35 @@ async function main(): Promise<void> {
   else report(rows, tables);
 }
 
+/**
+ * Reads every file under `root` through once, so that the server finds them in the page cache. The
+ * bench's server reads a multi-range answer's ranges synchronously (test/unit/static-server.ts): a
+ * range missing from the page cache stalls every connection while the disk answers, which a static
+ * host or CDN serving from its cache would not. Which configuration ran first — after the machine
+ * had reclaimed the files' pages — would otherwise decide whose cold query paid the disk.
+ */
+function warmFiles(root: string): void {
+  const buffer = Buffer.alloc(8 * 2 ** 20);
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const fd = openSync(join(entry.parentPath, entry.name), "r");
+    try {
+      while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /** Every reader, connection limit and sweep entry on one served table; a row each into `rows`. */
-async function runTable(server: StaticServer, fragments: number, queries: Float32Array, truth: Int32Array, rows: ResultRow[]): Promise<void> {
+async function runTable(server: StaticServer, root: string, fragments: number, queries: Float32Array, truth: Int32Array, rows: ResultRow[]): Promise<void> {
   const nq = Math.min(NQ, queries.length / DIM);
   for (const connections of CONNECTION_LIMITS) for (const variant of VARIANTS) {
     // Without a limit, the store's budget is none either way.
     if (variant === "multi-range, no budget" && connections === 0) continue;
     for (const [entry, { nprobes, refineFactor }] of SWEEP.entries()) {
       if (variant !== "multi-range" && !BASELINE_SWEEP.includes(entry)) continue;
+      warmFiles(root);
       const from = server.log.length;
       const t0 = performance.now();
       const http = { fetch: limitedFetch(connections), multiRange: variant !== "one range per request", maxConnections: variant === "multi-range" ? connections : 0 };
@@ -325,7 +346,8 @@ function report(rows: ResultRow[], tables: readonly { batch: number; dir: string
             ? `${nq} queries per configuration, each a different vector; a fresh browser context (no connection, no cache) per configuration. Requests, round trips and bytes are counted on the server. ` +
               "Real Chromium (Playwright, launched with --ignore-certificate-errors) runs the queries through the public API, from a page served by the table's own server (same origin, so no CORS preflights). HTTP/2: TLS with a self-signed certificate made for the run, every request multiplexed over one connection; the page sets no `maxConnections`. HTTP/1.1: plain http://, where Chromium opens at most 6 connections per host and queues the rest; the page sets `maxConnections: 6`."
             : `${nq} queries per configuration (${Math.min(nq, BASELINE_NQ)} for the other readers, which run the sweep's ${BASELINE_SWEEP.map((i) => `${SWEEP[i]?.nprobes}:${SWEEP[i]?.refineFactor}`).join(", ")} only), each a different vector; a fresh connection per configuration. Requests, round trips and bytes are counted on the server. ` +
-              "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it."),
+              "Requests pass through a connection limit: 6 (a browser over HTTP/1.1, which queues the rest in the order sent) or none (0; as HTTP/2 multiplexing would). The multi-range reader is given the limit as HttpStore `maxConnections`; \"no budget\" is the same reader without it. " +
+              "Before each configuration the table's files are read through once, so the server answers from the page cache, as a static host or CDN answers from its cache (the bench's server reads ranges synchronously: a disk miss would stall every connection, and the configuration that ran first would pay it)."),
         "Open: connect + openTable (listing, manifest). \"On server\": from the first request's arrival to the last answer's end (the rest of a query's time is the client's work and its waits before sending). Cold: the first query (the index head with the data files' footers, the probed partitions, then per data file one request for the candidates' vectors and ids with the chunk checksum tables). Warm: the other queries (median, p99 of time; median and max of round trips).",
         ...goals(rows),
         ...(NOTE ? [NOTE] : []),
