@@ -184,6 +184,19 @@ function sizeLabel(n: number): string {
 }
 
 /**
+ * A fresh page for a build: a reload, then a memory-pressure signal (`settleTab`), so the build
+ * starts from what the new page holds. The reload alone leaves the previous page's garbage in the
+ * renderer — after a streamed ingest ~140 MiB in the page's isolate, which an idle page does not
+ * collect for the build's whole minute — and it would count as the build's. Returns the private
+ * footprint (bytes) the build starts from.
+ */
+async function freshPageForBuild(page: Page, tab: TabMemory, settleTab: () => Promise<void>): Promise<number> {
+  await reload(page);
+  await settleTab();
+  return tab.sample().renderer?.footprint ?? 0;
+}
+
+/**
  * Signals memory pressure, then waits until the renderer's private footprint stops falling (three
  * samples 250 ms apart within 64 KiB), at most 5 s.
  */
@@ -232,14 +245,15 @@ export interface ChromiumScaleRun {
  */
 async function rabitq(page: Page, tab: TabMemory, c: {
   name: ScaleDataset; dataset: string; uri: string; model: VectorModel; numPartitions: number; truth: { ids: number[][] };
-  rows: number; queries: number; maxIterations: number; sweep: SearchConfig[]; cacheBytes?: number;
+  rows: number; queries: number; maxIterations: number; sweep: SearchConfig[]; cacheBytes?: number; settleTab: () => Promise<void>;
 }): Promise<{ rows: ResultRow[]; summary: Record<string, unknown> }> {
+  tab.phase = `${c.name}/rq-reload`;
+  const start = await freshPageForBuild(page, tab, c.settleTab);
   tab.phase = `${c.name}/rq-build`;
-  await reload(page);
   progress(`scale/chromium ${c.dataset}: createIndex IVF_RQ (${c.numPartitions} partitions, 1 bit per dimension, ${c.maxIterations} iterations)`);
   const b = await call(page, "build", { uri: c.uri, table: TABLE, kind: "IVF_RQ", numPartitions: c.numPartitions, numSubVectors: 0, maxIterations: c.maxIterations, sampleEveryMs: 2000 });
   const buildPeak = tab.peaks.get(tab.phase)!;
-  progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes (${round((b.index_bytes ?? 0) / c.rows, 1)} B/vector)`);
+  progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes (${round((b.index_bytes ?? 0) / c.rows, 1)} B/vector); private footprint ${mb(start)} MiB at the start, peak ${mb(buildPeak.footprint)} MiB`);
   tab.phase = `${c.name}/rq-reload`;
   await reload(page);
   tab.phase = `${c.name}/rq-query`;
@@ -269,7 +283,7 @@ async function rabitq(page: Page, tab: TabMemory, c: {
   });
   const summary = {
     build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, index_bytes_per_vector: common.index_bytes_per_vector, phases_ms: b.phases,
-    worker_wasm_reserved_peak_mb: common.build_wasm_peak_mb, ua_memory_peak_mb: common.build_ua_peak_mb, tab_rss_build_peak_mb: mb(buildPeak.vmRss), tab_footprint_build_peak_mb: mb(buildPeak.footprint),
+    worker_wasm_reserved_peak_mb: common.build_wasm_peak_mb, ua_memory_peak_mb: common.build_ua_peak_mb, tab_rss_build_peak_mb: mb(buildPeak.vmRss), tab_footprint_build_start_mb: mb(start), tab_footprint_build_peak_mb: mb(buildPeak.footprint),
     open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), tab_rss_query_peak_mb: mb(queryPeak.vmRss), tab_footprint_query_peak_mb: mb(queryPeak.footprint),
     worker_cache_peak_mb: mb(peak(q.memory, (s) => s.cache_bytes)),
   };
@@ -320,7 +334,8 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
     let stagePrefix = "";
     await page.exposeFunction("quiverScaleMark", (stage: string) => void tab.mark(`${stagePrefix}${stage}`));
     const cdp = await context.newCDPSession(page);
-    await page.exposeFunction("quiverScaleSettle", () => settle(tab, () => cdp.send("Memory.simulatePressureNotification", { level: "critical" })));
+    const settleTab = () => settle(tab, () => cdp.send("Memory.simulatePressureNotification", { level: "critical" }));
+    await page.exposeFunction("quiverScaleSettle", settleTab);
     // QUIVER_BENCH_CPU_PROFILE: a profile of the query worker per timed pass (the page brackets each).
     let profiler: WorkerProfiler | undefined;
     let profileLabel = "";
@@ -360,15 +375,17 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
       if (kept !== undefined && keptIndex) b = kept.b;
       else {
         // A fresh page: the build's memory is measured, not what the ingest's batches left for the GC.
-        await reload(page);
+        tab.phase = `${name}/build-reload`;
+        const start = await freshPageForBuild(page, tab, settleTab);
         tab.phase = `${name}/build`;
         progress(`scale/chromium ${dataset}: createIndex IVF_PQ (${numPartitions} partitions, ${o.numSubVectors} sub-vectors of ${o.numBits ?? 8} bits, ${o.maxIterations} iterations)`);
         tab.trace("build start");
         b = await call(page, "build", {
           uri, table: TABLE, numPartitions, numSubVectors: o.numSubVectors, numBits: o.numBits, maxIterations: o.maxIterations, sampleEveryMs: 2000,
         });
+        b.tab_footprint_start = start;
         for (const s of b.memory) tab.trace(`build sample at ${s.at_ms} ms: wasm reserved ${mb(s.wasm_reserved)} allocated ${mb(s.wasm_allocated)} ua ${mb(s.ua_bytes)} (workers ${mb(s.ua_worker_bytes)}) main heap ${mb(s.main_js_heap)} MiB`);
-        progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer VmRSS peak ${mb(tab.peaks.get(tab.phase)?.vmRss)} MiB, private footprint peak ${mb(tab.peaks.get(tab.phase)?.footprint)} MiB`);
+        progress(`  built in ${round(b.build_ms / 1000, 1)} s, ${b.index_bytes} bytes; worker WebAssembly peak ${mb(peak(b.memory, (s) => s.wasm_reserved))} MiB, renderer VmRSS peak ${mb(tab.peaks.get(tab.phase)?.vmRss)} MiB, private footprint ${mb(start)} MiB at the start, peak ${mb(tab.peaks.get(tab.phase)?.footprint)} MiB`);
       }
 
       tab.phase = `${name}/reload`;
@@ -393,7 +410,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
         progress(`scale/chromium ${dataset}: exact ground truth`);
         truth = await call(page, "exact", { uri, table: TABLE, model, queries: o.queries, k: K, rows: o.rows, chunk: o.batch });
       }
-      const rq = o.rqSweep === undefined ? undefined : await rabitq(page, tab, { name, dataset, uri, model, numPartitions, truth, rows: o.rows, queries: o.queries, maxIterations: o.maxIterations, sweep: o.rqSweep, cacheBytes: o.cacheBytes });
+      const rq = o.rqSweep === undefined ? undefined : await rabitq(page, tab, { name, dataset, uri, model, numPartitions, truth, rows: o.rows, queries: o.queries, maxIterations: o.maxIterations, sweep: o.rqSweep, cacheBytes: o.cacheBytes, settleTab });
       if (keptFile === undefined) {
         tab.phase = `${name}/drop`;
         await reload(page);
@@ -438,7 +455,7 @@ export async function runChromiumScale(o: ChromiumScaleOptions): Promise<Chromiu
           build_s: round(b.build_ms / 1000, 1), index_bytes: b.index_bytes, phases_ms: b.phases, progress_calls: b.progress_calls,
           worker_wasm_reserved_peak_mb: mb(peak(b.memory, (s) => s.wasm_reserved)), worker_wasm_allocated_peak_mb: mb(peak(b.memory, (s) => s.wasm_allocated)),
           ua_memory_peak_mb: mb(peak(b.memory, (s) => s.ua_bytes)), ua_worker_peak_mb: mb(peak(b.memory, (s) => s.ua_worker_bytes)),
-          tab_rss_peak_mb: mb(buildPeak.vmRss), tab_footprint_peak_mb: mb(buildPeak.footprint), chromium_rss_peak_mb: mb(buildPeak.chromiumVmRss), memory_samples: b.memory.length,
+          tab_rss_peak_mb: mb(buildPeak.vmRss), tab_footprint_start_mb: mb(b.tab_footprint_start), tab_footprint_peak_mb: mb(buildPeak.footprint), chromium_rss_peak_mb: mb(buildPeak.chromiumVmRss), memory_samples: b.memory.length,
         },
         query: {
           open_ms: round(q.open_ms, 1), first_query_ms: round(q.first_query_ms, 1), first_query_bytes: q.first_query_bytes,

@@ -178,6 +178,8 @@ export interface BuildResult {
   /** When each build phase was first reported (ms from the start) and how many progress calls came. */
   phases: Record<string, number>; progress_calls: number;
   memory: MemorySample[];
+  /** Set by the driver: the renderer's private footprint (bytes) when the build started. */
+  tab_footprint_start?: number;
 }
 
 async function build(c: BuildConfig): Promise<BuildResult> {
