@@ -184,11 +184,12 @@ function sizeLabel(n: number): string {
 }
 
 /**
- * A fresh page for a build: a reload, then a memory-pressure signal (`settleTab`), so the build
- * starts from what the new page holds. The reload alone leaves the previous page's garbage in the
- * renderer — after a streamed ingest ~140 MiB in the page's isolate, which an idle page does not
- * collect for the build's whole minute — and it would count as the build's. Returns the private
- * footprint (bytes) the build starts from.
+ * A fresh page for a build: a reload, then a memory-pressure signal (`settleTab`: every isolate
+ * collects its garbage), and the private footprint (bytes) the build starts from, which the results
+ * report beside its peak. After a streamed ingest the renderer still holds ~100 MiB of mappings the
+ * ingest made (QUIVER_BENCH_SMAPS: the worker is closed and the page reloaded, and the signal does
+ * not release them); Chromium lets them go ~15 s into the build, after k-means. A build in a fresh
+ * browser (`--keep <dir> --rebuild`) starts without them.
  */
 async function freshPageForBuild(page: Page, tab: TabMemory, settleTab: () => Promise<void>): Promise<number> {
   await reload(page);
