@@ -547,7 +547,8 @@ export class IvfIndex implements VectorIndex {
 
   /**
    * Partitions and codes of x's rows over message passing: the workers are sent the rows once, for
-   * both the assignment and the encoding (residuals formed there).
+   * both the assignment (unless `given`: a build's first pass made it) and the encoding (residuals
+   * formed there).
    */
   async #encodeHeld(p: RowParallel, x: Float32Array, given: Int32Array | undefined): Promise<Encoded> {
     const held = await p.hold(x, this.dim);
