@@ -170,19 +170,23 @@ export class IvfIndex implements VectorIndex {
     const index = await IvfIndex.train(kernels, kind, vectors, dim, { ...options, borrowed: true });
     const ids = rowIds ?? RowIds.sequence(0, n);
     const slicer = new TimeSlicer();
-    // Two passes: every row's partition first, so that each partition is allocated once at its
-    // final size (see `reserve`), then the codes written into them.
-    const assign = new Int32Array(n);
-    for (let first = 0; first < n; first += BUILD_CHUNK) {
-      const end = Math.min(n, first + BUILD_CHUNK);
-      assign.set(await index.#assignInSpace(vectors.subarray(first * dim, end * dim), options.parallel, cosine), first);
-      options.progress?.({ phase: "assign", done: end, total: n });
-      if (slicer.due()) await slicer.yieldNow();
+    // Rows added in several steps go in two passes: every row's partition first, so that each
+    // partition is allocated once at its final size (see `reserve`), then the codes written into
+    // them. One step allocates each partition once by itself.
+    let assign: Int32Array | undefined;
+    if (n > BUILD_CHUNK) {
+      assign = new Int32Array(n);
+      for (let first = 0; first < n; first += BUILD_CHUNK) {
+        const end = Math.min(n, first + BUILD_CHUNK);
+        assign.set(await index.#assignInSpace(vectors.subarray(first * dim, end * dim), options.parallel, cosine), first);
+        options.progress?.({ phase: "assign", done: end, total: n });
+        if (slicer.due()) await slicer.yieldNow();
+      }
+      index.reserve(assign);
     }
-    index.reserve(assign);
     for (let first = 0; first < n; first += BUILD_CHUNK) {
       const end = Math.min(n, first + BUILD_CHUNK);
-      await index.#addInSpace(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, cosine, false, assign.subarray(first, end));
+      await index.#addInSpace(vectors.subarray(first * dim, end * dim), ids.subarray(first, end), options.parallel, cosine, false, assign?.subarray(first, end));
       options.progress?.({ phase: "encode", done: end, total: n });
       if (slicer.due()) await slicer.yieldNow();
     }
