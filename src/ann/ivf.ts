@@ -500,8 +500,14 @@ export class IvfIndex implements VectorIndex {
 
   async #assignInSpace(x: Float32Array, parallel: RowParallel | undefined, normalize: boolean, scratch = false): Promise<Int32Array> {
     const p = parallelFor(this.#kernels, parallel);
-    if (p?.transport === "message") return (await nearestCentroids(this.#kernels, normalize ? forSpace(x, this.dim, this.metric) : x, this.dim, this.#centroids, this.metric, p)).assign;
+    if (p?.transport === "message") return (await nearestCentroids(this.#kernels, this.#inSpace(x, normalize, scratch), this.dim, this.#centroids, this.metric, p)).assign;
     return (await this.#encodeSliced(x, p, normalize, scratch, undefined, false)).assign;
+  }
+
+  /** x in index space: normalized for cosine (`normalize`), in place when x is the caller's `scratch`. */
+  #inSpace(x: Float32Array, normalize: boolean, scratch: boolean): Float32Array {
+    if (!normalize) return x;
+    return scratch ? normalizeRows(x, this.dim) : forSpace(x, this.dim, this.metric);
   }
 
   /**
@@ -513,7 +519,7 @@ export class IvfIndex implements VectorIndex {
     if (n === 0) return;
     const p = parallelFor(this.#kernels, parallel);
     const { codes, norms, assign } = p?.transport === "message"
-      ? await this.#encodeHeld(p, normalize ? forSpace(x, this.dim, this.metric) : x, given)
+      ? await this.#encodeHeld(p, this.#inSpace(x, normalize, scratch), given)
       : await this.#encodeSliced(x, p, normalize, scratch, given);
     const first = this.#rowIds.size;
 
@@ -530,17 +536,21 @@ export class IvfIndex implements VectorIndex {
     const loading = this.#parts.pin(touched);
     try {
       if (loading) await loading;
+      // The rows' codes, norms and positions gathered in partition order once (three arrays per
+      // add, not per partition); each partition appends its run of them.
       const size = this.#codec.codeSize;
+      const sortedCodes = new Uint8Array(n * size);
+      const sortedNorms = norms ? new Float32Array(n) : undefined;
+      const positions = new Int32Array(n);
+      for (let j = 0; j < n; j++) {
+        const r = order[j]!;
+        sortedCodes.set(codes.subarray(r * size, (r + 1) * size), j * size);
+        if (sortedNorms) sortedNorms[j] = norms![r]!;
+        positions[j] = first + r;
+      }
       for (const p of touched) {
-        const rows = order.subarray(starts[p]!, starts[p + 1]!);
-        const partCodes = new Uint8Array(rows.length * size);
-        const partNorms = norms ? new Float32Array(rows.length) : undefined;
-        for (let j = 0; j < rows.length; j++) {
-          const r = rows[j]!;
-          partCodes.set(codes.subarray(r * size, (r + 1) * size), j * size);
-          if (partNorms) partNorms[j] = norms![r]!;
-        }
-        this.#parts.append(p, Int32Array.from(rows, (r) => first + r), partCodes, partNorms);
+        const [a, b] = [starts[p]!, starts[p + 1]!];
+        this.#parts.append(p, positions.subarray(a, b), sortedCodes.subarray(a * size, b * size), sortedNorms?.subarray(a, b));
       }
     } finally {
       this.#parts.unpin(touched);

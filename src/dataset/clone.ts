@@ -74,17 +74,6 @@ export async function releaseClone(store: BlobStore, config: Readonly<Record<str
   for (const key of from?.markers ?? []) await store.delete(key);
 }
 
-/** Every store key `m` names (data, deletion and index files), seen from the table folder `dir`. */
-function keysOf(fileKey: CloneKit["fileKey"], m: Manifest, dir: string): string[] {
-  const keys: string[] = [];
-  for (const f of m.fragments) {
-    for (const d of f.files) keys.push(fileKey(dir, d.file));
-    if (f.deletionFile !== null) keys.push(fileKey(dir, f.deletionFile));
-  }
-  for (const i of m.indices) keys.push(fileKey(dir, i.file));
-  return keys;
-}
-
 /** `m` with each file path rewritten by `move` (from the source folder's view to the clone's). */
 function rewritePaths(m: Manifest, move: (file: string) => string): Pick<Manifest, "fragments" | "indices"> {
   return {
@@ -99,10 +88,10 @@ function rewritePaths(m: Manifest, move: (file: string) => string): Pick<Manifes
  * files could be going), then the manifest. Deep: the files are copied into the clone's folder.
  */
 export async function writeClone(k: CloneKit, store: BlobStore, source: string, m: Manifest, target: string, shallow: boolean): Promise<void> {
-  const { decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir } = k;
+  const { decodeVersionFile, encodeManifest, fileKey, fileRef, filesOf, manifestKey, tableDir } = k;
   const from = tableDir(source);
   const to = tableDir(target);
-  const keys = keysOf(fileKey, m, from);
+  const keys = filesOf(m, from);
   const markers: string[] = [];
   let move: (file: string) => string;
   if (shallow) {

@@ -11,13 +11,13 @@ import { ROW_ID_FRAGMENT, selectRows } from "../dataset/fragment.js";
 import { Dataset } from "../dataset/dataset.js";
 import { Tags } from "../dataset/tags.js";
 import { compileExpression, compileFilter } from "../filter/index.js";
-import { decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir, versionFromKey, versionsPrefix } from "../storage/manifest.js";
+import { decodeVersionFile, encodeManifest, fileKey, fileRef, filesOf, manifestKey, tableDir, versionFromKey, versionsPrefix } from "../storage/manifest.js";
 import { executeQuery, loadOutput, materialize, resolveOutput } from "./execute.js";
 import { filterMask } from "./hits.js";
 
 export const onDemandKit = {
   readValue, DataTypes, findField, unknownColumn, ROW_ID_FRAGMENT, selectRows, Dataset, Tags, compileExpression, compileFilter,
-  decodeVersionFile, encodeManifest, fileKey, fileRef, manifestKey, tableDir, versionFromKey, versionsPrefix,
+  decodeVersionFile, encodeManifest, fileKey, fileRef, filesOf, manifestKey, tableDir, versionFromKey, versionsPrefix,
   executeQuery, loadOutput, materialize, resolveOutput, filterMask,
 };
 
