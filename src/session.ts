@@ -14,6 +14,7 @@ import { LRUCache } from "lru-cache";
 import { createError } from "./errors.js";
 import type { Kernels, KernelFlavor } from "./kernels/index.js";
 import { newKernels } from "./kernels/index.js";
+import { BufferPool } from "./util/buffer-pool.js";
 
 /**
  * What the cache holds: opened vector, full-text and scalar indexes, data-file readers (parsed
@@ -68,6 +69,8 @@ export interface MemoryStats {
     readonly misses: number;
     readonly evictions: number;
   };
+  /** Read buffers held for reuse (BufferPool): at most a 32nd of the cache's budget. */
+  readonly buffers: { readonly limitBytes: number; readonly bytes: number };
 }
 
 interface Entry {
@@ -91,6 +94,8 @@ function freeEntry(entry: Entry): void {
 
 export class Session {
   readonly limitBytes: number;
+  /** Host buffers that storage reads reuse across queries (see BufferPool). */
+  readonly buffers: BufferPool;
   readonly #flavor: "auto" | KernelFlavor;
   readonly #wasmLimit: number | undefined;
   readonly #lru: LRUCache<string, Entry>;
@@ -120,6 +125,7 @@ export class Session {
     }
     this.#wasmLimit = wasmLimit;
     this.limitBytes = bytes;
+    this.buffers = new BufferPool(Math.floor(bytes / 32));
     this.#flavor = flavor;
     this.#lru = new LRUCache<string, Entry>({
       maxSize: bytes,
@@ -228,6 +234,7 @@ export class Session {
         limitBytes: this.limitBytes, bytes: this.#lru.calculatedSize, entries: this.#lru.size, leasedOutside: this.#outside.size,
         byKind, hits: this.#hits, misses: this.#misses, evictions: this.#evictions,
       },
+      buffers: { limitBytes: this.buffers.limitBytes, bytes: this.buffers.bytes },
     };
   }
 
@@ -239,6 +246,7 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#lru.clear();
+    this.buffers.clear();
     this.#kernels = undefined;
     this.#loaded = undefined;
   }

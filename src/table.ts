@@ -196,7 +196,8 @@ export class Table {
   private context(state: TableState, scope: LeaseScope): ExecutionContext {
     return {
       state,
-      readRows: (fragment, column, rows) => this.dataset.readRows(state.schema, fragment, column, rows),
+      readRows: (fragment, column, rows, out) => this.dataset.readRows(state.schema, fragment, column, rows, out),
+      buffers: this.ctx.session.buffers,
       readAhead: this.dataset.store.remote ? (fragments, columns) => this.dataset.openFiles(fragments, columns) : undefined,
       preferRowReads: (fragment, column, bytes) => !this.dataset.hasColumn(fragment, column) && (this.dataset.store.remote === true || bytes * ROW_READ_SHARE > this.ctx.session.limitBytes),
       vectorBlock: (fragment, column) => leaseVectorBlock(this.dataset, state.schema, this.ctx.kernels, scope, fragment, column),

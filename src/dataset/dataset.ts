@@ -480,13 +480,14 @@ export class Dataset {
 
   /**
    * Rows `rows` of one fixed-width column (vectors, numbers) of `frag`, range-read from its data
-   * file without loading the column (see FragmentFile.readRows). Does not cache them on `frag`.
+   * file without loading the column (see FragmentFile.readRows), its chunks through the session's
+   * buffers. `out`: where the rows go (the column is a view of it). Does not cache them on `frag`.
    */
-  async readRows(schema: Schema, frag: Fragment, name: string, rows: Int32Array): Promise<Column> {
+  async readRows(schema: Schema, frag: Fragment, name: string, rows: Int32Array, out?: Uint8Array): Promise<Column> {
     const field = findField(schema, name);
     if (field === undefined) throw createError("UNKNOWN_COLUMN", `No column "${name}" in "${this.table}".`, { column: name });
     const file = this.fileOf(frag, name);
-    return (await this.reader(file)).readRows(file.columns[name]!, field.type, rows);
+    return (await this.reader(file)).readRows(file.columns[name]!, field.type, rows, this.session.buffers, out);
   }
 
   /**

@@ -38,6 +38,8 @@ export interface ExecutionContext {
   readonly scanPool?: () => Promise<ScanPool>;
   /** See VectorSearchContext.readRows. */
   readonly readRows?: VectorSearchContext["readRows"];
+  /** See VectorSearchContext.buffers. */
+  readonly buffers?: VectorSearchContext["buffers"];
   /** See VectorSearchContext.readAhead. */
   readonly readAhead?: VectorSearchContext["readAhead"];
   /**

@@ -23,6 +23,7 @@ import { selectFilter, selectParts, type FilterSelection } from "./selection.js"
 import type { FragmentRows } from "../scalar/rowmask.js";
 import { DEFAULT_VECTOR_LIMIT, type DistanceType, type QueryPlan, type QueryVector, type VectorPlan } from "./plan.js";
 import type { ScanPool } from "../pool/pool.js";
+import type { BufferPool } from "../util/buffer-pool.js";
 import { liveBitmap, rowPositions } from "./live-rows.js";
 import { lazyImport } from "../util/lazy.js";
 import { fewChunks, isFixedWidth, rowBytes } from "../storage/fragment-file.js";
@@ -67,7 +68,9 @@ export interface VectorSearchContext {
    * Range-reads rows of one fixed-width column of a fragment without loading the column (refine
    * reads candidates' vectors this way); absent: the column is loaded.
    */
-  readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array) => Promise<Column>;
+  readonly readRows?: (fragment: Fragment, column: string, rows: Int32Array, out?: Uint8Array) => Promise<Column>;
+  /** Host buffers reused across queries (the session's), for the reads refine makes. */
+  readonly buffers?: BufferPool;
   /**
    * Remote tables, where every dependent read is a round trip: opens the data files holding
    * `columns` of `fragments` (reads their footers) in the background, so they travel with the
@@ -281,10 +284,15 @@ function allowedRows(state: TableState, entry: IndexEntry, passing: (frag: Fragm
 const SMALL_COLUMN_BYTES = 16_384;
 
 async function readCandidateVectors(
-  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ahead: readonly string[], read?: RowsRead,
+  ctx: VectorSearchContext, field: VectorField, byId: ReadonlyMap<number, Fragment>, rowIds: Float64Array, ahead: readonly string[], read?: RowsRead, lent?: Uint8Array[],
 ): Promise<Float32Array> {
   const dim = field.type.dim;
-  const out = new Float32Array(rowIds.length * dim);
+  // Refine is done with the vectors when the search returns: they go in a buffer of the session's
+  // (BufferPool), which the search gives back (`lent`). So do the rows read, once copied.
+  const pool = ctx.buffers;
+  const lend = lent && pool?.take(rowIds.length * dim * 4);
+  if (lend) lent.push(lend);
+  const out = lend ? new Float32Array(lend.buffer, 0, rowIds.length * dim) : new Float32Array(rowIds.length * dim);
   const picks = new Map<Fragment, number[]>();
   rowIds.forEach((id, i) => {
     const frag = byId.get(Math.floor(id / ROW_ID_FRAGMENT))!;
@@ -306,15 +314,20 @@ async function readCandidateVectors(
         const type = findField(ctx.state.schema, c)!.type;
         return fewChunks(type, frag.numRows, rows, 1 / 4) || frag.numRows * rowBytes(type) <= SMALL_COLUMN_BYTES;
       });
-      const [sub, ...cols] = await Promise.all([ctx.readRows(frag, field.name, rows), ...also.map((c) => ctx.readRows!(frag, c, rows))]);
-      if (read !== undefined && also.length > 0) {
-        const at = new Map<number, number>();
-        rows.forEach((r, j) => at.set(r, j));
-        let own = read.get(frag);
-        if (own === undefined) read.set(frag, (own = new Map()));
-        also.forEach((c, j) => own.set(c, { col: cols[j]!, at }));
+      const rowsOut = pool?.take(rows.length * rowBytes(field.type));
+      try {
+        const [sub, ...cols] = await Promise.all([ctx.readRows(frag, field.name, rows, rowsOut), ...also.map((c) => ctx.readRows!(frag, c, rows))]);
+        if (read !== undefined && also.length > 0) {
+          const at = new Map<number, number>();
+          rows.forEach((r, j) => at.set(r, j));
+          let own = read.get(frag);
+          if (own === undefined) read.set(frag, (own = new Map()));
+          also.forEach((c, j) => own.set(c, { col: cols[j]!, at }));
+        }
+        at.forEach((i, j) => copyVectorF32(sub, field.type, j, out, i * dim));
+      } finally {
+        if (rowsOut) pool!.give(rowsOut);
       }
-      at.forEach((i, j) => copyVectorF32(sub, field.type, j, out, i * dim));
       return;
     }
     if (col === undefined) {
@@ -475,9 +488,15 @@ export async function runVectorSearch(
     const allowed = passing === undefined
       ? (bitmapOk ? liveBitmap(indexed.index, state, indexed.entry) : allowedRows(state, indexed.entry, () => undefined))
       : (bitmapOk ? (await allowedPositions()).allowedBitmap(indexed.index, state, indexed.entry, (frag) => passing!.get(frag), rowPositions) : allowedRows(state, indexed.entry, rowsOf));
-    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds, ctx.readAhead ? ahead : [], read);
+    const lent: Uint8Array[] = [];
+    const fetchVectors = (rowIds: Float64Array): Promise<Float32Array> => readCandidateVectors(ctx, field, byId, rowIds, ctx.readAhead ? ahead : [], read, lent);
     for (let qi = 0; qi < queries.length; qi++) {
-      const res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
+      let res: Awaited<ReturnType<VectorIndex["search"]>>;
+      try {
+        res = await indexed.index.search(queries[qi]!, k, { nprobes: vec.nprobes, maximumNprobes: vec.maximumNprobes, ef: vec.ef, refineFactor: vec.refineFactor, fetchVectors, allowed });
+      } finally {
+        for (const b of lent.splice(0)) ctx.buffers!.give(b);
+      }
       for (let i = 0; i < res.rows.length; i++) {
         const d = res.distances[i]!;
         if (d < range.lo || d >= range.hi) continue;

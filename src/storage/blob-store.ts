@@ -59,9 +59,11 @@ export interface BlobStore {
   /**
    * Several ranges of one object, in as few requests as the backend can (HTTP: multi-range
    * requests), answers in the order asked; same errors as `getRange`. Optional: readers fall back
-   * to parallel `getRange`s (see range-reads.ts).
+   * to parallel `getRange`s (see range-reads.ts). With `into` (at least the ranges' total length, a
+   * buffer the caller reuses), a store that reads in place may return the answers as consecutive
+   * views of it, in the order asked; others leave it unused.
    */
-  getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  getRanges?(key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]>;
   /**
    * Reads `into.length` bytes of `key` from `offset` into `into` and returns it: `getRange` into a
    * buffer the caller reuses, for a reader that goes through a file slice after slice (an index
@@ -184,4 +186,11 @@ export async function* sizedParts(key: string, size: number | undefined, parts: 
     yield part;
   }
   if (size !== undefined && at !== size) throw streamSizeError(key, size, at);
+}
+
+/** `ranges` with consecutive views of `into` to read them into, where it holds them all. */
+export function placeInto(ranges: readonly ByteRange[], into: Uint8Array | undefined): readonly (ByteRange & { into?: Uint8Array })[] {
+  if (into === undefined || ranges.reduce((n, r) => n + r.length, 0) > into.length) return ranges;
+  let at = 0;
+  return ranges.map((r) => ({ ...r, into: into.subarray(at, (at += r.length)) }));
 }

@@ -27,6 +27,7 @@ import { typesEqual, typeToString, type DataType, type Field } from "../data/sch
 import { joinParts, type BlobStore } from "./blob-store.js";
 import { crc32 } from "./crc32.js";
 import type { RangeCache } from "./range-reads.js";
+import type { BufferPool } from "../util/buffer-pool.js";
 import { ALIGNMENT, alignUp, corrupt, decodeJson, encodeJson, magicBytes } from "./envelope.js";
 import { lazyImport } from "../util/lazy.js";
 
@@ -325,8 +326,11 @@ export class FragmentFile {
    * Every byte read is verified: whole buffers against their CRC, partial reads (format 2) in
    * whole 4 KiB chunks against the chunk CRCs. Format 1 files have no chunk CRCs: their partial
    * reads are bounds-checked only. See docs/FORMAT.md, "Row reads".
+   *
+   * `pool`: where the chunks are read into (taken and given back before this returns). `out`:
+   * where the rows go (rows × the row's bytes), which the column is then a view of.
    */
-  async readRows(name: string, expected: DataType, rows: Int32Array): Promise<Column> {
+  async readRows(name: string, expected: DataType, rows: Int32Array, pool?: BufferPool, out?: Uint8Array): Promise<Column> {
     const layout = this.footer.columns.find((c) => c.name === name);
     if (layout === undefined) throw createError("CORRUPT_FILE", `Fragment file ${this.key} has no column "${name}".`, { file: this.key, column: name });
     if (!typesEqual(layout.type, expected)) corrupt(this.key, `column "${name}" is stored as ${JSON.stringify(layout.type)}, the schema says ${typeToString(expected)}`);
@@ -342,7 +346,7 @@ export class FragmentFile {
     const valuesRef = need(layout.values, this.key);
     if (valuesRef[1] !== n * width) corrupt(this.key, `column buffer has ${valuesRef[1]} bytes, expected ${n * width}`);
     const [values, validity] = await Promise.all([
-      this.readSpans(valuesRef, width, rows, layout.valueChunks, layout.chunkBytes),
+      this.readSpans(valuesRef, width, rows, layout.valueChunks, layout.chunkBytes, pool, out),
       layout.validity ? this.readSpans(layout.validity, 1, rows, layout.validityChunks) : null,
     ]);
     const data = new Ctor(values.buffer as ArrayBuffer, values.byteOffset, rows.length * per) as NumericArray | BigInt64Array;
@@ -393,9 +397,10 @@ export class FragmentFile {
    * Either way every range goes out in one planned read (range-reads.ts): neighbours within
    * ROW_GAP_BYTES share a span, and a store with multi-range reads takes all spans in one request.
    */
-  private async readSpans(ref: BufferRef, width: number, rows: Int32Array, chunksRef?: BufferRef, chunkBytes?: number): Promise<Uint8Array> {
+  private async readSpans(
+    ref: BufferRef, width: number, rows: Int32Array, chunksRef?: BufferRef, chunkBytes?: number, pool?: BufferPool, out: Uint8Array = new Uint8Array(rows.length * width),
+  ): Promise<Uint8Array> {
     const [offset, length] = ref;
-    const out = new Uint8Array(rows.length * width);
     if (rows.length === 0) return out;
     const size = chunksRef === undefined ? width : chunkBytes ?? this.footer.chunkBytes ?? CHUNK_BYTES;
     const remote = this.store.remote === true;
@@ -411,50 +416,57 @@ export class FragmentFile {
       const gap = i === 0 ? Infinity : r.offset - ranges[i - 1]!.offset - ranges[i - 1]!.length;
       spanBytes += r.length + (gap <= gapBytes ? gap : 0);
     });
-    let piece: (c: number) => Uint8Array;
+    const place = (piece: (c: number) => Uint8Array): Uint8Array => {
+      rows.forEach((r, i) => {
+        for (let at = r * width, to = i * width; at < (r + 1) * width;) {
+          const c = Math.floor(at / size);
+          const bytes = piece(c);
+          const from = at - c * size;
+          const n = Math.min(bytes.length - from, (r + 1) * width - at);
+          out.set(bytes.subarray(from, from + n), to);
+          at += n;
+          to += n;
+        }
+      });
+      return out;
+    };
     if (spanBytes >= length * WHOLE_BUFFER_SHARE) {
       // Most of the buffer anyway: read it whole, with its checksum (in the file's request of this wave).
       const whole = await this.read(ref, true);
-      piece = (c) => whole.subarray(c * size, Math.min(length, (c + 1) * size));
-    } else {
-      // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
-      // chunk table is asked for, so that the table and the chunks are asked in the same task.
-      const { readRanges } = await rangeReads();
-      const count = Math.ceil(length / size);
-      // The chunk checksums (the table, read once per file and column; or, remote, the entries of
-      // these chunks) travel with the chunks: in the same multi-range request where the store has
-      // them (HTTP), else in the same wave.
-      const crcs = chunksRef && (remote && !this.#chunkCrcs.has(chunksRef[0]) && this.unknownEntries(chunksRef, pieces).length * ENTRY_READ_BYTES < chunksRef[1]
-        ? this.chunkCrcEntries(chunksRef, count, pieces, readRanges)
-        : this.chunkCrcs(chunksRef, count));
-      // Its failure is the read's (through verify), not an unhandled rejection when the chunks fail first.
-      crcs?.catch(() => {});
-      const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
-        const table = await crcs;
-        read.forEach((i, j) => {
-          if (bytes[j]!.length !== ranges[i]!.length) corrupt(this.key, `short read in the buffer at byte ${offset}`);
-          if (table && crc32(bytes[j]!) !== table[pieces[i]!]) corrupt(this.key, `checksum mismatch in chunk ${pieces[i]} of the buffer at byte ${offset}`);
-        });
-        // Entries read alone are kept only once their chunks matched them (a damaged answer is not kept).
-        if (table && !(table instanceof Uint32Array)) this.keepEntries(chunksRef!, read.map((i) => pieces[i]!), table);
-      };
-      // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
-      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache: crcs && this.cache });
-      const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
-      piece = (c) => at.get(c)!;
+      return place((c) => whole.subarray(c * size, Math.min(length, (c + 1) * size)));
     }
-    rows.forEach((r, i) => {
-      for (let at = r * width, to = i * width; at < (r + 1) * width;) {
-        const c = Math.floor(at / size);
-        const bytes = piece(c);
-        const from = at - c * size;
-        const n = Math.min(bytes.length - from, (r + 1) * width - at);
-        out.set(bytes.subarray(from, from + n), to);
-        at += n;
-        to += n;
-      }
-    });
-    return out;
+    // Loaded on demand: only tables whose columns stay in storage read rows. Awaited before the
+    // chunk table is asked for, so that the table and the chunks are asked in the same task.
+    const { readRanges } = await rangeReads();
+    const count = Math.ceil(length / size);
+    // The chunk checksums (the table, read once per file and column; or, remote, the entries of
+    // these chunks) travel with the chunks: in the same multi-range request where the store has
+    // them (HTTP), else in the same wave.
+    const crcs = chunksRef && (remote && !this.#chunkCrcs.has(chunksRef[0]) && this.unknownEntries(chunksRef, pieces).length * ENTRY_READ_BYTES < chunksRef[1]
+      ? this.chunkCrcEntries(chunksRef, count, pieces, readRanges)
+      : this.chunkCrcs(chunksRef, count));
+    // Its failure is the read's (through verify), not an unhandled rejection when the chunks fail first.
+    crcs?.catch(() => {});
+    const verify = async (read: readonly number[], bytes: readonly Uint8Array[]): Promise<void> => {
+      const table = await crcs;
+      read.forEach((i, j) => {
+        if (bytes[j]!.length !== ranges[i]!.length) corrupt(this.key, `short read in the buffer at byte ${offset}`);
+        if (table && crc32(bytes[j]!) !== table[pieces[i]!]) corrupt(this.key, `checksum mismatch in chunk ${pieces[i]} of the buffer at byte ${offset}`);
+      });
+      // Entries read alone are kept only once their chunks matched them (a damaged answer is not kept).
+      if (table && !(table instanceof Uint32Array)) this.keepEntries(chunksRef!, read.map((i) => pieces[i]!), table);
+    };
+    // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
+    const cache = crcs && this.cache;
+    // Read into a reused buffer (not with a cache, which keeps what it is given): see BufferPool.
+    const into = cache ? undefined : pool?.take(spanBytes);
+    try {
+      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache, into });
+      const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
+      return place((c) => at.get(c)!);
+    } finally {
+      if (into !== undefined) pool!.give(into);
+    }
   }
 
   /**

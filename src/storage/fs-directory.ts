@@ -12,7 +12,7 @@
  * `removeTemporaryFiles` deletes old ones.
  */
 import { createError } from "../errors.js";
-import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
+import { checkStreamSize, placeInto, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import { FsStore, type FsStoreOptions } from "./fs-store.js";
 import {
   checkData,
@@ -94,19 +94,19 @@ export class FsDirectoryStore extends FsStore {
   }
 
   /** Several ranges of one file through one open file descriptor, read in parallel (positional reads). */
-  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+  async getRanges(key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> {
     this.#checkOpen();
-    return this.#read(checkRanges(key, ranges), ranges);
+    return this.#read(checkRanges(key, ranges), placeInto(ranges, into));
   }
 
   async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     checkRanges(key, [{ offset, length: into.length }]);
-    return (await this.#read(key, [{ offset, length: into.length }], into))[0]!;
+    return (await this.#read(key, [{ offset, length: into.length, into }]))[0]!;
   }
 
-  /** `ranges` of the file of `key`, or (without ranges) all of it; one range may be read `into` a given buffer. */
-  async #read(key: string, ranges?: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> {
+  /** `ranges` of the file of `key`, or (without ranges) all of it; a range with `into` is read into that buffer. */
+  async #read(key: string, ranges?: readonly (ByteRange & { into?: Uint8Array })[]): Promise<Uint8Array[]> {
     let handle: Awaited<ReturnType<FsPromises["open"]>>;
     try {
       handle = await this.#fs.open(this.#path(key), "r");
@@ -117,7 +117,7 @@ export class FsDirectoryStore extends FsStore {
       const { size } = await handle.stat();
       ranges ??= [{ offset: 0, length: size }];
       for (const { offset, length } of ranges) if (offset + length > size) throw shortReadError(this.uri, key, offset, length, size);
-      return await Promise.all(ranges.map(async ({ offset, length }) => {
+      return await Promise.all(ranges.map(async ({ offset, length, into }) => {
         const bytes = into ?? new Uint8Array(length);
         let filled = 0;
         while (filled < length) {

@@ -32,7 +32,7 @@ export abstract class FsStore implements BlobStore {
 
   abstract get(key: string): Promise<Uint8Array>;
   abstract getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
-  abstract getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  abstract getRanges(key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]>;
   abstract readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   abstract head(key: string): Promise<BlobInfo | undefined>;
   abstract put(key: string, data: Uint8Array): Promise<void>;

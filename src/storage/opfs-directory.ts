@@ -24,7 +24,7 @@
  * reaches the disk: a write that resolved survives reloads and tab crashes.
  */
 import { createError } from "../errors.js";
-import { checkStreamSize, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
+import { checkStreamSize, placeInto, sizedParts, type BlobInfo, type ByteRange } from "./blob-store.js";
 import {
   checkData,
   checkKey,
@@ -186,9 +186,9 @@ export class OpfsDirectoryStore extends OpfsStore {
    * Several ranges of one file through one handle: in a worker one shared sync access handle reads
    * them back to back (no await between them), elsewhere they are slices of one `File` snapshot.
    */
-  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+  async getRanges(key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> {
     this.#checkOpen();
-    return this.#read(checkRanges(key, ranges), ranges);
+    return this.#read(checkRanges(key, ranges), placeInto(ranges, into));
   }
 
   async readInto(key: string, offset: number, into: Uint8Array): Promise<Uint8Array> {

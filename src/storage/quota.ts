@@ -93,7 +93,7 @@ export class QuotaGuardStore implements BlobStore {
     }
   }
 
-  getRanges?(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  getRanges?(key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]>;
   readInto?(key: string, offset: number, into: Uint8Array): Promise<Uint8Array>;
   listFolders?(prefix: string): Promise<string[]>;
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;

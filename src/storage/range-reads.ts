@@ -31,6 +31,12 @@ export interface RangeReadOptions {
   cache?: RangeCache;
   /** Checks the ranges read (not those from the cache); throws to reject them. */
   verify?: (read: readonly number[], bytes: readonly Uint8Array[]) => void | Promise<void>;
+  /**
+   * A buffer the caller reuses: where it holds every span, a store that reads in place answers
+   * into it (BlobStore.getRanges), and the ranges returned are views of it. Not with a cache,
+   * which keeps what it is given.
+   */
+  into?: Uint8Array;
 }
 
 /** One request's worth: bytes [offset, offset + length) covering the asked ranges `members`. */
@@ -71,7 +77,7 @@ export async function readRanges(store: BlobStore, key: string, ranges: readonly
   if (missing.length === 0) return out;
   const spans = planSpans(missing.map((i) => ranges[i]!), options.gapBytes);
   const bodies = store.getRanges
-    ? await store.getRanges(key, spans)
+    ? await store.getRanges(key, spans, options.cache ? undefined : options.into)
     : await inParallel(spans, options.concurrency ?? 16, (s) => store.getRange(key, s.offset, s.length));
   spans.forEach((span, s) => {
     for (const m of span.members) {

@@ -38,7 +38,7 @@ export function countReads(store: BlobStore, only?: (key: string) => boolean): {
   };
   const get = (key: string): Promise<Uint8Array> => counted(key, () => store.get(key));
   const getRange = (key: string, offset: number, length: number, hint?: RangeReadHint): Promise<Uint8Array> => counted(key, () => store.getRange(key, offset, length, hint));
-  const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> => counted(key, () => store.getRanges!(key, ranges)));
+  const getRanges = store.getRanges && ((key: string, ranges: readonly ByteRange[], into?: Uint8Array): Promise<Uint8Array[]> => counted(key, () => store.getRanges!(key, ranges, into)));
   const readInto = store.readInto && ((key: string, offset: number, into: Uint8Array): Promise<Uint8Array> => counted(key, () => store.readInto!(key, offset, into)));
   const proxy = new Proxy(store, {
     get(target, prop) {

@@ -13,6 +13,8 @@ import { buildColumn, type Column } from "../../src/data/column.js";
 import { chunkBytesFor, encodeFragment, FragmentFile } from "../../src/storage/fragment-file.js";
 import { crc32 } from "../../src/storage/crc32.js";
 import { readCalls } from "../support/read-calls.js";
+import { BufferPool } from "../../src/util/buffer-pool.js";
+import { Session } from "../../src/session.js";
 import { embedded } from "../browser/fixture/out-of-core-data.js";
 
 /** A BlobStore that counts the bytes and calls of reads, by kind of object. */
@@ -168,6 +170,33 @@ describe("refine reads on a table in a directory (50K × 128 in 2 fragment files
     console.log(`refine reads (node fs, refine ${REFINE_WIDE}): ${tally.planned / 8} store reads per query planned, ${tally.single / 8} one per span; ${tally.bytes / 8} B`);
     await Promise.all([planned.store.close(), single.store.close()]);
   }, 60_000);
+
+  it("refine reads into the session's reused buffers: queries after the first take no new ones, and answer as without reuse", async () => {
+    const session = new Session();
+    const taken = new Set<ArrayBufferLike>();
+    const take = session.buffers.take.bind(session.buffers);
+    session.buffers.take = (bytes) => {
+      const b = take(bytes);
+      taken.add(b.buffer);
+      return b;
+    };
+    const pooled = await (await connect(dir, { session })).openTable("t");
+    // A 1 MiB budget keeps read buffers of at most 32 KiB: none of these, so every read is fresh.
+    const fresh = await (await connect(dir, { cacheBytes: 2 ** 20 })).openTable("t");
+    const search = (t: Table, q: number) => t.search(query(q)).nprobes(NPROBES).refineFactor(REFINE_WIDE).limit(K).select(["id"]).withRowId().toArray();
+    expect(await search(pooled, 0)).toEqual(await search(fresh, 0));
+    const first = taken.size;
+    // Candidates' chunks of each of the 2 files, their rows, and the vectors refine ranks.
+    expect(first).toBeGreaterThanOrEqual(3);
+    expect(session.memoryStats().buffers.bytes).toBeGreaterThan(0);
+    for (let q = 1; q < 12; q++) expect(await search(pooled, q)).toEqual(await search(fresh, q));
+    // Sizes vary from query to query (a larger one may need a larger buffer once), but nothing like
+    // the ~5 buffers per query that reads without reuse make.
+    expect(taken.size).toBeLessThanOrEqual(first + 2);
+    expect(session.memoryStats().buffers.bytes).toBeLessThanOrEqual(session.buffers.limitBytes);
+    session.close();
+    expect(session.memoryStats().buffers.bytes).toBe(0);
+  }, 60_000);
 });
 
 describe("FragmentFile.readRows", () => {
@@ -269,6 +298,38 @@ describe("FragmentFile.readRows", () => {
     const reopened = await FragmentFile.open(store, "t.quiver/data/w.qvf");
     await expect(reopened.readRows("vector", type, Int32Array.of(700))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
     await expect(reopened.readRows("vector", type, Int32Array.of(699, 701))).resolves.toMatchObject({ length: 2 });
+  });
+
+  it("reads chunks through a pool's buffer and rows into a given buffer; a checksum failure gives the buffer back too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quiver-rows-pool-"));
+    dirs.push(dir);
+    const { store: memory } = await file();
+    const bytes = await memory.get("t.quiver/data/f.qvf");
+    const fs = await FsStore.open(dir);
+    await fs.put("f.qvf", bytes);
+    const f = await FragmentFile.open(fs, "f.qvf");
+    const type = schema.fields[0]!.type;
+    const pool = new BufferPool(2 ** 20);
+    const rows = Int32Array.from([2999, 3, 1500, 1501, 700]);
+    const out = new Uint8Array(rows.length * 32 + 64);
+    const got = await f.readRows("vector", type, rows, pool, out);
+    expect((got.data as Float32Array).buffer).toBe(out.buffer);
+    rows.forEach((r, i) => expect(Array.from((got.data as Float32Array).subarray(i * 8, i * 8 + 8))).toEqual(Array.from({ length: 8 }, (_, j) => Math.fround(r + j / 10))));
+    // The chunk buffer went back to the pool, and the next read reuses it.
+    const held = pool.bytes;
+    expect(held).toBeGreaterThan(0);
+    const again = await f.readRows("vector", type, Int32Array.of(5, 2000), pool);
+    expect(Array.from((again.data as Float32Array).subarray(8, 16))).toEqual(Array.from({ length: 8 }, (_, j) => Math.fround(2000 + j / 10)));
+    expect(pool.bytes).toBe(held);
+    // A flipped bit in a chunk read: CORRUPT_FILE, the buffer back in the pool, the next read correct.
+    bytes[64 + 1500 * 32 + 3]! ^= 0x20;
+    await fs.put("g.qvf", bytes);
+    const flipped = await FragmentFile.open(fs, "g.qvf");
+    await expect(flipped.readRows("vector", type, Int32Array.of(1500, 10), pool)).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+    expect(pool.bytes).toBe(held);
+    const after = await flipped.readRows("vector", type, Int32Array.of(10, 2500), pool);
+    expect(Array.from((after.data as Float32Array).subarray(0, 8))).toEqual(Array.from({ length: 8 }, (_, j) => Math.fround(10 + j / 10)));
+    await fs.close();
   });
 
   it("reads format 2 files (4 KiB chunks for every column) and verifies their row reads", async () => {

@@ -189,6 +189,31 @@ export function blobStoreContract(subject: ContractSubject): ContractCase[] {
       await assertRejects(store.getRanges("absent", [{ offset: 0, length: 1 }]), "NOT_FOUND", "an absent object");
     }));
 
+  test("getRanges into a caller's buffer: the same answers, as consecutive views of it where the store reads in place", () =>
+    withStore({ big }, async (store) => {
+      if (store.getRanges === undefined) return;
+      const ranges = [[70_000, 5_000], [3, 4_093], [200_000, 1]].map(([offset, length]) => ({ offset: offset!, length: length! }));
+      const into = new Uint8Array(10_000).fill(0xee);
+      for (let round = 0; round < 2; round++) {
+        const got = await store.getRanges("big", ranges, into);
+        let at = 0;
+        ranges.forEach((r, i) => {
+          assertBytes(got[i], big.slice(r.offset, r.offset + r.length), `round ${round}, range #${i}`);
+          // A store either fills the buffer in order or leaves it alone; never a mix.
+          if (got[i]!.buffer === into.buffer) assert(got[i]!.byteOffset === at, `range #${i} at byte ${got[i]!.byteOffset} of the buffer, expected ${at}`);
+          at += r.length;
+        });
+        const inPlace = got.filter((g) => g.buffer === into.buffer).length;
+        assert(inPlace === 0 || inPlace === ranges.length, `${inPlace} of ${ranges.length} answers in the buffer`);
+        if (inPlace === 0) assert(into.every((b) => b === 0xee), "a store that does not read in place leaves the buffer as it was");
+      }
+      // Too small for the ranges: the buffer is not used.
+      const small = new Uint8Array(100);
+      const got = await store.getRanges("big", ranges, small);
+      ranges.forEach((r, i) => assertBytes(got[i], big.slice(r.offset, r.offset + r.length), `too small a buffer, range #${i}`));
+      assert(got.every((g) => g.buffer !== small.buffer), "a buffer too small for the ranges is left alone");
+    }));
+
   test("head reports the size and a modification time", () =>
     withStore({ "h/one": bytes(1234, 7) }, async (store) => {
       const info = await store.head("h/one");
