@@ -300,7 +300,8 @@ async function readCandidateVectors(
     if (list === undefined) picks.set(frag, (list = []));
     list.push(i);
   });
-  await Promise.all([...picks].map(async ([frag, at]) => {
+  // Settled, not all: a lent `out` goes back when this fails, so no read may still write to it then.
+  const done = await Promise.allSettled([...picks].map(async ([frag, at]) => {
     const rows = Int32Array.from(at, (i) => rowIds[i]! % ROW_ID_FRAGMENT);
     const resident = field.type.element === "bit" ? undefined : await ctx.residentVectorBlock?.(frag, field.name);
     if (resident !== undefined) {
@@ -336,6 +337,7 @@ async function readCandidateVectors(
     }
     at.forEach((i, j) => copyVectorF32(col, field.type, rows[j]!, out, i * dim));
   }));
+  for (const d of done) if (d.status === "rejected") throw d.reason;
   return out;
 }
 

@@ -197,6 +197,46 @@ describe("refine reads on a table in a directory (50K × 128 in 2 fragment files
     session.close();
     expect(session.memoryStats().buffers.bytes).toBe(0);
   }, 60_000);
+
+  it("a refine whose read of one file fails gives its buffers back only once the other file's read is done with them", async () => {
+    const fs = await FsStore.open(dir);
+    let armed = false;
+    const files: string[] = [];
+    const store = new Proxy(fs, {
+      get(target, prop) {
+        if (prop !== "getRanges") {
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+        return async (key: string, ranges: readonly { offset: number; length: number }[], into?: Uint8Array) => {
+          if (armed && key.includes("/data/")) {
+            if (!files.includes(key)) files.push(key);
+            // The first data file read fails at once; the other answers 50 ms later, into its buffer.
+            if (key === files[0]) throw Object.assign(new Error("injected read failure"), { code: "IO" });
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return target.getRanges(key, ranges, into);
+        };
+      },
+    });
+    const session = new Session();
+    const t = await (await connect(store, { session })).openTable("t");
+    const search = (q: number) => t.search(query(q)).nprobes(NPROBES).refineFactor(REFINE_WIDE).limit(K).select(["id"]).toArray();
+    await search(0);
+    armed = true;
+    await expect(search(1)).rejects.toThrow("injected read failure");
+    expect(files).toHaveLength(2);
+    // Whatever the pool holds now is nobody's: the slow read must not write into it later.
+    const held: Uint8Array[] = [];
+    while (session.buffers.bytes > 0) held.push(session.buffers.take(1));
+    for (const b of held) new Uint8Array(b.buffer).fill(0x5a);
+    await new Promise((r) => setTimeout(r, 120));
+    for (const b of held) expect(new Uint8Array(b.buffer).every((x) => x === 0x5a)).toBe(true);
+    armed = false;
+    expect(await search(1)).toHaveLength(K);
+    session.close();
+    await fs.close();
+  }, 60_000);
 });
 
 describe("FragmentFile.readRows", () => {
