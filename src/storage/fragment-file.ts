@@ -458,8 +458,9 @@ export class FragmentFile {
     };
     // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
     const cache = crcs && this.cache;
-    // Read into a reused buffer (not with a cache, which keeps what it is given): see BufferPool.
-    const into = cache ? undefined : pool?.take(spanBytes);
+    // Read into a reused buffer (see BufferPool) where the store reads in place: not remote, and not
+    // with a cache, which keeps what it is given.
+    const into = cache || remote || this.store.getRanges === undefined ? undefined : pool?.take(spanBytes);
     try {
       const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache, into });
       const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
