@@ -458,15 +458,14 @@ export class FragmentFile {
     };
     // Format 1 rows are not checked: only checked chunks are worth keeping across queries.
     const cache = crcs && this.cache;
-    // Read into a reused buffer (see BufferPool) where the store reads in place: not remote, and not
-    // with a cache, which keeps what it is given.
-    const into = cache || remote || this.store.getRanges === undefined ? undefined : pool?.take(spanBytes);
+    // Where the store reads in place, into a reused buffer (see BufferPool), given back once copied out.
+    let taken: Uint8Array | undefined;
     try {
-      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache, into });
+      const read = await readRanges(this.store, this.key, ranges, { gapBytes, verify, cache, into: pool && ((bytes) => (taken = pool.take(bytes))) });
       const at = new Map(Array.from(pieces, (c, i) => [c, read[i]!] as const));
       return place((c) => at.get(c)!);
     } finally {
-      if (into !== undefined) pool!.give(into);
+      if (taken !== undefined) pool!.give(taken);
     }
   }
 

@@ -32,11 +32,11 @@ export interface RangeReadOptions {
   /** Checks the ranges read (not those from the cache); throws to reject them. */
   verify?: (read: readonly number[], bytes: readonly Uint8Array[]) => void | Promise<void>;
   /**
-   * A buffer the caller reuses: where it holds every span, a store that reads in place answers
-   * into it (BlobStore.getRanges), and the ranges returned are views of it. Not with a cache,
-   * which keeps what it is given.
+   * A buffer the caller reuses, of at least the spans' `bytes` (e.g. BufferPool.take): asked for
+   * where a store reads in place (local, with getRanges), which then answers into it, and the
+   * ranges returned are views of it. Not with a cache, which keeps what it is given.
    */
-  into?: Uint8Array;
+  into?: (bytes: number) => Uint8Array;
 }
 
 /** One request's worth: bytes [offset, offset + length) covering the asked ranges `members`. */
@@ -76,8 +76,9 @@ export async function readRanges(store: BlobStore, key: string, ranges: readonly
   });
   if (missing.length === 0) return out;
   const spans = planSpans(missing.map((i) => ranges[i]!), options.gapBytes);
+  const inPlace = options.into !== undefined && options.cache === undefined && store.remote !== true;
   const bodies = store.getRanges
-    ? await store.getRanges(key, spans, options.cache ? undefined : options.into)
+    ? await store.getRanges(key, spans, inPlace ? options.into!(spans.reduce((n, s) => n + s.length, 0)) : undefined)
     : await inParallel(spans, options.concurrency ?? 16, (s) => store.getRange(key, s.offset, s.length));
   spans.forEach((span, s) => {
     for (const m of span.members) {
